@@ -1,0 +1,63 @@
+/**
+ * The one definition of Vesta's DynamoDB tables. The CDK stack (`lib/constructs/state-tables.ts`)
+ * and the local stack (`src/local/bootstrap-tables.ts`) both build their tables from this list, so
+ * the data model is written down once. Plain data only: no AWS SDK or CDK import here.
+ */
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableDef {
+  /** Logical id, also the suffix of the physical table name (`<prefix>-<id>`). */
+  readonly id: 'records' | 'control' | 'idempotency';
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute that DynamoDB TTL clean-up reads (epoch seconds); expiry is still checked on read. */
+  readonly ttlAttribute?: string;
+  /** Whether the table has a stream (NEW_AND_OLD_IMAGES) that change events are read from. */
+  readonly stream: boolean;
+  /** Environment variable that carries the physical table name to the Lambda functions. */
+  readonly envVar: string;
+  readonly description: string;
+}
+
+export const RECORDS_TABLE: TableDef = {
+  id: 'records',
+  partitionKey: { name: 'ns', type: 'S' },
+  sortKey: { name: 'k', type: 'S' },
+  ttlAttribute: 'ttl',
+  stream: true,
+  envVar: 'VESTA_RECORDS_TABLE',
+  description: 'One item per record (or tombstone): fields, rev, version vector, siblings.',
+};
+
+export const CONTROL_TABLE: TableDef = {
+  id: 'control',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'ttl',
+  stream: false,
+  envVar: 'VESTA_CONTROL_TABLE',
+  description: 'Namespace settings and other control-plane items.',
+};
+
+/** Layout required by the Powertools idempotency DynamoDB persistence layer (defaults). */
+export const IDEMPOTENCY_TABLE: TableDef = {
+  id: 'idempotency',
+  partitionKey: { name: 'id', type: 'S' },
+  ttlAttribute: 'expiration',
+  stream: false,
+  envVar: 'VESTA_IDEMPOTENCY_TABLE',
+  description: 'Idempotency-Key records (Powertools idempotency), kept one hour.',
+};
+
+export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE];
+
+/** Physical table name for a given prefix, e.g. `vesta-dev-records`. */
+export function physicalTableName(prefix: string, def: TableDef): string {
+  return `${prefix}-${def.id}`;
+}
