@@ -1,0 +1,33 @@
+/**
+ * `npm start`: the local stack. Honours PORT (default 8080), VESTA_DATA_DIR (default .vesta) and
+ * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local).
+ */
+import { startLocalStack } from '../src/local/stack';
+
+async function main(): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const stack = await startLocalStack({
+    port: process.env.PORT ? Number(process.env.PORT) : 8080,
+    dataDir: process.env.VESTA_DATA_DIR ?? '.vesta',
+    dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+  });
+  console.log(`Vesta local stack ready at ${stack.url}/v1 (DynamoDB at ${stack.dynamoEndpoint})`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`Vesta local stack failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});

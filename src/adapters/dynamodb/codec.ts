@@ -1,0 +1,88 @@
+/**
+ * Maps a record's state to its DynamoDB item and back.
+ *
+ * Item layout (records table, key `ns` + `k`):
+ * - `rev` (N), `inc` (S): write counter and incarnation, the ETag's parts;
+ * - `@<replica>` (N): one flat attribute per version-vector entry, so a blind write can advance
+ *   it with `if_not_exists` even on a new item (a nested `vv.r` path fails when `vv` is missing);
+ * - `f` (M), `dr` (S), `dn` (N): the newest value's fields and dot; `at` (S): time of last write;
+ * - `sx` (L): the other concurrent values (siblings mode), each `{f, dr, dn, at}`; absent when none;
+ * - `tomb` (BOOL): a deleted key's tombstone (then `f` is an empty map, kept so that PATCH's
+ *   single-request path can re-create it); `sz` (N): an upper bound of the fields' size;
+ * - `was` (BOOL): internal, the `tomb` flag before the last single-request write (tells "created").
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Fields, RecordState, Sibling } from '../../core/record-view';
+import { fieldsSize } from '../../core/size';
+
+export type Item = Record<string, AttributeValue>;
+
+export const VV_PREFIX = '@';
+
+export function vvAttr(replica: string): string {
+  return `${VV_PREFIX}${replica}`;
+}
+
+export function marshallFields(fields: Fields): AttributeValue {
+  return { M: marshall(fields, { removeUndefinedValues: true }) };
+}
+
+function unmarshallFields(av: AttributeValue | undefined): Fields {
+  return av?.M ? (unmarshall(av.M) as Fields) : {};
+}
+
+function siblingFrom(m: Item): Sibling {
+  return {
+    fields: unmarshallFields(m.f),
+    dot: { replica: m.dr?.S ?? '', counter: Number(m.dn?.N ?? 0) },
+    at: m.at?.S ?? '',
+  };
+}
+
+function siblingTo(s: Sibling): Item {
+  return { f: marshallFields(s.fields), dr: { S: s.dot.replica }, dn: { N: String(s.dot.counter) }, at: { S: s.at } };
+}
+
+/** Decodes a records-table item. Never throws on a well-formed item. */
+export function fromItem(item: Item): RecordState {
+  const vv: Record<string, number> = {};
+  for (const [name, av] of Object.entries(item)) {
+    if (name.startsWith(VV_PREFIX) && av.N) vv[name.slice(VV_PREFIX.length)] = Number(av.N);
+  }
+  const deleted = item.tomb?.BOOL === true;
+  const extra = (item.sx?.L ?? []).map((x) => siblingFrom(x.M ?? {}));
+  return {
+    namespace: item.ns.S!,
+    key: item.k.S!,
+    inc: item.inc?.S ?? '',
+    rev: Number(item.rev?.N ?? 0),
+    vv,
+    siblings: deleted ? [] : [...extra, siblingFrom(item)],
+    deleted,
+    updatedAt: item.at?.S ?? '',
+  };
+}
+
+/** Encodes a full state, for conditional puts (slow path and transactions). */
+export function toItem(state: RecordState): Item {
+  const newest = state.siblings[state.siblings.length - 1];
+  const item: Item = {
+    ns: { S: state.namespace },
+    k: { S: state.key },
+    rev: { N: String(state.rev) },
+    inc: { S: state.inc },
+    tomb: { BOOL: state.deleted },
+    at: { S: state.updatedAt },
+    f: marshallFields(newest?.fields ?? {}),
+    sz: { N: String(state.siblings.reduce((n, s) => n + fieldsSize(s.fields), 0)) },
+  };
+  if (newest) Object.assign(item, { dr: { S: newest.dot.replica }, dn: { N: String(newest.dot.counter) } });
+  for (const [r, n] of Object.entries(state.vv)) item[vvAttr(r)] = { N: String(n) };
+  if (state.siblings.length > 1) item.sx = { L: state.siblings.slice(0, -1).map((s) => ({ M: siblingTo(s) })) };
+  return item;
+}
+
+export function keyOf(ns: string, key: string): Item {
+  return { ns: { S: ns }, k: { S: key } };
+}

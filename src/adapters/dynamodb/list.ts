@@ -1,0 +1,58 @@
+/**
+ * Listing a namespace: a Query on the namespace's partition in sort-key order (DynamoDB orders
+ * string sort keys by UTF-8 bytes), skipping tombstones, with an opaque cursor.
+ */
+import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ValidationError } from '../../core/errors';
+import type { ListPage, ListQuery } from '../../core/ports';
+import type { RecordState } from '../../core/record-view';
+import { type Item, fromItem } from './codec';
+import { BOOL, Expr, S } from './expressions';
+
+interface CursorBody {
+  readonly k: string;
+}
+
+export function encodeCursor(lastKey: string): string {
+  return Buffer.from(JSON.stringify({ k: lastKey } satisfies CursorBody)).toString('base64url');
+}
+
+/** Throws `ValidationError` (field `cursor`) when the cursor is not one this API issued for the prefix. */
+export function decodeCursor(cursor: string, prefix: string): string {
+  try {
+    const body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody;
+    if (typeof body.k === 'string' && body.k.startsWith(prefix) && encodeCursor(body.k) === cursor) return body.k;
+  } catch {
+    // falls through to the error below
+  }
+  throw new ValidationError('cursor', 'is not a cursor returned by this listing');
+}
+
+export async function listRecords(client: DynamoDBClient, table: string, ns: string, q: ListQuery): Promise<ListPage> {
+  const e = new Expr();
+  const key = `${e.name('ns')} = ${e.value(S(ns))}${q.prefix ? ` AND begins_with(${e.name('k')}, ${e.value(S(q.prefix))})` : ''}`;
+  const filter = `${e.name('tomb')} = ${e.value(BOOL(false))}`;
+  const projection = q.withFields ? undefined : ['ns', 'k', 'rev', 'at', 'inc', 'tomb'].map((a) => e.name(a)).join(', ');
+  const items: RecordState[] = [];
+  let start: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: key,
+        FilterExpression: filter,
+        ProjectionExpression: projection,
+        ExpressionAttributeNames: e.names,
+        ExpressionAttributeValues: e.values,
+        ExclusiveStartKey: start,
+        Limit: q.limit + 1 - items.length,
+        ConsistentRead: true,
+      }),
+    );
+    for (const it of out.Items ?? []) items.push(fromItem(it));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length <= q.limit);
+  const more = items.length > q.limit || start !== undefined;
+  const page = items.slice(0, q.limit);
+  return { items: page, cursor: more && page.length > 0 ? encodeCursor(page[page.length - 1].key) : null };
+}

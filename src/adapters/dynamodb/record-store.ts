@@ -1,0 +1,220 @@
+/**
+ * The records store on DynamoDB.
+ *
+ * Fast path: every single-key write is one `UpdateItem` whose condition expresses the request's
+ * preconditions and whose update computes the next `rev`, version-vector entry and dot on the
+ * server, returning the new item (`ALL_NEW`). Conflict path: when the condition fails DynamoDB
+ * returns the item as it stands (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), the pure
+ * transitions of `src/core/records.ts` decide (412 with `current`, 409, or the next state), and
+ * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
+ */
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
+import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
+import type { RecordState } from '../../core/record-view';
+import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
+import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
+import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
+import { type Item, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
+import { BOOL, Expr, N, S } from './expressions';
+import { guarded, isConditionFailure, isOperandTypeError } from './errors';
+import { listRecords } from './list';
+import { transact } from './transactions';
+
+export interface DynamoRecordStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Version-vector replica id of this deployment (its Region, or `local`). */
+  readonly replica: string;
+  readonly clock: Clock;
+}
+
+/** Conditional retries of the conflict path before answering 503 (only under heavy contention). */
+export const MAX_SETTLE_ATTEMPTS = 25;
+
+type Known = { readonly state: RecordState | undefined } | undefined;
+
+export class DynamoRecordStore implements RecordStore {
+  public constructor(private readonly opts: DynamoRecordStoreOptions) {}
+
+  public get(ns: string, key: string): Promise<RecordState | undefined> {
+    return guarded(async () => {
+      const out = await this.opts.client.send(
+        new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true }),
+      );
+      return out.Item ? fromItem(out.Item) : undefined;
+    });
+  }
+
+  public put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode): Promise<WriteResult> {
+    const env = this.env(mode);
+    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPut(s, ns, key, fields, pre, env));
+    const size = fieldsSize(fields);
+    if (size > MAX_RECORD_BYTES) throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
+    const e = new Expr();
+    const m = pre.ifMatch;
+    if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
+    if (mode === 'siblings' && !m) e.require(absentClause(e));
+    if (!this.preconditionClauses(e, pre)) return slow(undefined);
+    e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
+      .set(`${e.name('inc')} = if_not_exists(${e.name('inc')}, ${e.value(S(newIncarnation()))})`)
+      .set(`${e.name('sz')} = ${e.value(N(size))}`)
+      .set(`${e.name('was')} = if_not_exists(${e.name('tomb')}, ${e.value(BOOL(true))})`)
+      .remove(e.name('sx'));
+    this.advance(e, env, false);
+    return this.fastWrite(ns, key, e, slow);
+  }
+
+  public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode): Promise<WriteResult> {
+    const env = this.env(mode);
+    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPatch(s, ns, key, patch, pre, env));
+    const growth = patchGrowth(patch);
+    const e = new Expr();
+    const f = e.name('f');
+    if (growth > MAX_RECORD_BYTES || !this.preconditionClauses(e, pre)) return slow(undefined);
+    for (const r of patch.require ?? []) {
+      const clause = requireClause(e, r);
+      if (!clause) return slow(undefined);
+      e.require(clause);
+    }
+    e.require(`attribute_exists(${f})`)
+      .require(`attribute_not_exists(${e.name('sx')})`)
+      .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
+    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(name)} = ${e.value(marshallFields({ v }).M!.v)}`);
+    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(name)}`);
+    for (const [name, by] of Object.entries(patch.increment ?? {})) {
+      const p = `${f}.${e.name(name)}`;
+      e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
+    }
+    e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
+    this.advance(e, env, false);
+    return this.fastWrite(ns, key, e, slow);
+  }
+
+  public async delete(ns: string, key: string, pre: Preconditions): Promise<void> {
+    const env = this.env('reject');
+    const slow = (known: Known) =>
+      this.settle(ns, key, known, (s) => ({ state: applyDelete(s, pre, env), created: false }));
+    const e = new Expr();
+    if (!this.preconditionClauses(e, pre)) {
+      await slow(undefined);
+      return;
+    }
+    e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`)
+      .set(`${e.name('f')} = ${e.value({ M: {} })}`)
+      .set(`${e.name('sz')} = ${e.value(N(0))}`)
+      .remove(e.name('sx'));
+    this.advance(e, env, true);
+    await this.fastWrite(ns, key, e, slow, false);
+  }
+
+  public list(ns: string, query: ListQuery): Promise<ListPage> {
+    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query));
+  }
+
+  public transact(ns: string, txn: TxnBody, mode: ConflictMode): Promise<TxnResult[]> {
+    return guarded(() => transact(this.opts.client, this.opts.tableName, ns, txn, this.env(mode)));
+  }
+
+  private env(mode: ConflictMode): WriteEnv {
+    return { replica: this.opts.replica, now: this.opts.clock.now().toISOString(), mode };
+  }
+
+  /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag. */
+  private advance(e: Expr, env: WriteEnv, tomb: boolean): void {
+    const vr = e.name(vvAttr(env.replica));
+    const zero = e.value(N(0));
+    const one = e.value(N(1));
+    const rev = e.name('rev');
+    e.set(`${rev} = if_not_exists(${rev}, ${zero}) + ${one}`)
+      .set(`${vr} = if_not_exists(${vr}, ${zero}) + ${one}`)
+      .set(`${e.name('dn')} = if_not_exists(${vr}, ${zero}) + ${one}`)
+      .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
+      .set(`${e.name('at')} = ${e.value(S(env.now))}`)
+      .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`);
+  }
+
+  /** Expresses If-Match / If-None-Match as conditions; false when only the slow path can decide. */
+  private preconditionClauses(e: Expr, pre: Preconditions): boolean {
+    if (pre.ifNoneMatch) e.require(absentClause(e));
+    const m = pre.ifMatch;
+    if (!m) return true;
+    if (!m.any && !m.ctx) return false;
+    e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
+    if (!m.any) e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
+    return true;
+  }
+
+  private async fastWrite(ns: string, key: string, e: Expr, slow: (k: Known) => Promise<WriteResult>, returnNew = true): Promise<WriteResult> {
+    try {
+      const out = await this.opts.client.send(
+        new UpdateItemCommand({
+          TableName: this.opts.tableName,
+          Key: keyOf(ns, key),
+          UpdateExpression: e.update(),
+          ...e.params(),
+          ReturnValues: returnNew ? 'ALL_NEW' : 'NONE',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (!returnNew) return undefined as unknown as WriteResult;
+      return { state: fromItem(out.Attributes!), created: out.Attributes!.was?.BOOL === true };
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        const item = (err as { Item?: Item }).Item;
+        return slow({ state: item ? fromItem(item) : undefined });
+      }
+      if (isOperandTypeError(err)) return slow(undefined);
+      return guarded(() => Promise.reject(err));
+    }
+  }
+
+  /**
+   * The conflict path: decide on the state as it stands, then commit with a `PutItem` conditioned
+   * on exactly that state. A lost race hands back the newer item and tries again.
+   */
+  private async settle(ns: string, key: string, known: Known, compute: (s: RecordState | undefined) => Transition): Promise<WriteResult> {
+    let state = known ? known.state : await this.get(ns, key);
+    for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
+      const t = compute(state);
+      const e = new Expr();
+      e.require(state ? `${e.name('inc')} = ${e.value(S(state.inc))} AND ${e.name('rev')} = ${e.value(N(state.rev))}` : `attribute_not_exists(${e.name('rev')})`);
+      try {
+        await this.opts.client.send(
+          new PutItemCommand({ TableName: this.opts.tableName, Item: toItem(t.state), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        );
+        return t;
+      } catch (err) {
+        if (!isConditionFailure(err)) return guarded(() => Promise.reject(err));
+        const item = (err as { Item?: Item }).Item;
+        state = item ? fromItem(item) : undefined;
+      }
+    }
+    throw new UnavailableError(`too many concurrent writes to ${key}; retry`);
+  }
+}
+
+function absentClause(e: Expr): string {
+  return `attribute_not_exists(${e.name('rev')}) OR ${e.name('tomb')} = ${e.value(BOOL(true))}`;
+}
+
+/** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */
+export function requireClause(e: Expr, r: FieldRequire): string | undefined {
+  const p = `${e.name('f')}.${e.name(r.field)}`;
+  if (r.op === 'exists') return `attribute_exists(${p})`;
+  if (r.op === 'absent') return `attribute_not_exists(${p})`;
+  const v = r.value;
+  if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
+  const av = typeof v === 'number' ? N(v) : typeof v === 'string' ? S(v) : BOOL(v);
+  const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
+  return `attribute_exists(${p}) AND ${p} ${op} ${e.value(av)}`;
+}
+
+/** Most bytes a patch can add to a record, so the fast path keeps `sz` an upper bound. */
+export function patchGrowth(patch: PatchBody): number {
+  const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+  let n = 0;
+  for (const [k, v] of Object.entries(patch.set ?? {})) n += utf8(k) + valueSize(v);
+  for (const k of Object.keys(patch.increment ?? {})) n += utf8(k) + NUMBER_BYTES_MAX;
+  return n;
+}

@@ -1,0 +1,79 @@
+/**
+ * Transactions: read every key involved (one BatchGetItem, strongly consistent), plan in
+ * `src/core/txn.ts`, then one TransactWriteItems that puts each op's next state and checks every
+ * other key, each conditioned on exactly the state that was read. A cancelled commit hands back
+ * the items whose condition failed (cancellation reasons with ALL_OLD): the plan is re-checked on
+ * them, answering 412 with the failed require indexes, or tried again after a lost race.
+ */
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { UnavailableError } from '../../core/errors';
+import { etagOf } from '../../core/etag';
+import type { TxnResult } from '../../core/ports';
+import type { RecordState } from '../../core/record-view';
+import type { WriteEnv } from '../../core/records';
+import { planTxn, txnKeys } from '../../core/txn';
+import type { TxnBody } from '../../core/types';
+import { type Item, fromItem, keyOf, toItem } from './codec';
+import { errorName } from './errors';
+import { Expr, N, S } from './expressions';
+
+export const MAX_TXN_ATTEMPTS = 8;
+
+async function readAll(client: DynamoDBClient, table: string, ns: string, keys: string[]): Promise<Map<string, RecordState | undefined>> {
+  const states = new Map<string, RecordState | undefined>(keys.map((k) => [k, undefined]));
+  let pending: Item[] | undefined = keys.map((k) => keyOf(ns, k));
+  while (pending && pending.length > 0) {
+    const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+    for (const it of out.Responses?.[table] ?? []) states.set(it.k.S!, fromItem(it));
+    pending = out.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
+  }
+  return states;
+}
+
+function unchangedCondition(e: Expr, s: RecordState | undefined): string {
+  return s
+    ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}`
+    : `attribute_not_exists(${e.name('rev')})`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
+export async function transact(client: DynamoDBClient, table: string, ns: string, txn: TxnBody, env: WriteEnv): Promise<TxnResult[]> {
+  const keys = txnKeys(txn);
+  let states = await readAll(client, table, ns, keys);
+  for (let attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+    const plan = planTxn(ns, txn, states, env);
+    const written = new Map(plan.filter((p) => p.next).map((p) => [p.key, p.next!]));
+    const items: TransactWriteItem[] = keys.map((k) => {
+      const e = new Expr();
+      e.require(unchangedCondition(e, states.get(k)));
+      const next = written.get(k);
+      return next
+        ? { Put: { TableName: table, Item: toItem(next), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
+        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+    });
+    try {
+      await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      return plan.map((p) => (p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const }));
+    } catch (err) {
+      if (errorName(err) !== 'TransactionCanceledException') throw err;
+      const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
+        states = new Map(states);
+        reasons.forEach((r, i) => {
+          if (r.Code === 'ConditionalCheckFailed') states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
+        });
+      } else {
+        await sleep(10 * 2 ** attempt * Math.random());
+        states = await readAll(client, table, ns, keys);
+      }
+    }
+  }
+  throw new UnavailableError('too many concurrent writes to these keys; retry the transaction');
+}

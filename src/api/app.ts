@@ -1,0 +1,111 @@
+/**
+ * The API's Lambda handler, built from its dependencies. Routing is Powertools event-handler's
+ * `Router`, registered from the shared route table; every route runs through the same pipeline:
+ * correlation id, `Idempotency-Key`, the handler, and the one error mapper.
+ */
+import { Router } from '@aws-lambda-powertools/event-handler/http';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MethodNotAllowedError, NotFoundError } from '../core/errors';
+import type { HealthProbe, RecordStore, SettingsStore } from '../core/ports';
+import { ApiRequest, type HttpResult, json } from './http';
+import { idempotency } from './idempotency';
+import { internalError, toProblem } from './problem';
+import { type Handler, recordsHandlers } from './records-handlers';
+import { CATCH_ALL_RESOURCE, ROUTES, compileResource, resources } from './routes';
+
+export interface ApiDeps {
+  readonly records: RecordStore;
+  readonly settings: SettingsStore;
+  readonly health: HealthProbe;
+  readonly idempotencyStore: BasePersistenceLayer;
+  readonly logger: Logger;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const ALL_METHODS = ['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/** Router path for a resource template: `{name}` one encoded segment, `{name+}` the rest. */
+function routerPath(resource: string): RegExp {
+  return compileResource(resource).regex;
+}
+
+/**
+ * The path the router matches, rebuilt from API Gateway's resource and decoded path parameters,
+ * so routing does not depend on how a gateway encodes the raw path.
+ */
+function canonicalPath(event: APIGatewayProxyEvent): string {
+  const params = event.pathParameters ?? {};
+  if (event.resource === CATCH_ALL_RESOURCE) return `/${encodeURIComponent(params.proxy ?? '')}`;
+  return event.resource.replace(/\{(\w+)(\+?)\}/g, (_m, name: string, greedy: string) => {
+    const v = params[name] ?? '';
+    return greedy ? v.split('/').map(encodeURIComponent).join('/') || '%20' : encodeURIComponent(v) || '%20';
+  });
+}
+
+export function createApiHandler(deps: ApiDeps): ApiHandler {
+  const handlers: Record<string, Handler> = {
+    ...recordsHandlers(deps),
+    async health() {
+      const store = await deps.health.storeOk();
+      return json(200, {
+        status: store ? 'ok' : 'degraded',
+        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds: null, leaseReaperLagSeconds: null },
+      });
+    },
+  };
+  const once = idempotency(deps.idempotencyStore);
+  const router = new Router({ logger: deps.logger });
+
+  const run = async (event: APIGatewayProxyEvent, context: Context, handler: Handler): Promise<HttpResult> => {
+    const req = new ApiRequest(event);
+    const guard = async (): Promise<HttpResult> => {
+      try {
+        return await handler(req);
+      } catch (e) {
+        const p = toProblem(e);
+        if (p) return p;
+        deps.logger.error('unhandled error', e as Error);
+        return internalError(event.requestContext?.requestId ?? 'unknown');
+      }
+    };
+    try {
+      return await once(req, context, guard);
+    } catch (e) {
+      return toProblem(e) ?? internalError(event.requestContext?.requestId ?? 'unknown');
+    }
+  };
+
+  for (const resource of resources()) {
+    const defined = ROUTES.filter((r) => r.resource === resource);
+    for (const r of defined) {
+      router.route(({ event, context }) => run(event as APIGatewayProxyEvent, context, handlers[r.name]), { method: r.method, path: routerPath(resource) });
+    }
+    const allowed = defined.map((r) => r.method);
+    const others = ALL_METHODS.filter((m) => !(allowed as string[]).includes(m));
+    router.route(
+      ({ event, context }) =>
+        run(event as APIGatewayProxyEvent, context, async (req) => {
+          throw new MethodNotAllowedError(allowed, `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`);
+        }),
+      { method: [...others], path: routerPath(resource) },
+    );
+  }
+  router.errorHandler(Error, async (e, { event }) => {
+    deps.logger.error('router error', e);
+    return internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown');
+  });
+  router.notFound(async (_e, { event }) => {
+    const ev = event as APIGatewayProxyEvent;
+    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} /${ev.pathParameters?.proxy ?? ''}`))!;
+  });
+
+  return async (event, context) => {
+    deps.logger.setCorrelationId(event.requestContext?.requestId);
+    const routed = { ...event, path: canonicalPath(event) };
+    const out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+    return out;
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Handlers of the records routes: validate, call the store, shape the response. Errors are
+ * thrown as domain errors and mapped in one place (`problem.ts`).
+ */
+import { NotFoundError } from '../core/errors';
+import { validateFieldName, validateKey, validateNamespace } from '../core/names';
+import type { RecordStore, SettingsStore } from '../core/ports';
+import { toView } from '../core/record-view';
+import { parseBody, patchBody, putBody, settingsBody, txnBody } from '../core/schemas';
+import { type ApiRequest, type HttpResult, etagHeader, json, noContent } from './http';
+
+export interface RecordsDeps {
+  readonly records: RecordStore;
+  readonly settings: SettingsStore;
+}
+
+export type Handler = (req: ApiRequest) => Promise<HttpResult>;
+
+function target(req: ApiRequest): { ns: string; key: string } {
+  return { ns: validateNamespace(req.param('ns')), key: validateKey(req.param('key')) };
+}
+
+function fieldList(req: ApiRequest): string[] | undefined {
+  const v = req.query.fields;
+  if (v === undefined) return undefined;
+  return v.split(',').map((f, i) => validateFieldName(f, `fields[${i}]`));
+}
+
+export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
+  const { records, settings } = deps;
+
+  const written = (status: number, state: Parameters<typeof toView>[0] & object) => {
+    const view = toView(state)!;
+    return json('siblings' in view ? 200 : status, view, etagHeader(state));
+  };
+
+  return {
+    async getRecord(req) {
+      const { ns, key } = target(req);
+      const only = fieldList(req);
+      const state = await records.get(ns, key);
+      const view = toView(state, only);
+      if (!view || !state) throw new NotFoundError(`no record ${JSON.stringify(key)} in namespace ${ns}`);
+      return json('siblings' in view ? 300 : 200, view, etagHeader(state));
+    },
+
+    async putRecord(req) {
+      const { ns, key } = target(req);
+      const pre = req.preconditions();
+      const body = parseBody(putBody, req.json());
+      req.checkLeaseHeaders();
+      const { conflicts } = await settings.get(ns);
+      const r = await records.put(ns, key, body.fields, pre, conflicts);
+      return written(r.created ? 201 : 200, r.state);
+    },
+
+    async patchRecord(req) {
+      const { ns, key } = target(req);
+      const pre = req.preconditions();
+      const body = parseBody(patchBody, req.json());
+      req.checkLeaseHeaders();
+      const { conflicts } = await settings.get(ns);
+      const r = await records.patch(ns, key, body, pre, conflicts);
+      return written(r.created ? 201 : 200, r.state);
+    },
+
+    async deleteRecord(req) {
+      const { ns, key } = target(req);
+      const pre = req.preconditions();
+      req.checkLeaseHeaders();
+      await records.delete(ns, key, pre);
+      return noContent();
+    },
+
+    async listKeys(req) {
+      const ns = validateNamespace(req.param('ns'));
+      const prefix = req.query.prefix ?? '';
+      if (prefix) validateKey(prefix, 'prefix');
+      const limit = req.intQuery('limit', 1, 1000, 100);
+      const withFields = req.boolQuery('fields');
+      const page = await records.list(ns, { prefix, limit, cursor: req.query.cursor, withFields });
+      const items = page.items.map((s) => {
+        const base = { key: s.key, rev: s.rev, updatedAt: s.updatedAt };
+        if (!withFields) return base;
+        const view = toView(s)!;
+        return 'siblings' in view ? { ...base, siblings: view.siblings } : { ...base, fields: view.fields };
+      });
+      return json(200, { items, cursor: page.cursor });
+    },
+
+    async transact(req) {
+      const ns = validateNamespace(req.param('ns'));
+      const body = parseBody(txnBody, req.json());
+      req.checkLeaseHeaders();
+      const { conflicts } = await settings.get(ns);
+      return json(200, { results: await records.transact(ns, body, conflicts) });
+    },
+
+    async getNamespace(req) {
+      const ns = validateNamespace(req.param('ns'));
+      return json(200, { namespace: ns, ...(await settings.get(ns)) });
+    },
+
+    async putNamespace(req) {
+      const ns = validateNamespace(req.param('ns'));
+      const body = parseBody(settingsBody, req.json());
+      return json(200, { namespace: ns, ...(await settings.put(ns, body)) });
+    },
+  };
+}

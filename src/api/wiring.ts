@@ -1,0 +1,53 @@
+/**
+ * Wiring: the one place that reads the environment and builds clients and adapters. Lambda
+ * entries call it with no arguments; the local stack and the tests pass their own client, table
+ * names and clock.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type Clock, systemClock } from '../core/ports';
+import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
+import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
+import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import type { ApiDeps } from './app';
+
+export interface WiringOptions {
+  readonly client?: DynamoDBClient;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** Reads a table's physical name from its environment variable. Throws when it is missing. */
+export function tableName(env: Readonly<Record<string, string | undefined>>, def: TableDef): string {
+  const name = env[def.envVar];
+  if (!name) throw new Error(`environment variable ${def.envVar} (the ${def.id} table name) is not set`);
+  return name;
+}
+
+export function wireApi(opts: WiringOptions = {}): ApiDeps {
+  const env = opts.env ?? process.env;
+  const client = opts.client ?? new DynamoDBClient({ maxAttempts: 4 });
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
+  const settings = new DynamoSettingsStore({
+    client,
+    tableName: tableName(env, CONTROL_TABLE),
+    clock,
+    cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5),
+  });
+  return {
+    records: new DynamoRecordStore({
+      client,
+      tableName: tableName(env, RECORDS_TABLE),
+      replica: env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local',
+      clock,
+    }),
+    settings,
+    health: settings,
+    idempotencyStore: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),
+    logger,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * One error root for the domain. Every failure a client can cause or observe has its own class;
+ * `src/api/problem.ts` is the single mapper from class to HTTP status and problem `code`.
+ */
+import type { RecordView } from './record-view';
+
+export interface VestaErrorOptions {
+  readonly cause?: unknown;
+}
+
+export class VestaError extends Error {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'VestaError';
+  }
+}
+
+/** Malformed JSON, wrong types, bad names, unknown members, bad query values. */
+export class ValidationError extends VestaError {
+  public constructor(
+    public readonly field: string,
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(`${field}: ${message}`, options);
+    this.name = 'ValidationError';
+  }
+}
+
+/** No such record (absent, deleted, or attached to an expired lease). */
+export class NotFoundError extends VestaError {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+export const ConflictReason = {
+  SiblingsPresent: 'SiblingsPresent',
+  SiblingLimit: 'SiblingLimit',
+  LockHeld: 'LockHeld',
+  LockNotHeld: 'LockNotHeld',
+  FencingTokenStale: 'FencingTokenStale',
+  LeaseNotFound: 'LeaseNotFound',
+  RequestInProgress: 'RequestInProgress',
+} as const;
+export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
+
+/** The operation cannot apply to the record as it stands; `reason` says why. */
+export class ConflictError extends VestaError {
+  public constructor(
+    public readonly reason: ConflictReason,
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** `If-Match`, `If-None-Match` or a `require` clause did not hold; carries the record as it stands. */
+export class PreconditionFailedError extends VestaError {
+  public constructor(
+    message: string,
+    public readonly current: RecordView | null,
+    public readonly failed?: readonly number[],
+    /** ETag of `current`, for the response's `ETag` header. */
+    public readonly currentEtag?: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** A body over the request limit, or a record that would exceed the record size limit. */
+export class PayloadTooLargeError extends VestaError {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** A body that is not `application/json`. */
+export class UnsupportedMediaTypeError extends VestaError {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
+/** An operation that needs a value of another type, e.g. `increment` of a string field. */
+export class TypeMismatchError extends VestaError {
+  public constructor(
+    public readonly field: string,
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'TypeMismatchError';
+  }
+}
+
+/** The same `Idempotency-Key` came with a different request. */
+export class IdempotencyKeyReusedError extends VestaError {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** A method the contract does not define for the path. */
+export class MethodNotAllowedError extends VestaError {
+  public constructor(
+    public readonly allowed: readonly string[],
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** A dependency throttled us after the SDK's own retries. */
+export class ThrottledError extends VestaError {
+  public constructor(
+    message: string,
+    public readonly retryAfterSeconds = 1,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ThrottledError';
+  }
+}
+
+/** A dependency is down; nothing was half-written. */
+export class UnavailableError extends VestaError {
+  public constructor(
+    message: string,
+    public readonly retryAfterSeconds = 2,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'UnavailableError';
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The ports the domain needs from the outside world. Adapters in `src/adapters` implement them;
+ * handlers receive them already wired (see `src/api/wiring.ts`).
+ */
+import type { RecordState } from './record-view';
+import type { Preconditions } from './records';
+import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface WriteResult {
+  readonly state: RecordState;
+  readonly created: boolean;
+}
+
+export interface ListQuery {
+  readonly prefix: string;
+  readonly limit: number;
+  /** Opaque cursor from a previous page. */
+  readonly cursor?: string;
+  readonly withFields: boolean;
+}
+
+export interface ListPage {
+  readonly items: readonly RecordState[];
+  readonly cursor: string | null;
+}
+
+export type TxnResult =
+  | { readonly key: string; readonly rev: number; readonly etag: string }
+  | { readonly key: string; readonly deleted: true };
+
+/**
+ * Records of all namespaces. Every method throws domain errors from `src/core/errors.ts`:
+ * `PreconditionFailedError` (with the current record), `NotFoundError`, `ConflictError`,
+ * `TypeMismatchError`, `PayloadTooLargeError`, and `ThrottledError` / `UnavailableError` when the
+ * backing store throttles or is unreachable (nothing half-written).
+ */
+export interface RecordStore {
+  /** The stored state, tombstones included; `undefined` when the key was never written. */
+  get(ns: string, key: string): Promise<RecordState | undefined>;
+  put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode): Promise<WriteResult>;
+  patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode): Promise<WriteResult>;
+  delete(ns: string, key: string, pre: Preconditions): Promise<void>;
+  /** Live records in UTF-8 byte order of keys. Throws `ValidationError` for a bad cursor. */
+  list(ns: string, query: ListQuery): Promise<ListPage>;
+  /** All or nothing; `PreconditionFailedError.failed` lists the require indexes that did not hold. */
+  transact(ns: string, txn: TxnBody, mode: ConflictMode): Promise<TxnResult[]>;
+}
+
+/** Namespace settings. A namespace never configured has the defaults. */
+export interface SettingsStore {
+  get(ns: string): Promise<NamespaceSettings>;
+  put(ns: string, settings: NamespaceSettings): Promise<NamespaceSettings>;
+}
+
+/** Cheap liveness probe of the backing store; resolves false instead of throwing. */
+export interface HealthProbe {
+  storeOk(): Promise<boolean>;
+}

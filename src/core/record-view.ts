@@ -1,0 +1,92 @@
+/**
+ * The record as stored (`RecordState`) and as the API shows it (`RecordView`).
+ */
+import type { Dot, VersionVector } from './vv';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+export type Fields = Record<string, JsonValue>;
+
+export interface Sibling {
+  readonly fields: Fields;
+  readonly dot: Dot;
+  /** ISO-8601 time the value was written. */
+  readonly at: string;
+}
+
+/**
+ * One key's stored state. A deleted key keeps a tombstone (no siblings, `deleted: true`) so that
+ * `rev` keeps growing across delete and re-create and no ETag is ever reused.
+ */
+export interface RecordState {
+  readonly namespace: string;
+  readonly key: string;
+  /** Incarnation: random, fixed when the item is first created; part of every ETag. */
+  readonly inc: string;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  /** Live values: one, or several concurrent ones in `siblings` mode; empty when deleted. */
+  readonly siblings: readonly Sibling[];
+  readonly deleted: boolean;
+  /** ISO-8601 time of the last write (the delete, for a tombstone). */
+  readonly updatedAt: string;
+}
+
+export interface SingleRecordView {
+  readonly namespace: string;
+  readonly key: string;
+  readonly fields: Fields;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  readonly lease: string | null;
+  readonly updatedAt: string;
+}
+
+export interface SiblingsRecordView {
+  readonly namespace: string;
+  readonly key: string;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  readonly siblings: readonly { readonly fields: Fields; readonly updatedAt: string }[];
+}
+
+export type RecordView = SingleRecordView | SiblingsRecordView;
+
+export function isLive(state: RecordState | undefined): state is RecordState {
+  return state !== undefined && !state.deleted && state.siblings.length > 0;
+}
+
+export function hasSiblings(state: RecordState): boolean {
+  return state.siblings.length > 1;
+}
+
+/** Keeps only the named fields (all when `only` is undefined). */
+export function pickFields(fields: Fields, only?: readonly string[]): Fields {
+  if (!only) return fields;
+  const out: Fields = {};
+  for (const f of only) if (Object.prototype.hasOwnProperty.call(fields, f)) out[f] = fields[f];
+  return out;
+}
+
+/** The API's view of a live record; `null` for an absent or deleted one. */
+export function toView(state: RecordState | undefined, only?: readonly string[]): RecordView | null {
+  if (!isLive(state)) return null;
+  if (hasSiblings(state)) {
+    return {
+      namespace: state.namespace,
+      key: state.key,
+      rev: state.rev,
+      vv: state.vv,
+      siblings: state.siblings.map((s) => ({ fields: pickFields(s.fields, only), updatedAt: s.at })),
+    };
+  }
+  const s = state.siblings[0];
+  return {
+    namespace: state.namespace,
+    key: state.key,
+    fields: pickFields(s.fields, only),
+    rev: state.rev,
+    vv: state.vv,
+    lease: null,
+    updatedAt: state.updatedAt,
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Record semantics as pure state transitions: what a PUT, PATCH or DELETE does to a key's stored
+ * state, given its preconditions and the namespace's conflict mode. The DynamoDB store applies
+ * these on its conditional (slow) path and in transactions; its single-request fast path builds
+ * update expressions that must agree with them (the integration tests check both paths).
+ */
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, PayloadTooLargeError, PreconditionFailedError, TypeMismatchError, ValidationError } from './errors';
+import { type CausalContext, etagOf, sameVersion } from './etag';
+import { MAX_NUMBER_MAGNITUDE } from './names';
+import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
+import { failing } from './require';
+import type { ConflictMode, PatchBody } from './schemas';
+import { MAX_RECORD_BYTES, fieldsSize } from './size';
+import { type VersionVector, write } from './vv';
+
+/** Most concurrent values a record may hold in `siblings` mode; past it a write is refused. */
+export const MAX_SIBLINGS = 32;
+
+/** `If-Match`: `*`, or one ETag (`ctx` is undefined when the ETag is not one of ours). */
+export type IfMatch = { readonly any: true } | { readonly any: false; readonly ctx: CausalContext | undefined };
+
+export interface Preconditions {
+  readonly ifMatch?: IfMatch;
+  /** `If-None-Match: *`: only create. */
+  readonly ifNoneMatch?: boolean;
+}
+
+export interface WriteEnv {
+  /** The writing replica (Region, or `local`). */
+  readonly replica: string;
+  /** ISO-8601 time of the write. */
+  readonly now: string;
+  readonly mode: ConflictMode;
+}
+
+export interface Transition {
+  readonly state: RecordState;
+  /** True when the key had no live value before. */
+  readonly created: boolean;
+}
+
+export function newIncarnation(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+function currentEtag(state: RecordState | undefined): string | undefined {
+  return isLive(state) ? etagOf(state) : undefined;
+}
+
+function failPrecondition(state: RecordState | undefined, what: string): never {
+  throw new PreconditionFailedError(`${what} did not hold`, toView(state), undefined, currentEtag(state));
+}
+
+/**
+ * Checks `If-Match` / `If-None-Match`. With `contextual` (a PUT in `siblings` mode) an older ETag of
+ * the same incarnation passes: it is a causal context, not an exact version.
+ * Throws `PreconditionFailedError` carrying the current record.
+ */
+export function checkPreconditions(state: RecordState | undefined, pre: Preconditions, contextual = false): void {
+  if (pre.ifNoneMatch && isLive(state)) failPrecondition(state, 'If-None-Match');
+  const m = pre.ifMatch;
+  if (!m) return;
+  if (!isLive(state)) failPrecondition(state, 'If-Match');
+  if (m.any) return;
+  const ok = m.ctx !== undefined && (contextual ? m.ctx.inc === state.inc && m.ctx.rev <= state.rev : sameVersion(m.ctx, state));
+  if (!ok) failPrecondition(state, 'If-Match');
+}
+
+function checkSize(siblings: readonly Sibling[]): void {
+  const bytes = siblings.reduce((n, s) => n + fieldsSize(s.fields), 0);
+  if (bytes > MAX_RECORD_BYTES) {
+    throw new PayloadTooLargeError(`the record would be ${bytes} bytes; at most ${MAX_RECORD_BYTES}`);
+  }
+}
+
+function next(
+  prev: RecordState | undefined,
+  ns: string,
+  key: string,
+  ctx: VersionVector,
+  fields: Fields,
+  env: WriteEnv,
+): RecordState {
+  const live = isLive(prev) ? prev.siblings : [];
+  const out = write(live, prev?.vv ?? {}, ctx, env.replica, (dot) => ({ fields, dot, at: env.now }));
+  if (out.siblings.length > MAX_SIBLINGS) {
+    throw new ConflictError('SiblingLimit', `the record would hold ${out.siblings.length} siblings; at most ${MAX_SIBLINGS}. PUT with the ETag of a GET to resolve them`);
+  }
+  checkSize(out.siblings);
+  return {
+    namespace: ns,
+    key,
+    inc: prev?.inc ?? newIncarnation(),
+    rev: (prev?.rev ?? 0) + 1,
+    vv: out.vv,
+    siblings: out.siblings,
+    deleted: false,
+    updatedAt: env.now,
+  };
+}
+
+/**
+ * Replaces the record. In `reject` mode it overwrites (after its preconditions); in `siblings`
+ * mode the values its ETag has not seen stay as siblings. Throws `PreconditionFailedError`,
+ * `ConflictError` (SiblingLimit) or `PayloadTooLargeError`.
+ */
+export function applyPut(
+  prev: RecordState | undefined,
+  ns: string,
+  key: string,
+  fields: Fields,
+  pre: Preconditions,
+  env: WriteEnv,
+): Transition {
+  const contextual = env.mode === 'siblings';
+  checkPreconditions(prev, pre, contextual);
+  let ctx: VersionVector = prev?.vv ?? {};
+  if (contextual) ctx = pre.ifMatch && !pre.ifMatch.any && pre.ifMatch.ctx ? pre.ifMatch.ctx.vv : {};
+  return { state: next(prev, ns, key, ctx, fields, env), created: !isLive(prev) };
+}
+
+/**
+ * Applies set/remove/increment atomically, creating the record when absent. Throws
+ * `PreconditionFailedError` (If-Match or require), `ConflictError` (SiblingsPresent),
+ * `TypeMismatchError` (increment of a non-number) or `PayloadTooLargeError`.
+ */
+export function applyPatch(
+  prev: RecordState | undefined,
+  ns: string,
+  key: string,
+  patch: PatchBody,
+  pre: Preconditions,
+  env: WriteEnv,
+): Transition {
+  checkPreconditions(prev, pre);
+  const live = isLive(prev) ? prev : undefined;
+  if (live && hasSiblings(live)) {
+    throw new ConflictError('SiblingsPresent', `the record has ${live.siblings.length} siblings; PUT with the ETag of a GET to resolve them first`);
+  }
+  const fields: Fields = { ...(live?.siblings[0].fields ?? {}) };
+  const failed = failing(fields, patch.require ?? []);
+  if (failed.length > 0) {
+    throw new PreconditionFailedError(`require[${failed.join(', ')}] did not hold`, toView(prev), failed, currentEtag(prev));
+  }
+  Object.assign(fields, patch.set ?? {});
+  for (const f of patch.remove ?? []) delete fields[f];
+  for (const [f, by] of Object.entries(patch.increment ?? {})) {
+    const cur = fields[f] ?? 0;
+    if (typeof cur !== 'number') {
+      throw new TypeMismatchError(f, `increment of field ${JSON.stringify(f)}, which holds a ${cur === null ? 'null' : Array.isArray(cur) ? 'list' : typeof cur}, not a number`);
+    }
+    const sum = cur + by;
+    if (!(Math.abs(sum) <= MAX_NUMBER_MAGNITUDE)) throw new ValidationError(`body.increment.${f}`, 'result out of range');
+    fields[f] = sum;
+  }
+  return { state: next(prev, ns, key, prev?.vv ?? {}, fields, env), created: live === undefined };
+}
+
+/**
+ * Deletes the record, leaving a tombstone that keeps `rev` and the version vector growing.
+ * Throws `NotFoundError` when there is no live record, `PreconditionFailedError` on If-Match.
+ */
+export function applyDelete(prev: RecordState | undefined, pre: Preconditions, env: WriteEnv): RecordState {
+  if (!isLive(prev)) throw new NotFoundError('no such record');
+  checkPreconditions(prev, pre);
+  const out = write(prev.siblings, prev.vv, prev.vv, env.replica, (dot) => ({ fields: {}, dot, at: env.now }));
+  return { ...prev, rev: prev.rev + 1, vv: out.vv, siblings: [], deleted: true, updatedAt: env.now };
+}

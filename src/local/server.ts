@@ -1,0 +1,131 @@
+/**
+ * The local stand-in for API Gateway: a plain HTTP server that matches each request against the
+ * shared route table, builds the REST proxy event API Gateway would send, and calls the very same
+ * Lambda handler.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ApiHandler } from '../api/app';
+import { problem } from '../api/problem';
+import { matchResource } from '../api/routes';
+
+/** API Gateway's own request size limit. */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const LAMBDA_TIMEOUT_MS = 29000;
+
+export function lambdaContext(requestId: string): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'vesta-local-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:vesta-local-api',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/vesta-local-api',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, LAMBDA_TIMEOUT_MS - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Builds the API Gateway REST proxy event for a request. Throws `URIError` on bad percent-encoding. */
+export function toProxyEvent(method: string, url: URL, headers: IncomingMessage['headers'], body: Buffer, sourceIp: string): APIGatewayProxyEvent {
+  const { resource, pathParameters } = matchResource(url.pathname);
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    multi[k] = values;
+    single[k] = values.join(', ');
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const requestId = randomUUID();
+  const path = decodeURI(url.pathname);
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers: single,
+    multiValueHeaders: multi,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+    pathParameters,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      path,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: resource,
+      identity: { sourceIp, userAgent: single['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+    },
+  };
+}
+
+function send(res: ServerResponse, out: APIGatewayProxyResult): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(out.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) headers[k.toLowerCase()] = v.map(String);
+  const body = out.body ? Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  headers['content-length'] = String(body.length);
+  res.writeHead(out.statusCode, headers);
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Serves `handler` on host:port. Resolves once listening. */
+export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    try {
+      const body = await readBody(req);
+      if (body === undefined) {
+        send(res, problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let event: APIGatewayProxyEvent;
+      try {
+        event = toProxyEvent(req.method ?? 'GET', url, req.headers, body, req.socket.remoteAddress ?? '127.0.0.1');
+      } catch {
+        send(res, problem(400, 'ValidationError', 'the path is not valid percent-encoded UTF-8', { field: 'path' }));
+        return;
+      }
+      send(res, await handler(event, lambdaContext(event.requestContext.requestId)));
+    } catch (e) {
+      send(res, problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
+    }
+  });
+  server.keepAliveTimeout = 65000;
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok(server));
+  });
+}

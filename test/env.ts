@@ -1,0 +1,17 @@
+/**
+ * Fixed fake credentials and region: tests never reach AWS. CDK writes its cache and cloud
+ * assemblies under the project's git-ignored .cache folder instead of the home and temp dirs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const cache = join(__dirname, '..', '.cache');
+mkdirSync(join(cache, 'tmp'), { recursive: true });
+process.env.AWS_ACCESS_KEY_ID = 'AKIAVESTATESTKEY0000';
+process.env.AWS_SECRET_ACCESS_KEY = 'vesta-test-secret-key-not-a-real-one';
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_DEFAULT_REGION = 'us-east-1';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
+process.env.CDK_OUTDIR = join(cache, 'tmp');
+process.env.TMPDIR = join(cache, 'tmp');
