@@ -81,15 +81,15 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   for (const resource of resources()) {
     const defined = ROUTES.filter((r) => r.resource === resource);
     for (const r of defined) {
-      router.route(({ event, context }) => run(event as APIGatewayProxyEvent, context, handlers[r.name]), { method: r.method, path: routerPath(resource) });
+      router.route(async ({ event, context }) => (await run(event as APIGatewayProxyEvent, context, handlers[r.name])) as never, { method: r.method, path: routerPath(resource) });
     }
     const allowed = defined.map((r) => r.method);
     const others = ALL_METHODS.filter((m) => !(allowed as string[]).includes(m));
     router.route(
-      ({ event, context }) =>
-        run(event as APIGatewayProxyEvent, context, async (req) => {
+      async ({ event, context }) =>
+        (await run(event as APIGatewayProxyEvent, context, async (req) => {
           throw new MethodNotAllowedError(allowed, `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`);
-        }),
+        })) as never,
       { method: [...others], path: routerPath(resource) },
     );
   }
