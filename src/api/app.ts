@@ -95,11 +95,11 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   }
   router.errorHandler(Error, async (e, { event }) => {
     deps.logger.error('router error', e);
-    return internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown');
+    return internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown') as never;
   });
   router.notFound(async (_e, { event }) => {
     const ev = event as APIGatewayProxyEvent;
-    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} /${ev.pathParameters?.proxy ?? ''}`))!;
+    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} /${ev.pathParameters?.proxy ?? ''}`)) as never;
   });
 
   return async (event, context) => {
