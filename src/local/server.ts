@@ -80,7 +80,7 @@ export function toProxyEvent(method: string, url: URL, headers: IncomingMessage[
   };
 }
 
-function send(res: ServerResponse, out: APIGatewayProxyResult): void {
+function send(res: ServerResponse, out: Omit<APIGatewayProxyResult, "body"> & { body?: string }): void {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(out.headers ?? {})) headers[k.toLowerCase()] = String(v);
   for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) headers[k.toLowerCase()] = v.map(String);
