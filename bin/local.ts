@@ -6,6 +6,7 @@ import { startLocalStack } from '../src/local/stack';
 
 async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stack = await startLocalStack({
     port: process.env.PORT ? Number(process.env.PORT) : 8080,
     dataDir: process.env.VESTA_DATA_DIR ?? '.vesta',

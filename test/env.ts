@@ -13,5 +13,6 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_DEFAULT_REGION = 'us-east-1';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
 process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.CDK_OUTDIR = join(cache, 'tmp');
 process.env.TMPDIR = join(cache, 'tmp');
