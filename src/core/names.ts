@@ -30,7 +30,6 @@ export function validateKey(key: string, field = 'key'): string {
     throw new ValidationError(field, `must be 1 to ${MAX_KEY_BYTES} bytes of UTF-8. Received ${bytes} bytes`);
   }
   if (CONTROL.test(key)) throw new ValidationError(field, 'must not contain control characters');
-  if (key.includes('\ufffd')) throw new ValidationError(field, 'must be valid UTF-8');
   return key;
 }
 

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import type { DynamoDbLocal } from '../../src/local/dynamodb-local';
-import { STATE_FILE } from './global-setup';
+import { stateFile } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
   const ddb = (globalThis as { __vestaDdb?: DynamoDbLocal }).__vestaDdb;
   await ddb?.stop();
-  rmSync(STATE_FILE, { force: true });
+  rmSync(stateFile(), { force: true });
 }
