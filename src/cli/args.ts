@@ -1,0 +1,95 @@
+/**
+ * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
+ * and record keys as URL paths. Nothing here reads files or the network.
+ */
+import { REQUIRE_OPS, type RequireOp } from '../core/schemas';
+import { UsageError } from './errors';
+
+/** A JSON value as the API accepts it. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** A `require` clause of a PATCH body. */
+export interface RequireClause {
+  readonly field: string;
+  readonly op: RequireOp;
+  readonly value?: Json;
+}
+
+/** Parses `text` as JSON when it is valid JSON, else takes it as a string. Never throws. */
+export function parseValue(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Splits `name=value` at the first `=` and parses the value with `parseValue`.
+ * Throws `UsageError` when there is no `=` or the name is empty.
+ */
+export function parseAssignment(text: string, option: string): [string, Json] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UsageError(`${option} expects name=value. Received: ${JSON.stringify(text)}`);
+  return [text.slice(0, at), parseValue(text.slice(at + 1))];
+}
+
+/**
+ * Parses `name=n` (or a bare `name`, meaning 1) for `--incr`.
+ * Throws `UsageError` when the amount is not a finite number or the name is empty.
+ */
+export function parseIncrement(text: string): [string, number] {
+  if (!text.includes('=')) {
+    if (!text) throw new UsageError('--incr expects name=n or name');
+    return [text, 1];
+  }
+  const [name, by] = parseAssignment(text, '--incr');
+  if (typeof by !== 'number' || !Number.isFinite(by)) {
+    throw new UsageError(`--incr ${name} expects a number. Received: ${JSON.stringify(text.slice(name.length + 1))}`);
+  }
+  return [name, by];
+}
+
+const UNARY = /^(.*\S)\s+(exists|absent)$/;
+const BINARY = /^(.+?)\s*(==|!=|<=|>=|<|>)\s*(.*)$/;
+
+/**
+ * Parses a clause written `field op value` (`qty >= 1`, `status == "paid"`, `draft absent`).
+ * The value goes through `parseValue`. Field names holding an operator or surrounding spaces
+ * cannot be written this way; use `--body` for them.
+ * Throws `UsageError` when no operator is found or a comparison has no value.
+ */
+export function parseRequire(text: string): RequireClause {
+  const trimmed = text.trim();
+  const unary = UNARY.exec(trimmed);
+  if (unary) return { field: unary[1], op: unary[2] as RequireOp };
+  const binary = BINARY.exec(trimmed);
+  if (!binary || !binary[1].trim()) {
+    throw new UsageError(`--require expects 'field op value' with op one of ${REQUIRE_OPS.join(' ')}. Received: ${JSON.stringify(text)}`);
+  }
+  if (binary[3] === '') throw new UsageError(`--require ${JSON.stringify(text)} has no value after ${binary[2]}`);
+  return { field: binary[1].trim(), op: binary[2] as RequireOp, value: parseValue(binary[3]) };
+}
+
+/** Splits `a,b,c` into names, dropping empty entries. Throws `UsageError` when none is left. */
+export function parseList(text: string, option: string): string[] {
+  const names = text.split(',').filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`${option} expects a comma-separated list of names`);
+  return names;
+}
+
+const DOT_SEGMENT = /^\.{1,2}$/;
+
+/**
+ * Percent-encodes a record key for the `{key+}` part of a path, one segment at a time, so that
+ * `cart/42` stays `cart/42`. When a segment is `.` or `..` (which URLs would resolve away) the
+ * slashes are encoded too and the key travels as one segment.
+ * Throws `UsageError` for an empty key, or a key that is only `.` or `..`.
+ */
+export function encodeKeyPath(key: string): string {
+  if (key === '') throw new UsageError('the key must not be empty');
+  if (DOT_SEGMENT.test(key)) throw new UsageError(`the key ${JSON.stringify(key)} cannot be addressed in a URL`);
+  const segments = key.split('/');
+  if (segments.some((s) => DOT_SEGMENT.test(s))) return encodeURIComponent(key);
+  return segments.map(encodeURIComponent).join('/');
+}
