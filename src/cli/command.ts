@@ -1,0 +1,61 @@
+/**
+ * The shape of one CLI command, and typed access to the option values `util.parseArgs` yields.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { encodeKeyPath } from './args';
+import type { VestaHttp } from './http';
+import type { CliIo } from './io';
+
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+export interface CommandContext {
+  /** The positional arguments, exactly as many as `Command.args` names. */
+  readonly args: readonly string[];
+  readonly values: OptionValues;
+  readonly http: VestaHttp;
+  readonly io: CliIo;
+}
+
+export interface Command {
+  /** As typed after `vesta`, e.g. `get` or `ns set`. */
+  readonly name: string;
+  /** Names of the positional arguments, all required, e.g. `['ns', 'key']`. */
+  readonly args: readonly string[];
+  /** The options after the positionals, as shown in usage, e.g. `[--fields a,b] [--etag]`. */
+  readonly synopsis: string;
+  /** One line for the tool's command list. */
+  readonly summary: string;
+  /** Further lines of `vesta <command> --help`: what it does and each option. */
+  readonly details: string;
+  readonly options: OptionSpecs;
+  /** Runs the command, writing its result to `io.out`. Throws the CLI's errors (`errors.ts`). */
+  run(ctx: CommandContext): Promise<void>;
+}
+
+/** A string option's value, or undefined when absent. */
+export function str(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A repeatable string option's values, empty when absent. */
+export function strs(values: OptionValues, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+}
+
+/** Whether a boolean option was given. */
+export function flag(values: OptionValues, name: string): boolean {
+  return values[name] === true;
+}
+
+/** The path of a namespace. Never throws; the API validates the name. */
+export function nsPath(ns: string): string {
+  return `/v1/ns/${encodeURIComponent(ns)}`;
+}
+
+/** The path of a record. Throws `UsageError` for a key no URL can carry (see `encodeKeyPath`). */
+export function keyPath(ns: string, key: string): string {
+  return `${nsPath(ns)}/keys/${encodeKeyPath(key)}`;
+}

@@ -1,0 +1,32 @@
+/**
+ * The registry of commands, in the order `vesta --help` lists them, and the options every
+ * command accepts.
+ */
+import type { Command, OptionSpecs } from './command';
+import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
+import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
+
+export const COMMANDS: readonly Command[] = [
+  getCommand,
+  putCommand,
+  patchCommand,
+  deleteCommand,
+  lsCommand,
+  txnCommand,
+  nsGetCommand,
+  nsSetCommand,
+];
+
+/** Command words that take a second word (`ns get`). */
+export const GROUPS: readonly string[] = ['ns'];
+
+/** Options of every command, accepted before or after the command words. */
+export const COMMON_OPTIONS: OptionSpecs = {
+  url: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** The command named by `words` (`['get']`, `['ns', 'set']`), or undefined. Never throws. */
+export function findCommand(words: readonly string[]): Command | undefined {
+  return COMMANDS.find((c) => c.name === words.join(' '));
+}

@@ -1,0 +1,90 @@
+/**
+ * The `vesta` command line: finds the command, parses its options with `util.parseArgs`, runs it
+ * against the API at `--url` and turns failures into messages and exit codes.
+ */
+import { parseArgs } from 'node:util';
+import type { Command, OptionValues } from './command';
+import { COMMON_OPTIONS, GROUPS, findCommand } from './commands';
+import { UsageError } from './errors';
+import { describeError } from './hints';
+import { DEFAULT_URL, VestaHttp } from './http';
+import { type CliIo, processIo } from './io';
+import { commandUsage, toolUsage } from './usage';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+interface Split {
+  /** The command words (`['get']`, `['ns', 'set']`, `['help', 'get']`); empty when none. */
+  readonly words: string[];
+  /** Every other argument, in order. */
+  readonly rest: string[];
+}
+
+/** Separates the command words from the options that may precede them (`--url X`, `--help`). */
+function split(argv: readonly string[]): Split {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-')) i += argv[i] === '--url' ? 2 : 1;
+  const most = argv[i] === 'help' ? 3 : GROUPS.includes(argv[i]) ? 2 : 1;
+  let n = 0;
+  while (n < most && i + n < argv.length && !argv[i + n].startsWith('-')) n += 1;
+  return { words: argv.slice(i, i + n), rest: [...argv.slice(0, i), ...argv.slice(i + n)] };
+}
+
+function parse(command: Command | undefined, rest: string[]): { positionals: string[]; values: OptionValues } {
+  try {
+    const options = { ...COMMON_OPTIONS, ...(command?.options ?? {}) };
+    return parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message, command?.name, { cause: e });
+  }
+}
+
+/**
+ * Answers `vesta`, `vesta --help`, `vesta help [command]` and `vesta ns [--help]`: help on
+ * standard output when asked for, else the usage on standard error with exit code 2.
+ * Throws `UsageError` for an unknown command.
+ */
+function help(words: string[], rest: string[], io: CliIo): number {
+  const asked = words[0] === 'help' ? words.slice(1) : words;
+  const command = findCommand(asked);
+  const group = GROUPS.includes(asked[0]) ? asked[0] : undefined;
+  if (!command && asked.length > (group ? 1 : 0)) throw new UsageError(`unknown command ${JSON.stringify(asked.join(' '))}`);
+  const wanted = words[0] === 'help' || parse(undefined, rest).values.help === true;
+  if (command) io.out(commandUsage(command));
+  else (wanted ? io.out : io.err)(toolUsage(group));
+  return wanted || command ? EXIT_OK : EXIT_USAGE;
+}
+
+/** Runs one command. Throws `UsageError`, `ApiError` or `NetworkError`. */
+async function run(command: Command, rest: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parse(command, rest);
+  if (values.help === true) {
+    io.out(commandUsage(command));
+    return EXIT_OK;
+  }
+  if (positionals.length !== command.args.length) {
+    const expected = command.args.map((a) => `<${a}>`).join(' ');
+    throw new UsageError(`${command.name} expects ${expected}; received ${positionals.length} argument(s)`, command.name);
+  }
+  const url = (typeof values.url === 'string' ? values.url : undefined) ?? (io.env.VESTA_URL || DEFAULT_URL);
+  await command.run({ args: positionals, values, http: new VestaHttp(url), io });
+  return EXIT_OK;
+}
+
+/**
+ * Runs `vesta` with `argv` (without the node and script paths) and resolves to the exit code:
+ * 0 on success, 1 when the API answered with an error or could not be reached, 2 for a usage
+ * error. Never rejects: every failure is written to `io.err`.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const { words, rest } = split(argv);
+  const command = words[0] === 'help' ? undefined : findCommand(words);
+  try {
+    return command ? await run(command, rest, io) : help(words, rest, io);
+  } catch (e) {
+    io.err(describeError(e, command?.name));
+    return e instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
+  }
+}
