@@ -1,0 +1,273 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { main } from '../../src/cli/main';
+import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Runs the CLI in-process against the local stack, capturing its output. */
+async function vesta(argv: string[], stdin = ''): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    out: (t: string) => void (stdout += t),
+    err: (t: string) => void (stderr += t),
+    readStdin: async () => stdin,
+    env: { VESTA_URL: stack.url },
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
+async function json(argv: string[], stdin?: string) {
+  const r = await vesta(argv, stdin);
+  if (r.code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('records', () => {
+  test('a record put with the CLI is read back with the same fields and ETag', async () => {
+    const ns = uniqueNs('cli');
+    const putEtag = await vesta(['put', ns, 'cart/42', '{"qty":3,"sku":"A1"}', '--etag']);
+    const got = await json(['get', ns, 'cart/42']);
+    const getEtag = await vesta(['get', ns, 'cart/42', '--etag']);
+
+    expect(putEtag.code).toBe(0);
+    expect(got).toMatchObject({ namespace: ns, key: 'cart/42', fields: { qty: 3, sku: 'A1' }, rev: 1 });
+    expect(getEtag.stdout.trim()).toBe(putEtag.stdout.trim());
+    expect(getEtag.stdout.trim()).not.toBe('');
+  });
+
+  test('put reads the fields from standard input and from a file', async () => {
+    const ns = uniqueNs('cli');
+    const file = join(mkdtempSync(join(tmpdir(), 'vesta-cli-')), 'fields.json');
+    writeFileSync(file, '{"from": "file"}');
+
+    const fromStdin = await json(['put', ns, 'a', '-'], '{"from": "stdin"}');
+    const fromFile = await json(['put', ns, 'b', `@${file}`]);
+
+    expect(fromStdin.fields).toEqual({ from: 'stdin' });
+    expect(fromFile.fields).toEqual({ from: 'file' });
+  });
+
+  test('get --fields returns only the named fields', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'k', '{"a":1,"b":2,"c":3}']);
+
+    const got = await json(['get', ns, 'k', '--fields', 'a,c']);
+
+    expect(got.fields).toEqual({ a: 1, c: 3 });
+  });
+
+  test('patch increments, sets and removes fields in one write', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'order/1', '{"qty":1,"draft":true}']);
+
+    const patched = await json([
+      'patch', ns, 'order/1', '--incr', 'qty=2', '--incr', 'views', '--set', 'status=paid', '--set', 'code=007',
+      '--remove', 'draft', '--require', 'qty >= 1',
+    ]);
+
+    expect(patched.fields).toEqual({ qty: 3, views: 1, status: 'paid', code: '007' });
+    expect(patched.rev).toBe(2);
+  });
+
+  test('a patch whose --require does not hold fails with 412 and writes nothing', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'stock', '{"qty":0}']);
+
+    const r = await vesta(['patch', ns, 'stock', '--incr', 'qty=-1', '--require', 'qty >= 1']);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: PreconditionFailed \(412\): /);
+    expect(r.stderr).toContain('hint: the --require conditions did not hold');
+    expect((await json(['get', ns, 'stock'])).fields).toEqual({ qty: 0 });
+  });
+
+  test('a write with a stale --if-match fails with 412 and a hint naming the current ETag', async () => {
+    const ns = uniqueNs('cli');
+    const stale = (await vesta(['put', ns, 'k', '{"v":1}', '--etag'])).stdout.trim();
+    const current = (await vesta(['put', ns, 'k', '{"v":2}', '--etag'])).stdout.trim();
+
+    const r = await vesta(['put', ns, 'k', '{"v":3}', '--if-match', stale]);
+
+    expect(current).not.toBe('');
+    expect(current).not.toBe(stale);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: PreconditionFailed \(412\): .+\n/);
+    expect(r.stderr).toContain('hint: the record changed; re-read it and retry with the new ETag');
+    expect(r.stderr).toContain(current);
+    expect((await json(['get', ns, 'k'])).fields).toEqual({ v: 2 });
+  });
+
+  test('put --if-none-match creates once and then fails with 412', async () => {
+    const ns = uniqueNs('cli');
+
+    const first = await vesta(['put', ns, 'k', '{}', '--if-none-match']);
+    const second = await vesta(['put', ns, 'k', '{}', '--if-none-match']);
+
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('PreconditionFailed (412)');
+  });
+
+  test('a deleted record is gone: get exits 1 with NotFound on standard error', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'a/b', '{"x":1}']);
+
+    const deleted = await json(['delete', ns, 'a/b']);
+    const r = await vesta(['get', ns, 'a/b']);
+
+    expect(deleted).toEqual({ namespace: ns, key: 'a/b', deleted: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: NotFound \(404\): /);
+    expect(r.stderr).toContain('hint: ');
+  });
+});
+
+describe('namespaces', () => {
+  test('ls --all follows cursors across pages and keeps to the prefix', async () => {
+    const ns = uniqueNs('cli');
+    for (const key of ['a/1', 'a/2', 'a/3', 'b/1']) await json(['put', ns, key, '{}']);
+
+    const page = await json(['ls', ns, '--prefix', 'a/', '--limit', '1']);
+    const all = await json(['ls', ns, '--prefix', 'a/', '--limit', '1', '--all']);
+    const withFields = await json(['ls', ns, '--prefix', 'b/', '--fields']);
+
+    expect(page.items.map((i: { key: string }) => i.key)).toEqual(['a/1']);
+    expect(page.cursor).toEqual(expect.any(String));
+    expect(all.items.map((i: { key: string }) => i.key)).toEqual(['a/1', 'a/2', 'a/3']);
+    expect(all.cursor).toBeNull();
+    expect(withFields.items).toEqual([expect.objectContaining({ key: 'b/1', fields: {} })]);
+  });
+
+  test('ls --cursor continues after a previous page', async () => {
+    const ns = uniqueNs('cli');
+    for (const key of ['k1', 'k2']) await json(['put', ns, key, '{}']);
+    const first = await json(['ls', ns, '--limit', '1']);
+
+    const next = await json(['ls', ns, '--limit', '1', '--cursor', first.cursor]);
+
+    expect(next.items.map((i: { key: string }) => i.key)).toEqual(['k2']);
+  });
+
+  test('txn applies its ops together and prints their results', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'c', '{"qty":2}']);
+    const body = { require: [{ key: 'c', field: 'qty', op: '>', value: 0 }], ops: [{ op: 'put', key: 'a', fields: { x: 1 } }, { op: 'patch', key: 'c', increment: { qty: -1 } }] };
+
+    const out = await json(['txn', ns, '-'], JSON.stringify(body));
+
+    expect(out.results).toEqual([expect.objectContaining({ key: 'a', rev: 1 }), expect.objectContaining({ key: 'c', rev: 2 })]);
+    expect((await json(['get', ns, 'c'])).fields).toEqual({ qty: 1 });
+  });
+
+  test('a txn whose require fails exits 1 naming the failed entries', async () => {
+    const ns = uniqueNs('cli');
+    const body = { require: [{ key: 'x', exists: true }], ops: [{ op: 'put', key: 'y', fields: {} }] };
+
+    const r = await vesta(['txn', ns, JSON.stringify(body)]);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('PreconditionFailed (412)');
+    expect(r.stderr).toContain('require entries [0] did not hold and nothing was written');
+  });
+
+  test('ns set changes the conflict mode and ns get reads it back', async () => {
+    const ns = uniqueNs('cli');
+
+    const before = await json(['ns', 'get', ns]);
+    const set = await json(['ns', 'set', ns, '--conflicts', 'siblings']);
+    const after = await json(['ns', 'get', ns]);
+
+    expect(before).toEqual({ namespace: ns, conflicts: 'reject' });
+    expect(set).toEqual({ namespace: ns, conflicts: 'siblings' });
+    expect(after).toEqual({ namespace: ns, conflicts: 'siblings' });
+  });
+
+  test('a record with concurrent versions prints its siblings and a note on how to resolve them', async () => {
+    const ns = uniqueNs('cli');
+    await json(['ns', 'set', ns, '--conflicts', 'siblings']);
+    await json(['put', ns, 'k', '{"v":1}']);
+    await json(['put', ns, 'k', '{"v":2}']);
+
+    const r = await vesta(['get', ns, 'k']);
+
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).siblings).toHaveLength(2);
+    expect(r.stderr).toContain('note: the record has concurrent versions');
+  });
+});
+
+describe('failures', () => {
+  test.each([
+    [['get', 'only-ns']],
+    [['put', 'ns', 'k', '{"a":']],
+    [['patch', 'ns', 'k']],
+    [['get', 'ns', 'k', '--bogus']],
+    [['ns', 'set', 'ns', '--conflicts', 'sometimes']],
+    [['frobnicate']],
+  ])('the usage error %j exits 2 and points to the help', async (argv) => {
+    const r = await vesta(argv);
+
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: .+\nhint: see `vesta .*--help`\n$/);
+  });
+
+  test('an API that cannot be reached exits 1 and suggests npm start', async () => {
+    const r = await vesta(['get', 'ns', 'k', '--url', 'http://127.0.0.1:9']);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('could not reach http://127.0.0.1:9');
+    expect(r.stderr).toContain('npm start');
+  });
+
+  test('a name the API rejects exits 1 with its ValidationError', async () => {
+    const r = await vesta(['get', 'Not_A_Namespace', 'k']);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: ValidationError \(400\): /);
+  });
+});
+
+describe('the installed command', () => {
+  test('bin/vesta.js --help prints the usage and exits 0', async () => {
+    const root = join(__dirname, '..', '..');
+
+    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'vesta.js'), '--help'], { cwd: root });
+
+    expect(stdout).toMatch(/^usage: vesta <command>/);
+    expect(stdout).toContain('ns set');
+  });
+
+  test('bin/vesta.js exits 2 on a usage error', async () => {
+    const root = join(__dirname, '..', '..');
+
+    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin', 'vesta.js'), 'get'], { cwd: root }).catch((e) => e);
+
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('get expects <ns> <key>');
+  });
+});
