@@ -1,0 +1,53 @@
+/**
+ * IAM action lists, one per intent, in one place (as `aws-dynamodb/lib/perms.ts` does for the
+ * CDK's own grants). Constructs grant these lists through intent-named methods; tests assert that
+ * a function's policy holds nothing else. `TransactWriteItems` is not an IAM action: a transaction
+ * is authorized by the actions of its parts (`ConditionCheckItem`, `PutItem`, `UpdateItem`,
+ * `DeleteItem`) on each table it touches, so those parts must be listed for every such table.
+ */
+
+/**
+ * What the API function does on the records table: single-item reads and conditional writes,
+ * `Query` for key listings, `BatchGetItem` and `ConditionCheckItem` for transactions,
+ * `DescribeTable` for the health check. No `Scan`: listings are queries within a namespace.
+ */
+export const RECORDS_READ_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+] as const;
+
+/** What the API function does on the control table: namespace settings and control items. */
+export const CONTROL_READ_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+/** What the Powertools idempotency persistence layer does on the idempotency table. */
+export const IDEMPOTENCY_READ_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/**
+ * What a Lambda function needs on its own, already existing log group. Granting these on the one
+ * log group replaces the `AWSLambdaBasicExecutionRole` managed policy (which allows every log
+ * group of the account).
+ */
+export const LOG_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
+/**
+ * What active tracing adds to a function's role (the CDK adds it when `tracing` is `ACTIVE`).
+ * X-Ray does not support resource-level permissions, so these are the only actions allowed on `*`.
+ */
+export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
