@@ -1,0 +1,249 @@
+/**
+ * The HTTP API: a REST API in API Gateway, IAM (SigV4) authorization on every method, in front of
+ * one Lambda function that routes with the same route table as the local stack.
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { CATCH_ALL_RESOURCE, ROUTES, resources } from '../../src/api/routes';
+import { LOG_WRITE_ACTIONS } from '../perms';
+import { retainsByDefault, validateStage } from '../stage';
+import { addProblemResponses } from './problem-responses';
+import type { StateTables } from './state-tables';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+export interface ApiProps {
+  /** Deployment stage: the API Gateway stage name, and `VESTA_STAGE` for the function. */
+  readonly stage: string;
+  /** The tables the function reads and writes. */
+  readonly tables: StateTables;
+  /**
+   * Steady-state request rate of the whole stage, requests per second.
+   * @default 1000
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst of requests the stage accepts above the steady rate.
+   * @default 2000
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * How long function and access logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Keep the log groups when they leave the stack.
+   * @default true for the `prod` stage, false for every other stage
+   */
+  readonly retainLogs?: boolean;
+  /**
+   * API Gateway execution logs (level ERROR) for every method. Needs the account-wide API Gateway
+   * CloudWatch role to be set in the Region already; without it the deployment fails with
+   * "CloudWatch Logs role ARN must be set in account settings to enable logging".
+   * @default false (access logs only)
+   */
+  readonly executionLogging?: boolean;
+}
+
+function assertLimit(name: string, value: number, integer: boolean): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a non-negative ${integer ? 'integer' : 'number'}. Received: ${value}`);
+  }
+}
+
+/** Required path parameters of a resource template, e.g. `{ 'method.request.path.ns': true }`. */
+function pathParameters(resourcePath: string): Record<string, boolean> {
+  const names = [...resourcePath.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]);
+  return Object.fromEntries(names.map((n) => [`method.request.path.${n}`, true]));
+}
+
+/** Every ancestor of a resource path: `/v1/ns/{ns}` gives `/v1`, `/v1/ns`. */
+function ancestors(resourcePath: string): string[] {
+  const segments = resourcePath.split('/').filter(Boolean);
+  return segments.slice(1).map((_s, i) => `/${segments.slice(0, i + 1).join('/')}`);
+}
+
+/**
+ * The API function and the REST API in front of it. Every path the gateway can match has a
+ * method that reaches the function, so an undefined method answers the function's
+ * `405 MethodNotAllowed` and an unknown path its `404 NotFound`, as the local stack does, instead
+ * of API Gateway's `403 Missing Authentication Token`.
+ */
+export class Api extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly restApi: apigw.RestApi;
+  /** Invoke URL of the stage, ending in `/`; the contract's paths (`v1/...`) follow it. */
+  readonly url: string;
+
+  /** Throws an `Error` when `stage` or a throttling limit is malformed; the message echoes it. */
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    validateStage(props.stage);
+    const rateLimit = props.throttlingRateLimit ?? 1000;
+    const burstLimit = props.throttlingBurstLimit ?? 2000;
+    assertLimit('throttlingRateLimit', rateLimit, false);
+    assertLimit('throttlingBurstLimit', burstLimit, true);
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const removalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // An own role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Vesta API function: its log group, X-Ray, and the actions of lib/perms.ts on the tables',
+    });
+    this.function = this.createFunction(props, role, retention, removalPolicy);
+    props.tables.grantRecordsReadWrite(this.function);
+    props.tables.grantControlReadWrite(this.function);
+    props.tables.grantIdempotencyReadWrite(this.function);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy });
+    const executionLogging = props.executionLogging ?? false;
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      restApiName: `vesta-${props.stage}`,
+      description: 'Vesta state service, HTTP API v1',
+      // Callers are AWS workloads that sign with SigV4, usually in the same Region.
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: false,
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: props.stage,
+        tracingEnabled: true,
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: executionLogging ? apigw.MethodLoggingLevel.ERROR : apigw.MethodLoggingLevel.OFF,
+        dataTraceEnabled: false,
+      },
+    });
+    this.url = this.restApi.url;
+    this.addRoutes();
+    addProblemResponses(this.restApi);
+    this.suppressFindings(role, executionLogging);
+  }
+
+  private createFunction(
+    props: ApiProps,
+    role: iam.Role,
+    retention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention, removalPolicy });
+    logGroup.grant(role, ...LOG_WRITE_ACTIONS);
+    return new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, 'lambdas', 'api.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      // API Gateway gives up on the integration after 29 s; running longer would only waste work.
+      timeout: Duration.seconds(29),
+      tracing: lambda.Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment: {
+        ...props.tables.environment(),
+        VESTA_REPLICA: Stack.of(this).region,
+        VESTA_STAGE: props.stage,
+        POWERTOOLS_SERVICE_NAME: 'vesta',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        // The SDK v3 ships with the runtime. Powertools and zod are not in it: they are bundled.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+
+  private addRoutes(): void {
+    const integration = new apigw.LambdaIntegration(this.function, {
+      proxy: true,
+      // One invoke permission for the whole API instead of one per method.
+      scopePermissionToMethod: false,
+    });
+    // Only path parameters are checked here. Bodies are validated inside the function by the same
+    // zod schemas the local stack uses, so error documents are identical in AWS and locally.
+    const validator = this.restApi.addRequestValidator('ParameterValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    const options = (resourcePath: string, operationName?: string): apigw.MethodOptions => ({
+      requestValidator: validator,
+      requestParameters: pathParameters(resourcePath),
+      operationName,
+    });
+
+    // A path that matches a resource without the request's method gets API Gateway's
+    // 403 Missing Authentication Token; it does not fall through to the catch-all. So every
+    // resource the gateway can match, ancestors such as `/v1` included, gets an ANY as well.
+    const routed = resources();
+    const intermediate = new Set(routed.flatMap(ancestors).filter((p) => !routed.includes(p)));
+    for (const resourcePath of routed) {
+      const resource = this.restApi.root.resourceForPath(resourcePath);
+      for (const route of ROUTES.filter((r) => r.resource === resourcePath)) {
+        resource.addMethod(route.method, integration, options(resourcePath, route.name));
+      }
+      resource.addMethod('ANY', integration, options(resourcePath));
+    }
+    for (const resourcePath of [...intermediate, CATCH_ALL_RESOURCE]) {
+      this.restApi.root.resourceForPath(resourcePath).addMethod('ANY', integration, options(resourcePath));
+    }
+    this.restApi.root.addMethod('ANY', integration, options('/'));
+  }
+
+  private suppressFindings(role: iam.Role, executionLogging: boolean): void {
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its table or log group.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.restApi, [
+      {
+        id: 'AwsSolutions-APIG2',
+        reason: 'Path parameters are validated by API Gateway; bodies are validated in the function by the same zod schemas the local stack uses, so a 400 ValidationError document is the same in AWS and locally (a gateway model would answer in its own format).',
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.restApi.methods, [
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Every method uses IAM (SigV4) authorization: callers are AWS principals (workloads, CI, the CLI), not users of a Cognito user pool.',
+      },
+    ]);
+    const stageFindings = [
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is chosen per account (Firewall Manager or a shared web ACL), not per stack; every request must already carry a valid SigV4 signature and the stage is throttled.',
+      },
+    ];
+    if (!executionLogging) {
+      stageFindings.push({
+        id: 'AwsSolutions-APIG6',
+        reason: 'Execution logs need the account-wide API Gateway CloudWatch role, which this stack must not take over; JSON access logs record every request, and the function logs every error. Turn on with executionLogging where the role is set.',
+      });
+    }
+    NagSuppressions.addResourceSuppressions(this.restApi.deploymentStage, stageFindings);
+  }
+}
