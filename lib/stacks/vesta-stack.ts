@@ -1,0 +1,55 @@
+/**
+ * One Vesta deployment (one stage in one account and Region): the state tables and the HTTP API.
+ * The stack only composes constructs; what each part does is documented on its construct.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Api } from '../constructs/api';
+import { StateTables } from '../constructs/state-tables';
+
+export interface VestaThrottling {
+  /**
+   * Steady-state requests per second for the whole API stage.
+   * @default 1000
+   */
+  readonly rateLimit?: number;
+  /**
+   * Burst of requests above the steady rate.
+   * @default 2000
+   */
+  readonly burstLimit?: number;
+}
+
+export interface VestaStackProps extends StackProps {
+  /** Deployment stage, e.g. `dev` or `prod`; see `lib/stage.ts` for the allowed names. */
+  readonly stage: string;
+  /**
+   * API Gateway stage throttling.
+   * @default - the `Api` construct's defaults
+   */
+  readonly throttling?: VestaThrottling;
+}
+
+/** Throws an `Error` when the stage or a throttling limit is malformed (from the constructs). */
+export class VestaStack extends Stack {
+  readonly tables: StateTables;
+  readonly api: Api;
+
+  constructor(scope: Construct, id: string, props: VestaStackProps) {
+    super(scope, id, props);
+    this.tables = new StateTables(this, 'StateTables', {
+      stage: props.stage,
+      tableNamePrefix: `vesta-${props.stage}`,
+    });
+    this.api = new Api(this, 'Api', {
+      stage: props.stage,
+      tables: this.tables,
+      throttlingRateLimit: props.throttling?.rateLimit,
+      throttlingBurstLimit: props.throttling?.burstLimit,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Invoke URL of the API stage; requests are signed with SigV4 (service execute-api).',
+    });
+  }
+}
