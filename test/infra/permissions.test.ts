@@ -1,0 +1,90 @@
+import {
+  CONTROL_READ_WRITE_ACTIONS,
+  IDEMPOTENCY_READ_WRITE_ACTIONS,
+  LOG_WRITE_ACTIONS,
+  RECORDS_READ_WRITE_ACTIONS,
+  XRAY_WRITE_ACTIONS,
+} from '../../lib/perms';
+import { resourcesOf, synthesize, type Synthesized } from './synth';
+
+let s: Synthesized;
+
+beforeAll(() => {
+  s = synthesize({ stage: 'dev' });
+});
+afterAll(() => s.dispose());
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as any);
+
+/** Statements of every policy attached to the api function's role, and its role resource. */
+function functionRole() {
+  const roleId = idOf(s.stack.api.function.role as any);
+  const role = resourcesOf(s.template, 'AWS::IAM::Role')[roleId];
+  const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
+    p.Properties.Roles.some((r: any) => r.Ref === roleId),
+  );
+  const statements: Statement[] = [
+    ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement),
+    ...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+  ];
+  return { role, statements };
+}
+
+function tableArn(id: 'records' | 'control' | 'idempotency') {
+  return { 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] };
+}
+
+describe('api function permissions (least privilege)', () => {
+  test('every statement allows; none uses dynamodb:*, Scan or any other wildcard action', () => {
+    const { statements } = functionRole();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      for (const action of list(st.Action)) {
+        expect(action).not.toContain('*');
+        expect(action).not.toMatch(/^dynamodb:(Scan|PartiQL|BatchWriteItem)/);
+      }
+    }
+  });
+
+  test('each table gets exactly its action list from lib/perms.ts, on its own ARN only', () => {
+    const { statements } = functionRole();
+    const dynamo = statements.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:')));
+    const byTable = (id: 'records' | 'control' | 'idempotency') =>
+      dynamo.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn(id)])).flatMap((st) => list(st.Action));
+    expect(byTable('records').sort()).toEqual([...RECORDS_READ_WRITE_ACTIONS].sort());
+    expect(byTable('control').sort()).toEqual([...CONTROL_READ_WRITE_ACTIONS].sort());
+    expect(byTable('idempotency').sort()).toEqual([...IDEMPOTENCY_READ_WRITE_ACTIONS].sort());
+    const accounted = byTable('records').length + byTable('control').length + byTable('idempotency').length;
+    expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted);
+  });
+
+  test('only the X-Ray actions are allowed on every resource', () => {
+    const { statements } = functionRole();
+    const onAll = statements.filter((st) => list(st.Resource).includes('*'));
+    expect(onAll.flatMap((st) => list(st.Action)).sort()).toEqual([...XRAY_WRITE_ACTIONS].sort());
+  });
+
+  test('logs may be written to the function log group only', () => {
+    const { statements } = functionRole();
+    const logStatements = statements.filter((st) => list(st.Action).some((a) => a.startsWith('logs:')));
+    expect(logStatements.flatMap((st) => list(st.Action)).sort()).toEqual([...LOG_WRITE_ACTIONS].sort());
+    const groupId = idOf(s.stack.api.function.logGroup as any);
+    for (const r of logStatements.flatMap((st) => list(st.Resource))) expect(JSON.stringify(r)).toContain(groupId);
+  });
+
+  test('the role has no managed policies and is assumed by Lambda only', () => {
+    const { role } = functionRole();
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+  });
+});

@@ -1,0 +1,101 @@
+import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
+import { StateTables } from '../../lib/constructs/state-tables';
+import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
+
+const TABLE = 'AWS::DynamoDB::GlobalTable';
+
+let dev: Synthesized;
+let prod: Synthesized;
+
+beforeAll(() => {
+  dev = synthesize({ stage: 'dev' });
+  prod = synthesize({ stage: 'prod' });
+});
+afterAll(() => {
+  dev.dispose();
+  prod.dispose();
+});
+
+function tableNamed(s: Synthesized, name: string) {
+  const found = Object.values(resourcesOf(s.template, TABLE)).filter((r) => r.Properties.TableName === name);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('StateTables', () => {
+  test('creates one table per table definition, named vesta-<stage>-<id>', () => {
+    expect(Object.keys(resourcesOf(dev.template, TABLE))).toHaveLength(TABLE_DEFS.length);
+    for (const def of TABLE_DEFS) tableNamed(dev, `vesta-dev-${def.id}`);
+  });
+
+  test('every table uses the keys of its definition', () => {
+    for (const def of TABLE_DEFS) {
+      const keys = tableNamed(dev, `vesta-dev-${def.id}`).Properties.KeySchema;
+      const expected = [{ AttributeName: def.partitionKey.name, KeyType: 'HASH' }];
+      if (def.sortKey) expected.push({ AttributeName: def.sortKey.name, KeyType: 'RANGE' });
+      expect(keys).toEqual(expected);
+    }
+  });
+
+  test('every table is on-demand, with point-in-time recovery and KMS server-side encryption', () => {
+    const tables = Object.values(resourcesOf(dev.template, TABLE));
+    expect(tables.length).toBeGreaterThan(0);
+    for (const t of tables) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      for (const replica of t.Properties.Replicas) {
+        expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      }
+    }
+  });
+
+  test('every table expires items by the TTL attribute its definition names', () => {
+    for (const def of TABLE_DEFS) {
+      expect(def.ttlAttribute).toBeDefined();
+      expect(tableNamed(dev, `vesta-dev-${def.id}`).Properties.TimeToLiveSpecification).toEqual({
+        AttributeName: def.ttlAttribute,
+        Enabled: true,
+      });
+    }
+  });
+
+  test('tables whose definition asks for a stream get NEW_AND_OLD_IMAGES, the others none', () => {
+    expect(TABLE_DEFS.find((d) => d.id === 'records')?.stream).toBe(true);
+    for (const def of TABLE_DEFS) {
+      const spec = tableNamed(dev, `vesta-dev-${def.id}`).Properties.StreamSpecification;
+      if (def.stream) expect(spec).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+      else expect(spec).toBeUndefined();
+    }
+  });
+
+  test('the prod stage retains its tables and turns deletion protection on', () => {
+    for (const t of Object.values(resourcesOf(prod.template, TABLE))) {
+      expect(t.DeletionPolicy).toBe('Retain');
+      expect(t.UpdateReplacePolicy).toBe('Retain');
+      for (const replica of t.Properties.Replicas) expect(replica.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  test('other stages destroy their tables and leave deletion protection off', () => {
+    for (const t of Object.values(resourcesOf(dev.template, TABLE))) {
+      expect(t.DeletionPolicy).toBe('Delete');
+      for (const replica of t.Properties.Replicas) expect(replica.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+
+  test('an explicit retain overrides the stage default', () => {
+    const tables = new StateTables(bareStack(), 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev', retain: true });
+    expect(tables.retain).toBe(true);
+  });
+
+  test('environment() maps each definition envVar to its table name', () => {
+    const env = dev.stack.tables.environment();
+    expect(Object.keys(env).sort()).toEqual(TABLE_DEFS.map((d) => d.envVar).sort());
+    for (const def of TABLE_DEFS) expect(env[def.envVar]).toBe(dev.stack.tables.tables[def.id].tableName);
+  });
+
+  test('a malformed stage or prefix is refused with the received value in the message', () => {
+    expect(() => new StateTables(bareStack(), 'T', { stage: 'Prod!', tableNamePrefix: 'x' })).toThrow(/Received: "Prod!"/);
+    expect(() => new StateTables(bareStack(), 'T', { stage: 'dev', tableNamePrefix: 'a b' })).toThrow(/Received: "a b"/);
+  });
+});
