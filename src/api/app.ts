@@ -99,7 +99,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   });
   router.notFound(async (_e, { event }) => {
     const ev = event as APIGatewayProxyEvent;
-    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} /${ev.pathParameters?.proxy ?? ''}`)) as never;
+    const path = ev.resource === CATCH_ALL_RESOURCE ? `/${ev.pathParameters?.proxy ?? ''}` : ev.resource;
+    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} ${path}`)) as never;
   });
 
   return async (event, context) => {

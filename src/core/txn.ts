@@ -59,6 +59,10 @@ export function planTxn(ns: string, txn: TxnBody, states: ReadonlyMap<string, Re
       else if (isLive(prev)) t = { state: applyDelete(prev, {}, env), created: false };
       return { key: op.key, next: t?.state };
     } catch (e) {
+      if (e instanceof PreconditionFailedError) {
+        // `failed` indexes the transaction's require list; an op's own clauses are named in detail.
+        throw new PreconditionFailedError(`ops[${i}] (${op.key}): ${e.message}`, e.current, [], e.currentEtag);
+      }
       if (e instanceof ValidationError) throw e;
       if (e instanceof Error) e.message = `ops[${i}] (${op.key}): ${e.message}`;
       throw e;

@@ -545,7 +545,7 @@ describe('POST /v1/ns/{ns}/txn', () => {
     expect((await want(200, 'GET', RECORD, rec(ns, 'a'))).headers.etag).toBe(r.body.results[0].etag);
   });
 
-  test('412 with failed: require indexes, or the indexes of a patch op\'s own require', async () => {
+  test('412 with failed: require indexes; a patch op\'s own require is named in detail', async () => {
     const ns = uniqueNs();
     await want(201, 'PUT', RECORD, rec(ns, 'a'), { body: { fields: { qty: 1 } } });
     const top = await want(412, 'POST', TXN, `/v1/ns/${ns}/txn`, {
@@ -558,7 +558,8 @@ describe('POST /v1/ns/{ns}/txn', () => {
     const own = await want(412, 'POST', TXN, `/v1/ns/${ns}/txn`, {
       body: { ops: [{ op: 'patch', key: 'a', set: { x: 1 }, require: [{ field: 'qty', op: '>', value: 5 }] }] },
     });
-    expect(own.body.failed).toEqual([0]);
+    expect(own.body.failed).toEqual([]);
+    expect(own.body.detail).toMatch(/require\[0\]/);
     expect(own.body.current.fields).toEqual({ qty: 1 });
     expect(own.body.detail).toMatch(/^ops\[0\] \(a\): /);
     expect((await want(200, 'GET', RECORD, rec(ns, 'a'))).body.rev).toBe(1);

@@ -22,16 +22,15 @@ describe('record transitions', () => {
   test('a stale If-Match in reject mode fails with the current record', () => {
     const a = applyPut(undefined, 'n', 'k', { x: 1 }, {}, env()).state;
     const b = applyPut(a, 'n', 'k', { x: 2 }, {}, env()).state;
-    const err = (() => {
-      try {
-        applyPut(b, 'n', 'k', { x: 3 }, ifMatch(a), env());
-      } catch (e) {
-        return e;
-      }
-    })() as PreconditionFailedError;
+    let err: unknown;
+    try {
+      applyPut(b, 'n', 'k', { x: 3 }, ifMatch(a), env());
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(PreconditionFailedError);
-    expect(err.current).toMatchObject({ fields: { x: 2 }, rev: 2 });
-    expect(err.currentEtag).toBe(etagOf(b));
+    expect((err as PreconditionFailedError).current).toMatchObject({ fields: { x: 2 }, rev: 2 });
+    expect((err as PreconditionFailedError).currentEtag).toBe(etagOf(b));
   });
 
   test('in siblings mode a write without context keeps the value it has not seen', () => {

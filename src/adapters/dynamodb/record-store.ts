@@ -31,6 +31,8 @@ export interface DynamoRecordStoreOptions {
 
 /** Conditional retries of the conflict path before answering 503 (only under heavy contention). */
 export const MAX_SETTLE_ATTEMPTS = 25;
+/** Returns of a PATCH from a lost conflict-path race to its single-request path. */
+export const MAX_FAST_RETRIES = 5;
 
 type Known = { readonly state: RecordState | undefined } | undefined;
 
@@ -66,8 +68,18 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode): Promise<WriteResult> {
+    return this.patchAttempt(ns, key, patch, pre, mode, 0);
+  }
+
+  /**
+   * One try of a PATCH. A conflict-path commit that loses a race (typically many clients
+   * creating the same counter at once) goes back to the single-request server-side update,
+   * which cannot lose one, instead of competing again on exact revisions.
+   */
+  private patchAttempt(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, depth: number): Promise<WriteResult> {
     const env = this.env(mode);
-    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPatch(s, ns, key, patch, pre, env));
+    const again = depth < MAX_FAST_RETRIES ? () => this.patchAttempt(ns, key, patch, pre, mode, depth + 1) : undefined;
+    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPatch(s, ns, key, patch, pre, env), again);
     const growth = patchGrowth(patch);
     const e = new Expr();
     const f = e.name('f');
@@ -173,9 +185,19 @@ export class DynamoRecordStore implements RecordStore {
    * The conflict path: decide on the state as it stands, then commit with a `PutItem` conditioned
    * on exactly that state. A lost race hands back the newer item and tries again.
    */
-  private async settle(ns: string, key: string, known: Known, compute: (s: RecordState | undefined) => Transition): Promise<WriteResult> {
+  private async settle(
+    ns: string,
+    key: string,
+    known: Known,
+    compute: (s: RecordState | undefined) => Transition,
+    onLostRace?: () => Promise<WriteResult>,
+  ): Promise<WriteResult> {
     let state = known ? known.state : await this.get(ns, key);
     for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
+      if (attempt > 0) {
+        if (onLostRace) return onLostRace();
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+      }
       const t = compute(state);
       const e = new Expr();
       e.require(state ? `${e.name('inc')} = ${e.value(S(state.inc))} AND ${e.name('rev')} = ${e.value(N(state.rev))}` : `attribute_not_exists(${e.name('rev')})`);
