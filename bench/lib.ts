@@ -1,39 +1,14 @@
 /**
- * Helpers of the benchmarks: a DynamoDB request counter (an SDK middleware), the timing loop that
- * alternates two contenders in blocks, percentiles, the result table and the Lambda bundle size.
+ * Helpers of the benchmarks: the timing loop that alternates two contenders in blocks, percentiles, the result table and the Lambda bundle size.
  */
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 
-/** Counts the DynamoDB requests a client sends, by command name (every attempt, retries included). */
-export class RequestCounter {
-  public readonly byCommand: Record<string, number> = {};
-  public total = 0;
+import { RequestCounter } from '../src/adapters/dynamodb/request-counter';
 
-  public attach(client: DynamoDBClient): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        this.total += 1;
-        const name = String(context.commandName ?? 'unknown');
-        this.byCommand[name] = (this.byCommand[name] ?? 0) + 1;
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'benchRequestCounter', priority: 'low' },
-    );
-  }
-
-  public reset(): void {
-    this.total = 0;
-    for (const k of Object.keys(this.byCommand)) delete this.byCommand[k];
-  }
-
-  public snapshot(): { total: number; byCommand: Record<string, number> } {
-    return { total: this.total, byCommand: { ...this.byCommand } };
-  }
-}
+export { RequestCounter };
 
 /**
  * One contender's single operation: `step(i)` does the untimed work (building the event or the

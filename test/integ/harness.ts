@@ -9,6 +9,9 @@ import { wireApi } from '../../src/api/wiring';
 import type { Clock } from '../../src/core/ports';
 import { TABLE_DEFS, physicalTableName } from '../../src/adapters/dynamodb/table-defs';
 import { localClient } from '../../src/local/dynamodb-local';
+import { RequestCounter } from '../../src/adapters/dynamodb/request-counter';
+
+export { RequestCounter };
 import { lambdaContext, toProxyEvent } from '../../src/local/server';
 
 export const TEST_TABLE_PREFIX = 'vesta-test';
@@ -21,36 +24,6 @@ export function endpoint(): string {
   const e = process.env.VESTA_TEST_DDB_ENDPOINT;
   if (!e) throw new Error('VESTA_TEST_DDB_ENDPOINT is not set: run through jest (global setup starts DynamoDB Local)');
   return e;
-}
-
-/** Counts DynamoDB requests by command name (each attempt, after the SDK's retries). */
-export class RequestCounter {
-  public readonly byCommand: Record<string, number> = {};
-  public total = 0;
-
-  public attach(client: DynamoDBClient): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        this.total += 1;
-        const name = String(context.commandName ?? 'unknown');
-        this.byCommand[name] = (this.byCommand[name] ?? 0) + 1;
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'vestaRequestCounter', priority: 'low' },
-    );
-  }
-
-  public reset(): void {
-    this.total = 0;
-    for (const k of Object.keys(this.byCommand)) delete this.byCommand[k];
-  }
-
-  /** Runs `fn` and returns how many requests it sent. */
-  public async count(fn: () => Promise<unknown>): Promise<number> {
-    const before = this.total;
-    await fn();
-    return this.total - before;
-  }
 }
 
 export interface Reply {
