@@ -45,6 +45,11 @@ function canonicalPath(event: APIGatewayProxyEvent): string {
   });
 }
 
+/** The router's answer for a result: a web Response, so the router adds no headers of its own. */
+function toResponse(r: HttpResult): Response {
+  return new Response(r.body ?? null, { status: r.statusCode, headers: r.headers });
+}
+
 export function createApiHandler(deps: ApiDeps): ApiHandler {
   const handlers: Record<string, Handler> = {
     ...recordsHandlers(deps),
@@ -59,7 +64,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const once = idempotency(deps.idempotencyStore);
   const router = new Router({ logger: deps.logger });
 
-  const run = async (event: APIGatewayProxyEvent, context: Context, handler: Handler): Promise<HttpResult> => {
+  const run = async (event: APIGatewayProxyEvent, context: Context, handler: Handler, keyed = true): Promise<HttpResult> => {
     const req = new ApiRequest(event);
     const guard = async (): Promise<HttpResult> => {
       try {
@@ -72,7 +77,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       }
     };
     try {
-      return await once(req, context, guard);
+      return keyed ? await once(req, context, guard) : await guard();
     } catch (e) {
       return toProblem(e) ?? internalError(event.requestContext?.requestId ?? 'unknown');
     }
@@ -81,32 +86,45 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   for (const resource of resources()) {
     const defined = ROUTES.filter((r) => r.resource === resource);
     for (const r of defined) {
-      router.route(async ({ event, context }) => (await run(event as APIGatewayProxyEvent, context, handlers[r.name])) as never, { method: r.method, path: routerPath(resource) });
+      router.route(async ({ event, context }) => toResponse(await run(event as APIGatewayProxyEvent, context, handlers[r.name])), { method: r.method, path: routerPath(resource) });
     }
     const allowed = defined.map((r) => r.method);
     const others = ALL_METHODS.filter((m) => !(allowed as string[]).includes(m));
     router.route(
       async ({ event, context }) =>
-        (await run(event as APIGatewayProxyEvent, context, async (req) => {
-          throw new MethodNotAllowedError(allowed, `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`);
-        })) as never,
+        toResponse(
+          await run(
+            event as APIGatewayProxyEvent,
+            context,
+            async (req) => {
+              throw new MethodNotAllowedError(allowed, `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`);
+            },
+            false,
+          ),
+        ),
       { method: [...others], path: routerPath(resource) },
     );
   }
   router.errorHandler(Error, async (e, { event }) => {
     deps.logger.error('router error', e);
-    return internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown') as never;
+    return toResponse(internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown'));
   });
   router.notFound(async (_e, { event }) => {
     const ev = event as APIGatewayProxyEvent;
     const path = ev.resource === CATCH_ALL_RESOURCE ? `/${ev.pathParameters?.proxy ?? ''}` : ev.resource;
-    return toProblem(new NotFoundError(`no route for ${ev.httpMethod} ${path}`)) as never;
+    return toResponse(toProblem(new NotFoundError(`no route for ${ev.httpMethod} ${path}`))!);
   });
 
   return async (event, context) => {
     deps.logger.setCorrelationId(event.requestContext?.requestId);
     const routed = { ...event, path: canonicalPath(event) };
     const out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+    if (out.statusCode === 204) {
+      // A response without content has no media type (the router's Response would add one).
+      for (const h of [out.headers, out.multiValueHeaders]) {
+        for (const k of Object.keys(h ?? {})) if (k.toLowerCase() === 'content-type') delete h![k];
+      }
+    }
     return out;
   };
 }

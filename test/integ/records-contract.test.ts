@@ -176,3 +176,12 @@ describe('routes', () => {
     expect((await api.call('GET', `/v1/ns/${ns}/keys/k`)).status).toBe(404);
   });
 });
+
+test('a 204 carries no body and no media type', async () => {
+  const ns = uniqueNs();
+  await put(ns, 'k', { x: 1 });
+  const r = await api.call('DELETE', `/v1/ns/${ns}/keys/k`);
+  expect(r.status).toBe(204);
+  expect(r.text).toBe('');
+  expect(r.headers['content-type']).toBeUndefined();
+});
