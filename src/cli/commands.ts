@@ -3,6 +3,8 @@
  * command accepts.
  */
 import type { Command, OptionSpecs } from './command';
+import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
+import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
 
@@ -15,10 +17,16 @@ export const COMMANDS: readonly Command[] = [
   txnCommand,
   nsGetCommand,
   nsSetCommand,
+  leaseGrantCommand,
+  leaseKeepaliveCommand,
+  leaseGetCommand,
+  leaseRevokeCommand,
+  lockAcquireCommand,
+  lockReleaseCommand,
 ];
 
-/** Command words that take a second word (`ns get`). */
-export const GROUPS: readonly string[] = ['ns'];
+/** Command words that take a second word (`ns get`, `lease grant`). */
+export const GROUPS: readonly string[] = ['ns', 'lease', 'lock'];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionSpecs = {

@@ -58,3 +58,20 @@ export class NetworkError extends CliError {
     this.name = 'NetworkError';
   }
 }
+
+/**
+ * A lease being kept alive is gone: a keepalive answered 404, or the service could not be
+ * reached for longer than the lease had left. Whatever the lease protected may be gone too.
+ */
+export class LeaseLostError extends CliError {
+  public constructor(
+    public readonly leaseId: string,
+    /** When the loss was noticed, as an ISO 8601 time. */
+    public readonly at: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`LOST lease ${leaseId} at ${at}: ${reason}`, options);
+    this.name = 'LeaseLostError';
+  }
+}

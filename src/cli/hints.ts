@@ -2,7 +2,9 @@
  * How the CLI reports failures on standard error: one `error:` line, then a `hint:` line saying
  * what to do next.
  */
-import { ApiError, NetworkError, UsageError } from './errors';
+import { ApiError, LeaseLostError, NetworkError, type Problem, UsageError } from './errors';
+
+const GRANT = '`vesta lease grant --ttl <seconds>`';
 
 function preconditionHint(e: ApiError, command?: string): string {
   const { failed } = e.problem;
@@ -17,16 +19,40 @@ function preconditionHint(e: ApiError, command?: string): string {
   return 'the record changed or no longer exists; re-read it and retry with the new ETag, or without --if-match';
 }
 
-function conflictHint(reason: unknown): string {
+function holderOf(problem: Problem): string {
+  const holder = problem.holder as { leaseId?: unknown; expiresAt?: unknown } | undefined;
+  if (!holder || typeof holder !== 'object') return 'another lease holds the lock';
+  const until = typeof holder.expiresAt === 'string' ? ` until ${holder.expiresAt} unless it is kept alive` : '';
+  return `lease ${String(holder.leaseId)} holds the lock${until}`;
+}
+
+function conflictHint(problem: Problem): string {
+  const { reason } = problem;
   switch (reason) {
     case 'SiblingsPresent':
     case 'SiblingLimit':
       return 'the record has concurrent versions; read them with `vesta get` and resolve them with `vesta put --if-match <that ETag>`';
     case 'RequestInProgress':
       return 'the same idempotency key is still being processed; retry in a moment';
+    case 'LockHeld':
+      return `${holderOf(problem)}; retry after it is released or its lease expires`;
+    case 'LeaseNotFound':
+      return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
+    case 'FencingTokenStale':
+      return 'you no longer hold the lock and nothing was written; stop and re-acquire it with `vesta lock acquire`, then use the new token';
+    case 'LockNotHeld':
+      return 'this lease does not hold the lock (another one does, or it was released or expired); nothing was changed';
     default:
       return `the write conflicts with the current state${typeof reason === 'string' ? ` (${reason})` : ''}; inspect it and retry`;
   }
+}
+
+function notFoundHint(command?: string): string {
+  if (command === 'lock release') return 'nobody holds that lock: it was released, or its lease expired or was revoked';
+  if (command?.startsWith('lease ') || command === 'lock acquire') {
+    return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
+  }
+  return 'check the namespace and key; `vesta ls <ns>` lists the keys that exist';
 }
 
 /**
@@ -39,11 +65,11 @@ export function apiHint(e: ApiError, command?: string): string | undefined {
     case 'PreconditionFailed':
       return preconditionHint(e, command);
     case 'NotFound':
-      return 'check the namespace and key; `vesta ls <ns>` lists the keys that exist';
+      return notFoundHint(command);
     case 'ValidationError':
       return 'the request was rejected as malformed; fix the field named above (see `vesta <command> --help`)';
     case 'Conflict':
-      return conflictHint(e.problem.reason);
+      return conflictHint(e.problem);
     case 'TypeMismatch':
       return '--incr only works on fields holding numbers; use --set to replace the value';
     case 'IdempotencyKeyReused':
@@ -64,6 +90,9 @@ export function describeError(e: unknown, command?: string): string {
     const hint = apiHint(e, command);
     const detail = e.problem.detail ?? e.problem.title ?? '';
     return `error: ${e.problem.code} (${e.problem.status}): ${detail}\n${hint ? `hint: ${hint}\n` : ''}`;
+  }
+  if (e instanceof LeaseLostError) {
+    return `error: ${e.message}\nhint: records written with the lease are gone and its locks are free for others; stop work that relied on them, then grant a new lease and re-acquire its locks\n`;
   }
   if (e instanceof NetworkError) {
     return `error: ${e.message}\nhint: start the local stack with \`npm start\`, or point --url (or VESTA_URL) at a running Vesta API\n`;

@@ -13,6 +13,8 @@ export interface RequestOptions {
   readonly headers?: Readonly<Record<string, string | undefined>>;
   /** Sent as JSON with `Content-Type: application/json`. */
   readonly body?: unknown;
+  /** Aborts the request; it then fails with `NetworkError`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Reply {
@@ -78,7 +80,7 @@ export class VestaHttp {
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchFn(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+      res = await this.fetchFn(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
       text = await res.text();
     } catch (e) {
       throw new NetworkError(this.base, reasonOf(e), { cause: e });

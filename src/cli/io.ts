@@ -11,6 +11,11 @@ export interface CliIo {
   /** Reads all of standard input. Rejects when it cannot be read. */
   readonly readStdin: () => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * A signal that aborts on the first Ctrl-C (SIGINT) after the call, for commands that run
+   * until stopped (`lease keepalive --watch`). Without it they run until they fail.
+   */
+  readonly interrupt?: () => AbortSignal;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -19,13 +24,21 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The process's own streams and environment. */
+/** Aborts on the next SIGINT; a second Ctrl-C ends the process as usual. Never throws. */
+function onNextSigint(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller.signal;
+}
+
+/** The process's own streams, environment and Ctrl-C. */
 export function processIo(): CliIo {
   return {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     readStdin: () => readAll(process.stdin),
     env: process.env,
+    interrupt: onNextSigint,
   };
 }
 

@@ -5,6 +5,7 @@ import { CONFLICT_MODES } from '../core/schemas';
 import { type Command, flag, nsPath, str } from './command';
 import { UsageError } from './errors';
 import { readJsonObject } from './input';
+import { LEASE_DETAILS, leaseHeaders, leaseOptions } from './lease-args';
 import { printJson } from './io';
 
 interface ListPage {
@@ -49,17 +50,18 @@ export const lsCommand: Command = {
 export const txnCommand: Command = {
   name: 'txn',
   args: ['ns', 'body'],
-  synopsis: '[--idempotency-key K]',
+  synopsis: '[--idempotency-key K] [--lease ID] [--fence NAME:TOKEN]',
   summary: 'run an all-or-nothing transaction across keys',
   details: [
     'Runs {"require": [...], "ops": [...]} atomically and prints {"results": [...]}.',
     '<body> is JSON written inline, as @file to read a file, or as - to read standard input.',
     '  --idempotency-key K     repeat-safe: the same key and request within 1 hour is done once',
+    ...LEASE_DETAILS,
   ].join('\n'),
-  options: { 'idempotency-key': { type: 'string' } },
+  options: { 'idempotency-key': { type: 'string' }, ...leaseOptions },
   async run({ args: [ns, source], values, http, io }) {
     const body = await readJsonObject(source, io, 'the transaction body');
-    const headers = { 'idempotency-key': str(values, 'idempotency-key') };
+    const headers = { 'idempotency-key': str(values, 'idempotency-key'), ...leaseHeaders(values) };
     printJson(io, (await http.request('POST', `${nsPath(ns)}/txn`, { headers, body })).body);
   },
 };

@@ -5,6 +5,7 @@ import { parseList } from './args';
 import { type Command, type CommandContext, flag, keyPath, str, strs } from './command';
 import type { Reply } from './http';
 import { readJsonObject } from './input';
+import { LEASE_DETAILS, leaseHeaders, leaseOptions } from './lease-args';
 import { printJson } from './io';
 import { buildPatchBody } from './patch-body';
 
@@ -12,6 +13,7 @@ const ETAG_DETAIL = '  --etag                  print only the ETag instead of th
 const WRITE_DETAILS = [
   '  --if-match ETAG         write only if the record is still at that version (412 otherwise)',
   '  --idempotency-key K     repeat-safe: the same key and request within 1 hour is done once',
+  ...LEASE_DETAILS,
 ];
 
 /** Prints a record reply: the record as JSON, or only its ETag with `--etag`. */
@@ -24,12 +26,13 @@ function printRecord({ values, io }: CommandContext, reply: Reply): void {
 }
 
 function writeHeaders(values: CommandContext['values']): Record<string, string | undefined> {
-  return { 'if-match': str(values, 'if-match'), 'idempotency-key': str(values, 'idempotency-key') };
+  return { 'if-match': str(values, 'if-match'), 'idempotency-key': str(values, 'idempotency-key'), ...leaseHeaders(values) };
 }
 
 const writeOptions = {
   'if-match': { type: 'string' },
   'idempotency-key': { type: 'string' },
+  ...leaseOptions,
 } as const;
 
 export const getCommand: Command = {
@@ -56,7 +59,7 @@ export const getCommand: Command = {
 export const putCommand: Command = {
   name: 'put',
   args: ['ns', 'key', 'fields'],
-  synopsis: '[--if-match ETAG | --if-none-match] [--idempotency-key K] [--etag]',
+  synopsis: '[--if-match ETAG | --if-none-match] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN] [--etag]',
   summary: 'replace a record with the given fields',
   details: [
     'Replaces the record. <fields> is a JSON object of fields, written inline,',
@@ -77,7 +80,7 @@ export const putCommand: Command = {
 export const patchCommand: Command = {
   name: 'patch',
   args: ['ns', 'key'],
-  synopsis: "[--set k=v ...] [--remove k ...] [--incr k=n ...] [--require 'field op value' ...] [--body JSON] [--if-match ETAG] [--etag]",
+  synopsis: "[--set k=v ...] [--remove k ...] [--incr k=n ...] [--require 'field op value' ...] [--body JSON] [--if-match ETAG] [--lease ID] [--fence NAME:TOKEN] [--etag]",
   summary: 'change fields atomically',
   details: [
     'Applies all changes atomically, or none. Creates the record when it is absent.',
@@ -115,7 +118,7 @@ export const patchCommand: Command = {
 export const deleteCommand: Command = {
   name: 'delete',
   args: ['ns', 'key'],
-  synopsis: '[--if-match ETAG] [--idempotency-key K]',
+  synopsis: '[--if-match ETAG] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN]',
   summary: 'delete a record',
   details: ['Deletes the record and prints {"namespace", "key", "deleted": true}.', ...WRITE_DETAILS].join('\n'),
   options: writeOptions,

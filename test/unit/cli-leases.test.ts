@@ -1,0 +1,159 @@
+import { ApiError, LeaseLostError, UsageError } from '../../src/cli/errors';
+import { apiHint, describeError } from '../../src/cli/hints';
+import { keepaliveIntervalMs, leaseHeaders, parseFence, parseIntervalOverride, parseTtl, requiredLease } from '../../src/cli/lease-args';
+import { leasePath } from '../../src/cli/lease-commands';
+import { lockPath } from '../../src/cli/lock-commands';
+import { main } from '../../src/cli/main';
+
+function conflict(reason: string, extra: Record<string, unknown> = {}): ApiError {
+  return new ApiError({ status: 409, code: 'Conflict', reason, detail: 'conflict', ...extra });
+}
+
+describe('--ttl <seconds>', () => {
+  test.each([
+    ['30', 30],
+    ['5', 5],
+    ['86400', 86400],
+  ])('%j parses to %d seconds', (text, seconds) => {
+    expect(parseTtl(text)).toBe(seconds);
+  });
+
+  test.each(['', '0', '-5', '1.5', '30s', ' 30', '1e3', '99999999999999999999'])('rejects %j as a usage error', (text) => {
+    expect(() => parseTtl(text)).toThrow(UsageError);
+  });
+
+  test('is required', () => {
+    expect(() => parseTtl(undefined)).toThrow(/--ttl <seconds> is required/);
+  });
+});
+
+describe('--fence <name>:<token>', () => {
+  test.each(['jobs:17', 'a:b:3', 'x:0'])('%j is sent as it is', (text) => {
+    expect(parseFence(text)).toBe(text);
+  });
+
+  test.each(['jobs', 'jobs:', ':17', 'jobs:abc', 'jobs:-1', 'jobs:1.5', 'jobs:99999999999999999999'])('rejects %j as a usage error', (text) => {
+    expect(() => parseFence(text)).toThrow(UsageError);
+  });
+});
+
+describe('lease and fence headers of a write', () => {
+  test('--lease and --fence become X-Lease-Id and X-Fencing-Token', () => {
+    expect(leaseHeaders({ lease: 'L1', fence: 'jobs:17' })).toEqual({ 'x-lease-id': 'L1', 'x-fencing-token': 'jobs:17' });
+  });
+
+  test('absent options send neither header', () => {
+    expect(leaseHeaders({})).toEqual({ 'x-lease-id': undefined, 'x-fencing-token': undefined });
+  });
+
+  test('an empty --lease is a usage error instead of an empty header', () => {
+    expect(() => leaseHeaders({ lease: '' })).toThrow(UsageError);
+  });
+
+  test('the lock commands require --lease and name the command in the error', () => {
+    expect(requiredLease({ lease: 'L1' }, 'lock acquire')).toBe('L1');
+    expect(() => requiredLease({}, 'lock acquire')).toThrow(expect.objectContaining({ command: 'lock acquire' }));
+  });
+});
+
+describe('paths', () => {
+  test('lease ids and lock names are one percent-encoded segment each', () => {
+    expect(leasePath('a/b c')).toBe('/v1/leases/a%2Fb%20c');
+    expect(lockPath('jobs', 'nightly run/1')).toBe('/v1/ns/jobs/locks/nightly%20run%2F1');
+  });
+});
+
+describe('keepalive interval', () => {
+  test('is a third of the TTL', () => {
+    expect(keepaliveIntervalMs(30)).toBe(10000);
+    expect(keepaliveIntervalMs(5)).toBeCloseTo(1666.67, 1);
+  });
+
+  test('VESTA_KEEPALIVE_INTERVAL_MS overrides it', () => {
+    expect(keepaliveIntervalMs(30, parseIntervalOverride('50'))).toBe(50);
+    expect(parseIntervalOverride(undefined)).toBeUndefined();
+    expect(parseIntervalOverride('')).toBeUndefined();
+  });
+
+  test.each(['0', 'fast', '-1', '2.5'])('rejects the override %j as a usage error', (text) => {
+    expect(() => parseIntervalOverride(text)).toThrow(UsageError);
+  });
+});
+
+describe('hints for leases and locks', () => {
+  test('LockHeld names the holder and until when', () => {
+    const hint = apiHint(conflict('LockHeld', { holder: { leaseId: 'L2', expiresAt: '2026-11-22T10:00:30.000Z' } }), 'lock acquire');
+    expect(hint).toContain('lease L2 holds the lock until 2026-11-22T10:00:30.000Z');
+  });
+
+  test('LockHeld without a holder still says the lock is taken', () => {
+    expect(apiHint(conflict('LockHeld'), 'lock acquire')).toContain('another lease holds the lock');
+  });
+
+  test('LeaseNotFound says to grant a new lease', () => {
+    expect(apiHint(conflict('LeaseNotFound'), 'put')).toContain('grant a new lease');
+  });
+
+  test('FencingTokenStale says to stop and re-acquire', () => {
+    expect(apiHint(conflict('FencingTokenStale'), 'put')).toMatch(/you no longer hold the lock.*stop and re-acquire/);
+  });
+
+  test('LockNotHeld says this lease does not hold the lock', () => {
+    expect(apiHint(conflict('LockNotHeld'), 'lock release')).toContain('this lease does not hold the lock');
+  });
+
+  test('NotFound on a lease command says the lease is gone, on lock release that nobody holds it', () => {
+    const notFound = new ApiError({ status: 404, code: 'NotFound' });
+    expect(apiHint(notFound, 'lease keepalive')).toContain('grant a new lease');
+    expect(apiHint(notFound, 'lock release')).toContain('nobody holds that lock');
+    expect(apiHint(notFound, 'get')).toContain('vesta ls');
+  });
+
+  test('a lost lease is reported as LOST with its time and what to do', () => {
+    const text = describeError(new LeaseLostError('L1', '2026-11-22T10:00:00.000Z', 'revoked'));
+    expect(text).toMatch(/^error: LOST lease L1 at 2026-11-22T10:00:00\.000Z: revoked\nhint: .*grant a new lease/);
+  });
+});
+
+describe('lease and lock command lines', () => {
+  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t), readStdin: async () => '', env: { VESTA_URL: 'http://127.0.0.1:9' } };
+    return { code: await main(argv, io), stdout, stderr };
+  }
+
+  test.each([
+    [['lease', 'grant']],
+    [['lease', 'grant', '--ttl', 'soon']],
+    [['lease', 'keepalive']],
+    [['lease', 'get', 'a', 'b']],
+    [['lock', 'acquire', 'ns', 'name']],
+    [['lock', 'release', 'ns', 'name', '--lease', '']],
+    [['lock', 'steal', 'ns', 'name']],
+    [['put', 'ns', 'k', '{}', '--fence', 'name']],
+  ])('%j exits 2 before sending anything', async (argv) => {
+    const r = await run(argv);
+
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: .+\nhint: see `vesta .*--help`\n$/);
+  });
+
+  test('`vesta lock --help` lists only the lock commands', async () => {
+    const r = await run(['lock', '--help']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('lock acquire');
+    expect(r.stdout).toContain('lock release');
+    expect(r.stdout).not.toContain('lease grant');
+  });
+
+  test('each write command documents --lease and --fence', async () => {
+    for (const command of ['put', 'patch', 'delete', 'txn']) {
+      const r = await run([command, '--help']);
+      expect(r.stdout).toContain('--lease ID');
+      expect(r.stdout).toContain('--fence NAME:TOKEN');
+    }
+  });
+});
