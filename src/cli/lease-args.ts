@@ -92,9 +92,9 @@ export function parseIntervalOverride(text: string | undefined): number | undefi
 }
 
 /**
- * The pause between keepalives of a lease of `ttlSeconds`: a third of the TTL, or `overrideMs`
- * when given. Never throws.
+ * The pause between keepalives of a lease of `ttlSeconds`: a third of the TTL in whole
+ * milliseconds, or `overrideMs` when given. Never throws.
  */
 export function keepaliveIntervalMs(ttlSeconds: number, overrideMs?: number): number {
-  return overrideMs ?? (ttlSeconds * 1000) / KEEPALIVES_PER_TTL;
+  return overrideMs ?? Math.round((ttlSeconds * 1000) / KEEPALIVES_PER_TTL);
 }
