@@ -29,6 +29,7 @@ export const CONTROL_READ_WRITE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
 ] as const;
 
 /** What the Powertools idempotency persistence layer does on the idempotency table. */

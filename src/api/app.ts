@@ -8,7 +8,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { HealthProbe, RecordStore, SettingsStore } from '../core/ports';
+import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore } from '../core/ports';
+import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
 import { internalError, toProblem } from './problem';
@@ -18,6 +19,8 @@ import { CATCH_ALL_RESOURCE, ROUTES, compileResource, resources } from './routes
 export interface ApiDeps {
   readonly records: RecordStore;
   readonly settings: SettingsStore;
+  readonly leases: LeaseStore;
+  readonly clock: Clock;
   readonly health: HealthProbe;
   readonly idempotencyStore: BasePersistenceLayer;
   readonly logger: Logger;
@@ -53,6 +56,7 @@ function toResponse(r: HttpResult): Response {
 export function createApiHandler(deps: ApiDeps): ApiHandler {
   const handlers: Record<string, Handler> = {
     ...recordsHandlers(deps),
+    ...leasesHandlers(deps),
     async health() {
       const store = await deps.health.storeOk();
       return json(200, {

@@ -3,7 +3,9 @@
  * media type and size limits, query values, and the record preconditions carried by headers.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
+import { parseFencingToken, validateLeaseId } from '../core/leases';
+import type { WriteGuards } from '../core/ports';
 import { etagOf, parseEtag } from '../core/etag';
 import type { RecordState } from '../core/record-view';
 import type { Preconditions } from '../core/records';
@@ -77,19 +79,14 @@ export class ApiRequest {
     return { ifMatch: { any: false, ctx: parseEtag(im) }, ifNoneMatch: inm === '*' };
   }
 
-  /**
-   * Leases and fencing tokens. No lease can exist yet in this version of the service, so a write
-   * that names one is refused as the contract says for an unknown lease or a stale token.
-   */
-  public checkLeaseHeaders(): void {
+  /** `X-Lease-Id` and `X-Fencing-Token`. Throws `ValidationError` for malformed values. */
+  public guards(): WriteGuards {
     const lease = this.header('x-lease-id');
-    if (lease !== undefined) throw new ConflictError('LeaseNotFound', `lease ${JSON.stringify(lease)} does not exist or has expired`);
-    const token = this.header('x-fencing-token');
-    if (token !== undefined) {
-      const m = /^(.+):(\d{1,15})$/.exec(token);
-      if (!m) throw new ValidationError('X-Fencing-Token', 'must be <lockName>:<token>');
-      throw new ConflictError('FencingTokenStale', `lock ${JSON.stringify(m[1])} is not held with token ${m[2]}`);
-    }
+    const fence = this.header('x-fencing-token');
+    return {
+      ...(lease !== undefined ? { lease: validateLeaseId(lease.trim(), 'X-Lease-Id') } : {}),
+      ...(fence !== undefined ? { fence: parseFencingToken(fence.trim()) } : {}),
+    };
   }
 
   /** An integer query value within bounds, or the default. Throws `ValidationError`. */

@@ -54,7 +54,7 @@ export function toProblem(e: unknown): HttpResult | undefined {
   if (e instanceof MethodNotAllowedError) return problem(405, 'MethodNotAllowed', msg, {}, { allow: e.allowed.join(', ') });
   if (e instanceof ConflictError) {
     const retry: Record<string, string> = e.reason === 'RequestInProgress' ? { 'retry-after': '1' } : {};
-    return problem(409, 'Conflict', msg, { reason: e.reason }, retry);
+    return problem(409, 'Conflict', msg, { reason: e.reason, ...(e.holder ? { holder: e.holder } : {}) }, retry);
   }
   if (e instanceof PreconditionFailedError) {
     const extra = { current: e.current, ...(e.failed ? { failed: e.failed } : {}) };

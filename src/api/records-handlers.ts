@@ -48,9 +48,9 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const { ns, key } = target(req);
       const pre = req.preconditions();
       const body = parseBody(putBody, req.json());
-      req.checkLeaseHeaders();
+      const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      const r = await records.put(ns, key, body.fields, pre, conflicts);
+      const r = await records.put(ns, key, body.fields, pre, conflicts, guards);
       return written(r.created ? 201 : 200, r.state);
     },
 
@@ -58,17 +58,16 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const { ns, key } = target(req);
       const pre = req.preconditions();
       const body = parseBody(patchBody, req.json());
-      req.checkLeaseHeaders();
+      const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      const r = await records.patch(ns, key, body, pre, conflicts);
+      const r = await records.patch(ns, key, body, pre, conflicts, guards);
       return written(r.created ? 201 : 200, r.state);
     },
 
     async deleteRecord(req) {
       const { ns, key } = target(req);
       const pre = req.preconditions();
-      req.checkLeaseHeaders();
-      await records.delete(ns, key, pre);
+      await records.delete(ns, key, pre, req.guards());
       return noContent();
     },
 
@@ -91,9 +90,9 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
     async transact(req) {
       const ns = validateNamespace(req.param('ns'));
       const body = parseBody(txnBody, req.json());
-      req.checkLeaseHeaders();
+      const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      return json(200, { results: await records.transact(ns, body, conflicts) });
+      return json(200, { results: await records.transact(ns, body, conflicts, guards) });
     },
 
     async getNamespace(req) {

@@ -30,6 +30,12 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'patchRecord', method: 'PATCH', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true },
   { name: 'deleteRecord', method: 'DELETE', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false },
   { name: 'transact', method: 'POST', resource: '/v1/ns/{ns}/txn', hasBody: true },
+  { name: 'grantLease', method: 'POST', resource: '/v1/leases', hasBody: true },
+  { name: 'getLease', method: 'GET', resource: '/v1/leases/{id}', hasBody: false },
+  { name: 'revokeLease', method: 'DELETE', resource: '/v1/leases/{id}', hasBody: false },
+  { name: 'keepaliveLease', method: 'POST', resource: '/v1/leases/{id}/keepalive', hasBody: false },
+  { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true },
+  { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false },
 ];
 
 /** Catch-all resource that answers `404 NotFound` for every path the contract does not define. */

@@ -9,6 +9,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '../core/ports';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
+import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
+import { DynamoLeases } from '../adapters/dynamodb/leases';
 import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
 import type { ApiDeps } from './app';
 
@@ -38,13 +40,20 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     clock,
     cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5),
   });
+  const controlTable = tableName(env, CONTROL_TABLE);
+  const leaseStore = new DynamoLeaseStore(client, controlTable, clock);
+  const records = new DynamoRecordStore({
+    client,
+    tableName: tableName(env, RECORDS_TABLE),
+    replica: env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local',
+    clock,
+    leases: leaseStore,
+    controlTable,
+  });
   return {
-    records: new DynamoRecordStore({
-      client,
-      tableName: tableName(env, RECORDS_TABLE),
-      replica: env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local',
-      clock,
-    }),
+    records,
+    leases: new DynamoLeases(client, controlTable, leaseStore, records),
+    clock,
     settings,
     health: settings,
     idempotencyStore: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),

@@ -48,6 +48,9 @@ export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason
 
 /** The operation cannot apply to the record as it stands; `reason` says why. */
 export class ConflictError extends VestaError {
+  /** Extra members of the problem document, e.g. `holder` of a held lock. */
+  public holder?: { leaseId: string; expiresAt: string | null };
+
   public constructor(
     public readonly reason: ConflictReason,
     message: string,

@@ -2,6 +2,7 @@
  * The ports the domain needs from the outside world. Adapters in `src/adapters` implement them;
  * handlers receive them already wired (see `src/api/wiring.ts`).
  */
+import type { FencingToken, Lease, LockGrant } from './leases';
 import type { RecordState } from './record-view';
 import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
@@ -35,6 +36,16 @@ export type TxnResult =
   | { readonly key: string; readonly deleted: true };
 
 /**
+ * What a write carries besides its own preconditions: `X-Lease-Id` (the record belongs to that
+ * lease, which must be live) and `X-Fencing-Token` (the lock must be held with that token). Both
+ * are checked atomically with the write.
+ */
+export interface WriteGuards {
+  readonly lease?: string;
+  readonly fence?: FencingToken;
+}
+
+/**
  * Records of all namespaces. Every method throws domain errors from `src/core/errors.ts`:
  * `PreconditionFailedError` (with the current record), `NotFoundError`, `ConflictError`,
  * `TypeMismatchError`, `PayloadTooLargeError`, and `ThrottledError` / `UnavailableError` when the
@@ -43,13 +54,28 @@ export type TxnResult =
 export interface RecordStore {
   /** The stored state, tombstones included; `undefined` when the key was never written. */
   get(ns: string, key: string): Promise<RecordState | undefined>;
-  put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode): Promise<WriteResult>;
-  patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode): Promise<WriteResult>;
-  delete(ns: string, key: string, pre: Preconditions): Promise<void>;
+  put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult>;
+  patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult>;
+  delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void>;
   /** Live records in UTF-8 byte order of keys. Throws `ValidationError` for a bad cursor. */
   list(ns: string, query: ListQuery): Promise<ListPage>;
   /** All or nothing; `PreconditionFailedError.failed` lists the require indexes that did not hold. */
-  transact(ns: string, txn: TxnBody, mode: ConflictMode): Promise<TxnResult[]>;
+  transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]>;
+}
+
+/**
+ * Leases and locks. Expiry is decided by the store's clock at each call. Failures: `NotFoundError`
+ * (no live lease, or nobody holds the lock), `ConflictError` with reason LeaseNotFound or
+ * LockHeld, `ThrottledError` / `UnavailableError`.
+ */
+export interface LeaseStore {
+  grant(ttlSeconds: number): Promise<Lease>;
+  keepalive(id: string): Promise<Lease>;
+  describe(id: string): Promise<{ lease: Lease; holdings: { keys: { namespace: string; key: string }[]; locks: { namespace: string; name: string }[] } }>;
+  /** Ends the lease at once and removes its records and locks. */
+  revoke(id: string): Promise<void>;
+  acquire(ns: string, name: string, leaseId: string): Promise<LockGrant>;
+  release(ns: string, name: string, leaseId: string): Promise<void>;
 }
 
 /** Namespace settings. A namespace never configured has the defaults. */

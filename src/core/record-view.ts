@@ -29,6 +29,13 @@ export interface RecordState {
   readonly deleted: boolean;
   /** ISO-8601 time of the last write (the delete, for a tombstone). */
   readonly updatedAt: string;
+  /** The lease the record belongs to, if any; the record is gone once that lease expires. */
+  readonly lease?: string;
+}
+
+/** The state as reads must see it once its lease has expired: gone, but `rev` and `vv` kept. */
+export function expired(state: RecordState): RecordState {
+  return { ...state, siblings: [], deleted: true, lease: undefined };
 }
 
 export interface SingleRecordView {
@@ -86,7 +93,7 @@ export function toView(state: RecordState | undefined, only?: readonly string[])
     fields: pickFields(s.fields, only),
     rev: state.rev,
     vv: state.vv,
-    lease: null,
+    lease: state.lease ?? null,
     updatedAt: state.updatedAt,
   };
 }

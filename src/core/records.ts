@@ -29,6 +29,8 @@ export interface Preconditions {
 export interface WriteEnv {
   /** The writing replica (Region, or `local`). */
   readonly replica: string;
+  /** The lease the written record belongs to (`X-Lease-Id`); a write without one detaches it. */
+  readonly lease?: string;
   /** ISO-8601 time of the write. */
   readonly now: string;
   readonly mode: ConflictMode;
@@ -97,6 +99,7 @@ function next(
     siblings: out.siblings,
     deleted: false,
     updatedAt: env.now,
+    ...(env.lease ? { lease: env.lease } : {}),
   };
 }
 
@@ -165,5 +168,5 @@ export function applyDelete(prev: RecordState | undefined, pre: Preconditions, e
   if (!isLive(prev)) throw new NotFoundError('no such record');
   checkPreconditions(prev, pre);
   const out = write(prev.siblings, prev.vv, prev.vv, env.replica, (dot) => ({ fields: {}, dot, at: env.now }));
-  return { ...prev, rev: prev.rev + 1, vv: out.vv, siblings: [], deleted: true, updatedAt: env.now };
+  return { ...prev, rev: prev.rev + 1, vv: out.vv, siblings: [], deleted: true, updatedAt: env.now, lease: undefined };
 }

@@ -9,7 +9,9 @@
  * - `sx` (L): the other concurrent values (siblings mode), each `{f, dr, dn, at}`; absent when none;
  * - `tomb` (BOOL): a deleted key's tombstone (then `f` is an empty map, kept so that PATCH's
  *   single-request path can re-create it); `sz` (N): an upper bound of the fields' size;
- * - `was` (BOOL): internal, the `tomb` flag before the last single-request write (tells "created").
+ * - `was` (BOOL): internal, the `tomb` flag before the last single-request write (tells "created");
+ * - `lease` (S): the lease the record belongs to; such records take the conditional path, which
+ *   checks the lease (a record of an expired lease is gone for every read and write).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -61,6 +63,7 @@ export function fromItem(item: Item): RecordState {
     siblings: deleted ? [] : [...extra, siblingFrom(item)],
     deleted,
     updatedAt: item.at?.S ?? '',
+    ...(item.lease?.S && !deleted ? { lease: item.lease.S } : {}),
   };
 }
 
@@ -79,6 +82,7 @@ export function toItem(state: RecordState): Item {
   };
   if (newest) Object.assign(item, { dr: { S: newest.dot.replica }, dn: { N: String(newest.dot.counter) } });
   for (const [r, n] of Object.entries(state.vv)) item[vvAttr(r)] = { N: String(n) };
+  if (state.lease && !state.deleted) item.lease = { S: state.lease };
   if (state.siblings.length > 1) item.sx = { L: state.siblings.slice(0, -1).map((s) => ({ M: siblingTo(s) })) };
   return item;
 }

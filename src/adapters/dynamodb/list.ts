@@ -28,11 +28,18 @@ export function decodeCursor(cursor: string, prefix: string): string {
   throw new ValidationError('cursor', 'is not a cursor returned by this listing');
 }
 
-export async function listRecords(client: DynamoDBClient, table: string, ns: string, q: ListQuery): Promise<ListPage> {
+/** `resolve` shows a record of an expired lease as gone; such records are left out. */
+export async function listRecords(
+  client: DynamoDBClient,
+  table: string,
+  ns: string,
+  q: ListQuery,
+  resolve: (s: RecordState) => Promise<RecordState | undefined>,
+): Promise<ListPage> {
   const e = new Expr();
   const key = `${e.name('ns')} = ${e.value(S(ns))}${q.prefix ? ` AND begins_with(${e.name('k')}, ${e.value(S(q.prefix))})` : ''}`;
   const filter = `${e.name('tomb')} = ${e.value(BOOL(false))}`;
-  const projection = q.withFields ? undefined : ['ns', 'k', 'rev', 'at', 'inc', 'tomb'].map((a) => e.name(a)).join(', ');
+  const projection = q.withFields ? undefined : ['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease'].map((a) => e.name(a)).join(', ');
   const items: RecordState[] = [];
   let start: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
   do {
@@ -49,7 +56,10 @@ export async function listRecords(client: DynamoDBClient, table: string, ns: str
         ConsistentRead: true,
       }),
     );
-    for (const it of out.Items ?? []) items.push(fromItem(it));
+    for (const it of out.Items ?? []) {
+      const s = await resolve(fromItem(it));
+      if (s && !s.deleted) items.push(s);
+    }
     start = out.LastEvaluatedKey;
   } while (start && items.length <= q.limit);
   const more = items.length > q.limit || start !== undefined;

@@ -8,17 +8,19 @@
  * transitions of `src/core/records.ts` decide (412 with `current`, 409, or the next state), and
  * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
-import type { RecordState } from '../../core/record-view';
+import { type RecordState, expired } from '../../core/record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
 import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
 import { type Item, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
 import { BOOL, Expr, N, S } from './expressions';
-import { guarded, isConditionFailure, isOperandTypeError } from './errors';
+import { errorName, guarded, isConditionFailure, isOperandTypeError } from './errors';
+import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
+import { type WriteGuards, hasGuards, planGuards } from './write-guards';
 import { transact } from './transactions';
 
 export interface DynamoRecordStoreOptions {
@@ -27,6 +29,10 @@ export interface DynamoRecordStoreOptions {
   /** Version-vector replica id of this deployment (its Region, or `local`). */
   readonly replica: string;
   readonly clock: Clock;
+  /** Leases and locks, for records that belong to a lease and for fenced writes. */
+  readonly leases: DynamoLeaseStore;
+  /** The control table (leases and locks), for the guard items of transactions. */
+  readonly controlTable: string;
 }
 
 /** Conditional retries of the conflict path before answering 503 (only under heavy contention). */
@@ -39,18 +45,23 @@ type Known = { readonly state: RecordState | undefined } | undefined;
 export class DynamoRecordStore implements RecordStore {
   public constructor(private readonly opts: DynamoRecordStoreOptions) {}
 
-  public get(ns: string, key: string): Promise<RecordState | undefined> {
-    return guarded(async () => {
-      const out = await this.opts.client.send(
-        new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true }),
-      );
-      return out.Item ? fromItem(out.Item) : undefined;
-    });
+  public async get(ns: string, key: string): Promise<RecordState | undefined> {
+    const out = await guarded(() =>
+      this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true })),
+    );
+    return this.resolve(out.Item ? fromItem(out.Item) : undefined);
   }
 
-  public put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode): Promise<WriteResult> {
-    const env = this.env(mode);
-    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPut(s, ns, key, fields, pre, env));
+  /** A record of a lease that is no longer live is gone: one more read, only for leased records. */
+  public async resolve(state: RecordState | undefined): Promise<RecordState | undefined> {
+    if (!state?.lease) return state;
+    return (await this.opts.leases.load(state.lease)) ? state : expired(state);
+  }
+
+  public put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
+    const env = this.env(mode, guards);
+    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
+    if (hasGuards(guards)) return slow(undefined);
     const size = fieldsSize(fields);
     if (size > MAX_RECORD_BYTES) throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
     const e = new Expr();
@@ -58,6 +69,7 @@ export class DynamoRecordStore implements RecordStore {
     if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
     if (mode === 'siblings' && !m) e.require(absentClause(e));
     if (!this.preconditionClauses(e, pre)) return slow(undefined);
+    e.require(`attribute_not_exists(${e.name('lease')})`);
     e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
       .set(`${e.name('inc')} = if_not_exists(${e.name('inc')}, ${e.value(S(newIncarnation()))})`)
       .set(`${e.name('sz')} = ${e.value(N(size))}`)
@@ -67,7 +79,11 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode): Promise<WriteResult> {
+  public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
+    if (hasGuards(guards)) {
+      const env = this.env(mode, guards);
+      return this.settle(ns, key, undefined, (s) => applyPatch(s, ns, key, patch, pre, env), undefined, guards);
+    }
     return this.patchAttempt(ns, key, patch, pre, mode, 0);
   }
 
@@ -91,6 +107,7 @@ export class DynamoRecordStore implements RecordStore {
     }
     e.require(`attribute_exists(${f})`)
       .require(`attribute_not_exists(${e.name('sx')})`)
+      .require(`attribute_not_exists(${e.name('lease')})`)
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
     for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(name)} = ${e.value(marshallFields({ v }).M!.v)}`);
     for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(name)}`);
@@ -103,16 +120,17 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public async delete(ns: string, key: string, pre: Preconditions): Promise<void> {
+  public async delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
     const env = this.env('reject');
     const slow = (known: Known) =>
-      this.settle(ns, key, known, (s) => ({ state: applyDelete(s, pre, env), created: false }));
+      this.settle(ns, key, known, (s) => ({ state: applyDelete(s, pre, env), created: false }), undefined, guards);
     const e = new Expr();
-    if (!this.preconditionClauses(e, pre)) {
+    if (hasGuards(guards) || !this.preconditionClauses(e, pre)) {
       await slow(undefined);
       return;
     }
     e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`)
+      .require(`attribute_not_exists(${e.name('lease')})`)
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
@@ -121,15 +139,42 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public list(ns: string, query: ListQuery): Promise<ListPage> {
-    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query));
+    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query, (s) => this.resolve(s)));
   }
 
-  public transact(ns: string, txn: TxnBody, mode: ConflictMode): Promise<TxnResult[]> {
-    return guarded(() => transact(this.opts.client, this.opts.tableName, ns, txn, this.env(mode)));
+  /**
+   * Turns a record into a tombstone if it still belongs to `leaseId` (its lease ended). One
+   * conditional UpdateItem; a record written since without that lease is left alone.
+   */
+  public async expireAttached(ns: string, key: string, leaseId: string): Promise<boolean> {
+    const e = new Expr();
+    e.require(`${e.name('lease')} = ${e.value(S(leaseId))}`)
+      .set(`${e.name('f')} = ${e.value({ M: {} })}`)
+      .set(`${e.name('sz')} = ${e.value(N(0))}`)
+      .remove(e.name('sx'))
+      .remove(e.name('lease'));
+    this.advance(e, this.env('reject'), true);
+    try {
+      await this.opts.client.send(new UpdateItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), UpdateExpression: e.update(), ...e.params() }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      return guarded(() => Promise.reject(err));
+    }
   }
 
-  private env(mode: ConflictMode): WriteEnv {
-    return { replica: this.opts.replica, now: this.opts.clock.now().toISOString(), mode };
+  public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]> {
+    return guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards));
+  }
+
+  /** What transactions need: the client, tables, lease store and lease resolution. */
+  public get context() {
+    const { client, tableName, controlTable, leases, clock } = this.opts;
+    return { client, table: tableName, controlTable, leases, clock, resolve: (s: RecordState | undefined) => this.resolve(s) };
+  }
+
+  private env(mode: ConflictMode, guards?: WriteGuards): WriteEnv {
+    return { replica: this.opts.replica, now: this.opts.clock.now().toISOString(), mode, lease: guards?.lease };
   }
 
   /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag. */
@@ -191,8 +236,12 @@ export class DynamoRecordStore implements RecordStore {
     known: Known,
     compute: (s: RecordState | undefined) => Transition,
     onLostRace?: () => Promise<WriteResult>,
+    guards?: WriteGuards,
   ): Promise<WriteResult> {
-    let state = known ? known.state : await this.get(ns, key);
+    let state = known ? await this.resolve(known.state) : await this.get(ns, key);
+    const plan = hasGuards(guards)
+      ? await planGuards(this.opts.controlTable, this.opts.leases, ns, [key], guards, this.opts.clock.now().getTime())
+      : undefined;
     for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
       if (attempt > 0) {
         if (onLostRace) return onLostRace();
@@ -201,15 +250,25 @@ export class DynamoRecordStore implements RecordStore {
       const t = compute(state);
       const e = new Expr();
       e.require(state ? `${e.name('inc')} = ${e.value(S(state.inc))} AND ${e.name('rev')} = ${e.value(N(state.rev))}` : `attribute_not_exists(${e.name('rev')})`);
+      const put = { TableName: this.opts.tableName, Item: toItem(t.state), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
       try {
-        await this.opts.client.send(
-          new PutItemCommand({ TableName: this.opts.tableName, Item: toItem(t.state), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
-        );
+        if (plan) await this.opts.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
+        else await this.opts.client.send(new PutItemCommand(put));
         return t;
       } catch (err) {
-        if (!isConditionFailure(err)) return guarded(() => Promise.reject(err));
-        const item = (err as { Item?: Item }).Item;
-        state = item ? fromItem(item) : undefined;
+        let item: Item | undefined;
+        if (plan && errorName(err) === 'TransactionCanceledException') {
+          const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+          const guard = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
+          if (guard > 0) throw plan.failures[guard - 1]();
+          if (reasons[0]?.Code !== 'ConditionalCheckFailed') continue;
+          item = reasons[0].Item;
+        } else if (isConditionFailure(err)) {
+          item = (err as { Item?: Item }).Item;
+        } else {
+          return guarded(() => Promise.reject(err));
+        }
+        state = await this.resolve(item ? fromItem(item) : undefined);
       }
     }
     throw new UnavailableError(`too many concurrent writes to ${key}; retry`);

@@ -21,16 +21,29 @@ import type { TxnBody } from '../../core/types';
 import { type Item, fromItem, keyOf, toItem } from './codec';
 import { errorName } from './errors';
 import { Expr, N, S } from './expressions';
+import type { DynamoLeaseStore } from './lease-store';
+import { type WriteGuards, hasGuards, planGuards } from './write-guards';
+
+/** What a transaction needs from the record store. */
+export interface TxnContext {
+  readonly client: DynamoDBClient;
+  readonly table: string;
+  readonly controlTable: string;
+  readonly leases: DynamoLeaseStore;
+  readonly clock: { now(): Date };
+  resolve(s: RecordState | undefined): Promise<RecordState | undefined>;
+}
 
 export const MAX_TXN_ATTEMPTS = 8;
 
-async function readAll(client: DynamoDBClient, table: string, ns: string, keys: string[]): Promise<Map<string, RecordState | undefined>> {
+/** The stored states (the stored `inc`/`rev`, shown as gone when their lease has expired). */
+async function readAll(ctx: TxnContext, ns: string, keys: string[]): Promise<Map<string, RecordState | undefined>> {
   const states = new Map<string, RecordState | undefined>(keys.map((k) => [k, undefined]));
   let pending: Item[] | undefined = keys.map((k) => keyOf(ns, k));
   while (pending && pending.length > 0) {
-    const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
-    for (const it of out.Responses?.[table] ?? []) states.set(it.k.S!, fromItem(it));
-    pending = out.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
+    const out = await ctx.client.send(new BatchGetItemCommand({ RequestItems: { [ctx.table]: { Keys: pending, ConsistentRead: true } } }));
+    for (const it of out.Responses?.[ctx.table] ?? []) states.set(it.k.S!, await ctx.resolve(fromItem(it)));
+    pending = out.UnprocessedKeys?.[ctx.table]?.Keys as Item[] | undefined;
   }
   return states;
 }
@@ -44,9 +57,12 @@ function unchangedCondition(e: Expr, s: RecordState | undefined): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
-export async function transact(client: DynamoDBClient, table: string, ns: string, txn: TxnBody, env: WriteEnv): Promise<TxnResult[]> {
+export async function transact(ctx: TxnContext, ns: string, txn: TxnBody, env: WriteEnv, guards?: WriteGuards): Promise<TxnResult[]> {
+  const { client, table } = ctx;
   const keys = txnKeys(txn);
-  let states = await readAll(client, table, ns, keys);
+  const written = txn.ops.filter((o) => o.op !== 'delete').map((o) => o.key);
+  const guard = hasGuards(guards) ? await planGuards(ctx.controlTable, ctx.leases, ns, written, guards, ctx.clock.now().getTime()) : undefined;
+  let states = await readAll(ctx, ns, keys);
   for (let attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
     const plan = planTxn(ns, txn, states, env);
     const written = new Map(plan.filter((p) => p.next).map((p) => [p.key, p.next!]));
@@ -59,19 +75,22 @@ export async function transact(client: DynamoDBClient, table: string, ns: string
         : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
     });
     try {
-      await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...(guard?.items ?? [])] }));
       return plan.map((p) => (p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const }));
     } catch (err) {
       if (errorName(err) !== 'TransactionCanceledException') throw err;
       const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      const failedGuard = reasons.findIndex((r, i) => i >= keys.length && r.Code === 'ConditionalCheckFailed');
+      if (failedGuard >= 0 && guard) throw guard.failures[failedGuard - keys.length]();
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
         states = new Map(states);
         reasons.forEach((r, i) => {
           if (r.Code === 'ConditionalCheckFailed') states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
         });
+        for (const k of keys) states.set(k, await ctx.resolve(states.get(k)));
       } else {
         await sleep(10 * 2 ** attempt * Math.random());
-        states = await readAll(client, table, ns, keys);
+        states = await readAll(ctx, ns, keys);
       }
     }
   }

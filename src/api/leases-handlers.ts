@@ -1,0 +1,57 @@
+/**
+ * Handlers of the leases and locks routes.
+ */
+import { ValidationError } from '../core/errors';
+import { acquireBody, grantBody, leaseView, validateLeaseId, validateLockName } from '../core/leases';
+import { validateNamespace } from '../core/names';
+import type { Clock, LeaseStore } from '../core/ports';
+import { parseBody } from '../core/schemas';
+import { type ApiRequest, json, noContent } from './http';
+import type { Handler } from './records-handlers';
+
+export interface LeasesDeps {
+  readonly leases: LeaseStore;
+  readonly clock: Clock;
+}
+
+export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Handler> {
+  const id = (req: ApiRequest) => validateLeaseId(req.param('id'));
+  const lock = (req: ApiRequest) => ({ ns: validateNamespace(req.param('ns')), name: validateLockName(req.param('name')) });
+
+  return {
+    async grantLease(req) {
+      const { ttlSeconds } = parseBody(grantBody, req.json());
+      return json(201, leaseView(await leases.grant(ttlSeconds)));
+    },
+
+    async keepaliveLease(req) {
+      return json(200, leaseView(await leases.keepalive(id(req))));
+    },
+
+    async getLease(req) {
+      const { lease, holdings } = await leases.describe(id(req));
+      const remainingSeconds = Math.max(0, Math.ceil((lease.expiresAt - clock.now().getTime()) / 1000));
+      return json(200, { ...leaseView(lease), remainingSeconds, keys: holdings.keys });
+    },
+
+    async revokeLease(req) {
+      await leases.revoke(id(req));
+      return noContent();
+    },
+
+    async acquireLock(req) {
+      const { ns, name } = lock(req);
+      const { leaseId } = parseBody(acquireBody, req.json());
+      const g = await leases.acquire(ns, name, validateLeaseId(leaseId, 'body.leaseId'));
+      return json(200, { name: g.name, leaseId: g.leaseId, fencingToken: g.fencingToken, expiresAt: new Date(g.expiresAt).toISOString() });
+    },
+
+    async releaseLock(req) {
+      const { ns, name } = lock(req);
+      const holder = req.header('x-lease-id');
+      if (holder === undefined) throw new ValidationError('X-Lease-Id', 'is required: the lease that holds the lock');
+      await leases.release(ns, name, validateLeaseId(holder.trim(), 'X-Lease-Id'));
+      return noContent();
+    },
+  };
+}
