@@ -192,6 +192,21 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
   seenStatuses.add(`${method.toUpperCase()} ${resource} ${reply.status}`);
 }
 
+/**
+ * Documented statuses (`METHOD resource status`) of the operations on `resources` that no call
+ * in this test file has produced, leaving out `unreachable` ones. `seenStatuses` is per test file,
+ * so each file checks the operations it exercises.
+ */
+export function unseenStatuses(resources: (resource: string) => boolean, unreachable: readonly string[] = []): string[] {
+  return documentedOperations()
+    .filter((o) => resources(o.resource))
+    .flatMap((o) => documentedStatuses(o.method, o.resource).map((s) => `${o.method} ${o.resource} ${s}`))
+    .filter((k) => !seenStatuses.has(k) && !unreachable.includes(k));
+}
+
+/** The lease and lock resources, exercised by test/integ/openapi-leases.test.ts. */
+export const LEASE_RESOURCES: readonly string[] = ['/v1/leases', '/v1/leases/{id}', '/v1/leases/{id}/keepalive', '/v1/ns/{ns}/locks/{name}'];
+
 /** A validator for an operation's JSON request body schema. */
 export function requestBodyValidator(method: string, resource: string): (body: unknown) => { valid: boolean; errors: string } {
   const op = operation(method, resource);
