@@ -58,10 +58,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     ...recordsHandlers(deps),
     ...leasesHandlers(deps),
     async health() {
-      const store = await deps.health.storeOk();
+      const [store, leaseReaperLagSeconds] = await Promise.all([deps.health.storeOk(), deps.health.leaseReaperLagSeconds()]);
       return json(200, {
         status: store ? 'ok' : 'degraded',
-        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds: null, leaseReaperLagSeconds: null },
+        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds: null, leaseReaperLagSeconds },
       });
     },
   };

@@ -20,8 +20,8 @@ export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Ha
 
   return {
     async grantLease(req) {
-      const { ttlSeconds } = parseBody(grantBody, req.json());
-      return json(201, leaseView(await leases.grant(ttlSeconds)));
+      const { ttlSeconds, executionArn } = parseBody(grantBody, req.json());
+      return json(201, leaseView(await leases.grant(ttlSeconds, executionArn)));
     },
 
     async keepaliveLease(req) {

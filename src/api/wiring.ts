@@ -6,7 +6,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type Clock, systemClock } from '../core/ports';
+import { type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
+import { LeaseReaper } from '../adapters/dynamodb/lease-reaper';
+import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
@@ -29,17 +31,11 @@ export function tableName(env: Readonly<Record<string, string | undefined>>, def
   return name;
 }
 
-export function wireApi(opts: WiringOptions = {}): ApiDeps {
+/** The stores every entry point shares, built from the environment (or the options). */
+export function wireStores(opts: WiringOptions = {}) {
   const env = opts.env ?? process.env;
   const client = opts.client ?? new DynamoDBClient({ maxAttempts: 4 });
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
-  const settings = new DynamoSettingsStore({
-    client,
-    tableName: tableName(env, CONTROL_TABLE),
-    clock,
-    cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5),
-  });
   const controlTable = tableName(env, CONTROL_TABLE);
   const leaseStore = new DynamoLeaseStore(client, controlTable, clock);
   const records = new DynamoRecordStore({
@@ -50,13 +46,31 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     leases: leaseStore,
     controlTable,
   });
+  const leases = new DynamoLeases(client, controlTable, leaseStore, records);
+  const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock);
+  return { env, client, clock, controlTable, leaseStore, records, leases, reaper };
+}
+
+export function wireApi(opts: WiringOptions = {}): ApiDeps {
+  const { env, client, clock, controlTable, records, leases, reaper } = wireStores(opts);
+  const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
+  const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   return {
     records,
-    leases: new DynamoLeases(client, controlTable, leaseStore, records),
+    leases,
     clock,
     settings,
-    health: settings,
+    health: {
+      storeOk: () => settings.storeOk(),
+      leaseReaperLagSeconds: () => reaper.secondsSinceLastRun().catch(() => null),
+    },
     idempotencyStore: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),
     logger,
   };
+}
+
+/** The scheduled lease jobs: the reaper, and the renewer over the given execution statuses. */
+export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOptions = {}) {
+  const { client, clock, controlTable, leaseStore, reaper } = wireStores(opts);
+  return { reaper, renewer: new LeaseRenewer(client, controlTable, leaseStore, executions, clock) };
 }

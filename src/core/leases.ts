@@ -10,8 +10,12 @@ import { ValidationError } from './errors';
 export const MIN_LEASE_TTL_SECONDS = 5;
 export const MAX_LEASE_TTL_SECONDS = 86400;
 
+/** `executionArn` (optional): a Step Functions execution whose lease the renewer keeps alive while it runs. */
 export const grantBody = z
-  .object({ ttlSeconds: z.number().int().min(MIN_LEASE_TTL_SECONDS).max(MAX_LEASE_TTL_SECONDS) })
+  .object({
+    ttlSeconds: z.number().int().min(MIN_LEASE_TTL_SECONDS).max(MAX_LEASE_TTL_SECONDS),
+    executionArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be a Step Functions execution ARN').optional(),
+  })
   .strict();
 export const acquireBody = z.object({ leaseId: z.string().min(1).max(128) }).strict();
 

@@ -69,7 +69,8 @@ export interface RecordStore {
  * LockHeld, `ThrottledError` / `UnavailableError`.
  */
 export interface LeaseStore {
-  grant(ttlSeconds: number): Promise<Lease>;
+  /** Grants a lease; one that names a Step Functions execution is kept alive while it runs. */
+  grant(ttlSeconds: number, executionArn?: string): Promise<Lease>;
   keepalive(id: string): Promise<Lease>;
   describe(id: string): Promise<{ lease: Lease; holdings: { keys: { namespace: string; key: string }[]; locks: { namespace: string; name: string }[] } }>;
   /** Ends the lease at once and removes its records and locks. */
@@ -78,13 +79,23 @@ export interface LeaseStore {
   release(ns: string, name: string, leaseId: string): Promise<void>;
 }
 
+/** Status of a workflow execution: Step Functions in AWS, the local runner locally. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'UNKNOWN';
+
+export interface ExecutionStatusSource {
+  /** The execution's status; `UNKNOWN` when there is no such execution. Throws when unreachable. */
+  status(executionArn: string): Promise<ExecutionStatus>;
+}
+
 /** Namespace settings. A namespace never configured has the defaults. */
 export interface SettingsStore {
   get(ns: string): Promise<NamespaceSettings>;
   put(ns: string, settings: NamespaceSettings): Promise<NamespaceSettings>;
 }
 
-/** Cheap liveness probe of the backing store; resolves false instead of throwing. */
+/** Health figures; each resolves (false / null) instead of throwing. */
 export interface HealthProbe {
   storeOk(): Promise<boolean>;
+  /** Seconds since the lease reaper last finished a run; null before its first run. */
+  leaseReaperLagSeconds(): Promise<number | null>;
 }

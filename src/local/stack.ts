@@ -6,7 +6,9 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiHandler } from '../api/app';
-import { wireApi } from '../api/wiring';
+import { wireApi, wireLeaseJobs } from '../api/wiring';
+import { LocalExecutions } from './executions';
+import { every } from './schedules';
 import { ensureTables } from './bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { serve } from './server';
@@ -20,6 +22,8 @@ export interface LocalStackOptions {
   readonly dynamoEndpoint?: string;
   /** @default 'vesta-local' */
   readonly tablePrefix?: string;
+  /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
+  readonly leaseJobsSeconds?: number;
 }
 
 export interface LocalStack {
@@ -27,6 +31,8 @@ export interface LocalStack {
   readonly dynamoEndpoint: string;
   readonly client: DynamoDBClient;
   readonly tables: Record<string, string>;
+  /** Execution statuses of local workflows (the renewer reads them). */
+  readonly executions: LocalExecutions;
   stop(): Promise<void>;
 }
 
@@ -35,11 +41,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const dataDir = opts.dataDir ?? '.vesta';
   let ddb: DynamoDbLocal | undefined;
   let server: Server | undefined;
+  let stopJobs = () => {};
   const endpoint = opts.dynamoEndpoint ?? (ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') })).endpoint;
   // An endpoint given from outside may be a real table set: then use the default credential chain.
   const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
   const client = external ? new DynamoDBClient({ endpoint, maxAttempts: 4 }) : localClient(endpoint);
   const stop = async () => {
+    stopJobs();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server?.closeAllConnections();
     client.destroy();
@@ -49,9 +57,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const tables = await ensureTables(client, opts.tablePrefix ?? 'vesta-local');
     const env = { ...process.env, ...tables, VESTA_REPLICA: process.env.VESTA_REPLICA ?? 'local' };
     const handler = createApiHandler(wireApi({ client, env }));
+    const executions = new LocalExecutions();
+    const jobs = wireLeaseJobs(executions, { client, env });
+    const seconds = opts.leaseJobsSeconds ?? 10;
+    if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
     server = await serve(handler, opts.port ?? 8080);
     const { port } = server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, stop };
+    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, stop };
   } catch (e) {
     await stop();
     throw e;

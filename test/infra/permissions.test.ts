@@ -66,6 +66,12 @@ describe('api function permissions (least privilege)', () => {
     expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted);
   });
 
+  test('the control table grant holds ConditionCheckItem (lease transactions) and names no index', () => {
+    expect(CONTROL_READ_WRITE_ACTIONS).toContain('dynamodb:ConditionCheckItem');
+    const { statements } = functionRole();
+    expect(JSON.stringify(statements)).not.toContain('/index/');
+  });
+
   test('only the X-Ray actions are allowed on every resource', () => {
     const { statements } = functionRole();
     const onAll = statements.filter((st) => list(st.Resource).includes('*'));

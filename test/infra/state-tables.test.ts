@@ -68,6 +68,27 @@ describe('StateTables', () => {
     }
   });
 
+  test('every index of the table definitions exists with its keys and projection, and no other', () => {
+    expect(TABLE_DEFS.find((d) => d.id === 'control')?.indexes?.map((ix) => ix.name).sort()).toEqual(['byExecution', 'byExpiry']);
+    for (const def of TABLE_DEFS) {
+      const props = tableNamed(dev, `vesta-dev-${def.id}`).Properties;
+      const actual = props.GlobalSecondaryIndexes ?? [];
+      expect(actual.map((ix: any) => ix.IndexName).sort()).toEqual((def.indexes ?? []).map((ix) => ix.name).sort());
+      for (const ix of def.indexes ?? []) {
+        const found = actual.find((a: any) => a.IndexName === ix.name);
+        const keys = [{ AttributeName: ix.partitionKey.name, KeyType: 'HASH' }];
+        if (ix.sortKey) keys.push({ AttributeName: ix.sortKey.name, KeyType: 'RANGE' });
+        expect(found.KeySchema).toEqual(keys);
+        expect(found.Projection).toEqual(
+          ix.project ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.project] } : { ProjectionType: 'KEYS_ONLY' },
+        );
+        for (const key of [ix.partitionKey, ...(ix.sortKey ? [ix.sortKey] : [])]) {
+          expect(props.AttributeDefinitions).toContainEqual({ AttributeName: key.name, AttributeType: key.type });
+        }
+      }
+    }
+  });
+
   test('the prod stage retains its tables and turns deletion protection on', () => {
     for (const t of Object.values(resourcesOf(prod.template, TABLE))) {
       expect(t.DeletionPolicy).toBe('Retain');

@@ -3,7 +3,8 @@
  * service's clock at each request, so tests move time instead of sleeping.
  */
 import type { Clock } from '../../src/core/ports';
-import { testApi, uniqueNs } from './harness';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { testApi, testTables, uniqueNs } from './harness';
 
 class FakeClock implements Clock {
   public t = Date.parse('2026-11-22T10:00:00.000Z');
@@ -176,6 +177,27 @@ describe('locks and fencing', () => {
     const r = await acquire(ns, 'other', b);
     expect(r.status).toBe(409);
     expect(r.body.reason).toBe('LeaseNotFound');
+  });
+
+  test('tokens keep growing even when another instance issued a token ahead of this clock', async () => {
+    const ns = uniqueNs();
+    const ahead = 9_000_000_000_000_000;
+    // A free lock whose last token came from an instance whose clock runs far ahead.
+    await api.client.send(new PutItemCommand({ TableName: testTables().VESTA_CONTROL_TABLE, Item: { pk: { S: `lock#${ns}#skew` }, sk: { S: '#lock' }, token: { N: String(ahead) } } }));
+    const a = await grant(60);
+    const r = await acquire(ns, 'skew', a);
+    expect(r.status).toBe(200);
+    expect(r.body.fencingToken).toBeGreaterThan(ahead);
+  });
+
+  test('releasing a lock whose holder\'s lease expired is 404: nobody holds it', async () => {
+    const ns = uniqueNs();
+    const a = await grant(5);
+    const b = await grant(60);
+    await acquire(ns, 'gone', a);
+    clock.advance(6);
+    expect((await api.call('DELETE', `/v1/ns/${ns}/locks/gone`, { headers: { 'X-Lease-Id': b } })).status).toBe(404);
+    expect((await api.call('DELETE', `/v1/ns/${ns}/locks/gone`, { headers: { 'X-Lease-Id': a } })).status).toBe(404);
   });
 
   test('concurrent acquires by 8 leases: exactly one holder', async () => {

@@ -71,7 +71,7 @@ export class DynamoLeaseStore {
             expiresAt: N(lease.expiresAt),
             shard: S(`leases#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`),
             ttl: N(Math.floor(lease.expiresAt / 1000) + TTL_GRACE_SECONDS),
-            ...(executionArn ? { executionArn: S(executionArn) } : {}),
+            ...(executionArn ? { executionArn: S(executionArn), rshard: S(`renew#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`) } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -107,6 +107,35 @@ export class DynamoLeaseStore {
     const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.table, Key: leaseKey(id), ConsistentRead: true })));
     const lease = leaseFrom(out.Item);
     return isLeaseLive(lease, this.now()) ? lease : undefined;
+  }
+
+  /**
+   * What a lease holds (records and locks), whether or not it is live. Reads only the holding
+   * items (they sort after the lease item), so a lease that holds nothing costs no item read.
+   */
+  public async holdings(id: string): Promise<Holdings> {
+    const holdings: Holdings = { keys: [], locks: [] };
+    let start: Item | undefined;
+    do {
+      const out = await guarded(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND sk > :lease',
+            ExpressionAttributeValues: { ':pk': S(`lease#${id}`), ':lease': S('#lease') },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      for (const it of out.Items ?? []) {
+        const m = /^(key|lock)#([^#]+)#(.*)$/s.exec(it.sk.S ?? '');
+        if (m?.[1] === 'key') holdings.keys.push({ namespace: m[2], key: m[3] });
+        if (m?.[1] === 'lock') holdings.locks.push({ namespace: m[2], name: m[3] });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return holdings;
   }
 
   /** The live lease and what it holds. Throws `NotFoundError` when it is not live. */
@@ -190,7 +219,7 @@ export class DynamoLeaseStore {
                 UpdateExpression: 'SET leaseId = :l, #token = :t, acquiredAt = :now',
                 ConditionExpression: `(${holderCondition}) AND (attribute_not_exists(#token) OR #token < :t)`,
                 ExpressionAttributeNames: { '#token': 'token' },
-                ExpressionAttributeValues: { ':l': S(leaseId), ':t': N(cand), ':now': N(now), ...values },
+                ExpressionAttributeValues: { ':l': S(leaseId), ':t': N(granted.fencingToken), ':now': N(now), ...values },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
@@ -199,11 +228,19 @@ export class DynamoLeaseStore {
           ] as never,
         }),
       );
-    const granted = { name, leaseId, fencingToken: cand, expiresAt };
+    let granted = { name, leaseId, fencingToken: cand, expiresAt };
     const notLive = () => new ConflictError('LeaseNotFound', `lease ${leaseId} does not exist or has expired`);
-    const first = await this.attempt(() => take('attribute_not_exists(leaseId)', {}));
+    let first = await this.attempt(() => take('attribute_not_exists(leaseId)', {}));
     if (first.kind === 'ok') return granted;
     if (first.leaseFailed) throw notLive();
+    if (!first.lock?.leaseId && first.lock?.token?.N) {
+      // Free, but its token is ahead of this instance's clock: take the next token instead.
+      const next = tokenCandidate(now, Number(first.lock.token.N) + 1);
+      granted = { ...granted, fencingToken: next };
+      first = await this.attempt(() => take('attribute_not_exists(leaseId)', { ':t': N(next) }));
+      if (first.kind === 'ok') return granted;
+      if (first.leaseFailed) throw notLive();
+    }
     const holder = first.lock?.leaseId?.S;
     if (holder === leaseId) {
       const renewed = await this.keepalive(leaseId).catch(() => {
@@ -212,6 +249,7 @@ export class DynamoLeaseStore {
       return { name, leaseId, fencingToken: Number(first.lock!.token.N), expiresAt: renewed.expiresAt };
     }
     if (!holder) throw new ConflictError('LockHeld', `lock ${name} is being taken by another lease; retry`);
+    granted = { ...granted, fencingToken: tokenCandidate(now, Number(first.lock?.token?.N ?? 0) + 1) };
     const takeover = await this.attempt(() =>
       take('leaseId = :holder', { ':holder': S(holder) }, [
         {
@@ -243,7 +281,7 @@ export class DynamoLeaseStore {
       this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            { ConditionCheck: { TableName: this.table, Key: leaseKey(leaseId), ConditionExpression: 'attribute_exists(pk)' } },
+            { ConditionCheck: { TableName: this.table, Key: leaseKey(leaseId), ConditionExpression: 'expiresAt > :now', ExpressionAttributeValues: { ':now': N(this.now()) } } },
             {
               Update: {
                 TableName: this.table,
@@ -262,7 +300,7 @@ export class DynamoLeaseStore {
     if (r.kind === 'ok') return;
     if (r.leaseFailed) throw new NotFoundError(`lock ${name} is not held by lease ${leaseId}`);
     const holder = r.lock?.leaseId?.S;
-    if (!holder) throw new NotFoundError(`nobody holds lock ${name}`);
+    if (!holder || !(await this.load(holder))) throw new NotFoundError(`nobody holds lock ${name}`);
     throw new ConflictError('LockHeld', `lock ${name} is held by another lease`);
   }
 

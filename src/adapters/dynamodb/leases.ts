@@ -18,8 +18,8 @@ export class DynamoLeases implements LeaseStore {
     private readonly records: DynamoRecordStore,
   ) {}
 
-  public grant(ttlSeconds: number): Promise<Lease> {
-    return this.store.grant(ttlSeconds);
+  public grant(ttlSeconds: number, executionArn?: string): Promise<Lease> {
+    return this.store.grant(ttlSeconds, executionArn);
   }
 
   public keepalive(id: string): Promise<Lease> {

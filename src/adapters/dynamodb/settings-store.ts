@@ -4,7 +4,7 @@
  * this process is seen at once; other API instances see it within `cacheSeconds`.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Clock, HealthProbe, SettingsStore } from '../../core/ports';
+import type { Clock, SettingsStore } from '../../core/ports';
 import { DEFAULT_SETTINGS, type NamespaceSettings } from '../../core/types';
 import { guarded } from './errors';
 
@@ -18,7 +18,7 @@ export interface DynamoSettingsStoreOptions {
 
 const keyOf = (ns: string) => ({ pk: { S: `ns#${ns}` }, sk: { S: 'settings' } });
 
-export class DynamoSettingsStore implements SettingsStore, HealthProbe {
+export class DynamoSettingsStore implements SettingsStore {
   private readonly cache = new Map<string, { value: NamespaceSettings; until: number }>();
 
   public constructor(private readonly opts: DynamoSettingsStoreOptions) {}

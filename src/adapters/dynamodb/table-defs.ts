@@ -11,6 +11,15 @@ export interface KeyAttribute {
   readonly type: AttributeType;
 }
 
+/** A global secondary index (projection: keys only unless `project` lists attributes). */
+export interface IndexDef {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Non-key attributes copied into the index. @default none (keys only) */
+  readonly project?: readonly string[];
+}
+
 export interface TableDef {
   /** Logical id, also the suffix of the physical table name (`<prefix>-<id>`). */
   readonly id: 'records' | 'control' | 'idempotency';
@@ -20,6 +29,8 @@ export interface TableDef {
   readonly ttlAttribute?: string;
   /** Whether the table has a stream (NEW_AND_OLD_IMAGES) that change events are read from. */
   readonly stream: boolean;
+  /** Global secondary indexes. @default none */
+  readonly indexes?: readonly IndexDef[];
   /** Environment variable that carries the physical table name to the Lambda functions. */
   readonly envVar: string;
   readonly description: string;
@@ -41,8 +52,14 @@ export const CONTROL_TABLE: TableDef = {
   sortKey: { name: 'sk', type: 'S' },
   ttlAttribute: 'ttl',
   stream: false,
+  indexes: [
+    // Sparse: only lease items carry `shard`. The reaper reads expired leases, never live ones.
+    { name: 'byExpiry', partitionKey: { name: 'shard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'N' } },
+    // Sparse: only leases of Step Functions executions carry `rshard`; the renewer reads them.
+    { name: 'byExecution', partitionKey: { name: 'rshard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'N' }, project: ['executionArn'] },
+  ],
   envVar: 'VESTA_CONTROL_TABLE',
-  description: 'Namespace settings and other control-plane items.',
+  description: 'Namespace settings, leases, locks and other control-plane items.',
 };
 
 /** Layout required by the Powertools idempotency DynamoDB persistence layer (defaults). */

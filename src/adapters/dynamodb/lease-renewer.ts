@@ -1,0 +1,67 @@
+/**
+ * The lease renewer: keeps alive the live leases that belong to a running Step Functions
+ * execution, found through the control table's sparse `byExecution` index, and stops as soon as
+ * the execution is no longer running, so a dead or stuck workflow's lease expires by itself.
+ */
+import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { NotFoundError } from '../../core/errors';
+import type { Clock, ExecutionStatusSource } from '../../core/ports';
+import type { Item } from './codec';
+import { guarded } from './errors';
+import { N, S } from './expressions';
+import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
+
+export interface RenewResult {
+  readonly renewed: number;
+  /** Leases left to expire because their execution ended (or is unknown). */
+  readonly released: number;
+}
+
+export class LeaseRenewer {
+  public constructor(
+    private readonly client: DynamoDBClient,
+    private readonly controlTable: string,
+    private readonly store: DynamoLeaseStore,
+    private readonly executions: ExecutionStatusSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One pass over the live leases of executions. Throws store or Step Functions errors. */
+  public async run(): Promise<RenewResult> {
+    const now = this.clock.now().getTime();
+    let renewed = 0;
+    let released = 0;
+    for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
+      let start: Item | undefined;
+      do {
+        const out = await guarded(() =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.controlTable,
+              IndexName: 'byExecution',
+              KeyConditionExpression: 'rshard = :s AND expiresAt > :now',
+              ExpressionAttributeValues: { ':s': S(`renew#${shard}`), ':now': N(now) },
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        for (const it of out.Items ?? []) {
+          const id = it.pk.S!.slice('lease#'.length);
+          const status = await this.executions.status(it.executionArn?.S ?? '');
+          if (status !== 'RUNNING') {
+            released += 1;
+            continue;
+          }
+          try {
+            await this.store.keepalive(id);
+            renewed += 1;
+          } catch (e) {
+            if (!(e instanceof NotFoundError)) throw e;
+          }
+        }
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    return { renewed, released };
+  }
+}

@@ -1,0 +1,280 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
+import {
+  EXECUTION_STATUS_ACTIONS,
+  LEASE_REAPER_CONTROL_ACTIONS,
+  LEASE_REAPER_EXPIRY_INDEX_ACTIONS,
+  LEASE_REAPER_RECORDS_ACTIONS,
+  LEASE_RENEWER_CONTROL_ACTIONS,
+  LEASE_RENEWER_EXECUTION_INDEX_ACTIONS,
+  LOG_WRITE_ACTIONS,
+  XRAY_WRITE_ACTIONS,
+} from '../../lib/perms';
+import { Leases, REAPER_SCHEDULE_CONTEXT, RENEWER_SCHEDULE_CONTEXT } from '../../lib/constructs/leases';
+import { StateTables } from '../../lib/constructs/state-tables';
+import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
+
+let s: Synthesized;
+
+beforeAll(() => {
+  s = synthesize({ stage: 'dev' }, { bundle: true });
+});
+afterAll(() => s.dispose());
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+type Job = 'reaper' | 'renewer';
+
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as any);
+const fnOf = (job: Job) => s.stack.leases[job];
+const fnResource = (job: Job) => resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(fnOf(job))];
+
+/** Statements of every policy attached to a job's role, inline ones included, and the role. */
+function roleOf(job: Job) {
+  const roleId = idOf(fnOf(job).role as any);
+  const role = resourcesOf(s.template, 'AWS::IAM::Role')[roleId];
+  const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
+    p.Properties.Roles.some((r: any) => r.Ref === roleId),
+  );
+  const statements: Statement[] = [
+    ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement),
+    ...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+  ];
+  return { role, statements };
+}
+
+/** Every allowed (action, resource) pair, so that merged or split statements compare the same. */
+function grants(statements: Statement[]): string[] {
+  return statements
+    .flatMap((st) => list(st.Action).flatMap((a) => list(st.Resource).map((r) => `${a} on ${JSON.stringify(r)}`)))
+    .sort();
+}
+
+function expected(actions: readonly string[], resource: unknown): string[] {
+  return actions.map((a) => `${a} on ${JSON.stringify(resource)}`);
+}
+
+const tableArn = (id: 'records' | 'control' | 'idempotency') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const indexArn = (name: string) => s.stack.resolve(s.stack.tables.indexArn('control', name));
+const executionsArn = () =>
+  s.stack.resolve(s.stack.formatArn({ service: 'states', resource: 'execution', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+
+/** Grants other than the function's own log group and X-Ray. */
+function dataGrants(job: Job): string[] {
+  return grants(roleOf(job).statements.filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:'))));
+}
+
+describe.each<[Job, string, number]>([
+  ['reaper', 'lease-reaper', 300],
+  ['renewer', 'lease-renewer', 60],
+])('Leases: the %s function', (job, _entry, timeout) => {
+  test(`runs nodejs24.x on arm64 with active tracing, 256 to 512 MB and a ${timeout} s timeout`, () => {
+    const p = fnResource(job).Properties;
+    expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Timeout: timeout, Handler: 'index.handler' });
+    expect(p.MemorySize).toBeGreaterThanOrEqual(256);
+    expect(p.MemorySize).toBeLessThanOrEqual(512);
+  });
+
+  test('gets all three table names, the replica and the Powertools settings from its environment', () => {
+    const vars = fnResource(job).Properties.Environment.Variables;
+    for (const def of TABLE_DEFS) expect(vars[def.envVar]).toEqual({ Ref: idOf(s.stack.tables.tables[def.id]) });
+    expect(vars).toMatchObject({
+      VESTA_REPLICA: { Ref: 'AWS::Region' },
+      POWERTOOLS_SERVICE_NAME: 'vesta',
+      POWERTOOLS_METRICS_NAMESPACE: 'Vesta',
+    });
+  });
+
+  test('logs to its own log group with a retention', () => {
+    const groupId = fnResource(job).Properties.LoggingConfig.LogGroup.Ref;
+    expect(groupId).toBe(idOf(fnOf(job).logGroup as any));
+    expect(resourcesOf(s.template, 'AWS::Logs::LogGroup')[groupId].Properties.RetentionInDays).toBeGreaterThan(0);
+    const logs = roleOf(job).statements.filter((st) => list(st.Action).some((a) => a.startsWith('logs:')));
+    expect([...new Set(logs.flatMap((st) => list(st.Action)))].sort()).toEqual([...LOG_WRITE_ACTIONS].sort());
+    for (const r of logs.flatMap((st) => list(st.Resource))) expect(JSON.stringify(r)).toContain(groupId);
+  });
+
+  test('runs every minute on an EventBridge rule that may invoke it, without retries', () => {
+    const fnArn = { 'Fn::GetAtt': [idOf(fnOf(job)), 'Arn'] };
+    const rules = Object.entries(resourcesOf(s.template, 'AWS::Events::Rule')).filter(([, r]) =>
+      r.Properties.Targets.some((t: any) => JSON.stringify(t.Arn) === JSON.stringify(fnArn)),
+    );
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0];
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: fnArn,
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: idOf(fnOf(job)) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  test('has no wildcard action, no Scan, no managed policy; only X-Ray is allowed on every resource', () => {
+    const { role, statements } = roleOf(job);
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      for (const action of list(st.Action)) {
+        expect(action).not.toContain('*');
+        expect(action).not.toMatch(/^dynamodb:(Scan|PartiQL|BatchWriteItem)/);
+      }
+    }
+    const onAll = statements.filter((st) => list(st.Resource).includes('*'));
+    expect(onAll.flatMap((st) => list(st.Action)).sort()).toEqual([...XRAY_WRITE_ACTIONS].sort());
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+  });
+
+  test('bundles Powertools Metrics and leaves only the AWS SDK and Node built-ins external', () => {
+    const key: string = fnResource(job).Properties.Code.S3Key;
+    const code = readFileSync(join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+    const required = new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
+    expect([...required].filter((r) => !r.startsWith('@aws-sdk/') && !r.startsWith('node:'))).toEqual([]);
+    expect(code).toContain('publishStoredMetrics');
+    expect(code).toContain(job === 'reaper' ? 'LeaseReaperLagSeconds' : 'LeasesRenewed');
+  });
+});
+
+describe('Leases: permissions (least privilege)', () => {
+  test('the reaper gets exactly its control, byExpiry and records action lists, nothing on idempotency', () => {
+    expect(dataGrants('reaper')).toEqual(
+      [
+        ...expected(LEASE_REAPER_CONTROL_ACTIONS, tableArn('control')),
+        ...expected(LEASE_REAPER_EXPIRY_INDEX_ACTIONS, indexArn('byExpiry')),
+        ...expected(LEASE_REAPER_RECORDS_ACTIONS, tableArn('records')),
+      ].sort(),
+    );
+    expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.idempotency));
+  });
+
+  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on executions', () => {
+    expect(dataGrants('renewer')).toEqual(
+      [
+        ...expected(LEASE_RENEWER_CONTROL_ACTIONS, tableArn('control')),
+        ...expected(LEASE_RENEWER_EXECUTION_INDEX_ACTIONS, indexArn('byExecution')),
+        ...expected(EXECUTION_STATUS_ACTIONS, executionsArn()),
+      ].sort(),
+    );
+  });
+
+  test('the action lists are the documented ones', () => {
+    expect([...LEASE_REAPER_CONTROL_ACTIONS].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].sort(),
+    );
+    expect(LEASE_REAPER_EXPIRY_INDEX_ACTIONS).toEqual(['dynamodb:Query']);
+    expect(LEASE_REAPER_RECORDS_ACTIONS).toEqual(['dynamodb:UpdateItem']);
+    expect(LEASE_RENEWER_CONTROL_ACTIONS).toEqual(['dynamodb:UpdateItem']);
+    expect(LEASE_RENEWER_EXECUTION_INDEX_ACTIONS).toEqual(['dynamodb:Query']);
+    expect(EXECUTION_STATUS_ACTIONS).toEqual(['states:DescribeExecution']);
+  });
+
+  test('index ARNs name one index of the control table; executions are any of this account and Region', () => {
+    expect(indexArn('byExpiry')).toEqual({ 'Fn::Join': ['', [tableArn('control'), '/index/byExpiry']] });
+    const arn = JSON.stringify(executionsArn());
+    expect(arn).toMatch(/:states:/);
+    expect(arn).toContain('AWS::Region');
+    expect(arn).toContain('AWS::AccountId');
+    expect(arn).toMatch(/:execution:\*"/);
+    expect(() => s.stack.tables.indexArn('control', 'byNothing')).toThrow(/Received: "byNothing"/);
+  });
+
+  test('the wildcard on executions is suppressed for cdk-nag on its own policy, with the reason', () => {
+    const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('states:DescribeExecution'),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toHaveLength(1);
+    const sup = policies[0].Metadata.cdk_nag.rules_to_suppress;
+    expect(sup).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', reason: expect.stringMatching(/any state machine/) })]);
+  });
+});
+
+describe('Leases: alarms', () => {
+  const alarm = (a: { node: { defaultChild?: unknown } }) => resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
+
+  test.each<[Job, 'reaperErrorsAlarm' | 'renewerErrorsAlarm']>([
+    ['reaper', 'reaperErrorsAlarm'],
+    ['renewer', 'renewerErrorsAlarm'],
+  ])('the %s alarms on one or more errors in 5 minutes', (job, prop) => {
+    expect(alarm(s.stack.leases[prop])).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: idOf(fnOf(job)) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('the reaper lag alarms when its maximum exceeds 300 s for 3 periods of 1 minute', () => {
+    expect(alarm(s.stack.leases.reaperLagAlarm)).toMatchObject({
+      Namespace: 'Vesta',
+      MetricName: 'LeaseReaperLagSeconds',
+      Dimensions: [{ Name: 'service', Value: 'vesta' }],
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('there are exactly these three alarms, none with an action yet', () => {
+    const all = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm'));
+    expect(all).toHaveLength(3);
+    for (const a of all) expect(a.Properties.AlarmActions).toBeUndefined();
+  });
+});
+
+describe('Leases: schedules', () => {
+  const scheduleOf = (stack: Stack, leases: Leases, job: Job) =>
+    stack.resolve((leases[job === 'reaper' ? 'reaperRule' : 'renewerRule'].node.defaultChild as any).scheduleExpression);
+
+  test('props override the default schedules', () => {
+    const stack = bareStack();
+    const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
+    const leases = new Leases(stack, 'L', {
+      stage: 'dev',
+      tables,
+      reaperSchedule: events.Schedule.rate(Duration.minutes(5)),
+      renewerSchedule: events.Schedule.expression('rate(2 minutes)'),
+    });
+    expect(scheduleOf(stack, leases, 'reaper')).toBe('rate(5 minutes)');
+    expect(scheduleOf(stack, leases, 'renewer')).toBe('rate(2 minutes)');
+  });
+
+  test('CDK context overrides the defaults; a malformed value is refused with the value echoed', () => {
+    const withContext = (context: Record<string, unknown>) => {
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), 'Ctx');
+      const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
+      return { stack, leases: new Leases(stack, 'L', { stage: 'dev', tables }) };
+    };
+    const { stack, leases } = withContext({ [REAPER_SCHEDULE_CONTEXT]: 'rate(10 minutes)', [RENEWER_SCHEDULE_CONTEXT]: 'cron(0/2 * * * ? *)' });
+    expect(scheduleOf(stack, leases, 'reaper')).toBe('rate(10 minutes)');
+    expect(scheduleOf(stack, leases, 'renewer')).toBe('cron(0/2 * * * ? *)');
+    expect(() => withContext({ [REAPER_SCHEDULE_CONTEXT]: 'every minute' })).toThrow(/Received: "every minute"/);
+  });
+
+  test('the reaper runs one at a time', () => {
+    expect(fnResource('reaper').Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+});
