@@ -1,6 +1,7 @@
 /**
- * `npm start`: the local stack. Honours PORT (default 8080), VESTA_DATA_DIR (default .vesta) and
- * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local).
+ * `npm start`: the local stack. Honours PORT (default 8080), VESTA_DATA_DIR (default .vesta),
+ * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local) and
+ * VESTA_LEASE_JOBS_SECONDS (how often the lease reaper and renewer run; default 10, 0 = off).
  */
 import { startLocalStack } from '../src/local/stack';
 
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
     port: process.env.PORT ? Number(process.env.PORT) : 8080,
     dataDir: process.env.VESTA_DATA_DIR ?? '.vesta',
     dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+    leaseJobsSeconds: process.env.VESTA_LEASE_JOBS_SECONDS ? Number(process.env.VESTA_LEASE_JOBS_SECONDS) : undefined,
   });
   console.log(`Vesta local stack ready at ${stack.url}/v1 (DynamoDB at ${stack.dynamoEndpoint})`);
   let stopping = false;

@@ -139,7 +139,14 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public list(ns: string, query: ListQuery): Promise<ListPage> {
-    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query, (s) => this.resolve(s)));
+    // One lease read per distinct lease in the page, however many of its records are listed.
+    const live = new Map<string, Promise<boolean>>();
+    const resolve = async (s: RecordState) => {
+      if (!s.lease) return s;
+      if (!live.has(s.lease)) live.set(s.lease, this.opts.leases.load(s.lease).then(Boolean));
+      return (await live.get(s.lease)) ? s : expired(s);
+    };
+    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query, resolve));
   }
 
   /**
