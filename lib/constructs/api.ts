@@ -2,22 +2,17 @@
  * The HTTP API: a REST API in API Gateway, IAM (SigV4) authorization on every method, in front of
  * one Lambda function that routes with the same route table as the local stack.
  */
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { CATCH_ALL_RESOURCE, ROUTES, resources } from '../../src/api/routes';
-import { LOG_WRITE_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
+import { createVestaFunction } from './function-defaults';
 import { addProblemResponses } from './problem-responses';
 import type { StateTables } from './state-tables';
-
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 export interface ApiProps {
   /** Deployment stage: the API Gateway stage name, and `VESTA_STAGE` for the function. */
@@ -95,12 +90,17 @@ export class Api extends Construct {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const removalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    // An own role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Vesta API function: its log group, X-Ray, and the actions of lib/perms.ts on the tables',
-    });
-    this.function = this.createFunction(props, role, retention, removalPolicy);
+    this.function = createVestaFunction(this, 'Function', {
+      entry: 'api.ts',
+      description: 'Vesta API function',
+      tables: props.tables,
+      memorySize: 1024,
+      // API Gateway gives up on the integration after 29 s; running longer would only waste work.
+      timeout: Duration.seconds(29),
+      logRetention: retention,
+      logRemovalPolicy: removalPolicy,
+      environment: { VESTA_STAGE: props.stage },
+    }).function;
     props.tables.grantRecordsReadWrite(this.function);
     props.tables.grantControlReadWrite(this.function);
     props.tables.grantIdempotencyReadWrite(this.function);
@@ -128,48 +128,7 @@ export class Api extends Construct {
     this.url = this.restApi.url;
     this.addRoutes();
     addProblemResponses(this.restApi);
-    this.suppressFindings(role, executionLogging);
-  }
-
-  private createFunction(
-    props: ApiProps,
-    role: iam.Role,
-    retention: logs.RetentionDays,
-    removalPolicy: RemovalPolicy,
-  ): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention, removalPolicy });
-    logGroup.grant(role, ...LOG_WRITE_ACTIONS);
-    return new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambdas', 'api.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      // API Gateway gives up on the integration after 29 s; running longer would only waste work.
-      timeout: Duration.seconds(29),
-      tracing: lambda.Tracing.ACTIVE,
-      role,
-      logGroup,
-      environment: {
-        ...props.tables.environment(),
-        VESTA_REPLICA: Stack.of(this).region,
-        VESTA_STAGE: props.stage,
-        POWERTOOLS_SERVICE_NAME: 'vesta',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        // The SDK v3 ships with the runtime. Powertools and zod are not in it: they are bundled.
-        externalModules: ['@aws-sdk/*'],
-      },
-    });
+    this.suppressFindings(executionLogging);
   }
 
   private addRoutes(): void {
@@ -208,18 +167,7 @@ export class Api extends Construct {
     this.restApi.root.addMethod('ANY', integration, options('/'));
   }
 
-  private suppressFindings(role: iam.Role, executionLogging: boolean): void {
-    NagSuppressions.addResourceSuppressions(
-      role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its table or log group.',
-          appliesTo: ['Resource::*'],
-        },
-      ],
-      true,
-    );
+  private suppressFindings(executionLogging: boolean): void {
     NagSuppressions.addResourceSuppressions(this.restApi, [
       {
         id: 'AwsSolutions-APIG2',

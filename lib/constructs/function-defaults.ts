@@ -1,0 +1,105 @@
+/**
+ * What every Vesta Lambda function shares: Node.js 24 on arm64, active tracing, its own role and
+ * log group (no AWSLambdaBasicExecutionRole), local esbuild bundling with only the AWS SDK left
+ * external, and the environment that the shared wiring reads at start-up. Each capability
+ * construct (`Api`, `Leases`, ...) builds its functions through `createVestaFunction` and adds only
+ * what differs: entry, memory, timeout, extra environment and its own grants.
+ */
+import * as path from 'node:path';
+import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { LOG_WRITE_ACTIONS } from '../perms';
+import type { StateTables } from './state-tables';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** Powertools service name (the `service` dimension of every metric) and metrics namespace. */
+export const POWERTOOLS_SERVICE_NAME = 'vesta';
+export const METRICS_NAMESPACE = 'Vesta';
+
+export interface VestaFunctionOptions {
+  /** File name of the entry under `lambdas/`, e.g. `api.ts`; it exports `handler`. */
+  readonly entry: string;
+  /** Description of the function and, with "role" appended, of its role. */
+  readonly description: string;
+  /** The tables whose names the function gets in its environment (all of them, as the wiring reads all). */
+  readonly tables: StateTables;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Variables added to (or overriding) the shared environment. */
+  readonly environment?: Record<string, string>;
+  /** @default - no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+export interface VestaFunction {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * Creates `<id>Role`, `<id>Logs` and the function `<id>` in `scope`. The role may write to the
+ * function's log group and (through active tracing) to X-Ray, nothing else: the caller grants
+ * table access through the intent-named grants of `StateTables`.
+ */
+export function createVestaFunction(scope: Construct, id: string, opts: VestaFunctionOptions): VestaFunction {
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `${opts.description}: its log group, X-Ray, and the actions of lib/perms.ts granted to it`,
+  });
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: opts.logRetention, removalPolicy: opts.logRemovalPolicy });
+  logGroup.grant(role, ...LOG_WRITE_ACTIONS);
+  const fn = new nodejs.NodejsFunction(scope, id, {
+    description: opts.description,
+    entry: path.join(PROJECT_ROOT, 'lambdas', opts.entry),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: opts.memorySize,
+    timeout: opts.timeout,
+    tracing: lambda.Tracing.ACTIVE,
+    reservedConcurrentExecutions: opts.reservedConcurrentExecutions,
+    role,
+    logGroup,
+    environment: {
+      ...opts.tables.environment(),
+      VESTA_REPLICA: Stack.of(scope).region,
+      POWERTOOLS_SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...opts.environment,
+    },
+    bundling: {
+      forceDockerBundling: false,
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      target: 'node24',
+      // The SDK v3 ships with the runtime. Powertools and zod are not in it: they are bundled.
+      externalModules: ['@aws-sdk/*'],
+    },
+  });
+  NagSuppressions.addResourceSuppressions(
+    role,
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its table, index or log group.',
+        appliesTo: ['Resource::*'],
+      },
+    ],
+    true,
+  );
+  return { function: fn, role, logGroup };
+}
