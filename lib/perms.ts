@@ -41,6 +41,39 @@ export const IDEMPOTENCY_READ_WRITE_ACTIONS = [
 ] as const;
 
 /**
+ * What the lease reaper does on the control table: reads and removes expired leases and the lock
+ * and holding items they own, conditionally, and records its last run (`reaper#status`).
+ */
+export const LEASE_REAPER_CONTROL_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+/** What the lease reaper does on the control table's `byExpiry` index: one Query per shard. */
+export const LEASE_REAPER_EXPIRY_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+/**
+ * What the lease reaper does on the records table: expires the records a reaped lease held, with
+ * a conditional update (never a read of other records, never a delete).
+ */
+export const LEASE_REAPER_RECORDS_ACTIONS = ['dynamodb:UpdateItem'] as const;
+
+/** What the lease renewer does on the control table: moves a live lease's expiry forward. */
+export const LEASE_RENEWER_CONTROL_ACTIONS = ['dynamodb:UpdateItem'] as const;
+
+/** What the lease renewer does on the control table's `byExecution` index: one Query per shard. */
+export const LEASE_RENEWER_EXECUTION_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+/**
+ * What the lease renewer asks Step Functions: whether the execution that holds a lease still
+ * runs. Granted on the executions of every state machine of the account and Region.
+ */
+export const EXECUTION_STATUS_ACTIONS = ['states:DescribeExecution'] as const;
+
+/**
  * What a Lambda function needs on its own, already existing log group. Granting these on the one
  * log group replaces the `AWSLambdaBasicExecutionRole` managed policy (which allows every log
  * group of the account).

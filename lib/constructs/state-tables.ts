@@ -4,16 +4,26 @@
  */
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
   TABLE_DEFS,
   physicalTableName,
   type AttributeType,
+  type IndexDef,
   type KeyAttribute,
   type TableDef,
 } from '../../src/adapters/dynamodb/table-defs';
-import { CONTROL_READ_WRITE_ACTIONS, IDEMPOTENCY_READ_WRITE_ACTIONS, RECORDS_READ_WRITE_ACTIONS } from '../perms';
+import {
+  CONTROL_READ_WRITE_ACTIONS,
+  IDEMPOTENCY_READ_WRITE_ACTIONS,
+  LEASE_REAPER_CONTROL_ACTIONS,
+  LEASE_REAPER_EXPIRY_INDEX_ACTIONS,
+  LEASE_REAPER_RECORDS_ACTIONS,
+  LEASE_RENEWER_CONTROL_ACTIONS,
+  LEASE_RENEWER_EXECUTION_INDEX_ACTIONS,
+  RECORDS_READ_WRITE_ACTIONS,
+} from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 
 export type TableId = TableDef['id'];
@@ -45,9 +55,22 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
   return { name: key.name, type: ATTRIBUTE_TYPES[key.type] };
 }
 
+/** A global secondary index: INCLUDE with the listed attributes, or KEYS_ONLY when none are. */
+function globalIndex(def: IndexDef): dynamodb.GlobalSecondaryIndexPropsV2 {
+  const include = (def.project?.length ?? 0) > 0;
+  return {
+    indexName: def.name,
+    partitionKey: attribute(def.partitionKey),
+    sortKey: def.sortKey && attribute(def.sortKey),
+    projectionType: include ? dynamodb.ProjectionType.INCLUDE : dynamodb.ProjectionType.KEYS_ONLY,
+    nonKeyAttributes: include ? [...def.project!] : undefined,
+  };
+}
+
 /**
  * One `TableV2` per table definition: on-demand, point-in-time recovery, server-side encryption,
- * TTL clean-up and, where the definition asks for one, a NEW_AND_OLD_IMAGES stream.
+ * TTL clean-up and, where the definition asks for them, a NEW_AND_OLD_IMAGES stream and global
+ * secondary indexes. Grants name the table (and an index) they apply to: never `index/*`.
  */
 export class StateTables extends Construct {
   /** The tables by their definition id. */
@@ -80,6 +103,7 @@ export class StateTables extends Construct {
         encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
         timeToLiveAttribute: def.ttlAttribute,
         dynamoStream: def.stream ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
+        globalSecondaryIndexes: def.indexes?.map(globalIndex),
         removalPolicy: this.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
         deletionProtection: this.retain,
       });
@@ -89,17 +113,53 @@ export class StateTables extends Construct {
 
   /** Item reads and conditional writes on the records table, transactions included (no Scan). */
   grantRecordsReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.tables.records.grant(grantee, ...RECORDS_READ_WRITE_ACTIONS);
+    return this.grantOnTable(grantee, 'records', RECORDS_READ_WRITE_ACTIONS);
   }
 
-  /** Item reads and writes on the control table (namespace settings, control items). */
+  /** Item reads and writes on the control table (namespace settings, leases, locks); no index. */
   grantControlReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.tables.control.grant(grantee, ...CONTROL_READ_WRITE_ACTIONS);
+    return this.grantOnTable(grantee, 'control', CONTROL_READ_WRITE_ACTIONS);
   }
 
   /** What the Powertools idempotency layer needs on the idempotency table. */
   grantIdempotencyReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.tables.idempotency.grant(grantee, ...IDEMPOTENCY_READ_WRITE_ACTIONS);
+    return this.grantOnTable(grantee, 'idempotency', IDEMPOTENCY_READ_WRITE_ACTIONS);
+  }
+
+  /**
+   * What the lease reaper needs: find expired leases on the control table's `byExpiry` index,
+   * remove them and what they hold, record its run; expire the records they held.
+   */
+  grantLeaseReaping(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'control', LEASE_REAPER_CONTROL_ACTIONS)
+      .combine(this.grantOnIndex(grantee, 'control', 'byExpiry', LEASE_REAPER_EXPIRY_INDEX_ACTIONS))
+      .combine(this.grantOnTable(grantee, 'records', LEASE_REAPER_RECORDS_ACTIONS));
+  }
+
+  /** What the lease renewer needs: find execution leases on `byExecution` and extend them. */
+  grantLeaseRenewal(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'control', LEASE_RENEWER_CONTROL_ACTIONS).combine(
+      this.grantOnIndex(grantee, 'control', 'byExecution', LEASE_RENEWER_EXECUTION_INDEX_ACTIONS),
+    );
+  }
+
+  /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */
+  indexArn(table: TableId, indexName: string): string {
+    const def = TABLE_DEFS.find((d) => d.id === table);
+    if (!def?.indexes?.some((ix) => ix.name === indexName)) {
+      throw new Error(`the ${table} table defines no index of that name. Received: ${JSON.stringify(indexName)}`);
+    }
+    return `${this.tables[table].tableArn}/index/${indexName}`;
+  }
+
+  // TableV2.grant() adds `<table>/index/*` as soon as a table has an index; these grants name the
+  // table or the one index an intent needs instead.
+  private grantOnTable(grantee: iam.IGrantable, table: TableId, actions: readonly string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [this.tables[table].tableArn] });
+  }
+
+  private grantOnIndex(grantee: iam.IGrantable, table: TableId, indexName: string, actions: readonly string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [this.indexArn(table, indexName)] });
   }
 
   /** Environment variables that carry each table's physical name: `{ [def.envVar]: tableName }`. */
