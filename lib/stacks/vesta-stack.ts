@@ -1,10 +1,12 @@
 /**
- * One Vesta deployment (one stage in one account and Region): the state tables and the HTTP API.
+ * One Vesta deployment (one stage in one account and Region): the state tables, the HTTP API and
+ * the scheduled lease jobs.
  * The stack only composes constructs; what each part does is documented on its construct.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from '../constructs/api';
+import { Leases } from '../constructs/leases';
 import { StateTables } from '../constructs/state-tables';
 
 export interface VestaThrottling {
@@ -34,6 +36,7 @@ export interface VestaStackProps extends StackProps {
 export class VestaStack extends Stack {
   readonly tables: StateTables;
   readonly api: Api;
+  readonly leases: Leases;
 
   constructor(scope: Construct, id: string, props: VestaStackProps) {
     super(scope, id, props);
@@ -47,6 +50,7 @@ export class VestaStack extends Stack {
       throttlingRateLimit: props.throttling?.rateLimit,
       throttlingBurstLimit: props.throttling?.burstLimit,
     });
+    this.leases = new Leases(this, 'Leases', { stage: props.stage, tables: this.tables });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Invoke URL of the API stage; requests are signed with SigV4 (service execute-api).',

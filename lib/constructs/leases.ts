@@ -1,0 +1,190 @@
+/**
+ * The scheduled lease jobs: the reaper, which removes expired leases and what they held, and the
+ * renewer, which keeps the leases of running Step Functions executions alive. Each is a Lambda
+ * function on an EventBridge rule, with least-privilege grants and alarms. The alarms have no
+ * action yet: whoever routes alarms reads them from the readonly properties.
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { EXECUTION_STATUS_ACTIONS } from '../perms';
+import { retainsByDefault, validateStage } from '../stage';
+import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, createVestaFunction } from './function-defaults';
+import type { StateTables } from './state-tables';
+
+/** CDK context keys that override the default schedules, e.g. `-c vesta:reaperSchedule="rate(5 minutes)"`. */
+export const REAPER_SCHEDULE_CONTEXT = 'vesta:reaperSchedule';
+export const RENEWER_SCHEDULE_CONTEXT = 'vesta:renewerSchedule';
+
+/** The reaper's lag alarm fires when expired leases wait longer than this to be reaped. */
+export const REAPER_LAG_THRESHOLD_SECONDS = 300;
+
+export interface LeasesProps {
+  /** Deployment stage; decides the default of `retainLogs`. */
+  readonly stage: string;
+  /** The tables the jobs read and write. */
+  readonly tables: StateTables;
+  /**
+   * When the reaper runs.
+   * @default - the `vesta:reaperSchedule` context value (a `rate(...)` or `cron(...)` expression), else every minute
+   */
+  readonly reaperSchedule?: events.Schedule;
+  /**
+   * When the renewer runs.
+   * @default - the `vesta:renewerSchedule` context value (a `rate(...)` or `cron(...)` expression), else every minute
+   */
+  readonly renewerSchedule?: events.Schedule;
+  /**
+   * How long function logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Keep the log groups when they leave the stack.
+   * @default true for the `prod` stage, false for every other stage
+   */
+  readonly retainLogs?: boolean;
+}
+
+/**
+ * The schedule from a context value, or `undefined` when the key is not set. Throws an `Error`
+ * that echoes the value when it is not a `rate(...)` or `cron(...)` expression.
+ */
+function scheduleFromContext(scope: Construct, key: string): events.Schedule | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^(rate|cron)\(.+\)$/.test(value)) {
+    throw new Error(`context ${key} must be a rate(...) or cron(...) expression. Received: ${JSON.stringify(value)}`);
+  }
+  return events.Schedule.expression(value);
+}
+
+/** A `Vesta` metric with the default `service` dimension that Powertools Metrics adds. */
+function vestaMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+    statistic,
+    period,
+  });
+}
+
+export class Leases extends Construct {
+  readonly reaper: nodejs.NodejsFunction;
+  readonly renewer: nodejs.NodejsFunction;
+  readonly reaperRule: events.Rule;
+  readonly renewerRule: events.Rule;
+  /** The reaper failed at least once in 5 minutes. */
+  readonly reaperErrorsAlarm: cloudwatch.Alarm;
+  /** Expired leases waited more than 5 minutes to be reaped, three minutes in a row. */
+  readonly reaperLagAlarm: cloudwatch.Alarm;
+  /** The renewer failed at least once in 5 minutes. */
+  readonly renewerErrorsAlarm: cloudwatch.Alarm;
+
+  /** Throws an `Error` when `stage` or a schedule given as context is malformed; the message echoes it. */
+  constructor(scope: Construct, id: string, props: LeasesProps) {
+    super(scope, id);
+    validateStage(props.stage);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const logRemovalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const everyMinute = events.Schedule.rate(Duration.minutes(1));
+
+    // Safe to run twice at once (every step is conditional), but one at a time saves work.
+    this.reaper = createVestaFunction(this, 'Reaper', {
+      entry: 'lease-reaper.ts',
+      description: 'Vesta lease reaper',
+      tables: props.tables,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      logRetention,
+      logRemovalPolicy,
+      reservedConcurrentExecutions: 1,
+    }).function;
+    props.tables.grantLeaseReaping(this.reaper);
+
+    this.renewer = createVestaFunction(this, 'Renewer', {
+      entry: 'lease-renewer.ts',
+      description: 'Vesta lease renewer',
+      tables: props.tables,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      logRetention,
+      logRemovalPolicy,
+    }).function;
+    props.tables.grantLeaseRenewal(this.renewer);
+    this.grantExecutionStatus(this.renewer);
+
+    this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');
+    this.renewerRule = this.schedule('RenewerSchedule', this.renewer, props.renewerSchedule ?? scheduleFromContext(this, RENEWER_SCHEDULE_CONTEXT) ?? everyMinute, 'renewer');
+
+    this.reaperErrorsAlarm = this.errorsAlarm('ReaperErrors', this.reaper, 'reaper');
+    this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
+    this.reaperLagAlarm = new cloudwatch.Alarm(this, 'ReaperLag', {
+      alarmDescription: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
+      metric: vestaMetric('LeaseReaperLagSeconds', 'Maximum', Duration.minutes(1)),
+      threshold: REAPER_LAG_THRESHOLD_SECONDS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // No data means no run reaped anything; a reaper that does not run shows in its errors alarm.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * `states:DescribeExecution` on the executions of any state machine of this account and Region,
+   * in a policy of its own so that its cdk-nag suppression covers this statement only.
+   */
+  private grantExecutionStatus(fn: nodejs.NodejsFunction): void {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const policy = new iam.Policy(this, 'RenewerExecutionStatus', {
+      roles: [fn.role!],
+      statements: [new iam.PolicyStatement({ actions: [...EXECUTION_STATUS_ACTIONS], resources: [executions] })],
+    });
+    // Attached before the function exists, so no run starts without it.
+    fn.node.addDependency(policy);
+    NagSuppressions.addResourceSuppressions(policy, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'The renewer only calls states:DescribeExecution, on executions of this account and Region; a lease may belong to an execution of any state machine (sagas come in a later stack), so no state machine ARN can be named here.',
+        // Partition and Region are literals when the stack has an environment, tokens otherwise.
+        appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:\\*$/g' }],
+      },
+    ]);
+  }
+
+  private schedule(id: string, fn: nodejs.NodejsFunction, schedule: events.Schedule, job: string): events.Rule {
+    // A failed or throttled run is not retried: the next scheduled run does the same work, and
+    // queued runs would only pile up behind the reaper's single concurrent execution.
+    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    return new events.Rule(this, id, {
+      description: `Runs the Vesta lease ${job}`,
+      schedule,
+      // A run that could not start within a minute is overtaken by the next one.
+      targets: [new targets.LambdaFunction(fn, { maxEventAge: Duration.minutes(1), retryAttempts: 0 })],
+    });
+  }
+
+  private errorsAlarm(id: string, fn: nodejs.NodejsFunction, job: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription: `Vesta lease ${job}: at least one failed run in 5 minutes`,
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
