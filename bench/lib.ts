@@ -116,9 +116,9 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 }
 
-/** The result table, one row per operation. */
-export function formatTable(rows: readonly OpResult[]): string {
-  const head = ['op', 'vesta p50', 'vesta p99', 'raw p50', 'raw p99', 'ratio p50', 'ratio p99', 'vesta req/op', 'raw req/op'];
+/** The result table, one row per operation; `other` names the side Vesta is compared with. */
+export function formatTable(rows: readonly OpResult[], other = 'raw'): string {
+  const head = ['op', 'vesta p50', 'vesta p99', `${other} p50`, `${other} p99`, 'ratio p50', 'ratio p99', 'vesta req/op', `${other} req/op`];
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const body = rows.map((r) => [
     r.op,

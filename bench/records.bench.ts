@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: latency of the records API against the bare AWS SDK, on one DynamoDB Local.
+ * `npm run bench`: latency of the records API against the bare AWS SDK, and of leases and locks, on
+ * one DynamoDB Local.
  *
  * Each operation goes through the real Lambda handler with the proxy events the local gateway
  * builds, and is compared with the hand-written DynamoDB request an application would send for
@@ -9,21 +10,23 @@
  * Environment: BENCH_ITERATIONS (default 300), BENCH_WARMUP (default 200), BENCH_BLOCK (default 25).
  * DynamoDB Local's JVM needs some thousand requests to reach steady speed, so every operation is
  * first warmed up (both sides, interleaved), then each is re-warmed briefly and measured.
- * Prints a table and the API Lambda bundle size, and writes them to bench/results/latest.json.
+ * Then, on the same DynamoDB Local, leases and locks (leases.bench.ts): lease keepalive, and lock
+ * acquire+release against the npm library dynamodb-lock-client.
+ * Prints the tables and the API Lambda bundle size, and writes them to bench/results/latest.json.
  */
 import './env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type ApiHandler, createApiHandler } from '../src/api/app';
 import { wireApi } from '../src/api/wiring';
 import { type Item, keyOf, marshallFields } from '../src/adapters/dynamodb/codec';
-import { RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
+import { CONTROL_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
 import { ensureTables } from '../src/local/bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from '../src/local/dynamodb-local';
-import { lambdaContext, toProxyEvent } from '../src/local/server';
+import { expectStatus, gateway } from './gateway';
+import { leaseBench } from './leases.bench';
 import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp } from './lib';
 
 const ROOT = resolve(__dirname, '..');
@@ -55,33 +58,14 @@ const FIELDS = {
   note: 'x'.repeat(200),
 };
 
-interface Reply {
-  readonly status: number;
-  readonly etag?: string;
-  readonly body: string;
+/** The records API of namespace NS, through the handler. */
+function records(handler: ApiHandler) {
+  const call = gateway(handler);
+  return (method: string, key: string, body?: unknown, extra: Record<string, string> = {}) =>
+    call(method, `/v1/ns/${NS}/keys/${encodeURIComponent(key)}`, body, extra);
 }
 
-/** Calls the handler as API Gateway (or the local gateway) would: the event is built untimed. */
-function gateway(handler: ApiHandler) {
-  return (method: string, key: string, body?: unknown, extra: Record<string, string> = {}) => {
-    const raw = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'vesta-bench', accept: 'application/json', ...extra };
-    if (raw.length) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(raw.length) });
-    const url = new URL(`/v1/ns/${NS}/keys/${encodeURIComponent(key)}`, 'http://localhost');
-    const event: APIGatewayProxyEvent = toProxyEvent(method, url, headers, raw, '127.0.0.1');
-    const context = lambdaContext(event.requestContext.requestId);
-    return async (): Promise<Reply> => {
-      const out = await handler(event, context);
-      const etag = out.headers?.etag ?? out.headers?.ETag;
-      return { status: out.statusCode, etag: etag === undefined ? undefined : String(etag), body: out.body ?? '' };
-    };
-  };
-}
-
-function expect(reply: Reply, statuses: readonly number[], what: string): Reply {
-  if (!statuses.includes(reply.status)) throw new Error(`${what}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
-  return reply;
-}
+const expect = expectStatus;
 
 interface Op {
   readonly name: string;
@@ -92,7 +76,7 @@ interface Op {
 }
 
 /** The four operations; each keeps the state it chains on (ETag, rev) in its closures. */
-async function operations(call: ReturnType<typeof gateway>, client: DynamoDBClient, table: string): Promise<Op[]> {
+async function operations(call: ReturnType<typeof records>, client: DynamoDBClient, table: string): Promise<Op[]> {
   const seeded: Record<string, string> = {};
   for (const key of ['get', 'put', 'patch', 'incr']) {
     const reply = expect(await call('PUT', key, { fields: FIELDS })(), [201], `seed ${key}`);
@@ -205,7 +189,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     vestaRequests.attach(vestaClient);
     rawRequests.attach(rawClient);
     const handler = createApiHandler(wireApi({ client: vestaClient, env: { ...tables, VESTA_REPLICA: 'local' } }));
-    const ops = await operations(gateway(handler), rawClient, table);
+    const ops = await operations(records(handler), rawClient, table);
 
     const sides = ops.map((op) => [new Contender(op.vesta, vestaRequests), new Contender(op.raw, rawRequests)] as const);
     for (const [vesta, raw] of sides) await warmUp(vesta, raw, WARMUP);
@@ -218,8 +202,20 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     const runs = (name: string) => sides[ops.findIndex((o) => o.name === name)][0].runs;
     await checkOutcome(rawClient, table, runs('patch If-Match'), runs('increment'));
 
+    const leases = await leaseBench({
+      endpoint: ddb.endpoint,
+      handler,
+      vestaRequests,
+      rawClient,
+      rawRequests,
+      controlTable: tables[CONTROL_TABLE.envVar],
+      settings: { iterations: ITERATIONS, warmup: WARMUP, rewarm: REWARM, blockSize: BLOCK },
+    });
+
     const load = loadavg();
     console.log(formatTable(rows));
+    console.log('');
+    console.log(leases.text);
     console.log('');
     console.log(`API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`);
 
@@ -238,6 +234,16 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
       unit: 'ms',
       baselines: Object.fromEntries(ops.map((o) => [o.name, o.baseline])),
       operations: rows,
+      leases: {
+        baselines: leases.baselines,
+        operations: leases.leases,
+      },
+      locks: {
+        baselines: { [leases.locks[0].op]: leases.baselines[leases.locks[0].op] },
+        library: leases.library,
+        note: 'In these operations, "raw" is the library.',
+        operations: leases.locks,
+      },
       bundle,
     };
     mkdirSync(dirname(RESULTS_FILE), { recursive: true });
