@@ -5,12 +5,13 @@
  * request); it only reclaims storage and frees the keys. Safe to run twice at once: every step
  * is conditional or idempotent.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../core/ports';
 import type { Item } from './codec';
 import { guarded } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
+import { queryPages } from './query';
 import type { DynamoLeases } from './leases';
 
 export const REAPER_PAGE_SIZE = 100;
@@ -44,23 +45,17 @@ export class LeaseReaper {
     let itemsRead = 0;
     let oldest = now;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
-      let start: Item | undefined;
-      do {
-        const out = await guarded(() =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.controlTable,
-              IndexName: 'byExpiry',
-              KeyConditionExpression: '#shard = :s AND expiresAt <= :now',
-              ExpressionAttributeNames: { '#shard': 'shard' },
-              ExpressionAttributeValues: { ':s': S(`leases#${shard}`), ':now': N(now) },
-              Limit: REAPER_PAGE_SIZE,
-              ExclusiveStartKey: start,
-            }),
-          ),
-        );
-        itemsRead += out.ScannedCount ?? 0;
-        for (const it of out.Items ?? []) {
+      const pages = queryPages(this.client, {
+        TableName: this.controlTable,
+        IndexName: 'byExpiry',
+        KeyConditionExpression: '#shard = :s AND expiresAt <= :now',
+        ExpressionAttributeNames: { '#shard': 'shard' },
+        ExpressionAttributeValues: { ':s': S(`leases#${shard}`), ':now': N(now) },
+        Limit: REAPER_PAGE_SIZE,
+      });
+      for await (const page of pages) {
+        itemsRead += page.scanned;
+        for (const it of page.items) {
           const id = it.pk.S!.slice('lease#'.length);
           oldest = Math.min(oldest, Number(it.expiresAt.N));
           const holdings = await this.store.holdings(id);
@@ -70,8 +65,7 @@ export class LeaseReaper {
           recordsExpired += holdings.keys.length;
           locksFreed += holdings.locks.length;
         }
-        start = out.LastEvaluatedKey;
-      } while (start);
+      }
     }
     const lagSeconds = reaped ? Math.round((now - oldest) / 1000) : 0;
     await guarded(() =>

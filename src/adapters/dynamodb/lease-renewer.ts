@@ -3,13 +3,12 @@
  * execution, found through the control table's sparse `byExecution` index, and stops as soon as
  * the execution is no longer running, so a dead or stuck workflow's lease expires by itself.
  */
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../core/errors';
 import type { Clock, ExecutionStatusSource } from '../../core/ports';
-import type { Item } from './codec';
-import { guarded } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
+import { queryPages } from './query';
 
 export interface RenewResult {
   readonly renewed: number;
@@ -32,23 +31,16 @@ export class LeaseRenewer {
     let renewed = 0;
     let released = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
-      let start: Item | undefined;
-      do {
-        const out = await guarded(() =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.controlTable,
-              IndexName: 'byExecution',
-              KeyConditionExpression: 'rshard = :s AND expiresAt > :now',
-              ExpressionAttributeValues: { ':s': S(`renew#${shard}`), ':now': N(now) },
-              ExclusiveStartKey: start,
-            }),
-          ),
-        );
-        for (const it of out.Items ?? []) {
+      const pages = queryPages(this.client, {
+        TableName: this.controlTable,
+        IndexName: 'byExecution',
+        KeyConditionExpression: 'rshard = :s AND expiresAt > :now',
+        ExpressionAttributeValues: { ':s': S(`renew#${shard}`), ':now': N(now) },
+      });
+      for await (const page of pages) {
+        for (const it of page.items) {
           const id = it.pk.S!.slice('lease#'.length);
-          const status = await this.executions.status(it.executionArn?.S ?? '');
-          if (status !== 'RUNNING') {
+          if ((await this.executions.status(it.executionArn?.S ?? '')) !== 'RUNNING') {
             released += 1;
             continue;
           }
@@ -59,8 +51,7 @@ export class LeaseRenewer {
             if (!(e instanceof NotFoundError)) throw e;
           }
         }
-        start = out.LastEvaluatedKey;
-      } while (start);
+      }
     }
     return { renewed, released };
   }

@@ -15,7 +15,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -25,6 +24,7 @@ import type { Clock } from '../../core/ports';
 import type { Item } from './codec';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { N, S } from './expressions';
+import { queryPages } from './query';
 
 export const EXPIRY_SHARDS = 16;
 /** DynamoDB TTL may delete a lease item this long after it expired (reads never rely on it). */
@@ -115,56 +115,26 @@ export class DynamoLeaseStore {
    */
   public async holdings(id: string): Promise<Holdings> {
     const holdings: Holdings = { keys: [], locks: [] };
-    let start: Item | undefined;
-    do {
-      const out = await guarded(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND sk > :lease',
-            ExpressionAttributeValues: { ':pk': S(`lease#${id}`), ':lease': S('#lease') },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      for (const it of out.Items ?? []) {
+    const pages = queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk > :lease',
+      ExpressionAttributeValues: { ':pk': S(`lease#${id}`), ':lease': S('#lease') },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
+      for (const it of page.items) {
         const m = /^(key|lock)#([^#]+)#(.*)$/s.exec(it.sk.S ?? '');
         if (m?.[1] === 'key') holdings.keys.push({ namespace: m[2], key: m[3] });
         if (m?.[1] === 'lock') holdings.locks.push({ namespace: m[2], name: m[3] });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return holdings;
   }
 
   /** The live lease and what it holds. Throws `NotFoundError` when it is not live. */
   public async describe(id: string): Promise<{ lease: Lease; holdings: Holdings }> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await guarded(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': S(`lease#${id}`) },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    const lease = leaseFrom(items.find((i) => i.sk.S === '#lease'));
-    if (!isLeaseLive(lease, this.now())) throw new NotFoundError(`lease ${id} does not exist or has expired`);
-    const holdings: Holdings = { keys: [], locks: [] };
-    for (const it of items) {
-      const m = /^(key|lock)#([^#]+)#(.*)$/s.exec(it.sk.S ?? '');
-      if (m?.[1] === 'key') holdings.keys.push({ namespace: m[2], key: m[3] });
-      if (m?.[1] === 'lock') holdings.locks.push({ namespace: m[2], name: m[3] });
-    }
+    const [lease, holdings] = await Promise.all([this.load(id), this.holdings(id)]);
+    if (!lease) throw new NotFoundError(`lease ${id} does not exist or has expired`);
     return { lease, holdings };
   }
 
