@@ -15,6 +15,7 @@ import {
 } from '../../lib/perms';
 import { Leases, REAPER_SCHEDULE_CONTEXT, RENEWER_SCHEDULE_CONTEXT } from '../../lib/constructs/leases';
 import { StateTables } from '../../lib/constructs/state-tables';
+import { list, logicalIdOf, roleStatements, type Statement } from './policies';
 import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
 
 let s: Synthesized;
@@ -24,32 +25,14 @@ beforeAll(() => {
 });
 afterAll(() => s.dispose());
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-}
-
 type Job = 'reaper' | 'renewer';
 
-const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as any);
+const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c);
 const fnOf = (job: Job) => s.stack.leases[job];
 const fnResource = (job: Job) => resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(fnOf(job))];
 
 /** Statements of every policy attached to a job's role, inline ones included, and the role. */
-function roleOf(job: Job) {
-  const roleId = idOf(fnOf(job).role as any);
-  const role = resourcesOf(s.template, 'AWS::IAM::Role')[roleId];
-  const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
-    p.Properties.Roles.some((r: any) => r.Ref === roleId),
-  );
-  const statements: Statement[] = [
-    ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement),
-    ...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
-  ];
-  return { role, statements };
-}
+const roleOf = (job: Job) => roleStatements(s.template, idOf(fnOf(job).role as any));
 
 /** Every allowed (action, resource) pair, so that merged or split statements compare the same. */
 function grants(statements: Statement[]): string[] {

@@ -5,7 +5,8 @@ import {
   RECORDS_READ_WRITE_ACTIONS,
   XRAY_WRITE_ACTIONS,
 } from '../../lib/perms';
-import { resourcesOf, synthesize, type Synthesized } from './synth';
+import { list, logicalIdOf, roleStatements } from './policies';
+import { synthesize, type Synthesized } from './synth';
 
 let s: Synthesized;
 
@@ -14,28 +15,10 @@ beforeAll(() => {
 });
 afterAll(() => s.dispose());
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-}
-
-const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as any);
+const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c);
 
 /** Statements of every policy attached to the api function's role, and its role resource. */
-function functionRole() {
-  const roleId = idOf(s.stack.api.function.role as any);
-  const role = resourcesOf(s.template, 'AWS::IAM::Role')[roleId];
-  const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
-    p.Properties.Roles.some((r: any) => r.Ref === roleId),
-  );
-  const statements: Statement[] = [
-    ...policies.flatMap((p) => p.Properties.PolicyDocument.Statement),
-    ...(role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
-  ];
-  return { role, statements };
-}
+const functionRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
 function tableArn(id: 'records' | 'control' | 'idempotency') {
   return { 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] };

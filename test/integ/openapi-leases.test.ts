@@ -11,7 +11,8 @@ import { acquireBody, grantBody, validateLeaseId } from '../../src/core/leases';
 import type { Clock } from '../../src/core/ports';
 import { parseBody } from '../../src/core/schemas';
 import { LEASE_RESOURCES, expectMatchesOpenApi, requestBodyValidator, unseenStatuses } from '../openapi';
-import { type CallOptions, type Reply, testApi, testTables, uniqueNs } from './harness';
+import { injectFaults } from './faults';
+import { type CallOptions, testApi, testTables, uniqueNs } from './harness';
 
 const LEASES = '/v1/leases';
 const LEASE = '/v1/leases/{id}';
@@ -37,78 +38,9 @@ const clock = new FakeClock();
 const api = testApi({ clock });
 afterAll(() => api.close());
 
-// ---- fault injection (as in openapi.test.ts) ----------------------------------------------
-
-type Fault = (command: string, tables: readonly string[]) => Promise<void>;
-let fault: Fault | undefined;
-
-function tablesOf(input: unknown): string[] {
-  const i = (input ?? {}) as { TableName?: string; RequestItems?: object; TransactItems?: Record<string, { TableName?: string }>[] };
-  const t = new Set<string>();
-  if (i.TableName) t.add(i.TableName);
-  for (const k of Object.keys(i.RequestItems ?? {})) t.add(k);
-  for (const item of i.TransactItems ?? []) for (const v of Object.values(item)) if (v?.TableName) t.add(v.TableName);
-  return [...t];
-}
-
-api.client.middlewareStack.add(
-  (next, context) => async (args) => {
-    if (fault) await fault(String(context.commandName), tablesOf(args.input));
-    return next(args);
-  },
-  { step: 'initialize', name: 'openapiLeasesTestFaults' },
-);
-
-async function failing<T>(table: string, errorName: string, run: () => Promise<T>): Promise<T> {
-  fault = async (_command, tables) => {
-    if (tables.includes(table)) throw Object.assign(new Error(`injected ${errorName}`), { name: errorName, $metadata: {} });
-  };
-  try {
-    return await run();
-  } finally {
-    fault = undefined;
-  }
-}
-
-/** Holds `first` when it sends `command` to `table`, runs `during` meanwhile, then lets it finish. */
-async function holding<T>(table: string, command: string, first: () => Promise<Reply>, during: () => Promise<T>): Promise<[Reply, T]> {
-  let release!: () => void;
-  let entered!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const inside = new Promise<void>((r) => (entered = r));
-  fault = async (c, tables) => {
-    if (c === command && tables.includes(table)) {
-      fault = undefined;
-      entered();
-      await gate;
-    }
-  };
-  const firstReply = first();
-  let result: T;
-  try {
-    await Promise.race([inside, firstReply.then((r) => Promise.reject(new Error(`the first request answered ${r.status} before sending ${command}`)))]);
-    result = await during();
-  } finally {
-    fault = undefined;
-    release();
-  }
-  return [await firstReply, result];
-}
+const { holding, want, storeFailures } = injectFaults(api, 'openapiLeasesTestFaults');
 
 // ---- calls --------------------------------------------------------------------------------
-
-async function want(status: number, method: string, resource: string, path: string, opts?: CallOptions): Promise<Reply> {
-  const r = await api.call(method, path, opts);
-  expectMatchesOpenApi(method, resource, r);
-  if (r.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
-  return r;
-}
-
-async function storeFailures(method: string, resource: string, path: string, opts?: CallOptions): Promise<void> {
-  expect((await failing(CONTROL, 'ThrottlingException', () => want(429, method, resource, path, opts))).headers['retry-after']).toBe('1');
-  expect((await failing(CONTROL, 'ServiceUnavailable', () => want(503, method, resource, path, opts))).headers['retry-after']).toBe('2');
-  expect((await failing(CONTROL, 'Error', () => want(500, method, resource, path, opts))).body.code).toBe('InternalError');
-}
 
 async function retryInProgress(command: string, method: string, resource: string, path: string, opts: CallOptions, firstStatus: number): Promise<void> {
   const [first, dup] = await holding(
@@ -192,7 +124,7 @@ describe('POST /v1/leases', () => {
     const replay = await want(201, 'POST', LEASES, '/v1/leases', { headers: { 'idempotency-key': key }, body: { ttlSeconds: 30 } });
     await want(200, 'GET', LEASE, `/v1/leases/${replay.body.id}`);
     await want(422, 'POST', LEASES, '/v1/leases', { headers: { 'idempotency-key': key }, body: { ttlSeconds: 60 } });
-    await storeFailures('POST', LEASES, '/v1/leases', { body: { ttlSeconds: 30 } });
+    await storeFailures(CONTROL, 'POST', LEASES, '/v1/leases', { body: { ttlSeconds: 30 } });
     for (const m of ['GET', 'PUT', 'DELETE']) expect((await want(405, m, LEASES, '/v1/leases')).headers.allow).toBe('POST');
   });
 });
@@ -225,7 +157,7 @@ describe('GET /v1/leases/{id}', () => {
     await want(404, 'GET', LEASE, '/v1/leases/not-from-vesta');
     expect((await want(400, 'GET', LEASE, '/v1/leases/a%20b')).body.field).toBe('id');
     expect((await want(400, 'GET', LEASE, `/v1/leases/${'x'.repeat(129)}`)).body.field).toBe('id');
-    await storeFailures('GET', LEASE, `/v1/leases/${(await grant()).id}`);
+    await storeFailures(CONTROL, 'GET', LEASE, `/v1/leases/${(await grant()).id}`);
     for (const m of ['POST', 'PUT', 'PATCH']) expect((await want(405, m, LEASE, '/v1/leases/x')).headers.allow).toBe('GET, DELETE');
   });
 });
@@ -254,7 +186,7 @@ describe('POST /v1/leases/{id}/keepalive', () => {
     const key = { 'idempotency-key': `keepalive-${l.id}` };
     await retryInProgress('UpdateItemCommand', 'POST', KEEPALIVE, `/v1/leases/${l.id}/keepalive`, { headers: key }, 200);
     await want(422, 'POST', KEEPALIVE, `/v1/leases/${(await grant()).id}/keepalive`, { headers: key });
-    await storeFailures('POST', KEEPALIVE, `/v1/leases/${l.id}/keepalive`);
+    await storeFailures(CONTROL, 'POST', KEEPALIVE, `/v1/leases/${l.id}/keepalive`);
     for (const m of ['GET', 'DELETE']) expect((await want(405, m, KEEPALIVE, `/v1/leases/${l.id}/keepalive`)).headers.allow).toBe('POST');
   });
 });
@@ -289,7 +221,7 @@ describe('DELETE /v1/leases/{id}', () => {
     await retryInProgress('QueryCommand', 'DELETE', LEASE, `/v1/leases/${r.id}`, { headers: key }, 204);
     await want(204, 'DELETE', LEASE, `/v1/leases/${r.id}`, { headers: key });
     await want(422, 'DELETE', LEASE, `/v1/leases/${(await grant()).id}`, { headers: key });
-    await storeFailures('DELETE', LEASE, `/v1/leases/${(await grant()).id}`);
+    await storeFailures(CONTROL, 'DELETE', LEASE, `/v1/leases/${(await grant()).id}`);
   });
 });
 
@@ -356,7 +288,7 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
     const key = { 'idempotency-key': `acquire-${ns}` };
     await retryInProgress('TransactWriteItemsCommand', 'POST', LOCK, lockPath(ns, 'busy'), { headers: key, body: { leaseId: l.id } }, 200);
     await want(422, 'POST', LOCK, lockPath(ns, 'other'), { headers: key, body: { leaseId: l.id } });
-    await storeFailures('POST', LOCK, lockPath(ns, 'f'), { body: { leaseId: l.id } });
+    await storeFailures(CONTROL, 'POST', LOCK, lockPath(ns, 'f'), { body: { leaseId: l.id } });
     for (const m of ['GET', 'PUT', 'PATCH']) expect((await want(405, m, LOCK, lockPath(ns, 'a'))).headers.allow).toBe('POST, DELETE');
   });
 });
@@ -394,7 +326,7 @@ describe('DELETE /v1/ns/{ns}/locks/{name}', () => {
     const opts = { headers: { 'x-lease-id': a.id, 'idempotency-key': `release-${ns}` } };
     await retryInProgress('TransactWriteItemsCommand', 'DELETE', LOCK, lockPath(ns, 'L'), opts, 204);
     await want(422, 'DELETE', LOCK, lockPath(ns, 'M'), opts);
-    await storeFailures('DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': a.id } });
+    await storeFailures(CONTROL, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': a.id } });
   });
 });
 

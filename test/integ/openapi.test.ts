@@ -17,7 +17,8 @@ import {
   requestBodyValidator,
   unseenStatuses,
 } from '../openapi';
-import { type CallOptions, type Reply, testApi, testTables, uniqueNs } from './harness';
+import { injectFaults } from './faults';
+import { type CallOptions, testApi, testTables, uniqueNs } from './harness';
 
 const HEALTH = '/v1/health';
 const NS = '/v1/ns/{ns}';
@@ -30,77 +31,9 @@ const { VESTA_RECORDS_TABLE: RECORDS, VESTA_CONTROL_TABLE: CONTROL } = testTable
 const api = testApi();
 afterAll(() => api.close());
 
-// ---- fault injection ----------------------------------------------------------------------
-
-type Fault = (command: string, tables: readonly string[]) => Promise<void>;
-let fault: Fault | undefined;
-
-function tablesOf(input: unknown): string[] {
-  const i = (input ?? {}) as { TableName?: string; RequestItems?: object; TransactItems?: Record<string, { TableName?: string }>[] };
-  const t = new Set<string>();
-  if (i.TableName) t.add(i.TableName);
-  for (const k of Object.keys(i.RequestItems ?? {})) t.add(k);
-  for (const item of i.TransactItems ?? []) for (const v of Object.values(item)) if (v?.TableName) t.add(v.TableName);
-  return [...t];
-}
-
-api.client.middlewareStack.add(
-  (next, context) => async (args) => {
-    if (fault) await fault(String(context.commandName), tablesOf(args.input));
-    return next(args);
-  },
-  { step: 'initialize', name: 'openapiTestFaults' },
-);
-
-/** Runs `run` while every request to `table` fails with an SDK error of that name. */
-async function failing<T>(table: string, errorName: string, run: () => Promise<T>): Promise<T> {
-  fault = async (_command, tables) => {
-    if (tables.includes(table)) throw Object.assign(new Error(`injected ${errorName}`), { name: errorName, $metadata: {} });
-  };
-  try {
-    return await run();
-  } finally {
-    fault = undefined;
-  }
-}
-
-/**
- * Starts `first`, holds it when it sends `command` to `table`, runs `during` meanwhile, then
- * lets `first` finish. Returns both results.
- */
-async function holding<T>(table: string, command: string, first: () => Promise<Reply>, during: () => Promise<T>): Promise<[Reply, T]> {
-  let release!: () => void;
-  let entered!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const inside = new Promise<void>((r) => (entered = r));
-  fault = async (c, tables) => {
-    if (c === command && tables.includes(table)) {
-      fault = undefined;
-      entered();
-      await gate;
-    }
-  };
-  const firstReply = first();
-  let result: T;
-  try {
-    await Promise.race([inside, firstReply.then((r) => Promise.reject(new Error(`the first request answered ${r.status} before sending ${command}`)))]);
-    result = await during();
-  } finally {
-    fault = undefined;
-    release();
-  }
-  return [await firstReply, result];
-}
+const { failing, holding, want, storeFailures } = injectFaults(api, 'openapiTestFaults');
 
 // ---- calls --------------------------------------------------------------------------------
-
-/** Calls the API, checks the reply against the document and its status, and returns it. */
-async function want(status: number, method: string, resource: string, path: string, opts?: CallOptions): Promise<Reply> {
-  const r = await api.call(method, path, opts);
-  expectMatchesOpenApi(method, resource, r);
-  if (r.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
-  return r;
-}
 
 const rec = (ns: string, key: string, query = '') => `/v1/ns/${ns}/keys/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
 const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({ body: text, headers: { 'content-type': 'application/json', ...headers } });
@@ -112,16 +45,6 @@ async function siblingsNamespace(): Promise<string> {
   const ns = uniqueNs('sib');
   await want(200, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } });
   return ns;
-}
-
-/** Three error statuses every store-backed route can give, by table. */
-async function storeFailures(table: string, method: string, resource: string, path: string, opts?: CallOptions): Promise<void> {
-  const throttled = await failing(table, 'ThrottlingException', () => want(429, method, resource, path, opts));
-  expect(throttled.headers['retry-after']).toBe('1');
-  const down = await failing(table, 'ServiceUnavailable', () => want(503, method, resource, path, opts));
-  expect(down.headers['retry-after']).toBe('2');
-  const bug = await failing(table, 'Error', () => want(500, method, resource, path, opts));
-  expect(bug.body.code).toBe('InternalError');
 }
 
 // ---- the document itself ------------------------------------------------------------------
