@@ -1,0 +1,145 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** asl-validator ships no type declarations. */
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as AslValidator;
+
+/** The definition substitutions the CDK stack provides; no other placeholder may appear. */
+const PLACEHOLDERS = ['SagaStepFunctionArn'];
+const FAKE_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:saga-step';
+const TRANSIENT = ['Vesta.Transient', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
+
+const dir = join(__dirname, '..', '..', 'statemachines');
+const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json')).sort();
+
+type State = {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Resource?: string;
+  Choices?: { Next: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; MaxAttempts?: number }[];
+  Branches?: Machine[];
+  ItemProcessor?: Machine;
+  Iterator?: Machine;
+  [k: string]: unknown;
+};
+type Machine = { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
+
+const substitute = (text: string) => text.replace(/\$\{(\w+)\}/g, (_m, name: string) => (PLACEHOLDERS.includes(name) ? FAKE_ARN : _m));
+const load = (file: string): Machine => JSON.parse(substitute(readFileSync(join(dir, file), 'utf8'))) as Machine;
+
+/** Every state of a machine, nested Parallel branches and Map processors included. */
+function allStates(m: Machine): [string, State][] {
+  return Object.entries(m.States).flatMap(([name, s]) => [
+    [name, s] as [string, State],
+    ...[...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])].flatMap(allStates),
+  ]);
+}
+
+function targets(s: State): string[] {
+  return [s.Next, s.Default, ...(s.Choices ?? []).map((c) => c.Next), ...(s.Catch ?? []).map((c) => c.Next)].filter(
+    (t): t is string => typeof t === 'string',
+  );
+}
+
+function unreachable(m: Machine): string[] {
+  const seen = new Set<string>();
+  const todo = [m.StartAt];
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (seen.has(name) || !m.States[name]) continue;
+    seen.add(name);
+    todo.push(...targets(m.States[name]));
+  }
+  const nested = Object.values(m.States).flatMap((s) =>
+    [...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])].flatMap(unreachable),
+  );
+  return [...Object.keys(m.States).filter((n) => !seen.has(n)), ...nested];
+}
+
+test('there are state machine definitions', () => {
+  expect(files).toEqual(expect.arrayContaining(['saga.asl.json', 'transfer.asl.json']));
+});
+
+describe.each(files)('%s', (file) => {
+  const raw = readFileSync(join(dir, file), 'utf8');
+
+  test('parses as JSON', () => {
+    expect(() => JSON.parse(raw)).not.toThrow();
+  });
+
+  test('uses only the documented placeholders, and none remains after substitution', () => {
+    const used = [...raw.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
+    expect(used.filter((p) => !PLACEHOLDERS.includes(p))).toEqual([]);
+    expect(substitute(raw)).not.toMatch(/\$\{/);
+  });
+
+  test('passes asl-validator after substitution', () => {
+    const result = aslValidator(load(file));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  test('is JSONPath only: no JSONata, no Assign variables', () => {
+    const m = load(file);
+    expect([undefined, 'JSONPath']).toContain(m.QueryLanguage);
+    for (const [name, s] of allStates(m)) {
+      expect({ name, QueryLanguage: s.QueryLanguage ?? 'JSONPath' }).toEqual({ name, QueryLanguage: 'JSONPath' });
+      expect({ name, Assign: s.Assign }).toEqual({ name, Assign: undefined });
+      expect({ name, hasArguments: 'Arguments' in s, hasOutput: 'Output' in s }).toEqual({ name, hasArguments: false, hasOutput: false });
+    }
+    expect(raw).not.toMatch(/\{%/);
+  });
+
+  test('every state is reachable from StartAt', () => {
+    expect(unreachable(load(file))).toEqual([]);
+  });
+
+  test('every Task invokes the step function, retries transient errors with full jitter, and catches', () => {
+    const tasks = allStates(load(file)).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [name, s] of tasks) {
+      expect({ name, Resource: s.Resource }).toEqual({ name, Resource: FAKE_ARN });
+      const retry = s.Retry ?? [];
+      expect({ name, retries: retry.length > 0 }).toEqual({ name, retries: true });
+      for (const r of retry) expect({ name, JitterStrategy: r.JitterStrategy }).toEqual({ name, JitterStrategy: 'FULL' });
+      const retried = retry.flatMap((r) => r.ErrorEquals);
+      expect({ name, retried: TRANSIENT.filter((e) => retried.includes(e)) }).toEqual({ name, retried: TRANSIENT });
+      expect({ name, retriesStepFailed: retried.includes('Vesta.StepFailed') || retried.includes('States.ALL') }).toEqual({
+        name,
+        retriesStepFailed: false,
+      });
+      for (const r of retry) expect(r.BackoffRate ?? 2).toBeGreaterThan(1);
+      const caught = (s.Catch ?? []).flatMap((c) => c.ErrorEquals);
+      expect({ name, catchesAll: caught.includes('States.ALL') }).toEqual({ name, catchesAll: true });
+    }
+  });
+});
+
+describe('named states', () => {
+  test('the generic saga runner', () => {
+    const m = load('saga.asl.json');
+    expect(m.StartAt).toBe('LoadSaga');
+    for (const n of ['LoadSaga', 'ApplyStep', 'NextStep', 'Succeeded', 'CompensateStep', 'NextCompensation', 'Compensated', 'RecordCompensationFailed', 'CompensationFailed']) {
+      expect(Object.keys(m.States)).toContain(n);
+    }
+    expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
+    expect((m.States.ApplyStep.Catch ?? []).flatMap((c) => c.ErrorEquals)).toEqual(expect.arrayContaining(['Vesta.StepFailed', 'States.ALL']));
+  });
+
+  test('the transfer saga draws its compensation branch', () => {
+    const m = load('transfer.asl.json');
+    expect(m.StartAt).toBe('Debit');
+    expect(m.States.Debit.Next).toBe('Credit');
+    expect((m.States.Credit.Catch ?? []).map((c) => c.Next)).toContain('RefundDebit');
+    expect((m.States.RefundDebit.Catch ?? []).map((c) => c.Next)).toContain('RecordCompensationFailed');
+    expect(m.States.RecordCompensationFailed.Next).toBe('CompensationFailed');
+    expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
+    expect(m.States.TransferCompensated.Type).toBe('Succeed');
+    expect(m.States.Transferred.Type).toBe('Succeed');
+  });
+});
