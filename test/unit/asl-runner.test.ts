@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
+
+// aws-local-stepfunctions 3.0.0 uses Promise.withResolvers (Node 22); polyfill it on Node 20
+// before the library is loaded.
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (!P.withResolvers) {
+  P.withResolvers = () => {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
+
+const FAKE_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:saga-step';
+const definition = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'statemachines', 'saga.asl.json'), 'utf8').replace(/\$\{SagaStepFunctionArn\}/g, FAKE_ARN),
+);
+const TASKS = ['LoadSaga', 'ApplyStep', 'RecordStepFailed', 'CompensateStep', 'RecordSucceeded', 'RecordCompensated', 'RecordCompensationFailed'];
+
+type Input = { sagaId: string; action: string; index?: number; status?: string };
+type Options = { steps: number; failAt?: number; compensationAlwaysFails?: boolean };
+
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+/** An in-memory stand-in for the saga-step Lambda, applying each action exactly once. */
+function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
+  const applied: number[] = [];
+  const compensated: number[] = [];
+  const calls: Input[] = [];
+  const status: { saga?: string } = {};
+  const faulted = new Set<string>();
+  const handler = async (input: Input) => {
+    calls.push(input);
+    const i = input.index ?? -1;
+    // One transient fault per (action, index), before the write: the retry must recover.
+    const key = `${input.action}:${i}`;
+    if ((input.action === 'apply' || input.action === 'compensate') && !faulted.has(key)) {
+      faulted.add(key);
+      throw named('Vesta.Transient', 'injected fault');
+    }
+    switch (input.action) {
+      case 'load':
+        status.saga = 'RUNNING';
+        return { next: 0, done: false };
+      case 'apply':
+        if (i === failAt) throw named('Vesta.StepFailed', `step ${i} precondition failed`);
+        if (!applied.includes(i)) applied.push(i);
+        return { next: i + 1, done: i + 1 === steps };
+      case 'abort':
+        return { next: i - 1, done: i === 0 };
+      case 'compensate':
+        if (compensationAlwaysFails) throw named('Vesta.Transient', 'compensation keeps failing');
+        compensated.push(i);
+        return { next: i - 1, done: i === 0 };
+      case 'finish':
+        status.saga = input.status;
+        return {};
+      case 'fail':
+        status.saga = 'COMPENSATION_FAILED';
+        return {};
+      default:
+        throw new Error(`unknown action ${input.action}`);
+    }
+  };
+  return { applied, compensated, calls, status, handler };
+}
+
+async function run(opts: Options) {
+  const sim = simulate(opts);
+  const machine = new StateMachine(definition);
+  const execution = machine.run(
+    { sagaId: 'saga-1' },
+    {
+      overrides: {
+        taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, sim.handler])) as never,
+        retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
+      },
+    },
+  );
+  const visited: string[] = [];
+  let failedWith: string | undefined;
+  const logs = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') visited.push(event.state.name);
+      if (event.type === 'ExecutionFailed') failedWith = event.Error;
+    }
+  })();
+  let result: unknown;
+  let error: unknown;
+  try {
+    result = await execution.result;
+  } catch (e) {
+    error = e;
+  }
+  await logs;
+  return { ...sim, visited, result, error, failedWith };
+}
+
+test('all steps succeed', async () => {
+  const r = await run({ steps: 3 });
+  expect(r.error).toBeUndefined();
+  expect(r.applied).toEqual([0, 1, 2]);
+  expect(r.compensated).toEqual([]);
+  expect(r.status.saga).toBe('SUCCEEDED');
+  expect(r.visited.at(-1)).toBe('Succeeded');
+});
+
+test('step 2 of 3 fails: step 1 is compensated exactly once and the saga ends Compensated', async () => {
+  const r = await run({ steps: 3, failAt: 1 });
+  expect(r.error).toBeUndefined();
+  expect(r.applied).toEqual([0]);
+  expect(r.compensated).toEqual([0]);
+  expect(r.status.saga).toBe('COMPENSATED');
+  expect(r.visited).toEqual([
+    'LoadSaga', 'ApplyStep', 'NextStep', 'ApplyStep', 'RecordStepFailed',
+    'NextCompensation', 'CompensateStep', 'NextCompensation', 'RecordCompensated', 'Compensated',
+  ]);
+  expect(r.calls.filter((c) => c.action === 'apply' && c.index === 2)).toEqual([]);
+});
+
+test('the first step fails: nothing to undo', async () => {
+  const r = await run({ steps: 3, failAt: 0 });
+  expect(r.applied).toEqual([]);
+  expect(r.compensated).toEqual([]);
+  expect(r.visited).not.toContain('CompensateStep');
+  expect(r.visited.at(-1)).toBe('Compensated');
+});
+
+test('a compensation that keeps failing ends in CompensationFailed', async () => {
+  const r = await run({ steps: 3, failAt: 2, compensationAlwaysFails: true });
+  expect(r.error).toBeDefined();
+  expect(r.failedWith).toBe('Vesta.CompensationFailed');
+  expect(r.status.saga).toBe('COMPENSATION_FAILED');
+  expect(r.visited.slice(-2)).toEqual(['RecordCompensationFailed', 'CompensationFailed']);
+  expect(r.calls.filter((c) => c.action === 'fail')).toHaveLength(1);
+});
