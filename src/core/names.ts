@@ -17,9 +17,9 @@ export const MIN_NUMBER_MAGNITUDE = 1e-130;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function validateNamespace(ns: string): string {
+export function validateNamespace(ns: string, field = 'ns'): string {
   if (!NAMESPACE_PATTERN.test(ns)) {
-    throw new ValidationError('ns', `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns)}`);
+    throw new ValidationError(field, `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns)}`);
   }
   return ns;
 }

@@ -33,14 +33,14 @@ export type FieldRequire = z.infer<typeof fieldRequire>;
 
 export const MAX_REQUIRES = 100;
 
-const patchShape = {
+export const patchShape = {
   set: fieldsSchema.optional(),
   remove: z.array(fieldName).max(1000).optional(),
   increment: z.record(fieldName, z.number()).optional(),
   require: z.array(fieldRequire).max(MAX_REQUIRES).optional(),
 };
 
-function checkPatch(p: { set?: object; remove?: string[]; increment?: object }, ctx: z.RefinementCtx): void {
+export function checkPatch(p: { set?: object; remove?: string[]; increment?: object }, ctx: z.RefinementCtx): void {
   if (p.set === undefined && p.remove === undefined && p.increment === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'needs at least one of set, remove, increment' });
     return;

@@ -21,7 +21,7 @@ import { errorName, guarded, isConditionFailure, isOperandTypeError } from './er
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
-import { transact } from './transactions';
+import { type TxnExtra, transact } from './transactions';
 
 export interface DynamoRecordStoreOptions {
   readonly client: DynamoDBClient;
@@ -172,6 +172,11 @@ export class DynamoRecordStore implements RecordStore {
 
   public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]> {
     return guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards));
+  }
+
+  /** A transaction committed together with `extra` items (e.g. a saga-log entry). */
+  public transactWith(ns: string, txn: TxnBody, mode: ConflictMode, extra: TxnExtra): Promise<TxnResult[]> {
+    return guarded(() => transact(this.context, ns, txn, this.env(mode), undefined, extra));
   }
 
   /** What transactions need: the client, tables, lease store and lease resolution. */

@@ -22,7 +22,7 @@ export interface IndexDef {
 
 export interface TableDef {
   /** Logical id, also the suffix of the physical table name (`<prefix>-<id>`). */
-  readonly id: 'records' | 'control' | 'idempotency';
+  readonly id: 'records' | 'control' | 'idempotency' | 'sagas';
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   /** Attribute that DynamoDB TTL clean-up reads (epoch seconds); expiry is still checked on read. */
@@ -72,7 +72,22 @@ export const IDEMPOTENCY_TABLE: TableDef = {
   description: 'Idempotency-Key records (Powertools idempotency), kept one hour.',
 };
 
-export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE];
+/**
+ * The saga log: per saga a header item (`sk = saga`: definition, status, execution, timestamps),
+ * one item per step (`step#NNN`: action, compensation, status, attempts, error) and one entry per
+ * applied action or compensation (`step#NNN#apply`, `step#NNN#undo`), each committed in the same
+ * transaction as its record write and conditioned on not existing yet (exactly once).
+ */
+export const SAGAS_TABLE: TableDef = {
+  id: 'sagas',
+  partitionKey: { name: 'id', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  stream: false,
+  envVar: 'VESTA_SAGAS_TABLE',
+  description: 'Saga log: definitions, step statuses, attempts and errors, exactly-once entries.',
+};
+
+export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE];
 
 /** Physical table name for a given prefix, e.g. `vesta-dev-records`. */
 export function physicalTableName(prefix: string, def: TableDef): string {

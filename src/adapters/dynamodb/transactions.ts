@@ -36,6 +36,14 @@ export interface TxnContext {
 
 export const MAX_TXN_ATTEMPTS = 8;
 
+/** Items committed with the transaction (e.g. a saga-log entry), and what their failed condition means. */
+export interface TxnExtra {
+  /** The items, given the results the transaction will have when it commits. */
+  items(results: readonly TxnResult[]): readonly TransactWriteItem[];
+  /** The error to throw when the condition of `items[i]` fails. */
+  failure(i: number): Error;
+}
+
 /** The stored states (the stored `inc`/`rev`, shown as gone when their lease has expired). */
 async function readAll(ctx: TxnContext, ns: string, keys: string[]): Promise<Map<string, RecordState | undefined>> {
   const states = new Map<string, RecordState | undefined>(keys.map((k) => [k, undefined]));
@@ -57,7 +65,14 @@ function unchangedCondition(e: Expr, s: RecordState | undefined): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
-export async function transact(ctx: TxnContext, ns: string, txn: TxnBody, env: WriteEnv, guards?: WriteGuards): Promise<TxnResult[]> {
+export async function transact(
+  ctx: TxnContext,
+  ns: string,
+  txn: TxnBody,
+  env: WriteEnv,
+  guards?: WriteGuards,
+  extra?: TxnExtra,
+): Promise<TxnResult[]> {
   const { client, table } = ctx;
   const keys = txnKeys(txn);
   const written = txn.ops.filter((o) => o.op !== 'delete').map((o) => o.key);
@@ -74,14 +89,20 @@ export async function transact(ctx: TxnContext, ns: string, txn: TxnBody, env: W
         ? { Put: { TableName: table, Item: toItem(next), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
         : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
     });
+    const results: TxnResult[] = plan.map((p) =>
+      p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const },
+    );
     try {
-      await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...(guard?.items ?? [])] }));
-      return plan.map((p) => (p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const }));
+      const guardItems = guard?.items ?? [];
+      await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...guardItems, ...(extra?.items(results) ?? [])] }));
+      return results;
     } catch (err) {
       if (errorName(err) !== 'TransactionCanceledException') throw err;
       const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
       const failedGuard = reasons.findIndex((r, i) => i >= keys.length && r.Code === 'ConditionalCheckFailed');
-      if (failedGuard >= 0 && guard) throw guard.failures[failedGuard - keys.length]();
+      const guardCount = guard?.items.length ?? 0;
+      if (failedGuard >= 0 && failedGuard < keys.length + guardCount) throw guard!.failures[failedGuard - keys.length]();
+      if (failedGuard >= 0 && extra) throw extra.failure(failedGuard - keys.length - guardCount);
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
         states = new Map(states);
         reasons.forEach((r, i) => {

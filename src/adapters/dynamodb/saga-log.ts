@@ -1,0 +1,345 @@
+/**
+ * The saga log on DynamoDB (layout in `table-defs.ts`, `SAGAS_TABLE`). Every action and every
+ * compensation commits in one TransactWriteItems with its record write: the record put, a Put of
+ * the entry `step#NNN#apply` (or `#undo`) conditioned on the entry not existing, and the step's
+ * status change conditioned on the status it must have (`PENDING` to apply, `DONE` to undo). A
+ * retried call, a lost acknowledgement or a redrive finds the entry and returns what it recorded;
+ * an abort that wins the race against a late apply makes that apply's transaction fail.
+ */
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { NotFoundError, VestaError } from '../../core/errors';
+import type { Clock, TxnResult } from '../../core/ports';
+import type { SagaAction, SagaDefinition, SagaStatus, SagaView, StepStatus, StepView } from '../../core/sagas';
+import { errorName, guarded, isConditionFailure } from './errors';
+import { queryPages } from './query';
+import type { TxnExtra } from './transactions';
+
+/** The step is no longer in the status the write needs (applied, undone or aborted meanwhile). */
+export class StepSettledError extends VestaError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'StepSettledError';
+  }
+}
+
+export interface StepError {
+  readonly error: string;
+  readonly cause: string;
+}
+
+/** One step as stored. */
+export interface StoredStep {
+  readonly index: number;
+  /** Number of steps of the saga. */
+  readonly count: number;
+  readonly name: string;
+  readonly namespace: string;
+  readonly action: SagaAction;
+  readonly compensation?: SagaAction;
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly compensationAttempts: number;
+  readonly error?: StepError;
+}
+
+export interface StoredSaga {
+  readonly id: string;
+  readonly namespace: string;
+  readonly type: 'steps' | 'transfer';
+  readonly status: SagaStatus;
+  readonly executionArn: string;
+  readonly started: boolean;
+  readonly count: number;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+}
+
+/** What an entry recorded: the record write's result, or that there was nothing to write. */
+export type EntryResult = TxnResult | { readonly key: null };
+
+
+const HEADER = 'saga';
+const stepSk = (i: number) => `step#${String(i).padStart(3, '0')}`;
+const entrySk = (i: number, kind: 'apply' | 'undo') => `${stepSk(i)}#${kind}`;
+
+function toStep(it: Record<string, AttributeValue>): StoredStep {
+  const o = unmarshall(it);
+  return {
+    index: o.idx,
+    count: o.count,
+    name: o.name,
+    namespace: o.ns,
+    action: JSON.parse(o.action),
+    compensation: o.comp ? JSON.parse(o.comp) : undefined,
+    status: o.status,
+    attempts: o.attempts ?? 0,
+    compensationAttempts: o.undoAttempts ?? 0,
+    error: o.error,
+  };
+}
+
+function toSaga(it: Record<string, AttributeValue>): StoredSaga {
+  const o = unmarshall(it);
+  return {
+    id: o.id,
+    namespace: o.ns,
+    type: o.type,
+    status: o.status,
+    executionArn: o.executionArn,
+    started: o.started === true,
+    count: o.count,
+    startedAt: o.startedAt,
+    finishedAt: o.finishedAt,
+  };
+}
+
+export class DynamoSagaLog {
+  public constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Writes the saga and its steps; false (and nothing written) when the id is already taken. */
+  public async create(def: SagaDefinition, executionArn: string): Promise<boolean> {
+    const now = this.clock.now().toISOString();
+    const count = def.steps.length;
+    const header = {
+      id: def.id,
+      sk: HEADER,
+      ns: def.namespace,
+      type: def.type,
+      status: 'RUNNING',
+      executionArn,
+      started: false,
+      count,
+      startedAt: now,
+      ...(def.input ? { input: JSON.stringify(def.input) } : {}),
+    };
+    const items: TransactWriteItem[] = [
+      { Put: { TableName: this.table, Item: marshall(header), ConditionExpression: 'attribute_not_exists(sk)' } },
+      ...def.steps.map((s, i) => ({
+        Put: {
+          TableName: this.table,
+          Item: marshall(
+            {
+              id: def.id,
+              sk: stepSk(i),
+              idx: i,
+              count,
+              name: s.name,
+              ns: def.namespace,
+              action: JSON.stringify(s.action),
+              comp: s.compensation ? JSON.stringify(s.compensation) : undefined,
+              status: 'PENDING',
+              attempts: 0,
+              updatedAt: now,
+            },
+            { removeUndefinedValues: true },
+          ),
+        },
+      })),
+    ];
+    try {
+      await guarded(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return true;
+    } catch (e) {
+      const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+      if (errorName(e) === 'TransactionCanceledException' && reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  public async markStarted(id: string): Promise<void> {
+    await guarded(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ id, sk: HEADER }),
+          UpdateExpression: 'SET started = :t',
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: { ':t': { BOOL: true } },
+        }),
+      ),
+    );
+  }
+
+  public async saga(id: string): Promise<StoredSaga | undefined> {
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ConsistentRead: true })),
+    );
+    return out.Item ? toSaga(out.Item) : undefined;
+  }
+
+  /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown. */
+  public async view(id: string): Promise<SagaView | undefined> {
+    let saga: StoredSaga | undefined;
+    const steps: StepView[] = [];
+    const pages = queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'id = :id',
+      ExpressionAttributeValues: { ':id': { S: id } },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
+      for (const it of page.items) {
+        const sk = it.sk.S!;
+        if (sk === HEADER) saga = toSaga(it);
+        else if (!sk.includes('#', 5)) {
+          const s = toStep(it);
+          steps[s.index] = { name: s.name, status: s.status, error: s.error ?? null, attempts: s.attempts };
+        }
+      }
+    }
+    if (!saga) return undefined;
+    return {
+      id: saga.id,
+      type: saga.type,
+      namespace: saga.namespace,
+      status: saga.status,
+      executionArn: saga.executionArn,
+      steps,
+      startedAt: saga.startedAt,
+      finishedAt: saga.finishedAt ?? null,
+    };
+  }
+
+  /** Reads step `index`, counting an attempt of its action or compensation. Throws `NotFoundError`. */
+  public async attempt(id: string, index: number, kind: 'apply' | 'undo'): Promise<StoredStep> {
+    const counter = kind === 'apply' ? 'attempts' : 'undoAttempts';
+    try {
+      const out = await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ id, sk: stepSk(index) }),
+            UpdateExpression: `ADD ${counter} :one SET updatedAt = :now`,
+            ConditionExpression: 'attribute_exists(sk)',
+            ExpressionAttributeValues: { ':one': { N: '1' }, ':now': { S: this.clock.now().toISOString() } },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return toStep(out.Attributes!);
+    } catch (e) {
+      if (isConditionFailure(e)) throw new NotFoundError(`saga ${id} has no step ${index}`);
+      throw e;
+    }
+  }
+
+  public async step(id: string, index: number): Promise<StoredStep> {
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ConsistentRead: true })),
+    );
+    if (!out.Item) throw new NotFoundError(`saga ${id} has no step ${index}`);
+    return toStep(out.Item);
+  }
+
+  /** What an applied action or compensation recorded, if it was applied. */
+  public async entry(id: string, index: number, kind: 'apply' | 'undo'): Promise<EntryResult | undefined> {
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: entrySk(index, kind) }), ConsistentRead: true })),
+    );
+    return out.Item ? (JSON.parse(unmarshall(out.Item).result) as EntryResult) : undefined;
+  }
+
+  /**
+   * The extra items of an action's (`apply`) or compensation's (`undo`) transaction: the entry,
+   * conditioned on not existing, and the step's new status, conditioned on its expected one.
+   * `result` is filled in by the writer before commit. Their failure is a `StepSettledError`.
+   */
+  public settleItems(id: string, index: number, kind: 'apply' | 'undo'): TxnExtra {
+    const from: StepStatus = kind === 'apply' ? 'PENDING' : 'DONE';
+    const to: StepStatus = kind === 'apply' ? 'DONE' : 'COMPENSATED';
+    const now = this.clock.now().toISOString();
+    const table = this.table;
+    return {
+      items: (results) => [
+        {
+          Put: {
+            TableName: table,
+            Item: marshall({ id, sk: entrySk(index, kind), result: JSON.stringify(results[0] ?? { key: null }), at: now }),
+            ConditionExpression: 'attribute_not_exists(sk)',
+          },
+        },
+        {
+          Update: {
+            TableName: table,
+            Key: marshall({ id, sk: stepSk(index) }),
+            UpdateExpression: 'SET #s = :to, updatedAt = :now REMOVE #e',
+            ConditionExpression: '#s = :from',
+            ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+            ExpressionAttributeValues: marshall({ ':to': to, ':from': from, ':now': now }),
+          },
+        },
+      ],
+      failure: () => new StepSettledError(`step ${index} of saga ${id} is no longer ${from}`),
+    };
+  }
+
+  /** Settles a step with nothing to write (a compensation-less undo), exactly once. */
+  public async settleWithoutWrite(id: string, index: number, kind: 'apply' | 'undo'): Promise<void> {
+    const extra = this.settleItems(id, index, kind);
+    try {
+      await guarded(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...extra.items([])] })));
+    } catch (e) {
+      if (errorName(e) === 'TransactionCanceledException') throw extra.failure(0);
+      throw e;
+    }
+  }
+
+  /** Sets a step's status when it has one of `from`; false when it had another. */
+  public async setStepStatus(id: string, index: number, from: readonly StepStatus[], to: StepStatus, error?: StepError): Promise<boolean> {
+    const values: Record<string, unknown> = { ':to': to, ':now': this.clock.now().toISOString() };
+    from.forEach((s, i) => (values[`:f${i}`] = s));
+    if (error) values[':e'] = error;
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ id, sk: stepSk(index) }),
+            UpdateExpression: `SET #s = :to, updatedAt = :now${error ? ', #e = :e' : ''}`,
+            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+            ExpressionAttributeNames: { '#s': 'status', ...(error ? { '#e': 'error' } : {}) },
+            ExpressionAttributeValues: marshall(values),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Ends a RUNNING saga with `status`; false when it had already ended (with any status). */
+  public async finish(id: string, status: SagaStatus): Promise<boolean> {
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ id, sk: HEADER }),
+            UpdateExpression: 'SET #s = :to, finishedAt = :now',
+            ConditionExpression: '#s = :running',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: marshall({ ':to': status, ':running': 'RUNNING', ':now': this.clock.now().toISOString() }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+}
