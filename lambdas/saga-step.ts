@@ -7,16 +7,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { wireSagaStep } from '../src/api/wiring';
-import { createSagaStepHandler } from '../src/sagas/step-handler';
+import { meteredStepHandler } from '../src/sagas/step-handler';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-const step = createSagaStepHandler({ ...wireSagaStep(), logger, metrics });
 
-export const handler = async (event: unknown) => {
-  try {
-    return await step(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = meteredStepHandler({ ...wireSagaStep(), logger, metrics });

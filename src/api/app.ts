@@ -8,7 +8,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore } from '../core/ports';
+import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, WorkflowStarter } from '../core/ports';
+import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import { sagasHandlers } from './sagas-handlers';
 import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
@@ -24,6 +26,8 @@ export interface ApiDeps {
   readonly health: HealthProbe;
   readonly idempotencyStore: BasePersistenceLayer;
   readonly logger: Logger;
+  readonly sagas: DynamoSagaLog;
+  readonly workflows: WorkflowStarter;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -57,6 +61,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const handlers: Record<string, Handler> = {
     ...recordsHandlers(deps),
     ...leasesHandlers(deps),
+    ...sagasHandlers(deps),
     async health() {
       const [store, leaseReaperLagSeconds] = await Promise.all([deps.health.storeOk(), deps.health.leaseReaperLagSeconds()]);
       return json(200, {

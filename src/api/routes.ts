@@ -36,6 +36,8 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'keepaliveLease', method: 'POST', resource: '/v1/leases/{id}/keepalive', hasBody: false },
   { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true },
   { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false },
+  { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true },
+  { name: 'getSaga', method: 'GET', resource: '/v1/sagas/{id}', hasBody: false },
 ];
 
 /** Catch-all resource that answers `404 NotFound` for every path the contract does not define. */

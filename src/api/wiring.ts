@@ -4,6 +4,7 @@
  * names and clock.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
@@ -13,7 +14,11 @@ import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
 import { DynamoLeases } from '../adapters/dynamodb/leases';
-import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import { SfnWorkflows } from '../adapters/sfn/workflows';
+import { STATE_MACHINES } from '../sagas/state-machines';
+import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import type { ApiDeps } from './app';
 
 export interface WiringOptions {
@@ -22,6 +27,8 @@ export interface WiringOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Starts saga executions. @default Step Functions, state machine ARNs from the environment */
+  readonly workflows?: WorkflowStarter;
 }
 
 /** Reads a table's physical name from its environment variable. Throws when it is missing. */
@@ -48,14 +55,35 @@ export function wireStores(opts: WiringOptions = {}) {
   });
   const leases = new DynamoLeases(client, controlTable, leaseStore, records);
   const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock);
-  return { env, client, clock, controlTable, leaseStore, records, leases, reaper };
+  const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
+  const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
+  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas };
+}
+
+/** Step Functions, with the state machine ARNs from the environment. */
+function sfnWorkflows(env: Readonly<Record<string, string | undefined>>): WorkflowStarter {
+  const arns = Object.fromEntries(
+    STATE_MACHINES.map((m) => {
+      const arn = env[m.envVar];
+      if (!arn) throw new Error(`environment variable ${m.envVar} (the ${m.id} state machine ARN) is not set`);
+      return [m.id, arn];
+    }),
+  ) as Record<WorkflowId, string>;
+  return new SfnWorkflows(new SFNClient({ maxAttempts: 4 }), arns);
+}
+
+/** What the saga-step function needs: the saga log, the records and the namespace settings. */
+export function wireSagaStep(opts: WiringOptions = {}) {
+  const { records, settings, sagas } = wireStores(opts);
+  return { records, settings, sagas };
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, controlTable, records, leases, reaper } = wireStores(opts);
+  const { env, client, clock, records, leases, reaper, settings, sagas } = wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
-  const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   return {
+    sagas,
+    workflows: opts.workflows ?? sfnWorkflows(env),
     records,
     leases,
     clock,

@@ -99,3 +99,17 @@ export interface HealthProbe {
   /** Seconds since the lease reaper last finished a run; null before its first run. */
   leaseReaperLagSeconds(): Promise<number | null>;
 }
+
+/** The state machines of `statemachines/` (see `src/sagas/state-machines.ts`). */
+export type WorkflowId = 'saga' | 'transfer';
+
+/**
+ * Starts workflow executions: Step Functions in AWS, the local runner in `npm start`. Starting a
+ * name that was already started starts nothing (the name is the idempotency key). Throws
+ * `ThrottledError` / `UnavailableError`.
+ */
+export interface WorkflowStarter {
+  /** The ARN that execution `name` of `workflow` has, started or not. */
+  executionArn(workflow: WorkflowId, name: string): string;
+  start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void>;
+}

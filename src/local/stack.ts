@@ -6,7 +6,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiHandler } from '../api/app';
-import { wireApi, wireLeaseJobs } from '../api/wiring';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { wireApi, wireLeaseJobs, wireSagaStep } from '../api/wiring';
+import { meteredStepHandler } from '../sagas/step-handler';
+import { LocalWorkflows } from './workflows';
 import { LocalExecutions } from './executions';
 import { every } from './schedules';
 import { ensureTables } from './bootstrap-tables';
@@ -33,6 +37,8 @@ export interface LocalStack {
   readonly tables: Record<string, string>;
   /** Execution statuses of local workflows (the renewer reads them). */
   readonly executions: LocalExecutions;
+  /** The local Step Functions stand-in running the saga state machines. */
+  readonly workflows: LocalWorkflows;
   stop(): Promise<void>;
 }
 
@@ -56,14 +62,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   try {
     const tables = await ensureTables(client, opts.tablePrefix ?? 'vesta-local');
     const env = { ...process.env, ...tables, VESTA_REPLICA: process.env.VESTA_REPLICA ?? 'local' };
-    const handler = createApiHandler(wireApi({ client, env }));
     const executions = new LocalExecutions();
+    const logger = new Logger({ serviceName: 'vesta' });
+    const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
+    const step = meteredStepHandler({ ...wireSagaStep({ client, env }), logger, metrics });
+    const workflows = new LocalWorkflows({ step, executions, log: (m, d) => logger.info(m, d) });
+    const handler = createApiHandler(wireApi({ client, env, workflows, logger }));
     const jobs = wireLeaseJobs(executions, { client, env });
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
     server = await serve(handler, opts.port ?? 8080);
     const { port } = server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, stop };
+    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, workflows, stop };
   } catch (e) {
     await stop();
     throw e;

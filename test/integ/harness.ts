@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../../src/api/app';
-import { wireApi } from '../../src/api/wiring';
+import { wireApi, wireSagaStep } from '../../src/api/wiring';
+import { createSagaStepHandler, type SagaStepDeps } from '../../src/sagas/step-handler';
+import { LocalExecutions } from '../../src/local/executions';
+import { LocalWorkflows, type StepHandler } from '../../src/local/workflows';
 import type { Clock } from '../../src/core/ports';
 import { TABLE_DEFS, physicalTableName } from '../../src/adapters/dynamodb/table-defs';
 import { localClient } from '../../src/local/dynamodb-local';
@@ -44,19 +47,43 @@ export interface TestApi {
   readonly handler: ApiHandler;
   readonly client: DynamoDBClient;
   readonly requests: RequestCounter;
+  /** The local Step Functions stand-in that runs this API's sagas. */
+  readonly workflows: LocalWorkflows;
+  /** The saga-step handler the workflows call (before any `wrapStep`). */
+  readonly step: StepHandler;
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   close(): void;
 }
 
-export function testApi(opts: { clock?: Clock; env?: Record<string, string> } = {}): TestApi {
+export interface TestApiOptions {
+  readonly clock?: Clock;
+  readonly env?: Record<string, string>;
+  /** Wraps the saga-step handler, e.g. to inject faults around it. */
+  readonly wrapStep?: (step: StepHandler) => StepHandler;
+  /** Extra saga-step dependencies (metrics, logger). */
+  readonly stepDeps?: Partial<SagaStepDeps>;
+  /** Milliseconds between retries of a Task. @default 0 */
+  readonly retryIntervalMs?: number;
+}
+
+export function testApi(opts: TestApiOptions = {}): TestApi {
   const client = localClient(endpoint());
   const requests = new RequestCounter();
   requests.attach(client);
-  const handler = createApiHandler(wireApi({ client, clock: opts.clock, env: { ...testTables(), VESTA_REPLICA: 'local', ...opts.env } }));
+  const env = { ...testTables(), VESTA_REPLICA: 'local', ...opts.env };
+  const step = createSagaStepHandler({ ...wireSagaStep({ client, clock: opts.clock, env }), ...opts.stepDeps }) as StepHandler;
+  const workflows = new LocalWorkflows({
+    step: opts.wrapStep ? opts.wrapStep(step) : step,
+    executions: new LocalExecutions(),
+    retryIntervalMs: opts.retryIntervalMs ?? 0,
+  });
+  const handler = createApiHandler(wireApi({ client, clock: opts.clock, env, workflows }));
   return {
     handler,
     client,
     requests,
+    workflows,
+    step,
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       let raw = '';

@@ -257,7 +257,8 @@ export class DynamoSagaLog {
    * `result` is filled in by the writer before commit. Their failure is a `StepSettledError`.
    */
   public settleItems(id: string, index: number, kind: 'apply' | 'undo'): TxnExtra {
-    const from: StepStatus = kind === 'apply' ? 'PENDING' : 'DONE';
+    // An undo may follow a COMPENSATION_FAILED when a person fixed the data and redrove the saga.
+    const from: StepStatus[] = kind === 'apply' ? ['PENDING'] : ['DONE', 'COMPENSATION_FAILED'];
     const to: StepStatus = kind === 'apply' ? 'DONE' : 'COMPENSATED';
     const now = this.clock.now().toISOString();
     const table = this.table;
@@ -275,13 +276,13 @@ export class DynamoSagaLog {
             TableName: table,
             Key: marshall({ id, sk: stepSk(index) }),
             UpdateExpression: 'SET #s = :to, updatedAt = :now REMOVE #e',
-            ConditionExpression: '#s = :from',
+            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
             ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
-            ExpressionAttributeValues: marshall({ ':to': to, ':from': from, ':now': now }),
+            ExpressionAttributeValues: marshall({ ':to': to, ':now': now, ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])) }),
           },
         },
       ],
-      failure: () => new StepSettledError(`step ${index} of saga ${id} is no longer ${from}`),
+      failure: () => new StepSettledError(`step ${index} of saga ${id} is no longer ${from.join(' or ')}`),
     };
   }
 
@@ -321,8 +322,10 @@ export class DynamoSagaLog {
     }
   }
 
-  /** Ends a RUNNING saga with `status`; false when it had already ended (with any status). */
-  public async finish(id: string, status: SagaStatus): Promise<boolean> {
+  /** Ends a saga whose status is one of `from` with `status`; false when it had another. */
+  public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
+    const values: Record<string, unknown> = { ':to': status, ':now': this.clock.now().toISOString() };
+    from.forEach((s, i) => (values[`:f${i}`] = s));
     try {
       await guarded(() =>
         this.client.send(
@@ -330,9 +333,9 @@ export class DynamoSagaLog {
             TableName: this.table,
             Key: marshall({ id, sk: HEADER }),
             UpdateExpression: 'SET #s = :to, finishedAt = :now',
-            ConditionExpression: '#s = :running',
+            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
             ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: marshall({ ':to': status, ':running': 'RUNNING', ':now': this.clock.now().toISOString() }),
+            ExpressionAttributeValues: marshall(values),
           }),
         ),
       );

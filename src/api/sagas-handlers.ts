@@ -1,0 +1,48 @@
+/**
+ * Handlers of the sagas routes. A saga is written to the saga log first (its id taken, all steps
+ * PENDING), then its execution is started under a name derived from the id. Posting the same id
+ * again writes nothing and, if the first start never reached Step Functions, starts it now.
+ */
+import { NotFoundError } from '../core/errors';
+import type { WorkflowId, WorkflowStarter } from '../core/ports';
+import { type SagaDefinition, executionName, parseSagaBody, validateSagaId } from '../core/sagas';
+import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import { json } from './http';
+import type { Handler } from './records-handlers';
+
+export interface SagasDeps {
+  readonly sagas: DynamoSagaLog;
+  readonly workflows: WorkflowStarter;
+}
+
+const workflowOf = (type: SagaDefinition['type']): WorkflowId => (type === 'transfer' ? 'transfer' : 'saga');
+
+export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, Handler> {
+  const view = async (id: string) => {
+    const v = await sagas.view(id);
+    if (!v) throw new NotFoundError(`no saga ${id}`);
+    return v;
+  };
+
+  return {
+    async startSaga(req) {
+      const def = parseSagaBody(req.json());
+      const workflow = workflowOf(def.type);
+      const name = executionName(def.id);
+      const executionArn = workflows.executionArn(workflow, name);
+      const created = await sagas.create(def, executionArn);
+      const stored = created ? undefined : await sagas.saga(def.id);
+      if (created || (stored && !stored.started)) {
+        await workflows.start(workflowOf(stored?.type ?? def.type), name, { sagaId: def.id });
+        await sagas.markStarted(def.id);
+      }
+      const location = { location: `/v1/sagas/${def.id}` };
+      if (created) return json(202, { id: def.id, status: 'RUNNING', executionArn }, location);
+      return json(200, await view(def.id), location);
+    },
+
+    async getSaga(req) {
+      return json(200, await view(validateSagaId(req.param('id'))));
+    },
+  };
+}

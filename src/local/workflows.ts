@@ -1,0 +1,118 @@
+/**
+ * The local stand-in for Step Functions: runs the very ASL files of `statemachines/` through
+ * `aws-local-stepfunctions`, every Task answered by the saga-step handler the Lambda runs. Starting
+ * a name twice starts it once, as with Step Functions; execution statuses go to `LocalExecutions`
+ * (the lease renewer reads them).
+ */
+import { readFileSync } from 'node:fs';
+import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
+import type { WorkflowId, WorkflowStarter } from '../core/ports';
+import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
+import type { LocalExecutions } from './executions';
+
+// aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
+// before the library loads.
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (!P.withResolvers) {
+  P.withResolvers = () => {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
+
+const LOCAL_STEP_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:vesta-local-saga-step';
+
+type Definition = { States: Record<string, { Type: string }> };
+
+/** A state machine's definition as the local runner takes it (placeholders substituted). */
+export function localDefinition(workflow: WorkflowId): Definition {
+  const def = STATE_MACHINES.find((m) => m.id === workflow)!;
+  return JSON.parse(substitute(readFileSync(aslPath(def), 'utf8'), { [STEP_FUNCTION_SUBSTITUTION]: LOCAL_STEP_ARN }));
+}
+
+export type StepHandler = (input: unknown) => Promise<unknown>;
+
+export interface LocalWorkflowsOptions {
+  /** The saga-step handler (what the Lambda runs). */
+  readonly step: StepHandler;
+  readonly executions: LocalExecutions;
+  /** Milliseconds every retry waits, instead of the ASL's backoff (tests). @default the ASL's */
+  readonly retryIntervalMs?: number;
+  readonly log?: (message: string, data: Record<string, unknown>) => void;
+}
+
+export interface ExecutionOutcome {
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** States entered, in order. */
+  readonly states: readonly string[];
+  readonly error?: string;
+}
+
+export class LocalWorkflows implements WorkflowStarter {
+  private readonly running = new Map<string, Promise<ExecutionOutcome>>();
+  private readonly definitions = new Map<WorkflowId, Definition>();
+
+  public constructor(private readonly opts: LocalWorkflowsOptions) {}
+
+  public executionArn(workflow: WorkflowId, name: string): string {
+    return `arn:aws:states:us-east-1:000000000000:execution:vesta-local-${workflow}:${name}`;
+  }
+
+  public async start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void> {
+    const arn = this.executionArn(workflow, name);
+    if (!this.running.has(arn)) this.running.set(arn, this.run(workflow, arn, input));
+  }
+
+  /** The outcome of a started execution (resolves when it ends); undefined if never started. */
+  public outcome(executionArn: string): Promise<ExecutionOutcome> | undefined {
+    return this.running.get(executionArn);
+  }
+
+  /** Waits for every execution started so far to end. */
+  public async settled(): Promise<ExecutionOutcome[]> {
+    return Promise.all(this.running.values());
+  }
+
+  private definition(workflow: WorkflowId): Definition {
+    let d = this.definitions.get(workflow);
+    if (!d) this.definitions.set(workflow, (d = localDefinition(workflow)));
+    return d;
+  }
+
+  private async run(workflow: WorkflowId, arn: string, input: Readonly<Record<string, unknown>>): Promise<ExecutionOutcome> {
+    const definition = this.definition(workflow);
+    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+    const { step, retryIntervalMs, executions, log } = this.opts;
+    executions.record(arn, 'RUNNING');
+    const execution = new StateMachine(definition as never).run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, (i: unknown) => step(i)])) as never,
+        ...(retryIntervalMs !== undefined ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) } : {}),
+      },
+      context: { Execution: { Id: arn, Name: arn.split(':').at(-1) } } as never,
+    });
+    const states: string[] = [];
+    const events = (async () => {
+      for await (const e of execution.eventLogs) if (e.type === 'StateEntered') states.push(e.state.name);
+    })();
+    let outcome: ExecutionOutcome;
+    try {
+      await execution.result;
+      outcome = { executionArn: arn, status: 'SUCCEEDED', states };
+    } catch (e) {
+      outcome = { executionArn: arn, status: 'FAILED', states, error: (e as Error).message };
+    }
+    await events.catch(() => undefined);
+    executions.record(arn, outcome.status);
+    log?.('execution ended', { executionArn: arn, status: outcome.status, last: states.at(-1) });
+    return outcome;
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The saga-step handler: what every Task of `statemachines/saga.asl.json` and
+ * `statemachines/transfer.asl.json` invokes (the contract is in `statemachines/README.md`). The
+ * Lambda entry (`lambdas/saga-step.ts`) and the local workflow runner call this same function.
+ *
+ * Exactly once: an action or compensation commits with its saga-log entry in one transaction
+ * (`DynamoSagaLog.settleItems`). Before writing, the step's status is read; after any failure it
+ * is read again, so a call whose write already committed (a retry after a lost acknowledgement,
+ * a concurrent duplicate, a redrive) answers as the committed call did.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  TypeMismatchError,
+  ValidationError,
+} from '../core/errors';
+import type { SettingsStore } from '../core/ports';
+import { type SagaAction, type SagaStatus, type StepInput, actionTxn, stepBack, stepInput } from '../core/sagas';
+import type { DynamoRecordStore } from '../adapters/dynamodb/record-store';
+import { type DynamoSagaLog, type StepError, type StoredStep, StepSettledError } from '../adapters/dynamodb/saga-log';
+
+export interface SagaStepDeps {
+  readonly sagas: DynamoSagaLog;
+  readonly records: Pick<DynamoRecordStore, 'transactWith'>;
+  readonly settings: Pick<SettingsStore, 'get'>;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly metrics?: Pick<Metrics, 'addMetric'>;
+}
+
+export interface Cursor {
+  readonly next: number;
+  readonly done: boolean;
+}
+
+/** Error names the state machines retry (`Vesta.Transient`) or catch (`Vesta.StepFailed`). */
+export const STEP_FAILED = 'Vesta.StepFailed';
+export const TRANSIENT = 'Vesta.Transient';
+
+const named = (name: string, message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { name });
+
+/** The action cannot take effect as the saga defines it: a failed require, a conflict, bad data. */
+function isStepFailure(e: unknown): boolean {
+  return (
+    e instanceof PreconditionFailedError ||
+    e instanceof ConflictError ||
+    e instanceof TypeMismatchError ||
+    e instanceof PayloadTooLargeError ||
+    e instanceof ValidationError ||
+    e instanceof NotFoundError
+  );
+}
+
+/** Names an error for the state machine: StepFailed (not retried), Transient (retried), or as is (a bug). */
+export function stepError(e: unknown): Error {
+  const name = (e as { name?: string })?.name ?? '';
+  if (name.startsWith('Vesta.')) return e as Error;
+  const message = String((e as Error)?.message ?? e);
+  if (isStepFailure(e)) return named(STEP_FAILED, `${name.replace(/Error$/, '')}: ${message}`, e);
+  if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError) && !(e instanceof SyntaxError)) {
+    return named(TRANSIENT, `${name || 'Error'}: ${message}`, e);
+  }
+  return e as Error;
+}
+
+/** The error a Catch hands over, as the log keeps it. Lambda errors carry a JSON `Cause`. */
+export function describeError(err: StepInput['error']): StepError {
+  const error = err?.Error ?? 'Error';
+  let cause = err?.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') cause = parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return { error, cause: cause.slice(0, 2048) };
+}
+
+class SagaSteps {
+  public constructor(
+    private readonly deps: SagaStepDeps,
+    private readonly id: string,
+  ) {}
+
+  public async load(): Promise<Cursor> {
+    const saga = await this.deps.sagas.saga(this.id);
+    if (!saga) throw named(STEP_FAILED, `no saga ${this.id} in the saga log`);
+    return { next: 0, done: saga.count === 0 };
+  }
+
+  /** Applies step `index` once; a step already DONE answers as its first application did. */
+  public async apply(index: number): Promise<Cursor> {
+    const { sagas } = this.deps;
+    const step = await sagas.attempt(this.id, index, 'apply');
+    const after = { next: index + 1, done: index + 1 >= step.count };
+    if (step.status === 'DONE') return after;
+    if (step.status !== 'PENDING') throw named(STEP_FAILED, `step ${index} (${step.name}) is ${step.status}`);
+    try {
+      await this.write(step, step.action, 'apply');
+    } catch (e) {
+      const now = await sagas.step(this.id, index);
+      if (now.status === 'DONE') return after;
+      if (now.status !== 'PENDING' && (isStepFailure(e) || e instanceof StepSettledError)) {
+        throw named(STEP_FAILED, `step ${index} (${step.name}) is ${now.status}`);
+      }
+      throw e;
+    }
+    return after;
+  }
+
+  /**
+   * Step `index` failed: FAILED with the error, later steps SKIPPED. When its action had in fact
+   * committed (the acknowledgement was lost and the retries ran out) it stays DONE and the
+   * compensation starts at it.
+   */
+  public async abort(index: number, error: StepError): Promise<Cursor> {
+    const { sagas } = this.deps;
+    const failed = await sagas.setStepStatus(this.id, index, ['PENDING'], 'FAILED', error);
+    const step = await sagas.step(this.id, index);
+    const applied = !failed && ['DONE', 'COMPENSATED', 'COMPENSATION_FAILED'].includes(step.status);
+    for (let j = index + 1; j < step.count; j++) await sagas.setStepStatus(this.id, j, ['PENDING'], 'SKIPPED');
+    if (applied) this.deps.logger?.warn('saga step committed although its call failed; it will be compensated', { sagaId: this.id, index });
+    return applied ? { next: index, done: false } : stepBack(index);
+  }
+
+  /** Undoes step `index` once if it was applied; a step never applied is SKIPPED (nothing to undo). */
+  public async compensate(index: number): Promise<Cursor> {
+    const { sagas } = this.deps;
+    let step = await sagas.attempt(this.id, index, 'undo');
+    if (step.status === 'PENDING') {
+      // Never applied: SKIPPED, so that a late call of its action cannot commit any more.
+      if (await sagas.setStepStatus(this.id, index, ['PENDING'], 'SKIPPED')) return stepBack(index);
+      step = await sagas.step(this.id, index);
+    }
+    if (step.status !== 'DONE' && step.status !== 'COMPENSATION_FAILED') return stepBack(index);
+    try {
+      if (step.compensation) await this.write(step, step.compensation, 'undo');
+      else await sagas.settleWithoutWrite(this.id, index, 'undo');
+    } catch (e) {
+      const now = await sagas.step(this.id, index);
+      if (now.status === 'COMPENSATED') return stepBack(index);
+      throw e;
+    }
+    return stepBack(index);
+  }
+
+  public async finish(status: SagaStatus): Promise<void> {
+    const { sagas } = this.deps;
+    // A redrive after COMPENSATION_FAILED may complete the compensation.
+    const from: SagaStatus[] = status === 'COMPENSATED' ? ['RUNNING', 'COMPENSATION_FAILED'] : ['RUNNING'];
+    if (await sagas.finish(this.id, status, from)) {
+      this.deps.metrics?.addMetric(status === 'SUCCEEDED' ? 'SagaSucceeded' : 'SagaCompensated', MetricUnit.Count, 1);
+      this.deps.logger?.info('saga ended', { sagaId: this.id, status });
+      return;
+    }
+    const saga = await sagas.saga(this.id);
+    if (saga?.status !== status) throw named(STEP_FAILED, `saga ${this.id} already ended ${saga?.status ?? 'unknown'}`);
+  }
+
+  /** A compensation failed after its retries: the step and the saga COMPENSATION_FAILED, alarmed. */
+  public async fail(index: number | undefined, error: StepError): Promise<void> {
+    const { sagas } = this.deps;
+    if (index !== undefined && index >= 0) {
+      await sagas.setStepStatus(this.id, index, ['DONE'], 'COMPENSATION_FAILED', error).catch((e: unknown) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
+    }
+    await sagas.finish(this.id, 'COMPENSATION_FAILED', ['RUNNING']);
+    // Emitted on every call (at least once): the alarm fires on any count.
+    this.deps.metrics?.addMetric('CompensationFailed', MetricUnit.Count, 1);
+    this.deps.logger?.error('saga compensation failed; a person must look at it', { sagaId: this.id, index, error });
+  }
+
+  /** Transfer: the credit failed. Step 1 FAILED (undone first if it had in fact committed), then the debit undone. */
+  public async refund(error: StepError): Promise<void> {
+    const cursor = await this.abort(1, error);
+    if (cursor.next === 1) await this.compensate(1);
+    await this.compensate(0);
+  }
+
+  private async write(step: StoredStep, action: SagaAction, kind: 'apply' | 'undo'): Promise<void> {
+    const { records, settings, sagas } = this.deps;
+    const mode = (await settings.get(step.namespace)).conflicts;
+    await records.transactWith(step.namespace, actionTxn(action), mode, sagas.settleItems(this.id, step.index, kind));
+  }
+}
+
+/** The handler: validates the input, runs the action, names its errors for the state machine. */
+export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => Promise<Cursor | Record<string, never>> {
+  return async (event) => {
+    const parsed = stepInput.safeParse(event);
+    if (!parsed.success) throw named(STEP_FAILED, `bad saga-step input: ${parsed.error.issues[0].message}`);
+    const input = parsed.data;
+    const steps = new SagaSteps(deps, input.sagaId);
+    const index = () => {
+      if (input.index === undefined) throw named(STEP_FAILED, `action ${input.action} needs an index`);
+      return input.index;
+    };
+    try {
+      switch (input.action) {
+        case 'load':
+          return await steps.load();
+        case 'apply':
+          return await steps.apply(index());
+        case 'abort':
+          return await steps.abort(index(), describeError(input.error));
+        case 'compensate':
+          return await steps.compensate(index());
+        case 'finish':
+          if (!input.status) throw named(STEP_FAILED, 'finish needs a status');
+          await steps.finish(input.status);
+          return {};
+        case 'fail':
+          await steps.fail(input.index, describeError(input.error));
+          return {};
+        case 'debit':
+          return await steps.apply(0);
+        case 'credit':
+          return await steps.apply(1);
+        case 'refund':
+          await steps.refund(describeError(input.error));
+          return {};
+      }
+    } catch (e) {
+      const err = stepError(e);
+      deps.logger?.warn('saga step failed', { sagaId: input.sagaId, action: input.action, index: input.index, error: err.name, message: err.message });
+      throw err;
+    }
+  };
+}
+
+/** The handler with its metrics published after every call (the Lambda entry and the local runner). */
+export function meteredStepHandler(deps: SagaStepDeps & { readonly metrics: Metrics }): (event: unknown) => Promise<unknown> {
+  const step = createSagaStepHandler(deps);
+  return async (event) => {
+    try {
+      return await step(event);
+    } finally {
+      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
+    }
+  };
+}
