@@ -74,6 +74,40 @@ export const LEASE_RENEWER_EXECUTION_INDEX_ACTIONS = ['dynamodb:Query'] as const
 export const EXECUTION_STATUS_ACTIONS = ['states:DescribeExecution'] as const;
 
 /**
+ * What the saga-step function does on the records table: reads the records a step touches
+ * (`GetItem`, `BatchGetItem` for transactions) and writes them conditionally, each write in one
+ * transaction with its saga-log entry (`PutItem`, `UpdateItem`, `ConditionCheckItem` as its parts).
+ * Record deletes are tombstones (a put), so no `DeleteItem`; no `Query`, no `Scan`.
+ */
+export const SAGA_STEP_RECORDS_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:UpdateItem',
+] as const;
+
+/** What the saga-step function does on the control table: reads namespace settings and leases. */
+export const SAGA_STEP_CONTROL_ACTIONS = ['dynamodb:GetItem'] as const;
+
+/**
+ * What the saga-step function does on the sagas table (the saga log): reads the saga and its
+ * steps, writes the exactly-once entries (`PutItem`) and step and saga statuses (`UpdateItem`),
+ * alone or as parts of a transaction with a record write.
+ */
+export const SAGA_LOG_STEP_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/**
+ * What the API function does on the sagas table: records a new saga (header and steps, in one
+ * transaction), marks its execution, and reads it back (`GetItem`, and one `Query` for the saga
+ * with all of its steps).
+ */
+export const SAGA_LOG_API_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
+/** What the API function may do with Vesta's state machines (and no other): start an execution. */
+export const SAGA_START_ACTIONS = ['states:StartExecution'] as const;
+
+/**
  * What a Lambda function needs on its own, already existing log group. Granting these on the one
  * log group replaces the `AWSLambdaBasicExecutionRole` managed policy (which allows every log
  * group of the account).

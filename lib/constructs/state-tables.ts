@@ -23,6 +23,10 @@ import {
   LEASE_RENEWER_CONTROL_ACTIONS,
   LEASE_RENEWER_EXECUTION_INDEX_ACTIONS,
   RECORDS_READ_WRITE_ACTIONS,
+  SAGA_LOG_API_ACTIONS,
+  SAGA_LOG_STEP_ACTIONS,
+  SAGA_STEP_CONTROL_ACTIONS,
+  SAGA_STEP_RECORDS_ACTIONS,
 } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 
@@ -141,6 +145,21 @@ export class StateTables extends Construct {
     return this.grantOnTable(grantee, 'control', LEASE_RENEWER_CONTROL_ACTIONS).combine(
       this.grantOnIndex(grantee, 'control', 'byExecution', LEASE_RENEWER_EXECUTION_INDEX_ACTIONS),
     );
+  }
+
+  /**
+   * What the saga-step function needs: read and conditionally write the records a step touches,
+   * read namespace settings and leases on the control table, read and write the saga log.
+   */
+  grantSagaStep(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'records', SAGA_STEP_RECORDS_ACTIONS)
+      .combine(this.grantOnTable(grantee, 'control', SAGA_STEP_CONTROL_ACTIONS))
+      .combine(this.grantOnTable(grantee, 'sagas', SAGA_LOG_STEP_ACTIONS));
+  }
+
+  /** What the API function needs on the saga log: record new sagas, read them back (no index). */
+  grantSagaLogApi(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'sagas', SAGA_LOG_API_ACTIONS);
   }
 
   /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */
