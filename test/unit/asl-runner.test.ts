@@ -1,28 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
+import { StateMachine, localDefinition } from '../../src/local/workflows';
 
-// aws-local-stepfunctions 3.0.0 uses Promise.withResolvers (Node 22); polyfill it on Node 20
-// before the library is loaded.
-const P = Promise as unknown as { withResolvers?: () => unknown };
-if (!P.withResolvers) {
-  P.withResolvers = () => {
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
-
-const FAKE_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:saga-step';
-const definition = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'statemachines', 'saga.asl.json'), 'utf8').replace(/\$\{SagaStepFunctionArn\}/g, FAKE_ARN),
-);
+const definition = localDefinition('saga');
 const TASKS = ['LoadSaga', 'ApplyStep', 'RecordStepFailed', 'CompensateStep', 'RecordSucceeded', 'RecordCompensated', 'RecordCompensationFailed'];
 
 type Input = { sagaId: string; action: string; index?: number; status?: string };
