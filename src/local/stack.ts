@@ -26,6 +26,11 @@ export interface LocalStackOptions {
   readonly dynamoEndpoint?: string;
   /** @default 'vesta-local' */
   readonly tablePrefix?: string;
+  /**
+   * Start again the sagas a previous run left RUNNING (tests that share tables turn it off).
+   * @default true
+   */
+  readonly resumeSagas?: boolean;
   /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
   readonly leaseJobsSeconds?: number;
 }
@@ -52,8 +57,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   // An endpoint given from outside may be a real table set: then use the default credential chain.
   const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
   const client = external ? new DynamoDBClient({ endpoint, maxAttempts: 4 }) : localClient(endpoint);
+  let workflows: LocalWorkflows | undefined;
   const stop = async () => {
     stopJobs();
+    await workflows?.stop();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server?.closeAllConnections();
     client.destroy();
@@ -65,8 +72,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const executions = new LocalExecutions();
     const logger = new Logger({ serviceName: 'vesta' });
     const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-    const step = meteredStepHandler({ ...wireSagaStep({ client, env }), logger, metrics });
-    const workflows = new LocalWorkflows({ step, executions, log: (m, d) => logger.info(m, d) });
+    const stepDeps = wireSagaStep({ client, env });
+    const step = meteredStepHandler({ ...stepDeps, logger, metrics });
+    workflows = new LocalWorkflows({ step, executions, log: (m, d) => logger.info(m, d) });
+    if (opts.resumeSagas ?? true) {
+      const resumed = await workflows.resume(stepDeps.sagas.unfinished());
+      if (resumed > 0) logger.info('resumed unfinished sagas', { resumed });
+    }
     const handler = createApiHandler(wireApi({ client, env, workflows, logger }));
     const jobs = wireLeaseJobs(executions, { client, env });
     const seconds = opts.leaseJobsSeconds ?? 10;

@@ -29,7 +29,7 @@ export const { StateMachine } = require('aws-local-stepfunctions') as { StateMac
 
 const LOCAL_STEP_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:vesta-local-saga-step';
 
-type Definition = { States: Record<string, { Type: string }> };
+type Definition = { StartAt: string; States: Record<string, { Type: string }> };
 
 /** A state machine's definition as the local runner takes it (placeholders substituted). */
 export function localDefinition(workflow: WorkflowId): Definition {
@@ -50,7 +50,7 @@ export interface LocalWorkflowsOptions {
 
 export interface ExecutionOutcome {
   readonly executionArn: string;
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   /** States entered, in order. */
   readonly states: readonly string[];
   readonly error?: string;
@@ -58,6 +58,8 @@ export interface ExecutionOutcome {
 
 export class LocalWorkflows implements WorkflowStarter {
   private readonly running = new Map<string, Promise<ExecutionOutcome>>();
+  private readonly aborts = new Set<() => void>();
+  private stopped = false;
   private readonly definitions = new Map<WorkflowId, Definition>();
 
   public constructor(private readonly opts: LocalWorkflowsOptions) {}
@@ -68,7 +70,28 @@ export class LocalWorkflows implements WorkflowStarter {
 
   public async start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void> {
     const arn = this.executionArn(workflow, name);
+    if (this.stopped) throw new Error('the local workflows are stopped');
     if (!this.running.has(arn)) this.running.set(arn, this.run(workflow, arn, input));
+  }
+
+  /**
+   * Starts again, from the beginning, executions that a previous process left unfinished (a
+   * redrive): every step that already took effect answers from the saga log without writing.
+   */
+  public async resume(unfinished: AsyncIterable<{ id: string; type: 'steps' | 'transfer' }>): Promise<number> {
+    let n = 0;
+    for await (const s of unfinished) {
+      await this.start(s.type === 'transfer' ? 'transfer' : 'saga', s.id, { sagaId: s.id });
+      n++;
+    }
+    return n;
+  }
+
+  /** Aborts every running execution (the local stack is stopping); they resume on the next start. */
+  public async stop(): Promise<void> {
+    this.stopped = true;
+    for (const abort of this.aborts) abort();
+    await Promise.all(this.running.values());
   }
 
   /** The outcome of a started execution (resolves when it ends); undefined if never started. */
@@ -98,7 +121,9 @@ export class LocalWorkflows implements WorkflowStarter {
         ...(retryIntervalMs !== undefined ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) } : {}),
       },
       context: { Execution: { Id: arn, Name: arn.split(':').at(-1) } } as never,
+      noThrowOnAbort: true,
     });
+    this.aborts.add(execution.abort);
     const states: string[] = [];
     const events = (async () => {
       for await (const e of execution.eventLogs) if (e.type === 'StateEntered') states.push(e.state.name);
@@ -106,9 +131,11 @@ export class LocalWorkflows implements WorkflowStarter {
     let outcome: ExecutionOutcome;
     try {
       await execution.result;
-      outcome = { executionArn: arn, status: 'SUCCEEDED', states };
+      outcome = { executionArn: arn, status: this.stopped ? 'ABORTED' : 'SUCCEEDED', states };
     } catch (e) {
       outcome = { executionArn: arn, status: 'FAILED', states, error: (e as Error).message };
+    } finally {
+      this.aborts.delete(execution.abort);
     }
     await events.catch(() => undefined);
     executions.record(arn, outcome.status);

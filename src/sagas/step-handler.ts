@@ -226,7 +226,7 @@ export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => P
       }
     } catch (e) {
       const err = stepError(e);
-      deps.logger?.warn('saga step failed', { sagaId: input.sagaId, action: input.action, index: input.index, error: err.name, message: err.message });
+      deps.logger?.warn('saga step failed', { sagaId: input.sagaId, action: input.action, index: input.index, error: err.name, detail: err.message });
       throw err;
     }
   };

@@ -3,6 +3,7 @@
  * whose every Task calls the real saga-step handler on DynamoDB Local.
  */
 import { wireSagaStep } from '../../src/api/wiring';
+import { parseSagaBody } from '../../src/core/sagas';
 import { type TestApi, testApi, testTables, uniqueNs } from './harness';
 
 let api: TestApi;
@@ -169,7 +170,7 @@ describe('exactly once', () => {
     await put(ns, 'k0', { n: 0 });
     const { sagas } = wireSagaStep({ client: api.client, env: testTables() });
     const id = `dup-${ns}`;
-    await sagas.create({ id, namespace: ns, type: 'steps', steps: counterSteps(1) }, 'arn:aws:states:us-east-1:000000000000:execution:x:y');
+    await sagas.create({ id, namespace: ns, type: 'steps', steps: parseSagaBody({ namespace: ns, steps: counterSteps(1) }).steps }, 'arn:aws:states:us-east-1:000000000000:execution:x:y');
     const calls = await Promise.allSettled(Array.from({ length: 8 }, () => api.step({ sagaId: id, action: 'apply', index: 0 })));
     // Every call either answers the committed result or fails transiently (lost the race, retried).
     expect(calls.filter((c) => c.status === 'fulfilled').length).toBeGreaterThan(0);
@@ -221,7 +222,10 @@ describe('exactly once', () => {
 
 test('a compensation that always fails ends COMPENSATION_FAILED and emits the metric', async () => {
   const { Metrics } = await import('@aws-lambda-powertools/metrics');
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
+  process.env.POWERTOOLS_METRICS_DISABLED = disabled;
   const emitted: string[] = [];
   const failing = testApi({
     stepDeps: { metrics },

@@ -53,7 +53,7 @@ function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
 
 async function run(opts: Options) {
   const sim = simulate(opts);
-  const machine = new StateMachine(definition);
+  const machine = new StateMachine(definition as never);
   const execution = machine.run(
     { sagaId: 'saga-1' },
     {

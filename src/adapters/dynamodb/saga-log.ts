@@ -10,6 +10,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
+  ScanCommand,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -210,6 +211,30 @@ export class DynamoSagaLog {
       startedAt: saga.startedAt,
       finishedAt: saga.finishedAt ?? null,
     };
+  }
+
+  /**
+   * Sagas still RUNNING, by a Scan: for the local stack only, which resumes them after a restart
+   * (Step Functions keeps executions running across deployments; the deployed API never scans).
+   */
+  public async *unfinished(): AsyncGenerator<{ id: string; type: 'steps' | 'transfer' }> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await guarded(() =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            FilterExpression: 'sk = :h AND #s = :running',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: marshall({ ':h': HEADER, ':running': 'RUNNING' }),
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const it of out.Items ?? []) yield { id: it.id.S!, type: it.type.S as 'steps' | 'transfer' };
+      start = out.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Reads step `index`, counting an attempt of its action or compensation. Throws `NotFoundError`. */
