@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -21,6 +22,17 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 /** Powertools service name (the `service` dimension of every metric) and metrics namespace. */
 export const POWERTOOLS_SERVICE_NAME = 'vesta';
 export const METRICS_NAMESPACE = 'Vesta';
+
+/** A `Vesta` metric with the default `service` dimension that Powertools Metrics adds. */
+export function vestaMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+    statistic,
+    period,
+  });
+}
 
 export interface VestaFunctionOptions {
   /** File name of the entry under `lambdas/`, e.g. `api.ts`; it exports `handler`. */

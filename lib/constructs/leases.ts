@@ -15,7 +15,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { EXECUTION_STATUS_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
-import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, createVestaFunction } from './function-defaults';
+import { createVestaFunction, vestaMetric } from './function-defaults';
 import type { StateTables } from './state-tables';
 
 /** CDK context keys that override the default schedules, e.g. `-c vesta:reaperSchedule="rate(5 minutes)"`. */
@@ -63,17 +63,6 @@ function scheduleFromContext(scope: Construct, key: string): events.Schedule | u
     throw new Error(`context ${key} must be a rate(...) or cron(...) expression. Received: ${JSON.stringify(value)}`);
   }
   return events.Schedule.expression(value);
-}
-
-/** A `Vesta` metric with the default `service` dimension that Powertools Metrics adds. */
-function vestaMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
-    statistic,
-    period,
-  });
 }
 
 export class Leases extends Construct {
@@ -158,7 +147,7 @@ export class Leases extends Construct {
     NagSuppressions.addResourceSuppressions(policy, [
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'The renewer only calls states:DescribeExecution, on executions of this account and Region; a lease may belong to an execution of any state machine (sagas come in a later stack), so no state machine ARN can be named here.',
+        reason: 'The renewer only calls states:DescribeExecution, on executions of this account and Region; a lease may belong to an execution of any state machine (the saga state machines of Vesta, or any other of the account), so no state machine ARN can be named here.',
         // Partition and Region are literals when the stack has an environment, tokens otherwise.
         appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:\\*$/g' }],
       },
