@@ -1,12 +1,13 @@
 /**
- * One Vesta deployment (one stage in one account and Region): the state tables, the HTTP API and
- * the scheduled lease jobs.
+ * One Vesta deployment (one stage in one account and Region): the state tables, the HTTP API, the
+ * scheduled lease jobs and the saga state machines.
  * The stack only composes constructs; what each part does is documented on its construct.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from '../constructs/api';
 import { Leases } from '../constructs/leases';
+import { Sagas } from '../constructs/sagas';
 import { StateTables } from '../constructs/state-tables';
 
 export interface VestaThrottling {
@@ -37,6 +38,7 @@ export class VestaStack extends Stack {
   readonly tables: StateTables;
   readonly api: Api;
   readonly leases: Leases;
+  readonly sagas: Sagas;
 
   constructor(scope: Construct, id: string, props: VestaStackProps) {
     super(scope, id, props);
@@ -51,6 +53,11 @@ export class VestaStack extends Stack {
       throttlingBurstLimit: props.throttling?.burstLimit,
     });
     this.leases = new Leases(this, 'Leases', { stage: props.stage, tables: this.tables });
+    this.sagas = new Sagas(this, 'Sagas', { stage: props.stage, tables: this.tables });
+    // The API function starts sagas: it gets the state machines' ARNs and may start executions of
+    // those two only.
+    for (const [name, value] of Object.entries(this.sagas.environment())) this.api.function.addEnvironment(name, value);
+    this.sagas.grantStart(this.api.function);
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Invoke URL of the API stage; requests are signed with SigV4 (service execute-api).',

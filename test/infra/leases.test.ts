@@ -45,7 +45,7 @@ function expected(actions: readonly string[], resource: unknown): string[] {
   return actions.map((a) => `${a} on ${JSON.stringify(resource)}`);
 }
 
-const tableArn = (id: 'records' | 'control' | 'idempotency') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
 const indexArn = (name: string) => s.stack.resolve(s.stack.tables.indexArn('control', name));
 const executionsArn = () =>
   s.stack.resolve(s.stack.formatArn({ service: 'states', resource: 'execution', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
@@ -66,7 +66,7 @@ describe.each<[Job, string, number]>([
     expect(p.MemorySize).toBeLessThanOrEqual(512);
   });
 
-  test('gets all three table names, the replica and the Powertools settings from its environment', () => {
+  test('gets every table name, the replica and the Powertools settings from its environment', () => {
     const vars = fnResource(job).Properties.Environment.Variables;
     for (const def of TABLE_DEFS) expect(vars[def.envVar]).toEqual({ Ref: idOf(s.stack.tables.tables[def.id]) });
     expect(vars).toMatchObject({
@@ -143,6 +143,7 @@ describe('Leases: permissions (least privilege)', () => {
       ].sort(),
     );
     expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.idempotency));
+    expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.sagas));
   });
 
   test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on executions', () => {
@@ -221,10 +222,12 @@ describe('Leases: alarms', () => {
     });
   });
 
-  test('there are exactly these three alarms, none with an action yet', () => {
-    const all = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm'));
-    expect(all).toHaveLength(3);
-    for (const a of all) expect(a.Properties.AlarmActions).toBeUndefined();
+  test('the construct has exactly these three alarms; no alarm of the stack has an action yet', () => {
+    const leases = s.stack.leases;
+    const mine = [leases.reaperErrorsAlarm, leases.renewerErrorsAlarm, leases.reaperLagAlarm].map(idOf).sort();
+    const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
+    expect(Object.keys(all).filter((logicalId) => logicalId.startsWith('Leases')).sort()).toEqual(mine);
+    for (const a of Object.values(all)) expect(a.Properties.AlarmActions).toBeUndefined();
   });
 });
 

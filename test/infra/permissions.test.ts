@@ -3,6 +3,7 @@ import {
   IDEMPOTENCY_READ_WRITE_ACTIONS,
   LOG_WRITE_ACTIONS,
   RECORDS_READ_WRITE_ACTIONS,
+  SAGA_LOG_API_ACTIONS,
   XRAY_WRITE_ACTIONS,
 } from '../../lib/perms';
 import { list, logicalIdOf, roleStatements } from './policies';
@@ -20,7 +21,9 @@ const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c
 /** Statements of every policy attached to the api function's role, and its role resource. */
 const functionRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
-function tableArn(id: 'records' | 'control' | 'idempotency') {
+type TableId = 'records' | 'control' | 'idempotency' | 'sagas';
+
+function tableArn(id: TableId) {
   return { 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] };
 }
 
@@ -40,12 +43,14 @@ describe('api function permissions (least privilege)', () => {
   test('each table gets exactly its action list from lib/perms.ts, on its own ARN only', () => {
     const { statements } = functionRole();
     const dynamo = statements.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:')));
-    const byTable = (id: 'records' | 'control' | 'idempotency') =>
+    const byTable = (id: TableId) =>
       dynamo.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn(id)])).flatMap((st) => list(st.Action));
     expect(byTable('records').sort()).toEqual([...RECORDS_READ_WRITE_ACTIONS].sort());
     expect(byTable('control').sort()).toEqual([...CONTROL_READ_WRITE_ACTIONS].sort());
     expect(byTable('idempotency').sort()).toEqual([...IDEMPOTENCY_READ_WRITE_ACTIONS].sort());
-    const accounted = byTable('records').length + byTable('control').length + byTable('idempotency').length;
+    expect(byTable('sagas').sort()).toEqual([...SAGA_LOG_API_ACTIONS].sort());
+    const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas'];
+    const accounted = tables.reduce((n, id) => n + byTable(id).length, 0);
     expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted);
   });
 
@@ -53,6 +58,15 @@ describe('api function permissions (least privilege)', () => {
     expect(CONTROL_READ_WRITE_ACTIONS).toContain('dynamodb:ConditionCheckItem');
     const { statements } = functionRole();
     expect(JSON.stringify(statements)).not.toContain('/index/');
+  });
+
+  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga state machines', () => {
+    const { statements } = functionRole();
+    const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray):/.test(a)));
+    expect([...new Set(other.flatMap((st) => list(st.Action)))]).toEqual(['states:StartExecution']);
+    const machines = Object.values(s.stack.sagas.stateMachines).map((m) => ({ Ref: idOf(m) }));
+    expect(other.flatMap((st) => list(st.Resource))).toEqual(expect.arrayContaining(machines));
+    expect(other.flatMap((st) => list(st.Resource))).toHaveLength(machines.length);
   });
 
   test('only the X-Ray actions are allowed on every resource', () => {

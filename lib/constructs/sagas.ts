@@ -1,0 +1,160 @@
+/**
+ * Sagas: the saga-step Lambda function and one Standard state machine per ASL file of
+ * `src/sagas/state-machines.ts`, every Task of which invokes the step function. The state machines
+ * log every event with its data and are traced; each role may invoke the step function and nothing
+ * else. The alarms have no action yet: whoever routes alarms reads them from the readonly
+ * properties.
+ */
+import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, type StateMachineId } from '../../src/sagas/state-machines';
+import { SAGA_START_ACTIONS } from '../perms';
+import { retainsByDefault, validateStage } from '../stage';
+import { createVestaFunction, vestaMetric } from './function-defaults';
+import type { StateTables } from './state-tables';
+
+/** Every Task of the ASL files gives up on one invocation after this long (`TimeoutSeconds`). */
+export const ASL_TASK_TIMEOUT_SECONDS = 60;
+
+/** The saga-step function's timeout: below the Task timeout, so a slow call fails in the function first. */
+export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
+
+export interface SagasProps {
+  /** Deployment stage: names the state machines (`vesta-<stage>-<id>`); decides the default of `retainLogs`. */
+  readonly stage: string;
+  /** The tables the step function reads and writes. */
+  readonly tables: StateTables;
+  /**
+   * How long function and execution logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Keep the log groups when they leave the stack.
+   * @default true for the `prod` stage, false for every other stage
+   */
+  readonly retainLogs?: boolean;
+}
+
+/** `saga` gives `Saga`: construct ids of a state machine and what belongs to it. */
+const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
+
+export class Sagas extends Construct {
+  /** The function every Task of every state machine invokes. */
+  readonly stepFunction: nodejs.NodejsFunction;
+  /** The state machines by their id in `STATE_MACHINES`. */
+  readonly stateMachines: Readonly<Record<StateMachineId, sfn.StateMachine>>;
+  /** At least one saga could not be compensated in 5 minutes (the step function's `CompensationFailed` metric). */
+  readonly compensationFailedAlarm: cloudwatch.Alarm;
+  /** Per state machine: at least one failed execution in 5 minutes. */
+  readonly executionsFailedAlarms: Readonly<Record<StateMachineId, cloudwatch.Alarm>>;
+  /** The step function failed at least once in 5 minutes (retried by the state machine, but worth a look). */
+  readonly stepErrorsAlarm: cloudwatch.Alarm;
+
+  /** Throws an `Error` when `stage` is malformed; the message echoes it. */
+  constructor(scope: Construct, id: string, props: SagasProps) {
+    super(scope, id);
+    validateStage(props.stage);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const logRemovalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.stepFunction = createVestaFunction(this, 'StepFunction', {
+      entry: 'saga-step.ts',
+      description: 'Vesta saga step',
+      tables: props.tables,
+      memorySize: 512,
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS),
+      logRetention,
+      logRemovalPolicy,
+    }).function;
+    props.tables.grantSagaStep(this.stepFunction);
+
+    const machines: Partial<Record<StateMachineId, sfn.StateMachine>> = {};
+    const failedAlarms: Partial<Record<StateMachineId, cloudwatch.Alarm>> = {};
+    for (const def of STATE_MACHINES) {
+      const name = `vesta-${props.stage}-${def.id}`;
+      // Under /aws/vendedlogs/ the log delivery needs no entry in the account's CloudWatch Logs
+      // resource policy, whose size is limited.
+      const logGroup = new logs.LogGroup(this, `${pascal(def.id)}Logs`, {
+        logGroupName: `/aws/vendedlogs/states/${name}`,
+        retention: logRetention,
+        removalPolicy: logRemovalPolicy,
+      });
+      const machine = new sfn.StateMachine(this, pascal(def.id), {
+        stateMachineName: name,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
+        definitionSubstitutions: { [STEP_FUNCTION_SUBSTITUTION]: this.stepFunction.functionArn },
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+        tracingEnabled: true,
+      });
+      // The definition comes from a file, so the CDK cannot see the Tasks: the one grant they need.
+      this.stepFunction.grantInvoke(machine);
+      this.suppressRoleFindings(machine);
+      machines[def.id] = machine;
+      failedAlarms[def.id] = new cloudwatch.Alarm(this, `${pascal(def.id)}ExecutionsFailed`, {
+        alarmDescription: `Vesta ${name}: at least one failed execution in 5 minutes`,
+        metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.stateMachines = machines as Record<StateMachineId, sfn.StateMachine>;
+    this.executionsFailedAlarms = failedAlarms as Record<StateMachineId, cloudwatch.Alarm>;
+
+    this.compensationFailedAlarm = new cloudwatch.Alarm(this, 'CompensationFailed', {
+      alarmDescription: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
+      metric: vestaMetric('CompensationFailed', 'Sum', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // The metric is only emitted when a compensation fails.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.stepErrorsAlarm = new cloudwatch.Alarm(this, 'StepErrors', {
+      alarmDescription: 'Vesta saga step: at least one failed invocation in 5 minutes',
+      metric: this.stepFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** `states:StartExecution` on exactly the state machines of this construct. */
+  grantStart(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...SAGA_START_ACTIONS],
+      resourceArns: STATE_MACHINES.map((def) => this.stateMachines[def.id].stateMachineArn),
+    });
+  }
+
+  /** Environment variables that carry each state machine's ARN: `{ [def.envVar]: stateMachineArn }`. */
+  environment(): Record<string, string> {
+    return Object.fromEntries(STATE_MACHINES.map((def) => [def.envVar, this.stateMachines[def.id].stateMachineArn]));
+  }
+
+  private suppressRoleFindings(machine: sfn.StateMachine): void {
+    const stepFunctionId = Stack.of(this).getLogicalId(this.stepFunction.node.defaultChild as CfnElement);
+    NagSuppressions.addResourceSuppressions(
+      machine.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `State machine ${machine.node.id}: log delivery to CloudWatch Logs and X-Ray tracing support no resource-level permissions (Resource *); lambda:InvokeFunction names the saga-step function, plus its versions and aliases (<arn>:*) as the CDK grants it.`,
+          appliesTo: ['Resource::*', `Resource::<${stepFunctionId}.Arn>:*`],
+        },
+      ],
+      true,
+    );
+  }
+}
