@@ -180,6 +180,22 @@ describe('exactly once', () => {
     expect(rec.body).toMatchObject({ fields: { n: 1 }, rev: 2 });
   });
 
+  test('DynamoDB requests per step: a read that counts the attempt, BatchGetItem, TransactWriteItems', async () => {
+    const ns = uniqueNs('saga');
+    await put(ns, 'acct/a', { balance: 100 });
+    await put(ns, 'acct/b', { balance: 0 });
+    const { sagas } = wireSagaStep({ client: api.client, env: testTables() });
+    const id = `count-${ns}`;
+    const def = parseSagaBody({ id, type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 5 } });
+    await sagas.create(def, 'arn:aws:states:us-east-1:000000000000:execution:x:y');
+    // The first call in a namespace also reads its settings (then cached).
+    expect(await api.requests.count(() => api.step({ sagaId: id, action: 'debit' }))).toBe(4);
+    expect(await api.requests.count(() => api.step({ sagaId: id, action: 'credit' }))).toBe(3);
+    // Called again after it committed: the read finds it DONE; nothing else.
+    expect(await api.requests.count(() => api.step({ sagaId: id, action: 'credit' }))).toBe(1);
+    expect(await api.requests.count(() => api.step({ sagaId: id, action: 'finish', status: 'SUCCEEDED' }))).toBe(1);
+  });
+
   test('an action of a step that was skipped never commits', async () => {
     const ns = uniqueNs('saga');
     await put(ns, 'k0', { n: 0 });
