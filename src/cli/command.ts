@@ -22,15 +22,25 @@ export interface Command {
   readonly name: string;
   /** Names of the positional arguments, all required, e.g. `['ns', 'key']`. */
   readonly args: readonly string[];
+  /**
+   * True when `run` checks the positionals itself and takes any number of them
+   * (`saga start --transfer <ns> <from> <to> <field> <amount>`); else exactly `args` are required.
+   */
+  readonly checksOwnArgs?: boolean;
   /** The options after the positionals, as shown in usage, e.g. `[--fields a,b] [--etag]`. */
   readonly synopsis: string;
   /** One line for the tool's command list. */
   readonly summary: string;
   /** Further lines of `vesta <command> --help`: what it does and each option. */
   readonly details: string;
+  /** The exit codes of `vesta <command> --help`, when they are not the tool's usual ones. */
+  readonly exitCodes?: string;
   readonly options: OptionSpecs;
-  /** Runs the command, writing its result to `io.out`. Throws the CLI's errors (`errors.ts`). */
-  run(ctx: CommandContext): Promise<void>;
+  /**
+   * Runs the command, writing its result to `io.out`, and resolves to its exit code when that
+   * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).
+   */
+  run(ctx: CommandContext): Promise<number | void>;
 }
 
 /** A string option's value, or undefined when absent. */

@@ -64,19 +64,19 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     io.out(commandUsage(command));
     return EXIT_OK;
   }
-  if (positionals.length !== command.args.length) {
+  if (!command.checksOwnArgs && positionals.length !== command.args.length) {
     const expected = command.args.map((a) => `<${a}>`).join(' ');
     throw new UsageError(`${command.name} expects ${expected}; received ${positionals.length} argument(s)`, command.name);
   }
   const url = (typeof values.url === 'string' ? values.url : undefined) ?? (io.env.VESTA_URL || DEFAULT_URL);
-  await command.run({ args: positionals, values, http: new VestaHttp(url), io });
-  return EXIT_OK;
+  return (await command.run({ args: positionals, values, http: new VestaHttp(url), io })) ?? EXIT_OK;
 }
 
 /**
  * Runs `vesta` with `argv` (without the node and script paths) and resolves to the exit code:
  * 0 on success, 1 when the API answered with an error or could not be reached, 2 for a usage
- * error. Never rejects: every failure is written to `io.err`.
+ * error, or the code the command resolved to (a saga's outcome, 130 after Ctrl-C). Never
+ * rejects: every failure is written to `io.err`.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const { words, rest } = split(argv);

@@ -42,5 +42,5 @@ export function toolUsage(group?: string): string {
 /** The usage of one command. Never throws. */
 export function commandUsage(c: Command): string {
   const summary = `${c.summary[0].toUpperCase()}${c.summary.slice(1)}.`;
-  return [`usage: ${synopsis(c)}`, '', summary, c.details, '', COMMON, '', EXIT_CODES, ''].join('\n');
+  return [`usage: ${synopsis(c)}`, '', summary, c.details, '', COMMON, '', c.exitCodes ?? EXIT_CODES, ''].join('\n');
 }
