@@ -7,6 +7,7 @@ import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeC
 import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
+import { sagaGetCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
 
 export const COMMANDS: readonly Command[] = [
   getCommand,
@@ -23,10 +24,13 @@ export const COMMANDS: readonly Command[] = [
   leaseRevokeCommand,
   lockAcquireCommand,
   lockReleaseCommand,
+  sagaStartCommand,
+  sagaGetCommand,
+  sagaWatchCommand,
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`). */
-export const GROUPS: readonly string[] = ['ns', 'lease', 'lock'];
+export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga'];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionSpecs = {

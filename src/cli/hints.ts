@@ -48,6 +48,7 @@ function conflictHint(problem: Problem): string {
 }
 
 function notFoundHint(command?: string): string {
+  if (command?.startsWith('saga ')) return 'that saga does not exist; check the id against the one `vesta saga start` printed';
   if (command === 'lock release') return 'nobody holds that lock: it was released, or its lease expired or was revoked';
   if (command?.startsWith('lease ') || command === 'lock acquire') {
     return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
@@ -67,6 +68,7 @@ export function apiHint(e: ApiError, command?: string): string | undefined {
     case 'NotFound':
       return notFoundHint(command);
     case 'ValidationError':
+      if (command === 'saga start') return 'the saga was rejected as malformed; fix the field named above (see `vesta saga start --help`)';
       return 'the request was rejected as malformed; fix the field named above (see `vesta <command> --help`)';
     case 'Conflict':
       return conflictHint(e.problem);

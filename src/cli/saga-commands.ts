@@ -1,0 +1,174 @@
+/**
+ * Commands on sagas: start (and wait for the outcome with --wait), get, and watch (one line per
+ * change until the saga ends or Ctrl-C).
+ */
+import { type Command, type CommandContext, flag, str } from './command';
+import type { VestaHttp } from './http';
+import { readJsonObject } from './input';
+import { printJson } from './io';
+import { type WatchClock, systemWatchClock } from './keepalive';
+import {
+  DEFAULT_POLL_INTERVAL_MS,
+  type EndedStatus,
+  EXIT_INTERRUPTED,
+  type SagaView,
+  finalLine,
+  parsePollInterval,
+  parseStartSource,
+  sagaChanges,
+  sagaExitCode,
+  transferBody,
+  withSagaId,
+} from './saga-args';
+
+/** The path of a saga. Never throws; the API validates the id. */
+export function sagaPath(id: string): string {
+  return `/v1/sagas/${encodeURIComponent(id)}`;
+}
+
+/** Reads a saga. Throws `ApiError` (404 when there is none) or `NetworkError`. */
+async function getSaga(http: VestaHttp, id: string, signal?: AbortSignal): Promise<SagaView> {
+  return (await http.request('GET', sagaPath(id), { signal })).body as SagaView;
+}
+
+export interface PollOptions {
+  /** Reads the saga; rejects with `ApiError` or `NetworkError` (also when `signal` aborts). */
+  readonly get: (signal: AbortSignal) => Promise<SagaView>;
+  readonly intervalMs: number;
+  readonly clock: WatchClock;
+  /** Stops polling (Ctrl-C). */
+  readonly signal: AbortSignal;
+  /** Receives every answer, in order. */
+  readonly seen: (saga: SagaView) => void;
+}
+
+/**
+ * Reads the saga every `intervalMs` until it leaves RUNNING and resolves with it; resolves
+ * undefined when `signal` aborts first. Rethrows any error of `get` unless `signal` aborted.
+ */
+export async function pollSaga(o: PollOptions): Promise<SagaView | undefined> {
+  for (;;) {
+    let saga: SagaView;
+    try {
+      saga = await o.get(o.signal);
+    } catch (e) {
+      if (o.signal.aborted) return undefined;
+      throw e;
+    }
+    o.seen(saga);
+    if (saga.status !== 'RUNNING') return saga;
+    if (!(await o.clock.sleep(o.intervalMs, o.signal))) return undefined;
+  }
+}
+
+/**
+ * Polls saga `id` until it ends or Ctrl-C, and returns the exit code. With `log`, logs what
+ * `sagaChanges` finds as it is seen, then `finalLine`; without, prints the ended saga as JSON.
+ */
+async function untilEnded({ http, io }: CommandContext, id: string, intervalMs: number, log?: (line: string) => void): Promise<number> {
+  let last: SagaView | undefined;
+  const ended = await pollSaga({
+    get: (signal) => getSaga(http, id, signal),
+    intervalMs,
+    clock: systemWatchClock,
+    signal: io.interrupt?.() ?? new AbortController().signal,
+    seen: (saga) => {
+      if (log) for (const line of sagaChanges(last, saga)) log(line);
+      last = saga;
+    },
+  });
+  if (!ended) {
+    io.err(`stopped at ${new Date().toISOString()}; saga ${id} is still ${last?.status ?? 'RUNNING'}: \`vesta saga watch ${id}\` follows it again\n`);
+    return EXIT_INTERRUPTED;
+  }
+  if (log) log(finalLine(ended));
+  else printJson(io, ended);
+  return sagaExitCode(ended.status as EndedStatus);
+}
+
+const OUTCOME_EXIT_CODES = [
+  'Exit codes: 0 the saga SUCCEEDED; 1 it was COMPENSATED (or the API answered with an error, or',
+  'could not be reached); 2 COMPENSATION_FAILED (or the command line is wrong and nothing was sent);',
+  '130 Ctrl-C stopped the wait before the saga ended (the saga runs on).',
+].join('\n');
+
+const INTERVAL_DETAIL = `  --interval <ms>         pause between polls (default ${DEFAULT_POLL_INTERVAL_MS})`;
+
+export const sagaStartCommand: Command = {
+  name: 'saga start',
+  args: [],
+  checksOwnArgs: true,
+  synopsis: '--file <saga.json|-> | --transfer <ns> <from> <to> <field> <amount> [--id <id>] [--wait [--interval <ms>]]',
+  summary: 'start a saga: steps from a file, or a built-in transfer',
+  details: [
+    'Prints {"id", "status": "RUNNING", "executionArn"}; a saga with that id already started prints',
+    'as it stands (as `vesta saga get`) and is not started again.',
+    '  --file <path>           the saga, {"id"?, "namespace", "steps": [{"name", "action",',
+    '                          "compensation"?}]} or {"id"?, "type": "transfer", "input": {...}};',
+    '                          --file - reads it from standard input',
+    '  --transfer <ns> <from> <to> <field> <amount>',
+    '                          move <amount> of numeric <field> from record <from> to record <to>',
+    '  --id <id>               the saga id (replaces the file\'s); the same id never runs twice',
+    '  --wait                  poll until the saga ends, then print it as `vesta saga get` does',
+    '                          and exit with its outcome (below); Ctrl-C stops waiting (exit 130)',
+    `${INTERVAL_DETAIL}, with --wait`,
+  ].join('\n'),
+  exitCodes: [OUTCOME_EXIT_CODES, 'Without --wait: 0 the saga was started, 1 and 2 as for every command.'].join('\n'),
+  options: {
+    file: { type: 'string' },
+    transfer: { type: 'boolean' },
+    id: { type: 'string' },
+    wait: { type: 'boolean' },
+    interval: { type: 'string' },
+  },
+  async run(ctx) {
+    const { args, values, http, io } = ctx;
+    const source = parseStartSource(args, values);
+    const intervalMs = parsePollInterval(str(values, 'interval'));
+    const base = source.kind === 'transfer' ? transferBody(source.args) : await readJsonObject(source.path === '-' ? '-' : `@${source.path}`, io, 'the saga');
+    const body = withSagaId(base, str(values, 'id'));
+    const started = (await http.request('POST', '/v1/sagas', { body })).body as { id: string };
+    if (!flag(values, 'wait')) {
+      printJson(io, started);
+      return;
+    }
+    io.err(`started saga ${started.id}; waiting for it to end, Ctrl-C to stop waiting\n`);
+    return untilEnded(ctx, started.id, intervalMs);
+  },
+};
+
+export const sagaGetCommand: Command = {
+  name: 'saga get',
+  args: ['id'],
+  synopsis: '',
+  summary: 'print a saga and the status of each step',
+  details: [
+    'Prints {"id", "type", "namespace", "status", "executionArn", "steps": [{"name", "status",',
+    '"error", "attempts"}], "startedAt", "finishedAt"}. status: RUNNING, SUCCEEDED, COMPENSATED or',
+    'COMPENSATION_FAILED; a step\'s: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.',
+  ].join('\n'),
+  options: {},
+  async run({ args: [id], http, io }) {
+    printJson(io, await getSaga(http, id));
+  },
+};
+
+export const sagaWatchCommand: Command = {
+  name: 'saga watch',
+  args: ['id'],
+  synopsis: '[--interval <ms>]',
+  summary: 'follow a saga step by step until it ends',
+  details: [
+    'Prints the saga\'s status, then one line per change as it is seen: each step\'s',
+    '(`step 1 credit: PENDING -> DONE`, with the error of a FAILED or COMPENSATION_FAILED step)',
+    'and the saga\'s. When the saga has ended, prints `saga <id> ended <status> at <time>` and',
+    'exits with its outcome (below). Steps are numbered from 0.',
+    INTERVAL_DETAIL,
+  ].join('\n'),
+  exitCodes: OUTCOME_EXIT_CODES,
+  options: { interval: { type: 'string' } },
+  async run(ctx) {
+    const intervalMs = parsePollInterval(str(ctx.values, 'interval'));
+    return untilEnded(ctx, ctx.args[0], intervalMs, (line) => ctx.io.out(`${line}\n`));
+  },
+};
