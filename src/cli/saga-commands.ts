@@ -78,7 +78,8 @@ async function untilEnded({ http, io }: CommandContext, id: string, intervalMs: 
     },
   });
   if (!ended) {
-    io.err(`stopped at ${new Date().toISOString()}; saga ${id} is still ${last?.status ?? 'RUNNING'}: \`vesta saga watch ${id}\` follows it again\n`);
+    const state = last ? `saga ${id} is still ${last.status}` : `saga ${id} was not read yet`;
+    io.err(`stopped at ${new Date().toISOString()}; ${state}: \`vesta saga watch ${id}\` follows it again\n`);
     return EXIT_INTERRUPTED;
   }
   if (log) log(finalLine(ended));
