@@ -12,11 +12,14 @@ export type { SagaView, StepView };
 /** How a saga ends. */
 export type EndedStatus = Exclude<SagaStatus, 'RUNNING'>;
 
-/** The exit code of `saga start --wait` and `saga watch` for each way a saga ends. */
+/**
+ * The exit code of `saga start --wait` and `saga watch` for each way a saga ends; apart from the
+ * codes of every command (1 the API answered with an error or could not be reached, 2 usage).
+ */
 export const SAGA_EXIT_CODES: Readonly<Record<EndedStatus, number>> = {
   SUCCEEDED: 0,
-  COMPENSATED: 1,
-  COMPENSATION_FAILED: 2,
+  COMPENSATED: 3,
+  COMPENSATION_FAILED: 4,
 };
 
 /** The exit code when Ctrl-C stops the wait before the saga ended (128 + SIGINT). */

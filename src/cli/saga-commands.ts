@@ -88,9 +88,9 @@ async function untilEnded({ http, io }: CommandContext, id: string, intervalMs: 
 }
 
 const OUTCOME_EXIT_CODES = [
-  'Exit codes: 0 the saga SUCCEEDED; 1 it was COMPENSATED (or the API answered with an error, or',
-  'could not be reached); 2 COMPENSATION_FAILED (or the command line is wrong and nothing was sent);',
-  '130 Ctrl-C stopped the wait before the saga ended (the saga runs on).',
+  'Exit codes: 0 the saga SUCCEEDED; 3 it was COMPENSATED; 4 COMPENSATION_FAILED; 1 the API answered',
+  'with an error or could not be reached; 2 the command line is wrong (nothing was sent); 130 Ctrl-C',
+  'stopped the wait before the saga ended (the saga runs on).',
 ].join('\n');
 
 const INTERVAL_DETAIL = `  --interval <ms>         pause between polls (default ${DEFAULT_POLL_INTERVAL_MS})`;

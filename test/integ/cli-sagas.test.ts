@@ -110,13 +110,13 @@ describe('saga start', () => {
     expect(await balance(ns, 'acct/b')).toBe(35);
   });
 
-  test('a transfer of more than the source holds exits 1, COMPENSATED, and moves nothing', async () => {
+  test('a transfer of more than the source holds exits 3, COMPENSATED, and moves nothing', async () => {
     const ns = await accounts(10, 0);
 
     const r = await vesta(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '30', '--wait', '--interval', '50']);
     const saga = JSON.parse(r.stdout);
 
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(saga.status).toBe('COMPENSATED');
     expect(saga.steps).toMatchObject([{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed' } }, { name: 'credit', status: 'SKIPPED' }]);
     expect(await balance(ns, 'acct/a')).toBe(10);
@@ -184,7 +184,7 @@ describe('saga watch', () => {
     expect(await balance(ns, 'acct/b')).toBe(40);
   });
 
-  test('a compensated saga shows the failed step with its cause and exits 1', async () => {
+  test('a compensated saga shows the failed step with its cause and exits 3', async () => {
     const ns = await accounts(10, 0);
     const id = await unstartedTransfer(ns, 30);
     const watch = start(['saga', 'watch', id, '--interval', '50']);
@@ -193,7 +193,7 @@ describe('saga watch', () => {
     await json(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '30', '--id', id]);
     const r = await watch.done;
 
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/step 0 debit: PENDING -> FAILED \(Vesta\.StepFailed: .*require/);
     expect(r.stdout).toContain('step 1 credit: PENDING -> SKIPPED');
     expect(r.stdout).toMatch(new RegExp(`saga ${id} ended COMPENSATED at \\S+\\n$`));

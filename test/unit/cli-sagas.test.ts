@@ -94,10 +94,10 @@ describe('--interval <ms>', () => {
 });
 
 describe('exit codes of a saga that ended', () => {
-  test('0 SUCCEEDED, 1 COMPENSATED, 2 COMPENSATION_FAILED', () => {
+  test('0 SUCCEEDED, 3 COMPENSATED, 4 COMPENSATION_FAILED', () => {
     expect(sagaExitCode('SUCCEEDED')).toBe(0);
-    expect(sagaExitCode('COMPENSATED')).toBe(1);
-    expect(sagaExitCode('COMPENSATION_FAILED')).toBe(2);
+    expect(sagaExitCode('COMPENSATED')).toBe(3);
+    expect(sagaExitCode('COMPENSATION_FAILED')).toBe(4);
   });
 });
 
@@ -206,7 +206,7 @@ describe('saga errors and usage', () => {
       let out = '';
       const code = await main(['saga', name, '--help'], { out: (t) => void (out += t), err: () => undefined, readStdin: async () => '', env: {} });
       expect(code).toBe(0);
-      expect(out).toContain('0 the saga SUCCEEDED; 1 it was COMPENSATED');
+      expect(out).toContain('0 the saga SUCCEEDED; 3 it was COMPENSATED; 4 COMPENSATION_FAILED');
       expect(out).toContain('2 COMPENSATION_FAILED');
       expect(out).toContain('130 Ctrl-C');
     }
