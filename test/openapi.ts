@@ -207,6 +207,9 @@ export function unseenStatuses(resources: (resource: string) => boolean, unreach
 /** The lease and lock resources, exercised by test/integ/openapi-leases.test.ts. */
 export const LEASE_RESOURCES: readonly string[] = ['/v1/leases', '/v1/leases/{id}', '/v1/leases/{id}/keepalive', '/v1/ns/{ns}/locks/{name}'];
 
+/** The saga resources, exercised by test/integ/openapi-sagas.test.ts. */
+export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}'];
+
 /** A validator for an operation's JSON request body schema. */
 export function requestBodyValidator(method: string, resource: string): (body: unknown) => { valid: boolean; errors: string } {
   const op = operation(method, resource);
