@@ -101,7 +101,7 @@ export interface HealthProbe {
 }
 
 /** The state machines of `statemachines/` (see `src/sagas/state-machines.ts`). */
-export type WorkflowId = 'saga' | 'transfer';
+export type WorkflowId = 'saga' | 'transfer' | 'snapshot' | 'restore';
 
 /**
  * Starts workflow executions: Step Functions in AWS, the local runner in `npm start`. Starting a
@@ -112,4 +112,23 @@ export interface WorkflowStarter {
   /** The ARN that execution `name` of `workflow` has, started or not. */
   executionArn(workflow: WorkflowId, name: string): string;
   start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+/** What was written to the blob store: its size and sha256 (lowercase hex). */
+export interface BlobWritten {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Objects by name (`snapshots/<id>/part-00000.jsonl.gz`): S3 in AWS, a directory locally.
+ * Streams both ways, so memory stays bounded whatever the size. Names use `/` as separator.
+ */
+export interface BlobStore {
+  /** Writes (replacing) an object from a stream; resolves once it is complete and durable. */
+  write(name: string, body: AsyncIterable<Uint8Array>): Promise<BlobWritten>;
+  /** Reads an object as a stream. Throws `NotFoundError` when it does not exist. */
+  read(name: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Names of the objects under `prefix`, in byte order. */
+  list(prefix: string): Promise<string[]>;
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
-import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
+import { ALL_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
@@ -27,14 +27,28 @@ if (!P.withResolvers) {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
 
-const LOCAL_STEP_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:vesta-local-saga-step';
+const localFunctionArn = (placeholder: string) => `arn:aws:lambda:us-east-1:000000000000:function:vesta-local-${placeholder}`;
 
-type Definition = { StartAt: string; States: Record<string, { Type: string }> };
+type StateDef = { Type: string; ItemProcessor?: Definition; Iterator?: Definition; Branches?: Definition[] };
+type Definition = { StartAt: string; States: Record<string, StateDef> };
+
+/** Names of every Task state, those inside Map and Parallel states included. */
+function taskNames(d: Definition): string[] {
+  return Object.entries(d.States).flatMap(([name, s]) => [
+    ...(s.Type === 'Task' ? [name] : []),
+    ...[s.ItemProcessor, s.Iterator, ...(s.Branches ?? [])].flatMap((inner) => (inner ? taskNames(inner) : [])),
+  ]);
+}
 
 /** A state machine's definition as the local runner takes it (placeholders substituted). */
 export function localDefinition(workflow: WorkflowId): Definition {
-  const def = STATE_MACHINES.find((m) => m.id === workflow)!;
-  return JSON.parse(substitute(readFileSync(aslPath(def), 'utf8'), { [STEP_FUNCTION_SUBSTITUTION]: LOCAL_STEP_ARN }));
+  const { def, substitution } = ALL_MACHINES.find((m) => m.def.id === workflow)!;
+  return JSON.parse(substitute(readFileSync(aslPath(def), 'utf8'), { [substitution]: localFunctionArn(substitution) }));
+}
+
+/** Which function answers the Tasks of a workflow. */
+function functionOf(workflow: WorkflowId): 'step' | 'snapshot' {
+  return ALL_MACHINES.find((m) => m.def.id === workflow)!.substitution === STEP_FUNCTION_SUBSTITUTION ? 'step' : 'snapshot';
 }
 
 export type StepHandler = (input: unknown) => Promise<unknown>;
@@ -42,6 +56,8 @@ export type StepHandler = (input: unknown) => Promise<unknown>;
 export interface LocalWorkflowsOptions {
   /** The saga-step handler (what the Lambda runs). */
   readonly step: StepHandler;
+  /** The snapshot worker (export and restore Tasks). */
+  readonly snapshot?: StepHandler;
   readonly executions: LocalExecutions;
   /** Milliseconds every retry waits, instead of the ASL's backoff (tests). @default the ASL's */
   readonly retryIntervalMs?: number;
@@ -112,12 +128,14 @@ export class LocalWorkflows implements WorkflowStarter {
 
   private async run(workflow: WorkflowId, arn: string, input: Readonly<Record<string, unknown>>): Promise<ExecutionOutcome> {
     const definition = this.definition(workflow);
-    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
-    const { step, retryIntervalMs, executions, log } = this.opts;
+    const tasks = taskNames(definition);
+    const { retryIntervalMs, executions, log } = this.opts;
+    const handler = this.opts[functionOf(workflow)];
+    if (!handler) throw new Error(`no local handler for the ${workflow} workflow`);
     executions.record(arn, 'RUNNING');
     const execution = new StateMachine(definition as never).run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, (i: unknown) => step(i)])) as never,
+        taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, (i: unknown) => handler(i)])) as never,
         ...(retryIntervalMs !== undefined ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) } : {}),
       },
       context: { Execution: { Id: arn, Name: arn.split(':').at(-1) } } as never,

@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 
 export type StateMachineId = 'saga' | 'transfer';
+export type SnapshotMachineId = 'snapshot' | 'restore';
 
-export interface StateMachineDef {
-  readonly id: StateMachineId;
+export interface StateMachineDef<Id extends string = StateMachineId> {
+  readonly id: Id;
   /** ASL file, relative to the project root. */
   readonly file: string;
   /** Environment variable with the state machine's ARN (API function). */
@@ -35,8 +36,33 @@ export const STATE_MACHINES: readonly StateMachineDef[] = [
   },
 ];
 
+/** Every Task of the snapshot machines invokes the snapshot worker: `${SnapshotFunctionArn}`. */
+export const SNAPSHOT_FUNCTION_SUBSTITUTION = 'SnapshotFunctionArn';
+
+/** The snapshot workflows (`lib/constructs/snapshots.ts` deploys them). */
+export const SNAPSHOT_MACHINES: readonly StateMachineDef<SnapshotMachineId>[] = [
+  {
+    id: 'snapshot',
+    file: 'statemachines/snapshot.asl.json',
+    envVar: 'VESTA_SNAPSHOT_STATE_MACHINE_ARN',
+    description: 'Snapshot export: a Map over scan segments, one gzip part each, then the manifest.',
+  },
+  {
+    id: 'restore',
+    file: 'statemachines/restore.asl.json',
+    envVar: 'VESTA_RESTORE_STATE_MACHINE_ARN',
+    description: 'Snapshot restore: verify every part, then write each part with conditions.',
+  },
+];
+
+/** Every state machine, with the one placeholder its Tasks use. */
+export const ALL_MACHINES: readonly { def: StateMachineDef<StateMachineId | SnapshotMachineId>; substitution: string }[] = [
+  ...STATE_MACHINES.map((def) => ({ def, substitution: STEP_FUNCTION_SUBSTITUTION })),
+  ...SNAPSHOT_MACHINES.map((def) => ({ def, substitution: SNAPSHOT_FUNCTION_SUBSTITUTION })),
+];
+
 /** Absolute path of a state machine's ASL file. */
-export function aslPath(def: StateMachineDef): string {
+export function aslPath(def: StateMachineDef<string>): string {
   return join(__dirname, '..', '..', def.file);
 }
 

@@ -1,0 +1,169 @@
+/**
+ * Snapshots as data: the `vesta-snapshot/1` format (gzip JSON lines, one record a line, and a
+ * manifest written last), the request bodies, ids, and what an export keeps. Nothing here does
+ * I/O; the export and restore workers (`src/snapshots/`) stream through the blob store port.
+ *
+ * Layout in the blob store, under `snapshots/<id>/`:
+ * - `part-00000.jsonl.gz` ... one part per scan segment: gzip of lines `SnapshotLine` + `\n`;
+ * - `manifest.json`: `SnapshotManifest` (status COMPLETE), written after every part is complete.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ValidationError } from './errors';
+import { validateNamespace } from './names';
+import type { RecordState, Sibling } from './record-view';
+import { parseBody } from './schemas';
+import { type VersionVector, merge } from './vv';
+
+export const SNAPSHOT_FORMAT = 'vesta-snapshot/1';
+export const SNAPSHOT_STATUSES = ['RUNNING', 'COMPLETE', 'FAILED'] as const;
+export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
+export const RESTORE_MODES = ['missing', 'newer'] as const;
+export type RestoreMode = (typeof RESTORE_MODES)[number];
+
+/** Scan segments of a whole-store export (one part each); a namespace export is one Query. */
+export const DEFAULT_SEGMENTS = 4;
+export const MAX_SEGMENTS = 64;
+
+/** Snapshot and restore ids sort by creation time: `<prefix>-<yyyymmddThhmmssSSSZ>-<8 hex>`. */
+export const SNAPSHOT_ID_PATTERN = /^(snap|rest)-\d{8}T\d{9}Z-[0-9a-f]{8}$/;
+
+export function newId(kind: 'snap' | 'rest', now: Date): string {
+  const t = now.toISOString().replace(/[-:.]/g, '');
+  return `${kind}-${t}-${randomBytes(4).toString('hex')}`;
+}
+
+export function validateSnapshotId(id: string, kind: 'snap' | 'rest', field = 'id'): string {
+  if (!SNAPSHOT_ID_PATTERN.test(id) || !id.startsWith(`${kind}-`)) {
+    throw new ValidationError(field, `is not a ${kind === 'snap' ? 'snapshot' : 'restore'} id (${kind}-<time>-<8 hex>)`);
+  }
+  return id;
+}
+
+/** Object names of a snapshot in the blob store. */
+export const snapshotPrefix = (id: string) => `snapshots/${id}/`;
+export const partName = (segment: number) => `part-${String(segment).padStart(5, '0')}.jsonl.gz`;
+export const manifestName = (id: string) => `${snapshotPrefix(id)}manifest.json`;
+export const partPath = (id: string, part: string) => `${snapshotPrefix(id)}${part}`;
+
+export interface PartInfo {
+  readonly name: string;
+  readonly items: number;
+  /** Bytes of the part object (gzip). */
+  readonly bytes: number;
+  /** sha256 of the part object, lowercase hex. */
+  readonly sha256: string;
+}
+
+/** `GET /v1/snapshots/{id}`: the manifest (or, while RUNNING or after FAILED, what is known). */
+export interface SnapshotManifest {
+  readonly id: string;
+  /** `null`: every namespace. */
+  readonly namespace: string | null;
+  readonly status: SnapshotStatus;
+  readonly items: number;
+  readonly bytes: number;
+  readonly parts: readonly PartInfo[];
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly format: typeof SNAPSHOT_FORMAT;
+  /** Why it FAILED. */
+  readonly error?: string;
+}
+
+/** `GET /v1/restores/{id}`. */
+export interface RestoreView {
+  readonly id: string;
+  readonly snapshotId: string;
+  /** Target namespace; `null`: each record into its own namespace. */
+  readonly namespace: string | null;
+  readonly mode: RestoreMode;
+  readonly status: SnapshotStatus;
+  readonly written: number;
+  readonly skipped: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly error?: string;
+}
+
+/** One record in a part: everything needed to write it back exactly (its ETag included). */
+export interface SnapshotLine {
+  readonly ns: string;
+  readonly key: string;
+  readonly inc: string;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  readonly siblings: readonly Sibling[];
+  readonly updatedAt: string;
+}
+
+/**
+ * Whether a stored state belongs in a snapshot: live records only. Tombstones are not exported,
+ * nor records of a lease (they vanish with it; a restore must not bring them back for good).
+ */
+export function exportable(s: RecordState): boolean {
+  return !s.deleted && s.siblings.length > 0 && s.lease === undefined;
+}
+
+export function toLine(s: RecordState): string {
+  const line: SnapshotLine = { ns: s.namespace, key: s.key, inc: s.inc, rev: s.rev, vv: s.vv, siblings: s.siblings, updatedAt: s.updatedAt };
+  return JSON.stringify(line);
+}
+
+const lineSchema = z
+  .object({
+    ns: z.string(),
+    key: z.string(),
+    inc: z.string(),
+    rev: z.number().int().positive(),
+    vv: z.record(z.number()),
+    siblings: z.array(z.object({ fields: z.record(z.unknown()), dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() })).min(1),
+    updatedAt: z.string(),
+  })
+  .strict();
+
+/** Parses a line into the state to write (into `targetNs` if given). Throws `ValidationError`. */
+export function fromLine(text: string, targetNs?: string): RecordState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ValidationError('line', 'is not JSON');
+  }
+  const l = parseBody(lineSchema, raw, 'line') as SnapshotLine;
+  return { namespace: targetNs ?? l.ns, key: l.key, inc: l.inc, rev: l.rev, vv: l.vv, siblings: l.siblings, deleted: false, updatedAt: l.updatedAt };
+}
+
+export const createSnapshotBody = z.object({ namespace: z.string().optional() }).strict();
+
+export const restoreBody = z.object({ namespace: z.string().optional(), mode: z.enum(RESTORE_MODES) }).strict();
+
+/** `POST /v1/snapshots`; an absent or empty body snapshots every namespace. */
+export function parseCreateSnapshot(body: unknown): { namespace: string | null } {
+  const b = parseBody(createSnapshotBody, body ?? {});
+  if (b.namespace !== undefined) validateNamespace(b.namespace, 'body.namespace');
+  return { namespace: b.namespace ?? null };
+}
+
+/** `POST /v1/snapshots/{id}/restore`. */
+export function parseRestore(body: unknown): { namespace: string | null; mode: RestoreMode } {
+  const b = parseBody(restoreBody, body);
+  if (b.namespace !== undefined) validateNamespace(b.namespace, 'body.namespace');
+  return { namespace: b.namespace ?? null, mode: b.mode };
+}
+
+/**
+ * What a restore writes for one snapshot record, given the key's stored state: `undefined` to
+ * skip it. Never lowers `rev` and never reissues an ETag: a key never written gets the snapshot's
+ * state exactly; a deleted key (absent for both modes) comes back with `rev` one above its
+ * tombstone's; in `newer` mode a live record with a lower `rev` is replaced, keeping its
+ * incarnation and taking the snapshot's `rev`. A live record with `rev` at or above the
+ * snapshot's is never touched (it is newer), nor any live record in `missing` mode.
+ */
+export function restorePlan(existing: RecordState | undefined, snap: RecordState, mode: RestoreMode): RecordState | undefined {
+  if (!existing) return snap;
+  const vv = merge(existing.vv, snap.vv);
+  if (existing.deleted) return { ...snap, inc: existing.inc, rev: existing.rev + 1, vv };
+  if (mode === 'missing' || existing.rev >= snap.rev || existing.lease !== undefined) return undefined;
+  return { ...snap, inc: existing.inc, rev: snap.rev, vv };
+}
