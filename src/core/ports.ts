@@ -6,6 +6,7 @@ import type { FencingToken, Lease, LockGrant } from './leases';
 import type { RecordState } from './record-view';
 import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
+import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 
 export interface Clock {
   now(): Date;
@@ -131,4 +132,28 @@ export interface BlobStore {
   read(name: string): Promise<AsyncIterable<Uint8Array>>;
   /** Names of the objects under `prefix`, in byte order. */
   list(prefix: string): Promise<string[]>;
+}
+
+/**
+ * Snapshot and restore statuses (the manifests themselves are in the blob store). Snapshots list
+ * newest first. Throws `ThrottledError` / `UnavailableError`.
+ */
+export interface SnapshotStore {
+  /** Records a RUNNING snapshot of `namespace` (`null`: all) to be exported in `segments` parts. */
+  createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest>;
+  getSnapshot(id: string): Promise<(SnapshotManifest & { readonly segments: number }) | undefined>;
+  /** Newest first: every snapshot, or those of `namespace` (whole-store snapshots included, as they hold it). */
+  listSnapshots(namespace?: string): Promise<SnapshotManifest[]>;
+  /** RUNNING → COMPLETE with its parts; also moves the newest-complete mark. Idempotent. */
+  completeSnapshot(id: string, parts: readonly PartInfo[]): Promise<SnapshotManifest>;
+  /** RUNNING → FAILED. Idempotent; a COMPLETE snapshot stays COMPLETE. */
+  failSnapshot(id: string, error: string): Promise<void>;
+  /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
+  latestCompleteAgeSeconds(): Promise<number | null>;
+  createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView>;
+  getRestore(id: string): Promise<RestoreView | undefined>;
+  /** RUNNING → COMPLETE with the counts. Idempotent. */
+  finishRestore(id: string, written: number, skipped: number): Promise<RestoreView>;
+  /** RUNNING → FAILED. Idempotent. */
+  failRestore(id: string, error: string): Promise<void>;
 }

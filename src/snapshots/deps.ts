@@ -1,0 +1,25 @@
+/**
+ * What the snapshot worker (export and restore Tasks of `statemachines/snapshot.asl.json` and
+ * `statemachines/restore.asl.json`) needs. Built by the wiring; the Lambda entry and the local
+ * stack pass the same.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { BlobStore, Clock, SnapshotStore, WorkflowStarter } from '../core/ports';
+import type { RecordState } from '../core/record-view';
+
+export interface SnapshotWorkerDeps {
+  readonly client: DynamoDBClient;
+  /** The records table (physical name). */
+  readonly recordsTable: string;
+  readonly blobs: BlobStore;
+  readonly store: SnapshotStore;
+  readonly clock: Clock;
+  /** Resolves a stored state whose lease may have expired (as reads see it). */
+  resolve(s: RecordState | undefined): Promise<RecordState | undefined>;
+  /** Starts the scheduled snapshot's execution. */
+  readonly workflows?: WorkflowStarter;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly metrics?: Pick<Metrics, 'addMetric'>;
+}
