@@ -17,7 +17,7 @@ import { DynamoLeases } from '../adapters/dynamodb/leases';
 import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
-import { ALL_MACHINES } from '../sagas/state-machines';
+import { STATE_MACHINES } from '../sagas/state-machines';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import type { ApiDeps } from './app';
 
@@ -63,7 +63,7 @@ export function wireStores(opts: WiringOptions = {}) {
 /** Step Functions, with the state machine ARNs from the environment. */
 function sfnWorkflows(env: Readonly<Record<string, string | undefined>>): WorkflowStarter {
   const arns = Object.fromEntries(
-    ALL_MACHINES.map(({ def }) => {
+    STATE_MACHINES.map((def) => {
       const arn = env[def.envVar];
       if (!arn) throw new Error(`environment variable ${def.envVar} (the ${def.id} state machine ARN) is not set`);
       return [def.id, arn];

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
-import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, type StateMachineId } from '../../src/sagas/state-machines';
+import { ALL_MACHINES, STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, type StateMachineId } from '../../src/sagas/state-machines';
 import {
   LOG_WRITE_ACTIONS,
   SAGA_LOG_API_ACTIONS,
@@ -92,10 +92,9 @@ function allStates(m: Machine): State[] {
 }
 
 describe('Sagas: the state machines', () => {
-  test('every ASL file under statemachines/ is deployed, and every deployed one is a file there', () => {
+  test('every ASL file under statemachines/ is a known machine, and the sagas construct deploys the saga ones', () => {
     const files = readdirSync(join(__dirname, '..', '..', 'statemachines')).filter((f) => f.endsWith('.asl.json'));
-    expect(files.map((f) => `statemachines/${f}`).sort()).toEqual(STATE_MACHINES.map((def) => def.file).sort());
-    expect(Object.keys(resourcesOf(s.template, 'AWS::StepFunctions::StateMachine'))).toHaveLength(STATE_MACHINES.length);
+    expect(files.map((f) => `statemachines/${f}`).sort()).toEqual(ALL_MACHINES.map(({ def }) => def.file).sort());
     expect(Object.keys(s.stack.sagas.stateMachines).sort()).toEqual([...ids].sort());
   });
 
