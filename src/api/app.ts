@@ -8,9 +8,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, WorkflowStarter } from '../core/ports';
+import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
 import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { sagasHandlers } from './sagas-handlers';
+import { snapshotsHandlers } from './snapshots-handlers';
 import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
@@ -28,6 +29,9 @@ export interface ApiDeps {
   readonly logger: Logger;
   readonly sagas: DynamoSagaLog;
   readonly workflows: WorkflowStarter;
+  readonly snapshots: SnapshotStore;
+  /** Scan segments (parts) of a whole-store snapshot. */
+  readonly snapshotSegments: number;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -62,11 +66,16 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     ...recordsHandlers(deps),
     ...leasesHandlers(deps),
     ...sagasHandlers(deps),
+    ...snapshotsHandlers(deps),
     async health() {
-      const [store, leaseReaperLagSeconds] = await Promise.all([deps.health.storeOk(), deps.health.leaseReaperLagSeconds()]);
+      const [store, leaseReaperLagSeconds, latestSnapshotAgeSeconds] = await Promise.all([
+        deps.health.storeOk(),
+        deps.health.leaseReaperLagSeconds(),
+        deps.health.latestSnapshotAgeSeconds(),
+      ]);
       return json(200, {
         status: store ? 'ok' : 'degraded',
-        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds: null, leaseReaperLagSeconds },
+        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds, leaseReaperLagSeconds },
       });
     },
   };

@@ -38,6 +38,11 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false },
   { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true },
   { name: 'getSaga', method: 'GET', resource: '/v1/sagas/{id}', hasBody: false },
+  { name: 'createSnapshot', method: 'POST', resource: '/v1/snapshots', hasBody: true },
+  { name: 'listSnapshots', method: 'GET', resource: '/v1/snapshots', hasBody: false },
+  { name: 'getSnapshot', method: 'GET', resource: '/v1/snapshots/{id}', hasBody: false },
+  { name: 'restoreSnapshot', method: 'POST', resource: '/v1/snapshots/{id}/restore', hasBody: true },
+  { name: 'getRestore', method: 'GET', resource: '/v1/restores/{id}', hasBody: false },
 ];
 
 /** Catch-all resource that answers `404 NotFound` for every path the contract does not define. */

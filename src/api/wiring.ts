@@ -4,6 +4,7 @@
  * names and clock.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -17,8 +18,12 @@ import { DynamoLeases } from '../adapters/dynamodb/leases';
 import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
-import { STATE_MACHINES } from '../sagas/state-machines';
-import type { WorkflowId, WorkflowStarter } from '../core/ports';
+import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
+import { S3BlobStore } from '../adapters/blob/s3-blob-store';
+import { ALL_MACHINES } from '../sagas/state-machines';
+import type { BlobStore, WorkflowId, WorkflowStarter } from '../core/ports';
+import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
+import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
 
 export interface WiringOptions {
@@ -27,8 +32,19 @@ export interface WiringOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Starts saga executions. @default Step Functions, state machine ARNs from the environment */
+  /** Starts saga and snapshot executions. @default Step Functions, state machine ARNs from the environment */
   readonly workflows?: WorkflowStarter;
+  /** Where snapshot parts and manifests go. @default the S3 bucket `VESTA_SNAPSHOT_BUCKET` */
+  readonly blobs?: BlobStore;
+}
+
+/** Scan segments (parts) of a whole-store snapshot: `VESTA_SNAPSHOT_SEGMENTS`, 1 to 64. */
+export function snapshotSegments(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.VESTA_SNAPSHOT_SEGMENTS;
+  if (raw === undefined || raw === '') return DEFAULT_SEGMENTS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEGMENTS) throw new Error(`VESTA_SNAPSHOT_SEGMENTS must be an integer from 1 to ${MAX_SEGMENTS}, not ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** Reads a table's physical name from its environment variable. Throws when it is missing. */
@@ -57,13 +73,14 @@ export function wireStores(opts: WiringOptions = {}) {
   const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock);
   const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
-  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas };
+  const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
+  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots };
 }
 
-/** Step Functions, with the state machine ARNs from the environment. */
-function sfnWorkflows(env: Readonly<Record<string, string | undefined>>): WorkflowStarter {
+/** Step Functions, with the ARNs of the state machines `ids` from the environment. */
+function sfnWorkflows(env: Readonly<Record<string, string | undefined>>, ids: readonly WorkflowId[]): WorkflowStarter {
   const arns = Object.fromEntries(
-    STATE_MACHINES.map((def) => {
+    ALL_MACHINES.filter(({ def }) => ids.includes(def.id)).map(({ def }) => {
       const arn = env[def.envVar];
       if (!arn) throw new Error(`environment variable ${def.envVar} (the ${def.id} state machine ARN) is not set`);
       return [def.id, arn];
@@ -79,11 +96,13 @@ export function wireSagaStep(opts: WiringOptions = {}) {
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, records, leases, reaper, settings, sagas } = wireStores(opts);
+  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots } = wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
     sagas,
-    workflows: opts.workflows ?? sfnWorkflows(env),
+    workflows: opts.workflows ?? sfnWorkflows(env, ALL_MACHINES.map(({ def }) => def.id)),
+    snapshots,
+    snapshotSegments: snapshotSegments(env),
     records,
     leases,
     clock,
@@ -91,6 +110,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     health: {
       storeOk: () => settings.storeOk(),
       leaseReaperLagSeconds: () => reaper.secondsSinceLastRun().catch(() => null),
+      latestSnapshotAgeSeconds: () => snapshots.latestCompleteAgeSeconds().catch(() => null),
     },
     idempotencyStore: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),
     logger,
@@ -101,4 +121,24 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
 export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOptions = {}) {
   const { client, clock, controlTable, leaseStore, reaper } = wireStores(opts);
   return { reaper, renewer: new LeaseRenewer(client, controlTable, leaseStore, executions, clock) };
+}
+
+/**
+ * What the snapshot functions need: the records table, the snapshot store, the blob store (S3
+ * unless given) and, for the schedule function, the snapshot state machine.
+ */
+export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapshots?: boolean } = {}): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore } {
+  const { env, client, clock, records, snapshots } = wireStores(opts);
+  const bucket = env.VESTA_SNAPSHOT_BUCKET;
+  if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
+  return {
+    client,
+    recordsTable: tableName(env, RECORDS_TABLE),
+    blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
+    store: snapshots,
+    clock,
+    resolve: (s) => records.resolve(s),
+    ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
+    segments: snapshotSegments(env),
+  };
 }

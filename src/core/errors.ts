@@ -43,6 +43,7 @@ export const ConflictReason = {
   FencingTokenStale: 'FencingTokenStale',
   LeaseNotFound: 'LeaseNotFound',
   RequestInProgress: 'RequestInProgress',
+  SnapshotNotComplete: 'SnapshotNotComplete',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 

@@ -8,7 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiHandler } from '../api/app';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { wireApi, wireLeaseJobs, wireSagaStep } from '../api/wiring';
+import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../api/wiring';
+import { FsBlobStore } from '../adapters/blob/fs-blob-store';
+import { createExportHandler, createRestoreHandler } from '../snapshots/worker';
 import { meteredStepHandler } from '../sagas/step-handler';
 import { LocalWorkflows } from './workflows';
 import { LocalExecutions } from './executions';
@@ -27,7 +29,8 @@ export interface LocalStackOptions {
   /** @default 'vesta-local' */
   readonly tablePrefix?: string;
   /**
-   * Start again the sagas a previous run left RUNNING (tests that share tables turn it off).
+   * Start again the sagas, snapshots and restores a previous run left RUNNING (tests that share
+   * tables turn it off).
    * @default true
    */
   readonly resumeSagas?: boolean;
@@ -74,10 +77,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
     const stepDeps = wireSagaStep({ client, env });
     const step = meteredStepHandler({ ...stepDeps, logger, metrics });
-    workflows = new LocalWorkflows({ step, executions, log: (m, d) => logger.info(m, d) });
+    // Snapshot parts and manifests: $VESTA_DATA_DIR/snapshots/<id>/ (blob names start with snapshots/).
+    const snapshotDeps = { ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir) }), logger, metrics };
+    workflows = new LocalWorkflows({
+      step,
+      export: createExportHandler(snapshotDeps),
+      restore: createRestoreHandler(snapshotDeps),
+      executions,
+      log: (m, d) => logger.info(m, d),
+    });
     if (opts.resumeSagas ?? true) {
       const resumed = await workflows.resume(stepDeps.sagas.unfinished());
       if (resumed > 0) logger.info('resumed unfinished sagas', { resumed });
+      const { snapshots, restores } = await snapshotDeps.store.unfinished();
+      for (const id of snapshots) await workflows.start('snapshot', id, { snapshotId: id });
+      for (const id of restores) await workflows.start('restore', id, { restoreId: id });
+      if (snapshots.length + restores.length > 0) logger.info('resumed unfinished snapshots and restores', { snapshots, restores });
     }
     const handler = createApiHandler(wireApi({ client, env, workflows, logger }));
     const jobs = wireLeaseJobs(executions, { client, env });

@@ -1,13 +1,14 @@
 /**
  * The local stand-in for Step Functions: runs the very ASL files of `statemachines/` through
- * `aws-local-stepfunctions`, every Task answered by the saga-step handler the Lambda runs. Starting
+ * `aws-local-stepfunctions`, every Task answered by the handler its Lambda runs (saga step,
+ * snapshot export, snapshot restore). Starting
  * a name twice starts it once, as with Step Functions; execution statuses go to `LocalExecutions`
  * (the lease renewer reads them).
  */
 import { readFileSync } from 'node:fs';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
-import { ALL_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
+import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
@@ -47,8 +48,10 @@ export function localDefinition(workflow: WorkflowId): Definition {
 }
 
 /** Which function answers the Tasks of a workflow. */
-function functionOf(workflow: WorkflowId): 'step' | 'snapshot' {
-  return ALL_MACHINES.find((m) => m.def.id === workflow)!.substitution === STEP_FUNCTION_SUBSTITUTION ? 'step' : 'snapshot';
+function functionOf(workflow: WorkflowId): 'step' | 'export' | 'restore' {
+  const { substitution } = ALL_MACHINES.find((m) => m.def.id === workflow)!;
+  if (substitution === STEP_FUNCTION_SUBSTITUTION) return 'step';
+  return substitution === SNAPSHOT_EXPORT_SUBSTITUTION ? 'export' : 'restore';
 }
 
 export type StepHandler = (input: unknown) => Promise<unknown>;
@@ -56,8 +59,10 @@ export type StepHandler = (input: unknown) => Promise<unknown>;
 export interface LocalWorkflowsOptions {
   /** The saga-step handler (what the Lambda runs). */
   readonly step: StepHandler;
-  /** The snapshot worker (export and restore Tasks). */
-  readonly snapshot?: StepHandler;
+  /** The snapshot export function's handler (Tasks of the snapshot workflow). */
+  readonly export?: StepHandler;
+  /** The snapshot restore function's handler (Tasks of the restore workflow). */
+  readonly restore?: StepHandler;
   readonly executions: LocalExecutions;
   /** Milliseconds every retry waits, instead of the ASL's backoff (tests). @default the ASL's */
   readonly retryIntervalMs?: number;

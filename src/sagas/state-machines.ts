@@ -36,8 +36,10 @@ export const STATE_MACHINES: readonly StateMachineDef[] = [
   },
 ];
 
-/** Every Task of the snapshot machines invokes the snapshot worker: `${SnapshotFunctionArn}`. */
-export const SNAPSHOT_FUNCTION_SUBSTITUTION = 'SnapshotFunctionArn';
+/** Every Task of the snapshot machine invokes the export function: `${SnapshotExportFunctionArn}`. */
+export const SNAPSHOT_EXPORT_SUBSTITUTION = 'SnapshotExportFunctionArn';
+/** Every Task of the restore machine invokes the restore function: `${SnapshotRestoreFunctionArn}`. */
+export const SNAPSHOT_RESTORE_SUBSTITUTION = 'SnapshotRestoreFunctionArn';
 
 /** The snapshot workflows (`lib/constructs/snapshots.ts` deploys them). */
 export const SNAPSHOT_MACHINES: readonly StateMachineDef<SnapshotMachineId>[] = [
@@ -58,7 +60,7 @@ export const SNAPSHOT_MACHINES: readonly StateMachineDef<SnapshotMachineId>[] = 
 /** Every state machine, with the one placeholder its Tasks use. */
 export const ALL_MACHINES: readonly { def: StateMachineDef<StateMachineId | SnapshotMachineId>; substitution: string }[] = [
   ...STATE_MACHINES.map((def) => ({ def, substitution: STEP_FUNCTION_SUBSTITUTION })),
-  ...SNAPSHOT_MACHINES.map((def) => ({ def, substitution: SNAPSHOT_FUNCTION_SUBSTITUTION })),
+  ...SNAPSHOT_MACHINES.map((def) => ({ def, substitution: def.id === 'snapshot' ? SNAPSHOT_EXPORT_SUBSTITUTION : SNAPSHOT_RESTORE_SUBSTITUTION })),
 ];
 
 /** Absolute path of a state machine's ASL file. */

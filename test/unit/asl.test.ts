@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_MACHINES, SNAPSHOT_FUNCTION_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION } from '../../src/sagas/state-machines';
+import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, SNAPSHOT_RESTORE_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION } from '../../src/sagas/state-machines';
 
 /** asl-validator ships no type declarations. */
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -8,7 +8,7 @@ type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (se
 const aslValidator = require('asl-validator') as AslValidator;
 
 /** The definition substitutions the CDK stack provides (one function a file); no other placeholder may appear. */
-const PLACEHOLDERS = [STEP_FUNCTION_SUBSTITUTION, SNAPSHOT_FUNCTION_SUBSTITUTION];
+const PLACEHOLDERS = [STEP_FUNCTION_SUBSTITUTION, SNAPSHOT_EXPORT_SUBSTITUTION, SNAPSHOT_RESTORE_SUBSTITUTION];
 const fakeArn = (placeholder: string) => `arn:aws:lambda:us-east-1:123456789012:function:${placeholder}`;
 const TRANSIENT = ['Vesta.Transient', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
 

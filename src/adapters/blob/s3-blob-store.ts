@@ -1,0 +1,74 @@
+/**
+ * Blob store on S3 (the deployed stack's snapshot bucket). Writes are multipart uploads through
+ * `@aws-sdk/lib-storage`'s `Upload`: at most `queueSize` parts of `partSize` bytes are held at
+ * once, so memory stays bounded whatever the object's size; a failed upload is aborted. The
+ * object's bytes and sha256 are computed as they stream through.
+ */
+import { GetObjectCommand, NoSuchKey, type S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { NotFoundError, ThrottledError, UnavailableError } from '../../core/errors';
+import type { BlobStore, BlobWritten } from '../../core/ports';
+import { digesting } from './digest';
+
+/** Bytes of one multipart part (S3's minimum is 5 MiB). */
+export const PART_SIZE = 8 * 1024 * 1024;
+/** Parts uploaded at once. */
+export const QUEUE_SIZE = 2;
+
+const THROTTLING = new Set(['SlowDown', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
+function translate(e: unknown): unknown {
+  const name = (e as { name?: string })?.name ?? '';
+  if (THROTTLING.has(name)) return new ThrottledError('S3 throttled the request; retry later', 1, { cause: e });
+  if (name === 'InternalError' || name === 'ServiceUnavailable' || name === 'TimeoutError' || name === 'RequestTimeout') {
+    return new UnavailableError('S3 is unavailable; retry later', 2, { cause: e });
+  }
+  return e;
+}
+
+export class S3BlobStore implements BlobStore {
+  public constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  public async write(name: string, body: AsyncIterable<Uint8Array>): Promise<BlobWritten> {
+    const d = digesting(body);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: name, Body: Readable.from(d.stream, { objectMode: false }) },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (e) {
+      throw translate(e);
+    }
+    return d.result();
+  }
+
+  public async read(name: string): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
+      return out.Body as Readable;
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') throw new NotFoundError(`no object ${name}`, { cause: e });
+      throw translate(e);
+    }
+  }
+
+  public async list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+        for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key);
+      }
+    } catch (e) {
+      throw translate(e);
+    }
+    return names;
+  }
+}

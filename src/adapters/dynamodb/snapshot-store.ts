@@ -1,0 +1,245 @@
+/**
+ * Snapshot and restore statuses in the control table: `pk = snapshot`, `sk = <snapshot id>` (ids
+ * start with their creation time, so the partition reads newest first), `pk = restore`,
+ * `sk = <restore id>`, and one mark `pk = snapshot-latest`, `sk = latest` with the newest
+ * COMPLETE snapshot, which health reads in one request. The manifests themselves are objects in
+ * the blob store; these items are what the API answers from.
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  paginateQuery,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Clock, SnapshotStore } from '../../core/ports';
+import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
+import { guarded } from './errors';
+
+const SNAPSHOT = 'snapshot';
+const RESTORE = 'restore';
+const LATEST = { pk: { S: 'snapshot-latest' }, sk: { S: 'latest' } };
+/** Snapshots a list returns at most (newest first). */
+export const LIST_LIMIT = 1000;
+
+type Stored = SnapshotManifest & { readonly segments: number };
+
+function snapshotOf(item: Record<string, unknown>): Stored {
+  const i = unmarshall(item as never) as Record<string, unknown>;
+  return {
+    id: i.sk as string,
+    namespace: (i.ns as string | undefined) ?? null,
+    status: i.status as Stored['status'],
+    items: (i.items as number | undefined) ?? 0,
+    bytes: (i.bytes as number | undefined) ?? 0,
+    parts: (i.parts as PartInfo[] | undefined) ?? [],
+    startedAt: i.startedAt as string,
+    finishedAt: (i.finishedAt as string | undefined) ?? null,
+    format: SNAPSHOT_FORMAT,
+    ...(i.error !== undefined ? { error: i.error as string } : {}),
+    segments: i.segments as number,
+  };
+}
+
+function restoreOf(item: Record<string, unknown>): RestoreView {
+  const i = unmarshall(item as never) as Record<string, unknown>;
+  return {
+    id: i.sk as string,
+    snapshotId: i.snapshotId as string,
+    namespace: (i.ns as string | undefined) ?? null,
+    mode: i.mode as RestoreView['mode'],
+    status: i.status as RestoreView['status'],
+    written: (i.written as number | undefined) ?? 0,
+    skipped: (i.skipped as number | undefined) ?? 0,
+    startedAt: i.startedAt as string,
+    finishedAt: (i.finishedAt as string | undefined) ?? null,
+    ...(i.error !== undefined ? { error: i.error as string } : {}),
+  };
+}
+
+const isConditionFailure = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export class DynamoSnapshotStore implements SnapshotStore {
+  public constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true })),
+    );
+    return out.Item;
+  }
+
+  /** Sets `values` on an item whose status is RUNNING; false when it is not (or does not exist). */
+  private async settle(pk: string, sk: string, values: Record<string, unknown>): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const sets: string[] = [];
+    const attrValues: Record<string, unknown> = { ':running': 'RUNNING' };
+    for (const [k, v] of Object.entries(values)) {
+      names[`#${k}`] = k;
+      attrValues[`:${k}`] = v;
+      sets.push(`#${k} = :${k}`);
+    }
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: pk }, sk: { S: sk } },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(attrValues, { removeUndefinedValues: true }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  public async createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest> {
+    const startedAt = this.clock.now().toISOString();
+    const item = { pk: SNAPSHOT, sk: id, ...(namespace !== null ? { ns: namespace } : {}), status: 'RUNNING', segments, startedAt };
+    await guarded(() =>
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+    const { segments: _s, ...view } = snapshotOf(marshall(item));
+    return view;
+  }
+
+  public async getSnapshot(id: string): Promise<Stored | undefined> {
+    const item = await this.getItem(SNAPSHOT, id);
+    return item ? snapshotOf(item) : undefined;
+  }
+
+  public async listSnapshots(namespace?: string): Promise<SnapshotManifest[]> {
+    const out: SnapshotManifest[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: SNAPSHOT } },
+        ScanIndexForward: false,
+      },
+    );
+    await guarded(async () => {
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const { segments: _s, ...s } = snapshotOf(item);
+          if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
+          if (out.length >= LIST_LIMIT) return;
+        }
+      }
+    });
+    return out;
+  }
+
+  public async completeSnapshot(id: string, parts: readonly PartInfo[]): Promise<SnapshotManifest> {
+    const finishedAt = this.clock.now().toISOString();
+    const items = parts.reduce((n, p) => n + p.items, 0);
+    const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+    const settled = await this.settle(SNAPSHOT, id, { status: 'COMPLETE', parts: [...parts], items, bytes, finishedAt });
+    const now = await this.getSnapshot(id);
+    if (!now) throw new Error(`no snapshot ${id}`);
+    if (now.status !== 'COMPLETE') throw new Error(`snapshot ${id} is ${now.status}, it cannot complete`);
+    if (settled || now.finishedAt) await this.markLatest(id, now.finishedAt ?? finishedAt);
+    const { segments: _s, ...view } = now;
+    return view;
+  }
+
+  /** Moves the newest-complete mark forward (never back). */
+  private async markLatest(id: string, finishedAt: string): Promise<void> {
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: LATEST,
+            UpdateExpression: 'SET finishedAt = :f, snapshotId = :id',
+            ConditionExpression: 'attribute_not_exists(finishedAt) OR finishedAt <= :f',
+            ExpressionAttributeValues: { ':f': { S: finishedAt }, ':id': { S: id } },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  public async failSnapshot(id: string, error: string): Promise<void> {
+    await this.settle(SNAPSHOT, id, { status: 'FAILED', error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
+  }
+
+  public async latestCompleteAgeSeconds(): Promise<number | null> {
+    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: LATEST, ConsistentRead: true })));
+    const at = out.Item?.finishedAt?.S;
+    if (!at) return null;
+    return Math.max(0, Math.floor((this.clock.now().getTime() - Date.parse(at)) / 1000));
+  }
+
+  public async createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView> {
+    const item = {
+      pk: RESTORE,
+      sk: view.id,
+      snapshotId: view.snapshotId,
+      ...(view.namespace !== null ? { ns: view.namespace } : {}),
+      mode: view.mode,
+      status: 'RUNNING',
+      written: 0,
+      skipped: 0,
+      startedAt: view.startedAt,
+    };
+    await guarded(() =>
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+    return restoreOf(marshall(item));
+  }
+
+  /** Ids of the snapshots and restores still RUNNING (the local stack starts them again). */
+  public async unfinished(): Promise<{ snapshots: string[]; restores: string[] }> {
+    const running = async (pk: string) => {
+      const ids: string[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':running': { S: 'RUNNING' } },
+        },
+      );
+      await guarded(async () => {
+        for await (const page of pages) for (const item of page.Items ?? []) ids.push(item.sk.S!);
+      });
+      return ids;
+    };
+    return { snapshots: await running(SNAPSHOT), restores: await running(RESTORE) };
+  }
+
+  public async getRestore(id: string): Promise<RestoreView | undefined> {
+    const item = await this.getItem(RESTORE, id);
+    return item ? restoreOf(item) : undefined;
+  }
+
+  public async finishRestore(id: string, written: number, skipped: number): Promise<RestoreView> {
+    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, finishedAt: this.clock.now().toISOString() });
+    const now = await this.getRestore(id);
+    if (!now) throw new Error(`no restore ${id}`);
+    return now;
+  }
+
+  public async failRestore(id: string, error: string): Promise<void> {
+    await this.settle(RESTORE, id, { status: 'FAILED', error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
+  }
+}
