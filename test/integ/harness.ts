@@ -3,9 +3,16 @@
  * events the local gateway builds, and a client that counts the DynamoDB requests it sends.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../../src/api/app';
-import { wireApi, wireSagaStep } from '../../src/api/wiring';
+import { wireApi, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
+import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
+import { createExportHandler, createRestoreHandler } from '../../src/snapshots/worker';
+import type { SnapshotWorkerDeps } from '../../src/snapshots/deps';
+import type { DynamoSnapshotStore } from '../../src/adapters/dynamodb/snapshot-store';
 import { createSagaStepHandler, type SagaStepDeps } from '../../src/sagas/step-handler';
 import { LocalExecutions } from '../../src/local/executions';
 import { LocalWorkflows, type StepHandler } from '../../src/local/workflows';
@@ -51,6 +58,10 @@ export interface TestApi {
   readonly workflows: LocalWorkflows;
   /** The saga-step handler the workflows call (before any `wrapStep`). */
   readonly step: StepHandler;
+  /** What the snapshot export and restore handlers use (blobs in a fresh temporary directory). */
+  readonly snapshotDeps: SnapshotWorkerDeps & { readonly store: DynamoSnapshotStore };
+  /** The directory that holds this API's snapshot parts and manifests (`snapshots/<id>/...`). */
+  readonly blobDir: string;
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   close(): void;
 }
@@ -64,6 +75,8 @@ export interface TestApiOptions {
   readonly stepDeps?: Partial<SagaStepDeps>;
   /** Milliseconds between retries of a Task. @default 0 */
   readonly retryIntervalMs?: number;
+  /** Where snapshot parts and manifests go. @default a fresh temporary directory */
+  readonly blobDir?: string;
 }
 
 export function testApi(opts: TestApiOptions = {}): TestApi {
@@ -72,8 +85,12 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
   requests.attach(client);
   const env = { ...testTables(), VESTA_REPLICA: 'local', ...opts.env };
   const step = createSagaStepHandler({ ...wireSagaStep({ client, clock: opts.clock, env }), ...opts.stepDeps }) as StepHandler;
+  const blobDir = opts.blobDir ?? mkdtempSync(join(tmpdir(), 'vesta-blobs-'));
+  const snapshotDeps = wireSnapshotWorker({ client, clock: opts.clock, env, blobs: new FsBlobStore(blobDir) });
   const workflows = new LocalWorkflows({
     step: opts.wrapStep ? opts.wrapStep(step) : step,
+    export: createExportHandler(snapshotDeps),
+    restore: createRestoreHandler(snapshotDeps),
     executions: new LocalExecutions(),
     retryIntervalMs: opts.retryIntervalMs ?? 0,
   });
@@ -84,6 +101,8 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
     requests,
     workflows,
     step,
+    snapshotDeps,
+    blobDir,
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       let raw = '';

@@ -108,6 +108,12 @@ describe.each(files)('%s', (file) => {
     expect(raw).not.toMatch(/\{%/);
   });
 
+  test('no state writes "ResultPath": "$" (the local runner would nest the result under a "$" key)', () => {
+    const m = load(file);
+    const offenders = allStates(m).filter(([, s]) => (s as { ResultPath?: unknown }).ResultPath === '$').map(([name]) => name);
+    expect(offenders).toEqual([]);
+  });
+
   test('every state is reachable from StartAt', () => {
     expect(unreachable(load(file))).toEqual([]);
   });

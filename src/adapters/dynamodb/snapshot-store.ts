@@ -34,7 +34,7 @@ function snapshotOf(item: Record<string, unknown>): Stored {
     status: i.status as Stored['status'],
     items: (i.items as number | undefined) ?? 0,
     bytes: (i.bytes as number | undefined) ?? 0,
-    parts: (i.parts as PartInfo[] | undefined) ?? [],
+    parts: ((i.parts as PartInfo[] | undefined) ?? []).map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256 })),
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
     format: SNAPSHOT_FORMAT,
@@ -148,11 +148,12 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const finishedAt = this.clock.now().toISOString();
     const items = parts.reduce((n, p) => n + p.items, 0);
     const bytes = parts.reduce((n, p) => n + p.bytes, 0);
-    const settled = await this.settle(SNAPSHOT, id, { status: 'COMPLETE', parts: [...parts], items, bytes, finishedAt });
+    await this.settle(SNAPSHOT, id, { status: 'COMPLETE', parts: [...parts], items, bytes, finishedAt });
     const now = await this.getSnapshot(id);
     if (!now) throw new Error(`no snapshot ${id}`);
     if (now.status !== 'COMPLETE') throw new Error(`snapshot ${id} is ${now.status}, it cannot complete`);
-    if (settled || now.finishedAt) await this.markLatest(id, now.finishedAt ?? finishedAt);
+    // Also when an earlier attempt completed it but did not get to move the mark.
+    await this.markLatest(id, now.finishedAt ?? finishedAt);
     const { segments: _s, ...view } = now;
     return view;
   }
