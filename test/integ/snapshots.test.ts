@@ -12,6 +12,7 @@ import { ensureTables } from '../../src/local/bootstrap-tables';
 import { toItem } from '../../src/adapters/dynamodb/codec';
 import { newIncarnation } from '../../src/core/records';
 import type { RecordState } from '../../src/core/record-view';
+import type { Fields } from '../../src/core/record-view';
 import { localClient } from '../../src/local/dynamodb-local';
 import { newId } from '../../src/core/snapshots';
 import { type Reply, type TestApi, endpoint, testApi, uniqueNs } from './harness';
@@ -38,7 +39,7 @@ async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Prom
  * Writes records straight into the records table, 25 to a request, in the stored form a PUT
  * gives them (the codec the store uses); every 100th has two siblings, as in `siblings` mode.
  */
-async function seed(t: TestApi, ns: string, keys: readonly string[], fields: (key: string) => Record<string, unknown>): Promise<void> {
+async function seed(t: TestApi, ns: string, keys: readonly string[], fields: (key: string) => Fields): Promise<void> {
   const at = new Date().toISOString();
   const state = (key: string, i: number): RecordState => ({
     namespace: ns,
@@ -59,7 +60,7 @@ async function seed(t: TestApi, ns: string, keys: readonly string[], fields: (ke
   await pool(batches, 8, async (batch) => {
     let left: WriteRequest[] | undefined = batch;
     while (left && left.length > 0) {
-      const out = await t.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await t.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
       left = out.UnprocessedItems?.[table];
     }
   });
