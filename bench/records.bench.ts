@@ -12,7 +12,10 @@
  * first warmed up (both sides, interleaved), then each is re-warmed briefly and measured.
  * Then, on the same DynamoDB Local, leases and locks (leases.bench.ts): lease keepalive, and lock
  * acquire+release against the npm library dynamodb-lock-client.
+ * Then snapshot export (snapshots.bench.ts): items/s and peak memory of the export workflow for
+ * 100,000 records against a raw parallel scan of the same table.
  * Prints the tables and the API Lambda bundle size, and writes them to bench/results/latest.json.
+ * BENCH_ONLY=snapshots runs the snapshot part alone (and writes bench/results/snapshots.json).
  */
 import './env';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { ensureTables } from '../src/local/bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from '../src/local/dynamodb-local';
 import { expectStatus, gateway } from './gateway';
 import { leaseBench } from './leases.bench';
+import { snapshotBench } from './snapshots.bench';
 import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp } from './lib';
 
 const ROOT = resolve(__dirname, '..');
@@ -212,10 +216,14 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
       settings: { iterations: ITERATIONS, warmup: WARMUP, rewarm: REWARM, blockSize: BLOCK },
     });
 
+    const snapshots = await snapshotBench(rawClient);
+
     const load = loadavg();
     console.log(formatTable(rows));
     console.log('');
     console.log(leases.text);
+    console.log('');
+    console.log(snapshots.text);
     console.log('');
     console.log(`API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`);
 
@@ -244,6 +252,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
         note: 'In these operations, "raw" is the library.',
         operations: leases.locks,
       },
+      snapshots,
       bundle,
     };
     mkdirSync(dirname(RESULTS_FILE), { recursive: true });
@@ -253,6 +262,21 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
   } finally {
     vestaClient.destroy();
     rawClient.destroy();
+  }
+}
+
+/** `BENCH_ONLY=snapshots`: the snapshot export part alone. */
+async function snapshotsOnly(ddb: DynamoDbLocal): Promise<void> {
+  const client = localClient(ddb.endpoint);
+  try {
+    const result = await snapshotBench(client);
+    console.log(result.text);
+    const file = resolve(__dirname, 'results', 'snapshots.json');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`);
+    console.log(`results written to ${relative(ROOT, file)}`);
+  } finally {
+    client.destroy();
   }
 }
 
@@ -268,7 +292,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     ddb = await startDynamoDbLocal();
-    await bench(ddb, bundle);
+    if (process.env.BENCH_ONLY === 'snapshots') await snapshotsOnly(ddb);
+    else await bench(ddb, bundle);
   } finally {
     await ddb?.stop();
     process.removeListener('SIGINT', onSignal);
