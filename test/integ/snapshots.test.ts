@@ -254,7 +254,7 @@ describe('a damaged snapshot is refused before anything is written', () => {
 });
 
 describe('whole-store export', () => {
-  test('4 segments hold exactly the records 1 segment holds; no tombstones, no records of a lease', async () => {
+  test('4 segments hold exactly the records 1 segment holds; no tombstones, no records of a lease; restore of one namespace from it', async () => {
     // A table set of its own: other tests write to the shared one while this runs.
     const client = localClient(endpoint());
     const env = await ensureTables(client, `vesta-seg-${randomUUID().slice(0, 8)}`);
@@ -297,6 +297,16 @@ describe('whole-store export', () => {
       expect(health.checks.latestSnapshotAgeSeconds).toEqual(expect.any(Number));
       expect(health.checks.latestSnapshotAgeSeconds).toBeLessThan(60);
       expect(readdirSync(join(own.blobDir, 'snapshots'))).toEqual(expect.arrayContaining([four.id, one.id]));
+
+      // A whole-store snapshot restored with a namespace restores that namespace's records only.
+      expect((await own.call('DELETE', '/v1/ns/beta/keys/k%2F1')).status).toBe(204);
+      expect((await own.call('DELETE', '/v1/ns/gamma/keys/k%2F1')).status).toBe(204);
+      const r = await own.call('POST', `/v1/snapshots/${four.id}/restore`, { body: { namespace: 'beta', mode: 'missing' } });
+      expect(r.status).toBe(202);
+      await own.workflows.settled();
+      expect((await own.call('GET', `/v1/restores/${r.body.id}`)).body).toMatchObject({ status: 'COMPLETE', written: 1, skipped: 99, namespace: 'beta' });
+      expect((await own.call('GET', '/v1/ns/beta/keys/k%2F1')).body).toMatchObject({ fields: { ns: 'beta', key: 'k/1' }, rev: 3 });
+      expect((await own.call('GET', '/v1/ns/gamma/keys/k%2F1')).status).toBe(404);
     } finally {
       own.close();
     }
