@@ -3,7 +3,7 @@
  * events the local gateway builds, and a client that counts the DynamoDB requests it sends.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -126,7 +126,10 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
       }
       return { status: out.statusCode, headers: hs, text, body };
     },
-    close: () => client.destroy(),
+    close: () => {
+      client.destroy();
+      if (!opts.blobDir) rmSync(blobDir, { recursive: true, force: true });
+    },
   };
 }
 
