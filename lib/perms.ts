@@ -119,3 +119,24 @@ export const LOG_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] a
  * X-Ray does not support resource-level permissions, so these are the only actions allowed on `*`.
  */
 export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
+
+/** Snapshot export: read the records table a segment at a time (namespace Query, parallel Scan). */
+export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'] as const;
+
+/**
+ * Snapshot and restore statuses on the control table (`pk = snapshot | restore |
+ * snapshot-latest`), and the lease reads a restore makes to tell a live record of a lease.
+ */
+export const SNAPSHOT_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
+/** Snapshot restore: conditional puts of records, reading a record when its condition fails. */
+export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+
+/** Snapshot export on `snapshots/*` of the bucket: parts (multipart uploads) and the manifest. */
+export const SNAPSHOT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'] as const;
+
+/** Snapshot restore on `snapshots/*` of the bucket: the manifest and the parts. */
+export const SNAPSHOT_READ_ACTIONS = ['s3:GetObject'] as const;
+
+/** Starting snapshot and restore executions (the API; the schedule function, snapshots only). */
+export const SNAPSHOT_START_ACTIONS = ['states:StartExecution'] as const;

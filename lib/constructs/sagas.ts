@@ -5,15 +5,15 @@
  * else. The alarms have no action yet: whoever routes alarms reads them from the readonly
  * properties.
  */
-import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { NagSuppressions } from 'cdk-nag';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, type StateMachineId } from '../../src/sagas/state-machines';
+import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from '../../src/sagas/state-machines';
+import { aslStateMachine } from './asl-state-machine';
 import { SAGA_START_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction, vestaMetric } from './function-defaults';
@@ -41,9 +41,6 @@ export interface SagasProps {
    */
   readonly retainLogs?: boolean;
 }
-
-/** `saga` gives `Saga`: construct ids of a state machine and what belongs to it. */
-const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
 
 export class Sagas extends Construct {
   /** The function every Task of every state machine invokes. */
@@ -78,34 +75,16 @@ export class Sagas extends Construct {
     const machines: Partial<Record<StateMachineId, sfn.StateMachine>> = {};
     const failedAlarms: Partial<Record<StateMachineId, cloudwatch.Alarm>> = {};
     for (const def of STATE_MACHINES) {
-      const name = `vesta-${props.stage}-${def.id}`;
-      // Under /aws/vendedlogs/ the log delivery needs no entry in the account's CloudWatch Logs
-      // resource policy, whose size is limited.
-      const logGroup = new logs.LogGroup(this, `${pascal(def.id)}Logs`, {
-        logGroupName: `/aws/vendedlogs/states/${name}`,
-        retention: logRetention,
-        removalPolicy: logRemovalPolicy,
+      const made = aslStateMachine(this, {
+        stage: props.stage,
+        def,
+        substitution: STEP_FUNCTION_SUBSTITUTION,
+        invokes: this.stepFunction,
+        logRetention,
+        logRemovalPolicy,
       });
-      const machine = new sfn.StateMachine(this, pascal(def.id), {
-        stateMachineName: name,
-        stateMachineType: sfn.StateMachineType.STANDARD,
-        definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
-        definitionSubstitutions: { [STEP_FUNCTION_SUBSTITUTION]: this.stepFunction.functionArn },
-        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-        tracingEnabled: true,
-      });
-      // The definition comes from a file, so the CDK cannot see the Tasks: the one grant they need.
-      this.stepFunction.grantInvoke(machine);
-      this.suppressRoleFindings(machine);
-      machines[def.id] = machine;
-      failedAlarms[def.id] = new cloudwatch.Alarm(this, `${pascal(def.id)}ExecutionsFailed`, {
-        alarmDescription: `Vesta ${name}: at least one failed execution in 5 minutes`,
-        metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      machines[def.id] = made.machine;
+      failedAlarms[def.id] = made.executionsFailedAlarm;
     }
     this.stateMachines = machines as Record<StateMachineId, sfn.StateMachine>;
     this.executionsFailedAlarms = failedAlarms as Record<StateMachineId, cloudwatch.Alarm>;
@@ -141,20 +120,5 @@ export class Sagas extends Construct {
   /** Environment variables that carry each state machine's ARN: `{ [def.envVar]: stateMachineArn }`. */
   environment(): Record<string, string> {
     return Object.fromEntries(STATE_MACHINES.map((def) => [def.envVar, this.stateMachines[def.id].stateMachineArn]));
-  }
-
-  private suppressRoleFindings(machine: sfn.StateMachine): void {
-    const stepFunctionId = Stack.of(this).getLogicalId(this.stepFunction.node.defaultChild as CfnElement);
-    NagSuppressions.addResourceSuppressions(
-      machine.role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: `State machine ${machine.node.id}: log delivery to CloudWatch Logs and X-Ray tracing support no resource-level permissions (Resource *); lambda:InvokeFunction names the saga-step function, plus its versions and aliases (<arn>:*) as the CDK grants it.`,
-          appliesTo: ['Resource::*', `Resource::<${stepFunctionId}.Arn>:*`],
-        },
-      ],
-      true,
-    );
   }
 }

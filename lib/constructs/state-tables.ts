@@ -27,6 +27,9 @@ import {
   SAGA_LOG_STEP_ACTIONS,
   SAGA_STEP_CONTROL_ACTIONS,
   SAGA_STEP_RECORDS_ACTIONS,
+  SNAPSHOT_EXPORT_RECORDS_ACTIONS,
+  SNAPSHOT_RESTORE_RECORDS_ACTIONS,
+  SNAPSHOT_STORE_ACTIONS,
 } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 
@@ -160,6 +163,21 @@ export class StateTables extends Construct {
   /** What the API function needs on the saga log: record new sagas, read them back (no index). */
   grantSagaLogApi(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnTable(grantee, 'sagas', SAGA_LOG_API_ACTIONS);
+  }
+
+  /** What the snapshot export function needs: read the records table by segment, track the snapshot. */
+  grantSnapshotExport(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'records', SNAPSHOT_EXPORT_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS));
+  }
+
+  /** What the snapshot restore function needs: conditional puts of records, the restore's status, leases. */
+  grantSnapshotRestore(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'records', SNAPSHOT_RESTORE_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS));
+  }
+
+  /** What the snapshot schedule function needs: record a snapshot, read the newest-complete mark. */
+  grantSnapshotStore(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS);
   }
 
   /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */

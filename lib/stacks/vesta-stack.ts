@@ -1,6 +1,6 @@
 /**
  * One Vesta deployment (one stage in one account and Region): the state tables, the HTTP API, the
- * scheduled lease jobs and the saga state machines.
+ * scheduled lease jobs, the saga state machines and the snapshots (bucket, workflows, schedule).
  * The stack only composes constructs; what each part does is documented on its construct.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { Api } from '../constructs/api';
 import { Leases } from '../constructs/leases';
 import { Sagas } from '../constructs/sagas';
+import { Snapshots } from '../constructs/snapshots';
 import { StateTables } from '../constructs/state-tables';
 
 export interface VestaThrottling {
@@ -39,6 +40,7 @@ export class VestaStack extends Stack {
   readonly api: Api;
   readonly leases: Leases;
   readonly sagas: Sagas;
+  readonly snapshots: Snapshots;
 
   constructor(scope: Construct, id: string, props: VestaStackProps) {
     super(scope, id, props);
@@ -58,6 +60,14 @@ export class VestaStack extends Stack {
     // those two only.
     for (const [name, value] of Object.entries(this.sagas.environment())) this.api.function.addEnvironment(name, value);
     this.sagas.grantStart(this.api.function);
+    // It also records snapshots and restores and starts their executions (it never reads the bucket).
+    this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables });
+    for (const [name, value] of Object.entries(this.snapshots.environment())) this.api.function.addEnvironment(name, value);
+    this.snapshots.grantStart(this.api.function);
+    new CfnOutput(this, 'SnapshotBucketName', {
+      value: this.snapshots.bucket.bucketName,
+      description: 'Bucket of the snapshots: snapshots/<id>/part-NNNNN.jsonl.gz and manifest.json.',
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Invoke URL of the API stage; requests are signed with SigV4 (service execute-api).',

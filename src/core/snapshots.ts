@@ -41,7 +41,9 @@ export function validateSnapshotId(id: string, kind: 'snap' | 'rest', field = 'i
 }
 
 /** Object names of a snapshot in the blob store. */
-export const snapshotPrefix = (id: string) => `snapshots/${id}/`;
+/** Every snapshot object is under this prefix (the bucket's lifecycle rule and grants name it). */
+export const SNAPSHOTS_ROOT = 'snapshots/';
+export const snapshotPrefix = (id: string) => `${SNAPSHOTS_ROOT}${id}/`;
 export const partName = (segment: number) => `part-${String(segment).padStart(5, '0')}.jsonl.gz`;
 export const manifestName = (id: string) => `${snapshotPrefix(id)}manifest.json`;
 export const partPath = (id: string, part: string) => `${snapshotPrefix(id)}${part}`;

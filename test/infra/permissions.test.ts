@@ -60,11 +60,11 @@ describe('api function permissions (least privilege)', () => {
     expect(JSON.stringify(statements)).not.toContain('/index/');
   });
 
-  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga state machines', () => {
+  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines (no S3)', () => {
     const { statements } = functionRole();
     const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray):/.test(a)));
     expect([...new Set(other.flatMap((st) => list(st.Action)))]).toEqual(['states:StartExecution']);
-    const machines = Object.values(s.stack.sagas.stateMachines).map((m) => ({ Ref: idOf(m) }));
+    const machines = [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)].map((m) => ({ Ref: idOf(m) }));
     expect(other.flatMap((st) => list(st.Resource))).toEqual(expect.arrayContaining(machines));
     expect(other.flatMap((st) => list(st.Resource))).toHaveLength(machines.length);
   });

@@ -26,3 +26,15 @@ export function roleStatements(template: Template, roleId: string) {
   ];
   return { role, statements };
 }
+
+/** Every allowed (action, resource) pair, so that merged or split statements compare the same. */
+export function grantPairs(statements: Statement[]): string[] {
+  return statements
+    .flatMap((st) => list(st.Action).flatMap((a) => list(st.Resource).map((r) => `${a} on ${JSON.stringify(r)}`)))
+    .sort();
+}
+
+/** The pairs of `grantPairs` for `actions` on one resource. */
+export function pairsOf(actions: readonly string[], resource: unknown): string[] {
+  return actions.map((a) => `${a} on ${JSON.stringify(resource)}`);
+}

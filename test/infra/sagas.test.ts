@@ -92,9 +92,11 @@ function allStates(m: Machine): State[] {
 }
 
 describe('Sagas: the state machines', () => {
-  test('every ASL file under statemachines/ is a known machine, and the sagas construct deploys the saga ones', () => {
+  test('every ASL file under statemachines/ is deployed, and every deployed one is a file there', () => {
     const files = readdirSync(join(__dirname, '..', '..', 'statemachines')).filter((f) => f.endsWith('.asl.json'));
     expect(files.map((f) => `statemachines/${f}`).sort()).toEqual(ALL_MACHINES.map(({ def }) => def.file).sort());
+    expect(Object.keys(resourcesOf(s.template, 'AWS::StepFunctions::StateMachine'))).toHaveLength(ALL_MACHINES.length);
+    expect(Object.keys(s.stack.snapshots.stateMachines).sort()).toEqual(['restore', 'snapshot']);
     expect(Object.keys(s.stack.sagas.stateMachines).sort()).toEqual([...ids].sort());
   });
 
@@ -234,9 +236,13 @@ describe('Sagas: the step function', () => {
 describe('Sagas: the API function', () => {
   const apiRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
-  test('may start executions of exactly the two state machines, and do nothing else in Step Functions', () => {
+  test('may start executions of exactly the saga and snapshot state machines, and do nothing else in Step Functions', () => {
     const states = apiRole().statements.filter((st) => list(st.Action).some((a) => a.startsWith('states:')));
-    expect(grants(states)).toEqual(ids.flatMap((id) => expected(SAGA_START_ACTIONS, { Ref: idOf(machineOf(id)) })).sort());
+    const snapshotMachines = Object.values(s.stack.snapshots.stateMachines).map((m) => ({ Ref: idOf(m) }));
+    expect(snapshotMachines).toHaveLength(2);
+    expect(grants(states)).toEqual(
+      [...ids.map((id) => ({ Ref: idOf(machineOf(id)) })), ...snapshotMachines].flatMap((ref) => expected(SAGA_START_ACTIONS, ref)).sort(),
+    );
   });
 
   test('gets each state machine ARN in its environment', () => {

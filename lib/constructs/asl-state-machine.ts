@@ -1,0 +1,79 @@
+/**
+ * One Standard state machine from an ASL file of `statemachines/`, as every Vesta workflow is
+ * deployed: named `vesta-<stage>-<id>`, its definition substitution set to the one function its
+ * Tasks invoke, every event logged with its data (to a log group under /aws/vendedlogs/), traced,
+ * its role allowed to invoke that function and nothing else, and an alarm on failed executions.
+ * Construct ids (`<Id>`, `<Id>Logs`, `<Id>ExecutionsFailed`) are created in `scope`.
+ */
+import { type CfnElement, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { type StateMachineDef, aslPath } from '../../src/sagas/state-machines';
+
+export interface AslStateMachineOptions {
+  readonly stage: string;
+  readonly def: StateMachineDef<string>;
+  /** The placeholder of the ASL file that names the function (`${...}`). */
+  readonly substitution: string;
+  /** The function every Task invokes. */
+  readonly invokes: lambda.IFunction;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export interface AslStateMachine {
+  readonly machine: sfn.StateMachine;
+  /** At least one failed execution in 5 minutes. */
+  readonly executionsFailedAlarm: cloudwatch.Alarm;
+}
+
+/** `saga` gives `Saga`: construct ids of a state machine and what belongs to it. */
+export const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
+
+export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions): AslStateMachine {
+  const { def } = opts;
+  const id = pascal(def.id);
+  const name = `vesta-${opts.stage}-${def.id}`;
+  // Under /aws/vendedlogs/ the log delivery needs no entry in the account's CloudWatch Logs
+  // resource policy, whose size is limited.
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    logGroupName: `/aws/vendedlogs/states/${name}`,
+    retention: opts.logRetention,
+    removalPolicy: opts.logRemovalPolicy,
+  });
+  const machine = new sfn.StateMachine(scope, id, {
+    stateMachineName: name,
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
+    definitionSubstitutions: { [opts.substitution]: opts.invokes.functionArn },
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    tracingEnabled: true,
+  });
+  // The definition comes from a file, so the CDK cannot see the Tasks: the one grant they need.
+  opts.invokes.grantInvoke(machine);
+  const functionId = Stack.of(scope).getLogicalId(opts.invokes.node.defaultChild as CfnElement);
+  NagSuppressions.addResourceSuppressions(
+    machine.role,
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: `State machine ${machine.node.id}: log delivery to CloudWatch Logs and X-Ray tracing support no resource-level permissions (Resource *); lambda:InvokeFunction names the ${opts.invokes.node.id} function, plus its versions and aliases (<arn>:*) as the CDK grants it.`,
+        appliesTo: ['Resource::*', `Resource::<${functionId}.Arn>:*`],
+      },
+    ],
+    true,
+  );
+  const executionsFailedAlarm = new cloudwatch.Alarm(scope, `${id}ExecutionsFailed`, {
+    alarmDescription: `Vesta ${name}: at least one failed execution in 5 minutes`,
+    metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { machine, executionsFailedAlarm };
+}

@@ -1,0 +1,277 @@
+/**
+ * Snapshots: the bucket, the export, restore and schedule functions, the snapshot and restore
+ * state machines (from `statemachines/snapshot.asl.json` and `restore.asl.json`), the schedule and
+ * the "snapshot too old" alarm.
+ *
+ * - The bucket is encrypted (SSE-S3), TLS only, with every public access blocked and versioning on
+ *   (an overwritten or deleted part stays recoverable for `NONCURRENT_DAYS`); objects under
+ *   `snapshots/` expire after the retention, incomplete multipart uploads after a day.
+ * - Each function may do exactly its part: export reads the records table and writes
+ *   `snapshots/*`; restore reads `snapshots/*` and puts records; schedule records a snapshot and
+ *   starts the snapshot machine. Each state machine may invoke only its own function.
+ * - EventBridge starts a whole-store snapshot on the schedule (context `vesta:snapshotSchedule`,
+ *   default daily), and every 15 minutes has the schedule function report
+ *   `LatestSnapshotAgeSeconds`; the alarm fires when that age passes twice the schedule's interval
+ *   or when it is not reported at all (no complete snapshot yet, or the function failing).
+ * The alarms have no action yet: whoever routes alarms reads them from the readonly properties.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { DEFAULT_SEGMENTS, MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
+import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../src/sagas/state-machines';
+import { SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
+import { retainsByDefault, validateStage } from '../stage';
+import { aslStateMachine } from './asl-state-machine';
+import { createVestaFunction, vestaMetric } from './function-defaults';
+import type { StateTables } from './state-tables';
+
+/** Context keys (`cdk deploy -c vesta:snapshotSchedule='rate(6 hours)'`). */
+export const SNAPSHOT_SCHEDULE_CONTEXT = 'vesta:snapshotSchedule';
+export const SNAPSHOT_RETENTION_CONTEXT = 'vesta:snapshotRetentionDays';
+export const SNAPSHOT_SEGMENTS_CONTEXT = 'vesta:snapshotSegments';
+export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
+
+/** The export and restore functions stop below their Tasks' 900 s timeout. */
+export const SNAPSHOT_FUNCTION_TIMEOUT_SECONDS = 890;
+/** Days an overwritten or deleted snapshot object stays recoverable. */
+export const NONCURRENT_DAYS = 7;
+/** How often the schedule function reports the age of the newest complete snapshot. */
+export const AGE_REPORT_MINUTES = 15;
+/** The alarm's limit for a `cron(...)` schedule without `vesta:snapshotMaxAgeSeconds`: two days. */
+export const DEFAULT_CRON_MAX_AGE_SECONDS = 2 * 86_400;
+
+export interface SnapshotsProps {
+  readonly stage: string;
+  readonly tables: StateTables;
+  /**
+   * When the scheduled whole-store snapshot runs: a `rate(...)` or `cron(...)` expression.
+   * @default - context `vesta:snapshotSchedule`, else `rate(1 day)`
+   */
+  readonly schedule?: string;
+  /**
+   * Days a snapshot's objects are kept.
+   * @default - context `vesta:snapshotRetentionDays`, else 30
+   */
+  readonly retentionDays?: number;
+  /**
+   * Scan segments (parts) of a whole-store snapshot, 1 to 64.
+   * @default - context `vesta:snapshotSegments`, else 4
+   */
+  readonly segments?: number;
+  /**
+   * Age of the newest complete snapshot above which the alarm fires.
+   * @default - context `vesta:snapshotMaxAgeSeconds`, else twice a `rate(...)` schedule's interval (two days for a `cron(...)` one)
+   */
+  readonly maxAgeSeconds?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Keep the log groups and the bucket when they leave the stack.
+   * @default true for the `prod` stage, false for every other stage
+   */
+  readonly retain?: boolean;
+}
+
+const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_600, hours: 3_600, day: 86_400, days: 86_400 };
+
+/**
+ * Seconds between runs of a `rate(...)` expression; `undefined` for a `cron(...)` one. Throws an
+ * `Error` that echoes anything else.
+ */
+export function scheduleIntervalSeconds(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
+  if (rate && Number(rate[1]) > 0) return Number(rate[1]) * UNIT_SECONDS[rate[2]];
+  if (/^cron\(\S+( \S+){5}\)$/.test(expression)) return undefined;
+  throw new Error(`the snapshot schedule must be rate(<n> minute(s)|hour(s)|day(s)) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`);
+}
+
+function contextValue(scope: Construct, key: string): unknown {
+  return scope.node.tryGetContext(key);
+}
+
+/** A whole number in [min, max] from a prop or a context value (context strings are parsed). */
+function integerSetting(scope: Construct, given: number | undefined, key: string, fallback: number, min: number, max: number): number {
+  const raw = given ?? contextValue(scope, key) ?? fallback;
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${key} must be a whole number from ${min} to ${max}. Received: ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export class Snapshots extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly exportFunction: nodejs.NodejsFunction;
+  readonly restoreFunction: nodejs.NodejsFunction;
+  readonly scheduleFunction: nodejs.NodejsFunction;
+  /** The state machines by their id in `SNAPSHOT_MACHINES`. */
+  readonly stateMachines: Readonly<Record<SnapshotMachineId, sfn.StateMachine>>;
+  readonly scheduleRule: events.Rule;
+  readonly ageReportRule: events.Rule;
+  /** The schedule expression in use, and the alarm's age limit in seconds. */
+  readonly schedule: string;
+  readonly maxAgeSeconds: number;
+  readonly segments: number;
+  readonly retentionDays: number;
+  /** The newest complete snapshot is older than `maxAgeSeconds`, or its age is not reported. */
+  readonly snapshotTooOldAlarm: cloudwatch.Alarm;
+  /** Per state machine: at least one failed execution in 5 minutes. */
+  readonly executionsFailedAlarms: Readonly<Record<SnapshotMachineId, cloudwatch.Alarm>>;
+  /** Any of the three functions failed at least once in 5 minutes. */
+  readonly functionErrorsAlarm: cloudwatch.Alarm;
+
+  /** Throws an `Error` when the stage or a setting (prop or context) is malformed; the message echoes it. */
+  constructor(scope: Construct, id: string, props: SnapshotsProps) {
+    super(scope, id);
+    validateStage(props.stage);
+    const retain = props.retain ?? retainsByDefault(props.stage);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const logRemovalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    const fromContext = contextValue(this, SNAPSHOT_SCHEDULE_CONTEXT);
+    if (props.schedule === undefined && fromContext !== undefined && typeof fromContext !== 'string') {
+      throw new Error(`${SNAPSHOT_SCHEDULE_CONTEXT} must be a string. Received: ${JSON.stringify(fromContext)}`);
+    }
+    this.schedule = props.schedule ?? (fromContext as string | undefined) ?? 'rate(1 day)';
+    const interval = scheduleIntervalSeconds(this.schedule);
+    this.retentionDays = integerSetting(this, props.retentionDays, SNAPSHOT_RETENTION_CONTEXT, 30, 1, 36_500);
+    this.segments = integerSetting(this, props.segments, SNAPSHOT_SEGMENTS_CONTEXT, DEFAULT_SEGMENTS, 1, MAX_SEGMENTS);
+    this.maxAgeSeconds = integerSetting(
+      this,
+      props.maxAgeSeconds,
+      SNAPSHOT_MAX_AGE_CONTEXT,
+      interval !== undefined ? 2 * interval : DEFAULT_CRON_MAX_AGE_SECONDS,
+      AGE_REPORT_MINUTES * 60,
+      366 * 86_400,
+    );
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        {
+          id: 'snapshot-retention',
+          prefix: SNAPSHOTS_ROOT,
+          expiration: Duration.days(this.retentionDays),
+          noncurrentVersionExpiration: Duration.days(NONCURRENT_DAYS),
+          expiredObjectDeleteMarker: false,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    NagSuppressions.addResourceSuppressions(this.bucket, [
+      {
+        id: 'AwsSolutions-S1',
+        reason: 'Snapshot objects are written and read only by the snapshot functions, whose every call is in their logs and traces; server access logs would need a second bucket. Turn on CloudTrail data events for an audit trail.',
+      },
+    ]);
+
+    const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
+    const fn = (cid: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
+      createVestaFunction(this, cid, { entry, description, tables: props.tables, memorySize, timeout, logRetention, logRemovalPolicy, environment: env }).function;
+    this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 1024, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
+    this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 1024, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
+    this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
+    props.tables.grantSnapshotExport(this.exportFunction);
+    props.tables.grantSnapshotRestore(this.restoreFunction);
+    props.tables.grantSnapshotStore(this.scheduleFunction);
+    const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);
+    iam.Grant.addToPrincipal({ grantee: this.exportFunction, actions: [...SNAPSHOT_WRITE_ACTIONS], resourceArns: [objects] });
+    iam.Grant.addToPrincipal({ grantee: this.restoreFunction, actions: [...SNAPSHOT_READ_ACTIONS], resourceArns: [objects] });
+    for (const f of [this.exportFunction, this.restoreFunction]) {
+      NagSuppressions.addResourceSuppressions(
+        f.role!,
+        [{ id: 'AwsSolutions-IAM5', reason: `Snapshot objects are named snapshots/<id>/...; the function may act on that prefix of the snapshot bucket only.`, appliesTo: [`Resource::<${this.bucketLogicalId()}.Arn>/snapshots/*`] }],
+        true,
+      );
+    }
+
+    const machines: Partial<Record<SnapshotMachineId, sfn.StateMachine>> = {};
+    const failed: Partial<Record<SnapshotMachineId, cloudwatch.Alarm>> = {};
+    for (const { def, substitution } of ALL_MACHINES.filter((m) => SNAPSHOT_MACHINES.some((d) => d.id === m.def.id))) {
+      const made = aslStateMachine(this, {
+        stage: props.stage,
+        def,
+        substitution,
+        invokes: def.id === 'snapshot' ? this.exportFunction : this.restoreFunction,
+        logRetention,
+        logRemovalPolicy,
+      });
+      machines[def.id as SnapshotMachineId] = made.machine;
+      failed[def.id as SnapshotMachineId] = made.executionsFailedAlarm;
+    }
+    this.stateMachines = machines as Record<SnapshotMachineId, sfn.StateMachine>;
+    this.executionsFailedAlarms = failed as Record<SnapshotMachineId, cloudwatch.Alarm>;
+
+    const snapshotMachine = this.stateMachines.snapshot;
+    this.scheduleFunction.addEnvironment(SNAPSHOT_MACHINES.find((d) => d.id === 'snapshot')!.envVar, snapshotMachine.stateMachineArn);
+    iam.Grant.addToPrincipal({ grantee: this.scheduleFunction, actions: [...SNAPSHOT_START_ACTIONS], resourceArns: [snapshotMachine.stateMachineArn] });
+
+    this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
+      description: `Vesta: a whole-store snapshot, ${this.schedule}`,
+      schedule: events.Schedule.expression(this.schedule),
+      targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'scheduledStart' }) })],
+    });
+    this.ageReportRule = new events.Rule(this, 'AgeReportRule', {
+      description: 'Vesta: report the age of the newest complete snapshot (LatestSnapshotAgeSeconds)',
+      schedule: events.Schedule.rate(Duration.minutes(AGE_REPORT_MINUTES)),
+      targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'reportAge' }) })],
+    });
+
+    this.snapshotTooOldAlarm = new cloudwatch.Alarm(this, 'SnapshotTooOld', {
+      alarmDescription: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
+      metric: vestaMetric('LatestSnapshotAgeSeconds', 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
+      threshold: this.maxAgeSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const errors = (f: nodejs.NodejsFunction) => f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
+    this.functionErrorsAlarm = new cloudwatch.Alarm(this, 'FunctionErrors', {
+      alarmDescription: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
+      metric: new cloudwatch.MathExpression({
+        expression: 'e + r + s',
+        usingMetrics: { e: errors(this.exportFunction), r: errors(this.restoreFunction), s: errors(this.scheduleFunction) },
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  private bucketLogicalId(): string {
+    return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+  }
+
+  /** `states:StartExecution` on the snapshot and restore machines (the API function). */
+  grantStart(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...SNAPSHOT_START_ACTIONS],
+      resourceArns: SNAPSHOT_MACHINES.map((def) => this.stateMachines[def.id].stateMachineArn),
+    });
+  }
+
+  /** What the API function needs to know: both machines' ARNs and the segments of a whole-store snapshot. */
+  environment(): Record<string, string> {
+    return {
+      ...Object.fromEntries(SNAPSHOT_MACHINES.map((def) => [def.envVar, this.stateMachines[def.id].stateMachineArn])),
+      VESTA_SNAPSHOT_SEGMENTS: String(this.segments),
+    };
+  }
+}
