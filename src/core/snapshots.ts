@@ -142,7 +142,7 @@ export const restoreBody = z.object({ namespace: z.string().optional(), mode: z.
 
 /** `POST /v1/snapshots`; an absent or empty body snapshots every namespace. */
 export function parseCreateSnapshot(body: unknown): { namespace: string | null } {
-  const b = parseBody(createSnapshotBody, body ?? {});
+  const b = parseBody(createSnapshotBody, body === undefined ? {} : body);
   if (b.namespace !== undefined) validateNamespace(b.namespace, 'body.namespace');
   return { namespace: b.namespace ?? null };
 }

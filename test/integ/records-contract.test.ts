@@ -163,8 +163,10 @@ describe('routes', () => {
   test('health is 200 ok with the store checked', async () => {
     const r = await api.call('GET', '/v1/health');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', checks: { store: 'ok', latestSnapshotAgeSeconds: null } });
+    expect(r.body).toMatchObject({ status: 'ok', checks: { store: 'ok' } });
     expect(r.body.checks).toHaveProperty('leaseReaperLagSeconds');
+    // null until a snapshot completes (other test files share these tables), then whole seconds.
+    expect(r.body.checks.latestSnapshotAgeSeconds === null || Number.isInteger(r.body.checks.latestSnapshotAgeSeconds)).toBe(true);
   });
 
   test('a write naming a lease or a fencing token is refused: no lease or lock exists', async () => {
