@@ -26,8 +26,7 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
   const snapshotView = async (id: string) => {
     const s = known(id, 'snap') ? await snapshots.getSnapshot(id) : undefined;
     if (!s) throw new NotFoundError(`no snapshot ${id}`);
-    const { segments: _segments, ...view } = s;
-    return view;
+    return s;
   };
 
   return {

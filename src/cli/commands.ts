@@ -8,6 +8,13 @@ import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
 import { sagaGetCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
+import {
+  snapshotCreateCommand,
+  snapshotGetCommand,
+  snapshotListCommand,
+  snapshotRestoreCommand,
+  snapshotRestoreStatusCommand,
+} from './snapshot-commands';
 
 export const COMMANDS: readonly Command[] = [
   getCommand,
@@ -27,10 +34,15 @@ export const COMMANDS: readonly Command[] = [
   sagaStartCommand,
   sagaGetCommand,
   sagaWatchCommand,
+  snapshotCreateCommand,
+  snapshotListCommand,
+  snapshotGetCommand,
+  snapshotRestoreCommand,
+  snapshotRestoreStatusCommand,
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`). */
-export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga'];
+export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot'];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionSpecs = {

@@ -34,6 +34,8 @@ function conflictHint(problem: Problem): string {
       return 'the record has concurrent versions; read them with `vesta get` and resolve them with `vesta put --if-match <that ETag>`';
     case 'RequestInProgress':
       return 'the same idempotency key is still being processed; retry in a moment';
+    case 'SnapshotNotComplete':
+      return 'only a COMPLETE snapshot can be restored; see its status with `vesta snapshot get <id>`, or take one with `vesta snapshot create --wait`';
     case 'LockHeld':
       return `${holderOf(problem)}; retry after it is released or its lease expires`;
     case 'LeaseNotFound':
@@ -53,6 +55,8 @@ function notFoundHint(command?: string): string {
   if (command?.startsWith('lease ') || command === 'lock acquire') {
     return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
   }
+  if (command === 'snapshot restore-status') return 'no restore has that id; restore ids (rest-...) are printed by `vesta snapshot restore`';
+  if (command?.startsWith('snapshot ')) return 'no snapshot has that id; `vesta snapshot list` lists them (snap-...)';
   return 'check the namespace and key; `vesta ls <ns>` lists the keys that exist';
 }
 

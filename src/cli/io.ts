@@ -16,6 +16,8 @@ export interface CliIo {
    * until stopped (`lease keepalive --watch`). Without it they run until they fail.
    */
   readonly interrupt?: () => AbortSignal;
+  /** Whether standard error is a terminal (progress bars are drawn only then). */
+  readonly errIsTty?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -39,6 +41,7 @@ export function processIo(): CliIo {
     readStdin: () => readAll(process.stdin),
     env: process.env,
     interrupt: onNextSigint,
+    errIsTty: process.stderr.isTTY === true,
   };
 }
 

@@ -31,24 +31,25 @@ async function getSaga(http: VestaHttp, id: string, signal?: AbortSignal): Promi
   return (await http.request('GET', sagaPath(id), { signal })).body as SagaView;
 }
 
-export interface PollOptions {
-  /** Reads the saga; rejects with `ApiError` or `NetworkError` (also when `signal` aborts). */
-  readonly get: (signal: AbortSignal) => Promise<SagaView>;
+export interface PollOptions<T extends { readonly status: string } = SagaView> {
+  /** Reads the saga (or snapshot, restore); rejects with `ApiError` or `NetworkError` (also when `signal` aborts). */
+  readonly get: (signal: AbortSignal) => Promise<T>;
   readonly intervalMs: number;
   readonly clock: WatchClock;
   /** Stops polling (Ctrl-C). */
   readonly signal: AbortSignal;
   /** Receives every answer, in order. */
-  readonly seen: (saga: SagaView) => void;
+  readonly seen: (saga: T) => void;
 }
 
 /**
- * Reads the saga every `intervalMs` until it leaves RUNNING and resolves with it; resolves
- * undefined when `signal` aborts first. Rethrows any error of `get` unless `signal` aborted.
+ * Reads the saga (or any view with a `status`) every `intervalMs` until it leaves RUNNING and
+ * resolves with it; resolves undefined when `signal` aborts first. Rethrows any error of `get`
+ * unless `signal` aborted.
  */
-export async function pollSaga(o: PollOptions): Promise<SagaView | undefined> {
+export async function pollSaga<T extends { readonly status: string } = SagaView>(o: PollOptions<T>): Promise<T | undefined> {
   for (;;) {
-    let saga: SagaView;
+    let saga: T;
     try {
       saga = await o.get(o.signal);
     } catch (e) {

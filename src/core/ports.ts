@@ -145,13 +145,17 @@ export interface SnapshotStore {
   createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest>;
   getSnapshot(id: string): Promise<(SnapshotManifest & { readonly segments: number }) | undefined>;
   /** Newest first: every snapshot, or those of `namespace` (whole-store snapshots included, as they hold it). */
-  listSnapshots(namespace?: string): Promise<SnapshotManifest[]>;
+  listSnapshots(namespace?: string): Promise<(SnapshotManifest & { readonly segments: number })[]>;
+  /** Records one part as written, while RUNNING (progress: a RUNNING snapshot lists its parts so far). */
+  partDone(id: string, part: PartInfo): Promise<void>;
   /** RUNNING → COMPLETE with its parts; also moves the newest-complete mark. Idempotent. */
   completeSnapshot(id: string, parts: readonly PartInfo[]): Promise<SnapshotManifest>;
   /** RUNNING → FAILED. Idempotent; a COMPLETE snapshot stays COMPLETE. */
   failSnapshot(id: string, error: string): Promise<void>;
   /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
   latestCompleteAgeSeconds(): Promise<number | null>;
+  /** Adds one part's counts to a RUNNING restore (progress; `finishRestore` sets the totals). */
+  restoreProgress(id: string, written: number, skipped: number): Promise<void>;
   createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView>;
   getRestore(id: string): Promise<RestoreView | undefined>;
   /** RUNNING → COMPLETE with the counts. Idempotent. */

@@ -105,6 +105,7 @@ export function exportActions(
       if (segment >= total) throw named('Vesta.StepFailed', `segment ${segment} of ${total}`);
       const started = Date.now();
       const part = await exportSegment(deps, s.id, s.namespace, segment, total);
+      await deps.store.partDone(s.id, part);
       deps.logger?.info('snapshot part written', { snapshotId: s.id, ...part, ms: Date.now() - started });
       return part;
     },

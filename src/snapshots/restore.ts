@@ -180,6 +180,7 @@ export function restoreActions(
         if (inFlight.size >= RESTORE_CONCURRENCY) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
+      await deps.store.restoreProgress(r.id, written, skipped);
       return { written, skipped };
     },
 

@@ -28,13 +28,17 @@ type Stored = SnapshotManifest & { readonly segments: number };
 
 function snapshotOf(item: Record<string, unknown>): Stored {
   const i = unmarshall(item as never) as Record<string, unknown>;
+  const running = i.status === 'RUNNING';
+  // While RUNNING: the parts written so far (`done`, by name); then the parts of the manifest.
+  const raw = running ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {}) : ((i.parts as PartInfo[] | undefined) ?? []);
+  const parts = raw.map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256 })).sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     id: i.sk as string,
     namespace: (i.ns as string | undefined) ?? null,
     status: i.status as Stored['status'],
-    items: (i.items as number | undefined) ?? 0,
-    bytes: (i.bytes as number | undefined) ?? 0,
-    parts: ((i.parts as PartInfo[] | undefined) ?? []).map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256 })),
+    items: running ? parts.reduce((n, p) => n + p.items, 0) : ((i.items as number | undefined) ?? 0),
+    bytes: running ? parts.reduce((n, p) => n + p.bytes, 0) : ((i.bytes as number | undefined) ?? 0),
+    parts,
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
     format: SNAPSHOT_FORMAT,
@@ -108,7 +112,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest> {
     const startedAt = this.clock.now().toISOString();
-    const item = { pk: SNAPSHOT, sk: id, ...(namespace !== null ? { ns: namespace } : {}), status: 'RUNNING', segments, startedAt };
+    const item = { pk: SNAPSHOT, sk: id, ...(namespace !== null ? { ns: namespace } : {}), status: 'RUNNING', segments, startedAt, done: {} };
     await guarded(() =>
       this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(pk)' })),
     );
@@ -116,13 +120,51 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return view;
   }
 
+  public async partDone(id: string, part: PartInfo): Promise<void> {
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
+            UpdateExpression: 'SET #done.#part = :part',
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#done': 'done', '#part': part.name, '#status': 'status' },
+            ExpressionAttributeValues: marshall({ ':part': { ...part }, ':running': 'RUNNING' }),
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  public async restoreProgress(id: string, written: number, skipped: number): Promise<void> {
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: RESTORE }, sk: { S: id } },
+            UpdateExpression: 'ADD written :w, skipped :s',
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':w': { N: String(written) }, ':s': { N: String(skipped) }, ':running': { S: 'RUNNING' } },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
   public async getSnapshot(id: string): Promise<Stored | undefined> {
     const item = await this.getItem(SNAPSHOT, id);
     return item ? snapshotOf(item) : undefined;
   }
 
-  public async listSnapshots(namespace?: string): Promise<SnapshotManifest[]> {
-    const out: SnapshotManifest[] = [];
+  public async listSnapshots(namespace?: string): Promise<Stored[]> {
+    const out: Stored[] = [];
     const pages = paginateQuery(
       { client: this.client },
       {
@@ -135,7 +177,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     await guarded(async () => {
       for await (const page of pages) {
         for (const item of page.Items ?? []) {
-          const { segments: _s, ...s } = snapshotOf(item);
+          const s = snapshotOf(item);
           if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
           if (out.length >= LIST_LIMIT) return;
         }
@@ -148,7 +190,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const finishedAt = this.clock.now().toISOString();
     const items = parts.reduce((n, p) => n + p.items, 0);
     const bytes = parts.reduce((n, p) => n + p.bytes, 0);
-    await this.settle(SNAPSHOT, id, { status: 'COMPLETE', parts: [...parts], items, bytes, finishedAt });
+    await this.settle(SNAPSHOT, id, { status: 'COMPLETE', parts: [...parts], items, bytes, finishedAt, done: {} });
     const now = await this.getSnapshot(id);
     if (!now) throw new Error(`no snapshot ${id}`);
     if (now.status !== 'COMPLETE') throw new Error(`snapshot ${id} is ${now.status}, it cannot complete`);

@@ -1,0 +1,238 @@
+/**
+ * Commands on snapshots: create (and wait for it with --wait), list, get, and restore (and wait).
+ * While waiting, a progress bar on standard error when it is a terminal: the parts written so
+ * far of an export, the records written and skipped so far of a restore.
+ */
+import { type Command, type CommandContext, flag, str } from './command';
+import { UsageError } from './errors';
+import { type CliIo, printJson } from './io';
+import { systemWatchClock } from './keepalive';
+import { EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
+import { pollSaga } from './saga-commands';
+
+/** Exit code of a wait that ended FAILED. */
+export const EXIT_SNAPSHOT_FAILED = 3;
+
+export interface SnapshotView {
+  readonly id: string;
+  readonly namespace: string | null;
+  readonly status: 'RUNNING' | 'COMPLETE' | 'FAILED';
+  readonly items: number;
+  readonly bytes: number;
+  readonly parts: readonly { readonly name: string; readonly items: number }[];
+  readonly segments?: number;
+  readonly error?: string;
+}
+
+export interface RestoreView {
+  readonly id: string;
+  readonly snapshotId: string;
+  readonly status: 'RUNNING' | 'COMPLETE' | 'FAILED';
+  readonly written: number;
+  readonly skipped: number;
+  readonly error?: string;
+}
+
+const MODES = ['missing', 'newer'] as const;
+const BAR_WIDTH = 24;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** `[#########---------------]` for `done` of `total` (an empty bar when the total is unknown). */
+export function progressBar(done: number, total: number | undefined, width = BAR_WIDTH): string {
+  const filled = total && total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+/** The progress line of an export. */
+export function snapshotProgress(s: SnapshotView, elapsedMs: number): string {
+  const total = s.segments;
+  const parts = total !== undefined ? `${s.parts.length}/${total} parts` : `${s.parts.length} parts`;
+  return `${progressBar(s.status === 'COMPLETE' ? 1 : s.parts.length, s.status === 'COMPLETE' ? 1 : total)} ${s.id} ${s.status}: ${parts}, ${count(s.items)} records, ${Math.round(elapsedMs / 1000)} s`;
+}
+
+/** The progress line of a restore (its total is not known before it ends). */
+export function restoreProgress(r: RestoreView, elapsedMs: number): string {
+  return `${r.id} ${r.status}: ${count(r.written)} written, ${count(r.skipped)} skipped, ${Math.round(elapsedMs / 1000)} s`;
+}
+
+/** Validates `--mode`. Throws `UsageError`. */
+export function parseMode(text: string | undefined): (typeof MODES)[number] {
+  if (text === undefined) throw new UsageError('--mode is required: missing (write absent records only) or newer (also replace older ones)', 'snapshot restore');
+  if (!(MODES as readonly string[]).includes(text)) throw new UsageError(`--mode expects missing or newer. Received: ${JSON.stringify(text)}`, 'snapshot restore');
+  return text as (typeof MODES)[number];
+}
+
+export const snapshotPath = (id: string) => `/v1/snapshots/${encodeURIComponent(id)}`;
+export const restorePath = (id: string) => `/v1/restores/${encodeURIComponent(id)}`;
+
+/** Draws one progress line in place on a terminal; a no-op elsewhere. */
+function progressLine(io: CliIo): { draw(line: string): void; done(): void } {
+  let drawn = false;
+  return {
+    draw(line) {
+      if (!io.errIsTty) return;
+      io.err(`\r\x1b[K${line}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) io.err('\n');
+    },
+  };
+}
+
+/**
+ * Polls `path` until it leaves RUNNING or Ctrl-C, drawing `render` as it goes; prints the ended
+ * view as JSON and returns the exit code (0 COMPLETE, 3 FAILED, 130 interrupted).
+ */
+async function untilDone<T extends { readonly status: string; readonly error?: string }>(
+  { http, io }: CommandContext,
+  what: string,
+  path: string,
+  intervalMs: number,
+  render: (view: T, elapsedMs: number) => string,
+  again: string,
+): Promise<number> {
+  const started = Date.now();
+  const line = progressLine(io);
+  let last: T | undefined;
+  const ended = await pollSaga<T>({
+    get: async (signal) => (await http.request('GET', path, { signal })).body as T,
+    intervalMs,
+    clock: systemWatchClock,
+    signal: io.interrupt?.() ?? new AbortController().signal,
+    seen: (view) => {
+      last = view;
+      line.draw(render(view, Date.now() - started));
+    },
+  });
+  line.done();
+  if (!ended) {
+    io.err(`stopped waiting; ${what} is ${last ? `still ${last.status}` : 'not read yet'} and runs on: \`${again}\` shows it\n`);
+    return EXIT_INTERRUPTED;
+  }
+  printJson(io, ended);
+  if (ended.status === 'FAILED') {
+    io.err(`${what} FAILED: ${ended.error ?? 'no error recorded'}\n`);
+    return EXIT_SNAPSHOT_FAILED;
+  }
+  return 0;
+}
+
+const WAIT_EXIT_CODES = [
+  'With --wait: 0 COMPLETE; 3 FAILED (the error on standard error); 1 the API answered with an',
+  'error or could not be reached; 2 the command line is wrong (nothing was sent); 130 Ctrl-C stopped',
+  'the wait (the work runs on). Without --wait: 0 started, 1 and 2 as for every command.',
+].join('\n');
+
+const WAIT_DETAILS = [
+  '  --wait                  poll until it is COMPLETE or FAILED, with a progress bar on a terminal,',
+  '                          then print it; Ctrl-C stops waiting (exit 130)',
+  '  --interval <ms>         pause between polls, with --wait (default 500)',
+];
+
+export const snapshotCreateCommand: Command = {
+  name: 'snapshot create',
+  args: [],
+  synopsis: '[--namespace <ns>] [--wait [--interval <ms>]]',
+  summary: 'take a snapshot of a namespace, or of every namespace',
+  details: [
+    'Prints {"id", "status": "RUNNING"}: the export runs as a workflow; follow it with',
+    '`vesta snapshot get <id>` or --wait. Parts and manifest go to the snapshot bucket (locally',
+    '$VESTA_DATA_DIR/snapshots/<id>/).',
+    '  --namespace <ns>        only this namespace (one part); default every namespace',
+    ...WAIT_DETAILS,
+  ].join('\n'),
+  exitCodes: WAIT_EXIT_CODES,
+  options: { namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
+  async run(ctx) {
+    const { values, http, io } = ctx;
+    const intervalMs = parsePollInterval(str(values, 'interval'));
+    const ns = str(values, 'namespace');
+    const started = (await http.request('POST', '/v1/snapshots', { body: ns === undefined ? {} : { namespace: ns } })).body as { id: string };
+    if (!flag(values, 'wait')) {
+      printJson(io, started);
+      return;
+    }
+    io.err(`started snapshot ${started.id}; waiting for it, Ctrl-C to stop waiting\n`);
+    return untilDone<SnapshotView>(ctx, `snapshot ${started.id}`, snapshotPath(started.id), intervalMs, snapshotProgress, `vesta snapshot get ${started.id}`);
+  },
+};
+
+export const snapshotListCommand: Command = {
+  name: 'snapshot list',
+  args: [],
+  synopsis: '[--namespace <ns>]',
+  summary: 'list snapshots, newest first',
+  details: [
+    'Prints {"items": [snapshot...]}, newest first, each as `vesta snapshot get` prints it.',
+    '  --namespace <ns>        the snapshots that hold this namespace (its own and whole-store ones)',
+  ].join('\n'),
+  options: { namespace: { type: 'string' } },
+  async run({ values, http, io }) {
+    const ns = str(values, 'namespace');
+    printJson(io, (await http.request('GET', ns === undefined ? '/v1/snapshots' : `/v1/snapshots?namespace=${encodeURIComponent(ns)}`)).body);
+  },
+};
+
+export const snapshotGetCommand: Command = {
+  name: 'snapshot get',
+  args: ['id'],
+  synopsis: '',
+  summary: "print a snapshot: status, and once COMPLETE its manifest",
+  details: [
+    'Prints {"id", "namespace", "status", "items", "bytes", "parts": [{"name", "items", "bytes",',
+    '"sha256"}], "segments", "startedAt", "finishedAt", "format"}; status RUNNING (parts: those',
+    'written so far), COMPLETE or FAILED (with "error").',
+  ].join('\n'),
+  options: {},
+  async run({ args: [id], http, io }) {
+    printJson(io, (await http.request('GET', snapshotPath(id))).body);
+  },
+};
+
+export const snapshotRestoreCommand: Command = {
+  name: 'snapshot restore',
+  args: ['id'],
+  synopsis: '--mode missing|newer [--namespace <ns>] [--wait [--interval <ms>]]',
+  summary: 'restore a snapshot without overwriting newer records',
+  details: [
+    'Checks every part\'s sha256 first (a damaged snapshot writes nothing and ends FAILED), then',
+    'writes each record with a condition. Prints {"id", "status": "RUNNING", "snapshotId"};',
+    'follow it with --wait (prints {"id", "status", "written", "skipped", ...}).',
+    '  --mode missing          write only records that are absent (or deleted)',
+    '  --mode newer            also replace records whose rev is lower than the snapshot\'s;',
+    '                          a record at or above the snapshot\'s rev is never touched',
+    '  --namespace <ns>        restore into <ns> (a namespace snapshot), or only <ns> (a whole-store one)',
+    ...WAIT_DETAILS,
+  ].join('\n'),
+  exitCodes: WAIT_EXIT_CODES,
+  options: { mode: { type: 'string' }, namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
+  async run(ctx) {
+    const { args: [id], values, http, io } = ctx;
+    const mode = parseMode(str(values, 'mode'));
+    const intervalMs = parsePollInterval(str(values, 'interval'));
+    const ns = str(values, 'namespace');
+    const started = (await http.request('POST', `${snapshotPath(id)}/restore`, { body: { mode, ...(ns === undefined ? {} : { namespace: ns }) } })).body as { id: string };
+    if (!flag(values, 'wait')) {
+      printJson(io, started);
+      return;
+    }
+    io.err(`started restore ${started.id} of snapshot ${id}; waiting for it, Ctrl-C to stop waiting\n`);
+    return untilDone<RestoreView>(ctx, `restore ${started.id}`, restorePath(started.id), intervalMs, restoreProgress, `vesta snapshot restore-status ${started.id}`);
+  },
+};
+
+/** `vesta snapshot restore-status <id>`: a restore's status and counts. */
+export const snapshotRestoreStatusCommand: Command = {
+  name: 'snapshot restore-status',
+  args: ['id'],
+  synopsis: '',
+  summary: 'print a restore: status, records written and skipped',
+  details: 'Prints {"id", "snapshotId", "namespace", "mode", "status", "written", "skipped", "startedAt", "finishedAt"}.',
+  options: {},
+  async run({ args: [id], http, io }) {
+    printJson(io, (await http.request('GET', restorePath(id))).body);
+  },
+};
+
