@@ -26,7 +26,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { DEFAULT_SEGMENTS, MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
+import { MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
 import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../src/sagas/state-machines';
 import { SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
@@ -44,6 +44,12 @@ export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
 export const SNAPSHOT_FUNCTION_TIMEOUT_SECONDS = 890;
 /** Days an overwritten or deleted snapshot object stays recoverable. */
 export const NONCURRENT_DAYS = 7;
+/**
+ * Scan segments of a whole-store snapshot when neither the prop nor `vesta:snapshotSegments` says:
+ * more than the functions' own default (`DEFAULT_SEGMENTS`, for the local stack) because in AWS
+ * each segment is a Lambda invocation of its own and a wider scan finishes a large table sooner.
+ */
+export const DEFAULT_STACK_SEGMENTS = 8;
 /** How often the schedule function reports the age of the newest complete snapshot. */
 export const AGE_REPORT_MINUTES = 15;
 /** The alarm's limit for a `cron(...)` schedule without `vesta:snapshotMaxAgeSeconds`: two days. */
@@ -64,7 +70,7 @@ export interface SnapshotsProps {
   readonly retentionDays?: number;
   /**
    * Scan segments (parts) of a whole-store snapshot, 1 to 64.
-   * @default - context `vesta:snapshotSegments`, else 4
+   * @default - context `vesta:snapshotSegments`, else `DEFAULT_STACK_SEGMENTS` (8)
    */
   readonly segments?: number;
   /**
@@ -89,9 +95,10 @@ const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_
  */
 export function scheduleIntervalSeconds(expression: string): number | undefined {
   const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
-  if (rate && Number(rate[1]) > 0) return Number(rate[1]) * UNIT_SECONDS[rate[2]];
+  // EventBridge takes the singular unit for 1 (`rate(1 day)`) and the plural for more (`rate(2 days)`).
+  if (rate && Number(rate[1]) > 0 && (Number(rate[1]) === 1) === !rate[2].endsWith('s')) return Number(rate[1]) * UNIT_SECONDS[rate[2]];
   if (/^cron\(\S+( \S+){5}\)$/.test(expression)) return undefined;
-  throw new Error(`the snapshot schedule must be rate(<n> minute(s)|hour(s)|day(s)) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`);
+  throw new Error(`the snapshot schedule must be rate(1 minute|hour|day), rate(<n> minutes|hours|days) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`);
 }
 
 function contextValue(scope: Construct, key: string): unknown {
@@ -144,7 +151,7 @@ export class Snapshots extends Construct {
     this.schedule = props.schedule ?? (fromContext as string | undefined) ?? 'rate(1 day)';
     const interval = scheduleIntervalSeconds(this.schedule);
     this.retentionDays = integerSetting(this, props.retentionDays, SNAPSHOT_RETENTION_CONTEXT, 30, 1, 36_500);
-    this.segments = integerSetting(this, props.segments, SNAPSHOT_SEGMENTS_CONTEXT, DEFAULT_SEGMENTS, 1, MAX_SEGMENTS);
+    this.segments = integerSetting(this, props.segments, SNAPSHOT_SEGMENTS_CONTEXT, DEFAULT_STACK_SEGMENTS, 1, MAX_SEGMENTS);
     this.maxAgeSeconds = integerSetting(
       this,
       props.maxAgeSeconds,
@@ -182,8 +189,8 @@ export class Snapshots extends Construct {
     const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
     const fn = (cid: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
       createVestaFunction(this, cid, { entry, description, tables: props.tables, memorySize, timeout, logRetention, logRemovalPolicy, environment: env }).function;
-    this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 1024, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
-    this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 1024, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
+    this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
+    this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
     this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
     props.tables.grantSnapshotExport(this.exportFunction);
     props.tables.grantSnapshotRestore(this.restoreFunction);

@@ -111,13 +111,13 @@ describe('the bucket', () => {
 
 describe('the functions', () => {
   test.each<[Fn, string, number, number]>([
-    ['exportFunction', 'snapshot export', 1024, SNAPSHOT_FUNCTION_TIMEOUT_SECONDS],
-    ['restoreFunction', 'snapshot restore', 1024, SNAPSHOT_FUNCTION_TIMEOUT_SECONDS],
+    ['exportFunction', 'snapshot export', 512, SNAPSHOT_FUNCTION_TIMEOUT_SECONDS],
+    ['restoreFunction', 'snapshot restore', 512, SNAPSHOT_FUNCTION_TIMEOUT_SECONDS],
     ['scheduleFunction', 'snapshot schedule', 256, 60],
   ])('%s: %s, %i MB, %i s, knows the bucket and the segments', (fn, what, memory, timeout) => {
     const p = fnResource(fn).Properties;
     expect(p).toMatchObject({ Description: `Vesta ${what}`, MemorySize: memory, Timeout: timeout, TracingConfig: { Mode: 'Active' } });
-    expect(p.Environment.Variables).toMatchObject({ VESTA_SNAPSHOT_BUCKET: { Ref: bucketId() }, VESTA_SNAPSHOT_SEGMENTS: '4' });
+    expect(p.Environment.Variables).toMatchObject({ VESTA_SNAPSHOT_BUCKET: { Ref: bucketId() }, VESTA_SNAPSHOT_SEGMENTS: '8' });
   });
 
   test('export and restore stop before their Tasks time out (900 s)', () => {
@@ -229,6 +229,8 @@ describe('the schedule and the age alarm', () => {
   test('a malformed schedule or segment count fails the synth with the value', () => {
     expect(() => withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'daily' })).toThrow(/Received: "daily"/);
     expect(() => withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'rate(0 days)' })).toThrow(/rate\(<n>/);
+    expect(() => scheduleIntervalSeconds('rate(1 days)')).toThrow(/Received: "rate\(1 days\)"/);
+    expect(() => scheduleIntervalSeconds('rate(2 day)')).toThrow(/Received: "rate\(2 day\)"/);
     expect(() => withContext({ [SNAPSHOT_SEGMENTS_CONTEXT]: 65 })).toThrow(/vesta:snapshotSegments must be a whole number from 1 to 64/);
     expect(scheduleIntervalSeconds('rate(1 minute)')).toBe(60);
     expect(scheduleIntervalSeconds('rate(3 hours)')).toBe(10_800);
@@ -242,7 +244,7 @@ describe('the API function', () => {
     expect(vars).toMatchObject({
       VESTA_SNAPSHOT_STATE_MACHINE_ARN: machineRef('snapshot'),
       VESTA_RESTORE_STATE_MACHINE_ARN: machineRef('restore'),
-      VESTA_SNAPSHOT_SEGMENTS: '4',
+      VESTA_SNAPSHOT_SEGMENTS: '8',
     });
     expect(vars.VESTA_SNAPSHOT_BUCKET).toBeUndefined();
     const pairs = grantPairs(roleStatements(s.template, idOf(s.stack.api.function.role as never)).statements);
