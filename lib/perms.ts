@@ -124,10 +124,20 @@ export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRe
 export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'] as const;
 
 /**
- * Snapshot and restore statuses on the control table (`pk = snapshot | restore |
- * snapshot-latest`), and the lease reads a restore makes to tell a live record of a lease.
+ * Snapshot export on the control table (`pk = snapshot | snapshot-latest`): read the snapshot,
+ * record each part, complete or fail it, mark the newest complete one.
  */
 export const SNAPSHOT_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
+/**
+ * Snapshot restore on the control table: read the restore and its snapshot, record progress and
+ * the outcome (the API created the restore, so no PutItem), and the lease reads a restore makes
+ * to tell a live record of a lease (a superset of `SAGA_STEP_CONTROL_ACTIONS`).
+ */
+export const SNAPSHOT_RESTORE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
+/** Snapshot schedule on the control table: record a scheduled snapshot, read the newest-complete mark. */
+export const SNAPSHOT_SCHEDULE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 
 /** Snapshot restore: conditional puts of records, reading a record when its condition fails. */
 export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;

@@ -28,7 +28,9 @@ import {
   SAGA_STEP_CONTROL_ACTIONS,
   SAGA_STEP_RECORDS_ACTIONS,
   SNAPSHOT_EXPORT_RECORDS_ACTIONS,
+  SNAPSHOT_RESTORE_CONTROL_ACTIONS,
   SNAPSHOT_RESTORE_RECORDS_ACTIONS,
+  SNAPSHOT_SCHEDULE_CONTROL_ACTIONS,
   SNAPSHOT_STORE_ACTIONS,
 } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
@@ -172,12 +174,12 @@ export class StateTables extends Construct {
 
   /** What the snapshot restore function needs: conditional puts of records, the restore's status, leases. */
   grantSnapshotRestore(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnTable(grantee, 'records', SNAPSHOT_RESTORE_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS));
+    return this.grantOnTable(grantee, 'records', SNAPSHOT_RESTORE_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_RESTORE_CONTROL_ACTIONS));
   }
 
   /** What the snapshot schedule function needs: record a snapshot, read the newest-complete mark. */
   grantSnapshotStore(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS);
+    return this.grantOnTable(grantee, 'control', SNAPSHOT_SCHEDULE_CONTROL_ACTIONS);
   }
 
   /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */

@@ -10,6 +10,8 @@ import {
   SNAPSHOT_READ_ACTIONS,
   SNAPSHOT_RESTORE_RECORDS_ACTIONS,
   SNAPSHOT_START_ACTIONS,
+  SNAPSHOT_RESTORE_CONTROL_ACTIONS,
+  SNAPSHOT_SCHEDULE_CONTROL_ACTIONS,
   SNAPSHOT_STORE_ACTIONS,
   SNAPSHOT_WRITE_ACTIONS,
   XRAY_WRITE_ACTIONS,
@@ -138,15 +140,24 @@ describe('the functions', () => {
     expect(dataGrants('restoreFunction')).toEqual(
       [
         ...pairsOf(SNAPSHOT_RESTORE_RECORDS_ACTIONS, tableArn('records')),
-        ...pairsOf(SNAPSHOT_STORE_ACTIONS, tableArn('control')),
+        ...pairsOf(SNAPSHOT_RESTORE_CONTROL_ACTIONS, tableArn('control')),
         ...pairsOf(SNAPSHOT_READ_ACTIONS, objectsArn()),
       ].sort(),
     );
   });
 
   test('schedule may record snapshots and start the snapshot machine, nothing else (no bucket, no records)', () => {
-    expect(dataGrants('scheduleFunction')).toEqual([...pairsOf(SNAPSHOT_STORE_ACTIONS, tableArn('control')), ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot'))].sort());
+    expect(dataGrants('scheduleFunction')).toEqual([...pairsOf(SNAPSHOT_SCHEDULE_CONTROL_ACTIONS, tableArn('control')), ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot'))].sort());
     expect(fnResource('scheduleFunction').Properties.Environment.Variables.VESTA_SNAPSHOT_STATE_MACHINE_ARN).toEqual(machineRef('snapshot'));
+  });
+
+  test('the action lists are the ones the issue names: restore may not create control items, schedule may not update them', () => {
+    expect([...SNAPSHOT_STORE_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...SNAPSHOT_RESTORE_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...SNAPSHOT_SCHEDULE_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect([...SNAPSHOT_RESTORE_RECORDS_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect([...SNAPSHOT_WRITE_ACTIONS].sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect([...SNAPSHOT_READ_ACTIONS]).toEqual(['s3:GetObject']);
   });
 
   test('no function may do anything on every resource but X-Ray', () => {
