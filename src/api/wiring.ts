@@ -54,6 +54,9 @@ export function tableName(env: Readonly<Record<string, string | undefined>>, def
   return name;
 }
 
+/** The replica id written into version vectors: `VESTA_REPLICA`, else the Region, else `local`. */
+const replicaOf = (env: Readonly<Record<string, string | undefined>>) => env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local';
+
 /** The stores every entry point shares, built from the environment (or the options). */
 export function wireStores(opts: WiringOptions = {}) {
   const env = opts.env ?? process.env;
@@ -64,7 +67,7 @@ export function wireStores(opts: WiringOptions = {}) {
   const records = new DynamoRecordStore({
     client,
     tableName: tableName(env, RECORDS_TABLE),
-    replica: env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local',
+    replica: replicaOf(env),
     clock,
     leases: leaseStore,
     controlTable,
@@ -137,6 +140,7 @@ export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapsh
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,
+    replica: replicaOf(env),
     resolve: (s) => records.resolve(s),
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
     segments: snapshotSegments(env),

@@ -160,12 +160,21 @@ export function parseRestore(body: unknown): { namespace: string | null; mode: R
  * state exactly; a deleted key (absent for both modes) comes back with `rev` one above its
  * tombstone's; in `newer` mode a live record with a lower `rev` is replaced, keeping its
  * incarnation and taking the snapshot's `rev`. A live record with `rev` at or above the
- * snapshot's is never touched (it is newer), nor any live record in `missing` mode.
+ * snapshot's is never touched (it is newer), nor any live record in `missing` mode, nor a record
+ * of a lease.
+ *
+ * Writing over a stored state is a write by `replica`, as a PUT would be: the version vector
+ * covers both the stored and the snapshot's history, and each restored value gets a new dot of
+ * `replica`, so a writer that saw only the stored state (the tombstone, the older record) is
+ * concurrent with the restored value, not after it.
  */
-export function restorePlan(existing: RecordState | undefined, snap: RecordState, mode: RestoreMode): RecordState | undefined {
+export function restorePlan(existing: RecordState | undefined, snap: RecordState, mode: RestoreMode, replica: string): RecordState | undefined {
   if (!existing) return snap;
+  if (!existing.deleted && (mode === 'missing' || existing.rev >= snap.rev || existing.lease !== undefined)) return undefined;
   const vv = merge(existing.vv, snap.vv);
-  if (existing.deleted) return { ...snap, inc: existing.inc, rev: existing.rev + 1, vv };
-  if (mode === 'missing' || existing.rev >= snap.rev || existing.lease !== undefined) return undefined;
-  return { ...snap, inc: existing.inc, rev: snap.rev, vv };
+  let counter = vv[replica] ?? 0;
+  const siblings = snap.siblings.map((s) => ({ ...s, dot: { replica, counter: ++counter } }));
+  const written = { vv: { ...vv, [replica]: counter }, siblings };
+  if (existing.deleted) return { ...snap, ...written, inc: existing.inc, rev: existing.rev + 1 };
+  return { ...snap, ...written, inc: existing.inc, rev: snap.rev };
 }

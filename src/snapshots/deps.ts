@@ -16,6 +16,8 @@ export interface SnapshotWorkerDeps {
   readonly blobs: BlobStore;
   readonly store: SnapshotStore;
   readonly clock: Clock;
+  /** The replica id a restore writes its new dots with (as the record store's writes). */
+  readonly replica: string;
   /** Resolves a stored state whose lease may have expired (as reads see it). */
   resolve(s: RecordState | undefined): Promise<RecordState | undefined>;
   /** Starts the scheduled snapshot's execution. */

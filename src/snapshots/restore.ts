@@ -119,7 +119,7 @@ async function restoreRecord(deps: SnapshotWorkerDeps, snap: RecordState, mode: 
     } catch (e) {
       if (!(e instanceof ConditionalCheckFailedException)) throw e;
       const existing = await deps.resolve(e.Item ? fromItem(e.Item as Item) : undefined);
-      target = restorePlan(existing, snap, mode);
+      target = restorePlan(existing, snap, mode, deps.replica);
       if (!target) return false;
       if (existing) {
         condition = 'inc = :inc AND rev = :rev';

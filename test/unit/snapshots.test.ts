@@ -53,30 +53,41 @@ describe('restorePlan', () => {
   const snap = state({ rev: 5 });
 
   test('a key never written gets the snapshot state exactly, in both modes', () => {
-    expect(restorePlan(undefined, snap, 'missing')).toEqual(snap);
-    expect(restorePlan(undefined, snap, 'newer')).toEqual(snap);
+    expect(restorePlan(undefined, snap, 'missing', 'r2')).toEqual(snap);
+    expect(restorePlan(undefined, snap, 'newer', 'r2')).toEqual(snap);
   });
 
-  test('a deleted key comes back above its tombstone, never lowering rev', () => {
+  test('a deleted key comes back above its tombstone, never lowering rev, as a new write of the replica', () => {
     const tomb = state({ inc: 'i0', rev: 9, deleted: true, siblings: [], vv: { r1: 9 } });
     for (const mode of ['missing', 'newer'] as const) {
-      const p = restorePlan(tomb, snap, mode)!;
-      expect(p).toMatchObject({ inc: 'i0', rev: 10, vv: { r1: 9 }, deleted: false, siblings: snap.siblings });
+      const p = restorePlan(tomb, snap, mode, 'r1')!;
+      expect(p).toMatchObject({ inc: 'i0', rev: 10, vv: { r1: 10 }, deleted: false, siblings: [{ fields: { qty: 1 }, dot: { replica: 'r1', counter: 10 } }] });
+      // A writer that saw only the tombstone ({r1: 9}) does not cover the restored value's dot.
+      expect(p.siblings[0].dot.counter).toBeGreaterThan(tomb.vv.r1);
     }
   });
 
   test('missing never touches a live record', () => {
-    expect(restorePlan(state({ rev: 1 }), snap, 'missing')).toBeUndefined();
+    expect(restorePlan(state({ rev: 1 }), snap, 'missing', 'r1')).toBeUndefined();
   });
 
-  test('newer replaces only a live record with a lower rev, keeping its incarnation', () => {
-    expect(restorePlan(state({ rev: 5 }), snap, 'newer')).toBeUndefined();
-    expect(restorePlan(state({ rev: 6 }), snap, 'newer')).toBeUndefined();
-    expect(restorePlan(state({ rev: 3, inc: 'iX', vv: { r9: 1 } }), snap, 'newer')).toMatchObject({ inc: 'iX', rev: 5, vv: { r1: 5, r9: 1 } });
+  test('newer replaces only a live record with a lower rev, keeping its incarnation, with new dots for every value', () => {
+    expect(restorePlan(state({ rev: 5 }), snap, 'newer', 'r1')).toBeUndefined();
+    expect(restorePlan(state({ rev: 6 }), snap, 'newer', 'r1')).toBeUndefined();
+    const two = state({ siblings: [...snap.siblings, { fields: { qty: 2 }, dot: { replica: 'r3', counter: 1 }, at: '2026-01-01T00:00:00.000Z' }], vv: { r1: 5, r3: 1 } });
+    expect(restorePlan(state({ rev: 3, inc: 'iX', vv: { r9: 1, r2: 4 } }), two, 'newer', 'r2')).toMatchObject({
+      inc: 'iX',
+      rev: 5,
+      vv: { r1: 5, r3: 1, r9: 1, r2: 6 },
+      siblings: [
+        { fields: { qty: 1 }, dot: { replica: 'r2', counter: 5 } },
+        { fields: { qty: 2 }, dot: { replica: 'r2', counter: 6 } },
+      ],
+    });
   });
 
   test('a record of a live lease is never replaced', () => {
-    expect(restorePlan(state({ rev: 1, lease: 'abc.30' }), snap, 'newer')).toBeUndefined();
+    expect(restorePlan(state({ rev: 1, lease: 'abc.30' }), snap, 'newer', 'r1')).toBeUndefined();
   });
 });
 
