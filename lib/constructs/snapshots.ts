@@ -156,7 +156,8 @@ export class Snapshots extends Construct {
       this,
       props.maxAgeSeconds,
       SNAPSHOT_MAX_AGE_CONTEXT,
-      interval !== undefined ? 2 * interval : DEFAULT_CRON_MAX_AGE_SECONDS,
+      // Never below the report period: the age is only measured every 15 minutes.
+      interval !== undefined ? Math.max(2 * interval, AGE_REPORT_MINUTES * 60) : DEFAULT_CRON_MAX_AGE_SECONDS,
       AGE_REPORT_MINUTES * 60,
       366 * 86_400,
     );

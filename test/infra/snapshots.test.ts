@@ -243,6 +243,7 @@ describe('the schedule and the age alarm', () => {
     expect(() => scheduleIntervalSeconds('rate(1 days)')).toThrow(/Received: "rate\(1 days\)"/);
     expect(() => scheduleIntervalSeconds('rate(2 day)')).toThrow(/Received: "rate\(2 day\)"/);
     expect(() => withContext({ [SNAPSHOT_SEGMENTS_CONTEXT]: 65 })).toThrow(/vesta:snapshotSegments must be a whole number from 1 to 64/);
+    expect(withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'rate(5 minutes)' }).construct.maxAgeSeconds).toBe(900);
     expect(scheduleIntervalSeconds('rate(1 minute)')).toBe(60);
     expect(scheduleIntervalSeconds('rate(3 hours)')).toBe(10_800);
     expect(scheduleIntervalSeconds('cron(0 3 * * ? *)')).toBeUndefined();
