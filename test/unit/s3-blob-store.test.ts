@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NotFoundError, ThrottledError } from '../../src/core/errors';
+import { NotFoundError, ThrottledError, UnavailableError } from '../../src/core/errors';
 import { PART_SIZE, QUEUE_SIZE, S3BlobStore } from '../../src/adapters/blob/s3-blob-store';
 
 const BUCKET = 'vesta-test-snapshots';
@@ -31,6 +31,8 @@ class FakeS3 {
   received = 0;
   /** Answer every GetObject with 503 SlowDown. */
   slowDown = false;
+  /** Drop every GetObject's connection halfway through the body. */
+  cutBodies = false;
   private nextUpload = 1;
   private server?: Server;
 
@@ -129,6 +131,12 @@ class FakeS3 {
       if (this.slowDown) return this.error(res, 503, 'SlowDown', 'Please reduce your request rate.');
       const data = this.objects.get(key);
       if (!data) return this.error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      if (this.cutBodies) {
+        // Half the promised bytes, then the connection drops.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length) });
+        res.write(data.subarray(0, data.length >> 1));
+        return void setTimeout(() => res.destroy(), 20);
+      }
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length), etag: etag(data) });
       return void res.end(data);
     }
@@ -235,5 +243,15 @@ test('S3 throttling (503 SlowDown) is ThrottledError', async () => {
     await expect(store.read('snapshots/slow/x')).rejects.toBeInstanceOf(ThrottledError);
   } finally {
     s3.slowDown = false;
+  }
+});
+
+test('a connection dropped while the body streams is UnavailableError, not a raw socket error', async () => {
+  await store.write('snapshots/cut/x', generated(2 * MiB));
+  s3.cutBodies = true;
+  try {
+    await expect(digestOf(await store.read('snapshots/cut/x'))).rejects.toBeInstanceOf(UnavailableError);
+  } finally {
+    s3.cutBodies = false;
   }
 });

@@ -20,11 +20,28 @@ const THROTTLING = new Set(['SlowDown', 'ThrottlingException', 'TooManyRequestsE
 
 function translate(e: unknown): unknown {
   const name = (e as { name?: string })?.name ?? '';
-  if (THROTTLING.has(name)) return new ThrottledError('S3 throttled the request; retry later', 1, { cause: e });
-  if (name === 'InternalError' || name === 'ServiceUnavailable' || name === 'TimeoutError' || name === 'RequestTimeout') {
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (THROTTLING.has(name) || status === 503) return new ThrottledError('S3 throttled the request; retry later', 1, { cause: e });
+  if (
+    name === 'InternalError' ||
+    name === 'ServiceUnavailable' ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout' ||
+    (status !== undefined && status >= 500) ||
+    /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|aborted/i.test(String((e as Error)?.message ?? ''))
+  ) {
     return new UnavailableError('S3 is unavailable; retry later', 2, { cause: e });
   }
   return e;
+}
+
+/** The object's bytes; a failure while they stream (a dropped connection) is translated too. */
+async function* translated(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (e) {
+    throw translate(e);
+  }
 }
 
 export class S3BlobStore implements BlobStore {
@@ -53,7 +70,7 @@ export class S3BlobStore implements BlobStore {
   public async read(name: string): Promise<AsyncIterable<Uint8Array>> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
-      return out.Body as Readable;
+      return translated(out.Body as Readable);
     } catch (e) {
       if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') throw new NotFoundError(`no object ${name}`, { cause: e });
       throw translate(e);
