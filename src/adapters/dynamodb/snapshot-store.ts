@@ -80,26 +80,21 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return out.Item;
   }
 
-  /** Sets `values` on an item whose status is RUNNING; false when it is not (or does not exist). */
-  private async settle(pk: string, sk: string, values: Record<string, unknown>): Promise<boolean> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const sets: string[] = [];
-    const attrValues: Record<string, unknown> = { ':running': 'RUNNING' };
-    for (const [k, v] of Object.entries(values)) {
-      names[`#${k}`] = k;
-      attrValues[`:${k}`] = v;
-      sets.push(`#${k} = :${k}`);
-    }
+  /**
+   * Applies `update` to an item whose status is RUNNING; false when it is not (or does not
+   * exist). `names` and `values` are the update's own placeholders (plain values, marshalled here).
+   */
+  private async whileRunning(pk: string, sk: string, update: string, names: Record<string, string>, values: Record<string, unknown>): Promise<boolean> {
     try {
       await guarded(() =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.tableName,
             Key: { pk: { S: pk }, sk: { S: sk } },
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            UpdateExpression: update,
             ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: marshall(attrValues, { removeUndefinedValues: true }),
+            ExpressionAttributeNames: { ...names, '#status': 'status' },
+            ExpressionAttributeValues: marshall({ ...values, ':running': 'RUNNING' }, { removeUndefinedValues: true }),
           }),
         ),
       );
@@ -108,6 +103,18 @@ export class DynamoSnapshotStore implements SnapshotStore {
       if (isConditionFailure(e)) return false;
       throw e;
     }
+  }
+
+  /** Sets `values` on an item whose status is RUNNING; false when it is not (or does not exist). */
+  private settle(pk: string, sk: string, values: Record<string, unknown>): Promise<boolean> {
+    const keys = Object.keys(values);
+    return this.whileRunning(
+      pk,
+      sk,
+      `SET ${keys.map((k) => `#${k} = :${k}`).join(', ')}`,
+      Object.fromEntries(keys.map((k) => [`#${k}`, k])),
+      Object.fromEntries(keys.map((k) => [`:${k}`, values[k]])),
+    );
   }
 
   public async createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest> {
@@ -121,41 +128,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   public async partDone(id: string, part: PartInfo): Promise<void> {
-    try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
-            UpdateExpression: 'SET #done.#part = :part',
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { '#done': 'done', '#part': part.name, '#status': 'status' },
-            ExpressionAttributeValues: marshall({ ':part': { ...part }, ':running': 'RUNNING' }),
-          }),
-        ),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+    await this.whileRunning(SNAPSHOT, id, 'SET #done.#part = :part', { '#done': 'done', '#part': part.name }, { ':part': { ...part } });
   }
 
   public async restoreProgress(id: string, written: number, skipped: number): Promise<void> {
-    try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: RESTORE }, sk: { S: id } },
-            UpdateExpression: 'ADD written :w, skipped :s',
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':w': { N: String(written) }, ':s': { N: String(skipped) }, ':running': { S: 'RUNNING' } },
-          }),
-        ),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+    await this.whileRunning(RESTORE, id, 'ADD written :w, skipped :s', {}, { ':w': written, ':s': skipped });
   }
 
   public async getSnapshot(id: string): Promise<Stored | undefined> {
