@@ -1,12 +1,14 @@
 /**
  * One Vesta deployment (one stage in one account and Region): the state tables, the HTTP API, the
- * scheduled lease jobs, the saga state machines and the snapshots (bucket, workflows, schedule).
+ * scheduled lease jobs, the saga state machines, the snapshots (bucket, workflows, schedule) and
+ * their monitoring (alarm topic, alarms, dashboard).
  * The stack only composes constructs; what each part does is documented on its construct.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from '../constructs/api';
 import { Leases } from '../constructs/leases';
+import { Monitoring } from '../constructs/monitoring';
 import { Sagas } from '../constructs/sagas';
 import { Snapshots } from '../constructs/snapshots';
 import { StateTables } from '../constructs/state-tables';
@@ -41,6 +43,8 @@ export class VestaStack extends Stack {
   readonly leases: Leases;
   readonly sagas: Sagas;
   readonly snapshots: Snapshots;
+  /** Alarm topic, alarms and dashboard; capabilities added later hand their alarms to `addAlarms`. */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: VestaStackProps) {
     super(scope, id, props);
@@ -64,6 +68,37 @@ export class VestaStack extends Stack {
     this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables });
     for (const [name, value] of Object.entries(this.snapshots.environment())) this.api.function.addEnvironment(name, value);
     this.snapshots.grantStart(this.api.function);
+    // Alarm emails come from the context key `vesta:alarmEmails`, read by the construct.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      restApi: this.api.restApi,
+      functions: [
+        this.api.function,
+        this.leases.reaper,
+        this.leases.renewer,
+        this.sagas.stepFunction,
+        this.snapshots.exportFunction,
+        this.snapshots.restoreFunction,
+        this.snapshots.scheduleFunction,
+      ],
+      tables: Object.values(this.tables.tables),
+      stateMachines: [...Object.values(this.sagas.stateMachines), ...Object.values(this.snapshots.stateMachines)],
+      alarms: [
+        this.leases.reaperErrorsAlarm,
+        this.leases.reaperLagAlarm,
+        this.leases.renewerErrorsAlarm,
+        this.sagas.compensationFailedAlarm,
+        ...Object.values(this.sagas.executionsFailedAlarms),
+        this.sagas.stepErrorsAlarm,
+        this.snapshots.snapshotTooOldAlarm,
+        ...Object.values(this.snapshots.executionsFailedAlarms),
+        this.snapshots.functionErrorsAlarm,
+      ],
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'SNS topic of every Vesta alarm (ALARM and OK); email subscriptions from -c vesta:alarmEmails=a@example.com,b@example.com.',
+    });
     new CfnOutput(this, 'SnapshotBucketName', {
       value: this.snapshots.bucket.bucketName,
       description: 'Bucket of the snapshots: snapshots/<id>/part-NNNNN.jsonl.gz and manifest.json.',

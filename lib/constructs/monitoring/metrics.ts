@@ -1,0 +1,174 @@
+/**
+ * The metrics that Vesta's alarms and dashboard read, made in one place: API Gateway, Lambda,
+ * DynamoDB, Step Functions, and Vesta's own (namespace `Vesta`, dimension `service=vesta`, names
+ * from `src/core/metric-names.ts`). Alarms (`alarms.ts`) and widgets (`dashboard.ts`) only pick
+ * from these.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { IConstruct } from 'constructs';
+import { METRIC_DIMENSIONS, METRIC_NAMES, type MetricName } from '../../../src/core/metric-names';
+import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, vestaMetric } from '../function-defaults';
+
+/** The period of every alarm and graph: 5 minutes. */
+export const MONITORING_PERIOD = Duration.minutes(5);
+
+/** `Vesta-dev/Leases/Reaper` gives `Leases/Reaper`: the path of a construct below its stack. */
+export function labelOf(construct: IConstruct): string {
+  const stackPath = Stack.of(construct).node.path;
+  const path = construct.node.path;
+  return stackPath && path.startsWith(`${stackPath}/`) ? path.slice(stackPath.length + 1) : path;
+}
+
+/** `Leases/Reaper` gives `LeasesReaper`: a construct id made from a label. */
+export function idOf(label: string): string {
+  return label
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export interface ApiMetrics {
+  readonly count: cloudwatch.IMetric;
+  readonly clientErrors: cloudwatch.IMetric;
+  readonly serverErrors: cloudwatch.IMetric;
+  readonly latencyP50: cloudwatch.IMetric;
+  readonly latencyP99: cloudwatch.IMetric;
+}
+
+/** Requests, 4XX and 5XX answers (sums) and latency (p50, p99) of a REST API, by its name. */
+export function apiMetrics(api: apigw.RestApi): ApiMetrics {
+  const period = MONITORING_PERIOD;
+  return {
+    count: api.metricCount({ period, statistic: 'Sum', label: 'Count' }),
+    clientErrors: api.metricClientError({ period, statistic: 'Sum', label: '4XX' }),
+    serverErrors: api.metricServerError({ period, statistic: 'Sum', label: '5XX' }),
+    latencyP50: api.metricLatency({ period, statistic: 'p50', label: 'p50' }),
+    latencyP99: api.metricLatency({ period, statistic: 'p99', label: 'p99' }),
+  };
+}
+
+export interface FunctionMetrics {
+  readonly invocations: cloudwatch.IMetric;
+  readonly errors: cloudwatch.IMetric;
+  readonly throttles: cloudwatch.IMetric;
+  readonly durationP99: cloudwatch.IMetric;
+}
+
+/** Invocations, errors and throttles (sums) and p99 duration of a function, labelled `label`. */
+export function functionMetrics(fn: lambda.IFunction, label: string): FunctionMetrics {
+  const period = MONITORING_PERIOD;
+  return {
+    invocations: fn.metricInvocations({ period, statistic: 'Sum', label }),
+    errors: fn.metricErrors({ period, statistic: 'Sum', label }),
+    throttles: fn.metricThrottles({ period, statistic: 'Sum', label }),
+    durationP99: fn.metricDuration({ period, statistic: 'p99', label }),
+  };
+}
+
+export interface TableMetrics {
+  readonly consumedRead: cloudwatch.IMetric;
+  readonly consumedWrite: cloudwatch.IMetric;
+  /** Read plus write throttle events of the table (its indexes have metrics of their own). */
+  readonly throttles: cloudwatch.IMetric;
+  /** Average latency of successful requests, one line per operation (a SEARCH: graphs only, no alarm). */
+  readonly successfulRequestLatency: cloudwatch.IMetric;
+}
+
+/**
+ * Consumed capacity, throttle events and request latency of a table. `ReadThrottleEvents` and
+ * `WriteThrottleEvents` have the table name as their only dimension, so their sum can be alarmed
+ * on; `SuccessfulRequestLatency` is per operation, so a SEARCH shows every operation.
+ */
+export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetrics {
+  const period = MONITORING_PERIOD;
+  const sum = (metricName: string) => table.metric(metricName, { period, statistic: 'Sum' });
+  return {
+    consumedRead: table.metricConsumedReadCapacityUnits({ period, statistic: 'Sum', label }),
+    consumedWrite: table.metricConsumedWriteCapacityUnits({ period, statistic: 'Sum', label }),
+    // Ids unique per table, as one graph holds the expressions of every table.
+    throttles: new cloudwatch.MathExpression({
+      expression: `read${idOf(label)} + write${idOf(label)}`,
+      usingMetrics: { [`read${idOf(label)}`]: sum('ReadThrottleEvents'), [`write${idOf(label)}`]: sum('WriteThrottleEvents') },
+      period,
+      label,
+    }),
+    successfulRequestLatency: new cloudwatch.SearchExpression({
+      expression: `SEARCH('{AWS/DynamoDB,Operation,TableName} MetricName="SuccessfulRequestLatency" TableName="${table.tableName}"', 'Average', ${period.toSeconds()})`,
+      period,
+      // A label would prefix every line; without one each line is named after its operation.
+      label: '',
+    }),
+  };
+}
+
+export interface StateMachineMetrics {
+  readonly started: cloudwatch.IMetric;
+  readonly succeeded: cloudwatch.IMetric;
+  readonly failed: cloudwatch.IMetric;
+}
+
+/** Executions started, succeeded and failed (sums) of a state machine, labelled `label`. */
+export function stateMachineMetrics(machine: sfn.IStateMachine, label: string): StateMachineMetrics {
+  const period = MONITORING_PERIOD;
+  return {
+    started: machine.metricStarted({ period, statistic: 'Sum', label }),
+    succeeded: machine.metricSucceeded({ period, statistic: 'Sum', label }),
+    failed: machine.metricFailed({ period, statistic: 'Sum', label }),
+  };
+}
+
+/** A graph of Vesta's own metrics that share a statistic. */
+export interface VestaMetricGroup {
+  readonly title: string;
+  readonly metricNames: readonly MetricName[];
+  readonly statistic: 'Sum' | 'Maximum';
+}
+
+/**
+ * Vesta's own metrics without a second dimension, in graphs. A name of `METRIC_NAMES` that is in
+ * none of these (and not in `METRIC_DIMENSIONS`) gets a graph of its own from `vestaMetricGroups`,
+ * so a new metric is on the dashboard before anyone places it.
+ */
+export const VESTA_METRIC_GROUPS: readonly VestaMetricGroup[] = [
+  { title: 'Records: siblings created', metricNames: [METRIC_NAMES.siblingsCreated], statistic: 'Sum' },
+  { title: 'Leases', metricNames: [METRIC_NAMES.leasesReaped, METRIC_NAMES.leaseRecordsExpired, METRIC_NAMES.leasesRenewed], statistic: 'Sum' },
+  { title: 'Lease reaper lag (s, max)', metricNames: [METRIC_NAMES.leaseReaperLagSeconds], statistic: 'Maximum' },
+  { title: 'Sagas', metricNames: [METRIC_NAMES.sagaSucceeded, METRIC_NAMES.sagaCompensated, METRIC_NAMES.compensationFailed], statistic: 'Sum' },
+  { title: 'Snapshots and restores', metricNames: [METRIC_NAMES.snapshotCompleted, METRIC_NAMES.snapshotFailed, METRIC_NAMES.restoreCompleted], statistic: 'Sum' },
+  { title: 'Snapshot items', metricNames: [METRIC_NAMES.snapshotItems], statistic: 'Sum' },
+  { title: 'Latest snapshot age (s, max)', metricNames: [METRIC_NAMES.latestSnapshotAgeSeconds], statistic: 'Maximum' },
+  { title: 'Change events', metricNames: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed], statistic: 'Sum' },
+];
+
+/** `VESTA_METRIC_GROUPS`, plus one `Sum` graph per metric name that no group and no dimension lists. */
+export function vestaMetricGroups(): VestaMetricGroup[] {
+  const placed = new Set<string>([...VESTA_METRIC_GROUPS.flatMap((g) => g.metricNames), ...Object.keys(METRIC_DIMENSIONS)]);
+  const unplaced = Object.values(METRIC_NAMES).filter((name) => !placed.has(name));
+  return [...VESTA_METRIC_GROUPS, ...unplaced.map((name): VestaMetricGroup => ({ title: name, metricNames: [name], statistic: 'Sum' }))];
+}
+
+/** A Vesta metric with only the `service` dimension, labelled with its name. */
+export function vestaServiceMetric(metricName: MetricName, statistic: string): cloudwatch.Metric {
+  return vestaMetric(metricName, statistic, MONITORING_PERIOD).with({ label: metricName });
+}
+
+/**
+ * Sums of a Vesta metric that has a second dimension (`METRIC_DIMENSIONS`), one line per value of
+ * that dimension: a SEARCH over the `{Vesta,<dimension>,service}` dimension set. Graphs only (a
+ * SEARCH cannot be alarmed on).
+ */
+export function vestaDimensionSearch(metricName: keyof typeof METRIC_DIMENSIONS): cloudwatch.SearchExpression {
+  const dimension = METRIC_DIMENSIONS[metricName];
+  const schema = [METRICS_NAMESPACE, dimension, 'service'].join(',');
+  return new cloudwatch.SearchExpression({
+    expression: `SEARCH('{${schema}} MetricName="${metricName}" service="${POWERTOOLS_SERVICE_NAME}"', 'Sum', ${MONITORING_PERIOD.toSeconds()})`,
+    period: MONITORING_PERIOD,
+    label: '',
+  });
+}
