@@ -15,6 +15,7 @@ import { snapshotsHandlers } from './snapshots-handlers';
 import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
+import { ApiMetrics, type MetricsSink, UNROUTED_OPERATION } from './metrics';
 import { internalError, toProblem } from './problem';
 import { type Handler, recordsHandlers } from './records-handlers';
 import { CATCH_ALL_RESOURCE, ROUTES, compileResource, resources } from './routes';
@@ -32,6 +33,12 @@ export interface ApiDeps {
   readonly snapshots: SnapshotStore;
   /** Scan segments (parts) of a whole-store snapshot. */
   readonly snapshotSegments: number;
+  /**
+   * Where the API's metrics go (`Operations`, `Conflicts`, `SiblingsCreated`; see `metrics.ts`):
+   * a Powertools `Metrics`, published once per invocation.
+   * @default none: no metrics
+   */
+  readonly metrics?: MetricsSink;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -56,14 +63,27 @@ function canonicalPath(event: APIGatewayProxyEvent): string {
   });
 }
 
+/**
+ * The route a request runs, for the `operation` dimension: found the way the router finds it,
+ * from API Gateway's resource and the method; `notFound` / `methodNotAllowed` when none does.
+ */
+function operationOf(event: APIGatewayProxyEvent): string {
+  const method = event.httpMethod.toUpperCase();
+  const defined = ROUTES.filter((r) => r.resource === event.resource);
+  const route = defined.find((r) => r.method === method);
+  if (route) return route.name;
+  return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method) ? UNROUTED_OPERATION.methodNotAllowed : UNROUTED_OPERATION.notFound;
+}
+
 /** The router's answer for a result: a web Response, so the router adds no headers of its own. */
 function toResponse(r: HttpResult): Response {
   return new Response(r.body ?? null, { status: r.statusCode, headers: r.headers });
 }
 
 export function createApiHandler(deps: ApiDeps): ApiHandler {
+  const metrics = deps.metrics && new ApiMetrics(deps.metrics);
   const handlers: Record<string, Handler> = {
-    ...recordsHandlers(deps),
+    ...recordsHandlers({ ...deps, onSiblingsCreated: metrics && (() => metrics.siblingsCreated()) }),
     ...leasesHandlers(deps),
     ...sagasHandlers(deps),
     ...snapshotsHandlers(deps),
@@ -133,10 +153,24 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     return toResponse(toProblem(new NotFoundError(`no route for ${ev.httpMethod} ${path}`))!);
   });
 
+  /** Publishes the invocation's metrics; a metrics failure is logged and never changes the answer. */
+  const publish = (event: APIGatewayProxyEvent, out: APIGatewayProxyResult | undefined) => {
+    try {
+      metrics?.publish(operationOf(event), out ?? { statusCode: 500 });
+    } catch (e) {
+      deps.logger.warn('metrics not published', e as Error);
+    }
+  };
+
   return async (event, context) => {
     deps.logger.setCorrelationId(event.requestContext?.requestId);
     const routed = { ...event, path: canonicalPath(event) };
-    const out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+    let out: APIGatewayProxyResult | undefined;
+    try {
+      out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+    } finally {
+      publish(event, out);
+    }
     if (out.statusCode === 204) {
       // A response without content has no media type (the router's Response would add one).
       for (const h of [out.headers, out.multiValueHeaders]) {

@@ -12,6 +12,14 @@ import { type ApiRequest, type HttpResult, etagHeader, json, noContent } from '.
 export interface RecordsDeps {
   readonly records: RecordStore;
   readonly settings: SettingsStore;
+  /**
+   * Called when a PUT leaves the record with several concurrent values (`siblings` mode), its
+   * value among them. Without `If-Match` such a write discards nothing, so the record had one
+   * value fewer before; with an older ETag it may also have replaced some (the store does not
+   * return the state before, and reading it would cost a request).
+   * @default none
+   */
+  readonly onSiblingsCreated?: () => void;
 }
 
 export type Handler = (req: ApiRequest) => Promise<HttpResult>;
@@ -51,6 +59,7 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const guards = req.guards();
       const { conflicts } = await settings.get(ns);
       const r = await records.put(ns, key, body.fields, pre, conflicts, guards);
+      if (r.state.siblings.length > 1) deps.onSiblingsCreated?.();
       return written(r.created ? 201 : 200, r.state);
     },
 

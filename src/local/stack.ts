@@ -94,7 +94,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       for (const id of restores) await workflows.start('restore', id, { restoreId: id });
       if (snapshots.length + restores.length > 0) logger.info('resumed unfinished snapshots and restores', { snapshots, restores });
     }
-    const handler = createApiHandler(wireApi({ client, env, workflows, logger }));
+    // The API publishes EMF lines on every request, which would flood `npm start`'s console. So
+    // locally its metrics are off unless POWERTOOLS_METRICS_DISABLED is set: Powertools 2.35
+    // honours that variable, and `POWERTOOLS_METRICS_DISABLED=false npm start` prints them.
+    const apiMetrics = process.env.POWERTOOLS_METRICS_DISABLED === undefined ? undefined : metrics;
+    const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger }), metrics: apiMetrics });
     const jobs = wireLeaseJobs(executions, { client, env });
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
