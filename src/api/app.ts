@@ -8,10 +8,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
+import type { ChangeLog, Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
 import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { sagasHandlers } from './sagas-handlers';
 import { snapshotsHandlers } from './snapshots-handlers';
+import { changesHandlers } from './changes-handlers';
 import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   readonly snapshots: SnapshotStore;
   /** Scan segments (parts) of a whole-store snapshot. */
   readonly snapshotSegments: number;
+  /** The namespaces' change logs (the changes endpoint). */
+  readonly changes: ChangeLog;
   /**
    * Where the API's metrics go (`Operations`, `Conflicts`, `SiblingsCreated`; see `metrics.ts`):
    * a Powertools `Metrics`, published once per invocation.
@@ -87,6 +90,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     ...leasesHandlers(deps),
     ...sagasHandlers(deps),
     ...snapshotsHandlers(deps),
+    ...changesHandlers(deps),
     async health() {
       const [store, leaseReaperLagSeconds, latestSnapshotAgeSeconds] = await Promise.all([
         deps.health.storeOk(),

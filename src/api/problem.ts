@@ -4,6 +4,7 @@
  */
 import {
   ConflictError,
+  CursorExpiredError,
   IdempotencyKeyReusedError,
   MethodNotAllowedError,
   NotFoundError,
@@ -24,6 +25,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -56,6 +58,7 @@ export function toProblem(e: unknown): HttpResult | undefined {
     const retry: Record<string, string> = e.reason === 'RequestInProgress' ? { 'retry-after': '1' } : {};
     return problem(409, 'Conflict', msg, { reason: e.reason, ...(e.holder ? { holder: e.holder } : {}) }, retry);
   }
+  if (e instanceof CursorExpiredError) return problem(410, 'CursorExpired', msg);
   if (e instanceof PreconditionFailedError) {
     const extra = { current: e.current, ...(e.failed ? { failed: e.failed } : {}) };
     return problem(412, 'PreconditionFailed', msg, extra, e.currentEtag ? { etag: e.currentEtag } : {});

@@ -30,6 +30,7 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'patchRecord', method: 'PATCH', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true },
   { name: 'deleteRecord', method: 'DELETE', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false },
   { name: 'transact', method: 'POST', resource: '/v1/ns/{ns}/txn', hasBody: true },
+  { name: 'listChanges', method: 'GET', resource: '/v1/ns/{ns}/changes', hasBody: false },
   { name: 'grantLease', method: 'POST', resource: '/v1/leases', hasBody: true },
   { name: 'getLease', method: 'GET', resource: '/v1/leases/{id}', hasBody: false },
   { name: 'revokeLease', method: 'DELETE', resource: '/v1/leases/{id}', hasBody: false },

@@ -15,13 +15,17 @@ import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
 import { DynamoLeases } from '../adapters/dynamodb/leases';
-import { CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import { CHANGES_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
+import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { ALL_MACHINES } from '../sagas/state-machines';
-import type { BlobStore, WorkflowId, WorkflowStarter } from '../core/ports';
+import type { BlobStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
@@ -45,6 +49,15 @@ export function snapshotSegments(env: Readonly<Record<string, string | undefined
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_SEGMENTS) throw new Error(`VESTA_SNAPSHOT_SEGMENTS must be an integer from 1 to ${MAX_SEGMENTS}, not ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** How long changes are kept: `VESTA_CHANGE_RETENTION_HOURS`, at least 24 (the contract's minimum). */
+export function changeRetentionSeconds(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.VESTA_CHANGE_RETENTION_HOURS;
+  if (raw === undefined || raw === '') return DEFAULT_CHANGE_RETENTION_SECONDS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 24 || n > 24 * 365) throw new Error(`VESTA_CHANGE_RETENTION_HOURS must be an integer from 24 to 8760, not ${JSON.stringify(raw)}`);
+  return n * 3600;
 }
 
 /** Reads a table's physical name from its environment variable. Throws when it is missing. */
@@ -77,7 +90,8 @@ export function wireStores(opts: WiringOptions = {}) {
   const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
-  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots };
+  const changes = new DynamoChangeLog({ client, tableName: tableName(env, CHANGES_TABLE), clock, retentionSeconds: changeRetentionSeconds(env) });
+  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots, changes };
 }
 
 /** Step Functions, with the ARNs of the state machines `ids` from the environment. */
@@ -99,13 +113,14 @@ export function wireSagaStep(opts: WiringOptions = {}) {
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots } = wireStores(opts);
+  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes } = wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
     sagas,
     workflows: opts.workflows ?? sfnWorkflows(env, ALL_MACHINES.map(({ def }) => def.id)),
     snapshots,
     snapshotSegments: snapshotSegments(env),
+    changes,
     records,
     leases,
     clock,
@@ -145,4 +160,16 @@ export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapsh
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
     segments: snapshotSegments(env),
   };
+}
+
+/**
+ * What the change publisher needs: the change log and the bus (EventBridge bus `VESTA_EVENT_BUS`
+ * unless given; the local stack passes its log bus).
+ */
+export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}): { readonly log: DynamoChangeLog; readonly bus: EventBus } {
+  const { env, changes } = wireStores(opts);
+  if (opts.bus) return { log: changes, bus: opts.bus };
+  const busName = env.VESTA_EVENT_BUS;
+  if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');
+  return { log: changes, bus: new EventBridgeBus(new EventBridgeClient({ maxAttempts: 4 }), busName) };
 }

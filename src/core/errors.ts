@@ -137,6 +137,14 @@ export class ThrottledError extends VestaError {
   }
 }
 
+/** A change cursor older than the changes kept: the watcher may have missed changes. */
+export class CursorExpiredError extends VestaError {
+  public constructor(message: string, options?: VestaErrorOptions) {
+    super(message, options);
+    this.name = 'CursorExpiredError';
+  }
+}
+
 /** A dependency is down; nothing was half-written. */
 export class UnavailableError extends VestaError {
   public constructor(

@@ -7,6 +7,7 @@ import type { RecordState } from './record-view';
 import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
+import type { ChangeDetail } from './changes';
 
 export interface Clock {
   now(): Date;
@@ -162,4 +163,52 @@ export interface SnapshotStore {
   finishRestore(id: string, written: number, skipped: number): Promise<RestoreView>;
   /** RUNNING → FAILED. Idempotent. */
   failRestore(id: string, error: string): Promise<void>;
+}
+
+/** What a change-log read asks for: after change number `after` (none: from the oldest kept). */
+export interface ChangeQuery {
+  readonly after?: number;
+  /** Only changes of keys that start with this. */
+  readonly prefix?: string;
+  /** At most this many changes (1 to 1000). */
+  readonly limit: number;
+}
+
+/** Changes in log order, and the number of the last change looked at (the next cursor). */
+export interface ChangePage {
+  readonly items: readonly ChangeDetail[];
+  readonly seq: number;
+}
+
+/** What an append did: new changes, replayed ones skipped, and the ids not appended (with the error). */
+export interface AppendOutcome {
+  readonly appended: number;
+  readonly duplicates: number;
+  readonly notDone: ReadonlySet<string>;
+  readonly error?: unknown;
+}
+
+/**
+ * Each namespace's changes, numbered 1, 2, 3, ... in the order they were appended, without gaps,
+ * each id at most once, kept at least the retention period.
+ */
+export interface ChangeLog {
+  /**
+   * Appends changes; those of one namespace in the order given. A change whose id is already in
+   * the log is skipped. Never throws: what could not be appended is in `notDone` (with `error`).
+   */
+  append(changes: readonly ChangeDetail[]): Promise<AppendOutcome>;
+  /**
+   * Reads one namespace's changes after a position. Throws `CursorExpiredError` when changes after
+   * `after` are no longer kept, `ThrottledError` / `UnavailableError` when the store fails.
+   */
+  read(ns: string, query: ChangeQuery): Promise<ChangePage>;
+}
+
+/**
+ * Where change events go: EventBridge in AWS, the log (and in-process listeners) locally.
+ * Resolves to the ids of the changes that could not be published after retries; never throws.
+ */
+export interface EventBus {
+  publish(changes: readonly ChangeDetail[]): Promise<ReadonlySet<string>>;
 }

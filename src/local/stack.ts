@@ -18,6 +18,7 @@ import { every } from './schedules';
 import { ensureTables } from './bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { serve } from './server';
+import { type ChangeFeed, startChangeFeed } from './change-feed';
 
 export interface LocalStackOptions {
   /** @default 8080; 0 picks a free port */
@@ -47,6 +48,8 @@ export interface LocalStack {
   readonly executions: LocalExecutions;
   /** The local Step Functions stand-in running the saga state machines. */
   readonly workflows: LocalWorkflows;
+  /** The stream reader and local event bus that publish every change. */
+  readonly changeFeed: ChangeFeed;
   stop(): Promise<void>;
 }
 
@@ -61,9 +64,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
   const client = external ? new DynamoDBClient({ endpoint, maxAttempts: 4 }) : localClient(endpoint);
   let workflows: LocalWorkflows | undefined;
+  let changeFeed: ChangeFeed | undefined;
   const stop = async () => {
     stopJobs();
     await workflows?.stop();
+    await changeFeed?.stop();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server?.closeAllConnections();
     client.destroy();
@@ -99,12 +104,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // honours that variable, and `POWERTOOLS_METRICS_DISABLED=false npm start` prints them.
     const apiMetrics = process.env.POWERTOOLS_METRICS_DISABLED === undefined ? undefined : metrics;
     const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger }), metrics: apiMetrics });
+    // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
+    changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
     const jobs = wireLeaseJobs(executions, { client, env });
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
     server = await serve(handler, opts.port ?? 8080);
     const { port } = server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, workflows, stop };
+    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, workflows, changeFeed, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -11,10 +11,13 @@
  *   single-request path can re-create it); `sz` (N): an upper bound of the fields' size;
  * - `was` (BOOL): internal, the `tomb` flag before the last single-request write (tells "created");
  * - `lease` (S): the lease the record belongs to; such records take the conditional path, which
- *   checks the lease (a record of an expired lease is gone for every read and write).
+ *   checks the lease (a record of an expired lease is gone for every read and write);
+ * - `op` (S): the kind of the last write (`put`, `patch`, `delete`, `expire`), which the table's
+ *   stream hands to the change publisher (`src/core/changes.ts`).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ChangeKind } from '../../core/changes';
 import type { Fields, RecordState, Sibling } from '../../core/record-view';
 import { fieldsSize } from '../../core/size';
 
@@ -67,8 +70,11 @@ export function fromItem(item: Item): RecordState {
   };
 }
 
-/** Encodes a full state, for conditional puts (slow path and transactions). */
-export function toItem(state: RecordState): Item {
+/** The attribute that records the kind of the last write. */
+export const OP_ATTR = 'op';
+
+/** Encodes a full state, for conditional puts (slow path and transactions); `op` is the kind of write. */
+export function toItem(state: RecordState, op: ChangeKind = state.deleted ? 'delete' : 'put'): Item {
   const newest = state.siblings[state.siblings.length - 1];
   const item: Item = {
     ns: { S: state.namespace },
@@ -79,6 +85,7 @@ export function toItem(state: RecordState): Item {
     at: { S: state.updatedAt },
     f: marshallFields(newest?.fields ?? {}),
     sz: { N: String(state.siblings.reduce((n, s) => n + fieldsSize(s.fields), 0)) },
+    [OP_ATTR]: { S: op },
   };
   if (newest) Object.assign(item, { dr: { S: newest.dot.replica }, dn: { N: String(newest.dot.counter) } });
   for (const [r, n] of Object.entries(state.vv)) item[vvAttr(r)] = { N: String(n) };

@@ -15,7 +15,8 @@ import { type RecordState, expired } from '../../core/record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
 import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
-import { type Item, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
+import type { ChangeKind } from '../../core/changes';
+import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
 import { BOOL, Expr, N, S } from './expressions';
 import { errorName, guarded, isConditionFailure, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
@@ -60,7 +61,7 @@ export class DynamoRecordStore implements RecordStore {
 
   public put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
     const env = this.env(mode, guards);
-    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
+    const slow = (known: Known) => this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
     if (hasGuards(guards)) return slow(undefined);
     const size = fieldsSize(fields);
     if (size > MAX_RECORD_BYTES) throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
@@ -75,14 +76,14 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('sz')} = ${e.value(N(size))}`)
       .set(`${e.name('was')} = if_not_exists(${e.name('tomb')}, ${e.value(BOOL(true))})`)
       .remove(e.name('sx'));
-    this.advance(e, env, false);
+    this.advance(e, env, 'put');
     return this.fastWrite(ns, key, e, slow);
   }
 
   public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
     if (hasGuards(guards)) {
       const env = this.env(mode, guards);
-      return this.settle(ns, key, undefined, (s) => applyPatch(s, ns, key, patch, pre, env), undefined, guards);
+      return this.settle(ns, key, undefined, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), undefined, guards);
     }
     return this.patchAttempt(ns, key, patch, pre, mode, 0);
   }
@@ -95,7 +96,7 @@ export class DynamoRecordStore implements RecordStore {
   private patchAttempt(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, depth: number): Promise<WriteResult> {
     const env = this.env(mode);
     const again = depth < MAX_FAST_RETRIES ? () => this.patchAttempt(ns, key, patch, pre, mode, depth + 1) : undefined;
-    const slow = (known: Known) => this.settle(ns, key, known, (s) => applyPatch(s, ns, key, patch, pre, env), again);
+    const slow = (known: Known) => this.settle(ns, key, known, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), again);
     const growth = patchGrowth(patch);
     const e = new Expr();
     const f = e.name('f');
@@ -116,14 +117,14 @@ export class DynamoRecordStore implements RecordStore {
       e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
-    this.advance(e, env, false);
+    this.advance(e, env, 'patch');
     return this.fastWrite(ns, key, e, slow);
   }
 
   public async delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
     const env = this.env('reject');
     const slow = (known: Known) =>
-      this.settle(ns, key, known, (s) => ({ state: applyDelete(s, pre, env), created: false }), undefined, guards);
+      this.settle(ns, key, known, 'delete', (s) => ({ state: applyDelete(s, pre, env), created: false }), undefined, guards);
     const e = new Expr();
     if (hasGuards(guards) || !this.preconditionClauses(e, pre)) {
       await slow(undefined);
@@ -134,7 +135,7 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
-    this.advance(e, env, true);
+    this.advance(e, env, 'delete');
     await this.fastWrite(ns, key, e, slow, false);
   }
 
@@ -160,7 +161,7 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'))
       .remove(e.name('lease'));
-    this.advance(e, this.env('reject'), true);
+    this.advance(e, this.env('reject'), 'expire');
     try {
       await this.opts.client.send(new UpdateItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), UpdateExpression: e.update(), ...e.params() }));
       return true;
@@ -189,8 +190,9 @@ export class DynamoRecordStore implements RecordStore {
     return { replica: this.opts.replica, now: this.opts.clock.now().toISOString(), mode, lease: guards?.lease };
   }
 
-  /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag. */
-  private advance(e: Expr, env: WriteEnv, tomb: boolean): void {
+  /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag and the kind of write. */
+  private advance(e: Expr, env: WriteEnv, op: ChangeKind): void {
+    const tomb = op === 'delete' || op === 'expire';
     const vr = e.name(vvAttr(env.replica));
     const zero = e.value(N(0));
     const one = e.value(N(1));
@@ -200,7 +202,8 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('dn')} = if_not_exists(${vr}, ${zero}) + ${one}`)
       .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
       .set(`${e.name('at')} = ${e.value(S(env.now))}`)
-      .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`);
+      .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`)
+      .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`);
   }
 
   /** Expresses If-Match / If-None-Match as conditions; false when only the slow path can decide. */
@@ -246,6 +249,7 @@ export class DynamoRecordStore implements RecordStore {
     ns: string,
     key: string,
     known: Known,
+    op: ChangeKind,
     compute: (s: RecordState | undefined) => Transition,
     onLostRace?: () => Promise<WriteResult>,
     guards?: WriteGuards,
@@ -262,7 +266,7 @@ export class DynamoRecordStore implements RecordStore {
       const t = compute(state);
       const e = new Expr();
       e.require(state ? `${e.name('inc')} = ${e.value(S(state.inc))} AND ${e.name('rev')} = ${e.value(N(state.rev))}` : `attribute_not_exists(${e.name('rev')})`);
-      const put = { TableName: this.opts.tableName, Item: toItem(t.state), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+      const put = { TableName: this.opts.tableName, Item: toItem(t.state, op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
       try {
         if (plan) await this.opts.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
         else await this.opts.client.send(new PutItemCommand(put));

@@ -22,7 +22,7 @@ export interface IndexDef {
 
 export interface TableDef {
   /** Logical id, also the suffix of the physical table name (`<prefix>-<id>`). */
-  readonly id: 'records' | 'control' | 'idempotency' | 'sagas';
+  readonly id: 'records' | 'control' | 'idempotency' | 'sagas' | 'changes';
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   /** Attribute that DynamoDB TTL clean-up reads (epoch seconds); expiry is still checked on read. */
@@ -87,7 +87,25 @@ export const SAGAS_TABLE: TableDef = {
   description: 'Saga log: definitions, step statuses, attempts and errors, exactly-once entries.',
 };
 
-export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE];
+/**
+ * The change log, one partition per namespace (`ns`, `seq`): change `seq` = 1, 2, 3, ... without
+ * gaps, each with its detail as JSON (`d`), key (`k`), id, append time (`at`, ms) and end of
+ * retention (`exp`, epoch s; `ttl` an hour later for DynamoDB's clean-up); the namespace's head
+ * (`seq` = 2^53 - 1, `head`: the last number given) sorts after every change, so one Query
+ * returns both; and one id item per change (`ns` = `#<id>`, `seq` = 0) that makes appending a
+ * replayed change a no-op. Written only by the change publisher, read by the changes endpoint.
+ */
+export const CHANGES_TABLE: TableDef = {
+  id: 'changes',
+  partitionKey: { name: 'ns', type: 'S' },
+  sortKey: { name: 'seq', type: 'N' },
+  ttlAttribute: 'ttl',
+  stream: false,
+  envVar: 'VESTA_CHANGES_TABLE',
+  description: 'Change log per namespace, numbered without gaps, kept at least 24 hours (watch cursor).',
+};
+
+export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE, CHANGES_TABLE];
 
 /** Physical table name for a given prefix, e.g. `vesta-dev-records`. */
 export function physicalTableName(prefix: string, def: TableDef): string {

@@ -86,7 +86,7 @@ export async function transact(
       e.require(unchangedCondition(e, states.get(k)));
       const next = written.get(k);
       return next
-        ? { Put: { TableName: table, Item: toItem(next), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
+        ? { Put: { TableName: table, Item: toItem(next, txn.ops.find((o) => o.key === k)?.op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
         : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
     });
     const results: TxnResult[] = plan.map((p) =>

@@ -1,0 +1,224 @@
+/**
+ * The change log on DynamoDB (layout: `CHANGES_TABLE` in table-defs.ts).
+ *
+ * Append: one `TransactWriteItems` per chunk of a namespace's changes moves the head from `h` to
+ * `h + n` (conditioned on it still being `h`), puts changes `h + 1 .. h + n`, and puts one id item
+ * per change conditioned on not existing. So numbers never have gaps or repeats, and a replayed
+ * change (its id item exists) is dropped from the chunk and the rest retried. Heads are cached per
+ * instance: a stale cache costs one failed transaction, which hands back the current head.
+ *
+ * Read: one consistent `Query` of `seq > after` returns the changes in order and then the head.
+ * DynamoDB does not promise that a `Query` sees a concurrent transaction's items all at once, so a
+ * hole in the numbers may be a commit in flight: a read stops before a hole, and a hole right after
+ * the cursor is looked at again once, `GAP_RECHECK_MS` later. A hole that is still there is changes
+ * that DynamoDB's TTL clean-up removed: `CursorExpiredError`. Expiry is also checked on every
+ * change (`exp`), as TTL deletion is late and DynamoDB Local never does it.
+ */
+import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
+import { CursorExpiredError } from '../../core/errors';
+import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, Clock } from '../../core/ports';
+import { errorName, guarded, translate } from './errors';
+import { N, S } from './expressions';
+
+type Item = Record<string, AttributeValue>;
+
+/** Sort key of a namespace's head item: after every change number. */
+export const HEAD_SEQ = Number.MAX_SAFE_INTEGER;
+/** Changes per transaction: 1 head update + 2 items per change within DynamoDB's 100. */
+export const MAX_CHANGES_PER_APPEND = 49;
+/** Detail bytes per transaction, under DynamoDB's 4 MB per transaction. */
+export const MAX_APPEND_BYTES = 3 * 1024 * 1024;
+/** Tries of one chunk under contention (other publishers appending to the same namespace). */
+export const MAX_APPEND_ATTEMPTS = 60;
+/** Detail bytes per read, so an answer stays well under Lambda's 6 MB response limit. */
+export const MAX_READ_BYTES = 4 * 1024 * 1024;
+/** How long a hole after the cursor is given to fill before it counts as expired. */
+export const GAP_RECHECK_MS = 150;
+/** DynamoDB's TTL clean-up may delete a change this long after its `exp`. */
+const TTL_GRACE_SECONDS = 3600;
+
+export interface DynamoChangeLogOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+  /** @default DEFAULT_CHANGE_RETENTION_SECONDS (24 h) */
+  readonly retentionSeconds?: number;
+}
+
+const NAMES = { '#ns': 'ns', '#seq': 'seq' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const GAP = Symbol('gap');
+
+export class DynamoChangeLog implements ChangeLog {
+  private readonly heads = new Map<string, number>();
+  private readonly retention: number;
+
+  public constructor(private readonly opts: DynamoChangeLogOptions) {
+    this.retention = opts.retentionSeconds ?? DEFAULT_CHANGE_RETENTION_SECONDS;
+  }
+
+  public async append(changes: readonly ChangeDetail[]): Promise<AppendOutcome> {
+    const byNs = new Map<string, ChangeDetail[]>();
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const c of changes) {
+      if (seen.has(c.id)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(c.id);
+      byNs.set(c.namespace, [...(byNs.get(c.namespace) ?? []), c]);
+    }
+    let appended = 0;
+    let error: unknown;
+    const notDone = new Set<string>();
+    await Promise.all(
+      [...byNs].map(async ([ns, list]) => {
+        let i = 0;
+        try {
+          while (i < list.length) {
+            const chunk = nextChunk(list, i);
+            const r = await this.appendChunk(ns, chunk);
+            appended += r.appended;
+            duplicates += r.duplicates;
+            i += chunk.length;
+          }
+        } catch (e) {
+          error ??= e;
+          for (const c of list.slice(i)) notDone.add(c.id);
+        }
+      }),
+    );
+    return { appended, duplicates, notDone, ...(error !== undefined ? { error } : {}) };
+  }
+
+  private async appendChunk(ns: string, chunk: readonly ChangeDetail[]): Promise<{ appended: number; duplicates: number }> {
+    const { client, tableName, clock } = this.opts;
+    let pending = chunk;
+    let duplicates = 0;
+    let head = this.heads.get(ns) ?? 0;
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      if (pending.length === 0) return { appended: 0, duplicates };
+      const nowMs = clock.now().getTime();
+      const exp = Math.floor(nowMs / 1000) + this.retention;
+      const ttl = N(exp + TTL_GRACE_SECONDS);
+      const items: TransactWriteItem[] = [
+        {
+          Update: {
+            TableName: tableName,
+            Key: { ns: S(ns), seq: N(HEAD_SEQ) },
+            UpdateExpression: 'SET #h = :next',
+            ConditionExpression: head === 0 ? 'attribute_not_exists(#h)' : '#h = :head',
+            ExpressionAttributeNames: { '#h': 'head' },
+            ExpressionAttributeValues: { ':next': N(head + pending.length), ...(head === 0 ? {} : { ':head': N(head) }) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        ...pending.flatMap((c, i): TransactWriteItem[] => [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(JSON.stringify(c)), at: N(nowMs), exp: N(exp), ttl },
+            },
+          },
+          { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
+        ]),
+      ];
+      try {
+        await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        this.heads.set(ns, head + pending.length);
+        return { appended: pending.length, duplicates };
+      } catch (err) {
+        if (errorName(err) !== 'TransactionCanceledException') throw translate(err);
+        const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+        const moved = reasons[0]?.Code === 'ConditionalCheckFailed';
+        if (moved) head = Number(reasons[0].Item?.head?.N ?? 0);
+        const replayed = new Set(pending.filter((_c, i) => reasons[2 + 2 * i]?.Code === 'ConditionalCheckFailed').map((c) => c.id));
+        duplicates += replayed.size;
+        pending = pending.filter((c) => !replayed.has(c.id));
+        // A conflict with another transaction on the head (or a throttled one): back off and retry.
+        if (!moved && replayed.size === 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      }
+    }
+    throw translate(Object.assign(new Error(`could not append to the change log of ${ns}: too much contention`), { name: 'ServiceUnavailable' }));
+  }
+
+  public async read(ns: string, query: ChangeQuery): Promise<ChangePage> {
+    const first = await this.readOnce(ns, query, false);
+    if (first !== GAP) return first;
+    await sleep(GAP_RECHECK_MS);
+    const second = await this.readOnce(ns, query, true);
+    if (second === GAP) {
+      throw new CursorExpiredError(`changes after this cursor are no longer kept (they are kept ${this.retention / 3600} hours); start again without after`);
+    }
+    return second;
+  }
+
+  /** One pass; `GAP` when a hole right after the position may still be filling. */
+  private async readOnce(ns: string, query: ChangeQuery, holesAreFinal: boolean): Promise<ChangePage | typeof GAP> {
+    const nowS = Math.floor(this.opts.clock.now().getTime() / 1000);
+    let beginning = query.after === undefined;
+    let pos = query.after ?? 0;
+    const items: ChangeDetail[] = [];
+    let bytes = 0;
+    let startKey: Item | undefined;
+    for (;;) {
+      const out = await guarded(() =>
+        this.opts.client.send(
+          new QueryCommand({
+            TableName: this.opts.tableName,
+            KeyConditionExpression: '#ns = :ns AND #seq > :pos',
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(pos) },
+            ConsistentRead: true,
+            Limit: Math.min(1000, query.limit + 1),
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      for (const it of out.Items ?? []) {
+        const seq = Number(it.seq.N);
+        const next = seq === HEAD_SEQ ? Number(it.head?.N ?? 0) + 1 : seq;
+        if (next > pos + 1) {
+          // A hole: changes pos+1 .. next-1 are not visible.
+          if (items.length > 0) return { items, seq: pos };
+          if (!holesAreFinal) return GAP;
+          if (!beginning) return GAP;
+          pos = next - 1; // from the oldest kept: what TTL removed is simply not there
+        }
+        if (seq === HEAD_SEQ) return { items, seq: pos };
+        if (Number(it.exp?.N ?? 0) <= nowS && (beginning || pos === query.after)) {
+          if (!beginning) {
+            throw new CursorExpiredError(`change ${seq} after this cursor is no longer kept (changes are kept ${this.retention / 3600} hours); start again without after`);
+          }
+          pos = seq;
+          continue;
+        }
+        beginning = false;
+        pos = seq;
+        const d = it.d?.S ?? '{}';
+        const detail = JSON.parse(d) as ChangeDetail;
+        if (!keyMatches(detail.key, query.prefix)) continue;
+        items.push(detail);
+        bytes += d.length;
+        if (items.length >= query.limit || bytes >= MAX_READ_BYTES) return { items, seq: pos };
+      }
+      if (!out.LastEvaluatedKey) return { items, seq: pos };
+      startKey = out.LastEvaluatedKey;
+    }
+  }
+}
+
+/** The next chunk of `list` from `i` that fits one transaction (at least one change). */
+function nextChunk(list: readonly ChangeDetail[], i: number): ChangeDetail[] {
+  const chunk: ChangeDetail[] = [];
+  let bytes = 0;
+  for (let j = i; j < list.length && chunk.length < MAX_CHANGES_PER_APPEND; j++) {
+    const size = JSON.stringify(list[j]).length + 200;
+    if (chunk.length > 0 && bytes + size > MAX_APPEND_BYTES) break;
+    chunk.push(list[j]);
+    bytes += size;
+  }
+  return chunk;
+}

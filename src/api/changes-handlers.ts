@@ -1,0 +1,49 @@
+/**
+ * `GET /v1/ns/{ns}/changes`: a namespace's change log after a cursor, long-polled up to `wait`
+ * seconds. The log numbers changes without gaps and holds each once (see
+ * `src/adapters/dynamodb/change-log.ts`), so following `cursor` sees every change exactly once and
+ * one key's changes in commit order.
+ */
+import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS, decodeCursor, encodeCursor } from '../core/changes';
+import { ValidationError } from '../core/errors';
+import { validateKey, validateNamespace } from '../core/names';
+import type { ChangeLog } from '../core/ports';
+import { type ApiRequest, json } from './http';
+import type { Handler } from './records-handlers';
+
+/** How often a long poll looks at the log again while it waits. */
+export const CHANGES_POLL_MS = 250;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `wait` in milliseconds: a number of seconds from 0 to 20 (fractions allowed). */
+function waitMs(req: ApiRequest): number {
+  const v = req.query.wait;
+  if (v === undefined) return 0;
+  if (!/^\d{1,2}(\.\d{1,3})?$/.test(v) || Number(v) > MAX_WAIT_SECONDS) {
+    throw new ValidationError('wait', `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}. Received: ${JSON.stringify(v)}`);
+  }
+  return Math.round(Number(v) * 1000);
+}
+
+export function changesHandlers(deps: { readonly changes: ChangeLog }): Record<string, Handler> {
+  return {
+    async listChanges(req) {
+      const ns = validateNamespace(req.param('ns'));
+      const prefix = req.query.prefix || undefined;
+      if (prefix) validateKey(prefix, 'prefix');
+      const limit = req.intQuery('limit', 1, MAX_CHANGES_LIMIT, DEFAULT_CHANGES_LIMIT);
+      const wait = waitMs(req);
+      let after = req.query.after !== undefined ? decodeCursor(req.query.after, ns).seq : undefined;
+      // Wall time, not the injected clock: this only bounds how long the request is held.
+      const deadline = Date.now() + wait;
+      for (;;) {
+        const page = await deps.changes.read(ns, { after, prefix, limit });
+        const remaining = deadline - Date.now();
+        if (page.items.length > 0 || remaining <= 0) return json(200, { items: page.items, cursor: encodeCursor({ namespace: ns, seq: page.seq }) });
+        after = page.seq;
+        await sleep(Math.min(CHANGES_POLL_MS, remaining));
+      }
+    },
+  };
+}

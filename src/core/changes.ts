@@ -1,0 +1,98 @@
+/**
+ * Change events: what every committed write looks like to the outside (`vesta.StateChanged` on
+ * the event bus, and the items of `GET /v1/ns/{ns}/changes`), their stable ids and the watch
+ * cursor. Pure: the stream decoding and the change log live in `src/adapters`.
+ *
+ * Lifecycle of one change: a write commits a record item with the next `rev` and the kind of
+ * write in `op`; the table's stream carries the new image; the publisher turns it into a
+ * `Change`, appends it to the namespace's change log (numbered without gaps, once per id) and puts
+ * it on the event bus. A replayed stream batch yields the same ids, so the log skips what it has
+ * and a bus consumer can tell a repeated event from a new one.
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from './errors';
+import type { RecordState } from './record-view';
+import type { VersionVector } from './vv';
+import type { Fields } from './types';
+
+export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/** EventBridge envelope of every change event. */
+export const EVENT_SOURCE = 'vesta';
+export const EVENT_DETAIL_TYPE = 'vesta.StateChanged';
+
+/** `detail` of a change event: the contract's members plus `id` and, in siblings mode, `siblings`. */
+export interface ChangeDetail {
+  /** Stable id of this change (same namespace, key, incarnation and rev: same id). */
+  readonly id: string;
+  readonly namespace: string;
+  readonly key: string;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  readonly change: ChangeKind;
+  /** The record after the change (its newest value); absent for `delete` and `expire`. */
+  readonly fields?: Fields;
+  /** All concurrent values, when the write left more than one (siblings mode). */
+  readonly siblings?: readonly { readonly fields: Fields; readonly updatedAt: string }[];
+  /** Set on the event bus only, when `fields` was left out to fit its 256 KB event limit. */
+  readonly fieldsOmitted?: true;
+}
+
+/** Changes are kept at least this long; an older cursor is `410 CursorExpired`. */
+export const DEFAULT_CHANGE_RETENTION_SECONDS = 24 * 3600;
+/** `wait` bounds (seconds) and `limit` bounds of the changes endpoint. */
+export const MAX_WAIT_SECONDS = 20;
+export const MAX_CHANGES_LIMIT = 1000;
+export const DEFAULT_CHANGES_LIMIT = 100;
+
+export function isChangeKind(v: unknown): v is ChangeKind {
+  return typeof v === 'string' && (CHANGE_KINDS as readonly string[]).includes(v);
+}
+
+/** The stable id of the change that gave `key` revision `rev` in incarnation `inc`. */
+export function changeId(namespace: string, key: string, inc: string, rev: number): string {
+  return createHash('sha256').update(`${namespace}\u0000${key}\u0000${inc}\u0000${rev}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * The change a committed state stands for. `kind` is what the write recorded; a tombstone is
+ * always `delete` or `expire`, whatever was recorded.
+ */
+export function changeOf(state: RecordState, kind: ChangeKind): ChangeDetail {
+  const base = { id: changeId(state.namespace, state.key, state.inc, state.rev), namespace: state.namespace, key: state.key, rev: state.rev, vv: state.vv };
+  if (state.deleted) return { ...base, change: kind === 'expire' ? 'expire' : 'delete' };
+  const newest = state.siblings[state.siblings.length - 1];
+  const change = kind === 'delete' || kind === 'expire' ? 'put' : kind;
+  return {
+    ...base,
+    change,
+    fields: newest?.fields ?? {},
+    ...(state.siblings.length > 1 ? { siblings: state.siblings.map((s) => ({ fields: s.fields, updatedAt: s.at })) } : {}),
+  };
+}
+
+/** A position in one namespace's change log: the number of the last change seen. */
+export interface ChangeCursor {
+  readonly namespace: string;
+  readonly seq: number;
+}
+
+/** Opaque to clients: base64url of `c1.<seq>.<namespace>`. */
+export function encodeCursor(c: ChangeCursor): string {
+  return Buffer.from(`c1.${c.seq}.${c.namespace}`, 'utf8').toString('base64url');
+}
+
+/** Throws `ValidationError` (field `after`) for a cursor that is malformed or of another namespace. */
+export function decodeCursor(raw: string, namespace: string): ChangeCursor {
+  const text = /^[A-Za-z0-9_-]{1,200}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
+  const m = /^c1\.(0|[1-9]\d{0,15})\.(.+)$/.exec(text);
+  if (!m) throw new ValidationError('after', 'not a change cursor; pass the `cursor` of a previous answer');
+  if (m[2] !== namespace) throw new ValidationError('after', `a cursor of namespace ${m[2]}, not of ${namespace}`);
+  return { namespace, seq: Number(m[1]) };
+}
+
+/** Whether a key is one a `prefix` filter keeps. */
+export function keyMatches(key: string, prefix: string | undefined): boolean {
+  return !prefix || key.startsWith(prefix);
+}

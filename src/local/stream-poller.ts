@@ -1,0 +1,184 @@
+/**
+ * The local stand-in for Lambda's DynamoDB stream event source: reads the records table's stream
+ * on DynamoDB Local and hands batches to the publisher, as Lambda does in AWS.
+ *
+ * Like the event source: a shard is read only after its parent is finished; batches of at most
+ * `BATCH_SIZE` records; a batch with failures is read again from the first failed record after a
+ * back-off. Like `ParallelizationFactor`, a batch is split by key into `parallelism` groups that
+ * are published at once (one key always in the same group, so its changes keep their order). The
+ * last sequence number handled per shard is kept in the change table, so a restart goes on from
+ * there (a replay is harmless: the change log skips what it has).
+ */
+import { createHash } from 'node:crypto';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { BatchResult } from '../events/publisher';
+
+/** Records per batch (the CDK event source uses the same). */
+export const BATCH_SIZE = 100;
+/** Pause between polls of a shard with nothing new, and back-off after a failed batch. */
+export const POLL_MS = 200;
+export const RETRY_MS = 500;
+
+export interface StreamPollerOptions {
+  readonly streams: DynamoDBStreamsClient;
+  readonly streamArn: string;
+  readonly publish: (records: readonly _Record[]) => Promise<BatchResult>;
+  /** Where the position per shard is kept; none: start at the oldest record each time. */
+  readonly checkpoint?: { readonly client: DynamoDBClient; readonly tableName: string };
+  /** Groups of keys published at once. @default 1 */
+  readonly parallelism?: number;
+  readonly onError?: (e: unknown) => void;
+}
+
+interface ShardState {
+  readonly shard: Shard;
+  iterator?: string;
+  done: boolean;
+  last?: string;
+}
+
+const CHECKPOINT_KEY = { ns: { S: '#stream' }, seq: { N: '0' } };
+
+export class StreamPoller {
+  private readonly shards = new Map<string, ShardState>();
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  public constructor(private readonly opts: StreamPollerOptions) {}
+
+  /** Starts polling in the background until `stop`. */
+  public start(): void {
+    this.loop ??= (async () => {
+      while (!this.stopped) {
+        let handled = 0;
+        try {
+          handled = await this.pollOnce();
+        } catch (e) {
+          this.opts.onError?.(e);
+          await sleep(RETRY_MS);
+        }
+        if (handled === 0) await sleep(POLL_MS);
+      }
+    })();
+  }
+
+  public async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Reads each open shard once; returns the number of stream records handled. */
+  public async pollOnce(): Promise<number> {
+    await this.refreshShards();
+    let handled = 0;
+    for (const s of this.shards.values()) {
+      if (s.done || this.stopped) continue;
+      const parent = s.shard.ParentShardId ? this.shards.get(s.shard.ParentShardId) : undefined;
+      if (parent && !parent.done) continue;
+      handled += await this.pollShard(s);
+    }
+    return handled;
+  }
+
+  /** Polls until a poll finds nothing new (tests use it to wait for the publisher). */
+  public async drain(): Promise<void> {
+    while ((await this.pollOnce()) > 0);
+  }
+
+  private async refreshShards(): Promise<void> {
+    let start: string | undefined;
+    const saved = this.shards.size === 0 ? await this.loadCheckpoint() : {};
+    do {
+      const out = await this.opts.streams.send(new DescribeStreamCommand({ StreamArn: this.opts.streamArn, ExclusiveStartShardId: start }));
+      for (const shard of out.StreamDescription?.Shards ?? []) {
+        if (!this.shards.has(shard.ShardId!)) this.shards.set(shard.ShardId!, { shard, done: false, last: saved[shard.ShardId!] });
+      }
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+  }
+
+  private async iterator(s: ShardState): Promise<string | undefined> {
+    const base = { StreamArn: this.opts.streamArn, ShardId: s.shard.ShardId! };
+    try {
+      const out = await this.opts.streams.send(
+        new GetShardIteratorCommand(s.last ? { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: s.last } : { ...base, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+      return out.ShardIterator;
+    } catch (e) {
+      if (!s.last) throw e;
+      // The saved position is gone (trimmed): start at the oldest record kept.
+      s.last = undefined;
+      return this.iterator(s);
+    }
+  }
+
+  private async pollShard(s: ShardState): Promise<number> {
+    s.iterator ??= await this.iterator(s);
+    if (!s.iterator) {
+      s.done = true;
+      return 0;
+    }
+    const out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: BATCH_SIZE }));
+    const records = out.Records ?? [];
+    if (records.length > 0) {
+      const failedAt = await this.publishGrouped(records);
+      if (failedAt >= 0) {
+        // Read again from the first record not handled, after a pause.
+        s.last = failedAt > 0 ? records[failedAt - 1].dynamodb?.SequenceNumber : s.last;
+        s.iterator = undefined;
+        if (failedAt > 0) await this.saveCheckpoint();
+        await sleep(RETRY_MS);
+        return failedAt;
+      }
+      s.last = records[records.length - 1].dynamodb?.SequenceNumber;
+      await this.saveCheckpoint();
+    }
+    s.iterator = out.NextShardIterator;
+    if (!s.iterator) s.done = true;
+    return records.length;
+  }
+
+  /** Publishes the batch in key groups at once; the index of the first record not handled, or -1. */
+  private async publishGrouped(records: readonly _Record[]): Promise<number> {
+    const n = Math.max(1, this.opts.parallelism ?? 1);
+    const groups: _Record[][] = Array.from({ length: n }, () => []);
+    for (const r of records) groups[groupOf(r, n)].push(r);
+    const results = await Promise.all(groups.filter((g) => g.length > 0).map((g) => this.opts.publish(g)));
+    const failed = new Set(results.flatMap((r) => r.batchItemFailures.map((f) => f.itemIdentifier)));
+    if (failed.size === 0) return -1;
+    // A group fails from its first failed record on; the batch is retried from the earliest.
+    const first = records.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
+    return first < 0 ? 0 : first;
+  }
+
+  private async loadCheckpoint(): Promise<Record<string, string>> {
+    const cp = this.opts.checkpoint;
+    if (!cp) return {};
+    const out = await cp.client.send(new GetItemCommand({ TableName: cp.tableName, Key: CHECKPOINT_KEY, ConsistentRead: true }));
+    return Object.fromEntries(Object.entries(out.Item?.shards?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const cp = this.opts.checkpoint;
+    if (!cp) return;
+    const shards = Object.fromEntries([...this.shards.values()].filter((s) => s.last).map((s) => [s.shard.ShardId!, { S: s.last! }]));
+    await cp.client.send(new PutItemCommand({ TableName: cp.tableName, Item: { ...CHECKPOINT_KEY, shards: { M: shards } } }));
+  }
+}
+
+function groupOf(r: _Record, n: number): number {
+  if (n === 1) return 0;
+  const keys = r.dynamodb?.Keys ?? {};
+  const h = createHash('sha1').update(`${keys.ns?.S ?? ''}\u0000${keys.k?.S ?? ''}`).digest();
+  return h.readUInt32BE(0) % n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
