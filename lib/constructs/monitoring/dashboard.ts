@@ -48,22 +48,33 @@ export function alarmStatusWidget(alarms: cloudwatch.IAlarm[]): cloudwatch.Alarm
   });
 }
 
+/** Metrics of one resource and the label of its lines. */
+export interface Labelled<M> {
+  readonly label: string;
+  readonly metrics: M;
+}
+
+/** One line per resource of `rows`: the metric `pick` chooses, labelled with the resource's label. */
+function lines<M>(rows: readonly Labelled<M>[], pick: (m: M) => cloudwatch.Metric | cloudwatch.MathExpression): cloudwatch.IMetric[] {
+  return rows.map((r) => pick(r.metrics).with({ label: r.label }));
+}
+
 /** API: requests, 4XX and 5XX answers, latency p50 and p99. */
 export function apiWidgets(m: ApiMetrics): cloudwatch.IWidget[] {
   return [
-    graph('API requests', [m.count], THIRD, 'count'),
-    graph('API 4XX and 5XX answers', [m.clientErrors, m.serverErrors], THIRD, 'count'),
-    graph('API latency (ms)', [m.latencyP50, m.latencyP99], THIRD, 'ms'),
+    graph('API requests', [m.count.with({ label: 'Count' })], THIRD, 'count'),
+    graph('API 4XX and 5XX answers', [m.clientErrors.with({ label: '4XX' }), m.serverErrors.with({ label: '5XX' })], THIRD, 'count'),
+    graph('API latency (ms)', [m.latencyP50.with({ label: 'p50' }), m.latencyP99.with({ label: 'p99' })], THIRD, 'ms'),
   ];
 }
 
 /** Lambda: invocations, errors, throttles and p99 duration, one line per function. */
-export function functionWidgets(ms: readonly FunctionMetrics[]): cloudwatch.IWidget[] {
+export function functionWidgets(rows: readonly Labelled<FunctionMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('Lambda invocations', ms.map((m) => m.invocations), QUARTER, 'count'),
-    graph('Lambda errors', ms.map((m) => m.errors), QUARTER, 'count'),
-    graph('Lambda throttles', ms.map((m) => m.throttles), QUARTER, 'count'),
-    graph('Lambda duration p99 (ms)', ms.map((m) => m.durationP99), QUARTER, 'ms'),
+    graph('Lambda invocations', lines(rows, (m) => m.invocations), QUARTER, 'count'),
+    graph('Lambda errors', lines(rows, (m) => m.errors), QUARTER, 'count'),
+    graph('Lambda throttles', lines(rows, (m) => m.throttles), QUARTER, 'count'),
+    graph('Lambda duration p99 (ms)', lines(rows, (m) => m.durationP99), QUARTER, 'ms'),
   ];
 }
 
@@ -71,21 +82,21 @@ export function functionWidgets(ms: readonly FunctionMetrics[]): cloudwatch.IWid
  * DynamoDB: consumed read and write capacity and throttle events, one line per table; latency of
  * successful requests, one graph per table with a line per operation.
  */
-export function tableWidgets(ms: readonly { readonly label: string; readonly metrics: TableMetrics }[]): cloudwatch.IWidget[] {
+export function tableWidgets(rows: readonly Labelled<TableMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('DynamoDB consumed read capacity', ms.map((t) => t.metrics.consumedRead), QUARTER, 'units'),
-    graph('DynamoDB consumed write capacity', ms.map((t) => t.metrics.consumedWrite), QUARTER, 'units'),
-    graph('DynamoDB throttle events', ms.map((t) => t.metrics.throttles), QUARTER, 'count'),
-    ...ms.map((t) => graph(`DynamoDB ${t.label} latency (ms, avg)`, [t.metrics.successfulRequestLatency], QUARTER, 'ms')),
+    graph('DynamoDB consumed read capacity', lines(rows, (m) => m.consumedRead), QUARTER, 'units'),
+    graph('DynamoDB consumed write capacity', lines(rows, (m) => m.consumedWrite), QUARTER, 'units'),
+    graph('DynamoDB throttle events', lines(rows, (m) => m.throttles), QUARTER, 'count'),
+    ...rows.map((t) => graph(`DynamoDB ${t.label} latency (ms, avg)`, [t.metrics.successfulRequestLatency], QUARTER, 'ms')),
   ];
 }
 
 /** Step Functions: executions started, succeeded and failed, one line per state machine. */
-export function stateMachineWidgets(ms: readonly StateMachineMetrics[]): cloudwatch.IWidget[] {
+export function stateMachineWidgets(rows: readonly Labelled<StateMachineMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('Executions started', ms.map((m) => m.started), THIRD, 'count'),
-    graph('Executions succeeded', ms.map((m) => m.succeeded), THIRD, 'count'),
-    graph('Executions failed', ms.map((m) => m.failed), THIRD, 'count'),
+    graph('Executions started', lines(rows, (m) => m.started), THIRD, 'count'),
+    graph('Executions succeeded', lines(rows, (m) => m.succeeded), THIRD, 'count'),
+    graph('Executions failed', lines(rows, (m) => m.failed), THIRD, 'count'),
   ];
 }
 

@@ -33,51 +33,54 @@ export function idOf(label: string): string {
     .join('');
 }
 
+// Metrics carry no label: an alarm on a labelled metric is rendered in the longer `Metrics` form.
+// The widgets of `dashboard.ts` label the lines they draw.
+
 export interface ApiMetrics {
-  readonly count: cloudwatch.IMetric;
-  readonly clientErrors: cloudwatch.IMetric;
-  readonly serverErrors: cloudwatch.IMetric;
-  readonly latencyP50: cloudwatch.IMetric;
-  readonly latencyP99: cloudwatch.IMetric;
+  readonly count: cloudwatch.Metric;
+  readonly clientErrors: cloudwatch.Metric;
+  readonly serverErrors: cloudwatch.Metric;
+  readonly latencyP50: cloudwatch.Metric;
+  readonly latencyP99: cloudwatch.Metric;
 }
 
 /** Requests, 4XX and 5XX answers (sums) and latency (p50, p99) of a REST API, by its name. */
 export function apiMetrics(api: apigw.RestApi): ApiMetrics {
   const period = MONITORING_PERIOD;
   return {
-    count: api.metricCount({ period, statistic: 'Sum', label: 'Count' }),
-    clientErrors: api.metricClientError({ period, statistic: 'Sum', label: '4XX' }),
-    serverErrors: api.metricServerError({ period, statistic: 'Sum', label: '5XX' }),
-    latencyP50: api.metricLatency({ period, statistic: 'p50', label: 'p50' }),
-    latencyP99: api.metricLatency({ period, statistic: 'p99', label: 'p99' }),
+    count: api.metricCount({ period, statistic: 'Sum' }),
+    clientErrors: api.metricClientError({ period, statistic: 'Sum' }),
+    serverErrors: api.metricServerError({ period, statistic: 'Sum' }),
+    latencyP50: api.metricLatency({ period, statistic: 'p50' }),
+    latencyP99: api.metricLatency({ period, statistic: 'p99' }),
   };
 }
 
 export interface FunctionMetrics {
-  readonly invocations: cloudwatch.IMetric;
-  readonly errors: cloudwatch.IMetric;
-  readonly throttles: cloudwatch.IMetric;
-  readonly durationP99: cloudwatch.IMetric;
+  readonly invocations: cloudwatch.Metric;
+  readonly errors: cloudwatch.Metric;
+  readonly throttles: cloudwatch.Metric;
+  readonly durationP99: cloudwatch.Metric;
 }
 
-/** Invocations, errors and throttles (sums) and p99 duration of a function, labelled `label`. */
-export function functionMetrics(fn: lambda.IFunction, label: string): FunctionMetrics {
+/** Invocations, errors and throttles (sums) and p99 duration of a function. */
+export function functionMetrics(fn: lambda.IFunction): FunctionMetrics {
   const period = MONITORING_PERIOD;
   return {
-    invocations: fn.metricInvocations({ period, statistic: 'Sum', label }),
-    errors: fn.metricErrors({ period, statistic: 'Sum', label }),
-    throttles: fn.metricThrottles({ period, statistic: 'Sum', label }),
-    durationP99: fn.metricDuration({ period, statistic: 'p99', label }),
+    invocations: fn.metricInvocations({ period, statistic: 'Sum' }),
+    errors: fn.metricErrors({ period, statistic: 'Sum' }),
+    throttles: fn.metricThrottles({ period, statistic: 'Sum' }),
+    durationP99: fn.metricDuration({ period, statistic: 'p99' }),
   };
 }
 
 export interface TableMetrics {
-  readonly consumedRead: cloudwatch.IMetric;
-  readonly consumedWrite: cloudwatch.IMetric;
+  readonly consumedRead: cloudwatch.Metric;
+  readonly consumedWrite: cloudwatch.Metric;
   /** Read plus write throttle events of the table (its indexes have metrics of their own). */
-  readonly throttles: cloudwatch.IMetric;
+  readonly throttles: cloudwatch.MathExpression;
   /** Average latency of successful requests, one line per operation (a SEARCH: graphs only, no alarm). */
-  readonly successfulRequestLatency: cloudwatch.IMetric;
+  readonly successfulRequestLatency: cloudwatch.SearchExpression;
 }
 
 /**
@@ -86,17 +89,17 @@ export interface TableMetrics {
  * on; `SuccessfulRequestLatency` is per operation, so a SEARCH shows every operation.
  */
 export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetrics {
+  // The label only names the math expression's inputs, which must be unique within a graph.
   const period = MONITORING_PERIOD;
   const sum = (metricName: string) => table.metric(metricName, { period, statistic: 'Sum' });
   return {
-    consumedRead: table.metricConsumedReadCapacityUnits({ period, statistic: 'Sum', label }),
-    consumedWrite: table.metricConsumedWriteCapacityUnits({ period, statistic: 'Sum', label }),
+    consumedRead: table.metricConsumedReadCapacityUnits({ period, statistic: 'Sum' }),
+    consumedWrite: table.metricConsumedWriteCapacityUnits({ period, statistic: 'Sum' }),
     // Ids unique per table, as one graph holds the expressions of every table.
     throttles: new cloudwatch.MathExpression({
       expression: `read${idOf(label)} + write${idOf(label)}`,
       usingMetrics: { [`read${idOf(label)}`]: sum('ReadThrottleEvents'), [`write${idOf(label)}`]: sum('WriteThrottleEvents') },
       period,
-      label,
     }),
     successfulRequestLatency: new cloudwatch.SearchExpression({
       expression: `SEARCH('{AWS/DynamoDB,Operation,TableName} MetricName="SuccessfulRequestLatency" TableName="${table.tableName}"', 'Average', ${period.toSeconds()})`,
@@ -108,18 +111,18 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
 }
 
 export interface StateMachineMetrics {
-  readonly started: cloudwatch.IMetric;
-  readonly succeeded: cloudwatch.IMetric;
-  readonly failed: cloudwatch.IMetric;
+  readonly started: cloudwatch.Metric;
+  readonly succeeded: cloudwatch.Metric;
+  readonly failed: cloudwatch.Metric;
 }
 
-/** Executions started, succeeded and failed (sums) of a state machine, labelled `label`. */
-export function stateMachineMetrics(machine: sfn.IStateMachine, label: string): StateMachineMetrics {
+/** Executions started, succeeded and failed (sums) of a state machine. */
+export function stateMachineMetrics(machine: sfn.IStateMachine): StateMachineMetrics {
   const period = MONITORING_PERIOD;
   return {
-    started: machine.metricStarted({ period, statistic: 'Sum', label }),
-    succeeded: machine.metricSucceeded({ period, statistic: 'Sum', label }),
-    failed: machine.metricFailed({ period, statistic: 'Sum', label }),
+    started: machine.metricStarted({ period, statistic: 'Sum' }),
+    succeeded: machine.metricSucceeded({ period, statistic: 'Sum' }),
+    failed: machine.metricFailed({ period, statistic: 'Sum' }),
   };
 }
 

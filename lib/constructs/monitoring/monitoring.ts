@@ -119,7 +119,7 @@ export class Monitoring extends Construct {
     this.addAlarms(...this.tableThrottlesAlarms);
     if (tableRows.length > 0) this.addSection('DynamoDB', tableWidgets(tableRows));
 
-    const machines = (props.stateMachines ?? []).map((m) => stateMachineMetrics(m, labelOf(m)));
+    const machines = (props.stateMachines ?? []).map((m) => ({ label: labelOf(m), metrics: stateMachineMetrics(m) }));
     if (machines.length > 0) this.addSection('Step Functions', stateMachineWidgets(machines));
 
     this.addSection('Vesta', vestaWidgets());
@@ -159,7 +159,7 @@ export class Monitoring extends Construct {
    * their own titled `Lambda: <labels>`. A function already watched is skipped.
    */
   addFunctions(...functions: lambda.IFunction[]): void {
-    const added = functions.filter((fn) => !this.monitoredFunctions.has(fn));
+    const added = [...new Set(functions)].filter((fn) => !this.monitoredFunctions.has(fn));
     if (added.length > 0) this.monitorFunctions(`Lambda: ${added.map(labelOf).join(', ')}`, added);
   }
 
@@ -177,15 +177,15 @@ export class Monitoring extends Construct {
   private monitorFunctions(title: string, functions: readonly lambda.IFunction[]): void {
     const unique = [...new Set(functions)].filter((fn) => !this.monitoredFunctions.has(fn));
     if (unique.length === 0) return;
-    const metrics = unique.map((fn) => {
+    const rows = unique.map((fn) => {
       this.monitoredFunctions.add(fn);
       const label = labelOf(fn);
-      const m = functionMetrics(fn, label);
-      const made = functionAlarms(this, idOf(label), m, label);
+      const metrics = functionMetrics(fn);
+      const made = functionAlarms(this, idOf(label), metrics, label);
       this.functionAlarmList.push(made.errors, made.throttles);
       this.addAlarms(made.errors, made.throttles);
-      return m;
+      return { label, metrics };
     });
-    this.addSection(title, functionWidgets(metrics));
+    this.addSection(title, functionWidgets(rows));
   }
 }
