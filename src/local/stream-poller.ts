@@ -56,6 +56,7 @@ export class StreamPoller {
 
   /** Starts polling in the background until `stop`. */
   public start(): void {
+    this.stopped = false;
     this.loop ??= (async () => {
       while (!this.stopped) {
         let handled = 0;
@@ -73,6 +74,7 @@ export class StreamPoller {
   public async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+    this.loop = undefined;
   }
 
   /** Reads each open shard once; returns the number of stream records handled. */
@@ -80,7 +82,7 @@ export class StreamPoller {
     await this.refreshShards();
     let handled = 0;
     for (const s of this.shards.values()) {
-      if (s.done || this.stopped) continue;
+      if (s.done) continue;
       const parent = s.shard.ParentShardId ? this.shards.get(s.shard.ParentShardId) : undefined;
       if (parent && !parent.done) continue;
       handled += await this.pollShard(s);
