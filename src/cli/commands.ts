@@ -15,6 +15,7 @@ import {
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
 } from './snapshot-commands';
+import { watchCommand } from './watch-commands';
 
 export const COMMANDS: readonly Command[] = [
   getCommand,
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   snapshotGetCommand,
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
+  watchCommand,
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`). */

@@ -33,6 +33,7 @@ export function toolUsage(group?: string): string {
     COMMON,
     '',
     'Records print as pretty JSON on standard output; errors and hints go to standard error.',
+    '`vesta watch` prints one compact JSON object per line (NDJSON), one per change.',
     EXIT_CODES,
     'Run `vesta <command> --help` for the arguments and options of a command.',
     '',
