@@ -222,12 +222,13 @@ describe('Leases: alarms', () => {
     });
   });
 
-  test('the construct has exactly these three alarms; no alarm of the stack has an action yet', () => {
+  test('the construct has exactly these three alarms; their only action is the alarm topic, added by Monitoring', () => {
     const leases = s.stack.leases;
     const mine = [leases.reaperErrorsAlarm, leases.renewerErrorsAlarm, leases.reaperLagAlarm].map(idOf).sort();
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     expect(Object.keys(all).filter((logicalId) => logicalId.startsWith('Leases')).sort()).toEqual(mine);
-    for (const a of Object.values(all)) expect(a.Properties.AlarmActions).toBeUndefined();
+    const topic = { Ref: idOf(s.stack.monitoring.topic) };
+    for (const id of mine) expect(all[id].Properties.AlarmActions).toEqual([topic]);
   });
 });
 

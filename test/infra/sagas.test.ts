@@ -315,12 +315,13 @@ describe('Sagas: alarms', () => {
     });
   });
 
-  test('these are the alarms of the construct, none with an action yet', () => {
+  test('these are the alarms of the construct; their only action is the alarm topic, added by Monitoring', () => {
     const mine = [s.stack.sagas.compensationFailedAlarm, s.stack.sagas.stepErrorsAlarm, ...Object.values(s.stack.sagas.executionsFailedAlarms)].map(idOf);
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     const underSagas = Object.keys(all).filter((logicalId) => logicalId.startsWith('Sagas'));
     expect(underSagas.sort()).toEqual(mine.sort());
-    for (const id of mine) expect(all[id].Properties.AlarmActions).toBeUndefined();
+    const topic = { Ref: idOf(s.stack.monitoring.topic) };
+    for (const id of mine) expect(all[id].Properties.AlarmActions).toEqual([topic]);
   });
 });
 
