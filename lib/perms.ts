@@ -150,3 +150,13 @@ export const SNAPSHOT_READ_ACTIONS = ['s3:GetObject'] as const;
 
 /** Starting snapshot and restore executions (the API; the schedule function, snapshots only). */
 export const SNAPSHOT_START_ACTIONS = ['states:StartExecution'] as const;
+
+/**
+ * What the change publisher does on the change table: appends as transactions of an `UpdateItem`
+ * of the namespace's head and `PutItem`s of the changes and their id items. No read: a stale head
+ * comes back from the failed condition.
+ */
+export const CHANGE_LOG_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** What the API function does on the change table: one `Query` per look at a namespace's log. */
+export const CHANGE_LOG_READ_ACTIONS = ['dynamodb:Query'] as const;

@@ -105,6 +105,7 @@ export class Api extends Construct {
     props.tables.grantControlReadWrite(this.function);
     props.tables.grantIdempotencyReadWrite(this.function);
     props.tables.grantSagaLogApi(this.function);
+    props.tables.grantChangeLogRead(this.function);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy });
     const executionLogging = props.executionLogging ?? false;

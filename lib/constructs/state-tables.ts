@@ -15,6 +15,8 @@ import {
   type TableDef,
 } from '../../src/adapters/dynamodb/table-defs';
 import {
+  CHANGE_LOG_APPEND_ACTIONS,
+  CHANGE_LOG_READ_ACTIONS,
   CONTROL_READ_WRITE_ACTIONS,
   IDEMPOTENCY_READ_WRITE_ACTIONS,
   LEASE_REAPER_CONTROL_ACTIONS,
@@ -180,6 +182,16 @@ export class StateTables extends Construct {
   /** What the snapshot schedule function needs: record a snapshot, read the newest-complete mark. */
   grantSnapshotStore(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnTable(grantee, 'control', SNAPSHOT_SCHEDULE_CONTROL_ACTIONS);
+  }
+
+  /** What the change publisher needs on the change table: append (no read, no delete). */
+  grantChangeLogAppend(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'changes', CHANGE_LOG_APPEND_ACTIONS);
+  }
+
+  /** What the API function needs on the change table: query a namespace's log. */
+  grantChangeLogRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'changes', CHANGE_LOG_READ_ACTIONS);
   }
 
   /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */

@@ -11,6 +11,7 @@ import { Leases } from '../constructs/leases';
 import { Monitoring } from '../constructs/monitoring';
 import { Sagas } from '../constructs/sagas';
 import { Snapshots } from '../constructs/snapshots';
+import { ChangeEvents } from '../constructs/change-events';
 import { StateTables } from '../constructs/state-tables';
 
 export interface VestaThrottling {
@@ -43,6 +44,8 @@ export class VestaStack extends Stack {
   readonly leases: Leases;
   readonly sagas: Sagas;
   readonly snapshots: Snapshots;
+  /** The event bus and the change publisher on the records table's stream. */
+  readonly changeEvents: ChangeEvents;
   /** Alarm topic, alarms and dashboard; capabilities added later hand their alarms to `addAlarms`. */
   readonly monitoring: Monitoring;
 
@@ -68,6 +71,8 @@ export class VestaStack extends Stack {
     this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables });
     for (const [name, value] of Object.entries(this.snapshots.environment())) this.api.function.addEnvironment(name, value);
     this.snapshots.grantStart(this.api.function);
+    // Every committed change: appended to the change log (which the API reads) and put on the bus.
+    this.changeEvents = new ChangeEvents(this, 'ChangeEvents', { stage: props.stage, tables: this.tables });
     // Alarm emails come from the context key `vesta:alarmEmails`, read by the construct.
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,
@@ -80,6 +85,7 @@ export class VestaStack extends Stack {
         this.snapshots.exportFunction,
         this.snapshots.restoreFunction,
         this.snapshots.scheduleFunction,
+        this.changeEvents.publisher,
       ],
       tables: Object.values(this.tables.tables),
       stateMachines: [...Object.values(this.sagas.stateMachines), ...Object.values(this.snapshots.stateMachines)],
@@ -93,11 +99,16 @@ export class VestaStack extends Stack {
         this.snapshots.snapshotTooOldAlarm,
         ...Object.values(this.snapshots.executionsFailedAlarms),
         this.snapshots.functionErrorsAlarm,
+        ...this.changeEvents.alarms,
       ],
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
       description: 'SNS topic of every Vesta alarm (ALARM and OK); email subscriptions from -c vesta:alarmEmails=a@example.com,b@example.com.',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.changeEvents.bus.eventBusName,
+      description: 'EventBridge bus of the change events (source vesta, detail-type vesta.StateChanged).',
     });
     new CfnOutput(this, 'SnapshotBucketName', {
       value: this.snapshots.bucket.bucketName,

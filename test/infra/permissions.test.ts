@@ -1,4 +1,5 @@
 import {
+  CHANGE_LOG_READ_ACTIONS,
   CONTROL_READ_WRITE_ACTIONS,
   IDEMPOTENCY_READ_WRITE_ACTIONS,
   LOG_WRITE_ACTIONS,
@@ -21,7 +22,7 @@ const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c
 /** Statements of every policy attached to the api function's role, and its role resource. */
 const functionRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
-type TableId = 'records' | 'control' | 'idempotency' | 'sagas';
+type TableId = 'records' | 'control' | 'idempotency' | 'sagas' | 'changes';
 
 function tableArn(id: TableId) {
   return { 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] };
@@ -49,7 +50,8 @@ describe('api function permissions (least privilege)', () => {
     expect(byTable('control').sort()).toEqual([...CONTROL_READ_WRITE_ACTIONS].sort());
     expect(byTable('idempotency').sort()).toEqual([...IDEMPOTENCY_READ_WRITE_ACTIONS].sort());
     expect(byTable('sagas').sort()).toEqual([...SAGA_LOG_API_ACTIONS].sort());
-    const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas'];
+    expect(byTable('changes').sort()).toEqual([...CHANGE_LOG_READ_ACTIONS].sort());
+    const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas', 'changes'];
     const accounted = tables.reduce((n, id) => n + byTable(id).length, 0);
     expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted);
   });

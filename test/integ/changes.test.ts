@@ -2,7 +2,7 @@
  * Change events and the changes endpoint, on DynamoDB Local's real stream read by the same poller
  * and publisher as `npm start`.
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ChangeDetail } from '../../src/core/changes';
 import { CHANGES_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import { HEAD_SEQ } from '../../src/adapters/dynamodb/change-log';
@@ -148,7 +148,7 @@ test('bad query values are 400 naming the parameter; a cursor of another namespa
 test('reading changes is one DynamoDB request; a hole after the cursor that stays is 410 CursorExpired', async () => {
   const ns = uniqueNs('gap');
   const table = feed.env[CHANGES_TABLE.envVar];
-  const put = (Item: Parameters<typeof PutItemCommand>[0]['Item']) => feed.api.client.send(new PutItemCommand({ TableName: table, Item }));
+  const put = (Item: Record<string, AttributeValue>) => feed.api.client.send(new PutItemCommand({ TableName: table, Item }));
   const change = (seq: number) => ({
     ns: { S: ns },
     seq: { N: String(seq) },

@@ -31,7 +31,7 @@ export interface TestFeed {
 
 export async function testFeed(opts: { readonly parallelism?: number; readonly clock?: Clock } = {}): Promise<TestFeed> {
   const admin = localClient(endpoint());
-  const env = { ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)), VESTA_REPLICA: 'local' };
+  const env: Record<string, string> = { ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)), VESTA_REPLICA: 'local' };
   const api = testApi({ env, clock: opts.clock });
   const described = await admin.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }));
   const streams = new DynamoDBStreamsClient({ endpoint: endpoint(), region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
