@@ -96,6 +96,15 @@ describe('the alarm topic', () => {
     });
   });
 
+  test('keeps its key when it leaves the stack on prod only, unless told otherwise', () => {
+    const policy = (stage: string, retainKey?: boolean) => {
+      const stack = bareStack();
+      const monitoring = new Monitoring(stack, 'Monitoring', { stage, retainKey });
+      return resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key')[logicalIdOf(stack, monitoring.topicKey)].DeletionPolicy;
+    };
+    expect([policy('prod'), policy('dev'), policy('dev', true)]).toEqual(['Retain', 'Delete', 'Retain']);
+  });
+
   test('is the AlarmTopicArn output of the stack', () => {
     s.template.hasOutput('AlarmTopicArn', { Value: topicRef() });
   });
@@ -199,6 +208,10 @@ describe('the alarms of the Monitoring construct', () => {
       Threshold: 1,
       ...notBreachingCount,
     });
+  });
+
+  test.each([0, 1.5, -1])('refuses an API 5XX threshold of %p', (threshold) => {
+    expect(() => new Monitoring(bareStack(), 'Monitoring', { stage: 'dev', apiServerErrorsThreshold: threshold })).toThrow(`Received: ${threshold}`);
   });
 
   test.each(['api', 'reaper', 'renewer', 'sagaStep', 'snapshotExport', 'snapshotRestore', 'snapshotSchedule'] as const)(

@@ -36,6 +36,9 @@ export interface AlarmTopicProps {
    * @default - the `vesta:alarmEmails` context value (comma-separated), else no subscription
    */
   readonly alarmEmails?: readonly string[];
+}
+
+export interface AlarmTopicConstructProps extends AlarmTopicProps {
   /**
    * Keep the KMS key when it leaves the stack (otherwise it is scheduled for deletion).
    * @default false
@@ -74,7 +77,7 @@ export class AlarmTopic extends Construct {
   readonly emails: readonly string[];
 
   /** Throws an `Error` when an address (prop or context) is malformed; the message echoes it. */
-  constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
+  constructor(scope: Construct, id: string, props: AlarmTopicConstructProps = {}) {
     super(scope, id);
     const emails = [...new Set(props.alarmEmails ?? alarmEmailsFromContext(this) ?? [])];
     emails.forEach(validateAlarmEmail);

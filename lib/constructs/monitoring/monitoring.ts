@@ -63,6 +63,11 @@ export interface MonitoringThresholdProps {
 export interface MonitoringProps extends AlarmTopicProps, MonitoredResourcesProps, MonitoringThresholdProps {
   /** Deployment stage: names the dashboard (`vesta-<stage>`); decides the default of `retainKey`. */
   readonly stage: string;
+  /**
+   * Keep the alarm topic's KMS key when it leaves the stack (otherwise it is scheduled for deletion).
+   * @default true for the `prod` stage, false for every other stage
+   */
+  readonly retainKey?: boolean;
 }
 
 export class Monitoring extends Construct {
