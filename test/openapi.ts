@@ -213,6 +213,9 @@ export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}']
 /** The snapshot and restore resources, exercised by test/integ/openapi-snapshots.test.ts. */
 export const SNAPSHOT_RESOURCES: readonly string[] = ['/v1/snapshots', '/v1/snapshots/{id}', '/v1/snapshots/{id}/restore', '/v1/restores/{id}'];
 
+/** The changes resource, exercised by test/integ/openapi-changes.test.ts. */
+export const CHANGE_RESOURCES: readonly string[] = ['/v1/ns/{ns}/changes'];
+
 /** A validator for an operation's JSON request body schema. */
 export function requestBodyValidator(method: string, resource: string): (body: unknown) => { valid: boolean; errors: string } {
   const op = operation(method, resource);

@@ -35,6 +35,12 @@ export interface LocalStackOptions {
    * @default true
    */
   readonly resumeSagas?: boolean;
+  /**
+   * Read the records table's stream and publish change events (tests that share tables with
+   * other tests turn it off: the stream holds every test's writes).
+   * @default true
+   */
+  readonly changeFeed?: boolean;
   /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
   readonly leaseJobsSeconds?: number;
 }
@@ -48,8 +54,8 @@ export interface LocalStack {
   readonly executions: LocalExecutions;
   /** The local Step Functions stand-in running the saga state machines. */
   readonly workflows: LocalWorkflows;
-  /** The stream reader and local event bus that publish every change. */
-  readonly changeFeed: ChangeFeed;
+  /** The stream reader and local event bus that publish every change (unless turned off). */
+  readonly changeFeed?: ChangeFeed;
   stop(): Promise<void>;
 }
 
@@ -105,7 +111,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const apiMetrics = process.env.POWERTOOLS_METRICS_DISABLED === undefined ? undefined : metrics;
     const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger }), metrics: apiMetrics });
     // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
-    changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
+    if (opts.changeFeed ?? true) changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
     const jobs = wireLeaseJobs(executions, { client, env });
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);

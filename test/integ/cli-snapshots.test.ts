@@ -21,7 +21,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-cli-snap-'));
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, leaseJobsSeconds: 0 });
+  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, changeFeed: false, leaseJobsSeconds: 0 });
 });
 
 afterAll(async () => {

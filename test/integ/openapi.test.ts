@@ -10,6 +10,7 @@ import type { ZodType } from 'zod';
 import { ROUTES } from '../../src/api/routes';
 import { patchBody, putBody, settingsBody, txnBody } from '../../src/core/schemas';
 import {
+  CHANGE_RESOURCES,
   LEASE_RESOURCES,
   SNAPSHOT_RESOURCES,
   SAGA_RESOURCES,
@@ -532,9 +533,10 @@ describe('POST /v1/ns/{ns}/txn', () => {
   });
 });
 
-test('every documented status of every operation but leases, locks, sagas and snapshots was produced (500 of health cannot be)', () => {
+test('every documented status of every operation but leases, locks, sagas, snapshots and changes was produced (500 of health cannot be)', () => {
   // Leases and locks are covered, with the same check, by openapi-leases.test.ts; sagas by
-  // openapi-sagas.test.ts; snapshots and restores by openapi-snapshots.test.ts.
-  const elsewhere = [...LEASE_RESOURCES, ...SAGA_RESOURCES, ...SNAPSHOT_RESOURCES];
+  // openapi-sagas.test.ts; snapshots and restores by openapi-snapshots.test.ts; changes by
+  // openapi-changes.test.ts.
+  const elsewhere = [...LEASE_RESOURCES, ...SAGA_RESOURCES, ...SNAPSHOT_RESOURCES, ...CHANGE_RESOURCES];
   expect(unseenStatuses((r) => !elsewhere.includes(r), ['GET /v1/health 500'])).toEqual([]);
 });
