@@ -158,6 +158,28 @@ export class ChangeEvents extends Construct {
     });
   }
 
+  /** Dashboard widgets: how far behind the publisher is, and what it could not publish. */
+  widgets(): cloudwatch.IWidget[] {
+    const period = Duration.minutes(5);
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Stream iterator age (ms, max)',
+        left: [this.publisher.metric('IteratorAge', { period, statistic: 'Maximum', label: 'IteratorAge' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Changes logged, events published and failed',
+        left: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed].map((name) => vestaMetric(name, 'Sum', period).with({ label: name })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue (messages)',
+        left: [this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'visible' })],
+        width: 8,
+      }),
+    ];
+  }
+
   /** Every alarm of this construct, for routing. */
   get alarms(): cloudwatch.Alarm[] {
     return [this.deadLetterAlarm, this.iteratorAgeAlarm, this.publisherErrorsAlarm, this.eventsFailedAlarm];

@@ -1,8 +1,8 @@
 /**
  * The scheduled lease jobs: the reaper, which removes expired leases and what they held, and the
  * renewer, which keeps the leases of running Step Functions executions alive. Each is a Lambda
- * function on an EventBridge rule, with least-privilege grants and alarms. The alarms have no
- * action yet: whoever routes alarms reads them from the readonly properties.
+ * function on an EventBridge rule, with least-privilege grants and alarms. The stack hands the
+ * alarms (readonly properties) to `Monitoring`, which routes them to its topic.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -2,8 +2,8 @@
  * Sagas: the saga-step Lambda function and one Standard state machine per ASL file of
  * `src/sagas/state-machines.ts`, every Task of which invokes the step function. The state machines
  * log every event with its data and are traced; each role may invoke the step function and nothing
- * else. The alarms have no action yet: whoever routes alarms reads them from the readonly
- * properties.
+ * else. The alarms are read from the readonly properties by the stack, which hands them to
+ * `Monitoring` (SNS topic, dashboard).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -13,7 +13,7 @@
  *   default daily), and every 15 minutes has the schedule function report
  *   `LatestSnapshotAgeSeconds`; the alarm fires when that age passes twice the schedule's interval
  *   or when it is not reported at all (no complete snapshot yet, or the function failing).
- * The alarms have no action yet: whoever routes alarms reads them from the readonly properties.
+ * The stack hands the alarms (readonly properties) to `Monitoring`, which routes them to its topic.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -102,6 +102,7 @@ export class VestaStack extends Stack {
         ...this.changeEvents.alarms,
       ],
     });
+    this.monitoring.addSection('Change events', this.changeEvents.widgets());
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
       description: 'SNS topic of every Vesta alarm (ALARM and OK); email subscriptions from -c vesta:alarmEmails=a@example.com,b@example.com.',

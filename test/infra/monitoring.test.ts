@@ -261,8 +261,8 @@ describe('the dashboard', () => {
     s.template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'vesta-dev' });
   });
 
-  test('has the API, Lambda, DynamoDB, Step Functions and Vesta rows in that order', () => {
-    expect(headingsOf(s.template)).toEqual(['## API', '## Lambda', '## DynamoDB', '## Step Functions', '## Vesta']);
+  test('has the API, Lambda, DynamoDB, Step Functions, Vesta and Change events rows in that order', () => {
+    expect(headingsOf(s.template)).toEqual(['## API', '## Lambda', '## DynamoDB', '## Step Functions', '## Vesta', '## Change events']);
   });
 
   test('graphs every Vesta metric name, and those with a second dimension by a SEARCH over it', () => {
