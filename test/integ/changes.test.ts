@@ -2,12 +2,18 @@
  * Change events and the changes endpoint, on DynamoDB Local's real stream read by the same poller
  * and publisher as `npm start`.
  */
-import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { wireChangePublisher } from '../../src/api/wiring';
+import { LocalEventBus } from '../../src/adapters/events/local-bus';
+import { type BatchResult, publishBatch } from '../../src/events/publisher';
+import { LOCAL_CREDENTIALS, localClient } from '../../src/local/dynamodb-local';
+import { StreamPoller } from '../../src/local/stream-poller';
 import type { ChangeDetail } from '../../src/core/changes';
-import { CHANGES_TABLE } from '../../src/adapters/dynamodb/table-defs';
+import { CHANGES_TABLE, RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import { HEAD_SEQ } from '../../src/adapters/dynamodb/change-log';
 import { type TestFeed, testFeed } from './feed';
-import { testApi, uniqueNs } from './harness';
+import { endpoint, testApi, uniqueNs } from './harness';
 
 let feed: TestFeed;
 beforeAll(async () => {
@@ -189,5 +195,53 @@ test('changes older than the retention are 410 for a cursor before them, and ski
     expect(next.status).toBe(200);
   } finally {
     later.close();
+  }
+});
+
+test('a batch whose append fails reports its first record not handled; the retry loses and doubles nothing', async () => {
+  const ns = uniqueNs('flaky');
+  const flaky = localClient(endpoint());
+  let failures = 0;
+  flaky.middlewareStack.add(
+    (next, context) => async (args) => {
+      const items = (args.input as { TransactItems?: { Put?: { Item?: Record<string, AttributeValue> } }[] }).TransactItems ?? [];
+      if (context.commandName === 'TransactWriteItemsCommand' && failures === 0 && items.some((t) => t.Put?.Item?.ns?.S === ns)) {
+        failures++;
+        throw Object.assign(new Error('injected'), { name: 'ServiceUnavailable', $metadata: {} });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'flakyChangeLog' },
+  );
+  const bus = new LocalEventBus();
+  const seen: ChangeDetail[] = [];
+  bus.subscribe((c) => seen.push(c));
+  const deps = wireChangePublisher({ client: flaky, env: feed.env, bus });
+  const results: BatchResult[] = [];
+  const streams = new DynamoDBStreamsClient({ endpoint: endpoint(), region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const described = await feed.api.client.send(new DescribeTableCommand({ TableName: feed.env[RECORDS_TABLE.envVar] }));
+  const poller = new StreamPoller({
+    streams,
+    streamArn: described.Table!.LatestStreamArn!,
+    publish: async (records) => {
+      const r = await publishBatch(records, deps);
+      results.push(r);
+      return r;
+    },
+  });
+  try {
+    for (let i = 0; i < 3; i++) await feed.api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } } });
+    // The first pass fails on this namespace's append; the next passes read again from there.
+    for (let pass = 0; pass < 50 && failures === 0; pass++) await poller.pollOnce();
+    await poller.drain();
+    expect(failures).toBe(1);
+    expect(results.some((r) => r.batchItemFailures.length === 1)).toBe(true);
+    const { items } = await changes(ns);
+    expect(items.map((c) => c.key)).toEqual(['k0', 'k1', 'k2']);
+    // On the bus: each of them at least once, nothing else for this namespace.
+    expect(new Set(seen.filter((c) => c.namespace === ns).map((c) => c.id))).toEqual(new Set(items.map((c) => c.id)));
+  } finally {
+    streams.destroy();
+    flaky.destroy();
   }
 });
