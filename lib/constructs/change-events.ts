@@ -124,14 +124,11 @@ export class ChangeEvents extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = this.anyAlarm(
+      'DeadLetterAlarm',
+      'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    );
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeAlarm', {
       alarmDescription: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
       metric: this.publisher.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
@@ -140,17 +137,23 @@ export class ChangeEvents extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.publisherErrorsAlarm = new cloudwatch.Alarm(this, 'PublisherErrorsAlarm', {
-      alarmDescription: 'Vesta change publisher: at least one failed invocation in 5 minutes',
-      metric: this.publisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.eventsFailedAlarm = new cloudwatch.Alarm(this, 'EventsFailedAlarm', {
-      alarmDescription: 'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
-      metric: vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', Duration.minutes(5)),
+    this.publisherErrorsAlarm = this.anyAlarm(
+      'PublisherErrorsAlarm',
+      'Vesta change publisher: at least one failed invocation in 5 minutes',
+      this.publisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
+    this.eventsFailedAlarm = this.anyAlarm(
+      'EventsFailedAlarm',
+      'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
+      vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', Duration.minutes(5)),
+    );
+  }
+
+  /** An alarm that fires on any datapoint of at least 1 in one period; no data is OK. */
+  private anyAlarm(id: string, alarmDescription: string, metric: cloudwatch.IMetric): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription,
+      metric,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
