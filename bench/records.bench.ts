@@ -14,8 +14,11 @@
  * acquire+release against the npm library dynamodb-lock-client.
  * Then snapshot export (snapshots.bench.ts): items/s and peak memory of the export workflow for
  * 100,000 records against a raw parallel scan of the same table.
+ * Then the change feed (changes.bench.ts): publisher changes/s against a raw stream-to-table copy,
+ * and watch latency against reading the stream directly.
  * Prints the tables and the API Lambda bundle size, and writes them to bench/results/latest.json.
- * BENCH_ONLY=snapshots runs the snapshot part alone (and writes bench/results/snapshots.json).
+ * BENCH_ONLY=snapshots runs the snapshot part alone (and writes bench/results/snapshots.json);
+ * BENCH_ONLY=changes runs the change feed part alone (and writes bench/results/changes.json).
  */
 import './env';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { CONTROL_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-def
 import { ensureTables } from '../src/local/bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from '../src/local/dynamodb-local';
 import { expectStatus, gateway } from './gateway';
+import { changesBench } from './changes.bench';
 import { leaseBench } from './leases.bench';
 import { snapshotBench } from './snapshots.bench';
 import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp } from './lib';
@@ -217,6 +221,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     });
 
     const snapshots = await snapshotBench(rawClient);
+    const changes = await changesBench(ddb.endpoint);
 
     const load = loadavg();
     console.log(formatTable(rows));
@@ -224,6 +229,8 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     console.log(leases.text);
     console.log('');
     console.log(snapshots.text);
+    console.log('');
+    console.log(changes.text);
     console.log('');
     console.log(`API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`);
 
@@ -253,6 +260,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
         operations: leases.locks,
       },
       snapshots,
+      changes,
       bundle,
     };
     mkdirSync(dirname(RESULTS_FILE), { recursive: true });
@@ -280,6 +288,16 @@ async function snapshotsOnly(ddb: DynamoDbLocal): Promise<void> {
   }
 }
 
+/** `BENCH_ONLY=changes`: the change feed part alone. */
+async function changesOnly(ddb: DynamoDbLocal): Promise<void> {
+  const result = await changesBench(ddb.endpoint);
+  console.log(result.text);
+  const file = resolve(__dirname, 'results', 'changes.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`);
+  console.log(`results written to ${relative(ROOT, file)}`);
+}
+
 async function main(): Promise<void> {
   const bundle = await bundleSize(ROOT, 'lambdas/api.ts');
   console.log(`Vesta records benchmark: ${ITERATIONS} timed iterations per side and operation (after ${WARMUP} + ${REWARM} warm-up), alternating blocks of ${BLOCK}`);
@@ -293,6 +311,7 @@ async function main(): Promise<void> {
   try {
     ddb = await startDynamoDbLocal();
     if (process.env.BENCH_ONLY === 'snapshots') await snapshotsOnly(ddb);
+    else if (process.env.BENCH_ONLY === 'changes') await changesOnly(ddb);
     else await bench(ddb, bundle);
   } finally {
     await ddb?.stop();

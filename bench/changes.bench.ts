@@ -1,0 +1,344 @@
+/**
+ * The change feed, run by `npm run bench` (records.bench.ts) on the same DynamoDB Local, on table
+ * sets of its own so that their streams hold only the benchmark's writes.
+ *
+ * - Publisher throughput: BENCH_CHANGES_RECORDS records (default 10,000) in 10 namespaces are
+ *   written with raw BatchWriteItem, then their stream is drained from the start, alternately,
+ *   BENCH_CHANGES_ROUNDS times per contender (default 2; best round reported):
+ *   - vesta: the local stack's StreamPoller + publishBatch + LocalEventBus (no log), at
+ *     parallelism 1 and 2, each run into a change table of its own;
+ *   - raw: the least any publisher must do: GetRecords in batches of the same size, and one item
+ *     per change (the same change detail) put with BatchWriteItem into a plain table of the change
+ *     table's key schema (keyed by stream sequence number: no numbering, no dedupe, no order).
+ *   The publisher's DynamoDB requests are counted by a middleware on its client.
+ * - Watch latency: with the poller running, a writer makes BENCH_CHANGES_WRITES sequential PUTs
+ *   (default 300) through the API handler, a small random pause before each, and a watcher
+ *   long-polls `GET /v1/ns/{ns}/changes?wait=20` through the handler: the time from each PUT's
+ *   answer to the watcher receiving the change. The floor is the same with the poller stopped and
+ *   the watcher replaced by GetRecords polling the stream directly (the part that is the stream).
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, type WriteRequest, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import { createApiHandler } from '../src/api/app';
+import { wireApi, wireChangePublisher } from '../src/api/wiring';
+import { toItem } from '../src/adapters/dynamodb/codec';
+import { errorName } from '../src/adapters/dynamodb/errors';
+import { changeFromStreamRecord } from '../src/adapters/dynamodb/stream-records';
+import { CHANGES_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
+import { LocalEventBus } from '../src/adapters/events/local-bus';
+import type { WorkflowStarter } from '../src/core/ports';
+import { newIncarnation } from '../src/core/records';
+import { publishBatch } from '../src/events/publisher';
+import { createTableInput, ensureTables } from '../src/local/bootstrap-tables';
+import { LOCAL_CREDENTIALS, localClient } from '../src/local/dynamodb-local';
+import { BATCH_SIZE, StreamPoller } from '../src/local/stream-poller';
+import { expectStatus, gateway } from './gateway';
+import { RequestCounter, percentile } from './lib';
+
+const RECORDS = Number(process.env.BENCH_CHANGES_RECORDS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_CHANGES_ROUNDS ?? 2);
+const WRITES = Number(process.env.BENCH_CHANGES_WRITES ?? 300);
+const NAMESPACES = 10;
+/** Writes before the timed ones in each latency phase, not recorded. */
+const LATENCY_WARMUP = 20;
+/** Pause before each PUT of the latency writer: uniform in [0, PAUSE_MS). */
+const PAUSE_MS = 50;
+/** Pause of the direct stream reader (the floor) after an empty GetRecords. */
+const FLOOR_POLL_MS = 10;
+
+export interface Throughput {
+  readonly changesPerSecond: number;
+  readonly seconds: number;
+  /** DynamoDB table requests (stream reads not included) per 100 changes, by command. */
+  readonly requestsPer100: number;
+  readonly requestsPer100ByCommand: Record<string, number>;
+  /** Failed requests by error name (contention on a namespace's head, throttling). */
+  readonly failures: Record<string, number>;
+}
+
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly max: number;
+  readonly samples: number;
+}
+
+export interface ChangesBenchResult {
+  readonly records: number;
+  readonly namespaces: number;
+  readonly rounds: number;
+  readonly batchSize: number;
+  readonly seedSeconds: number;
+  readonly publisher: { readonly raw: Throughput; readonly vesta: Record<string, Throughput & { readonly ratioToRaw: number }> };
+  readonly watch: { readonly writes: number; readonly pauseMs: number; readonly unit: 'ms'; readonly vesta: Latency; readonly floor: Latency; readonly ratio: { readonly p50: number; readonly p99: number } };
+  readonly text: string;
+}
+
+/** Counts failed requests by error name (and a cancelled transaction's reason on the head), every attempt. */
+function failureCounter(client: DynamoDBClient): Record<string, number> {
+  const failures: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (e) {
+        // A cancelled append names why by its first item, the namespace head: moved (ConditionalCheckFailed) or in use (TransactionConflict).
+        const reason = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.[0]?.Code;
+        const name = `${errorName(e) || 'unknown'}${reason ? ` (head: ${reason})` : ''}`;
+        failures[name] = (failures[name] ?? 0) + 1;
+        throw e;
+      }
+    },
+    { step: 'finalizeRequest', name: 'vestaBenchFailureCounter', priority: 'low' },
+  );
+  return failures;
+}
+
+async function batchWrite(client: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {
+  let left: WriteRequest[] | undefined = requests;
+  while (left && left.length > 0) {
+    const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+    left = out.UnprocessedItems?.[table];
+  }
+}
+
+/** RECORDS records in NAMESPACES namespaces, 25 to a BatchWriteItem, 8 in flight. */
+async function seed(client: DynamoDBClient, table: string): Promise<void> {
+  const at = new Date().toISOString();
+  const batches: WriteRequest[][] = [];
+  for (let i = 0; i < RECORDS; i += 25) {
+    batches.push(
+      Array.from({ length: Math.min(25, RECORDS - i) }, (_x, j) => {
+        const n = i + j;
+        const fields = { sku: `sku-${n}`, name: `Product number ${n}`, price: (n % 997) + 0.99, stock: n % 50, tags: ['bench', `t${n % 7}`] };
+        const state = { namespace: `ns${n % NAMESPACES}`, key: `item/${n}`, inc: newIncarnation(), rev: 1, vv: { local: 1 }, siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }], deleted: false, updatedAt: at };
+        return { PutRequest: { Item: toItem(state) } };
+      }),
+    );
+  }
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < batches.length) await batchWrite(client, table, batches[next++]);
+  }));
+}
+
+/** A table of the change table's key schema (ns, seq). */
+async function createChangeTable(client: DynamoDBClient, prefix: string): Promise<string> {
+  const input = createTableInput(prefix, CHANGES_TABLE);
+  await client.send(new CreateTableCommand(input));
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: input.TableName! });
+  return input.TableName!;
+}
+
+/** The stream's shards, parents first as DescribeStream lists them; `open` only those still written to. */
+async function shardIterators(streams: DynamoDBStreamsClient, arn: string, type: 'TRIM_HORIZON' | 'LATEST'): Promise<string[]> {
+  const out = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
+  const shards = (out.StreamDescription?.Shards ?? []).filter((s) => type === 'TRIM_HORIZON' || !s.SequenceNumberRange?.EndingSequenceNumber);
+  const its = await Promise.all(shards.map((s) => streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: type }))));
+  return its.map((i) => i.ShardIterator!).filter(Boolean);
+}
+
+/** The raw contender: the whole stream read once, each change put as one item into `table`. */
+async function rawPublish(streams: DynamoDBStreamsClient, arn: string, client: DynamoDBClient, table: string): Promise<number> {
+  let done = 0;
+  for (let it of await shardIterators(streams, arn, 'TRIM_HORIZON')) {
+    for (let empty = 0; it && done < RECORDS && empty < 3; ) {
+      const out = await streams.send(new GetRecordsCommand({ ShardIterator: it, Limit: BATCH_SIZE }));
+      const puts: WriteRequest[] = [];
+      for (const r of out.Records ?? []) {
+        const c = changeFromStreamRecord(r);
+        if (c) puts.push({ PutRequest: { Item: { ns: { S: c.namespace }, seq: { N: r.dynamodb!.SequenceNumber! }, id: { S: c.id }, k: { S: c.key }, d: { S: JSON.stringify(c) } } } });
+      }
+      const chunks = Array.from({ length: Math.ceil(puts.length / 25) }, (_x, i) => puts.slice(i * 25, i * 25 + 25));
+      await Promise.all(chunks.map((chunk) => batchWrite(client, table, chunk)));
+      done += puts.length;
+      empty = puts.length === 0 ? empty + 1 : 0;
+      it = out.NextShardIterator!;
+    }
+  }
+  return done;
+}
+
+/** The vesta contender: the local stack's poller and publisher until the bus has every change. */
+async function vestaPublish(streams: DynamoDBStreamsClient, arn: string, client: DynamoDBClient, env: Record<string, string>, parallelism: number): Promise<number> {
+  const bus = new LocalEventBus();
+  let events = 0;
+  bus.subscribe(() => events++);
+  const deps = wireChangePublisher({ client, env, bus });
+  const poller = new StreamPoller({ streams, streamArn: arn, publish: (r) => publishBatch(r, deps), checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] }, parallelism });
+  for (let idle = 0; events < RECORDS; ) {
+    idle = (await poller.pollOnce()) === 0 ? idle + 1 : 0;
+    if (idle > 20) throw new Error(`the publisher stalled at ${events} of ${RECORDS} changes`);
+  }
+  return events;
+}
+
+function latency(answered: Map<string, number>, seen: Map<string, number>): Latency {
+  const samples = [...answered].map(([key, t]) => {
+    const s = seen.get(key);
+    if (s === undefined) throw new Error(`change of ${key} never seen`);
+    return s - t;
+  });
+  const sorted = samples.sort((a, b) => a - b);
+  const round = (x: number) => Number(x.toFixed(1));
+  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), max: round(sorted[sorted.length - 1]), samples: sorted.length };
+}
+
+/**
+ * One latency phase: `watch` runs until `stop` and fills `seen` (key -> when it arrived); the
+ * writer puts LATENCY_WARMUP + WRITES keys of `ns` through `put`, sequentially.
+ */
+async function latencyPhase(put: (key: string, i: number) => Promise<void>, seen: Map<string, number>, watch: (done: () => boolean) => Promise<void>): Promise<Latency> {
+  const answered = new Map<string, number>();
+  const total = LATENCY_WARMUP + WRITES;
+  const watcher = watch(() => seen.size >= total);
+  for (let i = 0; i < total; i++) {
+    await sleep(Math.random() * PAUSE_MS);
+    const key = `w/${i}`;
+    await put(key, i);
+    if (i >= LATENCY_WARMUP) answered.set(key, performance.now());
+  }
+  await Promise.race([watcher, sleep(30_000).then(() => Promise.reject(new Error(`the watcher saw ${seen.size} of ${total} changes`)))]);
+  return latency(answered, seen);
+}
+
+async function watchLatency(client: DynamoDBClient, streams: DynamoDBStreamsClient): Promise<{ vesta: Latency; floor: Latency }> {
+  const env: Record<string, string> = { ...(await ensureTables(client, 'vesta-bench-watch')), VESTA_REPLICA: 'local' };
+  const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!.LatestStreamArn!;
+  // The watch needs no workflow; one that refuses keeps wireApi from asking for state machine ARNs.
+  const workflows: WorkflowStarter = {
+    executionArn: (workflow, name) => `local:${workflow}:${name}`,
+    start: () => Promise.reject(new Error('the change bench starts no workflow')),
+  };
+  const call = gateway(createApiHandler(wireApi({ client, env, workflows })));
+  const deps = wireChangePublisher({ client, env, bus: new LocalEventBus() });
+  const poller = new StreamPoller({ streams, streamArn: arn, publish: (r) => publishBatch(r, deps), checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] } });
+  const putIn = (ns: string) => async (key: string, i: number) => void expectStatus(await call('PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields: { n: i, note: 'latency' } })(), [201], 'PUT');
+
+  poller.start();
+  const vestaSeen = new Map<string, number>();
+  const vesta = await latencyPhase(putIn('watch'), vestaSeen, async (done) => {
+    let cursor = (JSON.parse((await call('GET', '/v1/ns/watch/changes')()).body) as { cursor: string }).cursor;
+    while (!done()) {
+      const reply = expectStatus(await call('GET', `/v1/ns/watch/changes?after=${cursor}&wait=20&limit=1000`)(), [200], 'GET changes');
+      const now = performance.now();
+      const page = JSON.parse(reply.body) as { items: { key: string }[]; cursor: string };
+      for (const c of page.items) if (!vestaSeen.has(c.key)) vestaSeen.set(c.key, now);
+      cursor = page.cursor;
+    }
+  });
+  await poller.stop();
+
+  const iterators = await shardIterators(streams, arn, 'LATEST');
+  const floorSeen = new Map<string, number>();
+  const floor = await latencyPhase(putIn('floor'), floorSeen, async (done) => {
+    while (!done()) {
+      let got = 0;
+      for (const [i, it] of iterators.entries()) {
+        const out = await streams.send(new GetRecordsCommand({ ShardIterator: it, Limit: 1000 }));
+        const now = performance.now();
+        for (const r of out.Records ?? []) {
+          const c = changeFromStreamRecord(r);
+          if (c?.namespace === 'floor' && !floorSeen.has(c.key)) floorSeen.set(c.key, now);
+        }
+        got += out.Records?.length ?? 0;
+        iterators[i] = out.NextShardIterator!;
+      }
+      if (got === 0) await sleep(FLOOR_POLL_MS);
+    }
+  });
+  return { vesta, floor };
+}
+
+function throughput(changes: number, seconds: number, counter: RequestCounter, failures: Record<string, number>): Throughput {
+  const per100 = (n: number) => Number(((n / changes) * 100).toFixed(2));
+  const snap = counter.snapshot();
+  return {
+    changesPerSecond: Math.round(changes / seconds),
+    seconds: Number(seconds.toFixed(2)),
+    requestsPer100: per100(snap.total),
+    requestsPer100ByCommand: Object.fromEntries(Object.entries(snap.byCommand).map(([k, v]) => [k, per100(v)])),
+    failures: { ...failures },
+  };
+}
+
+export async function changesBench(endpoint: string): Promise<ChangesBenchResult> {
+  const admin = localClient(endpoint);
+  const vestaClient = localClient(endpoint);
+  const rawClient = localClient(endpoint);
+  const streams = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const vestaRequests = new RequestCounter();
+  const rawRequests = new RequestCounter();
+  vestaRequests.attach(vestaClient);
+  rawRequests.attach(rawClient);
+  const vestaFailures = failureCounter(vestaClient);
+  const rawFailures = failureCounter(rawClient);
+  try {
+    const tables = await ensureTables(admin, 'vesta-bench-chg');
+    const arn = (await admin.send(new DescribeTableCommand({ TableName: tables[RECORDS_TABLE.envVar] }))).Table!.LatestStreamArn!;
+    const t0 = performance.now();
+    await seed(admin, tables[RECORDS_TABLE.envVar]);
+    const seedSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
+
+    const sides = ['raw', 'vesta p1', 'vesta p2'] as const;
+    const runs: Record<(typeof sides)[number], Throughput[]> = { raw: [], 'vesta p1': [], 'vesta p2': [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        const [counter, failures] = side === 'raw' ? [rawRequests, rawFailures] : [vestaRequests, vestaFailures];
+        counter.reset();
+        for (const k of Object.keys(failures)) delete failures[k];
+        // Each run writes into a change table of its own, so nothing is skipped as a replay.
+        const table = await createChangeTable(admin, `vesta-bench-chg-${side.replace(' ', '-')}-${round}`);
+        const start = performance.now();
+        const n = side === 'raw' ? await rawPublish(streams, arn, rawClient, table) : await vestaPublish(streams, arn, vestaClient, { ...tables, [CHANGES_TABLE.envVar]: table, VESTA_REPLICA: 'local' }, side === 'vesta p1' ? 1 : 2);
+        const seconds = (performance.now() - start) / 1000;
+        if (n !== RECORDS) throw new Error(`${side} published ${n} changes, not ${RECORDS}`);
+        runs[side].push(throughput(n, seconds, counter, failures));
+      }
+    }
+    const best = (list: Throughput[]) => [...list].sort((a, b) => b.changesPerSecond - a.changesPerSecond)[0];
+    const raw = best(runs.raw);
+    const vesta = Object.fromEntries(
+      ([['parallelism 1', runs['vesta p1']], ['parallelism 2', runs['vesta p2']]] as const).map(([name, list]) => {
+        const b = best(list);
+        return [name, { ...b, ratioToRaw: Number((b.changesPerSecond / raw.changesPerSecond).toFixed(2)) }];
+      }),
+    );
+
+    const watched = await watchLatency(vestaClient, streams);
+    const ratio = { p50: Number((watched.vesta.p50 / watched.floor.p50).toFixed(1)), p99: Number((watched.vesta.p99 / watched.floor.p99).toFixed(1)) };
+    const rows = [
+      ...Object.entries(vesta).map(([name, t]) => `| publisher, ${name} | ${t.changesPerSecond} changes/s | ${raw.changesPerSecond} changes/s | ${t.ratioToRaw}x | ${t.requestsPer100} vs ${raw.requestsPer100} |`),
+      `| watch latency p50 | ${watched.vesta.p50} ms | ${watched.floor.p50} ms | ${ratio.p50}x | |`,
+      `| watch latency p99 | ${watched.vesta.p99} ms | ${watched.floor.p99} ms | ${ratio.p99}x | |`,
+    ];
+    const retries = Object.entries(vesta).map(([name, t]) => `${name}: ${JSON.stringify(t.requestsPer100ByCommand)}, failed ${JSON.stringify(t.failures)}`);
+    const text = [
+      `Change feed: ${RECORDS} changes in ${NAMESPACES} namespaces (seeded in ${seedSeconds} s), best of ${ROUNDS} rounds each; ${WRITES} watched PUTs:`,
+      '',
+      '| measure | vesta | raw / stream floor | ratio | table requests per 100 changes (vesta vs raw) |',
+      '|---|---:|---:|---:|---:|',
+      ...rows,
+      '',
+      ...retries.map((r) => `  vesta requests per 100 changes, ${r}`),
+    ].join('\n');
+    return {
+      records: RECORDS,
+      namespaces: NAMESPACES,
+      rounds: ROUNDS,
+      batchSize: BATCH_SIZE,
+      seedSeconds,
+      publisher: { raw, vesta },
+      watch: { writes: WRITES, pauseMs: PAUSE_MS, unit: 'ms', ...watched, ratio },
+      text,
+    };
+  } finally {
+    streams.destroy();
+    admin.destroy();
+    vestaClient.destroy();
+    rawClient.destroy();
+  }
+}
