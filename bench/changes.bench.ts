@@ -28,14 +28,13 @@ import { errorName } from '../src/adapters/dynamodb/errors';
 import { changeFromStreamRecord } from '../src/adapters/dynamodb/stream-records';
 import { CHANGES_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
 import { LocalEventBus } from '../src/adapters/events/local-bus';
-import type { WorkflowStarter } from '../src/core/ports';
 import { newIncarnation } from '../src/core/records';
 import { publishBatch } from '../src/events/publisher';
 import { createTableInput, ensureTables } from '../src/local/bootstrap-tables';
 import { LOCAL_CREDENTIALS, localClient } from '../src/local/dynamodb-local';
 import { BATCH_SIZE, StreamPoller } from '../src/local/stream-poller';
 import { expectStatus, gateway } from './gateway';
-import { RequestCounter, percentile } from './lib';
+import { NO_WORKFLOWS, RequestCounter, percentile } from './lib';
 
 const RECORDS = Number(process.env.BENCH_CHANGES_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CHANGES_ROUNDS ?? 2);
@@ -208,12 +207,7 @@ async function latencyPhase(put: (key: string, i: number) => Promise<void>, seen
 async function watchLatency(client: DynamoDBClient, streams: DynamoDBStreamsClient): Promise<{ vesta: Latency; floor: Latency }> {
   const env: Record<string, string> = { ...(await ensureTables(client, 'vesta-bench-watch')), VESTA_REPLICA: 'local' };
   const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!.LatestStreamArn!;
-  // The watch needs no workflow; one that refuses keeps wireApi from asking for state machine ARNs.
-  const workflows: WorkflowStarter = {
-    executionArn: (workflow, name) => `local:${workflow}:${name}`,
-    start: () => Promise.reject(new Error('the change bench starts no workflow')),
-  };
-  const call = gateway(createApiHandler(wireApi({ client, env, workflows })));
+  const call = gateway(createApiHandler(wireApi({ client, env, workflows: NO_WORKFLOWS })));
   const deps = wireChangePublisher({ client, env, bus: new LocalEventBus() });
   const poller = new StreamPoller({ streams, streamArn: arn, publish: (r) => publishBatch(r, deps), checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] } });
   const putIn = (ns: string) => async (key: string, i: number) => void expectStatus(await call('PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields: { n: i, note: 'latency' } })(), [201], 'PUT');

@@ -1,6 +1,7 @@
 /**
  * Helpers of the benchmarks: the timing loop that alternates two contenders in blocks, percentiles, the result table and the Lambda bundle size.
  */
+import type { WorkflowStarter } from '../src/core/ports';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
@@ -160,3 +161,9 @@ export async function bundleSize(root: string, entry: string): Promise<BundleSiz
   if (!js || out.outputFiles.length !== 1) throw new Error(`esbuild did not produce one file for ${entry}`);
   return { entry, bytes: js.contents.byteLength, gzipBytes: gzipSync(js.contents, { level: 9 }).byteLength };
 }
+
+/** A workflow starter that starts nothing, for benches of routes that need none (wireApi asks for one). */
+export const NO_WORKFLOWS: WorkflowStarter = {
+  executionArn: (workflow, name) => `local:${workflow}:${name}`,
+  start: () => Promise.reject(new Error('this bench starts no workflow')),
+};

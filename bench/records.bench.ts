@@ -35,7 +35,7 @@ import { expectStatus, gateway } from './gateway';
 import { changesBench } from './changes.bench';
 import { leaseBench } from './leases.bench';
 import { snapshotBench } from './snapshots.bench';
-import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp } from './lib';
+import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp, NO_WORKFLOWS } from './lib';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
@@ -196,7 +196,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     const rawRequests = new RequestCounter();
     vestaRequests.attach(vestaClient);
     rawRequests.attach(rawClient);
-    const handler = createApiHandler(wireApi({ client: vestaClient, env: { ...tables, VESTA_REPLICA: 'local' } }));
+    const handler = createApiHandler(wireApi({ client: vestaClient, env: { ...tables, VESTA_REPLICA: 'local' }, workflows: NO_WORKFLOWS }));
     const ops = await operations(records(handler), rawClient, table);
 
     const sides = ops.map((op) => [new Contender(op.vesta, vestaRequests), new Contender(op.raw, rawRequests)] as const);

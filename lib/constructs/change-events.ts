@@ -31,8 +31,12 @@ import type { StateTables } from './state-tables';
 
 /** Stream records per invocation (the local stream poller uses the same). */
 export const PUBLISHER_BATCH_SIZE = 100;
-/** Batches per shard handled at once; Lambda keeps each key's records in order. */
-export const PUBLISHER_PARALLELIZATION = 2;
+/**
+ * Batches per shard handled at once (Lambda keeps each key's records in order). 1: batches of one
+ * shard share namespaces, and appends to one namespace take turns on its head, so a second batch
+ * at once halved throughput in `BENCH_ONLY=changes npm run bench` (more cancelled transactions).
+ */
+export const PUBLISHER_PARALLELIZATION = 1;
 /** Retries of a failing batch before it goes to the dead-letter queue. */
 export const PUBLISHER_RETRY_ATTEMPTS = 10;
 /** The iterator-age alarm fires when the oldest unpublished change is older than this. */

@@ -15,7 +15,7 @@ import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import { StreamPoller } from './stream-poller';
 
 /** Key groups published at once, as the CDK event source's ParallelizationFactor. */
-export const LOCAL_STREAM_PARALLELISM = 2;
+export const LOCAL_STREAM_PARALLELISM = 1;
 
 export interface ChangeFeedOptions {
   readonly client: DynamoDBClient;
