@@ -75,8 +75,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stopJobs();
     await workflows?.stop();
     await changeFeed?.stop();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    server?.closeAllConnections();
+    await new Promise<void>((r) => {
+      if (!server) return r();
+      server.close(() => r());
+      // Long polls (`wait` up to 20 s) and keep-alive connections would hold the close open.
+      server.closeAllConnections();
+    });
     client.destroy();
     await ddb?.stop();
   };

@@ -128,7 +128,16 @@ export class StreamPoller {
       s.done = true;
       return 0;
     }
-    const out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: BATCH_SIZE }));
+    let out;
+    try {
+      out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: BATCH_SIZE }));
+    } catch (e) {
+      // An expired or unusable iterator is not used again: the next poll gets a new one from the
+      // last record handled (or, when that is trimmed away, from the oldest record kept).
+      s.iterator = undefined;
+      if ((e as { name?: string }).name === 'TrimmedDataAccessException') s.last = undefined;
+      throw e;
+    }
     const records = out.Records ?? [];
     if (records.length > 0) {
       const failedAt = await this.publishGrouped(records);

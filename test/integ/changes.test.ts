@@ -245,3 +245,13 @@ test('a batch whose append fails reports its first record not handled; the retry
     flaky.destroy();
   }
 });
+
+test('a prefix that skips more changes than the limit pages on without error', async () => {
+  const ns = uniqueNs('pfx');
+  for (let i = 0; i < 25; i++) await feed.api.call('PUT', `/v1/ns/${ns}/keys/other/${i}`, { body: { fields: { i } } });
+  await feed.api.call('PUT', `/v1/ns/${ns}/keys/cart/1`, { body: { fields: { qty: 1 } } });
+  await feed.poller.drain();
+  const page = await changes(ns, '?prefix=cart/&limit=5');
+  expect(page.items.map((c) => c.key)).toEqual(['cart/1']);
+  expect((await changes(ns, `?prefix=cart/&limit=5&after=${page.cursor}`)).items).toEqual([]);
+});

@@ -159,7 +159,9 @@ export class DynamoChangeLog implements ChangeLog {
   private async readOnce(ns: string, query: ChangeQuery, holesAreFinal: boolean): Promise<ChangePage | typeof GAP> {
     const nowS = Math.floor(this.opts.clock.now().getTime() / 1000);
     let beginning = query.after === undefined;
-    let pos = query.after ?? 0;
+    // The key condition stays at the starting position; later pages go on from `ExclusiveStartKey`.
+    const from = query.after ?? 0;
+    let pos = from;
     const items: ChangeDetail[] = [];
     let bytes = 0;
     let startKey: Item | undefined;
@@ -170,7 +172,7 @@ export class DynamoChangeLog implements ChangeLog {
             TableName: this.opts.tableName,
             KeyConditionExpression: '#ns = :ns AND #seq > :pos',
             ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(pos) },
+            ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(from) },
             ConsistentRead: true,
             Limit: Math.min(1000, query.limit + 1),
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),

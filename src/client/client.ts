@@ -1,0 +1,220 @@
+/**
+ * The typed client of the Vesta HTTP API (docs/openapi.yaml): records with their ETags,
+ * read-modify-write without lost updates (`update`), transactions, listings and namespace
+ * settings here; leases, locks and fenced work in `leases.ts`; sagas and snapshots (start and
+ * wait) in `workflows.ts`; the change feed in `watch.ts`. Every method throws the `ApiError`
+ * subclass of the problem the API answered (`errors.ts`) or `NetworkError`; 429 and 503 are
+ * retried by the transport first.
+ *
+ * ```ts
+ * const vesta = new VestaClient({ url: 'http://127.0.0.1:8080' });
+ * await vesta.update('shop', 'cart/42', (cart) => ({ ...cart, qty: Number(cart?.qty ?? 0) + 1 }));
+ * ```
+ */
+import { ConflictError, PreconditionFailedError, TooManyAttemptsError } from './errors';
+import { Leases, type LockContext, Locks, type WithLockOptions, withLock } from './leases';
+import { ChangeStream, type WatchOptions } from './watch';
+import { Sagas, Snapshots } from './workflows';
+import { type Reply, type RequestOptions, Transport, type TransportOptions } from './transport';
+import {
+  type Fields,
+  type ListPage,
+  type NamespaceSettings,
+  type PatchBody,
+  type SiblingsRecord,
+  type SiblingValue,
+  type TxnBody,
+  type TxnResult,
+  type VestaRecord,
+  type Versioned,
+  type ConflictMode,
+  type Health,
+  hasSiblings,
+} from './types';
+
+/** Headers a write may carry. */
+export interface WriteOptions {
+  /** Only if the record is still at this ETag (`*`: exists). */
+  readonly ifMatch?: string;
+  /** Only if the record does not exist. */
+  readonly ifNoneMatch?: boolean;
+  /** Attach the record to this lease (it goes when the lease ends). */
+  readonly leaseId?: string;
+  /** Only while lock `lock` of the namespace is held with `token`. */
+  readonly fence?: { readonly lock: string; readonly token: number };
+  readonly idempotencyKey?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMatch'> {
+  /**
+   * Merges concurrent values (siblings mode) into one before `fn` sees it; without it, a record
+   * with siblings is a `ConflictError` (`SiblingsPresent`).
+   */
+  readonly resolveSiblings?: (siblings: readonly SiblingValue[], record: SiblingsRecord) => Fields;
+  /** Tries before `TooManyAttemptsError`. @default 50 */
+  readonly maxAttempts?: number;
+}
+
+/** What `update`'s function returns: the new fields, or `undefined` to leave the record as it is. */
+export type Updater = (current: Fields | undefined, record: VestaRecord | undefined) => Fields | undefined | Promise<Fields | undefined>;
+
+export type ClientOptions = TransportOptions;
+
+/** `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. */
+export function recordPath(ns: string, key: string): string {
+  return `/v1/ns/${encodeURIComponent(ns)}/keys/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export function writeHeaders(o: WriteOptions = {}): Record<string, string | undefined> {
+  return {
+    'if-match': o.ifMatch,
+    'if-none-match': o.ifNoneMatch ? '*' : undefined,
+    'x-lease-id': o.leaseId,
+    'x-fencing-token': o.fence ? `${o.fence.lock}:${o.fence.token}` : undefined,
+    'idempotency-key': o.idempotencyKey,
+  };
+}
+
+export class VestaClient {
+  public readonly transport: Transport;
+  public readonly leases: Leases;
+  public readonly locks: Locks;
+  public readonly sagas: Sagas;
+  public readonly snapshots: Snapshots;
+
+  /** Throws `TypeError` when the URL is not an http(s) URL. */
+  public constructor(opts: ClientOptions) {
+    this.transport = new Transport(opts);
+    this.leases = new Leases(this);
+    this.locks = new Locks(this);
+    this.sagas = new Sagas(this);
+    this.snapshots = new Snapshots(this);
+  }
+
+  /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */
+  public withLock<T>(ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts?: WithLockOptions): Promise<T> {
+    return withLock(this, ns, name, fn, opts);
+  }
+
+  /** The namespace's changes as they happen (an async iterator); see watch.ts. */
+  public watch(ns: string, opts?: WatchOptions): ChangeStream {
+    return new ChangeStream(this, ns, opts);
+  }
+
+  public get url(): string {
+    return this.transport.url;
+  }
+
+  /** Any request of the contract, for what the typed methods do not cover. */
+  public request<T = unknown>(method: string, path: string, opts?: RequestOptions): Promise<Reply<T>> {
+    return this.transport.request<T>(method, path, opts);
+  }
+
+  /** The record (or its siblings) and its ETag. Throws `NotFoundError` when absent. */
+  public async get(ns: string, key: string, opts: { readonly fields?: readonly string[]; readonly signal?: AbortSignal } = {}): Promise<Versioned> {
+    const r = await this.request<VestaRecord | SiblingsRecord>('GET', recordPath(ns, key), { query: { fields: opts.fields?.join(',') }, signal: opts.signal });
+    return { record: r.body, etag: r.etag ?? '' };
+  }
+
+  /** Like `get`, but `null` when the record is absent. */
+  public async find(ns: string, key: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Versioned | null> {
+    try {
+      return await this.get(ns, key, opts);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NotFound') return null;
+      throw e;
+    }
+  }
+
+  /** Replaces the record (in siblings mode, adds a value unless `ifMatch` covers what is there). */
+  public async put(ns: string, key: string, fields: Fields, opts: WriteOptions = {}): Promise<Versioned & { readonly created: boolean }> {
+    const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), { body: { fields }, headers: writeHeaders(opts), signal: opts.signal });
+    return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
+  }
+
+  /** Atomic field operations; creates an absent record unless `ifMatch` or a `require` says otherwise. */
+  public async patch(ns: string, key: string, patch: PatchBody, opts: WriteOptions = {}): Promise<Versioned<VestaRecord> & { readonly created: boolean }> {
+    const r = await this.request<VestaRecord>('PATCH', recordPath(ns, key), { body: patch, headers: writeHeaders(opts), signal: opts.signal });
+    return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
+  }
+
+  /** Deletes the record. Throws `NotFoundError` when it is absent. */
+  public async delete(ns: string, key: string, opts: WriteOptions = {}): Promise<void> {
+    await this.request('DELETE', recordPath(ns, key), { headers: writeHeaders(opts), signal: opts.signal });
+  }
+
+  /**
+   * Read-modify-write that loses no update: reads once, calls `fn` with the current fields, and
+   * writes with `If-Match` (or `If-None-Match: *` for an absent record). When another writer got
+   * there first, the `412` carries the record as it now stands and its ETag, so `fn` runs again on
+   * that without another read. Returns the record written (or the current one when `fn` returns
+   * `undefined`). Throws `TooManyAttemptsError` after `maxAttempts`, `ConflictError` for siblings
+   * without `resolveSiblings`, and whatever `fn` throws.
+   */
+  public async update(ns: string, key: string, fn: Updater, opts: UpdateOptions = {}): Promise<Versioned<VestaRecord> | null> {
+    let cur: Versioned | null = await this.find(ns, key, { signal: opts.signal });
+    const attempts = opts.maxAttempts ?? 50;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let base: Fields | undefined;
+      let record: VestaRecord | undefined;
+      if (cur && hasSiblings(cur.record)) {
+        if (!opts.resolveSiblings) {
+          throw new ConflictError({ status: 409, code: 'Conflict', reason: 'SiblingsPresent', detail: `${key} has ${cur.record.siblings.length} concurrent values; pass resolveSiblings to merge them` });
+        }
+        base = opts.resolveSiblings(cur.record.siblings, cur.record);
+      } else if (cur) {
+        record = cur.record as VestaRecord;
+        base = record.fields;
+      }
+      const next = await fn(base, record);
+      if (next === undefined) return cur && !hasSiblings(cur.record) ? (cur as Versioned<VestaRecord>) : null;
+      try {
+        const written = await this.put(ns, key, next, { ...opts, ...(cur ? { ifMatch: cur.etag } : { ifNoneMatch: true }) });
+        return written as Versioned<VestaRecord>;
+      } catch (e) {
+        if (!(e instanceof PreconditionFailedError)) throw e;
+        cur = e.current ? { record: e.current, etag: e.etag ?? '' } : null;
+      }
+    }
+    throw new TooManyAttemptsError(`update of ${ns}/${key}: other writers won ${attempts} times in a row; try again`);
+  }
+
+  /** All or nothing across keys. `PreconditionFailedError.failed` names the `require` entries that did not hold. */
+  public async transact(ns: string, txn: TxnBody, opts: Pick<WriteOptions, 'leaseId' | 'fence' | 'idempotencyKey' | 'signal'> = {}): Promise<TxnResult[]> {
+    const r = await this.request<{ results: TxnResult[] }>('POST', `/v1/ns/${encodeURIComponent(ns)}/txn`, { body: txn, headers: writeHeaders(opts), signal: opts.signal });
+    return r.body.results;
+  }
+
+  /** One page of keys in UTF-8 byte order. */
+  public async list(ns: string, opts: { readonly prefix?: string; readonly limit?: number; readonly cursor?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {}): Promise<ListPage> {
+    const r = await this.request<ListPage>('GET', `/v1/ns/${encodeURIComponent(ns)}/keys`, {
+      query: { prefix: opts.prefix, limit: opts.limit, cursor: opts.cursor, fields: opts.fields ? 'true' : undefined },
+      signal: opts.signal,
+    });
+    return r.body;
+  }
+
+  /** Every key, page after page. */
+  public async *listAll(ns: string, opts: { readonly prefix?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {}): AsyncGenerator<ListPage['items'][number]> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(ns, { ...opts, limit: 1000, cursor });
+      yield* page.items;
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+  }
+
+  public async namespace(ns: string): Promise<NamespaceSettings> {
+    return (await this.request<NamespaceSettings>('GET', `/v1/ns/${encodeURIComponent(ns)}`)).body;
+  }
+
+  public async setNamespace(ns: string, settings: { readonly conflicts: ConflictMode }): Promise<NamespaceSettings> {
+    return (await this.request<NamespaceSettings>('PUT', `/v1/ns/${encodeURIComponent(ns)}`, { body: settings })).body;
+  }
+
+  public async health(): Promise<Health> {
+    return (await this.request<Health>('GET', '/v1/health')).body;
+  }
+}
+

@@ -1,0 +1,8 @@
+/** The Vesta client: `new VestaClient({ url })`; see client.ts. */
+export * from './client';
+export * from './errors';
+export * from './leases';
+export * from './transport';
+export * from './types';
+export * from './watch';
+export * from './workflows';

@@ -1,0 +1,208 @@
+/**
+ * Leases and locks: grant, keepalive, revoke; a background keepalive that reports a lost lease at
+ * once (`KeepAlive.signal` aborts, `lost` resolves); locks with fencing tokens; and `withLock`,
+ * which runs work holding a lock and hands it writes fenced with the lock's token.
+ */
+import { ApiError, LeaseLostError, NotFoundError } from './errors';
+import type { VestaClient, WriteOptions } from './client';
+import type { Fields, Lease, LeaseDetails, LockGrant, PatchBody, TxnBody, TxnResult, VestaRecord, SiblingsRecord, Versioned } from './types';
+
+export interface KeepAliveOptions {
+  /** Time between keepalives. @default a third of the TTL */
+  readonly intervalMs?: number;
+  /** Stops the keepalive (the lease is left to expire). */
+  readonly signal?: AbortSignal;
+  /** Called once when the lease is lost. */
+  readonly onLost?: (e: LeaseLostError) => void;
+}
+
+/**
+ * A lease kept alive in the background. Loss is reported the moment it is known: a keepalive
+ * answered `404` (expired or revoked), or the lease's TTL passed since the last keepalive that
+ * succeeded (the API unreachable meanwhile). Either way within one TTL of the lease's end.
+ */
+export class KeepAlive {
+  private readonly controller = new AbortController();
+  private timer?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
+  private stopped = false;
+  private resolveLost!: (e: LeaseLostError) => void;
+  /** Resolves with the reason when the lease is lost (never when `stop` comes first). */
+  public readonly lost: Promise<LeaseLostError>;
+  /** Aborts (reason: a `LeaseLostError`) when the lease is lost. */
+  public readonly signal: AbortSignal;
+  private lastOkAt: number;
+
+  public constructor(
+    private readonly client: VestaClient,
+    public readonly lease: Lease,
+    private readonly opts: KeepAliveOptions = {},
+  ) {
+    this.signal = this.controller.signal;
+    this.lost = new Promise((r) => (this.resolveLost = r));
+    this.lastOkAt = Date.now();
+    opts.signal?.addEventListener('abort', () => this.stop(), { once: true });
+    this.armDeadline();
+    this.schedule();
+  }
+
+  /** Stops keeping the lease alive (it expires after its TTL unless revoked). */
+  public stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+  }
+
+  private get ttlMs(): number {
+    return this.lease.ttlSeconds * 1000;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.beat(), this.opts.intervalMs ?? Math.max(200, this.ttlMs / 3));
+  }
+
+  private armDeadline(): void {
+    clearTimeout(this.deadline);
+    const left = this.lastOkAt + this.ttlMs - Date.now();
+    this.deadline = setTimeout(() => this.lose('no keepalive succeeded within its TTL'), Math.max(0, left));
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    const sentAt = Date.now();
+    try {
+      await this.client.leases.keepalive(this.lease.id, { signal: this.signal });
+      if (this.stopped) return;
+      this.lastOkAt = sentAt;
+      this.armDeadline();
+    } catch (e) {
+      if (e instanceof NotFoundError) return this.lose('it expired or was revoked', e);
+      // Unreachable or throttled: try again at the next beat; the deadline reports a loss.
+    }
+    this.schedule();
+  }
+
+  private lose(reason: string, cause?: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    const e = new LeaseLostError(this.lease.id, reason, { cause });
+    this.controller.abort(e);
+    this.opts.onLost?.(e);
+    this.resolveLost(e);
+  }
+}
+
+export class Leases {
+  public constructor(private readonly client: VestaClient) {}
+
+  /** A new lease of `ttlSeconds` (5 to 86400). */
+  public async grant(ttlSeconds: number, opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {}): Promise<Lease> {
+    const body = { ttlSeconds, ...(opts.executionArn ? { executionArn: opts.executionArn } : {}) };
+    return (await this.client.request<Lease>('POST', '/v1/leases', { body, headers: { 'idempotency-key': opts.idempotencyKey } })).body;
+  }
+
+  /** Restarts the TTL. Throws `NotFoundError` once the lease has expired or was revoked (never revived). */
+  public async keepalive(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Lease> {
+    return (await this.client.request<Lease>('POST', `/v1/leases/${encodeURIComponent(id)}/keepalive`, { signal: opts.signal })).body;
+  }
+
+  public async get(id: string): Promise<LeaseDetails> {
+    return (await this.client.request<LeaseDetails>('GET', `/v1/leases/${encodeURIComponent(id)}`)).body;
+  }
+
+  /** Ends the lease: its records and locks go with it. Throws `NotFoundError` when it is already gone. */
+  public async revoke(id: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/leases/${encodeURIComponent(id)}`);
+  }
+
+  /** Keeps `lease` alive in the background until `stop()` or its loss. */
+  public keepAlive(lease: Lease, opts?: KeepAliveOptions): KeepAlive {
+    return new KeepAlive(this.client, lease, opts);
+  }
+}
+
+export class Locks {
+  public constructor(private readonly client: VestaClient) {}
+
+  /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */
+  public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {
+    return (await this.client.request<LockGrant>('POST', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { body: { leaseId } })).body;
+  }
+
+  /** Releases it. Throws `ConflictError` when another lease holds it, `NotFoundError` when nobody does. */
+  public async release(ns: string, name: string, leaseId: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { headers: { 'x-lease-id': leaseId } });
+  }
+}
+
+/** What `withLock` hands its function: the token, the lease, and writes fenced with the token. */
+export interface LockContext {
+  readonly ns: string;
+  readonly name: string;
+  readonly fencingToken: number;
+  readonly leaseId: string;
+  /** Aborts (reason: `LeaseLostError`) when the lease, and so the lock, is lost. */
+  readonly signal: AbortSignal;
+  put(key: string, fields: Fields, opts?: Omit<WriteOptions, 'fence'>): Promise<Versioned<VestaRecord | SiblingsRecord>>;
+  patch(key: string, patch: PatchBody, opts?: Omit<WriteOptions, 'fence'>): Promise<Versioned<VestaRecord>>;
+  delete(key: string, opts?: Omit<WriteOptions, 'fence'>): Promise<void>;
+  transact(txn: TxnBody): Promise<TxnResult[]>;
+}
+
+export interface WithLockOptions {
+  /** TTL of the lease that holds the lock. @default 30 */
+  readonly ttlSeconds?: number;
+  /** Keep trying to take a held lock this long (ms). @default 0: fail at once with `ConflictError` */
+  readonly waitMs?: number;
+  /** Pause between tries while waiting. @default 500 */
+  readonly retryMs?: number;
+}
+
+/**
+ * Runs `fn` holding lock `name` of `ns`: grants a lease, keeps it alive, takes the lock and hands
+ * `fn` the fencing token with writes that carry it, so a write made after the lock was lost is
+ * refused by the store (`ConflictError`, `FencingTokenStale`). Afterwards releases the lock and
+ * revokes the lease, also when `fn` throws. Throws what `fn` throws, `ConflictError` (`LockHeld`)
+ * when the lock stays held by another, or `LeaseLostError` when the lease was lost while `fn` ran
+ * and `fn` did not throw first.
+ */
+export async function withLock<T>(client: VestaClient, ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
+  const lease = await client.leases.grant(opts.ttlSeconds ?? 30);
+  const alive = client.leases.keepAlive(lease);
+  try {
+    const grant = await acquireWaiting(client, ns, name, lease.id, opts);
+    const fence = { lock: name, token: grant.fencingToken };
+    const ctx: LockContext = {
+      ns,
+      name,
+      fencingToken: grant.fencingToken,
+      leaseId: lease.id,
+      signal: alive.signal,
+      put: (key, fields, o) => client.put(ns, key, fields, { ...o, fence }),
+      patch: (key, patch, o) => client.patch(ns, key, patch, { ...o, fence }),
+      delete: (key, o) => client.delete(ns, key, { ...o, fence }),
+      transact: (txn) => client.transact(ns, txn, { fence }),
+    };
+    const result = await fn(ctx);
+    if (alive.signal.aborted) throw alive.signal.reason;
+    return result;
+  } finally {
+    alive.stop();
+    await client.locks.release(ns, name, lease.id).catch(() => undefined);
+    await client.leases.revoke(lease.id).catch(() => undefined);
+  }
+}
+
+async function acquireWaiting(client: VestaClient, ns: string, name: string, leaseId: string, opts: WithLockOptions): Promise<LockGrant> {
+  const until = Date.now() + (opts.waitMs ?? 0);
+  for (;;) {
+    try {
+      return await client.locks.acquire(ns, name, leaseId);
+    } catch (e) {
+      const held = e instanceof ApiError && e.code === 'Conflict' && (e.problem.reason === 'LockHeld' || e.problem.reason === undefined);
+      if (!held || Date.now() >= until) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(opts.retryMs ?? 500, Math.max(0, until - Date.now()))));
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Sagas and snapshots: start, read, and wait for the end with progress callbacks. Waiting polls
+ * the status (`intervalMs`), reports every change of it to `onProgress`, and stops at a final
+ * status, at `timeoutMs` (`WaitTimeoutError`) or when `signal` aborts (rejects with its reason).
+ */
+import { VestaClientError } from './errors';
+import type { VestaClient } from './client';
+import type { Restore, Saga, SagaInput, Snapshot } from './types';
+
+export class WaitTimeoutError extends VestaClientError {
+  public constructor(what: string, ms: number) {
+    super(`${what} did not end within ${ms} ms`);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+export interface WaitOptions<T> {
+  /** @default 500 */
+  readonly intervalMs?: number;
+  /** @default none */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Called with the first state seen and then every time it changes. */
+  readonly onProgress?: (state: T) => void;
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (s: T) => boolean, opts: WaitOptions<T>): Promise<T> {
+  const start = Date.now();
+  let last = '';
+  for (;;) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    const s = await read();
+    const text = JSON.stringify(s);
+    if (text !== last) opts.onProgress?.(s);
+    last = text;
+    if (done(s)) return s;
+    if (opts.timeoutMs !== undefined && Date.now() - start >= opts.timeoutMs) throw new WaitTimeoutError(what, opts.timeoutMs);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, opts.intervalMs ?? 500);
+      opts.signal?.addEventListener('abort', () => (clearTimeout(t), reject(opts.signal!.reason)), { once: true });
+    });
+  }
+}
+
+export class Sagas {
+  public constructor(private readonly client: VestaClient) {}
+
+  /** Starts a saga (the same `id` again starts nothing and returns it as it stands). */
+  public async start(input: SagaInput): Promise<{ readonly id: string; readonly status: string; readonly executionArn?: string; readonly created: boolean }> {
+    const r = await this.client.request<{ id: string; status: string; executionArn?: string }>('POST', '/v1/sagas', { body: input });
+    return { ...r.body, created: r.status === 202 };
+  }
+
+  public async get(id: string): Promise<Saga> {
+    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`)).body;
+  }
+
+  /** Waits until the saga is no longer RUNNING and returns it. */
+  public wait(id: string, opts: WaitOptions<Saga> = {}): Promise<Saga> {
+    return waitFor(`saga ${id}`, () => this.get(id), (s) => s.status !== 'RUNNING', opts);
+  }
+
+  /** Starts and waits. */
+  public async run(input: SagaInput, opts: WaitOptions<Saga> = {}): Promise<Saga> {
+    return this.wait((await this.start(input)).id, opts);
+  }
+}
+
+export class Snapshots {
+  public constructor(private readonly client: VestaClient) {}
+
+  /** Starts a snapshot of `namespace`, or of every namespace. */
+  public async create(opts: { readonly namespace?: string } = {}): Promise<{ readonly id: string; readonly status: string }> {
+    return (await this.client.request<{ id: string; status: string }>('POST', '/v1/snapshots', { body: opts.namespace ? { namespace: opts.namespace } : {} })).body;
+  }
+
+  public async get(id: string): Promise<Snapshot> {
+    return (await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`)).body;
+  }
+
+  /** Newest first. */
+  public async list(opts: { readonly namespace?: string } = {}): Promise<Snapshot[]> {
+    return (await this.client.request<{ items: Snapshot[] }>('GET', '/v1/snapshots', { query: { namespace: opts.namespace } })).body.items;
+  }
+
+  /** Waits until COMPLETE or FAILED; `onProgress` sees the parts written so far. */
+  public wait(id: string, opts: WaitOptions<Snapshot> = {}): Promise<Snapshot> {
+    return waitFor(`snapshot ${id}`, () => this.get(id), (s) => s.status !== 'RUNNING', opts);
+  }
+
+  /** Starts a restore; `mode` `missing` (default) writes only absent records, `newer` also older ones. */
+  public async restore(id: string, opts: { readonly namespace?: string; readonly mode?: 'missing' | 'newer' } = {}): Promise<{ readonly id: string; readonly status: string }> {
+    const body = { ...(opts.namespace ? { namespace: opts.namespace } : {}), mode: opts.mode ?? 'missing' };
+    return (await this.client.request<{ id: string; status: string }>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })).body;
+  }
+
+  public async getRestore(id: string): Promise<Restore> {
+    return (await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`)).body;
+  }
+
+  /** Waits until the restore is COMPLETE or FAILED; `onProgress` sees written and skipped so far. */
+  public waitRestore(id: string, opts: WaitOptions<Restore> = {}): Promise<Restore> {
+    return waitFor(`restore ${id}`, () => this.getRestore(id), (s) => s.status !== 'RUNNING', opts);
+  }
+}
