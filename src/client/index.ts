@@ -6,3 +6,5 @@ export * from './transport';
 export * from './types';
 export * from './watch';
 export * from './workflows';
+export * from './connect';
+export * from './sigv4';
