@@ -186,6 +186,14 @@ export async function withLock<T>(client: VestaClient, ns: string, name: string,
     };
     const result = await fn(ctx);
     if (alive.signal.aborted) throw alive.signal.reason;
+    // The background keepalive beats every third of the TTL: ask once more, so that a lease lost
+    // since its last beat is reported instead of a success.
+    try {
+      await client.leases.keepalive(lease.id);
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new LeaseLostError(lease.id, 'it expired or was revoked while the work ran', { cause: e });
+      throw e;
+    }
     return result;
   } finally {
     alive.stop();

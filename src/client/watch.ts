@@ -43,18 +43,30 @@ export class ChangeStream implements AsyncIterable<Change> {
     this.cursor = opts.after === 'now' ? undefined : opts.after;
   }
 
+  private started?: Promise<string | undefined>;
+
+  /**
+   * Fixes the starting point (for `after: 'now'`, pages to the end of the changes published so
+   * far) and resolves to its cursor. Iterating calls it; await it first to know that writes made
+   * from then on will be seen.
+   */
+  public start(): Promise<string | undefined> {
+    this.started ??= (async () => {
+      if (this.opts.after !== 'now') return this.cursor;
+      for (;;) {
+        const page = await changes(this.client, this.ns, { after: this.cursor, prefix: this.opts.prefix, limit: 1000, signal: this.opts.signal });
+        this.cursor = page.cursor;
+        if (page.items.length < 1000) return this.cursor;
+      }
+    })();
+    return this.started;
+  }
+
   public async *[Symbol.asyncIterator](): AsyncGenerator<Change> {
     const { signal, prefix } = this.opts;
     const limit = this.opts.limit ?? 100;
     try {
-      if (this.opts.after === 'now') {
-        // Skip what is kept: page to the end without waiting.
-        for (;;) {
-          const page = await changes(this.client, this.ns, { after: this.cursor, prefix, limit: 1000, signal });
-          this.cursor = page.cursor;
-          if (page.items.length < 1000) break;
-        }
-      }
+      await this.start();
       while (!signal?.aborted) {
         const page = await changes(this.client, this.ns, { after: this.cursor, prefix, limit, wait: this.opts.waitSeconds ?? 20, signal });
         for (const c of page.items) {

@@ -132,7 +132,7 @@ test('keepalive reports a revoked lease within one TTL, and an unreachable API a
 test('withLock hands the fencing token; a write fenced with a lost lock is refused', async () => {
   const ns = uniqueNs('c');
   const stale: number[] = [];
-  await vesta.withLock(ns, 'leader', async (ctx) => {
+  const outcome = await vesta.withLock(ns, 'leader', async (ctx) => {
     stale.push(ctx.fencingToken);
     await ctx.put('config', { owner: 'first' });
     // Someone else takes over after this holder's lease is gone.
@@ -144,10 +144,9 @@ test('withLock hands the fencing token; a write fenced with a lost lock is refus
     const refused = await ctx.put('config', { owner: 'stale' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ConflictError);
     expect((refused as ConflictError).reason).toBe('FencingTokenStale');
-  }).catch((e: unknown) => {
-    // The first holder's lease was revoked under it: withLock reports the loss.
-    expect(e).toBeInstanceOf(LeaseLostError);
-  });
+  }).catch((e: unknown) => e);
+  // The first holder's lease was revoked under it: withLock reports the loss, not a success.
+  expect(outcome).toBeInstanceOf(LeaseLostError);
   expect((await vesta.get(ns, 'config')).record).toMatchObject({ fields: { owner: 'second' } });
   // A held lock: ConflictError LockHeld at once, with the holder.
   const holder = await vesta.leases.grant(30);
@@ -194,13 +193,13 @@ test('watch() iterates over every change once, in order, from now on', async () 
   const stop = new AbortController();
   const stream = vesta.watch(ns, { after: 'now', waitSeconds: 2, signal: stop.signal });
   const seen: Change[] = [];
+  await stream.start();
   const reading = (async () => {
     for await (const c of stream) {
       seen.push(c);
       if (seen.length === 3) stop.abort();
     }
   })();
-  await new Promise((r) => setTimeout(r, 1500));
   await vesta.put(ns, 'k', { v: 1 });
   await vesta.patch(ns, 'k', { increment: { v: 1 } });
   await vesta.delete(ns, 'k');
