@@ -3,7 +3,8 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { encodeKeyPath } from './args';
-import type { VestaHttp } from './http';
+import type { VestaClient } from '../client';
+import type { Connector } from './connection';
 import type { CliIo } from './io';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -13,7 +14,14 @@ export interface CommandContext {
   /** The positional arguments, exactly as many as `Command.args` names. */
   readonly args: readonly string[];
   readonly values: OptionValues;
-  readonly http: VestaHttp;
+  /** The client of the API the command talks to (`--url`, `--profile`, `--region`). */
+  readonly client: VestaClient;
+  /**
+   * Another client of the same API with other retries or timeout. Both this and `client` connect
+   * on first use and throw `UsageError` for a URL that is not http(s), `ConfigError` for a
+   * settings file that cannot be read.
+   */
+  readonly connect: Connector;
   readonly io: CliIo;
 }
 
@@ -36,6 +44,8 @@ export interface Command {
   /** The exit codes of `vesta <command> --help`, when they are not the tool's usual ones. */
   readonly exitCodes?: string;
   readonly options: OptionSpecs;
+  /** Whether `--table` prints its result as a table instead of JSON. @default false */
+  readonly table?: boolean;
   /**
    * Runs the command, writing its result to `io.out`, and resolves to its exit code when that
    * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).

@@ -3,6 +3,8 @@
  * command accepts.
  */
 import type { Command, OptionSpecs } from './command';
+import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
+import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
 import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
@@ -41,14 +43,21 @@ export const COMMANDS: readonly Command[] = [
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
   watchCommand,
+  healthCommand,
+  configSetCommand,
+  configGetCommand,
+  configUnsetCommand,
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`). */
-export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot'];
+export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot', 'config'];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionSpecs = {
   url: { type: 'string' },
+  profile: { type: 'string' },
+  region: { type: 'string' },
+  table: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 

@@ -1,17 +1,9 @@
 /**
- * The CLI's failures. Each maps to an exit code in `main.ts`: a `UsageError` to 2 (the command
- * line is wrong and nothing was sent), an `ApiError` or a `NetworkError` to 1.
+ * The CLI's own failures. Each maps to an exit code in `main.ts`: a `UsageError` to 2 (the command
+ * line is wrong and nothing was sent), the others to 1, as do the client's `ApiError` (the API
+ * answered with an error) and `NetworkError` (it could not be reached), which the CLI reports as
+ * the client throws them.
  */
-
-/** The problem document of an error response (RFC 9457), with Vesta's extra members. */
-export interface Problem {
-  readonly type?: string;
-  readonly title?: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail?: string;
-  readonly [member: string]: unknown;
-}
 
 export class CliError extends Error {
   public constructor(message: string, options?: { cause?: unknown }) {
@@ -33,29 +25,15 @@ export class UsageError extends CliError {
   }
 }
 
-/** The API answered with an error status; `problem` is its body. */
-export class ApiError extends CliError {
+/** The settings file (`vesta config`) cannot be read or written. */
+export class ConfigError extends CliError {
   public constructor(
-    public readonly problem: Problem,
-    /** The response's `ETag` (a 412 carries the current record's). */
-    public readonly etag?: string,
-    /** The response's `Retry-After`, in seconds. */
-    public readonly retryAfter?: string,
-  ) {
-    super(`${problem.code} (${problem.status}): ${problem.detail ?? problem.title ?? ''}`);
-    this.name = 'ApiError';
-  }
-}
-
-/** The API could not be reached at all (refused, unknown host, reset). */
-export class NetworkError extends CliError {
-  public constructor(
-    public readonly url: string,
+    public readonly path: string,
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`could not reach ${url}: ${reason}`, options);
-    this.name = 'NetworkError';
+    super(`the settings file ${path} cannot be used: ${reason}`, options);
+    this.name = 'ConfigError';
   }
 }
 

@@ -1,33 +1,35 @@
 /**
- * How the CLI reports failures on standard error: one `error:` line, then a `hint:` line saying
- * what to do next.
+ * How the CLI reports failures on standard error: one `error:` line with the problem's `detail`,
+ * then a `hint:` line saying what to do next, from the client's typed errors.
  */
-import { ApiError, LeaseLostError, NetworkError, type Problem, UsageError } from './errors';
+import { ApiError, ConflictError, NetworkError, PreconditionFailedError, apiError } from '../client';
+import { ConfigError, LeaseLostError, UsageError } from './errors';
 
 const GRANT = '`vesta lease grant --ttl <seconds>`';
 
-function preconditionHint(e: ApiError, command?: string): string {
-  const { failed } = e.problem;
+function preconditionHint(e: PreconditionFailedError, command?: string): string {
+  const listed = Array.isArray(e.problem.failed);
   if (command === 'txn') {
-    const which = Array.isArray(failed) ? `require entries ${JSON.stringify(failed)}` : 'the require entries';
+    const which = listed ? `require entries ${JSON.stringify(e.failed)}` : 'the require entries';
     return `${which} did not hold and nothing was written; re-read those keys and retry with fresh ETags`;
   }
-  if (Array.isArray(failed)) {
+  if (listed) {
     return `the --require conditions did not hold on the record as it stands; read it with \`vesta get\` before retrying${e.etag ? ` (current ETag: ${e.etag})` : ''}`;
   }
-  if (e.etag) return `the record changed; re-read it and retry with the new ETag (current ETag: ${e.etag})`;
+  const rev = e.current ? `, rev ${e.current.rev}` : '';
+  if (e.etag) return `the record changed; re-read it and retry with the new ETag (current ETag: ${e.etag}${rev})`;
   return 'the record changed or no longer exists; re-read it and retry with the new ETag, or without --if-match';
 }
 
-function holderOf(problem: Problem): string {
-  const holder = problem.holder as { leaseId?: unknown; expiresAt?: unknown } | undefined;
+function holderOf(e: ConflictError): string {
+  const holder = e.holder;
   if (!holder || typeof holder !== 'object') return 'another lease holds the lock';
   const until = typeof holder.expiresAt === 'string' ? ` until ${holder.expiresAt} unless it is kept alive` : '';
   return `lease ${String(holder.leaseId)} holds the lock${until}`;
 }
 
-function conflictHint(problem: Problem): string {
-  const { reason } = problem;
+function conflictHint(e: ConflictError): string {
+  const { reason } = e;
   switch (reason) {
     case 'SiblingsPresent':
     case 'SiblingLimit':
@@ -37,7 +39,7 @@ function conflictHint(problem: Problem): string {
     case 'SnapshotNotComplete':
       return 'only a COMPLETE snapshot can be restored; see its status with `vesta snapshot get <id>`, or take one with `vesta snapshot create --wait`';
     case 'LockHeld':
-      return `${holderOf(problem)}; retry after it is released or its lease expires`;
+      return `${holderOf(e)}; retry after it is released or its lease expires`;
     case 'LeaseNotFound':
       return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
     case 'FencingTokenStale':
@@ -45,7 +47,7 @@ function conflictHint(problem: Problem): string {
     case 'LockNotHeld':
       return 'this lease does not hold the lock (another one does, or it was released or expired); nothing was changed';
     default:
-      return `the write conflicts with the current state${typeof reason === 'string' ? ` (${reason})` : ''}; inspect it and retry`;
+      return `the write conflicts with the current state${reason ? ` (${reason})` : ''}; inspect it and retry`;
   }
 }
 
@@ -64,18 +66,18 @@ function notFoundHint(command?: string): string {
  * What to do about an error response of `command`; undefined when there is nothing useful to say.
  * Never throws.
  */
-export function apiHint(e: ApiError, command?: string): string | undefined {
-  const { status, code } = e.problem;
+export function apiHint(error: ApiError, command?: string): string | undefined {
+  // The client throws the class of each problem code; one built from a bare problem gets it here.
+  const e = error.constructor === ApiError ? apiError(error.problem, error.etag, error.retryAfterSeconds) : error;
+  const { status, code } = e;
+  if (e instanceof PreconditionFailedError) return preconditionHint(e, command);
+  if (e instanceof ConflictError) return conflictHint(e);
   switch (code) {
-    case 'PreconditionFailed':
-      return preconditionHint(e, command);
     case 'NotFound':
       return notFoundHint(command);
     case 'ValidationError':
       if (command === 'saga start') return 'the saga was rejected as malformed; fix the field named above (see `vesta saga start --help`)';
       return 'the request was rejected as malformed; fix the field named above (see `vesta <command> --help`)';
-    case 'Conflict':
-      return conflictHint(e.problem);
     case 'TypeMismatch':
       return '--incr only works on fields holding numbers; use --set to replace the value';
     case 'IdempotencyKeyReused':
@@ -84,7 +86,7 @@ export function apiHint(e: ApiError, command?: string): string | undefined {
       return 'request bodies are limited to 256 KiB and records to 350 KiB';
     case 'Throttled':
     case 'Unavailable':
-      return `nothing was written; retry${e.retryAfter ? ` after ${e.retryAfter} s` : ' later'}`;
+      return `nothing was written; retry${e.retryAfterSeconds !== undefined ? ` after ${Math.ceil(e.retryAfterSeconds)} s` : ' later'}`;
     default:
       return status >= 500 ? 'this is a server bug; report it with the request id above' : undefined;
   }
@@ -94,18 +96,49 @@ export function apiHint(e: ApiError, command?: string): string | undefined {
 export function describeError(e: unknown, command?: string): string {
   if (e instanceof ApiError) {
     const hint = apiHint(e, command);
-    const detail = e.problem.detail ?? e.problem.title ?? '';
-    return `error: ${e.problem.code} (${e.problem.status}): ${detail}\n${hint ? `hint: ${hint}\n` : ''}`;
+    const detail = e.detail || (e.problem.title ?? '');
+    return `error: ${e.code} (${e.status}): ${detail}\n${hint ? `hint: ${hint}\n` : ''}`;
   }
   if (e instanceof LeaseLostError) {
     return `error: ${e.message}\nhint: records written with the lease are gone and its locks are free for others; stop work that relied on them, then grant a new lease and re-acquire its locks\n`;
   }
   if (e instanceof NetworkError) {
-    return `error: ${e.message}\nhint: start the local stack with \`npm start\`, or point --url (or VESTA_URL) at a running Vesta API\n`;
+    const hint = isLocal(e.url)
+      ? 'start the local stack with `npm start`, or point --url (or VESTA_URL, or `vesta config set url`) at a running Vesta API'
+      : 'check the URL (`vesta config get url`) and that the stack is deployed and reachable from here';
+    return `error: ${e.message}\nhint: ${hint}\n`;
+  }
+  if (e instanceof ConfigError) {
+    return `error: ${e.message}\nhint: fix the file, or remove it and set the URL again with \`vesta config set url <url>\`\n`;
+  }
+  if (isSigningError(e)) {
+    return `error: cannot sign the request for the deployed API: ${(e as Error).message}\nhint: ${SIGNING_HINT}\n`;
   }
   if (e instanceof UsageError) {
     const help = (e.command ?? command) ? `vesta ${e.command ?? command} --help` : 'vesta --help';
     return `error: ${e.message}\nhint: see \`${help}\`\n`;
   }
   return `error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`;
+}
+
+const SIGNING_HINT =
+  'requests to an execute-api URL are signed with AWS credentials from the default chain: sign in (`aws sso login`, `aws configure`), ' +
+  'pick a profile with --profile (or AWS_PROFILE, or `vesta config set profile`), and a region with --region if the URL has none';
+
+/** Whether `url` is the local stack's (loopback). Never throws. */
+function isLocal(url: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `e` failed the signing of a request before it was sent: no credentials (the credential
+ * chain's `CredentialsProviderError`) or no region. The client passes these on untyped.
+ */
+function isSigningError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return ['CredentialsProviderError', 'TokenProviderError', 'ProviderError'].includes(e.name) || e.message.startsWith('Cannot sign the request');
 }

@@ -18,6 +18,8 @@ export interface CliIo {
   readonly interrupt?: () => AbortSignal;
   /** Whether standard error is a terminal (progress bars are drawn only then). */
   readonly errIsTty?: boolean;
+  /** What the client sends requests with. @default the global `fetch` */
+  readonly fetch?: typeof fetch;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -48,4 +50,10 @@ export function processIo(): CliIo {
 /** Pretty-prints a JSON value with a trailing newline, for piping to `jq` and friends. */
 export function printJson(io: CliIo, value: unknown): void {
   io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints `value` as `table` renders it when `--table` was given, else as pretty JSON. Never throws. */
+export function printResult<T>(io: CliIo, asTable: boolean, value: T, table: (value: T) => string): void {
+  if (asTable) io.out(table(value));
+  else printJson(io, value);
 }

@@ -3,7 +3,8 @@
  * own clock, never the service's, when the lease must be taken for lost: a lease renewed by a
  * keepalive sent at time T lives at least until T + TTL, whatever the two clocks say.
  */
-import { ApiError, LeaseLostError, NetworkError } from './errors';
+import { ApiError, NetworkError } from '../client';
+import { LeaseLostError } from './errors';
 
 /** A lease as `POST /v1/leases/{id}/keepalive` answers it. */
 export interface LeaseView {

@@ -56,16 +56,25 @@ export const LEASE_DETAILS: readonly string[] = [
   '                          (X-Fencing-Token, as `vesta lock acquire --token-only` prints it)',
 ];
 
+/** What `--lease` and `--fence` ask of a write, as the client's write options take it. */
+export interface LeaseWriteOptions {
+  readonly leaseId?: string;
+  readonly fence?: { readonly lock: string; readonly token: number };
+}
+
 /**
- * The `X-Lease-Id` and `X-Fencing-Token` headers of a record write, from `--lease` and `--fence`;
- * absent options give undefined values, which are not sent.
+ * The lease and fence of a record write, from `--lease` and `--fence` (sent as `X-Lease-Id` and
+ * `X-Fencing-Token`); absent options give undefined values, which are not sent.
  * Throws `UsageError` for an empty `--lease` or a malformed `--fence`.
  */
-export function leaseHeaders(values: OptionValues): Record<string, string | undefined> {
+export function leaseWriteOptions(values: OptionValues): LeaseWriteOptions {
   const lease = str(values, 'lease');
   const fence = str(values, 'fence');
   if (lease === '') throw new UsageError('--lease expects a lease id, as `vesta lease grant --id-only` prints it');
-  return { 'x-lease-id': lease, 'x-fencing-token': fence === undefined ? undefined : parseFence(fence) };
+  if (fence === undefined) return { leaseId: lease };
+  const checked = parseFence(fence);
+  const at = checked.lastIndexOf(':');
+  return { leaseId: lease, fence: { lock: checked.slice(0, at), token: Number(checked.slice(at + 1)) } };
 }
 
 /**

@@ -1,20 +1,26 @@
 /**
  * Commands on leases: grant, keepalive (once, or until Ctrl-C with --watch), get, revoke.
  */
+import { NetworkError, type VestaClient } from '../client';
 import { type Command, type CommandContext, flag, str } from './command';
-import type { VestaHttp } from './http';
 import { type LeaseView, systemWatchClock, watchLease } from './keepalive';
 import { KEEPALIVE_INTERVAL_ENV, keepaliveIntervalMs, parseIntervalOverride, parseTtl } from './lease-args';
-import { printJson } from './io';
+import { printJson, printResult } from './io';
+import { leaseTable } from './table';
 
-/** The path of a lease. Never throws; the API validates the id. */
-export function leasePath(id: string): string {
-  return `/v1/leases/${encodeURIComponent(id)}`;
-}
-
-/** Sends one keepalive and returns the answer. Throws `ApiError` or `NetworkError`. */
-async function keepalive(http: VestaHttp, id: string, signal?: AbortSignal): Promise<LeaseView> {
-  return (await http.request('POST', `${leasePath(id)}/keepalive`, { signal })).body as LeaseView;
+/**
+ * Sends one keepalive within `timeoutMs` and returns the answer; `stop` (Ctrl-C) abandons it.
+ * Throws the client's `ApiError`, or `NetworkError` also when no answer came in time; rejects with
+ * the reason of `stop` once it aborted.
+ */
+async function renew(client: VestaClient, id: string, timeoutMs: number, stop: AbortSignal): Promise<LeaseView> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    return await client.leases.keepalive(id, { signal: AbortSignal.any([stop, timeout]) });
+  } catch (e) {
+    if (!stop.aborted && timeout.aborted) throw new NetworkError(client.url, 'no answer in time', { cause: e });
+    throw e;
+  }
 }
 
 export const leaseGrantCommand: Command = {
@@ -29,20 +35,22 @@ export const leaseGrantCommand: Command = {
     '  --id-only               print only the id, e.g. LEASE=$(vesta lease grant --ttl 30 --id-only)',
   ].join('\n'),
   options: { ttl: { type: 'string' }, 'id-only': { type: 'boolean' } },
-  async run({ values, http, io }) {
+  async run({ values, client, io }) {
     const ttlSeconds = parseTtl(str(values, 'ttl'));
-    const lease = (await http.request('POST', '/v1/leases', { body: { ttlSeconds } })).body as LeaseView;
+    const lease = await client.leases.grant(ttlSeconds);
     if (flag(values, 'id-only')) io.out(`${lease.id}\n`);
     else printJson(io, lease);
   },
 };
 
 /** `lease keepalive --watch`: prints the first answer, then one line per renewal on standard error. */
-async function watch({ args: [id], http, io }: CommandContext): Promise<void> {
+async function watch({ args: [id], client, connect, io }: CommandContext): Promise<void> {
   const overrideMs = parseIntervalOverride(io.env[KEEPALIVE_INTERVAL_ENV]);
   const clock = systemWatchClock;
   const sentAt = clock.now();
-  const lease = await keepalive(http, id);
+  const lease = await client.leases.keepalive(id);
+  // Each renewal is tried once: the loop retries within the lease's time and logs each failure.
+  const once = connect({ retry: { maxAttempts: 1 } });
   const intervalMs = keepaliveIntervalMs(lease.ttlSeconds, overrideMs);
   printJson(io, lease);
   io.err(`keeping lease ${id} alive with a keepalive every ${intervalMs / 1000} s; Ctrl-C to stop\n`);
@@ -53,7 +61,7 @@ async function watch({ args: [id], http, io }: CommandContext): Promise<void> {
     clock,
     signal: io.interrupt?.() ?? new AbortController().signal,
     log: (line) => io.err(`${line}\n`),
-    renew: (timeoutMs, signal) => keepalive(http, id, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])),
+    renew: (timeoutMs, signal) => renew(once, id, timeoutMs, signal),
   });
   io.err(`stopped at ${new Date(clock.now()).toISOString()}; lease ${id} left to expire at ${last.expiresAt}\n`);
 }
@@ -75,19 +83,23 @@ export const leaseKeepaliveCommand: Command = {
   options: { watch: { type: 'boolean' } },
   async run(ctx) {
     if (flag(ctx.values, 'watch')) return watch(ctx);
-    printJson(ctx.io, await keepalive(ctx.http, ctx.args[0]));
+    printJson(ctx.io, await ctx.client.leases.keepalive(ctx.args[0]));
   },
 };
 
 export const leaseGetCommand: Command = {
   name: 'lease get',
   args: ['id'],
-  synopsis: '',
+  synopsis: '[--table]',
   summary: 'print a lease and the records attached to it',
-  details: 'Prints {"id", "ttlSeconds", "remainingSeconds", "expiresAt", "keys": [{"namespace", "key"}]}.',
+  details: [
+    'Prints {"id", "ttlSeconds", "remainingSeconds", "expiresAt", "keys": [{"namespace", "key"}]}.',
+    '  --table                 the lease, then one row per record attached to it',
+  ].join('\n'),
   options: {},
-  async run({ args: [id], http, io }) {
-    printJson(io, (await http.request('GET', leasePath(id))).body);
+  table: true,
+  async run({ args: [id], values, client, io }) {
+    printResult(io, flag(values, 'table'), await client.leases.get(id), leaseTable);
   },
 };
 
@@ -98,8 +110,8 @@ export const leaseRevokeCommand: Command = {
   summary: 'end a lease now, with its records and locks',
   details: 'Deletes every record attached to the lease, releases its locks and prints {"id", "revoked": true}.',
   options: {},
-  async run({ args: [id], http, io }) {
-    await http.request('DELETE', leasePath(id));
+  async run({ args: [id], client, io }) {
+    await client.leases.revoke(id);
     printJson(io, { id, revoked: true });
   },
 };

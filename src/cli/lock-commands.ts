@@ -2,21 +2,9 @@
  * Commands on locks: acquire and release. A lock is held by a lease and hands out a fencing
  * token that writes send back with `--fence` to prove they still hold it.
  */
-import { type Command, flag, nsPath } from './command';
+import { type Command, flag } from './command';
 import { requiredLease } from './lease-args';
 import { printJson } from './io';
-
-interface LockGrant {
-  readonly name: string;
-  readonly leaseId: string;
-  readonly fencingToken: number;
-  readonly expiresAt: string;
-}
-
-/** The path of a lock. Never throws; the API validates the names. */
-export function lockPath(ns: string, name: string): string {
-  return `${nsPath(ns)}/locks/${encodeURIComponent(name)}`;
-}
 
 export const lockAcquireCommand: Command = {
   name: 'lock acquire',
@@ -31,9 +19,9 @@ export const lockAcquireCommand: Command = {
     '  --token-only            print only <name>:<token>, ready for `--fence` (X-Fencing-Token)',
   ].join('\n'),
   options: { lease: { type: 'string' }, 'token-only': { type: 'boolean' } },
-  async run({ args: [ns, name], values, http, io }) {
+  async run({ args: [ns, name], values, client, io }) {
     const leaseId = requiredLease(values, 'lock acquire');
-    const grant = (await http.request('POST', lockPath(ns, name), { body: { leaseId } })).body as LockGrant;
+    const grant = await client.locks.acquire(ns, name, leaseId);
     if (flag(values, 'token-only')) io.out(`${grant.name}:${grant.fencingToken}\n`);
     else printJson(io, grant);
   },
@@ -50,9 +38,9 @@ export const lockReleaseCommand: Command = {
     '  --lease <id>            the lease that holds the lock (X-Lease-Id)',
   ].join('\n'),
   options: { lease: { type: 'string' } },
-  async run({ args: [ns, name], values, http, io }) {
+  async run({ args: [ns, name], values, client, io }) {
     const leaseId = requiredLease(values, 'lock release');
-    await http.request('DELETE', lockPath(ns, name), { headers: { 'x-lease-id': leaseId } });
+    await client.locks.release(ns, name, leaseId);
     printJson(io, { namespace: ns, name, released: true });
   },
 };

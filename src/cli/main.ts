@@ -1,19 +1,25 @@
 /**
  * The `vesta` command line: finds the command, parses its options with `util.parseArgs`, runs it
- * against the API at `--url` and turns failures into messages and exit codes.
+ * with a client of the API at `--url` (see `connection.ts`) and turns failures into messages and
+ * exit codes.
  */
 import { parseArgs } from 'node:util';
-import type { Command, OptionValues } from './command';
-import { COMMON_OPTIONS, GROUPS, findCommand } from './commands';
+import type { VestaClient } from '../client';
+import type { Command, CommandContext, OptionValues } from './command';
+import { COMMANDS, COMMON_OPTIONS, GROUPS, findCommand } from './commands';
 import { UsageError } from './errors';
 import { describeError } from './hints';
-import { DEFAULT_URL, VestaHttp } from './http';
+import { type Connector, connector, resolveTarget } from './connection';
 import { type CliIo, processIo } from './io';
 import { commandUsage, toolUsage } from './usage';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+
+const TABLED = COMMANDS.filter((c) => c.table)
+  .map((c) => c.name)
+  .join(', ');
 
 interface Split {
   /** The command words (`['get']`, `['ns', 'set']`, `['help', 'get']`); empty when none. */
@@ -22,10 +28,15 @@ interface Split {
   readonly rest: string[];
 }
 
+/** The common options that take a value (`--url X`), as they may precede the command words. */
+const VALUED = Object.entries(COMMON_OPTIONS)
+  .filter(([, spec]) => spec.type === 'string')
+  .map(([name]) => `--${name}`);
+
 /** Separates the command words from the options that may precede them (`--url X`, `--help`). */
 function split(argv: readonly string[]): Split {
   let i = 0;
-  while (i < argv.length && argv[i].startsWith('-')) i += argv[i] === '--url' ? 2 : 1;
+  while (i < argv.length && argv[i].startsWith('-')) i += VALUED.includes(argv[i]) ? 2 : 1;
   const most = argv[i] === 'help' ? 3 : GROUPS.includes(argv[i]) ? 2 : 1;
   let n = 0;
   while (n < most && i + n < argv.length && !argv[i + n].startsWith('-')) n += 1;
@@ -57,7 +68,11 @@ function help(words: string[], rest: string[], io: CliIo): number {
   return wanted || command ? EXIT_OK : EXIT_USAGE;
 }
 
-/** Runs one command. Throws `UsageError`, `ApiError` or `NetworkError`. */
+/**
+ * Runs one command. Throws `UsageError` (also for a `--url` that is not an http(s) URL, or
+ * `--table` on a command that only prints JSON), `ConfigError`, or the client's `ApiError` or
+ * `NetworkError`.
+ */
 async function run(command: Command, rest: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parse(command, rest);
   if (values.help === true) {
@@ -68,8 +83,22 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     const expected = command.args.map((a) => `<${a}>`).join(' ');
     throw new UsageError(`${command.name} expects ${expected}; received ${positionals.length} argument(s)`, command.name);
   }
-  const url = (typeof values.url === 'string' ? values.url : undefined) ?? (io.env.VESTA_URL || DEFAULT_URL);
-  return (await command.run({ args: positionals, values, http: new VestaHttp(url), io })) ?? EXIT_OK;
+  if (values.table === true && !command.table) {
+    throw new UsageError(`${command.name} has no table form; it prints JSON (--table works with ${TABLED})`, command.name);
+  }
+  // Connected on first use: `vesta config` works whatever URL is stored.
+  let connect: Connector | undefined;
+  let client: VestaClient | undefined;
+  const ctx: CommandContext = {
+    args: positionals,
+    values,
+    io,
+    connect: (overrides) => (connect ??= connector(resolveTarget(values, io), io))(overrides),
+    get client() {
+      return (client ??= ctx.connect());
+    },
+  };
+  return (await command.run(ctx)) ?? EXIT_OK;
 }
 
 /**

@@ -1,22 +1,29 @@
 /**
  * Commands on a whole namespace: ls (list keys), txn (transaction) and the settings (ns get/set).
  */
+import type { ConflictMode, ListItem, ListPage, TxnBody } from '../client';
 import { CONFLICT_MODES } from '../core/schemas';
-import { type Command, flag, nsPath, str } from './command';
+import { type Command, flag, str } from './command';
 import { UsageError } from './errors';
 import { readJsonObject } from './input';
-import { LEASE_DETAILS, leaseHeaders, leaseOptions } from './lease-args';
-import { printJson } from './io';
+import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';
+import { printJson, printResult } from './io';
+import { listTable } from './table';
 
-interface ListPage {
-  readonly items: unknown[];
-  readonly cursor: string | null;
+/**
+ * Parses `ls --limit`: a whole number (the API checks the range, 1 to 1000).
+ * Throws `UsageError` for anything else; undefined when absent.
+ */
+export function parseListLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`--limit expects a whole number from 1 to 1000. Received: ${JSON.stringify(text)}`, 'ls');
+  return Number(text);
 }
 
 export const lsCommand: Command = {
   name: 'ls',
   args: ['ns'],
-  synopsis: '[--prefix p] [--limit n] [--fields] [--all | --cursor c]',
+  synopsis: '[--prefix p] [--limit n] [--fields] [--all | --cursor c] [--table]',
   summary: 'list keys in UTF-8 byte order',
   details: [
     'Prints {"items": [{"key", "rev", "updatedAt"}], "cursor"}; pass the cursor back to continue.',
@@ -25,6 +32,8 @@ export const lsCommand: Command = {
     '  --fields                include each record\'s fields',
     '  --all                   follow cursors and print every page as one list',
     '  --cursor c              continue after a previous page',
+    '  --table                 one row per key (and its fields with --fields); the cursor of the',
+    '                          next page goes to standard error',
   ].join('\n'),
   options: {
     prefix: { type: 'string' },
@@ -33,17 +42,24 @@ export const lsCommand: Command = {
     all: { type: 'boolean' },
     cursor: { type: 'string' },
   },
-  async run({ args: [ns], values, http, io }) {
+  table: true,
+  async run({ args: [ns], values, client, io }) {
     const all = flag(values, 'all');
-    const query = { prefix: str(values, 'prefix'), limit: str(values, 'limit'), fields: flag(values, 'fields') ? 'true' : undefined };
-    const items: unknown[] = [];
+    const query = { prefix: str(values, 'prefix'), limit: parseListLimit(str(values, 'limit')), fields: flag(values, 'fields') };
+    const items: ListItem[] = [];
     let cursor = str(values, 'cursor');
-    do {
-      const page = (await http.request('GET', `${nsPath(ns)}/keys`, { query: { ...query, cursor } })).body as ListPage;
-      items.push(...page.items);
-      cursor = page.cursor ?? undefined;
-    } while (all && cursor !== undefined);
-    printJson(io, { items, cursor: cursor ?? null });
+    if (all && cursor === undefined) {
+      for await (const item of client.listAll(ns, query)) items.push(item);
+    } else {
+      do {
+        const page = await client.list(ns, { ...query, cursor });
+        items.push(...page.items);
+        cursor = page.cursor ?? undefined;
+      } while (all && cursor !== undefined);
+    }
+    const page: ListPage = { items, cursor: cursor ?? null };
+    printResult(io, flag(values, 'table'), page, listTable);
+    if (flag(values, 'table') && page.cursor) io.err(`more keys: \`vesta ls ${ns} --cursor ${page.cursor}\` lists the next page\n`);
   },
 };
 
@@ -59,10 +75,11 @@ export const txnCommand: Command = {
     ...LEASE_DETAILS,
   ].join('\n'),
   options: { 'idempotency-key': { type: 'string' }, ...leaseOptions },
-  async run({ args: [ns, source], values, http, io }) {
+  async run({ args: [ns, source], values, client, io }) {
     const body = await readJsonObject(source, io, 'the transaction body');
-    const headers = { 'idempotency-key': str(values, 'idempotency-key'), ...leaseHeaders(values) };
-    printJson(io, (await http.request('POST', `${nsPath(ns)}/txn`, { headers, body })).body);
+    const opts = { idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
+    // The API validates the body and names what is wrong with it.
+    printJson(io, { results: await client.transact(ns, body as unknown as TxnBody, opts) });
   },
 };
 
@@ -73,8 +90,8 @@ export const nsGetCommand: Command = {
   summary: "print a namespace's settings",
   details: 'Prints {"namespace", "conflicts"}; a namespace never configured has the defaults.',
   options: {},
-  async run({ args: [ns], http, io }) {
-    printJson(io, (await http.request('GET', nsPath(ns))).body);
+  async run({ args: [ns], client, io }) {
+    printJson(io, await client.namespace(ns));
   },
 };
 
@@ -90,11 +107,11 @@ export const nsSetCommand: Command = {
     '                          beside it; a put with the ETag of a get resolves them',
   ].join('\n'),
   options: { conflicts: { type: 'string' } },
-  async run({ args: [ns], values, http, io }) {
+  async run({ args: [ns], values, client, io }) {
     const conflicts = str(values, 'conflicts');
     if (!conflicts || !(CONFLICT_MODES as readonly string[]).includes(conflicts)) {
       throw new UsageError(`--conflicts must be one of ${CONFLICT_MODES.join(', ')}. Received: ${JSON.stringify(conflicts ?? null)}`, 'ns set');
     }
-    printJson(io, (await http.request('PUT', nsPath(ns), { body: { conflicts } })).body);
+    printJson(io, await client.setNamespace(ns, { conflicts: conflicts as ConflictMode }));
   },
 };

@@ -1,35 +1,53 @@
 /**
  * Commands on one record: get, put, patch, delete.
  */
+import { type PatchBody, type Versioned, type WriteOptions, hasSiblings, recordPath, writeHeaders } from '../client';
 import { parseList } from './args';
 import { type Command, type CommandContext, flag, keyPath, str, strs } from './command';
-import type { Reply } from './http';
 import { readJsonObject } from './input';
-import { LEASE_DETAILS, leaseHeaders, leaseOptions } from './lease-args';
-import { printJson } from './io';
+import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';
+import { printJson, printResult } from './io';
 import { buildPatchBody } from './patch-body';
+import { recordTable } from './table';
 
 const ETAG_DETAIL = '  --etag                  print only the ETag instead of the record';
+const TABLE_DETAIL = '  --table                 print the record as a table of its fields instead of JSON';
 const WRITE_DETAILS = [
   '  --if-match ETAG         write only if the record is still at that version (412 otherwise)',
   '  --idempotency-key K     repeat-safe: the same key and request within 1 hour is done once',
   ...LEASE_DETAILS,
 ];
 
-/** Prints a record reply: the record as JSON, or only its ETag with `--etag`. */
-function printRecord({ values, io }: CommandContext, reply: Reply): void {
-  if (flag(values, 'etag')) io.out(`${reply.etag ?? ''}\n`);
-  else printJson(io, reply.body);
-  if (reply.status === 300) {
+/** Prints a record: as JSON, as a table with `--table`, or only its ETag with `--etag`. */
+function printRecord({ values, io }: CommandContext, { record, etag }: Versioned): void {
+  if (flag(values, 'etag')) io.out(`${etag}\n`);
+  else printResult(io, flag(values, 'table'), record, (r) => recordTable(r, etag));
+  if (hasSiblings(record)) {
     io.err('note: the record has concurrent versions (siblings); resolve them with `vesta put --if-match <its ETag>`\n');
   }
 }
 
-function writeHeaders(values: CommandContext['values']): Record<string, string | undefined> {
-  return { 'if-match': str(values, 'if-match'), 'idempotency-key': str(values, 'idempotency-key'), ...leaseHeaders(values) };
+function writeOptions(values: CommandContext['values']): WriteOptions {
+  return { ifMatch: str(values, 'if-match'), idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
 }
 
-const writeOptions = {
+/**
+ * Sends a record request the client's own methods cannot address: a key with a `.` or `..`
+ * segment, which the client would leave for URLs to resolve away; the CLI sends such a key as one
+ * percent-encoded segment. Undefined for every other key, which the typed methods carry as it is.
+ * Throws `UsageError` for a key no URL can carry.
+ */
+function oddKeyPath(ns: string, key: string): string | undefined {
+  const path = keyPath(ns, key);
+  return path === recordPath(ns, key) ? undefined : path;
+}
+
+async function rawRecord(ctx: CommandContext, method: string, path: string, body: unknown, headers: Record<string, string | undefined>): Promise<Versioned> {
+  const reply = await ctx.client.request<Versioned['record']>(method, path, { body, headers });
+  return { record: reply.body, etag: reply.etag ?? '' };
+}
+
+const writeOptionSpecs = {
   'if-match': { type: 'string' },
   'idempotency-key': { type: 'string' },
   ...leaseOptions,
@@ -38,21 +56,24 @@ const writeOptions = {
 export const getCommand: Command = {
   name: 'get',
   args: ['ns', 'key'],
-  synopsis: '[--fields a,b] [--etag]',
+  synopsis: '[--fields a,b] [--etag] [--table]',
   summary: 'print a record',
   details: [
     'Prints the record (fields, rev, vv, updatedAt) as JSON.',
     '  --fields a,b            only these fields',
     ETAG_DETAIL,
+    TABLE_DETAIL,
   ].join('\n'),
   options: { fields: { type: 'string' }, etag: { type: 'boolean' } },
+  table: true,
   async run(ctx) {
     const [ns, key] = ctx.args;
-    const fields = str(ctx.values, 'fields');
-    const reply = await ctx.http.request('GET', keyPath(ns, key), {
-      query: { fields: fields === undefined ? undefined : parseList(fields, '--fields').join(',') },
-    });
-    printRecord(ctx, reply);
+    const text = str(ctx.values, 'fields');
+    const fields = text === undefined ? undefined : parseList(text, '--fields');
+    const odd = oddKeyPath(ns, key);
+    if (odd === undefined) return printRecord(ctx, await ctx.client.get(ns, key, { fields }));
+    const reply = await ctx.client.request<Versioned['record']>('GET', odd, { query: { fields: fields?.join(',') } });
+    printRecord(ctx, { record: reply.body, etag: reply.etag ?? '' });
   },
 };
 
@@ -68,12 +89,15 @@ export const putCommand: Command = {
     ...WRITE_DETAILS,
     ETAG_DETAIL,
   ].join('\n'),
-  options: { ...writeOptions, 'if-none-match': { type: 'boolean' }, etag: { type: 'boolean' } },
+  options: { ...writeOptionSpecs, 'if-none-match': { type: 'boolean' }, etag: { type: 'boolean' } },
   async run(ctx) {
     const [ns, key, source] = ctx.args;
+    const odd = oddKeyPath(ns, key);
     const fields = await readJsonObject(source, ctx.io, 'fields');
-    const headers = { ...writeHeaders(ctx.values), 'if-none-match': flag(ctx.values, 'if-none-match') ? '*' : undefined };
-    printRecord(ctx, await ctx.http.request('PUT', keyPath(ns, key), { headers, body: { fields } }));
+    const opts = { ...writeOptions(ctx.values), ifNoneMatch: flag(ctx.values, 'if-none-match') };
+    // The API checks that the fields are JSON values; the CLI passes them on as read.
+    const typed = fields as Parameters<typeof ctx.client.put>[2];
+    printRecord(ctx, odd === undefined ? await ctx.client.put(ns, key, typed, opts) : await rawRecord(ctx, 'PUT', odd, { fields }, writeHeaders(opts)));
   },
 };
 
@@ -96,7 +120,7 @@ export const patchCommand: Command = {
     ETAG_DETAIL,
   ].join('\n'),
   options: {
-    ...writeOptions,
+    ...writeOptionSpecs,
     set: { type: 'string', multiple: true },
     remove: { type: 'string', multiple: true },
     incr: { type: 'string', multiple: true },
@@ -111,7 +135,10 @@ export const patchCommand: Command = {
     const base = source === undefined ? {} : await readJsonObject(source, io, '--body');
     const flags = { set: strs(values, 'set'), remove: strs(values, 'remove'), incr: strs(values, 'incr'), require: strs(values, 'require') };
     const body = buildPatchBody(base, flags);
-    printRecord(ctx, await ctx.http.request('PATCH', keyPath(ns, key), { headers: writeHeaders(values), body }));
+    const odd = oddKeyPath(ns, key);
+    const opts = writeOptions(values);
+    // The API validates the body; the flags and --body are passed on as given.
+    printRecord(ctx, odd === undefined ? await ctx.client.patch(ns, key, body as PatchBody, opts) : await rawRecord(ctx, 'PATCH', odd, body, writeHeaders(opts)));
   },
 };
 
@@ -121,9 +148,13 @@ export const deleteCommand: Command = {
   synopsis: '[--if-match ETAG] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN]',
   summary: 'delete a record',
   details: ['Deletes the record and prints {"namespace", "key", "deleted": true}.', ...WRITE_DETAILS].join('\n'),
-  options: writeOptions,
-  async run({ args: [ns, key], values, http, io }) {
-    await http.request('DELETE', keyPath(ns, key), { headers: writeHeaders(values) });
+  options: writeOptionSpecs,
+  async run(ctx) {
+    const { args: [ns, key], values, client, io } = ctx;
+    const odd = oddKeyPath(ns, key);
+    const opts = writeOptions(values);
+    if (odd === undefined) await client.delete(ns, key, opts);
+    else await client.request('DELETE', odd, { headers: writeHeaders(opts) });
     printJson(io, { namespace: ns, key, deleted: true });
   },
 };

@@ -2,11 +2,10 @@
  * Commands on sagas: start (and wait for the outcome with --wait), get, and watch (one line per
  * change until the saga ends or Ctrl-C).
  */
+import type { Saga } from '../client';
 import { type Command, type CommandContext, flag, str } from './command';
-import type { VestaHttp } from './http';
 import { readJsonObject } from './input';
-import { printJson } from './io';
-import { type WatchClock, systemWatchClock } from './keepalive';
+import { printJson, printResult } from './io';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   type EndedStatus,
@@ -20,65 +19,33 @@ import {
   transferBody,
   withSagaId,
 } from './saga-args';
+import { sagaTable } from './table';
 
-/** The path of a saga. Never throws; the API validates the id. */
-export function sagaPath(id: string): string {
-  return `/v1/sagas/${encodeURIComponent(id)}`;
-}
-
-/** Reads a saga. Throws `ApiError` (404 when there is none) or `NetworkError`. */
-async function getSaga(http: VestaHttp, id: string, signal?: AbortSignal): Promise<SagaView> {
-  return (await http.request('GET', sagaPath(id), { signal })).body as SagaView;
-}
-
-export interface PollOptions<T extends { readonly status: string } = SagaView> {
-  /** Reads the saga (or snapshot, restore); rejects with `ApiError` or `NetworkError` (also when `signal` aborts). */
-  readonly get: (signal: AbortSignal) => Promise<T>;
-  readonly intervalMs: number;
-  readonly clock: WatchClock;
-  /** Stops polling (Ctrl-C). */
-  readonly signal: AbortSignal;
-  /** Receives every answer, in order. */
-  readonly seen: (saga: T) => void;
-}
+/** The saga as the API sends it: the client's `Saga` with the members the CLI prints. */
+const asView = (saga: Saga): SagaView => saga as unknown as SagaView;
 
 /**
- * Reads the saga (or any view with a `status`) every `intervalMs` until it leaves RUNNING and
- * resolves with it; resolves undefined when `signal` aborts first. Rethrows any error of `get`
- * unless `signal` aborted.
+ * Waits for saga `id` with the client until it ends or Ctrl-C, and returns the exit code. With
+ * `log`, logs what `sagaChanges` finds in each new state the client reports, then `finalLine`;
+ * without, prints the ended saga as JSON. Throws the client's `ApiError` or `NetworkError`.
  */
-export async function pollSaga<T extends { readonly status: string } = SagaView>(o: PollOptions<T>): Promise<T | undefined> {
-  for (;;) {
-    let saga: T;
-    try {
-      saga = await o.get(o.signal);
-    } catch (e) {
-      if (o.signal.aborted) return undefined;
-      throw e;
-    }
-    o.seen(saga);
-    if (saga.status !== 'RUNNING') return saga;
-    if (!(await o.clock.sleep(o.intervalMs, o.signal))) return undefined;
-  }
-}
-
-/**
- * Polls saga `id` until it ends or Ctrl-C, and returns the exit code. With `log`, logs what
- * `sagaChanges` finds as it is seen, then `finalLine`; without, prints the ended saga as JSON.
- */
-async function untilEnded({ http, io }: CommandContext, id: string, intervalMs: number, log?: (line: string) => void): Promise<number> {
+async function untilEnded({ client, io }: CommandContext, id: string, intervalMs: number, log?: (line: string) => void): Promise<number> {
+  const signal = io.interrupt?.() ?? new AbortController().signal;
   let last: SagaView | undefined;
-  const ended = await pollSaga({
-    get: (signal) => getSaga(http, id, signal),
-    intervalMs,
-    clock: systemWatchClock,
-    signal: io.interrupt?.() ?? new AbortController().signal,
-    seen: (saga) => {
-      if (log) for (const line of sagaChanges(last, saga)) log(line);
-      last = saga;
-    },
-  });
-  if (!ended) {
+  let ended: SagaView;
+  try {
+    ended = asView(
+      await client.sagas.wait(id, {
+        intervalMs,
+        signal,
+        onProgress: (saga) => {
+          if (log) for (const line of sagaChanges(last, asView(saga))) log(line);
+          last = asView(saga);
+        },
+      }),
+    );
+  } catch (e) {
+    if (!signal.aborted) throw e;
     const state = last ? `saga ${id} is still ${last.status}` : `saga ${id} was not read yet`;
     io.err(`stopped at ${new Date().toISOString()}; ${state}: \`vesta saga watch ${id}\` follows it again\n`);
     return EXIT_INTERRUPTED;
@@ -124,12 +91,13 @@ export const sagaStartCommand: Command = {
     interval: { type: 'string' },
   },
   async run(ctx) {
-    const { args, values, http, io } = ctx;
+    const { args, values, client, io } = ctx;
     const source = parseStartSource(args, values);
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const base = source.kind === 'transfer' ? transferBody(source.args) : await readJsonObject(source.path === '-' ? '-' : `@${source.path}`, io, 'the saga');
     const body = withSagaId(base, str(values, 'id'));
-    const started = (await http.request('POST', '/v1/sagas', { body })).body as { id: string };
+    // The API validates the saga and names what is wrong with it.
+    const { created: _created, ...started } = await client.sagas.start(body as unknown as Parameters<typeof client.sagas.start>[0]);
     if (!flag(values, 'wait')) {
       printJson(io, started);
       return;
@@ -142,16 +110,18 @@ export const sagaStartCommand: Command = {
 export const sagaGetCommand: Command = {
   name: 'saga get',
   args: ['id'],
-  synopsis: '',
+  synopsis: '[--table]',
   summary: 'print a saga and the status of each step',
   details: [
     'Prints {"id", "type", "namespace", "status", "executionArn", "steps": [{"name", "status",',
     '"error", "attempts"}], "startedAt", "finishedAt"}. status: RUNNING, SUCCEEDED, COMPENSATED or',
     'COMPENSATION_FAILED; a step\'s: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.',
+    '  --table                 the saga, then one row per step (numbered from 0)',
   ].join('\n'),
   options: {},
-  async run({ args: [id], http, io }) {
-    printJson(io, await getSaga(http, id));
+  table: true,
+  async run({ args: [id], values, client, io }) {
+    printResult(io, flag(values, 'table'), await client.sagas.get(id), sagaTable);
   },
 };
 

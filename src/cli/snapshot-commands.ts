@@ -3,12 +3,12 @@
  * While waiting, a progress bar on standard error when it is a terminal: the parts written so
  * far of an export, the records written and skipped so far of a restore.
  */
-import { type Command, type CommandContext, flag, str } from './command';
+import type { WaitOptions } from '../client';
+import { type Command, flag, str } from './command';
 import { UsageError } from './errors';
-import { type CliIo, printJson } from './io';
-import { systemWatchClock } from './keepalive';
+import { type CliIo, printJson, printResult } from './io';
 import { EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
-import { pollSaga } from './saga-commands';
+import { snapshotsTable } from './table';
 
 /** Exit code of a wait that ended FAILED. */
 export const EXIT_SNAPSHOT_FAILED = 3;
@@ -26,7 +26,7 @@ export interface SnapshotView {
 
 export interface RestoreView {
   readonly id: string;
-  readonly snapshotId: string;
+  readonly snapshotId?: string;
   readonly status: 'RUNNING' | 'COMPLETE' | 'FAILED';
   readonly written: number;
   readonly skipped: number;
@@ -63,9 +63,6 @@ export function parseMode(text: string | undefined): (typeof MODES)[number] {
   return text as (typeof MODES)[number];
 }
 
-export const snapshotPath = (id: string) => `/v1/snapshots/${encodeURIComponent(id)}`;
-export const restorePath = (id: string) => `/v1/restores/${encodeURIComponent(id)}`;
-
 /** Draws one progress line in place on a terminal; a no-op elsewhere. */
 function progressLine(io: CliIo): { draw(line: string): void; done(): void } {
   let drawn = false;
@@ -77,39 +74,46 @@ function progressLine(io: CliIo): { draw(line: string): void; done(): void } {
     },
     done() {
       if (drawn) io.err('\n');
+      drawn = false;
     },
   };
 }
 
 /**
- * Polls `path` until it leaves RUNNING or Ctrl-C, drawing `render` as it goes; prints the ended
- * view as JSON and returns the exit code (0 COMPLETE, 3 FAILED, 130 interrupted).
+ * Waits with `wait` (the client's `snapshots.wait` or `waitRestore`) until the work leaves RUNNING
+ * or Ctrl-C, drawing `render` of each state the client reports; prints the ended view as JSON and
+ * returns the exit code (0 COMPLETE, 3 FAILED, 130 interrupted). Throws the client's `ApiError`
+ * or `NetworkError`.
  */
 async function untilDone<T extends { readonly status: string; readonly error?: string }>(
-  { http, io }: CommandContext,
+  io: CliIo,
   what: string,
-  path: string,
+  wait: (opts: WaitOptions<T>) => Promise<T>,
   intervalMs: number,
   render: (view: T, elapsedMs: number) => string,
   again: string,
 ): Promise<number> {
   const started = Date.now();
   const line = progressLine(io);
+  const signal = io.interrupt?.() ?? new AbortController().signal;
   let last: T | undefined;
-  const ended = await pollSaga<T>({
-    get: async (signal) => (await http.request('GET', path, { signal })).body as T,
-    intervalMs,
-    clock: systemWatchClock,
-    signal: io.interrupt?.() ?? new AbortController().signal,
-    seen: (view) => {
-      last = view;
-      line.draw(render(view, Date.now() - started));
-    },
-  });
-  line.done();
-  if (!ended) {
+  let ended: T;
+  try {
+    ended = await wait({
+      intervalMs,
+      signal,
+      onProgress: (view) => {
+        last = view;
+        line.draw(render(view, Date.now() - started));
+      },
+    });
+  } catch (e) {
+    if (!signal.aborted) throw e;
+    line.done();
     io.err(`stopped waiting; ${what} is ${last ? `still ${last.status}` : 'not read yet'} and runs on: \`${again}\` shows it\n`);
     return EXIT_INTERRUPTED;
+  } finally {
+    line.done();
   }
   printJson(io, ended);
   if (ended.status === 'FAILED') {
@@ -145,33 +149,34 @@ export const snapshotCreateCommand: Command = {
   ].join('\n'),
   exitCodes: WAIT_EXIT_CODES,
   options: { namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
-  async run(ctx) {
-    const { values, http, io } = ctx;
+  async run({ values, client, io }) {
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const ns = str(values, 'namespace');
-    const started = (await http.request('POST', '/v1/snapshots', { body: ns === undefined ? {} : { namespace: ns } })).body as { id: string };
+    const started = await client.snapshots.create({ namespace: ns });
     if (!flag(values, 'wait')) {
       printJson(io, started);
       return;
     }
     io.err(`started snapshot ${started.id}; waiting for it, Ctrl-C to stop waiting\n`);
-    return untilDone<SnapshotView>(ctx, `snapshot ${started.id}`, snapshotPath(started.id), intervalMs, snapshotProgress, `vesta snapshot get ${started.id}`);
+    return untilDone(io, `snapshot ${started.id}`, (o) => client.snapshots.wait(started.id, o), intervalMs, snapshotProgress, `vesta snapshot get ${started.id}`);
   },
 };
 
 export const snapshotListCommand: Command = {
   name: 'snapshot list',
   args: [],
-  synopsis: '[--namespace <ns>]',
+  synopsis: '[--namespace <ns>] [--table]',
   summary: 'list snapshots, newest first',
   details: [
     'Prints {"items": [snapshot...]}, newest first, each as `vesta snapshot get` prints it.',
     '  --namespace <ns>        the snapshots that hold this namespace (its own and whole-store ones)',
+    '  --table                 one row per snapshot: id, namespace, status, records, bytes, parts, times',
   ].join('\n'),
   options: { namespace: { type: 'string' } },
-  async run({ values, http, io }) {
-    const ns = str(values, 'namespace');
-    printJson(io, (await http.request('GET', ns === undefined ? '/v1/snapshots' : `/v1/snapshots?namespace=${encodeURIComponent(ns)}`)).body);
+  table: true,
+  async run({ values, client, io }) {
+    const items = await client.snapshots.list({ namespace: str(values, 'namespace') });
+    printResult(io, flag(values, 'table'), { items }, (v) => snapshotsTable(v.items));
   },
 };
 
@@ -186,8 +191,8 @@ export const snapshotGetCommand: Command = {
     'written so far), COMPLETE or FAILED (with "error").',
   ].join('\n'),
   options: {},
-  async run({ args: [id], http, io }) {
-    printJson(io, (await http.request('GET', snapshotPath(id))).body);
+  async run({ args: [id], client, io }) {
+    printJson(io, await client.snapshots.get(id));
   },
 };
 
@@ -208,18 +213,16 @@ export const snapshotRestoreCommand: Command = {
   ].join('\n'),
   exitCodes: WAIT_EXIT_CODES,
   options: { mode: { type: 'string' }, namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
-  async run(ctx) {
-    const { args: [id], values, http, io } = ctx;
+  async run({ args: [id], values, client, io }) {
     const mode = parseMode(str(values, 'mode'));
     const intervalMs = parsePollInterval(str(values, 'interval'));
-    const ns = str(values, 'namespace');
-    const started = (await http.request('POST', `${snapshotPath(id)}/restore`, { body: { mode, ...(ns === undefined ? {} : { namespace: ns }) } })).body as { id: string };
+    const started = await client.snapshots.restore(id, { mode, namespace: str(values, 'namespace') });
     if (!flag(values, 'wait')) {
       printJson(io, started);
       return;
     }
     io.err(`started restore ${started.id} of snapshot ${id}; waiting for it, Ctrl-C to stop waiting\n`);
-    return untilDone<RestoreView>(ctx, `restore ${started.id}`, restorePath(started.id), intervalMs, restoreProgress, `vesta snapshot restore-status ${started.id}`);
+    return untilDone(io, `restore ${started.id}`, (o) => client.snapshots.waitRestore(started.id, o), intervalMs, restoreProgress, `vesta snapshot restore-status ${started.id}`);
   },
 };
 
@@ -231,8 +234,8 @@ export const snapshotRestoreStatusCommand: Command = {
   summary: 'print a restore: status, records written and skipped',
   details: 'Prints {"id", "snapshotId", "namespace", "mode", "status", "written", "skipped", "startedAt", "finishedAt"}.',
   options: {},
-  async run({ args: [id], http, io }) {
-    printJson(io, (await http.request('GET', restorePath(id))).body);
+  async run({ args: [id], client, io }) {
+    printJson(io, await client.snapshots.getRestore(id));
   },
 };
 

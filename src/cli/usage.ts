@@ -3,11 +3,19 @@
  */
 import type { Command } from './command';
 import { COMMANDS } from './commands';
-import { DEFAULT_URL } from './http';
+import { DEFAULT_URL } from './connection';
 
 const COMMON = [
   'Options of every command:',
-  `  --url URL               the Vesta API (default: $VESTA_URL, else ${DEFAULT_URL})`,
+  '  --url URL               the Vesta API (default: $VESTA_URL, else `vesta config get url`,',
+  `                          else ${DEFAULT_URL}); a deployed https://<api-id>.execute-api.`,
+  '                          <region>.amazonaws.com/<stage> URL is signed with SigV4',
+  '  --profile NAME          AWS profile whose credentials sign requests to a deployed stack',
+  '                          (default: $AWS_PROFILE, else `vesta config get profile`, else the',
+  '                          default credential chain)',
+  '  --region REGION         AWS region to sign for (default: the execute-api URL\'s, else',
+  '                          `vesta config get region`, else $AWS_REGION)',
+  '  --table                 a readable table instead of JSON, where the command has one',
   '  -h, --help              show help',
 ].join('\n');
 
@@ -32,7 +40,8 @@ export function toolUsage(group?: string): string {
     '',
     COMMON,
     '',
-    'Records print as pretty JSON on standard output; errors and hints go to standard error.',
+    'Records print as pretty JSON on standard output (--table: a table, for ls, get, lease get,',
+    'saga get and snapshot list); errors and hints go to standard error.',
     '`vesta watch` prints one compact JSON object per line (NDJSON), one per change.',
     EXIT_CODES,
     'Run `vesta <command> --help` for the arguments and options of a command.',

@@ -12,9 +12,10 @@
  * retried with backoff (or after `Retry-After`) with one warning line each on standard error; a
  * cursor older than the changes kept (`410 CursorExpired`) ends the watch with exit code 3.
  */
+import { ApiError, NetworkError, changes } from '../client';
 import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
-import { type Command, type OptionValues, flag, nsPath, str } from './command';
-import { ApiError, NetworkError, UsageError } from './errors';
+import { type Command, type OptionValues, flag, str } from './command';
+import { UsageError } from './errors';
 import { type WatchClock, systemWatchClock } from './keepalive';
 import { EXIT_INTERRUPTED } from './saga-args';
 
@@ -77,15 +78,13 @@ export function isTransient(e: unknown): boolean {
 
 /**
  * The pause before retry number `failures` (1 for the first): the `Retry-After` of the answer when
- * it has one (seconds or an HTTP date, at most `RETRY_AFTER_MAX_MS`), else a backoff doubling from
- * `RETRY_BASE_MS` to `RETRY_MAX_MS`, its upper half drawn by `random`. Never throws.
+ * it has one (the client reads seconds or an HTTP date into `retryAfterSeconds`), at most
+ * `RETRY_AFTER_MAX_MS`, else a backoff doubling from `RETRY_BASE_MS` to `RETRY_MAX_MS`, its upper
+ * half drawn by `random`. Never throws.
  */
-export function retryDelayMs(e: unknown, failures: number, nowMs: number, random: () => number = Math.random): number {
-  const header = e instanceof ApiError ? e.retryAfter?.trim() : undefined;
-  if (header) {
-    const ms = /^[0-9]+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - nowMs;
-    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), RETRY_AFTER_MAX_MS);
-  }
+export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
+  const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
+  if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
   const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 16));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
@@ -126,7 +125,7 @@ export async function followChanges(o: FollowOptions): Promise<string | undefine
       } catch (e) {
         if (o.signal.aborted) return STOPPED;
         if (!isTransient(e)) throw e;
-        const ms = retryDelayMs(e, failures, o.clock.now(), random);
+        const ms = retryDelayMs(e, failures, random);
         o.warn(`warning: ${(e as Error).message}; retrying in ${(ms / 1000).toFixed(1)} s (attempt ${failures + 1})`);
         if (!(await o.clock.sleep(ms, o.signal))) return STOPPED;
       }
@@ -190,11 +189,12 @@ export const watchCommand: Command = {
     cursor: { type: 'string' },
     limit: { type: 'string' },
   },
-  async run({ args: [ns], values, http, io }) {
+  async run({ args: [ns], values, connect, io }) {
     const start = parseWatchStart(values);
     const limit = parseWatchLimit(str(values, 'limit'));
     const prefix = str(values, 'prefix') || undefined;
-    const path = `${nsPath(ns)}/changes`;
+    // Each request is tried once: the watch retries without end, one warning line per failure.
+    const client = connect({ retry: { maxAttempts: 1 }, timeoutMs: REQUEST_GRACE_MS });
     const scope = `${ns}${prefix ? ` (keys starting ${JSON.stringify(prefix)})` : ''}`;
     const from = start.kind === 'now' ? 'from now' : start.kind === 'start' ? 'from the oldest change kept' : 'after the cursor';
     let cursor: string | undefined;
@@ -205,11 +205,7 @@ export const watchCommand: Command = {
         limit,
         clock: systemWatchClock,
         signal: io.interrupt?.() ?? new AbortController().signal,
-        read: async (q, signal) => {
-          const timeout = AbortSignal.timeout(q.wait * 1000 + REQUEST_GRACE_MS);
-          const query = { after: q.after, prefix, limit: String(q.limit), wait: String(q.wait) };
-          return (await http.request('GET', path, { query, signal: AbortSignal.any([signal, timeout]) })).body as ChangePage;
-        },
+        read: async (q, signal) => (await changes(client, ns, { after: q.after, prefix, limit: q.limit, wait: q.wait, signal })) as ChangePage,
         emit: (change) => io.out(`${JSON.stringify(change)}\n`),
         warn: (line) => io.err(`${line}\n`),
         ready: () => {

@@ -1,4 +1,5 @@
-import { ApiError, LeaseLostError, NetworkError } from '../../src/cli/errors';
+import { ApiError, NetworkError } from '../../src/client';
+import { LeaseLostError } from '../../src/cli/errors';
 import { type LeaseView, MIN_KEEPALIVE_TIMEOUT_MS, type WatchClock, watchLease } from '../../src/cli/keepalive';
 
 const T0 = Date.parse('2026-11-22T10:00:00.000Z');

@@ -1,8 +1,7 @@
-import { ApiError, LeaseLostError, UsageError } from '../../src/cli/errors';
+import { ApiError } from '../../src/client';
+import { LeaseLostError, UsageError } from '../../src/cli/errors';
 import { apiHint, describeError } from '../../src/cli/hints';
-import { keepaliveIntervalMs, leaseHeaders, parseFence, parseIntervalOverride, parseTtl, requiredLease } from '../../src/cli/lease-args';
-import { leasePath } from '../../src/cli/lease-commands';
-import { lockPath } from '../../src/cli/lock-commands';
+import { keepaliveIntervalMs, leaseWriteOptions, parseFence, parseIntervalOverride, parseTtl, requiredLease } from '../../src/cli/lease-args';
 import { main } from '../../src/cli/main';
 
 function conflict(reason: string, extra: Record<string, unknown> = {}): ApiError {
@@ -38,28 +37,22 @@ describe('--fence <name>:<token>', () => {
 });
 
 describe('lease and fence headers of a write', () => {
-  test('--lease and --fence become X-Lease-Id and X-Fencing-Token', () => {
-    expect(leaseHeaders({ lease: 'L1', fence: 'jobs:17' })).toEqual({ 'x-lease-id': 'L1', 'x-fencing-token': 'jobs:17' });
+  test('--lease and --fence become the lease and fence of the write (X-Lease-Id and X-Fencing-Token)', () => {
+    expect(leaseWriteOptions({ lease: 'L1', fence: 'jobs:17' })).toEqual({ leaseId: 'L1', fence: { lock: 'jobs', token: 17 } });
+    expect(leaseWriteOptions({ fence: 'a:b:3' })).toEqual({ leaseId: undefined, fence: { lock: 'a:b', token: 3 } });
   });
 
   test('absent options send neither header', () => {
-    expect(leaseHeaders({})).toEqual({ 'x-lease-id': undefined, 'x-fencing-token': undefined });
+    expect(leaseWriteOptions({})).toEqual({ leaseId: undefined });
   });
 
   test('an empty --lease is a usage error instead of an empty header', () => {
-    expect(() => leaseHeaders({ lease: '' })).toThrow(UsageError);
+    expect(() => leaseWriteOptions({ lease: '' })).toThrow(UsageError);
   });
 
   test('the lock commands require --lease and name the command in the error', () => {
     expect(requiredLease({ lease: 'L1' }, 'lock acquire')).toBe('L1');
     expect(() => requiredLease({}, 'lock acquire')).toThrow(expect.objectContaining({ command: 'lock acquire' }));
-  });
-});
-
-describe('paths', () => {
-  test('lease ids and lock names are one percent-encoded segment each', () => {
-    expect(leasePath('a/b c')).toBe('/v1/leases/a%2Fb%20c');
-    expect(lockPath('jobs', 'nightly run/1')).toBe('/v1/ns/jobs/locks/nightly%20run%2F1');
   });
 });
 

@@ -1,6 +1,6 @@
-import { ApiError, UsageError } from '../../src/cli/errors';
+import { ApiError } from '../../src/client';
+import { UsageError } from '../../src/cli/errors';
 import { describeError } from '../../src/cli/hints';
-import type { WatchClock } from '../../src/cli/keepalive';
 import { main } from '../../src/cli/main';
 import {
   DEFAULT_POLL_INTERVAL_MS,
@@ -13,7 +13,6 @@ import {
   transferBody,
   withSagaId,
 } from '../../src/cli/saga-args';
-import { pollSaga, sagaPath } from '../../src/cli/saga-commands';
 
 function saga(status: SagaView['status'], steps: [string, SagaView['steps'][number]['status']][], extra: Partial<SagaView> = {}): SagaView {
   return {
@@ -151,40 +150,6 @@ describe('saga watch lines', () => {
   });
 });
 
-describe('polling until the saga ends', () => {
-  const clock = (): WatchClock & { slept: number[] } => {
-    const slept: number[] = [];
-    return { slept, now: () => 0, sleep: async (ms, signal) => (slept.push(ms), !signal.aborted) };
-  };
-
-  test('reads every interval until the saga leaves RUNNING, and resolves with it', async () => {
-    const answers = [saga('RUNNING', [['a', 'PENDING']]), saga('RUNNING', [['a', 'DONE']]), saga('SUCCEEDED', [['a', 'DONE']])];
-    const seen: SagaView[] = [];
-    const c = clock();
-    const ended = await pollSaga({ get: async () => answers.shift()!, intervalMs: 100, clock: c, signal: new AbortController().signal, seen: (s) => seen.push(s) });
-    expect(ended?.status).toBe('SUCCEEDED');
-    expect(seen.map((s) => s.steps[0].status)).toEqual(['PENDING', 'DONE', 'DONE']);
-    expect(c.slept).toEqual([100, 100]);
-  });
-
-  test('resolves undefined when stopped, even in the middle of a read', async () => {
-    const ctrlC = new AbortController();
-    const get = async () => {
-      ctrlC.abort();
-      throw new Error('the request was aborted');
-    };
-    expect(await pollSaga({ get, intervalMs: 100, clock: clock(), signal: ctrlC.signal, seen: () => undefined })).toBeUndefined();
-  });
-
-  test('rethrows a failed read when not stopped', async () => {
-    const notFound = new ApiError({ status: 404, code: 'NotFound', detail: 'no saga x' });
-    const get = async () => {
-      throw notFound;
-    };
-    await expect(pollSaga({ get, intervalMs: 100, clock: clock(), signal: new AbortController().signal, seen: () => undefined })).rejects.toBe(notFound);
-  });
-});
-
 describe('saga errors and usage', () => {
   test('a 404 says the saga does not exist', () => {
     const text = describeError(new ApiError({ status: 404, code: 'NotFound', detail: 'no saga x' }), 'saga get');
@@ -195,10 +160,6 @@ describe('saga errors and usage', () => {
     const text = describeError(new ApiError({ status: 400, code: 'ValidationError', detail: 'body.input.amount: must be positive' }), 'saga start');
     expect(text).toContain('error: ValidationError (400): body.input.amount: must be positive\n');
     expect(text).toContain('hint: the saga was rejected as malformed');
-  });
-
-  test('saga ids are one percent-encoded segment', () => {
-    expect(sagaPath('a/b c')).toBe('/v1/sagas/a%2Fb%20c');
   });
 
   test('--help of saga start and saga watch documents the outcome exit codes', async () => {

@@ -1,7 +1,8 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { ChangeDetail } from '../../src/core/changes';
 import { findCommand } from '../../src/cli/commands';
-import { ApiError, NetworkError, UsageError } from '../../src/cli/errors';
+import { ApiError, NetworkError } from '../../src/client';
+import { UsageError } from '../../src/cli/errors';
 import type { CliIo } from '../../src/cli/io';
 import type { WatchClock } from '../../src/cli/keepalive';
 import { main } from '../../src/cli/main';
@@ -30,7 +31,7 @@ const change = (key: string, rev = 1, kind: ChangeDetail['change'] = 'put'): Cha
   ...(kind === 'delete' || kind === 'expire' ? {} : { fields: { rev } }),
 });
 
-const problem = (status: number, code: string, retryAfter?: string) => new ApiError({ status, code, detail: code }, undefined, retryAfter);
+const problem = (status: number, code: string, retryAfterSeconds?: number) => new ApiError({ status, code, detail: code }, undefined, retryAfterSeconds);
 
 /** A clock whose sleeps end at once, recording each pause; false once the signal aborted. */
 function fakeClock(): WatchClock & { readonly slept: number[] } {
@@ -149,7 +150,7 @@ describe('following the change log', () => {
 
   test('transient failures are retried with one warning each, after Retry-After or a growing backoff', async () => {
     const r = await follow({ kind: 'start' }, [
-      problem(503, 'Unavailable', '3'),
+      problem(503, 'Unavailable', 3),
       new NetworkError('http://127.0.0.1:8080', 'ECONNREFUSED'),
       problem(429, 'Throttled'),
       { items: [change('a')], cursor: 'c1' },
@@ -171,18 +172,18 @@ describe('following the change log', () => {
 });
 
 describe('retry pauses', () => {
-  test('honour Retry-After in seconds or as a date, up to five minutes', () => {
-    expect(retryDelayMs(problem(503, 'Unavailable', '7'), 1, 0)).toBe(7000);
-    expect(retryDelayMs(problem(429, 'Throttled', new Date(12_000).toUTCString()), 1, 2_000)).toBe(10_000);
-    expect(retryDelayMs(problem(503, 'Unavailable', '86400'), 1, 0)).toBe(RETRY_AFTER_MAX_MS);
+  test('honour Retry-After (as the client read it, in seconds), up to five minutes', () => {
+    expect(retryDelayMs(problem(503, 'Unavailable', 7), 1)).toBe(7000);
+    expect(retryDelayMs(problem(429, 'Throttled', 10), 1)).toBe(10_000);
+    expect(retryDelayMs(problem(503, 'Unavailable', 86400), 1)).toBe(RETRY_AFTER_MAX_MS);
   });
 
   test('otherwise double from 0.5 s up to 30 s, drawn in the upper half', () => {
     const e = new NetworkError('http://x', 'ECONNREFUSED');
-    expect([1, 2, 3, 4].map((n) => retryDelayMs(e, n, 0, () => 1))).toEqual([500, 1000, 2000, 4000]);
-    expect(retryDelayMs(e, 3, 0, () => 0)).toBe(1000);
-    expect(retryDelayMs(e, 50, 0, () => 1)).toBe(RETRY_MAX_MS);
-    expect(retryDelayMs(problem(503, 'Unavailable', 'soon'), 1, 0, () => 1)).toBe(RETRY_BASE_MS);
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(e, n, () => 1))).toEqual([500, 1000, 2000, 4000]);
+    expect(retryDelayMs(e, 3, () => 0)).toBe(1000);
+    expect(retryDelayMs(e, 50, () => 1)).toBe(RETRY_MAX_MS);
+    expect(retryDelayMs(problem(503, 'Unavailable'), 1, () => 1)).toBe(RETRY_BASE_MS);
   });
 
   test('only unreachable, throttled and unavailable moments are transient', () => {
