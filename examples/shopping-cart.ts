@@ -49,8 +49,11 @@ async function main(): Promise<void> {
   // Watch the cart from now on; stop after the three changes this program makes.
   const stop = new AbortController();
   const seen: Change[] = [];
+  const stream = vesta.watch(ns, { prefix: 'cart/', after: 'now', waitSeconds: 2, signal: stop.signal });
+  // Fix "now" before writing, so that every write below is seen.
+  await stream.start();
   const watching = (async () => {
-    for await (const c of vesta.watch(ns, { prefix: 'cart/', after: 'now', waitSeconds: 2, signal: stop.signal })) {
+    for await (const c of stream) {
       seen.push(c);
       console.log(`  watch: ${describe(c)}`);
       if (seen.length === 3) stop.abort();
@@ -72,9 +75,6 @@ async function main(): Promise<void> {
 
 /** The two devices' concurrent writes, then the merge. */
 async function changeTheCart(): Promise<void> {
-  // 'now' is fixed by the watch's first request: give it a moment before writing.
-  await new Promise((r) => setTimeout(r, 1000));
-
   // Two devices write at the same time, neither with an If-Match: both values are kept.
   const phone: Items = { apple: 2, pear: 1 };
   const laptop: Items = { apple: 1, plum: 3 };
