@@ -11,8 +11,8 @@ import { printJson } from './io';
 const WHERE = [
   'The settings file is $VESTA_CONFIG, else $XDG_CONFIG_HOME/vesta/config.json, else',
   '~/.config/vesta/config.json. A command takes the URL from --url, else $VESTA_URL, else this',
-  `file, else ${DEFAULT_URL}; the profile from --profile, else $AWS_PROFILE, else this file; the`,
-  'region from --region, else the execute-api URL, else this file, else $AWS_REGION.',
+  `file, else ${DEFAULT_URL}; the profile from --profile, else $AWS_PROFILE, else this`,
+  'file; the region from --region, else the execute-api URL, else this file, else $AWS_REGION.',
 ].join('\n');
 
 const KEYS = `<name> is one of ${CONFIG_KEYS.join(', ')}.`;

@@ -30,10 +30,10 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 /** `name: value` lines, names aligned. Never throws. */
 export function renderPairs(pairs: readonly (readonly [string, unknown])[]): string {
   const width = Math.max(...pairs.map(([k]) => k.length + 1));
-  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${cell(v)}\n`).join('');
+  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${cell(v)}`.trimEnd() + '\n').join('');
 }
 
-/** A record: what it is, then one row per field (or per sibling). */
+/** A record: what it is, then one row per field in name order (or per sibling). */
 export function recordTable(record: VestaRecord | SiblingsRecord, etag: string | undefined): string {
   const head = renderPairs([
     ['key', `${record.namespace}/${record.key}`],
@@ -44,7 +44,7 @@ export function recordTable(record: VestaRecord | SiblingsRecord, etag: string |
   if (hasSiblings(record)) {
     return `${head}\n${renderTable(['sibling', 'updatedAt', 'fields'], record.siblings.map((s, i) => [i, s.updatedAt, s.fields]))}`;
   }
-  const fields = Object.entries(record.fields);
+  const fields = Object.entries(record.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${head}\n${fields.length ? renderTable(['field', 'value'], fields) : '(no fields)\n'}`;
 }
 
