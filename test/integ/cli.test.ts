@@ -220,6 +220,31 @@ describe('namespaces', () => {
   });
 });
 
+describe('tables and health', () => {
+  test('get, ls and lease get print tables with --table', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'cart/1', '{"qty":2,"sku":"A1"}']);
+    await json(['put', ns, 'cart/2', '{}']);
+
+    const got = await vesta(['get', ns, 'cart/1', '--table']);
+    const listed = await vesta(['ls', ns, '--table', '--fields']);
+    const lease = (await json(['lease', 'grant', '--ttl', '30'])).id;
+    const leaseTable = await vesta(['lease', 'get', lease, '--table']);
+
+    expect(got.code).toBe(0);
+    expect(got.stdout).toContain(`key:        ${ns}/cart/1\n`);
+    expect(got.stdout).toMatch(/FIELD +VALUE\nqty +2\nsku +A1\n$/);
+    expect(listed.stdout).toMatch(/^KEY +REV +UPDATEDAT +FIELDS\ncart\/1 +1 +\S+ +\{.*"qty":2.*\}\ncart\/2 +1 +\S+ +\{\}\n$/);
+    expect(leaseTable.stdout).toContain(`id:                ${lease}\n`);
+    expect(leaseTable.stdout).toContain('(no records attached)');
+  });
+
+  test('health answers ok from the local stack', async () => {
+    const r = await json(['health']);
+    expect(r.status).toBe('ok');
+  });
+});
+
 describe('failures', () => {
   test.each([
     [['get', 'only-ns']],
