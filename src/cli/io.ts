@@ -2,6 +2,7 @@
  * What the CLI touches outside itself: its output streams, standard input and environment.
  * `main` takes one so that tests capture output in-process.
  */
+import { setMaxListeners } from 'node:events';
 
 export interface CliIo {
   /** Writes to standard output (results: JSON, ETags). */
@@ -45,6 +46,17 @@ export function processIo(): CliIo {
     interrupt: onNextSigint,
     errIsTty: process.stderr.isTTY === true,
   };
+}
+
+/**
+ * The Ctrl-C signal of `io` for a wait of the client (`sagas.wait`, `snapshots.wait`), or one that
+ * never aborts. The client adds an abort listener to it per poll and leaves it there, so the
+ * listener limit is lifted: else Node warns of a leak after ten polls. Never throws.
+ */
+export function waitSignal(io: CliIo): AbortSignal {
+  const signal = io.interrupt?.() ?? new AbortController().signal;
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 /** Pretty-prints a JSON value with a trailing newline, for piping to `jq` and friends. */

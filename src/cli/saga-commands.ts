@@ -5,7 +5,7 @@
 import type { Saga } from '../client';
 import { type Command, type CommandContext, flag, str } from './command';
 import { readJsonObject } from './input';
-import { printJson, printResult } from './io';
+import { printJson, printResult, waitSignal } from './io';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   type EndedStatus,
@@ -30,7 +30,7 @@ const asView = (saga: Saga): SagaView => saga as unknown as SagaView;
  * without, prints the ended saga as JSON. Throws the client's `ApiError` or `NetworkError`.
  */
 async function untilEnded({ client, io }: CommandContext, id: string, intervalMs: number, log?: (line: string) => void): Promise<number> {
-  const signal = io.interrupt?.() ?? new AbortController().signal;
+  const signal = waitSignal(io);
   let last: SagaView | undefined;
   let ended: SagaView;
   try {

@@ -6,7 +6,7 @@
 import type { WaitOptions } from '../client';
 import { type Command, flag, str } from './command';
 import { UsageError } from './errors';
-import { type CliIo, printJson, printResult } from './io';
+import { type CliIo, printJson, printResult, waitSignal } from './io';
 import { EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
 import { snapshotsTable } from './table';
 
@@ -95,7 +95,7 @@ async function untilDone<T extends { readonly status: string; readonly error?: s
 ): Promise<number> {
   const started = Date.now();
   const line = progressLine(io);
-  const signal = io.interrupt?.() ?? new AbortController().signal;
+  const signal = waitSignal(io);
   let last: T | undefined;
   let ended: T;
   try {
