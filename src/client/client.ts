@@ -52,7 +52,7 @@ export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMat
    * with siblings is a `ConflictError` (`SiblingsPresent`).
    */
   readonly resolveSiblings?: (siblings: readonly SiblingValue[], record: SiblingsRecord) => Fields;
-  /** Tries before `TooManyAttemptsError`. @default 50 */
+  /** Tries before `TooManyAttemptsError`. @default 100 */
   readonly maxAttempts?: number;
 }
 
@@ -60,6 +60,9 @@ export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMat
 export type Updater = (current: Fields | undefined, record: VestaRecord | undefined) => Fields | undefined | Promise<Fields | undefined>;
 
 export type ClientOptions = TransportOptions;
+
+/** Longest pause of `update` after a lost race. */
+export const UPDATE_BACKOFF_CAP_MS = 250;
 
 /** `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. */
 export function recordPath(ns: string, key: string): string {
@@ -148,13 +151,13 @@ export class VestaClient {
    * Read-modify-write that loses no update: reads once, calls `fn` with the current fields, and
    * writes with `If-Match` (or `If-None-Match: *` for an absent record). When another writer got
    * there first, the `412` carries the record as it now stands and its ETag, so `fn` runs again on
-   * that without another read. Returns the record written (or the current one when `fn` returns
+   * that without another read (after a short jittered pause). Returns the record written (or the current one when `fn` returns
    * `undefined`). Throws `TooManyAttemptsError` after `maxAttempts`, `ConflictError` for siblings
    * without `resolveSiblings`, and whatever `fn` throws.
    */
   public async update(ns: string, key: string, fn: Updater, opts: UpdateOptions = {}): Promise<Versioned<VestaRecord> | null> {
     let cur: Versioned | null = await this.find(ns, key, { signal: opts.signal });
-    const attempts = opts.maxAttempts ?? 50;
+    const attempts = opts.maxAttempts ?? 100;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let base: Fields | undefined;
       let record: VestaRecord | undefined;
@@ -175,6 +178,8 @@ export class VestaClient {
       } catch (e) {
         if (!(e instanceof PreconditionFailedError)) throw e;
         cur = e.current ? { record: e.current, etag: e.etag ?? '' } : null;
+        // Lost a race: a short jittered pause spreads the contenders out (full jitter, at most 250 ms).
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(UPDATE_BACKOFF_CAP_MS, 5 * 2 ** attempt)));
       }
     }
     throw new TooManyAttemptsError(`update of ${ns}/${key}: other writers won ${attempts} times in a row; try again`);
