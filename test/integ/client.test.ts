@@ -109,6 +109,8 @@ test('update() under 16 concurrent writers loses nothing, using the 412 answer i
 
 test('keepalive reports a revoked lease within one TTL, and an unreachable API at its TTL', async () => {
   const lease = await vesta.leases.grant(5);
+  expect(await vesta.leases.get(lease.id)).toMatchObject({ id: lease.id, ttlSeconds: 5, keys: [] });
+  expect((await vesta.leases.keepalive(lease.id)).id).toBe(lease.id);
   const alive = vesta.leases.keepAlive(lease);
   await new Promise((r) => setTimeout(r, 500));
   const revokedAt = Date.now();
@@ -165,6 +167,7 @@ test('sagas start and are waited on with progress', async () => {
   const seen: string[] = [];
   const saga = await vesta.sagas.run({ type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 } }, { intervalMs: 100, onProgress: (s) => seen.push(s.status) });
   expect(saga.status).toBe('SUCCEEDED');
+  expect((await vesta.sagas.get(saga.id)).steps.map((st) => st.status)).toEqual(['DONE', 'DONE']);
   expect(seen.at(-1)).toBe('SUCCEEDED');
   expect((await vesta.get(ns, 'acct/b')).record).toMatchObject({ fields: { balance: 30 } });
   const again = await vesta.sagas.start({ id: saga.id, type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 } });
@@ -180,6 +183,7 @@ test('snapshots are created, waited on with progress and restored', async () => 
   expect(snap).toMatchObject({ status: 'COMPLETE', items: 5 });
   expect(progress.at(-1)).toBe('COMPLETE');
   expect((await vesta.snapshots.list({ namespace: ns })).map((s) => s.id)).toContain(id);
+  expect((await vesta.snapshots.get(id)).parts.reduce((n, p) => n + p.items, 0)).toBe(5);
   const restore = await vesta.snapshots.restore(id, { namespace: `${ns}-copy`, mode: 'missing' });
   expect(await vesta.snapshots.waitRestore(restore.id, { intervalMs: 100 })).toMatchObject({ status: 'COMPLETE', written: 5, skipped: 0 });
   expect((await vesta.get(`${ns}-copy`, 'k3')).record).toMatchObject({ fields: { i: 3 } });
