@@ -64,9 +64,15 @@ export type ClientOptions = TransportOptions;
 /** Longest pause of `update` after a lost race. */
 export const UPDATE_BACKOFF_CAP_MS = 250;
 
-/** `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. */
+/**
+ * `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. A key with a `.` or `..`
+ * segment is sent as one segment (its slashes as `%2F`): URL parsers would resolve dot segments
+ * and address another key.
+ */
 export function recordPath(ns: string, key: string): string {
-  return `/v1/ns/${encodeURIComponent(ns)}/keys/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const segments = key.split('/');
+  const encoded = segments.some((x) => x === '.' || x === '..') ? encodeURIComponent(key) : segments.map(encodeURIComponent).join('/');
+  return `/v1/ns/${encodeURIComponent(ns)}/keys/${encoded}`;
 }
 
 export function writeHeaders(o: WriteOptions = {}): Record<string, string | undefined> {

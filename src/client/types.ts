@@ -115,6 +115,9 @@ export interface SagaStep {
 }
 export interface Saga {
   readonly id: string;
+  /** `transfer` for the built-in saga; absent for a steps saga. */
+  readonly type?: string;
+  readonly namespace?: string;
   readonly status: SagaStatus;
   readonly steps: readonly SagaStep[];
   readonly startedAt?: string;
@@ -154,6 +157,8 @@ export interface Snapshot {
 export interface Restore {
   readonly id: string;
   readonly snapshotId?: string;
+  readonly namespace?: string | null;
+  readonly mode?: 'missing' | 'newer';
   readonly status: RunStatus;
   readonly written: number;
   readonly skipped: number;

@@ -24,20 +24,27 @@ export interface WaitOptions<T> {
   readonly onProgress?: (state: T) => void;
 }
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (s: T) => boolean, opts: WaitOptions<T>): Promise<T> {
+async function waitFor<T>(what: string, read: (signal?: AbortSignal) => Promise<T>, done: (s: T) => boolean, opts: WaitOptions<T>): Promise<T> {
   const start = Date.now();
   let last = '';
   for (;;) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    const s = await read();
+    const s = await read(opts.signal);
     const text = JSON.stringify(s);
     if (text !== last) opts.onProgress?.(s);
     last = text;
     if (done(s)) return s;
     if (opts.timeoutMs !== undefined && Date.now() - start >= opts.timeoutMs) throw new WaitTimeoutError(what, opts.timeoutMs);
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, opts.intervalMs ?? 500);
-      opts.signal?.addEventListener('abort', () => (clearTimeout(t), reject(opts.signal!.reason)), { once: true });
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(opts.signal!.reason);
+      };
+      const t = setTimeout(() => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, opts.intervalMs ?? 500);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
@@ -51,13 +58,13 @@ export class Sagas {
     return { ...r.body, created: r.status === 202 };
   }
 
-  public async get(id: string): Promise<Saga> {
-    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`)).body;
+  public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Saga> {
+    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
   }
 
   /** Waits until the saga is no longer RUNNING and returns it. */
   public wait(id: string, opts: WaitOptions<Saga> = {}): Promise<Saga> {
-    return waitFor(`saga ${id}`, () => this.get(id), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(`saga ${id}`, (signal) => this.get(id, { signal }), (s) => s.status !== 'RUNNING', opts);
   }
 
   /** Starts and waits. */
@@ -74,8 +81,8 @@ export class Snapshots {
     return (await this.client.request<{ id: string; status: string }>('POST', '/v1/snapshots', { body: opts.namespace ? { namespace: opts.namespace } : {} })).body;
   }
 
-  public async get(id: string): Promise<Snapshot> {
-    return (await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`)).body;
+  public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Snapshot> {
+    return (await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
   }
 
   /** Newest first. */
@@ -85,7 +92,7 @@ export class Snapshots {
 
   /** Waits until COMPLETE or FAILED; `onProgress` sees the parts written so far. */
   public wait(id: string, opts: WaitOptions<Snapshot> = {}): Promise<Snapshot> {
-    return waitFor(`snapshot ${id}`, () => this.get(id), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(`snapshot ${id}`, (signal) => this.get(id, { signal }), (s) => s.status !== 'RUNNING', opts);
   }
 
   /** Starts a restore; `mode` `missing` (default) writes only absent records, `newer` also older ones. */
@@ -94,12 +101,12 @@ export class Snapshots {
     return (await this.client.request<{ id: string; status: string }>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })).body;
   }
 
-  public async getRestore(id: string): Promise<Restore> {
-    return (await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`)).body;
+  public async getRestore(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Restore> {
+    return (await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
   }
 
   /** Waits until the restore is COMPLETE or FAILED; `onProgress` sees written and skipped so far. */
   public waitRestore(id: string, opts: WaitOptions<Restore> = {}): Promise<Restore> {
-    return waitFor(`restore ${id}`, () => this.getRestore(id), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(`restore ${id}`, (signal) => this.getRestore(id, { signal }), (s) => s.status !== 'RUNNING', opts);
   }
 }
