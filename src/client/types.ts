@@ -1,21 +1,15 @@
 /**
- * The shapes of the HTTP contract as the client returns them (see docs/openapi.yaml). Plain
- * types, no runtime code.
+ * The shapes of the HTTP contract as the client returns them (see docs/openapi.yaml): the
+ * record views and change details are the server's own types, the rest mirror the document.
  */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
-export type Fields = Record<string, JsonValue>;
-export type VersionVector = Record<string, number>;
+export type { Fields, JsonValue } from '../core/record-view';
+export type { VersionVector } from '../core/vv';
+import type { Fields, JsonValue, SiblingsRecordView, SingleRecordView } from '../core/record-view';
+import type { ChangeDetail, ChangeKind } from '../core/changes';
+export type { ChangeKind };
 
-/** A record with one value. */
-export interface VestaRecord {
-  readonly namespace: string;
-  readonly key: string;
-  readonly fields: Fields;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  readonly lease: string | null;
-  readonly updatedAt: string;
-}
+/** A record with one value (the API's record view, shared with the server). */
+export type VestaRecord = SingleRecordView;
 
 export interface SiblingValue {
   readonly fields: Fields;
@@ -23,13 +17,7 @@ export interface SiblingValue {
 }
 
 /** A record with concurrent values (`siblings` mode, `300 Multiple Choices`). */
-export interface SiblingsRecord {
-  readonly namespace: string;
-  readonly key: string;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  readonly siblings: readonly SiblingValue[];
-}
+export type SiblingsRecord = SiblingsRecordView;
 
 /** What a read or write of one record gives: the record and the ETag to send back as `If-Match`. */
 export type Versioned<T = VestaRecord | SiblingsRecord> = { readonly record: T; readonly etag: string };
@@ -165,17 +153,8 @@ export interface Restore {
   readonly error?: string;
 }
 
-export type ChangeKind = 'put' | 'patch' | 'delete' | 'expire';
-export interface Change {
-  readonly id: string;
-  readonly namespace: string;
-  readonly key: string;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  readonly change: ChangeKind;
-  readonly fields?: Fields;
-  readonly siblings?: readonly SiblingValue[];
-}
+/** One change of the feed: the server's change detail. */
+export type Change = ChangeDetail;
 export interface ChangePage {
   readonly items: readonly Change[];
   readonly cursor: string;
