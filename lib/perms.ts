@@ -160,3 +160,12 @@ export const CHANGE_LOG_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateIt
 
 /** What the API function does on the change table: one `Query` per look at a namespace's log. */
 export const CHANGE_LOG_READ_ACTIONS = ['dynamodb:Query'] as const;
+
+/**
+ * What CloudWatch does with the topic's key when an alarm publishes: SNS encrypts each message
+ * under a data key that the publisher's principal must be allowed to generate and decrypt.
+ */
+export const ALARM_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
+
+/** What CloudWatch does on the topic: publish alarm state changes. */
+export const ALARM_TOPIC_PUBLISH_ACTIONS = ['sns:Publish'] as const;

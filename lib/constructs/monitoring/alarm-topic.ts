@@ -6,6 +6,7 @@
  * policy nobody can change, so the key policy of this key lets `cloudwatch.amazonaws.com` use it.
  * The topic policy lets CloudWatch publish for the alarms of this account and Region only.
  */
+import { ALARM_TOPIC_KEY_ACTIONS, ALARM_TOPIC_PUBLISH_ACTIONS } from '../../perms';
 import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,14 +17,6 @@ import { Construct } from 'constructs';
 /** CDK context key of the alarm emails, comma-separated: `cdk deploy -c vesta:alarmEmails=ops@example.com`. */
 export const ALARM_EMAILS_CONTEXT = 'vesta:alarmEmails';
 
-/**
- * What CloudWatch does with the topic's key when an alarm publishes: SNS encrypts each message
- * under a data key that the publisher's principal must be allowed to generate and decrypt.
- */
-export const ALARM_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
-
-/** What CloudWatch does on the topic: publish alarm state changes. */
-export const ALARM_TOPIC_PUBLISH_ACTIONS = ['sns:Publish'] as const;
 
 /** An address a subscription can be sent to: one `@`, a dot in the domain, no spaces or list separators. */
 const EMAIL_PATTERN = /^[^\s@,;<>"]+@[^\s@,;<>".]+(\.[^\s@,;<>".]+)+$/;
