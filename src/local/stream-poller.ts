@@ -24,8 +24,10 @@ import type { BatchResult } from '../events/publisher';
 /** Records per batch (the CDK event source uses the same). */
 export const BATCH_SIZE = 100;
 /** Pause between polls of a shard with nothing new, and back-off after a failed batch. */
-export const POLL_MS = 200;
+export const POLL_MS = 100;
 export const RETRY_MS = 500;
+/** How often the list of shards is read again (new shards appear when old ones close). */
+export const SHARDS_REFRESH_MS = 5000;
 
 export interface StreamPollerOptions {
   readonly streams: DynamoDBStreamsClient;
@@ -95,7 +97,12 @@ export class StreamPoller {
     while ((await this.pollOnce()) > 0);
   }
 
+  private shardsReadAt = 0;
+
   private async refreshShards(): Promise<void> {
+    const open = [...this.shards.values()].some((s) => !s.done);
+    if (open && Date.now() - this.shardsReadAt < SHARDS_REFRESH_MS) return;
+    this.shardsReadAt = Date.now();
     let start: string | undefined;
     const saved = this.shards.size === 0 ? await this.loadCheckpoint() : {};
     do {
