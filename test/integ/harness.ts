@@ -112,7 +112,7 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
         if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
       }
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-      const event = toProxyEvent(method, new URL(path, 'http://localhost'), lower, Buffer.from(raw), '127.0.0.1');
+      const event = toProxyEvent(method, path, lower, Buffer.from(raw), '127.0.0.1');
       const out = await handler(event, lambdaContext(event.requestContext.requestId));
       const hs: Record<string, string> = {};
       for (const [k, v] of Object.entries(out.headers ?? {})) hs[k.toLowerCase()] = String(v);
