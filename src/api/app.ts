@@ -74,6 +74,20 @@ function operationOf(event: APIGatewayProxyEvent): string {
   return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method) ? UNROUTED_OPERATION.methodNotAllowed : UNROUTED_OPERATION.notFound;
 }
 
+/**
+ * A method no resource has (TRACE, or one made up): 404 on a path the contract does not define,
+ * else 405 with the resource's methods, as problem documents like every other answer.
+ */
+function unknownMethod(event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  const allowed = ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
+  const path = event.resource === CATCH_ALL_RESOURCE ? `/${event.pathParameters?.proxy ?? ''}` : event.resource;
+  const e = allowed.length
+    ? new MethodNotAllowedError(allowed, `${event.httpMethod} is not defined for ${event.resource}; use ${allowed.join(', ')}`)
+    : new NotFoundError(`no route for ${event.httpMethod} ${path}`);
+  const p = toProblem(e)!;
+  return { statusCode: p.statusCode, headers: p.headers, body: p.body ?? '' };
+}
+
 /** The router's answer for a result: a web Response, so the router adds no headers of its own. */
 function toResponse(r: HttpResult): Response {
   return new Response(r.body ?? null, { status: r.statusCode, headers: r.headers });
@@ -167,7 +181,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const routed = { ...event, path: templatePath(event.resource) };
     let out: APIGatewayProxyResult | undefined;
     try {
-      out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+      out = (ALL_METHODS as readonly string[]).includes(event.httpMethod.toUpperCase())
+        ? ((await router.resolve(routed, context)) as APIGatewayProxyResult)
+        : unknownMethod(event);
     } finally {
       publish(event, out);
     }

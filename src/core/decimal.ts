@@ -70,6 +70,12 @@ export class Decimal {
     return this.text;
   }
 
+  /** The value as a bigint. Throws `RangeError` when it is not an integer. */
+  public toBigInt(): bigint {
+    if (this.big.e < this.big.c.length - 1) throw new RangeError(`${this.text} is not an integer`);
+    return BigInt(this.big.toFixed());
+  }
+
   /** The nearest double (a view: loses digits past about 17). */
   public toNumber(): number {
     return Number(this.text);

@@ -18,7 +18,7 @@ function fromReader<T>(read: (v: unknown) => T): z.ZodType<T, z.ZodTypeDef, unkn
       return read(v);
     } catch (e) {
       if (!(e instanceof ValueProblem)) throw e;
-      ctx.addIssue({ code: 'custom', path: [...e.path], message: e.message });
+      ctx.addIssue({ code: 'custom', path: [...e.path], message: e.message, fatal: true });
       return z.NEVER;
     }
   });

@@ -111,6 +111,28 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * One request through the local gateway: the proxy event API Gateway would build, then the
+ * handler. A path that is not valid percent-encoded UTF-8 is answered `400` before any handler
+ * runs, as API Gateway refuses it. Rejects only when the handler itself throws.
+ */
+export async function invoke(
+  handler: ApiHandler,
+  method: string,
+  target: string,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+  sourceIp = '127.0.0.1',
+): Promise<Omit<APIGatewayProxyResult, 'body'> & { body?: string }> {
+  let event: APIGatewayProxyEvent;
+  try {
+    event = toProxyEvent(method, target, headers, body, sourceIp);
+  } catch {
+    return problem(400, 'ValidationError', 'the path is not valid percent-encoded UTF-8', { field: 'path' });
+  }
+  return handler(event, lambdaContext(event.requestContext.requestId));
+}
+
 /** Serves `handler` on host:port. Resolves once listening. */
 export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<Server> {
   const server = createServer(async (req, res) => {
@@ -120,14 +142,7 @@ export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Pr
         send(res, problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
         return;
       }
-      let event: APIGatewayProxyEvent;
-      try {
-        event = toProxyEvent(req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '127.0.0.1');
-      } catch {
-        send(res, problem(400, 'ValidationError', 'the path is not valid percent-encoded UTF-8', { field: 'path' }));
-        return;
-      }
-      send(res, await handler(event, lambdaContext(event.requestContext.requestId)));
+      send(res, await invoke(handler, req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '127.0.0.1'));
     } catch (e) {
       send(res, problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
     }

@@ -18,7 +18,10 @@
  * Field values map to DynamoDB's document types one to one (`N` holds the exact decimal text),
  * except a value DynamoDB's document form cannot hold (nested too deep, or a map with an empty
  * member name), which is stored as its JSON text in a binary attribute (`B`): no JSON value
- * maps to `B` otherwise, so the two never mix. The SDK's `marshall`/`unmarshall` are not used for
+ * maps to `B` otherwise, so the two never mix. A member named `__proto__` is stored as
+ * `\u0000__proto__` (and a name starting with NUL gets one more), because the SDK's error-path
+ * deserializer (the item of a failed condition) builds maps with a prototype and loses such a
+ * member; no stored map has a member the SDK could mistake for the prototype. The SDK's `marshall`/`unmarshall` are not used for
  * fields: they round numbers through doubles unless wrapped, and build maps with a prototype.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -37,6 +40,17 @@ export function vvAttr(replica: string): string {
   return `${VV_PREFIX}${replica}`;
 }
 
+const ESCAPE = '\u0000';
+
+/** The name a field or member is stored under (see the file comment). Never throws. */
+export function storedName(name: string): string {
+  return name === '__proto__' || name.charCodeAt(0) === 0 ? ESCAPE + name : name;
+}
+
+function nameFromStore(stored: string): string {
+  return stored.charCodeAt(0) === 0 ? stored.slice(1) : stored;
+}
+
 /** Thrown inside `nativeAttr` when a value needs its text form. */
 const TOO_DEEP = Symbol('not native');
 
@@ -50,7 +64,7 @@ function nativeAttr(v: JsonValue, depth: number): AttributeValue {
   const m = newMap<AttributeValue>();
   for (const k of Object.keys(v)) {
     if (k.length === 0) throw TOO_DEEP;
-    m[k] = nativeAttr(v[k], depth + 1);
+    m[storedName(k)] = nativeAttr(v[k], depth + 1);
   }
   return { M: m };
 }
@@ -84,13 +98,13 @@ export function attrToValue(av: AttributeValue): JsonValue {
 
 function unmarshallMap(m: Record<string, AttributeValue>): Fields {
   const out = newMap();
-  for (const k of Object.keys(m)) out[k] = attrToValue(m[k]);
+  for (const k of Object.keys(m)) out[nameFromStore(k)] = attrToValue(m[k]);
   return out;
 }
 
 export function marshallFields(fields: Fields): AttributeValue {
   const m = newMap<AttributeValue>();
-  for (const k of Object.keys(fields)) m[k] = valueToAttr(fields[k]);
+  for (const k of Object.keys(fields)) m[storedName(k)] = valueToAttr(fields[k]);
   return { M: m };
 }
 

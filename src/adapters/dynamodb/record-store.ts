@@ -17,7 +17,7 @@ import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../
 import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
 import { isNumeric } from '../../core/decimal';
-import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, toItem, valueToAttr, vvAttr } from './codec';
+import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
 import { BOOL, Expr, N, S } from './expressions';
 import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
@@ -111,10 +111,10 @@ export class DynamoRecordStore implements RecordStore {
       .require(`attribute_not_exists(${e.name('sx')})`)
       .require(`attribute_not_exists(${e.name('lease')})`)
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
-    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(name)} = ${e.value(valueToAttr(v))}`);
-    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(name)}`);
+    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
+    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
     for (const [name, by] of Object.entries(patch.increment ?? {})) {
-      const p = `${f}.${e.name(name)}`;
+      const p = `${f}.${e.name(storedName(name))}`;
       e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
@@ -302,7 +302,7 @@ function absentClause(e: Expr): string {
 
 /** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */
 export function requireClause(e: Expr, r: FieldRequire): string | undefined {
-  const p = `${e.name('f')}.${e.name(r.field)}`;
+  const p = `${e.name('f')}.${e.name(storedName(r.field))}`;
   if (r.op === 'exists') return `attribute_exists(${p})`;
   if (r.op === 'absent') return `attribute_not_exists(${p})`;
   const v = r.value;
