@@ -6,5 +6,6 @@ export * from './transport';
 export * from './types';
 export * from './watch';
 export * from './workflows';
+export * from './dead-letters';
 export * from './connect';
 export * from './sigv4';
