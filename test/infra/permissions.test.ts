@@ -67,7 +67,7 @@ describe('api function permissions (least privilege)', () => {
     const { statements } = functionRole();
     const onIndex = statements.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
     expect(onIndex.flatMap((st) => list(st.Action))).toEqual([...DEAD_LETTER_INDEX_ACTIONS]);
-    expect(JSON.stringify(onIndex[0].Resource)).toContain(`${idOf(s.stack.tables.tables.deadletters)}.Arn`);
+    expect(JSON.stringify(onIndex[0].Resource)).toContain(`"Fn::GetAtt":["${idOf(s.stack.tables.tables.deadletters)}","Arn"]`);
     expect(JSON.stringify(onIndex[0].Resource)).toContain('/index/bySource');
   });
 

@@ -75,6 +75,7 @@ test('a lease the renewer cannot renew is set aside after its retries; the other
   const api = testApi({ clock, env: tables });
   const executions = new LocalExecutions();
   const { renewer } = wireLeaseJobs(executions, { client: api.client, clock, env: tables });
+  api.replayParts.renewer = renewer;
   const arn = (n: string) => `arn:aws:states:us-east-1:000000000000:execution:saga:${n}`;
   const good = (await api.call('POST', '/v1/leases', { body: { ttlSeconds: 10, executionArn: arn('good') } })).body.id as string;
   // A lease item of an execution without `ttlMs`: the keepalive's update has nothing to add to.

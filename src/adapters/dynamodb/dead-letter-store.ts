@@ -144,7 +144,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
             TableName: this.opts.tableName,
             IndexName: INDEX,
             KeyConditionExpression: before !== undefined ? '#src = :src AND #order < :before' : '#src = :src',
-            ExpressionAttributeNames: { '#src': 'source', '#order': 'order' },
+            ExpressionAttributeNames: { '#src': 'source', ...(before !== undefined ? { '#order': 'order' } : {}) },
             ExpressionAttributeValues: { ':src': S(source), ...(before !== undefined ? { ':before': S(before) } : {}) },
             ScanIndexForward: false,
             Limit: limit - out.length,
