@@ -2,8 +2,9 @@
  * `Idempotency-Key` through Powertools idempotency and its DynamoDB persistence layer. The key
  * prefix is fixed (`vesta-api`), not the function name, so the local stack and every deployed
  * function share one key space. The stored result is the first response; the validation hash
- * covers method, path, query, body and precondition headers, so the same key with a different
- * request is `422 IdempotencyKeyReused`. 429 and 5xx answers are not kept (the client may retry).
+ * covers method, resource and decoded path parameters, query, body and precondition headers, so
+ * the same key with a different request is `422 IdempotencyKeyReused`. 429 and 5xx answers are
+ * not kept (the client may retry).
  */
 import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -43,7 +44,7 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
     const headers = Object.fromEntries(KEPT_HEADERS.map((h) => [h, req.header(h) ?? null]));
     const payload: Payload = {
       key,
-      request: { method: req.method, path: req.event.path, query: req.query, headers, body: req.rawBody ?? null },
+      request: { method: req.method, resource: req.event.resource, params: req.event.pathParameters ?? {}, query: req.query, headers, body: req.rawBody ?? null },
     };
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'key',

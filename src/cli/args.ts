@@ -2,11 +2,14 @@
  * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
  * and record keys as URL paths. Nothing here reads files or the network.
  */
+import { type Numeric, isNumeric } from '../core/decimal';
+import { parseJson } from '../core/json';
+import type { JsonValue } from '../core/record-view';
 import { REQUIRE_OPS, type RequireOp } from '../core/schemas';
 import { UsageError } from './errors';
 
-/** A JSON value as the API accepts it. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** A JSON value as the API accepts it (numbers exact: a `Decimal` when a double cannot hold one). */
+export type Json = JsonValue;
 
 /** A `require` clause of a PATCH body. */
 export interface RequireClause {
@@ -18,7 +21,7 @@ export interface RequireClause {
 /** Parses `text` as JSON when it is valid JSON, else takes it as a string. Never throws. */
 export function parseValue(text: string): Json {
   try {
-    return JSON.parse(text) as Json;
+    return parseJson(text, Infinity) as Json;
   } catch {
     return text;
   }
@@ -38,13 +41,13 @@ export function parseAssignment(text: string, option: string): [string, Json] {
  * Parses `name=n` (or a bare `name`, meaning 1) for `--incr`.
  * Throws `UsageError` when the amount is not a finite number or the name is empty.
  */
-export function parseIncrement(text: string): [string, number] {
+export function parseIncrement(text: string): [string, Numeric] {
   if (!text.includes('=')) {
     if (!text) throw new UsageError('--incr expects name=n or name');
     return [text, 1];
   }
   const [name, by] = parseAssignment(text, '--incr');
-  if (typeof by !== 'number' || !Number.isFinite(by)) {
+  if (!isNumeric(by)) {
     throw new UsageError(`--incr ${name} expects a number. Received: ${JSON.stringify(text.slice(name.length + 1))}`);
   }
   return [name, by];

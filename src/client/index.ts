@@ -9,3 +9,4 @@ export * from './workflows';
 export * from './dead-letters';
 export * from './connect';
 export * from './sigv4';
+export { Decimal, type Numeric, isNumeric, numberFromText, numericText, toNumeric } from '../core/decimal';

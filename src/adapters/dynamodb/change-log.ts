@@ -18,6 +18,7 @@ import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWr
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
 import { isDependencyFailure } from '../../core/dead-letters';
+import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
 import { errorName, guarded, translate } from './errors';
 import { N, S } from './expressions';
@@ -224,7 +225,7 @@ export class DynamoChangeLog implements ChangeLog {
         beginning = false;
         pos = seq;
         const d = it.d?.S ?? '{}';
-        const detail = JSON.parse(d) as ChangeDetail;
+        const detail = parseJson(d, Infinity) as ChangeDetail;
         if (!keyMatches(detail.key, query.prefix)) continue;
         items.push(detail);
         bytes += d.length;
@@ -241,10 +242,10 @@ export class DynamoChangeLog implements ChangeLog {
  * `fieldsOmitted`) when it would not fit DynamoDB's 400 KB item, as on the event bus.
  */
 export function storedDetail(c: ChangeDetail): string {
-  const full = JSON.stringify(c);
+  const full = stringifyJson(c);
   if (Buffer.byteLength(full, 'utf8') + 2 * Buffer.byteLength(c.key, 'utf8') <= MAX_DETAIL_BYTES) return full;
   const { fields: _fields, siblings: _siblings, ...rest } = c;
-  return JSON.stringify({ ...rest, fieldsOmitted: true });
+  return stringifyJson({ ...rest, fieldsOmitted: true });
 }
 
 /** The next chunk of `list` from `i` that fits one transaction (at least one change). */
@@ -252,7 +253,7 @@ function nextChunk(list: readonly ChangeDetail[], i: number): ChangeDetail[] {
   const chunk: ChangeDetail[] = [];
   let bytes = 0;
   for (let j = i; j < list.length && chunk.length < MAX_CHANGES_PER_APPEND; j++) {
-    const size = Math.min(JSON.stringify(list[j]).length, MAX_DETAIL_BYTES) + 200;
+    const size = Math.min(Buffer.byteLength(stringifyJson(list[j])), MAX_DETAIL_BYTES) + 200;
     if (chunk.length > 0 && bytes + size > MAX_APPEND_BYTES) break;
     chunk.push(list[j]);
     bytes += size;

@@ -22,6 +22,7 @@ import {
   isDeadLetterSource,
 } from '../../core/dead-letters';
 import { ValidationError } from '../../core/errors';
+import { parseJson, stringifyJson } from '../../core/json';
 import type { Clock, DeadLetterStore } from '../../core/ports';
 import { guarded } from './errors';
 import { N, S } from './expressions';
@@ -40,11 +41,9 @@ export interface DynamoDeadLetterStoreOptions {
   readonly retentionDays?: number;
 }
 
-// TODO: encode and decode payloads with src/core/json.ts (lossless) once it is on main. Today's
-// payloads hold DynamoDB attribute values (numbers as strings) and snapshot lines as text, so
-// JSON.stringify loses nothing of them.
-const encodePayload = (payload: unknown): Buffer => gzipSync(Buffer.from(JSON.stringify(payload ?? null), 'utf8'));
-const decodePayload = (b: Uint8Array): unknown => JSON.parse(gunzipSync(b).toString('utf8'));
+// Lossless JSON: a number in a payload comes back with every digit it had.
+const encodePayload = (payload: unknown): Buffer => gzipSync(Buffer.from(stringifyJson(payload ?? null), 'utf8'));
+const decodePayload = (b: Uint8Array): unknown => parseJson(gunzipSync(b).toString('utf8'), Infinity);
 
 function entryOf(it: Item, withPayload: boolean): DeadLetter {
   const source = it.source?.S;
@@ -53,7 +52,7 @@ function entryOf(it: Item, withPayload: boolean): DeadLetter {
   return {
     id: it.id.S!,
     source,
-    item: JSON.parse(it.item?.S ?? '{}') as DeadLetter['item'],
+    item: parseJson(it.item?.S ?? '{}', Infinity) as DeadLetter['item'],
     error: { name: it.errName?.S ?? 'Error', message: it.errMessage?.S ?? '' },
     attempts: Number(it.attempts?.N ?? 0),
     firstAt: it.firstAt?.S ?? '',
@@ -87,7 +86,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
     const sets = ['#src = :src', '#item = :item', 'errName = :en', 'errMessage = :em', 'lastAt = :at', '#ttl = :ttl', 'firstAt = if_not_exists(firstAt, :at)', '#order = if_not_exists(#order, :order)'];
     const values: Item = {
       ':src': S(input.source),
-      ':item': S(JSON.stringify(input.item)),
+      ':item': S(stringifyJson(input.item)),
       ':en': S(input.error.name),
       ':em': S(input.error.message || '(no message)'),
       ':at': S(at),

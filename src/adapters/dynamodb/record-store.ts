@@ -16,9 +16,10 @@ import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyP
 import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
+import { isNumeric } from '../../core/decimal';
+import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
 import { BOOL, Expr, N, S } from './expressions';
-import { errorName, guarded, isConditionFailure, isOperandTypeError } from './errors';
+import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
@@ -110,10 +111,10 @@ export class DynamoRecordStore implements RecordStore {
       .require(`attribute_not_exists(${e.name('sx')})`)
       .require(`attribute_not_exists(${e.name('lease')})`)
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
-    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(name)} = ${e.value(marshallFields({ v }).M!.v)}`);
-    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(name)}`);
+    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
+    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
     for (const [name, by] of Object.entries(patch.increment ?? {})) {
-      const p = `${f}.${e.name(name)}`;
+      const p = `${f}.${e.name(storedName(name))}`;
       e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
@@ -218,6 +219,9 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   private async fastWrite(ns: string, key: string, e: Expr, slow: (k: Known) => Promise<WriteResult>, returnNew = true): Promise<WriteResult> {
+    // A request touching very many fields would exceed DynamoDB's expression limits: it commits
+    // on the conflict path, whose PutItem carries the whole item and a two-clause condition.
+    if (!e.fits()) return slow(undefined);
     try {
       const out = await this.opts.client.send(
         new UpdateItemCommand({
@@ -236,7 +240,8 @@ export class DynamoRecordStore implements RecordStore {
         const item = (err as { Item?: Item }).Item;
         return slow({ state: item ? fromItem(item) : undefined });
       }
-      if (isOperandTypeError(err)) return slow(undefined);
+      // A type or range the update cannot take: the conflict path decides (422, or the next state).
+      if (isOperandTypeError(err) || isNumberRangeError(err)) return slow(undefined);
       return guarded(() => Promise.reject(err));
     }
   }
@@ -297,12 +302,12 @@ function absentClause(e: Expr): string {
 
 /** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */
 export function requireClause(e: Expr, r: FieldRequire): string | undefined {
-  const p = `${e.name('f')}.${e.name(r.field)}`;
+  const p = `${e.name('f')}.${e.name(storedName(r.field))}`;
   if (r.op === 'exists') return `attribute_exists(${p})`;
   if (r.op === 'absent') return `attribute_not_exists(${p})`;
   const v = r.value;
-  if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
-  const av = typeof v === 'number' ? N(v) : typeof v === 'string' ? S(v) : BOOL(v);
+  if (!isNumeric(v) && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
+  const av = isNumeric(v) ? N(v) : typeof v === 'string' ? S(v) : BOOL(v);
   const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
   return `attribute_exists(${p}) AND ${p} ${op} ${e.value(av)}`;
 }

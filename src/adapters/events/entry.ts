@@ -7,6 +7,7 @@
  * exactly what EventBridge would refuse and the `fieldsOmitted` path runs locally too.
  */
 import { type ChangeDetail, EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../core/changes';
+import { stringifyJson } from '../../core/json';
 
 /** An entry (and a request) must be smaller than this many bytes. */
 export const MAX_ENTRY_BYTES = 256 * 1024;
@@ -34,8 +35,8 @@ export function entrySize(e: BusEntry): number {
  * reads the record by key and rev). Never throws.
  */
 export function entryOf(change: ChangeDetail): BusEntry {
-  const whole = { Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify(change) };
+  const whole = { Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: stringifyJson(change) };
   if (entrySize(whole) < MAX_ENTRY_BYTES) return whole;
   const { fields: _fields, siblings: _siblings, ...rest } = change;
-  return { ...whole, Detail: JSON.stringify({ ...rest, fieldsOmitted: true }) };
+  return { ...whole, Detail: stringifyJson({ ...rest, fieldsOmitted: true }) };
 }

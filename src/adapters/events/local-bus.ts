@@ -9,6 +9,7 @@
  * and an entry that still is not under 256 KB is refused, as `PutEvents` would refuse it.
  */
 import { type ChangeDetail, EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../core/changes';
+import { parseJson } from '../../core/json';
 import type { EventBus } from '../../core/ports';
 import { MAX_ENTRY_BYTES, entryOf, entrySize } from './entry';
 
@@ -38,7 +39,7 @@ export class LocalEventBus implements EventBus {
         refused.add(change.id);
         continue;
       }
-      const detail = JSON.parse(entry.Detail!) as ChangeDetail;
+      const detail = parseJson(entry.Detail!, Infinity) as ChangeDetail;
       this.log?.info(EVENT_DETAIL_TYPE, { source: EVENT_SOURCE, 'detail-type': EVENT_DETAIL_TYPE, detail });
       for (const l of this.listeners) {
         try {

@@ -7,6 +7,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DEAD_LETTER_SOURCES, type DeadLetterSource, type ReplayOutcome, type ReplayResponse, isDeadLetterId } from '../../core/dead-letters';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from '../../core/errors';
+import { parseJson } from '../../core/json';
 import type { DeadLetterReplay, DeadLetterStore } from '../../core/ports';
 
 /** The environment variable that names each source's function (set by the CDK stack on the API function). */
@@ -60,7 +61,7 @@ export class LambdaDeadLetterReplay implements DeadLetterReplay {
     }
     const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
     if (out.FunctionError) throw new Error(`the ${entry.source} function failed while replaying ${id}: ${text.slice(0, 500)}`);
-    const answer = JSON.parse(text) as ReplayResponse;
+    const answer = parseJson(text, Infinity) as ReplayResponse;
     if ('error' in answer) throw errorFrom(answer.error);
     return answer;
   }
