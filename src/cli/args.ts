@@ -2,7 +2,7 @@
  * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
  * and record keys as URL paths. Nothing here reads files or the network.
  */
-import { type Numeric, isNumeric } from '../core/decimal';
+import { type Numeric, isNumeric, numberProblem } from '../core/decimal';
 import { parseJson } from '../core/json';
 import type { JsonValue } from '../core/record-view';
 import { REQUIRE_OPS, type RequireOp } from '../core/schemas';
@@ -39,7 +39,8 @@ export function parseAssignment(text: string, option: string): [string, Json] {
 
 /**
  * Parses `name=n` (or a bare `name`, meaning 1) for `--incr`.
- * Throws `UsageError` when the amount is not a finite number or the name is empty.
+ * Throws `UsageError` when the amount is not a number DynamoDB can hold (38 digits, magnitude
+ * 1e-130 to under 1e126) or the name is empty.
  */
 export function parseIncrement(text: string): [string, Numeric] {
   if (!text.includes('=')) {
@@ -47,8 +48,9 @@ export function parseIncrement(text: string): [string, Numeric] {
     return [text, 1];
   }
   const [name, by] = parseAssignment(text, '--incr');
-  if (!isNumeric(by)) {
-    throw new UsageError(`--incr ${name} expects a number. Received: ${JSON.stringify(text.slice(name.length + 1))}`);
+  const problem = isNumeric(by) ? numberProblem(by) : 'is not a number';
+  if (problem) {
+    throw new UsageError(`--incr ${name} expects a number DynamoDB can hold; ${JSON.stringify(text.slice(name.length + 1))} ${problem}`);
   }
   return [name, by];
 }

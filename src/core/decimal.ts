@@ -17,8 +17,9 @@ export const MAX_EXPONENT = 125;
 export const MIN_EXPONENT = -130;
 
 /**
- * Integers are written as plain digits up to this many; past it, and for fractions outside
- * JavaScript's plain range (1e-7 to 1e21), in exponent form (`1.5e+125`, `1e-130`).
+ * A number is written in plain digits when its integer part has fewer digits than this (and it is
+ * at least 1e-6 in magnitude, as JavaScript writes numbers), else in exponent form (`1.5e+125`,
+ * `1e-130`). Doubles have no fraction past 1e21, so a double is always written as `String(n)`.
  */
 const PLAIN_INTEGER_DIGITS = 40;
 
@@ -29,7 +30,7 @@ function format(b: Big): string {
   const sign = b.s < 0 ? '-' : '';
   const e = b.e;
   const integer = e >= digits.length - 1;
-  if ((integer && e < PLAIN_INTEGER_DIGITS) || (e > -7 && e < 21)) {
+  if (e > -7 && e < PLAIN_INTEGER_DIGITS) {
     if (integer) return sign + digits + '0'.repeat(e - digits.length + 1);
     if (e >= 0) return `${sign}${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`;
     return `${sign}0.${'0'.repeat(-e - 1)}${digits}`;
