@@ -49,7 +49,7 @@ export function parseIncrement(text: string): [string, Numeric] {
   }
   const [name, by] = parseAssignment(text, '--incr');
   const problem = isNumeric(by) ? numberProblem(by) : 'is not a number';
-  if (problem) {
+  if (problem || !isNumeric(by)) {
     throw new UsageError(`--incr ${name} expects a number DynamoDB can hold; ${JSON.stringify(text.slice(name.length + 1))} ${problem}`);
   }
   return [name, by];
