@@ -13,11 +13,11 @@ import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
-import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
-import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
+import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
+import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { isNumeric } from '../../core/decimal';
 import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
+import { absentClause, patchGrowth, requireClause } from './record-clauses';
 import { BOOL, Expr, N, S } from './expressions';
 import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
@@ -294,29 +294,4 @@ export class DynamoRecordStore implements RecordStore {
     }
     throw new UnavailableError(`too many concurrent writes to ${key}; retry`);
   }
-}
-
-function absentClause(e: Expr): string {
-  return `attribute_not_exists(${e.name('rev')}) OR ${e.name('tomb')} = ${e.value(BOOL(true))}`;
-}
-
-/** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */
-export function requireClause(e: Expr, r: FieldRequire): string | undefined {
-  const p = `${e.name('f')}.${e.name(storedName(r.field))}`;
-  if (r.op === 'exists') return `attribute_exists(${p})`;
-  if (r.op === 'absent') return `attribute_not_exists(${p})`;
-  const v = r.value;
-  if (!isNumeric(v) && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
-  const av = isNumeric(v) ? N(v) : typeof v === 'string' ? S(v) : BOOL(v);
-  const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
-  return `attribute_exists(${p}) AND ${p} ${op} ${e.value(av)}`;
-}
-
-/** Most bytes a patch can add to a record, so the fast path keeps `sz` an upper bound. */
-export function patchGrowth(patch: PatchBody): number {
-  const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
-  let n = 0;
-  for (const [k, v] of Object.entries(patch.set ?? {})) n += utf8(k) + valueSize(v);
-  for (const k of Object.keys(patch.increment ?? {})) n += utf8(k) + NUMBER_BYTES_MAX;
-  return n;
 }
