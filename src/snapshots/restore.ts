@@ -11,6 +11,11 @@
  *
  * Counts: a part retried after a partial write counts the records its first attempt wrote as
  * skipped (they are then at the snapshot's revision); the records themselves are right.
+ *
+ * One line never fails a restore: a line that cannot be parsed, or a record that cannot be
+ * written after `ITEM_ATTEMPTS` tries for another reason than a dependency failure, is set aside
+ * as a dead letter (source `restore`, with the line's exact text, which a replay needs) and
+ * counted in the restore's `setAside`; the rest is restored and the restore is COMPLETE.
  */
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -32,8 +37,9 @@ import {
   restorePlan,
 } from '../core/snapshots';
 import { type Item, fromItem, toItem } from '../adapters/dynamodb/codec';
-import { guarded } from '../adapters/dynamodb/errors';
 import { describeError } from '../sagas/step-handler';
+import { type DeadLetter, type DeadLetterItem, errorOf, tryItem } from '../core/dead-letters';
+import { guarded, translate } from '../adapters/dynamodb/errors';
 import type { SnapshotWorkerDeps } from './deps';
 
 /** Records written at once by one part. */
@@ -133,6 +139,30 @@ async function restoreRecord(deps: SnapshotWorkerDeps, snap: RecordState, mode: 
   return false;
 }
 
+/** What a restore dead letter keeps: the snapshot line as read (exact text) and how to write it. */
+export interface RestorePayload {
+  readonly line: string;
+  /** Target namespace of the restore, `null`: each record's own. */
+  readonly target: string | null;
+  readonly mode: RestoreView['mode'];
+}
+
+async function setAsideLine(deps: SnapshotWorkerDeps, item: DeadLetterItem, payload: RestorePayload, e: unknown, attempts: number): Promise<void> {
+  await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
+}
+
+/**
+ * Replays a restore dead letter: parses the kept line and writes it as the restore would have
+ * (same target and mode, never over a newer record), then moves it from the restore's `setAside`
+ * to `written` or `skipped`. Throws what parsing or writing throws (the entry is then kept).
+ */
+export async function replayRestoreEntry(entry: DeadLetter, deps: SnapshotWorkerDeps): Promise<void> {
+  const p = entry.payload as RestorePayload;
+  const snap = fromLine(p.line, p.target ?? undefined);
+  const written = await restoreRecord(deps, snap, p.mode);
+  await deps.store.settleSetAside(String(entry.item.restoreId), written);
+}
+
 export function restoreActions(
   deps: SnapshotWorkerDeps,
 ): Record<'restoreVerify' | 'restorePart' | 'restoreFinish' | 'restoreFail', (input: Record<string, unknown>) => Promise<unknown>> {
@@ -167,32 +197,49 @@ export function restoreActions(
       const target = snapshot?.namespace !== null && r.namespace !== null ? r.namespace : undefined;
       let written = 0;
       let skipped = 0;
+      let setAside = 0;
       const inFlight = new Set<Promise<void>>();
+      let lineNo = 0;
       for await (const line of linesOf(deps, partPath(r.snapshotId, part))) {
-        const snap = fromLine(line, target);
+        const at = { restoreId: r.id, snapshotId: r.snapshotId, part, line: ++lineNo };
+        let snap: RecordState;
+        try {
+          snap = fromLine(line, target);
+        } catch (e) {
+          // Parsing is deterministic: trying again gives the same error, so it is tried once.
+          await setAsideLine(deps, at, { line, target: target ?? null, mode: r.mode }, e, 1);
+          setAside++;
+          continue;
+        }
         if (only !== undefined && snap.namespace !== only) continue;
-        const p: Promise<void> = restoreRecord(deps, snap, r.mode).then((w) => {
-          if (w) written++;
-          else skipped++;
+        const p: Promise<void> = tryItem(() => restoreRecord(deps, snap, r.mode), { translate }).then(async (out) => {
+          if (out.ok) {
+            if (out.value) written++;
+            else skipped++;
+            return;
+          }
+          await setAsideLine(deps, { ...at, namespace: snap.namespace, key: snap.key }, { line, target: target ?? null, mode: r.mode }, out.error, out.attempts);
+          setAside++;
         });
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p)).catch(() => undefined);
         if (inFlight.size >= RESTORE_CONCURRENCY) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
-      await deps.store.restoreProgress(r.id, written, skipped);
-      return { written, skipped };
+      await deps.store.restoreProgress(r.id, written, skipped, setAside);
+      return { written, skipped, setAside };
     },
 
     async restoreFinish(input) {
       const r = await restoreOf(deps, input);
-      const results = z.array(z.object({ written: z.number(), skipped: z.number() })).parse(input.results);
+      const results = z.array(z.object({ written: z.number(), skipped: z.number(), setAside: z.number().optional() })).parse(input.results);
       const written = results.reduce((n, x) => n + x.written, 0);
       const skipped = results.reduce((n, x) => n + x.skipped, 0);
-      const done = await deps.store.finishRestore(r.id, written, skipped);
+      const setAside = results.reduce((n, x) => n + (x.setAside ?? 0), 0);
+      const done = await deps.store.finishRestore(r.id, written, skipped, setAside);
       deps.metrics?.addMetric('RestoreCompleted', MetricUnit.Count, 1);
-      deps.logger?.info('restore complete', { restoreId: r.id, snapshotId: r.snapshotId, written, skipped });
-      return { written: done.written, skipped: done.skipped };
+      deps.logger?.info('restore complete', { restoreId: r.id, snapshotId: r.snapshotId, written, skipped, setAside });
+      return { written: done.written, skipped: done.skipped, setAside };
     },
 
     async restoreFail(input) {

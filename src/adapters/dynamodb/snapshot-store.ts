@@ -31,13 +31,16 @@ function snapshotOf(item: Record<string, unknown>): Stored {
   const running = i.status === 'RUNNING';
   // While RUNNING: the parts written so far (`done`, by name); then the parts of the manifest.
   const raw = running ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {}) : ((i.parts as PartInfo[] | undefined) ?? []);
-  const parts = raw.map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256 })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const parts = raw
+    .map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256, ...(p.setAside ? { setAside: p.setAside } : {}) }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     id: i.sk as string,
     namespace: (i.ns as string | undefined) ?? null,
     status: i.status as Stored['status'],
     items: running ? parts.reduce((n, p) => n + p.items, 0) : ((i.items as number | undefined) ?? 0),
     bytes: running ? parts.reduce((n, p) => n + p.bytes, 0) : ((i.bytes as number | undefined) ?? 0),
+    setAside: parts.reduce((n, p) => n + (p.setAside ?? 0), 0),
     parts,
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
@@ -57,6 +60,7 @@ function restoreOf(item: Record<string, unknown>): RestoreView {
     status: i.status as RestoreView['status'],
     written: (i.written as number | undefined) ?? 0,
     skipped: (i.skipped as number | undefined) ?? 0,
+    setAside: (i.setAside as number | undefined) ?? 0,
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
     ...(i.error !== undefined ? { error: i.error as string } : {}),
@@ -131,8 +135,24 @@ export class DynamoSnapshotStore implements SnapshotStore {
     await this.whileRunning(SNAPSHOT, id, 'SET #done.#part = :part', { '#done': 'done', '#part': part.name }, { ':part': { ...part } });
   }
 
-  public async restoreProgress(id: string, written: number, skipped: number): Promise<void> {
-    await this.whileRunning(RESTORE, id, 'ADD written :w, skipped :s', {}, { ':w': written, ':s': skipped });
+  public async restoreProgress(id: string, written: number, skipped: number, setAside = 0): Promise<void> {
+    await this.whileRunning(RESTORE, id, 'ADD written :w, skipped :s, setAside :a', {}, { ':w': written, ':s': skipped, ':a': setAside });
+  }
+
+  public async settleSetAside(id: string, written: boolean): Promise<void> {
+    await guarded(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: RESTORE }, sk: { S: id } },
+          UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
+          ConditionExpression: 'setAside > :zero',
+          ExpressionAttributeValues: { ':one': { N: '1' }, ':minus': { N: '-1' }, ':zero': { N: '0' } },
+        }),
+      ),
+    ).catch((e: unknown) => {
+      if (!isConditionFailure(e)) throw e;
+    });
   }
 
   public async getSnapshot(id: string): Promise<Stored | undefined> {
@@ -196,6 +216,29 @@ export class DynamoSnapshotStore implements SnapshotStore {
     }
   }
 
+  public async addPart(id: string, itemsBefore: number, parts: readonly PartInfo[]): Promise<boolean> {
+    const items = parts.reduce((n, p) => n + p.items, 0);
+    const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
+            UpdateExpression: 'SET parts = :parts, #items = :items, #bytes = :bytes',
+            ConditionExpression: '#status = :complete AND #items = :before',
+            ExpressionAttributeNames: { '#status': 'status', '#items': 'items', '#bytes': 'bytes' },
+            ExpressionAttributeValues: marshall({ ':parts': parts.map((p) => ({ ...p })), ':items': items, ':bytes': bytes, ':complete': 'COMPLETE', ':before': itemsBefore }, { removeUndefinedValues: true }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   public async failSnapshot(id: string, error: string): Promise<void> {
     await this.settle(SNAPSHOT, id, { status: 'FAILED', error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
   }
@@ -252,8 +295,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return item ? restoreOf(item) : undefined;
   }
 
-  public async finishRestore(id: string, written: number, skipped: number): Promise<RestoreView> {
-    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, finishedAt: this.clock.now().toISOString() });
+  public async finishRestore(id: string, written: number, skipped: number, setAside = 0): Promise<RestoreView> {
+    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, setAside, finishedAt: this.clock.now().toISOString() });
     const now = await this.getRestore(id);
     if (!now) throw new Error(`no restore ${id}`);
     return now;
