@@ -8,7 +8,7 @@ import Big from 'big.js';
 import fc from 'fast-check';
 import { isNumeric, compareNumeric } from '../../src/core/decimal';
 import { parseJson } from '../../src/core/json';
-import type { Reply } from './harness';
+import type { Reply, TestApi } from './harness';
 
 /** Names that a plain object would turn into something else. */
 export const PROTO_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
@@ -112,4 +112,31 @@ export function storable(text: string): boolean {
   const b = new Big(text);
   if (b.c.length === 1 && b.c[0] === 0) return true;
   return b.c.length <= 38 && b.e <= 125 && b.e >= -130;
+}
+
+/** A fuzzing caller: sends raw bodies as JSON, checks every answer with the oracle, counts them. */
+export class Fuzzer {
+  public sent = 0;
+  public refused = 0;
+
+  public constructor(private readonly api: TestApi) {}
+
+  public get accepted(): number {
+    return this.sent - this.refused;
+  }
+
+  /** Sends one request. Throws (failing the property) when the answer breaks the oracle. */
+  public async call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
+    this.sent++;
+    const r = await this.api.call(method, path, body === undefined ? { headers } : { body, headers: { 'content-type': 'application/json', ...headers } });
+    const problem = answerProblem(r);
+    if (problem) throw new Error(`${method} ${path} ${JSON.stringify(headers)} ${body?.slice(0, 300) ?? ''}: ${problem}`);
+    if (r.status >= 400) this.refused++;
+    return r;
+  }
+
+  /** The closing figures of a suite, one line. */
+  public summary(name: string): string {
+    return `${name}: ${this.sent} requests, ${this.accepted} accepted, ${this.refused} refused, 0 answers of 5xx`;
+  }
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { isNumeric, numericText } from '../../src/core/decimal';
 import { type Reply, testApi, uniqueNs } from './harness';
 import {
-  answerProblem,
+  Fuzzer,
   decodedKey,
   exact,
   fieldName,
@@ -26,19 +26,8 @@ const api = testApi();
 const ns = uniqueNs('fz');
 const sentinelNs = uniqueNs('fzs');
 let sentinelEtag = '';
-let sent = 0;
-let refused = 0;
-let accepted = 0;
-
-async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
-  sent++;
-  const r = await api.call(method, path, body === undefined ? { headers } : { body, headers: { 'content-type': 'application/json', ...headers } });
-  const problem = answerProblem(r);
-  if (problem) throw new Error(`${method} ${path} ${body?.slice(0, 300) ?? ''}: ${problem}`);
-  if (r.status >= 400) refused++;
-  else accepted++;
-  return r;
-}
+const fuzz = new Fuzzer(api);
+const call = (method: string, path: string, body?: string, headers?: Record<string, string>) => fuzz.call(method, path, body, headers);
 
 /** A query value percent-encoded; a lone surrogate (which has no UTF-8) as the bytes a careless client sends. */
 function queryValue(v: string): string {
@@ -80,7 +69,7 @@ beforeAll(async () => {
 afterAll(() => {
   api.close();
   // One line for the closing figures of a CI run.
-  console.log(`records fuzz: ${sent} requests, ${accepted} accepted, ${refused} refused, 0 answers of 5xx`);
+  console.log(fuzz.summary('records fuzz'));
 });
 
 const fieldsText = objectText(fieldName, valueText(3), 6);
@@ -222,7 +211,7 @@ describe('records fuzz', () => {
   });
 
   it('sent thousands of requests (with the routes fuzz, over 10,000 a run)', () => {
-    expect(sent).toBeGreaterThanOrEqual(6000);
-    expect(refused).toBeGreaterThan(1000);
+    expect(fuzz.sent).toBeGreaterThanOrEqual(6000);
+    expect(fuzz.refused).toBeGreaterThan(1000);
   });
 });

@@ -7,23 +7,14 @@
  */
 import fc from 'fast-check';
 import { type Reply, testApi, uniqueNs } from './harness';
-import { answerProblem, decodedKey, exact, fieldName, keyPath, numberText, objectText, rawKey, sameJson, valueText } from './fuzz-gen';
+import { Fuzzer, decodedKey, exact, fieldName, keyPath, numberText, objectText, rawKey, sameJson, valueText } from './fuzz-gen';
 
 const api = testApi();
 const ns = uniqueNs('fr');
 const sentinelNs = uniqueNs('frs');
 let sentinelEtag = '';
-let sent = 0;
-let refused = 0;
-
-async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
-  sent++;
-  const r = await api.call(method, path, body === undefined ? { headers } : { body, headers: { 'content-type': 'application/json', ...headers } });
-  const problem = answerProblem(r);
-  if (problem) throw new Error(`${method} ${path} ${JSON.stringify(headers)} ${body?.slice(0, 300) ?? ''}: ${problem}`);
-  if (r.status >= 400) refused++;
-  return r;
-}
+const fuzz = new Fuzzer(api);
+const call = (method: string, path: string, body?: string, headers?: Record<string, string>) => fuzz.call(method, path, body, headers);
 
 async function untouched(): Promise<void> {
   expect((await call('GET', `/v1/ns/${sentinelNs}/keys/s`)).headers.etag).toBe(sentinelEtag);
@@ -61,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.workflows.settled();
   api.close();
-  console.log(`routes fuzz: ${sent} requests, ${sent - refused} accepted, ${refused} refused, 0 answers of 5xx`);
+  console.log(fuzz.summary('routes fuzz'));
 });
 
 describe('routes fuzz', () => {
@@ -174,7 +165,7 @@ describe('routes fuzz', () => {
   });
 
   it('sent thousands of requests (with the records fuzz, over 10,000 a run)', () => {
-    expect(sent).toBeGreaterThanOrEqual(4000);
-    expect(refused).toBeGreaterThan(1000);
+    expect(fuzz.sent).toBeGreaterThanOrEqual(4000);
+    expect(fuzz.refused).toBeGreaterThan(1000);
   });
 });
