@@ -146,12 +146,13 @@ export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOpt
  * unless given) and, for the schedule function, the snapshot state machine.
  */
 export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapshots?: boolean } = {}): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore } {
-  const { env, client, clock, records, snapshots } = wireStores(opts);
+  const { env, client, clock, controlTable, records, snapshots } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
   return {
     client,
     recordsTable: tableName(env, RECORDS_TABLE),
+    controlTable,
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,

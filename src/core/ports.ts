@@ -155,13 +155,12 @@ export interface SnapshotStore {
   failSnapshot(id: string, error: string): Promise<void>;
   /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
   latestCompleteAgeSeconds(): Promise<number | null>;
-  /** Adds one part's counts to a RUNNING restore (progress; `finishRestore` sets the totals). */
-  restoreProgress(id: string, written: number, skipped: number): Promise<void>;
   createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView>;
+  /** The restore; while RUNNING its counts are those of the records committed so far. */
   getRestore(id: string): Promise<RestoreView | undefined>;
   /** RUNNING → COMPLETE with the counts. Idempotent. */
   finishRestore(id: string, written: number, skipped: number): Promise<RestoreView>;
-  /** RUNNING → FAILED. Idempotent. */
+  /** RUNNING → FAILED, with the counts of what was committed before it failed. Idempotent. */
   failRestore(id: string, error: string): Promise<void>;
 }
 

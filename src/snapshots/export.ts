@@ -11,7 +11,7 @@
  *   every part is complete, then marks the snapshot COMPLETE; `exportFail` marks it FAILED.
  */
 import { type AttributeValue, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -82,7 +82,11 @@ async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number }
 /** Streams one segment into its part; returns the part's name, items, bytes and sha256. */
 export async function exportSegment(deps: SnapshotWorkerDeps, snapshotId: string, namespace: string | null, segment: number, total: number): Promise<PartInfo> {
   const counter = { items: 0 };
-  const gzip = Readable.from(linesOf(pagesOf(deps, namespace, segment, total), counter)).pipe(createGzip({ level: 6 }));
+  const gzip = createGzip({ level: 6 });
+  // pipeline, not pipe: a failed read of the table destroys the gzip stream with its error, so the
+  // blob store's write fails (and removes its temporary object) instead of waiting for an end that
+  // never comes, and the error is not left unhandled on the source stream.
+  pipeline(Readable.from(linesOf(pagesOf(deps, namespace, segment, total), counter)), gzip, () => undefined);
   const name = partName(segment);
   const written = await deps.blobs.write(partPath(snapshotId, name), gzip);
   return { name, items: counter.items, bytes: written.bytes, sha256: written.sha256 };
