@@ -129,7 +129,11 @@ export interface BlobWritten {
  * Streams both ways, so memory stays bounded whatever the size. Names use `/` as separator.
  */
 export interface BlobStore {
-  /** Writes (replacing) an object from a stream; resolves once it is complete and durable. */
+  /**
+   * Writes (replacing) an object from a stream; resolves once it is complete and durable. When it
+   * rejects (with what reading the stream or the store threw), the object is as it was and no
+   * partial or temporary object is left.
+   */
   write(name: string, body: AsyncIterable<Uint8Array>): Promise<BlobWritten>;
   /** Reads an object as a stream. Throws `NotFoundError` when it does not exist. */
   read(name: string): Promise<AsyncIterable<Uint8Array>>;
