@@ -19,8 +19,7 @@ export function gateway(handler: ApiHandler): Call {
     const raw = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'vesta-bench', accept: 'application/json', ...extra };
     if (raw.length) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(raw.length) });
-    const url = new URL(path, 'http://localhost');
-    const event: APIGatewayProxyEvent = toProxyEvent(method, url, headers, raw, '127.0.0.1');
+    const event: APIGatewayProxyEvent = toProxyEvent(method, path, headers, raw, '127.0.0.1');
     const context = lambdaContext(event.requestContext.requestId);
     return async (): Promise<Reply> => {
       const out = await handler(event, context);

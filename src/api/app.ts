@@ -19,7 +19,7 @@ import { idempotency } from './idempotency';
 import { ApiMetrics, type MetricsSink, UNROUTED_OPERATION } from './metrics';
 import { internalError, toProblem } from './problem';
 import { type Handler, recordsHandlers } from './records-handlers';
-import { CATCH_ALL_RESOURCE, ROUTES, compileResource, resources } from './routes';
+import { CATCH_ALL_RESOURCE, ROUTES, resources } from './routes';
 
 export interface ApiDeps {
   readonly records: RecordStore;
@@ -48,22 +48,18 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 
 const ALL_METHODS = ['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
-/** Router path for a resource template: `{name}` one encoded segment, `{name+}` the rest. */
-function routerPath(resource: string): RegExp {
-  return compileResource(resource).regex;
+/**
+ * The router sees the resource template API Gateway matched (`/v1/ns/{ns}/keys/{key+}`), never a
+ * path rebuilt from decoded parameters: a key is data, so nothing in it (encoded slashes, dot
+ * segments) can make a request reach another route. The router reads the path through a URL,
+ * so the template's braces travel percent-encoded, and each route matches its template literally.
+ */
+function templatePath(resource: string): string {
+  return resource.replace(/[{}]/g, (c) => (c === '{' ? '%7B' : '%7D'));
 }
 
-/**
- * The path the router matches, rebuilt from API Gateway's resource and decoded path parameters,
- * so routing does not depend on how a gateway encodes the raw path.
- */
-function canonicalPath(event: APIGatewayProxyEvent): string {
-  const params = event.pathParameters ?? {};
-  if (event.resource === CATCH_ALL_RESOURCE) return `/${encodeURIComponent(params.proxy ?? '')}`;
-  return event.resource.replace(/\{(\w+)(\+?)\}/g, (_m, name: string, greedy: string) => {
-    const v = params[name] ?? '';
-    return greedy ? v.split('/').map(encodeURIComponent).join('/') || '%20' : encodeURIComponent(v) || '%20';
-  });
+function routerPath(resource: string): RegExp {
+  return new RegExp(`^${templatePath(resource).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
 /**
@@ -76,6 +72,20 @@ function operationOf(event: APIGatewayProxyEvent): string {
   const route = defined.find((r) => r.method === method);
   if (route) return route.name;
   return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method) ? UNROUTED_OPERATION.methodNotAllowed : UNROUTED_OPERATION.notFound;
+}
+
+/**
+ * A method no resource has (TRACE, or one made up): 404 on a path the contract does not define,
+ * else 405 with the resource's methods, as problem documents like every other answer.
+ */
+function unknownMethod(event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  const allowed = ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
+  const path = event.resource === CATCH_ALL_RESOURCE ? `/${event.pathParameters?.proxy ?? ''}` : event.resource;
+  const e = allowed.length
+    ? new MethodNotAllowedError(allowed, `${event.httpMethod} is not defined for ${event.resource}; use ${allowed.join(', ')}`)
+    : new NotFoundError(`no route for ${event.httpMethod} ${path}`);
+  const p = toProblem(e)!;
+  return { statusCode: p.statusCode, headers: p.headers, body: p.body ?? '' };
 }
 
 /** The router's answer for a result: a web Response, so the router adds no headers of its own. */
@@ -168,10 +178,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
 
   return async (event, context) => {
     deps.logger.setCorrelationId(event.requestContext?.requestId);
-    const routed = { ...event, path: canonicalPath(event) };
+    const routed = { ...event, path: templatePath(event.resource) };
     let out: APIGatewayProxyResult | undefined;
     try {
-      out = (await router.resolve(routed, context)) as APIGatewayProxyResult;
+      out = (ALL_METHODS as readonly string[]).includes(event.httpMethod.toUpperCase())
+        ? ((await router.resolve(routed, context)) as APIGatewayProxyResult)
+        : unknownMethod(event);
     } finally {
       publish(event, out);
     }

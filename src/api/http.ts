@@ -7,7 +7,9 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import { parseFencingToken, validateLeaseId } from '../core/leases';
 import type { WriteGuards } from '../core/ports';
 import { etagOf, parseEtag } from '../core/etag';
+import { JsonSyntaxError, parseJson, stringifyJson } from '../core/json';
 import type { RecordState } from '../core/record-view';
+import { newMap } from '../core/values';
 import type { Preconditions } from '../core/records';
 import { MAX_BODY_BYTES } from '../core/size';
 
@@ -23,9 +25,9 @@ export class ApiRequest {
   public readonly query: Record<string, string>;
 
   public constructor(public readonly event: APIGatewayProxyEvent) {
-    this.headers = {};
+    this.headers = newMap<string>();
     for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) this.headers[k.toLowerCase()] = v;
-    this.query = {};
+    this.query = newMap<string>();
     for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) this.query[k] = v;
   }
 
@@ -48,8 +50,9 @@ export class ApiRequest {
   }
 
   /**
-   * The JSON body. Throws `UnsupportedMediaTypeError` unless it is `application/json`,
-   * `PayloadTooLargeError` over 256 KiB, `ValidationError` when missing or malformed.
+   * The JSON body, parsed losslessly (`parseJson`: exact numbers, names as data, at most 64 levels
+   * deep). Throws `UnsupportedMediaTypeError` unless it is `application/json`,
+   * `PayloadTooLargeError` over 256 KiB, `ValidationError` when missing, malformed or too deep.
    */
   public json(): unknown {
     const raw = this.rawBody;
@@ -61,9 +64,10 @@ export class ApiRequest {
     const bytes = Buffer.byteLength(raw, 'utf8');
     if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body is ${bytes} bytes; at most ${MAX_BODY_BYTES}`);
     try {
-      return JSON.parse(raw);
+      return parseJson(raw);
     } catch (e) {
-      throw new ValidationError('body', `malformed JSON: ${(e as Error).message}`);
+      if (e instanceof JsonSyntaxError) throw new ValidationError('body', `malformed JSON: ${e.message}`);
+      throw e;
     }
   }
 
@@ -108,7 +112,7 @@ export class ApiRequest {
 }
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: stringifyJson(body) };
 }
 
 export function noContent(): HttpResult {

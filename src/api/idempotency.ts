@@ -5,8 +5,9 @@
  * caller's principal (`callerOf`, never a header the client sets in AWS) together with the
  * `Idempotency-Key`, so the same key sent by another caller is another key and never returns the
  * first caller's response. The stored result is the first response; the validation hash covers
- * method, path, query, body and precondition headers, so the same caller's key with a different
- * request is `422 IdempotencyKeyReused`. 429 and 5xx answers are not kept (the client may retry).
+ * method, resource and decoded path parameters, query, body and precondition headers, so the
+ * same caller's key with a different request is `422 IdempotencyKeyReused`. 429 and 5xx answers
+ * are not kept (the client may retry).
  */
 import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -48,7 +49,7 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
     const headers = Object.fromEntries(KEPT_HEADERS.map((h) => [h, req.header(h) ?? null]));
     const payload: Payload = {
       scope: { caller: callerOf(req.event), key },
-      request: { method: req.method, path: req.event.path, query: req.query, headers, body: req.rawBody ?? null },
+      request: { method: req.method, resource: req.event.resource, params: req.event.pathParameters ?? {}, query: req.query, headers, body: req.rawBody ?? null },
     };
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'scope',

@@ -8,6 +8,7 @@ import {
   IdempotencyKeyReusedError,
   MethodNotAllowedError,
   NotFoundError,
+  OutOfRangeError,
   PayloadTooLargeError,
   PreconditionFailedError,
   ThrottledError,
@@ -16,6 +17,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors';
+import { stringifyJson } from '../core/json';
 import type { HttpResult } from './http';
 
 const TITLES: Record<number, string> = {
@@ -45,7 +47,7 @@ export function problem(
   headers: Record<string, string> = {},
 ): HttpResult {
   const body = { type: `urn:vesta:problem:${code}`, title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
-  return { statusCode: status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers }, body: JSON.stringify(body) };
+  return { statusCode: status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers }, body: stringifyJson(body) };
 }
 
 /** Maps any thrown value to a problem response; `undefined` for errors that are bugs (500). */
@@ -66,6 +68,7 @@ export function toProblem(e: unknown): HttpResult | undefined {
   if (e instanceof PayloadTooLargeError) return problem(413, 'PayloadTooLarge', msg);
   if (e instanceof UnsupportedMediaTypeError) return problem(415, 'UnsupportedMediaType', msg);
   if (e instanceof TypeMismatchError) return problem(422, 'TypeMismatch', msg, { field: e.field });
+  if (e instanceof OutOfRangeError) return problem(422, 'OutOfRange', msg, { field: e.field });
   if (e instanceof IdempotencyKeyReusedError) return problem(422, 'IdempotencyKeyReused', msg);
   if (e instanceof ThrottledError) return problem(429, 'Throttled', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
   if (e instanceof UnavailableError) return problem(503, 'Unavailable', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });

@@ -2,11 +2,14 @@
  * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
  * and record keys as URL paths. Nothing here reads files or the network.
  */
+import { type Numeric, isNumeric, numberProblem } from '../core/decimal';
+import { parseJson } from '../core/json';
+import type { JsonValue } from '../core/record-view';
 import { REQUIRE_OPS, type RequireOp } from '../core/schemas';
 import { UsageError } from './errors';
 
-/** A JSON value as the API accepts it. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** A JSON value as the API accepts it (numbers exact: a `Decimal` when a double cannot hold one). */
+export type Json = JsonValue;
 
 /** A `require` clause of a PATCH body. */
 export interface RequireClause {
@@ -18,7 +21,7 @@ export interface RequireClause {
 /** Parses `text` as JSON when it is valid JSON, else takes it as a string. Never throws. */
 export function parseValue(text: string): Json {
   try {
-    return JSON.parse(text) as Json;
+    return parseJson(text, Infinity) as Json;
   } catch {
     return text;
   }
@@ -36,16 +39,18 @@ export function parseAssignment(text: string, option: string): [string, Json] {
 
 /**
  * Parses `name=n` (or a bare `name`, meaning 1) for `--incr`.
- * Throws `UsageError` when the amount is not a finite number or the name is empty.
+ * Throws `UsageError` when the amount is not a number DynamoDB can hold (38 digits, magnitude
+ * 1e-130 to under 1e126) or the name is empty.
  */
-export function parseIncrement(text: string): [string, number] {
+export function parseIncrement(text: string): [string, Numeric] {
   if (!text.includes('=')) {
     if (!text) throw new UsageError('--incr expects name=n or name');
     return [text, 1];
   }
   const [name, by] = parseAssignment(text, '--incr');
-  if (typeof by !== 'number' || !Number.isFinite(by)) {
-    throw new UsageError(`--incr ${name} expects a number. Received: ${JSON.stringify(text.slice(name.length + 1))}`);
+  const problem = isNumeric(by) ? numberProblem(by) : 'is not a number';
+  if (problem || !isNumeric(by)) {
+    throw new UsageError(`--incr ${name} expects a number DynamoDB can hold; ${JSON.stringify(text.slice(name.length + 1))} ${problem}`);
   }
   return [name, by];
 }

@@ -56,7 +56,8 @@ export type Connector = (overrides?: Pick<ConnectOptions, 'retry' | 'timeoutMs'>
 export function connector(target: Target, io: CliIo): Connector {
   const make: Connector = (overrides = {}) => {
     try {
-      return connect({ url: target.url, profile: target.profile, region: target.region, ...(io.fetch ? { fetch: io.fetch } : {}), ...overrides });
+      // Numbers are read exactly and printed digit for digit: the CLI never rounds a value.
+      return connect({ url: target.url, profile: target.profile, region: target.region, numbers: 'exact', ...(io.fetch ? { fetch: io.fetch } : {}), ...overrides });
     } catch (e) {
       const where = { option: '--url', environment: 'VESTA_URL', config: 'the url of `vesta config`', default: 'the default URL' }[target.urlFrom];
       throw new UsageError(`${where} must be an http(s) URL. Received: ${JSON.stringify(target.url)}`, undefined, { cause: e });

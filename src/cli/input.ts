@@ -3,6 +3,7 @@
  * input (`-`).
  */
 import { readFile } from 'node:fs/promises';
+import { parseJson } from '../core/json';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
 
@@ -24,7 +25,7 @@ async function source(arg: string, io: CliIo, what: string): Promise<{ text: str
 export async function readJsonArg(arg: string, io: CliIo, what: string): Promise<unknown> {
   const { text, from } = await source(arg, io, what);
   try {
-    return JSON.parse(text);
+    return parseJson(text, Infinity);
   } catch (e) {
     throw new UsageError(`${what} from ${from} is not valid JSON: ${(e as Error).message}`, undefined, { cause: e });
   }

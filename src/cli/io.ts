@@ -3,6 +3,7 @@
  * `main` takes one so that tests capture output in-process.
  */
 import { setMaxListeners } from 'node:events';
+import { stringifyJson } from '../core/json';
 
 export interface CliIo {
   /** Writes to standard output (results: JSON, ETags). */
@@ -61,7 +62,7 @@ export function waitSignal(io: CliIo): AbortSignal {
 
 /** Pretty-prints a JSON value with a trailing newline, for piping to `jq` and friends. */
 export function printJson(io: CliIo, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
+  io.out(`${stringifyJson(value, 2)}\n`);
 }
 
 /** Prints `value` as `table` renders it when `--table` was given, else as pretty JSON. Never throws. */

@@ -4,6 +4,7 @@
  */
 import type { LeaseDetails, ListPage, Saga, SiblingsRecord, Snapshot, VestaRecord } from '../client';
 import { hasSiblings } from '../client';
+import { stringifyJson } from '../core/json';
 
 /** Cells longer than this are cut, ending with `…`. */
 export const MAX_CELL = 60;
@@ -11,7 +12,7 @@ export const MAX_CELL = 60;
 /** A value as one cell: strings as they are, other JSON compact; empty for null and undefined. Never throws. */
 export function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' ? value : stringifyJson(value);
   const line = text.replace(/\s*\n\s*/g, ' ');
   return line.length > MAX_CELL ? `${line.slice(0, MAX_CELL - 1)}…` : line;
 }

@@ -14,6 +14,7 @@
  */
 import { ApiError, NetworkError, changes } from '../client';
 import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
+import { stringifyJson } from '../core/json';
 import { type Command, type OptionValues, flag, str } from './command';
 import { UsageError } from './errors';
 import { type WatchClock, systemWatchClock } from './keepalive';
@@ -206,7 +207,7 @@ export const watchCommand: Command = {
         clock: systemWatchClock,
         signal: io.interrupt?.() ?? new AbortController().signal,
         read: async (q, signal) => (await changes(client, ns, { after: q.after, prefix, limit: q.limit, wait: q.wait, signal })) as ChangePage,
-        emit: (change) => io.out(`${JSON.stringify(change)}\n`),
+        emit: (change) => io.out(`${stringifyJson(change)}\n`),
         warn: (line) => io.err(`${line}\n`),
         ready: () => {
           following = true;

@@ -66,8 +66,8 @@ export const UPDATE_BACKOFF_CAP_MS = 250;
 
 /**
  * `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. A key with a `.` or `..`
- * segment is sent as one segment (its slashes as `%2F`): URL parsers would resolve dot segments
- * and address another key.
+ * segment (which the API refuses with 400) is sent as one segment, its slashes as `%2F`, so that
+ * no URL parser on the way resolves it into another key.
  */
 export function recordPath(ns: string, key: string): string {
   const segments = key.split('/');

@@ -8,3 +8,4 @@ export * from './watch';
 export * from './workflows';
 export * from './connect';
 export * from './sigv4';
+export { Decimal, type Numeric, isNumeric, numberFromText, numericText, toNumeric } from '../core/decimal';

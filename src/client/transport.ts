@@ -7,7 +7,12 @@
  * after `Retry-After` when the answer has one, else full-jitter exponential back-off; a request
  * that never got an answer (network error, timeout), or a 502/504 from the gateway, only when it
  * is safe to send again: GET, PUT, DELETE, or any request with an `Idempotency-Key`.
+ *
+ * Numbers: bodies are written digit for digit (a field may hold a `Decimal` or a bigint), and with
+ * `numbers: 'exact'` answers are read losslessly too: a number a double cannot hold exactly comes
+ * back as a `Decimal` instead of being rounded.
  */
+import { parseJson as parseExact, stringifyJson } from '../core/json';
 import { type ApiError, NetworkError, type Problem, ThrottledError, UnavailableError, apiError } from './errors';
 
 /** Signs a request: returns the headers to send (the given ones plus the signature's). */
@@ -38,6 +43,13 @@ export interface TransportOptions {
   readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly error: Error }) => void;
   /** @default setTimeout */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * How numbers in answers are read: `double` gives every number as a JavaScript `number`
+   * (digits past about 17 are rounded, as `JSON.parse` does); `exact` gives a `Decimal` for any
+   * number a double cannot hold exactly (see `Decimal`, `numericText`). Requests always send
+   * numbers exactly. @default 'double'
+   */
+  readonly numbers?: 'double' | 'exact';
 }
 
 export interface RequestOptions {
@@ -73,9 +85,10 @@ function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function parseJson(text: string): unknown {
+function parseJson(text: string, exact = false): unknown {
   try {
-    return text ? JSON.parse(text) : undefined;
+    if (!text) return undefined;
+    return exact ? parseExact(text, Infinity) : JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -140,7 +153,7 @@ export class Transport {
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
       .join('&');
     const url = `${this.url}${path}${query ? `?${query}` : ''}`;
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const body = opts.body === undefined ? undefined : stringifyJson(opts.body);
     let headers: Record<string, string> = { accept: 'application/json', ...given, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
     if (this.opts.signer) headers = await this.opts.signer({ method, url, headers, body });
     const timeout = AbortSignal.timeout((this.opts.timeoutMs ?? 30_000) + (opts.extraTimeoutMs ?? 0));
@@ -165,7 +178,7 @@ export class Transport {
       const after = retryAfterMs(res.headers.get('retry-after'));
       throw apiError(problem, etag, after === undefined ? undefined : after / 1000);
     }
-    return { status: res.status, etag, body: parseJson(text) as T };
+    return { status: res.status, etag, body: parseJson(text, this.opts.numbers === 'exact') as T };
   }
 }
 

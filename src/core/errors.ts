@@ -114,6 +114,18 @@ export class TypeMismatchError extends VestaError {
   }
 }
 
+/** An `increment` whose result is not a number DynamoDB can hold (digits or magnitude). */
+export class OutOfRangeError extends VestaError {
+  public constructor(
+    public readonly field: string,
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'OutOfRangeError';
+  }
+}
+
 /** The same `Idempotency-Key` came with a different request. */
 export class IdempotencyKeyReusedError extends VestaError {
   public constructor(message: string, options?: VestaErrorOptions) {

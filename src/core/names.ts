@@ -1,64 +1,56 @@
 /**
- * Names and values the contract allows: namespaces, keys, field names and field values. Each
- * validator throws `ValidationError` naming the offending input.
+ * Names the contract allows: namespaces, keys and field names. Each validator throws
+ * `ValidationError` naming the offending input. A key is data: it may hold `/`, spaces and `%`,
+ * but no segment may be `.` or `..`, so that no key can be read as a relative path.
  */
-import { z } from 'zod';
 import { ValidationError } from './errors';
 
 export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const MAX_KEY_BYTES = 1024;
 export const MAX_FIELD_NAME_CHARS = 255;
-/** DynamoDB nests documents at most 32 levels deep. */
-export const MAX_VALUE_DEPTH = 32;
-/** DynamoDB numbers: up to 38 digits of precision, magnitude from 1e-130 to under 1e126. */
-export const MAX_NUMBER_MAGNITUDE = 9.9999999999999999e125;
-export const MIN_NUMBER_MAGNITUDE = 1e-130;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether a string is well-formed Unicode (no lone surrogate, so it has a UTF-8 form). */
+export function wellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 
 export function validateNamespace(ns: string, field = 'ns'): string {
   if (!NAMESPACE_PATTERN.test(ns)) {
-    throw new ValidationError(field, `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns)}`);
+    throw new ValidationError(field, `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns.slice(0, 100))}`);
   }
   return ns;
 }
 
-export function validateKey(key: string, field = 'key'): string {
+/** Checks a key: 1 to 1024 bytes of UTF-8, no control characters, no `.` or `..` segment. */
+export function validateKey(key: unknown, field = 'key'): string {
+  if (typeof key !== 'string') throw new ValidationError(field, 'must be a string');
+  if (!wellFormed(key)) throw new ValidationError(field, 'must be well-formed Unicode (no lone surrogates)');
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes < 1 || bytes > MAX_KEY_BYTES) {
     throw new ValidationError(field, `must be 1 to ${MAX_KEY_BYTES} bytes of UTF-8. Received ${bytes} bytes`);
   }
   if (CONTROL.test(key)) throw new ValidationError(field, 'must not contain control characters');
+  if (key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new ValidationError(field, `no segment of a key may be "." or "..". Received: ${JSON.stringify(key.slice(0, 100))}`);
+  }
   return key;
 }
 
-export const fieldName = z
-  .string()
-  .min(1, 'field names must be 1 to 255 characters')
-  .max(MAX_FIELD_NAME_CHARS, 'field names must be 1 to 255 characters')
-  .refine((s) => !CONTROL.test(s), 'field names must not contain control characters');
-
-export function validateFieldName(name: string, field: string): string {
-  const r = fieldName.safeParse(name);
-  if (!r.success) throw new ValidationError(field, r.error.issues[0].message);
-  return name;
+/** Why `name` cannot be a field name, or undefined when it can. Never throws. */
+export function fieldNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'field names must be strings';
+  if (name.length < 1 || name.length > MAX_FIELD_NAME_CHARS) return `field names must be 1 to ${MAX_FIELD_NAME_CHARS} characters`;
+  if (CONTROL.test(name)) return 'field names must not contain control characters';
+  if (!wellFormed(name)) return 'field names must be well-formed Unicode (no lone surrogates)';
+  return undefined;
 }
 
-const storableNumber = (n: number) =>
-  Number.isFinite(n) && (n === 0 || (Math.abs(n) <= MAX_NUMBER_MAGNITUDE && Math.abs(n) >= MIN_NUMBER_MAGNITUDE));
-
-/** Checks that a JSON value can be stored: number range, depth, non-empty member names. */
-export function checkStorable(v: unknown, path: string, depth = 0): void {
-  if (depth > MAX_VALUE_DEPTH) throw new ValidationError(path, `nests deeper than ${MAX_VALUE_DEPTH} levels`);
-  if (typeof v === 'number') {
-    if (!storableNumber(v)) throw new ValidationError(path, 'number out of range (magnitude 1e-130 to 9.99e125)');
-  } else if (Array.isArray(v)) {
-    v.forEach((x, i) => checkStorable(x, `${path}[${i}]`, depth + 1));
-  } else if (v !== null && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      if (k.length === 0) throw new ValidationError(path, 'object member names must not be empty');
-      checkStorable(x, `${path}.${k}`, depth + 1);
-    }
-  }
+export function validateFieldName(name: string, field: string): string {
+  const problem = fieldNameProblem(name);
+  if (problem) throw new ValidationError(field, problem);
+  return name;
 }

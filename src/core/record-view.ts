@@ -1,9 +1,16 @@
 /**
  * The record as stored (`RecordState`) and as the API shows it (`RecordView`).
  */
+import type { Decimal } from './decimal';
 import type { Dot, VersionVector } from './vv';
+import { has, newMap } from './values';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+/**
+ * A field value. A number is a `number` or, when a double cannot hold it exactly, a `Decimal`
+ * (see `decimal.ts`); objects are null-prototype maps (see `values.ts`).
+ */
+export type JsonValue = null | boolean | number | Decimal | string | JsonValue[] | { [k: string]: JsonValue };
+/** A record's fields: a null-prototype map of field name to value. */
 export type Fields = Record<string, JsonValue>;
 
 export interface Sibling {
@@ -73,8 +80,8 @@ export function hasSiblings(state: RecordState): boolean {
 /** Keeps only the named fields (all when `only` is undefined). */
 export function pickFields(fields: Fields, only?: readonly string[]): Fields {
   if (!only) return fields;
-  const out: Fields = {};
-  for (const f of only) if (Object.prototype.hasOwnProperty.call(fields, f)) out[f] = fields[f];
+  const out = newMap();
+  for (const f of only) if (has(fields, f)) out[f] = fields[f];
   return out;
 }
 

@@ -5,13 +5,14 @@
  * update expressions that must agree with them (the integration tests check both paths).
  */
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, PayloadTooLargeError, PreconditionFailedError, TypeMismatchError, ValidationError } from './errors';
+import { type Numeric, addNumeric, isNumeric, numberProblem, numericText } from './decimal';
+import { ConflictError, NotFoundError, OutOfRangeError, PayloadTooLargeError, PreconditionFailedError, TypeMismatchError } from './errors';
 import { type CausalContext, etagOf, sameVersion } from './etag';
-import { MAX_NUMBER_MAGNITUDE } from './names';
 import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
 import { failing } from './require';
 import type { ConflictMode, PatchBody } from './schemas';
 import { MAX_RECORD_BYTES, fieldsSize } from './size';
+import { copyMap, has, newMap } from './values';
 import { type VersionVector, write } from './vv';
 
 /** Most concurrent values a record may hold in `siblings` mode; past it a write is refused. */
@@ -141,23 +142,34 @@ export function applyPatch(
   if (live && hasSiblings(live)) {
     throw new ConflictError('SiblingsPresent', `the record has ${live.siblings.length} siblings; PUT with the ETag of a GET to resolve them first`);
   }
-  const fields: Fields = { ...(live?.siblings[0].fields ?? {}) };
+  const fields: Fields = live ? copyMap(live.siblings[0].fields) : newMap();
   const failed = failing(fields, patch.require ?? []);
   if (failed.length > 0) {
     throw new PreconditionFailedError(`require[${failed.join(', ')}] did not hold`, toView(prev), failed, currentEtag(prev));
   }
   Object.assign(fields, patch.set ?? {});
   for (const f of patch.remove ?? []) delete fields[f];
-  for (const [f, by] of Object.entries(patch.increment ?? {})) {
-    const cur = fields[f] ?? 0;
-    if (typeof cur !== 'number') {
-      throw new TypeMismatchError(f, `increment of field ${JSON.stringify(f)}, which holds a ${cur === null ? 'null' : Array.isArray(cur) ? 'list' : typeof cur}, not a number`);
-    }
-    const sum = cur + by;
-    if (!(Math.abs(sum) <= MAX_NUMBER_MAGNITUDE)) throw new ValidationError(`body.increment.${f}`, 'result out of range');
-    fields[f] = sum;
-  }
+  for (const [f, by] of Object.entries(patch.increment ?? {})) fields[f] = incremented(fields, f, by);
   return { state: next(prev, ns, key, prev?.vv ?? {}, fields, env), created: live === undefined };
+}
+
+/**
+ * The value of field `f` after adding `by` (an absent field starts from 0). Exact decimal
+ * arithmetic. Throws `TypeMismatchError` when the field holds something other than a number
+ * (`null` included) and `OutOfRangeError` when DynamoDB could not hold the sum.
+ */
+export function incremented(fields: Fields, f: string, by: Numeric): Numeric {
+  const cur = has(fields, f) ? fields[f] : 0;
+  if (!isNumeric(cur)) {
+    const kind = cur === null ? 'null' : Array.isArray(cur) ? 'a list' : typeof cur === 'object' ? 'a map' : `a ${typeof cur}`;
+    throw new TypeMismatchError(f, `increment of field ${JSON.stringify(f)}, which holds ${kind}, not a number`);
+  }
+  const sum = addNumeric(cur, by);
+  const problem = numberProblem(sum);
+  if (problem) {
+    throw new OutOfRangeError(f, `increment of field ${JSON.stringify(f)} by ${numericText(by)} gives a number that ${problem}; nothing was written`);
+  }
+  return sum;
 }
 
 /**

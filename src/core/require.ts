@@ -4,15 +4,19 @@
  * an absent field fails every comparison; `<`, `<=`, `>`, `>=` hold only between two numbers or
  * two strings (strings compare by UTF-8 bytes); `==` and `!=` compare JSON values deeply.
  */
+import { compareNumeric, isNumeric } from './decimal';
 import type { Fields, JsonValue } from './record-view';
 import type { FieldRequire } from './schemas';
+import { has } from './values';
 
 function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** Equality of JSON values: numbers by exact value, maps by their own members. Never throws. */
 export function deepEqual(a: JsonValue, b: JsonValue): boolean {
   if (a === b) return true;
+  if (isNumeric(a) || isNumeric(b)) return isNumeric(a) && isNumeric(b) && compareNumeric(a, b) === 0;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
@@ -22,18 +26,18 @@ export function deepEqual(a: JsonValue, b: JsonValue): boolean {
   const ao = a as Record<string, JsonValue>;
   const bo = b as Record<string, JsonValue>;
   const ak = Object.keys(ao);
-  return ak.length === Object.keys(bo).length && ak.every((k) => k in bo && deepEqual(ao[k], bo[k]));
+  return ak.length === Object.keys(bo).length && ak.every((k) => has(bo, k) && deepEqual(ao[k], bo[k]));
 }
 
 function ordered(a: JsonValue, b: JsonValue): number | undefined {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b);
   if (typeof a === 'string' && typeof b === 'string') return utf8Compare(a, b);
   return undefined;
 }
 
 /** Whether one clause holds for these fields. Never throws. */
 export function holds(fields: Fields, r: FieldRequire): boolean {
-  const present = Object.prototype.hasOwnProperty.call(fields, r.field);
+  const present = has(fields, r.field);
   if (r.op === 'exists') return present;
   if (r.op === 'absent') return !present;
   if (!present) return false;

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors';
 import { validateKey, validateNamespace } from './names';
-import { checkPatch, fieldRequire, fieldsSchema, parseBody, patchShape } from './schemas';
+import { type Numeric, compareNumeric, negateNumeric } from './decimal';
+import { checkPatch, fieldRequire, fieldsSchema, numeric, parseBody, patchShape } from './schemas';
+import { newMap } from './values';
 import type { FieldRequire, TxnBody } from './types';
 
 export const MAX_SAGA_STEPS = 25;
@@ -69,7 +71,7 @@ const transferBody = z
         from: z.string(),
         to: z.string(),
         field: fieldRequire.innerType().shape.field,
-        amount: z.number().positive().finite(),
+        amount: numeric.refine((n) => compareNumeric(n, 0) > 0, 'must be a positive number'),
       })
       .strict(),
   })
@@ -89,16 +91,18 @@ export interface SagaDefinition {
 /** The two steps of a transfer: debit `from` (requiring enough), credit `to`; each undoable. */
 export function transferSteps(t: TransferInput): SagaStep[] {
   const { from, to, field, amount } = t;
+  const by = (n: Numeric) => Object.assign(newMap<Numeric>(), { [field]: n });
+  const minus = negateNumeric(amount);
   return [
     {
       name: 'debit',
-      action: { op: 'patch', key: from, increment: { [field]: -amount }, require: [{ field, op: '>=', value: amount }] },
-      compensation: { op: 'patch', key: from, increment: { [field]: amount } },
+      action: { op: 'patch', key: from, increment: by(minus), require: [{ field, op: '>=', value: amount }] },
+      compensation: { op: 'patch', key: from, increment: by(amount) },
     },
     {
       name: 'credit',
-      action: { op: 'patch', key: to, increment: { [field]: amount } },
-      compensation: { op: 'patch', key: to, increment: { [field]: -amount }, require: [{ field, op: '>=', value: amount }] },
+      action: { op: 'patch', key: to, increment: by(amount) },
+      compensation: { op: 'patch', key: to, increment: by(minus), require: [{ field, op: '>=', value: amount }] },
     },
   ];
 }

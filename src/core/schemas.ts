@@ -1,17 +1,42 @@
 /**
  * Request bodies of the records API, as zod schemas: strict (unknown members are errors), with
- * messages that name the offending field. `parseBody` is the one entry point.
+ * messages that name the offending field. `parseBody` is the one entry point. Field maps and
+ * values are read by `values.ts` (null-prototype maps, exact numbers), wrapped as zod types.
  */
 import { z } from 'zod';
+import { isNumeric } from './decimal';
 import { ValidationError } from './errors';
-import type { JsonValue } from './record-view';
-import { checkStorable, fieldName } from './names';
+import { fieldNameProblem } from './names';
+import type { Fields, JsonValue } from './record-view';
+import { ValueProblem, readFields, readNumbers, readValue } from './values';
+import type { Numeric } from './decimal';
 
-const json: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(json)]),
-);
+/** A zod type from a reader of `values.ts`: its `ValueProblem` becomes an issue at its path. */
+function fromReader<T>(read: (v: unknown) => T): z.ZodType<T, z.ZodTypeDef, unknown> {
+  return z.unknown().transform((v, ctx) => {
+    try {
+      return read(v);
+    } catch (e) {
+      if (!(e instanceof ValueProblem)) throw e;
+      ctx.addIssue({ code: 'custom', path: [...e.path], message: e.message, fatal: true });
+      return z.NEVER;
+    }
+  });
+}
 
-export const fieldsSchema = z.record(fieldName, json);
+export const fieldName = z.string().superRefine((s, ctx) => {
+  const problem = fieldNameProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const json = fromReader<JsonValue>((v) => readValue(v));
+/** A number held exactly (`number` or `Decimal`) that DynamoDB can hold. */
+export const numeric = fromReader<Numeric>((v) => {
+  if (!isNumeric(v)) throw new ValueProblem([], 'must be a number');
+  return readValue(v) as Numeric;
+});
+export const fieldsSchema = fromReader<Fields>((v) => readFields(v));
+const numberMap = fromReader<Record<string, Numeric>>((v) => readNumbers(v));
 
 export const REQUIRE_OPS = ['==', '!=', '<', '<=', '>', '>=', 'exists', 'absent'] as const;
 export type RequireOp = (typeof REQUIRE_OPS)[number];
@@ -25,7 +50,7 @@ export const fieldRequire = z
       ctx.addIssue({ code: 'custom', path: ['value'], message: `must be omitted for op ${r.op}` });
     } else if (!unary && r.value === undefined) {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `is required for op ${r.op}` });
-    } else if (['<', '<=', '>', '>='].includes(r.op) && typeof r.value !== 'number' && typeof r.value !== 'string') {
+    } else if (['<', '<=', '>', '>='].includes(r.op) && !isNumeric(r.value) && typeof r.value !== 'string') {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `must be a number or a string for op ${r.op}` });
     }
   });
@@ -35,8 +60,8 @@ export const MAX_REQUIRES = 100;
 
 export const patchShape = {
   set: fieldsSchema.optional(),
-  remove: z.array(fieldName).max(1000).optional(),
-  increment: z.record(fieldName, z.number()).optional(),
+  remove: z.array(fieldName).optional(),
+  increment: numberMap.optional(),
   require: z.array(fieldRequire).max(MAX_REQUIRES).optional(),
 };
 
@@ -129,10 +154,10 @@ function issuePath(path: (string | number)[]): string {
 }
 
 /**
- * Validates a parsed JSON body against a schema and checks that every value is storable.
- * Throws `ValidationError` whose field is the path of the first problem (e.g. `require[0].op`).
+ * Validates a parsed JSON body against a schema. Throws `ValidationError` whose field is the path
+ * of the first problem (e.g. `body.require[0].op`).
  */
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown, root = 'body'): T {
+export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown, root = 'body'): z.output<S> {
   const r = schema.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -146,6 +171,5 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, root = 'body')
     }
     throw new ValidationError(path ? `${root}.${path}` : root, message);
   }
-  checkStorable(r.data, root);
   return r.data;
 }

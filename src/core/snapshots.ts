@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { ValidationError } from './errors';
 import { validateNamespace } from './names';
 import type { RecordState, Sibling } from './record-view';
-import { parseBody } from './schemas';
+import { parseJson, stringifyJson } from './json';
+import { fieldsSchema, parseBody } from './schemas';
 import { type VersionVector, merge } from './vv';
 
 export const SNAPSHOT_FORMAT = 'vesta-snapshot/1';
@@ -109,7 +110,7 @@ export function exportable(s: RecordState): boolean {
 
 export function toLine(s: RecordState): string {
   const line: SnapshotLine = { ns: s.namespace, key: s.key, inc: s.inc, rev: s.rev, vv: s.vv, siblings: s.siblings, updatedAt: s.updatedAt };
-  return JSON.stringify(line);
+  return stringifyJson(line);
 }
 
 const lineSchema = z
@@ -119,7 +120,7 @@ const lineSchema = z
     inc: z.string(),
     rev: z.number().int().positive(),
     vv: z.record(z.number()),
-    siblings: z.array(z.object({ fields: z.record(z.unknown()), dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() })).min(1),
+    siblings: z.array(z.object({ fields: fieldsSchema, dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() })).min(1),
     updatedAt: z.string(),
   })
   .strict();
@@ -128,9 +129,9 @@ const lineSchema = z
 export function fromLine(text: string, targetNs?: string): RecordState {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new ValidationError('line', 'is not JSON');
+    raw = parseJson(text, Infinity);
+  } catch (e) {
+    throw new ValidationError('line', `is not JSON: ${(e as Error).message}`);
   }
   const l = parseBody(lineSchema, raw, 'line') as SnapshotLine;
   return { namespace: targetNs ?? l.ns, key: l.key, inc: l.inc, rev: l.rev, vv: l.vv, siblings: l.siblings, deleted: false, updatedAt: l.updatedAt };

@@ -33,9 +33,19 @@ export function lambdaContext(requestId: string): Context {
   };
 }
 
-/** Builds the API Gateway REST proxy event for a request. Throws `URIError` on bad percent-encoding. */
-export function toProxyEvent(method: string, url: URL, headers: IncomingMessage['headers'], body: Buffer, sourceIp: string): APIGatewayProxyEvent {
-  const { resource, pathParameters } = matchResource(url.pathname);
+/**
+ * Builds the API Gateway REST proxy event for a request target (`/v1/...?query`) exactly as it was
+ * sent: the path is matched raw, never normalized (a WHATWG URL would resolve `%2e%2e` and `..`
+ * segments into another path), and each parameter is decoded once. Throws `URIError` on bad
+ * percent-encoding.
+ */
+export function toProxyEvent(method: string, target: string, headers: IncomingMessage['headers'], body: Buffer, sourceIp: string): APIGatewayProxyEvent {
+  // An absolute-form target (`http://host/v1/...`) carries the same path after its authority.
+  target = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/';
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const search = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  const { resource, pathParameters } = matchResource(rawPath);
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(headers)) {
@@ -46,12 +56,12 @@ export function toProxyEvent(method: string, url: URL, headers: IncomingMessage[
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) {
+  for (const [k, v] of search) {
     query[k] = v;
     (multiQuery[k] ??= []).push(v);
   }
   const requestId = randomUUID();
-  const path = decodeURI(url.pathname);
+  const path = decodeURIComponent(rawPath);
   return {
     resource,
     path,
@@ -103,6 +113,28 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * One request through the local gateway: the proxy event API Gateway would build, then the
+ * handler. A path that is not valid percent-encoded UTF-8 is answered `400` before any handler
+ * runs, as API Gateway refuses it. Rejects only when the handler itself throws.
+ */
+export async function invoke(
+  handler: ApiHandler,
+  method: string,
+  target: string,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+  sourceIp = '127.0.0.1',
+): Promise<Omit<APIGatewayProxyResult, 'body'> & { body?: string }> {
+  let event: APIGatewayProxyEvent;
+  try {
+    event = toProxyEvent(method, target, headers, body, sourceIp);
+  } catch {
+    return problem(400, 'ValidationError', 'the path is not valid percent-encoded UTF-8', { field: 'path' });
+  }
+  return handler(event, lambdaContext(event.requestContext.requestId));
+}
+
 /** Serves `handler` on host:port. Resolves once listening. */
 export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<Server> {
   const server = createServer(async (req, res) => {
@@ -112,15 +144,7 @@ export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Pr
         send(res, problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
         return;
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      let event: APIGatewayProxyEvent;
-      try {
-        event = toProxyEvent(req.method ?? 'GET', url, req.headers, body, req.socket.remoteAddress ?? '127.0.0.1');
-      } catch {
-        send(res, problem(400, 'ValidationError', 'the path is not valid percent-encoded UTF-8', { field: 'path' }));
-        return;
-      }
-      send(res, await handler(event, lambdaContext(event.requestContext.requestId)));
+      send(res, await invoke(handler, req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '127.0.0.1'));
     } catch (e) {
       send(res, problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
     }

@@ -66,7 +66,7 @@ async function call(handler: ApiHandler, method: string, path: string, opts: Cal
     raw = JSON.stringify(opts.body);
     headers['content-type'] = 'application/json';
   }
-  const event = toProxyEvent(method, new URL(path, 'http://localhost'), headers, Buffer.from(raw), '127.0.0.1');
+  const event = toProxyEvent(method, path, headers, Buffer.from(raw), '127.0.0.1');
   const out = await handler(event, lambdaContext(event.requestContext.requestId));
   const etag = Object.entries(out.headers ?? {}).find(([k]) => k.toLowerCase() === 'etag')?.[1];
   return { status: out.statusCode, body: out.body ? JSON.parse(out.body) : undefined, etag: etag === undefined ? undefined : String(etag) };

@@ -1,6 +1,7 @@
 /**
  * Many clients at once through the real handler, on one DynamoDB Local: nothing is lost.
  */
+import Big from 'big.js';
 import { testApi, uniqueNs } from './harness';
 
 jest.setTimeout(120000);
@@ -83,4 +84,43 @@ test('concurrent transactions that move an amount keep the sum', async () => {
   expect(b).toBeGreaterThanOrEqual(0);
   const committed = results.filter((r) => r.status === 200).length;
   expect(committed).toBeGreaterThan(0);
+});
+
+describe('on numbers past what a double holds', () => {
+  const json = { 'content-type': 'application/json' };
+  const text = async (ns: string, key: string) => (await api.call('GET', `/v1/ns/${ns}/keys/${key}`)).text;
+
+  test('16 clients × 10 concurrent increments past 2^53 end at the exact sum', async () => {
+    const ns = uniqueNs();
+    await api.call('PUT', `/v1/ns/${ns}/keys/c`, { body: '{"fields":{"n":9007199254740991,"f":0.1}}', headers: json });
+    const client = async () => {
+      for (let i = 0; i < 10; i++) {
+        const r = await api.call('PATCH', `/v1/ns/${ns}/keys/c`, { body: '{"increment":{"n":1,"f":0.000000000000000001}}', headers: json });
+        expect(r.status).toBe(200);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, client));
+    const got = await text(ns, 'c');
+    expect(got).toContain('"n":9007199254741151');
+    expect(got).toContain('"f":0.10000000000000016');
+    expect(JSON.parse(got).rev).toBe(161);
+  });
+
+  test('concurrent transactions moving 0.000000000000000001 between two big balances keep the exact sum', async () => {
+    const ns = uniqueNs();
+    await api.call('PUT', `/v1/ns/${ns}/keys/a`, { body: '{"fields":{"bal":12345678901234567890.5}}', headers: json });
+    await api.call('PUT', `/v1/ns/${ns}/keys/b`, { body: '{"fields":{"bal":12345678901234567890.5}}', headers: json });
+    const move = (from: string, to: string) =>
+      api.call('POST', `/v1/ns/${ns}/txn`, {
+        body: `{"ops":[{"op":"patch","key":"${from}","increment":{"bal":-0.000000000000000001}},{"op":"patch","key":"${to}","increment":{"bal":0.000000000000000001}}]}`,
+        headers: json,
+      });
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 3 ? move('a', 'b') : move('b', 'a'))));
+    for (const r of results) expect([200, 503]).toContain(r.status);
+    const net = results.reduce((n, r, i) => n + (r.status === 200 ? (i % 3 ? 1 : -1) : 0), 0);
+    const bal = async (key: string) => new Big(/"bal":([-0-9.e+]+)/.exec(await text(ns, key))![1]);
+    const [a, b] = [await bal('a'), await bal('b')];
+    expect(a.plus(b).eq(new Big('24691357802469135781'))).toBe(true);
+    expect(b.minus('12345678901234567890.5').eq(new Big(net).times('1e-18'))).toBe(true);
+  });
 });

@@ -22,7 +22,7 @@ import { localClient } from '../../src/local/dynamodb-local';
 import { RequestCounter } from '../../src/adapters/dynamodb/request-counter';
 
 export { RequestCounter };
-import { lambdaContext, toProxyEvent } from '../../src/local/server';
+import { invoke } from '../../src/local/server';
 
 export const TEST_TABLE_PREFIX = 'vesta-test';
 
@@ -112,8 +112,7 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
         if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
       }
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-      const event = toProxyEvent(method, new URL(path, 'http://localhost'), lower, Buffer.from(raw), '127.0.0.1');
-      const out = await handler(event, lambdaContext(event.requestContext.requestId));
+      const out = await invoke(handler, method, path, lower, Buffer.from(raw));
       const hs: Record<string, string> = {};
       for (const [k, v] of Object.entries(out.headers ?? {})) hs[k.toLowerCase()] = String(v);
       for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) hs[k.toLowerCase()] = v.join(', ');

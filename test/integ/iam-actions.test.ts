@@ -103,7 +103,7 @@ beforeAll(() => {
   call = async (method, path, body, headers = {}) => {
     const raw = body === undefined ? '' : JSON.stringify(body);
     const h = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) };
-    const event = toProxyEvent(method, new URL(path, 'http://localhost'), h, Buffer.from(raw), '127.0.0.1');
+    const event = toProxyEvent(method, path, h, Buffer.from(raw), '127.0.0.1');
     const out = await handler(event, lambdaContext(event.requestContext.requestId));
     return { status: out.statusCode, body: out.body ? JSON.parse(out.body) : undefined };
   };

@@ -166,7 +166,7 @@ describe('Idempotency-Key belongs to its caller', () => {
     const signed = (userArn: string, header: string) => {
       const body = JSON.stringify({ increment: { n: 1 } });
       const headers = { 'content-type': 'application/json', 'idempotency-key': 'signed', 'x-vesta-caller': header };
-      const event = toProxyEvent('PATCH', new URL(`http://localhost/v1/ns/${ns}/keys/c`), headers, Buffer.from(body), '127.0.0.1');
+      const event = toProxyEvent('PATCH', `/v1/ns/${ns}/keys/c`, headers, Buffer.from(body), '127.0.0.1');
       const identity = { ...event.requestContext.identity, userArn, caller: null, user: null };
       return api.handler({ ...event, requestContext: { ...event.requestContext, identity } }, lambdaContext(event.requestContext.requestId));
     };

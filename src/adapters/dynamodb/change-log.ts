@@ -17,6 +17,7 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
+import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, Clock } from '../../core/ports';
 import { errorName, guarded, translate } from './errors';
 import { N, S } from './expressions';
@@ -119,7 +120,7 @@ export class DynamoChangeLog implements ChangeLog {
           {
             Put: {
               TableName: tableName,
-              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(JSON.stringify(c)), at: N(nowMs), exp: N(exp), ttl },
+              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(stringifyJson(c)), at: N(nowMs), exp: N(exp), ttl },
             },
           },
           { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
@@ -200,7 +201,7 @@ export class DynamoChangeLog implements ChangeLog {
         beginning = false;
         pos = seq;
         const d = it.d?.S ?? '{}';
-        const detail = JSON.parse(d) as ChangeDetail;
+        const detail = parseJson(d, Infinity) as ChangeDetail;
         if (!keyMatches(detail.key, query.prefix)) continue;
         items.push(detail);
         bytes += d.length;
@@ -217,7 +218,7 @@ function nextChunk(list: readonly ChangeDetail[], i: number): ChangeDetail[] {
   const chunk: ChangeDetail[] = [];
   let bytes = 0;
   for (let j = i; j < list.length && chunk.length < MAX_CHANGES_PER_APPEND; j++) {
-    const size = JSON.stringify(list[j]).length + 200;
+    const size = Buffer.byteLength(stringifyJson(list[j])) + 200;
     if (chunk.length > 0 && bytes + size > MAX_APPEND_BYTES) break;
     chunk.push(list[j]);
     bytes += size;

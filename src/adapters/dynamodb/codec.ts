@@ -14,12 +14,23 @@
  *   checks the lease (a record of an expired lease is gone for every read and write);
  * - `op` (S): the kind of the last write (`put`, `patch`, `delete`, `expire`), which the table's
  *   stream hands to the change publisher (`src/core/changes.ts`).
+ *
+ * Field values map to DynamoDB's document types one to one (`N` holds the exact decimal text),
+ * except a value DynamoDB's document form cannot hold (nested too deep, or a map with an empty
+ * member name), which is stored as its JSON text in a binary attribute (`B`): no JSON value
+ * maps to `B` otherwise, so the two never mix. A member named `__proto__` is stored as
+ * `\u0000__proto__` (and a name starting with NUL gets one more), because the SDK's error-path
+ * deserializer (the item of a failed condition) builds maps with a prototype and loses such a
+ * member; no stored map has a member the SDK could mistake for the prototype. The SDK's `marshall`/`unmarshall` are not used for
+ * fields: they round numbers through doubles unless wrapped, and build maps with a prototype.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChangeKind } from '../../core/changes';
-import type { Fields, RecordState, Sibling } from '../../core/record-view';
-import { fieldsSize } from '../../core/size';
+import { isNumeric, numberFromText, numericText } from '../../core/decimal';
+import { parseJson, stringifyJson } from '../../core/json';
+import type { Fields, JsonValue, RecordState, Sibling } from '../../core/record-view';
+import { NATIVE_VALUE_DEPTH, fieldsSize } from '../../core/size';
+import { newMap } from '../../core/values';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -29,12 +40,76 @@ export function vvAttr(replica: string): string {
   return `${VV_PREFIX}${replica}`;
 }
 
+const ESCAPE = '\u0000';
+
+/** The name a field or member is stored under (see the file comment). Never throws. */
+export function storedName(name: string): string {
+  return name === '__proto__' || name.charCodeAt(0) === 0 ? ESCAPE + name : name;
+}
+
+function nameFromStore(stored: string): string {
+  return stored.charCodeAt(0) === 0 ? stored.slice(1) : stored;
+}
+
+/** Thrown inside `nativeAttr` when a value needs its text form. */
+const TOO_DEEP = Symbol('not native');
+
+function nativeAttr(v: JsonValue, depth: number): AttributeValue {
+  if (v === null) return { NULL: true };
+  if (typeof v === 'boolean') return { BOOL: v };
+  if (typeof v === 'string') return { S: v };
+  if (isNumeric(v)) return { N: numericText(v) };
+  if (depth >= NATIVE_VALUE_DEPTH) throw TOO_DEEP;
+  if (Array.isArray(v)) return { L: v.map((x) => nativeAttr(x, depth + 1)) };
+  const m = newMap<AttributeValue>();
+  for (const k of Object.keys(v)) {
+    if (k.length === 0) throw TOO_DEEP;
+    m[storedName(k)] = nativeAttr(v[k], depth + 1);
+  }
+  return { M: m };
+}
+
+/** A field value as an attribute value. Never throws for a value the domain holds. */
+export function valueToAttr(v: JsonValue): AttributeValue {
+  try {
+    return nativeAttr(v, 0);
+  } catch (e) {
+    if (e !== TOO_DEEP) throw e;
+    return { B: Buffer.from(stringifyJson(v), 'utf8') };
+  }
+}
+
+/** A field value from its attribute value. Throws `TypeError` for a type no field value is stored as. */
+export function attrToValue(av: AttributeValue): JsonValue {
+  if (av.NULL) return null;
+  if (av.BOOL !== undefined) return av.BOOL;
+  if (av.S !== undefined) return av.S;
+  if (av.N !== undefined) return numberFromText(av.N);
+  if (av.L) return av.L.map(attrToValue);
+  if (av.M) return unmarshallMap(av.M);
+  // A Lambda stream event carries binary attributes as base64 text; the SDK as bytes.
+  if (av.B) {
+    const b: Uint8Array | string = av.B;
+    const text = typeof b === 'string' ? Buffer.from(b, 'base64').toString('utf8') : Buffer.from(b).toString('utf8');
+    return parseJson(text, Infinity) as JsonValue;
+  }
+  throw new TypeError(`no field value is stored as ${Object.keys(av).join(', ') || 'an empty attribute'}`);
+}
+
+function unmarshallMap(m: Record<string, AttributeValue>): Fields {
+  const out = newMap();
+  for (const k of Object.keys(m)) out[nameFromStore(k)] = attrToValue(m[k]);
+  return out;
+}
+
 export function marshallFields(fields: Fields): AttributeValue {
-  return { M: marshall(fields, { removeUndefinedValues: true }) };
+  const m = newMap<AttributeValue>();
+  for (const k of Object.keys(fields)) m[storedName(k)] = valueToAttr(fields[k]);
+  return { M: m };
 }
 
 function unmarshallFields(av: AttributeValue | undefined): Fields {
-  return av?.M ? (unmarshall(av.M) as Fields) : {};
+  return av?.M ? unmarshallMap(av.M) : newMap();
 }
 
 function siblingFrom(m: Item): Sibling {

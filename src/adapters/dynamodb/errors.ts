@@ -26,6 +26,11 @@ export function isOperandTypeError(e: unknown): boolean {
   return errorName(e) === 'ValidationException' && /incorrect (data|operand) type|operand type/i.test(String((e as Error).message));
 }
 
+/** DynamoDB's answer to a number it cannot hold (more than 38 digits, overflow, underflow). */
+export function isNumberRangeError(e: unknown): boolean {
+  return errorName(e) === 'ValidationException' && /precision|number overflow|number underflow|magnitude/i.test(String((e as Error).message));
+}
+
 /** Maps an SDK failure to a domain error; returns other errors unchanged (they are bugs: 500). */
 export function translate(e: unknown): unknown {
   if (e instanceof VestaError) return e;

@@ -3,6 +3,7 @@
  * condition clauses joined with AND, and the SET/REMOVE parts of an update.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type Numeric, numericText } from '../../core/decimal';
 
 export class Expr {
   public readonly names: Record<string, string> = {};
@@ -47,6 +48,15 @@ export class Expr {
     return this;
   }
 
+  /**
+   * Whether the expressions stay well inside DynamoDB's limits (4 KB per expression string, 300
+   * operators per update): a caller with a larger request takes a path that needs no expression.
+   */
+  public fits(): boolean {
+    const clauses = this.sets.length + this.removes.length + this.conds.length;
+    return clauses <= MAX_FAST_CLAUSES && this.update().length <= MAX_EXPRESSION_CHARS && (this.condition()?.length ?? 0) <= MAX_EXPRESSION_CHARS;
+  }
+
   public update(): string {
     const parts: string[] = [];
     if (this.sets.length) parts.push(`SET ${this.sets.join(', ')}`);
@@ -72,6 +82,11 @@ export class Expr {
   }
 }
 
-export const N = (n: number): AttributeValue => ({ N: String(n) });
+/** Clauses (each at most a few operators) and characters an expression may have to be sent. */
+const MAX_FAST_CLAUSES = 80;
+const MAX_EXPRESSION_CHARS = 3072;
+
+/** A number attribute, digit for digit. */
+export const N = (n: Numeric): AttributeValue => ({ N: numericText(n) });
 export const S = (s: string): AttributeValue => ({ S: s });
 export const BOOL = (b: boolean): AttributeValue => ({ BOOL: b });

@@ -13,12 +13,13 @@ import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
-import type { ConflictMode, FieldRequire, Fields, PatchBody, TxnBody } from '../../core/types';
-import { MAX_RECORD_BYTES, NUMBER_BYTES_MAX, fieldsSize, valueSize } from '../../core/size';
+import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
+import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, toItem, vvAttr } from './codec';
+import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
+import { absentClause, patchGrowth, requireClause } from './record-clauses';
 import { BOOL, Expr, N, S } from './expressions';
-import { errorName, guarded, isConditionFailure, isOperandTypeError } from './errors';
+import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
@@ -110,10 +111,10 @@ export class DynamoRecordStore implements RecordStore {
       .require(`attribute_not_exists(${e.name('sx')})`)
       .require(`attribute_not_exists(${e.name('lease')})`)
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
-    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(name)} = ${e.value(marshallFields({ v }).M!.v)}`);
-    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(name)}`);
+    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
+    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
     for (const [name, by] of Object.entries(patch.increment ?? {})) {
-      const p = `${f}.${e.name(name)}`;
+      const p = `${f}.${e.name(storedName(name))}`;
       e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
@@ -218,6 +219,9 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   private async fastWrite(ns: string, key: string, e: Expr, slow: (k: Known) => Promise<WriteResult>, returnNew = true): Promise<WriteResult> {
+    // A request touching very many fields would exceed DynamoDB's expression limits: it commits
+    // on the conflict path, whose PutItem carries the whole item and a two-clause condition.
+    if (!e.fits()) return slow(undefined);
     try {
       const out = await this.opts.client.send(
         new UpdateItemCommand({
@@ -236,7 +240,8 @@ export class DynamoRecordStore implements RecordStore {
         const item = (err as { Item?: Item }).Item;
         return slow({ state: item ? fromItem(item) : undefined });
       }
-      if (isOperandTypeError(err)) return slow(undefined);
+      // A type or range the update cannot take: the conflict path decides (422, or the next state).
+      if (isOperandTypeError(err) || isNumberRangeError(err)) return slow(undefined);
       return guarded(() => Promise.reject(err));
     }
   }
@@ -289,29 +294,4 @@ export class DynamoRecordStore implements RecordStore {
     }
     throw new UnavailableError(`too many concurrent writes to ${key}; retry`);
   }
-}
-
-function absentClause(e: Expr): string {
-  return `attribute_not_exists(${e.name('rev')}) OR ${e.name('tomb')} = ${e.value(BOOL(true))}`;
-}
-
-/** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */
-export function requireClause(e: Expr, r: FieldRequire): string | undefined {
-  const p = `${e.name('f')}.${e.name(r.field)}`;
-  if (r.op === 'exists') return `attribute_exists(${p})`;
-  if (r.op === 'absent') return `attribute_not_exists(${p})`;
-  const v = r.value;
-  if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') return undefined;
-  const av = typeof v === 'number' ? N(v) : typeof v === 'string' ? S(v) : BOOL(v);
-  const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
-  return `attribute_exists(${p}) AND ${p} ${op} ${e.value(av)}`;
-}
-
-/** Most bytes a patch can add to a record, so the fast path keeps `sz` an upper bound. */
-export function patchGrowth(patch: PatchBody): number {
-  const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
-  let n = 0;
-  for (const [k, v] of Object.entries(patch.set ?? {})) n += utf8(k) + valueSize(v);
-  for (const k of Object.keys(patch.increment ?? {})) n += utf8(k) + NUMBER_BYTES_MAX;
-  return n;
 }

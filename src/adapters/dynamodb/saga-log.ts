@@ -18,7 +18,9 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError, VestaError } from '../../core/errors';
 import type { Clock, TxnResult } from '../../core/ports';
-import type { SagaAction, SagaDefinition, SagaStatus, SagaView, StepStatus, StepView } from '../../core/sagas';
+import { parseJson, stringifyJson } from '../../core/json';
+import { type SagaAction, type SagaDefinition, type SagaStatus, type SagaView, type StepStatus, type StepView, sagaAction } from '../../core/sagas';
+import { parseBody } from '../../core/schemas';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { queryPages } from './query';
 import type { TxnExtra } from './transactions';
@@ -71,6 +73,11 @@ const HEADER = 'saga';
 const stepSk = (i: number) => `step#${String(i).padStart(3, '0')}`;
 const entrySk = (i: number, kind: 'apply' | 'undo') => `${stepSk(i)}#${kind}`;
 
+/** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
+function readAction(text: string): SagaAction {
+  return parseBody(sagaAction, parseJson(text, Infinity));
+}
+
 function toStep(it: Record<string, AttributeValue>): StoredStep {
   const o = unmarshall(it);
   return {
@@ -78,8 +85,8 @@ function toStep(it: Record<string, AttributeValue>): StoredStep {
     count: o.count,
     name: o.name,
     namespace: o.ns,
-    action: JSON.parse(o.action),
-    compensation: o.comp ? JSON.parse(o.comp) : undefined,
+    action: readAction(o.action),
+    compensation: o.comp ? readAction(o.comp) : undefined,
     status: o.status,
     attempts: o.attempts ?? 0,
     compensationAttempts: o.undoAttempts ?? 0,
@@ -123,7 +130,7 @@ export class DynamoSagaLog {
       started: false,
       count,
       startedAt: now,
-      ...(def.input ? { input: JSON.stringify(def.input) } : {}),
+      ...(def.input ? { input: stringifyJson(def.input) } : {}),
     };
     const items: TransactWriteItem[] = [
       { Put: { TableName: this.table, Item: marshall(header), ConditionExpression: 'attribute_not_exists(sk)' } },
@@ -138,8 +145,8 @@ export class DynamoSagaLog {
               count,
               name: s.name,
               ns: def.namespace,
-              action: JSON.stringify(s.action),
-              comp: s.compensation ? JSON.stringify(s.compensation) : undefined,
+              action: stringifyJson(s.action),
+              comp: s.compensation ? stringifyJson(s.compensation) : undefined,
               status: 'PENDING',
               attempts: 0,
               updatedAt: now,

@@ -7,6 +7,7 @@
  */
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { type ChangeDetail, EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../core/changes';
+import { stringifyJson } from '../../core/json';
 import type { EventBus } from '../../core/ports';
 
 /** EventBridge limits: entries per request, bytes per request (and per event). */
@@ -20,10 +21,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The detail as sent: without `fields` when it would not fit in one event. */
 export function eventDetail(change: ChangeDetail): string {
-  const full = JSON.stringify(change);
+  const full = stringifyJson(change);
   if (Buffer.byteLength(full) + ENVELOPE_BYTES <= MAX_PUT_BYTES) return full;
   const { fields: _fields, siblings: _siblings, ...rest } = change;
-  return JSON.stringify({ ...rest, fieldsOmitted: true });
+  return stringifyJson({ ...rest, fieldsOmitted: true });
 }
 
 export class EventBridgeBus implements EventBus {
