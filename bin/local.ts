@@ -25,6 +25,10 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Background paths set failing items aside and retry their own failures; an error that still
+  // escapes one of them is logged, and the stack goes on serving rather than dying with it.
+  process.on('uncaughtException', (e) => console.error(`background failure (the stack goes on): ${e.stack ?? e}`));
+  process.on('unhandledRejection', (e) => console.error(`background failure (the stack goes on): ${(e as Error)?.stack ?? e}`));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));

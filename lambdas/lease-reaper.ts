@@ -1,13 +1,19 @@
-/** Lambda entry of the lease reaper (EventBridge schedule): removes expired leases and what they held. */
+/**
+ * Lambda entry of the lease reaper (EventBridge schedule): removes expired leases and what they
+ * held. The API also invokes it with `{"action": "replayDeadLetter", "id"}` to replay one of its
+ * dead letters (a lease it could not reap).
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { wireStores } from '../src/api/wiring';
+import { answerReplay, isReplayRequest } from '../src/core/dead-letters';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-const { reaper } = wireStores();
+const { reaper, deadLetters } = wireStores({ logger, metrics });
 
-export const handler = async () => {
+export const handler = async (event?: unknown) => {
+  if (isReplayRequest(event)) return answerReplay(event, { store: deadLetters, replayers: { reaper: (e) => reaper.reap(String(e.item.leaseId)).then(() => undefined) } });
   const r = await reaper.run();
   metrics.addMetric('LeasesReaped', MetricUnit.Count, r.reaped);
   metrics.addMetric('LeaseRecordsExpired', MetricUnit.Count, r.recordsExpired);

@@ -1,15 +1,23 @@
-/** Lambda entry of the lease renewer (EventBridge schedule): keeps leases of running executions alive. */
+/**
+ * Lambda entry of the lease renewer (EventBridge schedule): keeps leases of running executions
+ * alive. The API also invokes it with `{"action": "replayDeadLetter", "id"}` to replay one of its
+ * dead letters (a lease it could not renew).
+ */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { SfnExecutionStatus } from '../src/adapters/sfn/execution-status';
 import { wireLeaseJobs } from '../src/api/wiring';
+import { answerReplay, isReplayRequest } from '../src/core/dead-letters';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-const { renewer } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ maxAttempts: 4 })));
+const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ maxAttempts: 4 })), { logger, metrics });
 
-export const handler = async () => {
+export const handler = async (event?: unknown) => {
+  if (isReplayRequest(event)) {
+    return answerReplay(event, { store: deadLetters, replayers: { renewer: (e) => renewer.renew(String(e.item.leaseId), String((e.payload as { executionArn?: string }).executionArn ?? '')).then(() => undefined) } });
+  }
   const r = await renewer.run();
   metrics.addMetric('LeasesRenewed', MetricUnit.Count, r.renewed);
   metrics.publishStoredMetrics();

@@ -175,3 +175,19 @@ export const ALARM_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] a
 
 /** What CloudWatch does on the topic: publish alarm state changes. */
 export const ALARM_TOPIC_PUBLISH_ACTIONS = ['sns:Publish'] as const;
+
+/**
+ * What a background function (change publisher, snapshot export and restore, lease reaper and
+ * renewer) does on the dead-letter table: sets an item aside or updates its entry (`UpdateItem`,
+ * an upsert), and for a replay reads the entry and removes it once replayed. No Query, no Scan.
+ */
+export const DEAD_LETTER_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
+/** What the API function does on the dead-letter table: reads an entry, discards one. */
+export const DEAD_LETTER_API_ACTIONS = ['dynamodb:GetItem', 'dynamodb:DeleteItem'] as const;
+
+/** What the API function does on the dead-letter table's `bySource` index: lists a source's entries. */
+export const DEAD_LETTER_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+/** What the API function may do with the background functions (and no other): invoke one to replay an entry. */
+export const DEAD_LETTER_REPLAY_ACTIONS = ['lambda:InvokeFunction'] as const;

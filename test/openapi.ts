@@ -213,6 +213,9 @@ export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}']
 /** The snapshot and restore resources, exercised by test/integ/openapi-snapshots.test.ts. */
 export const SNAPSHOT_RESOURCES: readonly string[] = ['/v1/snapshots', '/v1/snapshots/{id}', '/v1/snapshots/{id}/restore', '/v1/restores/{id}'];
 
+/** The dead-letter resources, exercised by test/integ/openapi-dead-letters.test.ts. */
+export const DEAD_LETTER_RESOURCES: readonly string[] = ['/v1/dead-letters', '/v1/dead-letters/{id}', '/v1/dead-letters/{id}/replay'];
+
 /** The changes resource, exercised by test/integ/openapi-changes.test.ts. */
 export const CHANGE_RESOURCES: readonly string[] = ['/v1/ns/{ns}/changes'];
 

@@ -8,7 +8,12 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CATCH_ALL_RESOURCE, ROUTES, resources } from '../../src/api/routes';
+import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../src/core/dead-letters';
+import { REPLAY_FUNCTION_ENV } from '../../src/adapters/lambda/dead-letter-replay';
+import { DEAD_LETTER_REPLAY_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction } from './function-defaults';
 import { addProblemResponses } from './problem-responses';
@@ -106,6 +111,7 @@ export class Api extends Construct {
     props.tables.grantIdempotencyReadWrite(this.function);
     props.tables.grantSagaLogApi(this.function);
     props.tables.grantChangeLogRead(this.function);
+    props.tables.grantDeadLetterOperations(this.function);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy });
     const executionLogging = props.executionLogging ?? false;
@@ -131,6 +137,20 @@ export class Api extends Construct {
     this.addRoutes();
     addProblemResponses(this.restApi);
     this.suppressFindings(executionLogging);
+  }
+
+  /**
+   * Lets the API replay dead letters where they were set aside: names each background function in
+   * the API function's environment (`REPLAY_FUNCTION_ENV`) and allows it to invoke those functions,
+   * and no other.
+   */
+  grantDeadLetterReplay(functions: Readonly<Record<DeadLetterSource, lambda.IFunction>>): iam.Grant {
+    for (const source of DEAD_LETTER_SOURCES) this.function.addEnvironment(REPLAY_FUNCTION_ENV[source], functions[source].functionName);
+    return iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: [...DEAD_LETTER_REPLAY_ACTIONS],
+      resourceArns: DEAD_LETTER_SOURCES.map((source) => functions[source].functionArn),
+    });
   }
 
   private addRoutes(): void {

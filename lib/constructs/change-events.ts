@@ -114,6 +114,7 @@ export class ChangeEvents extends Construct {
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
     props.tables.grantChangeLogAppend(this.publisher);
+    props.tables.grantDeadLetterWrite(this.publisher);
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
       new DynamoEventSource(props.tables.tables.records, {

@@ -105,6 +105,7 @@ export class Leases extends Construct {
       reservedConcurrentExecutions: 1,
     }).function;
     props.tables.grantLeaseReaping(this.reaper);
+    props.tables.grantDeadLetterWrite(this.reaper);
 
     this.renewer = createVestaFunction(this, 'Renewer', {
       entry: 'lease-renewer.ts',
@@ -116,6 +117,7 @@ export class Leases extends Construct {
       logRemovalPolicy,
     }).function;
     props.tables.grantLeaseRenewal(this.renewer);
+    props.tables.grantDeadLetterWrite(this.renewer);
     this.grantExecutionStatus(this.renewer, props.stateMachines);
 
     this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');

@@ -201,6 +201,8 @@ export class Snapshots extends Construct {
     this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
     props.tables.grantSnapshotExport(this.exportFunction);
     props.tables.grantSnapshotRestore(this.restoreFunction);
+    props.tables.grantDeadLetterWrite(this.exportFunction);
+    props.tables.grantDeadLetterWrite(this.restoreFunction);
     props.tables.grantSnapshotStore(this.scheduleFunction);
     const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);
     iam.Grant.addToPrincipal({ grantee: this.exportFunction, actions: [...SNAPSHOT_WRITE_ACTIONS], resourceArns: [objects] });

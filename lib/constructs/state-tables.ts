@@ -18,6 +18,9 @@ import {
   CHANGE_LOG_APPEND_ACTIONS,
   CHANGE_LOG_READ_ACTIONS,
   CONTROL_READ_WRITE_ACTIONS,
+  DEAD_LETTER_API_ACTIONS,
+  DEAD_LETTER_INDEX_ACTIONS,
+  DEAD_LETTER_WRITE_ACTIONS,
   IDEMPOTENCY_READ_WRITE_ACTIONS,
   LEASE_REAPER_CONTROL_ACTIONS,
   LEASE_REAPER_EXPIRY_INDEX_ACTIONS,
@@ -192,6 +195,18 @@ export class StateTables extends Construct {
   /** What the API function needs on the change table: query a namespace's log. */
   grantChangeLogRead(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnTable(grantee, 'changes', CHANGE_LOG_READ_ACTIONS);
+  }
+
+  /** What a background function needs to set items aside and replay its own entries (no listing). */
+  grantDeadLetterWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'deadletters', DEAD_LETTER_WRITE_ACTIONS);
+  }
+
+  /** What the API function needs for the dead-letter routes: read, discard, list through `bySource`. */
+  grantDeadLetterOperations(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, 'deadletters', DEAD_LETTER_API_ACTIONS).combine(
+      this.grantOnIndex(grantee, 'deadletters', 'bySource', DEAD_LETTER_INDEX_ACTIONS),
+    );
   }
 
   /** ARN of an index of a table. Throws an `Error` when the table definition has no such index. */

@@ -98,6 +98,14 @@ export class VestaStack extends Stack {
     });
     // Every committed change: appended to the change log (which the API reads) and put on the bus.
     this.changeEvents = new ChangeEvents(this, 'ChangeEvents', { stage: props.stage, tables: this.tables });
+    // Dead letters are replayed by the function of the path that set them aside.
+    this.api.grantDeadLetterReplay({
+      publisher: this.changeEvents.publisher,
+      snapshot: this.snapshots.exportFunction,
+      restore: this.snapshots.restoreFunction,
+      reaper: this.leases.reaper,
+      renewer: this.leases.renewer,
+    });
     // Alarm emails come from the context key `vesta:alarmEmails`, read by the construct.
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,

@@ -8,11 +8,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { ChangeLog, Clock, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
+import type { ChangeLog, Clock, DeadLetterReplay, DeadLetterStore, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
 import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { sagasHandlers } from './sagas-handlers';
 import { snapshotsHandlers } from './snapshots-handlers';
 import { changesHandlers } from './changes-handlers';
+import { deadLettersHandlers } from './dead-letters-handlers';
 import { leasesHandlers } from './leases-handlers';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
@@ -36,6 +37,9 @@ export interface ApiDeps {
   readonly snapshotSegments: number;
   /** The namespaces' change logs (the changes endpoint). */
   readonly changes: ChangeLog;
+  /** What background paths set aside, and how to replay it (the dead-letter routes). */
+  readonly deadLetters: DeadLetterStore;
+  readonly deadLetterReplay: DeadLetterReplay;
   /**
    * Where the API's metrics go (`Operations`, `Conflicts`, `SiblingsCreated`; see `metrics.ts`):
    * a Powertools `Metrics`, published once per invocation.
@@ -101,6 +105,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     ...sagasHandlers(deps),
     ...snapshotsHandlers(deps),
     ...changesHandlers(deps),
+    ...deadLettersHandlers(deps),
     async health() {
       const [store, leaseReaperLagSeconds, latestSnapshotAgeSeconds] = await Promise.all([
         deps.health.storeOk(),

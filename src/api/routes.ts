@@ -44,6 +44,10 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'getSnapshot', method: 'GET', resource: '/v1/snapshots/{id}', hasBody: false },
   { name: 'restoreSnapshot', method: 'POST', resource: '/v1/snapshots/{id}/restore', hasBody: true },
   { name: 'getRestore', method: 'GET', resource: '/v1/restores/{id}', hasBody: false },
+  { name: 'listDeadLetters', method: 'GET', resource: '/v1/dead-letters', hasBody: false },
+  { name: 'getDeadLetter', method: 'GET', resource: '/v1/dead-letters/{id}', hasBody: false },
+  { name: 'deleteDeadLetter', method: 'DELETE', resource: '/v1/dead-letters/{id}', hasBody: false },
+  { name: 'replayDeadLetter', method: 'POST', resource: '/v1/dead-letters/{id}/replay', hasBody: false },
 ];
 
 /** Catch-all resource that answers `404 NotFound` for every path the contract does not define. */

@@ -15,15 +15,19 @@ import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
 import { DynamoLeases } from '../adapters/dynamodb/leases';
-import { CHANGES_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import { CHANGES_TABLE, CONTROL_TABLE, DEAD_LETTERS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
+import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
+import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { ALL_MACHINES } from '../sagas/state-machines';
-import type { BlobStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
+import type { BlobStore, DeadLetterReplay, DeadLetterStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
@@ -40,6 +44,10 @@ export interface WiringOptions {
   readonly workflows?: WorkflowStarter;
   /** Where snapshot parts and manifests go. @default the S3 bucket `VESTA_SNAPSHOT_BUCKET` */
   readonly blobs?: BlobStore;
+  /** Where background paths count the items they set aside (`DeadLetters`). @default not counted */
+  readonly metrics?: DeadLetterMetrics;
+  /** How the API replays dead letters. @default the background functions named in the environment (`REPLAY_FUNCTION_ENV`) */
+  readonly deadLetterReplay?: DeadLetterReplay;
 }
 
 /** Scan segments (parts) of a whole-store snapshot: `VESTA_SNAPSHOT_SEGMENTS`, 1 to 64. */
@@ -86,12 +94,14 @@ export function wireStores(opts: WiringOptions = {}) {
     controlTable,
   });
   const leases = new DynamoLeases(client, controlTable, leaseStore, records);
-  const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock);
+  const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
+  const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
+  const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock, setAside);
   const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
   const changes = new DynamoChangeLog({ client, tableName: tableName(env, CHANGES_TABLE), clock, retentionSeconds: changeRetentionSeconds(env) });
-  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots, changes };
+  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters, setAside };
 }
 
 /** Step Functions, with the ARNs of the state machines `ids` from the environment. */
@@ -113,7 +123,7 @@ export function wireSagaStep(opts: WiringOptions = {}) {
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes } = wireStores(opts);
+  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters } = wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
     sagas,
@@ -121,6 +131,9 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     snapshots,
     snapshotSegments: snapshotSegments(env),
     changes,
+    deadLetters,
+    // Functions are read at the first replay, so a stack without them still serves everything else.
+    deadLetterReplay: opts.deadLetterReplay ?? new LambdaDeadLetterReplay(new LambdaClient({ maxAttempts: 2 }), deadLetters, () => replayFunctions(env)),
     records,
     leases,
     clock,
@@ -137,16 +150,18 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
 
 /** The scheduled lease jobs: the reaper, and the renewer over the given execution statuses. */
 export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOptions = {}) {
-  const { client, clock, controlTable, leaseStore, reaper } = wireStores(opts);
-  return { reaper, renewer: new LeaseRenewer(client, controlTable, leaseStore, executions, clock) };
+  const { client, clock, controlTable, leaseStore, reaper, deadLetters, setAside } = wireStores(opts);
+  return { reaper, renewer: new LeaseRenewer(client, controlTable, leaseStore, executions, clock, setAside), deadLetters };
 }
 
 /**
  * What the snapshot functions need: the records table, the snapshot store, the blob store (S3
  * unless given) and, for the schedule function, the snapshot state machine.
  */
-export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapshots?: boolean } = {}): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore } {
-  const { env, client, clock, controlTable, records, snapshots } = wireStores(opts);
+export function wireSnapshotWorker(
+  opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
+): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore } {
+  const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
   return {
@@ -158,6 +173,8 @@ export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapsh
     clock,
     replica: replicaOf(env),
     resolve: (s) => records.resolve(s),
+    setAside,
+    deadLetters,
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
     segments: snapshotSegments(env),
   };
@@ -167,10 +184,11 @@ export function wireSnapshotWorker(opts: WiringOptions & { readonly startsSnapsh
  * What the change publisher needs: the change log and the bus (EventBridge bus `VESTA_EVENT_BUS`
  * unless given; the local stack passes its log bus).
  */
-export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}): { readonly log: DynamoChangeLog; readonly bus: EventBus } {
-  const { env, changes } = wireStores(opts);
-  if (opts.bus) return { log: changes, bus: opts.bus };
+export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}) {
+  const { env, changes, deadLetters, setAside } = wireStores(opts);
+  const common = { log: changes, setAside, deadLetters };
+  if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');
-  return { log: changes, bus: new EventBridgeBus(new EventBridgeClient({ maxAttempts: 4 }), busName) };
+  return { ...common, bus: new EventBridgeBus(new EventBridgeClient({ maxAttempts: 4 }), busName) as EventBus };
 }

@@ -18,6 +18,7 @@ import {
   snapshotRestoreStatusCommand,
 } from './snapshot-commands';
 import { watchCommand } from './watch-commands';
+import { deadLetterGetCommand, deadLetterLsCommand, deadLetterReplayCommand, deadLetterRmCommand } from './dead-letter-commands';
 
 export const COMMANDS: readonly Command[] = [
   getCommand,
@@ -43,6 +44,10 @@ export const COMMANDS: readonly Command[] = [
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
   watchCommand,
+  deadLetterLsCommand,
+  deadLetterGetCommand,
+  deadLetterReplayCommand,
+  deadLetterRmCommand,
   healthCommand,
   configSetCommand,
   configGetCommand,
@@ -50,7 +55,7 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`). */
-export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot', 'config'];
+export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot', 'dead-letter', 'config'];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionSpecs = {

@@ -2,7 +2,7 @@
  * The typed client of the Vesta HTTP API (docs/openapi.yaml): records with their ETags,
  * read-modify-write without lost updates (`update`), transactions, listings and namespace
  * settings here; leases, locks and fenced work in `leases.ts`; sagas and snapshots (start and
- * wait) in `workflows.ts`; the change feed in `watch.ts`. Every method throws the `ApiError`
+ * wait) in `workflows.ts`; the change feed in `watch.ts`; dead letters in `dead-letters.ts`. Every method throws the `ApiError`
  * subclass of the problem the API answered (`errors.ts`) or `NetworkError`; 429 and 503 are
  * retried by the transport first.
  *
@@ -15,6 +15,7 @@ import { ConflictError, PreconditionFailedError, TooManyAttemptsError } from './
 import { Leases, type LockContext, Locks, type WithLockOptions, withLock } from './leases';
 import { ChangeStream, type WatchOptions } from './watch';
 import { Sagas, Snapshots } from './workflows';
+import { DeadLetters } from './dead-letters';
 import { type Reply, type RequestOptions, Transport, type TransportOptions } from './transport';
 import {
   type Fields,
@@ -91,6 +92,8 @@ export class VestaClient {
   public readonly locks: Locks;
   public readonly sagas: Sagas;
   public readonly snapshots: Snapshots;
+  /** Items background paths set aside: list, read, replay, discard. */
+  public readonly deadLetters: DeadLetters;
 
   /** Throws `TypeError` when the URL is not an http(s) URL. */
   public constructor(opts: ClientOptions) {
@@ -99,6 +102,7 @@ export class VestaClient {
     this.locks = new Locks(this);
     this.sagas = new Sagas(this);
     this.snapshots = new Snapshots(this);
+    this.deadLetters = new DeadLetters(this);
   }
 
   /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */

@@ -6,6 +6,7 @@ export * from './transport';
 export * from './types';
 export * from './watch';
 export * from './workflows';
+export * from './dead-letters';
 export * from './connect';
 export * from './sigv4';
 export { Decimal, type Numeric, isNumeric, numberFromText, numericText, toNumeric } from '../core/decimal';

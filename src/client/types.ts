@@ -6,6 +6,7 @@ export type { Fields, JsonValue } from '../core/record-view';
 export type { VersionVector } from '../core/vv';
 import type { Fields, JsonValue, SiblingsRecordView, SingleRecordView } from '../core/record-view';
 import type { ChangeDetail, ChangeKind } from '../core/changes';
+import type { DeadLetter as ServerDeadLetter, DeadLetterSource as ServerDeadLetterSource, ReplayOutcome as ServerReplayOutcome } from '../core/dead-letters';
 export type { ChangeKind };
 
 /** A record with one value (the API's record view, shared with the server). */
@@ -144,6 +145,8 @@ export interface Snapshot {
   readonly status: RunStatus;
   readonly items: number;
   readonly bytes: number;
+  /** Records set aside as dead letters instead of exported; the snapshot is COMPLETE without them. */
+  readonly setAside?: number;
   readonly parts: readonly SnapshotPart[];
   readonly segments?: number;
   readonly startedAt?: string;
@@ -159,8 +162,20 @@ export interface Restore {
   readonly status: RunStatus;
   readonly written: number;
   readonly skipped: number;
+  /** Lines set aside as dead letters instead of restored. */
+  readonly setAside?: number;
   readonly error?: string;
 }
+
+/** An item a background path set aside (the server's own type); `payload` only from `deadLetters.get`. */
+export type DeadLetter = ServerDeadLetter;
+export type DeadLetterSource = ServerDeadLetterSource;
+export interface DeadLetterPage {
+  readonly items: readonly DeadLetter[];
+  readonly cursor: string | null;
+}
+/** What a replay did: `REPLAYED` (the entry is gone) or `FAILED` (the entry, with the new error). */
+export type ReplayOutcome = ServerReplayOutcome;
 
 /** One change of the feed: the server's change detail. */
 export type Change = ChangeDetail;

@@ -35,8 +35,24 @@ export interface ChangeDetail {
   readonly fields?: Fields;
   /** All concurrent values, when the write left more than one (siblings mode). */
   readonly siblings?: readonly { readonly fields: Fields; readonly updatedAt: string }[];
-  /** Set on the event bus only, when `fields` was left out to fit its 256 KB event limit. */
+  /**
+   * `fields` (and `siblings`) were left out: to fit the bus's 256 KB event limit or a change-log
+   * item, or because the change is a placeholder (`deadLetter`). Read the record by key.
+   */
   readonly fieldsOmitted?: true;
+  /**
+   * Set on a placeholder: the publisher could not process this change (its record item could not
+   * be decoded, or the log refused it) and set it aside as the dead letter of this id. The
+   * placeholder takes the change's place (its id, key and rev) so that per-key order and numbering
+   * hold; it carries no fields (`fieldsOmitted`), and `vv` and `change` as far as they could be read.
+   */
+  readonly deadLetter?: string;
+  /**
+   * Set on a change published by a replay of a dead letter: the id of the placeholder it stands
+   * for. It comes later than the changes committed after it; a consumer that keeps the newest
+   * `rev` per key ignores it when it has seen a newer one.
+   */
+  readonly replayOf?: string;
 }
 
 /** Changes are kept at least this long; an older cursor is `410 CursorExpired`. */
@@ -95,4 +111,30 @@ export function decodeCursor(raw: string, namespace: string): ChangeCursor {
 /** Whether a key is one a `prefix` filter keeps. */
 export function keyMatches(key: string, prefix: string | undefined): boolean {
   return !prefix || key.startsWith(prefix);
+}
+
+/** What a placeholder is built from: whatever of the change could be read. */
+export interface PlaceholderSource {
+  readonly namespace: string;
+  readonly key: string;
+  readonly inc: string;
+  readonly rev: number;
+  readonly vv: VersionVector;
+  readonly change: ChangeKind;
+}
+
+/** The change that takes the place of one set aside as dead letter `deadLetter`: same id, no fields. */
+export function placeholderChange(p: PlaceholderSource, deadLetter: string): ChangeDetail {
+  return { id: changeId(p.namespace, p.key, p.inc, p.rev), namespace: p.namespace, key: p.key, rev: p.rev, vv: p.vv, change: p.change, fieldsOmitted: true, deadLetter };
+}
+
+/** The placeholder of a change decoded but refused by the change log: its id, key, rev, vv and kind. */
+export function placeholderOf(c: ChangeDetail, deadLetter: string): ChangeDetail {
+  return { id: c.id, namespace: c.namespace, key: c.key, rev: c.rev, vv: c.vv, change: c.change, fieldsOmitted: true, deadLetter };
+}
+
+/** The change a replay publishes for a placeholder: the change itself, under an id of its own. */
+export function replayedChange(change: ChangeDetail): ChangeDetail {
+  const id = createHash('sha256').update(`${change.id}\u0000replay`).digest('hex').slice(0, 32);
+  return { ...change, id, replayOf: change.id };
 }

@@ -177,3 +177,19 @@ export class UnavailableError extends VestaError {
     this.name = 'UnavailableError';
   }
 }
+
+/**
+ * A stored item that does not have the shape Vesta writes (an attribute of the wrong type, a
+ * missing key attribute): written by something else, or damaged. `attribute` names the first bad
+ * one. Background paths set such an item aside; a request that meets one is a 500 (a bug or damage).
+ */
+export class MalformedItemError extends VestaError {
+  public constructor(
+    public readonly attribute: string,
+    message: string,
+    options?: VestaErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MalformedItemError';
+  }
+}

@@ -31,6 +31,11 @@ export const METRIC_NAMES = {
   eventsPublished: 'EventsPublished',
   /** Change events that could not be published after retries (the stream batch is retried). */
   eventsFailed: 'EventsFailed',
+  /**
+   * Items a background path set aside after their retries (`src/core/dead-letters.ts`); dimension
+   * `source`: publisher, snapshot, restore, reaper, renewer. Alarmed at one.
+   */
+  deadLetters: 'DeadLetters',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -39,4 +44,5 @@ export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 export const METRIC_DIMENSIONS = {
   [METRIC_NAMES.operations]: 'operation',
   [METRIC_NAMES.conflicts]: 'kind',
+  [METRIC_NAMES.deadLetters]: 'source',
 } as const;

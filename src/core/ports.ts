@@ -8,6 +8,7 @@ import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 import type { ChangeDetail } from './changes';
+import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letters';
 
 export interface Clock {
   now(): Date;
@@ -155,6 +156,12 @@ export interface SnapshotStore {
   partDone(id: string, part: PartInfo): Promise<void>;
   /** RUNNING → COMPLETE with its parts; also moves the newest-complete mark. Idempotent. */
   completeSnapshot(id: string, parts: readonly PartInfo[]): Promise<SnapshotManifest>;
+  /**
+   * Adds a part to a COMPLETE snapshot (a replayed record): `parts` replaces its parts, items and
+   * bytes are summed again. Conditioned on it still having `itemsBefore` items; false otherwise
+   * (another replay got there first: read it again).
+   */
+  addPart(id: string, itemsBefore: number, parts: readonly PartInfo[]): Promise<boolean>;
   /** RUNNING → FAILED. Idempotent; a COMPLETE snapshot stays COMPLETE. */
   failSnapshot(id: string, error: string): Promise<void>;
   /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
@@ -163,7 +170,9 @@ export interface SnapshotStore {
   /** The restore; while RUNNING its counts are those of the records committed so far. */
   getRestore(id: string): Promise<RestoreView | undefined>;
   /** RUNNING → COMPLETE with the counts. Idempotent. */
-  finishRestore(id: string, written: number, skipped: number): Promise<RestoreView>;
+  finishRestore(id: string, written: number, skipped: number, setAside?: number): Promise<RestoreView>;
+  /** Moves one set-aside record (a line of `part`) of a restore to written or skipped (a replay). */
+  settleSetAside(id: string, part: string, written: boolean): Promise<void>;
   /** RUNNING → FAILED, with the counts of what was committed before it failed. Idempotent. */
   failRestore(id: string, error: string): Promise<void>;
 }
@@ -191,6 +200,9 @@ export interface AppendOutcome {
   readonly error?: unknown;
 }
 
+/** Gives the change to append instead of one the store refused (`error`): e.g. a placeholder. */
+export type ChangeSubstitute = (change: ChangeDetail, error: unknown) => Promise<ChangeDetail>;
+
 /**
  * Each namespace's changes, numbered 1, 2, 3, ... in the order they were appended, without gaps,
  * each id at most once, kept at least the retention period.
@@ -198,9 +210,13 @@ export interface AppendOutcome {
 export interface ChangeLog {
   /**
    * Appends changes; those of one namespace in the order given. A change whose id is already in
-   * the log is skipped. Never throws: what could not be appended is in `notDone` (with `error`).
+   * the log is skipped. A change too big for the log is kept without its fields
+   * (`fieldsOmitted`). A change the store refuses for itself (not throttling, unavailability or
+   * contention) is replaced, in its place, by what `substitute` gives for it; without
+   * `substitute`, or when `substitute` throws, it and the rest of its namespace are not done.
+   * Never throws: what could not be appended is in `notDone` (with `error`).
    */
-  append(changes: readonly ChangeDetail[]): Promise<AppendOutcome>;
+  append(changes: readonly ChangeDetail[], substitute?: ChangeSubstitute): Promise<AppendOutcome>;
   /**
    * Reads one namespace's changes after a position. Throws `CursorExpiredError` when changes after
    * `after` are no longer kept, `ThrottledError` / `UnavailableError` when the store fails.
@@ -214,4 +230,40 @@ export interface ChangeLog {
  */
 export interface EventBus {
   publish(changes: readonly ChangeDetail[]): Promise<ReadonlySet<string>>;
+}
+
+/**
+ * Dead-letter entries (see `src/core/dead-letters.ts`). Payloads are kept exactly (numbers digit
+ * for digit). Every method throws `ThrottledError` / `UnavailableError` when the store fails; then
+ * nothing was recorded, and a background path must not move past the item.
+ */
+export interface DeadLetterStore {
+  /**
+   * Sets an item aside: creates its entry, or (the same source and item again) adds the attempts
+   * and replaces the error, payload and time of the entry already there. Resolves to the entry.
+   */
+  put(input: DeadLetterInput): Promise<DeadLetter>;
+  /** The entry with its payload; `undefined` when there is none (or the id names none). */
+  get(id: string): Promise<DeadLetter | undefined>;
+  /** Newest first. Throws `ValidationError` (field `cursor`) for a cursor it did not hand out. */
+  list(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  /** Removes an entry; false when there was none. */
+  remove(id: string): Promise<boolean>;
+}
+
+/**
+ * Processes one set-aside item again, with the code and permissions of the path it came from
+ * (in AWS the path's own function; locally the same code in process). Resolves when the item went
+ * through; throws the item's error when it failed again, `ThrottledError` / `UnavailableError`
+ * when a dependency did.
+ */
+export type DeadLetterReplayer = (entry: DeadLetter) => Promise<void>;
+
+/**
+ * Replays an entry by id where its path runs. Resolves to the outcome (a failed replay keeps the
+ * entry, with the new error). Throws `NotFoundError` when there is no such entry, and
+ * `ThrottledError` / `UnavailableError`.
+ */
+export interface DeadLetterReplay {
+  replay(id: string): Promise<ReplayOutcome>;
 }

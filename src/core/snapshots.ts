@@ -56,6 +56,8 @@ export interface PartInfo {
   readonly bytes: number;
   /** sha256 of the part object, lowercase hex. */
   readonly sha256: string;
+  /** Records of this part's segment set aside as dead letters instead (absent: none). */
+  readonly setAside?: number;
 }
 
 /** `GET /v1/snapshots/{id}`: the manifest (or, while RUNNING or after FAILED, what is known). */
@@ -66,6 +68,11 @@ export interface SnapshotManifest {
   readonly status: SnapshotStatus;
   readonly items: number;
   readonly bytes: number;
+  /**
+   * Records that could not be exported and were set aside as dead letters (source `snapshot`)
+   * instead; the snapshot is COMPLETE without them. Absent in manifests written before it existed.
+   */
+  readonly setAside?: number;
   readonly parts: readonly PartInfo[];
   readonly startedAt: string;
   readonly finishedAt: string | null;
@@ -84,6 +91,8 @@ export interface RestoreView {
   readonly status: SnapshotStatus;
   readonly written: number;
   readonly skipped: number;
+  /** Snapshot records that could not be restored and were set aside as dead letters (source `restore`). */
+  readonly setAside?: number;
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly error?: string;

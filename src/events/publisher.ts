@@ -3,23 +3,31 @@
  * events out. The same function runs in the publisher Lambda (DynamoDB stream event source) and
  * in the local stack's stream poller.
  *
- * Order and failures: changes are appended to the change log first (numbered, each id once), then
- * put on the bus. When something fails, the answer names the first stream record not fully
- * handled (`batchItemFailures`, Lambda's partial batch response): the batch is retried from there,
- * the change log skips what it already has, and the bus gets those events again with the same id.
- * Nothing committed is dropped; what keeps failing ends in the dead-letter queue after the event
- * source's retries.
+ * One change never holds back the others: a stream record whose item cannot be decoded, or a
+ * change the change log refuses for itself, is set aside as a dead letter (source `publisher`,
+ * with the stream image, which is what a replay needs) and a placeholder takes its place in the
+ * log and on the bus: the same id, key and rev, no fields, `deadLetter` naming the entry. So the
+ * namespace's numbering and each key's order hold, and its later changes flow at once.
+ *
+ * Dependency failures (the change log's store, the bus) are not the changes' fault: the answer
+ * names the first stream record not fully handled (`batchItemFailures`, Lambda's partial batch
+ * response), the batch is retried from there, the change log skips what it already has, and the
+ * bus gets those events again with the same id. Nothing committed is dropped; what keeps failing
+ * ends in the dead-letter queue after the event source's retries.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { ChangeDetail } from '../core/changes';
+import { type ChangeDetail, type PlaceholderSource, placeholderChange, placeholderOf, replayedChange } from '../core/changes';
+import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
 import { METRIC_NAMES } from '../core/metric-names';
-import type { ChangeLog, EventBus } from '../core/ports';
-import { type StreamRecordLike, changeFromStreamRecord } from '../adapters/dynamodb/stream-records';
+import type { AppendOutcome, ChangeLog, EventBus } from '../core/ports';
+import { type StreamRecordLike, changeFromStreamRecord, placeholderSourceOf } from '../adapters/dynamodb/stream-records';
 
 export interface PublisherDeps {
   readonly log: ChangeLog;
   readonly bus: EventBus;
+  /** Where changes that cannot be processed are set aside (`deadLetterSink`). */
+  readonly setAside: SetAside;
   readonly metrics?: Pick<Metrics, 'addMetric'>;
   readonly logger?: Pick<Logger, 'error' | 'warn'>;
 }
@@ -29,31 +37,92 @@ export interface BatchResult {
   readonly batchItemFailures: { readonly itemIdentifier: string }[];
 }
 
+/** What identifies a stream record's change in its dead-letter entry. */
+function itemOf(r: StreamRecordLike, p: PlaceholderSource): DeadLetterItem {
+  return { namespace: p.namespace, key: p.key, rev: p.rev, sequenceNumber: r.dynamodb?.SequenceNumber ?? null };
+}
+
+/** What a replay of a publisher dead letter needs: the stream record's image. */
+export interface PublisherPayload {
+  readonly eventName?: string;
+  readonly sequenceNumber?: string;
+  readonly image: Record<string, unknown>;
+}
+
+const payloadOf = (r: StreamRecordLike): PublisherPayload => ({ eventName: r.eventName, sequenceNumber: r.dynamodb?.SequenceNumber, image: r.dynamodb?.NewImage ?? {} });
+
+/** The changes of a batch in stream order; one that cannot be decoded is set aside and replaced. */
+async function decodeAll(records: readonly StreamRecordLike[], deps: PublisherDeps): Promise<{ changes: { index: number; change: ChangeDetail }[]; stoppedAt: number }> {
+  const changes: { index: number; change: ChangeDetail }[] = [];
+  for (const [index, r] of records.entries()) {
+    let change: ChangeDetail | undefined;
+    try {
+      change = changeFromStreamRecord(r);
+    } catch (e) {
+      // Decoding is deterministic: trying again gives the same error, so it is tried once.
+      const p = placeholderSourceOf(r);
+      try {
+        const entry = await deps.setAside({ source: 'publisher', item: itemOf(r, p), error: errorOf(e), attempts: 1, payload: payloadOf(r) });
+        change = placeholderChange(p, entry.id);
+      } catch (e2) {
+        deps.logger?.error('a change could not be set aside; the batch is retried from it', { error: String(e2), cause: String(e) });
+        return { changes, stoppedAt: index };
+      }
+    }
+    if (change) changes.push({ index, change });
+  }
+  return { changes, stoppedAt: -1 };
+}
+
 /** Handles one batch in stream order. Never throws: failures are in the result. */
 export async function publishBatch(records: readonly StreamRecordLike[], deps: PublisherDeps): Promise<BatchResult> {
-  const changes: { index: number; change: ChangeDetail }[] = [];
-  records.forEach((r, index) => {
-    const change = changeFromStreamRecord(r);
-    if (change) changes.push({ index, change });
-  });
-  if (changes.length === 0) return { batchItemFailures: [] };
+  const { changes, stoppedAt } = await decodeAll(records, deps);
+  const byId = new Map(changes.map((c) => [c.change.id, c]));
+  // A change the log refuses for itself: set aside, its placeholder appended (and published) instead.
+  const substitute = async (change: ChangeDetail, error: unknown): Promise<ChangeDetail> => {
+    const at = byId.get(change.id)!;
+    const r = records[at.index];
+    const item = { namespace: change.namespace, key: change.key, rev: change.rev, sequenceNumber: r.dynamodb?.SequenceNumber ?? null };
+    const entry = await deps.setAside({ source: 'publisher', item, error: errorOf(error), attempts: 1, payload: payloadOf(r) });
+    at.change = placeholderOf(change, entry.id);
+    return at.change;
+  };
 
-  const appended = await deps.log.append(changes.map((c) => c.change));
+  const appended: AppendOutcome = changes.length > 0 ? await deps.log.append(changes.map((c) => c.change), substitute) : { appended: 0, duplicates: 0, notDone: new Set<string>() };
   if (appended.error !== undefined) deps.logger?.error('change log append failed', { error: String(appended.error), notAppended: appended.notDone.size });
   deps.metrics?.addMetric(METRIC_NAMES.changesLogged, MetricUnit.Count, appended.appended);
   const firstNotLogged = changes.findIndex((c) => appended.notDone.has(c.change.id));
   const logged = firstNotLogged < 0 ? changes : changes.slice(0, firstNotLogged);
 
-  const notPublished = await deps.bus.publish(logged.map((c) => c.change));
+  const notPublished = logged.length > 0 ? await deps.bus.publish(logged.map((c) => c.change)) : new Set<string>();
   deps.metrics?.addMetric(METRIC_NAMES.eventsPublished, MetricUnit.Count, logged.length - notPublished.size);
   if (notPublished.size > 0) {
     deps.metrics?.addMetric(METRIC_NAMES.eventsFailed, MetricUnit.Count, notPublished.size);
     deps.logger?.warn('events not published; the batch is retried from the first', { notPublished: notPublished.size });
   }
   const firstNotPublished = logged.findIndex((c) => notPublished.has(c.change.id));
-  const failedAt = firstNotPublished >= 0 ? logged[firstNotPublished].index : firstNotLogged >= 0 ? changes[firstNotLogged].index : -1;
+  const failedAt =
+    firstNotPublished >= 0 ? logged[firstNotPublished].index : firstNotLogged >= 0 ? changes[firstNotLogged].index : stoppedAt;
   if (failedAt < 0) return { batchItemFailures: [] };
   const seq = records[failedAt].dynamodb?.SequenceNumber;
   // Without a sequence number Lambda cannot resume mid-batch: fail the whole batch (replays are skipped).
   return { batchItemFailures: [{ itemIdentifier: seq ?? records[0].dynamodb?.SequenceNumber ?? '' }] };
+}
+
+/**
+ * Replays a publisher dead letter: decodes the kept stream image again and, when it now decodes,
+ * appends the change to the log and puts it on the bus as `replayedChange` (an id of its own,
+ * `replayOf` the placeholder). Throws the decoding error when it still fails, and an error when the
+ * log or the bus does not take the change (the entry is then kept).
+ */
+export async function replayPublisherEntry(entry: DeadLetter, deps: Pick<PublisherDeps, 'log' | 'bus'>): Promise<void> {
+  if (entry.payloadOmitted) throw new Error('the stream image was too big to keep with the entry; this change cannot be replayed, only discarded');
+  const payload = entry.payload as PublisherPayload;
+  const change = changeFromStreamRecord({ eventName: payload.eventName ?? 'MODIFY', dynamodb: { NewImage: payload.image } });
+  if (!change) throw new Error('the kept stream image is not a committed change; discard the entry');
+  const replayed = replayedChange(change);
+  const out = await deps.log.append([replayed]);
+  if (out.notDone.size > 0) throw out.error ?? new Error('the change log did not take the change');
+  const failed = await deps.bus.publish([replayed]);
+  if (failed.size > 0) throw new Error('the event bus did not take the change after retries');
 }

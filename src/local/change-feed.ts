@@ -10,7 +10,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { wireChangePublisher } from '../api/wiring';
 import { LocalEventBus, type LocalBusLog } from '../adapters/events/local-bus';
 import { CHANGES_TABLE, RECORDS_TABLE } from '../adapters/dynamodb/table-defs';
-import { publishBatch } from '../events/publisher';
+import { type PublisherDeps, publishBatch } from '../events/publisher';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import { StreamPoller } from './stream-poller';
 
@@ -33,6 +33,8 @@ export interface ChangeFeedOptions {
 
 export interface ChangeFeed {
   readonly bus: LocalEventBus;
+  /** What the publisher runs on, for replaying its dead letters in process. */
+  readonly publisher: Pick<PublisherDeps, 'log' | 'bus'>;
   readonly poller: StreamPoller;
   stop(): Promise<void>;
 }
@@ -51,7 +53,7 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
   });
   const eventLogger = opts.eventLogger ?? new Logger({ serviceName: 'vesta', logLevel: (process.env.VESTA_EVENTS_LOG_LEVEL ?? 'INFO') as 'INFO' });
   const bus = new LocalEventBus(eventLogger);
-  const deps = { ...wireChangePublisher({ client: opts.client, env: opts.env, bus }), logger: opts.logger, metrics: opts.metrics };
+  const deps = { ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }), logger: opts.logger, metrics: opts.metrics };
   const poller = new StreamPoller({
     streams,
     streamArn,
@@ -69,6 +71,7 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
   poller.start();
   return {
     bus,
+    publisher: deps,
     poller,
     stop: async () => {
       await poller.stop();

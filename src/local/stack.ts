@@ -19,6 +19,7 @@ import { ensureTables } from './bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { serve } from './server';
 import { type ChangeFeed, startChangeFeed } from './change-feed';
+import { type LocalReplayParts, localDeadLetterReplay } from './dead-letter-replay';
 
 export interface LocalStackOptions {
   /** @default 8080; 0 picks a free port */
@@ -93,7 +94,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const stepDeps = wireSagaStep({ client, env });
     const step = meteredStepHandler({ ...stepDeps, logger, metrics });
     // Snapshot parts and manifests: $VESTA_DATA_DIR/snapshots/<id>/ (blob names start with snapshots/).
-    const snapshotDeps = { ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir) }), logger, metrics };
+    const snapshotDeps = { ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir), logger, metrics }), logger, metrics };
     workflows = new LocalWorkflows({
       step,
       export: createExportHandler(snapshotDeps),
@@ -113,10 +114,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // locally its metrics are off unless POWERTOOLS_METRICS_DISABLED is set: Powertools 2.35
     // honours that variable, and `POWERTOOLS_METRICS_DISABLED=false npm start` prints them.
     const apiMetrics = process.env.POWERTOOLS_METRICS_DISABLED === undefined ? undefined : metrics;
-    const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger }), metrics: apiMetrics });
+    const jobs = wireLeaseJobs(executions, { client, env, logger, metrics });
+    // Dead letters are replayed in process, by the same code the background functions run in AWS.
+    const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
+    const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
+    const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger, deadLetterReplay }), metrics: apiMetrics });
     // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
     if (opts.changeFeed ?? true) changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
-    const jobs = wireLeaseJobs(executions, { client, env });
+    replayParts.publisher = changeFeed?.publisher;
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
     server = await serve(handler, opts.port ?? 8080);

@@ -6,8 +6,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { BlobStore, Clock, SnapshotStore, WorkflowStarter } from '../core/ports';
+import type { BlobStore, Clock, DeadLetterStore, SnapshotStore, WorkflowStarter } from '../core/ports';
 import type { RecordState } from '../core/record-view';
+import type { SetAside } from '../core/dead-letters';
 
 export interface SnapshotWorkerDeps {
   readonly client: DynamoDBClient;
@@ -24,6 +25,10 @@ export interface SnapshotWorkerDeps {
   resolve(s: RecordState | undefined): Promise<RecordState | undefined>;
   /** Starts the scheduled snapshot's execution. */
   readonly workflows?: WorkflowStarter;
+  /** Where records that cannot be exported or restored are set aside (`deadLetterSink`). */
+  readonly setAside: SetAside;
+  /** The dead-letter entries (replays read and remove them). */
+  readonly deadLetters: DeadLetterStore;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: Pick<Metrics, 'addMetric'>;
 }

@@ -9,6 +9,13 @@
  *   rewrites the whole part under the same name.
  * - `exportFinish` writes the manifest (`vesta-snapshot/1`, per-part items, bytes, sha256) after
  *   every part is complete, then marks the snapshot COMPLETE; `exportFail` marks it FAILED.
+ *
+ * One record never fails a snapshot: a stored item that cannot be decoded or written as a line is
+ * set aside as a dead letter (source `snapshot`, with the item as read, which a replay needs) and
+ * the export goes on. The snapshot is still COMPLETE, and says how many records it set aside
+ * (`setAside`, per part and in all): a whole-store backup missing one damaged record is worth more
+ * than none, and the `DeadLetters` alarm and the entries say which record is missing. A replay
+ * adds the record to the snapshot as a part of its own (`replay.ts`).
  */
 import { type AttributeValue, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Readable, pipeline } from 'node:stream';
@@ -19,6 +26,7 @@ import { type PartInfo, SNAPSHOT_FORMAT, type SnapshotManifest, exportable, mani
 import { type Item, fromItem } from '../adapters/dynamodb/codec';
 import { guarded } from '../adapters/dynamodb/errors';
 import { describeError } from '../sagas/step-handler';
+import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -28,7 +36,7 @@ const LINES_PER_CHUNK = 256;
 
 const snapshotRef = z.object({ snapshotId: z.string() }).passthrough();
 const segmentRef = snapshotRef.extend({ segment: z.number().int().min(0), total: z.number().int().min(1) });
-const partSchema = z.object({ name: z.string(), items: z.number().int().min(0), bytes: z.number().int().min(0), sha256: z.string() });
+const partSchema = z.object({ name: z.string(), items: z.number().int().min(0), bytes: z.number().int().min(0), sha256: z.string(), setAside: z.number().int().min(0).optional() });
 
 async function snapshotOf(deps: SnapshotWorkerDeps, input: unknown) {
   const { snapshotId } = snapshotRef.parse(input);
@@ -61,14 +69,31 @@ async function* pagesOf(deps: SnapshotWorkerDeps, namespace: string | null, segm
   } while (start);
 }
 
-/** The part's lines (uncompressed), in chunks; counts the records it writes. */
-async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number }): AsyncGenerator<Buffer> {
+/** What a snapshot export dead letter keeps: the record item as the scan read it. */
+export interface SnapshotPayload {
+  readonly item: Item;
+}
+
+/**
+ * The part's lines (uncompressed), in chunks; counts the records it writes and those it sets
+ * aside: an item that cannot be decoded or written as a line becomes a dead letter (source
+ * `snapshot`) and the part goes on. Throws when an item cannot even be set aside.
+ */
+async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number; setAside: number }, setAside: (item: Item, e: unknown) => Promise<void>): AsyncGenerator<Buffer> {
   let batch: string[] = [];
   for await (const page of pages) {
     for (const item of page) {
-      const state = fromItem(item);
-      if (!exportable(state)) continue;
-      batch.push(`${toLine(state)}\n`);
+      let line: string | undefined;
+      try {
+        const state = fromItem(item);
+        if (!exportable(state)) continue;
+        line = `${toLine(state)}\n`;
+      } catch (e) {
+        await setAside(item, e);
+        counter.setAside++;
+        continue;
+      }
+      batch.push(line);
       counter.items++;
       if (batch.length >= LINES_PER_CHUNK) {
         yield Buffer.from(batch.join(''), 'utf8');
@@ -79,17 +104,24 @@ async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number }
   if (batch.length > 0) yield Buffer.from(batch.join(''), 'utf8');
 }
 
-/** Streams one segment into its part; returns the part's name, items, bytes and sha256. */
+/**
+ * Streams one segment into its part; returns the part's name, items, bytes, sha256 and how many
+ * records were set aside. Any failure (a page that cannot be read, an item that cannot be set
+ * aside) rejects the returned promise; none escapes as a stream error.
+ */
 export async function exportSegment(deps: SnapshotWorkerDeps, snapshotId: string, namespace: string | null, segment: number, total: number): Promise<PartInfo> {
-  const counter = { items: 0 };
-  const gzip = createGzip({ level: 6 });
-  // pipeline, not pipe: a failed read of the table destroys the gzip stream with its error, so the
-  // blob store's write fails (and removes its temporary object) instead of waiting for an end that
-  // never comes, and the error is not left unhandled on the source stream.
-  pipeline(Readable.from(linesOf(pagesOf(deps, namespace, segment, total), counter)), gzip, () => undefined);
+  const counter = { items: 0, setAside: 0 };
   const name = partName(segment);
+  const setAside = async (item: Item, e: unknown) => {
+    // Decoding is deterministic: trying again gives the same error, so it is tried once.
+    const ref = { snapshotId, part: name, namespace: item.ns?.S ?? null, key: item.k?.S ?? null };
+    const payload: SnapshotPayload = { item };
+    await deps.setAside({ source: 'snapshot', item: ref, error: errorOf(e), attempts: 1, payload });
+  };
+  // pipeline, not pipe: an error of the source reaches the compressor, and so the blob write.
+  const gzip = pipeline(Readable.from(linesOf(pagesOf(deps, namespace, segment, total), counter, setAside)), createGzip({ level: 6 }), () => undefined);
   const written = await deps.blobs.write(partPath(snapshotId, name), gzip);
-  return { name, items: counter.items, bytes: written.bytes, sha256: written.sha256 };
+  return { name, items: counter.items, bytes: written.bytes, sha256: written.sha256, ...(counter.setAside > 0 ? { setAside: counter.setAside } : {}) };
 }
 
 export function exportActions(
@@ -120,12 +152,14 @@ export function exportActions(
       if (s.status === 'COMPLETE') return { items: s.items, bytes: s.bytes };
       const items = parts.reduce((n, p) => n + p.items, 0);
       const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+      const setAside = parts.reduce((n, p) => n + (p.setAside ?? 0), 0);
       const manifest: SnapshotManifest = {
         id: s.id,
         namespace: s.namespace,
         status: 'COMPLETE',
         items,
         bytes,
+        setAside,
         parts,
         startedAt: s.startedAt,
         finishedAt: deps.clock.now().toISOString(),
@@ -136,7 +170,7 @@ export function exportActions(
       const done = await deps.store.completeSnapshot(s.id, parts);
       deps.metrics?.addMetric('SnapshotCompleted', MetricUnit.Count, 1);
       deps.metrics?.addMetric('SnapshotItems', MetricUnit.Count, items);
-      deps.logger?.info('snapshot complete', { snapshotId: s.id, namespace: s.namespace, items, bytes, parts: parts.length });
+      deps.logger?.info('snapshot complete', { snapshotId: s.id, namespace: s.namespace, items, bytes, setAside, parts: parts.length });
       return { items: done.items, bytes: done.bytes };
     },
 

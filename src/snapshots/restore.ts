@@ -9,6 +9,11 @@
  *   overwriting a newer record (`restorePlan`). A retried or resumed part goes on after its
  *   checkpoint, so its counts stay exact. It returns the part's counts.
  * - `restoreFinish` adds up the parts' counts; `restoreFail` records the error.
+ *
+ * One line never fails a restore: a line that cannot be parsed, or a record that cannot be
+ * written after `ITEM_ATTEMPTS` tries for another reason than a dependency failure, is set aside
+ * as a dead letter (source `restore`, with the line's exact text, which a replay needs) and
+ * counted in the restore's `setAside`; the rest is restored and the restore is COMPLETE.
  */
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -22,12 +27,16 @@ import {
   type RestoreView,
   SNAPSHOT_FORMAT,
   type SnapshotManifest,
+  fromLine,
   manifestName,
   partPath,
 } from '../core/snapshots';
 import { describeError } from '../sagas/step-handler';
+import type { DeadLetter } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
-import { restorePartLines } from './restore-writer';
+import { type RestorePayload, restoreOne, restorePartLines } from './restore-writer';
+
+export type { RestorePayload };
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
@@ -87,6 +96,18 @@ async function* linesOf(deps: SnapshotWorkerDeps, name: string): AsyncGenerator<
   for await (const line of createInterface({ input: gunzip, crlfDelay: Infinity })) if (line.length > 0) yield line;
 }
 
+/**
+ * Replays a restore dead letter: parses the kept line and writes it as the restore would have
+ * (same target and mode, never over a newer record), then moves it from the restore's `setAside`
+ * to `written` or `skipped`. Throws what parsing or writing throws (the entry is then kept).
+ */
+export async function replayRestoreEntry(entry: DeadLetter, deps: SnapshotWorkerDeps): Promise<void> {
+  const p = entry.payload as RestorePayload;
+  const snap = fromLine(p.line, p.target ?? undefined);
+  const written = await restoreOne(deps, snap, p.mode);
+  await deps.store.settleSetAside(String(entry.item.restoreId), String(entry.item.part), written);
+}
+
 export function restoreActions(
   deps: SnapshotWorkerDeps,
 ): Record<'restoreVerify' | 'restorePart' | 'restoreFinish' | 'restoreFail', (input: Record<string, unknown>) => Promise<unknown>> {
@@ -124,13 +145,14 @@ export function restoreActions(
 
     async restoreFinish(input) {
       const r = await restoreOf(deps, input);
-      const results = z.array(z.object({ written: z.number(), skipped: z.number() })).parse(input.results);
+      const results = z.array(z.object({ written: z.number(), skipped: z.number(), setAside: z.number().optional() })).parse(input.results);
       const written = results.reduce((n, x) => n + x.written, 0);
       const skipped = results.reduce((n, x) => n + x.skipped, 0);
-      const done = await deps.store.finishRestore(r.id, written, skipped);
+      const setAside = results.reduce((n, x) => n + (x.setAside ?? 0), 0);
+      const done = await deps.store.finishRestore(r.id, written, skipped, setAside);
       deps.metrics?.addMetric('RestoreCompleted', MetricUnit.Count, 1);
-      deps.logger?.info('restore complete', { restoreId: r.id, snapshotId: r.snapshotId, written, skipped });
-      return { written: done.written, skipped: done.skipped };
+      deps.logger?.info('restore complete', { restoreId: r.id, snapshotId: r.snapshotId, written, skipped, setAside });
+      return { written: done.written, skipped: done.skipped, setAside };
     },
 
     async restoreFail(input) {

@@ -19,7 +19,9 @@ import { newId } from '../core/snapshots';
 import { STEP_FAILED, stepError } from '../sagas/step-handler';
 import type { SnapshotWorkerDeps } from './deps';
 import { exportActions } from './export';
-import { restoreActions } from './restore';
+import { replayRestoreEntry, restoreActions } from './restore';
+import { replaySnapshotEntry } from './replay';
+import { type DeadLetter, answerReplay, isReplayRequest } from '../core/dead-letters';
 
 export type Action = (input: Record<string, unknown>) => Promise<unknown>;
 export type WorkerHandler = (event: unknown) => Promise<unknown>;
@@ -76,8 +78,19 @@ export function scheduleActions(deps: SnapshotWorkerDeps, opts: ScheduleOptions)
   };
 }
 
-export const createExportHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher(exportActions(deps), deps);
-export const createRestoreHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher(restoreActions(deps), deps);
+/** Replays of the function's own dead letters (`{"action": "replayDeadLetter", "id"}`, from the API). */
+function replayAction(deps: SnapshotWorkerDeps, source: 'snapshot' | 'restore'): Record<'replayDeadLetter', Action> {
+  const replayers = source === 'snapshot' ? { snapshot: (e: DeadLetter) => replaySnapshotEntry(e, deps) } : { restore: (e: DeadLetter) => replayRestoreEntry(e, deps) };
+  return {
+    async replayDeadLetter(input) {
+      if (!isReplayRequest(input)) throw Object.assign(new Error('replayDeadLetter needs an id'), { name: STEP_FAILED });
+      return answerReplay(input, { store: deps.deadLetters, replayers });
+    },
+  };
+}
+
+export const createExportHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher({ ...exportActions(deps), ...replayAction(deps, 'snapshot') }, deps);
+export const createRestoreHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher({ ...restoreActions(deps), ...replayAction(deps, 'restore') }, deps);
 export const createScheduleHandler = (deps: SnapshotWorkerDeps, opts: ScheduleOptions): WorkerHandler => dispatcher(scheduleActions(deps, opts), deps);
 
 /** Publishes the metrics a handler stored, after every invocation (Lambda entries). */

@@ -4,7 +4,7 @@
  * may do, the change table, and the alarms on the dead-letter queue, iterator age and failures.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { CHANGE_LOG_APPEND_ACTIONS } from '../../lib/perms';
+import { CHANGE_LOG_APPEND_ACTIONS, DEAD_LETTER_WRITE_ACTIONS } from '../../lib/perms';
 import { ITERATOR_AGE_THRESHOLD, PUBLISHER_BATCH_SIZE, PUBLISHER_PARALLELIZATION, PUBLISHER_RETRY_ATTEMPTS } from '../../lib/constructs/change-events';
 import { BATCH_SIZE } from '../../src/local/stream-poller';
 import { LOCAL_STREAM_PARALLELISM } from '../../src/local/change-feed';
@@ -57,18 +57,20 @@ test('the dead-letter queue is encrypted, TLS only, and keeps messages 14 days',
   });
 });
 
-test('the publisher may append to the change table, read the stream, put events on its bus and send to its queue: nothing else', () => {
+test('the publisher may append to the change table, set changes aside as dead letters, read the stream, put events on its bus and send to its queue: nothing else', () => {
   const { statements } = roleStatements(s.template, idOf(ev().publisher.role as any));
   const changes = { 'Fn::GetAtt': [idOf(s.stack.tables.tables.changes), 'Arn'] };
   const byResource = (r: unknown) => statements.filter((st) => list(st.Resource).some((x) => JSON.stringify(x) === JSON.stringify(r))).flatMap((st) => list(st.Action));
   expect(byResource(changes).sort()).toEqual([...CHANGE_LOG_APPEND_ACTIONS].sort());
+  const deadLetters = byResource({ 'Fn::GetAtt': [idOf(s.stack.tables.tables.deadletters), 'Arn'] });
+  expect(deadLetters.sort()).toEqual([...DEAD_LETTER_WRITE_ACTIONS].sort());
   expect(byResource({ 'Fn::GetAtt': [idOf(ev().bus), 'Arn'] })).toEqual(['events:PutEvents']);
   expect(byResource({ 'Fn::GetAtt': [idOf(s.stack.tables.tables.records), 'StreamArn'] }).sort()).toEqual(
     ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'].sort(),
   );
   const dynamo = statements.flatMap((st) => list(st.Action)).filter((a) => a.startsWith('dynamodb:'));
   // No item read or write of the records table, no other table.
-  expect([...new Set(dynamo)].sort()).toEqual([...CHANGE_LOG_APPEND_ACTIONS, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'].sort());
+  expect([...new Set(dynamo)].sort()).toEqual([...new Set([...CHANGE_LOG_APPEND_ACTIONS, ...DEAD_LETTER_WRITE_ACTIONS, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'])].sort());
   const other = [...new Set(statements.flatMap((st) => list(st.Action)).filter((a) => !/^(dynamodb|logs|xray):/.test(a)))].sort();
   expect(other).toEqual(['events:PutEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
 });

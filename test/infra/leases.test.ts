@@ -5,6 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
 import {
+  DEAD_LETTER_WRITE_ACTIONS,
   EXECUTION_STATUS_ACTIONS,
   LEASE_REAPER_CONTROL_ACTIONS,
   LEASE_REAPER_EXPIRY_INDEX_ACTIONS,
@@ -46,7 +47,7 @@ function expected(actions: readonly string[], resource: unknown): string[] {
   return actions.map((a) => `${a} on ${JSON.stringify(resource)}`);
 }
 
-const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas' | 'deadletters') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
 const indexArn = (name: string) => s.stack.resolve(s.stack.tables.indexArn('control', name));
 /** The stack's state machines: the sagas' and the snapshots'. */
 const machines = () => [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)];
@@ -139,25 +140,27 @@ describe.each<[Job, string, number]>([
 });
 
 describe('Leases: permissions (least privilege)', () => {
-  test('the reaper gets exactly its control, byExpiry and records action lists, nothing on idempotency', () => {
+  test('the reaper gets exactly its control, byExpiry, records and dead-letter action lists, nothing on idempotency', () => {
     expect(dataGrants('reaper')).toEqual(
       [
         ...expected(LEASE_REAPER_CONTROL_ACTIONS, tableArn('control')),
         ...expected(LEASE_REAPER_EXPIRY_INDEX_ACTIONS, indexArn('byExpiry')),
         ...expected(LEASE_REAPER_RECORDS_ACTIONS, tableArn('records')),
+        ...expected(DEAD_LETTER_WRITE_ACTIONS, tableArn('deadletters')),
       ].sort(),
     );
     expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.idempotency));
     expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.sagas));
   });
 
-  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on the executions of the stack\'s own state machines', () => {
+  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on the executions of the stack\'s own state machines, and its dead-letter actions', () => {
     expect(machines()).toHaveLength(4);
     expect(dataGrants('renewer')).toEqual(
       [
         ...expected(LEASE_RENEWER_CONTROL_ACTIONS, tableArn('control')),
         ...expected(LEASE_RENEWER_EXECUTION_INDEX_ACTIONS, indexArn('byExecution')),
         ...machines().flatMap((m) => expected(EXECUTION_STATUS_ACTIONS, executionsOf(m))),
+        ...expected(DEAD_LETTER_WRITE_ACTIONS, tableArn('deadletters')),
       ].sort(),
     );
     expect(JSON.stringify(roleOf('renewer').statements)).not.toMatch(/:execution:\*"/);

@@ -227,6 +227,28 @@ describe('the alarms of the Monitoring construct', () => {
     },
   );
 
+  test.each(['publisher', 'snapshot', 'restore', 'reaper', 'renewer'])('the %s path has an alarm on one dead letter in 5 minutes, routed to the topic', (source) => {
+    const found = s.template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: {
+        Namespace: 'Vesta',
+        MetricName: METRIC_NAMES.deadLetters,
+        Dimensions: [
+          { Name: 'service', Value: 'vesta' },
+          { Name: 'source', Value: source },
+        ],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ...notBreachingCount,
+      },
+    });
+    expect(Object.keys(found)).toHaveLength(1);
+    const [alarm] = Object.values(found);
+    expect(alarm.Properties.AlarmActions).toEqual([topicRef()]);
+    expect(alarm.Properties.AlarmDescription).toContain(`vesta dead-letter ls --source ${source}`);
+    expect(METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]).toBe('source');
+  });
+
   test('each table has an alarm on its read plus write throttle events', () => {
     const tables = Object.values(s.stack.tables.tables);
     expect(tables.length).toBeGreaterThanOrEqual(4);

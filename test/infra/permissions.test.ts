@@ -1,6 +1,10 @@
 import {
   CHANGE_LOG_READ_ACTIONS,
   CONTROL_READ_WRITE_ACTIONS,
+  DEAD_LETTER_API_ACTIONS,
+  DEAD_LETTER_INDEX_ACTIONS,
+  DEAD_LETTER_REPLAY_ACTIONS,
+  DEAD_LETTER_WRITE_ACTIONS,
   IDEMPOTENCY_READ_WRITE_ACTIONS,
   LOG_WRITE_ACTIONS,
   RECORDS_READ_WRITE_ACTIONS,
@@ -22,7 +26,7 @@ const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c
 /** Statements of every policy attached to the api function's role, and its role resource. */
 const functionRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
-type TableId = 'records' | 'control' | 'idempotency' | 'sagas' | 'changes';
+type TableId = 'records' | 'control' | 'idempotency' | 'sagas' | 'changes' | 'deadletters';
 
 function tableArn(id: TableId) {
   return { 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] };
@@ -51,24 +55,37 @@ describe('api function permissions (least privilege)', () => {
     expect(byTable('idempotency').sort()).toEqual([...IDEMPOTENCY_READ_WRITE_ACTIONS].sort());
     expect(byTable('sagas').sort()).toEqual([...SAGA_LOG_API_ACTIONS].sort());
     expect(byTable('changes').sort()).toEqual([...CHANGE_LOG_READ_ACTIONS].sort());
-    const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas', 'changes'];
+    expect(byTable('deadletters').sort()).toEqual([...DEAD_LETTER_API_ACTIONS].sort());
+    const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas', 'changes', 'deadletters'];
     const accounted = tables.reduce((n, id) => n + byTable(id).length, 0);
-    expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted);
+    const onIndex = dynamo.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
+    expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted + onIndex.flatMap((st) => list(st.Action)).length);
   });
 
-  test('the control table grant holds ConditionCheckItem (lease transactions) and names no index', () => {
+  test('the control table grant holds ConditionCheckItem (lease transactions); the one index named is the dead letters by source, for a Query', () => {
     expect(CONTROL_READ_WRITE_ACTIONS).toContain('dynamodb:ConditionCheckItem');
     const { statements } = functionRole();
-    expect(JSON.stringify(statements)).not.toContain('/index/');
+    const onIndex = statements.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
+    expect(onIndex.flatMap((st) => list(st.Action))).toEqual([...DEAD_LETTER_INDEX_ACTIONS]);
+    expect(JSON.stringify(onIndex[0].Resource)).toContain(`"Fn::GetAtt":["${idOf(s.stack.tables.tables.deadletters)}","Arn"]`);
+    expect(JSON.stringify(onIndex[0].Resource)).toContain('/index/bySource');
   });
 
   test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines (no S3)', () => {
     const { statements } = functionRole();
-    const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray):/.test(a)));
+    const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda):/.test(a)));
     expect([...new Set(other.flatMap((st) => list(st.Action)))]).toEqual(['states:StartExecution']);
     const machines = [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)].map((m) => ({ Ref: idOf(m) }));
     expect(other.flatMap((st) => list(st.Resource))).toEqual(expect.arrayContaining(machines));
     expect(other.flatMap((st) => list(st.Resource))).toHaveLength(machines.length);
+  });
+
+  test('it may invoke the five background functions, to replay their dead letters, and no other function', () => {
+    const { statements } = functionRole();
+    const invoke = statements.filter((st) => list(st.Action).some((a) => a.startsWith('lambda:')));
+    expect([...new Set(invoke.flatMap((st) => list(st.Action)))]).toEqual([...DEAD_LETTER_REPLAY_ACTIONS]);
+    const fns = [s.stack.changeEvents.publisher, s.stack.snapshots.exportFunction, s.stack.snapshots.restoreFunction, s.stack.leases.reaper, s.stack.leases.renewer];
+    expect(invoke.flatMap((st) => list(st.Resource)).sort()).toEqual(fns.map((f) => ({ 'Fn::GetAtt': [idOf(f), 'Arn'] })).sort());
   });
 
   test('only the X-Ray actions are allowed on every resource', () => {
@@ -91,5 +108,27 @@ describe('api function permissions (least privilege)', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
+  });
+});
+
+describe('dead letters (least privilege)', () => {
+  test.each([
+    ['publisher', () => s.stack.changeEvents.publisher],
+    ['snapshot export', () => s.stack.snapshots.exportFunction],
+    ['snapshot restore', () => s.stack.snapshots.restoreFunction],
+    ['lease reaper', () => s.stack.leases.reaper],
+    ['lease renewer', () => s.stack.leases.renewer],
+  ])('the %s function may set items aside and replay them on the dead-letter table, but not list it', (_name, fn) => {
+    const { statements } = roleStatements(s.template, idOf(fn().role as any));
+    const onTable = statements.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn('deadletters')]));
+    expect(onTable.flatMap((st) => list(st.Action)).sort()).toEqual([...DEAD_LETTER_WRITE_ACTIONS].sort());
+    expect(JSON.stringify(statements)).not.toContain('/index/bySource');
+  });
+
+  test('the saga-step and snapshot schedule functions have nothing on the dead-letter table', () => {
+    for (const fn of [s.stack.sagas.stepFunction, s.stack.snapshots.scheduleFunction]) {
+      const { statements } = roleStatements(s.template, idOf(fn.role as any));
+      expect(JSON.stringify(statements)).not.toContain(idOf(s.stack.tables.tables.deadletters));
+    }
   });
 });

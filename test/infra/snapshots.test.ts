@@ -5,6 +5,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import {
+  DEAD_LETTER_WRITE_ACTIONS,
   LOG_WRITE_ACTIONS,
   SNAPSHOT_EXPORT_RECORDS_ACTIONS,
   SNAPSHOT_READ_ACTIONS,
@@ -42,7 +43,7 @@ const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c
 const snaps = () => s.stack.snapshots;
 const bucketId = () => idOf(snaps().bucket);
 const bucket = () => resourcesOf(s.template, 'AWS::S3::Bucket')[bucketId()];
-const tableArn = (id: 'records' | 'control') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: 'records' | 'control' | 'deadletters') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
 const objectsArn = () => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/snapshots/*']] });
 const machineRef = (id: 'snapshot' | 'restore') => ({ Ref: idOf(snaps().stateMachines[id]) });
 
@@ -131,6 +132,7 @@ describe('the functions', () => {
       [
         ...pairsOf(SNAPSHOT_EXPORT_RECORDS_ACTIONS, tableArn('records')),
         ...pairsOf(SNAPSHOT_EXPORT_CONTROL_ACTIONS, tableArn('control')),
+        ...pairsOf(DEAD_LETTER_WRITE_ACTIONS, tableArn('deadletters')),
         ...pairsOf(SNAPSHOT_WRITE_ACTIONS, objectsArn()),
       ].sort(),
     );
@@ -141,6 +143,7 @@ describe('the functions', () => {
       [
         ...pairsOf(SNAPSHOT_RESTORE_RECORDS_ACTIONS, tableArn('records')),
         ...pairsOf(SNAPSHOT_RESTORE_CONTROL_ACTIONS, tableArn('control')),
+        ...pairsOf(DEAD_LETTER_WRITE_ACTIONS, tableArn('deadletters')),
         ...pairsOf(SNAPSHOT_READ_ACTIONS, objectsArn()),
       ].sort(),
     );

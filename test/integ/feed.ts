@@ -39,6 +39,7 @@ export async function testFeed(opts: { readonly parallelism?: number; readonly c
   const events: ChangeDetail[] = [];
   bus.subscribe((c) => events.push(c));
   const deps = wireChangePublisher({ client: admin, env, bus });
+  api.replayParts.publisher = deps;
   const batches: _Record[][] = [];
   const publish = (records: readonly _Record[]) => {
     batches.push([...records]);

@@ -147,6 +147,21 @@ describe('routes fuzz', () => {
     );
   });
 
+  it('dead letters: any source, id, query and body without 5xx', async () => {
+    const id = fc.oneof(fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constantFrom('..', '%2F', 'x', 'publisher:0'));
+    const q = fc.record({ source: fc.oneof(fc.constantFrom('publisher', 'snapshot', 'restore', 'reaper', 'renewer'), fc.string({ maxLength: 8 })), limit: fc.oneof(fc.integer({ min: -2, max: 1002 }).map(String), fc.string()), cursor: fc.string({ maxLength: 20 }) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(id, q, anyJson, fc.integer({ min: 0, max: 3 }), async (entry, query, body, which) => {
+        const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+        if (which === 0) await send('GET', `/v1/dead-letters?${qs}`);
+        else if (which === 1) await send('GET', `/v1/dead-letters/${entry}`);
+        else if (which === 2) await send('POST', `/v1/dead-letters/${entry}/replay`, Math.random() < 0.5 ? body : undefined);
+        else await send('DELETE', `/v1/dead-letters/${entry}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('unknown paths and methods are 404 or 405 problem documents', async () => {
     const path = fc.oneof(rawKey.map((k) => `/v1/${k}`), rawKey.map((k) => `/${k}`), fc.constantFrom('/', '/v1', '/v1/', '/v2/health', '/v1/health/', '/v1/ns', '/v1/ns/a/keys', '/v1/ns/a/keys/'));
     await fc.assert(

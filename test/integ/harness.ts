@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../../src/api/app';
-import { wireApi, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
+import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
+import { type LocalReplayParts, localDeadLetterReplay } from '../../src/local/dead-letter-replay';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
 import { createExportHandler, createRestoreHandler } from '../../src/snapshots/worker';
 import type { SnapshotWorkerDeps } from '../../src/snapshots/deps';
@@ -62,6 +63,8 @@ export interface TestApi {
   readonly snapshotDeps: SnapshotWorkerDeps & { readonly store: DynamoSnapshotStore };
   /** The directory that holds this API's snapshot parts and manifests (`snapshots/<id>/...`). */
   readonly blobDir: string;
+  /** What the dead-letter replay route runs (a change feed adds its publisher). */
+  readonly replayParts: LocalReplayParts;
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   close(): void;
 }
@@ -94,7 +97,10 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
     executions: new LocalExecutions(),
     retryIntervalMs: opts.retryIntervalMs ?? 0,
   });
-  const handler = createApiHandler(wireApi({ client, clock: opts.clock, env, workflows }));
+  const jobs = wireLeaseJobs(new LocalExecutions(), { client, clock: opts.clock, env });
+  const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
+  const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
+  const handler = createApiHandler(wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay }));
   return {
     handler,
     client,
@@ -103,6 +109,7 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
     step,
     snapshotDeps,
     blobDir,
+    replayParts,
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       let raw = '';

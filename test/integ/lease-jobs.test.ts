@@ -110,7 +110,7 @@ test('the renewer keeps a running execution\'s lease alive and stops once it end
   expect((await api.call('GET', `/v1/leases/${g.body.id}`)).body.remainingSeconds).toBe(10);
   executions.record(arn, 'FAILED');
   clock.t += 8000;
-  expect(await renewer.run()).toEqual({ renewed: 0, released: 1 });
+  expect(await renewer.run()).toEqual({ renewed: 0, released: 1, setAside: 0 });
   clock.t += 3000;
   expect((await api.call('GET', `/v1/leases/${g.body.id}`)).status).toBe(404);
   const bad = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 10, executionArn: 'not-an-arn' } });

@@ -11,6 +11,7 @@ import { ROUTES } from '../../src/api/routes';
 import { patchBody, putBody, settingsBody, txnBody } from '../../src/core/schemas';
 import {
   CHANGE_RESOURCES,
+  DEAD_LETTER_RESOURCES,
   LEASE_RESOURCES,
   SNAPSHOT_RESOURCES,
   SAGA_RESOURCES,
@@ -537,6 +538,6 @@ test('every documented status of every operation but leases, locks, sagas, snaps
   // Leases and locks are covered, with the same check, by openapi-leases.test.ts; sagas by
   // openapi-sagas.test.ts; snapshots and restores by openapi-snapshots.test.ts; changes by
   // openapi-changes.test.ts.
-  const elsewhere = [...LEASE_RESOURCES, ...SAGA_RESOURCES, ...SNAPSHOT_RESOURCES, ...CHANGE_RESOURCES];
+  const elsewhere = [...LEASE_RESOURCES, ...SAGA_RESOURCES, ...SNAPSHOT_RESOURCES, ...CHANGE_RESOURCES, ...DEAD_LETTER_RESOURCES];
   expect(unseenStatuses((r) => !elsewhere.includes(r), ['GET /v1/health 500'])).toEqual([]);
 });

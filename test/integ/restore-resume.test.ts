@@ -10,11 +10,14 @@
  * is sent, after it was applied but before its answer arrives, and just before the counts are
  * added up.
  */
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
 import { wireSnapshotWorker } from '../../src/api/wiring';
-import { newId } from '../../src/core/snapshots';
+import { manifestName, newId, partPath } from '../../src/core/snapshots';
 import { localClient } from '../../src/local/dynamodb-local';
 import { LocalExecutions } from '../../src/local/executions';
 import { LocalWorkflows, type StepHandler } from '../../src/local/workflows';
@@ -117,9 +120,9 @@ async function run(restoreId: string, kill?: Kill) {
 }
 
 /** Restores the snapshot into `ns` (mode `newer`), killed at each of `kills` in turn, resumed until it completes. */
-async function restoreWithKills(ns: string, kills: readonly Kill[]) {
+async function restoreWithKills(ns: string, kills: readonly Kill[], from = snapshotId) {
   const id = newId('rest', new Date());
-  await api.snapshotDeps.store.createRestore({ id, snapshotId, namespace: ns, mode: 'newer', startedAt: new Date().toISOString() });
+  await api.snapshotDeps.store.createRestore({ id, snapshotId: from, namespace: ns, mode: 'newer', startedAt: new Date().toISOString() });
   let runs = 0;
   for (const kill of [...kills, undefined]) {
     const r = await run(id, kill);
@@ -195,4 +198,37 @@ test('while a restore is interrupted, its counts are what was committed, never m
   const again = await run(id, { before: 1 });
   expect(again).toMatchObject({ written: cut.written, skipped: cut.skipped });
   expect(await run(id)).toMatchObject({ status: 'COMPLETE', ...baseline });
+});
+
+test('lines that cannot be restored are set aside once, whatever the kills: one unreadable, one the store refuses amid a batch', async () => {
+  const source = uniqueNs('poison');
+  await putAll(source, KEYS.slice(0, 120), (key) => ({ v: 'snapshot', key }));
+  const snap = await api.call('POST', '/v1/snapshots', { body: { namespace: source } });
+  await api.workflows.settled();
+  const manifest = (await api.call('GET', `/v1/snapshots/${snap.body.id}`)).body;
+  // Two lines no snapshot would hold, put in the part with its size and sha256 made right: one
+  // that is not a snapshot line (line 11), one whose record is too big for a DynamoDB item (line 62).
+  const file = join(api.blobDir, partPath(manifest.id, 'part-00000.jsonl.gz'));
+  const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter((l) => l.length > 0);
+  const big = JSON.stringify({ ...JSON.parse(lines[0]), key: 'too-big', siblings: [{ ...JSON.parse(lines[0]).siblings[0], fields: { pad: 'x'.repeat(420_000) } }] });
+  lines.splice(60, 0, big);
+  lines.splice(10, 0, '{"not":"a snapshot line"}');
+  const body = gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+  writeFileSync(file, body);
+  const parts = [{ ...manifest.parts[0], bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }];
+  expect(await api.snapshotDeps.store.addPart(manifest.id, manifest.items, parts)).toBe(true);
+  const manifestFile = join(api.blobDir, manifestName(manifest.id));
+  writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), parts }));
+
+  const straight = await restoreWithKills(uniqueNs('poison-to'), [], manifest.id);
+  const killed = await restoreWithKills(uniqueNs('poison-to'), [{ after: 30 }, { before: 1 }, { after: 60 }], manifest.id);
+  for (const r of [straight, killed]) expect(r).toMatchObject({ status: 'COMPLETE', written: 120, skipped: 0, setAside: 2 });
+  const listed = (await api.call('GET', '/v1/dead-letters?source=restore&limit=500')).body.items as { item: Record<string, unknown>; error: { name: string } }[];
+  for (const r of [straight, killed]) {
+    const mine = listed.filter((e) => e.item.restoreId === r.id).sort((a, b) => Number(a.item.line) - Number(b.item.line));
+    expect(mine.map((e) => [e.item.line, e.item.key ?? null, e.error.name])).toEqual([
+      [11, null, 'ValidationError'],
+      [62, 'too-big', 'PayloadTooLargeError'],
+    ]);
+  }
 });

@@ -81,7 +81,7 @@ describe('vesta ... --table', () => {
   test('a command without a table form exits 2 with --table, naming those that have one', async () => {
     const r = await vesta(['ns', 'get', 'shop', '--table'], {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('ns get has no table form; it prints JSON (--table works with get, ls, lease get, saga get, snapshot list)');
+    expect(r.stderr).toContain('ns get has no table form; it prints JSON (--table works with get, ls, lease get, saga get, snapshot list, dead-letter ls)');
   });
 
   test('every command documents the common options in its help', async () => {

@@ -6,7 +6,8 @@
  */
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import type { ApiMetrics, FunctionMetrics, TableMetrics } from './metrics';
+import type { DeadLetterSource } from '../../../src/core/dead-letters';
+import { type ApiMetrics, type FunctionMetrics, type TableMetrics, deadLettersMetric } from './metrics';
 
 /** At least `threshold` in one 5-minute period, no data meaning nothing happened. */
 function countAlarm(scope: Construct, id: string, metric: cloudwatch.IMetric, threshold: number, alarmDescription: string): cloudwatch.Alarm {
@@ -39,6 +40,21 @@ export function functionAlarms(scope: Construct, id: string, metrics: FunctionMe
     errors: countAlarm(scope, `${id}Errors`, metrics.errors, 1, `Vesta function ${label}: at least one failed invocation in 5 minutes`),
     throttles: countAlarm(scope, `${id}Throttles`, metrics.throttles, 1, `Vesta function ${label}: at least one throttled invocation in 5 minutes`),
   };
+}
+
+/**
+ * `DeadLetters<Source>` in `scope`: the path set at least one item aside in 5 minutes. One alarm
+ * per source (not one on their sum), so the alarm itself says which path to look at.
+ */
+export function deadLettersAlarm(scope: Construct, source: DeadLetterSource): cloudwatch.Alarm {
+  const id = `DeadLetters${source.charAt(0).toUpperCase()}${source.slice(1)}`;
+  return countAlarm(
+    scope,
+    id,
+    deadLettersMetric(source),
+    1,
+    `Vesta ${source}: at least one item set aside as a dead letter in 5 minutes; the rest flowed. See vesta dead-letter ls --source ${source} (docs/operations.md)`,
+  );
 }
 
 /** `<id>Throttles` in `scope`: at least one read or write throttle event on table `label` in 5 minutes. */

@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { METRIC_DIMENSIONS, METRIC_NAMES, type MetricName } from '../../../src/core/metric-names';
+import type { DeadLetterSource } from '../../../src/core/dead-letters';
 import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, vestaMetric } from '../function-defaults';
 
 /** The period of every alarm and graph: 5 minutes. */
@@ -154,6 +155,20 @@ export function vestaMetricGroups(): VestaMetricGroup[] {
   const placed = new Set<string>([...VESTA_METRIC_GROUPS.flatMap((g) => g.metricNames), ...Object.keys(METRIC_DIMENSIONS)]);
   const unplaced = Object.values(METRIC_NAMES).filter((name) => !placed.has(name));
   return [...VESTA_METRIC_GROUPS, ...unplaced.map((name): VestaMetricGroup => ({ title: name, metricNames: [name], statistic: 'Sum' }))];
+}
+
+/**
+ * `DeadLetters` of one source (dimensions `service` and `source`), 5-minute sums: items that path
+ * set aside after their retries.
+ */
+export function deadLettersMetric(source: DeadLetterSource): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: METRIC_NAMES.deadLetters,
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, source },
+    statistic: 'Sum',
+    period: MONITORING_PERIOD,
+  });
 }
 
 /** A Vesta metric with only the `service` dimension, labelled with its name. */

@@ -1,6 +1,7 @@
 /**
  * Monitoring of one Vesta deployment: the alarm topic (`AlarmTopic`), alarms of its own on the
- * API, the functions and the tables, and the `vesta-<stage>` dashboard. Every alarm it creates or
+ * API, the functions, the tables and the dead letters of each background path, and the
+ * `vesta-<stage>` dashboard. Every alarm it creates or
  * is handed (`alarms` prop, `addAlarms`) notifies the topic when it enters ALARM and when it is
  * OK again, and is listed in the dashboard's alarm widget.
  *
@@ -18,7 +19,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { retainsByDefault, validateStage } from '../../stage';
 import { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
-import { apiServerErrorsAlarm, functionAlarms, tableThrottlesAlarm } from './alarms';
+import { apiServerErrorsAlarm, deadLettersAlarm, functionAlarms, tableThrottlesAlarm } from './alarms';
+import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../../src/core/dead-letters';
 import { alarmStatusWidget, apiWidgets, functionWidgets, sectionHeading, stateMachineWidgets, tableWidgets, vestaWidgets } from './dashboard';
 import { apiMetrics, functionMetrics, idOf, labelOf, stateMachineMetrics, tableMetrics } from './metrics';
 
@@ -80,6 +82,8 @@ export class Monitoring extends Construct {
   readonly apiServerErrorsAlarm?: cloudwatch.Alarm;
   /** Per table: at least one throttled read or write in 5 minutes. */
   readonly tableThrottlesAlarms: readonly cloudwatch.Alarm[];
+  /** Per background path: at least one item set aside as a dead letter in 5 minutes (`DeadLetters`). */
+  readonly deadLettersAlarms: Readonly<Record<DeadLetterSource, cloudwatch.Alarm>>;
   private readonly alarmAction: actions.SnsAction;
   /** Routed alarms, in the order added; the dashboard's alarm widget reads this array at synthesis. */
   private readonly routed: cloudwatch.IAlarm[] = [];
@@ -126,6 +130,9 @@ export class Monitoring extends Construct {
 
     const machines = (props.stateMachines ?? []).map((m) => ({ label: labelOf(m), metrics: stateMachineMetrics(m) }));
     if (machines.length > 0) this.addSection('Step Functions', stateMachineWidgets(machines));
+
+    this.deadLettersAlarms = Object.fromEntries(DEAD_LETTER_SOURCES.map((source) => [source, deadLettersAlarm(this, source)])) as Record<DeadLetterSource, cloudwatch.Alarm>;
+    this.addAlarms(...Object.values(this.deadLettersAlarms));
 
     this.addSection('Vesta', vestaWidgets());
     this.addAlarms(...(props.alarms ?? []));

@@ -17,8 +17,9 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
+import { isDependencyFailure } from '../../core/dead-letters';
 import { parseJson, stringifyJson } from '../../core/json';
-import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, Clock } from '../../core/ports';
+import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
 import { errorName, guarded, translate } from './errors';
 import { N, S } from './expressions';
 
@@ -28,6 +29,8 @@ type Item = Record<string, AttributeValue>;
 export const HEAD_SEQ = Number.MAX_SAFE_INTEGER;
 /** Changes per transaction: 1 head update + 2 items per change within DynamoDB's 100. */
 export const MAX_CHANGES_PER_APPEND = 49;
+/** Detail bytes of one change item (with its key twice), under DynamoDB's 400 KB per item. */
+export const MAX_DETAIL_BYTES = 390 * 1024;
 /** Detail bytes per transaction, under DynamoDB's 4 MB per transaction. */
 export const MAX_APPEND_BYTES = 3 * 1024 * 1024;
 /** Tries of one chunk under contention (other publishers appending to the same namespace). */
@@ -59,7 +62,7 @@ export class DynamoChangeLog implements ChangeLog {
     this.retention = opts.retentionSeconds ?? DEFAULT_CHANGE_RETENTION_SECONDS;
   }
 
-  public async append(changes: readonly ChangeDetail[]): Promise<AppendOutcome> {
+  public async append(changes: readonly ChangeDetail[], substitute?: ChangeSubstitute): Promise<AppendOutcome> {
     const byNs = new Map<string, ChangeDetail[]>();
     const seen = new Set<string>();
     let duplicates = 0;
@@ -80,7 +83,7 @@ export class DynamoChangeLog implements ChangeLog {
         try {
           while (i < list.length) {
             const chunk = nextChunk(list, i);
-            const r = await this.appendChunk(ns, chunk);
+            const r = await this.appendIsolating(ns, chunk, substitute);
             appended += r.appended;
             duplicates += r.duplicates;
             i += chunk.length;
@@ -92,6 +95,27 @@ export class DynamoChangeLog implements ChangeLog {
       }),
     );
     return { appended, duplicates, notDone, ...(error !== undefined ? { error } : {}) };
+  }
+
+  /**
+   * Appends a chunk; when the store refuses it for something else than throttling, unavailability
+   * or contention, appends its changes one at a time, and one the store refuses on its own is
+   * replaced by its substitute (which must then go in). Throws what it cannot get past.
+   */
+  private async appendIsolating(ns: string, chunk: readonly ChangeDetail[], substitute?: ChangeSubstitute): Promise<{ appended: number; duplicates: number }> {
+    try {
+      return await this.appendChunk(ns, chunk);
+    } catch (e) {
+      if (isDependencyFailure(e) || !substitute) throw e;
+      if (chunk.length === 1) return this.appendChunk(ns, [await substitute(chunk[0], e)]);
+    }
+    const total = { appended: 0, duplicates: 0 };
+    for (const c of chunk) {
+      const r = await this.appendIsolating(ns, [c], substitute);
+      total.appended += r.appended;
+      total.duplicates += r.duplicates;
+    }
+    return total;
   }
 
   private async appendChunk(ns: string, chunk: readonly ChangeDetail[]): Promise<{ appended: number; duplicates: number }> {
@@ -120,7 +144,7 @@ export class DynamoChangeLog implements ChangeLog {
           {
             Put: {
               TableName: tableName,
-              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(stringifyJson(c)), at: N(nowMs), exp: N(exp), ttl },
+              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(storedDetail(c)), at: N(nowMs), exp: N(exp), ttl },
             },
           },
           { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
@@ -213,12 +237,23 @@ export class DynamoChangeLog implements ChangeLog {
   }
 }
 
+/**
+ * The detail as kept in a change item: whole, or without `fields` and `siblings` (and with
+ * `fieldsOmitted`) when it would not fit DynamoDB's 400 KB item, as on the event bus.
+ */
+export function storedDetail(c: ChangeDetail): string {
+  const full = stringifyJson(c);
+  if (Buffer.byteLength(full, 'utf8') + 2 * Buffer.byteLength(c.key, 'utf8') <= MAX_DETAIL_BYTES) return full;
+  const { fields: _fields, siblings: _siblings, ...rest } = c;
+  return stringifyJson({ ...rest, fieldsOmitted: true });
+}
+
 /** The next chunk of `list` from `i` that fits one transaction (at least one change). */
 function nextChunk(list: readonly ChangeDetail[], i: number): ChangeDetail[] {
   const chunk: ChangeDetail[] = [];
   let bytes = 0;
   for (let j = i; j < list.length && chunk.length < MAX_CHANGES_PER_APPEND; j++) {
-    const size = Buffer.byteLength(stringifyJson(list[j])) + 200;
+    const size = Math.min(Buffer.byteLength(stringifyJson(list[j])), MAX_DETAIL_BYTES) + 200;
     if (chunk.length > 0 && bytes + size > MAX_APPEND_BYTES) break;
     chunk.push(list[j]);
     bytes += size;

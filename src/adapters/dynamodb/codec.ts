@@ -27,6 +27,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ChangeKind } from '../../core/changes';
 import { isNumeric, numberFromText, numericText } from '../../core/decimal';
+import { MalformedItemError } from '../../core/errors';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { Fields, JsonValue, RecordState, Sibling } from '../../core/record-view';
 import { NATIVE_VALUE_DEPTH, fieldsSize } from '../../core/size';
@@ -124,8 +125,28 @@ function siblingTo(s: Sibling): Item {
   return { f: marshallFields(s.fields), dr: { S: s.dot.replica }, dn: { N: String(s.dot.counter) }, at: { S: s.at } };
 }
 
-/** Decodes a records-table item. Never throws on a well-formed item. */
+/** The type each attribute of a records-table item must have when present (`checkItem`). */
+const ATTRIBUTE_TYPES: Readonly<Record<string, keyof AttributeValue>> = { ns: 'S', k: 'S', rev: 'N', inc: 'S', f: 'M', dr: 'S', dn: 'N', at: 'S', sx: 'L', tomb: 'BOOL', lease: 'S', op: 'S' };
+
+/** Throws `MalformedItemError` naming the first attribute that is missing or of the wrong type. */
+function checkItem(item: Item): void {
+  const bad = (name: string, want: string) => new MalformedItemError(name, `records item ${JSON.stringify(item.ns?.S ?? '?')}/${JSON.stringify(item.k?.S ?? '?')}: attribute ${name} must be ${want}`);
+  for (const key of ['ns', 'k']) if (typeof item[key]?.S !== 'string') throw bad(key, 'a string (S)');
+  for (const [name, av] of Object.entries(item)) {
+    const want = ATTRIBUTE_TYPES[name] ?? (name.startsWith(VV_PREFIX) ? 'N' : undefined);
+    if (want && (av as unknown as Record<string, unknown>)[want] === undefined) throw bad(name, `of type ${want}`);
+  }
+  (item.sx?.L ?? []).forEach((x, i) => {
+    if (x.M === undefined || (x.M.f !== undefined && x.M.f.M === undefined)) throw bad(`sx[${i}]`, 'a map (M) whose f is a map');
+  });
+}
+
+/**
+ * Decodes a records-table item. Throws `MalformedItemError` for an item whose attributes are not
+ * of the types Vesta writes (checked first), and what unmarshalling throws for values it cannot hold.
+ */
 export function fromItem(item: Item): RecordState {
+  checkItem(item);
   const vv: Record<string, number> = {};
   for (const [name, av] of Object.entries(item)) {
     if (name.startsWith(VV_PREFIX) && av.N) vv[name.slice(VV_PREFIX.length)] = Number(av.N);

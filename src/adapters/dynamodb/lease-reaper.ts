@@ -4,11 +4,17 @@
  * removes what each held, then the lease. Reads never depend on it (expiry is checked at each
  * request); it only reclaims storage and frees the keys. Safe to run twice at once: every step
  * is conditional or idempotent.
+ *
+ * One lease never stops a run: a lease that cannot be reaped after `ITEM_ATTEMPTS` tries (for
+ * another reason than a dependency failure, which ends the run) is set aside as a dead letter
+ * (source `reaper`) and the others are reaped. It stays expired in the index, so every later run
+ * tries it again (and updates its entry while it keeps failing); a replay reaps it at once.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import type { Clock } from '../../core/ports';
 import type { Item } from './codec';
-import { guarded } from './errors';
+import { guarded, translate } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
 import { queryPages } from './query';
@@ -25,6 +31,8 @@ export interface ReapResult {
   readonly itemsRead: number;
   /** Age in seconds of the oldest lease it reaped, 0 when none (how far behind expiry it ran). */
   readonly lagSeconds: number;
+  /** Leases it could not reap and set aside as dead letters. */
+  readonly setAside: number;
 }
 
 export class LeaseReaper {
@@ -34,9 +42,20 @@ export class LeaseReaper {
     private readonly store: DynamoLeaseStore,
     private readonly leases: DynamoLeases,
     private readonly clock: Clock,
+    private readonly setAsideItem: SetAside,
   ) {}
 
-  /** Reaps every lease expired by now; records the run for health. Throws store errors. */
+  /** Removes what lease `id` held, then the lease; returns what it read and removed. Throws store errors. */
+  public async reap(id: string): Promise<{ keys: number; locks: number }> {
+    const holdings = await this.store.holdings(id);
+    await this.leases.cleanUp(id, holdings);
+    return { keys: holdings.keys.length, locks: holdings.locks.length };
+  }
+
+  /**
+   * Reaps every lease expired by now, setting aside those it cannot; records the run for health.
+   * Throws dependency failures (`ThrottledError`, `UnavailableError`) and what setting aside throws.
+   */
   public async run(): Promise<ReapResult> {
     const now = this.clock.now().getTime();
     let reaped = 0;
@@ -44,6 +63,7 @@ export class LeaseReaper {
     let locksFreed = 0;
     let itemsRead = 0;
     let oldest = now;
+    let setAside = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
       const pages = queryPages(this.client, {
         TableName: this.controlTable,
@@ -57,13 +77,17 @@ export class LeaseReaper {
         itemsRead += page.scanned;
         for (const it of page.items) {
           const id = it.pk.S!.slice('lease#'.length);
+          const out = await tryItem(() => this.reap(id), { translate });
+          if (!out.ok) {
+            await this.setAsideItem({ source: 'reaper', item: { leaseId: id }, error: errorOf(out.error), attempts: out.attempts, payload: { leaseId: id } });
+            setAside += 1;
+            continue;
+          }
           oldest = Math.min(oldest, Number(it.expiresAt.N));
-          const holdings = await this.store.holdings(id);
-          itemsRead += holdings.keys.length + holdings.locks.length;
-          await this.leases.cleanUp(id, holdings);
+          itemsRead += out.value.keys + out.value.locks;
           reaped += 1;
-          recordsExpired += holdings.keys.length;
-          locksFreed += holdings.locks.length;
+          recordsExpired += out.value.keys;
+          locksFreed += out.value.locks;
         }
       }
     }
@@ -71,7 +95,7 @@ export class LeaseReaper {
     await guarded(() =>
       this.client.send(new PutItemCommand({ TableName: this.controlTable, Item: { ...STATUS_KEY, lastRunAt: N(now), lastLagSeconds: N(lagSeconds), lastReaped: N(reaped) } })),
     );
-    return { reaped, recordsExpired, locksFreed, itemsRead, lagSeconds };
+    return { reaped, recordsExpired, locksFreed, itemsRead, lagSeconds, setAside };
   }
 
   /** Seconds since the reaper last finished a run; null if it never has. */

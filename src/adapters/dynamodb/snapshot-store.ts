@@ -18,7 +18,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
 import { guarded } from './errors';
-import { sumCheckpoints } from './restore-checkpoints';
+import { settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
 
 const SNAPSHOT = 'snapshot';
 const RESTORE = 'restore';
@@ -33,13 +33,16 @@ function snapshotOf(item: Record<string, unknown>): Stored {
   const running = i.status === 'RUNNING';
   // While RUNNING: the parts written so far (`done`, by name); then the parts of the manifest.
   const raw = running ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {}) : ((i.parts as PartInfo[] | undefined) ?? []);
-  const parts = raw.map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256 })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const parts = raw
+    .map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256, ...(p.setAside ? { setAside: p.setAside } : {}) }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     id: i.sk as string,
     namespace: (i.ns as string | undefined) ?? null,
     status: i.status as Stored['status'],
     items: running ? parts.reduce((n, p) => n + p.items, 0) : ((i.items as number | undefined) ?? 0),
     bytes: running ? parts.reduce((n, p) => n + p.bytes, 0) : ((i.bytes as number | undefined) ?? 0),
+    setAside: parts.reduce((n, p) => n + (p.setAside ?? 0), 0),
     parts,
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
@@ -59,6 +62,7 @@ function restoreOf(item: Record<string, unknown>): RestoreView {
     status: i.status as RestoreView['status'],
     written: (i.written as number | undefined) ?? 0,
     skipped: (i.skipped as number | undefined) ?? 0,
+    setAside: (i.setAside as number | undefined) ?? 0,
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
     ...(i.error !== undefined ? { error: i.error as string } : {}),
@@ -133,6 +137,28 @@ export class DynamoSnapshotStore implements SnapshotStore {
     await this.whileRunning(SNAPSHOT, id, 'SET #done.#part = :part', { '#done': 'done', '#part': part.name }, { ':part': { ...part } });
   }
 
+  /**
+   * Moves one record of a restore from `setAside` to `written` or `skipped` (a replayed dead
+   * letter of line of `part`): on the part's checkpoint, which a running restore adds up, and on a
+   * finished restore's totals. Nothing where none is set aside. Throws store errors.
+   */
+  public async settleSetAside(id: string, part: string, written: boolean): Promise<void> {
+    await settleCheckpoint(this.client, this.tableName, id, part, written);
+    await guarded(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: RESTORE }, sk: { S: id } },
+          UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
+          ConditionExpression: 'setAside > :zero',
+          ExpressionAttributeValues: { ':one': { N: '1' }, ':minus': { N: '-1' }, ':zero': { N: '0' } },
+        }),
+      ),
+    ).catch((e: unknown) => {
+      if (!isConditionFailure(e)) throw e;
+    });
+  }
+
   public async getSnapshot(id: string): Promise<Stored | undefined> {
     const item = await this.getItem(SNAPSHOT, id);
     return item ? snapshotOf(item) : undefined;
@@ -191,6 +217,29 @@ export class DynamoSnapshotStore implements SnapshotStore {
       );
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  public async addPart(id: string, itemsBefore: number, parts: readonly PartInfo[]): Promise<boolean> {
+    const items = parts.reduce((n, p) => n + p.items, 0);
+    const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
+            UpdateExpression: 'SET parts = :parts, #items = :items, #bytes = :bytes',
+            ConditionExpression: '#status = :complete AND #items = :before',
+            ExpressionAttributeNames: { '#status': 'status', '#items': 'items', '#bytes': 'bytes' },
+            ExpressionAttributeValues: marshall({ ':parts': parts.map((p) => ({ ...p })), ':items': items, ':bytes': bytes, ':complete': 'COMPLETE', ':before': itemsBefore }, { removeUndefinedValues: true }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
     }
   }
 
@@ -253,8 +302,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return view.status === 'RUNNING' ? { ...view, ...(await sumCheckpoints(this.client, this.tableName, id)) } : view;
   }
 
-  public async finishRestore(id: string, written: number, skipped: number): Promise<RestoreView> {
-    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, finishedAt: this.clock.now().toISOString() });
+  public async finishRestore(id: string, written: number, skipped: number, setAside = 0): Promise<RestoreView> {
+    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, setAside, finishedAt: this.clock.now().toISOString() });
     const now = await this.getRestore(id);
     if (!now) throw new Error(`no restore ${id}`);
     return now;

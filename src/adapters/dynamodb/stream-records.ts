@@ -4,8 +4,8 @@
  * both paths use this one function.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type ChangeDetail, changeOf, isChangeKind } from '../../core/changes';
-import { OP_ATTR, fromItem } from './codec';
+import { type ChangeDetail, type PlaceholderSource, changeOf, isChangeKind } from '../../core/changes';
+import { OP_ATTR, VV_PREFIX, fromItem } from './codec';
 
 /** The part of a DynamoDB stream record the publisher reads (Lambda event or GetRecords). */
 export interface StreamRecordLike {
@@ -13,22 +13,47 @@ export interface StreamRecordLike {
   readonly dynamodb?: {
     readonly NewImage?: Record<string, unknown>;
     readonly OldImage?: Record<string, unknown>;
+    readonly Keys?: Record<string, unknown>;
     readonly SequenceNumber?: string;
   };
 }
 
 /**
  * The change a stream record stands for, or `undefined` when it is not a committed write of a
- * record: an item removed by TTL clean-up, or an update that did not advance `rev`. Never throws
- * on an item the records table holds.
+ * record: an item removed by TTL clean-up, or an update that did not advance `rev`. Throws what
+ * `fromItem` throws for an item it cannot decode (`MalformedItemError`, or a value it cannot hold).
  */
 export function changeFromStreamRecord(record: StreamRecordLike): ChangeDetail | undefined {
   const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
   if (record.eventName === 'REMOVE' || !image?.ns?.S || !image.k?.S) return undefined;
   const old = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
-  const rev = Number(image.rev?.N ?? 0);
-  if (rev <= Number(old?.rev?.N ?? 0)) return undefined;
+  // Decoded first, so that an item with a malformed `rev` is refused rather than taken for "no change".
   const state = fromItem(image);
+  if (state.rev <= Number(old?.rev?.N ?? 0)) return undefined;
   const recorded = image[OP_ATTR]?.S;
   return changeOf(state, isChangeKind(recorded) ? recorded : state.deleted ? 'delete' : 'put');
+}
+
+/**
+ * Whatever of a stream record's change can be read without decoding its item (which failed):
+ * the key, and `inc`, `rev`, the version vector and the kind of write where their attributes
+ * are well formed (`rev` 0 and `put` otherwise). Never throws.
+ */
+export function placeholderSourceOf(record: StreamRecordLike): PlaceholderSource {
+  const image = (record.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>;
+  const keys = (record.dynamodb?.Keys ?? {}) as Record<string, AttributeValue>;
+  const rev = Number(image.rev?.N);
+  const vv: Record<string, number> = {};
+  for (const [name, av] of Object.entries(image)) {
+    if (name.startsWith(VV_PREFIX) && av.N !== undefined && Number.isSafeInteger(Number(av.N))) vv[name.slice(VV_PREFIX.length)] = Number(av.N);
+  }
+  const recorded = image[OP_ATTR]?.S;
+  return {
+    namespace: keys.ns?.S ?? image.ns?.S ?? '',
+    key: keys.k?.S ?? image.k?.S ?? '',
+    inc: image.inc?.S ?? '',
+    rev: Number.isSafeInteger(rev) && rev > 0 ? rev : 0,
+    vv,
+    change: isChangeKind(recorded) ? recorded : 'put',
+  };
 }

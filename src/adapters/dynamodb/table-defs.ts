@@ -22,7 +22,7 @@ export interface IndexDef {
 
 export interface TableDef {
   /** Logical id, also the suffix of the physical table name (`<prefix>-<id>`). */
-  readonly id: 'records' | 'control' | 'idempotency' | 'sagas' | 'changes';
+  readonly id: 'records' | 'control' | 'idempotency' | 'sagas' | 'changes' | 'deadletters';
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   /** Attribute that DynamoDB TTL clean-up reads (epoch seconds); expiry is still checked on read. */
@@ -105,7 +105,33 @@ export const CHANGES_TABLE: TableDef = {
   description: 'Change log per namespace, numbered without gaps, kept at least 24 hours (watch cursor).',
 };
 
-export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE, CHANGES_TABLE];
+/**
+ * Dead-letter entries (`src/core/dead-letters.ts`), one item per set-aside item (`id` =
+ * `<source>-<32 hex>`, derived from the item, so setting it aside again updates the same item):
+ * `source`, `item` (JSON of its identifiers), `errName`, `errMessage`, `attempts`, `firstAt`,
+ * `lastAt`, `p` (gzip of the payload's JSON, what a replay needs; `pOmitted` when it was too big to
+ * keep), `ttl` (epoch s, `DEAD_LETTER_RETENTION_DAYS` after `lastAt`). The index
+ * `bySource` (`source`, `order` = `<firstAt>#<id>`) lists a source's entries newest first without
+ * their payloads. Written by the background paths, read and cleared by operators through the API.
+ */
+export const DEAD_LETTERS_TABLE: TableDef = {
+  id: 'deadletters',
+  partitionKey: { name: 'id', type: 'S' },
+  ttlAttribute: 'ttl',
+  stream: false,
+  indexes: [
+    {
+      name: 'bySource',
+      partitionKey: { name: 'source', type: 'S' },
+      sortKey: { name: 'order', type: 'S' },
+      project: ['item', 'errName', 'errMessage', 'attempts', 'firstAt', 'lastAt', 'ttl'],
+    },
+  ],
+  envVar: 'VESTA_DEAD_LETTERS_TABLE',
+  description: 'Dead letters: items a background path set aside with their error, kept 14 days.',
+};
+
+export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE, CHANGES_TABLE, DEAD_LETTERS_TABLE];
 
 /** Physical table name for a given prefix, e.g. `vesta-dev-records`. */
 export function physicalTableName(prefix: string, def: TableDef): string {
