@@ -7,22 +7,27 @@
  */
 
 /**
- * What the API function does on the records table: single-item reads and conditional writes,
- * `Query` for key listings, `BatchGetItem` and `ConditionCheckItem` for transactions,
- * `DescribeTable` for the health check. No `Scan`: listings are queries within a namespace.
+ * What the API function does on the records table: `GetItem` (reads), `PutItem` and `UpdateItem`
+ * (conditional writes; a delete is a tombstone, an update, so no `DeleteItem`; a revoked lease's
+ * records are expired with an update), `Query` for key listings, `BatchGetItem` and
+ * `ConditionCheckItem` for transactions. No `Scan` (listings are queries within a namespace), no
+ * `DescribeTable` (the health check reads an item of the control table).
  */
 export const RECORDS_READ_WRITE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
   'dynamodb:Query',
   'dynamodb:BatchGetItem',
   'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
 ] as const;
 
-/** What the API function does on the control table: namespace settings and control items. */
+/**
+ * What the API function does on the control table: namespace settings, leases and locks (their
+ * transactions' `ConditionCheckItem`, `DeleteItem` of a released lock's holding and of a revoked
+ * lease), snapshot and restore items, and the `Query`s of a lease's holdings, of the snapshot
+ * list and of a running restore's checkpoints.
+ */
 export const CONTROL_READ_WRITE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -41,11 +46,11 @@ export const IDEMPOTENCY_READ_WRITE_ACTIONS = [
 ] as const;
 
 /**
- * What the lease reaper does on the control table: reads and removes expired leases and the lock
- * and holding items they own, conditionally, and records its last run (`reaper#status`).
+ * What the lease reaper does on the control table: reads an expired lease's holdings (`Query`),
+ * frees its locks (`UpdateItem`), deletes its holding items and the lease, and records its last
+ * run (`PutItem` of `reaper#status`, which only the API reads).
  */
 export const LEASE_REAPER_CONTROL_ACTIONS = [
-  'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
@@ -69,23 +74,18 @@ export const LEASE_RENEWER_EXECUTION_INDEX_ACTIONS = ['dynamodb:Query'] as const
 
 /**
  * What the lease renewer asks Step Functions: whether the execution that holds a lease still
- * runs. Granted on the executions of every state machine of the account and Region.
+ * runs. Granted on the executions of the stack's own state machines only.
  */
 export const EXECUTION_STATUS_ACTIONS = ['states:DescribeExecution'] as const;
 
 /**
- * What the saga-step function does on the records table: reads the records a step touches
- * (`GetItem`, `BatchGetItem` for transactions) and writes them conditionally, each write in one
- * transaction with its saga-log entry (`PutItem`, `UpdateItem`, `ConditionCheckItem` as its parts).
- * Record deletes are tombstones (a put), so no `DeleteItem`; no `Query`, no `Scan`.
+ * What the saga-step function does on the records table: every action and compensation is a
+ * record transaction committed with its saga-log entry, which reads the records it touches
+ * (`BatchGetItem`) and writes each as a conditional `PutItem` (a delete is a tombstone, a put),
+ * or checks an untouched one (`ConditionCheckItem`). No single-item `GetItem` or `UpdateItem`, no
+ * `DeleteItem`, `Query` or `Scan`.
  */
-export const SAGA_STEP_RECORDS_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:UpdateItem',
-] as const;
+export const SAGA_STEP_RECORDS_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] as const;
 
 /** What the saga-step function does on the control table: reads namespace settings and leases. */
 export const SAGA_STEP_CONTROL_ACTIONS = ['dynamodb:GetItem'] as const;
@@ -125,22 +125,28 @@ export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan
 
 /**
  * Snapshot export on the control table (`pk = snapshot | snapshot-latest`): read the snapshot,
- * record each part, complete or fail it, mark the newest complete one.
+ * record each part, complete or fail it, mark the newest complete one (all updates: the API or
+ * the schedule created the snapshot, so no `PutItem`; no `Query`).
  */
-export const SNAPSHOT_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /**
- * Snapshot restore on the control table: read the restore and its snapshot, record progress and
- * the outcome (the API created the restore, so no PutItem), and the lease reads a restore makes
- * to tell a live record of a lease (a superset of `SAGA_STEP_CONTROL_ACTIONS`).
+ * Snapshot restore on the control table: read the restore, its snapshot, each part's checkpoint
+ * and the leases of records it finds (to tell a live record of a lease), move a checkpoint with
+ * each batch and record the outcome (`UpdateItem`; the API created the restore, so no `PutItem`),
+ * and add up the checkpoints (`Query`).
  */
 export const SNAPSHOT_RESTORE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
 
 /** Snapshot schedule on the control table: record a scheduled snapshot, read the newest-complete mark. */
 export const SNAPSHOT_SCHEDULE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 
-/** Snapshot restore: conditional puts of records, reading a record when its condition fails. */
-export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+/**
+ * Snapshot restore on the records table: read a batch's records (`BatchGetItem`), then write them
+ * with conditional puts in the batch's transaction (a failed condition returns the record, so no
+ * `GetItem`).
+ */
+export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
 
 /** Snapshot export on `snapshots/*` of the bucket: parts (multipart uploads) and the manifest. */
 export const SNAPSHOT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'] as const;

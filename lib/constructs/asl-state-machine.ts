@@ -1,7 +1,9 @@
 /**
  * One Standard state machine from an ASL file of `statemachines/`, as every Vesta workflow is
  * deployed: named `vesta-<stage>-<id>`, its definition substitution set to the one function its
- * Tasks invoke, every event logged with its data (to a log group under /aws/vendedlogs/), traced,
+ * Tasks invoke, every event logged (to a log group under /aws/vendedlogs/) without the execution
+ * data unless `logExecutionData` says otherwise (states' inputs and outputs may hold record
+ * values), traced,
  * its role allowed to invoke that function and nothing else, and an alarm on failed executions.
  * Construct ids (`<Id>`, `<Id>Logs`, `<Id>ExecutionsFailed`) are created in `scope`.
  */
@@ -23,6 +25,11 @@ export interface AslStateMachineOptions {
   readonly invokes: lambda.IFunction;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Log the execution data (every state's input and output) with the events.
+   * @default false
+   */
+  readonly logExecutionData?: boolean;
 }
 
 export interface AslStateMachine {
@@ -50,7 +57,7 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
     stateMachineType: sfn.StateMachineType.STANDARD,
     definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
     definitionSubstitutions: { [opts.substitution]: opts.invokes.functionArn },
-    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: opts.logExecutionData ?? false },
     tracingEnabled: true,
   });
   // The definition comes from a file, so the CDK cannot see the Tasks: the one grant they need.

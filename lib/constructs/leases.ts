@@ -1,6 +1,7 @@
 /**
  * The scheduled lease jobs: the reaper, which removes expired leases and what they held, and the
- * renewer, which keeps the leases of running Step Functions executions alive. Each is a Lambda
+ * renewer, which keeps alive the leases of running executions of the given state machines (and
+ * may describe executions of those only). Each is a Lambda
  * function on an EventBridge rule, with least-privilege grants and alarms. The stack hands the
  * alarms (readonly properties) to `Monitoring`, which routes them to its topic.
  */
@@ -11,6 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { EXECUTION_STATUS_ACTIONS } from '../perms';
@@ -30,6 +32,12 @@ export interface LeasesProps {
   readonly stage: string;
   /** The tables the jobs read and write. */
   readonly tables: StateTables;
+  /**
+   * The state machines whose executions may hold leases that the renewer keeps alive (a lease
+   * granted with `executionArn`). The renewer may describe the executions of these and of no
+   * other state machine; a lease of any other execution is never renewed and expires by itself.
+   */
+  readonly stateMachines: readonly sfn.StateMachine[];
   /**
    * When the reaper runs.
    * @default - the `vesta:reaperSchedule` context value (a `rate(...)` or `cron(...)` expression), else every minute
@@ -110,7 +118,7 @@ export class Leases extends Construct {
     }).function;
     props.tables.grantLeaseRenewal(this.renewer);
     props.tables.grantDeadLetterWrite(this.renewer);
-    this.grantExecutionStatus(this.renewer);
+    this.grantExecutionStatus(this.renewer, props.stateMachines);
 
     this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');
     this.renewerRule = this.schedule('RenewerSchedule', this.renewer, props.renewerSchedule ?? scheduleFromContext(this, RENEWER_SCHEDULE_CONTEXT) ?? everyMinute, 'renewer');
@@ -130,28 +138,29 @@ export class Leases extends Construct {
   }
 
   /**
-   * `states:DescribeExecution` on the executions of any state machine of this account and Region,
-   * in a policy of its own so that its cdk-nag suppression covers this statement only.
+   * `states:DescribeExecution` on the executions of `machines` only
+   * (`arn:<partition>:states:<region>:<account>:execution:<state machine name>:*`), in a policy of
+   * its own so that its cdk-nag suppression covers this statement only. No machines: no policy.
    */
-  private grantExecutionStatus(fn: nodejs.NodejsFunction): void {
-    const executions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: '*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+  private grantExecutionStatus(fn: nodejs.NodejsFunction, machines: readonly sfn.StateMachine[]): void {
+    if (machines.length === 0) return;
+    const executions = machines.map((m) =>
+      Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${m.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
     const policy = new iam.Policy(this, 'RenewerExecutionStatus', {
       roles: [fn.role!],
-      statements: [new iam.PolicyStatement({ actions: [...EXECUTION_STATUS_ACTIONS], resources: [executions] })],
+      statements: [new iam.PolicyStatement({ actions: [...EXECUTION_STATUS_ACTIONS], resources: executions })],
     });
     // Attached before the function exists, so no run starts without it.
     fn.node.addDependency(policy);
     NagSuppressions.addResourceSuppressions(policy, [
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'The renewer only calls states:DescribeExecution, on executions of this account and Region; a lease may belong to an execution of any state machine (the saga state machines of Vesta, or any other of the account), so no state machine ARN can be named here.',
-        // Partition and Region are literals when the stack has an environment, tokens otherwise.
-        appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:\\*$/g' }],
+        reason:
+          'The renewer only calls states:DescribeExecution, on the executions of this stack\'s own state machines: an execution ARN is <state machine ARN with :execution:>:<execution name>, and the execution names (saga and snapshot ids) are only known at run time, hence the trailing :*.',
+        // Partition, Region and account are literals when the stack has an environment, tokens
+        // otherwise; the state machine's name is its Name attribute.
+        appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:<[A-Za-z0-9]+\\.Name>:\\*$/g' }],
       },
     ]);
   }

@@ -1,7 +1,7 @@
 /**
  * Sagas: the saga-step Lambda function and one Standard state machine per ASL file of
  * `src/sagas/state-machines.ts`, every Task of which invokes the step function. The state machines
- * log every event with its data and are traced; each role may invoke the step function and nothing
+ * log every event (without the execution data unless `logExecutionData` is on) and are traced; each role may invoke the step function and nothing
  * else. The alarms are read from the readonly properties by the stack, which hands them to
  * `Monitoring` (SNS topic, dashboard).
  */
@@ -40,6 +40,12 @@ export interface SagasProps {
    * @default true for the `prod` stage, false for every other stage
    */
   readonly retainLogs?: boolean;
+  /**
+   * Log the state machines' execution data (every state's input and output, e.g. a step's error with record values) with their events.
+   * Off, the logs hold the events only: no record values, no ids beyond the execution's own.
+   * @default false
+   */
+  readonly logExecutionData?: boolean;
 }
 
 export class Sagas extends Construct {
@@ -82,6 +88,7 @@ export class Sagas extends Construct {
         invokes: this.stepFunction,
         logRetention,
         logRemovalPolicy,
+        logExecutionData: props.logExecutionData,
       });
       machines[def.id] = made.machine;
       failedAlarms[def.id] = made.executionsFailedAlarm;

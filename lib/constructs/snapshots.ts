@@ -85,6 +85,12 @@ export interface SnapshotsProps {
    * @default true for the `prod` stage, false for every other stage
    */
   readonly retain?: boolean;
+  /**
+   * Log the state machines' execution data (every state's input and output) with their events.
+   * Off, the logs hold the events only: no record values, no ids beyond the execution's own.
+   * @default false
+   */
+  readonly logExecutionData?: boolean;
 }
 
 const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_600, hours: 3_600, day: 86_400, days: 86_400 };
@@ -219,6 +225,7 @@ export class Snapshots extends Construct {
         invokes: def.id === 'snapshot' ? this.exportFunction : this.restoreFunction,
         logRetention,
         logRemovalPolicy,
+        logExecutionData: props.logExecutionData,
       });
       machines[def.id as SnapshotMachineId] = made.machine;
       failed[def.id as SnapshotMachineId] = made.executionsFailedAlarm;

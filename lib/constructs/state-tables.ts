@@ -36,7 +36,7 @@ import {
   SNAPSHOT_RESTORE_CONTROL_ACTIONS,
   SNAPSHOT_RESTORE_RECORDS_ACTIONS,
   SNAPSHOT_SCHEDULE_CONTROL_ACTIONS,
-  SNAPSHOT_STORE_ACTIONS,
+  SNAPSHOT_EXPORT_CONTROL_ACTIONS,
 } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 
@@ -174,10 +174,10 @@ export class StateTables extends Construct {
 
   /** What the snapshot export function needs: read the records table by segment, track the snapshot. */
   grantSnapshotExport(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnTable(grantee, 'records', SNAPSHOT_EXPORT_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_STORE_ACTIONS));
+    return this.grantOnTable(grantee, 'records', SNAPSHOT_EXPORT_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_EXPORT_CONTROL_ACTIONS));
   }
 
-  /** What the snapshot restore function needs: conditional puts of records, the restore's status, leases. */
+  /** What the snapshot restore function needs: batches of conditional puts, their checkpoints, the restore's status, leases. */
   grantSnapshotRestore(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnTable(grantee, 'records', SNAPSHOT_RESTORE_RECORDS_ACTIONS).combine(this.grantOnTable(grantee, 'control', SNAPSHOT_RESTORE_CONTROL_ACTIONS));
   }

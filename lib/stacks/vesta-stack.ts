@@ -35,9 +35,28 @@ export interface VestaStackProps extends StackProps {
    * @default - the `Api` construct's defaults
    */
   readonly throttling?: VestaThrottling;
+  /**
+   * Log each state machine event with its execution data (the inputs and outputs of every state,
+   * which may hold record values), not only the events. For debugging a stage: the data lands in
+   * the state machines' log groups.
+   * @default - the `vesta:logExecutionData` context value (`true` or `false`), else false
+   */
+  readonly logExecutionData?: boolean;
 }
 
-/** Throws an `Error` when the stage or a throttling limit is malformed (from the constructs). */
+/** CDK context key of `logExecutionData`, e.g. `-c vesta:logExecutionData=true`. */
+export const LOG_EXECUTION_DATA_CONTEXT = 'vesta:logExecutionData';
+
+/** A boolean context value; `undefined` when unset. Throws an `Error` that echoes anything else. */
+function flagFromContext(scope: Construct, key: string): boolean | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false. Received: ${JSON.stringify(value)}`);
+}
+
+/** Throws an `Error` when the stage, a throttling limit or a context value is malformed. */
 export class VestaStack extends Stack {
   readonly tables: StateTables;
   readonly api: Api;
@@ -61,16 +80,22 @@ export class VestaStack extends Stack {
       throttlingRateLimit: props.throttling?.rateLimit,
       throttlingBurstLimit: props.throttling?.burstLimit,
     });
-    this.leases = new Leases(this, 'Leases', { stage: props.stage, tables: this.tables });
-    this.sagas = new Sagas(this, 'Sagas', { stage: props.stage, tables: this.tables });
+    const logExecutionData = props.logExecutionData ?? flagFromContext(this, LOG_EXECUTION_DATA_CONTEXT) ?? false;
+    this.sagas = new Sagas(this, 'Sagas', { stage: props.stage, tables: this.tables, logExecutionData });
     // The API function starts sagas: it gets the state machines' ARNs and may start executions of
     // those two only.
     for (const [name, value] of Object.entries(this.sagas.environment())) this.api.function.addEnvironment(name, value);
     this.sagas.grantStart(this.api.function);
     // It also records snapshots and restores and starts their executions (it never reads the bucket).
-    this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables });
+    this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables, logExecutionData });
     for (const [name, value] of Object.entries(this.snapshots.environment())) this.api.function.addEnvironment(name, value);
     this.snapshots.grantStart(this.api.function);
+    // The lease jobs; the renewer may describe executions of these state machines and no other.
+    this.leases = new Leases(this, 'Leases', {
+      stage: props.stage,
+      tables: this.tables,
+      stateMachines: [...Object.values(this.sagas.stateMachines), ...Object.values(this.snapshots.stateMachines)],
+    });
     // Every committed change: appended to the change log (which the API reads) and put on the bus.
     this.changeEvents = new ChangeEvents(this, 'ChangeEvents', { stage: props.stage, tables: this.tables });
     // Dead letters are replayed by the function of the path that set them aside.

@@ -1,10 +1,13 @@
 /**
  * `Idempotency-Key` through Powertools idempotency and its DynamoDB persistence layer. The key
  * prefix is fixed (`vesta-api`), not the function name, so the local stack and every deployed
- * function share one key space. The stored result is the first response; the validation hash
- * covers method, resource and decoded path parameters, query, body and precondition headers, so
- * the same key with a different request is `422 IdempotencyKeyReused`. 429 and 5xx answers are
- * not kept (the client may retry).
+ * function share one key space. A key belongs to its caller: the stored key is the hash of the
+ * caller's principal (`callerOf`, never a header the client sets in AWS) together with the
+ * `Idempotency-Key`, so the same key sent by another caller is another key and never returns the
+ * first caller's response. The stored result is the first response; the validation hash covers
+ * method, resource and decoded path parameters, query, body and precondition headers, so the
+ * same caller's key with a different request is `422 IdempotencyKeyReused`. 429 and 5xx answers
+ * are not kept (the client may retry).
  */
 import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -14,6 +17,7 @@ import {
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
 import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../core/errors';
+import { callerOf } from './caller';
 import type { ApiRequest, HttpResult } from './http';
 
 export const IDEMPOTENCY_KEY_PREFIX = 'vesta-api';
@@ -29,7 +33,8 @@ class Unkept extends Error {
 }
 
 interface Payload {
-  readonly key: string;
+  /** What the stored key is the hash of: the caller (`null`: anonymous) and its key. */
+  readonly scope: { readonly caller: string | null; readonly key: string };
   readonly request: Record<string, unknown>;
 }
 
@@ -43,11 +48,11 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
     if (!KEY_PATTERN.test(key)) throw new ValidationError('Idempotency-Key', 'must be 1 to 128 printable ASCII characters');
     const headers = Object.fromEntries(KEPT_HEADERS.map((h) => [h, req.header(h) ?? null]));
     const payload: Payload = {
-      key,
+      scope: { caller: callerOf(req.event), key },
       request: { method: req.method, resource: req.event.resource, params: req.event.pathParameters ?? {}, query: req.query, headers, body: req.rawBody ?? null },
     };
     const config = new IdempotencyConfig({
-      eventKeyJmesPath: 'key',
+      eventKeyJmesPath: 'scope',
       payloadValidationJmesPath: 'request',
       expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
       throwOnNoIdempotencyKey: true,

@@ -161,12 +161,13 @@ export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOpt
 export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
 ): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore } {
-  const { env, client, clock, records, snapshots, deadLetters, setAside } = wireStores(opts);
+  const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
   return {
     client,
     recordsTable: tableName(env, RECORDS_TABLE),
+    controlTable,
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,

@@ -3,7 +3,7 @@
  * region, so that they need not be passed on every command. It lives at `$VESTA_CONFIG`, else
  * `$XDG_CONFIG_HOME/vesta/config.json`, else `~/.config/vesta/config.json`.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError, UsageError } from './errors';
@@ -83,15 +83,26 @@ export function readConfig(path: string): CliConfig {
   return config;
 }
 
-/** Writes `config` to `path` (creating its folder), replacing the file at once. Throws `ConfigError`. */
+/**
+ * Writes `config` to `path` (creating its folder), replacing the file at once: a temporary file
+ * beside it, flushed to disk, then renamed into place; removed again if any of that fails.
+ * Throws `ConfigError`.
+ */
 export function writeConfig(path: string, config: CliConfig): void {
   const ordered = Object.fromEntries(CONFIG_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+  const temp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(ordered, null, 2)}\n`, { mode: 0o600 });
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(ordered, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (e) {
+    rmSync(temp, { force: true });
     throw new ConfigError(path, (e as Error).message, { cause: e });
   }
 }

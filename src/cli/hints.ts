@@ -25,7 +25,8 @@ function holderOf(e: ConflictError): string {
   const holder = e.holder;
   if (!holder || typeof holder !== 'object') return 'another lease holds the lock';
   const until = typeof holder.expiresAt === 'string' ? ` until ${holder.expiresAt} unless it is kept alive` : '';
-  return `lease ${String(holder.leaseId)} holds the lock${until}`;
+  const token = typeof holder.fencingToken === 'number' ? ` with fencing token ${holder.fencingToken}` : '';
+  return `another lease holds the lock${token}${until}`;
 }
 
 function conflictHint(e: ConflictError): string {

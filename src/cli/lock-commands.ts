@@ -14,7 +14,8 @@ export const lockAcquireCommand: Command = {
   details: [
     'Prints {"name", "leaseId", "fencingToken", "expiresAt"}. The lock is held until released or',
     'until the lease expires; acquiring again with the same lease returns the same token. Held by',
-    'another lease: exits 1 naming the holder.',
+    'another lease: exits 1 with the holder\'s fencing token and when its lease expires (never its',
+    'lease id, which is that holder\'s secret).',
     '  --lease <id>            the lease that holds the lock',
     '  --token-only            print only <name>:<token>, ready for `--fence` (X-Fencing-Token)',
   ].join('\n'),

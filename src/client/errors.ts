@@ -3,7 +3,7 @@
  * `reason`), and the failures that never reach the API. `apiError` is the one place that maps a
  * problem document to its class.
  */
-import type { VestaRecord, SiblingsRecord } from './types';
+import type { LockHolder, SiblingsRecord, VestaRecord } from './types';
 
 /** A problem document (RFC 9457) with Vesta's extra members. */
 export interface Problem {
@@ -68,9 +68,12 @@ export class ConflictError extends ApiError {
   public get reason(): ConflictReason {
     return (this.problem.reason as string | undefined) ?? '';
   }
-  /** For `LockHeld`: who holds the lock. */
-  public get holder(): { leaseId: string; expiresAt: string | null } | undefined {
-    return this.problem.holder as { leaseId: string; expiresAt: string | null } | undefined;
+  /**
+   * For `LockHeld`: the lock's current fencing token and when its holder's lease expires. The
+   * holder's lease id is never sent: it is that holder's secret.
+   */
+  public get holder(): LockHolder | undefined {
+    return this.problem.holder as LockHolder | undefined;
   }
 }
 export class CursorExpiredError extends ApiError {}

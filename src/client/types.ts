@@ -95,6 +95,15 @@ export interface LockGrant {
   readonly expiresAt: string;
 }
 
+/**
+ * Who holds a lock, as a `LockHeld` conflict tells it: the lock's fencing token and when its
+ * holder's lease expires (`null` when it could not be read). Never the holder's lease id.
+ */
+export interface LockHolder {
+  readonly fencingToken: number;
+  readonly expiresAt: string | null;
+}
+
 export type SagaStatus = 'RUNNING' | 'SUCCEEDED' | 'COMPENSATED' | 'COMPENSATION_FAILED';
 export interface SagaStep {
   readonly name: string;

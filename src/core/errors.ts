@@ -47,10 +47,19 @@ export const ConflictReason = {
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 
+/**
+ * Who holds a lock, as anyone may see it: the lock's fencing token and when the holder's lease
+ * expires (`null` when it could not be read). Never the lease id: that is the holder's secret.
+ */
+export interface LockHolder {
+  readonly fencingToken: number;
+  readonly expiresAt: string | null;
+}
+
 /** The operation cannot apply to the record as it stands; `reason` says why. */
 export class ConflictError extends VestaError {
   /** Extra members of the problem document, e.g. `holder` of a held lock. */
-  public holder?: { leaseId: string; expiresAt: string | null };
+  public holder?: LockHolder;
 
   public constructor(
     public readonly reason: ConflictReason,

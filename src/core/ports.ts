@@ -130,7 +130,11 @@ export interface BlobWritten {
  * Streams both ways, so memory stays bounded whatever the size. Names use `/` as separator.
  */
 export interface BlobStore {
-  /** Writes (replacing) an object from a stream; resolves once it is complete and durable. */
+  /**
+   * Writes (replacing) an object from a stream; resolves once it is complete and durable. When it
+   * rejects (with what reading the stream or the store threw), the object is as it was and no
+   * partial or temporary object is left.
+   */
   write(name: string, body: AsyncIterable<Uint8Array>): Promise<BlobWritten>;
   /** Reads an object as a stream. Throws `NotFoundError` when it does not exist. */
   read(name: string): Promise<AsyncIterable<Uint8Array>>;
@@ -162,15 +166,14 @@ export interface SnapshotStore {
   failSnapshot(id: string, error: string): Promise<void>;
   /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
   latestCompleteAgeSeconds(): Promise<number | null>;
-  /** Adds one part's counts to a RUNNING restore (progress; `finishRestore` sets the totals). */
-  restoreProgress(id: string, written: number, skipped: number, setAside?: number): Promise<void>;
   createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView>;
+  /** The restore; while RUNNING its counts are those of the records committed so far. */
   getRestore(id: string): Promise<RestoreView | undefined>;
   /** RUNNING → COMPLETE with the counts. Idempotent. */
   finishRestore(id: string, written: number, skipped: number, setAside?: number): Promise<RestoreView>;
-  /** Moves one set-aside record of a finished restore to written or skipped (a replay). */
-  settleSetAside(id: string, written: boolean): Promise<void>;
-  /** RUNNING → FAILED. Idempotent. */
+  /** Moves one set-aside record (a line of `part`) of a restore to written or skipped (a replay). */
+  settleSetAside(id: string, part: string, written: boolean): Promise<void>;
+  /** RUNNING → FAILED, with the counts of what was committed before it failed. Idempotent. */
   failRestore(id: string, error: string): Promise<void>;
 }
 

@@ -51,7 +51,11 @@ export interface SingleRecordView {
   readonly fields: Fields;
   readonly rev: number;
   readonly vv: VersionVector;
-  readonly lease: string | null;
+  /**
+   * `true` when the record belongs to a lease, else `null`. Never the lease id: that is its
+   * holder's secret (it revokes the lease), and any reader may see a record.
+   */
+  readonly lease: true | null;
   readonly updatedAt: string;
 }
 
@@ -100,7 +104,7 @@ export function toView(state: RecordState | undefined, only?: readonly string[])
     fields: pickFields(s.fields, only),
     rev: state.rev,
     vv: state.vv,
-    lease: state.lease ?? null,
+    lease: state.lease !== undefined ? true : null,
     updatedAt: state.updatedAt,
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ApiHandler } from '../api/app';
+import { CALLER_HEADER, localIdentity } from '../api/caller';
 import { problem } from '../api/problem';
 import { matchResource } from '../api/routes';
 
@@ -85,7 +86,8 @@ export function toProxyEvent(method: string, target: string, headers: IncomingMe
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
       resourcePath: resource,
-      identity: { sourceIp, userAgent: single['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+      // No IAM locally: X-Vesta-Caller stands in for the signing principal (see src/api/caller.ts).
+      identity: { sourceIp, userAgent: single['user-agent'] ?? null, ...localIdentity(single[CALLER_HEADER]) } as APIGatewayProxyEvent['requestContext']['identity'],
     },
   };
 }

@@ -14,6 +14,8 @@ export interface SnapshotWorkerDeps {
   readonly client: DynamoDBClient;
   /** The records table (physical name). */
   readonly recordsTable: string;
+  /** The control table (physical name): the restore checkpoints. */
+  readonly controlTable: string;
   readonly blobs: BlobStore;
   readonly store: SnapshotStore;
   readonly clock: Clock;

@@ -4,13 +4,11 @@
  * - `restoreVerify` reads the manifest and checks every part's size and sha256 against it (and
  *   against the snapshot as recorded when it completed) before anything is written; a mismatch
  *   or a missing part raises `Vesta.ChecksumMismatch`, which is not retried.
- * - `restorePart` streams one part (gunzip, one record a line) and writes each record with a
- *   condition: first `attribute_not_exists` (a key never written: one request), otherwise the
- *   stored state as read, after `restorePlan` decided (never overwriting a newer record).
+ * - `restorePart` streams one part (gunzip, one record a line) and writes its records in
+ *   batches, each one transaction with the part's checkpoint (`restore-writer.ts`), never
+ *   overwriting a newer record (`restorePlan`). A retried or resumed part goes on after its
+ *   checkpoint, so its counts stay exact. It returns the part's counts.
  * - `restoreFinish` adds up the parts' counts; `restoreFail` records the error.
- *
- * Counts: a part retried after a partial write counts the records its first attempt wrote as
- * skipped (they are then at the snapshot's revision); the records themselves are right.
  *
  * One line never fails a restore: a line that cannot be parsed, or a record that cannot be
  * written after `ITEM_ATTEMPTS` tries for another reason than a dependency failure, is set aside
@@ -19,13 +17,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { NotFoundError } from '../core/errors';
-import type { RecordState } from '../core/record-view';
 import {
   type PartInfo,
   type RestoreView,
@@ -34,18 +30,13 @@ import {
   fromLine,
   manifestName,
   partPath,
-  restorePlan,
 } from '../core/snapshots';
-import { type Item, fromItem, toItem } from '../adapters/dynamodb/codec';
 import { describeError } from '../sagas/step-handler';
-import { type DeadLetter, type DeadLetterItem, errorOf, tryItem } from '../core/dead-letters';
-import { guarded, translate } from '../adapters/dynamodb/errors';
+import type { DeadLetter } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
+import { type RestorePayload, restoreOne, restorePartLines } from './restore-writer';
 
-/** Records written at once by one part. */
-export const RESTORE_CONCURRENCY = 16;
-/** Conditional writes of one record before it is counted skipped (a key written concurrently). */
-const MAX_RECORD_ATTEMPTS = 5;
+export type { RestorePayload };
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
@@ -95,60 +86,14 @@ async function manifestOf(deps: SnapshotWorkerDeps, snapshotId: string): Promise
   return manifest;
 }
 
-/** Lines of a part, decompressed, streamed. */
+/** Lines of a part, decompressed, streamed; a failure to read or decompress ends them with that error. */
 async function* linesOf(deps: SnapshotWorkerDeps, name: string): AsyncGenerator<string> {
-  const gunzip = Readable.from(await deps.blobs.read(name)).pipe(createGunzip());
+  const gunzip = createGunzip();
+  // pipeline, not pipe: an error of the source (a dropped connection) destroys the gunzip stream
+  // too, so the reader below fails instead of waiting for an end that never comes.
+  const source = Readable.from(await deps.blobs.read(name));
+  pipeline(source, gunzip, () => undefined);
   for await (const line of createInterface({ input: gunzip, crlfDelay: Infinity })) if (line.length > 0) yield line;
-}
-
-/** Writes one snapshot record if the plan says so; true when written. */
-async function restoreRecord(deps: SnapshotWorkerDeps, snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
-  const put = (state: RecordState, condition: string, values?: Item) =>
-    guarded(() =>
-      deps.client.send(
-        new PutItemCommand({
-          TableName: deps.recordsTable,
-          Item: toItem(state),
-          ConditionExpression: condition,
-          ...(values ? { ExpressionAttributeValues: values } : {}),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-  let target: RecordState | undefined = snap;
-  let condition = 'attribute_not_exists(rev)';
-  let values: Item | undefined;
-  for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
-    try {
-      await put(target, condition, values);
-      return true;
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      const existing = await deps.resolve(e.Item ? fromItem(e.Item as Item) : undefined);
-      target = restorePlan(existing, snap, mode, deps.replica);
-      if (!target) return false;
-      if (existing) {
-        condition = 'inc = :inc AND rev = :rev';
-        values = { ':inc': { S: e.Item!.inc?.S ?? '' }, ':rev': { N: e.Item!.rev?.N ?? '0' } };
-      } else {
-        condition = 'attribute_not_exists(rev)';
-        values = undefined;
-      }
-    }
-  }
-  return false;
-}
-
-/** What a restore dead letter keeps: the snapshot line as read (exact text) and how to write it. */
-export interface RestorePayload {
-  readonly line: string;
-  /** Target namespace of the restore, `null`: each record's own. */
-  readonly target: string | null;
-  readonly mode: RestoreView['mode'];
-}
-
-async function setAsideLine(deps: SnapshotWorkerDeps, item: DeadLetterItem, payload: RestorePayload, e: unknown, attempts: number): Promise<void> {
-  await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
 }
 
 /**
@@ -159,8 +104,8 @@ async function setAsideLine(deps: SnapshotWorkerDeps, item: DeadLetterItem, payl
 export async function replayRestoreEntry(entry: DeadLetter, deps: SnapshotWorkerDeps): Promise<void> {
   const p = entry.payload as RestorePayload;
   const snap = fromLine(p.line, p.target ?? undefined);
-  const written = await restoreRecord(deps, snap, p.mode);
-  await deps.store.settleSetAside(String(entry.item.restoreId), written);
+  const written = await restoreOne(deps, snap, p.mode);
+  await deps.store.settleSetAside(String(entry.item.restoreId), String(entry.item.part), written);
 }
 
 export function restoreActions(
@@ -194,40 +139,8 @@ export function restoreActions(
       const snapshot = await deps.store.getSnapshot(r.snapshotId);
       // A whole-store snapshot restored into one namespace takes only that namespace's records.
       const only = snapshot?.namespace === null && r.namespace !== null ? r.namespace : undefined;
-      const target = snapshot?.namespace !== null && r.namespace !== null ? r.namespace : undefined;
-      let written = 0;
-      let skipped = 0;
-      let setAside = 0;
-      const inFlight = new Set<Promise<void>>();
-      let lineNo = 0;
-      for await (const line of linesOf(deps, partPath(r.snapshotId, part))) {
-        const at = { restoreId: r.id, snapshotId: r.snapshotId, part, line: ++lineNo };
-        let snap: RecordState;
-        try {
-          snap = fromLine(line, target);
-        } catch (e) {
-          // Parsing is deterministic: trying again gives the same error, so it is tried once.
-          await setAsideLine(deps, at, { line, target: target ?? null, mode: r.mode }, e, 1);
-          setAside++;
-          continue;
-        }
-        if (only !== undefined && snap.namespace !== only) continue;
-        const p: Promise<void> = tryItem(() => restoreRecord(deps, snap, r.mode), { translate }).then(async (out) => {
-          if (out.ok) {
-            if (out.value) written++;
-            else skipped++;
-            return;
-          }
-          await setAsideLine(deps, { ...at, namespace: snap.namespace, key: snap.key }, { line, target: target ?? null, mode: r.mode }, out.error, out.attempts);
-          setAside++;
-        });
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p)).catch(() => undefined);
-        if (inFlight.size >= RESTORE_CONCURRENCY) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      await deps.store.restoreProgress(r.id, written, skipped, setAside);
-      return { written, skipped, setAside };
+      const into = snapshot?.namespace !== null && r.namespace !== null ? r.namespace : undefined;
+      return restorePartLines(deps, r, part, () => linesOf(deps, partPath(r.snapshotId, part)), { only, into });
     },
 
     async restoreFinish(input) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
 import {
@@ -48,8 +49,12 @@ function expected(actions: readonly string[], resource: unknown): string[] {
 
 const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas' | 'deadletters') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
 const indexArn = (name: string) => s.stack.resolve(s.stack.tables.indexArn('control', name));
-const executionsArn = () =>
-  s.stack.resolve(s.stack.formatArn({ service: 'states', resource: 'execution', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+/** The stack's state machines: the sagas' and the snapshots'. */
+const machines = () => [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)];
+/** `arn:<partition>:states:<region>:<account>:execution:<name of the machine>:*`, as the template holds it. */
+const executionsOf = (m: { node: { defaultChild?: unknown } }) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [idOf(m), 'Name'] }, ':*']],
+});
 
 /** Grants other than the function's own log group and X-Ray. */
 function dataGrants(job: Job): string[] {
@@ -148,21 +153,28 @@ describe('Leases: permissions (least privilege)', () => {
     expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.sagas));
   });
 
-  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on executions, and its dead-letter actions', () => {
+  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on the executions of the stack\'s own state machines, and its dead-letter actions', () => {
+    expect(machines()).toHaveLength(4);
     expect(dataGrants('renewer')).toEqual(
       [
         ...expected(LEASE_RENEWER_CONTROL_ACTIONS, tableArn('control')),
         ...expected(LEASE_RENEWER_EXECUTION_INDEX_ACTIONS, indexArn('byExecution')),
-        ...expected(EXECUTION_STATUS_ACTIONS, executionsArn()),
+        ...machines().flatMap((m) => expected(EXECUTION_STATUS_ACTIONS, executionsOf(m))),
         ...expected(DEAD_LETTER_WRITE_ACTIONS, tableArn('deadletters')),
       ].sort(),
     );
+    expect(JSON.stringify(roleOf('renewer').statements)).not.toMatch(/:execution:\*"/);
+  });
+
+  test('without state machines the renewer may describe no execution at all', () => {
+    const stack = bareStack();
+    const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
+    new Leases(stack, 'L', { stage: 'dev', tables, stateMachines: [] });
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('states:DescribeExecution');
   });
 
   test('the action lists are the documented ones', () => {
-    expect([...LEASE_REAPER_CONTROL_ACTIONS].sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].sort(),
-    );
+    expect([...LEASE_REAPER_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].sort());
     expect(LEASE_REAPER_EXPIRY_INDEX_ACTIONS).toEqual(['dynamodb:Query']);
     expect(LEASE_REAPER_RECORDS_ACTIONS).toEqual(['dynamodb:UpdateItem']);
     expect(LEASE_RENEWER_CONTROL_ACTIONS).toEqual(['dynamodb:UpdateItem']);
@@ -170,24 +182,19 @@ describe('Leases: permissions (least privilege)', () => {
     expect(EXECUTION_STATUS_ACTIONS).toEqual(['states:DescribeExecution']);
   });
 
-  test('index ARNs name one index of the control table; executions are any of this account and Region', () => {
+  test('index ARNs name one index of the control table', () => {
     expect(indexArn('byExpiry')).toEqual({ 'Fn::Join': ['', [tableArn('control'), '/index/byExpiry']] });
-    const arn = JSON.stringify(executionsArn());
-    expect(arn).toMatch(/:states:/);
-    expect(arn).toContain('AWS::Region');
-    expect(arn).toContain('AWS::AccountId');
-    expect(arn).toMatch(/:execution:\*"/);
     expect(() => s.stack.tables.indexArn('control', 'byNothing')).toThrow(/Received: "byNothing"/);
   });
 
-  test('the wildcard on executions is suppressed for cdk-nag on its own policy, with the reason', () => {
+  test('the wildcard on execution names is suppressed for cdk-nag on its own policy, with the reason', () => {
     const policies = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.PolicyDocument).includes('states:DescribeExecution'),
     );
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.PolicyDocument.Statement).toHaveLength(1);
     const sup = policies[0].Metadata.cdk_nag.rules_to_suppress;
-    expect(sup).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', reason: expect.stringMatching(/any state machine/) })]);
+    expect(sup).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', reason: expect.stringMatching(/own state machines/) })]);
   });
 });
 
@@ -245,6 +252,7 @@ describe('Leases: schedules', () => {
     const leases = new Leases(stack, 'L', {
       stage: 'dev',
       tables,
+      stateMachines: [],
       reaperSchedule: events.Schedule.rate(Duration.minutes(5)),
       renewerSchedule: events.Schedule.expression('rate(2 minutes)'),
     });
@@ -256,7 +264,7 @@ describe('Leases: schedules', () => {
     const withContext = (context: Record<string, unknown>) => {
       const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), 'Ctx');
       const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
-      return { stack, leases: new Leases(stack, 'L', { stage: 'dev', tables }) };
+      return { stack, leases: new Leases(stack, 'L', { stage: 'dev', tables, stateMachines: [] }) };
     };
     const { stack, leases } = withContext({ [REAPER_SCHEDULE_CONTEXT]: 'rate(10 minutes)', [RENEWER_SCHEDULE_CONTEXT]: 'cron(0/2 * * * ? *)' });
     expect(scheduleOf(stack, leases, 'reaper')).toBe('rate(10 minutes)');

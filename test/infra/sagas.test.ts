@@ -12,6 +12,9 @@ import {
   XRAY_WRITE_ACTIONS,
 } from '../../lib/perms';
 import { STEP_FUNCTION_TIMEOUT_SECONDS, Sagas } from '../../lib/constructs/sagas';
+import { Snapshots } from '../../lib/constructs/snapshots';
+import { LOG_EXECUTION_DATA_CONTEXT, VestaStack } from '../../lib/stacks/vesta-stack';
+import { App } from 'aws-cdk-lib';
 import { StateTables } from '../../lib/constructs/state-tables';
 import { list, logicalIdOf, roleStatements, type Statement } from './policies';
 import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
@@ -100,13 +103,13 @@ describe('Sagas: the state machines', () => {
     expect(Object.keys(s.stack.sagas.stateMachines).sort()).toEqual([...ids].sort());
   });
 
-  test.each(ids)('%s is a Standard state machine named vesta-dev-<id>, traced, logging ALL with execution data', (id) => {
+  test.each(ids)('%s is a Standard state machine named vesta-dev-<id>, traced, logging ALL events without execution data', (id) => {
     const p = machineResource(id).Properties;
     expect(p).toMatchObject({
       StateMachineName: `vesta-dev-${id}`,
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
     });
     const destinations = p.LoggingConfiguration.Destinations;
     expect(destinations).toHaveLength(1);
@@ -223,9 +226,7 @@ describe('Sagas: the step function', () => {
   });
 
   test('the action lists are the documented ones', () => {
-    expect([...SAGA_STEP_RECORDS_ACTIONS].sort()).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'].sort(),
-    );
+    expect([...SAGA_STEP_RECORDS_ACTIONS].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'].sort());
     expect(SAGA_STEP_CONTROL_ACTIONS).toEqual(['dynamodb:GetItem']);
     expect([...SAGA_LOG_STEP_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort());
     expect([...SAGA_LOG_API_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].sort());
@@ -258,12 +259,15 @@ describe('Sagas: the API function', () => {
 });
 
 describe('Sagas: executions stay visible to the lease renewer', () => {
-  /** An IAM resource pattern (`*`, `?`) as a regular expression, with the pseudo parameters filled in. */
+  /** An IAM resource pattern (`*`, `?`) as a regular expression, with pseudo parameters and state machine names filled in. */
   function iamPattern(resource: unknown): RegExp {
-    const text = flatten(resource)
+    let text = flatten(resource)
       .replaceAll('<<Ref:AWS::Partition>>', 'aws')
       .replaceAll('<<Ref:AWS::Region>>', 'us-east-1')
       .replaceAll('<<Ref:AWS::AccountId>>', '123456789012');
+    for (const [logicalId, m] of Object.entries(resourcesOf(s.template, 'AWS::StepFunctions::StateMachine'))) {
+      text = text.replaceAll(`<<GetAtt:${logicalId}.Name>>`, m.Properties.StateMachineName);
+    }
     const escaped = text.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
     return new RegExp(`^${escaped}$`);
   }
@@ -274,6 +278,18 @@ describe('Sagas: executions stay visible to the lease renewer', () => {
     expect(describe.length).toBeGreaterThan(0);
     const arn = `arn:aws:states:us-east-1:123456789012:execution:vesta-dev-${id}:saga-0001`;
     expect(describe.some((r) => iamPattern(r).test(arn))).toBe(true);
+  });
+
+  test('and no execution of any other state machine', () => {
+    const { statements } = roleStatements(s.template, idOf(s.stack.leases.renewer.role as any));
+    const describe = statements.filter((st) => list(st.Action).includes('states:DescribeExecution')).flatMap((st) => list(st.Resource));
+    for (const arn of [
+      'arn:aws:states:us-east-1:123456789012:execution:other-team-machine:run-1',
+      'arn:aws:states:us-east-1:123456789012:execution:vesta-prod-saga:saga-0001',
+      'arn:aws:states:us-east-1:123456789012:execution:vesta-dev-saga-copy:saga-0001',
+    ]) {
+      expect(describe.filter((r) => iamPattern(r).test(arn))).toEqual([]);
+    }
   });
 });
 
@@ -332,6 +348,34 @@ describe('Sagas: construction', () => {
     const sagas = new Sagas(stack, 'S', { stage: 'test', tables });
     for (const id of ids) expect(stack.resolve((sagas.stateMachines[id].node.defaultChild as any).stateMachineName)).toBe(`vesta-test-${id}`);
     expect(() => new Sagas(bareStack(), 'S', { stage: 'Bad Stage', tables })).toThrow(/Received: "Bad Stage"/);
+  });
+
+  test('execution data (record values) is logged only when logExecutionData turns it on, in the stack too', () => {
+    const logged = (c: Sagas | Snapshots) =>
+      Object.values(c.stateMachines).map((m) => (m.node.defaultChild as any).loggingConfiguration.includeExecutionData);
+    const built = (logExecutionData?: boolean) => {
+      const stack = bareStack();
+      const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
+      return [new Sagas(stack, 'S', { stage: 'dev', tables, logExecutionData }), new Snapshots(stack, 'N', { stage: 'dev', tables, logExecutionData })];
+    };
+    for (const c of built()) expect(logged(c)).toEqual(Object.keys(c.stateMachines).map(() => false));
+    for (const c of built(false)) expect(new Set(logged(c))).toEqual(new Set([false]));
+    for (const c of built(true)) expect(new Set(logged(c))).toEqual(new Set([true]));
+    const on = synthesize({ stage: 'dev', logExecutionData: true });
+    try {
+      const configs = Object.values(resourcesOf(on.template, 'AWS::StepFunctions::StateMachine')).map((m) => m.Properties.LoggingConfiguration);
+      expect(configs).toHaveLength(ALL_MACHINES.length);
+      for (const c of configs) expect(c).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    } finally {
+      on.dispose();
+    }
+    const fromContext = (value: unknown) => {
+      const stack = new VestaStack(new App({ context: { 'aws:cdk:bundling-stacks': [], [LOG_EXECUTION_DATA_CONTEXT]: value } }), 'Ctx', { stage: 'dev' });
+      return logged(stack.sagas);
+    };
+    expect(fromContext('true')).toEqual([true, true]);
+    expect(fromContext(false)).toEqual([false, false]);
+    expect(() => fromContext('yes')).toThrow(/vesta:logExecutionData must be true or false. Received: "yes"/);
   });
 
   test('logs are retained on prod unless told otherwise', () => {

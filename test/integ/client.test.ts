@@ -160,7 +160,9 @@ test('withLock hands the fencing token; a write fenced with a lost lock is refus
   await vesta.locks.acquire(ns, 'busy', holder.id);
   const held = await vesta.withLock(ns, 'busy', async () => 'never').catch((e: unknown) => e);
   expect((held as ConflictError).reason).toBe('LockHeld');
-  expect((held as ConflictError).holder?.leaseId).toBe(holder.id);
+  const taken = await vesta.locks.acquire(ns, 'busy', holder.id);
+  expect((held as ConflictError).holder).toEqual({ fencingToken: taken.fencingToken, expiresAt: expect.any(String) });
+  expect(JSON.stringify((held as ConflictError).problem)).not.toContain(holder.id);
   await vesta.locks.release(ns, 'busy', holder.id);
   expect(stale).toHaveLength(1);
 }, 30_000);

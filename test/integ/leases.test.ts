@@ -71,7 +71,7 @@ describe('leases', () => {
     const id = await grant(10);
     const w = await api.call('PUT', `/v1/ns/${ns}/keys/session`, { body: { fields: { user: 'u1' } }, headers: { 'X-Lease-Id': id } });
     expect(w.status).toBe(201);
-    expect(w.body.lease).toBe(id);
+    expect(w.body.lease).toBe(true);
     await api.call('PUT', `/v1/ns/${ns}/keys/durable`, { body: { fields: { x: 1 } } });
     expect((await api.call('GET', `/v1/leases/${id}`)).body.keys).toEqual([{ namespace: ns, key: 'session' }]);
     clock.advance(10);
@@ -124,7 +124,8 @@ describe('locks and fencing', () => {
     expect(la.body).toMatchObject({ name: 'leader', leaseId: a, fencingToken: expect.any(Number) });
     const held = await acquire(ns, 'leader', b);
     expect(held.status).toBe(409);
-    expect(held.body).toMatchObject({ reason: 'LockHeld', holder: { leaseId: a } });
+    expect(held.body).toMatchObject({ reason: 'LockHeld', holder: { fencingToken: la.body.fencingToken, expiresAt: la.body.expiresAt } });
+    expect(JSON.stringify(held.body)).not.toContain(a);
     clock.advance(11); // A stalls (GC pause) past its lease
     const lb = await acquire(ns, 'leader', b);
     expect(lb.status).toBe(200);

@@ -196,7 +196,7 @@ describe('DELETE /v1/leases/{id}', () => {
     const ns = uniqueNs();
     const l = await grant(60);
     const created = await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } });
-    expect(created.body.lease).toBe(l.id);
+    expect(created.body.lease).toBe(true);
     const lock = await acquire(200, ns, 'L', l.id);
     await want(204, 'DELETE', LEASE, `/v1/leases/${l.id}`);
     await want(404, 'GET', RECORD, rec(ns, 'a'));
@@ -244,13 +244,15 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
     await acquire(200, uniqueNs(), 'orders writer', (await grant()).id);
   });
 
-  test('409 LockHeld with holder; once the holder\'s lease expires another lease takes it with a greater token', async () => {
+  test('409 LockHeld with the holder\'s token and expiry, never its lease id; once the holder\'s lease expires another lease takes it with a greater token', async () => {
     const ns = uniqueNs();
     const a = await grant(10);
     const b = await grant(30);
     const held = await acquire(200, ns, 'L', a.id);
     const refused = await acquire(409, ns, 'L', b.id);
-    expect(refused.body).toMatchObject({ code: 'Conflict', reason: 'LockHeld', holder: { leaseId: a.id, expiresAt: held.body.expiresAt } });
+    expect(refused.body).toMatchObject({ code: 'Conflict', reason: 'LockHeld', holder: { fencingToken: held.body.fencingToken, expiresAt: held.body.expiresAt } });
+    expect(Object.keys(refused.body.holder).sort()).toEqual(['expiresAt', 'fencingToken']);
+    expect(JSON.stringify(refused.body)).not.toContain(a.id);
     clock.advance(10);
     const taken = await acquire(200, ns, 'L', b.id);
     expect(taken.body.fencingToken).toBeGreaterThan(held.body.fencingToken);
@@ -337,11 +339,11 @@ describe('records written with X-Lease-Id', () => {
     const ns = uniqueNs();
     const l = await grant(30);
     const put = await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } });
-    expect(put.body.lease).toBe(l.id);
+    expect(put.body.lease).toBe(true);
     const got = await want(200, 'GET', RECORD, rec(ns, 'a'));
-    expect(got.body.lease).toBe(l.id);
+    expect(got.body.lease).toBe(true);
     const patched = await want(200, 'PATCH', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { increment: { v: 1 } } });
-    expect(patched.body).toMatchObject({ fields: { v: 2 }, lease: l.id });
+    expect(patched.body).toMatchObject({ fields: { v: 2 }, lease: true });
     expect((await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys`)).body.items.map((i: { key: string }) => i.key)).toEqual(['a']);
     clock.advance(30);
     await want(404, 'GET', RECORD, rec(ns, 'a'));
@@ -351,6 +353,21 @@ describe('records written with X-Lease-Id', () => {
     const recreated = await want(201, 'PATCH', RECORD, rec(ns, 'a'), { body: { set: { w: 1 } } });
     expect(recreated.body).toMatchObject({ fields: { w: 1 }, lease: null });
     expect(recreated.body.rev).toBeGreaterThan(patched.body.rev);
+  });
+
+  test('no view of a leased record reveals the lease id: reads, listings, 412 current and the write itself', async () => {
+    const ns = uniqueNs();
+    const l = await grant(30);
+    const bodies = [
+      (await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } })).body,
+      (await want(200, 'PATCH', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { set: { w: 2 } } })).body,
+      (await want(200, 'GET', RECORD, rec(ns, 'a'))).body,
+      (await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?fields=true`)).body,
+      (await want(412, 'PATCH', RECORD, rec(ns, 'a'), { body: { set: { x: 1 }, require: [{ field: 'v', op: '==', value: 9 }] } })).body,
+    ];
+    expect(bodies[2]).toMatchObject({ fields: { v: 1, w: 2 }, lease: true });
+    expect(bodies[4].current).toMatchObject({ lease: true });
+    for (const b of bodies) expect(JSON.stringify(b)).not.toContain(l.id.split('.')[0]);
   });
 
   test('a write with an unknown or expired lease is 409 LeaseNotFound and writes nothing', async () => {
@@ -435,7 +452,7 @@ describe('writes with X-Fencing-Token', () => {
     const l = await grant(30);
     const token = (await acquire(200, ns, 'L', l.id)).body.fencingToken as number;
     const r = await want(201, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-lease-id': l.id, 'x-fencing-token': `L:${token}` }, body: { fields: {} } });
-    expect(r.body.lease).toBe(l.id);
+    expect(r.body.lease).toBe(true);
     await want(204, 'DELETE', LEASE, `/v1/leases/${l.id}`);
     await want(404, 'GET', RECORD, rec(ns, 'k'));
     expect((await want(409, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-fencing-token': `L:${token}` }, body: { fields: {} } })).body.reason).toBe(

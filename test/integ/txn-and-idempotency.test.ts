@@ -1,3 +1,4 @@
+import { lambdaContext, toProxyEvent } from '../../src/local/server';
 import { testApi, uniqueNs } from './harness';
 
 const api = testApi();
@@ -109,5 +110,73 @@ describe('Idempotency-Key', () => {
     const bad = await api.call('DELETE', `/v1/ns/${ns}/keys/k`, { headers: { 'Idempotency-Key': 'x'.repeat(129) } });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('Idempotency-Key');
+  });
+});
+
+describe('Idempotency-Key belongs to its caller', () => {
+  const as = (caller: string | undefined, key: string) => ({ 'Idempotency-Key': key, ...(caller !== undefined ? { 'X-Vesta-Caller': caller } : {}) });
+
+  test('two callers that send the same key and request both execute; each replays its own response', async () => {
+    const ns = uniqueNs();
+    const inc = (caller: string) => api.call('PATCH', `/v1/ns/${ns}/keys/counter`, { body: { increment: { n: 1 } }, headers: as(caller, 'shared') });
+    const alice = await inc('alice');
+    const bob = await inc('bob');
+    expect([alice.status, bob.status]).toEqual([201, 200]);
+    expect(bob.body.rev).toBe(2);
+    const aliceAgain = await inc('alice');
+    const bobAgain = await inc('bob');
+    expect(aliceAgain.text).toBe(alice.text);
+    expect(bobAgain.text).toBe(bob.text);
+    expect((await get(ns, 'counter')).body).toMatchObject({ rev: 2, fields: { n: 2 } });
+  });
+
+  test('another caller never gets the first caller\'s lease id back by reusing its key', async () => {
+    const first = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('alice', 'grant-1') });
+    const replay = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('alice', 'grant-1') });
+    const other = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('mallory', 'grant-1') });
+    const anonymous = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as(undefined, 'grant-1') });
+    expect(replay.body.id).toBe(first.body.id);
+    expect(other.status).toBe(201);
+    expect(anonymous.status).toBe(201);
+    expect(new Set([first.body.id, other.body.id, anonymous.body.id]).size).toBe(3);
+  });
+
+  test('a key reused with a different request by the same caller is still 422, and another caller may use it', async () => {
+    const ns = uniqueNs();
+    await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: { a: 1 } }, headers: as('alice', 'k1') });
+    const reused = await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: { a: 2 } }, headers: as('alice', 'k1') });
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe('IdempotencyKeyReused');
+    expect((await get(ns, 'k')).body.fields).toEqual({ a: 1 });
+    const bob = await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: { a: 2 } }, headers: as('bob', 'k1') });
+    expect(bob.status).toBe(200);
+    expect((await get(ns, 'k')).body.fields).toEqual({ a: 2 });
+  });
+
+  test('anonymous is one caller: no X-Vesta-Caller and an empty one share keys', async () => {
+    const ns = uniqueNs();
+    const inc = (caller: string | undefined) => api.call('PATCH', `/v1/ns/${ns}/keys/c`, { body: { increment: { n: 1 } }, headers: as(caller, 'anon') });
+    const first = await inc(undefined);
+    expect((await inc('  ')).text).toBe(first.text);
+    expect((await get(ns, 'c')).body.fields).toEqual({ n: 1 });
+  });
+
+  test('in AWS the caller is the IAM principal of requestContext.identity, never the X-Vesta-Caller header', async () => {
+    const ns = uniqueNs();
+    const signed = (userArn: string, header: string) => {
+      const body = JSON.stringify({ increment: { n: 1 } });
+      const headers = { 'content-type': 'application/json', 'idempotency-key': 'signed', 'x-vesta-caller': header };
+      const event = toProxyEvent('PATCH', `/v1/ns/${ns}/keys/c`, headers, Buffer.from(body), '127.0.0.1');
+      const identity = { ...event.requestContext.identity, userArn, caller: null, user: null };
+      return api.handler({ ...event, requestContext: { ...event.requestContext, identity } }, lambdaContext(event.requestContext.requestId));
+    };
+    const role = 'arn:aws:sts::123456789012:assumed-role/worker/i-1';
+    const first = await signed(role, 'someone-else');
+    const spoofed = await signed('arn:aws:iam::123456789012:user/mallory', role);
+    const replay = await signed(role, 'anything');
+    expect(first.statusCode).toBe(201);
+    expect(spoofed.statusCode).toBe(200);
+    expect(replay.body).toBe(first.body);
+    expect((await get(ns, 'c')).body.fields).toEqual({ n: 2 });
   });
 });

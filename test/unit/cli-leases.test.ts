@@ -74,9 +74,9 @@ describe('keepalive interval', () => {
 });
 
 describe('hints for leases and locks', () => {
-  test('LockHeld names the holder and until when', () => {
-    const hint = apiHint(conflict('LockHeld', { holder: { leaseId: 'L2', expiresAt: '2026-11-22T10:00:30.000Z' } }), 'lock acquire');
-    expect(hint).toContain('lease L2 holds the lock until 2026-11-22T10:00:30.000Z');
+  test('LockHeld gives the holder\'s token and until when', () => {
+    const hint = apiHint(conflict('LockHeld', { holder: { fencingToken: 17, expiresAt: '2026-11-22T10:00:30.000Z' } }), 'lock acquire');
+    expect(hint).toContain('another lease holds the lock with fencing token 17 until 2026-11-22T10:00:30.000Z');
   });
 
   test('LockHeld without a holder still says the lock is taken', () => {

@@ -161,7 +161,8 @@ export class DynamoLeaseStore {
    * life). One transaction when the lock is free; the holder asking again gets its token back
    * (and a keepalive); taking over from a holder whose lease expired is a second transaction
    * conditioned on that expiry. Throws `ConflictError` LeaseNotFound (lease not live) or LockHeld
-   * (another live lease holds it; the error carries `holder`).
+   * (another live lease holds it; the error carries `holder`: its token and expiry, never its
+   * lease id).
    */
   public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {
     const ttl = ttlOfLeaseId(leaseId);
@@ -237,7 +238,11 @@ export class DynamoLeaseStore {
     if (takeover.leaseFailed) throw notLive();
     const holderLease = leaseFrom(takeover.other);
     const err = new ConflictError('LockHeld', `lock ${name} is held by another lease`);
-    err.holder = { leaseId: holder, expiresAt: holderLease ? new Date(holderLease.expiresAt).toISOString() : null };
+    // The holder's lease id is its secret (it revokes the lease): only the token and the expiry go out.
+    err.holder = {
+      fencingToken: Number(takeover.lock?.token?.N ?? first.lock?.token?.N ?? 0),
+      expiresAt: holderLease ? new Date(holderLease.expiresAt).toISOString() : null,
+    };
     throw err;
   }
 

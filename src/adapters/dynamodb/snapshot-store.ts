@@ -2,8 +2,9 @@
  * Snapshot and restore statuses in the control table: `pk = snapshot`, `sk = <snapshot id>` (ids
  * start with their creation time, so the partition reads newest first), `pk = restore`,
  * `sk = <restore id>`, and one mark `pk = snapshot-latest`, `sk = latest` with the newest
- * COMPLETE snapshot, which health reads in one request. The manifests themselves are objects in
- * the blob store; these items are what the API answers from.
+ * COMPLETE snapshot, which health reads in one request. A RUNNING restore's counts come from its
+ * parts' checkpoints (`restore-checkpoints.ts`). The manifests themselves are objects in the blob
+ * store; these items are what the API answers from.
  */
 import {
   ConditionalCheckFailedException,
@@ -17,6 +18,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
 import { guarded } from './errors';
+import { settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
 
 const SNAPSHOT = 'snapshot';
 const RESTORE = 'restore';
@@ -135,11 +137,13 @@ export class DynamoSnapshotStore implements SnapshotStore {
     await this.whileRunning(SNAPSHOT, id, 'SET #done.#part = :part', { '#done': 'done', '#part': part.name }, { ':part': { ...part } });
   }
 
-  public async restoreProgress(id: string, written: number, skipped: number, setAside = 0): Promise<void> {
-    await this.whileRunning(RESTORE, id, 'ADD written :w, skipped :s, setAside :a', {}, { ':w': written, ':s': skipped, ':a': setAside });
-  }
-
-  public async settleSetAside(id: string, written: boolean): Promise<void> {
+  /**
+   * Moves one record of a restore from `setAside` to `written` or `skipped` (a replayed dead
+   * letter of line of `part`): on the part's checkpoint, which a running restore adds up, and on a
+   * finished restore's totals. Nothing where none is set aside. Throws store errors.
+   */
+  public async settleSetAside(id: string, part: string, written: boolean): Promise<void> {
+    await settleCheckpoint(this.client, this.tableName, id, part, written);
     await guarded(() =>
       this.client.send(
         new UpdateItemCommand({
@@ -292,7 +296,10 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async getRestore(id: string): Promise<RestoreView | undefined> {
     const item = await this.getItem(RESTORE, id);
-    return item ? restoreOf(item) : undefined;
+    if (!item) return undefined;
+    const view = restoreOf(item);
+    // While it runs, the counts are its parts' checkpoints: exactly what has been committed.
+    return view.status === 'RUNNING' ? { ...view, ...(await sumCheckpoints(this.client, this.tableName, id)) } : view;
   }
 
   public async finishRestore(id: string, written: number, skipped: number, setAside = 0): Promise<RestoreView> {
@@ -303,6 +310,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   public async failRestore(id: string, error: string): Promise<void> {
-    await this.settle(RESTORE, id, { status: 'FAILED', error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
+    const counts = await sumCheckpoints(this.client, this.tableName, id);
+    await this.settle(RESTORE, id, { status: 'FAILED', ...counts, error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
   }
 }

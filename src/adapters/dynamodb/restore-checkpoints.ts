@@ -1,0 +1,109 @@
+/**
+ * Restore checkpoints in the control table: one item per part of a restore,
+ * `pk = restore-part#<restore id>`, `sk = <part name>`, holding how far the part has been
+ * restored (`next`: the index of its first line not yet committed) and the counts of the lines
+ * before it (`written`, `skipped`, and `setAside`: lines set aside as dead letters). A checkpoint
+ * only moves forward, and only in the same transaction as the record writes of the lines it moves
+ * over, so the counts are exactly those of what was committed, whatever was interrupted and run
+ * again. A replayed dead letter moves one count from `setAside` to `written` or `skipped`. Kept
+ * for a while after the restore (`ttl`), for the record.
+ */
+import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
+import type { Item } from './codec';
+import { guarded, isConditionFailure } from './errors';
+import { N, S } from './expressions';
+
+/** How long a checkpoint is kept after its last move (DynamoDB TTL). */
+export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
+
+export interface Checkpoint {
+  /** Index of the part's first line not yet restored (0: nothing yet). */
+  readonly next: number;
+  readonly written: number;
+  readonly skipped: number;
+  readonly setAside: number;
+}
+
+/** A part's counts. */
+export type PartCounts = Omit<Checkpoint, 'next'>;
+
+export const NO_CHECKPOINT: Checkpoint = { next: 0, written: 0, skipped: 0, setAside: 0 };
+
+const pkOf = (restoreId: string) => S(`restore-part#${restoreId}`);
+
+function checkpointOf(item: Item | undefined): Checkpoint {
+  if (!item) return NO_CHECKPOINT;
+  return { next: Number(item.next?.N ?? 0), written: Number(item.written?.N ?? 0), skipped: Number(item.skipped?.N ?? 0), setAside: Number(item.setAside?.N ?? 0) };
+}
+
+/** The part's checkpoint (`NO_CHECKPOINT` before its first batch). One GetItem; throws store errors. */
+export async function loadCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string): Promise<Checkpoint> {
+  const out = await guarded(() => client.send(new GetItemCommand({ TableName: table, Key: { pk: pkOf(restoreId), sk: S(part) }, ConsistentRead: true })));
+  return checkpointOf(out.Item as Item | undefined);
+}
+
+/** The counts of every part of a restore, added up. One Query (a page per 1 MB); throws store errors. */
+export async function sumCheckpoints(client: DynamoDBClient, table: string, restoreId: string): Promise<PartCounts> {
+  let written = 0;
+  let skipped = 0;
+  let setAside = 0;
+  const pages = paginateQuery({ client }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pkOf(restoreId) }, ConsistentRead: true });
+  await guarded(async () => {
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const c = checkpointOf(item as Item);
+        written += c.written;
+        skipped += c.skipped;
+        setAside += c.setAside;
+      }
+    }
+  });
+  return { written, skipped, setAside };
+}
+
+/**
+ * Moves one count of a part from `setAside` to `written` or `skipped` (a replayed dead letter);
+ * nothing when the part has none set aside. One UpdateItem; throws store errors.
+ */
+export async function settleCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string, written: boolean): Promise<void> {
+  try {
+    await guarded(() =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: pkOf(restoreId), sk: S(part) },
+          UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
+          ConditionExpression: 'setAside > :zero',
+          ExpressionAttributeValues: { ':one': N(1), ':minus': N(-1), ':zero': N(0) },
+        }),
+      ),
+    );
+  } catch (e) {
+    if (!isConditionFailure(e)) throw e;
+  }
+}
+
+/**
+ * The transaction item that moves a part's checkpoint from line `from` (as read) to `to`, adding
+ * the batch's counts. Its condition fails when the checkpoint is no longer at `from` (another run
+ * of the same part moved it), and then the whole batch is cancelled.
+ */
+export function advanceCheckpoint(table: string, restoreId: string, part: string, from: number, to: number, counts: PartCounts, nowMs: number): TransactWriteItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: { pk: pkOf(restoreId), sk: S(part) },
+      UpdateExpression: 'SET #next = :to, #ttl = :ttl ADD written :w, skipped :s, setAside :a',
+      ConditionExpression: from === 0 ? 'attribute_not_exists(#next) OR #next = :from' : '#next = :from',
+      ExpressionAttributeNames: { '#next': 'next', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':from': N(from),
+        ':to': N(to),
+        ':w': N(counts.written),
+        ':s': N(counts.skipped),
+        ':a': N(counts.setAside),
+        ':ttl': N(Math.floor(nowMs / 1000) + CHECKPOINT_TTL_SECONDS),
+      },
+    },
+  };
+}

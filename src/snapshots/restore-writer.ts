@@ -1,0 +1,271 @@
+/**
+ * Writes the lines of one snapshot part into the records table, in batches. Each batch is one
+ * DynamoDB transaction: the conditional puts of the batch's records that `restorePlan` says to
+ * write, and the move of the part's checkpoint over the batch's lines with its counts (see
+ * `src/adapters/dynamodb/restore-checkpoints.ts`). So a batch is committed whole, records and
+ * counts together, or not at all; a part that is retried or resumed starts after its checkpoint,
+ * and a record restored before an interruption is counted once, as written, whatever happens
+ * later. Skipping is decided from the record as read just before its batch commits.
+ *
+ * One line never fails a part. A line that cannot be parsed, or a record that fails for itself
+ * `ITEM_ATTEMPTS` times (not throttling or an unreachable store: those stop the part, which is
+ * retried from its checkpoint), is set aside as a dead letter (source `restore`, with the line's
+ * exact text) and counted `setAside` with the batch. A failure the store does not pin on one
+ * record of a batch is narrowed down by committing that batch's records one at a time. Setting
+ * the same line aside again (a resumed part) updates the same entry.
+ *
+ * Batches are small enough for one transaction (`RESTORE_BATCH_RECORDS` records plus the
+ * checkpoint, at most `RESTORE_BATCH_BYTES` of lines, below DynamoDB's 100 items and 4 MB).
+ */
+import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, errorOf, isDependencyFailure } from '../core/dead-letters';
+import { ThrottledError, UnavailableError } from '../core/errors';
+import type { RecordState } from '../core/record-view';
+import { type RestoreView, fromLine, restorePlan } from '../core/snapshots';
+import { type Item, fromItem, keyOf, toItem } from '../adapters/dynamodb/codec';
+import { errorName, guarded, translate } from '../adapters/dynamodb/errors';
+import { type PartCounts, advanceCheckpoint, loadCheckpoint } from '../adapters/dynamodb/restore-checkpoints';
+import type { SnapshotWorkerDeps } from './deps';
+
+/** Records of one batch (the transaction also holds the checkpoint: at most 100 items). */
+export const RESTORE_BATCH_RECORDS = 50;
+/** Line bytes of one batch, well below a transaction's 4 MB (an item may be larger than its line). */
+export const RESTORE_BATCH_BYTES = 1_000_000;
+/** Conditional writes of one record before it is counted skipped (a key written concurrently). */
+const MAX_RECORD_ATTEMPTS = 5;
+/** Attempts of one batch before the part gives up with a retryable error. */
+const MAX_BATCH_ATTEMPTS = 10;
+/** Cancellation reasons that are the store's (retry the part later), not the record's. */
+const THROTTLED = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded']);
+
+/** Which lines of a part a restore takes, and into which namespace. */
+export interface PartTarget {
+  /** Only records of this namespace (a whole-store snapshot restored into one namespace). */
+  readonly only?: string;
+  /** Every record goes into this namespace (a namespace snapshot restored elsewhere). */
+  readonly into?: string;
+}
+
+/** What a restore dead letter keeps: the snapshot line as read (exact text) and how to write it. */
+export interface RestorePayload {
+  readonly line: string;
+  /** Target namespace of the restore, `null`: each record's own. */
+  readonly target: string | null;
+  readonly mode: RestoreView['mode'];
+}
+
+/** One line of a part that holds a record to restore. */
+interface Line {
+  /** Index of the line in the part (0-based, empty lines not counted). */
+  readonly index: number;
+  readonly text: string;
+  readonly snap: RecordState;
+}
+
+interface Pending extends Line {
+  /** The stored item as last seen; `undefined` until read, `null` when absent. */
+  stored: Item | null | undefined;
+  /** Failed conditions (the key changed under the restore). */
+  attempts: number;
+  /** Failures of the record itself, and the last one. */
+  failures: number;
+  error?: unknown;
+}
+
+/** Another run of the same part moved its checkpoint: this run must re-read it and go on from there. */
+class CheckpointMoved extends Error {}
+
+/** The store refused a batch for a reason it did not pin on one record: commit its records one at a time. */
+class NotPinned extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sets one line aside as a dead letter; throws what the dead-letter store throws. */
+async function setAsideLine(deps: SnapshotWorkerDeps, r: RestoreView, part: string, line: { index: number; text: string; snap?: RecordState }, target: PartTarget, e: unknown, attempts: number): Promise<void> {
+  const item = { restoreId: r.id, snapshotId: r.snapshotId, part, line: line.index + 1, ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}) };
+  const payload: RestorePayload = { line: line.text, target: target.into ?? null, mode: r.mode };
+  await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
+}
+
+/** Reads the stored items of the records not yet read (consistently), `null` for absent keys. */
+async function readStored(deps: SnapshotWorkerDeps, pending: readonly Pending[]): Promise<void> {
+  const unread = pending.filter((p) => p.stored === undefined);
+  for (const p of unread) p.stored = null;
+  const byKey = new Map(unread.map((p) => [`${p.snap.namespace}\u0000${p.snap.key}`, p]));
+  let keys: Item[] | undefined = unread.map((p) => keyOf(p.snap.namespace, p.snap.key));
+  while (keys && keys.length > 0) {
+    const req: Item[] = keys;
+    const out = await guarded(() => deps.client.send(new BatchGetItemCommand({ RequestItems: { [deps.recordsTable]: { Keys: req, ConsistentRead: true } } })));
+    for (const it of (out.Responses?.[deps.recordsTable] ?? []) as Item[]) {
+      const p = byKey.get(`${it.ns?.S}\u0000${it.k?.S}`);
+      if (p) p.stored = it;
+    }
+    keys = out.UnprocessedKeys?.[deps.recordsTable]?.Keys as Item[] | undefined;
+  }
+}
+
+/** The conditional put of a planned record: over the stored item as read, or of an absent key. */
+function putOf(deps: SnapshotWorkerDeps, target: RecordState, stored: Item | null | undefined): TransactWriteItem {
+  return {
+    Put: {
+      TableName: deps.recordsTable,
+      Item: toItem(target),
+      ...(stored
+        ? { ConditionExpression: 'inc = :inc AND rev = :rev', ExpressionAttributeValues: { ':inc': { S: stored.inc?.S ?? '' }, ':rev': { N: stored.rev?.N ?? '0' } } }
+        : { ConditionExpression: 'attribute_not_exists(rev)' }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * Commits one batch: lines `[from, to)` of the part, whose records are `batch` and of which
+ * `parsedAside` were set aside unread. Returns the batch's counts. Throws `CheckpointMoved` when
+ * another run moved the checkpoint first, `NotPinned` for a failure of several records that the
+ * store does not pin on one, dependency failures as they come, and `UnavailableError` after too
+ * many cancelled attempts.
+ */
+async function commitBatch(deps: SnapshotWorkerDeps, r: RestoreView, part: string, target: PartTarget, from: number, to: number, batch: readonly Line[], parsedAside: number): Promise<PartCounts> {
+  let pending: Pending[] = batch.map((l) => ({ ...l, stored: undefined, attempts: 0, failures: 0 }));
+  let skipped = 0;
+  let setAside = parsedAside;
+  const failed = async (p: Pending, e: unknown) => {
+    p.failures++;
+    p.error = e;
+    if (p.failures < ITEM_ATTEMPTS) return;
+    await setAsideLine(deps, r, part, p, target, e, p.failures);
+    setAside++;
+    pending = pending.filter((x) => x !== p);
+  };
+  for (let attempt = 0; attempt < MAX_BATCH_ATTEMPTS; attempt++) {
+    await readStored(deps, pending);
+    const writes: { p: Pending; item: TransactWriteItem }[] = [];
+    for (const p of [...pending]) {
+      const existing = await deps.resolve(p.stored ? fromItem(p.stored) : undefined);
+      const planned = p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, p.snap, r.mode, deps.replica) : undefined;
+      if (planned) writes.push({ p, item: putOf(deps, planned, p.stored) });
+      else {
+        skipped++;
+        pending = pending.filter((x) => x !== p);
+      }
+    }
+    const counts = { written: writes.length, skipped, setAside };
+    const checkpoint = advanceCheckpoint(deps.controlTable, r.id, part, from, to, counts, deps.clock.now().getTime());
+    try {
+      await deps.client.send(new TransactWriteItemsCommand({ TransactItems: [...writes.map((w) => w.item), checkpoint] }));
+      return counts;
+    } catch (e) {
+      if (errorName(e) !== 'TransactionCanceledException') {
+        const err = translate(e);
+        if (isDependencyFailure(err)) throw err;
+        if (writes.length !== 1) throw new NotPinned(String((err as Error)?.message ?? err));
+        await failed(writes[0].p, err);
+        await sleep(ITEM_BACKOFF_MS * 2 ** Math.min(writes[0].p.failures, 6));
+        continue;
+      }
+      const reasons = (e as { CancellationReasons?: { Code?: string; Message?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      if (reasons[writes.length]?.Code === 'ConditionalCheckFailed') throw new CheckpointMoved(`the checkpoint of part ${part} moved`);
+      if (reasons.some((x) => THROTTLED.has(x.Code ?? ''))) throw new ThrottledError('the store throttled a restore batch; the part resumes from its checkpoint', 1, { cause: e });
+      let pinned = false;
+      for (const [i, w] of writes.entries()) {
+        const code = reasons[i]?.Code ?? 'None';
+        if (code === 'None' || code === 'TransactionConflict') continue;
+        pinned = true;
+        if (code === 'ConditionalCheckFailed') {
+          // The record changed since it was read: plan it again against what is stored now.
+          w.p.stored = reasons[i].Item ?? null;
+          w.p.attempts++;
+        } else await failed(w.p, Object.assign(new Error(reasons[i].Message ?? code), { name: code }));
+      }
+      if (!pinned) {
+        // Contention with other writers (TransactionConflict): read everything again, after a pause.
+        for (const p of pending) p.stored = undefined;
+        await sleep(10 * 2 ** Math.min(attempt, 6) * Math.random());
+      }
+    }
+  }
+  throw new UnavailableError(`part ${part} of restore ${r.id}: too many concurrent writes to its keys; the part resumes from its checkpoint`);
+}
+
+/**
+ * Restores one part from its checkpoint on; returns the part's counts, those of earlier runs
+ * included. Throws dependency failures and store errors (a retry resumes from the checkpoint), and
+ * what setting a line aside throws.
+ */
+export async function restorePartLines(deps: SnapshotWorkerDeps, r: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
+  for (;;) {
+    let next = (await loadCheckpoint(deps.client, deps.controlTable, r.id, part)).next;
+    try {
+      let index = 0;
+      let batch: Line[] = [];
+      let parsedAside = 0;
+      let keys = new Set<string>();
+      let bytes = 0;
+      /** Commits lines `[next, to)`; a batch the store refuses whole is committed a record at a time. */
+      const flush = async (to: number) => {
+        if (batch.length > 0 || parsedAside > 0) {
+          try {
+            await commitBatch(deps, r, part, target, next, to, batch, parsedAside);
+          } catch (e) {
+            if (!(e instanceof NotPinned)) throw e;
+            for (const [i, line] of batch.entries()) {
+              const end = i + 1 < batch.length ? batch[i + 1].index : to;
+              await commitBatch(deps, r, part, target, i === 0 ? next : line.index, end, [line], i === 0 ? parsedAside : 0);
+            }
+          }
+          next = to;
+        }
+        batch = [];
+        parsedAside = 0;
+        keys = new Set();
+        bytes = 0;
+      };
+      for await (const text of lines()) {
+        const i = index++;
+        if (i < next) continue;
+        let snap: RecordState;
+        try {
+          snap = fromLine(text, target.into);
+        } catch (e) {
+          // Parsing is deterministic: trying again gives the same error, so it is tried once.
+          await setAsideLine(deps, r, part, { index: i, text }, target, e, 1);
+          parsedAside++;
+          continue;
+        }
+        if (target.only !== undefined && snap.namespace !== target.only) continue;
+        const id = `${snap.namespace}\u0000${snap.key}`;
+        if (batch.length >= RESTORE_BATCH_RECORDS || keys.has(id) || (batch.length > 0 && bytes + text.length > RESTORE_BATCH_BYTES)) await flush(i);
+        batch.push({ index: i, text, snap });
+        keys.add(id);
+        bytes += text.length;
+      }
+      await flush(index);
+      const { next: _, ...counts } = await loadCheckpoint(deps.client, deps.controlTable, r.id, part);
+      return counts;
+    } catch (e) {
+      if (!(e instanceof CheckpointMoved)) throw e;
+      // Another run of this part got ahead: read its checkpoint and go on after it.
+    }
+  }
+}
+
+/**
+ * Writes one snapshot record alone, as a restore would (never over a newer record): a replayed
+ * dead letter. True when written, false when skipped. Throws store errors.
+ */
+export async function restoreOne(deps: SnapshotWorkerDeps, snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
+  let planned: RecordState | undefined = snap;
+  let stored: Item | null = null;
+  for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
+    try {
+      await guarded(() => deps.client.send(new PutItemCommand(putOf(deps, planned!, stored).Put!)));
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      stored = (e.Item as Item | undefined) ?? null;
+      planned = restorePlan(await deps.resolve(stored ? fromItem(stored) : undefined), snap, mode, deps.replica);
+      if (!planned) return false;
+    }
+  }
+  return false;
+}
