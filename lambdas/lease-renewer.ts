@@ -9,10 +9,11 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { SfnExecutionStatus } from '../src/adapters/sfn/execution-status';
 import { wireLeaseJobs } from '../src/api/wiring';
 import { answerReplay, isReplayRequest } from '../src/core/dead-letters';
+import { DYNAMODB_CLIENT_DEFAULTS } from '../src/adapters/dynamodb/client-config';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ maxAttempts: 4 })), { logger, metrics });
+const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS })), { logger, metrics });
 
 export const handler = async (event?: unknown) => {
   if (isReplayRequest(event)) {

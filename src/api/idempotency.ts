@@ -16,7 +16,8 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
-import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../core/errors';
+import { ConflictError, IdempotencyKeyReusedError, ValidationError, VestaError } from '../core/errors';
+import { translate } from '../adapters/dynamodb/errors';
 import { callerOf } from './caller';
 import type { ApiRequest, HttpResult } from './http';
 
@@ -78,7 +79,19 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
       if (e instanceof IdempotencyAlreadyInProgressError || cause instanceof IdempotencyAlreadyInProgressError) {
         throw new ConflictError('RequestInProgress', `a request with Idempotency-Key ${JSON.stringify(key)} is still in progress`, { cause: e });
       }
-      throw e;
+      throw storeFailure(e) ?? e;
     }
   };
+}
+
+/**
+ * The store failure under an error of the persistence layer (DynamoDB down, throttled), as the
+ * domain error it maps to, so that it is answered 503 or 429 like any other request's.
+ */
+function storeFailure(e: unknown): VestaError | undefined {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const t = translate(c);
+    if (t instanceof VestaError) return t;
+  }
+  return undefined;
 }

@@ -33,6 +33,7 @@ import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
+import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 
 export interface WiringOptions {
   readonly client?: DynamoDBClient;
@@ -81,7 +82,7 @@ const replicaOf = (env: Readonly<Record<string, string | undefined>>) => env.VES
 /** The stores every entry point shares, built from the environment (or the options). */
 export function wireStores(opts: WiringOptions = {}) {
   const env = opts.env ?? process.env;
-  const client = opts.client ?? new DynamoDBClient({ maxAttempts: 4 });
+  const client = opts.client ?? new DynamoDBClient({ ...DYNAMODB_CLIENT_DEFAULTS });
   const clock = opts.clock ?? systemClock;
   const controlTable = tableName(env, CONTROL_TABLE);
   const leaseStore = new DynamoLeaseStore(client, controlTable, clock);
@@ -113,7 +114,7 @@ function sfnWorkflows(env: Readonly<Record<string, string | undefined>>, ids: re
       return [def.id, arn];
     }),
   ) as Record<WorkflowId, string>;
-  return new SfnWorkflows(new SFNClient({ maxAttempts: 4 }), arns);
+  return new SfnWorkflows(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS }), arns);
 }
 
 /** What the saga-step function needs: the saga log, the records and the namespace settings. */

@@ -13,6 +13,7 @@ import { CHANGES_TABLE, RECORDS_TABLE } from '../adapters/dynamodb/table-defs';
 import { type PublisherDeps, publishBatch } from '../events/publisher';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import { StreamPoller } from './stream-poller';
+import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 
 /** Key groups published at once, as the CDK event source's ParallelizationFactor. */
 export const LOCAL_STREAM_PARALLELISM = 1;
@@ -48,12 +49,13 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
   const streams = new DynamoDBStreamsClient({
     endpoint: opts.endpoint,
     region: process.env.AWS_REGION ?? 'us-east-1',
-    maxAttempts: 4,
+    ...DYNAMODB_CLIENT_DEFAULTS,
     ...(opts.external ? {} : { credentials: LOCAL_CREDENTIALS }),
   });
   const eventLogger = opts.eventLogger ?? new Logger({ serviceName: 'vesta', logLevel: (process.env.VESTA_EVENTS_LOG_LEVEL ?? 'INFO') as 'INFO' });
   const bus = new LocalEventBus(eventLogger);
   const deps = { ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }), logger: opts.logger, metrics: opts.metrics };
+  let failures = 0;
   const poller = new StreamPoller({
     streams,
     streamArn,
@@ -66,7 +68,15 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     },
     checkpoint: { client: opts.client, tableName: opts.env[CHANGES_TABLE.envVar]! },
     parallelism: opts.parallelism ?? LOCAL_STREAM_PARALLELISM,
-    onError: (e) => opts.logger?.warn('change feed: reading the stream failed; retrying', { error: String(e) }),
+    // One line when reading starts failing (DynamoDB down, say) and one when it works again,
+    // not one every half second in between.
+    onError: (e) => {
+      if (failures++ === 0) opts.logger?.warn('change feed: reading the stream failed; retrying until it works', { error: String(e) });
+    },
+    onRecovered: () => {
+      opts.logger?.warn('change feed: reading the stream again', { failedPolls: failures });
+      failures = 0;
+    },
   });
   poller.start();
   return {

@@ -2,10 +2,11 @@
  * The local stack: DynamoDB Local (or the endpoint in `AWS_ENDPOINT_URL_DYNAMODB`), the tables
  * from the shared definitions, and the API's Lambda handler behind the local gateway.
  */
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createApiHandler } from '../api/app';
+import { type ApiHandler, createApiHandler } from '../api/app';
+import { problem } from '../api/problem';
+import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../api/wiring';
@@ -60,32 +61,41 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Starts everything; throws (after stopping what it started) when a part fails to start. */
+/** Answers every request while the stack starts: 503, try again in a second. */
+const starting: ApiHandler = async () => ({ body: '', ...problem(503, 'Unavailable', 'the local stack is starting', {}, { 'retry-after': '1' }) });
+
+/**
+ * Starts everything; throws (after stopping what it started) when a part fails to start. The port
+ * is taken first, so a busy port fails at once; until the rest is ready every request is `503`.
+ */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = opts.dataDir ?? '.vesta';
   let ddb: DynamoDbLocal | undefined;
-  let server: Server | undefined;
+  let client: DynamoDBClient | undefined;
   let stopJobs = () => {};
-  const endpoint = opts.dynamoEndpoint ?? (ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') })).endpoint;
-  // An endpoint given from outside may be a real table set: then use the default credential chain.
-  const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
-  const client = external ? new DynamoDBClient({ endpoint, maxAttempts: 4 }) : localClient(endpoint);
+  let api: ApiHandler = starting;
+  const server = await serve((event, context) => api(event, context), opts.port ?? 8080);
   let workflows: LocalWorkflows | undefined;
   let changeFeed: ChangeFeed | undefined;
-  const stop = async () => {
-    stopJobs();
-    await workflows?.stop();
-    await changeFeed?.stop();
-    await new Promise<void>((r) => {
-      if (!server) return r();
-      server.close(() => r());
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      stopJobs();
       // Long polls (`wait` up to 20 s) and keep-alive connections would hold the close open.
+      const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-    });
-    client.destroy();
-    await ddb?.stop();
-  };
+      await workflows?.stop();
+      await changeFeed?.stop();
+      await closed;
+      client?.destroy();
+      await ddb?.stop();
+    })());
   try {
+    const log = (m: string) => console.error(m);
+    const endpoint = opts.dynamoEndpoint ?? (ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), restart: true, log })).endpoint;
+    // An endpoint given from outside may be a real table set: then use the default credential chain.
+    const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+    client = external ? new DynamoDBClient({ endpoint, ...DYNAMODB_CLIENT_DEFAULTS }) : localClient(endpoint);
     const tables = await ensureTables(client, opts.tablePrefix ?? 'vesta-local');
     const env = { ...process.env, ...tables, VESTA_REPLICA: process.env.VESTA_REPLICA ?? 'local' };
     const executions = new LocalExecutions();
@@ -124,7 +134,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     replayParts.publisher = changeFeed?.publisher;
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
-    server = await serve(handler, opts.port ?? 8080);
+    api = handler;
     const { port } = server.address() as { port: number };
     return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, workflows, changeFeed, stop };
   } catch (e) {

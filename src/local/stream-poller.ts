@@ -37,7 +37,9 @@ export interface StreamPollerOptions {
   readonly checkpoint?: { readonly client: DynamoDBClient; readonly tableName: string };
   /** Groups of keys published at once. @default 1 */
   readonly parallelism?: number;
+  /** Called on every failed poll; `onRecovered` on the first good poll after failures. */
   readonly onError?: (e: unknown) => void;
+  readonly onRecovered?: () => void;
 }
 
 interface ShardState {
@@ -60,11 +62,15 @@ export class StreamPoller {
   public start(): void {
     this.stopped = false;
     this.loop ??= (async () => {
+      let failing = false;
       while (!this.stopped) {
         let handled = 0;
         try {
           handled = await this.pollOnce();
+          if (failing) this.opts.onRecovered?.();
+          failing = false;
         } catch (e) {
+          failing = true;
           this.opts.onError?.(e);
           await sleep(RETRY_MS);
         }
