@@ -30,7 +30,14 @@ function reapOrphans(): void {
     if (alive(owner)) continue;
     try {
       const { pid } = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { pid: number };
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      // The watchdog leads its own process group, java included: kill them together.
+      if (alive(pid)) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          process.kill(pid, 'SIGKILL');
+        }
+      }
     } catch {
       // unreadable or already gone
     }
