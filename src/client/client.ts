@@ -17,6 +17,9 @@ import { ChangeStream, type WatchOptions } from './watch';
 import { Sagas, Snapshots } from './workflows';
 import { DeadLetters } from './dead-letters';
 import { type Reply, type RequestOptions, Transport, type TransportOptions } from './transport';
+import { type WriteOptions, recordPath, writeHeaders } from './write-options';
+
+export { type WriteOptions, recordPath, writeHeaders } from './write-options';
 import {
   type Fields,
   type ListPage,
@@ -32,20 +35,6 @@ import {
   type Health,
   hasSiblings,
 } from './types';
-
-/** Headers a write may carry. */
-export interface WriteOptions {
-  /** Only if the record is still at this ETag (`*`: exists). */
-  readonly ifMatch?: string;
-  /** Only if the record does not exist. */
-  readonly ifNoneMatch?: boolean;
-  /** Attach the record to this lease (it goes when the lease ends). */
-  readonly leaseId?: string;
-  /** Only while lock `lock` of the namespace is held with `token`. */
-  readonly fence?: { readonly lock: string; readonly token: number };
-  readonly idempotencyKey?: string;
-  readonly signal?: AbortSignal;
-}
 
 export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMatch'> {
   /**
@@ -65,27 +54,6 @@ export type ClientOptions = TransportOptions;
 /** Longest pause of `update` after a lost race. */
 export const UPDATE_BACKOFF_CAP_MS = 250;
 
-/**
- * `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. A key with a `.` or `..`
- * segment (which the API refuses with 400) is sent as one segment, its slashes as `%2F`, so that
- * no URL parser on the way resolves it into another key.
- */
-export function recordPath(ns: string, key: string): string {
-  const segments = key.split('/');
-  const encoded = segments.some((x) => x === '.' || x === '..') ? encodeURIComponent(key) : segments.map(encodeURIComponent).join('/');
-  return `/v1/ns/${encodeURIComponent(ns)}/keys/${encoded}`;
-}
-
-export function writeHeaders(o: WriteOptions = {}): Record<string, string | undefined> {
-  return {
-    'if-match': o.ifMatch,
-    'if-none-match': o.ifNoneMatch ? '*' : undefined,
-    'x-lease-id': o.leaseId,
-    'x-fencing-token': o.fence ? `${o.fence.lock}:${o.fence.token}` : undefined,
-    'idempotency-key': o.idempotencyKey,
-  };
-}
-
 export class VestaClient {
   public readonly transport: Transport;
   public readonly leases: Leases;
@@ -98,11 +66,11 @@ export class VestaClient {
   /** Throws `TypeError` when the URL is not an http(s) URL. */
   public constructor(opts: ClientOptions) {
     this.transport = new Transport(opts);
-    this.leases = new Leases(this);
-    this.locks = new Locks(this);
-    this.sagas = new Sagas(this);
-    this.snapshots = new Snapshots(this);
-    this.deadLetters = new DeadLetters(this);
+    this.leases = new Leases(this.transport);
+    this.locks = new Locks(this.transport);
+    this.sagas = new Sagas(this.transport);
+    this.snapshots = new Snapshots(this.transport);
+    this.deadLetters = new DeadLetters(this.transport);
   }
 
   /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */
@@ -112,7 +80,7 @@ export class VestaClient {
 
   /** The namespace's changes as they happen (an async iterator); see watch.ts. */
   public watch(ns: string, opts?: WatchOptions): ChangeStream {
-    return new ChangeStream(this, ns, opts);
+    return new ChangeStream(this.transport, ns, opts);
   }
 
   public get url(): string {

@@ -4,11 +4,11 @@
  * Every method throws the `ApiError` of the problem the API answered (`NotFoundError` for an
  * entry that is not there) or `NetworkError`.
  */
-import type { VestaClient } from './client';
+import type { Requester } from './transport';
 import type { DeadLetter, DeadLetterPage, DeadLetterSource, ReplayOutcome } from './types';
 
 export class DeadLetters {
-  public constructor(private readonly client: VestaClient) {}
+  public constructor(private readonly client: Requester) {}
 
   /** One page, newest first, without payloads; `source` keeps one path's entries. */
   public async list(opts: { readonly source?: DeadLetterSource; readonly limit?: number; readonly cursor?: string; readonly signal?: AbortSignal } = {}): Promise<DeadLetterPage> {

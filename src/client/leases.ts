@@ -4,7 +4,8 @@
  * which runs work holding a lock and hands it writes fenced with the lock's token.
  */
 import { ApiError, LeaseLostError, NotFoundError } from './errors';
-import type { VestaClient, WriteOptions } from './client';
+import type { Requester } from './transport';
+import type { WriteOptions } from './write-options';
 import type { Fields, Lease, LeaseDetails, LockGrant, PatchBody, TxnBody, TxnResult, VestaRecord, SiblingsRecord, Versioned } from './types';
 
 export interface KeepAliveOptions {
@@ -34,7 +35,7 @@ export class KeepAlive {
   private lastOkAt: number;
 
   public constructor(
-    private readonly client: VestaClient,
+    private readonly leases: Leases,
     public readonly lease: Lease,
     private readonly opts: KeepAliveOptions = {},
   ) {
@@ -72,7 +73,7 @@ export class KeepAlive {
     if (this.stopped) return;
     const sentAt = Date.now();
     try {
-      await this.client.leases.keepalive(this.lease.id, { signal: this.signal });
+      await this.leases.keepalive(this.lease.id, { signal: this.signal });
       if (this.stopped) return;
       this.lastOkAt = sentAt;
       this.armDeadline();
@@ -94,7 +95,7 @@ export class KeepAlive {
 }
 
 export class Leases {
-  public constructor(private readonly client: VestaClient) {}
+  public constructor(private readonly client: Requester) {}
 
   /** A new lease of `ttlSeconds` (5 to 86400). */
   public async grant(ttlSeconds: number, opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {}): Promise<Lease> {
@@ -118,12 +119,12 @@ export class Leases {
 
   /** Keeps `lease` alive in the background until `stop()` or its loss. */
   public keepAlive(lease: Lease, opts?: KeepAliveOptions): KeepAlive {
-    return new KeepAlive(this.client, lease, opts);
+    return new KeepAlive(this, lease, opts);
   }
 }
 
 export class Locks {
-  public constructor(private readonly client: VestaClient) {}
+  public constructor(private readonly client: Requester) {}
 
   /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */
   public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {
@@ -150,6 +151,16 @@ export interface LockContext {
   transact(txn: TxnBody): Promise<TxnResult[]>;
 }
 
+/** What `withLock` needs of the client: its leases and locks, and the record writes it fences. */
+export interface LockingClient {
+  readonly leases: Leases;
+  readonly locks: Locks;
+  put(ns: string, key: string, fields: Fields, opts?: WriteOptions): Promise<Versioned<VestaRecord | SiblingsRecord>>;
+  patch(ns: string, key: string, patch: PatchBody, opts?: WriteOptions): Promise<Versioned<VestaRecord>>;
+  delete(ns: string, key: string, opts?: WriteOptions): Promise<void>;
+  transact(ns: string, txn: TxnBody, opts?: Pick<WriteOptions, 'fence'>): Promise<TxnResult[]>;
+}
+
 export interface WithLockOptions {
   /** TTL of the lease that holds the lock. @default 30 */
   readonly ttlSeconds?: number;
@@ -167,7 +178,7 @@ export interface WithLockOptions {
  * when the lock stays held by another, or `LeaseLostError` when the lease was lost while `fn` ran
  * and `fn` did not throw first.
  */
-export async function withLock<T>(client: VestaClient, ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
+export async function withLock<T>(client: LockingClient, ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
   const lease = await client.leases.grant(opts.ttlSeconds ?? 30);
   const alive = client.leases.keepAlive(lease);
   try {
@@ -202,7 +213,7 @@ export async function withLock<T>(client: VestaClient, ns: string, name: string,
   }
 }
 
-async function acquireWaiting(client: VestaClient, ns: string, name: string, leaseId: string, opts: WithLockOptions): Promise<LockGrant> {
+async function acquireWaiting(client: LockingClient, ns: string, name: string, leaseId: string, opts: WithLockOptions): Promise<LockGrant> {
   const until = Date.now() + (opts.waitMs ?? 0);
   for (;;) {
     try {

@@ -102,6 +102,9 @@ export function retryAfterMs(value: string | null | undefined, now = Date.now())
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** What the client's parts need of it: one request of the contract. */
+export type Requester = Pick<Transport, 'request'>;
+
 export class Transport {
   public readonly url: string;
   private readonly fetchFn: typeof fetch;

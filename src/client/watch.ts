@@ -3,7 +3,7 @@
  * the previous answer, so every change comes once and one key's changes in commit order. The
  * cursor of the last change handed out is `stream.cursor`, to go on later from exactly there.
  */
-import type { VestaClient } from './client';
+import type { Requester } from './transport';
 import type { Change, ChangePage } from './types';
 
 export interface WatchOptions {
@@ -22,7 +22,7 @@ export interface WatchOptions {
 }
 
 /** One page of changes after a cursor. Throws `CursorExpiredError` (410) for a cursor older than the changes kept. */
-export async function changes(client: VestaClient, ns: string, opts: { readonly after?: string; readonly prefix?: string; readonly limit?: number; readonly wait?: number; readonly signal?: AbortSignal } = {}): Promise<ChangePage> {
+export async function changes(client: Requester, ns: string, opts: { readonly after?: string; readonly prefix?: string; readonly limit?: number; readonly wait?: number; readonly signal?: AbortSignal } = {}): Promise<ChangePage> {
   const r = await client.request<ChangePage>('GET', `/v1/ns/${encodeURIComponent(ns)}/changes`, {
     query: { after: opts.after, prefix: opts.prefix, limit: opts.limit, wait: opts.wait },
     signal: opts.signal,
@@ -36,7 +36,7 @@ export class ChangeStream implements AsyncIterable<Change> {
   public cursor: string | undefined;
 
   public constructor(
-    private readonly client: VestaClient,
+    private readonly client: Requester,
     private readonly ns: string,
     private readonly opts: WatchOptions = {},
   ) {

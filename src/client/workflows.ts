@@ -4,7 +4,7 @@
  * status, at `timeoutMs` (`WaitTimeoutError`) or when `signal` aborts (rejects with its reason).
  */
 import { VestaClientError } from './errors';
-import type { VestaClient } from './client';
+import type { Requester } from './transport';
 import type { Restore, Saga, SagaInput, Snapshot } from './types';
 
 export class WaitTimeoutError extends VestaClientError {
@@ -50,7 +50,7 @@ async function waitFor<T>(what: string, read: (signal?: AbortSignal) => Promise<
 }
 
 export class Sagas {
-  public constructor(private readonly client: VestaClient) {}
+  public constructor(private readonly client: Requester) {}
 
   /** Starts a saga (the same `id` again starts nothing and returns it as it stands). */
   public async start(input: SagaInput): Promise<{ readonly id: string; readonly status: string; readonly executionArn?: string; readonly created: boolean }> {
@@ -74,7 +74,7 @@ export class Sagas {
 }
 
 export class Snapshots {
-  public constructor(private readonly client: VestaClient) {}
+  public constructor(private readonly client: Requester) {}
 
   /** Starts a snapshot of `namespace`, or of every namespace. */
   public async create(opts: { readonly namespace?: string } = {}): Promise<{ readonly id: string; readonly status: string }> {

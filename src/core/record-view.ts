@@ -3,7 +3,6 @@
  */
 import type { Decimal } from './decimal';
 import type { Dot, VersionVector } from './vv';
-import { has, newMap } from './values';
 
 /**
  * A field value. A number is a `number` or, when a double cannot hold it exactly, a `Decimal`
@@ -80,8 +79,9 @@ export function hasSiblings(state: RecordState): boolean {
 /** Keeps only the named fields (all when `only` is undefined). */
 export function pickFields(fields: Fields, only?: readonly string[]): Fields {
   if (!only) return fields;
-  const out = newMap();
-  for (const f of only) if (has(fields, f)) out[f] = fields[f];
+  // A null-prototype map, as everywhere in the domain (values.ts' helpers depend on this file).
+  const out: Fields = Object.create(null) as Fields;
+  for (const f of only) if (Object.prototype.hasOwnProperty.call(fields, f)) out[f] = fields[f];
   return out;
 }
 
