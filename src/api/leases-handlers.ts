@@ -2,10 +2,11 @@
  * Handlers of the leases and locks routes.
  */
 import { ValidationError } from '../core/errors';
-import { acquireBody, grantBody, leaseView, validateLeaseId, validateLockName } from '../core/leases';
+import { leaseView, validateLeaseId, validateLockName } from '../core/leases';
+import { acquireBody, grantBody } from '../core/wire/leases';
 import { validateNamespace } from '../core/names';
 import type { Clock, LeaseStore } from '../core/ports';
-import { parseBody } from '../core/schemas';
+import { parseBody } from '../core/wire/parse';
 import { type ApiRequest, json, noContent } from './http';
 import type { Handler } from './records-handlers';
 

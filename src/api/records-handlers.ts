@@ -6,7 +6,8 @@ import { NotFoundError } from '../core/errors';
 import { validateFieldName, validateKey, validateNamespace } from '../core/names';
 import type { RecordStore, SettingsStore } from '../core/ports';
 import { toView } from '../core/record-view';
-import { parseBody, patchBody, putBody, settingsBody, txnBody } from '../core/schemas';
+import { parseBody } from '../core/wire/parse';
+import { patchBody, putBody, settingsBody, txnBody } from '../core/wire/records';
 import { type ApiRequest, type HttpResult, etagHeader, json, noContent } from './http';
 
 export interface RecordsDeps {
