@@ -45,7 +45,7 @@ describe('rendering', () => {
     const lease = leaseTable({ id: 'L1', ttlSeconds: 30, remainingSeconds: 12, expiresAt: 'e', keys: [{ namespace: 'shop', key: 'k' }] });
     expect(lease).toContain('remainingSeconds:  12\n');
     expect(lease).toMatch(/NAMESPACE +KEY\nshop +k\n$/);
-    const saga = sagaTable({ id: 's1', type: 'steps', namespace: 'bank', status: 'COMPENSATED', executionArn: null, startedAt: 's', finishedAt: 'f', steps: [{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: 'short' }, attempts: 2 }] });
+    const saga = sagaTable({ id: 's1', type: 'steps', namespace: 'bank', status: 'COMPENSATED', executionArn: 'arn', startedAt: 's', finishedAt: 'f', steps: [{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: 'short' }, attempts: 2 }] });
     expect(saga).toContain('status:      COMPENSATED\n');
     expect(saga).toMatch(/# +STEP +STATUS +ATTEMPTS +ERROR\n0 +debit +FAILED +2 +\{"error":"Vesta.StepFailed","cause":"short"\}\n$/);
   });

@@ -102,7 +102,7 @@ export const sagaView = z
     type: z.enum(['steps', 'transfer']),
     namespace: z.string(),
     status: z.enum(SAGA_STATUSES),
-    executionArn: z.string().nullable(),
+    executionArn: z.string(),
     steps: z.array(stepView).readonly(),
     startedAt: timestamp,
     finishedAt: timestamp.nullable(),
