@@ -34,6 +34,11 @@ export const patchShape = {
   require: z.array(fieldRequire).max(MAX_REQUIRES).optional(),
 };
 
+/**
+ * The rules of a patch a schema cannot say member by member: at least one of `set`, `remove`,
+ * `increment`, and no field name in two of them. Reports each problem as an issue on `ctx`;
+ * never throws.
+ */
 export function checkPatch(p: { set?: object; remove?: string[]; increment?: object }, ctx: z.RefinementCtx): void {
   if (p.set === undefined && p.remove === undefined && p.increment === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'needs at least one of set, remove, increment' });
