@@ -15,6 +15,7 @@ import { snapshotsHandlers } from './snapshots-handlers';
 import { changesHandlers } from './changes-handlers';
 import { deadLettersHandlers } from './dead-letters-handlers';
 import { leasesHandlers } from './leases-handlers';
+import type { Health } from '../core/wire/health';
 import { ApiRequest, type HttpResult, json } from './http';
 import { idempotency } from './idempotency';
 import { ApiMetrics, type MetricsSink, UNROUTED_OPERATION } from './metrics';
@@ -115,7 +116,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       return json(200, {
         status: store ? 'ok' : 'degraded',
         checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds, leaseReaperLagSeconds },
-      });
+      } satisfies Health);
     },
   };
   const once = idempotency(deps.idempotencyStore);

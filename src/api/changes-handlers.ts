@@ -8,6 +8,7 @@ import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS, decodeCurso
 import { ValidationError } from '../core/errors';
 import { validateKey, validateNamespace } from '../core/names';
 import type { ChangeLog } from '../core/ports';
+import type { ChangePage } from '../core/wire/changes';
 import { type ApiRequest, json } from './http';
 import type { Handler } from './records-handlers';
 
@@ -40,7 +41,7 @@ export function changesHandlers(deps: { readonly changes: ChangeLog }): Record<s
       for (;;) {
         const page = await deps.changes.read(ns, { after, prefix, limit });
         const remaining = deadline - Date.now();
-        if (page.items.length > 0 || remaining <= 0) return json(200, { items: page.items, cursor: encodeCursor({ namespace: ns, seq: page.seq }) });
+        if (page.items.length > 0 || remaining <= 0) return json(200, { items: page.items, cursor: encodeCursor({ namespace: ns, seq: page.seq }) } satisfies ChangePage);
         after = page.seq;
         await sleep(Math.min(CHANGES_POLL_MS, remaining));
       }

@@ -9,6 +9,7 @@
 import { DEFAULT_DEAD_LETTER_LIMIT, MAX_DEAD_LETTER_LIMIT, isDeadLetterId, parseSource } from '../core/dead-letters';
 import { NotFoundError, ValidationError } from '../core/errors';
 import type { DeadLetterReplay, DeadLetterStore } from '../core/ports';
+import type { DeadLetter, DeadLetterPage, ReplayOutcome } from '../core/wire/dead-letters';
 import { json, noContent } from './http';
 import type { Handler } from './records-handlers';
 
@@ -32,18 +33,18 @@ export function deadLettersHandlers({ deadLetters, deadLetterReplay }: DeadLette
       const source = parseSource(req.query.source);
       const limit = req.intQuery('limit', 1, MAX_DEAD_LETTER_LIMIT, DEFAULT_DEAD_LETTER_LIMIT);
       const cursor = req.query.cursor || undefined;
-      return json(200, await deadLetters.list({ source, limit, cursor }));
+      return json(200, (await deadLetters.list({ source, limit, cursor })) satisfies DeadLetterPage);
     },
 
     async getDeadLetter(req) {
       const id = idOf(req.param('id'));
       const entry = await deadLetters.get(id);
       if (!entry) throw new NotFoundError(`no dead letter ${id}`);
-      return json(200, entry);
+      return json(200, entry satisfies DeadLetter);
     },
 
     async replayDeadLetter(req) {
-      return json(200, await deadLetterReplay.replay(idOf(req.param('id'))));
+      return json(200, (await deadLetterReplay.replay(idOf(req.param('id')))) satisfies ReplayOutcome);
     },
 
     async deleteDeadLetter(req) {

@@ -1,11 +1,13 @@
 /**
- * Handlers of the leases and locks routes.
+ * Handlers of the leases and locks routes: bodies validated and responses typed by
+ * `core/wire/leases.ts`.
  */
 import { ValidationError } from '../core/errors';
-import { acquireBody, grantBody, leaseView, validateLeaseId, validateLockName } from '../core/leases';
+import { leaseView, validateLeaseId, validateLockName } from '../core/leases';
+import { type LeaseDetails, type LeaseView, type LockGrantView, acquireBody, grantBody } from '../core/wire/leases';
 import { validateNamespace } from '../core/names';
 import type { Clock, LeaseStore } from '../core/ports';
-import { parseBody } from '../core/schemas';
+import { parseBody } from '../core/wire/parse';
 import { type ApiRequest, json, noContent } from './http';
 import type { Handler } from './records-handlers';
 
@@ -21,17 +23,17 @@ export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Ha
   return {
     async grantLease(req) {
       const { ttlSeconds, executionArn } = parseBody(grantBody, req.json());
-      return json(201, leaseView(await leases.grant(ttlSeconds, executionArn)));
+      return json(201, leaseView(await leases.grant(ttlSeconds, executionArn)) satisfies LeaseView);
     },
 
     async keepaliveLease(req) {
-      return json(200, leaseView(await leases.keepalive(id(req))));
+      return json(200, leaseView(await leases.keepalive(id(req))) satisfies LeaseView);
     },
 
     async getLease(req) {
       const { lease, holdings } = await leases.describe(id(req));
       const remainingSeconds = Math.max(0, Math.ceil((lease.expiresAt - clock.now().getTime()) / 1000));
-      return json(200, { ...leaseView(lease), remainingSeconds, keys: holdings.keys });
+      return json(200, { ...leaseView(lease), remainingSeconds, keys: holdings.keys } satisfies LeaseDetails);
     },
 
     async revokeLease(req) {
@@ -43,7 +45,7 @@ export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Ha
       const { ns, name } = lock(req);
       const { leaseId } = parseBody(acquireBody, req.json());
       const g = await leases.acquire(ns, name, validateLeaseId(leaseId, 'body.leaseId'));
-      return json(200, { name: g.name, leaseId: g.leaseId, fencingToken: g.fencingToken, expiresAt: new Date(g.expiresAt).toISOString() });
+      return json(200, { name: g.name, leaseId: g.leaseId, fencingToken: g.fencingToken, expiresAt: new Date(g.expiresAt).toISOString() } satisfies LockGrantView);
     },
 
     async releaseLock(req) {

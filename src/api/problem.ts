@@ -1,5 +1,6 @@
 /**
- * The one mapper from domain errors to HTTP: status, problem `code`, extra members and headers.
+ * The one mapper from domain errors to HTTP: status, problem `code`, extra members and headers;
+ * the document's shape is `ProblemDocument` (`core/wire/problem.ts`).
  * Handlers never build error responses by hand.
  */
 import {
@@ -18,6 +19,7 @@ import {
   ValidationError,
 } from '../core/errors';
 import { stringifyJson } from '../core/json';
+import type { ProblemDocument, ProblemExtras } from '../core/wire/problem';
 import type { HttpResult } from './http';
 
 const TITLES: Record<number, string> = {
@@ -43,10 +45,10 @@ export function problem(
   status: number,
   code: string,
   detail: string,
-  extra: Record<string, unknown> = {},
+  extra: ProblemExtras = {},
   headers: Record<string, string> = {},
 ): HttpResult {
-  const body = { type: `urn:vesta:problem:${code}`, title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
+  const body: ProblemDocument = { type: `urn:vesta:problem:${code}`, title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
   return { statusCode: status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers }, body: stringifyJson(body) };
 }
 

@@ -1,12 +1,15 @@
 /**
- * Handlers of the records routes: validate, call the store, shape the response. Errors are
- * thrown as domain errors and mapped in one place (`problem.ts`).
+ * Handlers of the records routes: validate with the wire schemas, call the store, shape the
+ * response as its wire type. Errors are thrown as domain errors and mapped in one place
+ * (`problem.ts`).
  */
 import { NotFoundError } from '../core/errors';
 import { validateFieldName, validateKey, validateNamespace } from '../core/names';
 import type { RecordStore, SettingsStore } from '../core/ports';
 import { toView } from '../core/record-view';
-import { parseBody, patchBody, putBody, settingsBody, txnBody } from '../core/schemas';
+import { parseBody } from '../core/wire/parse';
+import { patchBody, putBody, settingsBody, txnBody } from '../core/wire/records';
+import type { KeyPage, NamespaceSettingsView, TxnResults } from '../core/wire/record-views';
 import { type ApiRequest, type HttpResult, etagHeader, json, noContent } from './http';
 
 export interface RecordsDeps {
@@ -93,7 +96,7 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
         const view = toView(s)!;
         return 'siblings' in view ? { ...base, siblings: view.siblings } : { ...base, fields: view.fields };
       });
-      return json(200, { items, cursor: page.cursor });
+      return json(200, { items, cursor: page.cursor } satisfies KeyPage);
     },
 
     async transact(req) {
@@ -101,18 +104,18 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const body = parseBody(txnBody, req.json());
       const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      return json(200, { results: await records.transact(ns, body, conflicts, guards) });
+      return json(200, { results: await records.transact(ns, body, conflicts, guards) } satisfies TxnResults);
     },
 
     async getNamespace(req) {
       const ns = validateNamespace(req.param('ns'));
-      return json(200, { namespace: ns, ...(await settings.get(ns)) });
+      return json(200, { namespace: ns, ...(await settings.get(ns)) } satisfies NamespaceSettingsView);
     },
 
     async putNamespace(req) {
       const ns = validateNamespace(req.param('ns'));
       const body = parseBody(settingsBody, req.json());
-      return json(200, { namespace: ns, ...(await settings.put(ns, body)) });
+      return json(200, { namespace: ns, ...(await settings.put(ns, body)) } satisfies NamespaceSettingsView);
     },
   };
 }

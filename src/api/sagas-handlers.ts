@@ -7,6 +7,7 @@ import { NotFoundError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import { type SagaDefinition, executionName, parseSagaBody, validateSagaId } from '../core/sagas';
 import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import type { SagaStarted, SagaView } from '../core/wire/sagas';
 import { json } from './http';
 import type { Handler } from './records-handlers';
 
@@ -37,12 +38,12 @@ export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, H
         await sagas.markStarted(def.id);
       }
       const location = { location: `/v1/sagas/${def.id}` };
-      if (created) return json(202, { id: def.id, status: 'RUNNING', executionArn }, location);
-      return json(200, await view(def.id), location);
+      if (created) return json(202, { id: def.id, status: 'RUNNING', executionArn } satisfies SagaStarted, location);
+      return json(200, (await view(def.id)) satisfies SagaView, location);
     },
 
     async getSaga(req) {
-      return json(200, await view(validateSagaId(req.param('id'))));
+      return json(200, (await view(validateSagaId(req.param('id')))) satisfies SagaView);
     },
   };
 }

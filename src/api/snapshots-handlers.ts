@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { SnapshotStore, WorkflowStarter } from '../core/ports';
 import { SNAPSHOT_ID_PATTERN, newId, parseCreateSnapshot, parseRestore } from '../core/snapshots';
 import { validateNamespace } from '../core/names';
+import type { RestoreStarted, RestoreView, SnapshotList, SnapshotStarted, SnapshotView } from '../core/wire/snapshots';
 import { json } from './http';
 import type { Handler } from './records-handlers';
 
@@ -40,7 +41,7 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
         await snapshots.failSnapshot(id, `the export workflow could not be started: ${(e as Error).message}`).catch(() => undefined);
         throw e;
       }
-      return json(202, { id, status: 'RUNNING' }, { location: `/v1/snapshots/${id}` });
+      return json(202, { id, status: 'RUNNING' } satisfies SnapshotStarted, { location: `/v1/snapshots/${id}` });
     },
 
     async listSnapshots(req) {
@@ -49,11 +50,11 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
       }
       const ns = req.query.namespace;
       if (ns !== undefined) validateNamespace(ns, 'query.namespace');
-      return json(200, { items: await snapshots.listSnapshots(ns) });
+      return json(200, { items: await snapshots.listSnapshots(ns) } satisfies SnapshotList);
     },
 
     async getSnapshot(req) {
-      return json(200, await snapshotView(req.param('id')));
+      return json(200, (await snapshotView(req.param('id'))) satisfies SnapshotView);
     },
 
     async restoreSnapshot(req) {
@@ -71,14 +72,14 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
         await snapshots.failRestore(id, `the restore workflow could not be started: ${(e as Error).message}`).catch(() => undefined);
         throw e;
       }
-      return json(202, { id, status: 'RUNNING', snapshotId }, { location: `/v1/restores/${id}` });
+      return json(202, { id, status: 'RUNNING', snapshotId } satisfies RestoreStarted, { location: `/v1/restores/${id}` });
     },
 
     async getRestore(req) {
       const id = req.param('id');
       const r = known(id, 'rest') ? await snapshots.getRestore(id) : undefined;
       if (!r) throw new NotFoundError(`no restore ${id}`);
-      return json(200, r);
+      return json(200, r satisfies RestoreView);
     },
   };
 }

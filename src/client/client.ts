@@ -33,6 +33,7 @@ import {
   type Versioned,
   type ConflictMode,
   type Health,
+  type PutBody,
   hasSiblings,
 } from './types';
 
@@ -110,7 +111,7 @@ export class VestaClient {
 
   /** Replaces the record (in siblings mode, adds a value unless `ifMatch` covers what is there). */
   public async put(ns: string, key: string, fields: Fields, opts: WriteOptions = {}): Promise<Versioned & { readonly created: boolean }> {
-    const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), { body: { fields }, headers: writeHeaders(opts), signal: opts.signal });
+    const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), { body: { fields } satisfies PutBody, headers: writeHeaders(opts), signal: opts.signal });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
 

@@ -3,17 +3,20 @@
  * `reason`), and the failures that never reach the API. `apiError` is the one place that maps a
  * problem document to its class.
  */
-import type { LockHolder, SiblingsRecord, VestaRecord } from './types';
+import type { LockHolder, ProblemDocument, SiblingsRecord, VestaRecord } from './types';
 
-/** A problem document (RFC 9457) with Vesta's extra members. */
-export interface Problem {
-  readonly type?: string;
-  readonly title?: string;
+/**
+ * A problem document (RFC 9457) with Vesta's extra members (`ProblemDocument`), as far as the
+ * answer had one: an answer without a problem document (a gateway's 502) still gets a status and
+ * a code (`HTTP502`).
+ */
+export type Problem = Partial<Omit<ProblemDocument, 'reason'>> & {
   readonly status: number;
   readonly code: string;
-  readonly detail?: string;
+  /** A 409's reason: one the contract names, or a newer one this client does not know. */
+  readonly reason?: ConflictReason;
   readonly [member: string]: unknown;
-}
+};
 
 export class VestaClientError extends Error {
   public constructor(message: string, options?: { cause?: unknown }) {
@@ -58,7 +61,7 @@ export class ApiError extends VestaClientError {
 export class ValidationError extends ApiError {
   /** The offending input (`body.fields.qty`, `limit`, ...). */
   public get field(): string | undefined {
-    return this.problem.field as string | undefined;
+    return this.problem.field;
   }
 }
 export class NotFoundError extends ApiError {}
@@ -66,25 +69,25 @@ export class MethodNotAllowedError extends ApiError {}
 export type ConflictReason = 'SiblingsPresent' | 'SiblingLimit' | 'LockHeld' | 'LockNotHeld' | 'FencingTokenStale' | 'LeaseNotFound' | string;
 export class ConflictError extends ApiError {
   public get reason(): ConflictReason {
-    return (this.problem.reason as string | undefined) ?? '';
+    return this.problem.reason ?? '';
   }
   /**
    * For `LockHeld`: the lock's current fencing token and when its holder's lease expires. The
    * holder's lease id is never sent: it is that holder's secret.
    */
   public get holder(): LockHolder | undefined {
-    return this.problem.holder as LockHolder | undefined;
+    return this.problem.holder;
   }
 }
 export class CursorExpiredError extends ApiError {}
 export class PreconditionFailedError extends ApiError {
   /** The record as it now stands, or null when it is absent; `etag` is its ETag. */
   public get current(): VestaRecord | SiblingsRecord | null {
-    return (this.problem.current as VestaRecord | SiblingsRecord | null | undefined) ?? null;
+    return this.problem.current ?? null;
   }
   /** For a transaction: the indexes of the `require` entries that did not hold. */
   public get failed(): readonly number[] {
-    return (this.problem.failed as number[] | undefined) ?? [];
+    return this.problem.failed ?? [];
   }
 }
 export class PayloadTooLargeError extends ApiError {}

@@ -6,7 +6,7 @@
 import { ApiError, LeaseLostError, NotFoundError } from './errors';
 import type { Requester } from './transport';
 import type { WriteOptions } from './write-options';
-import type { Fields, Lease, LeaseDetails, LockGrant, PatchBody, TxnBody, TxnResult, VestaRecord, SiblingsRecord, Versioned } from './types';
+import type { AcquireBody, Fields, GrantBody, Lease, LeaseDetails, LockGrant, PatchBody, TxnBody, TxnResult, VestaRecord, SiblingsRecord, Versioned } from './types';
 
 export interface KeepAliveOptions {
   /** Time between keepalives. @default a third of the TTL */
@@ -99,7 +99,7 @@ export class Leases {
 
   /** A new lease of `ttlSeconds` (5 to 86400). */
   public async grant(ttlSeconds: number, opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {}): Promise<Lease> {
-    const body = { ttlSeconds, ...(opts.executionArn ? { executionArn: opts.executionArn } : {}) };
+    const body: GrantBody = { ttlSeconds, ...(opts.executionArn ? { executionArn: opts.executionArn } : {}) };
     return (await this.client.request<Lease>('POST', '/v1/leases', { body, headers: { 'idempotency-key': opts.idempotencyKey } })).body;
   }
 
@@ -128,7 +128,7 @@ export class Locks {
 
   /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */
   public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {
-    return (await this.client.request<LockGrant>('POST', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { body: { leaseId } })).body;
+    return (await this.client.request<LockGrant>('POST', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { body: { leaseId } satisfies AcquireBody })).body;
   }
 
   /** Releases it. Throws `ConflictError` when another lease holds it, `NotFoundError` when nobody does. */

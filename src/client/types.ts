@@ -1,21 +1,65 @@
 /**
- * The shapes of the HTTP contract as the client returns them (see docs/openapi.yaml): the
- * record views and change details are the server's own types, the rest mirror the document.
+ * The shapes of the HTTP contract as the client sends and reads them (see docs/openapi.yaml).
+ * Every body is defined once, as a zod schema in `src/core/wire/`, and its type inferred there;
+ * this module names those types for the client's users. Types only: the client does not load
+ * zod.
  */
 export type { Fields, JsonValue } from '../core/record-view';
 export type { VersionVector } from '../core/vv';
-import type { Fields, JsonValue, SiblingsRecordView, SingleRecordView } from '../core/record-view';
-import type { ChangeDetail, ChangeKind } from '../core/changes';
-import type { DeadLetter as ServerDeadLetter, DeadLetterSource as ServerDeadLetterSource, ReplayOutcome as ServerReplayOutcome } from '../core/dead-letters';
-export type { ChangeKind };
+import type {
+  ChangeDetail,
+  ChangePage as WireChangePage,
+  ConflictMode as WireConflictMode,
+  DeadLetter as WireDeadLetter,
+  DeadLetterPage as WireDeadLetterPage,
+  DeadLetterSource as WireDeadLetterSource,
+  FieldRequire as WireFieldRequire,
+  Health as WireHealth,
+  KeyPage,
+  LeaseDetails as WireLeaseDetails,
+  LeaseView,
+  ListItem as WireListItem,
+  LockGrantView,
+  LockHolder as WireLockHolder,
+  PartInfo,
+  PatchBody as WirePatchBody,
+  ReplayOutcome as WireReplayOutcome,
+  RequireOp as WireRequireOp,
+  RestoreView,
+  SagaAction as WireSagaAction,
+  SagaBody,
+  SagaStatus as WireSagaStatus,
+  SagaView,
+  SiblingView,
+  SiblingsRecordView,
+  SingleRecordView,
+  SnapshotStatus,
+  SnapshotView,
+  StepView,
+  TxnBody as WireTxnBody,
+  TxnOp as WireTxnOp,
+  TxnRequire as WireTxnRequire,
+  TxnResult as WireTxnResult,
+} from '../core/wire';
+export type {
+  AcquireBody,
+  ChangeKind,
+  CreateSnapshotBody,
+  GrantBody,
+  ProblemDocument,
+  PutBody,
+  RestoreBody,
+  RestoreStarted,
+  SagaStarted,
+  SnapshotStarted,
+  TxnResults,
+} from '../core/wire';
 
-/** A record with one value (the API's record view, shared with the server). */
+/** A record with one value. */
 export type VestaRecord = SingleRecordView;
 
-export interface SiblingValue {
-  readonly fields: Fields;
-  readonly updatedAt: string;
-}
+/** One of several concurrent values. */
+export type SiblingValue = SiblingView;
 
 /** A record with concurrent values (`siblings` mode, `300 Multiple Choices`). */
 export type SiblingsRecord = SiblingsRecordView;
@@ -27,164 +71,56 @@ export function hasSiblings(r: VestaRecord | SiblingsRecord): r is SiblingsRecor
   return 'siblings' in r;
 }
 
-export type RequireOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'exists' | 'absent';
-export interface FieldRequire {
-  readonly field: string;
-  readonly op: RequireOp;
-  readonly value?: JsonValue;
-}
+export type RequireOp = WireRequireOp;
+export type FieldRequire = WireFieldRequire;
+/** `PATCH` of a record: at least one of `set`, `remove`, `increment`; `require` optional. */
+export type PatchBody = WirePatchBody;
+/** One `require` entry of a transaction: `{key, etag}`, `{key, exists}` or `{key, field, op, value}`. */
+export type TxnRequire = WireTxnRequire;
+export type TxnOp = WireTxnOp;
+export type TxnBody = WireTxnBody;
+export type TxnResult = WireTxnResult;
 
-export interface PatchBody {
-  readonly set?: Fields;
-  readonly remove?: readonly string[];
-  readonly increment?: Readonly<Record<string, number>>;
-  readonly require?: readonly FieldRequire[];
-}
+export type ListItem = WireListItem;
+export type ListPage = KeyPage;
 
-export type TxnRequire =
-  | { readonly key: string; readonly etag: string }
-  | { readonly key: string; readonly exists: boolean }
-  | { readonly key: string; readonly field: string; readonly op: RequireOp; readonly value?: JsonValue };
+export type ConflictMode = WireConflictMode;
+/** A namespace and its settings, as `GET` and `PUT /v1/ns/{ns}` answer. */
+export type { NamespaceSettingsView as NamespaceSettings } from '../core/wire';
 
-export type TxnOp =
-  | { readonly op: 'put'; readonly key: string; readonly fields: Fields }
-  | ({ readonly op: 'patch'; readonly key: string } & PatchBody)
-  | { readonly op: 'delete'; readonly key: string };
-
-export interface TxnBody {
-  readonly require?: readonly TxnRequire[];
-  readonly ops: readonly TxnOp[];
-}
-
-export type TxnResult = { readonly key: string; readonly rev: number; readonly etag: string } | { readonly key: string; readonly deleted: true };
-
-export interface ListItem {
-  readonly key: string;
-  readonly rev: number;
-  readonly updatedAt: string;
-  readonly fields?: Fields;
-  readonly siblings?: readonly SiblingValue[];
-}
-
-export interface ListPage {
-  readonly items: readonly ListItem[];
-  readonly cursor: string | null;
-}
-
-export type ConflictMode = 'reject' | 'siblings';
-export interface NamespaceSettings {
-  readonly namespace: string;
-  readonly conflicts: ConflictMode;
-}
-
-export interface Lease {
-  readonly id: string;
-  readonly ttlSeconds: number;
-  readonly expiresAt: string;
-}
-
-export interface LeaseDetails extends Lease {
-  readonly remainingSeconds: number;
-  readonly keys: readonly { readonly namespace: string; readonly key: string }[];
-}
-
-export interface LockGrant {
-  readonly name: string;
-  readonly leaseId: string;
-  readonly fencingToken: number;
-  readonly expiresAt: string;
-}
-
+export type Lease = LeaseView;
+export type LeaseDetails = WireLeaseDetails;
+export type LockGrant = LockGrantView;
 /**
  * Who holds a lock, as a `LockHeld` conflict tells it: the lock's fencing token and when its
  * holder's lease expires (`null` when it could not be read). Never the holder's lease id.
  */
-export interface LockHolder {
-  readonly fencingToken: number;
-  readonly expiresAt: string | null;
-}
+export type LockHolder = WireLockHolder;
 
-export type SagaStatus = 'RUNNING' | 'SUCCEEDED' | 'COMPENSATED' | 'COMPENSATION_FAILED';
-export interface SagaStep {
-  readonly name: string;
-  readonly status: 'PENDING' | 'DONE' | 'FAILED' | 'COMPENSATED' | 'COMPENSATION_FAILED' | 'SKIPPED';
-  readonly error?: unknown;
-  readonly attempts?: number;
-}
-export interface Saga {
-  readonly id: string;
-  /** `transfer` for the built-in saga; absent for a steps saga. */
-  readonly type?: string;
-  readonly namespace?: string;
-  readonly status: SagaStatus;
-  readonly steps: readonly SagaStep[];
-  readonly startedAt?: string;
-  readonly finishedAt?: string | null;
-  readonly executionArn?: string;
-}
+export type SagaStatus = WireSagaStatus;
+export type SagaStep = StepView;
+/** A saga as it stands: `type` is `steps` or `transfer` (the built-in saga). */
+export type Saga = SagaView;
+export type SagaAction = WireSagaAction;
+/** What `POST /v1/sagas` takes: steps, or a built-in saga type with its input. */
+export type SagaInput = SagaBody;
 
-export type SagaAction =
-  | { readonly op: 'put'; readonly key: string; readonly fields: Fields; readonly require?: readonly FieldRequire[] }
-  | ({ readonly op: 'patch'; readonly key: string } & PatchBody)
-  | { readonly op: 'delete'; readonly key: string; readonly require?: readonly FieldRequire[] };
+export type RunStatus = SnapshotStatus;
+export type SnapshotPart = PartInfo;
+/** A snapshot: its manifest (`setAside`: records set aside as dead letters) and its `segments`. */
+export type Snapshot = SnapshotView;
+/** A restore as it stands (`setAside`: lines set aside as dead letters instead of restored). */
+export type Restore = RestoreView;
 
-export type SagaInput =
-  | { readonly id?: string; readonly namespace: string; readonly steps: readonly { readonly name: string; readonly action: SagaAction; readonly compensation?: SagaAction }[] }
-  | { readonly id?: string; readonly type: 'transfer'; readonly input: { readonly namespace: string; readonly from: string; readonly to: string; readonly field: string; readonly amount: number } };
-
-export type RunStatus = 'RUNNING' | 'COMPLETE' | 'FAILED';
-export interface SnapshotPart {
-  readonly name: string;
-  readonly items: number;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-export interface Snapshot {
-  readonly id: string;
-  readonly namespace: string | null;
-  readonly status: RunStatus;
-  readonly items: number;
-  readonly bytes: number;
-  /** Records set aside as dead letters instead of exported; the snapshot is COMPLETE without them. */
-  readonly setAside?: number;
-  readonly parts: readonly SnapshotPart[];
-  readonly segments?: number;
-  readonly startedAt?: string;
-  readonly finishedAt?: string | null;
-  readonly format?: string;
-  readonly error?: string;
-}
-export interface Restore {
-  readonly id: string;
-  readonly snapshotId?: string;
-  readonly namespace?: string | null;
-  readonly mode?: 'missing' | 'newer';
-  readonly status: RunStatus;
-  readonly written: number;
-  readonly skipped: number;
-  /** Lines set aside as dead letters instead of restored. */
-  readonly setAside?: number;
-  readonly error?: string;
-}
-
-/** An item a background path set aside (the server's own type); `payload` only from `deadLetters.get`. */
-export type DeadLetter = ServerDeadLetter;
-export type DeadLetterSource = ServerDeadLetterSource;
-export interface DeadLetterPage {
-  readonly items: readonly DeadLetter[];
-  readonly cursor: string | null;
-}
+/** An item a background path set aside; `payload` only from `deadLetters.get`. */
+export type DeadLetter = WireDeadLetter;
+export type DeadLetterSource = WireDeadLetterSource;
+export type DeadLetterPage = WireDeadLetterPage;
 /** What a replay did: `REPLAYED` (the entry is gone) or `FAILED` (the entry, with the new error). */
-export type ReplayOutcome = ServerReplayOutcome;
+export type ReplayOutcome = WireReplayOutcome;
 
-/** One change of the feed: the server's change detail. */
+/** One change of the feed. */
 export type Change = ChangeDetail;
-export interface ChangePage {
-  readonly items: readonly Change[];
-  readonly cursor: string;
-}
+export type ChangePage = WireChangePage;
 
-export interface Health {
-  readonly status: 'ok' | 'degraded';
-  readonly checks: { readonly store: string; readonly latestSnapshotAgeSeconds: number | null; readonly leaseReaperLagSeconds: number | null };
-}
+export type Health = WireHealth;

@@ -5,7 +5,7 @@
  */
 import { VestaClientError } from './errors';
 import type { Requester } from './transport';
-import type { Restore, Saga, SagaInput, Snapshot } from './types';
+import type { CreateSnapshotBody, Restore, RestoreBody, RestoreStarted, Saga, SagaInput, SagaStarted, Snapshot, SnapshotStarted } from './types';
 
 export class WaitTimeoutError extends VestaClientError {
   public constructor(what: string, ms: number) {
@@ -53,8 +53,8 @@ export class Sagas {
   public constructor(private readonly client: Requester) {}
 
   /** Starts a saga (the same `id` again starts nothing and returns it as it stands). */
-  public async start(input: SagaInput): Promise<{ readonly id: string; readonly status: string; readonly executionArn?: string; readonly created: boolean }> {
-    const r = await this.client.request<{ id: string; status: string; executionArn?: string }>('POST', '/v1/sagas', { body: input });
+  public async start(input: SagaInput): Promise<(SagaStarted | Saga) & { readonly created: boolean }> {
+    const r = await this.client.request<SagaStarted | Saga>('POST', '/v1/sagas', { body: input });
     return { ...r.body, created: r.status === 202 };
   }
 
@@ -77,8 +77,8 @@ export class Snapshots {
   public constructor(private readonly client: Requester) {}
 
   /** Starts a snapshot of `namespace`, or of every namespace. */
-  public async create(opts: { readonly namespace?: string } = {}): Promise<{ readonly id: string; readonly status: string }> {
-    return (await this.client.request<{ id: string; status: string }>('POST', '/v1/snapshots', { body: opts.namespace ? { namespace: opts.namespace } : {} })).body;
+  public async create(opts: { readonly namespace?: string } = {}): Promise<SnapshotStarted> {
+    return (await this.client.request<SnapshotStarted>('POST', '/v1/snapshots', { body: (opts.namespace ? { namespace: opts.namespace } : {}) satisfies CreateSnapshotBody })).body;
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Snapshot> {
@@ -96,9 +96,9 @@ export class Snapshots {
   }
 
   /** Starts a restore; `mode` `missing` (default) writes only absent records, `newer` also older ones. */
-  public async restore(id: string, opts: { readonly namespace?: string; readonly mode?: 'missing' | 'newer' } = {}): Promise<{ readonly id: string; readonly status: string }> {
-    const body = { ...(opts.namespace ? { namespace: opts.namespace } : {}), mode: opts.mode ?? 'missing' };
-    return (await this.client.request<{ id: string; status: string }>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })).body;
+  public async restore(id: string, opts: { readonly namespace?: string; readonly mode?: 'missing' | 'newer' } = {}): Promise<RestoreStarted> {
+    const body: RestoreBody = { ...(opts.namespace ? { namespace: opts.namespace } : {}), mode: opts.mode ?? 'missing' };
+    return (await this.client.request<RestoreStarted>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })).body;
   }
 
   public async getRestore(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Restore> {

@@ -13,47 +13,14 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from './errors';
 import type { RecordState } from './record-view';
 import type { VersionVector } from './vv';
-import type { Fields } from './types';
+import { CHANGE_KINDS, type ChangeDetail, type ChangeKind } from './wire/changes';
 
-export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire'] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
+export { CHANGE_KINDS } from './wire/changes';
+export type { ChangeDetail, ChangeKind } from './wire/changes';
 
 /** EventBridge envelope of every change event. */
 export const EVENT_SOURCE = 'vesta';
 export const EVENT_DETAIL_TYPE = 'vesta.StateChanged';
-
-/** `detail` of a change event: the contract's members plus `id` and, in siblings mode, `siblings`. */
-export interface ChangeDetail {
-  /** Stable id of this change (same namespace, key, incarnation and rev: same id). */
-  readonly id: string;
-  readonly namespace: string;
-  readonly key: string;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  readonly change: ChangeKind;
-  /** The record after the change (its newest value); absent for `delete` and `expire`. */
-  readonly fields?: Fields;
-  /** All concurrent values, when the write left more than one (siblings mode). */
-  readonly siblings?: readonly { readonly fields: Fields; readonly updatedAt: string }[];
-  /**
-   * `fields` (and `siblings`) were left out: to fit the bus's 256 KB event limit or a change-log
-   * item, or because the change is a placeholder (`deadLetter`). Read the record by key.
-   */
-  readonly fieldsOmitted?: true;
-  /**
-   * Set on a placeholder: the publisher could not process this change (its record item could not
-   * be decoded, or the log refused it) and set it aside as the dead letter of this id. The
-   * placeholder takes the change's place (its id, key and rev) so that per-key order and numbering
-   * hold; it carries no fields (`fieldsOmitted`), and `vv` and `change` as far as they could be read.
-   */
-  readonly deadLetter?: string;
-  /**
-   * Set on a change published by a replay of a dead letter: the id of the placeholder it stands
-   * for. It comes later than the changes committed after it; a consumer that keeps the newest
-   * `rev` per key ignores it when it has seen a newer one.
-   */
-  readonly replayOf?: string;
-}
 
 /** Changes are kept at least this long; an older cursor is `410 CursorExpired`. */
 export const DEFAULT_CHANGE_RETENTION_SECONDS = 24 * 3600;

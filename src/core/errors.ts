@@ -3,6 +3,7 @@
  * `src/api/problem.ts` is the single mapper from class to HTTP status and problem `code`.
  */
 import type { RecordView } from './record-view';
+import type { LockHolder } from './wire/leases';
 
 export interface VestaErrorOptions {
   readonly cause?: unknown;
@@ -47,14 +48,8 @@ export const ConflictReason = {
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 
-/**
- * Who holds a lock, as anyone may see it: the lock's fencing token and when the holder's lease
- * expires (`null` when it could not be read). Never the lease id: that is the holder's secret.
- */
-export interface LockHolder {
-  readonly fencingToken: number;
-  readonly expiresAt: string | null;
-}
+/** Who holds a lock, as anyone may see it (its schema: `wire/leases.ts`). */
+export type { LockHolder } from './wire/leases';
 
 /** The operation cannot apply to the record as it stands; `reason` says why. */
 export class ConflictError extends VestaError {

@@ -4,32 +4,18 @@
  * a lock's fencing token only grows, across holders, releases and expiries.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { ValidationError } from './errors';
+import { MAX_LEASE_TTL_SECONDS, MIN_LEASE_TTL_SECONDS } from './wire/leases';
+import type { LeaseView } from './wire/leases';
 
-export const MIN_LEASE_TTL_SECONDS = 5;
-export const MAX_LEASE_TTL_SECONDS = 86400;
-
-/** `executionArn` (optional): a Step Functions execution whose lease the renewer keeps alive while it runs. */
-export const grantBody = z
-  .object({
-    ttlSeconds: z.number().int().min(MIN_LEASE_TTL_SECONDS).max(MAX_LEASE_TTL_SECONDS),
-    executionArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be a Step Functions execution ARN').optional(),
-  })
-  .strict();
-export const acquireBody = z.object({ leaseId: z.string().min(1).max(128) }).strict();
+export { MAX_LEASE_TTL_SECONDS, MIN_LEASE_TTL_SECONDS, acquireBody, grantBody } from './wire/leases';
+export type { LeaseView } from './wire/leases';
 
 export interface Lease {
   readonly id: string;
   readonly ttlSeconds: number;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
-}
-
-export interface LeaseView {
-  readonly id: string;
-  readonly ttlSeconds: number;
-  readonly expiresAt: string;
 }
 
 export interface LockGrant {

@@ -9,6 +9,7 @@ import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 import type { ChangeDetail } from './changes';
 import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letters';
+import type { TxnResult } from './wire/record-views';
 
 export interface Clock {
   now(): Date;
@@ -34,9 +35,8 @@ export interface ListPage {
   readonly cursor: string | null;
 }
 
-export type TxnResult =
-  | { readonly key: string; readonly rev: number; readonly etag: string }
-  | { readonly key: string; readonly deleted: true };
+/** What one op of a transaction did (its schema: `wire/record-views.ts`). */
+export type { TxnResult } from './wire/record-views';
 
 /**
  * What a write carries besides its own preconditions: `X-Lease-Id` (the record belongs to that

@@ -1,8 +1,12 @@
 /**
- * The record as stored (`RecordState`) and as the API shows it (`RecordView`).
+ * The record as stored (`RecordState`) and as the API shows it (`RecordView`, whose schema is in
+ * `wire/record-views.ts`).
  */
 import type { Decimal } from './decimal';
 import type { Dot, VersionVector } from './vv';
+import type { RecordView } from './wire/record-views';
+
+export type { RecordView, SiblingsRecordView, SingleRecordView } from './wire/record-views';
 
 /**
  * A field value. A number is a `number` or, when a double cannot hold it exactly, a `Decimal`
@@ -43,30 +47,6 @@ export interface RecordState {
 export function expired(state: RecordState): RecordState {
   return { ...state, siblings: [], deleted: true, lease: undefined };
 }
-
-export interface SingleRecordView {
-  readonly namespace: string;
-  readonly key: string;
-  readonly fields: Fields;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  /**
-   * `true` when the record belongs to a lease, else `null`. Never the lease id: that is its
-   * holder's secret (it revokes the lease), and any reader may see a record.
-   */
-  readonly lease: true | null;
-  readonly updatedAt: string;
-}
-
-export interface SiblingsRecordView {
-  readonly namespace: string;
-  readonly key: string;
-  readonly rev: number;
-  readonly vv: VersionVector;
-  readonly siblings: readonly { readonly fields: Fields; readonly updatedAt: string }[];
-}
-
-export type RecordView = SingleRecordView | SiblingsRecordView;
 
 export function isLive(state: RecordState | undefined): state is RecordState {
   return state !== undefined && !state.deleted && state.siblings.length > 0;

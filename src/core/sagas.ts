@@ -1,82 +1,21 @@
 /**
- * Sagas as data: the request bodies, the built-in `transfer` saga expanded into steps, the saga
- * and step statuses, and how one step's action becomes a one-key transaction. The saga-step
- * handler (`src/sagas/step-handler.ts`) runs these against the stores; nothing here does I/O.
+ * Sagas as data: the request bodies parsed (their schemas are in `wire/sagas.ts`), the built-in
+ * `transfer` saga expanded into steps, and how one step's action becomes a one-key transaction.
+ * The saga-step handler (`src/sagas/step-handler.ts`) runs these against the stores; nothing
+ * here does I/O.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors';
 import { validateKey, validateNamespace } from './names';
-import { type Numeric, compareNumeric, negateNumeric } from './decimal';
-import { checkPatch, fieldRequire, fieldsSchema, numeric, parseBody, patchShape } from './schemas';
+import { type Numeric, negateNumeric } from './decimal';
 import { newMap } from './values';
 import type { FieldRequire, TxnBody } from './types';
+import { parseBody } from './wire/parse';
+import { MAX_SAGA_STEPS, SAGA_ID_MESSAGE, SAGA_ID_PATTERN, SAGA_STATUSES, type SagaAction, type SagaStep, type TransferInput, stepsBody, transferBody } from './wire/sagas';
 
-export const MAX_SAGA_STEPS = 25;
-
-/** Saga ids become Step Functions execution names: 1 to 80 of these characters. */
-export const SAGA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
-
-export const SAGA_STATUSES = ['RUNNING', 'SUCCEEDED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
-export type SagaStatus = (typeof SAGA_STATUSES)[number];
-export const STEP_STATUSES = ['PENDING', 'DONE', 'FAILED', 'COMPENSATED', 'COMPENSATION_FAILED', 'SKIPPED'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
-
-const sagaId = z
-  .string()
-  .regex(SAGA_ID_PATTERN, 'must be 1 to 80 letters, digits, ".", "_" or "-", starting with a letter or digit');
-const stepName = z
-  .string()
-  .min(1)
-  .max(128)
-  // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
-const requires = z.array(fieldRequire).max(100).optional();
-
-/** A record operation of a step: `put`, `patch` or `delete` of one key, with optional `require`. */
-export const sagaAction = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), key: z.string(), fields: fieldsSchema, require: requires }).strict(),
-  z.object({ op: z.literal('patch'), key: z.string(), ...patchShape }).strict(),
-  z.object({ op: z.literal('delete'), key: z.string(), require: requires }).strict(),
-]);
-export type SagaAction = z.infer<typeof sagaAction>;
-
-const sagaStep = z.object({ name: stepName, action: sagaAction, compensation: sagaAction.optional() }).strict();
-export type SagaStep = z.infer<typeof sagaStep>;
-
-const stepsBody = z
-  .object({ id: sagaId.optional(), namespace: z.string(), steps: z.array(sagaStep).min(1).max(MAX_SAGA_STEPS) })
-  .strict()
-  .superRefine((b, ctx) => {
-    const seen = new Set<string>();
-    b.steps.forEach((s, i) => {
-      for (const part of ['action', 'compensation'] as const) {
-        const a = s[part];
-        if (a?.op !== 'patch') continue;
-        const at = (issue: z.IssueData) => ctx.addIssue({ ...issue, path: ['steps', i, part, ...(issue.path ?? [])] });
-        checkPatch(a, { ...ctx, addIssue: at } as z.RefinementCtx);
-      }
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: 'must be unique within the saga' });
-      seen.add(s.name);
-    });
-  });
-
-const transferBody = z
-  .object({
-    id: sagaId.optional(),
-    type: z.literal('transfer'),
-    input: z
-      .object({
-        namespace: z.string(),
-        from: z.string(),
-        to: z.string(),
-        field: fieldRequire.innerType().shape.field,
-        amount: numeric.refine((n) => compareNumeric(n, 0) > 0, 'must be a positive number'),
-      })
-      .strict(),
-  })
-  .strict();
-export type TransferInput = z.infer<typeof transferBody>['input'];
+export { MAX_SAGA_STEPS, SAGA_ID_PATTERN, SAGA_STATUSES, STEP_STATUSES, sagaAction } from './wire/sagas';
+export type { SagaAction, SagaStatus, SagaStep, SagaView, StepStatus, StepView, TransferInput } from './wire/sagas';
 
 /** A saga as stored in the log: the steps to run and the state machine that runs them. */
 export interface SagaDefinition {
@@ -134,7 +73,7 @@ export function parseSagaBody(body: unknown): SagaDefinition {
 /** Validates a saga id from a path. Throws `ValidationError`. */
 export function validateSagaId(id: string, field = 'id'): string {
   if (!SAGA_ID_PATTERN.test(id)) {
-    throw new ValidationError(field, 'must be 1 to 80 letters, digits, ".", "_" or "-", starting with a letter or digit');
+    throw new ValidationError(field, SAGA_ID_MESSAGE);
   }
   return id;
 }
@@ -149,25 +88,6 @@ export function actionTxn(a: SagaAction): TxnBody {
 /** The Step Functions execution name of a saga: its id (ids are valid execution names). */
 export function executionName(sagaId: string): string {
   return sagaId;
-}
-
-export interface StepView {
-  readonly name: string;
-  readonly status: StepStatus;
-  readonly error: { readonly error: string; readonly cause: string } | null;
-  readonly attempts: number;
-}
-
-/** `GET /v1/sagas/{id}`. */
-export interface SagaView {
-  readonly id: string;
-  readonly type: 'steps' | 'transfer';
-  readonly namespace: string;
-  readonly status: SagaStatus;
-  readonly executionArn: string | null;
-  readonly steps: readonly StepView[];
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
 }
 
 /** What the state machines pass to the saga-step function (see `statemachines/README.md`). */

@@ -1,7 +1,8 @@
 /**
  * Snapshots as data: the `vesta-snapshot/1` format (gzip JSON lines, one record a line, and a
- * manifest written last), the request bodies, ids, and what an export keeps. Nothing here does
- * I/O; the export and restore workers (`src/snapshots/`) stream through the blob store port.
+ * manifest written last), ids, the request bodies parsed (their schemas and the manifest's are
+ * in `wire/snapshots.ts`), and what an export keeps. Nothing here does I/O; the export and
+ * restore workers (`src/snapshots/`) stream through the blob store port.
  *
  * Layout in the blob store, under `snapshots/<id>/`:
  * - `part-00000.jsonl.gz` ... one part per scan segment: gzip of lines `SnapshotLine` + `\n`;
@@ -13,14 +14,13 @@ import { ValidationError } from './errors';
 import { validateNamespace } from './names';
 import type { RecordState, Sibling } from './record-view';
 import { parseJson, stringifyJson } from './json';
-import { fieldsSchema, parseBody } from './schemas';
+import { fieldsSchema } from './wire/fields';
+import { parseBody } from './wire/parse';
+import { type RestoreMode, createSnapshotBody, restoreBody } from './wire/snapshots';
 import { type VersionVector, merge } from './vv';
 
-export const SNAPSHOT_FORMAT = 'vesta-snapshot/1';
-export const SNAPSHOT_STATUSES = ['RUNNING', 'COMPLETE', 'FAILED'] as const;
-export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
-export const RESTORE_MODES = ['missing', 'newer'] as const;
-export type RestoreMode = (typeof RESTORE_MODES)[number];
+export { RESTORE_MODES, SNAPSHOT_FORMAT, SNAPSHOT_STATUSES, createSnapshotBody, restoreBody } from './wire/snapshots';
+export type { PartInfo, RestoreMode, RestoreView, SnapshotManifest, SnapshotStatus } from './wire/snapshots';
 
 /** Scan segments of a whole-store export (one part each); a namespace export is one Query. */
 export const DEFAULT_SEGMENTS = 4;
@@ -48,55 +48,6 @@ export const snapshotPrefix = (id: string) => `${SNAPSHOTS_ROOT}${id}/`;
 export const partName = (segment: number) => `part-${String(segment).padStart(5, '0')}.jsonl.gz`;
 export const manifestName = (id: string) => `${snapshotPrefix(id)}manifest.json`;
 export const partPath = (id: string, part: string) => `${snapshotPrefix(id)}${part}`;
-
-export interface PartInfo {
-  readonly name: string;
-  readonly items: number;
-  /** Bytes of the part object (gzip). */
-  readonly bytes: number;
-  /** sha256 of the part object, lowercase hex. */
-  readonly sha256: string;
-  /** Records of this part's segment set aside as dead letters instead (absent: none). */
-  readonly setAside?: number;
-}
-
-/** `GET /v1/snapshots/{id}`: the manifest (or, while RUNNING or after FAILED, what is known). */
-export interface SnapshotManifest {
-  readonly id: string;
-  /** `null`: every namespace. */
-  readonly namespace: string | null;
-  readonly status: SnapshotStatus;
-  readonly items: number;
-  readonly bytes: number;
-  /**
-   * Records that could not be exported and were set aside as dead letters (source `snapshot`)
-   * instead; the snapshot is COMPLETE without them. Absent in manifests written before it existed.
-   */
-  readonly setAside?: number;
-  readonly parts: readonly PartInfo[];
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly format: typeof SNAPSHOT_FORMAT;
-  /** Why it FAILED. */
-  readonly error?: string;
-}
-
-/** `GET /v1/restores/{id}`. */
-export interface RestoreView {
-  readonly id: string;
-  readonly snapshotId: string;
-  /** Target namespace; `null`: each record into its own namespace. */
-  readonly namespace: string | null;
-  readonly mode: RestoreMode;
-  readonly status: SnapshotStatus;
-  readonly written: number;
-  readonly skipped: number;
-  /** Snapshot records that could not be restored and were set aside as dead letters (source `restore`). */
-  readonly setAside?: number;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly error?: string;
-}
 
 /** One record in a part: everything needed to write it back exactly (its ETag included). */
 export interface SnapshotLine {
@@ -145,10 +96,6 @@ export function fromLine(text: string, targetNs?: string): RecordState {
   const l = parseBody(lineSchema, raw, 'line') as SnapshotLine;
   return { namespace: targetNs ?? l.ns, key: l.key, inc: l.inc, rev: l.rev, vv: l.vv, siblings: l.siblings, deleted: false, updatedAt: l.updatedAt };
 }
-
-export const createSnapshotBody = z.object({ namespace: z.string().optional() }).strict();
-
-export const restoreBody = z.object({ namespace: z.string().optional(), mode: z.enum(RESTORE_MODES) }).strict();
 
 /** `POST /v1/snapshots`; an absent or empty body snapshots every namespace. */
 export function parseCreateSnapshot(body: unknown): { namespace: string | null } {

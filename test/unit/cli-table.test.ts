@@ -40,12 +40,12 @@ describe('rendering', () => {
   });
 
   test('snapshots, leases and sagas', () => {
-    const snap = { id: 'snap-1', namespace: null, status: 'COMPLETE' as const, items: 5, bytes: 100, parts: [], segments: 4, startedAt: 's', finishedAt: 'f' };
+    const snap = { id: 'snap-1', namespace: null, status: 'COMPLETE' as const, items: 5, bytes: 100, parts: [], segments: 4, startedAt: 's', finishedAt: 'f', format: 'vesta-snapshot/1' as const };
     expect(snapshotsTable([snap])).toMatch(/^ID +NAMESPACE +STATUS +RECORDS +BYTES +PARTS +STARTEDAT +FINISHEDAT\nsnap-1 +\(all\) +COMPLETE +5 +100 +0\/4 +s +f\n$/);
     const lease = leaseTable({ id: 'L1', ttlSeconds: 30, remainingSeconds: 12, expiresAt: 'e', keys: [{ namespace: 'shop', key: 'k' }] });
     expect(lease).toContain('remainingSeconds:  12\n');
     expect(lease).toMatch(/NAMESPACE +KEY\nshop +k\n$/);
-    const saga = sagaTable({ id: 's1', status: 'COMPENSATED', steps: [{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: 'short' }, attempts: 2 }] });
+    const saga = sagaTable({ id: 's1', type: 'steps', namespace: 'bank', status: 'COMPENSATED', executionArn: 'arn', startedAt: 's', finishedAt: 'f', steps: [{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: 'short' }, attempts: 2 }] });
     expect(saga).toContain('status:      COMPENSATED\n');
     expect(saga).toMatch(/# +STEP +STATUS +ATTEMPTS +ERROR\n0 +debit +FAILED +2 +\{"error":"Vesta.StepFailed","cause":"short"\}\n$/);
   });
