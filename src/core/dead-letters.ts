@@ -19,9 +19,17 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from './errors';
 import { METRIC_NAMES } from './metric-names';
 import type { DeadLetterReplayer, DeadLetterStore } from './ports';
+import {
+  DEAD_LETTER_SOURCES,
+  type DeadLetter,
+  type DeadLetterError,
+  type DeadLetterInput,
+  type DeadLetterItem,
+  type DeadLetterSource,
+  type ReplayOutcome,
+} from './dead-letter-types';
 
-export const DEAD_LETTER_SOURCES = ['publisher', 'snapshot', 'restore', 'reaper', 'renewer'] as const;
-export type DeadLetterSource = (typeof DEAD_LETTER_SOURCES)[number];
+export * from './dead-letter-types';
 
 /** Entries are kept this long after they were last set aside (DynamoDB TTL removes them). */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
@@ -40,43 +48,6 @@ export const DEAD_LETTER_ID_PATTERN = new RegExp(`^(${DEAD_LETTER_SOURCES.join('
 
 export function isDeadLetterSource(v: unknown): v is DeadLetterSource {
   return typeof v === 'string' && (DEAD_LETTER_SOURCES as readonly string[]).includes(v);
-}
-
-/** Which item it was: identifiers only (namespace, key, rev, lease id, snapshot id, part, line...). */
-export type DeadLetterItem = Readonly<Record<string, string | number | null>>;
-
-export interface DeadLetterError {
-  readonly name: string;
-  readonly message: string;
-}
-
-/** What a path hands over when it sets an item aside. */
-export interface DeadLetterInput {
-  readonly source: DeadLetterSource;
-  readonly item: DeadLetterItem;
-  readonly error: DeadLetterError;
-  /** Tries made this time. */
-  readonly attempts: number;
-  /** What a replay needs to process the item again (JSON; kept exactly, see the store). */
-  readonly payload: unknown;
-}
-
-/** An entry as listed and read (`payload` only when read one by one). */
-export interface DeadLetter {
-  readonly id: string;
-  readonly source: DeadLetterSource;
-  readonly item: DeadLetterItem;
-  readonly error: DeadLetterError;
-  /** Tries made in all, replays included. */
-  readonly attempts: number;
-  /** When it was first set aside, and last (ISO times). */
-  readonly firstAt: string;
-  readonly lastAt: string;
-  /** When DynamoDB's clean-up may remove it (ISO time). */
-  readonly expiresAt: string;
-  readonly payload?: unknown;
-  /** The payload was too big to keep: the item cannot be replayed, only discarded. */
-  readonly payloadOmitted?: true;
 }
 
 /** The id of the entry of an item: the same source and identity give the same id. */
@@ -142,29 +113,12 @@ export async function tryItem<T>(run: () => Promise<T>, opts: TryItemOptions = {
   return { ok: false, error: last, attempts };
 }
 
-/** A listing of `GET /v1/dead-letters`. */
-export interface DeadLetterQuery {
-  readonly source?: DeadLetterSource;
-  readonly limit: number;
-  /** Opaque cursor from a previous page. */
-  readonly cursor?: string;
-}
-
-export interface DeadLetterPage {
-  /** Newest first (by when first set aside), without payloads. */
-  readonly items: readonly DeadLetter[];
-  readonly cursor: string | null;
-}
-
 /** Throws `ValidationError` (field `source`) for a value that names no source. */
 export function parseSource(raw: string | undefined): DeadLetterSource | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!isDeadLetterSource(raw)) throw new ValidationError('source', `must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`);
   return raw;
 }
-
-/** What a replay did: `REPLAYED` (the entry is gone) or `FAILED` (the entry, with the new error). */
-export type ReplayOutcome = { readonly id: string; readonly status: 'REPLAYED' } | { readonly id: string; readonly status: 'FAILED'; readonly entry: DeadLetter };
 
 /** What `replayDeadLetter` needs: the entries and a replayer per source it serves. */
 export interface ReplayDeps {

@@ -8,7 +8,7 @@ import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 import type { ChangeDetail } from './changes';
-import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letters';
+import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letter-types';
 
 export interface Clock {
   now(): Date;
