@@ -32,6 +32,12 @@ export interface LeaseView {
   readonly expiresAt: string;
 }
 
+/** What a lease holds: records it wrote with `X-Lease-Id`, and locks. */
+export interface LeaseHoldings {
+  readonly keys: { namespace: string; key: string }[];
+  readonly locks: { namespace: string; name: string }[];
+}
+
 export interface LockGrant {
   readonly name: string;
   readonly leaseId: string;

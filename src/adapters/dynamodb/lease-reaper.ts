@@ -18,7 +18,6 @@ import { guarded, translate } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
 import { queryPages } from './query';
-import type { DynamoLeases } from './leases';
 
 export const REAPER_PAGE_SIZE = 100;
 const STATUS_KEY: Item = { pk: S('reaper'), sk: S('status') };
@@ -39,15 +38,14 @@ export class LeaseReaper {
   public constructor(
     private readonly client: DynamoDBClient,
     private readonly controlTable: string,
-    private readonly store: DynamoLeaseStore,
-    private readonly leases: DynamoLeases,
+    private readonly leases: DynamoLeaseStore,
     private readonly clock: Clock,
     private readonly setAsideItem: SetAside,
   ) {}
 
   /** Removes what lease `id` held, then the lease; returns what it read and removed. Throws store errors. */
   public async reap(id: string): Promise<{ keys: number; locks: number }> {
-    const holdings = await this.store.holdings(id);
+    const holdings = await this.leases.holdings(id);
     await this.leases.cleanUp(id, holdings);
     return { keys: holdings.keys.length, locks: holdings.locks.length };
   }
