@@ -7,7 +7,7 @@ import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-
 import type { LeaseHoldings } from '../../core/leases';
 import { guarded, isConditionFailure } from './errors';
 import { S } from './expressions';
-import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './lease-store';
+import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './control-keys';
 
 /** The records a lease holds, as the record store expires them. */
 export interface AttachedRecords {

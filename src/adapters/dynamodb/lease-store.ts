@@ -1,5 +1,5 @@
 /**
- * Leases and locks in the control table.
+ * Leases and locks in the control table (key formats in `control-keys.ts`).
  *
  * - lease `pk = lease#<id>, sk = #lease`: ttlSeconds, ttlMs, expiresAt (epoch ms), shard (the
  *   expiry index's partition, so the reaper can find expired leases without a scan), ttl (epoch
@@ -22,6 +22,7 @@ import { ConflictError, NotFoundError } from '../../core/errors';
 import { type Lease, type LeaseHoldings, type LockGrant, isLeaseLive, newLeaseId, tokenCandidate, ttlOfLeaseId } from '../../core/leases';
 import type { Clock, LeaseStore } from '../../core/ports';
 import type { Item } from './codec';
+import { LEASE_SK, expiryShardOf, heldLockKey, holdingOf, leaseIdOf, leaseKey, leasePk, lockKey, renewShardOf } from './control-keys';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { N, S } from './expressions';
 import { type AttachedRecords, removeHoldings } from './lease-cleanup';
@@ -31,14 +32,9 @@ export const EXPIRY_SHARDS = 16;
 /** DynamoDB TTL may delete a lease item this long after it expired (reads never rely on it). */
 const TTL_GRACE_SECONDS = 86400;
 
-export const leaseKey = (id: string): Item => ({ pk: S(`lease#${id}`), sk: S('#lease') });
-export const lockKey = (ns: string, name: string): Item => ({ pk: S(`lock#${ns}#${name}`), sk: S('#lock') });
-export const heldKeyKey = (id: string, ns: string, key: string): Item => ({ pk: S(`lease#${id}`), sk: S(`key#${ns}#${key}`) });
-export const heldLockKey = (id: string, ns: string, name: string): Item => ({ pk: S(`lease#${id}`), sk: S(`lock#${ns}#${name}`) });
-
 export function leaseFrom(item: Item | undefined): Lease | undefined {
   if (!item?.expiresAt?.N) return undefined;
-  return { id: item.pk.S!.slice('lease#'.length), ttlSeconds: Number(item.ttlSeconds.N), expiresAt: Number(item.expiresAt.N) };
+  return { id: leaseIdOf(item.pk.S!), ttlSeconds: Number(item.ttlSeconds.N), expiresAt: Number(item.expiresAt.N) };
 }
 
 /** The lease port on DynamoDB; `records` expires the records of a revoked or reaped lease. */
@@ -67,9 +63,9 @@ export class DynamoLeaseStore implements LeaseStore {
             ttlSeconds: N(ttlSeconds),
             ttlMs: N(ttlSeconds * 1000),
             expiresAt: N(lease.expiresAt),
-            shard: S(`leases#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`),
+            shard: S(expiryShardOf(lease.id, EXPIRY_SHARDS)),
             ttl: N(Math.floor(lease.expiresAt / 1000) + TTL_GRACE_SECONDS),
-            ...(executionArn ? { executionArn: S(executionArn), rshard: S(`renew#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`) } : {}),
+            ...(executionArn ? { executionArn: S(executionArn), rshard: S(renewShardOf(lease.id, EXPIRY_SHARDS)) } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -116,14 +112,14 @@ export class DynamoLeaseStore implements LeaseStore {
     const pages = queryPages(this.client, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk > :lease',
-      ExpressionAttributeValues: { ':pk': S(`lease#${id}`), ':lease': S('#lease') },
+      ExpressionAttributeValues: { ':pk': S(leasePk(id)), ':lease': S(LEASE_SK) },
       ConsistentRead: true,
     });
     for await (const page of pages) {
       for (const it of page.items) {
-        const m = /^(key|lock)#([^#]+)#(.*)$/s.exec(it.sk.S ?? '');
-        if (m?.[1] === 'key') holdings.keys.push({ namespace: m[2], key: m[3] });
-        if (m?.[1] === 'lock') holdings.locks.push({ namespace: m[2], name: m[3] });
+        const h = holdingOf(it.sk.S ?? '');
+        if (h?.kind === 'key') holdings.keys.push({ namespace: h.namespace, key: h.name });
+        if (h?.kind === 'lock') holdings.locks.push({ namespace: h.namespace, name: h.name });
       }
     }
     return holdings;

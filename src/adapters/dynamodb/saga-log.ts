@@ -22,15 +22,13 @@ import { parseJson, stringifyJson } from '../../core/json';
 import { type SagaAction, type SagaDefinition, type SagaStatus, type SagaView, type StepStatus, type StepView, sagaAction } from '../../core/sagas';
 import { type EntryResult, type SagaLog, type StepError, StepSettledError, type StepWriteKind, type StoredSaga, type StoredStep } from '../../core/saga-log';
 import { parseBody } from '../../core/schemas';
+import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, stepSk } from './control-keys';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { queryPages } from './query';
 import type { TxnExtra } from './transactions';
 
 
 
-const HEADER = 'saga';
-const stepSk = (i: number) => `step#${String(i).padStart(3, '0')}`;
-const entrySk = (i: number, kind: 'apply' | 'undo') => `${stepSk(i)}#${kind}`;
 
 /** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
 function readAction(text: string): SagaAction {
@@ -160,7 +158,7 @@ export class DynamoSagaLog implements SagaLog {
       for (const it of page.items) {
         const sk = it.sk.S!;
         if (sk === HEADER) saga = toSaga(it);
-        else if (!sk.includes('#', 5)) {
+        else if (!isEntrySk(sk)) {
           const s = toStep(it);
           steps[s.index] = { name: s.name, status: s.status, error: s.error ?? null, attempts: s.attempts };
         }
