@@ -22,6 +22,8 @@ import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
+import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
+import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { ALL_MACHINES } from '../sagas/state-machines';
 import type { BlobStore, DeadLetterReplay, DeadLetterStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
@@ -160,19 +162,18 @@ export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOpt
  */
 export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
-): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore } {
+): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore; readonly recordsTable: string } {
   const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
+  const recordsTable = tableName(env, RECORDS_TABLE);
   return {
-    client,
-    recordsTable: tableName(env, RECORDS_TABLE),
-    controlTable,
+    recordsTable,
+    scan: new DynamoRecordScan(client, recordsTable),
+    restoreWriter: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: replicaOf(env), resolve: (s) => records.resolve(s), setAside }),
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,
-    replica: replicaOf(env),
-    resolve: (s) => records.resolve(s),
     setAside,
     deadLetters,
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
