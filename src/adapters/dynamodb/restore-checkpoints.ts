@@ -9,6 +9,7 @@
  * for a while after the restore (`ttl`), for the record.
  */
 import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
+import type { PartCounts } from '../../core/snapshot-ports';
 import type { Item } from './codec';
 import { checkpointKey, checkpointPk } from './control-keys';
 import { guarded, isConditionFailure } from './errors';
@@ -17,16 +18,10 @@ import { N, S } from './expressions';
 /** How long a checkpoint is kept after its last move (DynamoDB TTL). */
 export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
 
-export interface Checkpoint {
+export interface Checkpoint extends PartCounts {
   /** Index of the part's first line not yet restored (0: nothing yet). */
   readonly next: number;
-  readonly written: number;
-  readonly skipped: number;
-  readonly setAside: number;
 }
-
-/** A part's counts. */
-export type PartCounts = Omit<Checkpoint, 'next'>;
 
 export const NO_CHECKPOINT: Checkpoint = { next: 0, written: 0, skipped: 0, setAside: 0 };
 
