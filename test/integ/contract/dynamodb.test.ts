@@ -9,10 +9,12 @@ import { wireStores } from '../../../src/api/wiring';
 import { localClient } from '../../../src/local/dynamodb-local';
 import { endpoint, testTables } from '../harness';
 import { FakeClock } from './clock';
+import { deadLetterStoreContract } from './dead-letter-store.contract';
 import { leaseStoreContract } from './lease-store.contract';
 import { recordScanContract } from './record-scan.contract';
 import { restoreWriterContract } from './restore-writer.contract';
 import { sagaLogContract } from './saga-log.contract';
+import { settingsStoreContract } from './settings-store.contract';
 
 const client = localClient(endpoint());
 const env: Record<string, string> = { ...testTables(), VESTA_REPLICA: 'local' };
@@ -43,4 +45,12 @@ restoreWriterContract('DynamoDB', () => {
   const { records, clock, controlTable, setAside } = stores();
   const recordsTable = env[RECORDS_TABLE.envVar];
   return { writer: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: 'local', resolve: (s) => records.resolve(s), setAside }), records };
+});
+
+settingsStoreContract('DynamoDB', () => stores().settings);
+
+deadLetterStoreContract('DynamoDB', () => {
+  // Far after the other suites' entries, so that this suite's are the newest of their source.
+  const clock = new FakeClock(Date.parse('2099-01-01T00:00:00.000Z'));
+  return { store: wireStores({ client, env, clock }).deadLetters, clock };
 });
