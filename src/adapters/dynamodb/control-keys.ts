@@ -17,6 +17,10 @@
  * `step#NNN#apply` / `step#NNN#undo`.
  *
  * Dead-letters table: the listing order `order = <first set aside, ISO>#<id>`.
+ *
+ * Changes table (`ns`, `seq`): a change `<ns>` / its number, a namespace's head `<ns>` / `HEAD_SEQ`,
+ * the marker of an appended change id `#<change id>` / 0, and the local stream reader's
+ * checkpoint `#stream` / 0.
  */
 import type { Item } from './codec';
 
@@ -69,6 +73,14 @@ export const stepSk = (i: number): string => `step#${String(i).padStart(3, '0')}
 export const entrySk = (i: number, kind: 'apply' | 'undo'): string => `${stepSk(i)}#${kind}`;
 /** Whether a sort key of the sagas table is an entry's (`step#NNN#apply`), not the header's or a step's. */
 export const isEntrySk = (sk: string): boolean => sk.includes('#', 5);
+
+// Changes table.
+/** Sort key of a namespace's head item: after every change number. */
+export const HEAD_SEQ = Number.MAX_SAFE_INTEGER;
+/** The item that marks change `id` as appended (each id at most once). */
+export const changeMarkerKey = (id: string): Item => ({ ns: { S: `#${id}` }, seq: { N: '0' } });
+/** Where the local stack's stream reader keeps its shard positions. */
+export const STREAM_CHECKPOINT_KEY: Item = { ns: { S: '#stream' }, seq: { N: '0' } };
 
 // Dead-letters table.
 /** The listing order of an entry: newest first is descending `order`. */
