@@ -15,7 +15,7 @@ import DynamoDB from 'aws-sdk/clients/dynamodb';
 import DynamoDBLockClient from 'dynamodb-lock-client';
 import libraryPackage from 'dynamodb-lock-client/package.json';
 import type { ApiHandler } from '../src/api/app';
-import { leaseKey } from '../src/adapters/dynamodb/lease-store';
+import { leaseKey } from '../src/adapters/dynamodb/control-keys';
 import { LOCAL_CREDENTIALS } from '../src/local/dynamodb-local';
 import { expectStatus, gateway } from './gateway';
 import { Contender, type OpResult, RequestCounter, type Step, compare, formatTable, warmUp } from './lib';

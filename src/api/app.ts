@@ -9,7 +9,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
 import type { ChangeLog, Clock, DeadLetterReplay, DeadLetterStore, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
-import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import type { SagaLog } from '../core/saga-log';
 import { sagasHandlers } from './sagas-handlers';
 import { snapshotsHandlers } from './snapshots-handlers';
 import { changesHandlers } from './changes-handlers';
@@ -31,7 +31,7 @@ export interface ApiDeps {
   readonly health: HealthProbe;
   readonly idempotencyStore: BasePersistenceLayer;
   readonly logger: Logger;
-  readonly sagas: DynamoSagaLog;
+  readonly sagas: SagaLog;
   readonly workflows: WorkflowStarter;
   readonly snapshots: SnapshotStore;
   /** Scan segments (parts) of a whole-store snapshot. */

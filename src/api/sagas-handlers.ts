@@ -6,13 +6,13 @@
 import { NotFoundError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import { type SagaDefinition, executionName, parseSagaBody, validateSagaId } from '../core/sagas';
-import type { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import type { SagaLog } from '../core/saga-log';
 import type { SagaStarted, SagaView } from '../core/wire/sagas';
 import { json } from './http';
 import type { Handler } from './records-handlers';
 
 export interface SagasDeps {
-  readonly sagas: DynamoSagaLog;
+  readonly sagas: SagaLog;
   readonly workflows: WorkflowStarter;
 }
 

@@ -14,7 +14,6 @@ import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
-import { DynamoLeases } from '../adapters/dynamodb/leases';
 import { CHANGES_TABLE, CONTROL_TABLE, DEAD_LETTERS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
@@ -23,6 +22,8 @@ import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
+import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
+import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { ALL_MACHINES } from '../sagas/state-machines';
 import type { BlobStore, DeadLetterReplay, DeadLetterStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
@@ -85,24 +86,24 @@ export function wireStores(opts: WiringOptions = {}) {
   const client = opts.client ?? new DynamoDBClient({ ...DYNAMODB_CLIENT_DEFAULTS });
   const clock = opts.clock ?? systemClock;
   const controlTable = tableName(env, CONTROL_TABLE);
-  const leaseStore = new DynamoLeaseStore(client, controlTable, clock);
+  // The two stores need each other: writes check leases, revoking a lease expires its records.
+  const leases: DynamoLeaseStore = new DynamoLeaseStore(client, controlTable, clock, { expireAttached: (ns, key, id) => records.expireAttached(ns, key, id) });
   const records = new DynamoRecordStore({
     client,
     tableName: tableName(env, RECORDS_TABLE),
     replica: replicaOf(env),
     clock,
-    leases: leaseStore,
+    leases,
     controlTable,
   });
-  const leases = new DynamoLeases(client, controlTable, leaseStore, records);
   const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
   const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
-  const reaper = new LeaseReaper(client, controlTable, leaseStore, leases, clock, setAside);
+  const reaper = new LeaseReaper(client, controlTable, leases, clock, setAside);
   const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
   const changes = new DynamoChangeLog({ client, tableName: tableName(env, CHANGES_TABLE), clock, retentionSeconds: changeRetentionSeconds(env) });
-  return { env, client, clock, controlTable, leaseStore, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters, setAside };
+  return { env, client, clock, controlTable, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters, setAside };
 }
 
 /** Step Functions, with the ARNs of the state machines `ids` from the environment. */
@@ -151,8 +152,8 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
 
 /** The scheduled lease jobs: the reaper, and the renewer over the given execution statuses. */
 export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOptions = {}) {
-  const { client, clock, controlTable, leaseStore, reaper, deadLetters, setAside } = wireStores(opts);
-  return { reaper, renewer: new LeaseRenewer(client, controlTable, leaseStore, executions, clock, setAside), deadLetters };
+  const { client, clock, controlTable, leases, reaper, deadLetters, setAside } = wireStores(opts);
+  return { reaper, renewer: new LeaseRenewer(client, controlTable, leases, executions, clock, setAside), deadLetters };
 }
 
 /**
@@ -161,19 +162,18 @@ export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOpt
  */
 export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
-): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore } {
+): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore; readonly recordsTable: string } {
   const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
+  const recordsTable = tableName(env, RECORDS_TABLE);
   return {
-    client,
-    recordsTable: tableName(env, RECORDS_TABLE),
-    controlTable,
+    recordsTable,
+    scan: new DynamoRecordScan(client, recordsTable),
+    restoreWriter: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: replicaOf(env), resolve: (s) => records.resolve(s), setAside }),
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,
-    replica: replicaOf(env),
-    resolve: (s) => records.resolve(s),
     setAside,
     deadLetters,
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),

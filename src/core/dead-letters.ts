@@ -19,10 +19,17 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from './errors';
 import { METRIC_NAMES } from './metric-names';
 import type { DeadLetterReplayer, DeadLetterStore } from './ports';
-import { DEAD_LETTER_SOURCES, type DeadLetter, type DeadLetterError, type DeadLetterItem, type DeadLetterSource, type ReplayOutcome } from './wire/dead-letters';
+import {
+  DEAD_LETTER_SOURCES,
+  type DeadLetter,
+  type DeadLetterError,
+  type DeadLetterInput,
+  type DeadLetterItem,
+  type DeadLetterSource,
+  type ReplayOutcome,
+} from './dead-letter-types';
 
-export { DEAD_LETTER_SOURCES } from './wire/dead-letters';
-export type { DeadLetter, DeadLetterError, DeadLetterItem, DeadLetterPage, DeadLetterSource, ReplayOutcome } from './wire/dead-letters';
+export * from './dead-letter-types';
 
 /** Entries are kept this long after they were last set aside (DynamoDB TTL removes them). */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
@@ -41,17 +48,6 @@ export const DEAD_LETTER_ID_PATTERN = new RegExp(`^(${DEAD_LETTER_SOURCES.join('
 
 export function isDeadLetterSource(v: unknown): v is DeadLetterSource {
   return typeof v === 'string' && (DEAD_LETTER_SOURCES as readonly string[]).includes(v);
-}
-
-/** What a path hands over when it sets an item aside. */
-export interface DeadLetterInput {
-  readonly source: DeadLetterSource;
-  readonly item: DeadLetterItem;
-  readonly error: DeadLetterError;
-  /** Tries made this time. */
-  readonly attempts: number;
-  /** What a replay needs to process the item again (JSON; kept exactly, see the store). */
-  readonly payload: unknown;
 }
 
 /** The id of the entry of an item: the same source and identity give the same id. */
@@ -115,14 +111,6 @@ export async function tryItem<T>(run: () => Promise<T>, opts: TryItemOptions = {
   }
   if (isDependencyFailure(last)) throw last;
   return { ok: false, error: last, attempts };
-}
-
-/** A listing of `GET /v1/dead-letters`. */
-export interface DeadLetterQuery {
-  readonly source?: DeadLetterSource;
-  readonly limit: number;
-  /** Opaque cursor from a previous page. */
-  readonly cursor?: string;
 }
 
 /** Throws `ValidationError` (field `source`) for a value that names no source. */

@@ -18,6 +18,12 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
+/** What a lease holds: records it wrote with `X-Lease-Id`, and locks. */
+export interface LeaseHoldings {
+  readonly keys: { namespace: string; key: string }[];
+  readonly locks: { namespace: string; name: string }[];
+}
+
 export interface LockGrant {
   readonly name: string;
   readonly leaseId: string;

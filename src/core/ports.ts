@@ -2,13 +2,13 @@
  * The ports the domain needs from the outside world. Adapters in `src/adapters` implement them;
  * handlers receive them already wired (see `src/api/wiring.ts`).
  */
-import type { FencingToken, Lease, LockGrant } from './leases';
+import type { FencingToken, Lease, LeaseHoldings, LockGrant } from './leases';
 import type { RecordState } from './record-view';
 import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 import type { ChangeDetail } from './changes';
-import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letters';
+import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letter-types';
 import type { TxnResult } from './wire/record-views';
 
 export interface Clock {
@@ -75,7 +75,8 @@ export interface LeaseStore {
   /** Grants a lease; one that names a Step Functions execution is kept alive while it runs. */
   grant(ttlSeconds: number, executionArn?: string): Promise<Lease>;
   keepalive(id: string): Promise<Lease>;
-  describe(id: string): Promise<{ lease: Lease; holdings: { keys: { namespace: string; key: string }[]; locks: { namespace: string; name: string }[] } }>;
+  /** The live lease and what it holds. */
+  describe(id: string): Promise<{ lease: Lease; holdings: LeaseHoldings }>;
   /** Ends the lease at once and removes its records and locks. */
   revoke(id: string): Promise<void>;
   acquire(ns: string, name: string, leaseId: string): Promise<LockGrant>;

@@ -20,6 +20,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { BatchResult } from '../events/publisher';
+import { STREAM_CHECKPOINT_KEY } from '../adapters/dynamodb/control-keys';
 
 /** Records per batch (the CDK event source uses the same). */
 export const BATCH_SIZE = 100;
@@ -48,8 +49,6 @@ interface ShardState {
   done: boolean;
   last?: string;
 }
-
-const CHECKPOINT_KEY = { ns: { S: '#stream' }, seq: { N: '0' } };
 
 export class StreamPoller {
   private readonly shards = new Map<string, ShardState>();
@@ -186,7 +185,7 @@ export class StreamPoller {
   private async loadCheckpoint(): Promise<Record<string, string>> {
     const cp = this.opts.checkpoint;
     if (!cp) return {};
-    const out = await cp.client.send(new GetItemCommand({ TableName: cp.tableName, Key: CHECKPOINT_KEY, ConsistentRead: true }));
+    const out = await cp.client.send(new GetItemCommand({ TableName: cp.tableName, Key: STREAM_CHECKPOINT_KEY, ConsistentRead: true }));
     return Object.fromEntries(Object.entries(out.Item?.shards?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
   }
 
@@ -194,7 +193,7 @@ export class StreamPoller {
     const cp = this.opts.checkpoint;
     if (!cp) return;
     const shards = Object.fromEntries([...this.shards.values()].filter((s) => s.last).map((s) => [s.shard.ShardId!, { S: s.last! }]));
-    await cp.client.send(new PutItemCommand({ TableName: cp.tableName, Item: { ...CHECKPOINT_KEY, shards: { M: shards } } }));
+    await cp.client.send(new PutItemCommand({ TableName: cp.tableName, Item: { ...STREAM_CHECKPOINT_KEY, shards: { M: shards } } }));
   }
 }
 

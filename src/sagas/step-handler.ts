@@ -4,7 +4,7 @@
  * Lambda entry (`lambdas/saga-step.ts`) and the local workflow runner call this same function.
  *
  * Exactly once: an action or compensation commits with its saga-log entry in one transaction
- * (`DynamoSagaLog.settleItems`). Before writing, the step's status is read; after any failure it
+ * (`SagaLog.settlement`). Before writing, the step's status is read; after any failure it
  * is read again, so a call whose write already committed (a retry after a lost acknowledgement,
  * a concurrent duplicate, a redrive) answers as the committed call did.
  */
@@ -20,12 +20,11 @@ import {
 } from '../core/errors';
 import type { SettingsStore } from '../core/ports';
 import { type SagaAction, type SagaStatus, type StepInput, actionTxn, stepBack, stepInput } from '../core/sagas';
-import type { DynamoRecordStore } from '../adapters/dynamodb/record-store';
-import { type DynamoSagaLog, type StepError, type StoredStep, StepSettledError } from '../adapters/dynamodb/saga-log';
+import { type SagaLog, type SagaRecordWriter, type StepError, StepSettledError, type StoredStep } from '../core/saga-log';
 
 export interface SagaStepDeps {
-  readonly sagas: DynamoSagaLog;
-  readonly records: Pick<DynamoRecordStore, 'transactWith'>;
+  readonly sagas: SagaLog;
+  readonly records: SagaRecordWriter;
   readonly settings: Pick<SettingsStore, 'get'>;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: Pick<Metrics, 'addMetric'>;
@@ -184,7 +183,7 @@ class SagaSteps {
   private async write(step: StoredStep, action: SagaAction, kind: 'apply' | 'undo'): Promise<void> {
     const { records, settings, sagas } = this.deps;
     const mode = (await settings.get(step.namespace)).conflicts;
-    await records.transactWith(step.namespace, actionTxn(action), mode, sagas.settleItems(this.id, step.index, kind));
+    await records.transactWith(step.namespace, actionTxn(action), mode, sagas.settlement(this.id, step.index, kind));
   }
 }
 

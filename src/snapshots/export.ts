@@ -17,14 +17,12 @@
  * than none, and the `DeadLetters` alarm and the entries say which record is missing. A replay
  * adds the record to the snapshot as a part of its own (`replay.ts`).
  */
-import { type AttributeValue, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Readable, pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type PartInfo, SNAPSHOT_FORMAT, type SnapshotManifest, exportable, manifestName, partName, partPath, toLine } from '../core/snapshots';
-import { type Item, fromItem } from '../adapters/dynamodb/codec';
-import { guarded } from '../adapters/dynamodb/errors';
+import type { RecordScan, StoredItem } from '../core/snapshot-ports';
 import { describeError } from '../sagas/step-handler';
 import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
@@ -45,33 +43,9 @@ async function snapshotOf(deps: SnapshotWorkerDeps, input: unknown) {
   return s;
 }
 
-/** Pages of raw items of one segment: a namespace's partition, or one segment of a parallel scan. */
-async function* pagesOf(deps: SnapshotWorkerDeps, namespace: string | null, segment: number, total: number): AsyncGenerator<Item[]> {
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await guarded(() =>
-      namespace !== null
-        ? deps.client.send(
-            new QueryCommand({
-              TableName: deps.recordsTable,
-              KeyConditionExpression: 'ns = :ns',
-              ExpressionAttributeValues: { ':ns': { S: namespace } },
-              ConsistentRead: true,
-              ExclusiveStartKey: start,
-            }),
-          )
-        : deps.client.send(
-            new ScanCommand({ TableName: deps.recordsTable, Segment: segment, TotalSegments: total, ConsistentRead: true, ExclusiveStartKey: start }),
-          ),
-    );
-    yield (out.Items ?? []) as Item[];
-    start = out.LastEvaluatedKey;
-  } while (start);
-}
-
 /** What a snapshot export dead letter keeps: the record item as the scan read it. */
 export interface SnapshotPayload {
-  readonly item: Item;
+  readonly item: StoredItem;
 }
 
 /**
@@ -79,13 +53,13 @@ export interface SnapshotPayload {
  * aside: an item that cannot be decoded or written as a line becomes a dead letter (source
  * `snapshot`) and the part goes on. Throws when an item cannot even be set aside.
  */
-async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number; setAside: number }, setAside: (item: Item, e: unknown) => Promise<void>): AsyncGenerator<Buffer> {
+async function* linesOf(scan: RecordScan, pages: AsyncIterable<readonly StoredItem[]>, counter: { items: number; setAside: number }, setAside: (item: StoredItem, e: unknown) => Promise<void>): AsyncGenerator<Buffer> {
   let batch: string[] = [];
   for await (const page of pages) {
     for (const item of page) {
       let line: string | undefined;
       try {
-        const state = fromItem(item);
+        const state = scan.decode(item);
         if (!exportable(state)) continue;
         line = `${toLine(state)}\n`;
       } catch (e) {
@@ -112,14 +86,14 @@ async function* linesOf(pages: AsyncIterable<Item[]>, counter: { items: number; 
 export async function exportSegment(deps: SnapshotWorkerDeps, snapshotId: string, namespace: string | null, segment: number, total: number): Promise<PartInfo> {
   const counter = { items: 0, setAside: 0 };
   const name = partName(segment);
-  const setAside = async (item: Item, e: unknown) => {
+  const setAside = async (item: StoredItem, e: unknown) => {
     // Decoding is deterministic: trying again gives the same error, so it is tried once.
-    const ref = { snapshotId, part: name, namespace: item.ns?.S ?? null, key: item.k?.S ?? null };
+    const ref = { snapshotId, part: name, ...deps.scan.locate(item) };
     const payload: SnapshotPayload = { item };
     await deps.setAside({ source: 'snapshot', item: ref, error: errorOf(e), attempts: 1, payload });
   };
   // pipeline, not pipe: an error of the source reaches the compressor, and so the blob write.
-  const gzip = pipeline(Readable.from(linesOf(pagesOf(deps, namespace, segment, total), counter, setAside)), createGzip({ level: 6 }), () => undefined);
+  const gzip = pipeline(Readable.from(linesOf(deps.scan, deps.scan.pages(namespace, segment, total), counter, setAside)), createGzip({ level: 6 }), () => undefined);
   const written = await deps.blobs.write(partPath(snapshotId, name), gzip);
   return { name, items: counter.items, bytes: written.bytes, sha256: written.sha256, ...(counter.setAside > 0 ? { setAside: counter.setAside } : {}) };
 }

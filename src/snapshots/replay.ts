@@ -12,7 +12,6 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { DeadLetter } from '../core/dead-letters';
 import { type PartInfo, type SnapshotManifest, exportable, manifestName, partPath, toLine } from '../core/snapshots';
-import { type Item, fromItem } from '../adapters/dynamodb/codec';
 import type { SnapshotPayload } from './export';
 import type { SnapshotWorkerDeps } from './deps';
 
@@ -35,7 +34,7 @@ export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorke
   if (entry.payloadOmitted) throw new Error('the record item was too big to keep with the entry; it cannot be replayed, only discarded');
   const snapshotId = String(entry.item.snapshotId);
   const from = String(entry.item.part);
-  const state = fromItem((entry.payload as SnapshotPayload).item as Item);
+  const state = deps.scan.decode((entry.payload as SnapshotPayload).item);
   const name = `replay-${entry.id}.jsonl.gz`;
   const body = exportable(state) ? gzipSync(Buffer.from(`${toLine(state)}\n`, 'utf8')) : undefined;
   for (let attempt = 0; attempt < MAX_ADD_ATTEMPTS; attempt++) {

@@ -5,7 +5,7 @@
  *   against the snapshot as recorded when it completed) before anything is written; a mismatch
  *   or a missing part raises `Vesta.ChecksumMismatch`, which is not retried.
  * - `restorePart` streams one part (gunzip, one record a line) and writes its records in
- *   batches, each one transaction with the part's checkpoint (`restore-writer.ts`), never
+ *   batches, each one transaction with the part's checkpoint (the `RestoreWriter`), never
  *   overwriting a newer record (`restorePlan`). A retried or resumed part goes on after its
  *   checkpoint, so its counts stay exact. It returns the part's counts.
  * - `restoreFinish` adds up the parts' counts; `restoreFail` records the error.
@@ -34,9 +34,7 @@ import {
 import { describeError } from '../sagas/step-handler';
 import type { DeadLetter } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
-import { type RestorePayload, restoreOne, restorePartLines } from './restore-writer';
-
-export type { RestorePayload };
+import type { RestorePayload } from '../core/snapshot-ports';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
@@ -104,7 +102,7 @@ async function* linesOf(deps: SnapshotWorkerDeps, name: string): AsyncGenerator<
 export async function replayRestoreEntry(entry: DeadLetter, deps: SnapshotWorkerDeps): Promise<void> {
   const p = entry.payload as RestorePayload;
   const snap = fromLine(p.line, p.target ?? undefined);
-  const written = await restoreOne(deps, snap, p.mode);
+  const written = await deps.restoreWriter.restoreOne(snap, p.mode);
   await deps.store.settleSetAside(String(entry.item.restoreId), String(entry.item.part), written);
 }
 
@@ -140,7 +138,7 @@ export function restoreActions(
       // A whole-store snapshot restored into one namespace takes only that namespace's records.
       const only = snapshot?.namespace === null && r.namespace !== null ? r.namespace : undefined;
       const into = snapshot?.namespace !== null && r.namespace !== null ? r.namespace : undefined;
-      return restorePartLines(deps, r, part, () => linesOf(deps, partPath(r.snapshotId, part)), { only, into });
+      return deps.restoreWriter.restorePart(r, part, () => linesOf(deps, partPath(r.snapshotId, part)), { only, into });
     },
 
     async restoreFinish(input) {

@@ -60,7 +60,7 @@ export interface TestApi {
   /** The saga-step handler the workflows call (before any `wrapStep`). */
   readonly step: StepHandler;
   /** What the snapshot export and restore handlers use (blobs in a fresh temporary directory). */
-  readonly snapshotDeps: SnapshotWorkerDeps & { readonly store: DynamoSnapshotStore };
+  readonly snapshotDeps: SnapshotWorkerDeps & { readonly store: DynamoSnapshotStore; readonly recordsTable: string };
   /** The directory that holds this API's snapshot parts and manifests (`snapshots/<id>/...`). */
   readonly blobDir: string;
   /** What the dead-letter replay route runs (a change feed adds its publisher). */

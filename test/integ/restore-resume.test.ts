@@ -22,7 +22,7 @@ import { localClient } from '../../src/local/dynamodb-local';
 import { LocalExecutions } from '../../src/local/executions';
 import { LocalWorkflows, type StepHandler } from '../../src/local/workflows';
 import { createRestoreHandler } from '../../src/snapshots/worker';
-import { RESTORE_BATCH_RECORDS } from '../../src/snapshots/restore-writer';
+import { RESTORE_BATCH_RECORDS } from '../../src/adapters/dynamodb/restore-writer';
 import { type TestApi, endpoint, testApi, testTables, uniqueNs } from './harness';
 
 jest.setTimeout(300_000);

@@ -22,11 +22,11 @@ import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
 import { errorName, guarded, translate } from './errors';
 import { N, S } from './expressions';
+import { HEAD_SEQ, changeMarkerKey } from './control-keys';
 
 type Item = Record<string, AttributeValue>;
 
-/** Sort key of a namespace's head item: after every change number. */
-export const HEAD_SEQ = Number.MAX_SAFE_INTEGER;
+export { HEAD_SEQ };
 /** Changes per transaction: 1 head update + 2 items per change within DynamoDB's 100. */
 export const MAX_CHANGES_PER_APPEND = 49;
 /** Detail bytes of one change item (with its key twice), under DynamoDB's 400 KB per item. */
@@ -147,7 +147,7 @@ export class DynamoChangeLog implements ChangeLog {
               Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(storedDetail(c)), at: N(nowMs), exp: N(exp), ttl },
             },
           },
-          { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
+          { Put: { TableName: tableName, Item: { ...changeMarkerKey(c.id), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
         ]),
       ];
       try {

@@ -24,6 +24,7 @@ import {
 import { ValidationError } from '../../core/errors';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { Clock, DeadLetterStore } from '../../core/ports';
+import { deadLetterOrder } from './control-keys';
 import { guarded } from './errors';
 import { N, S } from './expressions';
 
@@ -91,7 +92,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
       ':em': S(input.error.message || '(no message)'),
       ':at': S(at),
       ':ttl': N(ttl),
-      ':order': S(`${at}#${id}`),
+      ':order': S(deadLetterOrder(at, id)),
       ':n': N(input.attempts),
     };
     if (kept) {

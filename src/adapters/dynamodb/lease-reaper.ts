@@ -13,15 +13,13 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import type { Clock } from '../../core/ports';
-import type { Item } from './codec';
+import { REAPER_STATUS_KEY, expiryShard, leaseIdOf } from './control-keys';
 import { guarded, translate } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
 import { queryPages } from './query';
-import type { DynamoLeases } from './leases';
 
 export const REAPER_PAGE_SIZE = 100;
-const STATUS_KEY: Item = { pk: S('reaper'), sk: S('status') };
 
 export interface ReapResult {
   readonly reaped: number;
@@ -39,15 +37,14 @@ export class LeaseReaper {
   public constructor(
     private readonly client: DynamoDBClient,
     private readonly controlTable: string,
-    private readonly store: DynamoLeaseStore,
-    private readonly leases: DynamoLeases,
+    private readonly leases: DynamoLeaseStore,
     private readonly clock: Clock,
     private readonly setAsideItem: SetAside,
   ) {}
 
   /** Removes what lease `id` held, then the lease; returns what it read and removed. Throws store errors. */
   public async reap(id: string): Promise<{ keys: number; locks: number }> {
-    const holdings = await this.store.holdings(id);
+    const holdings = await this.leases.holdings(id);
     await this.leases.cleanUp(id, holdings);
     return { keys: holdings.keys.length, locks: holdings.locks.length };
   }
@@ -70,13 +67,13 @@ export class LeaseReaper {
         IndexName: 'byExpiry',
         KeyConditionExpression: '#shard = :s AND expiresAt <= :now',
         ExpressionAttributeNames: { '#shard': 'shard' },
-        ExpressionAttributeValues: { ':s': S(`leases#${shard}`), ':now': N(now) },
+        ExpressionAttributeValues: { ':s': S(expiryShard(shard)), ':now': N(now) },
         Limit: REAPER_PAGE_SIZE,
       });
       for await (const page of pages) {
         itemsRead += page.scanned;
         for (const it of page.items) {
-          const id = it.pk.S!.slice('lease#'.length);
+          const id = leaseIdOf(it.pk.S!);
           const out = await tryItem(() => this.reap(id), { translate });
           if (!out.ok) {
             await this.setAsideItem({ source: 'reaper', item: { leaseId: id }, error: errorOf(out.error), attempts: out.attempts, payload: { leaseId: id } });
@@ -93,14 +90,14 @@ export class LeaseReaper {
     }
     const lagSeconds = reaped ? Math.round((now - oldest) / 1000) : 0;
     await guarded(() =>
-      this.client.send(new PutItemCommand({ TableName: this.controlTable, Item: { ...STATUS_KEY, lastRunAt: N(now), lastLagSeconds: N(lagSeconds), lastReaped: N(reaped) } })),
+      this.client.send(new PutItemCommand({ TableName: this.controlTable, Item: { ...REAPER_STATUS_KEY, lastRunAt: N(now), lastLagSeconds: N(lagSeconds), lastReaped: N(reaped) } })),
     );
     return { reaped, recordsExpired, locksFreed, itemsRead, lagSeconds, setAside };
   }
 
   /** Seconds since the reaper last finished a run; null if it never has. */
   public async secondsSinceLastRun(): Promise<number | null> {
-    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.controlTable, Key: STATUS_KEY, ConsistentRead: true })));
+    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.controlTable, Key: REAPER_STATUS_KEY, ConsistentRead: true })));
     const at = out.Item?.lastRunAt?.N;
     return at ? Math.max(0, Math.round((this.clock.now().getTime() - Number(at)) / 1000)) : null;
   }

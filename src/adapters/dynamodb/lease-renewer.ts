@@ -12,6 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../core/errors';
 import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import type { Clock, ExecutionStatusSource } from '../../core/ports';
+import { leaseIdOf, renewShard } from './control-keys';
 import { translate } from './errors';
 import { N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
@@ -65,11 +66,11 @@ export class LeaseRenewer {
         TableName: this.controlTable,
         IndexName: 'byExecution',
         KeyConditionExpression: 'rshard = :s AND expiresAt > :now',
-        ExpressionAttributeValues: { ':s': S(`renew#${shard}`), ':now': N(now) },
+        ExpressionAttributeValues: { ':s': S(renewShard(shard)), ':now': N(now) },
       });
       for await (const page of pages) {
         for (const it of page.items) {
-          const id = it.pk.S!.slice('lease#'.length);
+          const id = leaseIdOf(it.pk.S!);
           const executionArn = it.executionArn?.S ?? '';
           const out = await tryItem(() => this.renew(id, executionArn), { translate });
           if (!out.ok) {

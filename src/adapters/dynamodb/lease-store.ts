@@ -1,5 +1,5 @@
 /**
- * Leases and locks in the control table.
+ * Leases and locks in the control table (key formats in `control-keys.ts`).
  *
  * - lease `pk = lease#<id>, sk = #lease`: ttlSeconds, ttlMs, expiresAt (epoch ms), shard (the
  *   expiry index's partition, so the reaper can find expired leases without a scan), ttl (epoch
@@ -19,37 +19,31 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../core/errors';
-import { type Lease, type LockGrant, isLeaseLive, newLeaseId, tokenCandidate, ttlOfLeaseId } from '../../core/leases';
-import type { Clock } from '../../core/ports';
+import { type Lease, type LeaseHoldings, type LockGrant, isLeaseLive, newLeaseId, tokenCandidate, ttlOfLeaseId } from '../../core/leases';
+import type { Clock, LeaseStore } from '../../core/ports';
 import type { Item } from './codec';
+import { LEASE_SK, expiryShardOf, heldLockKey, holdingOf, leaseIdOf, leaseKey, leasePk, lockKey, renewShardOf } from './control-keys';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { N, S } from './expressions';
+import { type AttachedRecords, removeHoldings } from './lease-cleanup';
 import { queryPages } from './query';
 
 export const EXPIRY_SHARDS = 16;
 /** DynamoDB TTL may delete a lease item this long after it expired (reads never rely on it). */
 const TTL_GRACE_SECONDS = 86400;
 
-export const leaseKey = (id: string): Item => ({ pk: S(`lease#${id}`), sk: S('#lease') });
-export const lockKey = (ns: string, name: string): Item => ({ pk: S(`lock#${ns}#${name}`), sk: S('#lock') });
-export const heldKeyKey = (id: string, ns: string, key: string): Item => ({ pk: S(`lease#${id}`), sk: S(`key#${ns}#${key}`) });
-const heldLockKey = (id: string, ns: string, name: string): Item => ({ pk: S(`lease#${id}`), sk: S(`lock#${ns}#${name}`) });
-
 export function leaseFrom(item: Item | undefined): Lease | undefined {
   if (!item?.expiresAt?.N) return undefined;
-  return { id: item.pk.S!.slice('lease#'.length), ttlSeconds: Number(item.ttlSeconds.N), expiresAt: Number(item.expiresAt.N) };
+  return { id: leaseIdOf(item.pk.S!), ttlSeconds: Number(item.ttlSeconds.N), expiresAt: Number(item.expiresAt.N) };
 }
 
-export interface Holdings {
-  readonly keys: { namespace: string; key: string }[];
-  readonly locks: { namespace: string; name: string }[];
-}
-
-export class DynamoLeaseStore {
+/** The lease port on DynamoDB; `records` expires the records of a revoked or reaped lease. */
+export class DynamoLeaseStore implements LeaseStore {
   public constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
     private readonly clock: Clock,
+    private readonly records: AttachedRecords,
   ) {}
 
   private now(): number {
@@ -69,9 +63,9 @@ export class DynamoLeaseStore {
             ttlSeconds: N(ttlSeconds),
             ttlMs: N(ttlSeconds * 1000),
             expiresAt: N(lease.expiresAt),
-            shard: S(`leases#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`),
+            shard: S(expiryShardOf(lease.id, EXPIRY_SHARDS)),
             ttl: N(Math.floor(lease.expiresAt / 1000) + TTL_GRACE_SECONDS),
-            ...(executionArn ? { executionArn: S(executionArn), rshard: S(`renew#${parseInt(lease.id.slice(0, 4), 16) % EXPIRY_SHARDS}`) } : {}),
+            ...(executionArn ? { executionArn: S(executionArn), rshard: S(renewShardOf(lease.id, EXPIRY_SHARDS)) } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -113,26 +107,26 @@ export class DynamoLeaseStore {
    * What a lease holds (records and locks), whether or not it is live. Reads only the holding
    * items (they sort after the lease item), so a lease that holds nothing costs no item read.
    */
-  public async holdings(id: string): Promise<Holdings> {
-    const holdings: Holdings = { keys: [], locks: [] };
+  public async holdings(id: string): Promise<LeaseHoldings> {
+    const holdings: LeaseHoldings = { keys: [], locks: [] };
     const pages = queryPages(this.client, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk > :lease',
-      ExpressionAttributeValues: { ':pk': S(`lease#${id}`), ':lease': S('#lease') },
+      ExpressionAttributeValues: { ':pk': S(leasePk(id)), ':lease': S(LEASE_SK) },
       ConsistentRead: true,
     });
     for await (const page of pages) {
       for (const it of page.items) {
-        const m = /^(key|lock)#([^#]+)#(.*)$/s.exec(it.sk.S ?? '');
-        if (m?.[1] === 'key') holdings.keys.push({ namespace: m[2], key: m[3] });
-        if (m?.[1] === 'lock') holdings.locks.push({ namespace: m[2], name: m[3] });
+        const h = holdingOf(it.sk.S ?? '');
+        if (h?.kind === 'key') holdings.keys.push({ namespace: h.namespace, key: h.name });
+        if (h?.kind === 'lock') holdings.locks.push({ namespace: h.namespace, name: h.name });
       }
     }
     return holdings;
   }
 
   /** The live lease and what it holds. Throws `NotFoundError` when it is not live. */
-  public async describe(id: string): Promise<{ lease: Lease; holdings: Holdings }> {
+  public async describe(id: string): Promise<{ lease: Lease; holdings: LeaseHoldings }> {
     const [lease, holdings] = await Promise.all([this.load(id), this.holdings(id)]);
     if (!lease) throw new NotFoundError(`lease ${id} does not exist or has expired`);
     return { lease, holdings };
@@ -154,6 +148,22 @@ export class DynamoLeaseStore {
       if (isConditionFailure(e)) throw new NotFoundError(`lease ${id} does not exist or has expired`);
       return guarded(() => Promise.reject(e));
     }
+  }
+
+  /**
+   * Ends the lease first (from then on every read treats its records as gone), then removes its
+   * records and locks and deletes the lease. Safe to run twice, or after a partial run. Throws
+   * `NotFoundError` when the lease is not live.
+   */
+  public async revoke(id: string): Promise<void> {
+    const { holdings } = await this.describe(id);
+    await this.end(id);
+    await this.cleanUp(id, holdings);
+  }
+
+  /** Removes what an ended lease held, then the lease and its holding items. Throws store errors. */
+  public cleanUp(id: string, holdings: LeaseHoldings): Promise<void> {
+    return removeHoldings(this.client, this.table, this.records, id, holdings);
   }
 
   /**

@@ -9,27 +9,21 @@
  * for a while after the restore (`ttl`), for the record.
  */
 import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
+import type { PartCounts } from '../../core/snapshot-ports';
 import type { Item } from './codec';
+import { checkpointKey, checkpointPk } from './control-keys';
 import { guarded, isConditionFailure } from './errors';
 import { N, S } from './expressions';
 
 /** How long a checkpoint is kept after its last move (DynamoDB TTL). */
 export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
 
-export interface Checkpoint {
+export interface Checkpoint extends PartCounts {
   /** Index of the part's first line not yet restored (0: nothing yet). */
   readonly next: number;
-  readonly written: number;
-  readonly skipped: number;
-  readonly setAside: number;
 }
 
-/** A part's counts. */
-export type PartCounts = Omit<Checkpoint, 'next'>;
-
 export const NO_CHECKPOINT: Checkpoint = { next: 0, written: 0, skipped: 0, setAside: 0 };
-
-const pkOf = (restoreId: string) => S(`restore-part#${restoreId}`);
 
 function checkpointOf(item: Item | undefined): Checkpoint {
   if (!item) return NO_CHECKPOINT;
@@ -38,7 +32,7 @@ function checkpointOf(item: Item | undefined): Checkpoint {
 
 /** The part's checkpoint (`NO_CHECKPOINT` before its first batch). One GetItem; throws store errors. */
 export async function loadCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string): Promise<Checkpoint> {
-  const out = await guarded(() => client.send(new GetItemCommand({ TableName: table, Key: { pk: pkOf(restoreId), sk: S(part) }, ConsistentRead: true })));
+  const out = await guarded(() => client.send(new GetItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ConsistentRead: true })));
   return checkpointOf(out.Item as Item | undefined);
 }
 
@@ -47,7 +41,7 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
   let written = 0;
   let skipped = 0;
   let setAside = 0;
-  const pages = paginateQuery({ client }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pkOf(restoreId) }, ConsistentRead: true });
+  const pages = paginateQuery({ client }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(checkpointPk(restoreId)) }, ConsistentRead: true });
   await guarded(async () => {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
@@ -71,7 +65,7 @@ export async function settleCheckpoint(client: DynamoDBClient, table: string, re
       client.send(
         new UpdateItemCommand({
           TableName: table,
-          Key: { pk: pkOf(restoreId), sk: S(part) },
+          Key: checkpointKey(restoreId, part),
           UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
           ConditionExpression: 'setAside > :zero',
           ExpressionAttributeValues: { ':one': N(1), ':minus': N(-1), ':zero': N(0) },
@@ -92,7 +86,7 @@ export function advanceCheckpoint(table: string, restoreId: string, part: string
   return {
     Update: {
       TableName: table,
-      Key: { pk: pkOf(restoreId), sk: S(part) },
+      Key: checkpointKey(restoreId, part),
       UpdateExpression: 'SET #next = :to, #ttl = :ttl ADD written :w, skipped :s, setAside :a',
       ConditionExpression: from === 0 ? 'attribute_not_exists(#next) OR #next = :from' : '#next = :from',
       ExpressionAttributeNames: { '#next': 'next', '#ttl': 'ttl' },

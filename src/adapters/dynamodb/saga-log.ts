@@ -1,5 +1,5 @@
 /**
- * The saga log on DynamoDB (layout in `table-defs.ts`, `SAGAS_TABLE`). Every action and every
+ * The saga log (`SagaLog`, `src/core/saga-log.ts`) on DynamoDB (layout in `table-defs.ts`, `SAGAS_TABLE`). Every action and every
  * compensation commits in one TransactWriteItems with its record write: the record put, a Put of
  * the entry `step#NNN#apply` (or `#undo`) conditioned on the entry not existing, and the step's
  * status change conditioned on the status it must have (`PENDING` to apply, `DONE` to undo). A
@@ -16,62 +16,19 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { NotFoundError, VestaError } from '../../core/errors';
-import type { Clock, TxnResult } from '../../core/ports';
+import { NotFoundError } from '../../core/errors';
+import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
 import { type SagaAction, type SagaDefinition, type SagaStatus, type SagaView, type StepStatus, type StepView, sagaAction } from '../../core/sagas';
+import { type EntryResult, type SagaLog, type StepError, StepSettledError, type StepWriteKind, type StoredSaga, type StoredStep } from '../../core/saga-log';
 import { parseBody } from '../../core/schemas';
+import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, stepSk } from './control-keys';
 import { errorName, guarded, isConditionFailure } from './errors';
 import { queryPages } from './query';
 import type { TxnExtra } from './transactions';
 
-/** The step is no longer in the status the write needs (applied, undone or aborted meanwhile). */
-export class StepSettledError extends VestaError {
-  public constructor(message: string) {
-    super(message);
-    this.name = 'StepSettledError';
-  }
-}
-
-export interface StepError {
-  readonly error: string;
-  readonly cause: string;
-}
-
-/** One step as stored. */
-export interface StoredStep {
-  readonly index: number;
-  /** Number of steps of the saga. */
-  readonly count: number;
-  readonly name: string;
-  readonly namespace: string;
-  readonly action: SagaAction;
-  readonly compensation?: SagaAction;
-  readonly status: StepStatus;
-  readonly attempts: number;
-  readonly compensationAttempts: number;
-  readonly error?: StepError;
-}
-
-export interface StoredSaga {
-  readonly id: string;
-  readonly namespace: string;
-  readonly type: 'steps' | 'transfer';
-  readonly status: SagaStatus;
-  readonly executionArn: string;
-  readonly started: boolean;
-  readonly count: number;
-  readonly startedAt: string;
-  readonly finishedAt?: string;
-}
-
-/** What an entry recorded: the record write's result, or that there was nothing to write. */
-export type EntryResult = TxnResult | { readonly key: null };
 
 
-const HEADER = 'saga';
-const stepSk = (i: number) => `step#${String(i).padStart(3, '0')}`;
-const entrySk = (i: number, kind: 'apply' | 'undo') => `${stepSk(i)}#${kind}`;
 
 /** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
 function readAction(text: string): SagaAction {
@@ -109,7 +66,7 @@ function toSaga(it: Record<string, AttributeValue>): StoredSaga {
   };
 }
 
-export class DynamoSagaLog {
+export class DynamoSagaLog implements SagaLog {
   public constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
@@ -201,7 +158,7 @@ export class DynamoSagaLog {
       for (const it of page.items) {
         const sk = it.sk.S!;
         if (sk === HEADER) saga = toSaga(it);
-        else if (!sk.includes('#', 5)) {
+        else if (!isEntrySk(sk)) {
           const s = toStep(it);
           steps[s.index] = { name: s.name, status: s.status, error: s.error ?? null, attempts: s.attempts };
         }
@@ -288,7 +245,7 @@ export class DynamoSagaLog {
    * conditioned on not existing, and the step's new status, conditioned on its expected one.
    * `result` is filled in by the writer before commit. Their failure is a `StepSettledError`.
    */
-  public settleItems(id: string, index: number, kind: 'apply' | 'undo'): TxnExtra {
+  public settlement(id: string, index: number, kind: StepWriteKind): TxnExtra {
     // An undo may follow a COMPENSATION_FAILED when a person fixed the data and redrove the saga.
     const from: StepStatus[] = kind === 'apply' ? ['PENDING'] : ['DONE', 'COMPENSATION_FAILED'];
     const to: StepStatus = kind === 'apply' ? 'DONE' : 'COMPENSATED';
@@ -320,7 +277,7 @@ export class DynamoSagaLog {
 
   /** Settles a step with nothing to write (a compensation-less undo), exactly once. */
   public async settleWithoutWrite(id: string, index: number, kind: 'apply' | 'undo'): Promise<void> {
-    const extra = this.settleItems(id, index, kind);
+    const extra = this.settlement(id, index, kind);
     try {
       await guarded(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...extra.items([])] })));
     } catch (e) {

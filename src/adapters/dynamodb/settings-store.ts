@@ -6,6 +6,7 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Clock, SettingsStore } from '../../core/ports';
 import { DEFAULT_SETTINGS, type NamespaceSettings } from '../../core/types';
+import { HEALTH_PROBE_KEY, settingsKey } from './control-keys';
 import { guarded } from './errors';
 
 export interface DynamoSettingsStoreOptions {
@@ -15,8 +16,6 @@ export interface DynamoSettingsStoreOptions {
   /** @default 5 */
   readonly cacheSeconds?: number;
 }
-
-const keyOf = (ns: string) => ({ pk: { S: `ns#${ns}` }, sk: { S: 'settings' } });
 
 export class DynamoSettingsStore implements SettingsStore {
   private readonly cache = new Map<string, { value: NamespaceSettings; until: number }>();
@@ -28,7 +27,7 @@ export class DynamoSettingsStore implements SettingsStore {
     const hit = this.cache.get(ns);
     if (hit && hit.until > now) return hit.value;
     const out = await guarded(() =>
-      this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns), ConsistentRead: true })),
+      this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: settingsKey(ns), ConsistentRead: true })),
     );
     const mode = out.Item?.conflicts?.S;
     const value: NamespaceSettings = mode === 'siblings' || mode === 'reject' ? { conflicts: mode } : { ...DEFAULT_SETTINGS };
@@ -41,7 +40,7 @@ export class DynamoSettingsStore implements SettingsStore {
       this.opts.client.send(
         new PutItemCommand({
           TableName: this.opts.tableName,
-          Item: { ...keyOf(ns), conflicts: { S: settings.conflicts }, updatedAt: { S: this.opts.clock.now().toISOString() } },
+          Item: { ...settingsKey(ns), conflicts: { S: settings.conflicts }, updatedAt: { S: this.opts.clock.now().toISOString() } },
         }),
       ),
     );
@@ -51,7 +50,7 @@ export class DynamoSettingsStore implements SettingsStore {
 
   public async storeOk(): Promise<boolean> {
     try {
-      await this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: { pk: { S: 'health' }, sk: { S: 'probe' } } }));
+      await this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: HEALTH_PROBE_KEY }));
       return true;
     } catch {
       return false;

@@ -17,12 +17,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
+import { LATEST_SNAPSHOT_KEY as LATEST, RESTORE_PK as RESTORE, SNAPSHOT_PK as SNAPSHOT } from './control-keys';
 import { guarded } from './errors';
 import { settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
 
-const SNAPSHOT = 'snapshot';
-const RESTORE = 'restore';
-const LATEST = { pk: { S: 'snapshot-latest' }, sk: { S: 'latest' } };
 /** Snapshots a list returns at most (newest first). */
 export const LIST_LIMIT = 1000;
 

@@ -9,7 +9,7 @@ import { ConflictError } from '../../core/errors';
 import type { FencingToken } from '../../core/leases';
 import type { WriteGuards } from '../../core/ports';
 import type { DynamoLeaseStore } from './lease-store';
-import { heldKeyKey, leaseKey, lockKey } from './lease-store';
+import { heldKeyKey, leaseKey, lockKey } from './control-keys';
 import { N, S } from './expressions';
 
 export type { WriteGuards };

@@ -1,5 +1,6 @@
 /**
- * Writes the lines of one snapshot part into the records table, in batches. Each batch is one
+ * The restore writer (`RestoreWriter`, `src/core/snapshot-ports.ts`) on DynamoDB: writes the lines
+ * of one snapshot part into the records table, in batches. Each batch is one
  * DynamoDB transaction: the conditional puts of the batch's records that `restorePlan` says to
  * write, and the move of the part's checkpoint over the batch's lines with its counts (see
  * `src/adapters/dynamodb/restore-checkpoints.ts`). So a batch is committed whole, records and
@@ -17,15 +18,16 @@
  * Batches are small enough for one transaction (`RESTORE_BATCH_RECORDS` records plus the
  * checkpoint, at most `RESTORE_BATCH_BYTES` of lines, below DynamoDB's 100 items and 4 MB).
  */
-import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, errorOf, isDependencyFailure } from '../core/dead-letters';
-import { ThrottledError, UnavailableError } from '../core/errors';
-import type { RecordState } from '../core/record-view';
-import { type RestoreView, fromLine, restorePlan } from '../core/snapshots';
-import { type Item, fromItem, keyOf, toItem } from '../adapters/dynamodb/codec';
-import { errorName, guarded, translate } from '../adapters/dynamodb/errors';
-import { type PartCounts, advanceCheckpoint, loadCheckpoint } from '../adapters/dynamodb/restore-checkpoints';
-import type { SnapshotWorkerDeps } from './deps';
+import { type DynamoDBClient, BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, type SetAside, errorOf, isDependencyFailure } from '../../core/dead-letters';
+import { ThrottledError, UnavailableError } from '../../core/errors';
+import type { Clock } from '../../core/ports';
+import type { RecordState } from '../../core/record-view';
+import type { PartCounts, PartTarget, RestorePayload, RestoreWriter } from '../../core/snapshot-ports';
+import { type RestoreView, fromLine, restorePlan } from '../../core/snapshots';
+import { type Item, fromItem, keyOf, toItem } from './codec';
+import { errorName, guarded, translate } from './errors';
+import { advanceCheckpoint, loadCheckpoint } from './restore-checkpoints';
 
 /** Records of one batch (the transaction also holds the checkpoint: at most 100 items). */
 export const RESTORE_BATCH_RECORDS = 50;
@@ -38,20 +40,32 @@ const MAX_BATCH_ATTEMPTS = 10;
 /** Cancellation reasons that are the store's (retry the part later), not the record's. */
 const THROTTLED = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded']);
 
-/** Which lines of a part a restore takes, and into which namespace. */
-export interface PartTarget {
-  /** Only records of this namespace (a whole-store snapshot restored into one namespace). */
-  readonly only?: string;
-  /** Every record goes into this namespace (a namespace snapshot restored elsewhere). */
-  readonly into?: string;
+/** What the writer works with. */
+export interface RestoreWriterDeps {
+  readonly client: DynamoDBClient;
+  /** The records table (physical name). */
+  readonly recordsTable: string;
+  /** The control table (physical name): the restore checkpoints. */
+  readonly controlTable: string;
+  readonly clock: Clock;
+  /** The replica id a restore writes its new dots with (as the record store's writes). */
+  readonly replica: string;
+  /** Resolves a stored state whose lease may have expired (as reads see it). */
+  resolve(s: RecordState | undefined): Promise<RecordState | undefined>;
+  /** Where lines that cannot be restored are set aside (`deadLetterSink`). */
+  readonly setAside: SetAside;
 }
 
-/** What a restore dead letter keeps: the snapshot line as read (exact text) and how to write it. */
-export interface RestorePayload {
-  readonly line: string;
-  /** Target namespace of the restore, `null`: each record's own. */
-  readonly target: string | null;
-  readonly mode: RestoreView['mode'];
+export class DynamoRestoreWriter implements RestoreWriter {
+  public constructor(private readonly deps: RestoreWriterDeps) {}
+
+  public restorePart(restore: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
+    return restorePartLines(this.deps, restore, part, lines, target);
+  }
+
+  public restoreOne(snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
+    return restoreOne(this.deps, snap, mode);
+  }
 }
 
 /** One line of a part that holds a record to restore. */
@@ -81,14 +95,14 @@ class NotPinned extends Error {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sets one line aside as a dead letter; throws what the dead-letter store throws. */
-async function setAsideLine(deps: SnapshotWorkerDeps, r: RestoreView, part: string, line: { index: number; text: string; snap?: RecordState }, target: PartTarget, e: unknown, attempts: number): Promise<void> {
+async function setAsideLine(deps: RestoreWriterDeps, r: RestoreView, part: string, line: { index: number; text: string; snap?: RecordState }, target: PartTarget, e: unknown, attempts: number): Promise<void> {
   const item = { restoreId: r.id, snapshotId: r.snapshotId, part, line: line.index + 1, ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}) };
   const payload: RestorePayload = { line: line.text, target: target.into ?? null, mode: r.mode };
   await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
 }
 
 /** Reads the stored items of the records not yet read (consistently), `null` for absent keys. */
-async function readStored(deps: SnapshotWorkerDeps, pending: readonly Pending[]): Promise<void> {
+async function readStored(deps: RestoreWriterDeps, pending: readonly Pending[]): Promise<void> {
   const unread = pending.filter((p) => p.stored === undefined);
   for (const p of unread) p.stored = null;
   const byKey = new Map(unread.map((p) => [`${p.snap.namespace}\u0000${p.snap.key}`, p]));
@@ -105,7 +119,7 @@ async function readStored(deps: SnapshotWorkerDeps, pending: readonly Pending[])
 }
 
 /** The conditional put of a planned record: over the stored item as read, or of an absent key. */
-function putOf(deps: SnapshotWorkerDeps, target: RecordState, stored: Item | null | undefined): TransactWriteItem {
+function putOf(deps: RestoreWriterDeps, target: RecordState, stored: Item | null | undefined): TransactWriteItem {
   return {
     Put: {
       TableName: deps.recordsTable,
@@ -125,7 +139,7 @@ function putOf(deps: SnapshotWorkerDeps, target: RecordState, stored: Item | nul
  * store does not pin on one, dependency failures as they come, and `UnavailableError` after too
  * many cancelled attempts.
  */
-async function commitBatch(deps: SnapshotWorkerDeps, r: RestoreView, part: string, target: PartTarget, from: number, to: number, batch: readonly Line[], parsedAside: number): Promise<PartCounts> {
+async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string, target: PartTarget, from: number, to: number, batch: readonly Line[], parsedAside: number): Promise<PartCounts> {
   let pending: Pending[] = batch.map((l) => ({ ...l, stored: undefined, attempts: 0, failures: 0 }));
   let skipped = 0;
   let setAside = parsedAside;
@@ -192,7 +206,7 @@ async function commitBatch(deps: SnapshotWorkerDeps, r: RestoreView, part: strin
  * included. Throws dependency failures and store errors (a retry resumes from the checkpoint), and
  * what setting a line aside throws.
  */
-export async function restorePartLines(deps: SnapshotWorkerDeps, r: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
+async function restorePartLines(deps: RestoreWriterDeps, r: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
   for (;;) {
     let next = (await loadCheckpoint(deps.client, deps.controlTable, r.id, part)).next;
     try {
@@ -253,7 +267,7 @@ export async function restorePartLines(deps: SnapshotWorkerDeps, r: RestoreView,
  * Writes one snapshot record alone, as a restore would (never over a newer record): a replayed
  * dead letter. True when written, false when skipped. Throws store errors.
  */
-export async function restoreOne(deps: SnapshotWorkerDeps, snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
+async function restoreOne(deps: RestoreWriterDeps, snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
   let planned: RecordState | undefined = snap;
   let stored: Item | null = null;
   for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {

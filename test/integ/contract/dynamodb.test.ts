@@ -1,0 +1,56 @@
+/**
+ * The DynamoDB adapters against the contract of each port they implement, on DynamoDB Local
+ * (tables as the harness creates them).
+ */
+import { DynamoRecordScan } from '../../../src/adapters/dynamodb/record-scan';
+import { DynamoRestoreWriter } from '../../../src/adapters/dynamodb/restore-writer';
+import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { wireStores } from '../../../src/api/wiring';
+import { localClient } from '../../../src/local/dynamodb-local';
+import { endpoint, testTables } from '../harness';
+import { FakeClock } from './clock';
+import { deadLetterStoreContract } from './dead-letter-store.contract';
+import { leaseStoreContract } from './lease-store.contract';
+import { recordScanContract } from './record-scan.contract';
+import { restoreWriterContract } from './restore-writer.contract';
+import { sagaLogContract } from './saga-log.contract';
+import { settingsStoreContract } from './settings-store.contract';
+
+const client = localClient(endpoint());
+const env: Record<string, string> = { ...testTables(), VESTA_REPLICA: 'local' };
+afterAll(() => client.destroy());
+
+/** The DynamoDB stores on the test tables, deciding time with a clock of their own. */
+function stores() {
+  const clock = new FakeClock();
+  return { ...wireStores({ client, env, clock }), clock };
+}
+
+leaseStoreContract('DynamoDB', () => {
+  const { leases, clock } = stores();
+  return { leases, clock };
+});
+
+sagaLogContract('DynamoDB', () => {
+  const { sagas, records, clock } = stores();
+  return { log: sagas, records, clock };
+});
+
+recordScanContract('DynamoDB', () => {
+  const { records } = stores();
+  return { scan: new DynamoRecordScan(client, env[RECORDS_TABLE.envVar]), records };
+});
+
+restoreWriterContract('DynamoDB', () => {
+  const { records, clock, controlTable, setAside } = stores();
+  const recordsTable = env[RECORDS_TABLE.envVar];
+  return { writer: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: 'local', resolve: (s) => records.resolve(s), setAside }), records };
+});
+
+settingsStoreContract('DynamoDB', () => stores().settings);
+
+deadLetterStoreContract('DynamoDB', () => {
+  // Far after the other suites' entries, so that this suite's are the newest of their source.
+  const clock = new FakeClock(Date.parse('2099-01-01T00:00:00.000Z'));
+  return { store: wireStores({ client, env, clock }).deadLetters, clock };
+});
