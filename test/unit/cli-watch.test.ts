@@ -3,9 +3,7 @@ import type { ChangeDetail } from '../../src/core/changes';
 import { findCommand } from '../../src/cli/commands';
 import { ApiError, NetworkError } from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
-import type { CliIo } from '../../src/cli/io';
 import type { WatchClock } from '../../src/cli/keepalive';
-import { main } from '../../src/cli/main';
 import {
   EXIT_CURSOR_EXPIRED,
   type PageQuery,
@@ -20,6 +18,7 @@ import {
   parseWatchStart,
   retryDelayMs,
 } from '../../src/cli/watch-commands';
+import { runCli } from '../cli-harness';
 
 const change = (key: string, rev = 1, kind: ChangeDetail['change'] = 'put'): ChangeDetail => ({
   id: `${key}-${rev}`,
@@ -224,22 +223,15 @@ describe('vesta watch against a fake API that follows the contract', () => {
     res.end(JSON.stringify(body));
   };
 
-  async function watch(argv: string[], stopWhen: (out: string, err: string) => boolean) {
-    let stdout = '';
-    let stderr = '';
+  function watch(argv: string[], stopWhen: (out: string, err: string) => boolean) {
     const controller = new AbortController();
-    const check = () => {
-      if (stopWhen(stdout, stderr)) controller.abort();
-    };
-    const io: CliIo = {
-      out: (t) => ((stdout += t), check()),
-      err: (t) => ((stderr += t), check()),
-      readStdin: async () => '',
-      env: { VESTA_URL: url },
+    return runCli(['watch', ...argv], {
+      url,
       interrupt: () => controller.signal,
-    };
-    const code = await main(['watch', ...argv], io);
-    return { code, stdout, stderr };
+      onWrite: (stdout, stderr) => {
+        if (stopWhen(stdout, stderr)) controller.abort();
+      },
+    });
   }
 
   test('prints one JSON line per change, and on Ctrl-C the command that goes on from there (exit 130)', async () => {
@@ -297,13 +289,12 @@ describe('vesta watch against a fake API that follows the contract', () => {
 
   test('watch is listed and has its own help', async () => {
     expect(findCommand(['watch'])?.name).toBe('watch');
-    let out = '';
-    const io: CliIo = { out: (t) => void (out += t), err: () => {}, readStdin: async () => '', env: {} };
-    expect(await main(['watch', '--help'], io)).toBe(0);
-    expect(out).toContain('usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]');
-    expect(out).toContain('130 Ctrl-C stopped the watch');
-    out = '';
-    expect(await main(['--help'], io)).toBe(0);
-    expect(out).toMatch(/\n {2}watch +print the changes of a namespace as they happen/);
+    const own = await runCli(['watch', '--help']);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]');
+    expect(own.stdout).toContain('130 Ctrl-C stopped the watch');
+    const tool = await runCli(['--help']);
+    expect(tool.code).toBe(0);
+    expect(tool.stdout).toMatch(/\n {2}watch +print the changes of a namespace as they happen/);
   });
 });
