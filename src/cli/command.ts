@@ -2,7 +2,6 @@
  * The shape of one CLI command, and typed access to the option values `util.parseArgs` yields.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { encodeKeyPath } from './args';
 import type { VestaClient } from '../client';
 import type { Connector } from './connection';
 import type { CliIo } from './io';
@@ -68,14 +67,4 @@ export function strs(values: OptionValues, name: string): string[] {
 /** Whether a boolean option was given. */
 export function flag(values: OptionValues, name: string): boolean {
   return values[name] === true;
-}
-
-/** The path of a namespace. Never throws; the API validates the name. */
-export function nsPath(ns: string): string {
-  return `/v1/ns/${encodeURIComponent(ns)}`;
-}
-
-/** The path of a record. Throws `UsageError` for a key no URL can carry (see `encodeKeyPath`). */
-export function keyPath(ns: string, key: string): string {
-  return `${nsPath(ns)}/keys/${encodeKeyPath(key)}`;
 }

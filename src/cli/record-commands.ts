@@ -1,9 +1,9 @@
 /**
  * Commands on one record: get, put, patch, delete.
  */
-import { type PatchBody, type Versioned, type WriteOptions, hasSiblings, recordPath, writeHeaders } from '../client';
-import { parseList } from './args';
-import { type Command, type CommandContext, flag, keyPath, str, strs } from './command';
+import { type Fields, type PatchBody, type Versioned, type WriteOptions, hasSiblings } from '../client';
+import { checkKey, parseList } from './args';
+import { type Command, type CommandContext, flag, str, strs } from './command';
 import { readJsonObject } from './input';
 import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';
 import { printJson, printResult } from './io';
@@ -31,22 +31,6 @@ function writeOptions(values: CommandContext['values']): WriteOptions {
   return { ifMatch: str(values, 'if-match'), idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
 }
 
-/**
- * Sends a record request the client's own methods cannot address: a key with a `.` or `..`
- * segment, which the client would leave for URLs to resolve away; the CLI sends such a key as one
- * percent-encoded segment. Undefined for every other key, which the typed methods carry as it is.
- * Throws `UsageError` for a key no URL can carry.
- */
-function oddKeyPath(ns: string, key: string): string | undefined {
-  const path = keyPath(ns, key);
-  return path === recordPath(ns, key) ? undefined : path;
-}
-
-async function rawRecord(ctx: CommandContext, method: string, path: string, body: unknown, headers: Record<string, string | undefined>): Promise<Versioned> {
-  const reply = await ctx.client.request<Versioned['record']>(method, path, { body, headers });
-  return { record: reply.body, etag: reply.etag ?? '' };
-}
-
 const writeOptionSpecs = {
   'if-match': { type: 'string' },
   'idempotency-key': { type: 'string' },
@@ -70,10 +54,7 @@ export const getCommand: Command = {
     const [ns, key] = ctx.args;
     const text = str(ctx.values, 'fields');
     const fields = text === undefined ? undefined : parseList(text, '--fields');
-    const odd = oddKeyPath(ns, key);
-    if (odd === undefined) return printRecord(ctx, await ctx.client.get(ns, key, { fields }));
-    const reply = await ctx.client.request<Versioned['record']>('GET', odd, { query: { fields: fields?.join(',') } });
-    printRecord(ctx, { record: reply.body, etag: reply.etag ?? '' });
+    printRecord(ctx, await ctx.client.get(ns, checkKey(key), { fields }));
   },
 };
 
@@ -92,12 +73,11 @@ export const putCommand: Command = {
   options: { ...writeOptionSpecs, 'if-none-match': { type: 'boolean' }, etag: { type: 'boolean' } },
   async run(ctx) {
     const [ns, key, source] = ctx.args;
-    const odd = oddKeyPath(ns, key);
+    checkKey(key);
     const fields = await readJsonObject(source, ctx.io, 'fields');
     const opts = { ...writeOptions(ctx.values), ifNoneMatch: flag(ctx.values, 'if-none-match') };
     // The API checks that the fields are JSON values; the CLI passes them on as read.
-    const typed = fields as Parameters<typeof ctx.client.put>[2];
-    printRecord(ctx, odd === undefined ? await ctx.client.put(ns, key, typed, opts) : await rawRecord(ctx, 'PUT', odd, { fields }, writeHeaders(opts)));
+    printRecord(ctx, await ctx.client.put(ns, key, fields as Fields, opts));
   },
 };
 
@@ -135,10 +115,10 @@ export const patchCommand: Command = {
     const base = source === undefined ? {} : await readJsonObject(source, io, '--body');
     const flags = { set: strs(values, 'set'), remove: strs(values, 'remove'), incr: strs(values, 'incr'), require: strs(values, 'require') };
     const body = buildPatchBody(base, flags);
-    const odd = oddKeyPath(ns, key);
+    checkKey(key);
     const opts = writeOptions(values);
     // The API validates the body; the flags and --body are passed on as given.
-    printRecord(ctx, odd === undefined ? await ctx.client.patch(ns, key, body as PatchBody, opts) : await rawRecord(ctx, 'PATCH', odd, body, writeHeaders(opts)));
+    printRecord(ctx, await ctx.client.patch(ns, key, body as PatchBody, opts));
   },
 };
 
@@ -151,10 +131,8 @@ export const deleteCommand: Command = {
   options: writeOptionSpecs,
   async run(ctx) {
     const { args: [ns, key], values, client, io } = ctx;
-    const odd = oddKeyPath(ns, key);
-    const opts = writeOptions(values);
-    if (odd === undefined) await client.delete(ns, key, opts);
-    else await client.request('DELETE', odd, { headers: writeHeaders(opts) });
+    checkKey(key);
+    await client.delete(ns, key, writeOptions(values));
     printJson(io, { namespace: ns, key, deleted: true });
   },
 };
