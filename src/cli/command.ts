@@ -1,13 +1,10 @@
 /**
- * The shape of one CLI command, and typed access to the option values `util.parseArgs` yields.
+ * The shape of one CLI command and of what it runs with.
  */
-import type { ParseArgsConfig } from 'node:util';
 import type { VestaClient } from '../client';
 import type { Connector } from './connection';
 import type { CliIo } from './io';
-
-export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-export type OptionValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+import type { OptionSpecs, OptionValues } from './options';
 
 export interface CommandContext {
   /** The positional arguments, exactly as many as `Command.args` names. */
@@ -50,21 +47,4 @@ export interface Command {
    * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).
    */
   run(ctx: CommandContext): Promise<number | void>;
-}
-
-/** A string option's value, or undefined when absent. */
-export function str(values: OptionValues, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** A repeatable string option's values, empty when absent. */
-export function strs(values: OptionValues, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
-}
-
-/** Whether a boolean option was given. */
-export function flag(values: OptionValues, name: string): boolean {
-  return values[name] === true;
 }

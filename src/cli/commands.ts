@@ -2,7 +2,8 @@
  * The registry of commands, in the order `vesta --help` lists them, and the options every
  * command accepts.
  */
-import type { Command, OptionSpecs } from './command';
+import type { Command } from './command';
+import type { OptionSpecs } from './options';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';

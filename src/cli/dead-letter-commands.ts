@@ -5,7 +5,8 @@
  */
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../core/dead-letters';
 import type { DeadLetter } from '../client';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { flag, str } from './options';
 import { UsageError } from './errors';
 import { printJson, printResult } from './io';
 import { renderTable } from './table';

@@ -2,7 +2,7 @@
  * Pure parsing of the lease and lock arguments: TTLs, fencing tokens, the headers a write sends
  * on behalf of a lease or a lock, and the keepalive interval. Nothing here reads the network.
  */
-import { type OptionSpecs, type OptionValues, str } from './command';
+import { type OptionSpecs, type OptionValues, str } from './options';
 import { UsageError } from './errors';
 
 /** How many keepalives `lease keepalive --watch` sends per TTL. */

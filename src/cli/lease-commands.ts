@@ -2,7 +2,8 @@
  * Commands on leases: grant, keepalive (once, or until Ctrl-C with --watch), get, revoke.
  */
 import { NetworkError, type VestaClient } from '../client';
-import { type Command, type CommandContext, flag, str } from './command';
+import type { Command, CommandContext } from './command';
+import { flag, str } from './options';
 import { type LeaseView, systemWatchClock, watchLease } from './keepalive';
 import { KEEPALIVE_INTERVAL_ENV, keepaliveIntervalMs, parseIntervalOverride, parseTtl } from './lease-args';
 import { printJson, printResult } from './io';

@@ -2,7 +2,8 @@
  * Commands on locks: acquire and release. A lock is held by a lease and hands out a fencing
  * token that writes send back with `--fence` to prove they still hold it.
  */
-import { type Command, flag } from './command';
+import type { Command } from './command';
+import { flag } from './options';
 import { requiredLease } from './lease-args';
 import { printJson } from './io';
 

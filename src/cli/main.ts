@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { VestaClient } from '../client';
-import type { Command, CommandContext, OptionValues } from './command';
+import type { Command, CommandContext } from './command';
+import type { OptionValues } from './options';
 import { COMMANDS, COMMON_OPTIONS, GROUPS, findCommand } from './commands';
 import { UsageError } from './errors';
 import { describeError } from './hints';

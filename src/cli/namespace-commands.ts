@@ -3,7 +3,8 @@
  */
 import type { ConflictMode, ListItem, ListPage, TxnBody } from '../client';
 import { CONFLICT_MODES } from '../core/schemas';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { flag, str } from './options';
 import { UsageError } from './errors';
 import { readJsonObject } from './input';
 import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';

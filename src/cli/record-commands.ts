@@ -3,7 +3,8 @@
  */
 import { type Fields, type PatchBody, type Versioned, type WriteOptions, hasSiblings } from '../client';
 import { checkKey, parseList } from './args';
-import { type Command, type CommandContext, flag, str, strs } from './command';
+import type { Command, CommandContext } from './command';
+import { flag, str, strs } from './options';
 import { readJsonObject } from './input';
 import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';
 import { printJson, printResult } from './io';

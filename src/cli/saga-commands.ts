@@ -3,7 +3,8 @@
  * change until the saga ends or Ctrl-C).
  */
 import type { Saga } from '../client';
-import { type Command, type CommandContext, flag, str } from './command';
+import type { Command, CommandContext } from './command';
+import { flag, str } from './options';
 import { readJsonObject } from './input';
 import { printJson, printResult, waitSignal } from './io';
 import {

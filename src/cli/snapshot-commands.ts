@@ -4,7 +4,8 @@
  * far of an export, the records written and skipped so far of a restore.
  */
 import type { WaitOptions } from '../client';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { flag, str } from './options';
 import { UsageError } from './errors';
 import { type CliIo, printJson, printResult, waitSignal } from './io';
 import { EXIT_INTERRUPTED, parsePollInterval } from './saga-args';

@@ -15,7 +15,8 @@
 import { ApiError, NetworkError, changes } from '../client';
 import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
 import { stringifyJson } from '../core/json';
-import { type Command, type OptionValues, flag, str } from './command';
+import type { Command } from './command';
+import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';
 import { type WatchClock, systemWatchClock } from './keepalive';
 import { EXIT_INTERRUPTED } from './saga-args';
