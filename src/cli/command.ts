@@ -1,10 +1,11 @@
 /**
- * The shape of one CLI command and of what it runs with.
+ * The shape of one CLI command and of what it runs with. A command is declared once, with its
+ * options (`options.ts`); the parser, the usage line and `--help` are made from that.
  */
 import type { VestaClient } from '../client';
 import type { Connector } from './connection';
 import type { CliIo } from './io';
-import type { OptionSpecs, OptionValues } from './options';
+import type { OptionDecls, OptionValues } from './options';
 
 export interface CommandContext {
   /** The positional arguments, exactly as many as `Command.args` names. */
@@ -31,20 +32,29 @@ export interface Command {
    * (`saga start --transfer <ns> <from> <to> <field> <amount>`); else exactly `args` are required.
    */
   readonly checksOwnArgs?: boolean;
-  /** The options after the positionals, as shown in usage, e.g. `[--fields a,b] [--etag]`. */
-  readonly synopsis: string;
   /** One line for the tool's command list. */
   readonly summary: string;
-  /** Further lines of `vesta <command> --help`: what it does and each option. */
-  readonly details: string;
+  /** What `vesta <command> --help` says before the options. */
+  readonly about: string;
+  /** The options after the positionals, in the order `--help` lists them. */
+  readonly options: OptionDecls;
+  /** What `vesta <command> --help` says after the options. */
+  readonly notes?: string;
+  /**
+   * The usage line after the arguments, for the few whose options are alternatives across the
+   * order they are explained in (`put`, `saga start`). @default made from `options`
+   */
+  readonly usage?: string;
   /** The exit codes of `vesta <command> --help`, when they are not the tool's usual ones. */
   readonly exitCodes?: string;
-  readonly options: OptionSpecs;
-  /** Whether `--table` prints its result as a table instead of JSON. @default false */
-  readonly table?: boolean;
   /**
    * Runs the command, writing its result to `io.out`, and resolves to its exit code when that
    * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).
    */
   run(ctx: CommandContext): Promise<number | void>;
+}
+
+/** Whether `--table` prints the command's result as a table: it declares the option. Never throws. */
+export function hasTable(command: Command): boolean {
+  return command.options.table !== undefined;
 }

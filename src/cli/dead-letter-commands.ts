@@ -35,19 +35,18 @@ export function deadLettersTable(items: readonly DeadLetter[]): string {
 export const deadLetterLsCommand: Command = {
   name: 'dead-letter ls',
   args: [],
-  synopsis: '[--source publisher|snapshot|restore|reaper|renewer] [--limit <n>] [--all] [--table]',
   summary: 'list items background paths set aside, newest first',
-  details: [
+  about: [
     'Prints {"items": [{"id", "source", "item", "error": {"name", "message"}, "attempts", "firstAt",',
     '"lastAt", "expiresAt"}], "cursor"}, newest first, without payloads (see `dead-letter get`).',
-    '  --source <source>       only that path\'s entries',
-    '  --limit <n>             entries per page, 1 to 500 (default 50)',
-    '  --cursor <c>            the page after a cursor printed before',
-    '  --all                   every entry, page after page (prints {"items"} only)',
-    '  --table                 one row per entry: id, source, item, error, attempts, last time',
   ].join('\n'),
-  options: { source: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' } },
-  table: true,
+  options: {
+    source: { type: 'string', value: '<source>', choices: DEAD_LETTER_SOURCES, help: ["only that path's entries"] },
+    limit: { type: 'string', value: '<n>', help: ['entries per page, 1 to 500 (default 50)'] },
+    cursor: { type: 'string', value: '<c>', help: ['the page after a cursor printed before'] },
+    all: { type: 'boolean', help: ['every entry, page after page (prints {"items"} only)'] },
+    table: { type: 'boolean', help: ['one row per entry: id, source, item, error, attempts, last time'] },
+  },
   async run({ values, client, io }) {
     const source = parseSource(str(values, 'source'));
     const rawLimit = str(values, 'limit');
@@ -68,9 +67,8 @@ export const deadLetterLsCommand: Command = {
 export const deadLetterGetCommand: Command = {
   name: 'dead-letter get',
   args: ['id'],
-  synopsis: '',
   summary: 'print one dead letter with its payload (what a replay needs)',
-  details: [
+  about: [
     'Prints the entry as `dead-letter ls` does, plus "payload": the item as the path had it (for the',
     'publisher and the snapshot export, the record item with DynamoDB types, e.g. {"f": {"S": ...}};',
     'for a restore, the snapshot line). Unknown id: exits 1 (NotFound).',
@@ -84,9 +82,8 @@ export const deadLetterGetCommand: Command = {
 export const deadLetterReplayCommand: Command = {
   name: 'dead-letter replay',
   args: ['id'],
-  synopsis: '',
   summary: 'process a set-aside item again; the entry goes once it succeeds',
-  details: [
+  about: [
     'Runs the item through its path again (in AWS, in that path\'s own function). Prints',
     '{"id", "status": "REPLAYED"} (the entry is removed) or {"id", "status": "FAILED", "entry"}',
     '(the entry stays, with the new error and one more attempt).',
@@ -103,9 +100,8 @@ export const deadLetterReplayCommand: Command = {
 export const deadLetterRmCommand: Command = {
   name: 'dead-letter rm',
   args: ['id'],
-  synopsis: '',
   summary: 'discard a dead letter without processing its item',
-  details: ['Removes the entry and prints {"id", "removed": true}. Unknown id: exits 1 (NotFound).'].join('\n'),
+  about: ['Removes the entry and prints {"id", "removed": true}. Unknown id: exits 1 (NotFound).'].join('\n'),
   options: {},
   async run({ args: [id], client, io }) {
     await client.deadLetters.remove(id);

@@ -162,20 +162,29 @@ function expiredMessage(e: ApiError, ns: string): string {
 export const watchCommand: Command = {
   name: 'watch',
   args: ['ns'],
-  synopsis: '[--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]',
   summary: 'print the changes of a namespace as they happen, one JSON line each',
-  details: [
+  about: [
     'Prints each committed change as one line of JSON until Ctrl-C, oldest first, for `jq` and',
     'friends: {"id", "namespace", "key", "rev", "vv", "change", "fields", "siblings"?}, change one',
     'of put, patch, delete and expire (no fields for delete and expire). Every change is printed',
     'once, and the changes of one key in the order they were committed. On Ctrl-C it prints on',
     'standard error the `vesta watch ... --cursor <c>` that goes on from there without a gap.',
-    '  --prefix <p>            only keys that start with <p>',
-    '  --from-now              start with the next change (the default): the changes kept so far',
-    '                          are read once and skipped, 1000 per request',
-    '  --from-start            start with the oldest change kept (changes are kept 24 hours)',
-    '  --cursor <c>            go on after <c>, a cursor a previous watch printed when it stopped',
-    `  --limit <n>             at most <n> changes per request, 1 to ${MAX_CHANGES_LIMIT} (default ${DEFAULT_CHANGES_LIMIT})`,
+  ].join('\n'),
+  options: {
+    prefix: { type: 'string', value: '<p>', help: ['only keys that start with <p>'] },
+    'from-now': {
+      type: 'boolean',
+      help: ['start with the next change (the default): the changes kept so far', `are read once and skipped, ${MAX_CHANGES_LIMIT} per request`],
+    },
+    'from-start': { type: 'boolean', or: true, help: ['start with the oldest change kept (changes are kept 24 hours)'] },
+    cursor: { type: 'string', value: '<c>', or: true, help: ['go on after <c>, a cursor a previous watch printed when it stopped'] },
+    limit: {
+      type: 'string',
+      value: '<n>',
+      help: [`at most <n> changes per request, 1 to ${MAX_CHANGES_LIMIT} (default ${DEFAULT_CHANGES_LIMIT})`],
+    },
+  },
+  notes: [
     'When the API cannot be reached, is throttled or unavailable, the watch waits (Retry-After, else',
     `a backoff up to ${RETRY_MAX_MS / 1000} s) and tries again, with one warning line on standard error each time.`,
   ].join('\n'),
@@ -184,13 +193,6 @@ export const watchCommand: Command = {
     '(410 CursorExpired: changes were missed, the hint says how to start again); 1 the API answered',
     'with another error; 2 the command line is wrong (nothing was sent).',
   ].join('\n'),
-  options: {
-    prefix: { type: 'string' },
-    'from-now': { type: 'boolean' },
-    'from-start': { type: 'boolean' },
-    cursor: { type: 'string' },
-    limit: { type: 'string' },
-  },
   async run({ args: [ns], values, connect, io }) {
     const start = parseWatchStart(values);
     const limit = parseWatchLimit(str(values, 'limit'));
