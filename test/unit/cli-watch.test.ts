@@ -1,12 +1,11 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { ChangeDetail } from '../../src/core/changes';
 import { findCommand } from '../../src/cli/commands';
-import { ApiError, NetworkError } from '../../src/client';
+import { ApiError, ChangeStream, NetworkError, type Requester } from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
 import type { WatchClock } from '../../src/cli/keepalive';
 import {
   EXIT_CURSOR_EXPIRED,
-  type PageQuery,
   RETRY_AFTER_MAX_MS,
   RETRY_BASE_MS,
   RETRY_MAX_MS,
@@ -40,9 +39,17 @@ function fakeClock(): WatchClock & { readonly slept: number[] } {
 
 type Answer = { items: ChangeDetail[]; cursor: string } | Error;
 
+/** What one request of the stream asked for. */
+interface PageQuery {
+  readonly after?: string;
+  readonly limit: number;
+  readonly wait: number;
+}
+
 /**
- * Runs `followChanges` against scripted answers, one per request; once they run out the watch is
- * stopped, as by Ctrl-C. Returns the queries sent, what was printed and warned, and the cursor.
+ * Runs `followChanges` on the client's stream against scripted answers, one per request; once
+ * they run out the watch is stopped, as by Ctrl-C. Returns the queries sent, what was printed and
+ * warned, and the cursor.
  */
 async function follow(start: WatchStart, answers: Answer[], limit = 100) {
   const controller = new AbortController();
@@ -51,22 +58,26 @@ async function follow(start: WatchStart, answers: Answer[], limit = 100) {
   const warned: string[] = [];
   const events: string[] = [];
   const clock = fakeClock();
-  const cursor = await followChanges({
-    start,
-    limit,
-    clock,
-    signal: controller.signal,
-    random: () => 0,
-    read: async (q) => {
-      queries.push(q);
+  const api: Requester = {
+    request: async <T>(_method: string, _path: string, opts: { query?: Record<string, unknown> } = {}) => {
+      const { after, limit, wait } = opts.query as unknown as PageQuery;
+      queries.push({ after, limit, wait });
       const next = answers.shift();
       if (!next) {
         controller.abort();
         throw new NetworkError('http://x', 'aborted');
       }
       if (next instanceof Error) throw next;
-      return next;
+      return { status: 200, body: next as T };
     },
+  };
+  const cursor = await followChanges({
+    start,
+    limit,
+    clock,
+    signal: controller.signal,
+    random: () => 0,
+    open: (opts) => new ChangeStream(api, 'shop', opts),
     emit: (c) => (emitted.push(`${c.change} ${c.key}@${c.rev}`), events.push('emit')),
     warn: (line) => warned.push(line),
     ready: () => events.push('ready'),
