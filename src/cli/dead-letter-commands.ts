@@ -9,7 +9,7 @@ import type { Command } from './command';
 import { flag, str } from './options';
 import { UsageError } from './errors';
 import { printJson, printResult } from './io';
-import { renderTable } from './table';
+import { deadLettersTable } from './table';
 
 /** Exit code of `replay` when the item failed again (the entry stays, with the new error). */
 export const REPLAY_FAILED_EXIT = 3;
@@ -21,15 +21,6 @@ export function parseSource(raw: string | undefined): DeadLetterSource | undefin
     throw new UsageError(`dead-letter ls: --source must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`);
   }
   return raw as DeadLetterSource;
-}
-
-/** One row per entry: id, source, the item's identifiers, the error, tries, when last set aside. Never throws. */
-export function deadLettersTable(items: readonly DeadLetter[]): string {
-  const item = (e: DeadLetter) => Object.entries(e.item).map(([k, v]) => `${k}=${v}`).join(' ');
-  return renderTable(
-    ['id', 'source', 'item', 'error', 'attempts', 'lastAt'],
-    items.map((e) => [e.id, e.source, item(e), `${e.error.name}: ${e.error.message}`, e.attempts, e.lastAt]),
-  );
 }
 
 export const deadLetterLsCommand: Command = {

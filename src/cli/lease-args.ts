@@ -2,6 +2,7 @@
  * Pure parsing of the lease and lock arguments: TTLs, fencing tokens, the headers a write sends
  * on behalf of a lease or a lock, and the keepalive interval. Nothing here reads the network.
  */
+import type { WriteOptions } from '../client';
 import { type OptionDecls, type OptionValues, str } from './options';
 import { UsageError } from './errors';
 
@@ -53,10 +54,7 @@ export const LEASE_OPTIONS: OptionDecls = {
 };
 
 /** What `--lease` and `--fence` ask of a write, as the client's write options take it. */
-export interface LeaseWriteOptions {
-  readonly leaseId?: string;
-  readonly fence?: { readonly lock: string; readonly token: number };
-}
+export type LeaseWriteOptions = Pick<WriteOptions, 'leaseId' | 'fence'>;
 
 /**
  * The lease and fence of a record write, from `--lease` and `--fence` (sent as `X-Lease-Id` and

@@ -9,6 +9,7 @@ import { UsageError } from './errors';
 import { readJsonObject } from './input';
 import { LEASE_OPTIONS, leaseWriteOptions } from './lease-args';
 import { printJson, printResult } from './io';
+import { IDEMPOTENCY_OPTION } from './record-commands';
 import { listTable } from './table';
 
 /**
@@ -62,10 +63,7 @@ export const txnCommand: Command = {
     'Runs {"require": [...], "ops": [...]} atomically and prints {"results": [...]}.',
     '<body> is JSON written inline, as @file to read a file, or as - to read standard input.',
   ].join('\n'),
-  options: {
-    'idempotency-key': { type: 'string', value: 'K', help: ['repeat-safe: the same key and request within 1 hour is done once'] },
-    ...LEASE_OPTIONS,
-  },
+  options: { ...IDEMPOTENCY_OPTION, ...LEASE_OPTIONS },
   async run({ args: [ns, source], values, client, io }) {
     const body = await readJsonObject(source, io, 'the transaction body');
     const opts = { idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };

@@ -13,10 +13,15 @@ import { recordTable } from './table';
 
 const ETAG: OptionDecls = { etag: { type: 'boolean', help: ['print only the ETag instead of the record'] } };
 
+/** `--idempotency-key`, of every write (records and transactions). */
+export const IDEMPOTENCY_OPTION: OptionDecls = {
+  'idempotency-key': { type: 'string', value: 'K', help: ['repeat-safe: the same key and request within 1 hour is done once'] },
+};
+
 /** The options of every record write. */
 const WRITE_OPTIONS: OptionDecls = {
   'if-match': { type: 'string', value: 'ETAG', help: ['write only if the record is still at that version (412 otherwise)'] },
-  'idempotency-key': { type: 'string', value: 'K', help: ['repeat-safe: the same key and request within 1 hour is done once'] },
+  ...IDEMPOTENCY_OPTION,
   ...LEASE_OPTIONS,
 };
 
