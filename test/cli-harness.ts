@@ -53,7 +53,7 @@ export function startCli(argv: readonly string[], opts: CliOptions = {}): CliRun
   return { stdout: () => stdout, stderr: () => stderr, done: main(argv, cli).then((code) => ({ code, stdout, stderr })) };
 }
 
-/** Runs `vesta argv` in-process to its end. */
+/** Runs `vesta argv` in-process to its end; never rejects. */
 export function runCli(argv: readonly string[], opts: CliOptions = {}): Promise<CliRun> {
   return startCli(argv, opts).done;
 }
@@ -67,7 +67,10 @@ export async function runCliJson(argv: readonly string[], opts: CliOptions = {})
 
 const ROOT = join(__dirname, '..');
 
-/** Runs the installed command, `node bin/vesta.js argv`, in a child process. */
+/**
+ * Runs the installed command, `node bin/vesta.js argv`, in a child process, to its exit code.
+ * Rejects only when the process could not be started or was killed by a signal.
+ */
 export async function runBin(argv: readonly string[]): Promise<CliRun> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'vesta.js'), ...argv], { cwd: ROOT });

@@ -22,8 +22,6 @@ import { UsageError } from './errors';
 import { type WatchClock, systemWatchClock } from './keepalive';
 import { EXIT_INTERRUPTED } from './saga-args';
 
-export { RETRY_AFTER_MAX_MS, RETRY_BASE_MS, RETRY_MAX_MS, isTransient, retryDelayMs } from '../client';
-
 /** Exit code when the cursor is older than the changes kept: this watcher missed changes. */
 export const EXIT_CURSOR_EXPIRED = 3;
 /** Seconds each request of the watch is held open by the API while nothing changes. */

@@ -1,21 +1,26 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { ChangeDetail } from '../../src/core/changes';
 import { findCommand } from '../../src/cli/commands';
-import { ApiError, ChangeStream, NetworkError, type Requester } from '../../src/client';
+import {
+  ApiError,
+  ChangeStream,
+  NetworkError,
+  RETRY_AFTER_MAX_MS,
+  RETRY_BASE_MS,
+  RETRY_MAX_MS,
+  type Requester,
+  isTransient,
+  retryDelayMs,
+} from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
 import type { WatchClock } from '../../src/cli/keepalive';
 import {
   EXIT_CURSOR_EXPIRED,
-  RETRY_AFTER_MAX_MS,
-  RETRY_BASE_MS,
-  RETRY_MAX_MS,
   WATCH_WAIT_SECONDS,
   type WatchStart,
   followChanges,
-  isTransient,
   parseWatchLimit,
   parseWatchStart,
-  retryDelayMs,
 } from '../../src/cli/watch-commands';
 import { runCli } from '../cli-harness';
 
