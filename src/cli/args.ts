@@ -1,6 +1,6 @@
 /**
  * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
- * and record keys as URL paths. Nothing here reads files or the network.
+ * and record keys. Nothing here reads files or the network.
  */
 import { type Numeric, isNumeric, numberProblem } from '../core/decimal';
 import { parseJson } from '../core/json';
@@ -86,15 +86,12 @@ export function parseList(text: string, option: string): string[] {
 const DOT_SEGMENT = /^\.{1,2}$/;
 
 /**
- * Percent-encodes a record key for the `{key+}` part of a path, one segment at a time, so that
- * `cart/42` stays `cart/42`. When a segment is `.` or `..` (which URLs would resolve away) the
- * slashes are encoded too and the key travels as one segment.
- * Throws `UsageError` for an empty key, or a key that is only `.` or `..`.
+ * Returns `key` when a URL can carry it; the client encodes it (a key with a `.` or `..` segment
+ * travels as one percent-encoded segment). Throws `UsageError` for an empty key, or a key that is
+ * only `.` or `..`, which no URL can address.
  */
-export function encodeKeyPath(key: string): string {
+export function checkKey(key: string): string {
   if (key === '') throw new UsageError('the key must not be empty');
   if (DOT_SEGMENT.test(key)) throw new UsageError(`the key ${JSON.stringify(key)} cannot be addressed in a URL`);
-  const segments = key.split('/');
-  if (segments.some((s) => DOT_SEGMENT.test(s))) return encodeURIComponent(key);
-  return segments.map(encodeURIComponent).join('/');
+  return key;
 }

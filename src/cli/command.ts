@@ -1,14 +1,11 @@
 /**
- * The shape of one CLI command, and typed access to the option values `util.parseArgs` yields.
+ * The shape of one CLI command and of what it runs with. A command is declared once, with its
+ * options (`options.ts`); the parser, the usage line and `--help` are made from that.
  */
-import type { ParseArgsConfig } from 'node:util';
-import { encodeKeyPath } from './args';
 import type { VestaClient } from '../client';
 import type { Connector } from './connection';
 import type { CliIo } from './io';
-
-export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-export type OptionValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+import type { OptionDecls, OptionValues } from './options';
 
 export interface CommandContext {
   /** The positional arguments, exactly as many as `Command.args` names. */
@@ -35,17 +32,21 @@ export interface Command {
    * (`saga start --transfer <ns> <from> <to> <field> <amount>`); else exactly `args` are required.
    */
   readonly checksOwnArgs?: boolean;
-  /** The options after the positionals, as shown in usage, e.g. `[--fields a,b] [--etag]`. */
-  readonly synopsis: string;
   /** One line for the tool's command list. */
   readonly summary: string;
-  /** Further lines of `vesta <command> --help`: what it does and each option. */
-  readonly details: string;
+  /** What `vesta <command> --help` says before the options. */
+  readonly about: string;
+  /** The options after the positionals, in the order `--help` lists them. */
+  readonly options: OptionDecls;
+  /** What `vesta <command> --help` says after the options. */
+  readonly notes?: string;
+  /**
+   * The usage line after the arguments, for the few whose options are alternatives across the
+   * order they are explained in (`put`, `saga start`). @default made from `options`
+   */
+  readonly usage?: string;
   /** The exit codes of `vesta <command> --help`, when they are not the tool's usual ones. */
   readonly exitCodes?: string;
-  readonly options: OptionSpecs;
-  /** Whether `--table` prints its result as a table instead of JSON. @default false */
-  readonly table?: boolean;
   /**
    * Runs the command, writing its result to `io.out`, and resolves to its exit code when that
    * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).
@@ -53,29 +54,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<number | void>;
 }
 
-/** A string option's value, or undefined when absent. */
-export function str(values: OptionValues, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** A repeatable string option's values, empty when absent. */
-export function strs(values: OptionValues, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
-}
-
-/** Whether a boolean option was given. */
-export function flag(values: OptionValues, name: string): boolean {
-  return values[name] === true;
-}
-
-/** The path of a namespace. Never throws; the API validates the name. */
-export function nsPath(ns: string): string {
-  return `/v1/ns/${encodeURIComponent(ns)}`;
-}
-
-/** The path of a record. Throws `UsageError` for a key no URL can carry (see `encodeKeyPath`). */
-export function keyPath(ns: string, key: string): string {
-  return `${nsPath(ns)}/keys/${encodeKeyPath(key)}`;
+/** Whether `--table` prints the command's result as a table: it declares the option. Never throws. */
+export function hasTable(command: Command): boolean {
+  return command.options.table !== undefined;
 }

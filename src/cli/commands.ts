@@ -2,7 +2,9 @@
  * The registry of commands, in the order `vesta --help` lists them, and the options every
  * command accepts.
  */
-import type { Command, OptionSpecs } from './command';
+import type { Command } from './command';
+import { DEFAULT_URL } from './connection';
+import type { OptionDecls } from './options';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
@@ -54,16 +56,36 @@ export const COMMANDS: readonly Command[] = [
   configUnsetCommand,
 ];
 
-/** Command words that take a second word (`ns get`, `lease grant`). */
-export const GROUPS: readonly string[] = ['ns', 'lease', 'lock', 'saga', 'snapshot', 'dead-letter', 'config'];
+/** Command words that take a second word (`ns get`, `lease grant`), in the order first listed. */
+export const GROUPS: readonly string[] = [...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]))];
 
 /** Options of every command, accepted before or after the command words. */
-export const COMMON_OPTIONS: OptionSpecs = {
-  url: { type: 'string' },
-  profile: { type: 'string' },
-  region: { type: 'string' },
-  table: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+export const COMMON_OPTIONS: OptionDecls = {
+  url: {
+    type: 'string',
+    value: 'URL',
+    help: [
+      'the Vesta API (default: $VESTA_URL, else `vesta config get url`,',
+      `else ${DEFAULT_URL}); a deployed https://<api-id>.execute-api.`,
+      '<region>.amazonaws.com/<stage> URL is signed with SigV4',
+    ],
+  },
+  profile: {
+    type: 'string',
+    value: 'NAME',
+    help: [
+      'AWS profile whose credentials sign requests to a deployed stack',
+      '(default: $AWS_PROFILE, else `vesta config get profile`, else the',
+      'default credential chain)',
+    ],
+  },
+  region: {
+    type: 'string',
+    value: 'REGION',
+    help: ["AWS region to sign for (default: the execute-api URL's, else", '`vesta config get region`, else $AWS_REGION)'],
+  },
+  table: { type: 'boolean', help: ['a readable table instead of JSON, where the command has one'] },
+  help: { type: 'boolean', short: 'h', help: ['show help'] },
 };
 
 /** The command named by `words` (`['get']`, `['ns', 'set']`), or undefined. Never throws. */

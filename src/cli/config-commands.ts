@@ -20,9 +20,8 @@ const KEYS = `<name> is one of ${CONFIG_KEYS.join(', ')}.`;
 export const configSetCommand: Command = {
   name: 'config set',
   args: ['name', 'value'],
-  synopsis: '',
   summary: 'remember the API URL (or AWS profile, region) for later commands',
-  details: [
+  about: [
     `Stores <value> under <name> and prints the settings. ${KEYS}`,
     '  url                     an http(s) URL: the local stack, or a deployed stack\'s',
     '                          https://<api-id>.execute-api.<region>.amazonaws.com/<stage>',
@@ -45,9 +44,9 @@ export const configGetCommand: Command = {
   name: 'config get',
   args: [],
   checksOwnArgs: true,
-  synopsis: '[<name>]',
+  usage: '[<name>]',
   summary: 'print the remembered settings, or one of them',
-  details: [
+  about: [
     `Without <name>, prints the settings file as JSON ({} when there is none). With <name>, prints`,
     `its value alone (nothing when it is not set). ${KEYS}`,
     WHERE,
@@ -68,9 +67,8 @@ export const configGetCommand: Command = {
 export const configUnsetCommand: Command = {
   name: 'config unset',
   args: ['name'],
-  synopsis: '',
   summary: 'forget a remembered setting',
-  details: [`Removes <name> from the settings file and prints the settings left. ${KEYS}`, WHERE].join('\n'),
+  about: [`Removes <name> from the settings file and prints the settings left. ${KEYS}`, WHERE].join('\n'),
   options: {},
   async run({ args: [name], io }: CommandContext) {
     const key = configKey(name, 'config unset');

@@ -6,7 +6,7 @@
  * `--region`, else the URL's own, else the settings file's, else `AWS_REGION`.
  */
 import { type ConnectOptions, type VestaClient, connect } from '../client';
-import { type OptionValues, str } from './command';
+import { type OptionValues, str } from './options';
 import { type CliConfig, configPath, readConfig } from './config';
 import { UsageError } from './errors';
 import type { CliIo } from './io';

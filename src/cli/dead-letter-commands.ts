@@ -5,10 +5,11 @@
  */
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../core/dead-letters';
 import type { DeadLetter } from '../client';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { flag, str } from './options';
 import { UsageError } from './errors';
 import { printJson, printResult } from './io';
-import { renderTable } from './table';
+import { deadLettersTable } from './table';
 
 /** Exit code of `replay` when the item failed again (the entry stays, with the new error). */
 export const REPLAY_FAILED_EXIT = 3;
@@ -22,31 +23,21 @@ export function parseSource(raw: string | undefined): DeadLetterSource | undefin
   return raw as DeadLetterSource;
 }
 
-/** One row per entry: id, source, the item's identifiers, the error, tries, when last set aside. Never throws. */
-export function deadLettersTable(items: readonly DeadLetter[]): string {
-  const item = (e: DeadLetter) => Object.entries(e.item).map(([k, v]) => `${k}=${v}`).join(' ');
-  return renderTable(
-    ['id', 'source', 'item', 'error', 'attempts', 'lastAt'],
-    items.map((e) => [e.id, e.source, item(e), `${e.error.name}: ${e.error.message}`, e.attempts, e.lastAt]),
-  );
-}
-
 export const deadLetterLsCommand: Command = {
   name: 'dead-letter ls',
   args: [],
-  synopsis: '[--source publisher|snapshot|restore|reaper|renewer] [--limit <n>] [--all] [--table]',
   summary: 'list items background paths set aside, newest first',
-  details: [
+  about: [
     'Prints {"items": [{"id", "source", "item", "error": {"name", "message"}, "attempts", "firstAt",',
     '"lastAt", "expiresAt"}], "cursor"}, newest first, without payloads (see `dead-letter get`).',
-    '  --source <source>       only that path\'s entries',
-    '  --limit <n>             entries per page, 1 to 500 (default 50)',
-    '  --cursor <c>            the page after a cursor printed before',
-    '  --all                   every entry, page after page (prints {"items"} only)',
-    '  --table                 one row per entry: id, source, item, error, attempts, last time',
   ].join('\n'),
-  options: { source: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' } },
-  table: true,
+  options: {
+    source: { type: 'string', value: '<source>', choices: DEAD_LETTER_SOURCES, help: ["only that path's entries"] },
+    limit: { type: 'string', value: '<n>', help: ['entries per page, 1 to 500 (default 50)'] },
+    cursor: { type: 'string', value: '<c>', help: ['the page after a cursor printed before'] },
+    all: { type: 'boolean', help: ['every entry, page after page (prints {"items"} only)'] },
+    table: { type: 'boolean', help: ['one row per entry: id, source, item, error, attempts, last time'] },
+  },
   async run({ values, client, io }) {
     const source = parseSource(str(values, 'source'));
     const rawLimit = str(values, 'limit');
@@ -67,9 +58,8 @@ export const deadLetterLsCommand: Command = {
 export const deadLetterGetCommand: Command = {
   name: 'dead-letter get',
   args: ['id'],
-  synopsis: '',
   summary: 'print one dead letter with its payload (what a replay needs)',
-  details: [
+  about: [
     'Prints the entry as `dead-letter ls` does, plus "payload": the item as the path had it (for the',
     'publisher and the snapshot export, the record item with DynamoDB types, e.g. {"f": {"S": ...}};',
     'for a restore, the snapshot line). Unknown id: exits 1 (NotFound).',
@@ -83,9 +73,8 @@ export const deadLetterGetCommand: Command = {
 export const deadLetterReplayCommand: Command = {
   name: 'dead-letter replay',
   args: ['id'],
-  synopsis: '',
   summary: 'process a set-aside item again; the entry goes once it succeeds',
-  details: [
+  about: [
     'Runs the item through its path again (in AWS, in that path\'s own function). Prints',
     '{"id", "status": "REPLAYED"} (the entry is removed) or {"id", "status": "FAILED", "entry"}',
     '(the entry stays, with the new error and one more attempt).',
@@ -102,9 +91,8 @@ export const deadLetterReplayCommand: Command = {
 export const deadLetterRmCommand: Command = {
   name: 'dead-letter rm',
   args: ['id'],
-  synopsis: '',
   summary: 'discard a dead letter without processing its item',
-  details: ['Removes the entry and prints {"id", "removed": true}. Unknown id: exits 1 (NotFound).'].join('\n'),
+  about: ['Removes the entry and prints {"id", "removed": true}. Unknown id: exits 1 (NotFound).'].join('\n'),
   options: {},
   async run({ args: [id], client, io }) {
     await client.deadLetters.remove(id);

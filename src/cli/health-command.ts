@@ -11,9 +11,8 @@ export const EXIT_DEGRADED = 3;
 export const healthCommand: Command = {
   name: 'health',
   args: [],
-  synopsis: '',
   summary: 'check that the API answers, and print its health',
-  details: [
+  about: [
     'Prints {"status": "ok"|"degraded", "checks": {"store", "latestSnapshotAgeSeconds",',
     '"leaseReaperLagSeconds"}}. Useful after `vesta config set url` to check the URL and, for a',
     'deployed stack, the credentials that sign the requests.',

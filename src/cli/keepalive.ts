@@ -3,15 +3,11 @@
  * own clock, never the service's, when the lease must be taken for lost: a lease renewed by a
  * keepalive sent at time T lives at least until T + TTL, whatever the two clocks say.
  */
-import { ApiError, NetworkError } from '../client';
+import { ApiError, type Lease, NetworkError } from '../client';
 import { LeaseLostError } from './errors';
 
-/** A lease as `POST /v1/leases/{id}/keepalive` answers it. */
-export interface LeaseView {
-  readonly id: string;
-  readonly ttlSeconds: number;
-  readonly expiresAt: string;
-}
+/** A lease as `POST /v1/leases/{id}/keepalive` answers it: the client's `Lease`. */
+export type LeaseView = Lease;
 
 export interface WatchClock {
   /** Epoch milliseconds. */

@@ -2,7 +2,8 @@
  * Pure parsing of the lease and lock arguments: TTLs, fencing tokens, the headers a write sends
  * on behalf of a lease or a lock, and the keepalive interval. Nothing here reads the network.
  */
-import { type OptionSpecs, type OptionValues, str } from './command';
+import type { WriteOptions } from '../client';
+import { type OptionDecls, type OptionValues, str } from './options';
 import { UsageError } from './errors';
 
 /** How many keepalives `lease keepalive --watch` sends per TTL. */
@@ -43,24 +44,17 @@ export function parseFence(text: string): string {
 }
 
 /** The options of every record write that may act for a lease or under a lock. */
-export const leaseOptions = {
-  lease: { type: 'string' },
-  fence: { type: 'string' },
-} as const satisfies OptionSpecs;
-
-/** Their lines in `vesta <command> --help`. */
-export const LEASE_DETAILS: readonly string[] = [
-  '  --lease ID              attach what is written to lease ID (X-Lease-Id): it goes when',
-  '                          the lease expires or is revoked',
-  '  --fence NAME:TOKEN      write only while lock NAME of the namespace is held with TOKEN',
-  '                          (X-Fencing-Token, as `vesta lock acquire --token-only` prints it)',
-];
+export const LEASE_OPTIONS: OptionDecls = {
+  lease: { type: 'string', value: 'ID', help: ['attach what is written to lease ID (X-Lease-Id): it goes when', 'the lease expires or is revoked'] },
+  fence: {
+    type: 'string',
+    value: 'NAME:TOKEN',
+    help: ['write only while lock NAME of the namespace is held with TOKEN', '(X-Fencing-Token, as `vesta lock acquire --token-only` prints it)'],
+  },
+};
 
 /** What `--lease` and `--fence` ask of a write, as the client's write options take it. */
-export interface LeaseWriteOptions {
-  readonly leaseId?: string;
-  readonly fence?: { readonly lock: string; readonly token: number };
-}
+export type LeaseWriteOptions = Pick<WriteOptions, 'leaseId' | 'fence'>;
 
 /**
  * The lease and fence of a record write, from `--lease` and `--fence` (sent as `X-Lease-Id` and

@@ -2,7 +2,8 @@
  * Commands on leases: grant, keepalive (once, or until Ctrl-C with --watch), get, revoke.
  */
 import { NetworkError, type VestaClient } from '../client';
-import { type Command, type CommandContext, flag, str } from './command';
+import type { Command, CommandContext } from './command';
+import { flag, str } from './options';
 import { type LeaseView, systemWatchClock, watchLease } from './keepalive';
 import { KEEPALIVE_INTERVAL_ENV, keepaliveIntervalMs, parseIntervalOverride, parseTtl } from './lease-args';
 import { printJson, printResult } from './io';
@@ -26,15 +27,15 @@ async function renew(client: VestaClient, id: string, timeoutMs: number, stop: A
 export const leaseGrantCommand: Command = {
   name: 'lease grant',
   args: [],
-  synopsis: '--ttl <seconds> [--id-only]',
   summary: 'grant a lease that expires unless kept alive',
-  details: [
+  about: [
     'Prints {"id", "ttlSeconds", "expiresAt"}. Records written with --lease <id> and locks',
     'acquired with it go when the lease expires or is revoked.',
-    '  --ttl <seconds>         how long the lease lives without a keepalive (5 to 86400)',
-    '  --id-only               print only the id, e.g. LEASE=$(vesta lease grant --ttl 30 --id-only)',
   ].join('\n'),
-  options: { ttl: { type: 'string' }, 'id-only': { type: 'boolean' } },
+  options: {
+    ttl: { type: 'string', required: true, value: '<seconds>', help: ['how long the lease lives without a keepalive (5 to 86400)'] },
+    'id-only': { type: 'boolean', help: ['print only the id, e.g. LEASE=$(vesta lease grant --ttl 30 --id-only)'] },
+  },
   async run({ values, client, io }) {
     const ttlSeconds = parseTtl(str(values, 'ttl'));
     const lease = await client.leases.grant(ttlSeconds);
@@ -69,18 +70,23 @@ async function watch({ args: [id], client, connect, io }: CommandContext): Promi
 export const leaseKeepaliveCommand: Command = {
   name: 'lease keepalive',
   args: ['id'],
-  synopsis: '[--watch]',
   summary: "restart a lease's TTL",
-  details: [
+  about: [
     'Restarts the TTL and prints {"id", "ttlSeconds", "expiresAt"}. An expired or revoked lease',
     'is never brought back (404).',
-    '  --watch                 keep it alive until Ctrl-C: a keepalive every third of the TTL,',
-    '                          one line per renewal on standard error. If a keepalive answers',
-    '                          404, or none gets through before the lease would expire, prints',
-    '                          that the lease is LOST and exits 1. Ctrl-C exits 0 and leaves',
-    `                          the lease to expire. ${KEEPALIVE_INTERVAL_ENV} overrides the interval.`,
   ].join('\n'),
-  options: { watch: { type: 'boolean' } },
+  options: {
+    watch: {
+      type: 'boolean',
+      help: [
+        'keep it alive until Ctrl-C: a keepalive every third of the TTL,',
+        'one line per renewal on standard error. If a keepalive answers',
+        '404, or none gets through before the lease would expire, prints',
+        'that the lease is LOST and exits 1. Ctrl-C exits 0 and leaves',
+        `the lease to expire. ${KEEPALIVE_INTERVAL_ENV} overrides the interval.`,
+      ],
+    },
+  },
   async run(ctx) {
     if (flag(ctx.values, 'watch')) return watch(ctx);
     printJson(ctx.io, await ctx.client.leases.keepalive(ctx.args[0]));
@@ -90,14 +96,9 @@ export const leaseKeepaliveCommand: Command = {
 export const leaseGetCommand: Command = {
   name: 'lease get',
   args: ['id'],
-  synopsis: '[--table]',
   summary: 'print a lease and the records attached to it',
-  details: [
-    'Prints {"id", "ttlSeconds", "remainingSeconds", "expiresAt", "keys": [{"namespace", "key"}]}.',
-    '  --table                 the lease, then one row per record attached to it',
-  ].join('\n'),
-  options: {},
-  table: true,
+  about: 'Prints {"id", "ttlSeconds", "remainingSeconds", "expiresAt", "keys": [{"namespace", "key"}]}.',
+  options: { table: { type: 'boolean', help: ['the lease, then one row per record attached to it'] } },
   async run({ args: [id], values, client, io }) {
     printResult(io, flag(values, 'table'), await client.leases.get(id), leaseTable);
   },
@@ -106,9 +107,8 @@ export const leaseGetCommand: Command = {
 export const leaseRevokeCommand: Command = {
   name: 'lease revoke',
   args: ['id'],
-  synopsis: '',
   summary: 'end a lease now, with its records and locks',
-  details: 'Deletes every record attached to the lease, releases its locks and prints {"id", "revoked": true}.',
+  about: 'Deletes every record attached to the lease, releases its locks and prints {"id", "revoked": true}.',
   options: {},
   async run({ args: [id], client, io }) {
     await client.leases.revoke(id);

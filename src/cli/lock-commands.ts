@@ -2,24 +2,25 @@
  * Commands on locks: acquire and release. A lock is held by a lease and hands out a fencing
  * token that writes send back with `--fence` to prove they still hold it.
  */
-import { type Command, flag } from './command';
+import type { Command } from './command';
+import { flag } from './options';
 import { requiredLease } from './lease-args';
 import { printJson } from './io';
 
 export const lockAcquireCommand: Command = {
   name: 'lock acquire',
   args: ['ns', 'name'],
-  synopsis: '--lease <id> [--token-only]',
   summary: 'take a lock for a lease and print its fencing token',
-  details: [
+  about: [
     'Prints {"name", "leaseId", "fencingToken", "expiresAt"}. The lock is held until released or',
     'until the lease expires; acquiring again with the same lease returns the same token. Held by',
     'another lease: exits 1 with the holder\'s fencing token and when its lease expires (never its',
     'lease id, which is that holder\'s secret).',
-    '  --lease <id>            the lease that holds the lock',
-    '  --token-only            print only <name>:<token>, ready for `--fence` (X-Fencing-Token)',
   ].join('\n'),
-  options: { lease: { type: 'string' }, 'token-only': { type: 'boolean' } },
+  options: {
+    lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock'] },
+    'token-only': { type: 'boolean', help: ['print only <name>:<token>, ready for `--fence` (X-Fencing-Token)'] },
+  },
   async run({ args: [ns, name], values, client, io }) {
     const leaseId = requiredLease(values, 'lock acquire');
     const grant = await client.locks.acquire(ns, name, leaseId);
@@ -31,14 +32,12 @@ export const lockAcquireCommand: Command = {
 export const lockReleaseCommand: Command = {
   name: 'lock release',
   args: ['ns', 'name'],
-  synopsis: '--lease <id>',
   summary: 'release a lock held by a lease',
-  details: [
+  about: [
     'Releases the lock and prints {"namespace", "name", "released": true}. Its fencing token',
     'goes stale: writes fenced with it fail from now on.',
-    '  --lease <id>            the lease that holds the lock (X-Lease-Id)',
   ].join('\n'),
-  options: { lease: { type: 'string' } },
+  options: { lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock (X-Lease-Id)'] } },
   async run({ args: [ns, name], values, client, io }) {
     const leaseId = requiredLease(values, 'lock release');
     await client.locks.release(ns, name, leaseId);

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { VestaClient } from '../client';
-import type { Command, CommandContext, OptionValues } from './command';
+import { type Command, type CommandContext, hasTable } from './command';
+import { type OptionValues, parserOptions } from './options';
 import { COMMANDS, COMMON_OPTIONS, GROUPS, findCommand } from './commands';
 import { UsageError } from './errors';
 import { describeError } from './hints';
@@ -17,7 +18,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-const TABLED = COMMANDS.filter((c) => c.table)
+const TABLED = COMMANDS.filter(hasTable)
   .map((c) => c.name)
   .join(', ');
 
@@ -45,7 +46,7 @@ function split(argv: readonly string[]): Split {
 
 function parse(command: Command | undefined, rest: string[]): { positionals: string[]; values: OptionValues } {
   try {
-    const options = { ...COMMON_OPTIONS, ...(command?.options ?? {}) };
+    const options = parserOptions({ ...COMMON_OPTIONS, ...(command?.options ?? {}) });
     return parseArgs({ args: rest, options, strict: true, allowPositionals: true });
   } catch (e) {
     throw new UsageError((e as Error).message, command?.name, { cause: e });
@@ -83,7 +84,7 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     const expected = command.args.map((a) => `<${a}>`).join(' ');
     throw new UsageError(`${command.name} expects ${expected}; received ${positionals.length} argument(s)`, command.name);
   }
-  if (values.table === true && !command.table) {
+  if (values.table === true && !hasTable(command)) {
     throw new UsageError(`${command.name} has no table form; it prints JSON (--table works with ${TABLED})`, command.name);
   }
   // Connected on first use: `vesta config` works whatever URL is stored.

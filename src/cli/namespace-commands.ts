@@ -3,11 +3,13 @@
  */
 import type { ConflictMode, ListItem, ListPage, TxnBody } from '../client';
 import { CONFLICT_MODES } from '../core/schemas';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { flag, str } from './options';
 import { UsageError } from './errors';
 import { readJsonObject } from './input';
-import { LEASE_DETAILS, leaseOptions, leaseWriteOptions } from './lease-args';
+import { LEASE_OPTIONS, leaseWriteOptions } from './lease-args';
 import { printJson, printResult } from './io';
+import { IDEMPOTENCY_OPTION } from './record-commands';
 import { listTable } from './table';
 
 /**
@@ -23,26 +25,16 @@ export function parseListLimit(text: string | undefined): number | undefined {
 export const lsCommand: Command = {
   name: 'ls',
   args: ['ns'],
-  synopsis: '[--prefix p] [--limit n] [--fields] [--all | --cursor c] [--table]',
   summary: 'list keys in UTF-8 byte order',
-  details: [
-    'Prints {"items": [{"key", "rev", "updatedAt"}], "cursor"}; pass the cursor back to continue.',
-    '  --prefix p              only keys starting with p',
-    '  --limit n               page size, 1 to 1000 (default 100)',
-    '  --fields                include each record\'s fields',
-    '  --all                   follow cursors and print every page as one list',
-    '  --cursor c              continue after a previous page',
-    '  --table                 one row per key (and its fields with --fields); the cursor of the',
-    '                          next page goes to standard error',
-  ].join('\n'),
+  about: 'Prints {"items": [{"key", "rev", "updatedAt"}], "cursor"}; pass the cursor back to continue.',
   options: {
-    prefix: { type: 'string' },
-    limit: { type: 'string' },
-    fields: { type: 'boolean' },
-    all: { type: 'boolean' },
-    cursor: { type: 'string' },
+    prefix: { type: 'string', value: 'p', help: ['only keys starting with p'] },
+    limit: { type: 'string', value: 'n', help: ['page size, 1 to 1000 (default 100)'] },
+    fields: { type: 'boolean', help: ["include each record's fields"] },
+    all: { type: 'boolean', help: ['follow cursors and print every page as one list'] },
+    cursor: { type: 'string', value: 'c', or: true, help: ['continue after a previous page'] },
+    table: { type: 'boolean', help: ['one row per key (and its fields with --fields); the cursor of the', 'next page goes to standard error'] },
   },
-  table: true,
   async run({ args: [ns], values, client, io }) {
     const all = flag(values, 'all');
     const query = { prefix: str(values, 'prefix'), limit: parseListLimit(str(values, 'limit')), fields: flag(values, 'fields') };
@@ -66,15 +58,12 @@ export const lsCommand: Command = {
 export const txnCommand: Command = {
   name: 'txn',
   args: ['ns', 'body'],
-  synopsis: '[--idempotency-key K] [--lease ID] [--fence NAME:TOKEN]',
   summary: 'run an all-or-nothing transaction across keys',
-  details: [
+  about: [
     'Runs {"require": [...], "ops": [...]} atomically and prints {"results": [...]}.',
     '<body> is JSON written inline, as @file to read a file, or as - to read standard input.',
-    '  --idempotency-key K     repeat-safe: the same key and request within 1 hour is done once',
-    ...LEASE_DETAILS,
   ].join('\n'),
-  options: { 'idempotency-key': { type: 'string' }, ...leaseOptions },
+  options: { ...IDEMPOTENCY_OPTION, ...LEASE_OPTIONS },
   async run({ args: [ns, source], values, client, io }) {
     const body = await readJsonObject(source, io, 'the transaction body');
     const opts = { idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
@@ -86,9 +75,8 @@ export const txnCommand: Command = {
 export const nsGetCommand: Command = {
   name: 'ns get',
   args: ['ns'],
-  synopsis: '',
   summary: "print a namespace's settings",
-  details: 'Prints {"namespace", "conflicts"}; a namespace never configured has the defaults.',
+  about: 'Prints {"namespace", "conflicts"}; a namespace never configured has the defaults.',
   options: {},
   async run({ args: [ns], client, io }) {
     printJson(io, await client.namespace(ns));
@@ -98,15 +86,19 @@ export const nsGetCommand: Command = {
 export const nsSetCommand: Command = {
   name: 'ns set',
   args: ['ns'],
-  synopsis: `--conflicts ${CONFLICT_MODES.join('|')}`,
   summary: "change a namespace's settings",
-  details: [
-    'Sets how concurrent writes are handled and prints the settings.',
-    '  --conflicts reject      one version per record; a put overwrites it (default)',
-    '  --conflicts siblings    a put that has not seen the current version adds a sibling',
-    '                          beside it; a put with the ETag of a get resolves them',
-  ].join('\n'),
-  options: { conflicts: { type: 'string' } },
+  about: 'Sets how concurrent writes are handled and prints the settings.',
+  options: {
+    conflicts: {
+      type: 'string',
+      required: true,
+      choices: CONFLICT_MODES,
+      help: {
+        reject: ['one version per record; a put overwrites it (default)'],
+        siblings: ['a put that has not seen the current version adds a sibling', 'beside it; a put with the ETag of a get resolves them'],
+      } satisfies Record<ConflictMode, readonly string[]>,
+    },
+  },
   async run({ args: [ns], values, client, io }) {
     const conflicts = str(values, 'conflicts');
     if (!conflicts || !(CONFLICT_MODES as readonly string[]).includes(conflicts)) {

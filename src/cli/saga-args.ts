@@ -4,7 +4,7 @@
  * reads files or the network.
  */
 import type { SagaStatus, SagaView, StepView } from '../core/sagas';
-import { type OptionValues, flag, str } from './command';
+import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';
 
 export type { SagaView, StepView };

@@ -3,13 +3,15 @@
  * change until the saga ends or Ctrl-C).
  */
 import type { Saga } from '../client';
-import { type Command, type CommandContext, flag, str } from './command';
+import type { Command, CommandContext } from './command';
+import { flag, str } from './options';
 import { readJsonObject } from './input';
 import { printJson, printResult, waitSignal } from './io';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   type EndedStatus,
   EXIT_INTERRUPTED,
+  TRANSFER_ARGS,
   type SagaView,
   finalLine,
   parsePollInterval,
@@ -61,35 +63,42 @@ const OUTCOME_EXIT_CODES = [
   'stopped the wait before the saga ended (the saga runs on).',
 ].join('\n');
 
-const INTERVAL_DETAIL = `  --interval <ms>         pause between polls (default ${DEFAULT_POLL_INTERVAL_MS})`;
+const INTERVAL_HELP = `pause between polls (default ${DEFAULT_POLL_INTERVAL_MS})`;
 
 export const sagaStartCommand: Command = {
   name: 'saga start',
   args: [],
   checksOwnArgs: true,
-  synopsis: '--file <saga.json|-> | --transfer <ns> <from> <to> <field> <amount> [--id <id>] [--wait [--interval <ms>]]',
   summary: 'start a saga: steps from a file, or a built-in transfer',
-  details: [
+  about: [
     'Prints {"id", "status": "RUNNING", "executionArn"}; a saga with that id already started prints',
     'as it stands (as `vesta saga get`) and is not started again.',
-    '  --file <path>           the saga, {"id"?, "namespace", "steps": [{"name", "action",',
-    '                          "compensation"?}]} or {"id"?, "type": "transfer", "input": {...}};',
-    '                          --file - reads it from standard input',
-    '  --transfer <ns> <from> <to> <field> <amount>',
-    '                          move <amount> of numeric <field> from record <from> to record <to>',
-    '  --id <id>               the saga id (replaces the file\'s); the same id never runs twice',
-    '  --wait                  poll until the saga ends, then print it as `vesta saga get` does',
-    '                          and exit with its outcome (below); Ctrl-C stops waiting (exit 130)',
-    `${INTERVAL_DETAIL}, with --wait`,
   ].join('\n'),
-  exitCodes: [OUTCOME_EXIT_CODES, 'Without --wait: 0 the saga was started, 1 and 2 as for every command.'].join('\n'),
   options: {
-    file: { type: 'string' },
-    transfer: { type: 'boolean' },
-    id: { type: 'string' },
-    wait: { type: 'boolean' },
-    interval: { type: 'string' },
+    file: {
+      type: 'string',
+      value: '<path>',
+      help: [
+        'the saga, {"id"?, "namespace", "steps": [{"name", "action",',
+        '"compensation"?}]} or {"id"?, "type": "transfer", "input": {...}};',
+        '--file - reads it from standard input',
+      ],
+    },
+    transfer: {
+      type: 'boolean',
+      value: TRANSFER_ARGS.map((a) => `<${a}>`).join(' '),
+      help: ['move <amount> of numeric <field> from record <from> to record <to>'],
+    },
+    id: { type: 'string', value: '<id>', help: ["the saga id (replaces the file's); the same id never runs twice"] },
+    wait: {
+      type: 'boolean',
+      help: ['poll until the saga ends, then print it as `vesta saga get` does', 'and exit with its outcome (below); Ctrl-C stops waiting (exit 130)'],
+    },
+    interval: { type: 'string', value: '<ms>', help: [`${INTERVAL_HELP}, with --wait`] },
   },
+  // One of --file and --transfer is required, and the usage line shows what --file reads.
+  usage: '--file <saga.json|-> | --transfer <ns> <from> <to> <field> <amount> [--id <id>] [--wait [--interval <ms>]]',
+  exitCodes: [OUTCOME_EXIT_CODES, 'Without --wait: 0 the saga was started, 1 and 2 as for every command.'].join('\n'),
   async run(ctx) {
     const { args, values, client, io } = ctx;
     const source = parseStartSource(args, values);
@@ -110,16 +119,13 @@ export const sagaStartCommand: Command = {
 export const sagaGetCommand: Command = {
   name: 'saga get',
   args: ['id'],
-  synopsis: '[--table]',
   summary: 'print a saga and the status of each step',
-  details: [
+  about: [
     'Prints {"id", "type", "namespace", "status", "executionArn", "steps": [{"name", "status",',
     '"error", "attempts"}], "startedAt", "finishedAt"}. status: RUNNING, SUCCEEDED, COMPENSATED or',
     'COMPENSATION_FAILED; a step\'s: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.',
-    '  --table                 the saga, then one row per step (numbered from 0)',
   ].join('\n'),
-  options: {},
-  table: true,
+  options: { table: { type: 'boolean', help: ['the saga, then one row per step (numbered from 0)'] } },
   async run({ args: [id], values, client, io }) {
     printResult(io, flag(values, 'table'), await client.sagas.get(id), sagaTable);
   },
@@ -128,17 +134,15 @@ export const sagaGetCommand: Command = {
 export const sagaWatchCommand: Command = {
   name: 'saga watch',
   args: ['id'],
-  synopsis: '[--interval <ms>]',
   summary: 'follow a saga step by step until it ends',
-  details: [
+  about: [
     'Prints the saga\'s status, then one line per change as it is seen: each step\'s',
     '(`step 1 credit: PENDING -> DONE`, with the error of a FAILED or COMPENSATION_FAILED step)',
     'and the saga\'s. When the saga has ended, prints `saga <id> ended <status> at <time>` and',
     'exits with its outcome (below). Steps are numbered from 0.',
-    INTERVAL_DETAIL,
   ].join('\n'),
   exitCodes: OUTCOME_EXIT_CODES,
-  options: { interval: { type: 'string' } },
+  options: { interval: { type: 'string', value: '<ms>', help: [INTERVAL_HELP] } },
   async run(ctx) {
     const intervalMs = parsePollInterval(str(ctx.values, 'interval'));
     return untilEnded(ctx, ctx.args[0], intervalMs, (line) => ctx.io.out(`${line}\n`));

@@ -4,10 +4,11 @@
  * far of an export, the records written and skipped so far of a restore.
  */
 import type { WaitOptions } from '../client';
-import { type Command, flag, str } from './command';
+import type { Command } from './command';
+import { type OptionDecls, flag, str } from './options';
 import { UsageError } from './errors';
 import { type CliIo, printJson, printResult, waitSignal } from './io';
-import { EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
+import { DEFAULT_POLL_INTERVAL_MS, EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
 import { snapshotsTable } from './table';
 
 /** Exit code of a wait that ended FAILED. */
@@ -129,26 +130,25 @@ const WAIT_EXIT_CODES = [
   'the wait (the work runs on). Without --wait: 0 started, 1 and 2 as for every command.',
 ].join('\n');
 
-const WAIT_DETAILS = [
-  '  --wait                  poll until it is COMPLETE or FAILED, with a progress bar on a terminal,',
-  '                          then print it; Ctrl-C stops waiting (exit 130)',
-  '  --interval <ms>         pause between polls, with --wait (default 500)',
-];
+const WAIT_OPTIONS: OptionDecls = {
+  wait: {
+    type: 'boolean',
+    help: ['poll until it is COMPLETE or FAILED, with a progress bar on a terminal,', 'then print it; Ctrl-C stops waiting (exit 130)'],
+  },
+  interval: { type: 'string', value: '<ms>', within: true, help: [`pause between polls, with --wait (default ${DEFAULT_POLL_INTERVAL_MS})`] },
+};
 
 export const snapshotCreateCommand: Command = {
   name: 'snapshot create',
   args: [],
-  synopsis: '[--namespace <ns>] [--wait [--interval <ms>]]',
   summary: 'take a snapshot of a namespace, or of every namespace',
-  details: [
+  about: [
     'Prints {"id", "status": "RUNNING"}: the export runs as a workflow; follow it with',
     '`vesta snapshot get <id>` or --wait. Parts and manifest go to the snapshot bucket (locally',
     '$VESTA_DATA_DIR/snapshots/<id>/).',
-    '  --namespace <ns>        only this namespace (one part); default every namespace',
-    ...WAIT_DETAILS,
   ].join('\n'),
   exitCodes: WAIT_EXIT_CODES,
-  options: { namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
+  options: { namespace: { type: 'string', value: '<ns>', help: ['only this namespace (one part); default every namespace'] }, ...WAIT_OPTIONS },
   async run({ values, client, io }) {
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const ns = str(values, 'namespace');
@@ -165,15 +165,12 @@ export const snapshotCreateCommand: Command = {
 export const snapshotListCommand: Command = {
   name: 'snapshot list',
   args: [],
-  synopsis: '[--namespace <ns>] [--table]',
   summary: 'list snapshots, newest first',
-  details: [
-    'Prints {"items": [snapshot...]}, newest first, each as `vesta snapshot get` prints it.',
-    '  --namespace <ns>        the snapshots that hold this namespace (its own and whole-store ones)',
-    '  --table                 one row per snapshot: id, namespace, status, records, bytes, parts, times',
-  ].join('\n'),
-  options: { namespace: { type: 'string' } },
-  table: true,
+  about: 'Prints {"items": [snapshot...]}, newest first, each as `vesta snapshot get` prints it.',
+  options: {
+    namespace: { type: 'string', value: '<ns>', help: ["the snapshots that hold this namespace (its own and whole-store ones)"] },
+    table: { type: 'boolean', help: ['one row per snapshot: id, namespace, status, records, bytes, parts, times'] },
+  },
   async run({ values, client, io }) {
     const items = await client.snapshots.list({ namespace: str(values, 'namespace') });
     printResult(io, flag(values, 'table'), { items }, (v) => snapshotsTable(v.items));
@@ -183,9 +180,8 @@ export const snapshotListCommand: Command = {
 export const snapshotGetCommand: Command = {
   name: 'snapshot get',
   args: ['id'],
-  synopsis: '',
   summary: "print a snapshot: status, and once COMPLETE its manifest",
-  details: [
+  about: [
     'Prints {"id", "namespace", "status", "items", "bytes", "parts": [{"name", "items", "bytes",',
     '"sha256"}], "segments", "startedAt", "finishedAt", "format"}; status RUNNING (parts: those',
     'written so far), COMPLETE or FAILED (with "error").',
@@ -199,20 +195,26 @@ export const snapshotGetCommand: Command = {
 export const snapshotRestoreCommand: Command = {
   name: 'snapshot restore',
   args: ['id'],
-  synopsis: '--mode missing|newer [--namespace <ns>] [--wait [--interval <ms>]]',
   summary: 'restore a snapshot without overwriting newer records',
-  details: [
+  about: [
     'Checks every part\'s sha256 first (a damaged snapshot writes nothing and ends FAILED), then',
     'writes each record with a condition. Prints {"id", "status": "RUNNING", "snapshotId"};',
     'follow it with --wait (prints {"id", "status", "written", "skipped", ...}).',
-    '  --mode missing          write only records that are absent (or deleted)',
-    '  --mode newer            also replace records whose rev is lower than the snapshot\'s;',
-    '                          a record at or above the snapshot\'s rev is never touched',
-    '  --namespace <ns>        restore into <ns> (a namespace snapshot), or only <ns> (a whole-store one)',
-    ...WAIT_DETAILS,
   ].join('\n'),
   exitCodes: WAIT_EXIT_CODES,
-  options: { mode: { type: 'string' }, namespace: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
+  options: {
+    mode: {
+      type: 'string',
+      required: true,
+      choices: MODES,
+      help: {
+        missing: ['write only records that are absent (or deleted)'],
+        newer: ["also replace records whose rev is lower than the snapshot's;", "a record at or above the snapshot's rev is never touched"],
+      } satisfies Record<(typeof MODES)[number], readonly string[]>,
+    },
+    namespace: { type: 'string', value: '<ns>', help: ['restore into <ns> (a namespace snapshot), or only <ns> (a whole-store one)'] },
+    ...WAIT_OPTIONS,
+  },
   async run({ args: [id], values, client, io }) {
     const mode = parseMode(str(values, 'mode'));
     const intervalMs = parsePollInterval(str(values, 'interval'));
@@ -230,9 +232,8 @@ export const snapshotRestoreCommand: Command = {
 export const snapshotRestoreStatusCommand: Command = {
   name: 'snapshot restore-status',
   args: ['id'],
-  synopsis: '',
   summary: 'print a restore: status, records written and skipped',
-  details: 'Prints {"id", "snapshotId", "namespace", "mode", "status", "written", "skipped", "startedAt", "finishedAt"}.',
+  about: 'Prints {"id", "snapshotId", "namespace", "mode", "status", "written", "skipped", "startedAt", "finishedAt"}.',
   options: {},
   async run({ args: [id], client, io }) {
     printJson(io, await client.snapshots.getRestore(id));

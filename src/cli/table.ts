@@ -2,7 +2,7 @@
  * `--table`: results as aligned text columns for people, where JSON is for programs. Each
  * listing-like result has a renderer here; commands print JSON unless `--table` is given.
  */
-import type { LeaseDetails, ListPage, Saga, SiblingsRecord, Snapshot, VestaRecord } from '../client';
+import type { DeadLetter, LeaseDetails, ListPage, Saga, SiblingsRecord, Snapshot, VestaRecord } from '../client';
 import { hasSiblings } from '../client';
 import { stringifyJson } from '../core/json';
 
@@ -88,4 +88,13 @@ export function sagaTable(saga: Saga & { readonly type?: string; readonly namesp
   ]);
   const steps = renderTable(['#', 'step', 'status', 'attempts', 'error'], saga.steps.map((s, i) => [i, s.name, s.status, s.attempts, s.error]));
   return `${head}\n${steps}`;
+}
+
+/** `vesta dead-letter ls`: one row per entry: id, source, the item's identifiers, the error, tries, when last set aside. */
+export function deadLettersTable(items: readonly DeadLetter[]): string {
+  const item = (e: DeadLetter) => Object.entries(e.item).map(([k, v]) => `${k}=${v}`).join(' ');
+  return renderTable(
+    ['id', 'source', 'item', 'error', 'attempts', 'lastAt'],
+    items.map((e) => [e.id, e.source, item(e), `${e.error.name}: ${e.error.message}`, e.attempts, e.lastAt]),
+  );
 }

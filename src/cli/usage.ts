@@ -2,22 +2,10 @@
  * Help texts: the tool's (`vesta --help`) and each command's (`vesta <command> --help`).
  */
 import type { Command } from './command';
-import { COMMANDS } from './commands';
-import { DEFAULT_URL } from './connection';
+import { COMMANDS, COMMON_OPTIONS } from './commands';
+import { optionHelp, optionUsage } from './options';
 
-const COMMON = [
-  'Options of every command:',
-  '  --url URL               the Vesta API (default: $VESTA_URL, else `vesta config get url`,',
-  `                          else ${DEFAULT_URL}); a deployed https://<api-id>.execute-api.`,
-  '                          <region>.amazonaws.com/<stage> URL is signed with SigV4',
-  '  --profile NAME          AWS profile whose credentials sign requests to a deployed stack',
-  '                          (default: $AWS_PROFILE, else `vesta config get profile`, else the',
-  '                          default credential chain)',
-  '  --region REGION         AWS region to sign for (default: the execute-api URL\'s, else',
-  '                          `vesta config get region`, else $AWS_REGION)',
-  '  --table                 a readable table instead of JSON, where the command has one',
-  '  -h, --help              show help',
-].join('\n');
+const COMMON = ['Options of every command:', ...optionHelp(COMMON_OPTIONS)].join('\n');
 
 const EXIT_CODES = [
   'Exit codes: 0 success; 1 the API answered with an error, or could not be reached;',
@@ -25,7 +13,7 @@ const EXIT_CODES = [
 ].join('\n');
 
 function synopsis(c: Command): string {
-  return ['vesta', c.name, ...c.args.map((a) => `<${a}>`), c.synopsis].filter(Boolean).join(' ');
+  return ['vesta', c.name, ...c.args.map((a) => `<${a}>`), c.usage ?? optionUsage(c.options)].filter(Boolean).join(' ');
 }
 
 /** The usage of the whole tool, or of the commands of one group (`ns`). Never throws. */
@@ -52,5 +40,6 @@ export function toolUsage(group?: string): string {
 /** The usage of one command. Never throws. */
 export function commandUsage(c: Command): string {
   const summary = `${c.summary[0].toUpperCase()}${c.summary.slice(1)}.`;
-  return [`usage: ${synopsis(c)}`, '', summary, c.details, '', COMMON, '', c.exitCodes ?? EXIT_CODES, ''].join('\n');
+  const details = [c.about, ...optionHelp(c.options), ...(c.notes ? [c.notes] : [])].join('\n');
+  return [`usage: ${synopsis(c)}`, '', summary, details, '', COMMON, '', c.exitCodes ?? EXIT_CODES, ''].join('\n');
 }

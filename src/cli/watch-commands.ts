@@ -2,20 +2,22 @@
  * `vesta watch <ns>`: follows a namespace's change log (`GET /v1/ns/{ns}/changes`) and prints each
  * change as one JSON line (NDJSON) until Ctrl-C.
  *
- * Where it starts: by default at the end of the log ("from now"). The API has no "from now" of
- * its own (without `after` it answers from the oldest change kept), so the watcher first pages
- * through what is kept, `MAX_CHANGES_LIMIT` at a time without waiting, and drops it, until a page
- * comes back short: the log's end when it was read. `--from-start` prints those changes instead,
- * `--cursor` goes on after a cursor a previous watch printed when it stopped.
+ * It reads with the client's change stream (`client.watch`). Where it starts: by default at the end
+ * of the log ("from now", `after: 'now'`): the API has no "from now" of its own, so the stream
+ * first pages through what is kept, 1000 at a time without waiting, and drops it, until a page
+ * comes back short. `--from-start` prints those changes instead, `--cursor` goes on after a
+ * cursor a previous watch printed when it stopped.
  *
- * Then it long-polls with the returned cursor. Unreachable, throttled or unavailable moments are
- * retried with backoff (or after `Retry-After`) with one warning line each on standard error; a
- * cursor older than the changes kept (`410 CursorExpired`) ends the watch with exit code 3.
+ * Then the stream long-polls with the returned cursor. Unreachable, throttled or unavailable
+ * moments are retried with backoff (or after `Retry-After`, the stream's `retry` option) with one
+ * warning line each on standard error; a cursor older than the changes kept (`410 CursorExpired`)
+ * ends the watch with exit code 3.
  */
-import { ApiError, NetworkError, changes } from '../client';
+import { ApiError, type ChangeStream, RETRY_MAX_MS, type WatchOptions } from '../client';
 import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
 import { stringifyJson } from '../core/json';
-import { type Command, type OptionValues, flag, str } from './command';
+import type { Command } from './command';
+import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';
 import { type WatchClock, systemWatchClock } from './keepalive';
 import { EXIT_INTERRUPTED } from './saga-args';
@@ -26,24 +28,6 @@ export const EXIT_CURSOR_EXPIRED = 3;
 export const WATCH_WAIT_SECONDS = MAX_WAIT_SECONDS;
 /** A request that has not answered this long after its `wait` is given up and retried. */
 export const REQUEST_GRACE_MS = 15_000;
-/** First pause after a transient failure; it doubles with each failure in a row, up to the max. */
-export const RETRY_BASE_MS = 500;
-export const RETRY_MAX_MS = 30_000;
-/** A `Retry-After` longer than this is cut to it. */
-export const RETRY_AFTER_MAX_MS = 300_000;
-
-/** One answer of `GET /v1/ns/{ns}/changes`. */
-export interface ChangePage {
-  readonly items: readonly ChangeDetail[];
-  readonly cursor: string;
-}
-
-/** What one request asks: after `after` (from the oldest kept when undefined), at most `limit`, held `wait` seconds. */
-export interface PageQuery {
-  readonly after?: string;
-  readonly limit: number;
-  readonly wait: number;
-}
 
 /** Where the watch starts. */
 export type WatchStart = { readonly kind: 'now' } | { readonly kind: 'start' } | { readonly kind: 'cursor'; readonly cursor: string };
@@ -71,28 +55,9 @@ export function parseWatchLimit(text: string | undefined): number {
   return n;
 }
 
-/** Failures that pass: no answer, throttling, an API that is briefly unavailable. */
-export function isTransient(e: unknown): boolean {
-  if (e instanceof NetworkError) return true;
-  return e instanceof ApiError && [429, 502, 503, 504].includes(e.problem.status);
-}
-
-/**
- * The pause before retry number `failures` (1 for the first): the `Retry-After` of the answer when
- * it has one (the client reads seconds or an HTTP date into `retryAfterSeconds`), at most
- * `RETRY_AFTER_MAX_MS`, else a backoff doubling from `RETRY_BASE_MS` to `RETRY_MAX_MS`, its upper
- * half drawn by `random`. Never throws.
- */
-export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
-  const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
-  if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
-  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 16));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
-}
-
 export interface FollowOptions {
-  /** Sends one request. Rejects with `ApiError` or `NetworkError` (also when `signal` aborts). */
-  readonly read: (query: PageQuery, signal: AbortSignal) => Promise<ChangePage>;
+  /** Opens the change stream with the options given: the client's `watch` of the namespace. */
+  readonly open: (opts: WatchOptions) => ChangeStream;
   readonly start: WatchStart;
   /** Changes per request while following. */
   readonly limit: number;
@@ -109,45 +74,34 @@ export interface FollowOptions {
   readonly random?: () => number;
 }
 
-const STOPPED = Symbol('stopped');
-
 /**
- * Follows the change log until `signal` aborts, then resolves with the cursor after the last change
- * emitted (undefined when none was read yet and the watch started with `--from-start`). Retries
- * transient failures without end. Throws `ApiError` for any other error answer, among them
- * `410 CursorExpired`.
+ * Follows the change log with the client's stream until `signal` aborts, then resolves with the
+ * cursor after the last change emitted (undefined when none was read yet and the watch started
+ * with `--from-start`). Retries transient failures without end, one warning each. Throws
+ * `ApiError` for any other error answer, among them `410 CursorExpired`.
  */
 export async function followChanges(o: FollowOptions): Promise<string | undefined> {
-  const random = o.random ?? Math.random;
-  const ask = async (query: PageQuery): Promise<ChangePage | typeof STOPPED> => {
-    for (let failures = 1; ; failures++) {
-      try {
-        return await o.read(query, o.signal);
-      } catch (e) {
-        if (o.signal.aborted) return STOPPED;
-        if (!isTransient(e)) throw e;
-        const ms = retryDelayMs(e, failures, random);
-        o.warn(`warning: ${(e as Error).message}; retrying in ${(ms / 1000).toFixed(1)} s (attempt ${failures + 1})`);
-        if (!(await o.clock.sleep(ms, o.signal))) return STOPPED;
-      }
-    }
-  };
-  let cursor = o.start.kind === 'cursor' ? o.start.cursor : undefined;
-  if (o.start.kind === 'now') {
-    for (;;) {
-      const page = await ask({ after: cursor, limit: MAX_CHANGES_LIMIT, wait: 0 });
-      if (page === STOPPED) return cursor;
-      cursor = page.cursor;
-      if (page.items.length < MAX_CHANGES_LIMIT) break;
-    }
+  const stream = o.open({
+    after: o.start.kind === 'now' ? 'now' : o.start.kind === 'cursor' ? o.start.cursor : undefined,
+    limit: o.limit,
+    waitSeconds: WATCH_WAIT_SECONDS,
+    signal: o.signal,
+    retry: {
+      random: o.random,
+      sleep: (ms, signal) => o.clock.sleep(ms, signal),
+      onRetry: (e, attempt, ms) => o.warn(`warning: ${(e as Error).message}; retrying in ${(ms / 1000).toFixed(1)} s (attempt ${attempt})`),
+    },
+  });
+  try {
+    await stream.start();
+  } catch (e) {
+    if (o.signal.aborted) return stream.cursor;
+    throw e;
   }
   o.ready?.();
-  for (;;) {
-    const page = await ask({ after: cursor, limit: o.limit, wait: WATCH_WAIT_SECONDS });
-    if (page === STOPPED) return cursor;
-    for (const change of page.items) o.emit(change);
-    cursor = page.cursor;
-  }
+  // The changes come as the API sends them (the client types their common members).
+  for await (const change of stream) o.emit(change as ChangeDetail);
+  return stream.cursor;
 }
 
 function expiredMessage(e: ApiError, ns: string): string {
@@ -161,20 +115,29 @@ function expiredMessage(e: ApiError, ns: string): string {
 export const watchCommand: Command = {
   name: 'watch',
   args: ['ns'],
-  synopsis: '[--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]',
   summary: 'print the changes of a namespace as they happen, one JSON line each',
-  details: [
+  about: [
     'Prints each committed change as one line of JSON until Ctrl-C, oldest first, for `jq` and',
     'friends: {"id", "namespace", "key", "rev", "vv", "change", "fields", "siblings"?}, change one',
     'of put, patch, delete and expire (no fields for delete and expire). Every change is printed',
     'once, and the changes of one key in the order they were committed. On Ctrl-C it prints on',
     'standard error the `vesta watch ... --cursor <c>` that goes on from there without a gap.',
-    '  --prefix <p>            only keys that start with <p>',
-    '  --from-now              start with the next change (the default): the changes kept so far',
-    '                          are read once and skipped, 1000 per request',
-    '  --from-start            start with the oldest change kept (changes are kept 24 hours)',
-    '  --cursor <c>            go on after <c>, a cursor a previous watch printed when it stopped',
-    `  --limit <n>             at most <n> changes per request, 1 to ${MAX_CHANGES_LIMIT} (default ${DEFAULT_CHANGES_LIMIT})`,
+  ].join('\n'),
+  options: {
+    prefix: { type: 'string', value: '<p>', help: ['only keys that start with <p>'] },
+    'from-now': {
+      type: 'boolean',
+      help: ['start with the next change (the default): the changes kept so far', `are read once and skipped, ${MAX_CHANGES_LIMIT} per request`],
+    },
+    'from-start': { type: 'boolean', or: true, help: ['start with the oldest change kept (changes are kept 24 hours)'] },
+    cursor: { type: 'string', value: '<c>', or: true, help: ['go on after <c>, a cursor a previous watch printed when it stopped'] },
+    limit: {
+      type: 'string',
+      value: '<n>',
+      help: [`at most <n> changes per request, 1 to ${MAX_CHANGES_LIMIT} (default ${DEFAULT_CHANGES_LIMIT})`],
+    },
+  },
+  notes: [
     'When the API cannot be reached, is throttled or unavailable, the watch waits (Retry-After, else',
     `a backoff up to ${RETRY_MAX_MS / 1000} s) and tries again, with one warning line on standard error each time.`,
   ].join('\n'),
@@ -183,13 +146,6 @@ export const watchCommand: Command = {
     '(410 CursorExpired: changes were missed, the hint says how to start again); 1 the API answered',
     'with another error; 2 the command line is wrong (nothing was sent).',
   ].join('\n'),
-  options: {
-    prefix: { type: 'string' },
-    'from-now': { type: 'boolean' },
-    'from-start': { type: 'boolean' },
-    cursor: { type: 'string' },
-    limit: { type: 'string' },
-  },
   async run({ args: [ns], values, connect, io }) {
     const start = parseWatchStart(values);
     const limit = parseWatchLimit(str(values, 'limit'));
@@ -206,7 +162,7 @@ export const watchCommand: Command = {
         limit,
         clock: systemWatchClock,
         signal: io.interrupt?.() ?? new AbortController().signal,
-        read: async (q, signal) => (await changes(client, ns, { after: q.after, prefix, limit: q.limit, wait: q.wait, signal })) as ChangePage,
+        open: (opts) => client.watch(ns, { ...opts, prefix }),
         emit: (change) => io.out(`${stringifyJson(change)}\n`),
         warn: (line) => io.err(`${line}\n`),
         ready: () => {

@@ -2,9 +2,30 @@
  * The change feed as an async iterator: long-polls `GET /v1/ns/{ns}/changes` with the cursor of
  * the previous answer, so every change comes once and one key's changes in commit order. The
  * cursor of the last change handed out is `stream.cursor`, to go on later from exactly there.
+ * With `retry`, moments when the API cannot be reached, is throttled or unavailable are waited
+ * out (its `Retry-After`, else a growing backoff) instead of ending the iteration.
  */
+import { ApiError, NetworkError } from './errors';
 import type { Requester } from './transport';
 import type { Change, ChangePage } from './types';
+
+/** Changes per request while skipping to the end of the log for `after: 'now'` (the API's most). */
+const SKIP_LIMIT = 1000;
+/** First pause after a transient failure; it doubles with each failure in a row, up to the max. */
+export const RETRY_BASE_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+/** A `Retry-After` longer than this is cut to it. */
+export const RETRY_AFTER_MAX_MS = 300_000;
+
+/** How a stream waits out failures that pass. */
+export interface WatchRetry {
+  /** Told of each failure before the pause; `attempt` is the try that follows (2 for the first retry). */
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Draws the upper half of each backoff. @default Math.random */
+  readonly random?: () => number;
+  /** Waits `ms`, then resolves true; resolves false as soon as `signal` aborts. @default a timer */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
+}
 
 export interface WatchOptions {
   readonly prefix?: string;
@@ -19,6 +40,29 @@ export interface WatchOptions {
   readonly waitSeconds?: number;
   /** Ends the iteration (it then returns; a request in flight is abandoned). */
   readonly signal?: AbortSignal;
+  /**
+   * Retries transient failures (`isTransient`) without end, pausing `retryDelayMs` before each.
+   * @default none: the first failure ends the iteration
+   */
+  readonly retry?: WatchRetry;
+}
+
+/** Failures that pass: no answer, throttling, an API that is briefly unavailable. Never throws. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof NetworkError) return true;
+  return e instanceof ApiError && [429, 502, 503, 504].includes(e.problem.status);
+}
+
+/**
+ * The pause before retry number `failures` (1 for the first): the `Retry-After` of the answer when
+ * it has one (read as `retryAfterSeconds`), at most `RETRY_AFTER_MAX_MS`, else a backoff doubling
+ * from `RETRY_BASE_MS` to `RETRY_MAX_MS`, its upper half drawn by `random`. Never throws.
+ */
+export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
+  const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
+  if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 16));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
 /** One page of changes after a cursor. Throws `CursorExpiredError` (410) for a cursor older than the changes kept. */
@@ -29,6 +73,21 @@ export async function changes(client: Requester, ns: string, opts: { readonly af
     extraTimeoutMs: (opts.wait ?? 0) * 1000,
   });
   return r.body;
+}
+
+function timer(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const stop = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', stop, { once: true });
+  });
 }
 
 export class ChangeStream implements AsyncIterable<Change> {
@@ -46,29 +105,47 @@ export class ChangeStream implements AsyncIterable<Change> {
   private started?: Promise<string | undefined>;
 
   /**
+   * One page after `this.cursor`, transient failures retried as `opts.retry` says. Rejects with
+   * the failure that is not retried, or with the last one once the signal aborts.
+   */
+  private async page(limit: number, wait: number): Promise<ChangePage> {
+    const { signal, prefix, retry } = this.opts;
+    for (let failures = 1; ; failures++) {
+      try {
+        return await changes(this.client, this.ns, { after: this.cursor, prefix, limit, wait, signal });
+      } catch (e) {
+        if (signal?.aborted || !retry || !isTransient(e)) throw e;
+        const ms = retryDelayMs(e, failures, retry.random);
+        retry.onRetry?.(e, failures + 1, ms);
+        if (!(await (retry.sleep ?? timer)(ms, signal ?? new AbortController().signal))) throw e;
+      }
+    }
+  }
+
+  /**
    * Fixes the starting point (for `after: 'now'`, pages to the end of the changes published so
    * far) and resolves to its cursor. Iterating calls it; await it first to know that writes made
-   * from then on will be seen.
+   * from then on will be seen. Rejects as a request does (also once the signal aborts).
    */
   public start(): Promise<string | undefined> {
     this.started ??= (async () => {
       if (this.opts.after !== 'now') return this.cursor;
       for (;;) {
-        const page = await changes(this.client, this.ns, { after: this.cursor, prefix: this.opts.prefix, limit: 1000, signal: this.opts.signal });
+        const page = await this.page(SKIP_LIMIT, 0);
         this.cursor = page.cursor;
-        if (page.items.length < 1000) return this.cursor;
+        if (page.items.length < SKIP_LIMIT) return this.cursor;
       }
     })();
     return this.started;
   }
 
   public async *[Symbol.asyncIterator](): AsyncGenerator<Change> {
-    const { signal, prefix } = this.opts;
+    const { signal } = this.opts;
     const limit = this.opts.limit ?? 100;
     try {
       await this.start();
       while (!signal?.aborted) {
-        const page = await changes(this.client, this.ns, { after: this.cursor, prefix, limit, wait: this.opts.waitSeconds ?? 20, signal });
+        const page = await this.page(limit, this.opts.waitSeconds ?? 20);
         for (const c of page.items) {
           yield c;
         }

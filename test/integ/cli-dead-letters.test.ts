@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wireStores } from '../../src/api/wiring';
 import type { DeadLetter } from '../../src/core/dead-letters';
-import { main } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/io';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { runCli } from '../cli-harness';
 import { endpoint } from './harness';
 
 let stack: LocalStack;
@@ -33,12 +32,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function vesta(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), readStdin: async () => '', env: { VESTA_URL: stack.url } };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+function vesta(argv: string[]) {
+  return runCli(argv, { url: stack.url });
 }
 
 test('ls lists entries newest first, of one source with --source, as a table with --table; get prints the payload', async () => {

@@ -1,19 +1,6 @@
-import { main } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/io';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { type CliOptions, type CliRun, type CliRunning, runCliJson, startCli } from '../cli-harness';
 import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface Running {
-  /** Standard error so far. */
-  stderr(): string;
-  readonly done: Promise<Run>;
-}
 
 let stack: LocalStack;
 
@@ -25,29 +12,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Starts the CLI in-process against the local stack; `extra` adds to its io (env, interrupt). */
-function start(argv: string[], extra: Partial<CliIo> = {}): Running {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    readStdin: async () => '',
-    ...extra,
-    env: { VESTA_URL: stack.url, ...extra.env },
-  };
-  return { stderr: () => stderr, done: main(argv, io).then((code) => ({ code, stdout, stderr })) };
+/** Starts the CLI in-process against the local stack; `extra` adds to its io (env, interrupt, stdin). */
+function start(argv: string[], extra: CliOptions = {}): CliRunning {
+  return startCli(argv, { url: stack.url, ...extra });
 }
 
-function vesta(argv: string[]): Promise<Run> {
+function vesta(argv: string[]): Promise<CliRun> {
   return start(argv).done;
 }
 
 /** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-async function json(argv: string[]) {
-  const r = await vesta(argv);
-  if (r.code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+function json(argv: string[]) {
+  return runCliJson(argv, { url: stack.url });
 }
 
 async function grant(ttl = 30): Promise<string> {

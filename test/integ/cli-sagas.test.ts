@@ -3,23 +3,10 @@
  * Step Functions runner. Failures are kept to ones that are not retried (a failed require).
  */
 import { wireSagaStep } from '../../src/api/wiring';
-import { main } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/io';
 import { parseSagaBody } from '../../src/core/sagas';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { type CliOptions, type CliRun, type CliRunning, runCliJson, startCli } from '../cli-harness';
 import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface Running {
-  /** Standard output so far. */
-  stdout(): string;
-  readonly done: Promise<Run>;
-}
 
 let stack: LocalStack;
 
@@ -31,29 +18,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Starts the CLI in-process against the local stack; `extra` adds to its io (interrupt). */
-function start(argv: string[], extra: Partial<CliIo> = {}): Running {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    readStdin: async () => '',
-    ...extra,
-    env: { VESTA_URL: stack.url, ...extra.env },
-  };
-  return { stdout: () => stdout, done: main(argv, io).then((code) => ({ code, stdout, stderr })) };
+/** Starts the CLI in-process against the local stack; `extra` adds to its io (env, interrupt, stdin). */
+function start(argv: string[], extra: CliOptions = {}): CliRunning {
+  return startCli(argv, { url: stack.url, ...extra });
 }
 
-function vesta(argv: string[]): Promise<Run> {
+function vesta(argv: string[]): Promise<CliRun> {
   return start(argv).done;
 }
 
 /** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-async function json(argv: string[]) {
-  const r = await vesta(argv);
-  if (r.code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+function json(argv: string[]) {
+  return runCliJson(argv, { url: stack.url });
 }
 
 /** Waits until `check` holds, polling; fails after `ms`. */
@@ -146,7 +122,7 @@ describe('saga start', () => {
       steps: [{ name: 'bump', action: { op: 'patch', key: 'acct/a', increment: { balance: 1 } } }],
     });
 
-    const r = await start(['saga', 'start', '--file', '-', '--wait', '--interval', '50'], { readStdin: async () => body }).done;
+    const r = await start(['saga', 'start', '--file', '-', '--wait', '--interval', '50'], { stdin: body }).done;
 
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'steps', status: 'SUCCEEDED', steps: [{ name: 'bump', status: 'DONE' }] });

@@ -5,16 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/io';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { type CliOptions, runCli, runCliJson } from '../cli-harness';
 import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let stack: LocalStack;
 let dataDir: string;
@@ -29,18 +22,12 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function vesta(argv: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), readStdin: async () => '', ...extra, env: { VESTA_URL: stack.url } };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+function vesta(argv: string[], extra: CliOptions = {}) {
+  return runCli(argv, { ...extra, url: stack.url });
 }
 
-async function json(argv: string[]) {
-  const r = await vesta(argv);
-  if (r.code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+function json(argv: string[]) {
+  return runCliJson(argv, { url: stack.url });
 }
 
 test('create --wait with a progress bar, list, get, restore --wait into another namespace, restore-status', async () => {

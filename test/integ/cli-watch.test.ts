@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChangeDetail } from '../../src/core/changes';
-import type { CliIo } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
 import { EXIT_INTERRUPTED } from '../../src/cli/saga-args';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { runCli, runCliJson } from '../cli-harness';
 import { endpoint, uniqueNs } from './harness';
 
 /** How long a watch is given to print what the test waits for. */
@@ -36,19 +35,9 @@ afterAll(async () => {
   else process.env.VESTA_EVENTS_LOG_LEVEL = eventsLogLevel;
 });
 
-const io = (out: (t: string) => void, err: (t: string) => void, interrupt?: () => AbortSignal): CliIo => ({
-  out,
-  err,
-  readStdin: async () => '',
-  env: { VESTA_URL: stack.url },
-  interrupt,
-});
-
 /** Runs a command that ends by itself; throws with its standard error when it fails. */
 async function vesta(...argv: string[]): Promise<void> {
-  let stderr = '';
-  const code = await main(argv, io(() => {}, (t) => void (stderr += t)));
-  if (code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${code}: ${stderr}`);
+  await runCliJson(argv, { url: stack.url });
 }
 
 interface Watch {
@@ -60,21 +49,15 @@ interface Watch {
 
 /** Starts `vesta watch` and stops it (Ctrl-C) after it printed `lines` changes, or at the deadline. */
 function watch(argv: string[], lines: number): Watch {
-  let stdout = '';
-  let stderr = '';
   const controller = new AbortController();
   let readied: () => void = () => {};
   const ready = new Promise<void>((r) => (readied = r));
   const timer = setTimeout(() => controller.abort(), WATCH_DEADLINE_MS);
-  const out = (t: string) => {
-    stdout += t;
+  const onWrite = (stdout: string, stderr: string) => {
     if (stdout.split('\n').length > lines) controller.abort();
-  };
-  const err = (t: string) => {
-    stderr += t;
     if (stderr.includes('watching ')) readied();
   };
-  const done = main(['watch', ...argv], io(out, err, () => controller.signal)).then((code) => {
+  const done = runCli(['watch', ...argv], { url: stack.url, interrupt: () => controller.signal, onWrite }).then(({ code, stdout, stderr }) => {
     clearTimeout(timer);
     readied();
     const changes = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChangeDetail);

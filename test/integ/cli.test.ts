@@ -1,17 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { main } from '../../src/cli/main';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { runBin, runCli, runCliJson } from '../cli-harness';
 import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let stack: LocalStack;
 
@@ -24,24 +16,13 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process against the local stack, capturing its output. */
-async function vesta(argv: string[], stdin = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    out: (t: string) => void (stdout += t),
-    err: (t: string) => void (stderr += t),
-    readStdin: async () => stdin,
-    env: { VESTA_URL: stack.url },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+function vesta(argv: string[], stdin = '') {
+  return runCli(argv, { url: stack.url, stdin });
 }
 
 /** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-async function json(argv: string[], stdin?: string) {
-  const r = await vesta(argv, stdin);
-  if (r.code !== 0) throw new Error(`vesta ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+function json(argv: string[], stdin?: string) {
+  return runCliJson(argv, { url: stack.url, stdin });
 }
 
 describe('records', () => {
@@ -279,18 +260,14 @@ describe('failures', () => {
 
 describe('the installed command', () => {
   test('bin/vesta.js --help prints the usage and exits 0', async () => {
-    const root = join(__dirname, '..', '..');
-
-    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'vesta.js'), '--help'], { cwd: root });
+    const { stdout } = await runBin(['--help']);
 
     expect(stdout).toMatch(/^usage: vesta <command>/);
     expect(stdout).toContain('ns set');
   });
 
   test('bin/vesta.js exits 2 on a usage error', async () => {
-    const root = join(__dirname, '..', '..');
-
-    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin', 'vesta.js'), 'get'], { cwd: root }).catch((e) => e);
+    const failure = await runBin(['get']);
 
     expect(failure.code).toBe(2);
     expect(failure.stderr).toContain('get expects <ns> <key>');

@@ -1,4 +1,5 @@
-import { encodeKeyPath, parseAssignment, parseIncrement, parseList, parseRequire, parseValue } from '../../src/cli/args';
+import { recordPath } from '../../src/client';
+import { checkKey, parseAssignment, parseIncrement, parseList, parseRequire, parseValue } from '../../src/cli/args';
 import { UsageError } from '../../src/cli/errors';
 import { buildPatchBody } from '../../src/cli/patch-body';
 
@@ -82,18 +83,19 @@ describe('--fields a,b', () => {
 });
 
 describe('record keys in URLs', () => {
-  test('encodes each segment and keeps the slashes', () => {
-    expect(encodeKeyPath('cart/42')).toBe('cart/42');
-    expect(encodeKeyPath('a b/ü?#%')).toBe('a%20b/%C3%BC%3F%23%25');
+  test('a key a URL can carry is taken as it is, and the client encodes each segment', () => {
+    for (const key of ['cart/42', 'a b/ü?#%', 'a/../b']) expect(checkKey(key)).toBe(key);
+    expect(recordPath('n', checkKey('cart/42'))).toBe('/v1/ns/n/keys/cart/42');
+    expect(recordPath('n', checkKey('a b/ü?#%'))).toBe('/v1/ns/n/keys/a%20b/%C3%BC%3F%23%25');
   });
 
-  test('encodes the slashes too when a segment is a dot segment URLs would resolve away', () => {
-    expect(encodeKeyPath('a/../b')).toBe('a%2F..%2Fb');
-    expect(new URL(`http://h/keys/${encodeKeyPath('a/./b')}`).pathname).toBe('/keys/a%2F.%2Fb');
+  test('a key with a dot segment URLs would resolve away travels as one segment', () => {
+    expect(recordPath('n', checkKey('a/../b'))).toBe('/v1/ns/n/keys/a%2F..%2Fb');
+    expect(new URL(`http://h${recordPath('n', checkKey('a/./b'))}`).pathname).toBe('/v1/ns/n/keys/a%2F.%2Fb');
   });
 
   test.each(['', '.', '..'])('rejects the unaddressable key %j', (key) => {
-    expect(() => encodeKeyPath(key)).toThrow(UsageError);
+    expect(() => checkKey(key)).toThrow(UsageError);
   });
 });
 

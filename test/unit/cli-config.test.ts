@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { resolveTarget } from '../../src/cli/connection';
 import type { CliIo } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
+import { runCli } from '../cli-harness';
 
 const DEPLOYED = 'https://abc123.execute-api.eu-west-1.amazonaws.com/dev';
 
@@ -41,12 +41,8 @@ function tempConfig(content?: object): string {
   return path;
 }
 
-async function vesta(argv: string[], env: Record<string, string | undefined>, fetch?: typeof globalThis.fetch) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), readStdin: async () => '', env, fetch };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+function vesta(argv: string[], env: Record<string, string | undefined>, fetch?: typeof globalThis.fetch) {
+  return runCli(argv, { env, fetch });
 }
 
 describe('which URL a command uses', () => {

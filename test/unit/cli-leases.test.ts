@@ -2,7 +2,7 @@ import { ApiError } from '../../src/client';
 import { LeaseLostError, UsageError } from '../../src/cli/errors';
 import { apiHint, describeError } from '../../src/cli/hints';
 import { keepaliveIntervalMs, leaseWriteOptions, parseFence, parseIntervalOverride, parseTtl, requiredLease } from '../../src/cli/lease-args';
-import { main } from '../../src/cli/main';
+import { runCli } from '../cli-harness';
 
 function conflict(reason: string, extra: Record<string, unknown> = {}): ApiError {
   return new ApiError({ status: 409, code: 'Conflict', reason, detail: 'conflict', ...extra });
@@ -109,12 +109,7 @@ describe('hints for leases and locks', () => {
 });
 
 describe('lease and lock command lines', () => {
-  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t), readStdin: async () => '', env: { VESTA_URL: 'http://127.0.0.1:9' } };
-    return { code: await main(argv, io), stdout, stderr };
-  }
+  const run = (argv: string[]) => runCli(argv, { url: 'http://127.0.0.1:9' });
 
   test.each([
     [['lease', 'grant']],

@@ -1,7 +1,6 @@
 import { ApiError } from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
 import { describeError } from '../../src/cli/hints';
-import { main } from '../../src/cli/main';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   type SagaView,
@@ -13,6 +12,7 @@ import {
   transferBody,
   withSagaId,
 } from '../../src/cli/saga-args';
+import { runCli } from '../cli-harness';
 
 function saga(status: SagaView['status'], steps: [string, SagaView['steps'][number]['status']][], extra: Partial<SagaView> = {}): SagaView {
   return {
@@ -164,19 +164,17 @@ describe('saga errors and usage', () => {
 
   test('--help of saga start and saga watch documents the outcome exit codes', async () => {
     for (const name of ['start', 'watch']) {
-      let out = '';
-      const code = await main(['saga', name, '--help'], { out: (t) => void (out += t), err: () => undefined, readStdin: async () => '', env: {} });
-      expect(code).toBe(0);
-      expect(out).toContain('0 the saga SUCCEEDED; 3 it was COMPENSATED; 4 COMPENSATION_FAILED');
-      expect(out).toContain('130 Ctrl-C');
+      const r = await runCli(['saga', name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('0 the saga SUCCEEDED; 3 it was COMPENSATED; 4 COMPENSATION_FAILED');
+      expect(r.stdout).toContain('130 Ctrl-C');
     }
   });
 
   test('a malformed saga start exits 2 before sending anything', async () => {
-    let err = '';
-    const io = { out: () => undefined, err: (t: string) => void (err += t), readStdin: async () => '', env: { VESTA_URL: 'http://127.0.0.1:1' } };
-    expect(await main(['saga', 'start', '--transfer', 'bank', 'a', 'b', 'balance', 'lots'], io)).toBe(2);
-    expect(err).toContain('--transfer <amount> expects a positive number');
-    expect(err).toContain('hint: see `vesta saga start --help`');
+    const r = await runCli(['saga', 'start', '--transfer', 'bank', 'a', 'b', 'balance', 'lots'], { url: 'http://127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--transfer <amount> expects a positive number');
+    expect(r.stderr).toContain('hint: see `vesta saga start --help`');
   });
 });

@@ -2,9 +2,8 @@
  * `--table`: aligned columns for people, JSON stays the default, and commands without a table
  * form refuse the option instead of ignoring it.
  */
-import type { CliIo } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
 import { MAX_CELL, cell, leaseTable, listTable, recordTable, renderTable, sagaTable, snapshotsTable } from '../../src/cli/table';
+import { runCli } from '../cli-harness';
 
 const record = { namespace: 'shop', key: 'cart/1', fields: { qty: 2, sku: 'A1', tags: ['x', 'y'] }, rev: 3, vv: { local: 3 }, lease: null, updatedAt: '2026-01-01T00:00:00.000Z' };
 
@@ -52,12 +51,9 @@ describe('rendering', () => {
 });
 
 describe('vesta ... --table', () => {
-  async function vesta(argv: string[], body: unknown) {
-    let stdout = '';
-    let stderr = '';
+  function vesta(argv: string[], body: unknown) {
     const fetch = (async () => new Response(JSON.stringify(body), { status: 200, headers: { etag: '"e1"' } })) as typeof globalThis.fetch;
-    const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), readStdin: async () => '', env: { VESTA_URL: 'http://127.0.0.1:7777' }, fetch };
-    return { code: await main(argv, io), stdout, stderr };
+    return runCli(argv, { url: 'http://127.0.0.1:7777', fetch });
   }
 
   test('get prints JSON by default and a table with --table', async () => {

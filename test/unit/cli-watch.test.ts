@@ -1,25 +1,28 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { ChangeDetail } from '../../src/core/changes';
 import { findCommand } from '../../src/cli/commands';
-import { ApiError, NetworkError } from '../../src/client';
-import { UsageError } from '../../src/cli/errors';
-import type { CliIo } from '../../src/cli/io';
-import type { WatchClock } from '../../src/cli/keepalive';
-import { main } from '../../src/cli/main';
 import {
-  EXIT_CURSOR_EXPIRED,
-  type PageQuery,
+  ApiError,
+  ChangeStream,
+  NetworkError,
   RETRY_AFTER_MAX_MS,
   RETRY_BASE_MS,
   RETRY_MAX_MS,
+  type Requester,
+  isTransient,
+  retryDelayMs,
+} from '../../src/client';
+import { UsageError } from '../../src/cli/errors';
+import type { WatchClock } from '../../src/cli/keepalive';
+import {
+  EXIT_CURSOR_EXPIRED,
   WATCH_WAIT_SECONDS,
   type WatchStart,
   followChanges,
-  isTransient,
   parseWatchLimit,
   parseWatchStart,
-  retryDelayMs,
 } from '../../src/cli/watch-commands';
+import { runCli } from '../cli-harness';
 
 const change = (key: string, rev = 1, kind: ChangeDetail['change'] = 'put'): ChangeDetail => ({
   id: `${key}-${rev}`,
@@ -41,9 +44,17 @@ function fakeClock(): WatchClock & { readonly slept: number[] } {
 
 type Answer = { items: ChangeDetail[]; cursor: string } | Error;
 
+/** What one request of the stream asked for. */
+interface PageQuery {
+  readonly after?: string;
+  readonly limit: number;
+  readonly wait: number;
+}
+
 /**
- * Runs `followChanges` against scripted answers, one per request; once they run out the watch is
- * stopped, as by Ctrl-C. Returns the queries sent, what was printed and warned, and the cursor.
+ * Runs `followChanges` on the client's stream against scripted answers, one per request; once
+ * they run out the watch is stopped, as by Ctrl-C. Returns the queries sent, what was printed and
+ * warned, and the cursor.
  */
 async function follow(start: WatchStart, answers: Answer[], limit = 100) {
   const controller = new AbortController();
@@ -52,22 +63,26 @@ async function follow(start: WatchStart, answers: Answer[], limit = 100) {
   const warned: string[] = [];
   const events: string[] = [];
   const clock = fakeClock();
-  const cursor = await followChanges({
-    start,
-    limit,
-    clock,
-    signal: controller.signal,
-    random: () => 0,
-    read: async (q) => {
-      queries.push(q);
+  const api: Requester = {
+    request: async <T>(_method: string, _path: string, opts: { query?: Record<string, unknown> } = {}) => {
+      const { after, limit, wait } = opts.query as unknown as PageQuery;
+      queries.push({ after, limit, wait });
       const next = answers.shift();
       if (!next) {
         controller.abort();
         throw new NetworkError('http://x', 'aborted');
       }
       if (next instanceof Error) throw next;
-      return next;
+      return { status: 200, body: next as T };
     },
+  };
+  const cursor = await followChanges({
+    start,
+    limit,
+    clock,
+    signal: controller.signal,
+    random: () => 0,
+    open: (opts) => new ChangeStream(api, 'shop', opts),
     emit: (c) => (emitted.push(`${c.change} ${c.key}@${c.rev}`), events.push('emit')),
     warn: (line) => warned.push(line),
     ready: () => events.push('ready'),
@@ -224,22 +239,15 @@ describe('vesta watch against a fake API that follows the contract', () => {
     res.end(JSON.stringify(body));
   };
 
-  async function watch(argv: string[], stopWhen: (out: string, err: string) => boolean) {
-    let stdout = '';
-    let stderr = '';
+  function watch(argv: string[], stopWhen: (out: string, err: string) => boolean) {
     const controller = new AbortController();
-    const check = () => {
-      if (stopWhen(stdout, stderr)) controller.abort();
-    };
-    const io: CliIo = {
-      out: (t) => ((stdout += t), check()),
-      err: (t) => ((stderr += t), check()),
-      readStdin: async () => '',
-      env: { VESTA_URL: url },
+    return runCli(['watch', ...argv], {
+      url,
       interrupt: () => controller.signal,
-    };
-    const code = await main(['watch', ...argv], io);
-    return { code, stdout, stderr };
+      onWrite: (stdout, stderr) => {
+        if (stopWhen(stdout, stderr)) controller.abort();
+      },
+    });
   }
 
   test('prints one JSON line per change, and on Ctrl-C the command that goes on from there (exit 130)', async () => {
@@ -297,13 +305,12 @@ describe('vesta watch against a fake API that follows the contract', () => {
 
   test('watch is listed and has its own help', async () => {
     expect(findCommand(['watch'])?.name).toBe('watch');
-    let out = '';
-    const io: CliIo = { out: (t) => void (out += t), err: () => {}, readStdin: async () => '', env: {} };
-    expect(await main(['watch', '--help'], io)).toBe(0);
-    expect(out).toContain('usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]');
-    expect(out).toContain('130 Ctrl-C stopped the watch');
-    out = '';
-    expect(await main(['--help'], io)).toBe(0);
-    expect(out).toMatch(/\n {2}watch +print the changes of a namespace as they happen/);
+    const own = await runCli(['watch', '--help']);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]');
+    expect(own.stdout).toContain('130 Ctrl-C stopped the watch');
+    const tool = await runCli(['--help']);
+    expect(tool.code).toBe(0);
+    expect(tool.stdout).toMatch(/\n {2}watch +print the changes of a namespace as they happen/);
   });
 });
