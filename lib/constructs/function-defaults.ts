@@ -14,6 +14,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import type { MetricName } from '../../src/core/metric-names';
 import { LOG_WRITE_ACTIONS } from '../perms';
 import type { StateTables } from './state-tables';
 
@@ -23,12 +24,15 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 export const POWERTOOLS_SERVICE_NAME = 'vesta';
 export const METRICS_NAMESPACE = 'Vesta';
 
-/** A `Vesta` metric with the default `service` dimension that Powertools Metrics adds. */
-export function vestaMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+/**
+ * A `Vesta` metric with the default `service` dimension that Powertools Metrics adds, and the
+ * `dimensions` of a metric emitted with more (`METRIC_DIMENSIONS`). Never throws.
+ */
+export function vestaMetric(metricName: MetricName, statistic: string, period: Duration, dimensions: Readonly<Record<string, string>> = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, ...dimensions },
     statistic,
     period,
   });

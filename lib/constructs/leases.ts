@@ -17,6 +17,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { EXECUTION_STATUS_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import type { StateTables } from './state-tables';
 
@@ -127,7 +128,7 @@ export class Leases extends Construct {
     this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
     this.reaperLagAlarm = new cloudwatch.Alarm(this, 'ReaperLag', {
       alarmDescription: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
-      metric: vestaMetric('LeaseReaperLagSeconds', 'Maximum', Duration.minutes(1)),
+      metric: vestaMetric(METRIC_NAMES.leaseReaperLagSeconds, 'Maximum', Duration.minutes(1)),
       threshold: REAPER_LAG_THRESHOLD_SECONDS,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,

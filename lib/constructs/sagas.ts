@@ -16,6 +16,7 @@ import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from 
 import { aslStateMachine } from './asl-state-machine';
 import { SAGA_START_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import type { StateTables } from './state-tables';
 
@@ -98,7 +99,7 @@ export class Sagas extends Construct {
 
     this.compensationFailedAlarm = new cloudwatch.Alarm(this, 'CompensationFailed', {
       alarmDescription: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
-      metric: vestaMetric('CompensationFailed', 'Sum', Duration.minutes(5)),
+      metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', Duration.minutes(5)),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

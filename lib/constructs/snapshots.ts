@@ -31,6 +31,7 @@ import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../s
 import { SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 import { aslStateMachine } from './asl-state-machine';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import type { StateTables } from './state-tables';
 
@@ -250,7 +251,7 @@ export class Snapshots extends Construct {
 
     this.snapshotTooOldAlarm = new cloudwatch.Alarm(this, 'SnapshotTooOld', {
       alarmDescription: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
-      metric: vestaMetric('LatestSnapshotAgeSeconds', 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
+      metric: vestaMetric(METRIC_NAMES.latestSnapshotAgeSeconds, 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
       threshold: this.maxAgeSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

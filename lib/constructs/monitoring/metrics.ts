@@ -162,13 +162,7 @@ export function vestaMetricGroups(): VestaMetricGroup[] {
  * set aside after their retries.
  */
 export function deadLettersMetric(source: DeadLetterSource): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: METRIC_NAMES.deadLetters,
-    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, source },
-    statistic: 'Sum',
-    period: MONITORING_PERIOD,
-  });
+  return vestaMetric(METRIC_NAMES.deadLetters, 'Sum', MONITORING_PERIOD, { [METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]]: source });
 }
 
 /** A Vesta metric with only the `service` dimension, labelled with its name. */
