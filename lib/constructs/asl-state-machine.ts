@@ -7,14 +7,16 @@
  * its role allowed to invoke that function and nothing else, and an alarm on failed executions.
  * Construct ids (`<Id>`, `<Id>Logs`, `<Id>ExecutionsFailed`) are created in `scope`.
  */
-import { type CfnElement, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { type CfnElement, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { type StateMachineDef, aslPath } from '../../src/sagas/state-machines';
+import { vestaAlarm } from './monitoring/alarms';
+import { stateMachineMetrics } from './monitoring/metrics';
 
 export interface AslStateMachineOptions {
   readonly stage: string;
@@ -74,13 +76,9 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
     ],
     true,
   );
-  const executionsFailedAlarm = new cloudwatch.Alarm(scope, `${id}ExecutionsFailed`, {
-    alarmDescription: `Vesta ${name}: at least one failed execution in 5 minutes`,
-    metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  const executionsFailedAlarm = vestaAlarm(scope, `${id}ExecutionsFailed`, {
+    description: `Vesta ${name}: at least one failed execution in 5 minutes`,
+    metric: stateMachineMetrics(machine).failed,
   });
   return { machine, executionsFailedAlarm };
 }

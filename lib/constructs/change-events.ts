@@ -27,6 +27,8 @@ import { EVENT_SOURCE } from '../../src/core/changes';
 import { METRIC_NAMES } from '../../src/core/metric-names';
 import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
 import type { StateTables } from './state-tables';
 
 /** Stream records per invocation (the local stream poller uses the same). */
@@ -129,40 +131,24 @@ export class ChangeEvents extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = this.anyAlarm(
-      'DeadLetterAlarm',
-      'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-    );
-    this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeAlarm', {
-      alarmDescription: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
+    this.deadLetterAlarm = vestaAlarm(this, 'DeadLetterAlarm', {
+      description: 'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    });
+    this.iteratorAgeAlarm = vestaAlarm(this, 'IteratorAgeAlarm', {
+      description: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
       metric: this.publisher.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(),
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.publisherErrorsAlarm = this.anyAlarm(
-      'PublisherErrorsAlarm',
-      'Vesta change publisher: at least one failed invocation in 5 minutes',
-      this.publisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
-    this.eventsFailedAlarm = this.anyAlarm(
-      'EventsFailedAlarm',
-      'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
-      vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', Duration.minutes(5)),
-    );
-  }
-
-  /** An alarm that fires on any datapoint of at least 1 in one period; no data is OK. */
-  private anyAlarm(id: string, alarmDescription: string, metric: cloudwatch.IMetric): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.publisherErrorsAlarm = vestaAlarm(this, 'PublisherErrorsAlarm', {
+      description: 'Vesta change publisher: at least one failed invocation in 5 minutes',
+      metric: functionMetrics(this.publisher).errors,
+    });
+    this.eventsFailedAlarm = vestaAlarm(this, 'EventsFailedAlarm', {
+      description: 'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
+      metric: vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', MONITORING_PERIOD),
     });
   }
 

@@ -19,6 +19,8 @@ import { EXECUTION_STATUS_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { functionMetrics } from './monitoring/metrics';
 import type { StateTables } from './state-tables';
 
 /** CDK context keys that override the default schedules, e.g. `-c vesta:reaperSchedule="rate(5 minutes)"`. */
@@ -126,8 +128,8 @@ export class Leases extends Construct {
 
     this.reaperErrorsAlarm = this.errorsAlarm('ReaperErrors', this.reaper, 'reaper');
     this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
-    this.reaperLagAlarm = new cloudwatch.Alarm(this, 'ReaperLag', {
-      alarmDescription: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
+    this.reaperLagAlarm = vestaAlarm(this, 'ReaperLag', {
+      description: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
       metric: vestaMetric(METRIC_NAMES.leaseReaperLagSeconds, 'Maximum', Duration.minutes(1)),
       threshold: REAPER_LAG_THRESHOLD_SECONDS,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -179,13 +181,6 @@ export class Leases extends Construct {
   }
 
   private errorsAlarm(id: string, fn: nodejs.NodejsFunction, job: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription: `Vesta lease ${job}: at least one failed run in 5 minutes`,
-      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    return vestaAlarm(this, id, { description: `Vesta lease ${job}: at least one failed run in 5 minutes`, metric: functionMetrics(fn).errors });
   }
 }

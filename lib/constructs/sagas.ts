@@ -6,7 +6,7 @@
  * `Monitoring` (SNS topic, dashboard).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,8 @@ import { SAGA_START_ACTIONS } from '../perms';
 import { retainsByDefault, validateStage } from '../stage';
 import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
 import type { StateTables } from './state-tables';
 
 /** Every Task of the ASL files gives up on one invocation after this long (`TimeoutSeconds`). */
@@ -97,22 +99,14 @@ export class Sagas extends Construct {
     this.stateMachines = machines as Record<StateMachineId, sfn.StateMachine>;
     this.executionsFailedAlarms = failedAlarms as Record<StateMachineId, cloudwatch.Alarm>;
 
-    this.compensationFailedAlarm = new cloudwatch.Alarm(this, 'CompensationFailed', {
-      alarmDescription: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
-      metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', Duration.minutes(5)),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // The metric is only emitted when a compensation fails.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    // The metric is only emitted when a compensation fails: no data means none did.
+    this.compensationFailedAlarm = vestaAlarm(this, 'CompensationFailed', {
+      description: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
+      metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', MONITORING_PERIOD),
     });
-    this.stepErrorsAlarm = new cloudwatch.Alarm(this, 'StepErrors', {
-      alarmDescription: 'Vesta saga step: at least one failed invocation in 5 minutes',
-      metric: this.stepFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.stepErrorsAlarm = vestaAlarm(this, 'StepErrors', {
+      description: 'Vesta saga step: at least one failed invocation in 5 minutes',
+      metric: functionMetrics(this.stepFunction).errors,
     });
   }
 

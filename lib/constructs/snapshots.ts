@@ -33,6 +33,8 @@ import { retainsByDefault, validateStage } from '../stage';
 import { aslStateMachine } from './asl-state-machine';
 import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
 import type { StateTables } from './state-tables';
 
 /** Context keys (`cdk deploy -c vesta:snapshotSchedule='rate(6 hours)'`). */
@@ -249,26 +251,21 @@ export class Snapshots extends Construct {
       targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'reportAge' }) })],
     });
 
-    this.snapshotTooOldAlarm = new cloudwatch.Alarm(this, 'SnapshotTooOld', {
-      alarmDescription: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
+    this.snapshotTooOldAlarm = vestaAlarm(this, 'SnapshotTooOld', {
+      description: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
       metric: vestaMetric(METRIC_NAMES.latestSnapshotAgeSeconds, 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
       threshold: this.maxAgeSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    const errors = (f: nodejs.NodejsFunction) => f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
-    this.functionErrorsAlarm = new cloudwatch.Alarm(this, 'FunctionErrors', {
-      alarmDescription: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
+    const errors = (f: nodejs.NodejsFunction) => functionMetrics(f).errors;
+    this.functionErrorsAlarm = vestaAlarm(this, 'FunctionErrors', {
+      description: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
       metric: new cloudwatch.MathExpression({
         expression: 'e + r + s',
         usingMetrics: { e: errors(this.exportFunction), r: errors(this.restoreFunction), s: errors(this.scheduleFunction) },
-        period: Duration.minutes(5),
+        period: MONITORING_PERIOD,
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 
