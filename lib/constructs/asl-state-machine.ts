@@ -6,15 +6,21 @@
  * values), traced,
  * its role allowed to invoke that function and nothing else, and an alarm on failed executions.
  * Construct ids (`<Id>`, `<Id>Logs`, `<Id>ExecutionsFailed`) are created in `scope`.
+ *
+ * The definition is the ASL file as `loadDefinition` reads it (the task contract of
+ * `src/sagas/task-contract.ts` applied), the same one the local runner runs; it is deployed as a
+ * file asset, like the file itself would be.
  */
-import { type CfnElement, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type CfnElement, FileSystem, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { type StateMachineDef, aslPath } from '../../src/sagas/state-machines';
+import { type StateMachineDef, loadDefinition } from '../../src/sagas/state-machines';
 import { vestaAlarm } from './monitoring/alarms';
 import { stateMachineMetrics } from './monitoring/metrics';
 
@@ -40,6 +46,16 @@ export interface AslStateMachine {
   readonly executionsFailedAlarm: cloudwatch.Alarm;
 }
 
+/**
+ * A file holding `def`'s definition as `loadDefinition` gives it, in a new temporary directory,
+ * under the ASL file's name. Throws what `loadDefinition` and the file system throw.
+ */
+function definitionFile(def: StateMachineDef<string>): string {
+  const file = join(FileSystem.mkdtemp('vesta-asl-'), basename(def.file));
+  writeFileSync(file, `${JSON.stringify(loadDefinition(def), null, 2)}\n`);
+  return file;
+}
+
 /** `saga` gives `Saga`: construct ids of a state machine and what belongs to it. */
 export const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
 
@@ -57,7 +73,7 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
   const machine = new sfn.StateMachine(scope, id, {
     stateMachineName: name,
     stateMachineType: sfn.StateMachineType.STANDARD,
-    definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
+    definitionBody: sfn.DefinitionBody.fromFile(definitionFile(def)),
     definitionSubstitutions: { [opts.substitution]: opts.invokes.functionArn },
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: opts.logExecutionData ?? false },
     tracingEnabled: true,

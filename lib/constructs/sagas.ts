@@ -22,10 +22,10 @@ import { vestaAlarm } from './monitoring/alarms';
 import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
 import type { StateTables } from './state-tables';
 
-/** Every Task of the ASL files gives up on one invocation after this long (`TimeoutSeconds`). */
-export const ASL_TASK_TIMEOUT_SECONDS = 60;
-
-/** The saga-step function's timeout: below the Task timeout, so a slow call fails in the function first. */
+/**
+ * The saga-step function's timeout: below the Task timeout of its Tasks (`TASK_CLASSES` of
+ * `src/sagas/task-contract.ts`, 60 s), so a slow call fails in the function first.
+ */
 export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
 
 export interface SagasProps {

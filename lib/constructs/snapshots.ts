@@ -43,7 +43,7 @@ export const SNAPSHOT_RETENTION_CONTEXT = 'vesta:snapshotRetentionDays';
 export const SNAPSHOT_SEGMENTS_CONTEXT = 'vesta:snapshotSegments';
 export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
 
-/** The export and restore functions stop below their Tasks' 900 s timeout. */
+/** The export and restore functions stop below the 900 s timeout of their long Tasks (`TASK_CLASSES.long`). */
 export const SNAPSHOT_FUNCTION_TIMEOUT_SECONDS = 890;
 /** Days an overwritten or deleted snapshot object stays recoverable. */
 export const NONCURRENT_DAYS = 7;
