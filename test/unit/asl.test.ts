@@ -120,9 +120,15 @@ describe.each(files)('%s', (file) => {
     expect(unreachable(load(file))).toEqual([]);
   });
 
-  test('leaves TimeoutSeconds and Retry to the task contract', () => {
+  test('leaves TimeoutSeconds and Retry to the task contract, and has no Catch that a later one repeats', () => {
     const states = allStates(JSON.parse(raw) as Machine);
     expect(states.filter(([, s]) => 'TimeoutSeconds' in s || 'Retry' in s).map(([name]) => name)).toEqual([]);
+    const repeated = states.flatMap(([name, s]) => {
+      const rest = (c: { ErrorEquals: string[] }) => JSON.stringify({ ...c, ErrorEquals: undefined });
+      const catchers = s.Catch ?? [];
+      return catchers.filter((c, i) => catchers.slice(i + 1).some((later) => later.ErrorEquals.includes('States.ALL') && rest(later) === rest(c))).map(() => name);
+    });
+    expect(repeated).toEqual([]);
   });
 
   test('is one of the deployed state machines, with its one placeholder', () => {
@@ -160,7 +166,9 @@ describe('named states', () => {
       expect(Object.keys(m.States)).toContain(n);
     }
     expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
-    expect((m.States.ApplyStep.Catch ?? []).flatMap((c) => c.ErrorEquals)).toEqual(expect.arrayContaining(['Vesta.StepFailed', 'States.ALL']));
+    // The first Catch that matches an error decides: a failed step goes to RecordStepFailed.
+    const stepFailed = (m.States.ApplyStep.Catch ?? []).find((c) => c.ErrorEquals.includes('Vesta.StepFailed') || c.ErrorEquals.includes('States.ALL'));
+    expect(stepFailed?.Next).toBe('RecordStepFailed');
   });
 
   test('the transfer saga draws its compensation branch', () => {
