@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type CfnElement, FileSystem, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnElement, FileSystem, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,18 +21,17 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { type StateMachineDef, loadDefinition } from '../../src/sagas/state-machines';
+import type { LogSettings } from './stage-construct';
 import { vestaAlarm } from './monitoring/alarms';
 import { stateMachineMetrics } from './monitoring/metrics';
 
-export interface AslStateMachineOptions {
+export interface AslStateMachineOptions extends LogSettings {
   readonly stage: string;
   readonly def: StateMachineDef<string>;
   /** The placeholder of the ASL file that names the function (`${...}`). */
   readonly substitution: string;
   /** The function every Task invokes. */
   readonly invokes: lambda.IFunction;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * Log the execution data (every state's input and output) with the events.
    * @default false

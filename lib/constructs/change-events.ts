@@ -13,22 +13,21 @@
  * dead-letter queue. Alarms: anything in the dead-letter queue, stream iterator age (events
  * falling behind), the function's errors, and events that could not be put on the bus.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../src/core/changes';
 import { METRIC_NAMES } from '../../src/core/metric-names';
-import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import { vestaAlarm } from './monitoring/alarms';
 import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
+import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 /** Stream records per invocation (the local stream poller uses the same). */
@@ -44,7 +43,7 @@ export const PUBLISHER_RETRY_ATTEMPTS = 10;
 /** The iterator-age alarm fires when the oldest unpublished change is older than this. */
 export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
 
-export interface ChangeEventsProps {
+export interface ChangeEventsProps extends StageProps {
   /** Deployment stage; names the bus `vesta-<stage>` and decides the default of `retainLogs`. */
   readonly stage: string;
   /** The records table (its stream) and the change table. */
@@ -54,19 +53,9 @@ export interface ChangeEventsProps {
    * @default Duration.days(7)
    */
   readonly archiveRetention?: Duration;
-  /**
-   * How long function logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Keep the log groups when they leave the stack.
-   * @default true for the `prod` stage, false for every other stage
-   */
-  readonly retainLogs?: boolean;
 }
 
-export class ChangeEvents extends Construct {
+export class ChangeEvents extends StageConstruct {
   /** The bus every `vesta.StateChanged` event is put on. */
   readonly bus: events.EventBus;
   /** The stream consumer. */
@@ -84,9 +73,7 @@ export class ChangeEvents extends Construct {
 
   /** Throws an `Error` when `stage` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: ChangeEventsProps) {
-    super(scope, id);
-    validateStage(props.stage);
-    const retain = props.retainLogs ?? retainsByDefault(props.stage);
+    super(scope, id, props);
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `vesta-${props.stage}`, description: 'Vesta change events (vesta.StateChanged)' });
     this.bus.archive('Archive', {
@@ -99,20 +86,19 @@ export class ChangeEvents extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: this.log.logRemovalPolicy,
     });
     NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the change publisher; it needs none of its own.' },
     ]);
 
     this.publisher = createVestaFunction(this, 'Publisher', {
+      ...this.log,
       entry: 'change-publisher.ts',
       description: 'Vesta change publisher',
       tables: props.tables,
       memorySize: 512,
       timeout: Duration.minutes(1),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
     props.tables.grantChangeLogAppend(this.publisher);

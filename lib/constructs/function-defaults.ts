@@ -6,7 +6,7 @@
  * what differs: entry, memory, timeout, extra environment and its own grants.
  */
 import * as path from 'node:path';
-import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,6 +16,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { MetricName } from '../../src/core/metric-names';
 import { LOG_WRITE_ACTIONS } from '../perms';
+import type { LogSettings } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -38,7 +39,7 @@ export function vestaMetric(metricName: MetricName, statistic: string, period: D
   });
 }
 
-export interface VestaFunctionOptions {
+export interface VestaFunctionOptions extends LogSettings {
   /** File name of the entry under `lambdas/`, e.g. `api.ts`; it exports `handler`. */
   readonly entry: string;
   /** Description of the function and, with "role" appended, of its role. */
@@ -47,8 +48,6 @@ export interface VestaFunctionOptions {
   readonly tables: StateTables;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** Variables added to (or overriding) the shared environment. */
   readonly environment?: Record<string, string>;
   /** @default - no reserved concurrency */

@@ -2,7 +2,7 @@
  * The DynamoDB tables of Vesta, built from the one list of table definitions that the local stack
  * also reads, so the data model is written down once.
  */
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -38,7 +38,7 @@ import {
   SNAPSHOT_SCHEDULE_CONTROL_ACTIONS,
   SNAPSHOT_EXPORT_CONTROL_ACTIONS,
 } from '../perms';
-import { retainsByDefault, validateStage } from '../stage';
+import { removalPolicyOf, retainsByDefault, validateStage } from '../stage';
 
 export type TableId = TableDef['id'];
 
@@ -118,7 +118,7 @@ export class StateTables extends Construct {
         timeToLiveAttribute: def.ttlAttribute,
         dynamoStream: def.stream ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
         globalSecondaryIndexes: def.indexes?.map(globalIndex),
-        removalPolicy: this.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        removalPolicy: removalPolicyOf(this.retain),
         deletionProtection: this.retain,
       });
     }
