@@ -92,12 +92,7 @@ export class Api extends StageConstruct {
       timeout: Duration.seconds(29),
       environment: { VESTA_STAGE: props.stage },
     }).function;
-    props.tables.grantRecordsReadWrite(this.function);
-    props.tables.grantControlReadWrite(this.function);
-    props.tables.grantIdempotencyReadWrite(this.function);
-    props.tables.grantSagaLogApi(this.function);
-    props.tables.grantChangeLogRead(this.function);
-    props.tables.grantDeadLetterOperations(this.function);
+    props.tables.grant(this.function, 'recordsReadWrite', 'controlReadWrite', 'idempotencyReadWrite', 'sagaLogApi', 'changeLogRead', 'deadLetterOperations');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: this.log.logRetention, removalPolicy: this.log.logRemovalPolicy });
     const executionLogging = props.executionLogging ?? false;

@@ -101,8 +101,7 @@ export class ChangeEvents extends StageConstruct {
       timeout: Duration.minutes(1),
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
-    props.tables.grantChangeLogAppend(this.publisher);
-    props.tables.grantDeadLetterWrite(this.publisher);
+    props.tables.grant(this.publisher, 'changeLogAppend', 'deadLetterWrite');
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
       new DynamoEventSource(props.tables.tables.records, {

@@ -92,8 +92,7 @@ export class Leases extends StageConstruct {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
     }).function;
-    props.tables.grantLeaseReaping(this.reaper);
-    props.tables.grantDeadLetterWrite(this.reaper);
+    props.tables.grant(this.reaper, 'leaseReaping', 'deadLetterWrite');
 
     this.renewer = createVestaFunction(this, 'Renewer', {
       ...this.log,
@@ -103,8 +102,7 @@ export class Leases extends StageConstruct {
       memorySize: 256,
       timeout: Duration.minutes(1),
     }).function;
-    props.tables.grantLeaseRenewal(this.renewer);
-    props.tables.grantDeadLetterWrite(this.renewer);
+    props.tables.grant(this.renewer, 'leaseRenewal', 'deadLetterWrite');
     this.grantExecutionStatus(this.renewer, props.stateMachines);
 
     this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');

@@ -64,7 +64,7 @@ export class Sagas extends StageConstruct {
       memorySize: 512,
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS),
     }).function;
-    props.tables.grantSagaStep(this.stepFunction);
+    props.tables.grant(this.stepFunction, 'sagaStep');
 
     const machines: Partial<Record<StateMachineId, sfn.StateMachine>> = {};
     const failedAlarms: Partial<Record<StateMachineId, cloudwatch.Alarm>> = {};

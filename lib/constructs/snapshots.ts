@@ -200,11 +200,9 @@ export class Snapshots extends StageConstruct {
     this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
     this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
     this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
-    props.tables.grantSnapshotExport(this.exportFunction);
-    props.tables.grantSnapshotRestore(this.restoreFunction);
-    props.tables.grantDeadLetterWrite(this.exportFunction);
-    props.tables.grantDeadLetterWrite(this.restoreFunction);
-    props.tables.grantSnapshotStore(this.scheduleFunction);
+    props.tables.grant(this.exportFunction, 'snapshotExport', 'deadLetterWrite');
+    props.tables.grant(this.restoreFunction, 'snapshotRestore', 'deadLetterWrite');
+    props.tables.grant(this.scheduleFunction, 'snapshotStore');
     const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);
     iam.Grant.addToPrincipal({ grantee: this.exportFunction, actions: [...SNAPSHOT_WRITE_ACTIONS], resourceArns: [objects] });
     iam.Grant.addToPrincipal({ grantee: this.restoreFunction, actions: [...SNAPSHOT_READ_ACTIONS], resourceArns: [objects] });
