@@ -9,10 +9,13 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { SfnExecutionStatus } from '../src/adapters/sfn/execution-status';
 import { wireLeaseJobs } from '../src/api/wiring';
 import { answerReplay, isReplayRequest } from '../src/core/dead-letters';
+import { METRIC_NAMES, type MetricEmitter } from '../src/core/metric-names';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../src/adapters/dynamodb/client-config';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
+/** The same metrics, named by `MetricName` only. */
+const emit: MetricEmitter = metrics;
 const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS })), { logger, metrics });
 
 export const handler = async (event?: unknown) => {
@@ -20,7 +23,7 @@ export const handler = async (event?: unknown) => {
     return answerReplay(event, { store: deadLetters, replayers: { renewer: (e) => renewer.renew(String(e.item.leaseId), String((e.payload as { executionArn?: string }).executionArn ?? '')).then(() => undefined) } });
   }
   const r = await renewer.run();
-  metrics.addMetric('LeasesRenewed', MetricUnit.Count, r.renewed);
+  emit.addMetric(METRIC_NAMES.leasesRenewed, MetricUnit.Count, r.renewed);
   metrics.publishStoredMetrics();
   logger.info('lease renewer run', { ...r });
   return r;

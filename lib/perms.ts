@@ -1,10 +1,14 @@
 /**
  * IAM action lists, one per intent, in one place (as `aws-dynamodb/lib/perms.ts` does for the
- * CDK's own grants). Constructs grant these lists through intent-named methods; tests assert that
+ * CDK's own grants). Constructs grant these lists by intent (`TABLE_INTENTS` for the tables, below;
+ * intent-named methods for the rest); tests assert that
  * a function's policy holds nothing else. `TransactWriteItems` is not an IAM action: a transaction
  * is authorized by the actions of its parts (`ConditionCheckItem`, `PutItem`, `UpdateItem`,
  * `DeleteItem`) on each table it touches, so those parts must be listed for every such table.
  */
+import type { TableDef } from '../src/adapters/dynamodb/table-defs';
+
+type TableId = TableDef['id'];
 
 /**
  * What the API function does on the records table: `GetItem` (reads), `PutItem` and `UpdateItem`
@@ -191,3 +195,75 @@ export const DEAD_LETTER_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /** What the API function may do with the background functions (and no other): invoke one to replay an entry. */
 export const DEAD_LETTER_REPLAY_ACTIONS = ['lambda:InvokeFunction'] as const;
+
+/** A list of actions on one table of `TABLE_DEFS`, or on one index of it. */
+export interface TableGrant {
+  readonly table: TableId;
+  /** @default - the table itself, none of its indexes */
+  readonly index?: string;
+  readonly actions: readonly string[];
+}
+
+/**
+ * What a function may do on the tables, by intent: each intent is the action lists above on the
+ * table, or the one index, they apply to. `StateTables.grant` grants intents by these names.
+ */
+export const TABLE_INTENTS = {
+  /** API function: item reads and conditional writes on the records table, transactions included (no Scan). */
+  recordsReadWrite: [{ table: 'records', actions: RECORDS_READ_WRITE_ACTIONS }],
+  /** API function: item reads and writes on the control table (namespace settings, leases, locks); no index. */
+  controlReadWrite: [{ table: 'control', actions: CONTROL_READ_WRITE_ACTIONS }],
+  /** API function: what the Powertools idempotency layer needs on the idempotency table. */
+  idempotencyReadWrite: [{ table: 'idempotency', actions: IDEMPOTENCY_READ_WRITE_ACTIONS }],
+  /**
+   * Lease reaper: find expired leases on the control table's `byExpiry` index, remove them and
+   * what they hold, record its run; expire the records they held.
+   */
+  leaseReaping: [
+    { table: 'control', actions: LEASE_REAPER_CONTROL_ACTIONS },
+    { table: 'control', index: 'byExpiry', actions: LEASE_REAPER_EXPIRY_INDEX_ACTIONS },
+    { table: 'records', actions: LEASE_REAPER_RECORDS_ACTIONS },
+  ],
+  /** Lease renewer: find execution leases on `byExecution` and extend them. */
+  leaseRenewal: [
+    { table: 'control', actions: LEASE_RENEWER_CONTROL_ACTIONS },
+    { table: 'control', index: 'byExecution', actions: LEASE_RENEWER_EXECUTION_INDEX_ACTIONS },
+  ],
+  /**
+   * Saga-step function: read and conditionally write the records a step touches, read namespace
+   * settings and leases on the control table, read and write the saga log.
+   */
+  sagaStep: [
+    { table: 'records', actions: SAGA_STEP_RECORDS_ACTIONS },
+    { table: 'control', actions: SAGA_STEP_CONTROL_ACTIONS },
+    { table: 'sagas', actions: SAGA_LOG_STEP_ACTIONS },
+  ],
+  /** API function on the saga log: record new sagas, read them back (no index). */
+  sagaLogApi: [{ table: 'sagas', actions: SAGA_LOG_API_ACTIONS }],
+  /** Snapshot export function: read the records table by segment, track the snapshot. */
+  snapshotExport: [
+    { table: 'records', actions: SNAPSHOT_EXPORT_RECORDS_ACTIONS },
+    { table: 'control', actions: SNAPSHOT_EXPORT_CONTROL_ACTIONS },
+  ],
+  /** Snapshot restore function: batches of conditional puts, their checkpoints, the restore's status, leases. */
+  snapshotRestore: [
+    { table: 'records', actions: SNAPSHOT_RESTORE_RECORDS_ACTIONS },
+    { table: 'control', actions: SNAPSHOT_RESTORE_CONTROL_ACTIONS },
+  ],
+  /** Snapshot schedule function: record a snapshot, read the newest-complete mark. */
+  snapshotStore: [{ table: 'control', actions: SNAPSHOT_SCHEDULE_CONTROL_ACTIONS }],
+  /** Change publisher on the change table: append (no read, no delete). */
+  changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
+  /** API function on the change table: query a namespace's log. */
+  changeLogRead: [{ table: 'changes', actions: CHANGE_LOG_READ_ACTIONS }],
+  /** A background function: set items aside and replay its own entries (no listing). */
+  deadLetterWrite: [{ table: 'deadletters', actions: DEAD_LETTER_WRITE_ACTIONS }],
+  /** API function, for the dead-letter routes: read, discard, list through `bySource`. */
+  deadLetterOperations: [
+    { table: 'deadletters', actions: DEAD_LETTER_API_ACTIONS },
+    { table: 'deadletters', index: 'bySource', actions: DEAD_LETTER_INDEX_ACTIONS },
+  ],
+} as const satisfies Record<string, readonly TableGrant[]>;
+
+/** The name of an intent of `TABLE_INTENTS`. */
+export type TableIntent = keyof typeof TABLE_INTENTS;

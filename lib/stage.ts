@@ -2,7 +2,7 @@
  * Deployment stages (`dev`, `test`, `prod`, ...). The stage names the stack (`Vesta-<stage>`),
  * prefixes the physical table names (`vesta-<stage>-records`) and names the API Gateway stage.
  */
-import { Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 
 /** The stage whose tables and logs outlive the stack by default. */
 export const PRODUCTION_STAGE = 'prod';
@@ -16,6 +16,11 @@ export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 /** Whether a stage keeps its data when the stack or a resource is deleted, unless told otherwise. */
 export function retainsByDefault(stage: string): boolean {
   return stage === PRODUCTION_STAGE;
+}
+
+/** `RETAIN` when a resource is kept once it leaves the stack, else `DESTROY`. Never throws. */
+export function removalPolicyOf(retain: boolean): RemovalPolicy {
+  return retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 
 /**

@@ -2,24 +2,24 @@
  * The HTTP API: a REST API in API Gateway, IAM (SigV4) authorization on every method, in front of
  * one Lambda function that routes with the same route table as the local stack.
  */
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CATCH_ALL_RESOURCE, ROUTES, resources } from '../../src/api/routes';
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../src/core/dead-letters';
 import { REPLAY_FUNCTION_ENV } from '../../src/adapters/lambda/dead-letter-replay';
 import { DEAD_LETTER_REPLAY_ACTIONS } from '../perms';
-import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction } from './function-defaults';
 import { addProblemResponses } from './problem-responses';
+import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
-export interface ApiProps {
+export interface ApiProps extends StageProps {
   /** Deployment stage: the API Gateway stage name, and `VESTA_STAGE` for the function. */
   readonly stage: string;
   /** The tables the function reads and writes. */
@@ -34,16 +34,6 @@ export interface ApiProps {
    * @default 2000
    */
   readonly throttlingBurstLimit?: number;
-  /**
-   * How long function and access logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Keep the log groups when they leave the stack.
-   * @default true for the `prod` stage, false for every other stage
-   */
-  readonly retainLogs?: boolean;
   /**
    * API Gateway execution logs (level ERROR) for every method. Needs the account-wide API Gateway
    * CloudWatch role to be set in the Region already; without it the deployment fails with
@@ -78,7 +68,7 @@ function ancestors(resourcePath: string): string[] {
  * `405 MethodNotAllowed` and an unknown path its `404 NotFound`, as the local stack does, instead
  * of API Gateway's `403 Missing Authentication Token`.
  */
-export class Api extends Construct {
+export class Api extends StageConstruct {
   readonly function: nodejs.NodejsFunction;
   readonly restApi: apigw.RestApi;
   /** Invoke URL of the stage, ending in `/`; the contract's paths (`v1/...`) follow it. */
@@ -86,34 +76,25 @@ export class Api extends Construct {
 
   /** Throws an `Error` when `stage` or a throttling limit is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: ApiProps) {
-    super(scope, id);
-    validateStage(props.stage);
+    super(scope, id, props);
     const rateLimit = props.throttlingRateLimit ?? 1000;
     const burstLimit = props.throttlingBurstLimit ?? 2000;
     assertLimit('throttlingRateLimit', rateLimit, false);
     assertLimit('throttlingBurstLimit', burstLimit, true);
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const removalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.function = createVestaFunction(this, 'Function', {
+      ...this.log,
       entry: 'api.ts',
       description: 'Vesta API function',
       tables: props.tables,
       memorySize: 1024,
       // API Gateway gives up on the integration after 29 s; running longer would only waste work.
       timeout: Duration.seconds(29),
-      logRetention: retention,
-      logRemovalPolicy: removalPolicy,
       environment: { VESTA_STAGE: props.stage },
     }).function;
-    props.tables.grantRecordsReadWrite(this.function);
-    props.tables.grantControlReadWrite(this.function);
-    props.tables.grantIdempotencyReadWrite(this.function);
-    props.tables.grantSagaLogApi(this.function);
-    props.tables.grantChangeLogRead(this.function);
-    props.tables.grantDeadLetterOperations(this.function);
+    props.tables.grant(this.function, 'recordsReadWrite', 'controlReadWrite', 'idempotencyReadWrite', 'sagaLogApi', 'changeLogRead', 'deadLetterOperations');
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: this.log.logRetention, removalPolicy: this.log.logRemovalPolicy });
     const executionLogging = props.executionLogging ?? false;
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: `vesta-${props.stage}`,

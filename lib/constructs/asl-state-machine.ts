@@ -6,25 +6,32 @@
  * values), traced,
  * its role allowed to invoke that function and nothing else, and an alarm on failed executions.
  * Construct ids (`<Id>`, `<Id>Logs`, `<Id>ExecutionsFailed`) are created in `scope`.
+ *
+ * The definition is the ASL file as `loadDefinition` reads it (the task contract of
+ * `src/sagas/task-contract.ts` applied), the same one the local runner runs; it is deployed as a
+ * file asset, like the file itself would be.
  */
-import { type CfnElement, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type CfnElement, FileSystem, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { type StateMachineDef, aslPath } from '../../src/sagas/state-machines';
+import { type StateMachineDef, loadDefinition } from '../../src/sagas/state-machines';
+import type { LogSettings } from './stage-construct';
+import { vestaAlarm } from './monitoring/alarms';
+import { stateMachineMetrics } from './monitoring/metrics';
 
-export interface AslStateMachineOptions {
+export interface AslStateMachineOptions extends LogSettings {
   readonly stage: string;
   readonly def: StateMachineDef<string>;
   /** The placeholder of the ASL file that names the function (`${...}`). */
   readonly substitution: string;
   /** The function every Task invokes. */
   readonly invokes: lambda.IFunction;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * Log the execution data (every state's input and output) with the events.
    * @default false
@@ -36,6 +43,16 @@ export interface AslStateMachine {
   readonly machine: sfn.StateMachine;
   /** At least one failed execution in 5 minutes. */
   readonly executionsFailedAlarm: cloudwatch.Alarm;
+}
+
+/**
+ * A file holding `def`'s definition as `loadDefinition` gives it, in a new temporary directory,
+ * under the ASL file's name. Throws what `loadDefinition` and the file system throw.
+ */
+function definitionFile(def: StateMachineDef<string>): string {
+  const file = join(FileSystem.mkdtemp('vesta-asl-'), basename(def.file));
+  writeFileSync(file, `${JSON.stringify(loadDefinition(def), null, 2)}\n`);
+  return file;
 }
 
 /** `saga` gives `Saga`: construct ids of a state machine and what belongs to it. */
@@ -55,7 +72,7 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
   const machine = new sfn.StateMachine(scope, id, {
     stateMachineName: name,
     stateMachineType: sfn.StateMachineType.STANDARD,
-    definitionBody: sfn.DefinitionBody.fromFile(aslPath(def)),
+    definitionBody: sfn.DefinitionBody.fromFile(definitionFile(def)),
     definitionSubstitutions: { [opts.substitution]: opts.invokes.functionArn },
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: opts.logExecutionData ?? false },
     tracingEnabled: true,
@@ -74,13 +91,9 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
     ],
     true,
   );
-  const executionsFailedAlarm = new cloudwatch.Alarm(scope, `${id}ExecutionsFailed`, {
-    alarmDescription: `Vesta ${name}: at least one failed execution in 5 minutes`,
-    metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  const executionsFailedAlarm = vestaAlarm(scope, `${id}ExecutionsFailed`, {
+    description: `Vesta ${name}: at least one failed execution in 5 minutes`,
+    metric: stateMachineMetrics(machine).failed,
   });
   return { machine, executionsFailedAlarm };
 }

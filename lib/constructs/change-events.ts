@@ -13,20 +13,21 @@
  * dead-letter queue. Alarms: anything in the dead-letter queue, stream iterator age (events
  * falling behind), the function's errors, and events that could not be put on the bus.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../src/core/changes';
 import { METRIC_NAMES } from '../../src/core/metric-names';
-import { retainsByDefault, validateStage } from '../stage';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
+import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 /** Stream records per invocation (the local stream poller uses the same). */
@@ -42,7 +43,7 @@ export const PUBLISHER_RETRY_ATTEMPTS = 10;
 /** The iterator-age alarm fires when the oldest unpublished change is older than this. */
 export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
 
-export interface ChangeEventsProps {
+export interface ChangeEventsProps extends StageProps {
   /** Deployment stage; names the bus `vesta-<stage>` and decides the default of `retainLogs`. */
   readonly stage: string;
   /** The records table (its stream) and the change table. */
@@ -52,19 +53,9 @@ export interface ChangeEventsProps {
    * @default Duration.days(7)
    */
   readonly archiveRetention?: Duration;
-  /**
-   * How long function logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Keep the log groups when they leave the stack.
-   * @default true for the `prod` stage, false for every other stage
-   */
-  readonly retainLogs?: boolean;
 }
 
-export class ChangeEvents extends Construct {
+export class ChangeEvents extends StageConstruct {
   /** The bus every `vesta.StateChanged` event is put on. */
   readonly bus: events.EventBus;
   /** The stream consumer. */
@@ -82,9 +73,7 @@ export class ChangeEvents extends Construct {
 
   /** Throws an `Error` when `stage` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: ChangeEventsProps) {
-    super(scope, id);
-    validateStage(props.stage);
-    const retain = props.retainLogs ?? retainsByDefault(props.stage);
+    super(scope, id, props);
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `vesta-${props.stage}`, description: 'Vesta change events (vesta.StateChanged)' });
     this.bus.archive('Archive', {
@@ -97,24 +86,22 @@ export class ChangeEvents extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: this.log.logRemovalPolicy,
     });
     NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the change publisher; it needs none of its own.' },
     ]);
 
     this.publisher = createVestaFunction(this, 'Publisher', {
+      ...this.log,
       entry: 'change-publisher.ts',
       description: 'Vesta change publisher',
       tables: props.tables,
       memorySize: 512,
       timeout: Duration.minutes(1),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
-    props.tables.grantChangeLogAppend(this.publisher);
-    props.tables.grantDeadLetterWrite(this.publisher);
+    props.tables.grant(this.publisher, 'changeLogAppend', 'deadLetterWrite');
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
       new DynamoEventSource(props.tables.tables.records, {
@@ -129,40 +116,24 @@ export class ChangeEvents extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = this.anyAlarm(
-      'DeadLetterAlarm',
-      'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-    );
-    this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeAlarm', {
-      alarmDescription: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
+    this.deadLetterAlarm = vestaAlarm(this, 'DeadLetterAlarm', {
+      description: 'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    });
+    this.iteratorAgeAlarm = vestaAlarm(this, 'IteratorAgeAlarm', {
+      description: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
       metric: this.publisher.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(),
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.publisherErrorsAlarm = this.anyAlarm(
-      'PublisherErrorsAlarm',
-      'Vesta change publisher: at least one failed invocation in 5 minutes',
-      this.publisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
-    this.eventsFailedAlarm = this.anyAlarm(
-      'EventsFailedAlarm',
-      'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
-      vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', Duration.minutes(5)),
-    );
-  }
-
-  /** An alarm that fires on any datapoint of at least 1 in one period; no data is OK. */
-  private anyAlarm(id: string, alarmDescription: string, metric: cloudwatch.IMetric): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.publisherErrorsAlarm = vestaAlarm(this, 'PublisherErrorsAlarm', {
+      description: 'Vesta change publisher: at least one failed invocation in 5 minutes',
+      metric: functionMetrics(this.publisher).errors,
+    });
+    this.eventsFailedAlarm = vestaAlarm(this, 'EventsFailedAlarm', {
+      description: 'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
+      metric: vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', MONITORING_PERIOD),
     });
   }
 

@@ -6,7 +6,7 @@
  * what differs: entry, memory, timeout, extra environment and its own grants.
  */
 import * as path from 'node:path';
-import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,7 +14,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import type { MetricName } from '../../src/core/metric-names';
 import { LOG_WRITE_ACTIONS } from '../perms';
+import type { LogSettings } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -23,18 +25,21 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 export const POWERTOOLS_SERVICE_NAME = 'vesta';
 export const METRICS_NAMESPACE = 'Vesta';
 
-/** A `Vesta` metric with the default `service` dimension that Powertools Metrics adds. */
-export function vestaMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+/**
+ * A `Vesta` metric with the default `service` dimension that Powertools Metrics adds, and the
+ * `dimensions` of a metric emitted with more (`METRIC_DIMENSIONS`). Never throws.
+ */
+export function vestaMetric(metricName: MetricName, statistic: string, period: Duration, dimensions: Readonly<Record<string, string>> = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, ...dimensions },
     statistic,
     period,
   });
 }
 
-export interface VestaFunctionOptions {
+export interface VestaFunctionOptions extends LogSettings {
   /** File name of the entry under `lambdas/`, e.g. `api.ts`; it exports `handler`. */
   readonly entry: string;
   /** Description of the function and, with "role" appended, of its role. */
@@ -43,8 +48,6 @@ export interface VestaFunctionOptions {
   readonly tables: StateTables;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** Variables added to (or overriding) the shared environment. */
   readonly environment?: Record<string, string>;
   /** @default - no reserved concurrency */

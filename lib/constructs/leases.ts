@@ -5,19 +5,21 @@
  * function on an EventBridge rule, with least-privilege grants and alarms. The stack hands the
  * alarms (readonly properties) to `Monitoring`, which routes them to its topic.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { EXECUTION_STATUS_ACTIONS } from '../perms';
-import { retainsByDefault, validateStage } from '../stage';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { functionMetrics } from './monitoring/metrics';
+import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 /** CDK context keys that override the default schedules, e.g. `-c vesta:reaperSchedule="rate(5 minutes)"`. */
@@ -27,7 +29,7 @@ export const RENEWER_SCHEDULE_CONTEXT = 'vesta:renewerSchedule';
 /** The reaper's lag alarm fires when expired leases wait longer than this to be reaped. */
 export const REAPER_LAG_THRESHOLD_SECONDS = 300;
 
-export interface LeasesProps {
+export interface LeasesProps extends StageProps {
   /** Deployment stage; decides the default of `retainLogs`. */
   readonly stage: string;
   /** The tables the jobs read and write. */
@@ -48,16 +50,6 @@ export interface LeasesProps {
    * @default - the `vesta:renewerSchedule` context value (a `rate(...)` or `cron(...)` expression), else every minute
    */
   readonly renewerSchedule?: events.Schedule;
-  /**
-   * How long function logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Keep the log groups when they leave the stack.
-   * @default true for the `prod` stage, false for every other stage
-   */
-  readonly retainLogs?: boolean;
 }
 
 /**
@@ -73,7 +65,7 @@ function scheduleFromContext(scope: Construct, key: string): events.Schedule | u
   return events.Schedule.expression(value);
 }
 
-export class Leases extends Construct {
+export class Leases extends StageConstruct {
   readonly reaper: nodejs.NodejsFunction;
   readonly renewer: nodejs.NodejsFunction;
   readonly reaperRule: events.Rule;
@@ -87,37 +79,30 @@ export class Leases extends Construct {
 
   /** Throws an `Error` when `stage` or a schedule given as context is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: LeasesProps) {
-    super(scope, id);
-    validateStage(props.stage);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const logRemovalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    super(scope, id, props);
     const everyMinute = events.Schedule.rate(Duration.minutes(1));
 
     // Safe to run twice at once (every step is conditional), but one at a time saves work.
     this.reaper = createVestaFunction(this, 'Reaper', {
+      ...this.log,
       entry: 'lease-reaper.ts',
       description: 'Vesta lease reaper',
       tables: props.tables,
       memorySize: 512,
       timeout: Duration.minutes(5),
-      logRetention,
-      logRemovalPolicy,
       reservedConcurrentExecutions: 1,
     }).function;
-    props.tables.grantLeaseReaping(this.reaper);
-    props.tables.grantDeadLetterWrite(this.reaper);
+    props.tables.grant(this.reaper, 'leaseReaping', 'deadLetterWrite');
 
     this.renewer = createVestaFunction(this, 'Renewer', {
+      ...this.log,
       entry: 'lease-renewer.ts',
       description: 'Vesta lease renewer',
       tables: props.tables,
       memorySize: 256,
       timeout: Duration.minutes(1),
-      logRetention,
-      logRemovalPolicy,
     }).function;
-    props.tables.grantLeaseRenewal(this.renewer);
-    props.tables.grantDeadLetterWrite(this.renewer);
+    props.tables.grant(this.renewer, 'leaseRenewal', 'deadLetterWrite');
     this.grantExecutionStatus(this.renewer, props.stateMachines);
 
     this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');
@@ -125,9 +110,9 @@ export class Leases extends Construct {
 
     this.reaperErrorsAlarm = this.errorsAlarm('ReaperErrors', this.reaper, 'reaper');
     this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
-    this.reaperLagAlarm = new cloudwatch.Alarm(this, 'ReaperLag', {
-      alarmDescription: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
-      metric: vestaMetric('LeaseReaperLagSeconds', 'Maximum', Duration.minutes(1)),
+    this.reaperLagAlarm = vestaAlarm(this, 'ReaperLag', {
+      description: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
+      metric: vestaMetric(METRIC_NAMES.leaseReaperLagSeconds, 'Maximum', Duration.minutes(1)),
       threshold: REAPER_LAG_THRESHOLD_SECONDS,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
@@ -178,13 +163,6 @@ export class Leases extends Construct {
   }
 
   private errorsAlarm(id: string, fn: nodejs.NodejsFunction, job: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription: `Vesta lease ${job}: at least one failed run in 5 minutes`,
-      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    return vestaAlarm(this, id, { description: `Vesta lease ${job}: at least one failed run in 5 minutes`, metric: functionMetrics(fn).errors });
   }
 }

@@ -5,41 +5,33 @@
  * else. The alarms are read from the readonly properties by the stack, which hands them to
  * `Monitoring` (SNS topic, dashboard).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from '../../src/sagas/state-machines';
 import { aslStateMachine } from './asl-state-machine';
 import { SAGA_START_ACTIONS } from '../perms';
-import { retainsByDefault, validateStage } from '../stage';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
+import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
-/** Every Task of the ASL files gives up on one invocation after this long (`TimeoutSeconds`). */
-export const ASL_TASK_TIMEOUT_SECONDS = 60;
-
-/** The saga-step function's timeout: below the Task timeout, so a slow call fails in the function first. */
+/**
+ * The saga-step function's timeout: below the Task timeout of its Tasks (`TASK_CLASSES` of
+ * `src/sagas/task-contract.ts`, 60 s), so a slow call fails in the function first.
+ */
 export const STEP_FUNCTION_TIMEOUT_SECONDS = 30;
 
-export interface SagasProps {
+export interface SagasProps extends StageProps {
   /** Deployment stage: names the state machines (`vesta-<stage>-<id>`); decides the default of `retainLogs`. */
   readonly stage: string;
   /** The tables the step function reads and writes. */
   readonly tables: StateTables;
-  /**
-   * How long function and execution logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Keep the log groups when they leave the stack.
-   * @default true for the `prod` stage, false for every other stage
-   */
-  readonly retainLogs?: boolean;
   /**
    * Log the state machines' execution data (every state's input and output, e.g. a step's error with record values) with their events.
    * Off, the logs hold the events only: no record values, no ids beyond the execution's own.
@@ -48,7 +40,7 @@ export interface SagasProps {
   readonly logExecutionData?: boolean;
 }
 
-export class Sagas extends Construct {
+export class Sagas extends StageConstruct {
   /** The function every Task of every state machine invokes. */
   readonly stepFunction: nodejs.NodejsFunction;
   /** The state machines by their id in `STATE_MACHINES`. */
@@ -62,21 +54,17 @@ export class Sagas extends Construct {
 
   /** Throws an `Error` when `stage` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: SagasProps) {
-    super(scope, id);
-    validateStage(props.stage);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const logRemovalPolicy = (props.retainLogs ?? retainsByDefault(props.stage)) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    super(scope, id, props);
 
     this.stepFunction = createVestaFunction(this, 'StepFunction', {
+      ...this.log,
       entry: 'saga-step.ts',
       description: 'Vesta saga step',
       tables: props.tables,
       memorySize: 512,
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS),
-      logRetention,
-      logRemovalPolicy,
     }).function;
-    props.tables.grantSagaStep(this.stepFunction);
+    props.tables.grant(this.stepFunction, 'sagaStep');
 
     const machines: Partial<Record<StateMachineId, sfn.StateMachine>> = {};
     const failedAlarms: Partial<Record<StateMachineId, cloudwatch.Alarm>> = {};
@@ -86,8 +74,7 @@ export class Sagas extends Construct {
         def,
         substitution: STEP_FUNCTION_SUBSTITUTION,
         invokes: this.stepFunction,
-        logRetention,
-        logRemovalPolicy,
+        ...this.log,
         logExecutionData: props.logExecutionData,
       });
       machines[def.id] = made.machine;
@@ -96,22 +83,14 @@ export class Sagas extends Construct {
     this.stateMachines = machines as Record<StateMachineId, sfn.StateMachine>;
     this.executionsFailedAlarms = failedAlarms as Record<StateMachineId, cloudwatch.Alarm>;
 
-    this.compensationFailedAlarm = new cloudwatch.Alarm(this, 'CompensationFailed', {
-      alarmDescription: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
-      metric: vestaMetric('CompensationFailed', 'Sum', Duration.minutes(5)),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // The metric is only emitted when a compensation fails.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    // The metric is only emitted when a compensation fails: no data means none did.
+    this.compensationFailedAlarm = vestaAlarm(this, 'CompensationFailed', {
+      description: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
+      metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', MONITORING_PERIOD),
     });
-    this.stepErrorsAlarm = new cloudwatch.Alarm(this, 'StepErrors', {
-      alarmDescription: 'Vesta saga step: at least one failed invocation in 5 minutes',
-      metric: this.stepFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.stepErrorsAlarm = vestaAlarm(this, 'StepErrors', {
+      description: 'Vesta saga step: at least one failed invocation in 5 minutes',
+      metric: functionMetrics(this.stepFunction).errors,
     });
   }
 

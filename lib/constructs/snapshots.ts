@@ -15,7 +15,7 @@
  *   or when it is not reported at all (no complete snapshot yet, or the function failing).
  * The stack hands the alarms (readonly properties) to `Monitoring`, which routes them to its topic.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -25,13 +25,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
 import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../src/sagas/state-machines';
 import { SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
-import { retainsByDefault, validateStage } from '../stage';
+import { removalPolicyOf, retainsByDefault } from '../stage';
 import { aslStateMachine } from './asl-state-machine';
+import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
+import { vestaAlarm } from './monitoring/alarms';
+import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
+import { StageConstruct } from './stage-construct';
 import type { StateTables } from './state-tables';
 
 /** Context keys (`cdk deploy -c vesta:snapshotSchedule='rate(6 hours)'`). */
@@ -40,7 +44,7 @@ export const SNAPSHOT_RETENTION_CONTEXT = 'vesta:snapshotRetentionDays';
 export const SNAPSHOT_SEGMENTS_CONTEXT = 'vesta:snapshotSegments';
 export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
 
-/** The export and restore functions stop below their Tasks' 900 s timeout. */
+/** The export and restore functions stop below the 900 s timeout of their long Tasks (`TASK_CLASSES.long`). */
 export const SNAPSHOT_FUNCTION_TIMEOUT_SECONDS = 890;
 /** Days an overwritten or deleted snapshot object stays recoverable. */
 export const NONCURRENT_DAYS = 7;
@@ -121,7 +125,7 @@ function integerSetting(scope: Construct, given: number | undefined, key: string
   return n;
 }
 
-export class Snapshots extends Construct {
+export class Snapshots extends StageConstruct {
   readonly bucket: s3.Bucket;
   readonly exportFunction: nodejs.NodejsFunction;
   readonly restoreFunction: nodejs.NodejsFunction;
@@ -144,11 +148,8 @@ export class Snapshots extends Construct {
 
   /** Throws an `Error` when the stage or a setting (prop or context) is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: SnapshotsProps) {
-    super(scope, id);
-    validateStage(props.stage);
+    super(scope, id, { stage: props.stage, logRetention: props.logRetention, retainLogs: props.retain });
     const retain = props.retain ?? retainsByDefault(props.stage);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const logRemovalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     const fromContext = contextValue(this, SNAPSHOT_SCHEDULE_CONTEXT);
     if (props.schedule === undefined && fromContext !== undefined && typeof fromContext !== 'string') {
@@ -184,7 +185,7 @@ export class Snapshots extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: removalPolicyOf(retain),
     });
     NagSuppressions.addResourceSuppressions(this.bucket, [
       {
@@ -195,15 +196,13 @@ export class Snapshots extends Construct {
 
     const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
     const fn = (cid: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
-      createVestaFunction(this, cid, { entry, description, tables: props.tables, memorySize, timeout, logRetention, logRemovalPolicy, environment: env }).function;
+      createVestaFunction(this, cid, { ...this.log, entry, description, tables: props.tables, memorySize, timeout, environment: env }).function;
     this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
     this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
     this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
-    props.tables.grantSnapshotExport(this.exportFunction);
-    props.tables.grantSnapshotRestore(this.restoreFunction);
-    props.tables.grantDeadLetterWrite(this.exportFunction);
-    props.tables.grantDeadLetterWrite(this.restoreFunction);
-    props.tables.grantSnapshotStore(this.scheduleFunction);
+    props.tables.grant(this.exportFunction, 'snapshotExport', 'deadLetterWrite');
+    props.tables.grant(this.restoreFunction, 'snapshotRestore', 'deadLetterWrite');
+    props.tables.grant(this.scheduleFunction, 'snapshotStore');
     const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);
     iam.Grant.addToPrincipal({ grantee: this.exportFunction, actions: [...SNAPSHOT_WRITE_ACTIONS], resourceArns: [objects] });
     iam.Grant.addToPrincipal({ grantee: this.restoreFunction, actions: [...SNAPSHOT_READ_ACTIONS], resourceArns: [objects] });
@@ -223,8 +222,7 @@ export class Snapshots extends Construct {
         def,
         substitution,
         invokes: def.id === 'snapshot' ? this.exportFunction : this.restoreFunction,
-        logRetention,
-        logRemovalPolicy,
+        ...this.log,
         logExecutionData: props.logExecutionData,
       });
       machines[def.id as SnapshotMachineId] = made.machine;
@@ -248,26 +246,21 @@ export class Snapshots extends Construct {
       targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'reportAge' }) })],
     });
 
-    this.snapshotTooOldAlarm = new cloudwatch.Alarm(this, 'SnapshotTooOld', {
-      alarmDescription: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
-      metric: vestaMetric('LatestSnapshotAgeSeconds', 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
+    this.snapshotTooOldAlarm = vestaAlarm(this, 'SnapshotTooOld', {
+      description: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
+      metric: vestaMetric(METRIC_NAMES.latestSnapshotAgeSeconds, 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
       threshold: this.maxAgeSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    const errors = (f: nodejs.NodejsFunction) => f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
-    this.functionErrorsAlarm = new cloudwatch.Alarm(this, 'FunctionErrors', {
-      alarmDescription: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
+    const errors = (f: nodejs.NodejsFunction) => functionMetrics(f).errors;
+    this.functionErrorsAlarm = vestaAlarm(this, 'FunctionErrors', {
+      description: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
       metric: new cloudwatch.MathExpression({
         expression: 'e + r + s',
         usingMetrics: { e: errors(this.exportFunction), r: errors(this.restoreFunction), s: errors(this.scheduleFunction) },
-        period: Duration.minutes(5),
+        period: MONITORING_PERIOD,
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 

@@ -13,14 +13,14 @@
  * Metrics only read the answer: they never add a DynamoDB request.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC_DIMENSIONS, METRIC_NAMES } from '../core/metric-names';
+import { METRIC_DIMENSIONS, METRIC_NAMES, type MetricName } from '../core/metric-names';
 
 export type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** One metric with dimensions of its own, written as soon as it is added (Powertools `singleMetric()`). */
 export interface SingleMetric {
   addDimension(name: string, value: string): unknown;
-  addMetric(name: string, unit: MetricUnitValue, value: number): unknown;
+  addMetric(name: MetricName, unit: MetricUnitValue, value: number): unknown;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface SingleMetric {
  */
 export interface MetricsSink {
   /** Buffers a metric with the default dimensions (`service`) until `publishStoredMetrics`. */
-  addMetric(name: string, unit: MetricUnitValue, value: number): unknown;
+  addMetric(name: MetricName, unit: MetricUnitValue, value: number): unknown;
   /** A fresh single metric carrying the default dimensions. */
   singleMetric(): SingleMetric;
   hasStoredMetrics(): boolean;

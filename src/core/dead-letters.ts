@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from './errors';
-import { METRIC_NAMES } from './metric-names';
+import { METRIC_NAMES, type MetricName } from './metric-names';
 import type { DeadLetterReplayer, DeadLetterStore } from './ports';
 import {
   DEAD_LETTER_SOURCES,
@@ -150,7 +150,7 @@ export async function replayDeadLetter(id: string, deps: ReplayDeps): Promise<Re
 
 /** What a path counts dead letters with: Powertools `Metrics` satisfies it as it is. */
 export interface DeadLetterMetrics {
-  singleMetric(): { addDimension(name: string, value: string): unknown; addMetric(name: string, unit: 'Count', value: number): unknown };
+  singleMetric(): { addDimension(name: string, value: string): unknown; addMetric(name: MetricName, unit: 'Count', value: number): unknown };
 }
 
 /** Sets one item aside; resolves to its entry. See `deadLetterSink`. */

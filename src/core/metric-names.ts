@@ -2,6 +2,9 @@
  * The names of Vesta's CloudWatch metrics (namespace `Vesta`, dimension `service=vesta`, emitted
  * with Powertools Metrics in EMF). One list, read by the code that emits them and by the CDK
  * dashboard and alarms, so a renamed metric cannot leave a panel or an alarm watching nothing.
+ * Emitters (`MetricEmitter`) and the CDK's metric and alarm functions take a `MetricName`, never a
+ * free string; `test/unit/metric-names.test.ts` checks that every name emitted or alarmed on is
+ * one of these and that each of these is emitted somewhere.
  * Metrics with a second dimension name it in `METRIC_DIMENSIONS`.
  */
 export const METRIC_NAMES = {
@@ -38,7 +41,21 @@ export const METRIC_NAMES = {
   deadLetters: 'DeadLetters',
 } as const;
 
+/** A name of `METRIC_NAMES`: the only type a metric is named with. */
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** The units Vesta's metrics go out in (values of Powertools `MetricUnit`). */
+export type MetricUnitName = 'Count' | 'Seconds';
+
+/**
+ * What a path emits its metrics through, by `MetricName` only. Powertools `Metrics` satisfies it
+ * as it is. `addMetric` throws only what the emitter throws for an invalid metric (e.g. too many
+ * metrics in one invocation).
+ */
+export interface MetricEmitter {
+  /** Buffers a metric with the default dimensions (`service`) until the emitter publishes them. */
+  addMetric(name: MetricName, unit: MetricUnitName, value: number): unknown;
+}
 
 /** The extra dimension of a metric that has one. */
 export const METRIC_DIMENSIONS = {

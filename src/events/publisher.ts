@@ -16,10 +16,10 @@
  * ends in the dead-letter queue after the event source's retries.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type ChangeDetail, type PlaceholderSource, placeholderChange, placeholderOf, replayedChange } from '../core/changes';
 import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
-import { METRIC_NAMES } from '../core/metric-names';
+import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { AppendOutcome, ChangeLog, EventBus } from '../core/ports';
 import { type StreamRecordLike, changeFromStreamRecord, placeholderSourceOf } from '../adapters/dynamodb/stream-records';
 
@@ -28,7 +28,7 @@ export interface PublisherDeps {
   readonly bus: EventBus;
   /** Where changes that cannot be processed are set aside (`deadLetterSink`). */
   readonly setAside: SetAside;
-  readonly metrics?: Pick<Metrics, 'addMetric'>;
+  readonly metrics?: MetricEmitter;
   readonly logger?: Pick<Logger, 'error' | 'warn'>;
 }
 

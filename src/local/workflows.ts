@@ -1,14 +1,14 @@
 /**
- * The local stand-in for Step Functions: runs the very ASL files of `statemachines/` through
+ * The local stand-in for Step Functions: runs the very ASL files of `statemachines/`, loaded as
+ * the CDK stack deploys them (`loadDefinition`: the task contract applied), through
  * `aws-local-stepfunctions`, every Task answered by the handler its Lambda runs (saga step,
  * snapshot export, snapshot restore). Starting
  * a name twice starts it once, as with Step Functions; execution statuses go to `LocalExecutions`
  * (the lease renewer reads them).
  */
-import { readFileSync } from 'node:fs';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
-import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION, aslPath, substitute } from '../sagas/state-machines';
+import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION, loadDefinition, substitute } from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
@@ -41,10 +41,10 @@ function taskNames(d: Definition): string[] {
   ]);
 }
 
-/** A state machine's definition as the local runner takes it (placeholders substituted). */
+/** A state machine's definition as the local runner takes it: `loadDefinition`'s, placeholders substituted. */
 export function localDefinition(workflow: WorkflowId): Definition {
   const { def, substitution } = ALL_MACHINES.find((m) => m.def.id === workflow)!;
-  return JSON.parse(substitute(readFileSync(aslPath(def), 'utf8'), { [substitution]: localFunctionArn(substitution) }));
+  return JSON.parse(substitute(JSON.stringify(loadDefinition(def)), { [substitution]: localFunctionArn(substitution) }));
 }
 
 /** Which function answers the Tasks of a workflow. */

@@ -1,10 +1,13 @@
 /**
- * The one list of Vesta's state machines: the ASL file, the environment variable that carries the
- * deployed state machine's ARN to the API function, and the one definition substitution. The CDK
- * stack (`lib/constructs/sagas.ts`) and the local runner (`src/local/workflows.ts`) both read it.
- * Plain data only: no AWS SDK or CDK import here.
+ * The one list of Vesta's state machines: the ASL file, the class of each of its Tasks (the task
+ * contract of `task-contract.ts`), the environment variable that carries the deployed state
+ * machine's ARN to the API function, and the one definition substitution. The CDK stack
+ * (`lib/constructs/asl-state-machine.ts`) and the local runner (`src/local/workflows.ts`) both
+ * read a definition through `loadDefinition`. No AWS SDK or CDK import here.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AslDefinition, type TaskClassName, applyTaskContract } from './task-contract';
 
 export type StateMachineId = 'saga' | 'transfer';
 export type SnapshotMachineId = 'snapshot' | 'restore';
@@ -13,6 +16,8 @@ export interface StateMachineDef<Id extends string = StateMachineId> {
   readonly id: Id;
   /** ASL file, relative to the project root. */
   readonly file: string;
+  /** The class of every Task of the file, by state name (`TASK_CLASSES`): its timeout and retries. */
+  readonly tasks: Readonly<Record<string, TaskClassName>>;
   /** Environment variable with the state machine's ARN (API function). */
   readonly envVar: string;
   readonly description: string;
@@ -25,12 +30,30 @@ export const STATE_MACHINES: readonly StateMachineDef[] = [
   {
     id: 'saga',
     file: 'statemachines/saga.asl.json',
+    tasks: {
+      LoadSaga: 'action',
+      ApplyStep: 'action',
+      RecordSucceeded: 'outcome',
+      RecordStepFailed: 'outcome',
+      CompensateStep: 'outcome',
+      RecordCompensated: 'outcome',
+      RecordCompensationFailed: 'outcome',
+    },
     envVar: 'VESTA_SAGA_STATE_MACHINE_ARN',
     description: 'Generic saga runner: steps in order, compensation in reverse order on failure.',
   },
   {
     id: 'transfer',
     file: 'statemachines/transfer.asl.json',
+    tasks: {
+      Debit: 'action',
+      Credit: 'action',
+      RecordTransferred: 'outcome',
+      RecordDebitFailed: 'outcome',
+      RefundDebit: 'outcome',
+      RecordCompensated: 'outcome',
+      RecordCompensationFailed: 'outcome',
+    },
     envVar: 'VESTA_TRANSFER_STATE_MACHINE_ARN',
     description: 'Built-in transfer saga: Debit, Credit, and RefundDebit when the credit fails.',
   },
@@ -46,12 +69,14 @@ export const SNAPSHOT_MACHINES: readonly StateMachineDef<SnapshotMachineId>[] = 
   {
     id: 'snapshot',
     file: 'statemachines/snapshot.asl.json',
+    tasks: { PlanExport: 'action', ExportSegment: 'long', WriteManifest: 'outcome', RecordExportFailed: 'outcome' },
     envVar: 'VESTA_SNAPSHOT_STATE_MACHINE_ARN',
     description: 'Snapshot export: a Map over scan segments, one gzip part each, then the manifest.',
   },
   {
     id: 'restore',
     file: 'statemachines/restore.asl.json',
+    tasks: { VerifyParts: 'long', RestorePart: 'long', FinishRestore: 'outcome', RecordRestoreFailed: 'outcome' },
     envVar: 'VESTA_RESTORE_STATE_MACHINE_ARN',
     description: 'Snapshot restore: verify every part, then write each part with conditions.',
   },
@@ -66,6 +91,15 @@ export const ALL_MACHINES: readonly { def: StateMachineDef<StateMachineId | Snap
 /** Absolute path of a state machine's ASL file. */
 export function aslPath(def: StateMachineDef<string>): string {
   return join(__dirname, '..', '..', def.file);
+}
+
+/**
+ * A state machine's definition as it is deployed and run locally: its ASL file with the task
+ * contract applied (`applyTaskContract`), placeholders (`${...}`) left in. Throws when the file
+ * cannot be read or parsed, or breaks the task contract (the message names the state).
+ */
+export function loadDefinition(def: StateMachineDef<string>): AslDefinition {
+  return applyTaskContract(def.file, JSON.parse(readFileSync(aslPath(def), 'utf8')) as AslDefinition, def.tasks);
 }
 
 /** Replaces every `${name}` in an ASL text; throws when a placeholder is left unsubstituted. */

@@ -18,6 +18,7 @@ import {
   TypeMismatchError,
   ValidationError,
 } from '../core/errors';
+import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { SettingsStore } from '../core/ports';
 import { type SagaAction, type SagaStatus, type StepInput, actionTxn, stepBack, stepInput } from '../core/sagas';
 import { type SagaLog, type SagaRecordWriter, type StepError, StepSettledError, type StoredStep } from '../core/saga-log';
@@ -27,7 +28,7 @@ export interface SagaStepDeps {
   readonly records: SagaRecordWriter;
   readonly settings: Pick<SettingsStore, 'get'>;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  readonly metrics?: Pick<Metrics, 'addMetric'>;
+  readonly metrics?: MetricEmitter;
 }
 
 export interface Cursor {
@@ -151,7 +152,7 @@ class SagaSteps {
     // A redrive after COMPENSATION_FAILED may complete the compensation.
     const from: SagaStatus[] = status === 'COMPENSATED' ? ['RUNNING', 'COMPENSATION_FAILED'] : ['RUNNING'];
     if (await sagas.finish(this.id, status, from)) {
-      this.deps.metrics?.addMetric(status === 'SUCCEEDED' ? 'SagaSucceeded' : 'SagaCompensated', MetricUnit.Count, 1);
+      this.deps.metrics?.addMetric(status === 'SUCCEEDED' ? METRIC_NAMES.sagaSucceeded : METRIC_NAMES.sagaCompensated, MetricUnit.Count, 1);
       this.deps.logger?.info('saga ended', { sagaId: this.id, status });
       return;
     }
@@ -169,7 +170,7 @@ class SagaSteps {
     }
     await sagas.finish(this.id, 'COMPENSATION_FAILED', ['RUNNING']);
     // Emitted on every call (at least once): the alarm fires on any count.
-    this.deps.metrics?.addMetric('CompensationFailed', MetricUnit.Count, 1);
+    this.deps.metrics?.addMetric(METRIC_NAMES.compensationFailed, MetricUnit.Count, 1);
     this.deps.logger?.error('saga compensation failed; a person must look at it', { sagaId: this.id, index, error });
   }
 

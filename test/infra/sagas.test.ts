@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
-import { ALL_MACHINES, STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, aslPath, type StateMachineId } from '../../src/sagas/state-machines';
+import { ALL_MACHINES, STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, loadDefinition, type StateMachineId } from '../../src/sagas/state-machines';
 import {
   LOG_WRITE_ACTIONS,
   SAGA_LOG_API_ACTIONS,
@@ -124,9 +124,9 @@ describe('Sagas: the state machines', () => {
     expect(new Set(groups).size).toBe(ids.length);
   });
 
-  test.each(ids)('%s is deployed from its ASL file, and the only substitution is the step function ARN', (id) => {
+  test.each(ids)('%s is deployed from its ASL file (the task contract applied), and the only substitution is the step function ARN', (id) => {
     const def = STATE_MACHINES.find((d) => d.id === id)!;
-    expect(JSON.parse(deployedDefinition(id))).toEqual(JSON.parse(readFileSync(aslPath(def), 'utf8')));
+    expect(JSON.parse(deployedDefinition(id))).toEqual(loadDefinition(def));
     const subs = machineResource(id).Properties.DefinitionSubstitutions;
     expect(subs).toEqual({ [STEP_FUNCTION_SUBSTITUTION]: stepFnArn() });
   });
@@ -179,7 +179,7 @@ describe('Sagas: the step function', () => {
     const p = stepFnResource().Properties;
     expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Timeout: 30, Handler: 'index.handler' });
     for (const def of STATE_MACHINES) {
-      for (const task of allStates(JSON.parse(readFileSync(aslPath(def), 'utf8')) as Machine).filter((st) => st.Type === 'Task')) {
+      for (const task of allStates(loadDefinition(def) as Machine).filter((st) => st.Type === 'Task')) {
         expect(task.TimeoutSeconds).toBeDefined();
         expect(p.Timeout).toBeLessThan(task.TimeoutSeconds!);
       }

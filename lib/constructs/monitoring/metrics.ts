@@ -37,43 +37,27 @@ export function idOf(label: string): string {
 // Metrics carry no label: an alarm on a labelled metric is rendered in the longer `Metrics` form.
 // The widgets of `dashboard.ts` label the lines they draw.
 
-export interface ApiMetrics {
-  readonly count: cloudwatch.Metric;
-  readonly clientErrors: cloudwatch.Metric;
-  readonly serverErrors: cloudwatch.Metric;
-  readonly latencyP50: cloudwatch.Metric;
-  readonly latencyP99: cloudwatch.Metric;
-}
+/** Options of a metric of `MONITORING_PERIOD` with `statistic`. */
+const over = (statistic: string): cloudwatch.MetricOptions => ({ period: MONITORING_PERIOD, statistic });
+const SUM = over('Sum');
 
 /** Requests, 4XX and 5XX answers (sums) and latency (p50, p99) of a REST API, by its name. */
-export function apiMetrics(api: apigw.RestApi): ApiMetrics {
-  const period = MONITORING_PERIOD;
+export function apiMetrics(api: apigw.RestApi) {
   return {
-    count: api.metricCount({ period, statistic: 'Sum' }),
-    clientErrors: api.metricClientError({ period, statistic: 'Sum' }),
-    serverErrors: api.metricServerError({ period, statistic: 'Sum' }),
-    latencyP50: api.metricLatency({ period, statistic: 'p50' }),
-    latencyP99: api.metricLatency({ period, statistic: 'p99' }),
-  };
+    count: api.metricCount(SUM),
+    clientErrors: api.metricClientError(SUM),
+    serverErrors: api.metricServerError(SUM),
+    latencyP50: api.metricLatency(over('p50')),
+    latencyP99: api.metricLatency(over('p99')),
+  } as const;
 }
-
-export interface FunctionMetrics {
-  readonly invocations: cloudwatch.Metric;
-  readonly errors: cloudwatch.Metric;
-  readonly throttles: cloudwatch.Metric;
-  readonly durationP99: cloudwatch.Metric;
-}
+export type ApiMetrics = ReturnType<typeof apiMetrics>;
 
 /** Invocations, errors and throttles (sums) and p99 duration of a function. */
-export function functionMetrics(fn: lambda.IFunction): FunctionMetrics {
-  const period = MONITORING_PERIOD;
-  return {
-    invocations: fn.metricInvocations({ period, statistic: 'Sum' }),
-    errors: fn.metricErrors({ period, statistic: 'Sum' }),
-    throttles: fn.metricThrottles({ period, statistic: 'Sum' }),
-    durationP99: fn.metricDuration({ period, statistic: 'p99' }),
-  };
+export function functionMetrics(fn: lambda.IFunction) {
+  return { invocations: fn.metricInvocations(SUM), errors: fn.metricErrors(SUM), throttles: fn.metricThrottles(SUM), durationP99: fn.metricDuration(over('p99')) } as const;
 }
+export type FunctionMetrics = ReturnType<typeof functionMetrics>;
 
 export interface TableMetrics {
   readonly consumedRead: cloudwatch.Metric;
@@ -92,10 +76,10 @@ export interface TableMetrics {
 export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetrics {
   // The label only names the math expression's inputs, which must be unique within a graph.
   const period = MONITORING_PERIOD;
-  const sum = (metricName: string) => table.metric(metricName, { period, statistic: 'Sum' });
+  const sum = (metricName: string) => table.metric(metricName, SUM);
   return {
-    consumedRead: table.metricConsumedReadCapacityUnits({ period, statistic: 'Sum' }),
-    consumedWrite: table.metricConsumedWriteCapacityUnits({ period, statistic: 'Sum' }),
+    consumedRead: table.metricConsumedReadCapacityUnits(SUM),
+    consumedWrite: table.metricConsumedWriteCapacityUnits(SUM),
     // Ids unique per table, as one graph holds the expressions of every table.
     throttles: new cloudwatch.MathExpression({
       expression: `read${idOf(label)} + write${idOf(label)}`,
@@ -111,21 +95,11 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
   };
 }
 
-export interface StateMachineMetrics {
-  readonly started: cloudwatch.Metric;
-  readonly succeeded: cloudwatch.Metric;
-  readonly failed: cloudwatch.Metric;
-}
-
 /** Executions started, succeeded and failed (sums) of a state machine. */
-export function stateMachineMetrics(machine: sfn.IStateMachine): StateMachineMetrics {
-  const period = MONITORING_PERIOD;
-  return {
-    started: machine.metricStarted({ period, statistic: 'Sum' }),
-    succeeded: machine.metricSucceeded({ period, statistic: 'Sum' }),
-    failed: machine.metricFailed({ period, statistic: 'Sum' }),
-  };
+export function stateMachineMetrics(machine: sfn.IStateMachine) {
+  return { started: machine.metricStarted(SUM), succeeded: machine.metricSucceeded(SUM), failed: machine.metricFailed(SUM) } as const;
 }
+export type StateMachineMetrics = ReturnType<typeof stateMachineMetrics>;
 
 /** A graph of Vesta's own metrics that share a statistic. */
 export interface VestaMetricGroup {
@@ -162,13 +136,7 @@ export function vestaMetricGroups(): VestaMetricGroup[] {
  * set aside after their retries.
  */
 export function deadLettersMetric(source: DeadLetterSource): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: METRIC_NAMES.deadLetters,
-    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, source },
-    statistic: 'Sum',
-    period: MONITORING_PERIOD,
-  });
+  return vestaMetric(METRIC_NAMES.deadLetters, 'Sum', MONITORING_PERIOD, { [METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]]: source });
 }
 
 /** A Vesta metric with only the `service` dimension, labelled with its name. */
