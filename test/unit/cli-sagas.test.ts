@@ -1,17 +1,8 @@
 import { ApiError } from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
 import { describeError } from '../../src/cli/hints';
-import {
-  DEFAULT_POLL_INTERVAL_MS,
-  type SagaView,
-  finalLine,
-  parsePollInterval,
-  parseStartSource,
-  sagaChanges,
-  sagaExitCode,
-  transferBody,
-  withSagaId,
-} from '../../src/cli/saga-args';
+import * as sagaArgs from '../../src/cli/saga-args';
+import type { SagaView } from '../../src/cli/saga-args';
 import { runCli } from '../cli-harness';
 
 function saga(status: SagaView['status'], steps: [string, SagaView['steps'][number]['status']][], extra: Partial<SagaView> = {}): SagaView {
@@ -35,12 +26,12 @@ const failed = (view: SagaView, index: number, cause: string): SagaView => ({
 
 describe('saga start: where the saga comes from', () => {
   test('--file names a file, or - for standard input', () => {
-    expect(parseStartSource([], { file: 'saga.json' })).toEqual({ kind: 'file', path: 'saga.json' });
-    expect(parseStartSource([], { file: '-' })).toEqual({ kind: 'file', path: '-' });
+    expect(sagaArgs.parseStartSource([], { file: 'saga.json' })).toEqual({ kind: 'file', path: 'saga.json' });
+    expect(sagaArgs.parseStartSource([], { file: '-' })).toEqual({ kind: 'file', path: '-' });
   });
 
   test('--transfer takes the five words that follow', () => {
-    expect(parseStartSource(['bank', 'acct/a', 'acct/b', 'balance', '30'], { transfer: true })).toEqual({
+    expect(sagaArgs.parseStartSource(['bank', 'acct/a', 'acct/b', 'balance', '30'], { transfer: true })).toEqual({
       kind: 'transfer',
       args: ['bank', 'acct/a', 'acct/b', 'balance', '30'],
     });
@@ -54,56 +45,56 @@ describe('saga start: where the saga comes from', () => {
     [['extra'], { file: 'a.json' }, /takes no other arguments/],
     [[], { file: '' }, /--file expects a path/],
   ])('%j with %j is a usage error of saga start', (positionals, values, message) => {
-    expect(() => parseStartSource(positionals, values)).toThrow(message);
-    expect(() => parseStartSource(positionals, values)).toThrow(expect.objectContaining({ command: 'saga start' }));
+    expect(() => sagaArgs.parseStartSource(positionals, values)).toThrow(message);
+    expect(() => sagaArgs.parseStartSource(positionals, values)).toThrow(expect.objectContaining({ command: 'saga start' }));
   });
 });
 
 describe('the transfer body', () => {
   test('is the built-in transfer with a numeric amount', () => {
-    expect(transferBody(['bank', 'acct/a', 'acct/b', 'balance', '30'])).toEqual({
+    expect(sagaArgs.transferBody(['bank', 'acct/a', 'acct/b', 'balance', '30'])).toEqual({
       type: 'transfer',
       input: { namespace: 'bank', from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 },
     });
-    expect(transferBody(['bank', 'a', 'b', 'eur', '12.50'])).toMatchObject({ input: { amount: 12.5 } });
+    expect(sagaArgs.transferBody(['bank', 'a', 'b', 'eur', '12.50'])).toMatchObject({ input: { amount: 12.5 } });
   });
 
   test.each(['0', '0.0', '-5', 'ten', '', '1e3', '1,5', ' 3'])('rejects the amount %j as a usage error', (amount) => {
-    expect(() => transferBody(['bank', 'a', 'b', 'balance', amount])).toThrow(UsageError);
+    expect(() => sagaArgs.transferBody(['bank', 'a', 'b', 'balance', amount])).toThrow(UsageError);
   });
 
   test('--id sets the id, replacing one of the body', () => {
-    expect(withSagaId({ type: 'transfer' }, 'order-7')).toEqual({ type: 'transfer', id: 'order-7' });
-    expect(withSagaId({ id: 'from-file', namespace: 'n' }, 'order-7')).toEqual({ id: 'order-7', namespace: 'n' });
-    expect(withSagaId({ id: 'from-file' }, undefined)).toEqual({ id: 'from-file' });
-    expect(() => withSagaId({}, '')).toThrow(UsageError);
+    expect(sagaArgs.withSagaId({ type: 'transfer' }, 'order-7')).toEqual({ type: 'transfer', id: 'order-7' });
+    expect(sagaArgs.withSagaId({ id: 'from-file', namespace: 'n' }, 'order-7')).toEqual({ id: 'order-7', namespace: 'n' });
+    expect(sagaArgs.withSagaId({ id: 'from-file' }, undefined)).toEqual({ id: 'from-file' });
+    expect(() => sagaArgs.withSagaId({}, '')).toThrow(UsageError);
   });
 });
 
 describe('--interval <ms>', () => {
   test('defaults to 500 ms', () => {
-    expect(parsePollInterval(undefined)).toBe(DEFAULT_POLL_INTERVAL_MS);
-    expect(DEFAULT_POLL_INTERVAL_MS).toBe(500);
-    expect(parsePollInterval('50')).toBe(50);
+    expect(sagaArgs.parsePollInterval(undefined)).toBe(sagaArgs.DEFAULT_POLL_INTERVAL_MS);
+    expect(sagaArgs.DEFAULT_POLL_INTERVAL_MS).toBe(500);
+    expect(sagaArgs.parsePollInterval('50')).toBe(50);
   });
 
   test.each(['0', '-1', '1.5', 'fast', '', '99999999999999999999'])('rejects %j as a usage error', (text) => {
-    expect(() => parsePollInterval(text)).toThrow(UsageError);
+    expect(() => sagaArgs.parsePollInterval(text)).toThrow(UsageError);
   });
 });
 
 describe('exit codes of a saga that ended', () => {
   test('0 SUCCEEDED, 3 COMPENSATED, 4 COMPENSATION_FAILED', () => {
-    expect(sagaExitCode('SUCCEEDED')).toBe(0);
-    expect(sagaExitCode('COMPENSATED')).toBe(3);
-    expect(sagaExitCode('COMPENSATION_FAILED')).toBe(4);
+    expect(sagaArgs.sagaExitCode('SUCCEEDED')).toBe(0);
+    expect(sagaArgs.sagaExitCode('COMPENSATED')).toBe(3);
+    expect(sagaArgs.sagaExitCode('COMPENSATION_FAILED')).toBe(4);
   });
 });
 
 describe('saga watch lines', () => {
   test('the first poll prints the saga as it stands and each step that is no longer PENDING', () => {
     const seen = failed(saga('RUNNING', [['debit', 'DONE'], ['credit', 'FAILED']]), 1, 'TypeMismatch');
-    expect(sagaChanges(undefined, seen)).toEqual([
+    expect(sagaArgs.sagaChanges(undefined, seen)).toEqual([
       'saga order-1 (transfer, namespace bank, 2 steps): RUNNING',
       'step 0 debit: DONE',
       'step 1 credit: FAILED (Vesta.StepFailed: TypeMismatch)',
@@ -113,7 +104,7 @@ describe('saga watch lines', () => {
   test('one line per step whose status changed, in step order, then the saga', () => {
     const before = saga('RUNNING', [['debit', 'DONE'], ['credit', 'PENDING'], ['notify', 'PENDING']]);
     const after = saga('SUCCEEDED', [['debit', 'DONE'], ['credit', 'DONE'], ['notify', 'DONE']]);
-    expect(sagaChanges(before, after)).toEqual([
+    expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 1 credit: PENDING -> DONE',
       'step 2 notify: PENDING -> DONE',
       'saga order-1: RUNNING -> SUCCEEDED',
@@ -122,13 +113,13 @@ describe('saga watch lines', () => {
 
   test('nothing changed, nothing printed', () => {
     const view = saga('RUNNING', [['debit', 'DONE'], ['credit', 'PENDING']]);
-    expect(sagaChanges(view, { ...view, steps: view.steps.map((s) => ({ ...s, attempts: s.attempts + 1 })) })).toEqual([]);
+    expect(sagaArgs.sagaChanges(view, { ...view, steps: view.steps.map((s) => ({ ...s, attempts: s.attempts + 1 })) })).toEqual([]);
   });
 
   test('a failure carries its error and cause; compensations and skips are plain', () => {
     const before = saga('RUNNING', [['reserve', 'DONE'], ['charge', 'PENDING'], ['ship', 'PENDING']]);
     const after = failed(saga('COMPENSATED', [['reserve', 'COMPENSATED'], ['charge', 'FAILED'], ['ship', 'SKIPPED']]), 1, 'require[0] balance >= 30 did not hold');
-    expect(sagaChanges(before, after)).toEqual([
+    expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 0 reserve: DONE -> COMPENSATED',
       'step 1 charge: PENDING -> FAILED (Vesta.StepFailed: require[0] balance >= 30 did not hold)',
       'step 2 ship: PENDING -> SKIPPED',
@@ -139,14 +130,14 @@ describe('saga watch lines', () => {
   test('a compensation that failed carries its cause', () => {
     const before = saga('RUNNING', [['debit', 'DONE'], ['credit', 'FAILED']]);
     const after = failed(saga('COMPENSATION_FAILED', [['debit', 'COMPENSATION_FAILED'], ['credit', 'FAILED']]), 0, 'Throttled');
-    expect(sagaChanges(before, after)).toEqual([
+    expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 0 debit: DONE -> COMPENSATION_FAILED (Vesta.StepFailed: Throttled)',
       'saga order-1: RUNNING -> COMPENSATION_FAILED',
     ]);
   });
 
   test('the final line says how and when the saga ended', () => {
-    expect(finalLine(saga('COMPENSATED', [['debit', 'FAILED']]))).toBe('saga order-1 ended COMPENSATED at 2024-05-01T10:00:01.000Z');
+    expect(sagaArgs.finalLine(saga('COMPENSATED', [['debit', 'FAILED']]))).toBe('saga order-1 ended COMPENSATED at 2024-05-01T10:00:01.000Z');
   });
 });
 
