@@ -27,8 +27,8 @@ export interface TableDef {
   readonly sortKey?: KeyAttribute;
   /** Attribute that DynamoDB TTL clean-up reads (epoch seconds); expiry is still checked on read. */
   readonly ttlAttribute?: string;
-  /** Whether the table has a stream (NEW_AND_OLD_IMAGES) that change events are read from. */
-  readonly stream: boolean;
+  /** Whether the table has a stream (NEW_AND_OLD_IMAGES) that change events are read from. @default false */
+  readonly stream?: boolean;
   /** Global secondary indexes. @default none */
   readonly indexes?: readonly IndexDef[];
   /** Environment variable that carries the physical table name to the Lambda functions. */
@@ -51,7 +51,6 @@ export const CONTROL_TABLE: TableDef = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   ttlAttribute: 'ttl',
-  stream: false,
   indexes: [
     // Sparse: only lease items carry `shard`. The reaper reads expired leases, never live ones.
     { name: 'byExpiry', partitionKey: { name: 'shard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'N' } },
@@ -67,7 +66,6 @@ export const IDEMPOTENCY_TABLE: TableDef = {
   id: 'idempotency',
   partitionKey: { name: 'id', type: 'S' },
   ttlAttribute: 'expiration',
-  stream: false,
   envVar: 'VESTA_IDEMPOTENCY_TABLE',
   description: 'Idempotency-Key records (Powertools idempotency), kept one hour.',
 };
@@ -82,7 +80,6 @@ export const SAGAS_TABLE: TableDef = {
   id: 'sagas',
   partitionKey: { name: 'id', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
-  stream: false,
   envVar: 'VESTA_SAGAS_TABLE',
   description: 'Saga log: definitions, step statuses, attempts and errors, exactly-once entries.',
 };
@@ -100,7 +97,6 @@ export const CHANGES_TABLE: TableDef = {
   partitionKey: { name: 'ns', type: 'S' },
   sortKey: { name: 'seq', type: 'N' },
   ttlAttribute: 'ttl',
-  stream: false,
   envVar: 'VESTA_CHANGES_TABLE',
   description: 'Change log per namespace, numbered without gaps, kept at least 24 hours (watch cursor).',
 };
@@ -118,7 +114,6 @@ export const DEAD_LETTERS_TABLE: TableDef = {
   id: 'deadletters',
   partitionKey: { name: 'id', type: 'S' },
   ttlAttribute: 'ttl',
-  stream: false,
   indexes: [
     {
       name: 'bySource',
