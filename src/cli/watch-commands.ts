@@ -13,6 +13,7 @@
  * cursor older than the changes kept (`410 CursorExpired`) ends the watch with exit code 3.
  */
 import { ApiError, NetworkError, changes } from '../client';
+import { backoffCeilingMs } from '../core/backoff';
 import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
 import { stringifyJson } from '../core/json';
 import { type Command, type OptionValues, flag, str } from './command';
@@ -86,7 +87,7 @@ export function isTransient(e: unknown): boolean {
 export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
   const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
   if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
-  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 16));
+  const ceiling = backoffCeilingMs(failures - 1, { baseMs: RETRY_BASE_MS, capMs: RETRY_MAX_MS });
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 

@@ -15,6 +15,7 @@
  * change (`exp`), as TTL deletion is late and DynamoDB Local never does it.
  */
 import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
 import { isDependencyFailure } from '../../core/dead-letters';
@@ -39,6 +40,8 @@ export const MAX_APPEND_ATTEMPTS = 60;
 export const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** How long a hole after the cursor is given to fill before it counts as expired. */
 export const GAP_RECHECK_MS = 150;
+/** Backoff after a chunk lost to a conflicting transaction on the head (or throttled). */
+export const APPEND_BACKOFF = { baseMs: 5, capMs: 200 } as const;
 /** DynamoDB's TTL clean-up may delete a change this long after its `exp`. */
 const TTL_GRACE_SECONDS = 3600;
 
@@ -51,7 +54,6 @@ export interface DynamoChangeLogOptions {
 }
 
 const NAMES = { '#ns': 'ns', '#seq': 'seq' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GAP = Symbol('gap');
 
 export class DynamoChangeLog implements ChangeLog {
@@ -163,7 +165,7 @@ export class DynamoChangeLog implements ChangeLog {
         duplicates += replayed.size;
         pending = pending.filter((c) => !replayed.has(c.id));
         // A conflict with another transaction on the head (or a throttled one): back off and retry.
-        if (!moved && replayed.size === 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        if (!moved && replayed.size === 0) await sleep(backoffMs(attempt, APPEND_BACKOFF));
       }
     }
     throw translate(Object.assign(new Error(`could not append to the change log of ${ns}: too much contention`), { name: 'ServiceUnavailable' }));

@@ -9,6 +9,7 @@
  * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
@@ -41,6 +42,8 @@ export interface DynamoRecordStoreOptions {
 export const MAX_SETTLE_ATTEMPTS = 25;
 /** Returns of a PATCH from a lost conflict-path race to its single-request path. */
 export const MAX_FAST_RETRIES = 5;
+/** Backoff between conditional retries of the conflict path. */
+export const SETTLE_BACKOFF = { baseMs: 1, capMs: 50 } as const;
 
 type Known = { readonly state: RecordState | undefined } | undefined;
 
@@ -266,7 +269,7 @@ export class DynamoRecordStore implements RecordStore {
     for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
       if (attempt > 0) {
         if (onLostRace) return onLostRace();
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+        await sleep(backoffMs(attempt, SETTLE_BACKOFF));
       }
       const t = compute(state);
       const e = new Expr();

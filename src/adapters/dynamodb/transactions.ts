@@ -11,6 +11,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { UnavailableError } from '../../core/errors';
 import { etagOf } from '../../core/etag';
 import type { TxnResult } from '../../core/ports';
@@ -35,6 +36,8 @@ export interface TxnContext {
 }
 
 export const MAX_TXN_ATTEMPTS = 8;
+/** Backoff after a commit lost to contention without a failed condition (read again after it). */
+export const TXN_BACKOFF = { baseMs: 10 } as const;
 
 /** Items committed with the transaction (e.g. a saga-log entry), and what their failed condition means. */
 export interface TxnExtra {
@@ -61,8 +64,6 @@ function unchangedCondition(e: Expr, s: RecordState | undefined): string {
     ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}`
     : `attribute_not_exists(${e.name('rev')})`;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
 export async function transact(
@@ -110,7 +111,7 @@ export async function transact(
         });
         for (const k of keys) states.set(k, await ctx.resolve(states.get(k)));
       } else {
-        await sleep(10 * 2 ** attempt * Math.random());
+        await sleep(backoffMs(attempt, TXN_BACKOFF));
         states = await readAll(ctx, ns, keys);
       }
     }
