@@ -21,7 +21,8 @@ import { CursorExpiredError } from '../../core/errors';
 import { isDependencyFailure } from '../../core/dead-letters';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
-import { errorName, guarded, translate } from './errors';
+import { cancellationReasons, conditionFailed } from './cancellation';
+import { guarded, translate } from './errors';
 import { N, S } from './expressions';
 
 type Item = Record<string, AttributeValue>;
@@ -157,11 +158,11 @@ export class DynamoChangeLog implements ChangeLog {
         this.heads.set(ns, head + pending.length);
         return { appended: pending.length, duplicates };
       } catch (err) {
-        if (errorName(err) !== 'TransactionCanceledException') throw translate(err);
-        const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-        const moved = reasons[0]?.Code === 'ConditionalCheckFailed';
+        const reasons = cancellationReasons(err);
+        if (!reasons) throw translate(err);
+        const moved = conditionFailed(reasons[0]);
         if (moved) head = Number(reasons[0].Item?.head?.N ?? 0);
-        const replayed = new Set(pending.filter((_c, i) => reasons[2 + 2 * i]?.Code === 'ConditionalCheckFailed').map((c) => c.id));
+        const replayed = new Set(pending.filter((_c, i) => conditionFailed(reasons[2 + 2 * i])).map((c) => c.id));
         duplicates += replayed.size;
         pending = pending.filter((c) => !replayed.has(c.id));
         // A conflict with another transaction on the head (or a throttled one): back off and retry.

@@ -20,7 +20,8 @@ import type { ChangeKind } from '../../core/changes';
 import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
 import { absentClause, patchGrowth, requireClause } from './record-clauses';
 import { BOOL, Expr, N, S } from './expressions';
-import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
+import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
+import { guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
@@ -281,11 +282,11 @@ export class DynamoRecordStore implements RecordStore {
         return t;
       } catch (err) {
         let item: Item | undefined;
-        if (plan && errorName(err) === 'TransactionCanceledException') {
-          const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-          const guard = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
+        const reasons = plan ? cancellationReasons(err) : undefined;
+        if (plan && reasons) {
+          const guard = firstConditionFailure(reasons, 1);
           if (guard > 0) throw plan.failures[guard - 1]();
-          if (reasons[0]?.Code !== 'ConditionalCheckFailed') continue;
+          if (!conditionFailed(reasons[0])) continue;
           item = reasons[0].Item;
         } else if (isConditionFailure(err)) {
           item = (err as { Item?: Item }).Item;

@@ -20,7 +20,7 @@ import type { WriteEnv } from '../../core/records';
 import { planTxn, txnKeys } from '../../core/txn';
 import type { TxnBody } from '../../core/types';
 import { type Item, fromItem, keyOf, toItem } from './codec';
-import { errorName } from './errors';
+import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
 import { Expr, N, S } from './expressions';
 import type { DynamoLeaseStore } from './lease-store';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
@@ -98,16 +98,16 @@ export async function transact(
       await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...guardItems, ...(extra?.items(results) ?? [])] }));
       return results;
     } catch (err) {
-      if (errorName(err) !== 'TransactionCanceledException') throw err;
-      const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-      const failedGuard = reasons.findIndex((r, i) => i >= keys.length && r.Code === 'ConditionalCheckFailed');
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw err;
+      const failedGuard = firstConditionFailure(reasons, keys.length);
       const guardCount = guard?.items.length ?? 0;
       if (failedGuard >= 0 && failedGuard < keys.length + guardCount) throw guard!.failures[failedGuard - keys.length]();
       if (failedGuard >= 0 && extra) throw extra.failure(failedGuard - keys.length - guardCount);
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
+      if (reasons.some(conditionFailed)) {
         states = new Map(states);
         reasons.forEach((r, i) => {
-          if (r.Code === 'ConditionalCheckFailed') states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
+          if (conditionFailed(r)) states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
         });
         for (const k of keys) states.set(k, await ctx.resolve(states.get(k)));
       } else {
