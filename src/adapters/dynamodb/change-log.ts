@@ -14,7 +14,7 @@
  * that DynamoDB's TTL clean-up removed: `CursorExpiredError`. Expiry is also checked on every
  * change (`exp`), as TTL deletion is late and DynamoDB Local never does it.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { backoffMs, sleep } from '../../core/backoff';
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
@@ -22,10 +22,9 @@ import { isDependencyFailure } from '../../core/dead-letters';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
 import { cancellationReasons, conditionFailed } from './cancellation';
-import { guarded, translate } from './errors';
+import { translate } from './errors';
 import { N, S } from './expressions';
-
-type Item = Record<string, AttributeValue>;
+import { queryPages } from './query';
 
 /** Sort key of a namespace's head item: after every change number. */
 export const HEAD_SEQ = Number.MAX_SAFE_INTEGER;
@@ -187,27 +186,21 @@ export class DynamoChangeLog implements ChangeLog {
   private async readOnce(ns: string, query: ChangeQuery, holesAreFinal: boolean): Promise<ChangePage | typeof GAP> {
     const nowS = Math.floor(this.opts.clock.now().getTime() / 1000);
     let beginning = query.after === undefined;
-    // The key condition stays at the starting position; later pages go on from `ExclusiveStartKey`.
+    // The key condition stays at the starting position; later pages go on from where the last stopped.
     const from = query.after ?? 0;
     let pos = from;
     const items: ChangeDetail[] = [];
     let bytes = 0;
-    let startKey: Item | undefined;
-    for (;;) {
-      const out = await guarded(() =>
-        this.opts.client.send(
-          new QueryCommand({
-            TableName: this.opts.tableName,
-            KeyConditionExpression: '#ns = :ns AND #seq > :pos',
-            ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(from) },
-            ConsistentRead: true,
-            Limit: Math.min(1000, query.limit + 1),
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        ),
-      );
-      for (const it of out.Items ?? []) {
+    const pages = queryPages(this.opts.client, {
+      TableName: this.opts.tableName,
+      KeyConditionExpression: '#ns = :ns AND #seq > :pos',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(from) },
+      ConsistentRead: true,
+      Limit: Math.min(1000, query.limit + 1),
+    });
+    for await (const page of pages) {
+      for (const it of page.items) {
         const seq = Number(it.seq.N);
         const next = seq === HEAD_SEQ ? Number(it.head?.N ?? 0) + 1 : seq;
         if (next > pos + 1) {
@@ -234,9 +227,8 @@ export class DynamoChangeLog implements ChangeLog {
         bytes += d.length;
         if (items.length >= query.limit || bytes >= MAX_READ_BYTES) return { items, seq: pos };
       }
-      if (!out.LastEvaluatedKey) return { items, seq: pos };
-      startKey = out.LastEvaluatedKey;
     }
+    return { items, seq: pos };
   }
 }
 

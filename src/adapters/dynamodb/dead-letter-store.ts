@@ -9,7 +9,7 @@
  * `bySource` index of each source asked for, newest first, and merges them by `order`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DEAD_LETTER_RETENTION_DAYS,
   DEAD_LETTER_SOURCES,
@@ -26,6 +26,7 @@ import { parseJson, stringifyJson } from '../../core/json';
 import type { Clock, DeadLetterStore } from '../../core/ports';
 import { guarded } from './errors';
 import { N, S } from './expressions';
+import { queryPages } from './query';
 
 type Item = Record<string, AttributeValue>;
 
@@ -135,25 +136,22 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
   /** Up to `limit` entries of one source, newest first, before `before` (an `order`). */
   private async newest(source: string, limit: number, before: string | undefined): Promise<{ order: string; entry: DeadLetter }[]> {
     const out: { order: string; entry: DeadLetter }[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await guarded(() =>
-        this.opts.client.send(
-          new QueryCommand({
-            TableName: this.opts.tableName,
-            IndexName: INDEX,
-            KeyConditionExpression: before !== undefined ? '#src = :src AND #order < :before' : '#src = :src',
-            ExpressionAttributeNames: { '#src': 'source', ...(before !== undefined ? { '#order': 'order' } : {}) },
-            ExpressionAttributeValues: { ':src': S(source), ...(before !== undefined ? { ':before': S(before) } : {}) },
-            ScanIndexForward: false,
-            Limit: limit - out.length,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const it of page.Items ?? []) out.push({ order: it.order.S!, entry: entryOf(it, false) });
-      start = page.LastEvaluatedKey;
-    } while (start && out.length < limit);
+    const pages = queryPages(
+      this.opts.client,
+      {
+        TableName: this.opts.tableName,
+        IndexName: INDEX,
+        KeyConditionExpression: before !== undefined ? '#src = :src AND #order < :before' : '#src = :src',
+        ExpressionAttributeNames: { '#src': 'source', ...(before !== undefined ? { '#order': 'order' } : {}) },
+        ExpressionAttributeValues: { ':src': S(source), ...(before !== undefined ? { ':before': S(before) } : {}) },
+        ScanIndexForward: false,
+      },
+      { limit: () => limit - out.length },
+    );
+    for await (const page of pages) {
+      for (const it of page.items) out.push({ order: it.order.S!, entry: entryOf(it, false) });
+      if (out.length >= limit) break;
+    }
     return out;
   }
 

@@ -8,10 +8,11 @@
  * again. A replayed dead letter moves one count from `setAside` to `written` or `skipped`. Kept
  * for a while after the restore (`ttl`), for the record.
  */
-import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Item } from './codec';
 import { guarded, isConditionFailure } from './errors';
 import { N, S } from './expressions';
+import { queryPages } from './query';
 
 /** How long a checkpoint is kept after its last move (DynamoDB TTL). */
 export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
@@ -47,17 +48,15 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
   let written = 0;
   let skipped = 0;
   let setAside = 0;
-  const pages = paginateQuery({ client }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pkOf(restoreId) }, ConsistentRead: true });
-  await guarded(async () => {
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const c = checkpointOf(item as Item);
-        written += c.written;
-        skipped += c.skipped;
-        setAside += c.setAside;
-      }
+  const pages = queryPages(client, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pkOf(restoreId) }, ConsistentRead: true });
+  for await (const page of pages) {
+    for (const item of page.items) {
+      const c = checkpointOf(item);
+      written += c.written;
+      skipped += c.skipped;
+      setAside += c.setAside;
     }
-  });
+  }
   return { written, skipped, setAside };
 }
 
