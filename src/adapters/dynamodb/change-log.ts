@@ -23,7 +23,7 @@ import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { translate } from './errors';
-import { N, S } from './expressions';
+import { Expr, N, S, attributeNotExists } from './expressions';
 import { queryPages } from './query';
 
 /** Sort key of a namespace's head item: after every change number. */
@@ -53,7 +53,11 @@ export interface DynamoChangeLogOptions {
   readonly retentionSeconds?: number;
 }
 
-const NAMES = { '#ns': 'ns', '#seq': 'seq' };
+/** The condition of an id item's Put: no change with that id was appended before. */
+const ID_IS_NEW = (() => {
+  const e = new Expr();
+  return e.require(attributeNotExists(e.name('ns'))).params();
+})();
 const GAP = Symbol('gap');
 
 export class DynamoChangeLog implements ChangeLog {
@@ -130,18 +134,11 @@ export class DynamoChangeLog implements ChangeLog {
       const nowMs = clock.now().getTime();
       const exp = Math.floor(nowMs / 1000) + this.retention;
       const ttl = N(exp + TTL_GRACE_SECONDS);
+      const move = new Expr();
+      const h = move.name('head');
+      move.set(`${h} = ${move.value(N(head + pending.length))}`).require(head === 0 ? attributeNotExists(h) : `${h} = ${move.value(N(head))}`);
       const items: TransactWriteItem[] = [
-        {
-          Update: {
-            TableName: tableName,
-            Key: { ns: S(ns), seq: N(HEAD_SEQ) },
-            UpdateExpression: 'SET #h = :next',
-            ConditionExpression: head === 0 ? 'attribute_not_exists(#h)' : '#h = :head',
-            ExpressionAttributeNames: { '#h': 'head' },
-            ExpressionAttributeValues: { ':next': N(head + pending.length), ...(head === 0 ? {} : { ':head': N(head) }) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
+        { Update: { TableName: tableName, Key: { ns: S(ns), seq: N(HEAD_SEQ) }, ...move.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
         ...pending.flatMap((c, i): TransactWriteItem[] => [
           {
             Put: {
@@ -149,7 +146,7 @@ export class DynamoChangeLog implements ChangeLog {
               Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(storedDetail(c)), at: N(nowMs), exp: N(exp), ttl },
             },
           },
-          { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
+          { Put: { TableName: tableName, Item: { ns: S(`#${c.id}`), seq: N(0), ttl }, ...ID_IS_NEW } },
         ]),
       ];
       try {
@@ -191,11 +188,11 @@ export class DynamoChangeLog implements ChangeLog {
     let pos = from;
     const items: ChangeDetail[] = [];
     let bytes = 0;
+    const e = new Expr();
+    e.key(`${e.name('ns')} = ${e.value(S(ns))}`).key(`${e.name('seq')} > ${e.value(N(from))}`);
     const pages = queryPages(this.opts.client, {
       TableName: this.opts.tableName,
-      KeyConditionExpression: '#ns = :ns AND #seq > :pos',
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(from) },
+      ...e.queryParams(),
       ConsistentRead: true,
       Limit: Math.min(1000, query.limit + 1),
     });

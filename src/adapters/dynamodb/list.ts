@@ -7,7 +7,7 @@ import { ValidationError } from '../../core/errors';
 import type { ListPage, ListQuery } from '../../core/ports';
 import type { RecordState } from '../../core/record-view';
 import { type Item, fromItem } from './codec';
-import { BOOL, Expr, S } from './expressions';
+import { BOOL, Expr, S, beginsWith } from './expressions';
 import { queryPages } from './query';
 
 interface CursorBody {
@@ -38,22 +38,15 @@ export async function listRecords(
   resolve: (s: RecordState) => Promise<RecordState | undefined>,
 ): Promise<ListPage> {
   const e = new Expr();
-  const key = `${e.name('ns')} = ${e.value(S(ns))}${q.prefix ? ` AND begins_with(${e.name('k')}, ${e.value(S(q.prefix))})` : ''}`;
-  const filter = `${e.name('tomb')} = ${e.value(BOOL(false))}`;
-  const projection = q.withFields ? undefined : ['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease'].map((a) => e.name(a)).join(', ');
+  e.key(`${e.name('ns')} = ${e.value(S(ns))}`);
+  if (q.prefix) e.key(beginsWith(e.name('k'), e.value(S(q.prefix))));
+  e.filter(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
+  if (!q.withFields) e.project(['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease']);
   const items: RecordState[] = [];
   const startKey: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
   const pages = queryPages(
     client,
-    {
-      TableName: table,
-      KeyConditionExpression: key,
-      FilterExpression: filter,
-      ProjectionExpression: projection,
-      ExpressionAttributeNames: e.names,
-      ExpressionAttributeValues: e.values,
-      ConsistentRead: true,
-    },
+    { TableName: table, ...e.queryParams(), ConsistentRead: true },
     { startKey, limit: () => q.limit + 1 - items.length },
   );
   let lastKey: Item | undefined;

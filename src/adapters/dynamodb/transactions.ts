@@ -88,7 +88,7 @@ export async function transact(
       const next = written.get(k);
       return next
         ? { Put: { TableName: table, Item: toItem(next, txn.ops.find((o) => o.key === k)?.op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
-        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.checkParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
     });
     const results: TxnResult[] = plan.map((p) =>
       p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const },
