@@ -21,7 +21,8 @@ import { planTxn, txnKeys } from '../../core/txn';
 import type { TxnBody } from '../../core/types';
 import { type Item, fromItem, keyOf, toItem } from './codec';
 import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
-import { Expr, N, S } from './expressions';
+import { Expr } from './expressions';
+import { unchangedClause } from './record-clauses';
 import type { DynamoLeaseStore } from './lease-store';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
 
@@ -59,12 +60,6 @@ async function readAll(ctx: TxnContext, ns: string, keys: string[]): Promise<Map
   return states;
 }
 
-function unchangedCondition(e: Expr, s: RecordState | undefined): string {
-  return s
-    ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}`
-    : `attribute_not_exists(${e.name('rev')})`;
-}
-
 /** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
 export async function transact(
   ctx: TxnContext,
@@ -84,7 +79,7 @@ export async function transact(
     const written = new Map(plan.filter((p) => p.next).map((p) => [p.key, p.next!]));
     const items: TransactWriteItem[] = keys.map((k) => {
       const e = new Expr();
-      e.require(unchangedCondition(e, states.get(k)));
+      e.require(unchangedClause(e, states.get(k)));
       const next = written.get(k);
       return next
         ? { Put: { TableName: table, Item: toItem(next, txn.ops.find((o) => o.key === k)?.op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
