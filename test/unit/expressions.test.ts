@@ -3,7 +3,7 @@
  * and value, the SET/REMOVE/ADD parts of an update, and the key condition, filter and projection
  * of a Query.
  */
-import { Expr, N, S, attributeNotExists, beginsWith, ifNotExists, listAppend } from '../../src/adapters/dynamodb/expressions';
+import { Expr, N, S, attributeNotExists, beginsWith, ifNotExists, isIn, listAppend } from '../../src/adapters/dynamodb/expressions';
 
 test('an update with SET, REMOVE and ADD names every attribute and value by placeholder', () => {
   const e = new Expr();
@@ -53,4 +53,16 @@ test('an expression without names or values sends neither map', () => {
 
   expect(e.params()).toEqual({});
   expect(e.queryParams()).toEqual({});
+});
+
+test('IN lists every operand of a status condition', () => {
+  const e = new Expr();
+
+  e.require(isIn(e.name('status'), ['DONE', 'COMPENSATION_FAILED'].map((s) => e.value(S(s)))));
+
+  expect(e.params()).toEqual({
+    ConditionExpression: '(#a0 IN (:v0, :v1))',
+    ExpressionAttributeNames: { '#a0': 'status' },
+    ExpressionAttributeValues: { ':v0': S('DONE'), ':v1': S('COMPENSATION_FAILED') },
+  });
 });

@@ -156,6 +156,8 @@ export const ifNotExists = (path: string, operand: string): string => `if_not_ex
 export const listAppend = (a: string, b: string): string => `list_append(${a}, ${b})`;
 /** `begins_with(path, operand)`: a string (or binary) attribute that starts with `operand`. */
 export const beginsWith = (path: string, operand: string): string => `begins_with(${path}, ${operand})`;
+/** `path IN (a, b, ...)`: the attribute equals one of the operands (at most 100). */
+export const isIn = (path: string, operands: readonly string[]): string => `${path} IN (${operands.join(', ')})`;
 /** `attribute_exists(path)`. */
 export const attributeExists = (path: string): string => `attribute_exists(${path})`;
 /** `attribute_not_exists(path)`. */
