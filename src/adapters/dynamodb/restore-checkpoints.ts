@@ -63,15 +63,24 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
 }
 
 /**
+ * The update that moves one count from `setAside` to `written` or `skipped`, conditioned on there
+ * being one set aside: of a part's checkpoint, or of a finished restore's totals. Never throws.
+ */
+export function moveSetAside(written: boolean): Expr {
+  const e = new Expr();
+  const aside = e.name('setAside');
+  return e
+    .add(e.name(written ? 'written' : 'skipped'), e.value(N(1)))
+    .add(aside, e.value(N(-1)))
+    .require(`${aside} > ${e.value(N(0))}`);
+}
+
+/**
  * Moves one count of a part from `setAside` to `written` or `skipped` (a replayed dead letter);
  * nothing when the part has none set aside. One UpdateItem; throws store errors.
  */
 export async function settleCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string, written: boolean): Promise<void> {
-  const e = new Expr();
-  const aside = e.name('setAside');
-  e.add(e.name(written ? 'written' : 'skipped'), e.value(N(1)))
-    .add(aside, e.value(N(-1)))
-    .require(`${aside} > ${e.value(N(0))}`);
+  const e = moveSetAside(written);
   try {
     await guarded(() => client.send(new UpdateItemCommand({ TableName: table, Key: { pk: pkOf(restoreId), sk: S(part) }, ...e.updateParams() })));
   } catch (e) {
