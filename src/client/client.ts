@@ -11,6 +11,7 @@
  * await vesta.update('shop', 'cart/42', (cart) => ({ ...cart, qty: Number(cart?.qty ?? 0) + 1 }));
  * ```
  */
+import { backoffMs, sleep } from '../core/backoff';
 import { ConflictError, PreconditionFailedError, TooManyAttemptsError } from './errors';
 import { Leases, type LockContext, Locks, type WithLockOptions, withLock } from './leases';
 import { ChangeStream, type WatchOptions } from './watch';
@@ -158,7 +159,7 @@ export class VestaClient {
         if (!(e instanceof PreconditionFailedError)) throw e;
         cur = e.current ? { record: e.current, etag: e.etag ?? '' } : null;
         // Lost a race: a short jittered pause spreads the contenders out (full jitter, at most 250 ms).
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(UPDATE_BACKOFF_CAP_MS, 5 * 2 ** attempt)));
+        await sleep(backoffMs(attempt, { baseMs: 5, capMs: UPDATE_BACKOFF_CAP_MS }));
       }
     }
     throw new TooManyAttemptsError(`update of ${ns}/${key}: other writers won ${attempts} times in a row; try again`);

@@ -12,6 +12,7 @@
  * `numbers: 'exact'` answers are read losslessly too: a number a double cannot hold exactly comes
  * back as a `Decimal` instead of being rounded.
  */
+import { backoffMs } from '../core/backoff';
 import { parseJson as parseExact, stringifyJson } from '../core/json';
 import { type ApiError, NetworkError, type Problem, ThrottledError, UnavailableError, apiError } from './errors';
 
@@ -142,7 +143,7 @@ export class Transport {
         if (!retryable || attempt >= policy.maxAttempts) throw e;
         const hinted = (e as ApiError).retryAfterSeconds;
         const delayMs =
-          hinted !== undefined ? Math.min(hinted * 1000, policy.maxRetryAfterMs) : Math.random() * Math.min(policy.maxDelayMs, policy.baseMs * 2 ** (attempt - 1));
+          hinted !== undefined ? Math.min(hinted * 1000, policy.maxRetryAfterMs) : backoffMs(attempt - 1, { baseMs: policy.baseMs, capMs: policy.maxDelayMs });
         this.opts.onRetry?.({ attempt, delayMs, error: e as Error });
         await this.sleep(delayMs, opts.signal);
       }

@@ -5,6 +5,7 @@
  * With `retry`, moments when the API cannot be reached, is throttled or unavailable are waited
  * out (its `Retry-After`, else a growing backoff) instead of ending the iteration.
  */
+import { backoffCeilingMs } from '../core/backoff';
 import { ApiError, NetworkError } from './errors';
 import type { Requester } from './transport';
 import type { Change, ChangePage } from './types';
@@ -61,7 +62,7 @@ export function isTransient(e: unknown): boolean {
 export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
   const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
   if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
-  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 16));
+  const ceiling = backoffCeilingMs(failures - 1, { baseMs: RETRY_BASE_MS, capMs: RETRY_MAX_MS });
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 

@@ -16,6 +16,7 @@
  * another. Pure: no I/O here.
  */
 import { createHash } from 'node:crypto';
+import { backoffCeilingMs, sleep } from './backoff';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from './errors';
 import { METRIC_NAMES, type MetricName } from './metric-names';
 import type { DeadLetterReplayer, DeadLetterStore } from './ports';
@@ -91,8 +92,6 @@ export interface TryItemOptions {
   readonly translate?: (e: unknown) => unknown;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs one item's processing, retrying it. Resolves `{ok: true}` with its value, or `{ok: false}`
  * with the last error when the item failed for itself (then set it aside). Throws the last error
@@ -102,7 +101,7 @@ export async function tryItem<T>(run: () => Promise<T>, opts: TryItemOptions = {
   const attempts = opts.attempts ?? ITEM_ATTEMPTS;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await sleep((opts.backoffMs ?? ITEM_BACKOFF_MS) * 2 ** (i - 1));
+    if (i > 0) await sleep(backoffCeilingMs(i - 1, { baseMs: opts.backoffMs ?? ITEM_BACKOFF_MS }));
     try {
       return { ok: true, value: await run() };
     } catch (e) {

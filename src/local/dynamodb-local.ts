@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
+import { backoffCeilingMs } from '../core/backoff';
 
 export interface DynamoDbLocalOptions {
   /** Folder for the database file; in memory when undefined. */
@@ -44,6 +45,9 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Pause before a DynamoDB Local that died is started again: doubling while it keeps dying at once. */
+const RESTART_BACKOFF = { baseMs: 500, capMs: 5000 } as const;
 
 /** Fixed fake credentials: DynamoDB Local accepts any, and nothing here may reach AWS. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIAVESTALOCAL000000', secretAccessKey: 'vesta-local-not-a-secret' };
@@ -173,7 +177,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
       if (stopping || !opts.restart) return;
       // Quick deaths in a row back off; a run that lasted a while starts the count again.
       restarts = Date.now() - since > 10000 ? 1 : restarts + 1;
-      const delay = Math.min(5000, 500 * 2 ** (restarts - 1));
+      const delay = backoffCeilingMs(restarts - 1, RESTART_BACKOFF);
       opts.log?.(`DynamoDB Local exited (${signal ?? `code ${code}`}); starting it again on port ${port} in ${delay} ms, same data`);
       timer = setTimeout(() => {
         timer = undefined;

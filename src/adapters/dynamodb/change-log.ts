@@ -14,17 +14,18 @@
  * that DynamoDB's TTL clean-up removed: `CursorExpiredError`. Expiry is also checked on every
  * change (`exp`), as TTL deletion is late and DynamoDB Local never does it.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { type ChangeDetail, DEFAULT_CHANGE_RETENTION_SECONDS, keyMatches } from '../../core/changes';
 import { CursorExpiredError } from '../../core/errors';
 import { isDependencyFailure } from '../../core/dead-letters';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { AppendOutcome, ChangeLog, ChangePage, ChangeQuery, ChangeSubstitute, Clock } from '../../core/ports';
-import { errorName, guarded, translate } from './errors';
-import { N, S } from './expressions';
+import { cancellationReasons, conditionFailed } from './cancellation';
+import { translate } from './errors';
+import { Expr, N, S, attributeNotExists } from './expressions';
+import { queryPages } from './query';
 import { HEAD_SEQ, changeMarkerKey } from './control-keys';
-
-type Item = Record<string, AttributeValue>;
 
 export { HEAD_SEQ };
 /** Changes per transaction: 1 head update + 2 items per change within DynamoDB's 100. */
@@ -39,6 +40,8 @@ export const MAX_APPEND_ATTEMPTS = 60;
 export const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** How long a hole after the cursor is given to fill before it counts as expired. */
 export const GAP_RECHECK_MS = 150;
+/** Backoff after a chunk lost to a conflicting transaction on the head (or throttled). */
+export const APPEND_BACKOFF = { baseMs: 5, capMs: 200 } as const;
 /** DynamoDB's TTL clean-up may delete a change this long after its `exp`. */
 const TTL_GRACE_SECONDS = 3600;
 
@@ -50,8 +53,11 @@ export interface DynamoChangeLogOptions {
   readonly retentionSeconds?: number;
 }
 
-const NAMES = { '#ns': 'ns', '#seq': 'seq' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The condition of an id item's Put: no change with that id was appended before. */
+const ID_IS_NEW = (() => {
+  const e = new Expr();
+  return e.require(attributeNotExists(e.name('ns'))).params();
+})();
 const GAP = Symbol('gap');
 
 export class DynamoChangeLog implements ChangeLog {
@@ -128,18 +134,11 @@ export class DynamoChangeLog implements ChangeLog {
       const nowMs = clock.now().getTime();
       const exp = Math.floor(nowMs / 1000) + this.retention;
       const ttl = N(exp + TTL_GRACE_SECONDS);
+      const move = new Expr();
+      const h = move.name('head');
+      move.set(`${h} = ${move.value(N(head + pending.length))}`).require(head === 0 ? attributeNotExists(h) : `${h} = ${move.value(N(head))}`);
       const items: TransactWriteItem[] = [
-        {
-          Update: {
-            TableName: tableName,
-            Key: { ns: S(ns), seq: N(HEAD_SEQ) },
-            UpdateExpression: 'SET #h = :next',
-            ConditionExpression: head === 0 ? 'attribute_not_exists(#h)' : '#h = :head',
-            ExpressionAttributeNames: { '#h': 'head' },
-            ExpressionAttributeValues: { ':next': N(head + pending.length), ...(head === 0 ? {} : { ':head': N(head) }) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
+        { Update: { TableName: tableName, Key: { ns: S(ns), seq: N(HEAD_SEQ) }, ...move.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
         ...pending.flatMap((c, i): TransactWriteItem[] => [
           {
             Put: {
@@ -147,7 +146,7 @@ export class DynamoChangeLog implements ChangeLog {
               Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(storedDetail(c)), at: N(nowMs), exp: N(exp), ttl },
             },
           },
-          { Put: { TableName: tableName, Item: { ...changeMarkerKey(c.id), ttl }, ConditionExpression: 'attribute_not_exists(#ns)', ExpressionAttributeNames: { '#ns': 'ns' } } },
+          { Put: { TableName: tableName, Item: { ...changeMarkerKey(c.id), ttl }, ...ID_IS_NEW } },
         ]),
       ];
       try {
@@ -155,15 +154,15 @@ export class DynamoChangeLog implements ChangeLog {
         this.heads.set(ns, head + pending.length);
         return { appended: pending.length, duplicates };
       } catch (err) {
-        if (errorName(err) !== 'TransactionCanceledException') throw translate(err);
-        const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-        const moved = reasons[0]?.Code === 'ConditionalCheckFailed';
+        const reasons = cancellationReasons(err);
+        if (!reasons) throw translate(err);
+        const moved = conditionFailed(reasons[0]);
         if (moved) head = Number(reasons[0].Item?.head?.N ?? 0);
-        const replayed = new Set(pending.filter((_c, i) => reasons[2 + 2 * i]?.Code === 'ConditionalCheckFailed').map((c) => c.id));
+        const replayed = new Set(pending.filter((_c, i) => conditionFailed(reasons[2 + 2 * i])).map((c) => c.id));
         duplicates += replayed.size;
         pending = pending.filter((c) => !replayed.has(c.id));
         // A conflict with another transaction on the head (or a throttled one): back off and retry.
-        if (!moved && replayed.size === 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        if (!moved && replayed.size === 0) await sleep(backoffMs(attempt, APPEND_BACKOFF));
       }
     }
     throw translate(Object.assign(new Error(`could not append to the change log of ${ns}: too much contention`), { name: 'ServiceUnavailable' }));
@@ -184,27 +183,21 @@ export class DynamoChangeLog implements ChangeLog {
   private async readOnce(ns: string, query: ChangeQuery, holesAreFinal: boolean): Promise<ChangePage | typeof GAP> {
     const nowS = Math.floor(this.opts.clock.now().getTime() / 1000);
     let beginning = query.after === undefined;
-    // The key condition stays at the starting position; later pages go on from `ExclusiveStartKey`.
+    // The key condition stays at the starting position; later pages go on from where the last stopped.
     const from = query.after ?? 0;
     let pos = from;
     const items: ChangeDetail[] = [];
     let bytes = 0;
-    let startKey: Item | undefined;
-    for (;;) {
-      const out = await guarded(() =>
-        this.opts.client.send(
-          new QueryCommand({
-            TableName: this.opts.tableName,
-            KeyConditionExpression: '#ns = :ns AND #seq > :pos',
-            ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: { ':ns': S(ns), ':pos': N(from) },
-            ConsistentRead: true,
-            Limit: Math.min(1000, query.limit + 1),
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        ),
-      );
-      for (const it of out.Items ?? []) {
+    const e = new Expr();
+    e.key(`${e.name('ns')} = ${e.value(S(ns))}`).key(`${e.name('seq')} > ${e.value(N(from))}`);
+    const pages = queryPages(this.opts.client, {
+      TableName: this.opts.tableName,
+      ...e.queryParams(),
+      ConsistentRead: true,
+      Limit: Math.min(1000, query.limit + 1),
+    });
+    for await (const page of pages) {
+      for (const it of page.items) {
         const seq = Number(it.seq.N);
         const next = seq === HEAD_SEQ ? Number(it.head?.N ?? 0) + 1 : seq;
         if (next > pos + 1) {
@@ -231,9 +224,8 @@ export class DynamoChangeLog implements ChangeLog {
         bytes += d.length;
         if (items.length >= query.limit || bytes >= MAX_READ_BYTES) return { items, seq: pos };
       }
-      if (!out.LastEvaluatedKey) return { items, seq: pos };
-      startKey = out.LastEvaluatedKey;
     }
+    return { items, seq: pos };
   }
 }
 

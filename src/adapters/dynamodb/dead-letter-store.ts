@@ -9,7 +9,7 @@
  * `bySource` index of each source asked for, newest first, and merges them by `order`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DEAD_LETTER_RETENTION_DAYS,
   DEAD_LETTER_SOURCES,
@@ -26,7 +26,8 @@ import { parseJson, stringifyJson } from '../../core/json';
 import type { Clock, DeadLetterStore } from '../../core/ports';
 import { deadLetterOrder } from './control-keys';
 import { guarded } from './errors';
-import { N, S } from './expressions';
+import { BOOL, Expr, N, S, ifNotExists } from './expressions';
+import { queryPages } from './query';
 
 type Item = Record<string, AttributeValue>;
 
@@ -83,36 +84,22 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
     const ttl = Math.floor(now.getTime() / 1000) + (this.opts.retentionDays ?? DEAD_LETTER_RETENTION_DAYS) * 86400;
     const payload = encodePayload(input.payload);
     const kept = payload.length <= MAX_PAYLOAD_BYTES;
-    const names = { '#src': 'source', '#item': 'item', '#order': 'order', '#ttl': 'ttl' };
-    const sets = ['#src = :src', '#item = :item', 'errName = :en', 'errMessage = :em', 'lastAt = :at', '#ttl = :ttl', 'firstAt = if_not_exists(firstAt, :at)', '#order = if_not_exists(#order, :order)'];
-    const values: Item = {
-      ':src': S(input.source),
-      ':item': S(stringifyJson(input.item)),
-      ':en': S(input.error.name),
-      ':em': S(input.error.message || '(no message)'),
-      ':at': S(at),
-      ':ttl': N(ttl),
-      ':order': S(deadLetterOrder(at, id)),
-      ':n': N(input.attempts),
-    };
-    if (kept) {
-      sets.push('p = :p');
-      values[':p'] = { B: payload };
-    } else {
-      sets.push('pOmitted = :true');
-      values[':true'] = { BOOL: true };
-    }
+    const e = new Expr();
+    const set = (attr: string, av: AttributeValue) => e.set(`${e.name(attr)} = ${e.value(av)}`);
+    set('source', S(input.source));
+    set('item', S(stringifyJson(input.item)));
+    set('errName', S(input.error.name));
+    set('errMessage', S(input.error.message || '(no message)'));
+    const atValue = e.value(S(at));
+    e.set(`${e.name('lastAt')} = ${atValue}`);
+    set('ttl', N(ttl));
+    e.set(`${e.name('firstAt')} = ${ifNotExists(e.name('firstAt'), atValue)}`);
+    e.set(`${e.name('order')} = ${ifNotExists(e.name('order'), e.value(S(deadLetterOrder(at, id))))}`);
+    if (kept) set('p', { B: payload });
+    else set('pOmitted', BOOL(true));
+    e.add(e.name('attempts'), e.value(N(input.attempts))).remove(e.name(kept ? 'pOmitted' : 'p'));
     const out = await guarded(() =>
-      this.opts.client.send(
-        new UpdateItemCommand({
-          TableName: this.opts.tableName,
-          Key: { id: S(id) },
-          UpdateExpression: `SET ${sets.join(', ')} ADD attempts :n${kept ? ' REMOVE pOmitted' : ' REMOVE p'}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+      this.opts.client.send(new UpdateItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ...e.updateParams(), ReturnValues: 'ALL_NEW' })),
     );
     return entryOf(out.Attributes!, true);
   }
@@ -136,25 +123,14 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
   /** Up to `limit` entries of one source, newest first, before `before` (an `order`). */
   private async newest(source: string, limit: number, before: string | undefined): Promise<{ order: string; entry: DeadLetter }[]> {
     const out: { order: string; entry: DeadLetter }[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await guarded(() =>
-        this.opts.client.send(
-          new QueryCommand({
-            TableName: this.opts.tableName,
-            IndexName: INDEX,
-            KeyConditionExpression: before !== undefined ? '#src = :src AND #order < :before' : '#src = :src',
-            ExpressionAttributeNames: { '#src': 'source', ...(before !== undefined ? { '#order': 'order' } : {}) },
-            ExpressionAttributeValues: { ':src': S(source), ...(before !== undefined ? { ':before': S(before) } : {}) },
-            ScanIndexForward: false,
-            Limit: limit - out.length,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const it of page.Items ?? []) out.push({ order: it.order.S!, entry: entryOf(it, false) });
-      start = page.LastEvaluatedKey;
-    } while (start && out.length < limit);
+    const e = new Expr();
+    e.key(`${e.name('source')} = ${e.value(S(source))}`);
+    if (before !== undefined) e.key(`${e.name('order')} < ${e.value(S(before))}`);
+    const pages = queryPages(this.opts.client, { TableName: this.opts.tableName, IndexName: INDEX, ...e.queryParams(), ScanIndexForward: false }, { limit: () => limit - out.length });
+    for await (const page of pages) {
+      for (const it of page.items) out.push({ order: it.order.S!, entry: entryOf(it, false) });
+      if (out.length >= limit) break;
+    }
     return out;
   }
 

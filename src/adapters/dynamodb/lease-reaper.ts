@@ -15,7 +15,7 @@ import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import type { Clock } from '../../core/ports';
 import { REAPER_STATUS_KEY, expiryShard, leaseIdOf } from './control-keys';
 import { guarded, translate } from './errors';
-import { N, S } from './expressions';
+import { Expr, N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
 import { queryPages } from './query';
 
@@ -62,14 +62,9 @@ export class LeaseReaper {
     let oldest = now;
     let setAside = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
-      const pages = queryPages(this.client, {
-        TableName: this.controlTable,
-        IndexName: 'byExpiry',
-        KeyConditionExpression: '#shard = :s AND expiresAt <= :now',
-        ExpressionAttributeNames: { '#shard': 'shard' },
-        ExpressionAttributeValues: { ':s': S(expiryShard(shard)), ':now': N(now) },
-        Limit: REAPER_PAGE_SIZE,
-      });
+      const e = new Expr();
+      e.key(`${e.name('shard')} = ${e.value(S(expiryShard(shard)))}`).key(`${e.name('expiresAt')} <= ${e.value(N(now))}`);
+      const pages = queryPages(this.client, { TableName: this.controlTable, IndexName: 'byExpiry', ...e.queryParams(), Limit: REAPER_PAGE_SIZE });
       for await (const page of pages) {
         itemsRead += page.scanned;
         for (const it of page.items) {

@@ -14,7 +14,7 @@ import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import type { Clock, ExecutionStatusSource } from '../../core/ports';
 import { leaseIdOf, renewShard } from './control-keys';
 import { translate } from './errors';
-import { N, S } from './expressions';
+import { Expr, N, S } from './expressions';
 import { EXPIRY_SHARDS, type DynamoLeaseStore } from './lease-store';
 import { queryPages } from './query';
 
@@ -62,12 +62,9 @@ export class LeaseRenewer {
     let released = 0;
     let setAside = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
-      const pages = queryPages(this.client, {
-        TableName: this.controlTable,
-        IndexName: 'byExecution',
-        KeyConditionExpression: 'rshard = :s AND expiresAt > :now',
-        ExpressionAttributeValues: { ':s': S(renewShard(shard)), ':now': N(now) },
-      });
+      const e = new Expr();
+      e.key(`${e.name('rshard')} = ${e.value(S(renewShard(shard)))}`).key(`${e.name('expiresAt')} > ${e.value(N(now))}`);
+      const pages = queryPages(this.client, { TableName: this.controlTable, IndexName: 'byExecution', ...e.queryParams() });
       for await (const page of pages) {
         for (const it of page.items) {
           const id = leaseIdOf(it.pk.S!);

@@ -2,12 +2,13 @@
  * Listing a namespace: a Query on the namespace's partition in sort-key order (DynamoDB orders
  * string sort keys by UTF-8 bytes), skipping tombstones, with an opaque cursor.
  */
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ValidationError } from '../../core/errors';
 import type { ListPage, ListQuery } from '../../core/ports';
 import type { RecordState } from '../../core/record-view';
 import { type Item, fromItem } from './codec';
-import { BOOL, Expr, S } from './expressions';
+import { BOOL, Expr, S, beginsWith } from './expressions';
+import { queryPages } from './query';
 
 interface CursorBody {
   readonly k: string;
@@ -37,32 +38,27 @@ export async function listRecords(
   resolve: (s: RecordState) => Promise<RecordState | undefined>,
 ): Promise<ListPage> {
   const e = new Expr();
-  const key = `${e.name('ns')} = ${e.value(S(ns))}${q.prefix ? ` AND begins_with(${e.name('k')}, ${e.value(S(q.prefix))})` : ''}`;
-  const filter = `${e.name('tomb')} = ${e.value(BOOL(false))}`;
-  const projection = q.withFields ? undefined : ['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease'].map((a) => e.name(a)).join(', ');
+  e.key(`${e.name('ns')} = ${e.value(S(ns))}`);
+  if (q.prefix) e.key(beginsWith(e.name('k'), e.value(S(q.prefix))));
+  e.filter(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
+  if (!q.withFields) e.project(['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease']);
   const items: RecordState[] = [];
-  let start: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: key,
-        FilterExpression: filter,
-        ProjectionExpression: projection,
-        ExpressionAttributeNames: e.names,
-        ExpressionAttributeValues: e.values,
-        ExclusiveStartKey: start,
-        Limit: q.limit + 1 - items.length,
-        ConsistentRead: true,
-      }),
-    );
-    for (const it of out.Items ?? []) {
+  const startKey: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
+  const pages = queryPages(
+    client,
+    { TableName: table, ...e.queryParams(), ConsistentRead: true },
+    { startKey, limit: () => q.limit + 1 - items.length },
+  );
+  let lastKey: Item | undefined;
+  for await (const page of pages) {
+    for (const it of page.items) {
       const s = await resolve(fromItem(it));
       if (s && !s.deleted) items.push(s);
     }
-    start = out.LastEvaluatedKey;
-  } while (start && items.length <= q.limit);
-  const more = items.length > q.limit || start !== undefined;
+    lastKey = page.lastKey;
+    if (items.length > q.limit) break;
+  }
+  const more = items.length > q.limit || lastKey !== undefined;
   const page = items.slice(0, q.limit);
   return { items: page, cursor: more && page.length > 0 ? encodeCursor(page[page.length - 1].key) : null };
 }

@@ -9,6 +9,7 @@
  * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
@@ -17,9 +18,10 @@ import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types'
 import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
 import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
-import { absentClause, patchGrowth, requireClause } from './record-clauses';
-import { BOOL, Expr, N, S } from './expressions';
-import { errorName, guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
+import { absentClause, patchGrowth, requireClause, unchangedClause } from './record-clauses';
+import { BOOL, Expr, N, S, attributeExists, attributeNotExists, ifNotExists } from './expressions';
+import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
+import { guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
@@ -41,6 +43,8 @@ export interface DynamoRecordStoreOptions {
 export const MAX_SETTLE_ATTEMPTS = 25;
 /** Returns of a PATCH from a lost conflict-path race to its single-request path. */
 export const MAX_FAST_RETRIES = 5;
+/** Backoff between conditional retries of the conflict path. */
+export const SETTLE_BACKOFF = { baseMs: 1, capMs: 50 } as const;
 
 type Known = { readonly state: RecordState | undefined } | undefined;
 
@@ -71,11 +75,11 @@ export class DynamoRecordStore implements RecordStore {
     if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
     if (mode === 'siblings' && !m) e.require(absentClause(e));
     if (!this.preconditionClauses(e, pre)) return slow(undefined);
-    e.require(`attribute_not_exists(${e.name('lease')})`);
+    e.require(attributeNotExists(e.name('lease')));
     e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
-      .set(`${e.name('inc')} = if_not_exists(${e.name('inc')}, ${e.value(S(newIncarnation()))})`)
+      .set(`${e.name('inc')} = ${ifNotExists(e.name('inc'), e.value(S(newIncarnation())))}`)
       .set(`${e.name('sz')} = ${e.value(N(size))}`)
-      .set(`${e.name('was')} = if_not_exists(${e.name('tomb')}, ${e.value(BOOL(true))})`)
+      .set(`${e.name('was')} = ${ifNotExists(e.name('tomb'), e.value(BOOL(true)))}`)
       .remove(e.name('sx'));
     this.advance(e, env, 'put');
     return this.fastWrite(ns, key, e, slow);
@@ -107,15 +111,15 @@ export class DynamoRecordStore implements RecordStore {
       if (!clause) return slow(undefined);
       e.require(clause);
     }
-    e.require(`attribute_exists(${f})`)
-      .require(`attribute_not_exists(${e.name('sx')})`)
-      .require(`attribute_not_exists(${e.name('lease')})`)
+    e.require(attributeExists(f))
+      .require(attributeNotExists(e.name('sx')))
+      .require(attributeNotExists(e.name('lease')))
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
     for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
     for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
     for (const [name, by] of Object.entries(patch.increment ?? {})) {
       const p = `${f}.${e.name(storedName(name))}`;
-      e.set(`${p} = if_not_exists(${p}, ${e.value(N(0))}) + ${e.value(N(by))}`);
+      e.set(`${p} = ${ifNotExists(p, e.value(N(0)))} + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
     this.advance(e, env, 'patch');
@@ -132,7 +136,7 @@ export class DynamoRecordStore implements RecordStore {
       return;
     }
     e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`)
-      .require(`attribute_not_exists(${e.name('lease')})`)
+      .require(attributeNotExists(e.name('lease')))
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
@@ -198,9 +202,9 @@ export class DynamoRecordStore implements RecordStore {
     const zero = e.value(N(0));
     const one = e.value(N(1));
     const rev = e.name('rev');
-    e.set(`${rev} = if_not_exists(${rev}, ${zero}) + ${one}`)
-      .set(`${vr} = if_not_exists(${vr}, ${zero}) + ${one}`)
-      .set(`${e.name('dn')} = if_not_exists(${vr}, ${zero}) + ${one}`)
+    e.set(`${rev} = ${ifNotExists(rev, zero)} + ${one}`)
+      .set(`${vr} = ${ifNotExists(vr, zero)} + ${one}`)
+      .set(`${e.name('dn')} = ${ifNotExists(vr, zero)} + ${one}`)
       .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
       .set(`${e.name('at')} = ${e.value(S(env.now))}`)
       .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`)
@@ -266,11 +270,11 @@ export class DynamoRecordStore implements RecordStore {
     for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
       if (attempt > 0) {
         if (onLostRace) return onLostRace();
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+        await sleep(backoffMs(attempt, SETTLE_BACKOFF));
       }
       const t = compute(state);
       const e = new Expr();
-      e.require(state ? `${e.name('inc')} = ${e.value(S(state.inc))} AND ${e.name('rev')} = ${e.value(N(state.rev))}` : `attribute_not_exists(${e.name('rev')})`);
+      e.require(unchangedClause(e, state));
       const put = { TableName: this.opts.tableName, Item: toItem(t.state, op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
       try {
         if (plan) await this.opts.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
@@ -278,11 +282,11 @@ export class DynamoRecordStore implements RecordStore {
         return t;
       } catch (err) {
         let item: Item | undefined;
-        if (plan && errorName(err) === 'TransactionCanceledException') {
-          const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-          const guard = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
+        const reasons = plan ? cancellationReasons(err) : undefined;
+        if (plan && reasons) {
+          const guard = firstConditionFailure(reasons, 1);
           if (guard > 0) throw plan.failures[guard - 1]();
-          if (reasons[0]?.Code !== 'ConditionalCheckFailed') continue;
+          if (!conditionFailed(reasons[0])) continue;
           item = reasons[0].Item;
         } else if (isConditionFailure(err)) {
           item = (err as { Item?: Item }).Item;

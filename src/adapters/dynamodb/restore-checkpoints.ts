@@ -8,12 +8,13 @@
  * again. A replayed dead letter moves one count from `setAside` to `written` or `skipped`. Kept
  * for a while after the restore (`ttl`), for the record.
  */
-import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PartCounts } from '../../core/snapshot-ports';
 import type { Item } from './codec';
 import { checkpointKey, checkpointPk } from './control-keys';
 import { guarded, isConditionFailure } from './errors';
-import { N, S } from './expressions';
+import { Expr, N, S, attributeNotExists } from './expressions';
+import { queryPages } from './query';
 
 /** How long a checkpoint is kept after its last move (DynamoDB TTL). */
 export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
@@ -41,18 +42,31 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
   let written = 0;
   let skipped = 0;
   let setAside = 0;
-  const pages = paginateQuery({ client }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(checkpointPk(restoreId)) }, ConsistentRead: true });
-  await guarded(async () => {
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const c = checkpointOf(item as Item);
-        written += c.written;
-        skipped += c.skipped;
-        setAside += c.setAside;
-      }
+  const e = new Expr();
+  e.key(`${e.name('pk')} = ${e.value(S(checkpointPk(restoreId)))}`);
+  const pages = queryPages(client, { TableName: table, ...e.queryParams(), ConsistentRead: true });
+  for await (const page of pages) {
+    for (const item of page.items) {
+      const c = checkpointOf(item);
+      written += c.written;
+      skipped += c.skipped;
+      setAside += c.setAside;
     }
-  });
+  }
   return { written, skipped, setAside };
+}
+
+/**
+ * The update that moves one count from `setAside` to `written` or `skipped`, conditioned on there
+ * being one set aside: of a part's checkpoint, or of a finished restore's totals. Never throws.
+ */
+export function moveSetAside(written: boolean): Expr {
+  const e = new Expr();
+  const aside = e.name('setAside');
+  return e
+    .add(e.name(written ? 'written' : 'skipped'), e.value(N(1)))
+    .add(aside, e.value(N(-1)))
+    .require(`${aside} > ${e.value(N(0))}`);
 }
 
 /**
@@ -60,18 +74,9 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
  * nothing when the part has none set aside. One UpdateItem; throws store errors.
  */
 export async function settleCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string, written: boolean): Promise<void> {
+  const e = moveSetAside(written);
   try {
-    await guarded(() =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: checkpointKey(restoreId, part),
-          UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
-          ConditionExpression: 'setAside > :zero',
-          ExpressionAttributeValues: { ':one': N(1), ':minus': N(-1), ':zero': N(0) },
-        }),
-      ),
-    );
+    await guarded(() => client.send(new UpdateItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ...e.updateParams() })));
   } catch (e) {
     if (!isConditionFailure(e)) throw e;
   }
@@ -83,21 +88,14 @@ export async function settleCheckpoint(client: DynamoDBClient, table: string, re
  * of the same part moved it), and then the whole batch is cancelled.
  */
 export function advanceCheckpoint(table: string, restoreId: string, part: string, from: number, to: number, counts: PartCounts, nowMs: number): TransactWriteItem {
-  return {
-    Update: {
-      TableName: table,
-      Key: checkpointKey(restoreId, part),
-      UpdateExpression: 'SET #next = :to, #ttl = :ttl ADD written :w, skipped :s, setAside :a',
-      ConditionExpression: from === 0 ? 'attribute_not_exists(#next) OR #next = :from' : '#next = :from',
-      ExpressionAttributeNames: { '#next': 'next', '#ttl': 'ttl' },
-      ExpressionAttributeValues: {
-        ':from': N(from),
-        ':to': N(to),
-        ':w': N(counts.written),
-        ':s': N(counts.skipped),
-        ':a': N(counts.setAside),
-        ':ttl': N(Math.floor(nowMs / 1000) + CHECKPOINT_TTL_SECONDS),
-      },
-    },
-  };
+  const e = new Expr();
+  const next = e.name('next');
+  e.set(`${next} = ${e.value(N(to))}`)
+    .set(`${e.name('ttl')} = ${e.value(N(Math.floor(nowMs / 1000) + CHECKPOINT_TTL_SECONDS))}`)
+    .add(e.name('written'), e.value(N(counts.written)))
+    .add(e.name('skipped'), e.value(N(counts.skipped)))
+    .add(e.name('setAside'), e.value(N(counts.setAside)));
+  const at = `${next} = ${e.value(N(from))}`;
+  e.require(from === 0 ? `${attributeNotExists(next)} OR ${at}` : at);
+  return { Update: { TableName: table, Key: checkpointKey(restoreId, part), ...e.updateParams() } };
 }

@@ -11,6 +11,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import { UnavailableError } from '../../core/errors';
 import { etagOf } from '../../core/etag';
 import type { TxnResult } from '../../core/ports';
@@ -19,8 +20,9 @@ import type { WriteEnv } from '../../core/records';
 import { planTxn, txnKeys } from '../../core/txn';
 import type { TxnBody } from '../../core/types';
 import { type Item, fromItem, keyOf, toItem } from './codec';
-import { errorName } from './errors';
-import { Expr, N, S } from './expressions';
+import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
+import { Expr } from './expressions';
+import { unchangedClause } from './record-clauses';
 import type { DynamoLeaseStore } from './lease-store';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
 
@@ -35,6 +37,8 @@ export interface TxnContext {
 }
 
 export const MAX_TXN_ATTEMPTS = 8;
+/** Backoff after a commit lost to contention without a failed condition (read again after it). */
+export const TXN_BACKOFF = { baseMs: 10 } as const;
 
 /** Items committed with the transaction (e.g. a saga-log entry), and what their failed condition means. */
 export interface TxnExtra {
@@ -56,14 +60,6 @@ async function readAll(ctx: TxnContext, ns: string, keys: string[]): Promise<Map
   return states;
 }
 
-function unchangedCondition(e: Expr, s: RecordState | undefined): string {
-  return s
-    ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}`
-    : `attribute_not_exists(${e.name('rev')})`;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Runs one transaction; see the file comment. Throws domain errors from planning, or 503 after contention. */
 export async function transact(
   ctx: TxnContext,
@@ -83,11 +79,11 @@ export async function transact(
     const written = new Map(plan.filter((p) => p.next).map((p) => [p.key, p.next!]));
     const items: TransactWriteItem[] = keys.map((k) => {
       const e = new Expr();
-      e.require(unchangedCondition(e, states.get(k)));
+      e.require(unchangedClause(e, states.get(k)));
       const next = written.get(k);
       return next
         ? { Put: { TableName: table, Item: toItem(next, txn.ops.find((o) => o.key === k)?.op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
-        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.params(), ConditionExpression: e.condition()!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.checkParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
     });
     const results: TxnResult[] = plan.map((p) =>
       p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const },
@@ -97,20 +93,20 @@ export async function transact(
       await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...guardItems, ...(extra?.items(results) ?? [])] }));
       return results;
     } catch (err) {
-      if (errorName(err) !== 'TransactionCanceledException') throw err;
-      const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-      const failedGuard = reasons.findIndex((r, i) => i >= keys.length && r.Code === 'ConditionalCheckFailed');
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw err;
+      const failedGuard = firstConditionFailure(reasons, keys.length);
       const guardCount = guard?.items.length ?? 0;
       if (failedGuard >= 0 && failedGuard < keys.length + guardCount) throw guard!.failures[failedGuard - keys.length]();
       if (failedGuard >= 0 && extra) throw extra.failure(failedGuard - keys.length - guardCount);
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
+      if (reasons.some(conditionFailed)) {
         states = new Map(states);
         reasons.forEach((r, i) => {
-          if (r.Code === 'ConditionalCheckFailed') states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
+          if (conditionFailed(r)) states.set(keys[i], r.Item ? fromItem(r.Item) : undefined);
         });
         for (const k of keys) states.set(k, await ctx.resolve(states.get(k)));
       } else {
-        await sleep(10 * 2 ** attempt * Math.random());
+        await sleep(backoffMs(attempt, TXN_BACKOFF));
         states = await readAll(ctx, ns, keys);
       }
     }

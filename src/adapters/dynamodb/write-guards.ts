@@ -10,7 +10,7 @@ import type { FencingToken } from '../../core/leases';
 import type { WriteGuards } from '../../core/ports';
 import type { DynamoLeaseStore } from './lease-store';
 import { heldKeyKey, leaseKey, lockKey } from './control-keys';
-import { N, S } from './expressions';
+import { Expr, N, S } from './expressions';
 
 export type { WriteGuards };
 
@@ -36,7 +36,9 @@ export async function planGuards(table: string, leases: DynamoLeaseStore, ns: st
   const items: TransactWriteItem[] = [];
   const failures: (() => Error)[] = [];
   const live = (id: string, fail: () => Error) => {
-    items.push({ ConditionCheck: { TableName: table, Key: leaseKey(id), ConditionExpression: 'expiresAt > :now', ExpressionAttributeValues: { ':now': N(now) } } });
+    const e = new Expr();
+    e.require(`${e.name('expiresAt')} > ${e.value(N(now))}`);
+    items.push({ ConditionCheck: { TableName: table, Key: leaseKey(id), ...e.checkParams() } });
     failures.push(fail);
   };
   if (g.lease) {
@@ -52,15 +54,9 @@ export async function planGuards(table: string, leases: DynamoLeaseStore, ns: st
   if (g.fence) {
     const lock = await leases.lock(ns, g.fence.lock);
     if (!lock.leaseId || lock.token !== g.fence.token || !(await leases.load(lock.leaseId))) throw stale(g.fence)();
-    items.push({
-      ConditionCheck: {
-        TableName: table,
-        Key: lockKey(ns, g.fence.lock),
-        ConditionExpression: 'leaseId = :l AND #token = :t',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':l': S(lock.leaseId), ':t': N(g.fence.token) },
-      },
-    });
+    const e = new Expr();
+    e.require(`${e.name('leaseId')} = ${e.value(S(lock.leaseId))}`).require(`${e.name('token')} = ${e.value(N(g.fence.token))}`);
+    items.push({ ConditionCheck: { TableName: table, Key: lockKey(ns, g.fence.lock), ...e.checkParams() } });
     failures.push(stale(g.fence));
     if (lock.leaseId !== g.lease) live(lock.leaseId, stale(g.fence));
   }

@@ -7,6 +7,7 @@
  * throttled requests.
  */
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { backoffMs, sleep } from '../../core/backoff';
 import type { ChangeDetail } from '../../core/changes';
 import { MAX_ENTRY_BYTES, entryOf, entrySize } from './entry';
 import type { EventBus } from '../../core/ports';
@@ -15,8 +16,8 @@ import type { EventBus } from '../../core/ports';
 export const MAX_ENTRIES_PER_PUT = 10;
 export const MAX_PUT_BYTES = MAX_ENTRY_BYTES;
 export const MAX_PUT_ATTEMPTS = 4;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Backoff before PutEvents is tried again with the entries it did not take. */
+export const PUT_BACKOFF = { baseMs: 100 } as const;
 
 /** The detail as sent: without `fields` when it would not fit in one entry. */
 export function eventDetail(change: ChangeDetail): string {
@@ -34,7 +35,7 @@ export class EventBridgeBus implements EventBus {
     for (const batch of batches(changes)) {
       let pending = batch;
       for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS && pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.random() * 100 * 2 ** attempt);
+        if (attempt > 0) await sleep(backoffMs(attempt, PUT_BACKOFF));
         try {
           const entries: PutEventsRequestEntry[] = pending.map((c) => ({ ...entryOf(c), EventBusName: this.busName }) as PutEventsRequestEntry);
           const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
