@@ -17,14 +17,14 @@
  * than none, and the `DeadLetters` alarm and the entries say which record is missing. A replay
  * adds the record to the snapshot as a part of its own (`replay.ts`).
  */
-import { type AttributeValue, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Readable, pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type PartInfo, SNAPSHOT_FORMAT, type SnapshotManifest, exportable, manifestName, partName, partPath, toLine } from '../core/snapshots';
 import { type Item, fromItem } from '../adapters/dynamodb/codec';
-import { guarded } from '../adapters/dynamodb/errors';
+import { Expr, S } from '../adapters/dynamodb/expressions';
+import { queryPages, scanPages } from '../adapters/dynamodb/query';
 import { describeError } from '../sagas/step-handler';
 import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
@@ -47,26 +47,12 @@ async function snapshotOf(deps: SnapshotWorkerDeps, input: unknown) {
 
 /** Pages of raw items of one segment: a namespace's partition, or one segment of a parallel scan. */
 async function* pagesOf(deps: SnapshotWorkerDeps, namespace: string | null, segment: number, total: number): AsyncGenerator<Item[]> {
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await guarded(() =>
-      namespace !== null
-        ? deps.client.send(
-            new QueryCommand({
-              TableName: deps.recordsTable,
-              KeyConditionExpression: 'ns = :ns',
-              ExpressionAttributeValues: { ':ns': { S: namespace } },
-              ConsistentRead: true,
-              ExclusiveStartKey: start,
-            }),
-          )
-        : deps.client.send(
-            new ScanCommand({ TableName: deps.recordsTable, Segment: segment, TotalSegments: total, ConsistentRead: true, ExclusiveStartKey: start }),
-          ),
-    );
-    yield (out.Items ?? []) as Item[];
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const e = new Expr();
+  const pages =
+    namespace !== null
+      ? queryPages(deps.client, { TableName: deps.recordsTable, ...e.key(`${e.name('ns')} = ${e.value(S(namespace))}`).queryParams(), ConsistentRead: true })
+      : scanPages(deps.client, { TableName: deps.recordsTable, Segment: segment, TotalSegments: total, ConsistentRead: true });
+  for await (const page of pages) yield page.items;
 }
 
 /** What a snapshot export dead letter keeps: the record item as the scan read it. */

@@ -7,7 +7,7 @@ import type { Lease, LockGrant } from '../../core/leases';
 import type { LeaseStore } from '../../core/ports';
 import { guarded, isConditionFailure } from './errors';
 import { S } from './expressions';
-import { type DynamoLeaseStore, type Holdings, leaseKey, lockKey } from './lease-store';
+import { type DynamoLeaseStore, type Holdings, leaseKey, lockKey, unlockBy } from './lease-store';
 import type { DynamoRecordStore } from './record-store';
 
 export class DynamoLeases implements LeaseStore {
@@ -53,15 +53,7 @@ export class DynamoLeases implements LeaseStore {
     for (const { namespace, key } of holdings.keys) await this.records.expireAttached(namespace, key, id);
     for (const { namespace, name } of holdings.locks) {
       try {
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.controlTable,
-            Key: lockKey(namespace, name),
-            UpdateExpression: 'REMOVE leaseId',
-            ConditionExpression: 'leaseId = :l',
-            ExpressionAttributeValues: { ':l': S(id) },
-          }),
-        );
+        await this.client.send(new UpdateItemCommand({ TableName: this.controlTable, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }));
       } catch (e) {
         if (!isConditionFailure(e)) await guarded(() => Promise.reject(e));
       }
