@@ -6,8 +6,14 @@
 import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LeaseHoldings } from '../../core/leases';
 import { guarded, isConditionFailure } from './errors';
-import { S } from './expressions';
+import { Expr, S } from './expressions';
 import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './control-keys';
+
+/** The update that frees a lock, conditioned on `leaseId` holding it (the token stays). */
+export function unlockBy(leaseId: string): Expr {
+  const e = new Expr();
+  return e.remove(e.name('leaseId')).require(`${e.name('leaseId')} = ${e.value(S(leaseId))}`);
+}
 
 /** The records a lease holds, as the record store expires them. */
 export interface AttachedRecords {
@@ -24,15 +30,7 @@ export async function removeHoldings(client: DynamoDBClient, table: string, reco
   for (const { namespace, key } of holdings.keys) await records.expireAttached(namespace, key, id);
   for (const { namespace, name } of holdings.locks) {
     try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: lockKey(namespace, name),
-          UpdateExpression: 'REMOVE leaseId',
-          ConditionExpression: 'leaseId = :l',
-          ExpressionAttributeValues: { ':l': S(id) },
-        }),
-      );
+      await client.send(new UpdateItemCommand({ TableName: table, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }));
     } catch (e) {
       if (!isConditionFailure(e)) await guarded(() => Promise.reject(e));
     }

@@ -15,6 +15,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -23,14 +24,28 @@ import { type Lease, type LeaseHoldings, type LockGrant, isLeaseLive, newLeaseId
 import type { Clock, LeaseStore } from '../../core/ports';
 import type { Item } from './codec';
 import { LEASE_SK, expiryShardOf, heldLockKey, holdingOf, leaseIdOf, leaseKey, leasePk, lockKey, renewShardOf } from './control-keys';
-import { errorName, guarded, isConditionFailure } from './errors';
-import { N, S } from './expressions';
-import { type AttachedRecords, removeHoldings } from './lease-cleanup';
+import { cancellationReasons, conditionFailed } from './cancellation';
+import { guarded, isConditionFailure } from './errors';
+import { Expr, N, S, attributeNotExists } from './expressions';
+import { type AttachedRecords, removeHoldings, unlockBy } from './lease-cleanup';
 import { queryPages } from './query';
 
 export const EXPIRY_SHARDS = 16;
+/** The condition of a Put that must not overwrite an item. */
+const NEW_ITEM = (() => {
+  const e = new Expr();
+  return e.require(attributeNotExists(e.name('pk'))).params();
+})();
 /** DynamoDB TTL may delete a lease item this long after it expired (reads never rely on it). */
 const TTL_GRACE_SECONDS = 86400;
+
+/** An expression whose condition is "the lease item is live at `now`". */
+function whileLive(now: number): { e: Expr; now: string } {
+  const e = new Expr();
+  const at = e.value(N(now));
+  e.require(`${e.name('expiresAt')} > ${at}`);
+  return { e, now: at };
+}
 
 export function leaseFrom(item: Item | undefined): Lease | undefined {
   if (!item?.expiresAt?.N) return undefined;
@@ -67,7 +82,7 @@ export class DynamoLeaseStore implements LeaseStore {
             ttl: N(Math.floor(lease.expiresAt / 1000) + TTL_GRACE_SECONDS),
             ...(executionArn ? { executionArn: S(executionArn), rshard: S(renewShardOf(lease.id, EXPIRY_SHARDS)) } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ...NEW_ITEM,
         }),
       ),
     );
@@ -77,18 +92,10 @@ export class DynamoLeaseStore implements LeaseStore {
   /** Restarts the TTL of a live lease. One UpdateItem; `NotFoundError` once it expired or was revoked. */
   public async keepalive(id: string): Promise<Lease> {
     const now = this.now();
+    const { e, now: at } = whileLive(now);
+    e.set(`${e.name('expiresAt')} = ${e.name('ttlMs')} + ${at}`).set(`${e.name('ttl')} = ${e.name('ttlSeconds')} + ${e.value(N(Math.floor(now / 1000) + TTL_GRACE_SECONDS))}`);
     try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: leaseKey(id),
-          UpdateExpression: 'SET expiresAt = ttlMs + :now, #ttl = ttlSeconds + :ttlBase',
-          ConditionExpression: 'expiresAt > :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':now': N(now), ':ttlBase': N(Math.floor(now / 1000) + TTL_GRACE_SECONDS) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const out = await this.client.send(new UpdateItemCommand({ TableName: this.table, Key: leaseKey(id), ...e.updateParams(), ReturnValues: 'ALL_NEW' }));
       return leaseFrom(out.Attributes)!;
     } catch (e) {
       if (isConditionFailure(e)) throw new NotFoundError(`lease ${id} does not exist or has expired`);
@@ -109,12 +116,9 @@ export class DynamoLeaseStore implements LeaseStore {
    */
   public async holdings(id: string): Promise<LeaseHoldings> {
     const holdings: LeaseHoldings = { keys: [], locks: [] };
-    const pages = queryPages(this.client, {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND sk > :lease',
-      ExpressionAttributeValues: { ':pk': S(leasePk(id)), ':lease': S(LEASE_SK) },
-      ConsistentRead: true,
-    });
+    const e = new Expr();
+    e.key(`${e.name('pk')} = ${e.value(S(leasePk(id)))}`).key(`${e.name('sk')} > ${e.value(S(LEASE_SK))}`);
+    const pages = queryPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true });
     for await (const page of pages) {
       for (const it of page.items) {
         const h = holdingOf(it.sk.S ?? '');
@@ -134,16 +138,10 @@ export class DynamoLeaseStore implements LeaseStore {
 
   /** Ends a live lease at once (reads treat its records as gone from now on). `NotFoundError` if not live. */
   public async end(id: string): Promise<void> {
+    const { e, now } = whileLive(this.now());
+    e.set(`${e.name('expiresAt')} = ${now}`);
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: leaseKey(id),
-          UpdateExpression: 'SET expiresAt = :now',
-          ConditionExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':now': N(this.now()) },
-        }),
-      );
+      await this.client.send(new UpdateItemCommand({ TableName: this.table, Key: leaseKey(id), ...e.updateParams() }));
     } catch (e) {
       if (isConditionFailure(e)) throw new NotFoundError(`lease ${id} does not exist or has expired`);
       return guarded(() => Promise.reject(e));
@@ -180,45 +178,37 @@ export class DynamoLeaseStore implements LeaseStore {
     const now = this.now();
     const expiresAt = now + ttl * 1000;
     const cand = tokenCandidate(now);
-    const take = (holderCondition: string, values: Item, extra: object[] = []) =>
-      this.client.send(
+    // The token is `granted`'s at the time of the call (a retry takes a greater one).
+    const take = (holderClause: (e: Expr) => string, extra: TransactWriteItem[] = []) => {
+      const renew = whileLive(now).e;
+      renew.set(`${renew.name('expiresAt')} = ${renew.value(N(expiresAt))}`);
+      const lock = new Expr();
+      const token = lock.name('token');
+      const t = lock.value(N(granted.fencingToken));
+      lock.set(`${lock.name('leaseId')} = ${lock.value(S(leaseId))}`).set(`${token} = ${t}`).set(`${lock.name('acquiredAt')} = ${lock.value(N(now))}`);
+      lock.require(holderClause(lock)).require(`${attributeNotExists(token)} OR ${token} < ${t}`);
+      return this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: leaseKey(leaseId),
-                UpdateExpression: 'SET expiresAt = :exp',
-                ConditionExpression: 'expiresAt > :now',
-                ExpressionAttributeValues: { ':now': N(now), ':exp': N(expiresAt) },
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: lockKey(ns, name),
-                UpdateExpression: 'SET leaseId = :l, #token = :t, acquiredAt = :now',
-                ConditionExpression: `(${holderCondition}) AND (attribute_not_exists(#token) OR #token < :t)`,
-                ExpressionAttributeNames: { '#token': 'token' },
-                ExpressionAttributeValues: { ':l': S(leaseId), ':t': N(granted.fencingToken), ':now': N(now), ...values },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
+            { Update: { TableName: this.table, Key: leaseKey(leaseId), ...renew.updateParams() } },
+            { Update: { TableName: this.table, Key: lockKey(ns, name), ...lock.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
             { Put: { TableName: this.table, Item: heldLockKey(leaseId, ns, name) } },
             ...extra,
-          ] as never,
+          ],
         }),
       );
+    };
+    const free = (e: Expr) => attributeNotExists(e.name('leaseId'));
     let granted = { name, leaseId, fencingToken: cand, expiresAt };
     const notLive = () => new ConflictError('LeaseNotFound', `lease ${leaseId} does not exist or has expired`);
-    let first = await this.attempt(() => take('attribute_not_exists(leaseId)', {}));
+    let first = await this.attempt(() => take(free));
     if (first.kind === 'ok') return granted;
     if (first.leaseFailed) throw notLive();
     if (!first.lock?.leaseId && first.lock?.token?.N) {
       // Free, but its token is ahead of this instance's clock: take the next token instead.
       const next = tokenCandidate(now, Number(first.lock.token.N) + 1);
       granted = { ...granted, fencingToken: next };
-      first = await this.attempt(() => take('attribute_not_exists(leaseId)', { ':t': N(next) }));
+      first = await this.attempt(() => take(free));
       if (first.kind === 'ok') return granted;
       if (first.leaseFailed) throw notLive();
     }
@@ -231,17 +221,11 @@ export class DynamoLeaseStore implements LeaseStore {
     }
     if (!holder) throw new ConflictError('LockHeld', `lock ${name} is being taken by another lease; retry`);
     granted = { ...granted, fencingToken: tokenCandidate(now, Number(first.lock?.token?.N ?? 0) + 1) };
+    const expired = new Expr();
+    expired.require(`${attributeNotExists(expired.name('pk'))} OR ${expired.name('expiresAt')} <= ${expired.value(N(now))}`);
     const takeover = await this.attempt(() =>
-      take('leaseId = :holder', { ':holder': S(holder) }, [
-        {
-          ConditionCheck: {
-            TableName: this.table,
-            Key: leaseKey(holder),
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-            ExpressionAttributeValues: { ':now': N(now) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
+      take((e) => `${e.name('leaseId')} = ${e.value(S(holder))}`, [
+        { ConditionCheck: { TableName: this.table, Key: leaseKey(holder), ...expired.checkParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
       ]),
     );
     if (takeover.kind === 'ok') return granted;
@@ -262,21 +246,13 @@ export class DynamoLeaseStore implements LeaseStore {
    * another lease does.
    */
   public async release(ns: string, name: string, leaseId: string): Promise<void> {
+    const unlock = unlockBy(leaseId);
     const r = await this.attempt(() =>
       this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            { ConditionCheck: { TableName: this.table, Key: leaseKey(leaseId), ConditionExpression: 'expiresAt > :now', ExpressionAttributeValues: { ':now': N(this.now()) } } },
-            {
-              Update: {
-                TableName: this.table,
-                Key: lockKey(ns, name),
-                UpdateExpression: 'REMOVE leaseId',
-                ConditionExpression: 'leaseId = :l',
-                ExpressionAttributeValues: { ':l': S(leaseId) },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
+            { ConditionCheck: { TableName: this.table, Key: leaseKey(leaseId), ...whileLive(this.now()).e.checkParams() } },
+            { Update: { TableName: this.table, Key: lockKey(ns, name), ...unlock.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
             { Delete: { TableName: this.table, Key: heldLockKey(leaseId, ns, name) } },
           ],
         }),
@@ -301,10 +277,10 @@ export class DynamoLeaseStore implements LeaseStore {
       await run();
       return { kind: 'ok' };
     } catch (e) {
-      if (errorName(e) !== 'TransactionCanceledException') return guarded(() => Promise.reject(e));
-      const r = (e as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      const r = cancellationReasons(e);
+      if (!r) return guarded(() => Promise.reject(e));
       if (r.some((x) => x.Code === 'TransactionConflict')) throw new ConflictError('LockHeld', 'another request on this lock is in progress; retry');
-      return { kind: 'failed', leaseFailed: r[0]?.Code === 'ConditionalCheckFailed', lock: r[1]?.Item, other: r[3]?.Item };
+      return { kind: 'failed', leaseFailed: conditionFailed(r[0]), lock: r[1]?.Item, other: r[3]?.Item };
     }
   }
 }

@@ -3,12 +3,12 @@
  * its partition, in key order; the whole store is a parallel Scan, one segment per part. Reads
  * are consistent; one page is held at a time.
  */
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecordState } from '../../core/record-view';
 import type { ItemLocation, RecordScan, StoredItem } from '../../core/snapshot-ports';
 import { type Item, fromItem } from './codec';
-import { guarded } from './errors';
-import { queryPages } from './query';
+import { Expr, S } from './expressions';
+import { queryPages, scanPages } from './query';
 
 export class DynamoRecordScan implements RecordScan {
   public constructor(
@@ -18,24 +18,12 @@ export class DynamoRecordScan implements RecordScan {
   ) {}
 
   public async *pages(namespace: string | null, segment: number, total: number): AsyncGenerator<Item[]> {
-    if (namespace !== null) {
-      const pages = queryPages(this.client, {
-        TableName: this.table,
-        KeyConditionExpression: 'ns = :ns',
-        ExpressionAttributeValues: { ':ns': { S: namespace } },
-        ConsistentRead: true,
-      });
-      for await (const page of pages) yield page.items;
-      return;
-    }
-    let start: Item | undefined;
-    do {
-      const out = await guarded(() =>
-        this.client.send(new ScanCommand({ TableName: this.table, Segment: segment, TotalSegments: total, ConsistentRead: true, ExclusiveStartKey: start })),
-      );
-      yield (out.Items ?? []) as Item[];
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const e = new Expr();
+    const pages =
+      namespace !== null
+        ? queryPages(this.client, { TableName: this.table, ...e.key(`${e.name('ns')} = ${e.value(S(namespace))}`).queryParams(), ConsistentRead: true })
+        : scanPages(this.client, { TableName: this.table, Segment: segment, TotalSegments: total, ConsistentRead: true });
+    for await (const page of pages) yield page.items;
   }
 
   public decode(item: StoredItem): RecordState {

@@ -20,13 +20,16 @@
  */
 import { type DynamoDBClient, BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, type SetAside, errorOf, isDependencyFailure } from '../../core/dead-letters';
+import { backoffCeilingMs, backoffMs, sleep } from '../../core/backoff';
 import { ThrottledError, UnavailableError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import type { RecordState } from '../../core/record-view';
 import type { PartCounts, PartTarget, RestorePayload, RestoreWriter } from '../../core/snapshot-ports';
 import { type RestoreView, fromLine, restorePlan } from '../../core/snapshots';
 import { type Item, fromItem, keyOf, toItem } from './codec';
-import { errorName, guarded, translate } from './errors';
+import { cancellationReasons, conditionFailed } from './cancellation';
+import { guarded, translate } from './errors';
+import { Expr, attributeNotExists } from './expressions';
 import { advanceCheckpoint, loadCheckpoint } from './restore-checkpoints';
 
 /** Records of one batch (the transaction also holds the checkpoint: at most 100 items). */
@@ -39,6 +42,10 @@ const MAX_RECORD_ATTEMPTS = 5;
 const MAX_BATCH_ATTEMPTS = 10;
 /** Cancellation reasons that are the store's (retry the part later), not the record's. */
 const THROTTLED = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded']);
+/** Pause after a record of a batch failed for itself, before the batch is tried again (no jitter). */
+const RECORD_FAILURE_BACKOFF = { baseMs: ITEM_BACKOFF_MS, capMs: ITEM_BACKOFF_MS * 2 ** 6 } as const;
+/** Backoff after a batch lost to contention with other writers, before everything is read again. */
+const CONTENTION_BACKOFF = { baseMs: 10, capMs: 10 * 2 ** 6 } as const;
 
 /** What the writer works with. */
 export interface RestoreWriterDeps {
@@ -92,8 +99,6 @@ class CheckpointMoved extends Error {}
 /** The store refused a batch for a reason it did not pin on one record: commit its records one at a time. */
 class NotPinned extends Error {}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Sets one line aside as a dead letter; throws what the dead-letter store throws. */
 async function setAsideLine(deps: RestoreWriterDeps, r: RestoreView, part: string, line: { index: number; text: string; snap?: RecordState }, target: PartTarget, e: unknown, attempts: number): Promise<void> {
   const item = { restoreId: r.id, snapshotId: r.snapshotId, part, line: line.index + 1, ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}) };
@@ -120,16 +125,11 @@ async function readStored(deps: RestoreWriterDeps, pending: readonly Pending[]):
 
 /** The conditional put of a planned record: over the stored item as read, or of an absent key. */
 function putOf(deps: RestoreWriterDeps, target: RecordState, stored: Item | null | undefined): TransactWriteItem {
-  return {
-    Put: {
-      TableName: deps.recordsTable,
-      Item: toItem(target),
-      ...(stored
-        ? { ConditionExpression: 'inc = :inc AND rev = :rev', ExpressionAttributeValues: { ':inc': { S: stored.inc?.S ?? '' }, ':rev': { N: stored.rev?.N ?? '0' } } }
-        : { ConditionExpression: 'attribute_not_exists(rev)' }),
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    },
-  };
+  const e = new Expr();
+  const rev = e.name('rev');
+  // The stored attributes as read, not decoded: a record that cannot be decoded is still overwritten only as it was.
+  e.require(stored ? `${e.name('inc')} = ${e.value({ S: stored.inc?.S ?? '' })} AND ${rev} = ${e.value({ N: stored.rev?.N ?? '0' })}` : attributeNotExists(rev));
+  return { Put: { TableName: deps.recordsTable, Item: toItem(target), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
 }
 
 /**
@@ -169,23 +169,23 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
       await deps.client.send(new TransactWriteItemsCommand({ TransactItems: [...writes.map((w) => w.item), checkpoint] }));
       return counts;
     } catch (e) {
-      if (errorName(e) !== 'TransactionCanceledException') {
+      const reasons = cancellationReasons(e);
+      if (!reasons) {
         const err = translate(e);
         if (isDependencyFailure(err)) throw err;
         if (writes.length !== 1) throw new NotPinned(String((err as Error)?.message ?? err));
         await failed(writes[0].p, err);
-        await sleep(ITEM_BACKOFF_MS * 2 ** Math.min(writes[0].p.failures, 6));
+        await sleep(backoffCeilingMs(writes[0].p.failures, RECORD_FAILURE_BACKOFF));
         continue;
       }
-      const reasons = (e as { CancellationReasons?: { Code?: string; Message?: string; Item?: Item }[] }).CancellationReasons ?? [];
-      if (reasons[writes.length]?.Code === 'ConditionalCheckFailed') throw new CheckpointMoved(`the checkpoint of part ${part} moved`);
+      if (conditionFailed(reasons[writes.length])) throw new CheckpointMoved(`the checkpoint of part ${part} moved`);
       if (reasons.some((x) => THROTTLED.has(x.Code ?? ''))) throw new ThrottledError('the store throttled a restore batch; the part resumes from its checkpoint', 1, { cause: e });
       let pinned = false;
       for (const [i, w] of writes.entries()) {
         const code = reasons[i]?.Code ?? 'None';
         if (code === 'None' || code === 'TransactionConflict') continue;
         pinned = true;
-        if (code === 'ConditionalCheckFailed') {
+        if (conditionFailed(reasons[i])) {
           // The record changed since it was read: plan it again against what is stored now.
           w.p.stored = reasons[i].Item ?? null;
           w.p.attempts++;
@@ -194,7 +194,7 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
       if (!pinned) {
         // Contention with other writers (TransactionConflict): read everything again, after a pause.
         for (const p of pending) p.stored = undefined;
-        await sleep(10 * 2 ** Math.min(attempt, 6) * Math.random());
+        await sleep(backoffMs(attempt, CONTENTION_BACKOFF));
       }
     }
   }

@@ -10,12 +10,11 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
-  ScanCommand,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
@@ -23,12 +22,34 @@ import { type SagaAction, type SagaDefinition, type SagaStatus, type SagaView, t
 import { type EntryResult, type SagaLog, type StepError, StepSettledError, type StepWriteKind, type StoredSaga, type StoredStep } from '../../core/saga-log';
 import { parseBody } from '../../core/schemas';
 import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, stepSk } from './control-keys';
-import { errorName, guarded, isConditionFailure } from './errors';
-import { queryPages } from './query';
+import { cancellationReasons, conditionFailed } from './cancellation';
+import { guarded, isConditionFailure } from './errors';
+import { Expr, N, S, attributeExists, attributeNotExists, isIn } from './expressions';
+import { queryPages, scanPages } from './query';
 import type { TxnExtra } from './transactions';
 
 
 
+
+/** Condition of a Put that must not overwrite an item. */
+const NEW_ITEM = (() => {
+  const e = new Expr();
+  return e.require(attributeNotExists(e.name('sk'))).params();
+})();
+
+/** An update conditioned on the item existing. */
+function existing(): Expr {
+  const e = new Expr();
+  return e.require(attributeExists(e.name('sk')));
+}
+
+/** Sets `status` to `to` and `at` to `now`, conditioned on `status` being one of `from`. */
+function moveStatus(from: readonly string[], to: string, at: string, now: string): Expr {
+  const e = new Expr();
+  const status = e.name('status');
+  e.set(`${status} = ${e.value(S(to))}`).set(`${e.name(at)} = ${e.value(S(now))}`);
+  return e.require(isIn(status, from.map((f) => e.value(S(f)))));
+}
 
 /** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
 function readAction(text: string): SagaAction {
@@ -90,7 +111,7 @@ export class DynamoSagaLog implements SagaLog {
       ...(def.input ? { input: stringifyJson(def.input) } : {}),
     };
     const items: TransactWriteItem[] = [
-      { Put: { TableName: this.table, Item: marshall(header), ConditionExpression: 'attribute_not_exists(sk)' } },
+      { Put: { TableName: this.table, Item: marshall(header), ...NEW_ITEM } },
       ...def.steps.map((s, i) => ({
         Put: {
           TableName: this.table,
@@ -117,24 +138,16 @@ export class DynamoSagaLog implements SagaLog {
       await guarded(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
       return true;
     } catch (e) {
-      const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-      if (errorName(e) === 'TransactionCanceledException' && reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      const reasons = cancellationReasons(e);
+      if (reasons && conditionFailed(reasons[0])) return false;
       throw e;
     }
   }
 
   public async markStarted(id: string): Promise<void> {
-    await guarded(() =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall({ id, sk: HEADER }),
-          UpdateExpression: 'SET started = :t',
-          ConditionExpression: 'attribute_exists(sk)',
-          ExpressionAttributeValues: { ':t': { BOOL: true } },
-        }),
-      ),
-    );
+    const e = existing();
+    e.set(`${e.name('started')} = ${e.value({ BOOL: true })}`);
+    await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() })));
   }
 
   public async saga(id: string): Promise<StoredSaga | undefined> {
@@ -148,12 +161,9 @@ export class DynamoSagaLog implements SagaLog {
   public async view(id: string): Promise<SagaView | undefined> {
     let saga: StoredSaga | undefined;
     const steps: StepView[] = [];
-    const pages = queryPages(this.client, {
-      TableName: this.table,
-      KeyConditionExpression: 'id = :id',
-      ExpressionAttributeValues: { ':id': { S: id } },
-      ConsistentRead: true,
-    });
+    const e = new Expr();
+    e.key(`${e.name('id')} = ${e.value(S(id))}`);
+    const pages = queryPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true });
     for await (const page of pages) {
       for (const it of page.items) {
         const sk = it.sk.S!;
@@ -182,40 +192,20 @@ export class DynamoSagaLog implements SagaLog {
    * (Step Functions keeps executions running across deployments; the deployed API never scans).
    */
   public async *unfinished(): AsyncGenerator<{ id: string; type: 'steps' | 'transfer' }> {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await guarded(() =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.table,
-            FilterExpression: 'sk = :h AND #s = :running',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: marshall({ ':h': HEADER, ':running': 'RUNNING' }),
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const it of out.Items ?? []) yield { id: it.id.S!, type: it.type.S as 'steps' | 'transfer' };
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const e = new Expr();
+    e.filter(`${e.name('sk')} = ${e.value(S(HEADER))}`).filter(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
+    for await (const page of scanPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true })) {
+      for (const it of page.items) yield { id: it.id.S!, type: it.type.S as 'steps' | 'transfer' };
+    }
   }
 
   /** Reads step `index`, counting an attempt of its action or compensation. Throws `NotFoundError`. */
   public async attempt(id: string, index: number, kind: 'apply' | 'undo'): Promise<StoredStep> {
-    const counter = kind === 'apply' ? 'attempts' : 'undoAttempts';
+    const e = existing();
+    e.add(e.name(kind === 'apply' ? 'attempts' : 'undoAttempts'), e.value(N(1))).set(`${e.name('updatedAt')} = ${e.value(S(this.clock.now().toISOString()))}`);
     try {
       const out = await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall({ id, sk: stepSk(index) }),
-            UpdateExpression: `ADD ${counter} :one SET updatedAt = :now`,
-            ConditionExpression: 'attribute_exists(sk)',
-            ExpressionAttributeValues: { ':one': { N: '1' }, ':now': { S: this.clock.now().toISOString() } },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
+        this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ...e.updateParams(), ReturnValues: 'ALL_NEW' })),
       );
       return toStep(out.Attributes!);
     } catch (e) {
@@ -251,25 +241,14 @@ export class DynamoSagaLog implements SagaLog {
     const to: StepStatus = kind === 'apply' ? 'DONE' : 'COMPENSATED';
     const now = this.clock.now().toISOString();
     const table = this.table;
+    const move = moveStatus(from, to, 'updatedAt', now);
+    move.remove(move.name('error'));
     return {
       items: (results) => [
         {
-          Put: {
-            TableName: table,
-            Item: marshall({ id, sk: entrySk(index, kind), result: JSON.stringify(results[0] ?? { key: null }), at: now }),
-            ConditionExpression: 'attribute_not_exists(sk)',
-          },
+          Put: { TableName: table, Item: marshall({ id, sk: entrySk(index, kind), result: JSON.stringify(results[0] ?? { key: null }), at: now }), ...NEW_ITEM },
         },
-        {
-          Update: {
-            TableName: table,
-            Key: marshall({ id, sk: stepSk(index) }),
-            UpdateExpression: 'SET #s = :to, updatedAt = :now REMOVE #e',
-            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
-            ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
-            ExpressionAttributeValues: marshall({ ':to': to, ':now': now, ...Object.fromEntries(from.map((f, i) => [`:f${i}`, f])) }),
-          },
-        },
+        { Update: { TableName: table, Key: marshall({ id, sk: stepSk(index) }), ...move.updateParams() } },
       ],
       failure: () => new StepSettledError(`step ${index} of saga ${id} is no longer ${from.join(' or ')}`),
     };
@@ -281,29 +260,17 @@ export class DynamoSagaLog implements SagaLog {
     try {
       await guarded(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...extra.items([])] })));
     } catch (e) {
-      if (errorName(e) === 'TransactionCanceledException') throw extra.failure(0);
+      if (cancellationReasons(e)) throw extra.failure(0);
       throw e;
     }
   }
 
   /** Sets a step's status when it has one of `from`; false when it had another. */
   public async setStepStatus(id: string, index: number, from: readonly StepStatus[], to: StepStatus, error?: StepError): Promise<boolean> {
-    const values: Record<string, unknown> = { ':to': to, ':now': this.clock.now().toISOString() };
-    from.forEach((s, i) => (values[`:f${i}`] = s));
-    if (error) values[':e'] = error;
+    const e = moveStatus(from, to, 'updatedAt', this.clock.now().toISOString());
+    if (error) e.set(`${e.name('error')} = ${e.value(convertToAttr(error))}`);
     try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall({ id, sk: stepSk(index) }),
-            UpdateExpression: `SET #s = :to, updatedAt = :now${error ? ', #e = :e' : ''}`,
-            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
-            ExpressionAttributeNames: { '#s': 'status', ...(error ? { '#e': 'error' } : {}) },
-            ExpressionAttributeValues: marshall(values),
-          }),
-        ),
-      );
+      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ...e.updateParams() })));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -313,21 +280,9 @@ export class DynamoSagaLog implements SagaLog {
 
   /** Ends a saga whose status is one of `from` with `status`; false when it had another. */
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
-    const values: Record<string, unknown> = { ':to': status, ':now': this.clock.now().toISOString() };
-    from.forEach((s, i) => (values[`:f${i}`] = s));
+    const e = moveStatus(from, status, 'finishedAt', this.clock.now().toISOString());
     try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall({ id, sk: HEADER }),
-            UpdateExpression: 'SET #s = :to, finishedAt = :now',
-            ConditionExpression: `#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: marshall(values),
-          }),
-        ),
-      );
+      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() })));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;

@@ -6,25 +6,29 @@
  * parts' checkpoints (`restore-checkpoints.ts`). The manifests themselves are objects in the blob
  * store; these items are what the API answers from.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  paginateQuery,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
 import { LATEST_SNAPSHOT_KEY as LATEST, RESTORE_PK as RESTORE, SNAPSHOT_PK as SNAPSHOT } from './control-keys';
 import { guarded } from './errors';
-import { settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
+import { Expr, S, attributeNotExists } from './expressions';
+import { queryPages } from './query';
+import { moveSetAside, settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
 
 /** Snapshots a list returns at most (newest first). */
 export const LIST_LIMIT = 1000;
 
 type Stored = SnapshotManifest & { readonly segments: number };
+
+/** A plain value as an attribute, as `marshall` writes it (undefined members left out). */
+const attr = (v: unknown) => convertToAttr(v, { removeUndefinedValues: true });
+
+/** Condition of a Put that must not overwrite an item. */
+const NEW_ITEM = (() => {
+  const e = new Expr();
+  return e.require(attributeNotExists(e.name('pk'))).params();
+})();
 
 function snapshotOf(item: Record<string, unknown>): Stored {
   const i = unmarshall(item as never) as Record<string, unknown>;
@@ -84,24 +88,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return out.Item;
   }
 
-  /**
-   * Applies `update` to an item whose status is RUNNING; false when it is not (or does not
-   * exist). `names` and `values` are the update's own placeholders (plain values, marshalled here).
-   */
-  private async whileRunning(pk: string, sk: string, update: string, names: Record<string, string>, values: Record<string, unknown>): Promise<boolean> {
+  /** Applies the update `e` to an item whose status is RUNNING; false when it is not (or does not exist). */
+  private async whileRunning(pk: string, sk: string, e: Expr): Promise<boolean> {
+    e.require(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
     try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: pk }, sk: { S: sk } },
-            UpdateExpression: update,
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { ...names, '#status': 'status' },
-            ExpressionAttributeValues: marshall({ ...values, ':running': 'RUNNING' }, { removeUndefinedValues: true }),
-          }),
-        ),
-      );
+      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ...e.updateParams() })));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -111,28 +102,25 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   /** Sets `values` on an item whose status is RUNNING; false when it is not (or does not exist). */
   private settle(pk: string, sk: string, values: Record<string, unknown>): Promise<boolean> {
-    const keys = Object.keys(values);
-    return this.whileRunning(
-      pk,
-      sk,
-      `SET ${keys.map((k) => `#${k} = :${k}`).join(', ')}`,
-      Object.fromEntries(keys.map((k) => [`#${k}`, k])),
-      Object.fromEntries(keys.map((k) => [`:${k}`, values[k]])),
-    );
+    const e = new Expr();
+    for (const [k, v] of Object.entries(values)) e.set(`${e.name(k)} = ${e.value(attr(v))}`);
+    return this.whileRunning(pk, sk, e);
   }
 
   public async createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest> {
     const startedAt = this.clock.now().toISOString();
     const item = { pk: SNAPSHOT, sk: id, ...(namespace !== null ? { ns: namespace } : {}), status: 'RUNNING', segments, startedAt, done: {} };
     await guarded(() =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(pk)' })),
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ...NEW_ITEM })),
     );
     const { segments: _s, ...view } = snapshotOf(marshall(item));
     return view;
   }
 
   public async partDone(id: string, part: PartInfo): Promise<void> {
-    await this.whileRunning(SNAPSHOT, id, 'SET #done.#part = :part', { '#done': 'done', '#part': part.name }, { ':part': { ...part } });
+    const e = new Expr();
+    e.set(`${e.name('done')}.${e.name(part.name)} = ${e.value(attr({ ...part }))}`);
+    await this.whileRunning(SNAPSHOT, id, e);
   }
 
   /**
@@ -143,15 +131,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
   public async settleSetAside(id: string, part: string, written: boolean): Promise<void> {
     await settleCheckpoint(this.client, this.tableName, id, part, written);
     await guarded(() =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: RESTORE }, sk: { S: id } },
-          UpdateExpression: `ADD ${written ? 'written' : 'skipped'} :one, setAside :minus`,
-          ConditionExpression: 'setAside > :zero',
-          ExpressionAttributeValues: { ':one': { N: '1' }, ':minus': { N: '-1' }, ':zero': { N: '0' } },
-        }),
-      ),
+      this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: RESTORE }, sk: { S: id } }, ...moveSetAside(written).updateParams() })),
     ).catch((e: unknown) => {
       if (!isConditionFailure(e)) throw e;
     });
@@ -164,24 +144,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async listSnapshots(namespace?: string): Promise<Stored[]> {
     const out: Stored[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: SNAPSHOT } },
-        ScanIndexForward: false,
-      },
-    );
-    await guarded(async () => {
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          const s = snapshotOf(item);
-          if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
-          if (out.length >= LIST_LIMIT) return;
-        }
+    const e = new Expr();
+    e.key(`${e.name('pk')} = ${e.value(S(SNAPSHOT))}`);
+    for await (const page of queryPages(this.client, { TableName: this.tableName, ...e.queryParams(), ScanIndexForward: false })) {
+      for (const item of page.items) {
+        const s = snapshotOf(item);
+        if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
+        if (out.length >= LIST_LIMIT) return out;
       }
-    });
+    }
     return out;
   }
 
@@ -201,18 +172,12 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   /** Moves the newest-complete mark forward (never back). */
   private async markLatest(id: string, finishedAt: string): Promise<void> {
+    const e = new Expr();
+    const at = e.name('finishedAt');
+    const f = e.value(S(finishedAt));
+    e.set(`${at} = ${f}`).set(`${e.name('snapshotId')} = ${e.value(S(id))}`).require(`${attributeNotExists(at)} OR ${at} <= ${f}`);
     try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: LATEST,
-            UpdateExpression: 'SET finishedAt = :f, snapshotId = :id',
-            ConditionExpression: 'attribute_not_exists(finishedAt) OR finishedAt <= :f',
-            ExpressionAttributeValues: { ':f': { S: finishedAt }, ':id': { S: id } },
-          }),
-        ),
-      );
+      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: LATEST, ...e.updateParams() })));
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
@@ -221,19 +186,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
   public async addPart(id: string, itemsBefore: number, parts: readonly PartInfo[]): Promise<boolean> {
     const items = parts.reduce((n, p) => n + p.items, 0);
     const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+    const e = new Expr();
+    const n = e.name('items');
+    e.set(`${e.name('parts')} = ${e.value(attr(parts.map((p) => ({ ...p }))))}`)
+      .set(`${n} = ${e.value(attr(items))}`)
+      .set(`${e.name('bytes')} = ${e.value(attr(bytes))}`)
+      .require(`${e.name('status')} = ${e.value(S('COMPLETE'))}`)
+      .require(`${n} = ${e.value(attr(itemsBefore))}`);
     try {
-      await guarded(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
-            UpdateExpression: 'SET parts = :parts, #items = :items, #bytes = :bytes',
-            ConditionExpression: '#status = :complete AND #items = :before',
-            ExpressionAttributeNames: { '#status': 'status', '#items': 'items', '#bytes': 'bytes' },
-            ExpressionAttributeValues: marshall({ ':parts': parts.map((p) => ({ ...p })), ':items': items, ':bytes': bytes, ':complete': 'COMPLETE', ':before': itemsBefore }, { removeUndefinedValues: true }),
-          }),
-        ),
-      );
+      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: SNAPSHOT }, sk: { S: id } }, ...e.updateParams() })));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -265,7 +226,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       startedAt: view.startedAt,
     };
     await guarded(() =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(pk)' })),
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ...NEW_ITEM })),
     );
     return restoreOf(marshall(item));
   }
@@ -274,19 +235,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
   public async unfinished(): Promise<{ snapshots: string[]; restores: string[] }> {
     const running = async (pk: string) => {
       const ids: string[] = [];
-      const pages = paginateQuery(
-        { client: this.client },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: '#status = :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pk': { S: pk }, ':running': { S: 'RUNNING' } },
-        },
-      );
-      await guarded(async () => {
-        for await (const page of pages) for (const item of page.Items ?? []) ids.push(item.sk.S!);
-      });
+      const e = new Expr();
+      e.key(`${e.name('pk')} = ${e.value(S(pk))}`).filter(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
+      for await (const page of queryPages(this.client, { TableName: this.tableName, ...e.queryParams() })) for (const item of page.items) ids.push(item.sk.S!);
       return ids;
     };
     return { snapshots: await running(SNAPSHOT), restores: await running(RESTORE) };
