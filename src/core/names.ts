@@ -4,19 +4,9 @@
  * but no segment may be `.` or `..`, so that no key can be read as a relative path.
  */
 import { ValidationError } from './errors';
+import { CONTROL, MAX_KEY_BYTES, NAMESPACE_PATTERN, fieldNameProblem, wellFormed } from './name-rules';
 
-export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const MAX_KEY_BYTES = 1024;
-export const MAX_FIELD_NAME_CHARS = 255;
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Whether a string is well-formed Unicode (no lone surrogate, so it has a UTF-8 form). */
-export function wellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
-}
+export { MAX_FIELD_NAME_CHARS, MAX_KEY_BYTES, NAMESPACE_PATTERN, fieldNameProblem, wellFormed } from './name-rules';
 
 export function validateNamespace(ns: string, field = 'ns'): string {
   if (!NAMESPACE_PATTERN.test(ns)) {
@@ -38,15 +28,6 @@ export function validateKey(key: unknown, field = 'key'): string {
     throw new ValidationError(field, `no segment of a key may be "." or "..". Received: ${JSON.stringify(key.slice(0, 100))}`);
   }
   return key;
-}
-
-/** Why `name` cannot be a field name, or undefined when it can. Never throws. */
-export function fieldNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string') return 'field names must be strings';
-  if (name.length < 1 || name.length > MAX_FIELD_NAME_CHARS) return `field names must be 1 to ${MAX_FIELD_NAME_CHARS} characters`;
-  if (CONTROL.test(name)) return 'field names must not contain control characters';
-  if (!wellFormed(name)) return 'field names must be well-formed Unicode (no lone surrogates)';
-  return undefined;
 }
 
 export function validateFieldName(name: string, field: string): string {

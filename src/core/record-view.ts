@@ -2,19 +2,13 @@
  * The record as stored (`RecordState`) and as the API shows it (`RecordView`, whose schema is in
  * `wire/record-views.ts`).
  */
-import type { Decimal } from './decimal';
+import type { Fields } from './values';
 import type { Dot, VersionVector } from './vv';
 import type { RecordView } from './wire/record-views';
 
 export type { RecordView, SiblingsRecordView, SingleRecordView } from './wire/record-views';
+export type { Fields, JsonValue } from './values';
 
-/**
- * A field value. A number is a `number` or, when a double cannot hold it exactly, a `Decimal`
- * (see `decimal.ts`); objects are null-prototype maps (see `values.ts`).
- */
-export type JsonValue = null | boolean | number | Decimal | string | JsonValue[] | { [k: string]: JsonValue };
-/** A record's fields: a null-prototype map of field name to value. */
-export type Fields = Record<string, JsonValue>;
 
 export interface Sibling {
   readonly fields: Fields;

@@ -5,8 +5,15 @@
  * what a record can hold (numbers within DynamoDB's range, well-formed Unicode) and copied.
  */
 import { Decimal, type Numeric, isNumeric, numberProblem } from './decimal';
-import { fieldNameProblem, wellFormed } from './names';
-import type { Fields, JsonValue } from './record-view';
+import { fieldNameProblem, wellFormed } from './name-rules';
+
+/**
+ * A field value. A number is a `number` or, when a double cannot hold it exactly, a `Decimal`
+ * (see `decimal.ts`); objects are null-prototype maps (see `newMap`).
+ */
+export type JsonValue = null | boolean | number | Decimal | string | JsonValue[] | { [k: string]: JsonValue };
+/** A record's fields: a null-prototype map of field name to value. */
+export type Fields = Record<string, JsonValue>;
 
 /** A null-prototype map. */
 export function newMap<T = JsonValue>(): Record<string, T> {

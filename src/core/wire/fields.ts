@@ -5,9 +5,8 @@
  */
 import { z } from 'zod';
 import { type Numeric, isNumeric } from '../decimal';
-import { fieldNameProblem } from '../names';
-import type { Fields, JsonValue } from '../record-view';
-import { ValueProblem, readFields, readNumbers, readValue } from '../values';
+import { fieldNameProblem } from '../name-rules';
+import { type Fields, type JsonValue, ValueProblem, readFields, readNumbers, readValue } from '../values';
 
 /** A zod type from a reader of `values.ts`: its `ValueProblem` becomes an issue at its path. */
 function fromReader<T>(read: (v: unknown) => T): z.ZodType<T, z.ZodTypeDef, unknown> {
