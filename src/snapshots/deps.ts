@@ -4,10 +4,10 @@
  * stack pass the same.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { BlobStore, Clock, DeadLetterStore, SnapshotStore, WorkflowStarter } from '../core/ports';
 import type { RecordScan, RestoreWriter } from '../core/snapshot-ports';
 import type { SetAside } from '../core/dead-letters';
+import type { MetricEmitter } from '../core/metric-names';
 
 export interface SnapshotWorkerDeps {
   /** Reads the records an export writes out. */
@@ -24,5 +24,5 @@ export interface SnapshotWorkerDeps {
   /** The dead-letter entries (replays read and remove them). */
   readonly deadLetters: DeadLetterStore;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  readonly metrics?: Pick<Metrics, 'addMetric'>;
+  readonly metrics?: MetricEmitter;
 }

@@ -21,6 +21,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMES } from '../core/metric-names';
 import { type PartInfo, SNAPSHOT_FORMAT, type SnapshotManifest, exportable, manifestName, partName, partPath, toLine } from '../core/snapshots';
 import type { RecordScan, StoredItem } from '../core/snapshot-ports';
 import { describeError } from '../sagas/step-handler';
@@ -142,8 +143,8 @@ export function exportActions(
       // The manifest is written last: once it exists, every part it names is complete.
       await deps.blobs.write(manifestName(s.id), Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]));
       const done = await deps.store.completeSnapshot(s.id, parts);
-      deps.metrics?.addMetric('SnapshotCompleted', MetricUnit.Count, 1);
-      deps.metrics?.addMetric('SnapshotItems', MetricUnit.Count, items);
+      deps.metrics?.addMetric(METRIC_NAMES.snapshotCompleted, MetricUnit.Count, 1);
+      deps.metrics?.addMetric(METRIC_NAMES.snapshotItems, MetricUnit.Count, items);
       deps.logger?.info('snapshot complete', { snapshotId: s.id, namespace: s.namespace, items, bytes, setAside, parts: parts.length });
       return { items: done.items, bytes: done.bytes };
     },
@@ -152,7 +153,7 @@ export function exportActions(
       const s = await snapshotOf(deps, input);
       const e = describeError(input.error as { Error?: string; Cause?: string } | undefined);
       await deps.store.failSnapshot(s.id, `${e.error}: ${e.cause}`);
-      deps.metrics?.addMetric('SnapshotFailed', MetricUnit.Count, 1);
+      deps.metrics?.addMetric(METRIC_NAMES.snapshotFailed, MetricUnit.Count, 1);
       deps.logger?.error('snapshot failed', { snapshotId: s.id, ...e });
       return { status: 'FAILED' };
     },

@@ -21,6 +21,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMES } from '../core/metric-names';
 import { NotFoundError } from '../core/errors';
 import {
   type PartInfo,
@@ -148,7 +149,7 @@ export function restoreActions(
       const skipped = results.reduce((n, x) => n + x.skipped, 0);
       const setAside = results.reduce((n, x) => n + (x.setAside ?? 0), 0);
       const done = await deps.store.finishRestore(r.id, written, skipped, setAside);
-      deps.metrics?.addMetric('RestoreCompleted', MetricUnit.Count, 1);
+      deps.metrics?.addMetric(METRIC_NAMES.restoreCompleted, MetricUnit.Count, 1);
       deps.logger?.info('restore complete', { restoreId: r.id, snapshotId: r.snapshotId, written, skipped, setAside });
       return { written: done.written, skipped: done.skipped, setAside };
     },

@@ -15,6 +15,7 @@
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { METRIC_NAMES } from '../core/metric-names';
 import { newId } from '../core/snapshots';
 import { STEP_FAILED, stepError } from '../sagas/step-handler';
 import type { SnapshotWorkerDeps } from './deps';
@@ -72,7 +73,7 @@ export function scheduleActions(deps: SnapshotWorkerDeps, opts: ScheduleOptions)
     async reportAge() {
       const age = await deps.store.latestCompleteAgeSeconds();
       // No metric while there is no complete snapshot: the alarm treats missing data as breaching.
-      if (age !== null) deps.metrics?.addMetric('LatestSnapshotAgeSeconds', MetricUnit.Seconds, age);
+      if (age !== null) deps.metrics?.addMetric(METRIC_NAMES.latestSnapshotAgeSeconds, MetricUnit.Seconds, age);
       return { latestSnapshotAgeSeconds: age };
     },
   };
