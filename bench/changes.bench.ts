@@ -19,8 +19,20 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, type WriteRequest, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import { createApiHandler } from '../src/api/app';
 import { wireApi, wireChangePublisher } from '../src/api/wiring';
 import { toItem } from '../src/adapters/dynamodb/codec';
@@ -71,8 +83,18 @@ export interface ChangesBenchResult {
   readonly rounds: number;
   readonly batchSize: number;
   readonly seedSeconds: number;
-  readonly publisher: { readonly raw: Throughput; readonly vesta: Record<string, Throughput & { readonly ratioToRaw: number }> };
-  readonly watch: { readonly writes: number; readonly pauseMs: number; readonly unit: 'ms'; readonly vesta: Latency; readonly floor: Latency; readonly ratio: { readonly p50: number; readonly p99: number } };
+  readonly publisher: {
+    readonly raw: Throughput;
+    readonly vesta: Record<string, Throughput & { readonly ratioToRaw: number }>;
+  };
+  readonly watch: {
+    readonly writes: number;
+    readonly pauseMs: number;
+    readonly unit: 'ms';
+    readonly vesta: Latency;
+    readonly floor: Latency;
+    readonly ratio: { readonly p50: number; readonly p99: number };
+  };
   readonly text: string;
 }
 
@@ -99,7 +121,9 @@ function failureCounter(client: DynamoDBClient): Record<string, number> {
 async function batchWrite(client: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {
   let left: WriteRequest[] | undefined = requests;
   while (left && left.length > 0) {
-    const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+    const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(
+      new BatchWriteItemCommand({ RequestItems: { [table]: left } }),
+    );
     left = out.UnprocessedItems?.[table];
   }
 }
@@ -112,16 +136,33 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
     batches.push(
       Array.from({ length: Math.min(25, RECORDS - i) }, (_x, j) => {
         const n = i + j;
-        const fields = { sku: `sku-${n}`, name: `Product number ${n}`, price: (n % 997) + 0.99, stock: n % 50, tags: ['bench', `t${n % 7}`] };
-        const state = { namespace: `ns${n % NAMESPACES}`, key: `item/${n}`, inc: newIncarnation(), rev: 1, vv: { local: 1 }, siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }], deleted: false, updatedAt: at };
+        const fields = {
+          sku: `sku-${n}`,
+          name: `Product number ${n}`,
+          price: (n % 997) + 0.99,
+          stock: n % 50,
+          tags: ['bench', `t${n % 7}`],
+        };
+        const state = {
+          namespace: `ns${n % NAMESPACES}`,
+          key: `item/${n}`,
+          inc: newIncarnation(),
+          rev: 1,
+          vv: { local: 1 },
+          siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }],
+          deleted: false,
+          updatedAt: at,
+        };
         return { PutRequest: { Item: toItem(state) } };
       }),
     );
   }
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < batches.length) await batchWrite(client, table, batches[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < batches.length) await batchWrite(client, table, batches[next++]);
+    }),
+  );
 }
 
 /** A table of the change table's key schema (ns, seq). */
@@ -133,15 +174,30 @@ async function createChangeTable(client: DynamoDBClient, prefix: string): Promis
 }
 
 /** The stream's shards, parents first as DescribeStream lists them; `open` only those still written to. */
-async function shardIterators(streams: DynamoDBStreamsClient, arn: string, type: 'TRIM_HORIZON' | 'LATEST'): Promise<string[]> {
+async function shardIterators(
+  streams: DynamoDBStreamsClient,
+  arn: string,
+  type: 'TRIM_HORIZON' | 'LATEST',
+): Promise<string[]> {
   const out = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
-  const shards = (out.StreamDescription?.Shards ?? []).filter((s) => type === 'TRIM_HORIZON' || !s.SequenceNumberRange?.EndingSequenceNumber);
-  const its = await Promise.all(shards.map((s) => streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: type }))));
+  const shards = (out.StreamDescription?.Shards ?? []).filter(
+    (s) => type === 'TRIM_HORIZON' || !s.SequenceNumberRange?.EndingSequenceNumber,
+  );
+  const its = await Promise.all(
+    shards.map((s) =>
+      streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: type })),
+    ),
+  );
   return its.map((i) => i.ShardIterator!).filter(Boolean);
 }
 
 /** The raw contender: the whole stream read once, each change put as one item into `table`. */
-async function rawPublish(streams: DynamoDBStreamsClient, arn: string, client: DynamoDBClient, table: string): Promise<number> {
+async function rawPublish(
+  streams: DynamoDBStreamsClient,
+  arn: string,
+  client: DynamoDBClient,
+  table: string,
+): Promise<number> {
   let done = 0;
   for (let it of await shardIterators(streams, arn, 'TRIM_HORIZON')) {
     for (let empty = 0; it && done < RECORDS && empty < 3; ) {
@@ -149,7 +205,18 @@ async function rawPublish(streams: DynamoDBStreamsClient, arn: string, client: D
       const puts: WriteRequest[] = [];
       for (const r of out.Records ?? []) {
         const c = changeFromStreamRecord(r);
-        if (c) puts.push({ PutRequest: { Item: { ns: { S: c.namespace }, seq: { N: r.dynamodb!.SequenceNumber! }, id: { S: c.id }, k: { S: c.key }, d: { S: JSON.stringify(c) } } } });
+        if (c)
+          puts.push({
+            PutRequest: {
+              Item: {
+                ns: { S: c.namespace },
+                seq: { N: r.dynamodb!.SequenceNumber! },
+                id: { S: c.id },
+                k: { S: c.key },
+                d: { S: JSON.stringify(c) },
+              },
+            },
+          });
       }
       const chunks = Array.from({ length: Math.ceil(puts.length / 25) }, (_x, i) => puts.slice(i * 25, i * 25 + 25));
       await Promise.all(chunks.map((chunk) => batchWrite(client, table, chunk)));
@@ -162,12 +229,24 @@ async function rawPublish(streams: DynamoDBStreamsClient, arn: string, client: D
 }
 
 /** The vesta contender: the local stack's poller and publisher until the bus has every change. */
-async function vestaPublish(streams: DynamoDBStreamsClient, arn: string, client: DynamoDBClient, env: Record<string, string>, parallelism: number): Promise<number> {
+async function vestaPublish(
+  streams: DynamoDBStreamsClient,
+  arn: string,
+  client: DynamoDBClient,
+  env: Record<string, string>,
+  parallelism: number,
+): Promise<number> {
   const bus = new LocalEventBus();
   let events = 0;
   bus.subscribe(() => events++);
   const deps = wireChangePublisher({ client, env, bus });
-  const poller = new StreamPoller({ streams, streamArn: arn, publish: (r) => publishBatch(r, deps), checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] }, parallelism });
+  const poller = new StreamPoller({
+    streams,
+    streamArn: arn,
+    publish: (r) => publishBatch(r, deps),
+    checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] },
+    parallelism,
+  });
   for (let idle = 0; events < RECORDS; ) {
     idle = (await poller.pollOnce()) === 0 ? idle + 1 : 0;
     if (idle > 20) throw new Error(`the publisher stalled at ${events} of ${RECORDS} changes`);
@@ -183,14 +262,24 @@ function latency(answered: Map<string, number>, seen: Map<string, number>): Late
   });
   const sorted = samples.sort((a, b) => a - b);
   const round = (x: number) => Number(x.toFixed(1));
-  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), max: round(sorted[sorted.length - 1]), samples: sorted.length };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+    max: round(sorted[sorted.length - 1]),
+    samples: sorted.length,
+  };
 }
 
 /**
  * One latency phase: `watch` runs until `stop` and fills `seen` (key -> when it arrived); the
  * writer puts LATENCY_WARMUP + WRITES keys of `ns` through `put`, sequentially.
  */
-async function latencyPhase(put: (key: string, i: number) => Promise<void>, seen: Map<string, number>, watch: (done: () => boolean) => Promise<void>): Promise<Latency> {
+async function latencyPhase(
+  put: (key: string, i: number) => Promise<void>,
+  seen: Map<string, number>,
+  watch: (done: () => boolean) => Promise<void>,
+): Promise<Latency> {
   const answered = new Map<string, number>();
   const total = LATENCY_WARMUP + WRITES;
   const watcher = watch(() => seen.size >= total);
@@ -200,24 +289,45 @@ async function latencyPhase(put: (key: string, i: number) => Promise<void>, seen
     await put(key, i);
     if (i >= LATENCY_WARMUP) answered.set(key, performance.now());
   }
-  await Promise.race([watcher, sleep(30_000).then(() => Promise.reject(new Error(`the watcher saw ${seen.size} of ${total} changes`)))]);
+  await Promise.race([
+    watcher,
+    sleep(30_000).then(() => Promise.reject(new Error(`the watcher saw ${seen.size} of ${total} changes`))),
+  ]);
   return latency(answered, seen);
 }
 
-async function watchLatency(client: DynamoDBClient, streams: DynamoDBStreamsClient): Promise<{ vesta: Latency; floor: Latency }> {
+async function watchLatency(
+  client: DynamoDBClient,
+  streams: DynamoDBStreamsClient,
+): Promise<{ vesta: Latency; floor: Latency }> {
   const env: Record<string, string> = { ...(await ensureTables(client, 'vesta-bench-watch')), VESTA_REPLICA: 'local' };
-  const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!.LatestStreamArn!;
+  const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!
+    .LatestStreamArn!;
   const call = gateway(createApiHandler(wireApi({ client, env, workflows: NO_WORKFLOWS })));
   const deps = wireChangePublisher({ client, env, bus: new LocalEventBus() });
-  const poller = new StreamPoller({ streams, streamArn: arn, publish: (r) => publishBatch(r, deps), checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] } });
-  const putIn = (ns: string) => async (key: string, i: number) => void expectStatus(await call('PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields: { n: i, note: 'latency' } })(), [201], 'PUT');
+  const poller = new StreamPoller({
+    streams,
+    streamArn: arn,
+    publish: (r) => publishBatch(r, deps),
+    checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] },
+  });
+  const putIn = (ns: string) => async (key: string, i: number) =>
+    void expectStatus(
+      await call('PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields: { n: i, note: 'latency' } })(),
+      [201],
+      'PUT',
+    );
 
   poller.start();
   const vestaSeen = new Map<string, number>();
   const vesta = await latencyPhase(putIn('watch'), vestaSeen, async (done) => {
     let cursor = (JSON.parse((await call('GET', '/v1/ns/watch/changes')()).body) as { cursor: string }).cursor;
     while (!done()) {
-      const reply = expectStatus(await call('GET', `/v1/ns/watch/changes?after=${cursor}&wait=20&limit=1000`)(), [200], 'GET changes');
+      const reply = expectStatus(
+        await call('GET', `/v1/ns/watch/changes?after=${cursor}&wait=20&limit=1000`)(),
+        [200],
+        'GET changes',
+      );
       const now = performance.now();
       const page = JSON.parse(reply.body) as { items: { key: string }[]; cursor: string };
       for (const c of page.items) if (!vestaSeen.has(c.key)) vestaSeen.set(c.key, now);
@@ -247,7 +357,12 @@ async function watchLatency(client: DynamoDBClient, streams: DynamoDBStreamsClie
   return { vesta, floor };
 }
 
-function throughput(changes: number, seconds: number, counter: RequestCounter, failures: Record<string, number>): Throughput {
+function throughput(
+  changes: number,
+  seconds: number,
+  counter: RequestCounter,
+  failures: Record<string, number>,
+): Throughput {
   const per100 = (n: number) => Number(((n / changes) * 100).toFixed(2));
   const snap = counter.snapshot();
   return {
@@ -272,7 +387,8 @@ export async function changesBench(endpoint: string): Promise<ChangesBenchResult
   const rawFailures = failureCounter(rawClient);
   try {
     const tables = await ensureTables(admin, 'vesta-bench-chg');
-    const arn = (await admin.send(new DescribeTableCommand({ TableName: tables[RECORDS_TABLE.envVar] }))).Table!.LatestStreamArn!;
+    const arn = (await admin.send(new DescribeTableCommand({ TableName: tables[RECORDS_TABLE.envVar] }))).Table!
+      .LatestStreamArn!;
     const t0 = performance.now();
     await seed(admin, tables[RECORDS_TABLE.envVar]);
     const seedSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
@@ -287,7 +403,16 @@ export async function changesBench(endpoint: string): Promise<ChangesBenchResult
         // Each run writes into a change table of its own, so nothing is skipped as a replay.
         const table = await createChangeTable(admin, `vesta-bench-chg-${side.replace(' ', '-')}-${round}`);
         const start = performance.now();
-        const n = side === 'raw' ? await rawPublish(streams, arn, rawClient, table) : await vestaPublish(streams, arn, vestaClient, { ...tables, [CHANGES_TABLE.envVar]: table, VESTA_REPLICA: 'local' }, side === 'vesta p1' ? 1 : 2);
+        const n =
+          side === 'raw'
+            ? await rawPublish(streams, arn, rawClient, table)
+            : await vestaPublish(
+                streams,
+                arn,
+                vestaClient,
+                { ...tables, [CHANGES_TABLE.envVar]: table, VESTA_REPLICA: 'local' },
+                side === 'vesta p1' ? 1 : 2,
+              );
         const seconds = (performance.now() - start) / 1000;
         if (n !== RECORDS) throw new Error(`${side} published ${n} changes, not ${RECORDS}`);
         runs[side].push(throughput(n, seconds, counter, failures));
@@ -296,20 +421,33 @@ export async function changesBench(endpoint: string): Promise<ChangesBenchResult
     const best = (list: Throughput[]) => [...list].sort((a, b) => b.changesPerSecond - a.changesPerSecond)[0];
     const raw = best(runs.raw);
     const vesta = Object.fromEntries(
-      ([['parallelism 1', runs['vesta p1']], ['parallelism 2', runs['vesta p2']]] as const).map(([name, list]) => {
+      (
+        [
+          ['parallelism 1', runs['vesta p1']],
+          ['parallelism 2', runs['vesta p2']],
+        ] as const
+      ).map(([name, list]) => {
         const b = best(list);
         return [name, { ...b, ratioToRaw: Number((b.changesPerSecond / raw.changesPerSecond).toFixed(2)) }];
       }),
     );
 
     const watched = await watchLatency(vestaClient, streams);
-    const ratio = { p50: Number((watched.vesta.p50 / watched.floor.p50).toFixed(1)), p99: Number((watched.vesta.p99 / watched.floor.p99).toFixed(1)) };
+    const ratio = {
+      p50: Number((watched.vesta.p50 / watched.floor.p50).toFixed(1)),
+      p99: Number((watched.vesta.p99 / watched.floor.p99).toFixed(1)),
+    };
     const rows = [
-      ...Object.entries(vesta).map(([name, t]) => `| publisher, ${name} | ${t.changesPerSecond} changes/s | ${raw.changesPerSecond} changes/s | ${t.ratioToRaw}x | ${t.requestsPer100} vs ${raw.requestsPer100} |`),
+      ...Object.entries(vesta).map(
+        ([name, t]) =>
+          `| publisher, ${name} | ${t.changesPerSecond} changes/s | ${raw.changesPerSecond} changes/s | ${t.ratioToRaw}x | ${t.requestsPer100} vs ${raw.requestsPer100} |`,
+      ),
       `| watch latency p50 | ${watched.vesta.p50} ms | ${watched.floor.p50} ms | ${ratio.p50}x | |`,
       `| watch latency p99 | ${watched.vesta.p99} ms | ${watched.floor.p99} ms | ${ratio.p99}x | |`,
     ];
-    const retries = Object.entries(vesta).map(([name, t]) => `${name}: ${JSON.stringify(t.requestsPer100ByCommand)}, failed ${JSON.stringify(t.failures)}`);
+    const retries = Object.entries(vesta).map(
+      ([name, t]) => `${name}: ${JSON.stringify(t.requestsPer100ByCommand)}, failed ${JSON.stringify(t.failures)}`,
+    );
     const text = [
       `Change feed: ${RECORDS} changes in ${NAMESPACES} namespaces (seeded in ${seedSeconds} s), best of ${ROUNDS} rounds each; ${WRITES} watched PUTs:`,
       '',

@@ -12,13 +12,24 @@ export interface Reply {
   readonly body: string;
 }
 
-export type Call = (method: string, path: string, body?: unknown, extra?: Record<string, string>) => () => Promise<Reply>;
+export type Call = (
+  method: string,
+  path: string,
+  body?: unknown,
+  extra?: Record<string, string>,
+) => () => Promise<Reply>;
 
 export function gateway(handler: ApiHandler): Call {
   return (method, path, body, extra = {}) => {
     const raw = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'vesta-bench', accept: 'application/json', ...extra };
-    if (raw.length) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(raw.length) });
+    const headers: Record<string, string> = {
+      host: 'localhost',
+      'user-agent': 'vesta-bench',
+      accept: 'application/json',
+      ...extra,
+    };
+    if (raw.length)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(raw.length) });
     const event: APIGatewayProxyEvent = toProxyEvent(method, path, headers, raw, '127.0.0.1');
     const context = lambdaContext(event.requestContext.requestId);
     return async (): Promise<Reply> => {

@@ -10,7 +10,13 @@
  *   `send` event, which fires once per HTTP attempt, as the SDK v3 counter counts every attempt.
  */
 import { Agent } from 'node:http';
-import { CreateTableCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import DynamoDB from 'aws-sdk/clients/dynamodb';
 import DynamoDBLockClient from 'dynamodb-lock-client';
 import libraryPackage from 'dynamodb-lock-client/package.json';
@@ -101,13 +107,20 @@ export async function leaseBench(input: LeaseBenchInput): Promise<LeaseBenchResu
   const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 
   // Vesta: one lease kept alive, another that takes and releases the lock.
-  const grant = async () => String(json(expectStatus(await call('POST', '/v1/leases', { ttlSeconds: LEASE_TTL_SECONDS })(), [201], 'grant lease').body).id);
+  const grant = async () =>
+    String(
+      json(
+        expectStatus(await call('POST', '/v1/leases', { ttlSeconds: LEASE_TTL_SECONDS })(), [201], 'grant lease').body,
+      ).id,
+    );
   const kept = await grant();
   const holder = await grant();
 
   // The hand-written keepalive works on a copy of the very lease item Vesta wrote.
   const rawKey = { pk: { S: 'bench#raw-lease' }, sk: { S: '#lease' } };
-  const leaseItem = (await rawClient.send(new GetItemCommand({ TableName: controlTable, Key: leaseKey(kept), ConsistentRead: true }))).Item!;
+  const leaseItem = (
+    await rawClient.send(new GetItemCommand({ TableName: controlTable, Key: leaseKey(kept), ConsistentRead: true }))
+  ).Item!;
   await rawClient.send(new PutItemCommand({ TableName: controlTable, Item: { ...leaseItem, ...rawKey } }));
 
   // The library, on an SDK v2 DocumentClient with keep-alive connections (the SDK v3 default).
@@ -156,7 +169,10 @@ export async function leaseBench(input: LeaseBenchInput): Promise<LeaseBenchResu
       UpdateExpression: 'SET expiresAt = ttlMs + :now, #ttl = ttlSeconds + :ttlBase',
       ConditionExpression: 'expiresAt > :now',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':now': { N: String(now) }, ':ttlBase': { N: String(Math.floor(now / 1000) + 86400) } },
+      ExpressionAttributeValues: {
+        ':now': { N: String(now) },
+        ':ttlBase': { N: String(Math.floor(now / 1000) + 86400) },
+      },
       ReturnValues: 'ALL_NEW',
     });
     return async () => void (await rawClient.send(cmd));
@@ -167,7 +183,8 @@ export async function leaseBench(input: LeaseBenchInput): Promise<LeaseBenchResu
     return async () => {
       const token = Number(json(expectStatus(await acquire(), [200], 'acquire lock').body).fencingToken);
       expectStatus(await release(), [204], 'release lock');
-      if (!(token > lastVestaToken)) throw new Error(`Vesta fencing token ${token} does not grow (last ${lastVestaToken})`);
+      if (!(token > lastVestaToken))
+        throw new Error(`Vesta fencing token ${token} does not grow (last ${lastVestaToken})`);
       lastVestaToken = token;
       vestaAcquires += 1;
     };
@@ -175,7 +192,8 @@ export async function leaseBench(input: LeaseBenchInput): Promise<LeaseBenchResu
   const libraryLock: Step = () => async () => {
     const lock = await acquireLib();
     await releaseLib(lock);
-    if (lock.fencingToken !== lastLibraryToken + 1) throw new Error(`library fencing token ${lock.fencingToken} after ${lastLibraryToken}`);
+    if (lock.fencingToken !== lastLibraryToken + 1)
+      throw new Error(`library fencing token ${lock.fencingToken} after ${lastLibraryToken}`);
     lastLibraryToken = lock.fencingToken;
     libraryAcquires += 1;
   };
@@ -196,12 +214,17 @@ export async function leaseBench(input: LeaseBenchInput): Promise<LeaseBenchResu
   const rows: OpResult[] = [];
   for (const { name, sides } of ops) {
     await warmUp(sides[0], sides[1], settings.rewarm);
-    const [v, r] = await compare(sides[0], sides[1], { iterations: settings.iterations, blockSize: settings.blockSize });
+    const [v, r] = await compare(sides[0], sides[1], {
+      iterations: settings.iterations,
+      blockSize: settings.blockSize,
+    });
     rows.push({ op: name, vesta: v, raw: r, ratio: { p50: v.p50 / r.p50, p99: v.p99 / r.p99 } });
   }
   const lockRuns = ops[1].sides[0].runs;
   if (vestaAcquires !== lockRuns || libraryAcquires !== ops[1].sides[1].runs) {
-    throw new Error(`outcome check: ${vestaAcquires} Vesta and ${libraryAcquires} library acquisitions, expected ${lockRuns} each`);
+    throw new Error(
+      `outcome check: ${vestaAcquires} Vesta and ${libraryAcquires} library acquisitions, expected ${lockRuns} each`,
+    );
   }
   agent.destroy();
 

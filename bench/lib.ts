@@ -98,7 +98,16 @@ export async function compare(a: Contender, b: Contender, opts: LoopOptions): Pr
   const sb: number[] = [];
   for (let block = 0; sa.length < opts.iterations; block++) {
     const n = Math.min(opts.blockSize, opts.iterations - sa.length);
-    const order: Array<[Contender, number[]]> = block % 2 === 0 ? [[a, sa], [b, sb]] : [[b, sb], [a, sa]];
+    const order: Array<[Contender, number[]]> =
+      block % 2 === 0
+        ? [
+            [a, sa],
+            [b, sb],
+          ]
+        : [
+            [b, sb],
+            [a, sa],
+          ];
     for (const [c, samples] of order) {
       for (let k = 0; k < n; k++) samples.push(await timed(c.next()));
     }
@@ -119,7 +128,17 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
 
 /** The result table, one row per operation; `other` names the side Vesta is compared with. */
 export function formatTable(rows: readonly OpResult[], other = 'raw'): string {
-  const head = ['op', 'vesta p50', 'vesta p99', `${other} p50`, `${other} p99`, 'ratio p50', 'ratio p99', 'vesta req/op', `${other} req/op`];
+  const head = [
+    'op',
+    'vesta p50',
+    'vesta p99',
+    `${other} p50`,
+    `${other} p99`,
+    'ratio p50',
+    'ratio p99',
+    'vesta req/op',
+    `${other} req/op`,
+  ];
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const body = rows.map((r) => [
     r.op,

@@ -35,7 +35,18 @@ import { expectStatus, gateway } from './gateway';
 import { changesBench } from './changes.bench';
 import { leaseBench } from './leases.bench';
 import { snapshotBench } from './snapshots.bench';
-import { type BundleSize, Contender, type OpResult, RequestCounter, type Step, bundleSize, compare, formatTable, warmUp, NO_WORKFLOWS } from './lib';
+import {
+  type BundleSize,
+  Contender,
+  type OpResult,
+  RequestCounter,
+  type Step,
+  bundleSize,
+  compare,
+  formatTable,
+  warmUp,
+  NO_WORKFLOWS,
+} from './lib';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
@@ -45,7 +56,8 @@ function intEnv(name: string, dflt: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return dflt;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}; got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be an integer >= ${min}; got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -125,7 +137,12 @@ async function operations(call: ReturnType<typeof records>, client: DynamoDBClie
         const cmd = update('put', {
           UpdateExpression: 'SET #f = :f, #rev = if_not_exists(#rev, :0) + :1, #at = :at',
           ExpressionAttributeNames: { '#f': 'f', '#rev': 'rev', '#at': 'at' },
-          ExpressionAttributeValues: { ':f': marshallFields({ ...FIELDS, count: i }), ':0': { N: '0' }, ':1': { N: '1' }, ':at': now() },
+          ExpressionAttributeValues: {
+            ':f': marshallFields({ ...FIELDS, count: i }),
+            ':0': { N: '0' },
+            ':1': { N: '1' },
+            ':at': now(),
+          },
         });
         return async () => void (await client.send(cmd));
       },
@@ -144,7 +161,12 @@ async function operations(call: ReturnType<typeof records>, client: DynamoDBClie
           UpdateExpression: 'SET #f.#c = :c, #rev = #rev + :1, #at = :at',
           ConditionExpression: '#rev = :rev',
           ExpressionAttributeNames: { '#f': 'f', '#c': 'count', '#rev': 'rev', '#at': 'at' },
-          ExpressionAttributeValues: { ':c': { N: String(i) }, ':1': { N: '1' }, ':rev': { N: String(rev) }, ':at': now() },
+          ExpressionAttributeValues: {
+            ':c': { N: String(i) },
+            ':1': { N: '1' },
+            ':rev': { N: String(rev) },
+            ':at': now(),
+          },
         });
         return async () => {
           rev = Number((await client.send(cmd)).Attributes!.rev.N);
@@ -196,10 +218,14 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     const rawRequests = new RequestCounter();
     vestaRequests.attach(vestaClient);
     rawRequests.attach(rawClient);
-    const handler = createApiHandler(wireApi({ client: vestaClient, env: { ...tables, VESTA_REPLICA: 'local' }, workflows: NO_WORKFLOWS }));
+    const handler = createApiHandler(
+      wireApi({ client: vestaClient, env: { ...tables, VESTA_REPLICA: 'local' }, workflows: NO_WORKFLOWS }),
+    );
     const ops = await operations(records(handler), rawClient, table);
 
-    const sides = ops.map((op) => [new Contender(op.vesta, vestaRequests), new Contender(op.raw, rawRequests)] as const);
+    const sides = ops.map(
+      (op) => [new Contender(op.vesta, vestaRequests), new Contender(op.raw, rawRequests)] as const,
+    );
     for (const [vesta, raw] of sides) await warmUp(vesta, raw, WARMUP);
     const rows: OpResult[] = [];
     for (const [i, [vesta, raw]] of sides.entries()) {
@@ -232,7 +258,9 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     console.log('');
     console.log(changes.text);
     console.log('');
-    console.log(`API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`);
+    console.log(
+      `API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`,
+    );
 
     const cpu = cpus();
     const results = {
@@ -245,7 +273,13 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
         cpuModel: cpu[0]?.model ?? 'unknown',
         loadAverageAtEnd: load.map((x) => Number(x.toFixed(2))),
       },
-      settings: { iterations: ITERATIONS, warmup: WARMUP, rewarm: REWARM, blockSize: BLOCK, store: 'DynamoDB Local (in memory, sharedDb)' },
+      settings: {
+        iterations: ITERATIONS,
+        warmup: WARMUP,
+        rewarm: REWARM,
+        blockSize: BLOCK,
+        store: 'DynamoDB Local (in memory, sharedDb)',
+      },
       unit: 'ms',
       baselines: Object.fromEntries(ops.map((o) => [o.name, o.baseline])),
       operations: rows,
@@ -265,7 +299,9 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     };
     mkdirSync(dirname(RESULTS_FILE), { recursive: true });
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`load average at the end (1, 5, 15 min): ${load.map((x) => x.toFixed(2)).join(', ')} on ${cpu.length} CPUs`);
+    console.log(
+      `load average at the end (1, 5, 15 min): ${load.map((x) => x.toFixed(2)).join(', ')} on ${cpu.length} CPUs`,
+    );
     console.log(`results written to ${relative(ROOT, RESULTS_FILE)}`);
   } finally {
     vestaClient.destroy();
@@ -281,7 +317,10 @@ async function snapshotsOnly(ddb: DynamoDbLocal): Promise<void> {
     console.log(result.text);
     const file = resolve(__dirname, 'results', 'snapshots.json');
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`,
+    );
     console.log(`results written to ${relative(ROOT, file)}`);
   } finally {
     client.destroy();
@@ -294,13 +333,18 @@ async function changesOnly(ddb: DynamoDbLocal): Promise<void> {
   console.log(result.text);
   const file = resolve(__dirname, 'results', 'changes.json');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ generatedAt: new Date().toISOString(), cpus: cpus().length, loadAverageAtEnd: loadavg(), ...result }, null, 2)}\n`,
+  );
   console.log(`results written to ${relative(ROOT, file)}`);
 }
 
 async function main(): Promise<void> {
   const bundle = await bundleSize(ROOT, 'lambdas/api.ts');
-  console.log(`Vesta records benchmark: ${ITERATIONS} timed iterations per side and operation (after ${WARMUP} + ${REWARM} warm-up), alternating blocks of ${BLOCK}`);
+  console.log(
+    `Vesta records benchmark: ${ITERATIONS} timed iterations per side and operation (after ${WARMUP} + ${REWARM} warm-up), alternating blocks of ${BLOCK}`,
+  );
   let ddb: DynamoDbLocal | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`${signal}: stopping DynamoDB Local`);

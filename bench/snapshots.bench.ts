@@ -21,7 +21,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { wireSnapshotWorker } from '../src/api/wiring';
 import { FsBlobStore } from '../src/adapters/blob/fs-blob-store';
@@ -61,9 +67,11 @@ export interface SnapshotBenchResult {
 
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** Records of a realistic size (about 300 bytes of fields), 25 to a BatchWriteItem. */
@@ -73,8 +81,24 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
   for (let i = 0; i < RECORDS; i += 25) {
     const batch: WriteRequest[] = [];
     for (let j = i; j < Math.min(RECORDS, i + 25); j++) {
-      const fields = { sku: `sku-${j}`, name: `Product number ${j}`, price: (j % 997) + 0.99, stock: j % 50, tags: ['bench', `t${j % 7}`], attrs: { color: 'blue', size: j % 5, note: randomBytes(60).toString('base64') } };
-      const state = { namespace: `ns${j % NAMESPACES}`, key: `item/${j}`, inc: newIncarnation(), rev: 1, vv: { local: 1 }, siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }], deleted: false, updatedAt: at };
+      const fields = {
+        sku: `sku-${j}`,
+        name: `Product number ${j}`,
+        price: (j % 997) + 0.99,
+        stock: j % 50,
+        tags: ['bench', `t${j % 7}`],
+        attrs: { color: 'blue', size: j % 5, note: randomBytes(60).toString('base64') },
+      };
+      const state = {
+        namespace: `ns${j % NAMESPACES}`,
+        key: `item/${j}`,
+        inc: newIncarnation(),
+        rev: 1,
+        vv: { local: 1 },
+        siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }],
+        deleted: false,
+        updatedAt: at,
+      };
       batch.push({ PutRequest: { Item: toItem(state) } });
     }
     batches.push(batch);
@@ -82,7 +106,9 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
   await pool(batches, 8, async (batch) => {
     let left: WriteRequest[] | undefined = batch;
     while (left && left.length > 0) {
-      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [table]: left } }),
+      );
       left = out.UnprocessedItems?.[table];
     }
   });
@@ -93,7 +119,9 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
  * 250 ms when the process runs with `--expose-gc` (`npm run bench` does); returns its result,
  * seconds and peak growth over the start.
  */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMiB: number; peakHeapMiB: number }> {
+async function measured<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; seconds: number; peakRssMiB: number; peakHeapMiB: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   await sleep(200);
@@ -113,7 +141,12 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: n
     const value = await fn();
     const seconds = (performance.now() - t0) / 1000;
     const mib = (b: number) => Number((b / 1024 / 1024).toFixed(1));
-    return { value, seconds, peakRssMiB: mib(rss - base.rss), peakHeapMiB: gc ? mib(heap - base.heapUsed) : Number.NaN };
+    return {
+      value,
+      seconds,
+      peakRssMiB: mib(rss - base.rss),
+      peakHeapMiB: gc ? mib(heap - base.heapUsed) : Number.NaN,
+    };
   } finally {
     clearInterval(sampleRss);
     clearInterval(sampleHeap);
@@ -127,7 +160,15 @@ async function rawScan(client: DynamoDBClient, table: string): Promise<number> {
       let n = 0;
       let start: Record<string, AttributeValue> | undefined;
       do {
-        const out = await client.send(new ScanCommand({ TableName: table, Segment: segment, TotalSegments: SEGMENTS, ConsistentRead: true, ExclusiveStartKey: start }));
+        const out = await client.send(
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: SEGMENTS,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
         for (const item of out.Items ?? []) if (unmarshall(item as Item)) n++;
         start = out.LastEvaluatedKey;
       } while (start);
@@ -156,8 +197,16 @@ export async function snapshotBench(client: DynamoDBClient): Promise<SnapshotBen
     const t0 = performance.now();
     await seed(client, table);
     const seedSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
-    const deps = wireSnapshotWorker({ client, env: { ...tables, VESTA_REPLICA: 'local' }, blobs: new FsBlobStore(blobDir) });
-    const workflows = new LocalWorkflows({ step: async () => ({}), export: createExportHandler(deps), executions: new LocalExecutions() });
+    const deps = wireSnapshotWorker({
+      client,
+      env: { ...tables, VESTA_REPLICA: 'local' },
+      blobs: new FsBlobStore(blobDir),
+    });
+    const workflows = new LocalWorkflows({
+      step: async () => ({}),
+      export: createExportHandler(deps),
+      executions: new LocalExecutions(),
+    });
     const vestaExport = async () => {
       const id = newId('snap', new Date());
       await deps.store.createSnapshot(id, null, SEGMENTS);

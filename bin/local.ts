@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = process.env.PORT ? Number(process.env.PORT) : 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`Vesta local stack: PORT must be a port number (0 to 65535), not ${JSON.stringify(process.env.PORT)}`);
+    console.error(
+      `Vesta local stack: PORT must be a port number (0 to 65535), not ${JSON.stringify(process.env.PORT)}`,
+    );
     process.exit(2);
   }
   let stopping = false;
@@ -39,7 +41,9 @@ async function main(): Promise<void> {
   // Background paths set failing items aside and retry their own failures; an error that still
   // escapes one of them is logged, and the stack goes on serving rather than dying with it.
   process.on('uncaughtException', (e) => console.error(`background failure (the stack goes on): ${e.stack ?? e}`));
-  process.on('unhandledRejection', (e) => console.error(`background failure (the stack goes on): ${(e as Error)?.stack ?? e}`));
+  process.on('unhandledRejection', (e) =>
+    console.error(`background failure (the stack goes on): ${(e as Error)?.stack ?? e}`),
+  );
   stack = await startLocalStack({
     port,
     dataDir: process.env.VESTA_DATA_DIR ?? '.vesta',
@@ -52,7 +56,9 @@ async function main(): Promise<void> {
 
 main().catch((e: NodeJS.ErrnoException) => {
   if (e.code === 'EADDRINUSE') {
-    console.error(`Vesta local stack: port ${process.env.PORT ?? 8080} is already in use; stop what holds it or start with PORT=<another port>`);
+    console.error(
+      `Vesta local stack: port ${process.env.PORT ?? 8080} is already in use; stop what holds it or start with PORT=<another port>`,
+    );
   } else {
     console.error(`Vesta local stack failed to start: ${e.message}`);
   }

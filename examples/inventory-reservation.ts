@@ -30,7 +30,12 @@ function reservation(orderId: string, order: Order): SagaInput {
     namespace: ns,
     steps: Object.entries(order).map(([item, n]) => ({
       name: `reserve-${item}`,
-      action: { op: 'patch', key: `item/${item}`, increment: { stock: -n }, require: [{ field: 'stock', op: '>=', value: n }] },
+      action: {
+        op: 'patch',
+        key: `item/${item}`,
+        increment: { stock: -n },
+        require: [{ field: 'stock', op: '>=', value: n }],
+      },
       compensation: { op: 'patch', key: `item/${item}`, increment: { stock: n } },
     })),
   };
@@ -38,23 +43,30 @@ function reservation(orderId: string, order: Order): SagaInput {
 
 /** Starts the saga and prints every change of its status until it ends. */
 async function place(orderId: string, order: Order): Promise<Saga> {
-  console.log(`\n${orderId}: reserve ${Object.entries(order).map(([item, n]) => `${n} ${item}`).join(', ')}`);
+  console.log(
+    `\n${orderId}: reserve ${Object.entries(order)
+      .map(([item, n]) => `${n} ${item}`)
+      .join(', ')}`,
+  );
   return vesta.sagas.run(reservation(orderId, order), {
     intervalMs: 200,
     timeoutMs: 30_000,
-    onProgress: (s) => console.log(`  ${s.status.padEnd(11)} ${s.steps.map((st) => `${st.name}=${st.status}`).join(' ')}`),
+    onProgress: (s) =>
+      console.log(`  ${s.status.padEnd(11)} ${s.steps.map((st) => `${st.name}=${st.status}`).join(' ')}`),
   });
 }
 
 async function stock(): Promise<Order> {
   const out: Order = {};
-  for await (const item of vesta.listAll(ns, { prefix: 'item/', fields: true })) out[item.key.slice('item/'.length)] = Number(item.fields?.stock);
+  for await (const item of vesta.listAll(ns, { prefix: 'item/', fields: true }))
+    out[item.key.slice('item/'.length)] = Number(item.fields?.stock);
   return out;
 }
 
 async function main(): Promise<void> {
   console.log(`namespace ${ns} at ${vesta.url}`);
-  for (const [item, n] of Object.entries({ apple: 10, pear: 5, plum: 2 })) await vesta.put(ns, `item/${item}`, { stock: n });
+  for (const [item, n] of Object.entries({ apple: 10, pear: 5, plum: 2 }))
+    await vesta.put(ns, `item/${item}`, { stock: n });
   const initial = await stock();
   console.log('stock', initial);
 
@@ -63,7 +75,10 @@ async function main(): Promise<void> {
   check(first.status === 'SUCCEEDED', `order-1 ${first.status}`);
   const afterFirst = await stock();
   console.log('stock', afterFirst);
-  check(afterFirst.apple === 7 && afterFirst.pear === 3 && afterFirst.plum === 1, 'order-1 took 3 apple, 2 pear, 1 plum');
+  check(
+    afterFirst.apple === 7 && afterFirst.pear === 3 && afterFirst.plum === 1,
+    'order-1 took 3 apple, 2 pear, 1 plum',
+  );
 
   // 2. Only 1 plum is left: the last step fails, and the apples and pears already taken go back.
   const second = await place('order-2', { apple: 2, pear: 1, plum: 5 });

@@ -32,7 +32,10 @@ const takeover = new Promise<void>((r) => (tookOver = r));
 
 /** One unit of work: a fenced write that names the leader and moves the progress on. */
 async function advance(name: string, ctx: LockContext): Promise<void> {
-  const { record } = await ctx.patch('progress', { set: { leader: name, token: ctx.fencingToken }, increment: { step: 1 } });
+  const { record } = await ctx.patch('progress', {
+    set: { leader: name, token: ctx.fencingToken },
+    increment: { step: 1 },
+  });
   console.log(`${name}: progress step ${record.fields.step} (rev ${record.rev})`);
 }
 
@@ -82,12 +85,21 @@ async function main(): Promise<void> {
 
   const [oldLeader, newLeader] = firstLeader === 'worker-a' ? ['worker-a', 'worker-b'] : ['worker-b', 'worker-a'];
   console.log(`tokens: ${oldLeader}=${tokens[oldLeader]} ${newLeader}=${tokens[newLeader]}`);
-  check(tokens[newLeader] > tokens[oldLeader], `the new leader's token is larger (${tokens[newLeader]} > ${tokens[oldLeader]})`);
-  check(refused instanceof ConflictError && refused.reason === 'FencingTokenStale', 'the stale leader was refused with FencingTokenStale');
+  check(
+    tokens[newLeader] > tokens[oldLeader],
+    `the new leader's token is larger (${tokens[newLeader]} > ${tokens[oldLeader]})`,
+  );
+  check(
+    refused instanceof ConflictError && refused.reason === 'FencingTokenStale',
+    'the stale leader was refused with FencingTokenStale',
+  );
 
   const final = (await vesta.get(ns, 'progress')).record as VestaRecord;
   console.log('final record', JSON.stringify(final.fields), `rev ${final.rev}`);
-  check(final.fields.leader === newLeader && final.fields.token === tokens[newLeader], `the final record was written by ${newLeader}`);
+  check(
+    final.fields.leader === newLeader && final.fields.token === tokens[newLeader],
+    `the final record was written by ${newLeader}`,
+  );
   // Two writes by the old leader, then two by the new one: the refused write left no trace.
   check(final.fields.step === 4 && final.rev === 4, 'no write of the stale leader landed after the takeover');
 

@@ -11,7 +11,16 @@
  * Exits 1 when an outcome is not the one expected.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, hasSiblings, recordPath, type Change, type Fields, type SiblingValue, type SiblingsRecord, type VestaRecord } from '../src/client';
+import {
+  connect,
+  hasSiblings,
+  recordPath,
+  type Change,
+  type Fields,
+  type SiblingValue,
+  type SiblingsRecord,
+  type VestaRecord,
+} from '../src/client';
 
 const vesta = connect({ url: process.env.VESTA_URL ?? 'http://127.0.0.1:8080' });
 const ns = `cart-${randomUUID().slice(0, 8)}`;
@@ -38,7 +47,9 @@ function sameItems(a: Items, b: Items): boolean {
 }
 
 function describe(c: Change): string {
-  const carts = c.siblings ? c.siblings.map((s) => JSON.stringify(s.fields.items)).join(' | ') : JSON.stringify(c.fields?.items);
+  const carts = c.siblings
+    ? c.siblings.map((s) => JSON.stringify(s.fields.items)).join(' | ')
+    : JSON.stringify(c.fields?.items);
   return `rev ${c.rev} ${c.change}${c.siblings ? ` (${c.siblings.length} siblings)` : ''}: ${carts}`;
 }
 
@@ -65,7 +76,10 @@ async function main(): Promise<void> {
     await watching;
     console.log(`watch saw ${seen.length} changes`);
     // Values per change: the phone's cart, then both carts side by side, then the merged one.
-    check(seen.map((c) => c.siblings?.length ?? 1).join() === '1,2,1', "the watch saw both devices' writes and the merge");
+    check(
+      seen.map((c) => c.siblings?.length ?? 1).join() === '1,2,1',
+      "the watch saw both devices' writes and the merge",
+    );
   } finally {
     stop.abort();
     clearTimeout(giveUp);
@@ -91,7 +105,10 @@ async function changeTheCart(): Promise<void> {
   const merged = await vesta.update(ns, key, (cart) => cart, { resolveSiblings: mergeCarts });
   const items = merged?.record.fields.items as Items;
   console.log('merged cart', items);
-  check(sameItems(items, { apple: 2, pear: 1, plum: 3 }), 'the merged cart has every item, each at its largest quantity');
+  check(
+    sameItems(items, { apple: 2, pear: 1, plum: 3 }),
+    'the merged cart has every item, each at its largest quantity',
+  );
   const after = await vesta.get(ns, key);
   check(!hasSiblings(after.record), 'the cart has one value again');
 }

@@ -17,7 +17,11 @@ const deps = { ...wireChangePublisher({ logger, metrics }), logger, metrics };
 
 export const handler = async (event: DynamoDBStreamEvent | ReplayRequest): Promise<BatchResult | ReplayResponse> => {
   try {
-    if (isReplayRequest(event)) return await answerReplay(event, { store: deps.deadLetters, replayers: { publisher: (e) => replayPublisherEntry(e, deps) } });
+    if (isReplayRequest(event))
+      return await answerReplay(event, {
+        store: deps.deadLetters,
+        replayers: { publisher: (e) => replayPublisherEntry(e, deps) },
+      });
     return await publishBatch(event.Records as StreamRecordLike[], deps);
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

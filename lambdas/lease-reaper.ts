@@ -16,7 +16,11 @@ const emit: MetricEmitter = metrics;
 const { reaper, deadLetters } = wireStores({ logger, metrics });
 
 export const handler = async (event?: unknown) => {
-  if (isReplayRequest(event)) return answerReplay(event, { store: deadLetters, replayers: { reaper: (e) => reaper.reap(String(e.item.leaseId)).then(() => undefined) } });
+  if (isReplayRequest(event))
+    return answerReplay(event, {
+      store: deadLetters,
+      replayers: { reaper: (e) => reaper.reap(String(e.item.leaseId)).then(() => undefined) },
+    });
   const r = await reaper.run();
   emit.addMetric(METRIC_NAMES.leasesReaped, MetricUnit.Count, r.reaped);
   emit.addMetric(METRIC_NAMES.leaseRecordsExpired, MetricUnit.Count, r.recordsExpired);

@@ -16,11 +16,22 @@ const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
 /** The same metrics, named by `MetricName` only. */
 const emit: MetricEmitter = metrics;
-const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS })), { logger, metrics });
+const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS })), {
+  logger,
+  metrics,
+});
 
 export const handler = async (event?: unknown) => {
   if (isReplayRequest(event)) {
-    return answerReplay(event, { store: deadLetters, replayers: { renewer: (e) => renewer.renew(String(e.item.leaseId), String((e.payload as { executionArn?: string }).executionArn ?? '')).then(() => undefined) } });
+    return answerReplay(event, {
+      store: deadLetters,
+      replayers: {
+        renewer: (e) =>
+          renewer
+            .renew(String(e.item.leaseId), String((e.payload as { executionArn?: string }).executionArn ?? ''))
+            .then(() => undefined),
+      },
+    });
   }
   const r = await renewer.run();
   emit.addMetric(METRIC_NAMES.leasesRenewed, MetricUnit.Count, r.renewed);

@@ -11,4 +11,7 @@ import { createExportHandler, metered } from '../src/snapshots/worker';
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
 
-export const handler = metered(createExportHandler({ ...wireSnapshotWorker({ logger, metrics }), logger, metrics }), metrics);
+export const handler = metered(
+  createExportHandler({ ...wireSnapshotWorker({ logger, metrics }), logger, metrics }),
+  metrics,
+);

@@ -13,4 +13,7 @@ const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
 const deps = wireSnapshotWorker({ startsSnapshots: true });
 
-export const handler = metered(createScheduleHandler({ ...deps, logger, metrics }, { segments: deps.segments }), metrics);
+export const handler = metered(
+  createScheduleHandler({ ...deps, logger, metrics }, { segments: deps.segments }),
+  metrics,
+);

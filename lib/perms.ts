@@ -89,7 +89,11 @@ export const EXECUTION_STATUS_ACTIONS = ['states:DescribeExecution'] as const;
  * or checks an untouched one (`ConditionCheckItem`). No single-item `GetItem` or `UpdateItem`, no
  * `DeleteItem`, `Query` or `Scan`.
  */
-export const SAGA_STEP_RECORDS_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] as const;
+export const SAGA_STEP_RECORDS_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:PutItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
 
 /** What the saga-step function does on the control table: reads namespace settings and leases. */
 export const SAGA_STEP_CONTROL_ACTIONS = ['dynamodb:GetItem'] as const;
@@ -106,7 +110,12 @@ export const SAGA_LOG_STEP_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'd
  * transaction), marks its execution, and reads it back (`GetItem`, and one `Query` for the saga
  * with all of its steps).
  */
-export const SAGA_LOG_API_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+export const SAGA_LOG_API_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:Query',
+] as const;
 
 /** What the API function may do with Vesta's state machines (and no other): start an execution. */
 export const SAGA_START_ACTIONS = ['states:StartExecution'] as const;

@@ -50,7 +50,11 @@ export function startCli(argv: readonly string[], opts: CliOptions = {}): CliRun
     },
     env: { ...(url === undefined ? {} : { VESTA_URL: url }), ...env },
   };
-  return { stdout: () => stdout, stderr: () => stderr, done: main(argv, cli).then((code) => ({ code, stdout, stderr })) };
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    done: main(argv, cli).then((code) => ({ code, stdout, stderr })),
+  };
 }
 
 /** Runs `vesta argv` in-process to its end; never rejects. */
@@ -73,7 +77,9 @@ const ROOT = join(__dirname, '..');
  */
 export async function runBin(argv: readonly string[]): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'vesta.js'), ...argv], { cwd: ROOT });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'vesta.js'), ...argv], {
+      cwd: ROOT,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const failed = e as { code?: unknown; stdout?: string; stderr?: string };

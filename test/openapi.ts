@@ -20,7 +20,6 @@ export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.yaml');
 const SCHEMAS_ID = 'urn:vesta:openapi:components';
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
 
 export interface OpenApiReply {
@@ -43,9 +42,10 @@ function rewriteRefs(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   const out: Obj = {};
   for (const [k, v] of Object.entries(node)) {
-    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
-      ? `${SCHEMAS_ID}#/$defs/${v.slice('#/components/schemas/'.length)}`
-      : rewriteRefs(v);
+    out[k] =
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
+        ? `${SCHEMAS_ID}#/$defs/${v.slice('#/components/schemas/'.length)}`
+        : rewriteRefs(v);
   }
   return out;
 }
@@ -53,7 +53,13 @@ function rewriteRefs(node: unknown): unknown {
 function load(): Loaded {
   if (loaded) return loaded;
   const doc = parse(readFileSync(OPENAPI_PATH, 'utf8')) as Obj;
-  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, allErrors: true });
+  const ajv = new Ajv2020({
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    allowUnionTypes: true,
+    allErrors: true,
+  });
   addFormats(ajv);
   ajv.addSchema({ $id: SCHEMAS_ID, $defs: rewriteRefs(doc.components?.schemas ?? {}) as Obj });
   loaded = { doc, ajv, compiled: new Map() };
@@ -132,7 +138,9 @@ export const seenStatuses = new Set<string>();
 export function expectMatchesOpenApi(method: string, resource: string, reply: OpenApiReply): void {
   const where = `${method.toUpperCase()} ${resource} -> ${reply.status}`;
   const fail = (why: string): never => {
-    throw new Error(`OpenAPI mismatch: ${where}: ${why}\n  headers: ${JSON.stringify(reply.headers)}\n  body: ${describeBody(reply.body)}`);
+    throw new Error(
+      `OpenAPI mismatch: ${where}: ${why}\n  headers: ${JSON.stringify(reply.headers)}\n  body: ${describeBody(reply.body)}`,
+    );
   };
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
@@ -144,11 +152,15 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
   let response: Obj;
   let cacheKey: string;
   if (!op) {
-    if (reply.status !== 405) fail(`the document defines no ${method.toUpperCase()} operation for this path, so only 405 is expected`);
+    if (reply.status !== 405)
+      fail(`the document defines no ${method.toUpperCase()} operation for this path, so only 405 is expected`);
     response = deref({ $ref: '#/components/responses/MethodNotAllowed' });
     cacheKey = 'components/responses/MethodNotAllowed';
     const allowed = HTTP_METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
-    const allow = (headers.allow ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const allow = (headers.allow ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if ([...allow].sort().join(',') !== [...allowed].sort().join(',')) {
       fail(`Allow is ${JSON.stringify(headers.allow)}; the document defines ${allowed.join(', ')}`);
     }
@@ -186,7 +198,8 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
     if (!hasBody) fail('the body is missing');
     if (media.schema) {
       const v = validator(`${cacheKey} ${type}`, media.schema);
-      if (!v(reply.body)) fail(`the body does not match the schema: ${load().ajv.errorsText(v.errors, { separator: '; ' })}`);
+      if (!v(reply.body))
+        fail(`the body does not match the schema: ${load().ajv.errorsText(v.errors, { separator: '; ' })}`);
     }
   }
   seenStatuses.add(`${method.toUpperCase()} ${resource} ${reply.status}`);
@@ -197,7 +210,10 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
  * in this test file has produced, leaving out `unreachable` ones. `seenStatuses` is per test file,
  * so each file checks the operations it exercises.
  */
-export function unseenStatuses(resources: (resource: string) => boolean, unreachable: readonly string[] = []): string[] {
+export function unseenStatuses(
+  resources: (resource: string) => boolean,
+  unreachable: readonly string[] = [],
+): string[] {
   return documentedOperations()
     .filter((o) => resources(o.resource))
     .flatMap((o) => documentedStatuses(o.method, o.resource).map((s) => `${o.method} ${o.resource} ${s}`))
@@ -205,22 +221,39 @@ export function unseenStatuses(resources: (resource: string) => boolean, unreach
 }
 
 /** The lease and lock resources, exercised by test/integ/openapi-leases.test.ts. */
-export const LEASE_RESOURCES: readonly string[] = ['/v1/leases', '/v1/leases/{id}', '/v1/leases/{id}/keepalive', '/v1/ns/{ns}/locks/{name}'];
+export const LEASE_RESOURCES: readonly string[] = [
+  '/v1/leases',
+  '/v1/leases/{id}',
+  '/v1/leases/{id}/keepalive',
+  '/v1/ns/{ns}/locks/{name}',
+];
 
 /** The saga resources, exercised by test/integ/openapi-sagas.test.ts. */
 export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}'];
 
 /** The snapshot and restore resources, exercised by test/integ/openapi-snapshots.test.ts. */
-export const SNAPSHOT_RESOURCES: readonly string[] = ['/v1/snapshots', '/v1/snapshots/{id}', '/v1/snapshots/{id}/restore', '/v1/restores/{id}'];
+export const SNAPSHOT_RESOURCES: readonly string[] = [
+  '/v1/snapshots',
+  '/v1/snapshots/{id}',
+  '/v1/snapshots/{id}/restore',
+  '/v1/restores/{id}',
+];
 
 /** The dead-letter resources, exercised by test/integ/openapi-dead-letters.test.ts. */
-export const DEAD_LETTER_RESOURCES: readonly string[] = ['/v1/dead-letters', '/v1/dead-letters/{id}', '/v1/dead-letters/{id}/replay'];
+export const DEAD_LETTER_RESOURCES: readonly string[] = [
+  '/v1/dead-letters',
+  '/v1/dead-letters/{id}',
+  '/v1/dead-letters/{id}/replay',
+];
 
 /** The changes resource, exercised by test/integ/openapi-changes.test.ts. */
 export const CHANGE_RESOURCES: readonly string[] = ['/v1/ns/{ns}/changes'];
 
 /** A validator for an operation's JSON request body schema. */
-export function requestBodyValidator(method: string, resource: string): (body: unknown) => { valid: boolean; errors: string } {
+export function requestBodyValidator(
+  method: string,
+  resource: string,
+): (body: unknown) => { valid: boolean; errors: string } {
   const op = operation(method, resource);
   const schema = op && deref(op.requestBody ?? {}).content?.['application/json']?.schema;
   if (!schema) throw new Error(`openapi: ${method} ${resource} documents no JSON request body`);
@@ -239,7 +272,12 @@ export function documentProblems(): string[] {
   const { doc, ajv } = load();
   const problems: string[] = [];
   const walk = (node: unknown, at: string): void => {
-    if (Array.isArray(node)) return node.forEach((x, i) => walk(x, `${at}/${i}`));
+    if (Array.isArray(node)) {
+      node.forEach((x, i) => {
+        walk(x, `${at}/${i}`);
+      });
+      return;
+    }
     if (node === null || typeof node !== 'object') return;
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') {

@@ -92,9 +92,20 @@ export class Api extends StageConstruct {
       timeout: Duration.seconds(29),
       environment: { VESTA_STAGE: props.stage },
     }).function;
-    props.tables.grant(this.function, 'recordsReadWrite', 'controlReadWrite', 'idempotencyReadWrite', 'sagaLogApi', 'changeLogRead', 'deadLetterOperations');
+    props.tables.grant(
+      this.function,
+      'recordsReadWrite',
+      'controlReadWrite',
+      'idempotencyReadWrite',
+      'sagaLogApi',
+      'changeLogRead',
+      'deadLetterOperations',
+    );
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: this.log.logRetention, removalPolicy: this.log.logRemovalPolicy });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: this.log.logRetention,
+      removalPolicy: this.log.logRemovalPolicy,
+    });
     const executionLogging = props.executionLogging ?? false;
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: `vesta-${props.stage}`,
@@ -126,7 +137,8 @@ export class Api extends StageConstruct {
    * and no other.
    */
   grantDeadLetterReplay(functions: Readonly<Record<DeadLetterSource, lambda.IFunction>>): iam.Grant {
-    for (const source of DEAD_LETTER_SOURCES) this.function.addEnvironment(REPLAY_FUNCTION_ENV[source], functions[source].functionName);
+    for (const source of DEAD_LETTER_SOURCES)
+      this.function.addEnvironment(REPLAY_FUNCTION_ENV[source], functions[source].functionName);
     return iam.Grant.addToPrincipal({
       grantee: this.function,
       actions: [...DEAD_LETTER_REPLAY_ACTIONS],
@@ -174,25 +186,29 @@ export class Api extends StageConstruct {
     NagSuppressions.addResourceSuppressions(this.restApi, [
       {
         id: 'AwsSolutions-APIG2',
-        reason: 'Path parameters are validated by API Gateway; bodies are validated in the function by the same zod schemas the local stack uses, so a 400 ValidationError document is the same in AWS and locally (a gateway model would answer in its own format).',
+        reason:
+          'Path parameters are validated by API Gateway; bodies are validated in the function by the same zod schemas the local stack uses, so a 400 ValidationError document is the same in AWS and locally (a gateway model would answer in its own format).',
       },
     ]);
     NagSuppressions.addResourceSuppressions(this.restApi.methods, [
       {
         id: 'AwsSolutions-COG4',
-        reason: 'Every method uses IAM (SigV4) authorization: callers are AWS principals (workloads, CI, the CLI), not users of a Cognito user pool.',
+        reason:
+          'Every method uses IAM (SigV4) authorization: callers are AWS principals (workloads, CI, the CLI), not users of a Cognito user pool.',
       },
     ]);
     const stageFindings = [
       {
         id: 'AwsSolutions-APIG3',
-        reason: 'WAF is chosen per account (Firewall Manager or a shared web ACL), not per stack; every request must already carry a valid SigV4 signature and the stage is throttled.',
+        reason:
+          'WAF is chosen per account (Firewall Manager or a shared web ACL), not per stack; every request must already carry a valid SigV4 signature and the stage is throttled.',
       },
     ];
     if (!executionLogging) {
       stageFindings.push({
         id: 'AwsSolutions-APIG6',
-        reason: 'Execution logs need the account-wide API Gateway CloudWatch role, which this stack must not take over; JSON access logs record every request, and the function logs every error. Turn on with executionLogging where the role is set.',
+        reason:
+          'Execution logs need the account-wide API Gateway CloudWatch role, which this stack must not take over; JSON access logs record every request, and the function logs every error. Turn on with executionLogging where the role is set.',
       });
     }
     NagSuppressions.addResourceSuppressions(this.restApi.deploymentStage, stageFindings);

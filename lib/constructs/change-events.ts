@@ -75,7 +75,10 @@ export class ChangeEvents extends StageConstruct {
   constructor(scope: Construct, id: string, props: ChangeEventsProps) {
     super(scope, id, props);
 
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `vesta-${props.stage}`, description: 'Vesta change events (vesta.StateChanged)' });
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: `vesta-${props.stage}`,
+      description: 'Vesta change events (vesta.StateChanged)',
+    });
     this.bus.archive('Archive', {
       description: 'Vesta change events, kept for replays',
       eventPattern: { source: [EVENT_SOURCE] },
@@ -89,7 +92,10 @@ export class ChangeEvents extends StageConstruct {
       removalPolicy: this.log.logRemovalPolicy,
     });
     NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the change publisher; it needs none of its own.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter destination of the change publisher; it needs none of its own.',
+      },
     ]);
 
     this.publisher = createVestaFunction(this, 'Publisher', {
@@ -117,8 +123,12 @@ export class ChangeEvents extends StageConstruct {
     );
 
     this.deadLetterAlarm = vestaAlarm(this, 'DeadLetterAlarm', {
-      description: 'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      description:
+        'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
     });
     this.iteratorAgeAlarm = vestaAlarm(this, 'IteratorAgeAlarm', {
       description: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
@@ -132,7 +142,8 @@ export class ChangeEvents extends StageConstruct {
       metric: functionMetrics(this.publisher).errors,
     });
     this.eventsFailedAlarm = vestaAlarm(this, 'EventsFailedAlarm', {
-      description: 'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
+      description:
+        'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
       metric: vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', MONITORING_PERIOD),
     });
   }
@@ -148,12 +159,20 @@ export class ChangeEvents extends StageConstruct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Changes logged, events published and failed',
-        left: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed].map((name) => vestaMetric(name, 'Sum', period).with({ label: name })),
+        left: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed].map((name) =>
+          vestaMetric(name, 'Sum', period).with({ label: name }),
+        ),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queue (messages)',
-        left: [this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'visible' })],
+        left: [
+          this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: 'Maximum',
+            label: 'visible',
+          }),
+        ],
         width: 8,
       }),
     ];

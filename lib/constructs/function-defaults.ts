@@ -29,7 +29,12 @@ export const METRICS_NAMESPACE = 'Vesta';
  * A `Vesta` metric with the default `service` dimension that Powertools Metrics adds, and the
  * `dimensions` of a metric emitted with more (`METRIC_DIMENSIONS`). Never throws.
  */
-export function vestaMetric(metricName: MetricName, statistic: string, period: Duration, dimensions: Readonly<Record<string, string>> = {}): cloudwatch.Metric {
+export function vestaMetric(
+  metricName: MetricName,
+  statistic: string,
+  period: Duration,
+  dimensions: Readonly<Record<string, string>> = {},
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
@@ -70,7 +75,10 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: `${opts.description}: its log group, X-Ray, and the actions of lib/perms.ts granted to it`,
   });
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: opts.logRetention, removalPolicy: opts.logRemovalPolicy });
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: opts.logRetention,
+    removalPolicy: opts.logRemovalPolicy,
+  });
   logGroup.grant(role, ...LOG_WRITE_ACTIONS);
   const fn = new nodejs.NodejsFunction(scope, id, {
     description: opts.description,
@@ -110,7 +118,8 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
     [
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its table, index or log group.',
+        reason:
+          'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its table, index or log group.',
         appliesTo: ['Resource::*'],
       },
     ],

@@ -105,8 +105,18 @@ export class Leases extends StageConstruct {
     props.tables.grant(this.renewer, 'leaseRenewal', 'deadLetterWrite');
     this.grantExecutionStatus(this.renewer, props.stateMachines);
 
-    this.reaperRule = this.schedule('ReaperSchedule', this.reaper, props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute, 'reaper');
-    this.renewerRule = this.schedule('RenewerSchedule', this.renewer, props.renewerSchedule ?? scheduleFromContext(this, RENEWER_SCHEDULE_CONTEXT) ?? everyMinute, 'renewer');
+    this.reaperRule = this.schedule(
+      'ReaperSchedule',
+      this.reaper,
+      props.reaperSchedule ?? scheduleFromContext(this, REAPER_SCHEDULE_CONTEXT) ?? everyMinute,
+      'reaper',
+    );
+    this.renewerRule = this.schedule(
+      'RenewerSchedule',
+      this.renewer,
+      props.renewerSchedule ?? scheduleFromContext(this, RENEWER_SCHEDULE_CONTEXT) ?? everyMinute,
+      'renewer',
+    );
 
     this.reaperErrorsAlarm = this.errorsAlarm('ReaperErrors', this.reaper, 'reaper');
     this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
@@ -130,7 +140,12 @@ export class Leases extends StageConstruct {
   private grantExecutionStatus(fn: nodejs.NodejsFunction, machines: readonly sfn.StateMachine[]): void {
     if (machines.length === 0) return;
     const executions = machines.map((m) =>
-      Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${m.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${m.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
     );
     const policy = new iam.Policy(this, 'RenewerExecutionStatus', {
       roles: [fn.role!],
@@ -142,10 +157,15 @@ export class Leases extends StageConstruct {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'The renewer only calls states:DescribeExecution, on the executions of this stack\'s own state machines: an execution ARN is <state machine ARN with :execution:>:<execution name>, and the execution names (saga and snapshot ids) are only known at run time, hence the trailing :*.',
+          "The renewer only calls states:DescribeExecution, on the executions of this stack's own state machines: an execution ARN is <state machine ARN with :execution:>:<execution name>, and the execution names (saga and snapshot ids) are only known at run time, hence the trailing :*.",
         // Partition, Region and account are literals when the stack has an environment, tokens
         // otherwise; the state machine's name is its Name attribute.
-        appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:<[A-Za-z0-9]+\\.Name>:\\*$/g' }],
+        appliesTo: [
+          {
+            regex:
+              '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:<[A-Za-z0-9]+\\.Name>:\\*$/g',
+          },
+        ],
       },
     ]);
   }
@@ -163,6 +183,9 @@ export class Leases extends StageConstruct {
   }
 
   private errorsAlarm(id: string, fn: nodejs.NodejsFunction, job: string): cloudwatch.Alarm {
-    return vestaAlarm(this, id, { description: `Vesta lease ${job}: at least one failed run in 5 minutes`, metric: functionMetrics(fn).errors });
+    return vestaAlarm(this, id, {
+      description: `Vesta lease ${job}: at least one failed run in 5 minutes`,
+      metric: functionMetrics(fn).errors,
+    });
   }
 }

@@ -85,7 +85,8 @@ export class Sagas extends StageConstruct {
 
     // The metric is only emitted when a compensation fails: no data means none did.
     this.compensationFailedAlarm = vestaAlarm(this, 'CompensationFailed', {
-      description: 'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
+      description:
+        'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
       metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', MONITORING_PERIOD),
     });
     this.stepErrorsAlarm = vestaAlarm(this, 'StepErrors', {

@@ -21,7 +21,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
@@ -97,7 +97,14 @@ export interface SnapshotsProps {
   readonly logExecutionData?: boolean;
 }
 
-const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_600, hours: 3_600, day: 86_400, days: 86_400 };
+const UNIT_SECONDS: Record<string, number> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3_600,
+  hours: 3_600,
+  day: 86_400,
+  days: 86_400,
+};
 
 /**
  * Seconds between runs of a `rate(...)` expression; `undefined` for a `cron(...)` one. Throws an
@@ -106,9 +113,12 @@ const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_
 export function scheduleIntervalSeconds(expression: string): number | undefined {
   const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
   // EventBridge takes the singular unit for 1 (`rate(1 day)`) and the plural for more (`rate(2 days)`).
-  if (rate && Number(rate[1]) > 0 && (Number(rate[1]) === 1) === !rate[2].endsWith('s')) return Number(rate[1]) * UNIT_SECONDS[rate[2]];
+  if (rate && Number(rate[1]) > 0 && (Number(rate[1]) === 1) === !rate[2].endsWith('s'))
+    return Number(rate[1]) * UNIT_SECONDS[rate[2]];
   if (/^cron\(\S+( \S+){5}\)$/.test(expression)) return undefined;
-  throw new Error(`the snapshot schedule must be rate(1 minute|hour|day), rate(<n> minutes|hours|days) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`);
+  throw new Error(
+    `the snapshot schedule must be rate(1 minute|hour|day), rate(<n> minutes|hours|days) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`,
+  );
 }
 
 function contextValue(scope: Construct, key: string): unknown {
@@ -116,7 +126,14 @@ function contextValue(scope: Construct, key: string): unknown {
 }
 
 /** A whole number in [min, max] from a prop or a context value (context strings are parsed). */
-function integerSetting(scope: Construct, given: number | undefined, key: string, fallback: number, min: number, max: number): number {
+function integerSetting(
+  scope: Construct,
+  given: number | undefined,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = given ?? contextValue(scope, key) ?? fallback;
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
@@ -158,7 +175,14 @@ export class Snapshots extends StageConstruct {
     this.schedule = props.schedule ?? (fromContext as string | undefined) ?? 'rate(1 day)';
     const interval = scheduleIntervalSeconds(this.schedule);
     this.retentionDays = integerSetting(this, props.retentionDays, SNAPSHOT_RETENTION_CONTEXT, 30, 1, 36_500);
-    this.segments = integerSetting(this, props.segments, SNAPSHOT_SEGMENTS_CONTEXT, DEFAULT_STACK_SEGMENTS, 1, MAX_SEGMENTS);
+    this.segments = integerSetting(
+      this,
+      props.segments,
+      SNAPSHOT_SEGMENTS_CONTEXT,
+      DEFAULT_STACK_SEGMENTS,
+      1,
+      MAX_SEGMENTS,
+    );
     this.maxAgeSeconds = integerSetting(
       this,
       props.maxAgeSeconds,
@@ -190,26 +214,67 @@ export class Snapshots extends StageConstruct {
     NagSuppressions.addResourceSuppressions(this.bucket, [
       {
         id: 'AwsSolutions-S1',
-        reason: 'Snapshot objects are written and read only by the snapshot functions, whose every call is in their logs and traces; server access logs would need a second bucket. Turn on CloudTrail data events for an audit trail.',
+        reason:
+          'Snapshot objects are written and read only by the snapshot functions, whose every call is in their logs and traces; server access logs would need a second bucket. Turn on CloudTrail data events for an audit trail.',
       },
     ]);
 
     const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
     const fn = (cid: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
-      createVestaFunction(this, cid, { ...this.log, entry, description, tables: props.tables, memorySize, timeout, environment: env }).function;
-    this.exportFunction = fn('ExportFunction', 'snapshot-export.ts', 'Vesta snapshot export', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
-    this.restoreFunction = fn('RestoreFunction', 'snapshot-restore.ts', 'Vesta snapshot restore', 512, Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS));
-    this.scheduleFunction = fn('ScheduleFunction', 'snapshot-schedule.ts', 'Vesta snapshot schedule', 256, Duration.seconds(60));
+      createVestaFunction(this, cid, {
+        ...this.log,
+        entry,
+        description,
+        tables: props.tables,
+        memorySize,
+        timeout,
+        environment: env,
+      }).function;
+    this.exportFunction = fn(
+      'ExportFunction',
+      'snapshot-export.ts',
+      'Vesta snapshot export',
+      512,
+      Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS),
+    );
+    this.restoreFunction = fn(
+      'RestoreFunction',
+      'snapshot-restore.ts',
+      'Vesta snapshot restore',
+      512,
+      Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS),
+    );
+    this.scheduleFunction = fn(
+      'ScheduleFunction',
+      'snapshot-schedule.ts',
+      'Vesta snapshot schedule',
+      256,
+      Duration.seconds(60),
+    );
     props.tables.grant(this.exportFunction, 'snapshotExport', 'deadLetterWrite');
     props.tables.grant(this.restoreFunction, 'snapshotRestore', 'deadLetterWrite');
     props.tables.grant(this.scheduleFunction, 'snapshotStore');
     const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);
-    iam.Grant.addToPrincipal({ grantee: this.exportFunction, actions: [...SNAPSHOT_WRITE_ACTIONS], resourceArns: [objects] });
-    iam.Grant.addToPrincipal({ grantee: this.restoreFunction, actions: [...SNAPSHOT_READ_ACTIONS], resourceArns: [objects] });
+    iam.Grant.addToPrincipal({
+      grantee: this.exportFunction,
+      actions: [...SNAPSHOT_WRITE_ACTIONS],
+      resourceArns: [objects],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.restoreFunction,
+      actions: [...SNAPSHOT_READ_ACTIONS],
+      resourceArns: [objects],
+    });
     for (const f of [this.exportFunction, this.restoreFunction]) {
       NagSuppressions.addResourceSuppressions(
         f.role!,
-        [{ id: 'AwsSolutions-IAM5', reason: `Snapshot objects are named snapshots/<id>/...; the function may act on that prefix of the snapshot bucket only.`, appliesTo: [`Resource::<${this.bucketLogicalId()}.Arn>/snapshots/*`] }],
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: `Snapshot objects are named snapshots/<id>/...; the function may act on that prefix of the snapshot bucket only.`,
+            appliesTo: [`Resource::<${this.bucketLogicalId()}.Arn>/snapshots/*`],
+          },
+        ],
         true,
       );
     }
@@ -232,18 +297,33 @@ export class Snapshots extends StageConstruct {
     this.executionsFailedAlarms = failed as Record<SnapshotMachineId, cloudwatch.Alarm>;
 
     const snapshotMachine = this.stateMachines.snapshot;
-    this.scheduleFunction.addEnvironment(SNAPSHOT_MACHINES.find((d) => d.id === 'snapshot')!.envVar, snapshotMachine.stateMachineArn);
-    iam.Grant.addToPrincipal({ grantee: this.scheduleFunction, actions: [...SNAPSHOT_START_ACTIONS], resourceArns: [snapshotMachine.stateMachineArn] });
+    this.scheduleFunction.addEnvironment(
+      SNAPSHOT_MACHINES.find((d) => d.id === 'snapshot')!.envVar,
+      snapshotMachine.stateMachineArn,
+    );
+    iam.Grant.addToPrincipal({
+      grantee: this.scheduleFunction,
+      actions: [...SNAPSHOT_START_ACTIONS],
+      resourceArns: [snapshotMachine.stateMachineArn],
+    });
 
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: `Vesta: a whole-store snapshot, ${this.schedule}`,
       schedule: events.Schedule.expression(this.schedule),
-      targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'scheduledStart' }) })],
+      targets: [
+        new targets.LambdaFunction(this.scheduleFunction, {
+          event: events.RuleTargetInput.fromObject({ action: 'scheduledStart' }),
+        }),
+      ],
     });
     this.ageReportRule = new events.Rule(this, 'AgeReportRule', {
       description: 'Vesta: report the age of the newest complete snapshot (LatestSnapshotAgeSeconds)',
       schedule: events.Schedule.rate(Duration.minutes(AGE_REPORT_MINUTES)),
-      targets: [new targets.LambdaFunction(this.scheduleFunction, { event: events.RuleTargetInput.fromObject({ action: 'reportAge' }) })],
+      targets: [
+        new targets.LambdaFunction(this.scheduleFunction, {
+          event: events.RuleTargetInput.fromObject({ action: 'reportAge' }),
+        }),
+      ],
     });
 
     this.snapshotTooOldAlarm = vestaAlarm(this, 'SnapshotTooOld', {
@@ -258,7 +338,11 @@ export class Snapshots extends StageConstruct {
       description: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
       metric: new cloudwatch.MathExpression({
         expression: 'e + r + s',
-        usingMetrics: { e: errors(this.exportFunction), r: errors(this.restoreFunction), s: errors(this.scheduleFunction) },
+        usingMetrics: {
+          e: errors(this.exportFunction),
+          r: errors(this.restoreFunction),
+          s: errors(this.scheduleFunction),
+        },
         period: MONITORING_PERIOD,
       }),
     });

@@ -108,15 +108,17 @@ export class StateTables extends Construct {
    * index its table does not define.
    */
   grant(grantee: iam.IGrantable, intent: TableIntent, ...more: TableIntent[]): iam.Grant {
-    const grants = [intent, ...more].flatMap((i): readonly TableGrant[] => TABLE_INTENTS[i]).map((g) =>
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: [...g.actions],
-        // TableV2.grant() adds `<table>/index/*` as soon as a table has an index; this names the
-        // table or the one index an intent needs instead.
-        resourceArns: [g.index === undefined ? this.tables[g.table].tableArn : this.indexArn(g.table, g.index)],
-      }),
-    );
+    const grants = [intent, ...more]
+      .flatMap((i): readonly TableGrant[] => TABLE_INTENTS[i])
+      .map((g) =>
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: [...g.actions],
+          // TableV2.grant() adds `<table>/index/*` as soon as a table has an index; this names the
+          // table or the one index an intent needs instead.
+          resourceArns: [g.index === undefined ? this.tables[g.table].tableArn : this.indexArn(g.table, g.index)],
+        }),
+      );
     return grants.reduce((all, g) => all.combine(g));
   }
 

@@ -88,7 +88,8 @@ export class VestaStack extends Stack {
     this.sagas.grantStart(this.api.function);
     // It also records snapshots and restores and starts their executions (it never reads the bucket).
     this.snapshots = new Snapshots(this, 'Snapshots', { stage: props.stage, tables: this.tables, logExecutionData });
-    for (const [name, value] of Object.entries(this.snapshots.environment())) this.api.function.addEnvironment(name, value);
+    for (const [name, value] of Object.entries(this.snapshots.environment()))
+      this.api.function.addEnvironment(name, value);
     this.snapshots.grantStart(this.api.function);
     // The lease jobs; the renewer may describe executions of these state machines and no other.
     this.leases = new Leases(this, 'Leases', {
@@ -138,7 +139,8 @@ export class VestaStack extends Stack {
     this.monitoring.addSection('Change events', this.changeEvents.widgets());
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
-      description: 'SNS topic of every Vesta alarm (ALARM and OK); email subscriptions from -c vesta:alarmEmails=a@example.com,b@example.com.',
+      description:
+        'SNS topic of every Vesta alarm (ALARM and OK); email subscriptions from -c vesta:alarmEmails=a@example.com,b@example.com.',
     });
     new CfnOutput(this, 'EventBusName', {
       value: this.changeEvents.bus.eventBusName,

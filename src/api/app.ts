@@ -8,7 +8,18 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
-import type { ChangeLog, Clock, DeadLetterReplay, DeadLetterStore, HealthProbe, LeaseStore, RecordStore, SettingsStore, SnapshotStore, WorkflowStarter } from '../core/ports';
+import type {
+  ChangeLog,
+  Clock,
+  DeadLetterReplay,
+  DeadLetterStore,
+  HealthProbe,
+  LeaseStore,
+  RecordStore,
+  SettingsStore,
+  SnapshotStore,
+  WorkflowStarter,
+} from '../core/ports';
 import type { SagaLog } from '../core/saga-log';
 import { sagasHandlers } from './sagas-handlers';
 import { snapshotsHandlers } from './snapshots-handlers';
@@ -76,7 +87,9 @@ function operationOf(event: APIGatewayProxyEvent): string {
   const defined = ROUTES.filter((r) => r.resource === event.resource);
   const route = defined.find((r) => r.method === method);
   if (route) return route.name;
-  return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method) ? UNROUTED_OPERATION.methodNotAllowed : UNROUTED_OPERATION.notFound;
+  return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method)
+    ? UNROUTED_OPERATION.methodNotAllowed
+    : UNROUTED_OPERATION.notFound;
 }
 
 /**
@@ -87,7 +100,10 @@ function unknownMethod(event: APIGatewayProxyEvent): APIGatewayProxyResult {
   const allowed = ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
   const path = event.resource === CATCH_ALL_RESOURCE ? `/${event.pathParameters?.proxy ?? ''}` : event.resource;
   const e = allowed.length
-    ? new MethodNotAllowedError(allowed, `${event.httpMethod} is not defined for ${event.resource}; use ${allowed.join(', ')}`)
+    ? new MethodNotAllowedError(
+        allowed,
+        `${event.httpMethod} is not defined for ${event.resource}; use ${allowed.join(', ')}`,
+      )
     : new NotFoundError(`no route for ${event.httpMethod} ${path}`);
   const p = toProblem(e)!;
   return { statusCode: p.statusCode, headers: p.headers, body: p.body ?? '' };
@@ -122,7 +138,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const once = idempotency(deps.idempotencyStore);
   const router = new Router({ logger: deps.logger });
 
-  const run = async (event: APIGatewayProxyEvent, context: Context, handler: Handler, keyed = true): Promise<HttpResult> => {
+  const run = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+    handler: Handler,
+    keyed = true,
+  ): Promise<HttpResult> => {
     const req = new ApiRequest(event);
     const guard = async (): Promise<HttpResult> => {
       try {
@@ -144,7 +165,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   for (const resource of resources()) {
     const defined = ROUTES.filter((r) => r.resource === resource);
     for (const r of defined) {
-      router.route(async ({ event, context }) => toResponse(await run(event as APIGatewayProxyEvent, context, handlers[r.name])), { method: r.method, path: routerPath(resource) });
+      router.route(
+        async ({ event, context }) => toResponse(await run(event as APIGatewayProxyEvent, context, handlers[r.name])),
+        { method: r.method, path: routerPath(resource) },
+      );
     }
     const allowed = defined.map((r) => r.method);
     const others = ALL_METHODS.filter((m) => !(allowed as string[]).includes(m));
@@ -155,7 +179,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
             event as APIGatewayProxyEvent,
             context,
             async (req) => {
-              throw new MethodNotAllowedError(allowed, `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`);
+              throw new MethodNotAllowedError(
+                allowed,
+                `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`,
+              );
             },
             false,
           ),

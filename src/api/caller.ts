@@ -25,7 +25,11 @@ export function callerOf(event: APIGatewayProxyEvent): string | null {
  * the header is absent): the principal in `userArn`, `caller` and `user`, as API Gateway fills
  * them for a signed request; all `null` for the anonymous caller. Never throws.
  */
-export function localIdentity(header: string | undefined): { userArn: string | null; caller: string | null; user: string | null } {
+export function localIdentity(header: string | undefined): {
+  userArn: string | null;
+  caller: string | null;
+  user: string | null;
+} {
   const principal = header?.trim() || null;
   return { userArn: principal, caller: principal, user: principal };
 }

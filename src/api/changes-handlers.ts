@@ -4,7 +4,13 @@
  * `src/adapters/dynamodb/change-log.ts`), so following `cursor` sees every change exactly once and
  * one key's changes in commit order.
  */
-import { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS, decodeCursor, encodeCursor } from '../core/changes';
+import {
+  DEFAULT_CHANGES_LIMIT,
+  MAX_CHANGES_LIMIT,
+  MAX_WAIT_SECONDS,
+  decodeCursor,
+  encodeCursor,
+} from '../core/changes';
 import { ValidationError } from '../core/errors';
 import { validateKey, validateNamespace } from '../core/names';
 import type { ChangeLog } from '../core/ports';
@@ -22,7 +28,10 @@ function waitMs(req: ApiRequest): number {
   const v = req.query.wait;
   if (v === undefined) return 0;
   if (!/^\d{1,2}(\.\d{1,3})?$/.test(v) || Number(v) > MAX_WAIT_SECONDS) {
-    throw new ValidationError('wait', `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}. Received: ${JSON.stringify(v)}`);
+    throw new ValidationError(
+      'wait',
+      `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}. Received: ${JSON.stringify(v)}`,
+    );
   }
   return Math.round(Number(v) * 1000);
 }
@@ -41,7 +50,11 @@ export function changesHandlers(deps: { readonly changes: ChangeLog }): Record<s
       for (;;) {
         const page = await deps.changes.read(ns, { after, prefix, limit });
         const remaining = deadline - Date.now();
-        if (page.items.length > 0 || remaining <= 0) return json(200, { items: page.items, cursor: encodeCursor({ namespace: ns, seq: page.seq }) } satisfies ChangePage);
+        if (page.items.length > 0 || remaining <= 0)
+          return json(200, {
+            items: page.items,
+            cursor: encodeCursor({ namespace: ns, seq: page.seq }),
+          } satisfies ChangePage);
         after = page.seq;
         await sleep(Math.min(CHANGES_POLL_MS, remaining));
       }

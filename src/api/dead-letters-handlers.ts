@@ -28,7 +28,11 @@ export function deadLettersHandlers({ deadLetters, deadLetterReplay }: DeadLette
   return {
     async listDeadLetters(req) {
       for (const name of Object.keys(req.query)) {
-        if (!LIST_QUERY.has(name)) throw new ValidationError(`query.${name}`, 'is not a query parameter of this list; use source, limit, cursor');
+        if (!LIST_QUERY.has(name))
+          throw new ValidationError(
+            `query.${name}`,
+            'is not a query parameter of this list; use source, limit, cursor',
+          );
       }
       const source = parseSource(req.query.source);
       const limit = req.intQuery('limit', 1, MAX_DEAD_LETTER_LIMIT, DEFAULT_DEAD_LETTER_LIMIT);

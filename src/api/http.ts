@@ -59,7 +59,9 @@ export class ApiRequest {
     if (raw === undefined || raw.length === 0) throw new ValidationError('body', 'a JSON body is required');
     const type = (this.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
-      throw new UnsupportedMediaTypeError(`the body must be application/json; received ${type ? JSON.stringify(type) : 'no Content-Type'}`);
+      throw new UnsupportedMediaTypeError(
+        `the body must be application/json; received ${type ? JSON.stringify(type) : 'no Content-Type'}`,
+      );
     }
     const bytes = Buffer.byteLength(raw, 'utf8');
     if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body is ${bytes} bytes; at most ${MAX_BODY_BYTES}`);

@@ -12,10 +12,7 @@
 import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { ConflictError, IdempotencyKeyReusedError, ValidationError, VestaError } from '../core/errors';
 import { translate } from '../adapters/dynamodb/errors';
 import { callerOf } from './caller';
@@ -46,11 +43,19 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
   return async (req, context, run) => {
     const key = req.header('idempotency-key');
     if (key === undefined || req.method === 'GET') return run();
-    if (!KEY_PATTERN.test(key)) throw new ValidationError('Idempotency-Key', 'must be 1 to 128 printable ASCII characters');
+    if (!KEY_PATTERN.test(key))
+      throw new ValidationError('Idempotency-Key', 'must be 1 to 128 printable ASCII characters');
     const headers = Object.fromEntries(KEPT_HEADERS.map((h) => [h, req.header(h) ?? null]));
     const payload: Payload = {
       scope: { caller: callerOf(req.event), key },
-      request: { method: req.method, resource: req.event.resource, params: req.event.pathParameters ?? {}, query: req.query, headers, body: req.rawBody ?? null },
+      request: {
+        method: req.method,
+        resource: req.event.resource,
+        params: req.event.pathParameters ?? {},
+        query: req.query,
+        headers,
+        body: req.rawBody ?? null,
+      },
     };
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'scope',
@@ -74,10 +79,17 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
       const cause = (e as { cause?: unknown }).cause;
       if (cause instanceof Unkept) return cause.result;
       if (e instanceof IdempotencyValidationError || cause instanceof IdempotencyValidationError) {
-        throw new IdempotencyKeyReusedError(`Idempotency-Key ${JSON.stringify(key)} was used with a different request`, { cause: e });
+        throw new IdempotencyKeyReusedError(
+          `Idempotency-Key ${JSON.stringify(key)} was used with a different request`,
+          { cause: e },
+        );
       }
       if (e instanceof IdempotencyAlreadyInProgressError || cause instanceof IdempotencyAlreadyInProgressError) {
-        throw new ConflictError('RequestInProgress', `a request with Idempotency-Key ${JSON.stringify(key)} is still in progress`, { cause: e });
+        throw new ConflictError(
+          'RequestInProgress',
+          `a request with Idempotency-Key ${JSON.stringify(key)} is still in progress`,
+          { cause: e },
+        );
       }
       throw storeFailure(e) ?? e;
     }

@@ -18,7 +18,10 @@ export interface LeasesDeps {
 
 export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Handler> {
   const id = (req: ApiRequest) => validateLeaseId(req.param('id'));
-  const lock = (req: ApiRequest) => ({ ns: validateNamespace(req.param('ns')), name: validateLockName(req.param('name')) });
+  const lock = (req: ApiRequest) => ({
+    ns: validateNamespace(req.param('ns')),
+    name: validateLockName(req.param('name')),
+  });
 
   return {
     async grantLease(req) {
@@ -45,7 +48,12 @@ export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Ha
       const { ns, name } = lock(req);
       const { leaseId } = parseBody(acquireBody, req.json());
       const g = await leases.acquire(ns, name, validateLeaseId(leaseId, 'body.leaseId'));
-      return json(200, { name: g.name, leaseId: g.leaseId, fencingToken: g.fencingToken, expiresAt: new Date(g.expiresAt).toISOString() } satisfies LockGrantView);
+      return json(200, {
+        name: g.name,
+        leaseId: g.leaseId,
+        fencingToken: g.fencingToken,
+        expiresAt: new Date(g.expiresAt).toISOString(),
+      } satisfies LockGrantView);
     },
 
     async releaseLock(req) {

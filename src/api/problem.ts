@@ -48,8 +48,19 @@ export function problem(
   extra: ProblemExtras = {},
   headers: Record<string, string> = {},
 ): HttpResult {
-  const body: ProblemDocument = { type: `urn:vesta:problem:${code}`, title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
-  return { statusCode: status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers }, body: stringifyJson(body) };
+  const body: ProblemDocument = {
+    type: `urn:vesta:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...extra,
+  };
+  return {
+    statusCode: status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
+    body: stringifyJson(body),
+  };
 }
 
 /** Maps any thrown value to a problem response; `undefined` for errors that are bugs (500). */
@@ -57,7 +68,8 @@ export function toProblem(e: unknown): HttpResult | undefined {
   const msg = e instanceof Error ? e.message : String(e);
   if (e instanceof ValidationError) return problem(400, 'ValidationError', msg, { field: e.field });
   if (e instanceof NotFoundError) return problem(404, 'NotFound', msg);
-  if (e instanceof MethodNotAllowedError) return problem(405, 'MethodNotAllowed', msg, {}, { allow: e.allowed.join(', ') });
+  if (e instanceof MethodNotAllowedError)
+    return problem(405, 'MethodNotAllowed', msg, {}, { allow: e.allowed.join(', ') });
   if (e instanceof ConflictError) {
     const retry: Record<string, string> = e.reason === 'RequestInProgress' ? { 'retry-after': '1' } : {};
     return problem(409, 'Conflict', msg, { reason: e.reason, ...(e.holder ? { holder: e.holder } : {}) }, retry);
@@ -72,8 +84,10 @@ export function toProblem(e: unknown): HttpResult | undefined {
   if (e instanceof TypeMismatchError) return problem(422, 'TypeMismatch', msg, { field: e.field });
   if (e instanceof OutOfRangeError) return problem(422, 'OutOfRange', msg, { field: e.field });
   if (e instanceof IdempotencyKeyReusedError) return problem(422, 'IdempotencyKeyReused', msg);
-  if (e instanceof ThrottledError) return problem(429, 'Throttled', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
-  if (e instanceof UnavailableError) return problem(503, 'Unavailable', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
+  if (e instanceof ThrottledError)
+    return problem(429, 'Throttled', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
+  if (e instanceof UnavailableError)
+    return problem(503, 'Unavailable', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
   return undefined;
 }
 

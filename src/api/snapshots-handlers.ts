@@ -21,7 +21,12 @@ export interface SnapshotsDeps {
 
 const LIST_QUERY = new Set(['namespace']);
 
-export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegments }: SnapshotsDeps): Record<string, Handler> {
+export function snapshotsHandlers({
+  snapshots,
+  workflows,
+  clock,
+  snapshotSegments,
+}: SnapshotsDeps): Record<string, Handler> {
   // An id that cannot name a snapshot (or restore) names none: 404, like an unknown one.
   const known = (id: string, kind: 'snap' | 'rest') => SNAPSHOT_ID_PATTERN.test(id) && id.startsWith(`${kind}-`);
   const snapshotView = async (id: string) => {
@@ -38,7 +43,9 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
       try {
         await workflows.start('snapshot', id, { snapshotId: id });
       } catch (e) {
-        await snapshots.failSnapshot(id, `the export workflow could not be started: ${(e as Error).message}`).catch(() => undefined);
+        await snapshots
+          .failSnapshot(id, `the export workflow could not be started: ${(e as Error).message}`)
+          .catch(() => undefined);
         throw e;
       }
       return json(202, { id, status: 'RUNNING' } satisfies SnapshotStarted, { location: `/v1/snapshots/${id}` });
@@ -46,7 +53,8 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
 
     async listSnapshots(req) {
       for (const name of Object.keys(req.query)) {
-        if (!LIST_QUERY.has(name)) throw new ValidationError(`query.${name}`, 'is not a query parameter of this list; use namespace');
+        if (!LIST_QUERY.has(name))
+          throw new ValidationError(`query.${name}`, 'is not a query parameter of this list; use namespace');
       }
       const ns = req.query.namespace;
       if (ns !== undefined) validateNamespace(ns, 'query.namespace');
@@ -62,17 +70,24 @@ export function snapshotsHandlers({ snapshots, workflows, clock, snapshotSegment
       const { namespace, mode } = parseRestore(req.json());
       const s = await snapshotView(snapshotId);
       if (s.status !== 'COMPLETE') {
-        throw new ConflictError('SnapshotNotComplete', `snapshot ${snapshotId} is ${s.status}; only a COMPLETE snapshot can be restored`);
+        throw new ConflictError(
+          'SnapshotNotComplete',
+          `snapshot ${snapshotId} is ${s.status}; only a COMPLETE snapshot can be restored`,
+        );
       }
       const id = newId('rest', clock.now());
       await snapshots.createRestore({ id, snapshotId, namespace, mode, startedAt: clock.now().toISOString() });
       try {
         await workflows.start('restore', id, { restoreId: id });
       } catch (e) {
-        await snapshots.failRestore(id, `the restore workflow could not be started: ${(e as Error).message}`).catch(() => undefined);
+        await snapshots
+          .failRestore(id, `the restore workflow could not be started: ${(e as Error).message}`)
+          .catch(() => undefined);
         throw e;
       }
-      return json(202, { id, status: 'RUNNING', snapshotId } satisfies RestoreStarted, { location: `/v1/restores/${id}` });
+      return json(202, { id, status: 'RUNNING', snapshotId } satisfies RestoreStarted, {
+        location: `/v1/restores/${id}`,
+      });
     },
 
     async getRestore(req) {

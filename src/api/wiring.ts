@@ -14,7 +14,15 @@ import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
 import { DynamoLeaseStore } from '../adapters/dynamodb/lease-store';
-import { CHANGES_TABLE, CONTROL_TABLE, DEAD_LETTERS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE, SAGAS_TABLE, type TableDef } from '../adapters/dynamodb/table-defs';
+import {
+  CHANGES_TABLE,
+  CONTROL_TABLE,
+  DEAD_LETTERS_TABLE,
+  IDEMPOTENCY_TABLE,
+  RECORDS_TABLE,
+  SAGAS_TABLE,
+  type TableDef,
+} from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
@@ -26,7 +34,14 @@ import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
 import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { ALL_MACHINES } from '../sagas/state-machines';
-import type { BlobStore, DeadLetterReplay, DeadLetterStore, EventBus, WorkflowId, WorkflowStarter } from '../core/ports';
+import type {
+  BlobStore,
+  DeadLetterReplay,
+  DeadLetterStore,
+  EventBus,
+  WorkflowId,
+  WorkflowStarter,
+} from '../core/ports';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -57,7 +72,8 @@ export function snapshotSegments(env: Readonly<Record<string, string | undefined
   const raw = env.VESTA_SNAPSHOT_SEGMENTS;
   if (raw === undefined || raw === '') return DEFAULT_SEGMENTS;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SEGMENTS) throw new Error(`VESTA_SNAPSHOT_SEGMENTS must be an integer from 1 to ${MAX_SEGMENTS}, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEGMENTS)
+    throw new Error(`VESTA_SNAPSHOT_SEGMENTS must be an integer from 1 to ${MAX_SEGMENTS}, not ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -66,7 +82,8 @@ export function changeRetentionSeconds(env: Readonly<Record<string, string | und
   const raw = env.VESTA_CHANGE_RETENTION_HOURS;
   if (raw === undefined || raw === '') return DEFAULT_CHANGE_RETENTION_SECONDS;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 24 || n > 24 * 365) throw new Error(`VESTA_CHANGE_RETENTION_HOURS must be an integer from 24 to 8760, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 24 || n > 24 * 365)
+    throw new Error(`VESTA_CHANGE_RETENTION_HOURS must be an integer from 24 to 8760, not ${JSON.stringify(raw)}`);
   return n * 3600;
 }
 
@@ -87,7 +104,9 @@ export function wireStores(opts: WiringOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const controlTable = tableName(env, CONTROL_TABLE);
   // The two stores need each other: writes check leases, revoking a lease expires its records.
-  const leases: DynamoLeaseStore = new DynamoLeaseStore(client, controlTable, clock, { expireAttached: (ns, key, id) => records.expireAttached(ns, key, id) });
+  const leases: DynamoLeaseStore = new DynamoLeaseStore(client, controlTable, clock, {
+    expireAttached: (ns, key, id) => records.expireAttached(ns, key, id),
+  });
   const records = new DynamoRecordStore({
     client,
     tableName: tableName(env, RECORDS_TABLE),
@@ -99,11 +118,35 @@ export function wireStores(opts: WiringOptions = {}) {
   const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
   const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
   const reaper = new LeaseReaper(client, controlTable, leases, clock, setAside);
-  const settings = new DynamoSettingsStore({ client, tableName: controlTable, clock, cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5) });
+  const settings = new DynamoSettingsStore({
+    client,
+    tableName: controlTable,
+    clock,
+    cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5),
+  });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
-  const changes = new DynamoChangeLog({ client, tableName: tableName(env, CHANGES_TABLE), clock, retentionSeconds: changeRetentionSeconds(env) });
-  return { env, client, clock, controlTable, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters, setAside };
+  const changes = new DynamoChangeLog({
+    client,
+    tableName: tableName(env, CHANGES_TABLE),
+    clock,
+    retentionSeconds: changeRetentionSeconds(env),
+  });
+  return {
+    env,
+    client,
+    clock,
+    controlTable,
+    records,
+    leases,
+    reaper,
+    settings,
+    sagas,
+    snapshots,
+    changes,
+    deadLetters,
+    setAside,
+  };
 }
 
 /** Step Functions, with the ARNs of the state machines `ids` from the environment. */
@@ -125,17 +168,25 @@ export function wireSagaStep(opts: WiringOptions = {}) {
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters } = wireStores(opts);
+  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters } =
+    wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
     sagas,
-    workflows: opts.workflows ?? sfnWorkflows(env, ALL_MACHINES.map(({ def }) => def.id)),
+    workflows:
+      opts.workflows ??
+      sfnWorkflows(
+        env,
+        ALL_MACHINES.map(({ def }) => def.id),
+      ),
     snapshots,
     snapshotSegments: snapshotSegments(env),
     changes,
     deadLetters,
     // Functions are read at the first replay, so a stack without them still serves everything else.
-    deadLetterReplay: opts.deadLetterReplay ?? new LambdaDeadLetterReplay(new LambdaClient({ maxAttempts: 2 }), deadLetters, () => replayFunctions(env)),
+    deadLetterReplay:
+      opts.deadLetterReplay ??
+      new LambdaDeadLetterReplay(new LambdaClient({ maxAttempts: 2 }), deadLetters, () => replayFunctions(env)),
     records,
     leases,
     clock,
@@ -145,7 +196,10 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
       leaseReaperLagSeconds: () => reaper.secondsSinceLastRun().catch(() => null),
       latestSnapshotAgeSeconds: () => snapshots.latestCompleteAgeSeconds().catch(() => null),
     },
-    idempotencyStore: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: tableName(env, IDEMPOTENCY_TABLE),
+      awsSdkV3Client: client,
+    }),
     logger,
   };
 }
@@ -162,15 +216,29 @@ export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOpt
  */
 export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
-): SnapshotWorkerDeps & { readonly segments: number; readonly store: DynamoSnapshotStore; readonly deadLetters: DeadLetterStore; readonly recordsTable: string } {
+): SnapshotWorkerDeps & {
+  readonly segments: number;
+  readonly store: DynamoSnapshotStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly recordsTable: string;
+} {
   const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
-  if (!opts.blobs && !bucket) throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
+  if (!opts.blobs && !bucket)
+    throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
   const recordsTable = tableName(env, RECORDS_TABLE);
   return {
     recordsTable,
     scan: new DynamoRecordScan(client, recordsTable),
-    restoreWriter: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: replicaOf(env), resolve: (s) => records.resolve(s), setAside }),
+    restoreWriter: new DynamoRestoreWriter({
+      client,
+      recordsTable,
+      controlTable,
+      clock,
+      replica: replicaOf(env),
+      resolve: (s) => records.resolve(s),
+      setAside,
+    }),
     blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,

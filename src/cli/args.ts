@@ -50,7 +50,9 @@ export function parseIncrement(text: string): [string, Numeric] {
   const [name, by] = parseAssignment(text, '--incr');
   const problem = isNumeric(by) ? numberProblem(by) : 'is not a number';
   if (problem || !isNumeric(by)) {
-    throw new UsageError(`--incr ${name} expects a number DynamoDB can hold; ${JSON.stringify(text.slice(name.length + 1))} ${problem}`);
+    throw new UsageError(
+      `--incr ${name} expects a number DynamoDB can hold; ${JSON.stringify(text.slice(name.length + 1))} ${problem}`,
+    );
   }
   return [name, by];
 }
@@ -69,8 +71,10 @@ export function parseRequire(text: string): RequireClause {
   const unary = UNARY.exec(trimmed);
   if (unary) return { field: unary[1], op: unary[2] as RequireOp };
   const binary = BINARY.exec(trimmed);
-  if (!binary || !binary[1].trim()) {
-    throw new UsageError(`--require expects 'field op value' with op one of ${REQUIRE_OPS.join(' ')}. Received: ${JSON.stringify(text)}`);
+  if (!binary?.[1].trim()) {
+    throw new UsageError(
+      `--require expects 'field op value' with op one of ${REQUIRE_OPS.join(' ')}. Received: ${JSON.stringify(text)}`,
+    );
   }
   if (binary[3] === '') throw new UsageError(`--require ${JSON.stringify(text)} has no value after ${binary[2]}`);
   return { field: binary[1].trim(), op: binary[2] as RequireOp, value: parseValue(binary[3]) };

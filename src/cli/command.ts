@@ -51,6 +51,7 @@ export interface Command {
    * Runs the command, writing its result to `io.out`, and resolves to its exit code when that
    * is not 0 (a saga's outcome). Throws the CLI's errors (`errors.ts`).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most commands return nothing (exit 0); a few return their exit code
   run(ctx: CommandContext): Promise<number | void>;
 }
 

@@ -20,7 +20,12 @@ import {
   snapshotRestoreStatusCommand,
 } from './snapshot-commands';
 import { watchCommand } from './watch-commands';
-import { deadLetterGetCommand, deadLetterLsCommand, deadLetterReplayCommand, deadLetterRmCommand } from './dead-letter-commands';
+import {
+  deadLetterGetCommand,
+  deadLetterLsCommand,
+  deadLetterReplayCommand,
+  deadLetterRmCommand,
+} from './dead-letter-commands';
 
 export const COMMANDS: readonly Command[] = [
   getCommand,
@@ -57,7 +62,9 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 /** Command words that take a second word (`ns get`, `lease grant`), in the order first listed. */
-export const GROUPS: readonly string[] = [...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]))];
+export const GROUPS: readonly string[] = [
+  ...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0])),
+];
 
 /** Options of every command, accepted before or after the command words. */
 export const COMMON_OPTIONS: OptionDecls = {
@@ -82,7 +89,10 @@ export const COMMON_OPTIONS: OptionDecls = {
   region: {
     type: 'string',
     value: 'REGION',
-    help: ["AWS region to sign for (default: the execute-api URL's, else", '`vesta config get region`, else $AWS_REGION)'],
+    help: [
+      "AWS region to sign for (default: the execute-api URL's, else",
+      '`vesta config get region`, else $AWS_REGION)',
+    ],
   },
   table: { type: 'boolean', help: ['a readable table instead of JSON, where the command has one'] },
   help: { type: 'boolean', short: 'h', help: ['show help'] },

@@ -23,7 +23,7 @@ export const configSetCommand: Command = {
   summary: 'remember the API URL (or AWS profile, region) for later commands',
   about: [
     `Stores <value> under <name> and prints the settings. ${KEYS}`,
-    '  url                     an http(s) URL: the local stack, or a deployed stack\'s',
+    "  url                     an http(s) URL: the local stack, or a deployed stack's",
     '                          https://<api-id>.execute-api.<region>.amazonaws.com/<stage>',
     '  profile                 the AWS profile whose credentials sign requests to a deployed stack',
     '  region                  the AWS region, when the URL does not name it',
@@ -53,7 +53,8 @@ export const configGetCommand: Command = {
   ].join('\n'),
   options: {},
   async run({ args, io }: CommandContext) {
-    if (args.length > 1) throw new UsageError(`config get expects at most one <name>; received ${args.length} arguments`, 'config get');
+    if (args.length > 1)
+      throw new UsageError(`config get expects at most one <name>; received ${args.length} arguments`, 'config get');
     const path = configPath(io.env);
     const config = readConfig(path);
     if (args.length === 0) return printJson(io, config);

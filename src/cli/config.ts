@@ -45,11 +45,15 @@ export function checkConfigValue(key: ConfigKey, value: string): string {
       url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new UsageError(`url must be an http(s) URL, e.g. http://127.0.0.1:8080 or https://<api-id>.execute-api.<region>.amazonaws.com/<stage>. ${received}`, 'config set');
+      throw new UsageError(
+        `url must be an http(s) URL, e.g. http://127.0.0.1:8080 or https://<api-id>.execute-api.<region>.amazonaws.com/<stage>. ${received}`,
+        'config set',
+      );
     }
     return value.replace(/\/+$/, '');
   }
-  if (key === 'region' && !REGION.test(value)) throw new UsageError(`region must be an AWS region such as eu-west-1. ${received}`, 'config set');
+  if (key === 'region' && !REGION.test(value))
+    throw new UsageError(`region must be an AWS region such as eu-west-1. ${received}`, 'config set');
   if (value.trim() === '') throw new UsageError(`${key} must not be empty. ${received}`, 'config set');
   return value;
 }
@@ -72,7 +76,8 @@ export function readConfig(path: string): CliConfig {
   } catch (e) {
     throw new ConfigError(path, `not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(path, 'not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(path, 'not a JSON object');
   const config: CliConfig = {};
   for (const key of CONFIG_KEYS) {
     const v = (parsed as Record<string, unknown>)[key];

@@ -43,7 +43,13 @@ export function resolveTarget(values: OptionValues, io: CliIo): Target {
   let config: CliConfig | undefined;
   const stored = (): CliConfig => (config ??= readConfig(configPath(io.env)));
   const [url, urlFrom]: [string, Source] =
-    flagUrl !== undefined ? [flagUrl, 'option'] : envUrl ? [envUrl, 'environment'] : stored().url ? [stored().url!, 'config'] : [DEFAULT_URL, 'default'];
+    flagUrl !== undefined
+      ? [flagUrl, 'option']
+      : envUrl
+        ? [envUrl, 'environment']
+        : stored().url
+          ? [stored().url!, 'config']
+          : [DEFAULT_URL, 'default'];
   const profile = str(values, 'profile') || io.env.AWS_PROFILE || stored().profile;
   const region = str(values, 'region') || (regionInUrl(url) ? undefined : stored().region);
   return { url, urlFrom, profile, region };
@@ -57,10 +63,24 @@ export function connector(target: Target, io: CliIo): Connector {
   const make: Connector = (overrides = {}) => {
     try {
       // Numbers are read exactly and printed digit for digit: the CLI never rounds a value.
-      return connect({ url: target.url, profile: target.profile, region: target.region, numbers: 'exact', ...(io.fetch ? { fetch: io.fetch } : {}), ...overrides });
+      return connect({
+        url: target.url,
+        profile: target.profile,
+        region: target.region,
+        numbers: 'exact',
+        ...(io.fetch ? { fetch: io.fetch } : {}),
+        ...overrides,
+      });
     } catch (e) {
-      const where = { option: '--url', environment: 'VESTA_URL', config: 'the url of `vesta config`', default: 'the default URL' }[target.urlFrom];
-      throw new UsageError(`${where} must be an http(s) URL. Received: ${JSON.stringify(target.url)}`, undefined, { cause: e });
+      const where = {
+        option: '--url',
+        environment: 'VESTA_URL',
+        config: 'the url of `vesta config`',
+        default: 'the default URL',
+      }[target.urlFrom];
+      throw new UsageError(`${where} must be an http(s) URL. Received: ${JSON.stringify(target.url)}`, undefined, {
+        cause: e,
+      });
     }
   };
   return make;

@@ -18,7 +18,9 @@ export const REPLAY_FAILED_EXIT = 3;
 export function parseSource(raw: string | undefined): DeadLetterSource | undefined {
   if (raw === undefined) return undefined;
   if (!(DEAD_LETTER_SOURCES as readonly string[]).includes(raw)) {
-    throw new UsageError(`dead-letter ls: --source must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `dead-letter ls: --source must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`,
+    );
   }
   return raw as DeadLetterSource;
 }
@@ -42,7 +44,10 @@ export const deadLetterLsCommand: Command = {
     const source = parseSource(str(values, 'source'));
     const rawLimit = str(values, 'limit');
     const limit = rawLimit === undefined ? undefined : Number(rawLimit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) throw new UsageError(`dead-letter ls: --limit must be a whole number from 1 to 500. Received: ${JSON.stringify(rawLimit)}`);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500))
+      throw new UsageError(
+        `dead-letter ls: --limit must be a whole number from 1 to 500. Received: ${JSON.stringify(rawLimit)}`,
+      );
     let page: { items: readonly DeadLetter[]; cursor?: string | null };
     if (flag(values, 'all')) {
       const items: DeadLetter[] = [];
@@ -75,7 +80,7 @@ export const deadLetterReplayCommand: Command = {
   args: ['id'],
   summary: 'process a set-aside item again; the entry goes once it succeeds',
   about: [
-    'Runs the item through its path again (in AWS, in that path\'s own function). Prints',
+    "Runs the item through its path again (in AWS, in that path's own function). Prints",
     '{"id", "status": "REPLAYED"} (the entry is removed) or {"id", "status": "FAILED", "entry"}',
     '(the entry stays, with the new error and one more attempt).',
   ].join('\n'),

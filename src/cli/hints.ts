@@ -53,12 +53,14 @@ function conflictHint(e: ConflictError): string {
 }
 
 function notFoundHint(command?: string): string {
-  if (command?.startsWith('saga ')) return 'that saga does not exist; check the id against the one `vesta saga start` printed';
+  if (command?.startsWith('saga '))
+    return 'that saga does not exist; check the id against the one `vesta saga start` printed';
   if (command === 'lock release') return 'nobody holds that lock: it was released, or its lease expired or was revoked';
   if (command?.startsWith('lease ') || command === 'lock acquire') {
     return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
   }
-  if (command === 'snapshot restore-status') return 'no restore has that id; restore ids (rest-...) are printed by `vesta snapshot restore`';
+  if (command === 'snapshot restore-status')
+    return 'no restore has that id; restore ids (rest-...) are printed by `vesta snapshot restore`';
   if (command?.startsWith('snapshot ')) return 'no snapshot has that id; `vesta snapshot list` lists them (snap-...)';
   return 'check the namespace and key; `vesta ls <ns>` lists the keys that exist';
 }
@@ -77,7 +79,8 @@ export function apiHint(error: ApiError, command?: string): string | undefined {
     case 'NotFound':
       return notFoundHint(command);
     case 'ValidationError':
-      if (command === 'saga start') return 'the saga was rejected as malformed; fix the field named above (see `vesta saga start --help`)';
+      if (command === 'saga start')
+        return 'the saga was rejected as malformed; fix the field named above (see `vesta saga start --help`)';
       return 'the request was rejected as malformed; fix the field named above (see `vesta <command> --help`)';
     case 'TypeMismatch':
       return '--incr only works on fields holding numbers; use --set to replace the value';
@@ -141,5 +144,8 @@ function isLocal(url: string): boolean {
  */
 function isSigningError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  return ['CredentialsProviderError', 'TokenProviderError', 'ProviderError'].includes(e.name) || e.message.startsWith('Cannot sign the request');
+  return (
+    ['CredentialsProviderError', 'TokenProviderError', 'ProviderError'].includes(e.name) ||
+    e.message.startsWith('Cannot sign the request')
+  );
 }

@@ -91,7 +91,9 @@ export async function watchLease(o: WatchOptions): Promise<LeaseView> {
       if (signal.aborted) return lease;
       const at = clock.now();
       if (e instanceof ApiError && e.problem.status === 404) {
-        throw new LeaseLostError(id, iso(at), 'the keepalive answered 404 NotFound: the lease expired or was revoked', { cause: e });
+        throw new LeaseLostError(id, iso(at), 'the keepalive answered 404 NotFound: the lease expired or was revoked', {
+          cause: e,
+        });
       }
       if (!isTransient(e)) throw e;
       failingSince ??= sentAt;

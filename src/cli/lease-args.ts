@@ -38,18 +38,27 @@ export function parseTtl(text: string | undefined): number {
 export function parseFence(text: string): string {
   const m = FENCE.exec(text);
   if (!m || !Number.isSafeInteger(Number(m[2]))) {
-    throw new UsageError(`--fence expects <lockName>:<token>, as \`vesta lock acquire --token-only\` prints it. Received: ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `--fence expects <lockName>:<token>, as \`vesta lock acquire --token-only\` prints it. Received: ${JSON.stringify(text)}`,
+    );
   }
   return text;
 }
 
 /** The options of every record write that may act for a lease or under a lock. */
 export const LEASE_OPTIONS: OptionDecls = {
-  lease: { type: 'string', value: 'ID', help: ['attach what is written to lease ID (X-Lease-Id): it goes when', 'the lease expires or is revoked'] },
+  lease: {
+    type: 'string',
+    value: 'ID',
+    help: ['attach what is written to lease ID (X-Lease-Id): it goes when', 'the lease expires or is revoked'],
+  },
   fence: {
     type: 'string',
     value: 'NAME:TOKEN',
-    help: ['write only while lock NAME of the namespace is held with TOKEN', '(X-Fencing-Token, as `vesta lock acquire --token-only` prints it)'],
+    help: [
+      'write only while lock NAME of the namespace is held with TOKEN',
+      '(X-Fencing-Token, as `vesta lock acquire --token-only` prints it)',
+    ],
   },
 };
 
@@ -77,7 +86,11 @@ export function leaseWriteOptions(values: OptionValues): LeaseWriteOptions {
  */
 export function requiredLease(values: OptionValues, command: string): string {
   const lease = str(values, 'lease');
-  if (!lease) throw new UsageError(`${command} needs --lease <id>; grant one with \`vesta lease grant --ttl <seconds> --id-only\``, command);
+  if (!lease)
+    throw new UsageError(
+      `${command} needs --lease <id>; grant one with \`vesta lease grant --ttl <seconds> --id-only\``,
+      command,
+    );
   return lease;
 }
 
@@ -89,7 +102,9 @@ export function parseIntervalOverride(text: string | undefined): number | undefi
   if (text === undefined || text === '') return undefined;
   const ms = WHOLE.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new UsageError(`${KEEPALIVE_INTERVAL_ENV} expects a whole number of milliseconds. Received: ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `${KEEPALIVE_INTERVAL_ENV} expects a whole number of milliseconds. Received: ${JSON.stringify(text)}`,
+    );
   }
   return ms;
 }

@@ -33,7 +33,12 @@ export const leaseGrantCommand: Command = {
     'acquired with it go when the lease expires or is revoked.',
   ].join('\n'),
   options: {
-    ttl: { type: 'string', required: true, value: '<seconds>', help: ['how long the lease lives without a keepalive (5 to 86400)'] },
+    ttl: {
+      type: 'string',
+      required: true,
+      value: '<seconds>',
+      help: ['how long the lease lives without a keepalive (5 to 86400)'],
+    },
     'id-only': { type: 'boolean', help: ['print only the id, e.g. LEASE=$(vesta lease grant --ttl 30 --id-only)'] },
   },
   async run({ values, client, io }) {
@@ -115,4 +120,3 @@ export const leaseRevokeCommand: Command = {
     printJson(io, { id, revoked: true });
   },
 };
-

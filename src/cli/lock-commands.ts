@@ -14,8 +14,8 @@ export const lockAcquireCommand: Command = {
   about: [
     'Prints {"name", "leaseId", "fencingToken", "expiresAt"}. The lock is held until released or',
     'until the lease expires; acquiring again with the same lease returns the same token. Held by',
-    'another lease: exits 1 with the holder\'s fencing token and when its lease expires (never its',
-    'lease id, which is that holder\'s secret).',
+    "another lease: exits 1 with the holder's fencing token and when its lease expires (never its",
+    "lease id, which is that holder's secret).",
   ].join('\n'),
   options: {
     lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock'] },
@@ -37,7 +37,9 @@ export const lockReleaseCommand: Command = {
     'Releases the lock and prints {"namespace", "name", "released": true}. Its fencing token',
     'goes stale: writes fenced with it fail from now on.',
   ].join('\n'),
-  options: { lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock (X-Lease-Id)'] } },
+  options: {
+    lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock (X-Lease-Id)'] },
+  },
   async run({ args: [ns, name], values, client, io }) {
     const leaseId = requiredLease(values, 'lock release');
     await client.locks.release(ns, name, leaseId);

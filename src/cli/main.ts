@@ -62,7 +62,8 @@ function help(words: string[], rest: string[], io: CliIo): number {
   const asked = words[0] === 'help' ? words.slice(1) : words;
   const command = findCommand(asked);
   const group = GROUPS.includes(asked[0]) ? asked[0] : undefined;
-  if (!command && asked.length > (group ? 1 : 0)) throw new UsageError(`unknown command ${JSON.stringify(asked.join(' '))}`);
+  if (!command && asked.length > (group ? 1 : 0))
+    throw new UsageError(`unknown command ${JSON.stringify(asked.join(' '))}`);
   const wanted = words[0] === 'help' || parse(undefined, rest).values.help === true;
   if (command) io.out(commandUsage(command));
   else (wanted ? io.out : io.err)(toolUsage(group));
@@ -82,10 +83,16 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
   }
   if (!command.checksOwnArgs && positionals.length !== command.args.length) {
     const expected = command.args.map((a) => `<${a}>`).join(' ');
-    throw new UsageError(`${command.name} expects ${expected}; received ${positionals.length} argument(s)`, command.name);
+    throw new UsageError(
+      `${command.name} expects ${expected}; received ${positionals.length} argument(s)`,
+      command.name,
+    );
   }
   if (values.table === true && !hasTable(command)) {
-    throw new UsageError(`${command.name} has no table form; it prints JSON (--table works with ${TABLED})`, command.name);
+    throw new UsageError(
+      `${command.name} has no table form; it prints JSON (--table works with ${TABLED})`,
+      command.name,
+    );
   }
   // Connected on first use: `vesta config` works whatever URL is stored.
   let connect: Connector | undefined;
@@ -94,9 +101,13 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     args: positionals,
     values,
     io,
-    connect: (overrides) => (connect ??= connector(resolveTarget(values, io), io))(overrides),
+    connect: (overrides) => {
+      connect ??= connector(resolveTarget(values, io), io);
+      return connect(overrides);
+    },
     get client() {
-      return (client ??= ctx.connect());
+      client ??= ctx.connect();
+      return client;
     },
   };
   return (await command.run(ctx)) ?? EXIT_OK;

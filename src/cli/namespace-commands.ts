@@ -18,7 +18,8 @@ import { listTable } from './table';
  */
 export function parseListLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`--limit expects a whole number from 1 to 1000. Received: ${JSON.stringify(text)}`, 'ls');
+  if (!/^[0-9]{1,9}$/.test(text))
+    throw new UsageError(`--limit expects a whole number from 1 to 1000. Received: ${JSON.stringify(text)}`, 'ls');
   return Number(text);
 }
 
@@ -33,11 +34,18 @@ export const lsCommand: Command = {
     fields: { type: 'boolean', help: ["include each record's fields"] },
     all: { type: 'boolean', help: ['follow cursors and print every page as one list'] },
     cursor: { type: 'string', value: 'c', or: true, help: ['continue after a previous page'] },
-    table: { type: 'boolean', help: ['one row per key (and its fields with --fields); the cursor of the', 'next page goes to standard error'] },
+    table: {
+      type: 'boolean',
+      help: ['one row per key (and its fields with --fields); the cursor of the', 'next page goes to standard error'],
+    },
   },
   async run({ args: [ns], values, client, io }) {
     const all = flag(values, 'all');
-    const query = { prefix: str(values, 'prefix'), limit: parseListLimit(str(values, 'limit')), fields: flag(values, 'fields') };
+    const query = {
+      prefix: str(values, 'prefix'),
+      limit: parseListLimit(str(values, 'limit')),
+      fields: flag(values, 'fields'),
+    };
     const items: ListItem[] = [];
     let cursor = str(values, 'cursor');
     if (all && cursor === undefined) {
@@ -51,7 +59,8 @@ export const lsCommand: Command = {
     }
     const page: ListPage = { items, cursor: cursor ?? null };
     printResult(io, flag(values, 'table'), page, listTable);
-    if (flag(values, 'table') && page.cursor) io.err(`more keys: \`vesta ls ${ns} --cursor ${page.cursor}\` lists the next page\n`);
+    if (flag(values, 'table') && page.cursor)
+      io.err(`more keys: \`vesta ls ${ns} --cursor ${page.cursor}\` lists the next page\n`);
   },
 };
 
@@ -95,14 +104,20 @@ export const nsSetCommand: Command = {
       choices: CONFLICT_MODES,
       help: {
         reject: ['one version per record; a put overwrites it (default)'],
-        siblings: ['a put that has not seen the current version adds a sibling', 'beside it; a put with the ETag of a get resolves them'],
+        siblings: [
+          'a put that has not seen the current version adds a sibling',
+          'beside it; a put with the ETag of a get resolves them',
+        ],
       } satisfies Record<ConflictMode, readonly string[]>,
     },
   },
   async run({ args: [ns], values, client, io }) {
     const conflicts = str(values, 'conflicts');
     if (!conflicts || !(CONFLICT_MODES as readonly string[]).includes(conflicts)) {
-      throw new UsageError(`--conflicts must be one of ${CONFLICT_MODES.join(', ')}. Received: ${JSON.stringify(conflicts ?? null)}`, 'ns set');
+      throw new UsageError(
+        `--conflicts must be one of ${CONFLICT_MODES.join(', ')}. Received: ${JSON.stringify(conflicts ?? null)}`,
+        'ns set',
+      );
     }
     printJson(io, await client.setNamespace(ns, { conflicts: conflicts as ConflictMode }));
   },

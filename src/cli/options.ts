@@ -61,13 +61,19 @@ const TEXT_INDENT = ' '.repeat(LABEL_WIDTH + 4);
 /** What `util.parseArgs` needs of `decls`. Never throws. */
 export function parserOptions(decls: OptionDecls): OptionSpecs {
   return Object.fromEntries(
-    Object.entries(decls).map(([name, d]) => [name, { type: d.type, ...(d.multiple ? { multiple: true } : {}), ...(d.short ? { short: d.short } : {}) }]),
+    Object.entries(decls).map(([name, d]) => [
+      name,
+      { type: d.type, ...(d.multiple ? { multiple: true } : {}), ...(d.short ? { short: d.short } : {}) },
+    ]),
   );
 }
 
 function entry(label: string, lines: readonly string[]): string[] {
   const [first, ...rest] = lines;
-  const head = label.length > LABEL_WIDTH ? [`  ${label}`, `${TEXT_INDENT}${first}`] : [`  ${label.padEnd(LABEL_WIDTH)}  ${first}`];
+  const head =
+    label.length > LABEL_WIDTH
+      ? [`  ${label}`, `${TEXT_INDENT}${first}`]
+      : [`  ${label.padEnd(LABEL_WIDTH)}  ${first}`];
   return [...head, ...rest.map((l) => `${TEXT_INDENT}${l}`)];
 }
 
@@ -75,7 +81,8 @@ function entry(label: string, lines: readonly string[]): string[] {
 export function optionHelp(decls: OptionDecls): string[] {
   return Object.entries(decls).flatMap(([name, d]) => {
     const flag = `${d.short ? `-${d.short}, ` : ''}--${name}`;
-    if (!Array.isArray(d.help)) return Object.entries(d.help).flatMap(([value, lines]) => entry(`${flag} ${value}`, lines));
+    if (!Array.isArray(d.help))
+      return Object.entries(d.help).flatMap(([value, lines]) => entry(`${flag} ${value}`, lines));
     return entry(d.value ? `${flag} ${d.value}` : flag, d.help as readonly string[]);
   });
 }

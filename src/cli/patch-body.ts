@@ -42,7 +42,8 @@ export function buildPatchBody(base: Record<string, unknown>, flags: PatchFlags)
     body.set = { ...objectPart(base, 'set'), ...set };
   }
   if (flags.remove.length > 0) body.remove = [...arrayPart(base, 'remove'), ...flags.remove];
-  if (flags.incr.length > 0) body.increment = { ...objectPart(base, 'increment'), ...Object.fromEntries(flags.incr.map(parseIncrement)) };
+  if (flags.incr.length > 0)
+    body.increment = { ...objectPart(base, 'increment'), ...Object.fromEntries(flags.incr.map(parseIncrement)) };
   if (flags.require.length > 0) body.require = [...arrayPart(base, 'require'), ...flags.require.map(parseRequire)];
   if (body.set === undefined && body.remove === undefined && body.increment === undefined) {
     throw new UsageError('patch needs at least one of --set, --remove, --incr (or a --body with them)', 'patch');

@@ -15,12 +15,20 @@ const ETAG: OptionDecls = { etag: { type: 'boolean', help: ['print only the ETag
 
 /** `--idempotency-key`, of every write (records and transactions). */
 export const IDEMPOTENCY_OPTION: OptionDecls = {
-  'idempotency-key': { type: 'string', value: 'K', help: ['repeat-safe: the same key and request within 1 hour is done once'] },
+  'idempotency-key': {
+    type: 'string',
+    value: 'K',
+    help: ['repeat-safe: the same key and request within 1 hour is done once'],
+  },
 };
 
 /** The options of every record write. */
 const WRITE_OPTIONS: OptionDecls = {
-  'if-match': { type: 'string', value: 'ETAG', help: ['write only if the record is still at that version (412 otherwise)'] },
+  'if-match': {
+    type: 'string',
+    value: 'ETAG',
+    help: ['write only if the record is still at that version (412 otherwise)'],
+  },
   ...IDEMPOTENCY_OPTION,
   ...LEASE_OPTIONS,
 };
@@ -30,12 +38,18 @@ function printRecord({ values, io }: CommandContext, { record, etag }: Versioned
   if (flag(values, 'etag')) io.out(`${etag}\n`);
   else printResult(io, flag(values, 'table'), record, (r) => recordTable(r, etag));
   if (hasSiblings(record)) {
-    io.err('note: the record has concurrent versions (siblings); resolve them with `vesta put --if-match <its ETag>`\n');
+    io.err(
+      'note: the record has concurrent versions (siblings); resolve them with `vesta put --if-match <its ETag>`\n',
+    );
   }
 }
 
 function writeOptions(values: CommandContext['values']): WriteOptions {
-  return { ifMatch: str(values, 'if-match'), idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
+  return {
+    ifMatch: str(values, 'if-match'),
+    idempotencyKey: str(values, 'idempotency-key'),
+    ...leaseWriteOptions(values),
+  };
 }
 
 export const getCommand: Command = {
@@ -64,7 +78,11 @@ export const putCommand: Command = {
     'Replaces the record. <fields> is a JSON object of fields, written inline,',
     'as @file to read it from a file, or as - to read it from standard input.',
   ].join('\n'),
-  options: { 'if-none-match': { type: 'boolean', help: ['create only; 412 if the record exists'] }, ...WRITE_OPTIONS, ...ETAG },
+  options: {
+    'if-none-match': { type: 'boolean', help: ['create only; 412 if the record exists'] },
+    ...WRITE_OPTIONS,
+    ...ETAG,
+  },
   // --if-none-match is explained first but is the alternative to --if-match.
   usage: '[--if-match ETAG | --if-none-match] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN] [--etag]',
   async run(ctx) {
@@ -88,7 +106,12 @@ export const patchCommand: Command = {
   options: {
     set: { type: 'string', multiple: true, value: 'k=v', help: ['set field k'] },
     remove: { type: 'string', multiple: true, value: 'k', help: ['remove field k'] },
-    incr: { type: 'string', multiple: true, value: 'k=n', help: ['add n (may be negative) to numeric field k; --incr k adds 1'] },
+    incr: {
+      type: 'string',
+      multiple: true,
+      value: 'k=n',
+      help: ['add n (may be negative) to numeric field k; --incr k adds 1'],
+    },
     require: {
       type: 'string',
       multiple: true,
@@ -104,7 +127,12 @@ export const patchCommand: Command = {
     const { values, io } = ctx;
     const source = str(values, 'body');
     const base = source === undefined ? {} : await readJsonObject(source, io, '--body');
-    const flags = { set: strs(values, 'set'), remove: strs(values, 'remove'), incr: strs(values, 'incr'), require: strs(values, 'require') };
+    const flags = {
+      set: strs(values, 'set'),
+      remove: strs(values, 'remove'),
+      incr: strs(values, 'incr'),
+      require: strs(values, 'require'),
+    };
     const body = buildPatchBody(base, flags);
     checkKey(key);
     const opts = writeOptions(values);
@@ -120,7 +148,12 @@ export const deleteCommand: Command = {
   about: 'Deletes the record and prints {"namespace", "key", "deleted": true}.',
   options: WRITE_OPTIONS,
   async run(ctx) {
-    const { args: [ns, key], values, client, io } = ctx;
+    const {
+      args: [ns, key],
+      values,
+      client,
+      io,
+    } = ctx;
     checkKey(key);
     await client.delete(ns, key, writeOptions(values));
     printJson(io, { namespace: ns, key, deleted: true });

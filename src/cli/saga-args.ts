@@ -58,11 +58,17 @@ export function parseStartSource(positionals: readonly string[], values: OptionV
     return { kind: 'transfer', args: positionals };
   }
   if (file === undefined) {
-    throw new UsageError('saga start needs --file <saga.json> (or --file - for standard input) or --transfer <ns> <from> <to> <field> <amount>', 'saga start');
+    throw new UsageError(
+      'saga start needs --file <saga.json> (or --file - for standard input) or --transfer <ns> <from> <to> <field> <amount>',
+      'saga start',
+    );
   }
   if (file === '') throw new UsageError('--file expects a path, or - for standard input', 'saga start');
   if (positionals.length > 0) {
-    throw new UsageError(`saga start --file takes no other arguments; received ${JSON.stringify(positionals.join(' '))}`, 'saga start');
+    throw new UsageError(
+      `saga start --file takes no other arguments; received ${JSON.stringify(positionals.join(' '))}`,
+      'saga start',
+    );
   }
   return { kind: 'file', path: file };
 }
@@ -73,11 +79,15 @@ export function parseStartSource(positionals: readonly string[], values: OptionV
  * Throws `UsageError` when there are not five words or the amount is not a positive number.
  */
 export function transferBody(args: readonly string[]): Record<string, unknown> {
-  if (args.length !== TRANSFER_ARGS.length) throw new UsageError(`--transfer expects 5 arguments; received ${args.length}`, 'saga start');
+  if (args.length !== TRANSFER_ARGS.length)
+    throw new UsageError(`--transfer expects 5 arguments; received ${args.length}`, 'saga start');
   const [namespace, from, to, field, text] = args;
   const amount = AMOUNT.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(amount) || amount <= 0) {
-    throw new UsageError(`--transfer <amount> expects a positive number. Received: ${JSON.stringify(text)}`, 'saga start');
+    throw new UsageError(
+      `--transfer <amount> expects a positive number. Received: ${JSON.stringify(text)}`,
+      'saga start',
+    );
   }
   return { type: 'transfer', input: { namespace, from, to, field, amount } };
 }
@@ -129,7 +139,9 @@ function stepLabel(index: number, step: StepView): string {
 export function sagaChanges(before: SagaView | undefined, after: SagaView): string[] {
   if (!before) {
     const header = `saga ${after.id} (${after.type}, namespace ${after.namespace}, ${after.steps.length} steps): ${after.status}`;
-    const advanced = after.steps.flatMap((s, i) => (s.status === 'PENDING' ? [] : [`${stepLabel(i, s)}: ${s.status}${why(s)}`]));
+    const advanced = after.steps.flatMap((s, i) =>
+      s.status === 'PENDING' ? [] : [`${stepLabel(i, s)}: ${s.status}${why(s)}`],
+    );
     return [header, ...advanced];
   }
   const lines = after.steps.flatMap((s, i) => {

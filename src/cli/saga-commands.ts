@@ -31,7 +31,12 @@ const asView = (saga: Saga): SagaView => saga as unknown as SagaView;
  * `log`, logs what `sagaChanges` finds in each new state the client reports, then `finalLine`;
  * without, prints the ended saga as JSON. Throws the client's `ApiError` or `NetworkError`.
  */
-async function untilEnded({ client, io }: CommandContext, id: string, intervalMs: number, log?: (line: string) => void): Promise<number> {
+async function untilEnded(
+  { client, io }: CommandContext,
+  id: string,
+  intervalMs: number,
+  log?: (line: string) => void,
+): Promise<number> {
   const signal = waitSignal(io);
   let last: SagaView | undefined;
   let ended: SagaView;
@@ -92,7 +97,10 @@ export const sagaStartCommand: Command = {
     id: { type: 'string', value: '<id>', help: ["the saga id (replaces the file's); the same id never runs twice"] },
     wait: {
       type: 'boolean',
-      help: ['poll until the saga ends, then print it as `vesta saga get` does', 'and exit with its outcome (below); Ctrl-C stops waiting (exit 130)'],
+      help: [
+        'poll until the saga ends, then print it as `vesta saga get` does',
+        'and exit with its outcome (below); Ctrl-C stops waiting (exit 130)',
+      ],
     },
     interval: { type: 'string', value: '<ms>', help: [`${INTERVAL_HELP}, with --wait`] },
   },
@@ -103,10 +111,15 @@ export const sagaStartCommand: Command = {
     const { args, values, client, io } = ctx;
     const source = parseStartSource(args, values);
     const intervalMs = parsePollInterval(str(values, 'interval'));
-    const base = source.kind === 'transfer' ? transferBody(source.args) : await readJsonObject(source.path === '-' ? '-' : `@${source.path}`, io, 'the saga');
+    const base =
+      source.kind === 'transfer'
+        ? transferBody(source.args)
+        : await readJsonObject(source.path === '-' ? '-' : `@${source.path}`, io, 'the saga');
     const body = withSagaId(base, str(values, 'id'));
     // The API validates the saga and names what is wrong with it.
-    const { created: _created, ...started } = await client.sagas.start(body as unknown as Parameters<typeof client.sagas.start>[0]);
+    const { created: _created, ...started } = await client.sagas.start(
+      body as unknown as Parameters<typeof client.sagas.start>[0],
+    );
     if (!flag(values, 'wait')) {
       printJson(io, started);
       return;
@@ -123,7 +136,7 @@ export const sagaGetCommand: Command = {
   about: [
     'Prints {"id", "type", "namespace", "status", "executionArn", "steps": [{"name", "status",',
     '"error", "attempts"}], "startedAt", "finishedAt"}. status: RUNNING, SUCCEEDED, COMPENSATED or',
-    'COMPENSATION_FAILED; a step\'s: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.',
+    "COMPENSATION_FAILED; a step's: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.",
   ].join('\n'),
   options: { table: { type: 'boolean', help: ['the saga, then one row per step (numbered from 0)'] } },
   async run({ args: [id], values, client, io }) {
@@ -136,9 +149,9 @@ export const sagaWatchCommand: Command = {
   args: ['id'],
   summary: 'follow a saga step by step until it ends',
   about: [
-    'Prints the saga\'s status, then one line per change as it is seen: each step\'s',
+    "Prints the saga's status, then one line per change as it is seen: each step's",
     '(`step 1 credit: PENDING -> DONE`, with the error of a FAILED or COMPENSATION_FAILED step)',
-    'and the saga\'s. When the saga has ended, prints `saga <id> ended <status> at <time>` and',
+    "and the saga's. When the saga has ended, prints `saga <id> ended <status> at <time>` and",
     'exits with its outcome (below). Steps are numbered from 0.',
   ].join('\n'),
   exitCodes: OUTCOME_EXIT_CODES,

@@ -59,8 +59,13 @@ export function restoreProgress(r: RestoreView, elapsedMs: number): string {
 
 /** Validates `--mode`. Throws `UsageError`. */
 export function parseMode(text: string | undefined): (typeof MODES)[number] {
-  if (text === undefined) throw new UsageError('--mode is required: missing (write absent records only) or newer (also replace older ones)', 'snapshot restore');
-  if (!(MODES as readonly string[]).includes(text)) throw new UsageError(`--mode expects missing or newer. Received: ${JSON.stringify(text)}`, 'snapshot restore');
+  if (text === undefined)
+    throw new UsageError(
+      '--mode is required: missing (write absent records only) or newer (also replace older ones)',
+      'snapshot restore',
+    );
+  if (!(MODES as readonly string[]).includes(text))
+    throw new UsageError(`--mode expects missing or newer. Received: ${JSON.stringify(text)}`, 'snapshot restore');
   return text as (typeof MODES)[number];
 }
 
@@ -111,7 +116,9 @@ async function untilDone<T extends { readonly status: string; readonly error?: s
   } catch (e) {
     if (!signal.aborted) throw e;
     line.done();
-    io.err(`stopped waiting; ${what} is ${last ? `still ${last.status}` : 'not read yet'} and runs on: \`${again}\` shows it\n`);
+    io.err(
+      `stopped waiting; ${what} is ${last ? `still ${last.status}` : 'not read yet'} and runs on: \`${again}\` shows it\n`,
+    );
     return EXIT_INTERRUPTED;
   } finally {
     line.done();
@@ -133,9 +140,17 @@ const WAIT_EXIT_CODES = [
 const WAIT_OPTIONS: OptionDecls = {
   wait: {
     type: 'boolean',
-    help: ['poll until it is COMPLETE or FAILED, with a progress bar on a terminal,', 'then print it; Ctrl-C stops waiting (exit 130)'],
+    help: [
+      'poll until it is COMPLETE or FAILED, with a progress bar on a terminal,',
+      'then print it; Ctrl-C stops waiting (exit 130)',
+    ],
   },
-  interval: { type: 'string', value: '<ms>', within: true, help: [`pause between polls, with --wait (default ${DEFAULT_POLL_INTERVAL_MS})`] },
+  interval: {
+    type: 'string',
+    value: '<ms>',
+    within: true,
+    help: [`pause between polls, with --wait (default ${DEFAULT_POLL_INTERVAL_MS})`],
+  },
 };
 
 export const snapshotCreateCommand: Command = {
@@ -148,7 +163,10 @@ export const snapshotCreateCommand: Command = {
     '$VESTA_DATA_DIR/snapshots/<id>/).',
   ].join('\n'),
   exitCodes: WAIT_EXIT_CODES,
-  options: { namespace: { type: 'string', value: '<ns>', help: ['only this namespace (one part); default every namespace'] }, ...WAIT_OPTIONS },
+  options: {
+    namespace: { type: 'string', value: '<ns>', help: ['only this namespace (one part); default every namespace'] },
+    ...WAIT_OPTIONS,
+  },
   async run({ values, client, io }) {
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const ns = str(values, 'namespace');
@@ -158,7 +176,14 @@ export const snapshotCreateCommand: Command = {
       return;
     }
     io.err(`started snapshot ${started.id}; waiting for it, Ctrl-C to stop waiting\n`);
-    return untilDone(io, `snapshot ${started.id}`, (o) => client.snapshots.wait(started.id, o), intervalMs, snapshotProgress, `vesta snapshot get ${started.id}`);
+    return untilDone(
+      io,
+      `snapshot ${started.id}`,
+      (o) => client.snapshots.wait(started.id, o),
+      intervalMs,
+      snapshotProgress,
+      `vesta snapshot get ${started.id}`,
+    );
   },
 };
 
@@ -168,7 +193,11 @@ export const snapshotListCommand: Command = {
   summary: 'list snapshots, newest first',
   about: 'Prints {"items": [snapshot...]}, newest first, each as `vesta snapshot get` prints it.',
   options: {
-    namespace: { type: 'string', value: '<ns>', help: ["the snapshots that hold this namespace (its own and whole-store ones)"] },
+    namespace: {
+      type: 'string',
+      value: '<ns>',
+      help: ['the snapshots that hold this namespace (its own and whole-store ones)'],
+    },
     table: { type: 'boolean', help: ['one row per snapshot: id, namespace, status, records, bytes, parts, times'] },
   },
   async run({ values, client, io }) {
@@ -180,7 +209,7 @@ export const snapshotListCommand: Command = {
 export const snapshotGetCommand: Command = {
   name: 'snapshot get',
   args: ['id'],
-  summary: "print a snapshot: status, and once COMPLETE its manifest",
+  summary: 'print a snapshot: status, and once COMPLETE its manifest',
   about: [
     'Prints {"id", "namespace", "status", "items", "bytes", "parts": [{"name", "items", "bytes",',
     '"sha256"}], "segments", "startedAt", "finishedAt", "format"}; status RUNNING (parts: those',
@@ -197,7 +226,7 @@ export const snapshotRestoreCommand: Command = {
   args: ['id'],
   summary: 'restore a snapshot without overwriting newer records',
   about: [
-    'Checks every part\'s sha256 first (a damaged snapshot writes nothing and ends FAILED), then',
+    "Checks every part's sha256 first (a damaged snapshot writes nothing and ends FAILED), then",
     'writes each record with a condition. Prints {"id", "status": "RUNNING", "snapshotId"};',
     'follow it with --wait (prints {"id", "status", "written", "skipped", ...}).',
   ].join('\n'),
@@ -209,10 +238,17 @@ export const snapshotRestoreCommand: Command = {
       choices: MODES,
       help: {
         missing: ['write only records that are absent (or deleted)'],
-        newer: ["also replace records whose rev is lower than the snapshot's;", "a record at or above the snapshot's rev is never touched"],
+        newer: [
+          "also replace records whose rev is lower than the snapshot's;",
+          "a record at or above the snapshot's rev is never touched",
+        ],
       } satisfies Record<(typeof MODES)[number], readonly string[]>,
     },
-    namespace: { type: 'string', value: '<ns>', help: ['restore into <ns> (a namespace snapshot), or only <ns> (a whole-store one)'] },
+    namespace: {
+      type: 'string',
+      value: '<ns>',
+      help: ['restore into <ns> (a namespace snapshot), or only <ns> (a whole-store one)'],
+    },
     ...WAIT_OPTIONS,
   },
   async run({ args: [id], values, client, io }) {
@@ -224,7 +260,14 @@ export const snapshotRestoreCommand: Command = {
       return;
     }
     io.err(`started restore ${started.id} of snapshot ${id}; waiting for it, Ctrl-C to stop waiting\n`);
-    return untilDone(io, `restore ${started.id}`, (o) => client.snapshots.waitRestore(started.id, o), intervalMs, restoreProgress, `vesta snapshot restore-status ${started.id}`);
+    return untilDone(
+      io,
+      `restore ${started.id}`,
+      (o) => client.snapshots.waitRestore(started.id, o),
+      intervalMs,
+      restoreProgress,
+      `vesta snapshot restore-status ${started.id}`,
+    );
   },
 };
 
@@ -239,4 +282,3 @@ export const snapshotRestoreStatusCommand: Command = {
     printJson(io, await client.snapshots.getRestore(id));
   },
 };
-

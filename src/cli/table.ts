@@ -24,14 +24,15 @@ export function cell(value: unknown): string {
 export function renderTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = rows.map((r) => headers.map((_, i) => cell(r[i])));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (r: readonly string[]) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`.trimEnd();
+  const line = (r: readonly string[]) =>
+    `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`.trimEnd();
   return [headers.map((h) => h.toUpperCase()), ...cells].map((r) => `${line(r)}\n`).join('');
 }
 
 /** `name: value` lines, names aligned. Never throws. */
 export function renderPairs(pairs: readonly (readonly [string, unknown])[]): string {
   const width = Math.max(...pairs.map(([k]) => k.length + 1));
-  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${cell(v)}`.trimEnd() + '\n').join('');
+  return pairs.map(([k, v]) => `${`${`${k}:`.padEnd(width)}  ${cell(v)}`.trimEnd()}\n`).join('');
 }
 
 /** A record: what it is, then one row per field in name order (or per sibling). */
@@ -39,11 +40,19 @@ export function recordTable(record: VestaRecord | SiblingsRecord, etag: string |
   const head = renderPairs([
     ['key', `${record.namespace}/${record.key}`],
     ['rev', record.rev],
-    ...(hasSiblings(record) ? [] : ([['updatedAt', record.updatedAt], ['lease', record.lease]] as const)),
+    ...(hasSiblings(record)
+      ? []
+      : ([
+          ['updatedAt', record.updatedAt],
+          ['lease', record.lease],
+        ] as const)),
     ['etag', etag],
   ]);
   if (hasSiblings(record)) {
-    return `${head}\n${renderTable(['sibling', 'updatedAt', 'fields'], record.siblings.map((s, i) => [i, s.updatedAt, s.fields]))}`;
+    return `${head}\n${renderTable(
+      ['sibling', 'updatedAt', 'fields'],
+      record.siblings.map((s, i) => [i, s.updatedAt, s.fields]),
+    )}`;
   }
   const fields = Object.entries(record.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${head}\n${fields.length ? renderTable(['field', 'value'], fields) : '(no fields)\n'}`;
@@ -53,14 +62,28 @@ export function recordTable(record: VestaRecord | SiblingsRecord, etag: string |
 export function listTable(page: ListPage): string {
   const withFields = page.items.some((i) => i.fields !== undefined || i.siblings !== undefined);
   const headers = ['key', 'rev', 'updatedAt', ...(withFields ? ['fields'] : [])];
-  const rows = page.items.map((i) => [i.key, i.rev, i.updatedAt, ...(withFields ? [i.siblings ? `${i.siblings.length} siblings` : i.fields] : [])]);
+  const rows = page.items.map((i) => [
+    i.key,
+    i.rev,
+    i.updatedAt,
+    ...(withFields ? [i.siblings ? `${i.siblings.length} siblings` : i.fields] : []),
+  ]);
   return page.items.length ? renderTable(headers, rows) : '(no keys)\n';
 }
 
 /** `vesta snapshot list`: one row per snapshot, newest first. */
 export function snapshotsTable(items: readonly Snapshot[]): string {
   if (!items.length) return '(no snapshots)\n';
-  const rows = items.map((s) => [s.id, s.namespace ?? '(all)', s.status, s.items, s.bytes, s.segments === undefined ? s.parts.length : `${s.parts.length}/${s.segments}`, s.startedAt, s.finishedAt]);
+  const rows = items.map((s) => [
+    s.id,
+    s.namespace ?? '(all)',
+    s.status,
+    s.items,
+    s.bytes,
+    s.segments === undefined ? s.parts.length : `${s.parts.length}/${s.segments}`,
+    s.startedAt,
+    s.finishedAt,
+  ]);
   return renderTable(['id', 'namespace', 'status', 'records', 'bytes', 'parts', 'startedAt', 'finishedAt'], rows);
 }
 
@@ -72,7 +95,12 @@ export function leaseTable(lease: LeaseDetails): string {
     ['remainingSeconds', lease.remainingSeconds],
     ['expiresAt', lease.expiresAt],
   ]);
-  const keys = lease.keys.length ? renderTable(['namespace', 'key'], lease.keys.map((k) => [k.namespace, k.key])) : '(no records attached)\n';
+  const keys = lease.keys.length
+    ? renderTable(
+        ['namespace', 'key'],
+        lease.keys.map((k) => [k.namespace, k.key]),
+      )
+    : '(no records attached)\n';
   return `${head}\n${keys}`;
 }
 
@@ -86,13 +114,19 @@ export function sagaTable(saga: Saga & { readonly type?: string; readonly namesp
     ['startedAt', saga.startedAt],
     ['finishedAt', saga.finishedAt],
   ]);
-  const steps = renderTable(['#', 'step', 'status', 'attempts', 'error'], saga.steps.map((s, i) => [i, s.name, s.status, s.attempts, s.error]));
+  const steps = renderTable(
+    ['#', 'step', 'status', 'attempts', 'error'],
+    saga.steps.map((s, i) => [i, s.name, s.status, s.attempts, s.error]),
+  );
   return `${head}\n${steps}`;
 }
 
 /** `vesta dead-letter ls`: one row per entry: id, source, the item's identifiers, the error, tries, when last set aside. */
 export function deadLettersTable(items: readonly DeadLetter[]): string {
-  const item = (e: DeadLetter) => Object.entries(e.item).map(([k, v]) => `${k}=${v}`).join(' ');
+  const item = (e: DeadLetter) =>
+    Object.entries(e.item)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
   return renderTable(
     ['id', 'source', 'item', 'error', 'attempts', 'lastAt'],
     items.map((e) => [e.id, e.source, item(e), `${e.error.name}: ${e.error.message}`, e.attempts, e.lastAt]),

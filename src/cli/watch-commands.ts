@@ -30,7 +30,10 @@ export const WATCH_WAIT_SECONDS = MAX_WAIT_SECONDS;
 export const REQUEST_GRACE_MS = 15_000;
 
 /** Where the watch starts. */
-export type WatchStart = { readonly kind: 'now' } | { readonly kind: 'start' } | { readonly kind: 'cursor'; readonly cursor: string };
+export type WatchStart =
+  | { readonly kind: 'now' }
+  | { readonly kind: 'start' }
+  | { readonly kind: 'cursor'; readonly cursor: string };
 
 /**
  * The start `--from-now` (the default), `--from-start` and `--cursor <c>` ask for.
@@ -40,7 +43,8 @@ export function parseWatchStart(values: OptionValues): WatchStart {
   const cursor = str(values, 'cursor');
   const given = [flag(values, 'from-now'), flag(values, 'from-start'), cursor !== undefined].filter(Boolean).length;
   if (given > 1) throw new UsageError('give at most one of --from-now, --from-start and --cursor', 'watch');
-  if (cursor === '') throw new UsageError('--cursor expects the cursor a previous `vesta watch` printed when it stopped', 'watch');
+  if (cursor === '')
+    throw new UsageError('--cursor expects the cursor a previous `vesta watch` printed when it stopped', 'watch');
   if (cursor !== undefined) return { kind: 'cursor', cursor };
   return flag(values, 'from-start') ? { kind: 'start' } : { kind: 'now' };
 }
@@ -50,7 +54,10 @@ export function parseWatchLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_CHANGES_LIMIT;
   const n = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= MAX_CHANGES_LIMIT)) {
-    throw new UsageError(`--limit expects a whole number from 1 to ${MAX_CHANGES_LIMIT}. Received: ${JSON.stringify(text)}`, 'watch');
+    throw new UsageError(
+      `--limit expects a whole number from 1 to ${MAX_CHANGES_LIMIT}. Received: ${JSON.stringify(text)}`,
+      'watch',
+    );
   }
   return n;
 }
@@ -89,7 +96,8 @@ export async function followChanges(o: FollowOptions): Promise<string | undefine
     retry: {
       random: o.random,
       sleep: (ms, signal) => o.clock.sleep(ms, signal),
-      onRetry: (e, attempt, ms) => o.warn(`warning: ${(e as Error).message}; retrying in ${(ms / 1000).toFixed(1)} s (attempt ${attempt})`),
+      onRetry: (e, attempt, ms) =>
+        o.warn(`warning: ${(e as Error).message}; retrying in ${(ms / 1000).toFixed(1)} s (attempt ${attempt})`),
     },
   });
   try {
@@ -127,10 +135,22 @@ export const watchCommand: Command = {
     prefix: { type: 'string', value: '<p>', help: ['only keys that start with <p>'] },
     'from-now': {
       type: 'boolean',
-      help: ['start with the next change (the default): the changes kept so far', `are read once and skipped, ${MAX_CHANGES_LIMIT} per request`],
+      help: [
+        'start with the next change (the default): the changes kept so far',
+        `are read once and skipped, ${MAX_CHANGES_LIMIT} per request`,
+      ],
     },
-    'from-start': { type: 'boolean', or: true, help: ['start with the oldest change kept (changes are kept 24 hours)'] },
-    cursor: { type: 'string', value: '<c>', or: true, help: ['go on after <c>, a cursor a previous watch printed when it stopped'] },
+    'from-start': {
+      type: 'boolean',
+      or: true,
+      help: ['start with the oldest change kept (changes are kept 24 hours)'],
+    },
+    cursor: {
+      type: 'string',
+      value: '<c>',
+      or: true,
+      help: ['go on after <c>, a cursor a previous watch printed when it stopped'],
+    },
     limit: {
       type: 'string',
       value: '<n>',
@@ -153,7 +173,8 @@ export const watchCommand: Command = {
     // Each request is tried once: the watch retries without end, one warning line per failure.
     const client = connect({ retry: { maxAttempts: 1 }, timeoutMs: REQUEST_GRACE_MS });
     const scope = `${ns}${prefix ? ` (keys starting ${JSON.stringify(prefix)})` : ''}`;
-    const from = start.kind === 'now' ? 'from now' : start.kind === 'start' ? 'from the oldest change kept' : 'after the cursor';
+    const from =
+      start.kind === 'now' ? 'from now' : start.kind === 'start' ? 'from the oldest change kept' : 'after the cursor';
     let cursor: string | undefined;
     let following = false;
     try {
@@ -178,7 +199,9 @@ export const watchCommand: Command = {
     // Stopped while skipping to the end, a cursor would print what was being skipped.
     const resumable = cursor !== undefined && (following || start.kind !== 'now');
     const again = resumable ? `--cursor ${cursor}` : start.kind === 'start' ? '--from-start' : '--from-now';
-    io.err(`stopped at ${new Date().toISOString()}; \`vesta watch ${ns}${prefix ? ` --prefix ${prefix}` : ''} ${again}\` goes on from here\n`);
+    io.err(
+      `stopped at ${new Date().toISOString()}; \`vesta watch ${ns}${prefix ? ` --prefix ${prefix}` : ''} ${again}\` goes on from here\n`,
+    );
     return EXIT_INTERRUPTED;
   },
 };

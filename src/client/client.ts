@@ -49,7 +49,10 @@ export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMat
 }
 
 /** What `update`'s function returns: the new fields, or `undefined` to leave the record as it is. */
-export type Updater = (current: Fields | undefined, record: VestaRecord | undefined) => Fields | undefined | Promise<Fields | undefined>;
+export type Updater = (
+  current: Fields | undefined,
+  record: VestaRecord | undefined,
+) => Fields | undefined | Promise<Fields | undefined>;
 
 export type ClientOptions = TransportOptions;
 
@@ -76,7 +79,12 @@ export class VestaClient {
   }
 
   /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */
-  public withLock<T>(ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts?: WithLockOptions): Promise<T> {
+  public withLock<T>(
+    ns: string,
+    name: string,
+    fn: (ctx: LockContext) => Promise<T>,
+    opts?: WithLockOptions,
+  ): Promise<T> {
     return withLock(this, ns, name, fn, opts);
   }
 
@@ -95,8 +103,15 @@ export class VestaClient {
   }
 
   /** The record (or its siblings) and its ETag. Throws `NotFoundError` when absent. */
-  public async get(ns: string, key: string, opts: { readonly fields?: readonly string[]; readonly signal?: AbortSignal } = {}): Promise<Versioned> {
-    const r = await this.request<VestaRecord | SiblingsRecord>('GET', recordPath(ns, key), { query: { fields: opts.fields?.join(',') }, signal: opts.signal });
+  public async get(
+    ns: string,
+    key: string,
+    opts: { readonly fields?: readonly string[]; readonly signal?: AbortSignal } = {},
+  ): Promise<Versioned> {
+    const r = await this.request<VestaRecord | SiblingsRecord>('GET', recordPath(ns, key), {
+      query: { fields: opts.fields?.join(',') },
+      signal: opts.signal,
+    });
     return { record: r.body, etag: r.etag ?? '' };
   }
 
@@ -111,14 +126,32 @@ export class VestaClient {
   }
 
   /** Replaces the record (in siblings mode, adds a value unless `ifMatch` covers what is there). */
-  public async put(ns: string, key: string, fields: Fields, opts: WriteOptions = {}): Promise<Versioned & { readonly created: boolean }> {
-    const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), { body: { fields } satisfies PutBody, headers: writeHeaders(opts), signal: opts.signal });
+  public async put(
+    ns: string,
+    key: string,
+    fields: Fields,
+    opts: WriteOptions = {},
+  ): Promise<Versioned & { readonly created: boolean }> {
+    const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), {
+      body: { fields } satisfies PutBody,
+      headers: writeHeaders(opts),
+      signal: opts.signal,
+    });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
 
   /** Atomic field operations; creates an absent record unless `ifMatch` or a `require` says otherwise. */
-  public async patch(ns: string, key: string, patch: PatchBody, opts: WriteOptions = {}): Promise<Versioned<VestaRecord> & { readonly created: boolean }> {
-    const r = await this.request<VestaRecord>('PATCH', recordPath(ns, key), { body: patch, headers: writeHeaders(opts), signal: opts.signal });
+  public async patch(
+    ns: string,
+    key: string,
+    patch: PatchBody,
+    opts: WriteOptions = {},
+  ): Promise<Versioned<VestaRecord> & { readonly created: boolean }> {
+    const r = await this.request<VestaRecord>('PATCH', recordPath(ns, key), {
+      body: patch,
+      headers: writeHeaders(opts),
+      signal: opts.signal,
+    });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
 
@@ -135,7 +168,12 @@ export class VestaClient {
    * `undefined`). Throws `TooManyAttemptsError` after `maxAttempts`, `ConflictError` for siblings
    * without `resolveSiblings`, and whatever `fn` throws.
    */
-  public async update(ns: string, key: string, fn: Updater, opts: UpdateOptions = {}): Promise<Versioned<VestaRecord> | null> {
+  public async update(
+    ns: string,
+    key: string,
+    fn: Updater,
+    opts: UpdateOptions = {},
+  ): Promise<Versioned<VestaRecord> | null> {
     let cur: Versioned | null = await this.find(ns, key, { signal: opts.signal });
     const attempts = opts.maxAttempts ?? 100;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -143,7 +181,12 @@ export class VestaClient {
       let record: VestaRecord | undefined;
       if (cur && hasSiblings(cur.record)) {
         if (!opts.resolveSiblings) {
-          throw new ConflictError({ status: 409, code: 'Conflict', reason: 'SiblingsPresent', detail: `${key} has ${cur.record.siblings.length} concurrent values; pass resolveSiblings to merge them` });
+          throw new ConflictError({
+            status: 409,
+            code: 'Conflict',
+            reason: 'SiblingsPresent',
+            detail: `${key} has ${cur.record.siblings.length} concurrent values; pass resolveSiblings to merge them`,
+          });
         }
         base = opts.resolveSiblings(cur.record.siblings, cur.record);
       } else if (cur) {
@@ -153,7 +196,10 @@ export class VestaClient {
       const next = await fn(base, record);
       if (next === undefined) return cur && !hasSiblings(cur.record) ? (cur as Versioned<VestaRecord>) : null;
       try {
-        const written = await this.put(ns, key, next, { ...opts, ...(cur ? { ifMatch: cur.etag } : { ifNoneMatch: true }) });
+        const written = await this.put(ns, key, next, {
+          ...opts,
+          ...(cur ? { ifMatch: cur.etag } : { ifNoneMatch: true }),
+        });
         return written as Versioned<VestaRecord>;
       } catch (e) {
         if (!(e instanceof PreconditionFailedError)) throw e;
@@ -166,13 +212,30 @@ export class VestaClient {
   }
 
   /** All or nothing across keys. `PreconditionFailedError.failed` names the `require` entries that did not hold. */
-  public async transact(ns: string, txn: TxnBody, opts: Pick<WriteOptions, 'leaseId' | 'fence' | 'idempotencyKey' | 'signal'> = {}): Promise<TxnResult[]> {
-    const r = await this.request<{ results: TxnResult[] }>('POST', `/v1/ns/${encodeURIComponent(ns)}/txn`, { body: txn, headers: writeHeaders(opts), signal: opts.signal });
+  public async transact(
+    ns: string,
+    txn: TxnBody,
+    opts: Pick<WriteOptions, 'leaseId' | 'fence' | 'idempotencyKey' | 'signal'> = {},
+  ): Promise<TxnResult[]> {
+    const r = await this.request<{ results: TxnResult[] }>('POST', `/v1/ns/${encodeURIComponent(ns)}/txn`, {
+      body: txn,
+      headers: writeHeaders(opts),
+      signal: opts.signal,
+    });
     return r.body.results;
   }
 
   /** One page of keys in UTF-8 byte order. */
-  public async list(ns: string, opts: { readonly prefix?: string; readonly limit?: number; readonly cursor?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {}): Promise<ListPage> {
+  public async list(
+    ns: string,
+    opts: {
+      readonly prefix?: string;
+      readonly limit?: number;
+      readonly cursor?: string;
+      readonly fields?: boolean;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<ListPage> {
     const r = await this.request<ListPage>('GET', `/v1/ns/${encodeURIComponent(ns)}/keys`, {
       query: { prefix: opts.prefix, limit: opts.limit, cursor: opts.cursor, fields: opts.fields ? 'true' : undefined },
       signal: opts.signal,
@@ -181,7 +244,10 @@ export class VestaClient {
   }
 
   /** Every key, page after page. */
-  public async *listAll(ns: string, opts: { readonly prefix?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {}): AsyncGenerator<ListPage['items'][number]> {
+  public async *listAll(
+    ns: string,
+    opts: { readonly prefix?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {},
+  ): AsyncGenerator<ListPage['items'][number]> {
     let cursor: string | undefined;
     do {
       const page = await this.list(ns, { ...opts, limit: 1000, cursor });
@@ -202,4 +268,3 @@ export class VestaClient {
     return (await this.request<Health>('GET', '/v1/health')).body;
   }
 }
-

@@ -17,5 +17,8 @@ export interface ConnectOptions extends Omit<ClientOptions, 'signer'> {
 /** Throws `TypeError` for a URL that is not http(s); signing errors (no region, no credentials) come with the first request. */
 export function connect(opts: ConnectOptions): VestaClient {
   const sign = opts.sign === undefined || opts.sign === 'auto' ? shouldSign(opts.url) : opts.sign;
-  return new VestaClient({ ...opts, ...(sign ? { signer: sigv4Signer({ profile: opts.profile, region: opts.region }) } : {}) });
+  return new VestaClient({
+    ...opts,
+    ...(sign ? { signer: sigv4Signer({ profile: opts.profile, region: opts.region }) } : {}),
+  });
 }

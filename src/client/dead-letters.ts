@@ -11,13 +11,25 @@ export class DeadLetters {
   public constructor(private readonly client: Requester) {}
 
   /** One page, newest first, without payloads; `source` keeps one path's entries. */
-  public async list(opts: { readonly source?: DeadLetterSource; readonly limit?: number; readonly cursor?: string; readonly signal?: AbortSignal } = {}): Promise<DeadLetterPage> {
-    const r = await this.client.request<DeadLetterPage>('GET', '/v1/dead-letters', { query: { source: opts.source, limit: opts.limit, cursor: opts.cursor }, signal: opts.signal });
+  public async list(
+    opts: {
+      readonly source?: DeadLetterSource;
+      readonly limit?: number;
+      readonly cursor?: string;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<DeadLetterPage> {
+    const r = await this.client.request<DeadLetterPage>('GET', '/v1/dead-letters', {
+      query: { source: opts.source, limit: opts.limit, cursor: opts.cursor },
+      signal: opts.signal,
+    });
     return r.body;
   }
 
   /** Every entry, page after page. */
-  public async *listAll(opts: { readonly source?: DeadLetterSource; readonly signal?: AbortSignal } = {}): AsyncGenerator<DeadLetter> {
+  public async *listAll(
+    opts: { readonly source?: DeadLetterSource; readonly signal?: AbortSignal } = {},
+  ): AsyncGenerator<DeadLetter> {
     let cursor: string | undefined;
     do {
       const page = await this.list({ ...opts, limit: 500, cursor });
@@ -28,12 +40,20 @@ export class DeadLetters {
 
   /** One entry with its payload. */
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<DeadLetter> {
-    return (await this.client.request<DeadLetter>('GET', `/v1/dead-letters/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
+    return (
+      await this.client.request<DeadLetter>('GET', `/v1/dead-letters/${encodeURIComponent(id)}`, {
+        signal: opts.signal,
+      })
+    ).body;
   }
 
   /** Processes the item again: `REPLAYED` removes the entry; `FAILED` keeps it with the new error. */
   public async replay(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<ReplayOutcome> {
-    return (await this.client.request<ReplayOutcome>('POST', `/v1/dead-letters/${encodeURIComponent(id)}/replay`, { signal: opts.signal })).body;
+    return (
+      await this.client.request<ReplayOutcome>('POST', `/v1/dead-letters/${encodeURIComponent(id)}/replay`, {
+        signal: opts.signal,
+      })
+    ).body;
   }
 
   /** Discards the entry (the item is not processed). */

@@ -66,7 +66,14 @@ export class ValidationError extends ApiError {
 }
 export class NotFoundError extends ApiError {}
 export class MethodNotAllowedError extends ApiError {}
-export type ConflictReason = 'SiblingsPresent' | 'SiblingLimit' | 'LockHeld' | 'LockNotHeld' | 'FencingTokenStale' | 'LeaseNotFound' | string;
+export type ConflictReason =
+  | 'SiblingsPresent'
+  | 'SiblingLimit'
+  | 'LockHeld'
+  | 'LockNotHeld'
+  | 'FencingTokenStale'
+  | 'LeaseNotFound'
+  | string;
 export class ConflictError extends ApiError {
   public get reason(): ConflictReason {
     return this.problem.reason ?? '';

@@ -6,7 +6,20 @@
 import { ApiError, LeaseLostError, NotFoundError } from './errors';
 import type { Requester } from './transport';
 import type { WriteOptions } from './write-options';
-import type { AcquireBody, Fields, GrantBody, Lease, LeaseDetails, LockGrant, PatchBody, TxnBody, TxnResult, VestaRecord, SiblingsRecord, Versioned } from './types';
+import type {
+  AcquireBody,
+  Fields,
+  GrantBody,
+  Lease,
+  LeaseDetails,
+  LockGrant,
+  PatchBody,
+  TxnBody,
+  TxnResult,
+  VestaRecord,
+  SiblingsRecord,
+  Versioned,
+} from './types';
 
 export interface KeepAliveOptions {
   /** Time between keepalives. @default a third of the TTL */
@@ -98,14 +111,26 @@ export class Leases {
   public constructor(private readonly client: Requester) {}
 
   /** A new lease of `ttlSeconds` (5 to 86400). */
-  public async grant(ttlSeconds: number, opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {}): Promise<Lease> {
+  public async grant(
+    ttlSeconds: number,
+    opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {},
+  ): Promise<Lease> {
     const body: GrantBody = { ttlSeconds, ...(opts.executionArn ? { executionArn: opts.executionArn } : {}) };
-    return (await this.client.request<Lease>('POST', '/v1/leases', { body, headers: { 'idempotency-key': opts.idempotencyKey } })).body;
+    return (
+      await this.client.request<Lease>('POST', '/v1/leases', {
+        body,
+        headers: { 'idempotency-key': opts.idempotencyKey },
+      })
+    ).body;
   }
 
   /** Restarts the TTL. Throws `NotFoundError` once the lease has expired or was revoked (never revived). */
   public async keepalive(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Lease> {
-    return (await this.client.request<Lease>('POST', `/v1/leases/${encodeURIComponent(id)}/keepalive`, { signal: opts.signal })).body;
+    return (
+      await this.client.request<Lease>('POST', `/v1/leases/${encodeURIComponent(id)}/keepalive`, {
+        signal: opts.signal,
+      })
+    ).body;
   }
 
   public async get(id: string): Promise<LeaseDetails> {
@@ -128,12 +153,20 @@ export class Locks {
 
   /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */
   public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {
-    return (await this.client.request<LockGrant>('POST', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { body: { leaseId } satisfies AcquireBody })).body;
+    return (
+      await this.client.request<LockGrant>(
+        'POST',
+        `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`,
+        { body: { leaseId } satisfies AcquireBody },
+      )
+    ).body;
   }
 
   /** Releases it. Throws `ConflictError` when another lease holds it, `NotFoundError` when nobody does. */
   public async release(ns: string, name: string, leaseId: string): Promise<void> {
-    await this.client.request('DELETE', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, { headers: { 'x-lease-id': leaseId } });
+    await this.client.request('DELETE', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, {
+      headers: { 'x-lease-id': leaseId },
+    });
   }
 }
 
@@ -145,7 +178,11 @@ export interface LockContext {
   readonly leaseId: string;
   /** Aborts (reason: `LeaseLostError`) when the lease, and so the lock, is lost. */
   readonly signal: AbortSignal;
-  put(key: string, fields: Fields, opts?: Omit<WriteOptions, 'fence'>): Promise<Versioned<VestaRecord | SiblingsRecord>>;
+  put(
+    key: string,
+    fields: Fields,
+    opts?: Omit<WriteOptions, 'fence'>,
+  ): Promise<Versioned<VestaRecord | SiblingsRecord>>;
   patch(key: string, patch: PatchBody, opts?: Omit<WriteOptions, 'fence'>): Promise<Versioned<VestaRecord>>;
   delete(key: string, opts?: Omit<WriteOptions, 'fence'>): Promise<void>;
   transact(txn: TxnBody): Promise<TxnResult[]>;
@@ -178,7 +215,13 @@ export interface WithLockOptions {
  * when the lock stays held by another, or `LeaseLostError` when the lease was lost while `fn` ran
  * and `fn` did not throw first.
  */
-export async function withLock<T>(client: LockingClient, ns: string, name: string, fn: (ctx: LockContext) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
+export async function withLock<T>(
+  client: LockingClient,
+  ns: string,
+  name: string,
+  fn: (ctx: LockContext) => Promise<T>,
+  opts: WithLockOptions = {},
+): Promise<T> {
   const lease = await client.leases.grant(opts.ttlSeconds ?? 30);
   const alive = client.leases.keepAlive(lease);
   try {
@@ -202,7 +245,8 @@ export async function withLock<T>(client: LockingClient, ns: string, name: strin
     try {
       await client.leases.keepalive(lease.id);
     } catch (e) {
-      if (e instanceof NotFoundError) throw new LeaseLostError(lease.id, 'it expired or was revoked while the work ran', { cause: e });
+      if (e instanceof NotFoundError)
+        throw new LeaseLostError(lease.id, 'it expired or was revoked while the work ran', { cause: e });
       throw e;
     }
     return result;
@@ -213,13 +257,22 @@ export async function withLock<T>(client: LockingClient, ns: string, name: strin
   }
 }
 
-async function acquireWaiting(client: LockingClient, ns: string, name: string, leaseId: string, opts: WithLockOptions): Promise<LockGrant> {
+async function acquireWaiting(
+  client: LockingClient,
+  ns: string,
+  name: string,
+  leaseId: string,
+  opts: WithLockOptions,
+): Promise<LockGrant> {
   const until = Date.now() + (opts.waitMs ?? 0);
   for (;;) {
     try {
       return await client.locks.acquire(ns, name, leaseId);
     } catch (e) {
-      const held = e instanceof ApiError && e.code === 'Conflict' && (e.problem.reason === 'LockHeld' || e.problem.reason === undefined);
+      const held =
+        e instanceof ApiError &&
+        e.code === 'Conflict' &&
+        (e.problem.reason === 'LockHeld' || e.problem.reason === undefined);
       if (!held || Date.now() >= until) throw e;
       await new Promise((r) => setTimeout(r, Math.min(opts.retryMs ?? 500, Math.max(0, until - Date.now()))));
     }

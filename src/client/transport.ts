@@ -17,7 +17,12 @@ import { parseJson as parseExact, stringifyJson } from '../core/json';
 import { type ApiError, NetworkError, type Problem, ThrottledError, UnavailableError, apiError } from './errors';
 
 /** Signs a request: returns the headers to send (the given ones plus the signature's). */
-export type Signer = (req: { method: string; url: string; headers: Record<string, string>; body?: string }) => Promise<Record<string, string>>;
+export type Signer = (req: {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}) => Promise<Record<string, string>>;
 
 export interface RetryPolicy {
   /** Tries in all, the first included. @default 5 */
@@ -119,7 +124,8 @@ export class Transport {
     } catch {
       throw new TypeError(`the API URL must be an http(s) URL. Received: ${JSON.stringify(opts.url)}`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`the API URL must be an http(s) URL. Received: ${JSON.stringify(opts.url)}`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError(`the API URL must be an http(s) URL. Received: ${JSON.stringify(opts.url)}`);
     this.url = opts.url.replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
     this.sleep = opts.sleep ?? sleepFor;
@@ -132,25 +138,41 @@ export class Transport {
    */
   public async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<Reply<T>> {
     const policy = { maxAttempts: 5, baseMs: 100, maxDelayMs: 5000, maxRetryAfterMs: 30_000, ...this.opts.retry };
-    const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
-    const resendable = method === 'GET' || method === 'PUT' || method === 'DELETE' || Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
+    const headers = Object.fromEntries(
+      Object.entries(opts.headers ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const resendable =
+      method === 'GET' ||
+      method === 'PUT' ||
+      method === 'DELETE' ||
+      Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once<T>(method, path, headers, opts);
       } catch (e) {
         if (opts.signal?.aborted) throw opts.signal.reason;
-        const retryable = e instanceof ThrottledError || e instanceof UnavailableError || (resendable && (e instanceof NetworkError || isGatewayError(e)));
+        const retryable =
+          e instanceof ThrottledError ||
+          e instanceof UnavailableError ||
+          (resendable && (e instanceof NetworkError || isGatewayError(e)));
         if (!retryable || attempt >= policy.maxAttempts) throw e;
         const hinted = (e as ApiError).retryAfterSeconds;
         const delayMs =
-          hinted !== undefined ? Math.min(hinted * 1000, policy.maxRetryAfterMs) : backoffMs(attempt - 1, { baseMs: policy.baseMs, capMs: policy.maxDelayMs });
+          hinted !== undefined
+            ? Math.min(hinted * 1000, policy.maxRetryAfterMs)
+            : backoffMs(attempt - 1, { baseMs: policy.baseMs, capMs: policy.maxDelayMs });
         this.opts.onRetry?.({ attempt, delayMs, error: e as Error });
         await this.sleep(delayMs, opts.signal);
       }
     }
   }
 
-  private async once<T>(method: string, path: string, given: Record<string, string>, opts: RequestOptions): Promise<Reply<T>> {
+  private async once<T>(
+    method: string,
+    path: string,
+    given: Record<string, string>,
+    opts: RequestOptions,
+  ): Promise<Reply<T>> {
     // encodeURIComponent (a space is %20, not URLSearchParams' +), as SigV4 signs it.
     const query = Object.entries(opts.query ?? {})
       .filter((e): e is [string, string | number | boolean] => e[1] !== undefined)
@@ -158,7 +180,11 @@ export class Transport {
       .join('&');
     const url = `${this.url}${path}${query ? `?${query}` : ''}`;
     const body = opts.body === undefined ? undefined : stringifyJson(opts.body);
-    let headers: Record<string, string> = { accept: 'application/json', ...given, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    let headers: Record<string, string> = {
+      accept: 'application/json',
+      ...given,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    };
     if (this.opts.signer) headers = await this.opts.signer({ method, url, headers, body });
     const timeout = AbortSignal.timeout((this.opts.timeoutMs ?? 30_000) + (opts.extraTimeoutMs ?? 0));
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -169,7 +195,9 @@ export class Transport {
       text = await res.text();
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason;
-      const reason = timeout.aborted ? 'no answer in time' : (((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message) as string);
+      const reason = timeout.aborted
+        ? 'no answer in time'
+        : (((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message) as string);
       throw new NetworkError(this.url, reason, { cause: e });
     }
     const etag = res.headers.get('etag') ?? undefined;
@@ -178,7 +206,11 @@ export class Transport {
       const problem: Problem =
         parsed && typeof parsed === 'object' && typeof parsed.code === 'string'
           ? { ...parsed, status: parsed.status ?? res.status, code: parsed.code }
-          : { status: res.status, code: `HTTP${res.status}`, detail: text.slice(0, 500) || 'the answer has no problem document' };
+          : {
+              status: res.status,
+              code: `HTTP${res.status}`,
+              detail: text.slice(0, 500) || 'the answer has no problem document',
+            };
       const after = retryAfterMs(res.headers.get('retry-after'));
       throw apiError(problem, etag, after === undefined ? undefined : after / 1000);
     }

@@ -61,13 +61,24 @@ export function isTransient(e: unknown): boolean {
  */
 export function retryDelayMs(e: unknown, failures: number, random: () => number = Math.random): number {
   const seconds = e instanceof ApiError ? e.retryAfterSeconds : undefined;
-  if (seconds !== undefined && Number.isFinite(seconds)) return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
+  if (seconds !== undefined && Number.isFinite(seconds))
+    return Math.min(Math.max(seconds * 1000, 0), RETRY_AFTER_MAX_MS);
   const ceiling = backoffCeilingMs(failures - 1, { baseMs: RETRY_BASE_MS, capMs: RETRY_MAX_MS });
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
 /** One page of changes after a cursor. Throws `CursorExpiredError` (410) for a cursor older than the changes kept. */
-export async function changes(client: Requester, ns: string, opts: { readonly after?: string; readonly prefix?: string; readonly limit?: number; readonly wait?: number; readonly signal?: AbortSignal } = {}): Promise<ChangePage> {
+export async function changes(
+  client: Requester,
+  ns: string,
+  opts: {
+    readonly after?: string;
+    readonly prefix?: string;
+    readonly limit?: number;
+    readonly wait?: number;
+    readonly signal?: AbortSignal;
+  } = {},
+): Promise<ChangePage> {
   const r = await client.request<ChangePage>('GET', `/v1/ns/${encodeURIComponent(ns)}/changes`, {
     query: { after: opts.after, prefix: opts.prefix, limit: opts.limit, wait: opts.wait },
     signal: opts.signal,

@@ -5,7 +5,17 @@
  */
 import { VestaClientError } from './errors';
 import type { Requester } from './transport';
-import type { CreateSnapshotBody, Restore, RestoreBody, RestoreStarted, Saga, SagaInput, SagaStarted, Snapshot, SnapshotStarted } from './types';
+import type {
+  CreateSnapshotBody,
+  Restore,
+  RestoreBody,
+  RestoreStarted,
+  Saga,
+  SagaInput,
+  SagaStarted,
+  Snapshot,
+  SnapshotStarted,
+} from './types';
 
 export class WaitTimeoutError extends VestaClientError {
   public constructor(what: string, ms: number) {
@@ -24,7 +34,12 @@ export interface WaitOptions<T> {
   readonly onProgress?: (state: T) => void;
 }
 
-async function waitFor<T>(what: string, read: (signal?: AbortSignal) => Promise<T>, done: (s: T) => boolean, opts: WaitOptions<T>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  read: (signal?: AbortSignal) => Promise<T>,
+  done: (s: T) => boolean,
+  opts: WaitOptions<T>,
+): Promise<T> {
   const start = Date.now();
   let last = '';
   for (;;) {
@@ -34,7 +49,8 @@ async function waitFor<T>(what: string, read: (signal?: AbortSignal) => Promise<
     if (text !== last) opts.onProgress?.(s);
     last = text;
     if (done(s)) return s;
-    if (opts.timeoutMs !== undefined && Date.now() - start >= opts.timeoutMs) throw new WaitTimeoutError(what, opts.timeoutMs);
+    if (opts.timeoutMs !== undefined && Date.now() - start >= opts.timeoutMs)
+      throw new WaitTimeoutError(what, opts.timeoutMs);
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         clearTimeout(t);
@@ -59,12 +75,18 @@ export class Sagas {
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Saga> {
-    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
+    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`, { signal: opts.signal }))
+      .body;
   }
 
   /** Waits until the saga is no longer RUNNING and returns it. */
   public wait(id: string, opts: WaitOptions<Saga> = {}): Promise<Saga> {
-    return waitFor(`saga ${id}`, (signal) => this.get(id, { signal }), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(
+      `saga ${id}`,
+      (signal) => this.get(id, { signal }),
+      (s) => s.status !== 'RUNNING',
+      opts,
+    );
   }
 
   /** Starts and waits. */
@@ -78,35 +100,63 @@ export class Snapshots {
 
   /** Starts a snapshot of `namespace`, or of every namespace. */
   public async create(opts: { readonly namespace?: string } = {}): Promise<SnapshotStarted> {
-    return (await this.client.request<SnapshotStarted>('POST', '/v1/snapshots', { body: (opts.namespace ? { namespace: opts.namespace } : {}) satisfies CreateSnapshotBody })).body;
+    return (
+      await this.client.request<SnapshotStarted>('POST', '/v1/snapshots', {
+        body: (opts.namespace ? { namespace: opts.namespace } : {}) satisfies CreateSnapshotBody,
+      })
+    ).body;
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Snapshot> {
-    return (await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
+    return (
+      await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`, { signal: opts.signal })
+    ).body;
   }
 
   /** Newest first. */
   public async list(opts: { readonly namespace?: string } = {}): Promise<Snapshot[]> {
-    return (await this.client.request<{ items: Snapshot[] }>('GET', '/v1/snapshots', { query: { namespace: opts.namespace } })).body.items;
+    return (
+      await this.client.request<{ items: Snapshot[] }>('GET', '/v1/snapshots', { query: { namespace: opts.namespace } })
+    ).body.items;
   }
 
   /** Waits until COMPLETE or FAILED; `onProgress` sees the parts written so far. */
   public wait(id: string, opts: WaitOptions<Snapshot> = {}): Promise<Snapshot> {
-    return waitFor(`snapshot ${id}`, (signal) => this.get(id, { signal }), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(
+      `snapshot ${id}`,
+      (signal) => this.get(id, { signal }),
+      (s) => s.status !== 'RUNNING',
+      opts,
+    );
   }
 
   /** Starts a restore; `mode` `missing` (default) writes only absent records, `newer` also older ones. */
-  public async restore(id: string, opts: { readonly namespace?: string; readonly mode?: 'missing' | 'newer' } = {}): Promise<RestoreStarted> {
-    const body: RestoreBody = { ...(opts.namespace ? { namespace: opts.namespace } : {}), mode: opts.mode ?? 'missing' };
-    return (await this.client.request<RestoreStarted>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })).body;
+  public async restore(
+    id: string,
+    opts: { readonly namespace?: string; readonly mode?: 'missing' | 'newer' } = {},
+  ): Promise<RestoreStarted> {
+    const body: RestoreBody = {
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      mode: opts.mode ?? 'missing',
+    };
+    return (
+      await this.client.request<RestoreStarted>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })
+    ).body;
   }
 
   public async getRestore(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Restore> {
-    return (await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
+    return (
+      await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`, { signal: opts.signal })
+    ).body;
   }
 
   /** Waits until the restore is COMPLETE or FAILED; `onProgress` sees written and skipped so far. */
   public waitRestore(id: string, opts: WaitOptions<Restore> = {}): Promise<Restore> {
-    return waitFor(`restore ${id}`, (signal) => this.getRestore(id, { signal }), (s) => s.status !== 'RUNNING', opts);
+    return waitFor(
+      `restore ${id}`,
+      (signal) => this.getRestore(id, { signal }),
+      (s) => s.status !== 'RUNNING',
+      opts,
+    );
   }
 }

@@ -24,7 +24,9 @@ export interface WriteOptions {
  */
 export function recordPath(ns: string, key: string): string {
   const segments = key.split('/');
-  const encoded = segments.some((x) => x === '.' || x === '..') ? encodeURIComponent(key) : segments.map(encodeURIComponent).join('/');
+  const encoded = segments.some((x) => x === '.' || x === '..')
+    ? encodeURIComponent(key)
+    : segments.map(encodeURIComponent).join('/');
   return `/v1/ns/${encodeURIComponent(ns)}/keys/${encoded}`;
 }
 

@@ -43,7 +43,13 @@ export function changeId(namespace: string, key: string, inc: string, rev: numbe
  * always `delete` or `expire`, whatever was recorded.
  */
 export function changeOf(state: RecordState, kind: ChangeKind): ChangeDetail {
-  const base = { id: changeId(state.namespace, state.key, state.inc, state.rev), namespace: state.namespace, key: state.key, rev: state.rev, vv: state.vv };
+  const base = {
+    id: changeId(state.namespace, state.key, state.inc, state.rev),
+    namespace: state.namespace,
+    key: state.key,
+    rev: state.rev,
+    vv: state.vv,
+  };
   if (state.deleted) return { ...base, change: kind === 'expire' ? 'expire' : 'delete' };
   const newest = state.siblings[state.siblings.length - 1];
   const change = kind === 'delete' || kind === 'expire' ? 'put' : kind;
@@ -51,7 +57,9 @@ export function changeOf(state: RecordState, kind: ChangeKind): ChangeDetail {
     ...base,
     change,
     fields: newest?.fields ?? {},
-    ...(state.siblings.length > 1 ? { siblings: state.siblings.map((s) => ({ fields: s.fields, updatedAt: s.at })) } : {}),
+    ...(state.siblings.length > 1
+      ? { siblings: state.siblings.map((s) => ({ fields: s.fields, updatedAt: s.at })) }
+      : {}),
   };
 }
 
@@ -92,12 +100,30 @@ export interface PlaceholderSource {
 
 /** The change that takes the place of one set aside as dead letter `deadLetter`: same id, no fields. */
 export function placeholderChange(p: PlaceholderSource, deadLetter: string): ChangeDetail {
-  return { id: changeId(p.namespace, p.key, p.inc, p.rev), namespace: p.namespace, key: p.key, rev: p.rev, vv: p.vv, change: p.change, fieldsOmitted: true, deadLetter };
+  return {
+    id: changeId(p.namespace, p.key, p.inc, p.rev),
+    namespace: p.namespace,
+    key: p.key,
+    rev: p.rev,
+    vv: p.vv,
+    change: p.change,
+    fieldsOmitted: true,
+    deadLetter,
+  };
 }
 
 /** The placeholder of a change decoded but refused by the change log: its id, key, rev, vv and kind. */
 export function placeholderOf(c: ChangeDetail, deadLetter: string): ChangeDetail {
-  return { id: c.id, namespace: c.namespace, key: c.key, rev: c.rev, vv: c.vv, change: c.change, fieldsOmitted: true, deadLetter };
+  return {
+    id: c.id,
+    namespace: c.namespace,
+    key: c.key,
+    rev: c.rev,
+    vv: c.vv,
+    change: c.change,
+    fieldsOmitted: true,
+    deadLetter,
+  };
 }
 
 /** The change a replay publishes for a placeholder: the change itself, under an id of its own. */

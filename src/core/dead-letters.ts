@@ -81,7 +81,9 @@ export function isDependencyFailure(e: unknown): boolean {
   return e instanceof ThrottledError || e instanceof UnavailableError;
 }
 
-export type ItemOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown; readonly attempts: number };
+export type ItemOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown; readonly attempts: number };
 
 export interface TryItemOptions {
   /** @default ITEM_ATTEMPTS */
@@ -115,7 +117,11 @@ export async function tryItem<T>(run: () => Promise<T>, opts: TryItemOptions = {
 /** Throws `ValidationError` (field `source`) for a value that names no source. */
 export function parseSource(raw: string | undefined): DeadLetterSource | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!isDeadLetterSource(raw)) throw new ValidationError('source', `must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`);
+  if (!isDeadLetterSource(raw))
+    throw new ValidationError(
+      'source',
+      `must be one of ${DEAD_LETTER_SOURCES.join(', ')}. Received: ${JSON.stringify(raw)}`,
+    );
   return raw;
 }
 
@@ -140,7 +146,13 @@ export async function replayDeadLetter(id: string, deps: ReplayDeps): Promise<Re
     await replayer(entry);
   } catch (e) {
     if (isDependencyFailure(e)) throw e;
-    const kept = await deps.store.put({ source: entry.source, item: entry.item, error: errorOf(e), attempts: 1, payload: entry.payload });
+    const kept = await deps.store.put({
+      source: entry.source,
+      item: entry.item,
+      error: errorOf(e),
+      attempts: 1,
+      payload: entry.payload,
+    });
     return { id, status: 'FAILED', entry: kept };
   }
   await deps.store.remove(id);
@@ -149,7 +161,10 @@ export async function replayDeadLetter(id: string, deps: ReplayDeps): Promise<Re
 
 /** What a path counts dead letters with: Powertools `Metrics` satisfies it as it is. */
 export interface DeadLetterMetrics {
-  singleMetric(): { addDimension(name: string, value: string): unknown; addMetric(name: MetricName, unit: 'Count', value: number): unknown };
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: MetricName, unit: 'Count', value: number): unknown;
+  };
 }
 
 /** Sets one item aside; resolves to its entry. See `deadLetterSink`. */
@@ -171,7 +186,13 @@ export function deadLetterSink(
       const m = metrics?.singleMetric();
       m?.addDimension('source', input.source);
       m?.addMetric(METRIC_NAMES.deadLetters, 'Count', 1);
-      logger?.warn('item set aside as a dead letter', { id: entry.id, source: input.source, item: input.item, error: input.error, attempts: entry.attempts });
+      logger?.warn('item set aside as a dead letter', {
+        id: entry.id,
+        source: input.source,
+        item: input.item,
+        error: input.error,
+        attempts: entry.attempts,
+      });
     } catch {
       // Counting is best effort; the entry is recorded.
     }

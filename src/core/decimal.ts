@@ -129,7 +129,13 @@ export function numericText(v: Numeric): string {
 
 /** Exact sum. Never throws; check the result with `numberProblem`. */
 export function addNumeric(a: Numeric, b: Numeric): Numeric {
-  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a) && Number.isSafeInteger(b) && Number.isSafeInteger(a + b)) {
+  if (
+    typeof a === 'number' &&
+    typeof b === 'number' &&
+    Number.isSafeInteger(a) &&
+    Number.isSafeInteger(b) &&
+    Number.isSafeInteger(a + b)
+  ) {
     return a + b;
   }
   return normalize(Decimal.big(a).plus(Decimal.big(b)));
@@ -156,7 +162,8 @@ export function numberProblem(v: Numeric): string | undefined {
   }
   const b = Decimal.big(v);
   if (b.c.length === 1 && b.c[0] === 0) return undefined;
-  if (b.c.length > MAX_SIGNIFICANT_DIGITS) return `has ${b.c.length} significant digits; at most ${MAX_SIGNIFICANT_DIGITS}`;
+  if (b.c.length > MAX_SIGNIFICANT_DIGITS)
+    return `has ${b.c.length} significant digits; at most ${MAX_SIGNIFICANT_DIGITS}`;
   if (b.e > MAX_EXPONENT) return 'is larger in magnitude than 9.9999999999999999999999999999999999999e+125';
   if (b.e < MIN_EXPONENT) return 'is smaller in magnitude than 1e-130';
   return undefined;

@@ -22,7 +22,10 @@ export function etagOf(state: Pick<RecordState, 'inc' | 'rev' | 'vv'>): string {
 
 /** Parses an ETag; `undefined` when it is not one of ours (it then matches nothing). Never throws. */
 export function parseEtag(etag: string): CausalContext | undefined {
-  const raw = etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const raw = etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;

@@ -56,7 +56,7 @@ export function leaseView(lease: Lease): LeaseView {
 }
 
 const ID = /^[\x21-\x7e]{1,128}$/;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses
 const LOCK_NAME = /^[^\u0000-\u001f\u007f-\u009f/]{1,255}$/;
 
 /** Throws `ValidationError` unless `id` could be a lease id (1 to 128 visible ASCII characters). */
@@ -67,7 +67,8 @@ export function validateLeaseId(id: string, field = 'id'): string {
 
 /** Throws `ValidationError` unless `name` is 1 to 255 characters without control characters or `/`. */
 export function validateLockName(name: string, field = 'name'): string {
-  if (!LOCK_NAME.test(name)) throw new ValidationError(field, 'must be 1 to 255 characters, without control characters or /');
+  if (!LOCK_NAME.test(name))
+    throw new ValidationError(field, 'must be 1 to 255 characters, without control characters or /');
   return name;
 }
 
@@ -79,7 +80,8 @@ export interface FencingToken {
 /** Parses `X-Fencing-Token: <lockName>:<token>`. Throws `ValidationError`. */
 export function parseFencingToken(value: string): FencingToken {
   const m = /^(.+):(\d{1,16})$/.exec(value);
-  if (!m || !Number.isSafeInteger(Number(m[2]))) throw new ValidationError('X-Fencing-Token', 'must be <lockName>:<token>');
+  if (!m || !Number.isSafeInteger(Number(m[2])))
+    throw new ValidationError('X-Fencing-Token', 'must be <lockName>:<token>');
   return { lock: validateLockName(m[1], 'X-Fencing-Token'), token: Number(m[2]) };
 }
 

@@ -7,7 +7,7 @@ export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const MAX_KEY_BYTES = 1024;
 export const MAX_FIELD_NAME_CHARS = 255;
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -19,7 +19,8 @@ export function wellFormed(s: string): boolean {
 /** Why `name` cannot be a field name, or undefined when it can. Never throws. */
 export function fieldNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return 'field names must be strings';
-  if (name.length < 1 || name.length > MAX_FIELD_NAME_CHARS) return `field names must be 1 to ${MAX_FIELD_NAME_CHARS} characters`;
+  if (name.length < 1 || name.length > MAX_FIELD_NAME_CHARS)
+    return `field names must be 1 to ${MAX_FIELD_NAME_CHARS} characters`;
   if (CONTROL.test(name)) return 'field names must not contain control characters';
   if (!wellFormed(name)) return 'field names must be well-formed Unicode (no lone surrogates)';
   return undefined;

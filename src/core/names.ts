@@ -10,7 +10,10 @@ export { MAX_FIELD_NAME_CHARS, MAX_KEY_BYTES, NAMESPACE_PATTERN, fieldNameProble
 
 export function validateNamespace(ns: string, field = 'ns'): string {
   if (!NAMESPACE_PATTERN.test(ns)) {
-    throw new ValidationError(field, `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns.slice(0, 100))}`);
+    throw new ValidationError(
+      field,
+      `must match ${NAMESPACE_PATTERN.source}. Received: ${JSON.stringify(ns.slice(0, 100))}`,
+    );
   }
   return ns;
 }
@@ -25,7 +28,10 @@ export function validateKey(key: unknown, field = 'key'): string {
   }
   if (CONTROL.test(key)) throw new ValidationError(field, 'must not contain control characters');
   if (key.split('/').some((s) => s === '.' || s === '..')) {
-    throw new ValidationError(field, `no segment of a key may be "." or "..". Received: ${JSON.stringify(key.slice(0, 100))}`);
+    throw new ValidationError(
+      field,
+      `no segment of a key may be "." or "..". Received: ${JSON.stringify(key.slice(0, 100))}`,
+    );
   }
   return key;
 }

@@ -57,8 +57,22 @@ export interface WriteGuards {
 export interface RecordStore {
   /** The stored state, tombstones included; `undefined` when the key was never written. */
   get(ns: string, key: string): Promise<RecordState | undefined>;
-  put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult>;
-  patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult>;
+  put(
+    ns: string,
+    key: string,
+    fields: Fields,
+    pre: Preconditions,
+    mode: ConflictMode,
+    guards?: WriteGuards,
+  ): Promise<WriteResult>;
+  patch(
+    ns: string,
+    key: string,
+    patch: PatchBody,
+    pre: Preconditions,
+    mode: ConflictMode,
+    guards?: WriteGuards,
+  ): Promise<WriteResult>;
   delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void>;
   /** Live records in UTF-8 byte order of keys. Throws `ValidationError` for a bad cursor. */
   list(ns: string, query: ListQuery): Promise<ListPage>;
@@ -84,7 +98,14 @@ export interface LeaseStore {
 }
 
 /** Status of a workflow execution: Step Functions in AWS, the local runner locally. */
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'UNKNOWN';
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE'
+  | 'UNKNOWN';
 
 export interface ExecutionStatusSource {
   /** The execution's status; `UNKNOWN` when there is no such execution. Throws when unreachable. */
@@ -167,7 +188,9 @@ export interface SnapshotStore {
   failSnapshot(id: string, error: string): Promise<void>;
   /** Seconds since the newest COMPLETE snapshot finished; `null` when there is none. */
   latestCompleteAgeSeconds(): Promise<number | null>;
-  createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView>;
+  createRestore(
+    view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>,
+  ): Promise<RestoreView>;
   /** The restore; while RUNNING its counts are those of the records committed so far. */
   getRestore(id: string): Promise<RestoreView | undefined>;
   /** RUNNING → COMPLETE with the counts. Idempotent. */

@@ -9,7 +9,6 @@ import type { RecordView } from './wire/record-views';
 export type { RecordView, SiblingsRecordView, SingleRecordView } from './wire/record-views';
 export type { Fields, JsonValue } from './values';
 
-
 export interface Sibling {
   readonly fields: Fields;
   readonly dot: Dot;
@@ -55,7 +54,7 @@ export function pickFields(fields: Fields, only?: readonly string[]): Fields {
   if (!only) return fields;
   // A null-prototype map, as everywhere in the domain (values.ts' helpers depend on this file).
   const out: Fields = Object.create(null) as Fields;
-  for (const f of only) if (Object.prototype.hasOwnProperty.call(fields, f)) out[f] = fields[f];
+  for (const f of only) if (Object.hasOwn(fields, f)) out[f] = fields[f];
   return out;
 }
 

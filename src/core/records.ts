@@ -6,7 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Numeric, addNumeric, isNumeric, numberProblem, numericText } from './decimal';
-import { ConflictError, NotFoundError, OutOfRangeError, PayloadTooLargeError, PreconditionFailedError, TypeMismatchError } from './errors';
+import {
+  ConflictError,
+  NotFoundError,
+  OutOfRangeError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  TypeMismatchError,
+} from './errors';
 import { type CausalContext, etagOf, sameVersion } from './etag';
 import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
 import { failing } from './require';
@@ -66,7 +73,8 @@ export function checkPreconditions(state: RecordState | undefined, pre: Precondi
   if (!m) return;
   if (!isLive(state)) failPrecondition(state, 'If-Match');
   if (m.any) return;
-  const ok = m.ctx !== undefined && (contextual ? m.ctx.inc === state.inc && m.ctx.rev <= state.rev : sameVersion(m.ctx, state));
+  const ok =
+    m.ctx !== undefined && (contextual ? m.ctx.inc === state.inc && m.ctx.rev <= state.rev : sameVersion(m.ctx, state));
   if (!ok) failPrecondition(state, 'If-Match');
 }
 
@@ -88,7 +96,10 @@ function next(
   const live = isLive(prev) ? prev.siblings : [];
   const out = write(live, prev?.vv ?? {}, ctx, env.replica, (dot) => ({ fields, dot, at: env.now }));
   if (out.siblings.length > MAX_SIBLINGS) {
-    throw new ConflictError('SiblingLimit', `the record would hold ${out.siblings.length} siblings; at most ${MAX_SIBLINGS}. PUT with the ETag of a GET to resolve them`);
+    throw new ConflictError(
+      'SiblingLimit',
+      `the record would hold ${out.siblings.length} siblings; at most ${MAX_SIBLINGS}. PUT with the ETag of a GET to resolve them`,
+    );
   }
   checkSize(out.siblings);
   return {
@@ -140,12 +151,20 @@ export function applyPatch(
   checkPreconditions(prev, pre);
   const live = isLive(prev) ? prev : undefined;
   if (live && hasSiblings(live)) {
-    throw new ConflictError('SiblingsPresent', `the record has ${live.siblings.length} siblings; PUT with the ETag of a GET to resolve them first`);
+    throw new ConflictError(
+      'SiblingsPresent',
+      `the record has ${live.siblings.length} siblings; PUT with the ETag of a GET to resolve them first`,
+    );
   }
   const fields: Fields = live ? copyMap(live.siblings[0].fields) : newMap();
   const failed = failing(fields, patch.require ?? []);
   if (failed.length > 0) {
-    throw new PreconditionFailedError(`require[${failed.join(', ')}] did not hold`, toView(prev), failed, currentEtag(prev));
+    throw new PreconditionFailedError(
+      `require[${failed.join(', ')}] did not hold`,
+      toView(prev),
+      failed,
+      currentEtag(prev),
+    );
   }
   Object.assign(fields, patch.set ?? {});
   for (const f of patch.remove ?? []) delete fields[f];
@@ -161,13 +180,17 @@ export function applyPatch(
 export function incremented(fields: Fields, f: string, by: Numeric): Numeric {
   const cur = has(fields, f) ? fields[f] : 0;
   if (!isNumeric(cur)) {
-    const kind = cur === null ? 'null' : Array.isArray(cur) ? 'a list' : typeof cur === 'object' ? 'a map' : `a ${typeof cur}`;
+    const kind =
+      cur === null ? 'null' : Array.isArray(cur) ? 'a list' : typeof cur === 'object' ? 'a map' : `a ${typeof cur}`;
     throw new TypeMismatchError(f, `increment of field ${JSON.stringify(f)}, which holds ${kind}, not a number`);
   }
   const sum = addNumeric(cur, by);
   const problem = numberProblem(sum);
   if (problem) {
-    throw new OutOfRangeError(f, `increment of field ${JSON.stringify(f)} by ${numericText(by)} gives a number that ${problem}; nothing was written`);
+    throw new OutOfRangeError(
+      f,
+      `increment of field ${JSON.stringify(f)} by ${numericText(by)} gives a number that ${problem}; nothing was written`,
+    );
   }
   return sum;
 }

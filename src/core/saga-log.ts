@@ -114,7 +114,13 @@ export interface SagaLog {
   /** Settles a step with nothing to write (a compensation-less undo), exactly once. Throws `StepSettledError`. */
   settleWithoutWrite(id: string, index: number, kind: StepWriteKind): Promise<void>;
   /** Sets a step's status (and error) when it has one of `from`; false when it had another or does not exist. */
-  setStepStatus(id: string, index: number, from: readonly StepStatus[], to: StepStatus, error?: StepError): Promise<boolean>;
+  setStepStatus(
+    id: string,
+    index: number,
+    from: readonly StepStatus[],
+    to: StepStatus,
+    error?: StepError,
+  ): Promise<boolean>;
   /** Ends a saga whose status is one of `from` with `status`; false when it had another or does not exist. */
   finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean>;
 }

@@ -12,7 +12,17 @@ import { type Numeric, negateNumeric } from './decimal';
 import { newMap } from './values';
 import type { FieldRequire, TxnBody } from './types';
 import { parseBody } from './wire/parse';
-import { MAX_SAGA_STEPS, SAGA_ID_MESSAGE, SAGA_ID_PATTERN, SAGA_STATUSES, type SagaAction, type SagaStep, type TransferInput, stepsBody, transferBody } from './wire/sagas';
+import {
+  MAX_SAGA_STEPS,
+  SAGA_ID_MESSAGE,
+  SAGA_ID_PATTERN,
+  SAGA_STATUSES,
+  type SagaAction,
+  type SagaStep,
+  type TransferInput,
+  stepsBody,
+  transferBody,
+} from './wire/sagas';
 
 export { MAX_SAGA_STEPS, SAGA_ID_PATTERN, SAGA_STATUSES, STEP_STATUSES, sagaAction } from './wire/sagas';
 export type { SagaAction, SagaStatus, SagaStep, SagaView, StepStatus, StepView, TransferInput } from './wire/sagas';

@@ -19,4 +19,14 @@ export {
   txnOp,
   txnRequire,
 } from './wire/records';
-export type { ConflictMode, FieldRequire, NamespaceSettings, PatchBody, PutBody, RequireOp, TxnBody, TxnOp, TxnRequire } from './wire/records';
+export type {
+  ConflictMode,
+  FieldRequire,
+  NamespaceSettings,
+  PatchBody,
+  PutBody,
+  RequireOp,
+  TxnBody,
+  TxnOp,
+  TxnRequire,
+} from './wire/records';

@@ -36,7 +36,12 @@ export function storableNatively(v: JsonValue, depth = 0): boolean {
 function nativeSize(v: JsonValue): number {
   if (v === null || typeof v === 'boolean') return 1;
   if (isNumeric(v)) {
-    const digits = numericText(v).replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+    const digits = numericText(v)
+      .replace(/^-/, '')
+      .replace(/e.*$/i, '')
+      .replace('.', '')
+      .replace(/^0+/, '')
+      .replace(/0+$/, '').length;
     return Math.min(NUMBER_BYTES_MAX, Math.ceil(Math.max(digits, 1) / 2) + 1);
   }
   if (typeof v === 'string') return utf8(v);

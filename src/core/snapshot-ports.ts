@@ -72,7 +72,12 @@ export interface RestoreWriter {
    * `UnavailableError` and other store errors (a retry resumes from the checkpoint), what reading
    * `lines` throws, and what setting a line aside throws.
    */
-  restorePart(restore: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts>;
+  restorePart(
+    restore: RestoreView,
+    part: string,
+    lines: () => AsyncIterable<string>,
+    target: PartTarget,
+  ): Promise<PartCounts>;
   /**
    * Writes one snapshot record alone, as a restore would (never over a newer record): a replayed
    * dead letter. True when written, false when skipped. Throws store errors.

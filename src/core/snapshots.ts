@@ -36,7 +36,10 @@ export function newId(kind: 'snap' | 'rest', now: Date): string {
 
 export function validateSnapshotId(id: string, kind: 'snap' | 'rest', field = 'id'): string {
   if (!SNAPSHOT_ID_PATTERN.test(id) || !id.startsWith(`${kind}-`)) {
-    throw new ValidationError(field, `is not a ${kind === 'snap' ? 'snapshot' : 'restore'} id (${kind}-<time>-<8 hex>)`);
+    throw new ValidationError(
+      field,
+      `is not a ${kind === 'snap' ? 'snapshot' : 'restore'} id (${kind}-<time>-<8 hex>)`,
+    );
   }
   return id;
 }
@@ -69,7 +72,15 @@ export function exportable(s: RecordState): boolean {
 }
 
 export function toLine(s: RecordState): string {
-  const line: SnapshotLine = { ns: s.namespace, key: s.key, inc: s.inc, rev: s.rev, vv: s.vv, siblings: s.siblings, updatedAt: s.updatedAt };
+  const line: SnapshotLine = {
+    ns: s.namespace,
+    key: s.key,
+    inc: s.inc,
+    rev: s.rev,
+    vv: s.vv,
+    siblings: s.siblings,
+    updatedAt: s.updatedAt,
+  };
   return stringifyJson(line);
 }
 
@@ -80,7 +91,11 @@ const lineSchema = z
     inc: z.string(),
     rev: z.number().int().positive(),
     vv: z.record(z.number()),
-    siblings: z.array(z.object({ fields: fieldsSchema, dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() })).min(1),
+    siblings: z
+      .array(
+        z.object({ fields: fieldsSchema, dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() }),
+      )
+      .min(1),
     updatedAt: z.string(),
   })
   .strict();
@@ -94,7 +109,16 @@ export function fromLine(text: string, targetNs?: string): RecordState {
     throw new ValidationError('line', `is not JSON: ${(e as Error).message}`);
   }
   const l = parseBody(lineSchema, raw, 'line') as SnapshotLine;
-  return { namespace: targetNs ?? l.ns, key: l.key, inc: l.inc, rev: l.rev, vv: l.vv, siblings: l.siblings, deleted: false, updatedAt: l.updatedAt };
+  return {
+    namespace: targetNs ?? l.ns,
+    key: l.key,
+    inc: l.inc,
+    rev: l.rev,
+    vv: l.vv,
+    siblings: l.siblings,
+    deleted: false,
+    updatedAt: l.updatedAt,
+  };
 }
 
 /** `POST /v1/snapshots`; an absent or empty body snapshots every namespace. */
@@ -125,9 +149,15 @@ export function parseRestore(body: unknown): { namespace: string | null; mode: R
  * `replica`, so a writer that saw only the stored state (the tombstone, the older record) is
  * concurrent with the restored value, not after it.
  */
-export function restorePlan(existing: RecordState | undefined, snap: RecordState, mode: RestoreMode, replica: string): RecordState | undefined {
+export function restorePlan(
+  existing: RecordState | undefined,
+  snap: RecordState,
+  mode: RestoreMode,
+  replica: string,
+): RecordState | undefined {
   if (!existing) return snap;
-  if (!existing.deleted && (mode === 'missing' || existing.rev >= snap.rev || existing.lease !== undefined)) return undefined;
+  if (!existing.deleted && (mode === 'missing' || existing.rev >= snap.rev || existing.lease !== undefined))
+    return undefined;
   const vv = merge(existing.vv, snap.vv);
   let counter = vv[replica] ?? 0;
   const siblings = snap.siblings.map((s) => ({ ...s, dot: { replica, counter: ++counter } }));

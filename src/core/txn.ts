@@ -19,8 +19,8 @@ export interface PlannedOp {
 
 /** Every key the transaction reads (ops and requires), validated. Throws `ValidationError`. */
 export function txnKeys(txn: TxnBody): string[] {
-  txn.ops.forEach((o, i) => validateKey(o.key, `body.ops[${i}].key`));
-  (txn.require ?? []).forEach((r, i) => validateKey(r.key, `body.require[${i}].key`));
+  for (const [i, o] of txn.ops.entries()) validateKey(o.key, `body.ops[${i}].key`);
+  for (const [i, r] of (txn.require ?? []).entries()) validateKey(r.key, `body.require[${i}].key`);
   return [...new Set([...txn.ops.map((o) => o.key), ...(txn.require ?? []).map((r) => r.key)])];
 }
 
@@ -45,7 +45,12 @@ export function failedRequires(txn: TxnBody, states: ReadonlyMap<string, RecordS
  * does not hold, and whatever the single-key transitions throw for an op (409, 412, 413, 422),
  * with the op's index in the message.
  */
-export function planTxn(ns: string, txn: TxnBody, states: ReadonlyMap<string, RecordState | undefined>, env: WriteEnv): PlannedOp[] {
+export function planTxn(
+  ns: string,
+  txn: TxnBody,
+  states: ReadonlyMap<string, RecordState | undefined>,
+  env: WriteEnv,
+): PlannedOp[] {
   const failed = failedRequires(txn, states);
   if (failed.length > 0) throw new PreconditionFailedError(`require[${failed.join(', ')}] did not hold`, null, failed);
   return txn.ops.map((op, i) => {

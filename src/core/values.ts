@@ -27,7 +27,7 @@ export function copyMap<T>(src: Readonly<Record<string, T>>): Record<string, T> 
 
 /** Whether the map has its own member `name` (never an inherited one). */
 export function has(map: object, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(map, name);
+  return Object.hasOwn(map, name);
 }
 
 /** The map's own member `name`, or undefined. */
@@ -63,7 +63,8 @@ export function readValue(v: unknown, path: readonly (string | number)[] = []): 
   }
   if (isNumeric(v)) {
     const problem = numberProblem(v);
-    if (problem) throw new ValueProblem(path, `the number ${typeof v === 'number' ? String(v) : v.text.slice(0, 60)} ${problem}`);
+    if (problem)
+      throw new ValueProblem(path, `the number ${typeof v === 'number' ? String(v) : v.text.slice(0, 60)} ${problem}`);
     return v;
   }
   if (Array.isArray(v)) return v.map((x, i) => readValue(x, [...path, i]));

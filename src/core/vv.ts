@@ -16,7 +16,7 @@ export interface Dot {
 export type Ordering = 'equal' | 'before' | 'after' | 'concurrent';
 
 function entry(vv: VersionVector, replica: string): number {
-  return Object.prototype.hasOwnProperty.call(vv, replica) ? vv[replica] : 0;
+  return Object.hasOwn(vv, replica) ? vv[replica] : 0;
 }
 
 function replicas(a: VersionVector, b: VersionVector): string[] {

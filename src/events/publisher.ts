@@ -17,11 +17,21 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type ChangeDetail, type PlaceholderSource, placeholderChange, placeholderOf, replayedChange } from '../core/changes';
+import {
+  type ChangeDetail,
+  type PlaceholderSource,
+  placeholderChange,
+  placeholderOf,
+  replayedChange,
+} from '../core/changes';
 import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { AppendOutcome, ChangeLog, EventBus } from '../core/ports';
-import { type StreamRecordLike, changeFromStreamRecord, placeholderSourceOf } from '../adapters/dynamodb/stream-records';
+import {
+  type StreamRecordLike,
+  changeFromStreamRecord,
+  placeholderSourceOf,
+} from '../adapters/dynamodb/stream-records';
 
 export interface PublisherDeps {
   readonly log: ChangeLog;
@@ -49,10 +59,17 @@ export interface PublisherPayload {
   readonly image: Record<string, unknown>;
 }
 
-const payloadOf = (r: StreamRecordLike): PublisherPayload => ({ eventName: r.eventName, sequenceNumber: r.dynamodb?.SequenceNumber, image: r.dynamodb?.NewImage ?? {} });
+const payloadOf = (r: StreamRecordLike): PublisherPayload => ({
+  eventName: r.eventName,
+  sequenceNumber: r.dynamodb?.SequenceNumber,
+  image: r.dynamodb?.NewImage ?? {},
+});
 
 /** The changes of a batch in stream order; one that cannot be decoded is set aside and replaced. */
-async function decodeAll(records: readonly StreamRecordLike[], deps: PublisherDeps): Promise<{ changes: { index: number; change: ChangeDetail }[]; stoppedAt: number }> {
+async function decodeAll(
+  records: readonly StreamRecordLike[],
+  deps: PublisherDeps,
+): Promise<{ changes: { index: number; change: ChangeDetail }[]; stoppedAt: number }> {
   const changes: { index: number; change: ChangeDetail }[] = [];
   for (const [index, r] of records.entries()) {
     let change: ChangeDetail | undefined;
@@ -62,10 +79,19 @@ async function decodeAll(records: readonly StreamRecordLike[], deps: PublisherDe
       // Decoding is deterministic: trying again gives the same error, so it is tried once.
       const p = placeholderSourceOf(r);
       try {
-        const entry = await deps.setAside({ source: 'publisher', item: itemOf(r, p), error: errorOf(e), attempts: 1, payload: payloadOf(r) });
+        const entry = await deps.setAside({
+          source: 'publisher',
+          item: itemOf(r, p),
+          error: errorOf(e),
+          attempts: 1,
+          payload: payloadOf(r),
+        });
         change = placeholderChange(p, entry.id);
       } catch (e2) {
-        deps.logger?.error('a change could not be set aside; the batch is retried from it', { error: String(e2), cause: String(e) });
+        deps.logger?.error('a change could not be set aside; the batch is retried from it', {
+          error: String(e2),
+          cause: String(e),
+        });
         return { changes, stoppedAt: index };
       }
     }
@@ -82,14 +108,35 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
   const substitute = async (change: ChangeDetail, error: unknown): Promise<ChangeDetail> => {
     const at = byId.get(change.id)!;
     const r = records[at.index];
-    const item = { namespace: change.namespace, key: change.key, rev: change.rev, sequenceNumber: r.dynamodb?.SequenceNumber ?? null };
-    const entry = await deps.setAside({ source: 'publisher', item, error: errorOf(error), attempts: 1, payload: payloadOf(r) });
+    const item = {
+      namespace: change.namespace,
+      key: change.key,
+      rev: change.rev,
+      sequenceNumber: r.dynamodb?.SequenceNumber ?? null,
+    };
+    const entry = await deps.setAside({
+      source: 'publisher',
+      item,
+      error: errorOf(error),
+      attempts: 1,
+      payload: payloadOf(r),
+    });
     at.change = placeholderOf(change, entry.id);
     return at.change;
   };
 
-  const appended: AppendOutcome = changes.length > 0 ? await deps.log.append(changes.map((c) => c.change), substitute) : { appended: 0, duplicates: 0, notDone: new Set<string>() };
-  if (appended.error !== undefined) deps.logger?.error('change log append failed', { error: String(appended.error), notAppended: appended.notDone.size });
+  const appended: AppendOutcome =
+    changes.length > 0
+      ? await deps.log.append(
+          changes.map((c) => c.change),
+          substitute,
+        )
+      : { appended: 0, duplicates: 0, notDone: new Set<string>() };
+  if (appended.error !== undefined)
+    deps.logger?.error('change log append failed', {
+      error: String(appended.error),
+      notAppended: appended.notDone.size,
+    });
   deps.metrics?.addMetric(METRIC_NAMES.changesLogged, MetricUnit.Count, appended.appended);
   const firstNotLogged = changes.findIndex((c) => appended.notDone.has(c.change.id));
   const logged = firstNotLogged < 0 ? changes : changes.slice(0, firstNotLogged);
@@ -102,7 +149,11 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
   }
   const firstNotPublished = logged.findIndex((c) => notPublished.has(c.change.id));
   const failedAt =
-    firstNotPublished >= 0 ? logged[firstNotPublished].index : firstNotLogged >= 0 ? changes[firstNotLogged].index : stoppedAt;
+    firstNotPublished >= 0
+      ? logged[firstNotPublished].index
+      : firstNotLogged >= 0
+        ? changes[firstNotLogged].index
+        : stoppedAt;
   if (failedAt < 0) return { batchItemFailures: [] };
   const seq = records[failedAt].dynamodb?.SequenceNumber;
   // Without a sequence number Lambda cannot resume mid-batch: fail the whole batch (replays are skipped).
@@ -116,9 +167,15 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
  * log or the bus does not take the change (the entry is then kept).
  */
 export async function replayPublisherEntry(entry: DeadLetter, deps: Pick<PublisherDeps, 'log' | 'bus'>): Promise<void> {
-  if (entry.payloadOmitted) throw new Error('the stream image was too big to keep with the entry; this change cannot be replayed, only discarded');
+  if (entry.payloadOmitted)
+    throw new Error(
+      'the stream image was too big to keep with the entry; this change cannot be replayed, only discarded',
+    );
   const payload = entry.payload as PublisherPayload;
-  const change = changeFromStreamRecord({ eventName: payload.eventName ?? 'MODIFY', dynamodb: { NewImage: payload.image } });
+  const change = changeFromStreamRecord({
+    eventName: payload.eventName ?? 'MODIFY',
+    dynamodb: { NewImage: payload.image },
+  });
   if (!change) throw new Error('the kept stream image is not a committed change; discard the entry');
   const replayed = replayedChange(change);
   const out = await deps.log.append([replayed]);

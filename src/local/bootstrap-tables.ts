@@ -16,7 +16,8 @@ import { TABLE_DEFS, type TableDef, physicalTableName } from '../adapters/dynamo
 
 export function createTableInput(prefix: string, def: TableDef): CreateTableCommandInput {
   const keys = [def.partitionKey, ...(def.sortKey ? [def.sortKey] : [])];
-  const schema = (ks: typeof keys) => ks.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? ('HASH' as const) : ('RANGE' as const) }));
+  const schema = (ks: typeof keys) =>
+    ks.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? ('HASH' as const) : ('RANGE' as const) }));
   const all = [...keys, ...(def.indexes ?? []).flatMap((ix) => [ix.partitionKey, ...(ix.sortKey ? [ix.sortKey] : [])])];
   const attributes = [...new Map(all.map((k) => [k.name, k])).values()];
   return {
@@ -29,7 +30,9 @@ export function createTableInput(prefix: string, def: TableDef): CreateTableComm
           GlobalSecondaryIndexes: def.indexes.map((ix) => ({
             IndexName: ix.name,
             KeySchema: schema([ix.partitionKey, ...(ix.sortKey ? [ix.sortKey] : [])]),
-            Projection: ix.project ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...ix.project] } : { ProjectionType: 'KEYS_ONLY' as const },
+            Projection: ix.project
+              ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...ix.project] }
+              : { ProjectionType: 'KEYS_ONLY' as const },
           })),
         }
       : {}),
@@ -38,7 +41,12 @@ export function createTableInput(prefix: string, def: TableDef): CreateTableComm
 }
 
 /** Adds indexes a newer version defines to a table an older version created (data kept in .vesta/). */
-async function addMissingIndexes(client: DynamoDBClient, prefix: string, def: TableDef, existing: Set<string>): Promise<void> {
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  prefix: string,
+  def: TableDef,
+  existing: Set<string>,
+): Promise<void> {
   const input = createTableInput(prefix, def);
   for (const ix of input.GlobalSecondaryIndexes ?? []) {
     if (existing.has(ix.IndexName!)) continue;
@@ -60,7 +68,12 @@ export async function ensureTables(client: DynamoDBClient, prefix: string): Prom
     env[def.envVar] = name;
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-      await addMissingIndexes(client, prefix, def, new Set((Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName ?? '')));
+      await addMissingIndexes(
+        client,
+        prefix,
+        def,
+        new Set((Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName ?? '')),
+      );
       continue;
     } catch (e) {
       if (!(e instanceof ResourceNotFoundException)) throw e;

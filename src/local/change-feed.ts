@@ -52,9 +52,15 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     ...DYNAMODB_CLIENT_DEFAULTS,
     ...(opts.external ? {} : { credentials: LOCAL_CREDENTIALS }),
   });
-  const eventLogger = opts.eventLogger ?? new Logger({ serviceName: 'vesta', logLevel: (process.env.VESTA_EVENTS_LOG_LEVEL ?? 'INFO') as 'INFO' });
+  const eventLogger =
+    opts.eventLogger ??
+    new Logger({ serviceName: 'vesta', logLevel: (process.env.VESTA_EVENTS_LOG_LEVEL ?? 'INFO') as 'INFO' });
   const bus = new LocalEventBus(eventLogger);
-  const deps = { ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }), logger: opts.logger, metrics: opts.metrics };
+  const deps = {
+    ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }),
+    logger: opts.logger,
+    metrics: opts.metrics,
+  };
   let failures = 0;
   const poller = new StreamPoller({
     streams,
@@ -71,7 +77,8 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     // One line when reading starts failing (DynamoDB down, say) and one when it works again,
     // not one every half second in between.
     onError: (e) => {
-      if (failures++ === 0) opts.logger?.warn('change feed: reading the stream failed; retrying until it works', { error: String(e) });
+      if (failures++ === 0)
+        opts.logger?.warn('change feed: reading the stream failed; retrying until it works', { error: String(e) });
     },
     onRecovered: () => {
       opts.logger?.warn('change feed: reading the stream again', { failedPolls: failures });

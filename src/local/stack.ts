@@ -62,7 +62,10 @@ export interface LocalStack {
 }
 
 /** Answers every request while the stack starts: 503, try again in a second. */
-const starting: ApiHandler = async () => ({ body: '', ...problem(503, 'Unavailable', 'the local stack is starting', {}, { 'retry-after': '1' }) });
+const starting: ApiHandler = async () => ({
+  body: '',
+  ...problem(503, 'Unavailable', 'the local stack is starting', {}, { 'retry-after': '1' }),
+});
 
 /**
  * Starts everything; throws (after stopping what it started) when a part fails to start. The port
@@ -92,9 +95,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     })());
   try {
     const log = (m: string) => console.error(m);
-    const endpoint = opts.dynamoEndpoint ?? (ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), restart: true, log })).endpoint;
+    let endpoint = opts.dynamoEndpoint;
+    if (endpoint === undefined) {
+      ddb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), restart: true, log });
+      endpoint = ddb.endpoint;
+    }
     // An endpoint given from outside may be a real table set: then use the default credential chain.
-    const external = opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+    const external =
+      opts.dynamoEndpoint !== undefined && Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
     client = external ? new DynamoDBClient({ endpoint, ...DYNAMODB_CLIENT_DEFAULTS }) : localClient(endpoint);
     const tables = await ensureTables(client, opts.tablePrefix ?? 'vesta-local');
     const env = { ...process.env, ...tables, VESTA_REPLICA: process.env.VESTA_REPLICA ?? 'local' };
@@ -104,7 +112,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const stepDeps = wireSagaStep({ client, env });
     const step = meteredStepHandler({ ...stepDeps, logger, metrics });
     // Snapshot parts and manifests: $VESTA_DATA_DIR/snapshots/<id>/ (blob names start with snapshots/).
-    const snapshotDeps = { ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir), logger, metrics }), logger, metrics };
+    const snapshotDeps = {
+      ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir), logger, metrics }),
+      logger,
+      metrics,
+    };
     workflows = new LocalWorkflows({
       step,
       export: createExportHandler(snapshotDeps),
@@ -118,7 +130,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const { snapshots, restores } = await snapshotDeps.store.unfinished();
       for (const id of snapshots) await workflows.start('snapshot', id, { snapshotId: id });
       for (const id of restores) await workflows.start('restore', id, { restoreId: id });
-      if (snapshots.length + restores.length > 0) logger.info('resumed unfinished snapshots and restores', { snapshots, restores });
+      if (snapshots.length + restores.length > 0)
+        logger.info('resumed unfinished snapshots and restores', { snapshots, restores });
     }
     // The API publishes EMF lines on every request, which would flood `npm start`'s console. So
     // locally its metrics are off unless POWERTOOLS_METRICS_DISABLED is set: Powertools 2.35
@@ -128,15 +141,28 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Dead letters are replayed in process, by the same code the background functions run in AWS.
     const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
     const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
-    const handler = createApiHandler({ ...wireApi({ client, env, workflows, logger, deadLetterReplay }), metrics: apiMetrics });
+    const handler = createApiHandler({
+      ...wireApi({ client, env, workflows, logger, deadLetterReplay }),
+      metrics: apiMetrics,
+    });
     // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
-    if (opts.changeFeed ?? true) changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
+    if (opts.changeFeed ?? true)
+      changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
     replayParts.publisher = changeFeed?.publisher;
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
     api = handler;
     const { port } = server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, dynamoEndpoint: endpoint, client, tables, executions, workflows, changeFeed, stop };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      dynamoEndpoint: endpoint,
+      client,
+      tables,
+      executions,
+      workflows,
+      changeFeed,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

@@ -15,6 +15,7 @@ import {
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type _Record,
   type Shard,
@@ -111,9 +112,12 @@ export class StreamPoller {
     let start: string | undefined;
     const saved = this.shards.size === 0 ? await this.loadCheckpoint() : {};
     do {
-      const out = await this.opts.streams.send(new DescribeStreamCommand({ StreamArn: this.opts.streamArn, ExclusiveStartShardId: start }));
+      const out = await this.opts.streams.send(
+        new DescribeStreamCommand({ StreamArn: this.opts.streamArn, ExclusiveStartShardId: start }),
+      );
       for (const shard of out.StreamDescription?.Shards ?? []) {
-        if (!this.shards.has(shard.ShardId!)) this.shards.set(shard.ShardId!, { shard, done: false, last: saved[shard.ShardId!] });
+        if (!this.shards.has(shard.ShardId!))
+          this.shards.set(shard.ShardId!, { shard, done: false, last: saved[shard.ShardId!] });
       }
       start = out.StreamDescription?.LastEvaluatedShardId;
     } while (start);
@@ -123,7 +127,11 @@ export class StreamPoller {
     const base = { StreamArn: this.opts.streamArn, ShardId: s.shard.ShardId! };
     try {
       const out = await this.opts.streams.send(
-        new GetShardIteratorCommand(s.last ? { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: s.last } : { ...base, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand(
+          s.last
+            ? { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: s.last }
+            : { ...base, ShardIteratorType: 'TRIM_HORIZON' },
+        ),
       );
       return out.ShardIterator;
     } catch (e) {
@@ -140,7 +148,7 @@ export class StreamPoller {
       s.done = true;
       return 0;
     }
-    let out;
+    let out: GetRecordsCommandOutput;
     try {
       out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: BATCH_SIZE }));
     } catch (e) {
@@ -179,28 +187,36 @@ export class StreamPoller {
     if (failed.size === 0) return -1;
     // A group fails from its first failed record on; the batch is retried from the earliest.
     const first = records.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
-    return first < 0 ? 0 : first;
+    return Math.max(first, 0);
   }
 
   private async loadCheckpoint(): Promise<Record<string, string>> {
     const cp = this.opts.checkpoint;
     if (!cp) return {};
-    const out = await cp.client.send(new GetItemCommand({ TableName: cp.tableName, Key: STREAM_CHECKPOINT_KEY, ConsistentRead: true }));
+    const out = await cp.client.send(
+      new GetItemCommand({ TableName: cp.tableName, Key: STREAM_CHECKPOINT_KEY, ConsistentRead: true }),
+    );
     return Object.fromEntries(Object.entries(out.Item?.shards?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
   }
 
   private async saveCheckpoint(): Promise<void> {
     const cp = this.opts.checkpoint;
     if (!cp) return;
-    const shards = Object.fromEntries([...this.shards.values()].filter((s) => s.last).map((s) => [s.shard.ShardId!, { S: s.last! }]));
-    await cp.client.send(new PutItemCommand({ TableName: cp.tableName, Item: { ...STREAM_CHECKPOINT_KEY, shards: { M: shards } } }));
+    const shards = Object.fromEntries(
+      [...this.shards.values()].filter((s) => s.last).map((s) => [s.shard.ShardId!, { S: s.last! }]),
+    );
+    await cp.client.send(
+      new PutItemCommand({ TableName: cp.tableName, Item: { ...STREAM_CHECKPOINT_KEY, shards: { M: shards } } }),
+    );
   }
 }
 
 function groupOf(r: _Record, n: number): number {
   if (n === 1) return 0;
   const keys = r.dynamodb?.Keys ?? {};
-  const h = createHash('sha1').update(`${keys.ns?.S ?? ''}\u0000${keys.k?.S ?? ''}`).digest();
+  const h = createHash('sha1')
+    .update(`${keys.ns?.S ?? ''}\u0000${keys.k?.S ?? ''}`)
+    .digest();
   return h.readUInt32BE(0) % n;
 }
 

@@ -8,7 +8,13 @@
  */
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
-import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION, loadDefinition, substitute } from '../sagas/state-machines';
+import {
+  ALL_MACHINES,
+  SNAPSHOT_EXPORT_SUBSTITUTION,
+  STEP_FUNCTION_SUBSTITUTION,
+  loadDefinition,
+  substitute,
+} from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
@@ -25,10 +31,10 @@ if (!P.withResolvers) {
     return { promise, resolve, reject };
   };
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
 
-const localFunctionArn = (placeholder: string) => `arn:aws:lambda:us-east-1:000000000000:function:vesta-local-${placeholder}`;
+const localFunctionArn = (placeholder: string) =>
+  `arn:aws:lambda:us-east-1:000000000000:function:vesta-local-${placeholder}`;
 
 type StateDef = { Type: string; ItemProcessor?: Definition; Iterator?: Definition; Branches?: Definition[] };
 type Definition = { StartAt: string; States: Record<string, StateDef> };
@@ -44,7 +50,9 @@ function taskNames(d: Definition): string[] {
 /** A state machine's definition as the local runner takes it: `loadDefinition`'s, placeholders substituted. */
 export function localDefinition(workflow: WorkflowId): Definition {
   const { def, substitution } = ALL_MACHINES.find((m) => m.def.id === workflow)!;
-  return JSON.parse(substitute(JSON.stringify(loadDefinition(def)), { [substitution]: localFunctionArn(substitution) }));
+  return JSON.parse(
+    substitute(JSON.stringify(loadDefinition(def)), { [substitution]: localFunctionArn(substitution) }),
+  );
 }
 
 /** Which function answers the Tasks of a workflow. */
@@ -127,11 +135,18 @@ export class LocalWorkflows implements WorkflowStarter {
 
   private definition(workflow: WorkflowId): Definition {
     let d = this.definitions.get(workflow);
-    if (!d) this.definitions.set(workflow, (d = localDefinition(workflow)));
+    if (!d) {
+      d = localDefinition(workflow);
+      this.definitions.set(workflow, d);
+    }
     return d;
   }
 
-  private async run(workflow: WorkflowId, arn: string, input: Readonly<Record<string, unknown>>): Promise<ExecutionOutcome> {
+  private async run(
+    workflow: WorkflowId,
+    arn: string,
+    input: Readonly<Record<string, unknown>>,
+  ): Promise<ExecutionOutcome> {
     const definition = this.definition(workflow);
     const tasks = taskNames(definition);
     const { retryIntervalMs, executions, log } = this.opts;
@@ -141,7 +156,9 @@ export class LocalWorkflows implements WorkflowStarter {
     const execution = new StateMachine(definition as never).run(input as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, (i: unknown) => handler(i)])) as never,
-        ...(retryIntervalMs !== undefined ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) } : {}),
+        ...(retryIntervalMs !== undefined
+          ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) }
+          : {}),
       },
       context: { Execution: { Id: arn, Name: arn.split(':').at(-1) } } as never,
       noThrowOnAbort: true,

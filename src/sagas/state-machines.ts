@@ -83,9 +83,15 @@ export const SNAPSHOT_MACHINES: readonly StateMachineDef<SnapshotMachineId>[] = 
 ];
 
 /** Every state machine, with the one placeholder its Tasks use. */
-export const ALL_MACHINES: readonly { def: StateMachineDef<StateMachineId | SnapshotMachineId>; substitution: string }[] = [
+export const ALL_MACHINES: readonly {
+  def: StateMachineDef<StateMachineId | SnapshotMachineId>;
+  substitution: string;
+}[] = [
   ...STATE_MACHINES.map((def) => ({ def, substitution: STEP_FUNCTION_SUBSTITUTION })),
-  ...SNAPSHOT_MACHINES.map((def) => ({ def, substitution: def.id === 'snapshot' ? SNAPSHOT_EXPORT_SUBSTITUTION : SNAPSHOT_RESTORE_SUBSTITUTION })),
+  ...SNAPSHOT_MACHINES.map((def) => ({
+    def,
+    substitution: def.id === 'snapshot' ? SNAPSHOT_EXPORT_SUBSTITUTION : SNAPSHOT_RESTORE_SUBSTITUTION,
+  })),
 ];
 
 /** Absolute path of a state machine's ASL file. */

@@ -21,7 +21,13 @@ import {
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { SettingsStore } from '../core/ports';
 import { type SagaAction, type SagaStatus, type StepInput, actionTxn, stepBack, stepInput } from '../core/sagas';
-import { type SagaLog, type SagaRecordWriter, type StepError, StepSettledError, type StoredStep } from '../core/saga-log';
+import {
+  type SagaLog,
+  type SagaRecordWriter,
+  type StepError,
+  StepSettledError,
+  type StoredStep,
+} from '../core/saga-log';
 
 export interface SagaStepDeps {
   readonly sagas: SagaLog;
@@ -40,7 +46,8 @@ export interface Cursor {
 export const STEP_FAILED = 'Vesta.StepFailed';
 export const TRANSIENT = 'Vesta.Transient';
 
-const named = (name: string, message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { name });
+const named = (name: string, message: string, cause?: unknown) =>
+  Object.assign(new Error(message, { cause }), { name });
 
 /** The action cannot take effect as the saga defines it: a failed require, a conflict, bad data. */
 function isStepFailure(e: unknown): boolean {
@@ -122,7 +129,11 @@ class SagaSteps {
     const step = await sagas.step(this.id, index);
     const applied = !failed && ['DONE', 'COMPENSATED', 'COMPENSATION_FAILED'].includes(step.status);
     for (let j = index + 1; j < step.count; j++) await sagas.setStepStatus(this.id, j, ['PENDING'], 'SKIPPED');
-    if (applied) this.deps.logger?.warn('saga step committed although its call failed; it will be compensated', { sagaId: this.id, index });
+    if (applied)
+      this.deps.logger?.warn('saga step committed although its call failed; it will be compensated', {
+        sagaId: this.id,
+        index,
+      });
     return applied ? { next: index, done: false } : stepBack(index);
   }
 
@@ -152,7 +163,11 @@ class SagaSteps {
     // A redrive after COMPENSATION_FAILED may complete the compensation.
     const from: SagaStatus[] = status === 'COMPENSATED' ? ['RUNNING', 'COMPENSATION_FAILED'] : ['RUNNING'];
     if (await sagas.finish(this.id, status, from)) {
-      this.deps.metrics?.addMetric(status === 'SUCCEEDED' ? METRIC_NAMES.sagaSucceeded : METRIC_NAMES.sagaCompensated, MetricUnit.Count, 1);
+      this.deps.metrics?.addMetric(
+        status === 'SUCCEEDED' ? METRIC_NAMES.sagaSucceeded : METRIC_NAMES.sagaCompensated,
+        MetricUnit.Count,
+        1,
+      );
       this.deps.logger?.info('saga ended', { sagaId: this.id, status });
       return;
     }
@@ -226,14 +241,22 @@ export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => P
       }
     } catch (e) {
       const err = stepError(e);
-      deps.logger?.warn('saga step failed', { sagaId: input.sagaId, action: input.action, index: input.index, error: err.name, detail: err.message });
+      deps.logger?.warn('saga step failed', {
+        sagaId: input.sagaId,
+        action: input.action,
+        index: input.index,
+        error: err.name,
+        detail: err.message,
+      });
       throw err;
     }
   };
 }
 
 /** The handler with its metrics published after every call (the Lambda entry and the local runner). */
-export function meteredStepHandler(deps: SagaStepDeps & { readonly metrics: Metrics }): (event: unknown) => Promise<unknown> {
+export function meteredStepHandler(
+  deps: SagaStepDeps & { readonly metrics: Metrics },
+): (event: unknown) => Promise<unknown> {
   const step = createSagaStepHandler(deps);
   return async (event) => {
     try {

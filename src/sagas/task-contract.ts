@@ -22,7 +22,12 @@ export const TRANSIENT_ERRORS = [
 ] as const;
 
 /** The backoff of every retry: 1 s, doubling, at most 30 s, full jitter. */
-export const RETRY_BACKOFF = { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' } as const;
+export const RETRY_BACKOFF = {
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+} as const;
 
 /** How long one invocation of a Task may take, and how many attempts it gets. */
 export interface TaskClass {
@@ -69,7 +74,11 @@ export function taskRetry(cls: TaskClass): object[] {
 }
 
 const catchesAll = (s: AslState) => (s.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
-const innerDefinitions = (s: AslState): readonly AslDefinition[] => [...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])];
+const innerDefinitions = (s: AslState): readonly AslDefinition[] => [
+  ...(s.Branches ?? []),
+  ...(s.ItemProcessor ? [s.ItemProcessor] : []),
+  ...(s.Iterator ? [s.Iterator] : []),
+];
 
 /**
  * `definition` with `TimeoutSeconds` and `Retry` added to every Task (nested Map and Parallel
@@ -77,7 +86,11 @@ const innerDefinitions = (s: AslState): readonly AslDefinition[] => [...(s.Branc
  * `Error` naming the state (in `name`) when a Task has no class, already sets `TimeoutSeconds` or
  * `Retry`, or is caught by no `States.ALL` Catch, and when a class names a state that is no Task.
  */
-export function applyTaskContract(name: string, definition: AslDefinition, classes: Readonly<Record<string, TaskClassName>>): AslDefinition {
+export function applyTaskContract(
+  name: string,
+  definition: AslDefinition,
+  classes: Readonly<Record<string, TaskClassName>>,
+): AslDefinition {
   const seen = new Set<string>();
   const apply = (d: AslDefinition, caught: boolean): AslDefinition => ({
     ...d,
@@ -93,11 +106,19 @@ export function applyTaskContract(name: string, definition: AslDefinition, class
         seen.add(stateName);
         const where = `${name}: Task ${stateName}`;
         const cls = classes[stateName];
-        if (cls === undefined) throw new Error(`${where} has no task class; give it one of ${Object.keys(TASK_CLASSES).join(', ')}. Received: none`);
+        if (cls === undefined)
+          throw new Error(
+            `${where} has no task class; give it one of ${Object.keys(TASK_CLASSES).join(', ')}. Received: none`,
+          );
         if (s.TimeoutSeconds !== undefined || s.Retry !== undefined) {
-          throw new Error(`${where} sets TimeoutSeconds or Retry, which the task contract (src/sagas/task-contract.ts) adds. Received: ${JSON.stringify({ TimeoutSeconds: s.TimeoutSeconds, Retry: s.Retry })}`);
+          throw new Error(
+            `${where} sets TimeoutSeconds or Retry, which the task contract (src/sagas/task-contract.ts) adds. Received: ${JSON.stringify({ TimeoutSeconds: s.TimeoutSeconds, Retry: s.Retry })}`,
+          );
         }
-        if (!covered) throw new Error(`${where} is not caught: it needs a States.ALL Catch, its own or that of the Map or Parallel around it. Received: ${JSON.stringify(s.Catch ?? [])}`);
+        if (!covered)
+          throw new Error(
+            `${where} is not caught: it needs a States.ALL Catch, its own or that of the Map or Parallel around it. Received: ${JSON.stringify(s.Catch ?? [])}`,
+          );
         const contract = TASK_CLASSES[cls];
         return [stateName, { ...s, TimeoutSeconds: contract.timeoutSeconds, Retry: taskRetry(contract) }];
       }),
@@ -105,6 +126,7 @@ export function applyTaskContract(name: string, definition: AslDefinition, class
   });
   const applied = apply(definition, false);
   const notTasks = Object.keys(classes).filter((stateName) => !seen.has(stateName));
-  if (notTasks.length > 0) throw new Error(`${name}: task classes name states that are no Task. Received: ${notTasks.join(', ')}`);
+  if (notTasks.length > 0)
+    throw new Error(`${name}: task classes name states that are no Task. Received: ${notTasks.join(', ')}`);
   return applied;
 }

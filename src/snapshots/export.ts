@@ -22,7 +22,16 @@ import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRIC_NAMES } from '../core/metric-names';
-import { type PartInfo, SNAPSHOT_FORMAT, type SnapshotManifest, exportable, manifestName, partName, partPath, toLine } from '../core/snapshots';
+import {
+  type PartInfo,
+  SNAPSHOT_FORMAT,
+  type SnapshotManifest,
+  exportable,
+  manifestName,
+  partName,
+  partPath,
+  toLine,
+} from '../core/snapshots';
 import type { RecordScan, StoredItem } from '../core/snapshot-ports';
 import { describeError } from '../sagas/step-handler';
 import { errorOf } from '../core/dead-letters';
@@ -35,7 +44,13 @@ const LINES_PER_CHUNK = 256;
 
 const snapshotRef = z.object({ snapshotId: z.string() }).passthrough();
 const segmentRef = snapshotRef.extend({ segment: z.number().int().min(0), total: z.number().int().min(1) });
-const partSchema = z.object({ name: z.string(), items: z.number().int().min(0), bytes: z.number().int().min(0), sha256: z.string(), setAside: z.number().int().min(0).optional() });
+const partSchema = z.object({
+  name: z.string(),
+  items: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  sha256: z.string(),
+  setAside: z.number().int().min(0).optional(),
+});
 
 async function snapshotOf(deps: SnapshotWorkerDeps, input: unknown) {
   const { snapshotId } = snapshotRef.parse(input);
@@ -54,7 +69,12 @@ export interface SnapshotPayload {
  * aside: an item that cannot be decoded or written as a line becomes a dead letter (source
  * `snapshot`) and the part goes on. Throws when an item cannot even be set aside.
  */
-async function* linesOf(scan: RecordScan, pages: AsyncIterable<readonly StoredItem[]>, counter: { items: number; setAside: number }, setAside: (item: StoredItem, e: unknown) => Promise<void>): AsyncGenerator<Buffer> {
+async function* linesOf(
+  scan: RecordScan,
+  pages: AsyncIterable<readonly StoredItem[]>,
+  counter: { items: number; setAside: number },
+  setAside: (item: StoredItem, e: unknown) => Promise<void>,
+): AsyncGenerator<Buffer> {
   let batch: string[] = [];
   for await (const page of pages) {
     for (const item of page) {
@@ -84,7 +104,13 @@ async function* linesOf(scan: RecordScan, pages: AsyncIterable<readonly StoredIt
  * records were set aside. Any failure (a page that cannot be read, an item that cannot be set
  * aside) rejects the returned promise; none escapes as a stream error.
  */
-export async function exportSegment(deps: SnapshotWorkerDeps, snapshotId: string, namespace: string | null, segment: number, total: number): Promise<PartInfo> {
+export async function exportSegment(
+  deps: SnapshotWorkerDeps,
+  snapshotId: string,
+  namespace: string | null,
+  segment: number,
+  total: number,
+): Promise<PartInfo> {
   const counter = { items: 0, setAside: 0 };
   const name = partName(segment);
   const setAside = async (item: StoredItem, e: unknown) => {
@@ -94,14 +120,27 @@ export async function exportSegment(deps: SnapshotWorkerDeps, snapshotId: string
     await deps.setAside({ source: 'snapshot', item: ref, error: errorOf(e), attempts: 1, payload });
   };
   // pipeline, not pipe: an error of the source reaches the compressor, and so the blob write.
-  const gzip = pipeline(Readable.from(linesOf(deps.scan, deps.scan.pages(namespace, segment, total), counter, setAside)), createGzip({ level: 6 }), () => undefined);
+  const gzip = pipeline(
+    Readable.from(linesOf(deps.scan, deps.scan.pages(namespace, segment, total), counter, setAside)),
+    createGzip({ level: 6 }),
+    () => undefined,
+  );
   const written = await deps.blobs.write(partPath(snapshotId, name), gzip);
-  return { name, items: counter.items, bytes: written.bytes, sha256: written.sha256, ...(counter.setAside > 0 ? { setAside: counter.setAside } : {}) };
+  return {
+    name,
+    items: counter.items,
+    bytes: written.bytes,
+    sha256: written.sha256,
+    ...(counter.setAside > 0 ? { setAside: counter.setAside } : {}),
+  };
 }
 
 export function exportActions(
   deps: SnapshotWorkerDeps,
-): Record<'exportPlan' | 'exportSegment' | 'exportFinish' | 'exportFail', (input: Record<string, unknown>) => Promise<unknown>> {
+): Record<
+  'exportPlan' | 'exportSegment' | 'exportFinish' | 'exportFail',
+  (input: Record<string, unknown>) => Promise<unknown>
+> {
   return {
     async exportPlan(input) {
       const s = await snapshotOf(deps, input);
@@ -141,11 +180,21 @@ export function exportActions(
         format: SNAPSHOT_FORMAT,
       };
       // The manifest is written last: once it exists, every part it names is complete.
-      await deps.blobs.write(manifestName(s.id), Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]));
+      await deps.blobs.write(
+        manifestName(s.id),
+        Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]),
+      );
       const done = await deps.store.completeSnapshot(s.id, parts);
       deps.metrics?.addMetric(METRIC_NAMES.snapshotCompleted, MetricUnit.Count, 1);
       deps.metrics?.addMetric(METRIC_NAMES.snapshotItems, MetricUnit.Count, items);
-      deps.logger?.info('snapshot complete', { snapshotId: s.id, namespace: s.namespace, items, bytes, setAside, parts: parts.length });
+      deps.logger?.info('snapshot complete', {
+        snapshotId: s.id,
+        namespace: s.namespace,
+        items,
+        bytes,
+        setAside,
+        parts: parts.length,
+      });
       return { items: done.items, bytes: done.bytes };
     },
 

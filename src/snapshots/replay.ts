@@ -31,7 +31,8 @@ async function readJson(deps: SnapshotWorkerDeps, name: string): Promise<Snapsho
  * not COMPLETE any more, and store or blob errors.
  */
 export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorkerDeps): Promise<void> {
-  if (entry.payloadOmitted) throw new Error('the record item was too big to keep with the entry; it cannot be replayed, only discarded');
+  if (entry.payloadOmitted)
+    throw new Error('the record item was too big to keep with the entry; it cannot be replayed, only discarded');
   const snapshotId = String(entry.item.snapshotId);
   const from = String(entry.item.part);
   const state = deps.scan.decode((entry.payload as SnapshotPayload).item);
@@ -39,7 +40,10 @@ export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorke
   const body = exportable(state) ? gzipSync(Buffer.from(`${toLine(state)}\n`, 'utf8')) : undefined;
   for (let attempt = 0; attempt < MAX_ADD_ATTEMPTS; attempt++) {
     const s = await deps.store.getSnapshot(snapshotId);
-    if (!s || s.status !== 'COMPLETE') throw new Error(`snapshot ${snapshotId} is ${s?.status ?? 'gone'}; only a COMPLETE snapshot takes a replayed record`);
+    if (s?.status !== 'COMPLETE')
+      throw new Error(
+        `snapshot ${snapshotId} is ${s?.status ?? 'gone'}; only a COMPLETE snapshot takes a replayed record`,
+      );
     const origin = s.parts.find((p) => p.name === from);
     if (!origin?.setAside || s.parts.some((p) => p.name === name)) return; // replayed before
     let added: PartInfo | undefined;
@@ -47,7 +51,10 @@ export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorke
       const written = await deps.blobs.write(partPath(snapshotId, name), Readable.from([body]));
       added = { name, items: 1, bytes: written.bytes, sha256: written.sha256 };
     }
-    const parts = [...s.parts.map((p) => (p.name === from ? { ...p, setAside: (p.setAside ?? 1) - 1 } : p)), ...(added ? [added] : [])];
+    const parts = [
+      ...s.parts.map((p) => (p.name === from ? { ...p, setAside: (p.setAside ?? 1) - 1 } : p)),
+      ...(added ? [added] : []),
+    ];
     if (!(await deps.store.addPart(snapshotId, s.items, parts))) continue;
     const manifest = await readJson(deps, manifestName(snapshotId));
     const updated: SnapshotManifest = {
@@ -57,7 +64,10 @@ export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorke
       setAside: parts.reduce((n, p) => n + (p.setAside ?? 0), 0),
       parts,
     };
-    await deps.blobs.write(manifestName(snapshotId), Readable.from([Buffer.from(`${JSON.stringify(updated, null, 2)}\n`, 'utf8')]));
+    await deps.blobs.write(
+      manifestName(snapshotId),
+      Readable.from([Buffer.from(`${JSON.stringify(updated, null, 2)}\n`, 'utf8')]),
+    );
     return;
   }
   throw new Error(`snapshot ${snapshotId} kept changing while this record was added; replay again`);

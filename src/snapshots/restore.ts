@@ -68,19 +68,24 @@ async function digest(deps: SnapshotWorkerDeps, name: string): Promise<{ bytes: 
 /** The manifest as written in the blob store, checked against the snapshot's record. */
 async function manifestOf(deps: SnapshotWorkerDeps, snapshotId: string): Promise<SnapshotManifest> {
   const recorded = await deps.store.getSnapshot(snapshotId);
-  if (!recorded || recorded.status !== 'COMPLETE') throw named('Vesta.StepFailed', `snapshot ${snapshotId} is not COMPLETE`);
+  if (recorded?.status !== 'COMPLETE') throw named('Vesta.StepFailed', `snapshot ${snapshotId} is not COMPLETE`);
   let manifest: SnapshotManifest;
   try {
     manifest = JSON.parse((await readAll(deps, manifestName(snapshotId))).toString('utf8')) as SnapshotManifest;
   } catch (e) {
     if (e instanceof NotFoundError) throw named('Vesta.ChecksumMismatch', `snapshot ${snapshotId} has no manifest`);
-    if (e instanceof SyntaxError) throw named('Vesta.ChecksumMismatch', `the manifest of snapshot ${snapshotId} is not JSON`);
+    if (e instanceof SyntaxError)
+      throw named('Vesta.ChecksumMismatch', `the manifest of snapshot ${snapshotId} is not JSON`);
     throw e;
   }
-  if (manifest.format !== SNAPSHOT_FORMAT) throw named('Vesta.ChecksumMismatch', `unknown snapshot format ${JSON.stringify(manifest.format)}`);
+  if (manifest.format !== SNAPSHOT_FORMAT)
+    throw named('Vesta.ChecksumMismatch', `unknown snapshot format ${JSON.stringify(manifest.format)}`);
   const key = (p: PartInfo) => `${p.name}:${p.bytes}:${p.sha256}`;
   if (JSON.stringify(manifest.parts.map(key)) !== JSON.stringify(recorded.parts.map(key))) {
-    throw named('Vesta.ChecksumMismatch', `the manifest of snapshot ${snapshotId} does not match the parts recorded when it completed`);
+    throw named(
+      'Vesta.ChecksumMismatch',
+      `the manifest of snapshot ${snapshotId} does not match the parts recorded when it completed`,
+    );
   }
   return manifest;
 }
@@ -109,7 +114,10 @@ export async function replayRestoreEntry(entry: DeadLetter, deps: SnapshotWorker
 
 export function restoreActions(
   deps: SnapshotWorkerDeps,
-): Record<'restoreVerify' | 'restorePart' | 'restoreFinish' | 'restoreFail', (input: Record<string, unknown>) => Promise<unknown>> {
+): Record<
+  'restoreVerify' | 'restorePart' | 'restoreFinish' | 'restoreFail',
+  (input: Record<string, unknown>) => Promise<unknown>
+> {
   return {
     async restoreVerify(input) {
       const r = await restoreOf(deps, input);
@@ -119,7 +127,8 @@ export function restoreActions(
         try {
           got = await digest(deps, partPath(r.snapshotId, p.name));
         } catch (e) {
-          if (e instanceof NotFoundError) throw named('Vesta.ChecksumMismatch', `part ${p.name} of snapshot ${r.snapshotId} is missing`);
+          if (e instanceof NotFoundError)
+            throw named('Vesta.ChecksumMismatch', `part ${p.name} of snapshot ${r.snapshotId} is missing`);
           throw e;
         }
         if (got.bytes !== p.bytes || got.sha256 !== p.sha256) {
@@ -144,7 +153,9 @@ export function restoreActions(
 
     async restoreFinish(input) {
       const r = await restoreOf(deps, input);
-      const results = z.array(z.object({ written: z.number(), skipped: z.number(), setAside: z.number().optional() })).parse(input.results);
+      const results = z
+        .array(z.object({ written: z.number(), skipped: z.number(), setAside: z.number().optional() }))
+        .parse(input.results);
       const written = results.reduce((n, x) => n + x.written, 0);
       const skipped = results.reduce((n, x) => n + x.skipped, 0);
       const setAside = results.reduce((n, x) => n + (x.setAside ?? 0), 0);

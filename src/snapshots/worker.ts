@@ -30,7 +30,11 @@ export type WorkerHandler = (event: unknown) => Promise<unknown>;
 const actionOf = z.object({ action: z.string() }).passthrough();
 
 function workerError(e: unknown): Error {
-  if (e instanceof z.ZodError) return Object.assign(new Error(`bad task input: ${e.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`), { name: STEP_FAILED });
+  if (e instanceof z.ZodError)
+    return Object.assign(
+      new Error(`bad task input: ${e.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`),
+      { name: STEP_FAILED },
+    );
   return stepError(e);
 }
 
@@ -60,7 +64,10 @@ export interface ScheduleOptions {
   readonly segments: number;
 }
 
-export function scheduleActions(deps: SnapshotWorkerDeps, opts: ScheduleOptions): Record<'scheduledStart' | 'reportAge', Action> {
+export function scheduleActions(
+  deps: SnapshotWorkerDeps,
+  opts: ScheduleOptions,
+): Record<'scheduledStart' | 'reportAge', Action> {
   return {
     async scheduledStart() {
       if (!deps.workflows) throw new Error('the schedule function has no workflow starter');
@@ -81,18 +88,25 @@ export function scheduleActions(deps: SnapshotWorkerDeps, opts: ScheduleOptions)
 
 /** Replays of the function's own dead letters (`{"action": "replayDeadLetter", "id"}`, from the API). */
 function replayAction(deps: SnapshotWorkerDeps, source: 'snapshot' | 'restore'): Record<'replayDeadLetter', Action> {
-  const replayers = source === 'snapshot' ? { snapshot: (e: DeadLetter) => replaySnapshotEntry(e, deps) } : { restore: (e: DeadLetter) => replayRestoreEntry(e, deps) };
+  const replayers =
+    source === 'snapshot'
+      ? { snapshot: (e: DeadLetter) => replaySnapshotEntry(e, deps) }
+      : { restore: (e: DeadLetter) => replayRestoreEntry(e, deps) };
   return {
     async replayDeadLetter(input) {
-      if (!isReplayRequest(input)) throw Object.assign(new Error('replayDeadLetter needs an id'), { name: STEP_FAILED });
+      if (!isReplayRequest(input))
+        throw Object.assign(new Error('replayDeadLetter needs an id'), { name: STEP_FAILED });
       return answerReplay(input, { store: deps.deadLetters, replayers });
     },
   };
 }
 
-export const createExportHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher({ ...exportActions(deps), ...replayAction(deps, 'snapshot') }, deps);
-export const createRestoreHandler = (deps: SnapshotWorkerDeps): WorkerHandler => dispatcher({ ...restoreActions(deps), ...replayAction(deps, 'restore') }, deps);
-export const createScheduleHandler = (deps: SnapshotWorkerDeps, opts: ScheduleOptions): WorkerHandler => dispatcher(scheduleActions(deps, opts), deps);
+export const createExportHandler = (deps: SnapshotWorkerDeps): WorkerHandler =>
+  dispatcher({ ...exportActions(deps), ...replayAction(deps, 'snapshot') }, deps);
+export const createRestoreHandler = (deps: SnapshotWorkerDeps): WorkerHandler =>
+  dispatcher({ ...restoreActions(deps), ...replayAction(deps, 'restore') }, deps);
+export const createScheduleHandler = (deps: SnapshotWorkerDeps, opts: ScheduleOptions): WorkerHandler =>
+  dispatcher(scheduleActions(deps, opts), deps);
 
 /** Publishes the metrics a handler stored, after every invocation (Lambda entries). */
 export function metered(handler: WorkerHandler, metrics: Metrics): WorkerHandler {

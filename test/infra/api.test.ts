@@ -45,7 +45,12 @@ describe('Api: routes and authorization', () => {
   test('every API Gateway method requires IAM (SigV4) authorization', () => {
     const all = methods();
     expect(all.length).toBeGreaterThan(0);
-    for (const m of all) expect({ path: m.path, method: m.httpMethod, auth: m.props.AuthorizationType }).toEqual({ path: m.path, method: m.httpMethod, auth: 'AWS_IAM' });
+    for (const m of all)
+      expect({ path: m.path, method: m.httpMethod, auth: m.props.AuthorizationType }).toEqual({
+        path: m.path,
+        method: m.httpMethod,
+        auth: 'AWS_IAM',
+      });
   });
 
   test('every route of ROUTES has its method on its resource path', () => {
@@ -54,11 +59,15 @@ describe('Api: routes and authorization', () => {
   });
 
   test('routed resources, their ancestors, the root and the catch-all have an ANY fallback', () => {
-    const withAny = new Set(methods().filter((m) => m.httpMethod === 'ANY').map((m) => m.path));
+    const withAny = new Set(
+      methods()
+        .filter((m) => m.httpMethod === 'ANY')
+        .map((m) => m.path),
+    );
     const expected = new Set<string>(['/', CATCH_ALL_RESOURCE]);
     for (const r of resources()) {
       const segments = r.split('/').filter(Boolean);
-      segments.forEach((_seg, i) => expected.add(`/${segments.slice(0, i + 1).join('/')}`));
+      for (let i = 0; i < segments.length; i++) expected.add(`/${segments.slice(0, i + 1).join('/')}`);
     }
     expect(withAny).toEqual(expected);
   });
@@ -94,7 +103,12 @@ describe('Api: routes and authorization', () => {
       Action: 'lambda:InvokeFunction',
       Principal: 'apigateway.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [functionLogicalId(), 'Arn'] },
-      SourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: s.stack.getLogicalId(s.stack.api.restApi.node.defaultChild as any) }])] },
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith([{ Ref: s.stack.getLogicalId(s.stack.api.restApi.node.defaultChild as any) }]),
+        ],
+      },
     });
   });
 });
@@ -104,9 +118,18 @@ describe('Api: stage', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'dev',
       TracingEnabled: true,
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
       MethodSettings: [
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 123, ThrottlingBurstLimit: 456, DataTraceEnabled: false }),
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 123,
+          ThrottlingBurstLimit: 456,
+          DataTraceEnabled: false,
+        }),
       ],
     });
   });
@@ -151,7 +174,12 @@ describe('Api: gateway errors', () => {
       const p = r.Properties;
       expect(p.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
       const body = JSON.parse(p.ResponseTemplates['application/json'].replace('$context.error.messageString', '"msg"'));
-      expect(body).toMatchObject({ type: `urn:vesta:problem:${body.code}`, title: expect.any(String), status: Number(p.StatusCode), detail: 'msg' });
+      expect(body).toMatchObject({
+        type: `urn:vesta:problem:${body.code}`,
+        title: expect.any(String),
+        status: Number(p.StatusCode),
+        detail: 'msg',
+      });
       if (body.code === 'ValidationError') expect(body.field).toEqual(expect.any(String));
     }
   });
@@ -165,7 +193,9 @@ describe('Api: gateway errors', () => {
   ])('%s answers %s with code %s', (type, status, code, title) => {
     const r = responses().find((x) => x.Properties.ResponseType === type);
     expect(r?.Properties.StatusCode).toBe(status);
-    const body = JSON.parse(r!.Properties.ResponseTemplates['application/json'].replace('$context.error.messageString', '"m"'));
+    const body = JSON.parse(
+      r!.Properties.ResponseTemplates['application/json'].replace('$context.error.messageString', '"m"'),
+    );
     expect(body).toMatchObject({ code, status: Number(status), title });
   });
 

@@ -5,7 +5,12 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { CHANGE_LOG_APPEND_ACTIONS, DEAD_LETTER_WRITE_ACTIONS } from '../../lib/perms';
-import { ITERATOR_AGE_THRESHOLD, PUBLISHER_BATCH_SIZE, PUBLISHER_PARALLELIZATION, PUBLISHER_RETRY_ATTEMPTS } from '../../lib/constructs/change-events';
+import {
+  ITERATOR_AGE_THRESHOLD,
+  PUBLISHER_BATCH_SIZE,
+  PUBLISHER_PARALLELIZATION,
+  PUBLISHER_RETRY_ATTEMPTS,
+} from '../../lib/constructs/change-events';
 import { BATCH_SIZE } from '../../src/local/stream-poller';
 import { LOCAL_STREAM_PARALLELISM } from '../../src/local/change-feed';
 import { list, logicalIdOf, roleStatements } from './policies';
@@ -51,16 +56,26 @@ test('the publisher reads the records stream in order with partial batch respons
 });
 
 test('the dead-letter queue is encrypted, TLS only, and keeps messages 14 days', () => {
-  s.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  s.template.hasResourceProperties('AWS::SQS::Queue', {
+    SqsManagedSseEnabled: true,
+    MessageRetentionPeriod: 14 * 24 * 3600,
+  });
   s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    },
   });
 });
 
 test('the publisher may append to the change table, set changes aside as dead letters, read the stream, put events on its bus and send to its queue: nothing else', () => {
   const { statements } = roleStatements(s.template, idOf(ev().publisher.role as any));
   const changes = { 'Fn::GetAtt': [idOf(s.stack.tables.tables.changes), 'Arn'] };
-  const byResource = (r: unknown) => statements.filter((st) => list(st.Resource).some((x) => JSON.stringify(x) === JSON.stringify(r))).flatMap((st) => list(st.Action));
+  const byResource = (r: unknown) =>
+    statements
+      .filter((st) => list(st.Resource).some((x) => JSON.stringify(x) === JSON.stringify(r)))
+      .flatMap((st) => list(st.Action));
   expect(byResource(changes).sort()).toEqual([...CHANGE_LOG_APPEND_ACTIONS].sort());
   const deadLetters = byResource({ 'Fn::GetAtt': [idOf(s.stack.tables.tables.deadletters), 'Arn'] });
   expect(deadLetters.sort()).toEqual([...DEAD_LETTER_WRITE_ACTIONS].sort());
@@ -70,8 +85,21 @@ test('the publisher may append to the change table, set changes aside as dead le
   );
   const dynamo = statements.flatMap((st) => list(st.Action)).filter((a) => a.startsWith('dynamodb:'));
   // No item read or write of the records table, no other table.
-  expect([...new Set(dynamo)].sort()).toEqual([...new Set([...CHANGE_LOG_APPEND_ACTIONS, ...DEAD_LETTER_WRITE_ACTIONS, 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'])].sort());
-  const other = [...new Set(statements.flatMap((st) => list(st.Action)).filter((a) => !/^(dynamodb|logs|xray):/.test(a)))].sort();
+  expect([...new Set(dynamo)].sort()).toEqual(
+    [
+      ...new Set([
+        ...CHANGE_LOG_APPEND_ACTIONS,
+        ...DEAD_LETTER_WRITE_ACTIONS,
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+      ]),
+    ].sort(),
+  );
+  const other = [
+    ...new Set(statements.flatMap((st) => list(st.Action)).filter((a) => !/^(dynamodb|logs|xray):/.test(a))),
+  ].sort();
   expect(other).toEqual(['events:PutEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
 });
 
@@ -87,9 +115,19 @@ test('alarms: anything in the dead-letter queue, iterator age, publisher errors 
   const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
   const named = (metric: string) => alarms.filter((a) => a.MetricName === metric);
   expect(named('ApproximateNumberOfMessagesVisible')).toEqual([
-    expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(ev().deadLetterQueue), 'QueueName'] } }] }),
+    expect.objectContaining({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(ev().deadLetterQueue), 'QueueName'] } }],
+    }),
   ]);
-  expect(named('IteratorAge')).toEqual([expect.objectContaining({ Threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(), Statistic: 'Maximum', EvaluationPeriods: 3 })]);
+  expect(named('IteratorAge')).toEqual([
+    expect.objectContaining({
+      Threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(),
+      Statistic: 'Maximum',
+      EvaluationPeriods: 3,
+    }),
+  ]);
   expect(named('EventsFailed')).toHaveLength(1);
   expect(ev().alarms).toHaveLength(4);
 });

@@ -47,18 +47,38 @@ function expected(actions: readonly string[], resource: unknown): string[] {
   return actions.map((a) => `${a} on ${JSON.stringify(resource)}`);
 }
 
-const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas' | 'deadletters') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: 'records' | 'control' | 'idempotency' | 'sagas' | 'deadletters') => ({
+  'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'],
+});
 const indexArn = (name: string) => s.stack.resolve(s.stack.tables.indexArn('control', name));
 /** The stack's state machines: the sagas' and the snapshots'. */
-const machines = () => [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)];
+const machines = () => [
+  ...Object.values(s.stack.sagas.stateMachines),
+  ...Object.values(s.stack.snapshots.stateMachines),
+];
 /** `arn:<partition>:states:<region>:<account>:execution:<name of the machine>:*`, as the template holds it. */
 const executionsOf = (m: { node: { defaultChild?: unknown } }) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [idOf(m), 'Name'] }, ':*']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':execution:',
+      { 'Fn::GetAtt': [idOf(m), 'Name'] },
+      ':*',
+    ],
+  ],
 });
 
 /** Grants other than the function's own log group and X-Ray. */
 function dataGrants(job: Job): string[] {
-  return grants(roleOf(job).statements.filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:'))));
+  return grants(
+    roleOf(job).statements.filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:'))),
+  );
 }
 
 describe.each<[Job, string, number]>([
@@ -67,7 +87,13 @@ describe.each<[Job, string, number]>([
 ])('Leases: the %s function', (job, _entry, timeout) => {
   test(`runs nodejs24.x on arm64 with active tracing, 256 to 512 MB and a ${timeout} s timeout`, () => {
     const p = fnResource(job).Properties;
-    expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Timeout: timeout, Handler: 'index.handler' });
+    expect(p).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Timeout: timeout,
+      Handler: 'index.handler',
+    });
     expect(p.MemorySize).toBeGreaterThanOrEqual(256);
     expect(p.MemorySize).toBeLessThanOrEqual(512);
   });
@@ -153,7 +179,7 @@ describe('Leases: permissions (least privilege)', () => {
     expect(JSON.stringify(roleOf('reaper').statements)).not.toContain(idOf(s.stack.tables.tables.sagas));
   });
 
-  test('the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on the executions of the stack\'s own state machines, and its dead-letter actions', () => {
+  test("the renewer gets exactly UpdateItem on control, Query on byExecution, DescribeExecution on the executions of the stack's own state machines, and its dead-letter actions", () => {
     expect(machines()).toHaveLength(4);
     expect(dataGrants('renewer')).toEqual(
       [
@@ -174,7 +200,9 @@ describe('Leases: permissions (least privilege)', () => {
   });
 
   test('the action lists are the documented ones', () => {
-    expect([...LEASE_REAPER_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].sort());
+    expect([...LEASE_REAPER_CONTROL_ACTIONS].sort()).toEqual(
+      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].sort(),
+    );
     expect(LEASE_REAPER_EXPIRY_INDEX_ACTIONS).toEqual(['dynamodb:Query']);
     expect(LEASE_REAPER_RECORDS_ACTIONS).toEqual(['dynamodb:UpdateItem']);
     expect(LEASE_RENEWER_CONTROL_ACTIONS).toEqual(['dynamodb:UpdateItem']);
@@ -194,12 +222,15 @@ describe('Leases: permissions (least privilege)', () => {
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.PolicyDocument.Statement).toHaveLength(1);
     const sup = policies[0].Metadata.cdk_nag.rules_to_suppress;
-    expect(sup).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', reason: expect.stringMatching(/own state machines/) })]);
+    expect(sup).toEqual([
+      expect.objectContaining({ id: 'AwsSolutions-IAM5', reason: expect.stringMatching(/own state machines/) }),
+    ]);
   });
 });
 
 describe('Leases: alarms', () => {
-  const alarm = (a: { node: { defaultChild?: unknown } }) => resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
+  const alarm = (a: { node: { defaultChild?: unknown } }) =>
+    resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
 
   test.each<[Job, 'reaperErrorsAlarm' | 'renewerErrorsAlarm']>([
     ['reaper', 'reaperErrorsAlarm'],
@@ -236,7 +267,11 @@ describe('Leases: alarms', () => {
     const leases = s.stack.leases;
     const mine = [leases.reaperErrorsAlarm, leases.renewerErrorsAlarm, leases.reaperLagAlarm].map(idOf).sort();
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
-    expect(Object.keys(all).filter((logicalId) => logicalId.startsWith('Leases')).sort()).toEqual(mine);
+    expect(
+      Object.keys(all)
+        .filter((logicalId) => logicalId.startsWith('Leases'))
+        .sort(),
+    ).toEqual(mine);
     const topic = { Ref: idOf(s.stack.monitoring.topic) };
     for (const id of mine) expect(all[id].Properties.AlarmActions).toEqual([topic]);
   });
@@ -244,7 +279,9 @@ describe('Leases: alarms', () => {
 
 describe('Leases: schedules', () => {
   const scheduleOf = (stack: Stack, leases: Leases, job: Job) =>
-    stack.resolve((leases[job === 'reaper' ? 'reaperRule' : 'renewerRule'].node.defaultChild as any).scheduleExpression);
+    stack.resolve(
+      (leases[job === 'reaper' ? 'reaperRule' : 'renewerRule'].node.defaultChild as any).scheduleExpression,
+    );
 
   test('props override the default schedules', () => {
     const stack = bareStack();
@@ -266,7 +303,10 @@ describe('Leases: schedules', () => {
       const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
       return { stack, leases: new Leases(stack, 'L', { stage: 'dev', tables, stateMachines: [] }) };
     };
-    const { stack, leases } = withContext({ [REAPER_SCHEDULE_CONTEXT]: 'rate(10 minutes)', [RENEWER_SCHEDULE_CONTEXT]: 'cron(0/2 * * * ? *)' });
+    const { stack, leases } = withContext({
+      [REAPER_SCHEDULE_CONTEXT]: 'rate(10 minutes)',
+      [RENEWER_SCHEDULE_CONTEXT]: 'cron(0/2 * * * ? *)',
+    });
     expect(scheduleOf(stack, leases, 'reaper')).toBe('rate(10 minutes)');
     expect(scheduleOf(stack, leases, 'renewer')).toBe('cron(0/2 * * * ? *)');
     expect(() => withContext({ [REAPER_SCHEDULE_CONTEXT]: 'every minute' })).toThrow(/Received: "every minute"/);

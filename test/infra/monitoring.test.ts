@@ -47,14 +47,22 @@ function widgetsOf(template: Template): Widget[] {
   return JSON.parse(typeof body === 'string' ? body : body['Fn::Join'][1].map(tokenText).join('')).widgets;
 }
 
-const headingsOf = (template: Template) => widgetsOf(template).flatMap((w) => (w.type === 'text' ? [w.properties.markdown] : []));
-const alarmWidgetOf = (template: Template) => widgetsOf(template).filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
+const headingsOf = (template: Template) =>
+  widgetsOf(template).flatMap((w) => (w.type === 'text' ? [w.properties.markdown] : []));
+const alarmWidgetOf = (template: Template) =>
+  widgetsOf(template)
+    .filter((w) => w.type === 'alarm')
+    .flatMap((w) => w.properties.alarms ?? []);
 
 /** Every line of every graph: `[namespace, metric name, ...dimensions]`, or `[expression]`. */
 function graphLines(template: Template): string[][] {
   return widgetsOf(template)
     .flatMap((w) => (w.type === 'metric' ? (w.properties.metrics ?? []) : []))
-    .map((line) => line.flatMap((x) => (typeof x === 'string' ? [x] : typeof x === 'object' && x && 'expression' in x ? [String(x.expression)] : [])));
+    .map((line) =>
+      line.flatMap((x) =>
+        typeof x === 'string' ? [x] : typeof x === 'object' && x && 'expression' in x ? [String(x.expression)] : [],
+      ),
+    );
 }
 
 /** A whole Vesta stack synthesized with extra context (bundling skipped). */
@@ -84,12 +92,20 @@ describe('the alarm topic', () => {
       Topics: [topicRef()],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
           Match.objectLike({
             Effect: 'Allow',
             Action: 'sns:Publish',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+            },
           }),
         ]),
       },
@@ -100,7 +116,8 @@ describe('the alarm topic', () => {
     const policy = (stage: string, retainKey?: boolean) => {
       const stack = bareStack();
       const monitoring = new Monitoring(stack, 'Monitoring', { stage, retainKey });
-      return resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key')[logicalIdOf(stack, monitoring.topicKey)].DeletionPolicy;
+      return resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key')[logicalIdOf(stack, monitoring.topicKey)]
+        .DeletionPolicy;
     };
     expect([policy('prod'), policy('dev'), policy('dev', true)]).toEqual(['Retain', 'Delete', 'Retain']);
   });
@@ -114,7 +131,9 @@ describe('the alarm topic', () => {
   });
 
   test('subscribes each address of vesta:alarmEmails, blanks and duplicates dropped', () => {
-    const template = stackWithContext({ [ALARM_EMAILS_CONTEXT]: ' ops@example.com, oncall@example.org,,ops@example.com ' });
+    const template = stackWithContext({
+      [ALARM_EMAILS_CONTEXT]: ' ops@example.com, oncall@example.org,,ops@example.com ',
+    });
     const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription')).map((r) => r.Properties);
     expect(subscriptions.map((p) => [p.Protocol, p.Endpoint])).toEqual([
       ['email', 'ops@example.com'],
@@ -134,9 +153,9 @@ describe('the alarm topic', () => {
   test.each(['not-an-email', 'ops@localhost', 'ops @example.com', 'a@b@example.com', `${'a'.repeat(250)}@example.com`])(
     'rejects the address %j and echoes it',
     (email) => {
-      expect(() => new Monitoring(bareStack(), 'Monitoring', { stage: 'dev', alarmEmails: ['ops@example.com', email] })).toThrow(
-        `Received: ${JSON.stringify(email)}`,
-      );
+      expect(
+        () => new Monitoring(bareStack(), 'Monitoring', { stage: 'dev', alarmEmails: ['ops@example.com', email] }),
+      ).toThrow(`Received: ${JSON.stringify(email)}`);
     },
   );
 
@@ -145,7 +164,9 @@ describe('the alarm topic', () => {
   });
 
   test('rejects a context value that is not a list of addresses', () => {
-    expect(() => stackWithContext({ [ALARM_EMAILS_CONTEXT]: 42 })).toThrow(`context ${ALARM_EMAILS_CONTEXT} must be a comma-separated list of email addresses. Received: 42`);
+    expect(() => stackWithContext({ [ALARM_EMAILS_CONTEXT]: 42 })).toThrow(
+      `context ${ALARM_EMAILS_CONTEXT} must be a comma-separated list of email addresses. Received: 42`,
+    );
   });
 });
 
@@ -178,25 +199,41 @@ describe('alarm routing', () => {
   test('addAlarms routes an alarm added after construction, once however often it is added', () => {
     const stack = bareStack();
     const monitoring = new Monitoring(stack, 'Monitoring', { stage: 'dev' });
-    const alarm = new cloudwatch.Alarm(stack, 'Later', { metric: new cloudwatch.Metric({ namespace: 'Vesta', metricName: 'EventsFailed' }), threshold: 1, evaluationPeriods: 1 });
+    const alarm = new cloudwatch.Alarm(stack, 'Later', {
+      metric: new cloudwatch.Metric({ namespace: 'Vesta', metricName: 'EventsFailed' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
     monitoring.addAlarms(alarm);
     monitoring.addAlarms(alarm);
     const template = Template.fromStack(stack);
     const topic = { Ref: logicalIdOf(stack, monitoring.topic) };
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'EventsFailed', AlarmActions: [topic], OKActions: [topic] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'EventsFailed',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
     expect(alarmWidgetOf(template)).toContain(`{GetAtt:${logicalIdOf(stack, alarm)}.Arn}`);
   });
 
   test('addAlarms refuses an imported alarm, which cannot be given actions', () => {
     const stack = bareStack();
     const monitoring = new Monitoring(stack, 'Monitoring', { stage: 'dev' });
-    const imported = cloudwatch.Alarm.fromAlarmArn(stack, 'Imported', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:elsewhere');
+    const imported = cloudwatch.Alarm.fromAlarmArn(
+      stack,
+      'Imported',
+      'arn:aws:cloudwatch:us-east-1:123456789012:alarm:elsewhere',
+    );
     expect(() => monitoring.addAlarms(imported)).toThrow('Received: Bare/Imported');
   });
 });
 
 describe('the alarms of the Monitoring construct', () => {
-  const notBreachingCount = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' };
+  const notBreachingCount = {
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  };
 
   test('the API alarm fires on one 5XX answer in 5 minutes', () => {
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -211,7 +248,9 @@ describe('the alarms of the Monitoring construct', () => {
   });
 
   test.each([0, 1.5, -1])('refuses an API 5XX threshold of %p', (threshold) => {
-    expect(() => new Monitoring(bareStack(), 'Monitoring', { stage: 'dev', apiServerErrorsThreshold: threshold })).toThrow(`Received: ${threshold}`);
+    expect(
+      () => new Monitoring(bareStack(), 'Monitoring', { stage: 'dev', apiServerErrorsThreshold: threshold }),
+    ).toThrow(`Received: ${threshold}`);
   });
 
   test.each(['api', 'reaper', 'renewer', 'sagaStep', 'snapshotExport', 'snapshotRestore', 'snapshotSchedule'] as const)(
@@ -220,34 +259,45 @@ describe('the alarms of the Monitoring construct', () => {
       const fnRef = { Ref: idOf(functions()[name]) };
       for (const metricName of ['Errors', 'Throttles']) {
         const found = s.template.findResources('AWS::CloudWatch::Alarm', {
-          Properties: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: fnRef }], Statistic: 'Sum', Period: 300, Threshold: 1, ...notBreachingCount },
+          Properties: {
+            Namespace: 'AWS/Lambda',
+            MetricName: metricName,
+            Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
+            Statistic: 'Sum',
+            Period: 300,
+            Threshold: 1,
+            ...notBreachingCount,
+          },
         });
         expect(Object.keys(found).filter((id) => id.startsWith('Monitoring'))).toHaveLength(1);
       }
     },
   );
 
-  test.each(['publisher', 'snapshot', 'restore', 'reaper', 'renewer'])('the %s path has an alarm on one dead letter in 5 minutes, routed to the topic', (source) => {
-    const found = s.template.findResources('AWS::CloudWatch::Alarm', {
-      Properties: {
-        Namespace: 'Vesta',
-        MetricName: METRIC_NAMES.deadLetters,
-        Dimensions: [
-          { Name: 'service', Value: 'vesta' },
-          { Name: 'source', Value: source },
-        ],
-        Statistic: 'Sum',
-        Period: 300,
-        Threshold: 1,
-        ...notBreachingCount,
-      },
-    });
-    expect(Object.keys(found)).toHaveLength(1);
-    const [alarm] = Object.values(found);
-    expect(alarm.Properties.AlarmActions).toEqual([topicRef()]);
-    expect(alarm.Properties.AlarmDescription).toContain(`vesta dead-letter ls --source ${source}`);
-    expect(METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]).toBe('source');
-  });
+  test.each(['publisher', 'snapshot', 'restore', 'reaper', 'renewer'])(
+    'the %s path has an alarm on one dead letter in 5 minutes, routed to the topic',
+    (source) => {
+      const found = s.template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          Namespace: 'Vesta',
+          MetricName: METRIC_NAMES.deadLetters,
+          Dimensions: [
+            { Name: 'service', Value: 'vesta' },
+            { Name: 'source', Value: source },
+          ],
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 1,
+          ...notBreachingCount,
+        },
+      });
+      expect(Object.keys(found)).toHaveLength(1);
+      const [alarm] = Object.values(found);
+      expect(alarm.Properties.AlarmActions).toEqual([topicRef()]);
+      expect(alarm.Properties.AlarmDescription).toContain(`vesta dead-letter ls --source ${source}`);
+      expect(METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]).toBe('source');
+    },
+  );
 
   test('each table has an alarm on its read plus write throttle events', () => {
     const tables = Object.values(s.stack.tables.tables);
@@ -255,9 +305,19 @@ describe('the alarms of the Monitoring construct', () => {
     for (const table of tables) {
       const dims = [{ Name: 'TableName', Value: { Ref: idOf(table) } }];
       const throttleMetric = (name: string) =>
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/DynamoDB', MetricName: name, Dimensions: dims }, Stat: 'Sum', Period: 300 }) });
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/DynamoDB', MetricName: name, Dimensions: dims },
+            Stat: 'Sum',
+            Period: 300,
+          }),
+        });
       const found = s.template.findResources('AWS::CloudWatch::Alarm', {
-        Properties: { Metrics: Match.arrayWith([throttleMetric('ReadThrottleEvents'), throttleMetric('WriteThrottleEvents')]), Threshold: 1, ...notBreachingCount },
+        Properties: {
+          Metrics: Match.arrayWith([throttleMetric('ReadThrottleEvents'), throttleMetric('WriteThrottleEvents')]),
+          Threshold: 1,
+          ...notBreachingCount,
+        },
       });
       expect(Object.keys(found)).toHaveLength(1);
     }
@@ -266,13 +326,21 @@ describe('the alarms of the Monitoring construct', () => {
   test('addFunctions gives a function added later its alarms and its own dashboard row', () => {
     const stack = bareStack();
     const monitoring = new Monitoring(stack, 'Monitoring', { stage: 'dev' });
-    const fn = new lambda.Function(stack, 'Later', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {};') });
+    const fn = new lambda.Function(stack, 'Later', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
     monitoring.addFunctions(fn, fn);
     monitoring.addFunctions(fn);
     const template = Template.fromStack(stack);
     const ref = { Ref: logicalIdOf(stack, fn) };
     for (const metricName of ['Errors', 'Throttles']) {
-      template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: ref }] }, 1);
+      template.resourcePropertiesCountIs(
+        'AWS::CloudWatch::Alarm',
+        { MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: ref }] },
+        1,
+      );
     }
     expect(headingsOf(template)).toContain('## Lambda: Later');
   });
@@ -284,17 +352,27 @@ describe('the dashboard', () => {
   });
 
   test('has the API, Lambda, DynamoDB, Step Functions, Vesta and Change events rows in that order', () => {
-    expect(headingsOf(s.template)).toEqual(['## API', '## Lambda', '## DynamoDB', '## Step Functions', '## Vesta', '## Change events']);
+    expect(headingsOf(s.template)).toEqual([
+      '## API',
+      '## Lambda',
+      '## DynamoDB',
+      '## Step Functions',
+      '## Vesta',
+      '## Change events',
+    ]);
   });
 
   test('graphs every Vesta metric name, and those with a second dimension by a SEARCH over it', () => {
     const lines = graphLines(s.template);
     const searches = lines.filter((l) => l.length === 1).map(([expression]) => expression);
     for (const [name, dimension] of Object.entries(METRIC_DIMENSIONS)) {
-      expect(searches).toContain(`SEARCH('{Vesta,${dimension},service} MetricName="${name}" service="vesta"', 'Sum', 300)`);
+      expect(searches).toContain(
+        `SEARCH('{Vesta,${dimension},service} MetricName="${name}" service="vesta"', 'Sum', 300)`,
+      );
     }
     const plain = lines.filter((l) => l[0] === 'Vesta').map((l) => l[1]);
-    for (const name of Object.values(METRIC_NAMES).filter((n) => !(n in METRIC_DIMENSIONS))) expect(plain).toContain(name);
+    for (const name of Object.values(METRIC_NAMES).filter((n) => !(n in METRIC_DIMENSIONS)))
+      expect(plain).toContain(name);
     for (const line of lines.filter((l) => l[0] === 'Vesta')) expect(line.slice(2)).toEqual(['service', 'vesta']);
   });
 

@@ -6,7 +6,9 @@ const stages: Record<string, Synthesized> = {};
 beforeAll(() => {
   for (const stage of ['dev', 'prod']) stages[stage] = synthesize({ stage });
 });
-afterAll(() => Object.values(stages).forEach((s) => s.dispose()));
+afterAll(() => {
+  for (const s of Object.values(stages)) s.dispose();
+});
 
 describe.each(['dev', 'prod'])('cdk-nag AwsSolutions on the %s stage', (stage) => {
   test('finds no unsuppressed errors', () => {

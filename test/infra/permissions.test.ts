@@ -49,7 +49,9 @@ describe('api function permissions (least privilege)', () => {
     const { statements } = functionRole();
     const dynamo = statements.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:')));
     const byTable = (id: TableId) =>
-      dynamo.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn(id)])).flatMap((st) => list(st.Action));
+      dynamo
+        .filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn(id)]))
+        .flatMap((st) => list(st.Action));
     expect(byTable('records').sort()).toEqual([...RECORDS_READ_WRITE_ACTIONS].sort());
     expect(byTable('control').sort()).toEqual([...CONTROL_READ_WRITE_ACTIONS].sort());
     expect(byTable('idempotency').sort()).toEqual([...IDEMPOTENCY_READ_WRITE_ACTIONS].sort());
@@ -59,7 +61,9 @@ describe('api function permissions (least privilege)', () => {
     const tables: TableId[] = ['records', 'control', 'idempotency', 'sagas', 'changes', 'deadletters'];
     const accounted = tables.reduce((n, id) => n + byTable(id).length, 0);
     const onIndex = dynamo.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
-    expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(accounted + onIndex.flatMap((st) => list(st.Action)).length);
+    expect(dynamo.flatMap((st) => list(st.Action))).toHaveLength(
+      accounted + onIndex.flatMap((st) => list(st.Action)).length,
+    );
   });
 
   test('the control table grant holds ConditionCheckItem (lease transactions); the one index named is the dead letters by source, for a Query', () => {
@@ -67,7 +71,9 @@ describe('api function permissions (least privilege)', () => {
     const { statements } = functionRole();
     const onIndex = statements.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
     expect(onIndex.flatMap((st) => list(st.Action))).toEqual([...DEAD_LETTER_INDEX_ACTIONS]);
-    expect(JSON.stringify(onIndex[0].Resource)).toContain(`"Fn::GetAtt":["${idOf(s.stack.tables.tables.deadletters)}","Arn"]`);
+    expect(JSON.stringify(onIndex[0].Resource)).toContain(
+      `"Fn::GetAtt":["${idOf(s.stack.tables.tables.deadletters)}","Arn"]`,
+    );
     expect(JSON.stringify(onIndex[0].Resource)).toContain('/index/bySource');
   });
 
@@ -75,7 +81,10 @@ describe('api function permissions (least privilege)', () => {
     const { statements } = functionRole();
     const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda):/.test(a)));
     expect([...new Set(other.flatMap((st) => list(st.Action)))]).toEqual(['states:StartExecution']);
-    const machines = [...Object.values(s.stack.sagas.stateMachines), ...Object.values(s.stack.snapshots.stateMachines)].map((m) => ({ Ref: idOf(m) }));
+    const machines = [
+      ...Object.values(s.stack.sagas.stateMachines),
+      ...Object.values(s.stack.snapshots.stateMachines),
+    ].map((m) => ({ Ref: idOf(m) }));
     expect(other.flatMap((st) => list(st.Resource))).toEqual(expect.arrayContaining(machines));
     expect(other.flatMap((st) => list(st.Resource))).toHaveLength(machines.length);
   });
@@ -84,8 +93,16 @@ describe('api function permissions (least privilege)', () => {
     const { statements } = functionRole();
     const invoke = statements.filter((st) => list(st.Action).some((a) => a.startsWith('lambda:')));
     expect([...new Set(invoke.flatMap((st) => list(st.Action)))]).toEqual([...DEAD_LETTER_REPLAY_ACTIONS]);
-    const fns = [s.stack.changeEvents.publisher, s.stack.snapshots.exportFunction, s.stack.snapshots.restoreFunction, s.stack.leases.reaper, s.stack.leases.renewer];
-    expect(invoke.flatMap((st) => list(st.Resource)).sort()).toEqual(fns.map((f) => ({ 'Fn::GetAtt': [idOf(f), 'Arn'] })).sort());
+    const fns = [
+      s.stack.changeEvents.publisher,
+      s.stack.snapshots.exportFunction,
+      s.stack.snapshots.restoreFunction,
+      s.stack.leases.reaper,
+      s.stack.leases.renewer,
+    ];
+    expect(invoke.flatMap((st) => list(st.Resource)).sort()).toEqual(
+      fns.map((f) => ({ 'Fn::GetAtt': [idOf(f), 'Arn'] })).sort(),
+    );
   });
 
   test('only the X-Ray actions are allowed on every resource', () => {
@@ -120,7 +137,9 @@ describe('dead letters (least privilege)', () => {
     ['lease renewer', () => s.stack.leases.renewer],
   ])('the %s function may set items aside and replay them on the dead-letter table, but not list it', (_name, fn) => {
     const { statements } = roleStatements(s.template, idOf(fn().role as any));
-    const onTable = statements.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn('deadletters')]));
+    const onTable = statements.filter(
+      (st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn('deadletters')]),
+    );
     expect(onTable.flatMap((st) => list(st.Action)).sort()).toEqual([...DEAD_LETTER_WRITE_ACTIONS].sort());
     expect(JSON.stringify(statements)).not.toContain('/index/bySource');
   });

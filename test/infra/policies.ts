@@ -12,7 +12,8 @@ export interface Statement {
 export const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 
 /** The logical id of a construct's default child in `stack`. */
-export const logicalIdOf = (stack: Stack, c: { node: { defaultChild?: unknown } }): string => stack.getLogicalId(c.node.defaultChild as any);
+export const logicalIdOf = (stack: Stack, c: { node: { defaultChild?: unknown } }): string =>
+  stack.getLogicalId(c.node.defaultChild as any);
 
 /** Statements of every policy attached to the role `roleId`, inline ones included, and its role resource. */
 export function roleStatements(template: Template, roleId: string) {

@@ -33,7 +33,10 @@ beforeAll(() => {
   ];
   labels = new Map(named.map(([label, c]) => [logicalIdOf(st, c), label]));
   for (const [label, fn] of named.filter(([, c]) => (c as { logGroup?: unknown }).logGroup)) {
-    labels.set(logicalIdOf(st, (fn as unknown as { logGroup: { node: { defaultChild?: unknown } } }).logGroup), `${label}-logs`);
+    labels.set(
+      logicalIdOf(st, (fn as unknown as { logGroup: { node: { defaultChild?: unknown } } }).logGroup),
+      `${label}-logs`,
+    );
   }
 });
 afterAll(() => s.dispose());
@@ -52,7 +55,11 @@ function render(r: unknown): string {
 /** Every allowed `action resource` pair of a role, sorted; a Deny would show as such. */
 function pairsOf(roleId: string): string[] {
   return roleStatements(s.template, roleId)
-    .statements.flatMap((st) => list(st.Action).flatMap((a) => list(st.Resource).map((r) => `${st.Effect === 'Allow' ? '' : `${st.Effect} `}${a} ${render(r)}`)))
+    .statements.flatMap((st) =>
+      list(st.Action).flatMap((a) =>
+        list(st.Resource).map((r) => `${st.Effect === 'Allow' ? '' : `${st.Effect} `}${a} ${render(r)}`),
+      ),
+    )
     .sort();
 }
 
@@ -67,7 +74,11 @@ const logs = (group: string) => [
 ];
 const XRAY = ['xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
 /** A background function's dead letters: set an item aside (an upsert), read and remove its own entry on a replay. */
-const DEAD_LETTERS = ['dynamodb:GetItem {deadletters.Arn}', 'dynamodb:UpdateItem {deadletters.Arn}', 'dynamodb:DeleteItem {deadletters.Arn}'];
+const DEAD_LETTERS = [
+  'dynamodb:GetItem {deadletters.Arn}',
+  'dynamodb:UpdateItem {deadletters.Arn}',
+  'dynamodb:DeleteItem {deadletters.Arn}',
+];
 /** A state machine's role: invoke its one function, deliver its logs, trace. */
 const machineRole = (fn: string) => [
   `lambda:InvokeFunction {${fn}.Arn}`,
@@ -141,7 +152,10 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
     pairs: [
       'dynamodb:UpdateItem {control.Arn}',
       'dynamodb:Query {control.Arn}/index/byExecution',
-      ...['saga', 'transfer', 'snapshot', 'restore'].map((m) => `states:DescribeExecution arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:{${m}.Name}:*`),
+      ...['saga', 'transfer', 'snapshot', 'restore'].map(
+        (m) =>
+          `states:DescribeExecution arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:{${m}.Name}:*`,
+      ),
       ...DEAD_LETTERS,
       ...logs('renewer-logs'),
       ...XRAY,
@@ -191,7 +205,13 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
   }),
   schedule: () => ({
     role: fnRole(s.stack.snapshots.scheduleFunction),
-    pairs: ['dynamodb:GetItem {control.Arn}', 'dynamodb:PutItem {control.Arn}', 'states:StartExecution {snapshot}', ...logs('schedule-logs'), ...XRAY],
+    pairs: [
+      'dynamodb:GetItem {control.Arn}',
+      'dynamodb:PutItem {control.Arn}',
+      'states:StartExecution {snapshot}',
+      ...logs('schedule-logs'),
+      ...XRAY,
+    ],
   }),
   publisher: () => ({
     role: fnRole(s.stack.changeEvents.publisher),
@@ -211,10 +231,22 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
       ...XRAY,
     ],
   }),
-  'saga machine': () => ({ role: idOf(s.stack.sagas.stateMachines.saga.role as never), pairs: machineRole('saga-step') }),
-  'transfer machine': () => ({ role: idOf(s.stack.sagas.stateMachines.transfer.role as never), pairs: machineRole('saga-step') }),
-  'snapshot machine': () => ({ role: idOf(s.stack.snapshots.stateMachines.snapshot.role as never), pairs: machineRole('export') }),
-  'restore machine': () => ({ role: idOf(s.stack.snapshots.stateMachines.restore.role as never), pairs: machineRole('restore-fn') }),
+  'saga machine': () => ({
+    role: idOf(s.stack.sagas.stateMachines.saga.role as never),
+    pairs: machineRole('saga-step'),
+  }),
+  'transfer machine': () => ({
+    role: idOf(s.stack.sagas.stateMachines.transfer.role as never),
+    pairs: machineRole('saga-step'),
+  }),
+  'snapshot machine': () => ({
+    role: idOf(s.stack.snapshots.stateMachines.snapshot.role as never),
+    pairs: machineRole('export'),
+  }),
+  'restore machine': () => ({
+    role: idOf(s.stack.snapshots.stateMachines.restore.role as never),
+    pairs: machineRole('restore-fn'),
+  }),
 };
 
 test.each(Object.keys(EXPECTED))('the %s role is allowed exactly its list', (name) => {
@@ -223,7 +255,11 @@ test.each(Object.keys(EXPECTED))('the %s role is allowed exactly its list', (nam
 });
 
 test('every role of the stack is listed above, and no other', () => {
-  expect(Object.keys(resourcesOf(s.template, 'AWS::IAM::Role')).sort()).toEqual(Object.values(EXPECTED).map((e) => e().role).sort());
+  expect(Object.keys(resourcesOf(s.template, 'AWS::IAM::Role')).sort()).toEqual(
+    Object.values(EXPECTED)
+      .map((e) => e().role)
+      .sort(),
+  );
 });
 
 test('how much each role may do: distinct actions, and (action, resource) pairs', () => {

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
-import { ALL_MACHINES, STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, loadDefinition, type StateMachineId } from '../../src/sagas/state-machines';
+import {
+  ALL_MACHINES,
+  STATE_MACHINES,
+  STEP_FUNCTION_SUBSTITUTION,
+  loadDefinition,
+  type StateMachineId,
+} from '../../src/sagas/state-machines';
 import {
   LOG_WRITE_ACTIONS,
   SAGA_LOG_API_ACTIONS,
@@ -21,7 +27,6 @@ import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
 
 /** asl-validator ships no type declarations. */
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as AslValidator;
 
 let s: Synthesized;
@@ -34,11 +39,14 @@ afterAll(() => s.dispose());
 const ids = STATE_MACHINES.map((def) => def.id);
 const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c);
 const machineOf = (id: StateMachineId) => s.stack.sagas.stateMachines[id];
-const machineResource = (id: StateMachineId) => resourcesOf(s.template, 'AWS::StepFunctions::StateMachine')[idOf(machineOf(id))];
+const machineResource = (id: StateMachineId) =>
+  resourcesOf(s.template, 'AWS::StepFunctions::StateMachine')[idOf(machineOf(id))];
 const stepFn = () => s.stack.sagas.stepFunction;
 const stepFnResource = () => resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(stepFn())];
 const stepFnArn = () => ({ 'Fn::GetAtt': [idOf(stepFn()), 'Arn'] });
-const tableArn = (id: (typeof TABLE_DEFS)[number]['id']) => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: (typeof TABLE_DEFS)[number]['id']) => ({
+  'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'],
+});
 
 /** Every allowed (action, resource) pair, so that merged or split statements compare the same. */
 function grants(statements: Statement[]): string[] {
@@ -81,16 +89,29 @@ function deployedDefinition(id: StateMachineId): string {
 /** The deployed definition with the template's `DefinitionSubstitutions` applied (unknown ones stay). */
 function substituted(id: StateMachineId): string {
   const subs: Record<string, unknown> = machineResource(id).Properties.DefinitionSubstitutions ?? {};
-  return deployedDefinition(id).replace(/\$\{([^}]*)\}/g, (m, name: string) => (name in subs ? flatten(subs[name]) : m));
+  return deployedDefinition(id).replace(/\$\{([^}]*)\}/g, (m, name: string) =>
+    name in subs ? flatten(subs[name]) : m,
+  );
 }
 
-type State = { Type: string; Resource?: string; TimeoutSeconds?: number; Branches?: Machine[]; ItemProcessor?: Machine; Iterator?: Machine };
+type State = {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Branches?: Machine[];
+  ItemProcessor?: Machine;
+  Iterator?: Machine;
+};
 type Machine = { States: Record<string, State> };
 
 function allStates(m: Machine): State[] {
   return Object.values(m.States).flatMap((st) => [
     st,
-    ...[...(st.Branches ?? []), ...(st.ItemProcessor ? [st.ItemProcessor] : []), ...(st.Iterator ? [st.Iterator] : [])].flatMap(allStates),
+    ...[
+      ...(st.Branches ?? []),
+      ...(st.ItemProcessor ? [st.ItemProcessor] : []),
+      ...(st.Iterator ? [st.Iterator] : []),
+    ].flatMap(allStates),
   ]);
 }
 
@@ -103,33 +124,39 @@ describe('Sagas: the state machines', () => {
     expect(Object.keys(s.stack.sagas.stateMachines).sort()).toEqual([...ids].sort());
   });
 
-  test.each(ids)('%s is a Standard state machine named vesta-dev-<id>, traced, logging ALL events without execution data', (id) => {
-    const p = machineResource(id).Properties;
-    expect(p).toMatchObject({
-      StateMachineName: `vesta-dev-${id}`,
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
-    });
-    const destinations = p.LoggingConfiguration.Destinations;
-    expect(destinations).toHaveLength(1);
-    const groupId = destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-    const group = resourcesOf(s.template, 'AWS::Logs::LogGroup')[groupId];
-    expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
-    expect(group.Properties.LogGroupName).toBe(`/aws/vendedlogs/states/vesta-dev-${id}`);
-  });
+  test.each(ids)(
+    '%s is a Standard state machine named vesta-dev-<id>, traced, logging ALL events without execution data',
+    (id) => {
+      const p = machineResource(id).Properties;
+      expect(p).toMatchObject({
+        StateMachineName: `vesta-dev-${id}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      });
+      const destinations = p.LoggingConfiguration.Destinations;
+      expect(destinations).toHaveLength(1);
+      const groupId = destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      const group = resourcesOf(s.template, 'AWS::Logs::LogGroup')[groupId];
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+      expect(group.Properties.LogGroupName).toBe(`/aws/vendedlogs/states/vesta-dev-${id}`);
+    },
+  );
 
   test('each state machine logs to a log group of its own', () => {
     const groups = ids.map((id) => JSON.stringify(machineResource(id).Properties.LoggingConfiguration.Destinations));
     expect(new Set(groups).size).toBe(ids.length);
   });
 
-  test.each(ids)('%s is deployed from its ASL file (the task contract applied), and the only substitution is the step function ARN', (id) => {
-    const def = STATE_MACHINES.find((d) => d.id === id)!;
-    expect(JSON.parse(deployedDefinition(id))).toEqual(loadDefinition(def));
-    const subs = machineResource(id).Properties.DefinitionSubstitutions;
-    expect(subs).toEqual({ [STEP_FUNCTION_SUBSTITUTION]: stepFnArn() });
-  });
+  test.each(ids)(
+    '%s is deployed from its ASL file (the task contract applied), and the only substitution is the step function ARN',
+    (id) => {
+      const def = STATE_MACHINES.find((d) => d.id === id)!;
+      expect(JSON.parse(deployedDefinition(id))).toEqual(loadDefinition(def));
+      const subs = machineResource(id).Properties.DefinitionSubstitutions;
+      expect(subs).toEqual({ [STEP_FUNCTION_SUBSTITUTION]: stepFnArn() });
+    },
+  );
 
   test.each(ids)('%s: every placeholder is substituted, and every Task invokes the step function', (id) => {
     const used = [...deployedDefinition(id).matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
@@ -159,10 +186,16 @@ describe('Sagas: the state machines', () => {
     // Log delivery and X-Ray support no resource-level permissions: only these are on `*`.
     const onAll = statements.filter((st) => list(st.Resource).includes('*'));
     for (const st of onAll) expect(list(st.Resource)).toEqual(['*']);
-    for (const action of onAll.flatMap((st) => list(st.Action))) expect(action).toMatch(/^(logs:[A-Za-z]+Log(Delivery|Deliveries|Groups)|logs:(Put|Describe)ResourcePolic(y|ies)|xray:[A-Za-z]+)$/);
+    for (const action of onAll.flatMap((st) => list(st.Action)))
+      expect(action).toMatch(
+        /^(logs:[A-Za-z]+Log(Delivery|Deliveries|Groups)|logs:(Put|Describe)ResourcePolic(y|ies)|xray:[A-Za-z]+)$/,
+      );
     const rest = statements.filter((st) => !list(st.Resource).includes('*'));
     expect(grants(rest)).toEqual(
-      [...expected(['lambda:InvokeFunction'], stepFnArn()), ...expected(['lambda:InvokeFunction'], { 'Fn::Join': ['', [stepFnArn(), ':*']] })].sort(),
+      [
+        ...expected(['lambda:InvokeFunction'], stepFnArn()),
+        ...expected(['lambda:InvokeFunction'], { 'Fn::Join': ['', [stepFnArn(), ':*']] }),
+      ].sort(),
     );
   });
 
@@ -170,14 +203,23 @@ describe('Sagas: the state machines', () => {
     const role = resourcesOf(s.template, 'AWS::IAM::Role')[idOf(machineOf(id).role as any)];
     const sup = role.Metadata.cdk_nag.rules_to_suppress;
     expect(sup).toHaveLength(1);
-    expect(sup[0]).toMatchObject({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*', `Resource::<${idOf(stepFn())}.Arn>:*`] });
+    expect(sup[0]).toMatchObject({
+      id: 'AwsSolutions-IAM5',
+      applies_to: ['Resource::*', `Resource::<${idOf(stepFn())}.Arn>:*`],
+    });
   });
 });
 
 describe('Sagas: the step function', () => {
   test(`runs nodejs24.x on arm64 with active tracing and a ${STEP_FUNCTION_TIMEOUT_SECONDS} s timeout, below every Task's TimeoutSeconds`, () => {
     const p = stepFnResource().Properties;
-    expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Timeout: 30, Handler: 'index.handler' });
+    expect(p).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Timeout: 30,
+      Handler: 'index.handler',
+    });
     for (const def of STATE_MACHINES) {
       for (const task of allStates(loadDefinition(def) as Machine).filter((st) => st.Type === 'Task')) {
         expect(task.TimeoutSeconds).toBeDefined();
@@ -226,10 +268,16 @@ describe('Sagas: the step function', () => {
   });
 
   test('the action lists are the documented ones', () => {
-    expect([...SAGA_STEP_RECORDS_ACTIONS].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'].sort());
+    expect([...SAGA_STEP_RECORDS_ACTIONS].sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'].sort(),
+    );
     expect(SAGA_STEP_CONTROL_ACTIONS).toEqual(['dynamodb:GetItem']);
-    expect([...SAGA_LOG_STEP_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort());
-    expect([...SAGA_LOG_API_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].sort());
+    expect([...SAGA_LOG_STEP_ACTIONS].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect([...SAGA_LOG_API_ACTIONS].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].sort(),
+    );
     expect(SAGA_START_ACTIONS).toEqual(['states:StartExecution']);
   });
 });
@@ -242,18 +290,26 @@ describe('Sagas: the API function', () => {
     const snapshotMachines = Object.values(s.stack.snapshots.stateMachines).map((m) => ({ Ref: idOf(m) }));
     expect(snapshotMachines).toHaveLength(2);
     expect(grants(states)).toEqual(
-      [...ids.map((id) => ({ Ref: idOf(machineOf(id)) })), ...snapshotMachines].flatMap((ref) => expected(SAGA_START_ACTIONS, ref)).sort(),
+      [...ids.map((id) => ({ Ref: idOf(machineOf(id)) })), ...snapshotMachines]
+        .flatMap((ref) => expected(SAGA_START_ACTIONS, ref))
+        .sort(),
     );
   });
 
   test('gets each state machine ARN in its environment', () => {
-    const vars = resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(s.stack.api.function)].Properties.Environment.Variables;
+    const vars = resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(s.stack.api.function)].Properties.Environment
+      .Variables;
     for (const def of STATE_MACHINES) expect(vars[def.envVar]).toEqual({ Ref: idOf(machineOf(def.id)) });
-    expect(Object.keys(s.stack.sagas.environment()).sort()).toEqual(['VESTA_SAGA_STATE_MACHINE_ARN', 'VESTA_TRANSFER_STATE_MACHINE_ARN']);
+    expect(Object.keys(s.stack.sagas.environment()).sort()).toEqual([
+      'VESTA_SAGA_STATE_MACHINE_ARN',
+      'VESTA_TRANSFER_STATE_MACHINE_ARN',
+    ]);
   });
 
   test('gets the saga-log action list on the sagas table', () => {
-    const onSagas = apiRole().statements.filter((st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn('sagas')]));
+    const onSagas = apiRole().statements.filter(
+      (st) => JSON.stringify(list(st.Resource)) === JSON.stringify([tableArn('sagas')]),
+    );
     expect(onSagas.flatMap((st) => list(st.Action)).sort()).toEqual([...SAGA_LOG_API_ACTIONS].sort());
   });
 });
@@ -268,13 +324,18 @@ describe('Sagas: executions stay visible to the lease renewer', () => {
     for (const [logicalId, m] of Object.entries(resourcesOf(s.template, 'AWS::StepFunctions::StateMachine'))) {
       text = text.replaceAll(`<<GetAtt:${logicalId}.Name>>`, m.Properties.StateMachineName);
     }
-    const escaped = text.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const escaped = text
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     return new RegExp(`^${escaped}$`);
   }
 
   test.each(ids)('states:DescribeExecution covers the executions of vesta-dev-%s', (id) => {
     const { statements } = roleStatements(s.template, idOf(s.stack.leases.renewer.role as any));
-    const describe = statements.filter((st) => list(st.Action).includes('states:DescribeExecution')).flatMap((st) => list(st.Resource));
+    const describe = statements
+      .filter((st) => list(st.Action).includes('states:DescribeExecution'))
+      .flatMap((st) => list(st.Resource));
     expect(describe.length).toBeGreaterThan(0);
     const arn = `arn:aws:states:us-east-1:123456789012:execution:vesta-dev-${id}:saga-0001`;
     expect(describe.some((r) => iamPattern(r).test(arn))).toBe(true);
@@ -282,7 +343,9 @@ describe('Sagas: executions stay visible to the lease renewer', () => {
 
   test('and no execution of any other state machine', () => {
     const { statements } = roleStatements(s.template, idOf(s.stack.leases.renewer.role as any));
-    const describe = statements.filter((st) => list(st.Action).includes('states:DescribeExecution')).flatMap((st) => list(st.Resource));
+    const describe = statements
+      .filter((st) => list(st.Action).includes('states:DescribeExecution'))
+      .flatMap((st) => list(st.Resource));
     for (const arn of [
       'arn:aws:states:us-east-1:123456789012:execution:other-team-machine:run-1',
       'arn:aws:states:us-east-1:123456789012:execution:vesta-prod-saga:saga-0001',
@@ -294,7 +357,8 @@ describe('Sagas: executions stay visible to the lease renewer', () => {
 });
 
 describe('Sagas: alarms', () => {
-  const alarm = (a: { node: { defaultChild?: unknown } }) => resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
+  const alarm = (a: { node: { defaultChild?: unknown } }) =>
+    resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
   const atLeastOnceIn5Minutes = {
     Statistic: 'Sum',
     Period: 300,
@@ -332,7 +396,11 @@ describe('Sagas: alarms', () => {
   });
 
   test('these are the alarms of the construct; their only action is the alarm topic, added by Monitoring', () => {
-    const mine = [s.stack.sagas.compensationFailedAlarm, s.stack.sagas.stepErrorsAlarm, ...Object.values(s.stack.sagas.executionsFailedAlarms)].map(idOf);
+    const mine = [
+      s.stack.sagas.compensationFailedAlarm,
+      s.stack.sagas.stepErrorsAlarm,
+      ...Object.values(s.stack.sagas.executionsFailedAlarms),
+    ].map(idOf);
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     const underSagas = Object.keys(all).filter((logicalId) => logicalId.startsWith('Sagas'));
     expect(underSagas.sort()).toEqual(mine.sort());
@@ -346,7 +414,10 @@ describe('Sagas: construction', () => {
     const stack = bareStack();
     const tables = new StateTables(stack, 'T', { stage: 'test', tableNamePrefix: 'vesta-test' });
     const sagas = new Sagas(stack, 'S', { stage: 'test', tables });
-    for (const id of ids) expect(stack.resolve((sagas.stateMachines[id].node.defaultChild as any).stateMachineName)).toBe(`vesta-test-${id}`);
+    for (const id of ids)
+      expect(stack.resolve((sagas.stateMachines[id].node.defaultChild as any).stateMachineName)).toBe(
+        `vesta-test-${id}`,
+      );
     expect(() => new Sagas(bareStack(), 'S', { stage: 'Bad Stage', tables })).toThrow(/Received: "Bad Stage"/);
   });
 
@@ -356,21 +427,30 @@ describe('Sagas: construction', () => {
     const built = (logExecutionData?: boolean) => {
       const stack = bareStack();
       const tables = new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' });
-      return [new Sagas(stack, 'S', { stage: 'dev', tables, logExecutionData }), new Snapshots(stack, 'N', { stage: 'dev', tables, logExecutionData })];
+      return [
+        new Sagas(stack, 'S', { stage: 'dev', tables, logExecutionData }),
+        new Snapshots(stack, 'N', { stage: 'dev', tables, logExecutionData }),
+      ];
     };
     for (const c of built()) expect(logged(c)).toEqual(Object.keys(c.stateMachines).map(() => false));
     for (const c of built(false)) expect(new Set(logged(c))).toEqual(new Set([false]));
     for (const c of built(true)) expect(new Set(logged(c))).toEqual(new Set([true]));
     const on = synthesize({ stage: 'dev', logExecutionData: true });
     try {
-      const configs = Object.values(resourcesOf(on.template, 'AWS::StepFunctions::StateMachine')).map((m) => m.Properties.LoggingConfiguration);
+      const configs = Object.values(resourcesOf(on.template, 'AWS::StepFunctions::StateMachine')).map(
+        (m) => m.Properties.LoggingConfiguration,
+      );
       expect(configs).toHaveLength(ALL_MACHINES.length);
       for (const c of configs) expect(c).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
     } finally {
       on.dispose();
     }
     const fromContext = (value: unknown) => {
-      const stack = new VestaStack(new App({ context: { 'aws:cdk:bundling-stacks': [], [LOG_EXECUTION_DATA_CONTEXT]: value } }), 'Ctx', { stage: 'dev' });
+      const stack = new VestaStack(
+        new App({ context: { 'aws:cdk:bundling-stacks': [], [LOG_EXECUTION_DATA_CONTEXT]: value } }),
+        'Ctx',
+        { stage: 'dev' },
+      );
       return logged(stack.sagas);
     };
     expect(fromContext('true')).toEqual([true, true]);

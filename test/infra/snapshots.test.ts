@@ -43,7 +43,9 @@ const idOf = (c: { node: { defaultChild?: unknown } }) => logicalIdOf(s.stack, c
 const snaps = () => s.stack.snapshots;
 const bucketId = () => idOf(snaps().bucket);
 const bucket = () => resourcesOf(s.template, 'AWS::S3::Bucket')[bucketId()];
-const tableArn = (id: 'records' | 'control' | 'deadletters') => ({ 'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'] });
+const tableArn = (id: 'records' | 'control' | 'deadletters') => ({
+  'Fn::GetAtt': [idOf(s.stack.tables.tables[id]), 'Arn'],
+});
 const objectsArn = () => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/snapshots/*']] });
 const machineRef = (id: 'snapshot' | 'restore') => ({ Ref: idOf(snaps().stateMachines[id]) });
 
@@ -51,7 +53,11 @@ type Fn = 'exportFunction' | 'restoreFunction' | 'scheduleFunction';
 const fnResource = (fn: Fn) => resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(snaps()[fn])];
 /** What a function's role may do, but for its log group and X-Ray. */
 const dataGrants = (fn: Fn) =>
-  grantPairs(roleStatements(s.template, idOf(snaps()[fn].role as never)).statements.filter((st) => !list(st.Action).some((a) => /^(logs|xray):/.test(a))));
+  grantPairs(
+    roleStatements(s.template, idOf(snaps()[fn].role as never)).statements.filter(
+      (st) => !list(st.Action).some((a) => /^(logs|xray):/.test(a)),
+    ),
+  );
 
 /** A Snapshots construct in a bare stack with the given context. */
 function withContext(context: Record<string, unknown>): { construct: Snapshots; template: Template } {
@@ -65,18 +71,31 @@ function withContext(context: Record<string, unknown>): { construct: Snapshots; 
 describe('the bucket', () => {
   test('is encrypted, versioned, owner-enforced, with every public access blocked', () => {
     expect(bucket().Properties).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
     });
   });
 
   test('denies every request that is not over TLS', () => {
-    const policies = Object.values(resourcesOf(s.template, 'AWS::S3::BucketPolicy')).filter((p) => p.Properties.Bucket.Ref === bucketId());
+    const policies = Object.values(resourcesOf(s.template, 'AWS::S3::BucketPolicy')).filter(
+      (p) => p.Properties.Bucket.Ref === bucketId(),
+    );
     expect(policies).toHaveLength(1);
     const deny = policies[0].Properties.PolicyDocument.Statement.find((st: { Effect: string }) => st.Effect === 'Deny');
-    expect(deny).toMatchObject({ Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Principal: { AWS: '*' } });
+    expect(deny).toMatchObject({
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      Principal: { AWS: '*' },
+    });
   });
 
   test('expires snapshots after 30 days by default, noncurrent versions after a week, incomplete uploads after a day', () => {
@@ -95,8 +114,13 @@ describe('the bucket', () => {
 
   test('retention comes from context; a bad value fails the synth naming the key', () => {
     const { template } = withContext({ [SNAPSHOT_RETENTION_CONTEXT]: '90' });
-    expect(Object.values(resourcesOf(template, 'AWS::S3::Bucket'))[0].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(90);
-    expect(() => withContext({ [SNAPSHOT_RETENTION_CONTEXT]: 0 })).toThrow(/vesta:snapshotRetentionDays must be a whole number from 1/);
+    expect(
+      Object.values(resourcesOf(template, 'AWS::S3::Bucket'))[0].Properties.LifecycleConfiguration.Rules[0]
+        .ExpirationInDays,
+    ).toBe(90);
+    expect(() => withContext({ [SNAPSHOT_RETENTION_CONTEXT]: 0 })).toThrow(
+      /vesta:snapshotRetentionDays must be a whole number from 1/,
+    );
     expect(() => withContext({ [SNAPSHOT_RETENTION_CONTEXT]: 'forever' })).toThrow(/Received: "forever"/);
   });
 
@@ -119,8 +143,16 @@ describe('the functions', () => {
     ['scheduleFunction', 'snapshot schedule', 256, 60],
   ])('%s: %s, %i MB, %i s, knows the bucket and the segments', (fn, what, memory, timeout) => {
     const p = fnResource(fn).Properties;
-    expect(p).toMatchObject({ Description: `Vesta ${what}`, MemorySize: memory, Timeout: timeout, TracingConfig: { Mode: 'Active' } });
-    expect(p.Environment.Variables).toMatchObject({ VESTA_SNAPSHOT_BUCKET: { Ref: bucketId() }, VESTA_SNAPSHOT_SEGMENTS: '8' });
+    expect(p).toMatchObject({
+      Description: `Vesta ${what}`,
+      MemorySize: memory,
+      Timeout: timeout,
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(p.Environment.Variables).toMatchObject({
+      VESTA_SNAPSHOT_BUCKET: { Ref: bucketId() },
+      VESTA_SNAPSHOT_SEGMENTS: '8',
+    });
   });
 
   test('export and restore stop before their Tasks time out (900 s)', () => {
@@ -150,13 +182,24 @@ describe('the functions', () => {
   });
 
   test('schedule may record snapshots and start the snapshot machine, nothing else (no bucket, no records)', () => {
-    expect(dataGrants('scheduleFunction')).toEqual([...pairsOf(SNAPSHOT_SCHEDULE_CONTROL_ACTIONS, tableArn('control')), ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot'))].sort());
-    expect(fnResource('scheduleFunction').Properties.Environment.Variables.VESTA_SNAPSHOT_STATE_MACHINE_ARN).toEqual(machineRef('snapshot'));
+    expect(dataGrants('scheduleFunction')).toEqual(
+      [
+        ...pairsOf(SNAPSHOT_SCHEDULE_CONTROL_ACTIONS, tableArn('control')),
+        ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot')),
+      ].sort(),
+    );
+    expect(fnResource('scheduleFunction').Properties.Environment.Variables.VESTA_SNAPSHOT_STATE_MACHINE_ARN).toEqual(
+      machineRef('snapshot'),
+    );
   });
 
   test('the action lists are the ones the code uses: export and restore may not create control items, schedule may not update them', () => {
     expect([...SNAPSHOT_EXPORT_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    expect([...SNAPSHOT_RESTORE_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...SNAPSHOT_RESTORE_CONTROL_ACTIONS].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect([...SNAPSHOT_SCHEDULE_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect([...SNAPSHOT_RESTORE_RECORDS_ACTIONS].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
     expect([...SNAPSHOT_WRITE_ACTIONS].sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
@@ -168,7 +211,12 @@ describe('the functions', () => {
       const { statements } = roleStatements(s.template, idOf(snaps()[fn].role as never));
       const onAll = statements.filter((st) => list(st.Resource).includes('*'));
       expect(onAll.flatMap((st) => list(st.Action)).sort()).toEqual([...XRAY_WRITE_ACTIONS].sort());
-      expect(statements.filter((st) => list(st.Action).some((a) => a.startsWith('logs:'))).flatMap((st) => list(st.Action)).sort()).toEqual([...LOG_WRITE_ACTIONS].sort());
+      expect(
+        statements
+          .filter((st) => list(st.Action).some((a) => a.startsWith('logs:')))
+          .flatMap((st) => list(st.Action))
+          .sort(),
+      ).toEqual([...LOG_WRITE_ACTIONS].sort());
     }
   });
 });
@@ -182,18 +230,30 @@ describe('the state machines', () => {
   test.each<['snapshot' | 'restore', string, Fn]>([
     ['snapshot', SNAPSHOT_EXPORT_SUBSTITUTION, 'exportFunction'],
     ['restore', SNAPSHOT_RESTORE_SUBSTITUTION, 'restoreFunction'],
-  ])('%s: named, Standard, traced, logging ALL events without execution data; its one placeholder is its own function', (id, placeholder, fn) => {
-    const { p, subs } = definition(id);
-    expect(p).toMatchObject({ StateMachineName: `vesta-dev-${id}`, StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false } });
-    expect(subs).toEqual({ [placeholder]: { 'Fn::GetAtt': [idOf(snaps()[fn]), 'Arn'] } });
-  });
+  ])(
+    '%s: named, Standard, traced, logging ALL events without execution data; its one placeholder is its own function',
+    (id, placeholder, fn) => {
+      const { p, subs } = definition(id);
+      expect(p).toMatchObject({
+        StateMachineName: `vesta-dev-${id}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      });
+      expect(subs).toEqual({ [placeholder]: { 'Fn::GetAtt': [idOf(snaps()[fn]), 'Arn'] } });
+    },
+  );
 
   test.each<['snapshot' | 'restore', Fn, Fn]>([
     ['snapshot', 'exportFunction', 'restoreFunction'],
     ['restore', 'restoreFunction', 'exportFunction'],
   ])("%s's role may invoke its function and not the other one", (id, own, other) => {
     const role = snaps().stateMachines[id].role;
-    const pairs = grantPairs(roleStatements(s.template, idOf(role as never)).statements.filter((st) => list(st.Action).includes('lambda:InvokeFunction')));
+    const pairs = grantPairs(
+      roleStatements(s.template, idOf(role as never)).statements.filter((st) =>
+        list(st.Action).includes('lambda:InvokeFunction'),
+      ),
+    );
     const text = pairs.join('\n');
     expect(text).toContain(idOf(snaps()[own]));
     expect(text).not.toContain(idOf(snaps()[other]));
@@ -202,9 +262,12 @@ describe('the state machines', () => {
 });
 
 describe('the schedule and the age alarm', () => {
-  const rules = (template: Template) => Object.values(resourcesOf(template, 'AWS::Events::Rule')).map((r) => r.Properties);
+  const rules = (template: Template) =>
+    Object.values(resourcesOf(template, 'AWS::Events::Rule')).map((r) => r.Properties);
   const alarmOf = (template: Template) =>
-    Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'LatestSnapshotAgeSeconds')!.Properties;
+    Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'LatestSnapshotAgeSeconds',
+    )!.Properties;
 
   test('by default a whole-store snapshot daily and an age report every 15 minutes, both to the schedule function', () => {
     const mine = rules(s.template).filter((r) => JSON.stringify(r.Targets).includes(idOf(snaps().scheduleFunction)));
@@ -236,7 +299,10 @@ describe('the schedule and the age alarm', () => {
     expect(six.construct.environment().VESTA_SNAPSHOT_SEGMENTS).toBe('16');
     const cron = withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'cron(0 3 ? * MON-FRI *)' });
     expect(alarmOf(cron.template).Threshold).toBe(2 * 86_400);
-    const cronWithLimit = withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'cron(0 3 ? * MON-FRI *)', [SNAPSHOT_MAX_AGE_CONTEXT]: 4 * 86_400 });
+    const cronWithLimit = withContext({
+      [SNAPSHOT_SCHEDULE_CONTEXT]: 'cron(0 3 ? * MON-FRI *)',
+      [SNAPSHOT_MAX_AGE_CONTEXT]: 4 * 86_400,
+    });
     expect(alarmOf(cronWithLimit.template).Threshold).toBe(4 * 86_400);
   });
 
@@ -245,7 +311,9 @@ describe('the schedule and the age alarm', () => {
     expect(() => withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'rate(0 days)' })).toThrow(/rate\(<n>/);
     expect(() => scheduleIntervalSeconds('rate(1 days)')).toThrow(/Received: "rate\(1 days\)"/);
     expect(() => scheduleIntervalSeconds('rate(2 day)')).toThrow(/Received: "rate\(2 day\)"/);
-    expect(() => withContext({ [SNAPSHOT_SEGMENTS_CONTEXT]: 65 })).toThrow(/vesta:snapshotSegments must be a whole number from 1 to 64/);
+    expect(() => withContext({ [SNAPSHOT_SEGMENTS_CONTEXT]: 65 })).toThrow(
+      /vesta:snapshotSegments must be a whole number from 1 to 64/,
+    );
     expect(withContext({ [SNAPSHOT_SCHEDULE_CONTEXT]: 'rate(5 minutes)' }).construct.maxAgeSeconds).toBe(900);
     expect(scheduleIntervalSeconds('rate(1 minute)')).toBe(60);
     expect(scheduleIntervalSeconds('rate(3 hours)')).toBe(10_800);
@@ -255,7 +323,8 @@ describe('the schedule and the age alarm', () => {
 
 describe('the API function', () => {
   test('knows both snapshot machines and the segments, and may start them', () => {
-    const vars = resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(s.stack.api.function)].Properties.Environment.Variables;
+    const vars = resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(s.stack.api.function)].Properties.Environment
+      .Variables;
     expect(vars).toMatchObject({
       VESTA_SNAPSHOT_STATE_MACHINE_ARN: machineRef('snapshot'),
       VESTA_RESTORE_STATE_MACHINE_ARN: machineRef('restore'),
@@ -263,7 +332,12 @@ describe('the API function', () => {
     });
     expect(vars.VESTA_SNAPSHOT_BUCKET).toBeUndefined();
     const pairs = grantPairs(roleStatements(s.template, idOf(s.stack.api.function.role as never)).statements);
-    expect(pairs).toEqual(expect.arrayContaining([...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot')), ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('restore'))]));
+    expect(pairs).toEqual(
+      expect.arrayContaining([
+        ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('snapshot')),
+        ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('restore')),
+      ]),
+    );
     expect(pairs.some((p) => p.startsWith('s3:'))).toBe(false);
   });
 

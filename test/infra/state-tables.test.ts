@@ -50,7 +50,8 @@ describe('StateTables', () => {
   });
 
   test('tables expire items by the TTL attribute their definition names; the saga log keeps its items', () => {
-    for (const id of ['records', 'control', 'idempotency']) expect(TABLE_DEFS.find((d) => d.id === id)?.ttlAttribute).toBeDefined();
+    for (const id of ['records', 'control', 'idempotency'])
+      expect(TABLE_DEFS.find((d) => d.id === id)?.ttlAttribute).toBeDefined();
     for (const def of TABLE_DEFS) {
       const spec = tableNamed(dev, `vesta-dev-${def.id}`).Properties.TimeToLiveSpecification;
       if (def.ttlAttribute) expect(spec).toEqual({ AttributeName: def.ttlAttribute, Enabled: true });
@@ -68,7 +69,11 @@ describe('StateTables', () => {
   });
 
   test('every index of the table definitions exists with its keys and projection, and no other', () => {
-    expect(TABLE_DEFS.find((d) => d.id === 'control')?.indexes?.map((ix) => ix.name).sort()).toEqual(['byExecution', 'byExpiry']);
+    expect(
+      TABLE_DEFS.find((d) => d.id === 'control')
+        ?.indexes?.map((ix) => ix.name)
+        .sort(),
+    ).toEqual(['byExecution', 'byExpiry']);
     for (const def of TABLE_DEFS) {
       const props = tableNamed(dev, `vesta-dev-${def.id}`).Properties;
       const actual = props.GlobalSecondaryIndexes ?? [];
@@ -79,7 +84,9 @@ describe('StateTables', () => {
         if (ix.sortKey) keys.push({ AttributeName: ix.sortKey.name, KeyType: 'RANGE' });
         expect(found.KeySchema).toEqual(keys);
         expect(found.Projection).toEqual(
-          ix.project ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.project] } : { ProjectionType: 'KEYS_ONLY' },
+          ix.project
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.project] }
+            : { ProjectionType: 'KEYS_ONLY' },
         );
         for (const key of [ix.partitionKey, ...(ix.sortKey ? [ix.sortKey] : [])]) {
           expect(props.AttributeDefinitions).toContainEqual({ AttributeName: key.name, AttributeType: key.type });
@@ -115,7 +122,11 @@ describe('StateTables', () => {
   });
 
   test('a malformed stage or prefix is refused with the received value in the message', () => {
-    expect(() => new StateTables(bareStack(), 'T', { stage: 'Prod!', tableNamePrefix: 'x' })).toThrow(/Received: "Prod!"/);
-    expect(() => new StateTables(bareStack(), 'T', { stage: 'dev', tableNamePrefix: 'a b' })).toThrow(/Received: "a b"/);
+    expect(() => new StateTables(bareStack(), 'T', { stage: 'Prod!', tableNamePrefix: 'x' })).toThrow(
+      /Received: "Prod!"/,
+    );
+    expect(() => new StateTables(bareStack(), 'T', { stage: 'dev', tableNamePrefix: 'a b' })).toThrow(
+      /Received: "a b"/,
+    );
   });
 });

@@ -34,7 +34,13 @@ export function synthesize(props: Partial<VestaStackProps> = {}, opts: SynthOpti
   return { stack, template, outdir, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 
-type CfnResource = { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any };
+type CfnResource = {
+  Type: string;
+  Properties?: any;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Metadata?: any;
+};
 
 /** All resources of one type, by logical id. */
 export function resourcesOf(template: Template, type: string): Record<string, CfnResource> {

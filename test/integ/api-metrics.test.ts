@@ -54,7 +54,11 @@ const base = testApi();
 afterAll(() => base.close());
 
 function meteredHandler(metrics: MetricsSink): ApiHandler {
-  const deps = wireApi({ client: base.client, env: { ...testTables(), VESTA_REPLICA: 'local' }, workflows: base.workflows });
+  const deps = wireApi({
+    client: base.client,
+    env: { ...testTables(), VESTA_REPLICA: 'local' },
+    workflows: base.workflows,
+  });
   return createApiHandler({ ...deps, metrics });
 }
 
@@ -69,7 +73,11 @@ async function call(handler: ApiHandler, method: string, path: string, opts: Cal
   const event = toProxyEvent(method, path, headers, Buffer.from(raw), '127.0.0.1');
   const out = await handler(event, lambdaContext(event.requestContext.requestId));
   const etag = Object.entries(out.headers ?? {}).find(([k]) => k.toLowerCase() === 'etag')?.[1];
-  return { status: out.statusCode, body: out.body ? JSON.parse(out.body) : undefined, etag: etag === undefined ? undefined : String(etag) };
+  return {
+    status: out.statusCode,
+    body: out.body ? JSON.parse(out.body) : undefined,
+    etag: etag === undefined ? undefined : String(etag),
+  };
 }
 
 const sink = new RecordingSink();
@@ -108,11 +116,16 @@ test('an If-Match that does not hold counts a Conflicts of kind PreconditionFail
   const first = await call(api, 'PUT', rec(ns, 'k'), { body: { fields: { n: 1 } } });
   await call(api, 'PUT', rec(ns, 'k'), { body: { fields: { n: 2 } } });
   sink.take();
-  const stale = await call(api, 'PUT', rec(ns, 'k'), { body: { fields: { n: 3 } }, headers: { 'If-Match': first.etag! } });
+  const stale = await call(api, 'PUT', rec(ns, 'k'), {
+    body: { fields: { n: 3 } },
+    headers: { 'If-Match': first.etag! },
+  });
   expect(stale.status).toBe(412);
   const out = sink.take();
   expect(operations(out)).toEqual(['putRecord']);
-  expect(out.filter((e) => e.name === 'Conflicts')).toEqual([{ name: 'Conflicts', dimensions: { kind: 'PreconditionFailed' }, value: 1 }]);
+  expect(out.filter((e) => e.name === 'Conflicts')).toEqual([
+    { name: 'Conflicts', dimensions: { kind: 'PreconditionFailed' }, value: 1 },
+  ]);
 });
 
 test('a lock held by another lease counts a Conflicts of kind LockHeld', async () => {
@@ -137,7 +150,10 @@ test('a concurrent PUT in siblings mode counts one SiblingsCreated; the PUT that
   expect(siblings(sink.take())).toEqual([1]);
   const both = await call(api, 'GET', rec(ns, 'k'));
   expect(both.status).toBe(300);
-  expect((await call(api, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'ab' } }, headers: { 'If-Match': both.etag! } })).status).toBe(200);
+  expect(
+    (await call(api, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'ab' } }, headers: { 'If-Match': both.etag! } }))
+      .status,
+  ).toBe(200);
   expect(siblings(sink.take())).toEqual([]);
 });
 
@@ -166,17 +182,23 @@ test('the real Powertools Metrics writes Operations{service,operation} and Confl
     await call(powertools, 'PUT', `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } });
     await call(powertools, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'a' } } });
     lines.length = 0;
-    expect((await call(powertools, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'b' } }, headers: { 'If-None-Match': '*' } })).status).toBe(412);
+    expect(
+      (await call(powertools, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'b' } }, headers: { 'If-None-Match': '*' } }))
+        .status,
+    ).toBe(412);
     expect((await call(powertools, 'PUT', rec(ns, 'k'), { body: { fields: { v: 'b' } } })).status).toBe(200);
   } finally {
     spy.mockRestore();
     process.env.POWERTOOLS_METRICS_DISABLED = disabled;
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as any);
+  const emf = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as any);
   const directives = emf.map((e) => e._aws.CloudWatchMetrics[0]);
   for (const d of directives) expect(d.Namespace).toBe('Vesta');
-  const of = (metric: string) => emf.filter((_e, i) => directives[i].Metrics.some((m: { Name: string }) => m.Name === metric));
+  const of = (metric: string) =>
+    emf.filter((_e, i) => directives[i].Metrics.some((m: { Name: string }) => m.Name === metric));
   const ops = of('Operations');
   expect(ops).toHaveLength(2);
   for (const e of ops) {

@@ -42,7 +42,9 @@ test('a watcher following the cursor during 2,000 concurrent writes to 50 keys s
       while (next < WRITES) {
         const i = next++;
         const key = `k${i % KEYS}`;
-        const r = await feed.api.call('PATCH', `/v1/ns/${ns}/keys/${key}`, { body: { increment: { n: 1 }, set: { last: i } } });
+        const r = await feed.api.call('PATCH', `/v1/ns/${ns}/keys/${key}`, {
+          body: { increment: { n: 1 }, set: { last: i } },
+        });
         expect([200, 201]).toContain(r.status);
         committed.set(key, Math.max(committed.get(key) ?? 0, (r.body as { rev: number }).rev));
       }
@@ -57,7 +59,8 @@ test('a watcher following the cursor during 2,000 concurrent writes to 50 keys s
   const revs = new Map<string, number[]>();
   for (const c of seen) revs.set(c.key, [...(revs.get(c.key) ?? []), c.rev]);
   expect(revs.size).toBe(KEYS);
-  for (const [key, list] of revs) expect([key, list]).toEqual([key, Array.from({ length: committed.get(key)! }, (_x, i) => i + 1)]);
+  for (const [key, list] of revs)
+    expect([key, list]).toEqual([key, Array.from({ length: committed.get(key)! }, (_x, i) => i + 1)]);
   // Each key's last change carries its final count.
   for (const [key, list] of revs) {
     const last = seen.filter((c) => c.key === key).at(-1)!;

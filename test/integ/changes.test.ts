@@ -35,7 +35,14 @@ test('every kind of change becomes an event and a change item of the contract sh
   expect((await call('PATCH', `/v1/ns/${ns}/keys/cart/1`, { body: { increment: { qty: 2 } } })).status).toBe(200);
   expect((await call('DELETE', `/v1/ns/${ns}/keys/cart/1`)).status).toBe(204);
   const lease = (await call('POST', '/v1/leases', { body: { ttlSeconds: 30 } })).body as { id: string };
-  expect((await call('PUT', `/v1/ns/${ns}/keys/held`, { body: { fields: { by: 'w1' } }, headers: { 'X-Lease-Id': lease.id } })).status).toBe(201);
+  expect(
+    (
+      await call('PUT', `/v1/ns/${ns}/keys/held`, {
+        body: { fields: { by: 'w1' } },
+        headers: { 'X-Lease-Id': lease.id },
+      })
+    ).status,
+  ).toBe(201);
   expect((await call('DELETE', `/v1/leases/${lease.id}`)).status).toBe(204);
   await feed.poller.drain();
 
@@ -47,7 +54,15 @@ test('every kind of change becomes an event and a change item of the contract sh
     ['held', 1, 'put'],
     ['held', 2, 'expire'],
   ]);
-  expect(page.items[0]).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), namespace: ns, key: 'cart/1', rev: 1, vv: { local: 1 }, change: 'put', fields: { qty: 1, sku: 'A1' } });
+  expect(page.items[0]).toEqual({
+    id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    namespace: ns,
+    key: 'cart/1',
+    rev: 1,
+    vv: { local: 1 },
+    change: 'put',
+    fields: { qty: 1, sku: 'A1' },
+  });
   expect(page.items[1].fields).toEqual({ qty: 3, sku: 'A1' });
   for (const gone of [page.items[2], page.items[4]]) expect('fields' in gone).toBe(false);
   expect(page.items[4].vv).toEqual({ local: 2 });
@@ -71,7 +86,8 @@ test('a write that leaves siblings carries all concurrent values', async () => {
 
 test('a watcher following the cursor gets each change once; limit pages and prefix filters', async () => {
   const ns = uniqueNs('cur');
-  for (let i = 0; i < 7; i++) await feed.api.call('PUT', `/v1/ns/${ns}/keys/${i % 2 ? 'odd' : 'even'}/${i}`, { body: { fields: { i } } });
+  for (let i = 0; i < 7; i++)
+    await feed.api.call('PUT', `/v1/ns/${ns}/keys/${i % 2 ? 'odd' : 'even'}/${i}`, { body: { fields: { i } } });
   await feed.poller.drain();
   const seen: number[] = [];
   let cursor = '';
@@ -146,7 +162,12 @@ test('bad query values are 400 naming the parameter; a cursor of another namespa
     [`?after=${other}`, 'after'],
   ] as const) {
     const r = await feed.api.call('GET', `/v1/ns/${ns}/changes${q}`);
-    expect([q, r.status, (r.body as { code: string; field: string }).code, (r.body as { field: string }).field]).toEqual([q, 400, 'ValidationError', field]);
+    expect([
+      q,
+      r.status,
+      (r.body as { code: string; field: string }).code,
+      (r.body as { field: string }).field,
+    ]).toEqual([q, 400, 'ValidationError', field]);
   }
   expect((await feed.api.call('POST', `/v1/ns/${ns}/changes`)).status).toBe(405);
 });
@@ -154,12 +175,23 @@ test('bad query values are 400 naming the parameter; a cursor of another namespa
 test('reading changes is one DynamoDB request; a hole after the cursor that stays is 410 CursorExpired', async () => {
   const ns = uniqueNs('gap');
   const table = feed.env[CHANGES_TABLE.envVar];
-  const put = (Item: Record<string, AttributeValue>) => feed.api.client.send(new PutItemCommand({ TableName: table, Item }));
+  const put = (Item: Record<string, AttributeValue>) =>
+    feed.api.client.send(new PutItemCommand({ TableName: table, Item }));
   const change = (seq: number) => ({
     ns: { S: ns },
     seq: { N: String(seq) },
     k: { S: `k${seq}` },
-    d: { S: JSON.stringify({ id: `id${seq}`, namespace: ns, key: `k${seq}`, rev: 1, vv: { local: 1 }, change: 'put', fields: {} }) },
+    d: {
+      S: JSON.stringify({
+        id: `id${seq}`,
+        namespace: ns,
+        key: `k${seq}`,
+        rev: 1,
+        vv: { local: 1 },
+        change: 'put',
+        fields: {},
+      }),
+    },
     exp: { N: String(Math.floor(Date.now() / 1000) + 3600) },
   });
   // Changes 1, 2 and 4 (3 was removed by TTL clean-up), head at 4.
@@ -204,8 +236,13 @@ test('a batch whose append fails reports its first record not handled; the retry
   let failures = 0;
   flaky.middlewareStack.add(
     (next, context) => async (args) => {
-      const items = (args.input as { TransactItems?: { Put?: { Item?: Record<string, AttributeValue> } }[] }).TransactItems ?? [];
-      if (context.commandName === 'TransactWriteItemsCommand' && failures === 0 && items.some((t) => t.Put?.Item?.ns?.S === ns)) {
+      const items =
+        (args.input as { TransactItems?: { Put?: { Item?: Record<string, AttributeValue> } }[] }).TransactItems ?? [];
+      if (
+        context.commandName === 'TransactWriteItemsCommand' &&
+        failures === 0 &&
+        items.some((t) => t.Put?.Item?.ns?.S === ns)
+      ) {
         failures++;
         throw Object.assign(new Error('injected'), { name: 'ServiceUnavailable', $metadata: {} });
       }
@@ -218,7 +255,11 @@ test('a batch whose append fails reports its first record not handled; the retry
   bus.subscribe((c) => seen.push(c));
   const deps = wireChangePublisher({ client: flaky, env: feed.env, bus });
   const results: BatchResult[] = [];
-  const streams = new DynamoDBStreamsClient({ endpoint: endpoint(), region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const streams = new DynamoDBStreamsClient({
+    endpoint: endpoint(),
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
   const described = await feed.api.client.send(new DescribeTableCommand({ TableName: feed.env[RECORDS_TABLE.envVar] }));
   const poller = new StreamPoller({
     streams,

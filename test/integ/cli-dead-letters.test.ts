@@ -19,12 +19,37 @@ let snapshotEntry: DeadLetter;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-cli-dl-'));
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: `vesta-cli-dl-${randomUUID().slice(0, 8)}`, resumeSagas: false, changeFeed: false, leaseJobsSeconds: 0 });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: `vesta-cli-dl-${randomUUID().slice(0, 8)}`,
+    resumeSagas: false,
+    changeFeed: false,
+    leaseJobsSeconds: 0,
+  });
   const { setAside } = wireStores({ client: stack.client, env: stack.tables });
   // A lease that is gone by now (reaping it is a no-op that succeeds), and a record no decoder takes.
-  reaperEntry = await setAside({ source: 'reaper', item: { leaseId: `${'a'.repeat(24)}.30` }, error: { name: 'ValidationException', message: 'boom' }, attempts: 3, payload: { leaseId: `${'a'.repeat(24)}.30` } });
+  reaperEntry = await setAside({
+    source: 'reaper',
+    item: { leaseId: `${'a'.repeat(24)}.30` },
+    error: { name: 'ValidationException', message: 'boom' },
+    attempts: 3,
+    payload: { leaseId: `${'a'.repeat(24)}.30` },
+  });
   const poison = { ns: { S: 'shop' }, k: { S: 'bad' }, rev: { N: '1' }, f: { S: 'not a map' } };
-  snapshotEntry = await setAside({ source: 'snapshot', item: { snapshotId: 'snap-20260101T000000000Z-00000000', part: 'part-00000.jsonl.gz', namespace: 'shop', key: 'bad' }, error: { name: 'MalformedItemError', message: 'f' }, attempts: 1, payload: { item: poison } });
+  snapshotEntry = await setAside({
+    source: 'snapshot',
+    item: {
+      snapshotId: 'snap-20260101T000000000Z-00000000',
+      part: 'part-00000.jsonl.gz',
+      namespace: 'shop',
+      key: 'bad',
+    },
+    error: { name: 'MalformedItemError', message: 'f' },
+    attempts: 1,
+    payload: { item: poison },
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +66,17 @@ test('ls lists entries newest first, of one source with --source, as a table wit
   expect(all.code).toBe(0);
   expect(JSON.parse(all.stdout).items.map((e: DeadLetter) => e.id)).toEqual([snapshotEntry.id, reaperEntry.id]);
   const reaper = JSON.parse((await vesta(['dead-letter', 'ls', '--source', 'reaper'])).stdout);
-  expect(reaper).toEqual({ items: [expect.objectContaining({ id: reaperEntry.id, source: 'reaper', attempts: 3, error: { name: 'ValidationException', message: 'boom' } })], cursor: null });
+  expect(reaper).toEqual({
+    items: [
+      expect.objectContaining({
+        id: reaperEntry.id,
+        source: 'reaper',
+        attempts: 3,
+        error: { name: 'ValidationException', message: 'boom' },
+      }),
+    ],
+    cursor: null,
+  });
   const paged = JSON.parse((await vesta(['dead-letter', 'ls', '--limit', '1'])).stdout);
   expect(paged.items).toHaveLength(1);
   const next = JSON.parse((await vesta(['dead-letter', 'ls', '--limit', '1', '--cursor', paged.cursor])).stdout);
@@ -56,11 +91,21 @@ test('ls lists entries newest first, of one source with --source, as a table wit
 test('replay exits 0 when the item goes through (the entry is gone) and 3 when it fails again (the entry stays); rm discards', async () => {
   const failed = await vesta(['dead-letter', 'replay', snapshotEntry.id]);
   expect(failed.code).toBe(3);
-  expect(JSON.parse(failed.stdout)).toMatchObject({ id: snapshotEntry.id, status: 'FAILED', entry: { attempts: 2, error: { name: 'MalformedItemError' } } });
+  expect(JSON.parse(failed.stdout)).toMatchObject({
+    id: snapshotEntry.id,
+    status: 'FAILED',
+    entry: { attempts: 2, error: { name: 'MalformedItemError' } },
+  });
   const replayed = await vesta(['dead-letter', 'replay', reaperEntry.id]);
-  expect({ code: replayed.code, out: JSON.parse(replayed.stdout) }).toEqual({ code: 0, out: { id: reaperEntry.id, status: 'REPLAYED' } });
+  expect({ code: replayed.code, out: JSON.parse(replayed.stdout) }).toEqual({
+    code: 0,
+    out: { id: reaperEntry.id, status: 'REPLAYED' },
+  });
   expect((await vesta(['dead-letter', 'get', reaperEntry.id])).code).toBe(1);
-  expect(JSON.parse((await vesta(['dead-letter', 'rm', snapshotEntry.id])).stdout)).toEqual({ id: snapshotEntry.id, removed: true });
+  expect(JSON.parse((await vesta(['dead-letter', 'rm', snapshotEntry.id])).stdout)).toEqual({
+    id: snapshotEntry.id,
+    removed: true,
+  });
   const again = await vesta(['dead-letter', 'rm', snapshotEntry.id]);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain('NotFound');

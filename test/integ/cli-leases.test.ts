@@ -5,7 +5,13 @@ import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, changeFeed: false });
+  stack = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: TEST_TABLE_PREFIX,
+    resumeSagas: false,
+    changeFeed: false,
+  });
 });
 
 afterAll(async () => {
@@ -115,7 +121,9 @@ describe('lease keepalive --watch', () => {
 
     expect(JSON.parse(r.stdout)).toMatchObject({ id: lease, ttlSeconds: 5 });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error: LOST lease ${lease} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: the keepalive answered 404`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error: LOST lease ${lease} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: the keepalive answered 404`),
+    );
     expect(r.stderr).toContain('hint: ');
   });
 
@@ -157,12 +165,19 @@ describe('locks', () => {
     const released = await json(['lock', 'release', ns, 'nightly', '--lease', a]);
     const second = await json(['lock', 'acquire', ns, 'nightly', '--lease', b]);
 
-    expect(first).toEqual({ name: 'nightly', leaseId: a, fencingToken: expect.any(Number), expiresAt: expect.any(String) });
+    expect(first).toEqual({
+      name: 'nightly',
+      leaseId: a,
+      fencingToken: expect.any(Number),
+      expiresAt: expect.any(String),
+    });
     expect(again.fencingToken).toBe(first.fencingToken);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^error: Conflict \(409\): /);
-    expect(refused.stderr).toContain(`hint: another lease holds the lock with fencing token ${first.fencingToken} until `);
+    expect(refused.stderr).toContain(
+      `hint: another lease holds the lock with fencing token ${first.fencingToken} until `,
+    );
     expect(refused.stderr).not.toContain(a);
     expect(released).toEqual({ namespace: ns, name: 'nightly', released: true });
     expect(second.leaseId).toBe(b);

@@ -11,7 +11,13 @@ import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, changeFeed: false });
+  stack = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: TEST_TABLE_PREFIX,
+    resumeSagas: false,
+    changeFeed: false,
+  });
 });
 
 afterAll(async () => {
@@ -59,7 +65,11 @@ async function balance(ns: string, key: string): Promise<number> {
  */
 async function unstartedTransfer(ns: string, amount: number): Promise<string> {
   const id = `xfer-${ns}`;
-  const def = parseSagaBody({ id, type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount } });
+  const def = parseSagaBody({
+    id,
+    type: 'transfer',
+    input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount },
+  });
   const { sagas } = wireSagaStep({ client: stack.client, env: stack.tables });
   await sagas.create(def, stack.workflows.executionArn('transfer', id));
   return id;
@@ -69,7 +79,19 @@ describe('saga start', () => {
   test('--transfer --wait moves the amount, prints the SUCCEEDED saga and exits 0', async () => {
     const ns = await accounts(100, 5);
 
-    const r = await vesta(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '30', '--wait', '--interval', '50']);
+    const r = await vesta([
+      'saga',
+      'start',
+      '--transfer',
+      ns,
+      'acct/a',
+      'acct/b',
+      'balance',
+      '30',
+      '--wait',
+      '--interval',
+      '50',
+    ]);
 
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -89,12 +111,27 @@ describe('saga start', () => {
   test('a transfer of more than the source holds exits 3, COMPENSATED, and moves nothing', async () => {
     const ns = await accounts(10, 0);
 
-    const r = await vesta(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '30', '--wait', '--interval', '50']);
+    const r = await vesta([
+      'saga',
+      'start',
+      '--transfer',
+      ns,
+      'acct/a',
+      'acct/b',
+      'balance',
+      '30',
+      '--wait',
+      '--interval',
+      '50',
+    ]);
     const saga = JSON.parse(r.stdout);
 
     expect(r.code).toBe(3);
     expect(saga.status).toBe('COMPENSATED');
-    expect(saga.steps).toMatchObject([{ name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed' } }, { name: 'credit', status: 'SKIPPED' }]);
+    expect(saga.steps).toMatchObject([
+      { name: 'debit', status: 'FAILED', error: { error: 'Vesta.StepFailed' } },
+      { name: 'credit', status: 'SKIPPED' },
+    ]);
     expect(await balance(ns, 'acct/a')).toBe(10);
     expect(await balance(ns, 'acct/b')).toBe(0);
   });
@@ -125,7 +162,11 @@ describe('saga start', () => {
     const r = await start(['saga', 'start', '--file', '-', '--wait', '--interval', '50'], { stdin: body }).done;
 
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'steps', status: 'SUCCEEDED', steps: [{ name: 'bump', status: 'DONE' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      type: 'steps',
+      status: 'SUCCEEDED',
+      steps: [{ name: 'bump', status: 'DONE' }],
+    });
     expect(await balance(ns, 'acct/a')).toBe(2);
   });
 
@@ -183,7 +224,12 @@ describe('saga watch', () => {
     const r = await vesta(['saga', 'watch', id]);
 
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').slice(1)).toEqual(['step 0 debit: DONE', 'step 1 credit: DONE', expect.stringMatching(`^saga ${id} ended SUCCEEDED at `), '']);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      'step 0 debit: DONE',
+      'step 1 credit: DONE',
+      expect.stringMatching(`^saga ${id} ended SUCCEEDED at `),
+      '',
+    ]);
   });
 
   test('Ctrl-C stops it with exit 130 and leaves the saga running', async () => {
@@ -197,7 +243,9 @@ describe('saga watch', () => {
     const r = await watch.done;
 
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(new RegExp(`^stopped at .+; saga ${id} is still RUNNING: \`vesta saga watch ${id}\` follows it again\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^stopped at .+; saga ${id} is still RUNNING: \`vesta saga watch ${id}\` follows it again\\n$`),
+    );
     expect((await json(['saga', 'get', id])).status).toBe('RUNNING');
   });
 });

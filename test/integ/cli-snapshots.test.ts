@@ -14,7 +14,15 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-cli-snap-'));
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, changeFeed: false, leaseJobsSeconds: 0 });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: TEST_TABLE_PREFIX,
+    resumeSagas: false,
+    changeFeed: false,
+    leaseJobsSeconds: 0,
+  });
 });
 
 afterAll(async () => {
@@ -46,10 +54,28 @@ test('create --wait with a progress bar, list, get, restore --wait into another 
   expect(await json(['snapshot', 'get', snap.id])).toEqual(snap);
 
   const target = uniqueNs('clirest');
-  const restored = await vesta(['snapshot', 'restore', snap.id, '--mode', 'missing', '--namespace', target, '--wait', '--interval', '20']);
+  const restored = await vesta([
+    'snapshot',
+    'restore',
+    snap.id,
+    '--mode',
+    'missing',
+    '--namespace',
+    target,
+    '--wait',
+    '--interval',
+    '20',
+  ]);
   expect(restored.code).toBe(0);
   const r = JSON.parse(restored.stdout);
-  expect(r).toMatchObject({ snapshotId: snap.id, namespace: target, mode: 'missing', status: 'COMPLETE', written: 5, skipped: 0 });
+  expect(r).toMatchObject({
+    snapshotId: snap.id,
+    namespace: target,
+    mode: 'missing',
+    status: 'COMPLETE',
+    written: 5,
+    skipped: 0,
+  });
   expect(restored.stderr).not.toContain('\r');
   expect(await json(['snapshot', 'restore-status', r.id])).toEqual(r);
   expect((await json(['get', target, 'k3'])).fields).toEqual({ i: 3 });
@@ -75,10 +101,23 @@ test('usage errors exit 2 and send nothing; unknown ids exit 1 with a hint; a da
   await json(['put', ns, 'k', '{"v":1}']);
   const snap = await json(['snapshot', 'create', '--namespace', ns, '--wait', '--interval', '20']);
   writeFileSync(join(dataDir, 'snapshots', snap.id, snap.parts[0].name), 'not gzip');
-  const failed = await vesta(['snapshot', 'restore', snap.id, '--mode', 'missing', '--namespace', uniqueNs('clidmg'), '--wait', '--interval', '20']);
+  const failed = await vesta([
+    'snapshot',
+    'restore',
+    snap.id,
+    '--mode',
+    'missing',
+    '--namespace',
+    uniqueNs('clidmg'),
+    '--wait',
+    '--interval',
+    '20',
+  ]);
   expect(failed.code).toBe(3);
   expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'FAILED', written: 0 });
-  expect(failed.stderr).toMatch(/FAILED: Vesta\.ChecksumMismatch: part part-00000\.jsonl\.gz of snapshot \S+ is corrupt/);
+  expect(failed.stderr).toMatch(
+    /FAILED: Vesta\.ChecksumMismatch: part part-00000\.jsonl\.gz of snapshot \S+ is corrupt/,
+  );
 
   const running = await vesta(['snapshot', 'restore', 'snap-20260101T000000000Z-00000000', '--mode', 'missing']);
   expect(running.code).toBe(1);

@@ -25,7 +25,14 @@ beforeAll(async () => {
   process.env.VESTA_EVENTS_LOG_LEVEL = 'WARN';
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-cli-watch-'));
   const tablePrefix = `vesta-watch-${randomUUID().slice(0, 8)}`;
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix, resumeSagas: false, leaseJobsSeconds: 0 });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix,
+    resumeSagas: false,
+    leaseJobsSeconds: 0,
+  });
 });
 
 afterAll(async () => {
@@ -57,12 +64,17 @@ function watch(argv: string[], lines: number): Watch {
     if (stdout.split('\n').length > lines) controller.abort();
     if (stderr.includes('watching ')) readied();
   };
-  const done = runCli(['watch', ...argv], { url: stack.url, interrupt: () => controller.signal, onWrite }).then(({ code, stdout, stderr }) => {
-    clearTimeout(timer);
-    readied();
-    const changes = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChangeDetail);
-    return { code, changes, stderr };
-  });
+  const done = runCli(['watch', ...argv], { url: stack.url, interrupt: () => controller.signal, onWrite }).then(
+    ({ code, stdout, stderr }) => {
+      clearTimeout(timer);
+      readied();
+      const changes = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ChangeDetail);
+      return { code, changes, stderr };
+    },
+  );
   return { ready, done };
 }
 
@@ -93,7 +105,11 @@ test('from now it prints each later change once, in commit order per key, with i
 
   expect(r.code).toBe(EXIT_INTERRUPTED);
   expect(r.changes.map(summary).sort()).toEqual(['delete cart/1@3', 'patch cart/1@2', 'put cart/1@1', 'put other/1@1']);
-  expect(r.changes.filter((c) => c.key === 'cart/1').map(summary)).toEqual(['put cart/1@1', 'patch cart/1@2', 'delete cart/1@3']);
+  expect(r.changes.filter((c) => c.key === 'cart/1').map(summary)).toEqual([
+    'put cart/1@1',
+    'patch cart/1@2',
+    'delete cart/1@3',
+  ]);
   expect(r.changes.find((c) => c.change === 'patch')).toMatchObject({ namespace: ns, fields: { qty: 2 } });
   expect(r.changes.find((c) => c.change === 'delete')).not.toHaveProperty('fields');
   expect(r.stderr).toContain(`watching ${ns} from now`);

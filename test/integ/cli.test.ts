@@ -8,7 +8,13 @@ import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: TEST_TABLE_PREFIX, resumeSagas: false, changeFeed: false });
+  stack = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: TEST_TABLE_PREFIX,
+    resumeSagas: false,
+    changeFeed: false,
+  });
 });
 
 afterAll(async () => {
@@ -64,8 +70,21 @@ describe('records', () => {
     await json(['put', ns, 'order/1', '{"qty":1,"draft":true}']);
 
     const patched = await json([
-      'patch', ns, 'order/1', '--incr', 'qty=2', '--incr', 'views', '--set', 'status=paid', '--set', 'code=007',
-      '--remove', 'draft', '--require', 'qty >= 1',
+      'patch',
+      ns,
+      'order/1',
+      '--incr',
+      'qty=2',
+      '--incr',
+      'views',
+      '--set',
+      'status=paid',
+      '--set',
+      'code=007',
+      '--remove',
+      'draft',
+      '--require',
+      'qty >= 1',
     ]);
 
     expect(patched.fields).toEqual({ qty: 3, views: 1, status: 'paid', code: '007' });
@@ -156,11 +175,20 @@ describe('namespaces', () => {
   test('txn applies its ops together and prints their results', async () => {
     const ns = uniqueNs('cli');
     await json(['put', ns, 'c', '{"qty":2}']);
-    const body = { require: [{ key: 'c', field: 'qty', op: '>', value: 0 }], ops: [{ op: 'put', key: 'a', fields: { x: 1 } }, { op: 'patch', key: 'c', increment: { qty: -1 } }] };
+    const body = {
+      require: [{ key: 'c', field: 'qty', op: '>', value: 0 }],
+      ops: [
+        { op: 'put', key: 'a', fields: { x: 1 } },
+        { op: 'patch', key: 'c', increment: { qty: -1 } },
+      ],
+    };
 
     const out = await json(['txn', ns, '-'], JSON.stringify(body));
 
-    expect(out.results).toEqual([expect.objectContaining({ key: 'a', rev: 1 }), expect.objectContaining({ key: 'c', rev: 2 })]);
+    expect(out.results).toEqual([
+      expect.objectContaining({ key: 'a', rev: 1 }),
+      expect.objectContaining({ key: 'c', rev: 2 }),
+    ]);
     expect((await json(['get', ns, 'c'])).fields).toEqual({ qty: 1 });
   });
 
@@ -215,7 +243,9 @@ describe('tables and health', () => {
     expect(got.code).toBe(0);
     expect(got.stdout).toContain(`key:        ${ns}/cart/1\n`);
     expect(got.stdout).toMatch(/FIELD +VALUE\nqty +2\nsku +A1\n$/);
-    expect(listed.stdout).toMatch(/^KEY +REV +UPDATEDAT +FIELDS\ncart\/1 +1 +\S+ +\{.*"qty":2.*\}\ncart\/2 +1 +\S+ +\{\}\n$/);
+    expect(listed.stdout).toMatch(
+      /^KEY +REV +UPDATEDAT +FIELDS\ncart\/1 +1 +\S+ +\{.*"qty":2.*\}\ncart\/2 +1 +\S+ +\{\}\n$/,
+    );
     expect(leaseTable.stdout).toContain(`id:                ${lease}\n`);
     expect(leaseTable.stdout).toContain('(no records attached)');
   });

@@ -26,7 +26,14 @@ let vesta: VestaClient;
 let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-client-'));
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: `vesta-cli-${randomUUID().slice(0, 8)}`, resumeSagas: false, leaseJobsSeconds: 1 });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: `vesta-cli-${randomUUID().slice(0, 8)}`,
+    resumeSagas: false,
+    leaseJobsSeconds: 1,
+  });
   vesta = new VestaClient({ url: stack.url });
 }, 60_000);
 afterAll(async () => {
@@ -68,9 +75,20 @@ test('records: put, get, find, patch, delete and list, with ETags and typed erro
 test('transactions, namespace settings and siblings', async () => {
   const ns = uniqueNs('c');
   const a = await vesta.put(ns, 'a', { n: 1 });
-  const results = await vesta.transact(ns, { require: [{ key: 'a', etag: a.etag }, { key: 'b', exists: false }], ops: [{ op: 'put', key: 'b', fields: { n: 2 } }, { op: 'delete', key: 'a' }] });
+  const results = await vesta.transact(ns, {
+    require: [
+      { key: 'a', etag: a.etag },
+      { key: 'b', exists: false },
+    ],
+    ops: [
+      { op: 'put', key: 'b', fields: { n: 2 } },
+      { op: 'delete', key: 'a' },
+    ],
+  });
   expect(results).toEqual([expect.objectContaining({ key: 'b', rev: 1 }), { key: 'a', deleted: true }]);
-  const failed = await vesta.transact(ns, { require: [{ key: 'b', exists: false }], ops: [{ op: 'delete', key: 'b' }] }).catch((e: unknown) => e);
+  const failed = await vesta
+    .transact(ns, { require: [{ key: 'b', exists: false }], ops: [{ op: 'delete', key: 'b' }] })
+    .catch((e: unknown) => e);
   expect((failed as PreconditionFailedError).failed).toEqual([0]);
 
   expect(await vesta.setNamespace(ns, { conflicts: 'siblings' })).toEqual({ namespace: ns, conflicts: 'siblings' });
@@ -81,7 +99,9 @@ test('transactions, namespace settings and siblings', async () => {
   expect(hasSiblings(two.record)).toBe(true);
   await expect(vesta.update(ns, 'cart', (c) => c)).rejects.toBeInstanceOf(ConflictError);
   const merged = await vesta.update(ns, 'cart', (c) => ({ ...c, merged: true }), {
-    resolveSiblings: (siblings) => ({ items: [...new Set(siblings.flatMap((s) => s.fields.items as string[]))].sort() }),
+    resolveSiblings: (siblings) => ({
+      items: [...new Set(siblings.flatMap((s) => s.fields.items as string[]))].sort(),
+    }),
   });
   expect(merged!.record.fields).toEqual({ items: ['x', 'y'], merged: true });
   expect(hasSiblings((await vesta.get(ns, 'cart')).record)).toBe(false);
@@ -104,7 +124,10 @@ test('update() under 16 concurrent writers loses nothing, using the 412 answer i
       })(),
     ),
   );
-  const final = (await vesta.get(ns, 'counter')).record as unknown as { fields: { n: number; by: string[] }; rev: number };
+  const final = (await vesta.get(ns, 'counter')).record as unknown as {
+    fields: { n: number; by: string[] };
+    rev: number;
+  };
   expect(final.fields.n).toBe(WRITERS * EACH);
   expect(new Set(final.fields.by).size).toBe(WRITERS * EACH);
   expect(final.rev).toBe(WRITERS * EACH);
@@ -139,19 +162,21 @@ test('keepalive reports a revoked lease within one TTL, and an unreachable API a
 test('withLock hands the fencing token; a write fenced with a lost lock is refused', async () => {
   const ns = uniqueNs('c');
   const stale: number[] = [];
-  const outcome = await vesta.withLock(ns, 'leader', async (ctx) => {
-    stale.push(ctx.fencingToken);
-    await ctx.put('config', { owner: 'first' });
-    // Someone else takes over after this holder's lease is gone.
-    await vesta.leases.revoke(ctx.leaseId);
-    await vesta.withLock(ns, 'leader', async (next) => {
-      expect(next.fencingToken).toBeGreaterThan(ctx.fencingToken);
-      await next.put('config', { owner: 'second' });
-    });
-    const refused = await ctx.put('config', { owner: 'stale' }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ConflictError);
-    expect((refused as ConflictError).reason).toBe('FencingTokenStale');
-  }).catch((e: unknown) => e);
+  const outcome = await vesta
+    .withLock(ns, 'leader', async (ctx) => {
+      stale.push(ctx.fencingToken);
+      await ctx.put('config', { owner: 'first' });
+      // Someone else takes over after this holder's lease is gone.
+      await vesta.leases.revoke(ctx.leaseId);
+      await vesta.withLock(ns, 'leader', async (next) => {
+        expect(next.fencingToken).toBeGreaterThan(ctx.fencingToken);
+        await next.put('config', { owner: 'second' });
+      });
+      const refused = await ctx.put('config', { owner: 'stale' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConflictError);
+      expect((refused as ConflictError).reason).toBe('FencingTokenStale');
+    })
+    .catch((e: unknown) => e);
   // The first holder's lease was revoked under it: withLock reports the loss, not a success.
   expect(outcome).toBeInstanceOf(LeaseLostError);
   expect((await vesta.get(ns, 'config')).record).toMatchObject({ fields: { owner: 'second' } });
@@ -172,12 +197,19 @@ test('sagas start and are waited on with progress', async () => {
   await vesta.put(ns, 'acct/a', { balance: 100 });
   await vesta.put(ns, 'acct/b', { balance: 0 });
   const seen: string[] = [];
-  const saga = await vesta.sagas.run({ type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 } }, { intervalMs: 100, onProgress: (s) => seen.push(s.status) });
+  const saga = await vesta.sagas.run(
+    { type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 } },
+    { intervalMs: 100, onProgress: (s) => seen.push(s.status) },
+  );
   expect(saga.status).toBe('SUCCEEDED');
   expect((await vesta.sagas.get(saga.id)).steps.map((st) => st.status)).toEqual(['DONE', 'DONE']);
   expect(seen.at(-1)).toBe('SUCCEEDED');
   expect((await vesta.get(ns, 'acct/b')).record).toMatchObject({ fields: { balance: 30 } });
-  const again = await vesta.sagas.start({ id: saga.id, type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 } });
+  const again = await vesta.sagas.start({
+    id: saga.id,
+    type: 'transfer',
+    input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 30 },
+  });
   expect(again.created).toBe(false);
 }, 30_000);
 
@@ -192,7 +224,11 @@ test('snapshots are created, waited on with progress and restored', async () => 
   expect((await vesta.snapshots.list({ namespace: ns })).map((s) => s.id)).toContain(id);
   expect((await vesta.snapshots.get(id)).parts.reduce((n, p) => n + p.items, 0)).toBe(5);
   const restore = await vesta.snapshots.restore(id, { namespace: `${ns}-copy`, mode: 'missing' });
-  expect(await vesta.snapshots.waitRestore(restore.id, { intervalMs: 100 })).toMatchObject({ status: 'COMPLETE', written: 5, skipped: 0 });
+  expect(await vesta.snapshots.waitRestore(restore.id, { intervalMs: 100 })).toMatchObject({
+    status: 'COMPLETE',
+    written: 5,
+    skipped: 0,
+  });
   expect((await vesta.get(`${ns}-copy`, 'k3')).record).toMatchObject({ fields: { i: 3 } });
 }, 60_000);
 
@@ -200,7 +236,8 @@ test('watch() iterates over every change once, in order, from now on', async () 
   const ns = uniqueNs('c');
   await vesta.put(ns, 'before', { x: 0 });
   // Wait until the change before is published, so that "now" is after it.
-  while ((await vesta.request<{ items: unknown[] }>('GET', `/v1/ns/${ns}/changes`)).body.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+  while ((await vesta.request<{ items: unknown[] }>('GET', `/v1/ns/${ns}/changes`)).body.items.length === 0)
+    await new Promise((r) => setTimeout(r, 100));
   const stop = new AbortController();
   const stream = vesta.watch(ns, { after: 'now', waitSeconds: 2, signal: stop.signal });
   const seen: Change[] = [];
@@ -217,7 +254,9 @@ test('watch() iterates over every change once, in order, from now on', async () 
   await reading;
   expect(seen.map((c) => `${c.key} ${c.rev} ${c.change}`)).toEqual(['k 1 put', 'k 2 patch', 'k 3 delete']);
   expect(stream.cursor).toBeDefined();
-  const expired = await vesta.request('GET', `/v1/ns/${ns}/changes`, { query: { after: 'bad!' } }).catch((e: unknown) => e);
+  const expired = await vesta
+    .request('GET', `/v1/ns/${ns}/changes`, { query: { after: 'bad!' } })
+    .catch((e: unknown) => e);
   expect(expired).toBeInstanceOf(ValidationError);
   expect(CursorExpiredError.name).toBe('CursorExpiredError');
 }, 30_000);

@@ -31,7 +31,10 @@ test('8 writers × 10 read-modify-write cycles with If-Match retries lose nothin
     for (let i = 0; i < 10; i++) {
       for (;;) {
         const fields = { log: [...r.body.fields.log, `${w}:${i}`], total: r.body.fields.total + 1 };
-        const put = await api.call('PUT', `/v1/ns/${ns}/keys/doc`, { body: { fields }, headers: { 'If-Match': r.headers.etag } });
+        const put = await api.call('PUT', `/v1/ns/${ns}/keys/doc`, {
+          body: { fields },
+          headers: { 'If-Match': r.headers.etag },
+        });
         if (put.status === 200) {
           r = put;
           break;
@@ -58,10 +61,14 @@ test('8 writers × 10 read-modify-write cycles with If-Match retries lose nothin
 test('concurrent writes in siblings mode keep every value until a PUT resolves them', async () => {
   const ns = uniqueNs();
   await api.call('PUT', `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } });
-  await Promise.all(Array.from({ length: 10 }, (_, i) => api.call('PUT', `/v1/ns/${ns}/keys/cart`, { body: { fields: { item: i } } })));
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) => api.call('PUT', `/v1/ns/${ns}/keys/cart`, { body: { fields: { item: i } } })),
+  );
   const got = await api.call('GET', `/v1/ns/${ns}/keys/cart`);
   expect(got.status).toBe(300);
-  expect(got.body.siblings.map((s: { fields: { item: number } }) => s.fields.item).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(
+    got.body.siblings.map((s: { fields: { item: number } }) => s.fields.item).sort((a: number, b: number) => a - b),
+  ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
 test('concurrent transactions that move an amount keep the sum', async () => {
@@ -72,7 +79,10 @@ test('concurrent transactions that move an amount keep the sum', async () => {
     api.call('POST', `/v1/ns/${ns}/txn`, {
       body: {
         require: [{ key: from, field: 'bal', op: '>=', value: 10 }],
-        ops: [{ op: 'patch', key: from, increment: { bal: -10 } }, { op: 'patch', key: to, increment: { bal: 10 } }],
+        ops: [
+          { op: 'patch', key: from, increment: { bal: -10 } },
+          { op: 'patch', key: to, increment: { bal: 10 } },
+        ],
       },
     });
   const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? move('a', 'b') : move('b', 'a'))));
@@ -95,7 +105,10 @@ describe('on numbers past what a double holds', () => {
     await api.call('PUT', `/v1/ns/${ns}/keys/c`, { body: '{"fields":{"n":9007199254740991,"f":0.1}}', headers: json });
     const client = async () => {
       for (let i = 0; i < 10; i++) {
-        const r = await api.call('PATCH', `/v1/ns/${ns}/keys/c`, { body: '{"increment":{"n":1,"f":0.000000000000000001}}', headers: json });
+        const r = await api.call('PATCH', `/v1/ns/${ns}/keys/c`, {
+          body: '{"increment":{"n":1,"f":0.000000000000000001}}',
+          headers: json,
+        });
         expect(r.status).toBe(200);
       }
     };

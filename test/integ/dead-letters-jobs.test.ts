@@ -40,13 +40,23 @@ test('a lease the reaper cannot reap is set aside after its retries; the others 
   const leases: string[] = [];
   for (let i = 0; i < 4; i++) {
     const id = (await api.call('POST', '/v1/leases', { body: { ttlSeconds: 5 } })).body.id as string;
-    expect((await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } }, headers: { 'X-Lease-Id': id } })).status).toBe(201);
+    expect(
+      (await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } }, headers: { 'X-Lease-Id': id } }))
+        .status,
+    ).toBe(201);
     leases.push(id);
   }
   // The record of lease 1 gets a `rev` that is a string: expiring it fails in DynamoDB itself.
   const recordKey = { ns: { S: ns }, k: { S: 'k1' } };
   const records = tables[RECORDS_TABLE.envVar];
-  await api.client.send(new UpdateItemCommand({ TableName: records, Key: recordKey, UpdateExpression: 'SET rev = :bad', ExpressionAttributeValues: { ':bad': { S: 'one' } } }));
+  await api.client.send(
+    new UpdateItemCommand({
+      TableName: records,
+      Key: recordKey,
+      UpdateExpression: 'SET rev = :bad',
+      ExpressionAttributeValues: { ':bad': { S: 'one' } },
+    }),
+  );
   clock.t += 6000;
 
   const first = await reaper.run();
@@ -60,7 +70,14 @@ test('a lease the reaper cannot reap is set aside after its retries; the others 
   expect(second).toMatchObject({ reaped: 0, setAside: 1 });
   expect((await api.call('GET', `/v1/dead-letters/${entry.id}`)).body.attempts).toBe(6);
 
-  await api.client.send(new UpdateItemCommand({ TableName: records, Key: recordKey, UpdateExpression: 'SET rev = :n', ExpressionAttributeValues: { ':n': { N: '1' } } }));
+  await api.client.send(
+    new UpdateItemCommand({
+      TableName: records,
+      Key: recordKey,
+      UpdateExpression: 'SET rev = :n',
+      ExpressionAttributeValues: { ':n': { N: '1' } },
+    }),
+  );
   const replay = await api.call('POST', `/v1/dead-letters/${entry.id}/replay`);
   expect(replay.body).toEqual({ id: entry.id, status: 'REPLAYED' });
   expect((await api.call('GET', `/v1/dead-letters/${entry.id}`)).status).toBe(404);
@@ -77,7 +94,8 @@ test('a lease the renewer cannot renew is set aside after its retries; the other
   const { renewer } = wireLeaseJobs(executions, { client: api.client, clock, env: tables });
   api.replayParts.renewer = renewer;
   const arn = (n: string) => `arn:aws:states:us-east-1:000000000000:execution:saga:${n}`;
-  const good = (await api.call('POST', '/v1/leases', { body: { ttlSeconds: 10, executionArn: arn('good') } })).body.id as string;
+  const good = (await api.call('POST', '/v1/leases', { body: { ttlSeconds: 10, executionArn: arn('good') } })).body
+    .id as string;
   // A lease item of an execution without `ttlMs`: the keepalive's update has nothing to add to.
   const badId = `${'f'.repeat(24)}.10`;
   const control = tables[CONTROL_TABLE.envVar];
@@ -89,8 +107,8 @@ test('a lease the renewer cannot renew is set aside after its retries; the other
         sk: { S: '#lease' },
         ttlSeconds: { N: '10' },
         expiresAt: { N: String(clock.t + 10000) },
-        shard: { S: `leases#${parseInt('ffff', 16) % EXPIRY_SHARDS}` },
-        rshard: { S: `renew#${parseInt('ffff', 16) % EXPIRY_SHARDS}` },
+        shard: { S: `leases#${0xffff % EXPIRY_SHARDS}` },
+        rshard: { S: `renew#${0xffff % EXPIRY_SHARDS}` },
         executionArn: { S: arn('bad') },
       },
     }),
@@ -108,9 +126,17 @@ test('a lease the renewer cannot renew is set aside after its retries; the other
   const failed = await api.call('POST', `/v1/dead-letters/${entry.id}/replay`);
   expect(failed.body).toMatchObject({ id: entry.id, status: 'FAILED', entry: { attempts: 4 } });
   await api.client.send(
-    new UpdateItemCommand({ TableName: control, Key: { pk: { S: `lease#${badId}` }, sk: { S: '#lease' } }, UpdateExpression: 'SET ttlMs = :ms', ExpressionAttributeValues: { ':ms': { N: '10000' } } }),
+    new UpdateItemCommand({
+      TableName: control,
+      Key: { pk: { S: `lease#${badId}` }, sk: { S: '#lease' } },
+      UpdateExpression: 'SET ttlMs = :ms',
+      ExpressionAttributeValues: { ':ms': { N: '10000' } },
+    }),
   );
-  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({ id: entry.id, status: 'REPLAYED' });
+  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({
+    id: entry.id,
+    status: 'REPLAYED',
+  });
   expect((await api.call('GET', `/v1/leases/${badId}`)).body.remainingSeconds).toBe(10);
   console.log(`renewer: 1 lease set aside after 3 tries, 1 renewed in the same pass`);
   api.close();

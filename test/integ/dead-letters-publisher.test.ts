@@ -23,7 +23,16 @@ async function writePoison(ns: string, key: string): Promise<void> {
   await feed.api.client.send(
     new PutItemCommand({
       TableName: feed.env[RECORDS_TABLE.envVar],
-      Item: { ns: { S: ns }, k: { S: key }, rev: { N: '1' }, inc: { S: 'poison' }, '@local': { N: '1' }, f: { S: 'not a map' }, tomb: { BOOL: false }, op: { S: 'put' } },
+      Item: {
+        ns: { S: ns },
+        k: { S: key },
+        rev: { N: '1' },
+        inc: { S: 'poison' },
+        '@local': { N: '1' },
+        f: { S: 'not a map' },
+        tomb: { BOOL: false },
+        op: { S: 'put' },
+      },
     }),
   );
 }
@@ -33,11 +42,20 @@ test('a change that cannot be decoded is set aside; a placeholder keeps its plac
   const call = feed.api.call;
   expect((await call('PUT', `/v1/ns/${ns}/keys/before`, { body: { fields: { n: 0 } } })).status).toBe(201);
   await writePoison(ns, 'poison');
-  for (let i = 1; i <= 5; i++) expect((await call('PUT', `/v1/ns/${ns}/keys/after/${i}`, { body: { fields: { n: i } } })).status).toBe(201);
+  for (let i = 1; i <= 5; i++)
+    expect((await call('PUT', `/v1/ns/${ns}/keys/after/${i}`, { body: { fields: { n: i } } })).status).toBe(201);
   await feed.poller.drain();
 
   const page = (await call('GET', `/v1/ns/${ns}/changes`)).body as Page;
-  expect(page.items.map((c) => c.key)).toEqual(['before', 'poison', 'after/1', 'after/2', 'after/3', 'after/4', 'after/5']);
+  expect(page.items.map((c) => c.key)).toEqual([
+    'before',
+    'poison',
+    'after/1',
+    'after/2',
+    'after/3',
+    'after/4',
+    'after/5',
+  ]);
   const placeholder = page.items[1];
   expect(placeholder).toEqual({
     id: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -55,12 +73,19 @@ test('a change that cannot be decoded is set aside; a placeholder keeps its plac
   const listed = await call('GET', '/v1/dead-letters?source=publisher');
   expect(listed.status).toBe(200);
   const entry = listed.body.items.find((e: { id: string }) => e.id === placeholder.deadLetter);
-  expect(entry).toMatchObject({ source: 'publisher', item: { namespace: ns, key: 'poison', rev: 1 }, error: { name: 'MalformedItemError' }, attempts: 1 });
+  expect(entry).toMatchObject({
+    source: 'publisher',
+    item: { namespace: ns, key: 'poison', rev: 1 },
+    error: { name: 'MalformedItemError' },
+    attempts: 1,
+  });
   expect(entry.error.message).toContain('attribute f must be of type M');
   expect(entry.payload).toBeUndefined();
   const one = await call('GET', `/v1/dead-letters/${entry.id}`);
   expect(one.body.payload.image.f).toEqual({ S: 'not a map' });
-  console.log(`publisher: 1 change set aside, ${page.items.length - 1} changes flowed (1 before, 5 after, and the placeholder)`);
+  console.log(
+    `publisher: 1 change set aside, ${page.items.length - 1} changes flowed (1 before, 5 after, and the placeholder)`,
+  );
 });
 
 test('a watcher long-polling the namespace gets the changes after a poison item without waiting for it', async () => {
@@ -83,7 +108,9 @@ test('a watcher long-polling the namespace gets the changes after a poison item 
       ['poison', true],
       ['later', false],
     ]);
-    console.log(`publisher: the change after a poison item reached the watcher ${Date.now() - t0} ms after the poison was written`);
+    console.log(
+      `publisher: the change after a poison item reached the watcher ${Date.now() - t0} ms after the poison was written`,
+    );
   } finally {
     await feed.poller.stop();
   }
@@ -97,7 +124,11 @@ test('a replay of a change that still cannot be decoded keeps the entry with one
   const id = placeholder.deadLetter!;
   const replay = await feed.api.call('POST', `/v1/dead-letters/${id}/replay`);
   expect(replay.status).toBe(200);
-  expect(replay.body).toMatchObject({ id, status: 'FAILED', entry: { id, attempts: 2, error: { name: 'MalformedItemError' } } });
+  expect(replay.body).toMatchObject({
+    id,
+    status: 'FAILED',
+    entry: { id, attempts: 2, error: { name: 'MalformedItemError' } },
+  });
   // The same stream record handled again (a retried batch) updates the entry; it adds none.
   expect((await feed.api.call('GET', `/v1/dead-letters/${id}`)).body.attempts).toBe(2);
   expect((await feed.api.call('DELETE', `/v1/dead-letters/${id}`)).status).toBe(204);
@@ -117,7 +148,15 @@ test('a change too big for one EventBridge entry goes on the local bus without f
   await feed.poller.drain();
   const [first, big, small] = feed.events.filter((e) => e.namespace === ns);
   expect(first.fields).toEqual({ a });
-  expect(big).toEqual({ id: expect.any(String), namespace: ns, key: 'big', rev: 2, vv: { local: 2 }, change: 'patch', fieldsOmitted: true });
+  expect(big).toEqual({
+    id: expect.any(String),
+    namespace: ns,
+    key: 'big',
+    rev: 2,
+    vv: { local: 2 },
+    change: 'patch',
+    fieldsOmitted: true,
+  });
   expect(small.fields).toEqual({ n: 1 });
   const page = (await feed.api.call('GET', `/v1/ns/${ns}/changes`)).body as Page;
   expect(page.items[1].fields).toEqual({ a, b });

@@ -24,7 +24,11 @@ beforeAll(() => {
 });
 afterAll(() => api.close());
 
-const poisonItem = (ns: string, key: string, fields: AttributeValue = { S: 'not a map' }): Record<string, AttributeValue> => ({
+const poisonItem = (
+  ns: string,
+  key: string,
+  fields: AttributeValue = { S: 'not a map' },
+): Record<string, AttributeValue> => ({
   ns: { S: ns },
   k: { S: key },
   rev: { N: '1' },
@@ -46,7 +50,9 @@ async function snapshotOf(ns: string) {
 }
 
 async function restore(snapshotId: string, namespace: string) {
-  const started = await api.call('POST', `/v1/snapshots/${snapshotId}/restore`, { body: { namespace, mode: 'missing' } });
+  const started = await api.call('POST', `/v1/snapshots/${snapshotId}/restore`, {
+    body: { namespace, mode: 'missing' },
+  });
   expect(started.status).toBe(202);
   await api.workflows.settled();
   return (await api.call('GET', `/v1/restores/${started.body.id}`)).body;
@@ -54,24 +60,45 @@ async function restore(snapshotId: string, namespace: string) {
 
 test('a record the export cannot decode is set aside; the snapshot completes with the others and counts it; a replay adds it as a part of its own', async () => {
   const ns = uniqueNs('dlsnap');
-  for (let i = 0; i < 5; i++) expect((await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } } })).status).toBe(201);
-  await api.client.send(new PutItemCommand({ TableName: testTables()[RECORDS_TABLE.envVar], Item: poisonItem(ns, 'poison') }));
+  for (let i = 0; i < 5; i++)
+    expect((await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } } })).status).toBe(201);
+  await api.client.send(
+    new PutItemCommand({ TableName: testTables()[RECORDS_TABLE.envVar], Item: poisonItem(ns, 'poison') }),
+  );
 
   const snap = await snapshotOf(ns);
   expect(snap).toMatchObject({ status: 'COMPLETE', items: 5, setAside: 1 });
   expect(snap.parts[0].setAside).toBe(1);
   const listed = await api.call('GET', '/v1/dead-letters?source=snapshot&limit=500');
   const entry = listed.body.items.find((e: { item: { snapshotId: string } }) => e.item.snapshotId === snap.id);
-  expect(entry).toMatchObject({ item: { snapshotId: snap.id, part: 'part-00000.jsonl.gz', namespace: ns, key: 'poison' }, error: { name: 'MalformedItemError' } });
+  expect(entry).toMatchObject({
+    item: { snapshotId: snap.id, part: 'part-00000.jsonl.gz', namespace: ns, key: 'poison' },
+    error: { name: 'MalformedItemError' },
+  });
   expect((await restore(snap.id, uniqueNs('dlsnap-copy'))).written).toBe(5);
 
-  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toMatchObject({ status: 'FAILED', entry: { attempts: 2 } });
+  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toMatchObject({
+    status: 'FAILED',
+    entry: { attempts: 2 },
+  });
   // Stand-in for a decoder that now takes the item: the entry's payload made sound.
-  await api.snapshotDeps.deadLetters.put({ source: 'snapshot', item: entry.item, error: entry.error, attempts: 0, payload: { item: poisonItem(ns, 'poison', { M: { fixed: { BOOL: true } } }) } });
-  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({ id: entry.id, status: 'REPLAYED' });
+  await api.snapshotDeps.deadLetters.put({
+    source: 'snapshot',
+    item: entry.item,
+    error: entry.error,
+    attempts: 0,
+    payload: { item: poisonItem(ns, 'poison', { M: { fixed: { BOOL: true } } }) },
+  });
+  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({
+    id: entry.id,
+    status: 'REPLAYED',
+  });
   const after = (await api.call('GET', `/v1/snapshots/${snap.id}`)).body;
   expect(after).toMatchObject({ status: 'COMPLETE', items: 6, setAside: 0 });
-  expect(after.parts.map((p: { name: string }) => p.name)).toEqual(['part-00000.jsonl.gz', `replay-${entry.id}.jsonl.gz`]);
+  expect(after.parts.map((p: { name: string }) => p.name)).toEqual([
+    'part-00000.jsonl.gz',
+    `replay-${entry.id}.jsonl.gz`,
+  ]);
   const manifest = JSON.parse(readFileSync(join(api.blobDir, manifestName(snap.id)), 'utf8'));
   expect(manifest).toMatchObject({ items: 6, setAside: 0, parts: after.parts });
   const copy = uniqueNs('dlsnap-copy');
@@ -99,13 +126,34 @@ test('a line the restore cannot read is set aside; the rest is restored and the 
   expect(restored).toMatchObject({ status: 'COMPLETE', written: 3, skipped: 0, setAside: 1 });
   const listed = await api.call('GET', '/v1/dead-letters?source=restore&limit=500');
   const entry = listed.body.items.find((e: { item: { restoreId: string } }) => e.item.restoreId === restored.id);
-  expect(entry).toMatchObject({ item: { restoreId: restored.id, snapshotId: snap.id, part: 'part-00000.jsonl.gz', line: 4 }, error: { name: 'ValidationError' }, attempts: 1 });
+  expect(entry).toMatchObject({
+    item: { restoreId: restored.id, snapshotId: snap.id, part: 'part-00000.jsonl.gz', line: 4 },
+    error: { name: 'ValidationError' },
+    attempts: 1,
+  });
 
   expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toMatchObject({ status: 'FAILED' });
-  const line = JSON.stringify({ ns, key: 'late', inc: 'i1', rev: 1, vv: { local: 1 }, siblings: [{ fields: { late: true }, dot: { replica: 'local', counter: 1 }, at: '2026-01-01T00:00:00.000Z' }], updatedAt: '2026-01-01T00:00:00.000Z' });
+  const line = JSON.stringify({
+    ns,
+    key: 'late',
+    inc: 'i1',
+    rev: 1,
+    vv: { local: 1 },
+    siblings: [{ fields: { late: true }, dot: { replica: 'local', counter: 1 }, at: '2026-01-01T00:00:00.000Z' }],
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
   // Stand-in for a reader that now takes the line.
-  await api.snapshotDeps.deadLetters.put({ source: 'restore', item: entry.item, error: entry.error, attempts: 0, payload: { line, target, mode: 'missing' } });
-  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({ id: entry.id, status: 'REPLAYED' });
+  await api.snapshotDeps.deadLetters.put({
+    source: 'restore',
+    item: entry.item,
+    error: entry.error,
+    attempts: 0,
+    payload: { line, target, mode: 'missing' },
+  });
+  expect((await api.call('POST', `/v1/dead-letters/${entry.id}/replay`)).body).toEqual({
+    id: entry.id,
+    status: 'REPLAYED',
+  });
   expect((await api.call('GET', `/v1/restores/${restored.id}`)).body).toMatchObject({ written: 4, setAside: 0 });
   expect((await api.call('GET', `/v1/ns/${target}/keys/late`)).body.fields).toEqual({ late: true });
   console.log('restore: 1 line set aside, 3 records restored; after the replay 4');
@@ -117,21 +165,37 @@ test('the local stack meets a poison record in its change feed and in a snapshot
   process.on('uncaughtException', count);
   process.on('unhandledRejection', count);
   const dataDir = mkdtempSync(join(tmpdir(), 'vesta-dl-'));
-  const stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: `vesta-dl-${randomUUID().slice(0, 8)}`, resumeSagas: false, leaseJobsSeconds: 1 });
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: `vesta-dl-${randomUUID().slice(0, 8)}`,
+    resumeSagas: false,
+    leaseJobsSeconds: 1,
+  });
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const http = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const r = await fetch(`${stack.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+      const r = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
       return { status: r.status, body: r.status === 204 ? undefined : await r.json() };
     };
     const ns = uniqueNs('dlstack');
     const start = (await http('GET', `/v1/ns/${ns}/changes`)).body;
-    await stack.client.send(new PutItemCommand({ TableName: stack.tables[RECORDS_TABLE.envVar], Item: poisonItem(ns, 'poison') }));
+    await stack.client.send(
+      new PutItemCommand({ TableName: stack.tables[RECORDS_TABLE.envVar], Item: poisonItem(ns, 'poison') }),
+    );
     expect((await http('PUT', `/v1/ns/${ns}/keys/ok`, { fields: { ok: 1 } })).status).toBe(201);
     const snap = await http('POST', '/v1/snapshots', { namespace: ns });
     expect(snap.status).toBe(202);
     await stack.workflows.settled();
-    expect((await http('GET', `/v1/snapshots/${snap.body.id}`)).body).toMatchObject({ status: 'COMPLETE', items: 1, setAside: 1 });
+    expect((await http('GET', `/v1/snapshots/${snap.body.id}`)).body).toMatchObject({
+      status: 'COMPLETE',
+      items: 1,
+      setAside: 1,
+    });
 
     const keys: string[] = [];
     let cursor = start.cursor;

@@ -30,7 +30,12 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
   try {
     await ready(s);
     const base = `http://127.0.0.1:${s.port}/v1/ns/fault`;
-    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Outcome & { json?: any }> => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<Outcome & { json?: any }> => {
       const t0 = Date.now();
       try {
         const r = await fetch(`${base}${path}`, {
@@ -41,7 +46,14 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
         });
         const text = await r.text();
         const json = text ? JSON.parse(text) : undefined;
-        return { status: r.status, ms: Date.now() - t0, at: t0, retryAfter: r.headers.get('retry-after'), type: json?.code, json };
+        return {
+          status: r.status,
+          ms: Date.now() - t0,
+          at: t0,
+          retryAfter: r.headers.get('retry-after'),
+          type: json?.code,
+          json,
+        };
       } catch (e) {
         return { status: 'error', ms: Date.now() - t0, at: t0, error: String(e) };
       }
@@ -79,7 +91,9 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
     const load = Array.from({ length: WORKERS }, (_, w) => worker(w));
     await sleep(2000);
 
-    const java = descendants(s.npm.pid!).filter((p) => /^\S*java /.test(commandOf(p)) && commandOf(p).includes('VestaDynamoDbLocal'));
+    const java = descendants(s.npm.pid!).filter(
+      (p) => /^\S*java /.test(commandOf(p)) && commandOf(p).includes('VestaDynamoDbLocal'),
+    );
     expect(java).toHaveLength(1);
     const killedAt = Date.now();
     process.kill(java[0], 'SIGKILL');
@@ -90,7 +104,10 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
       await sleep(250);
       const recent = outcomes.filter((o) => o.at > killedAt && o.status !== 503);
       const okSince = recent.filter((o) => o.status === 200 || o.status === 201).map((o) => o.at);
-      const lastBad = Math.max(killedAt, ...outcomes.filter((o) => o.at > killedAt && o.status === 503).map((o) => o.at));
+      const lastBad = Math.max(
+        killedAt,
+        ...outcomes.filter((o) => o.at > killedAt && o.status === 503).map((o) => o.at),
+      );
       if (outcomes.some((o) => o.at > killedAt && o.status === 503) && okSince.some((t) => t > lastBad)) {
         backAt ??= Math.min(...okSince.filter((t) => t > lastBad));
         if (Date.now() - backAt > 3000) break;
@@ -140,11 +157,17 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
 
     // A DynamoDB that hangs (stopped, not dead: connections open, nothing answers) is answered
     // 503 too, within the SDK timeouts (3 attempts of at most 5 s idle), not held forever.
-    const [again] = descendants(s.npm.pid!).filter((p) => /^\S*java /.test(commandOf(p)) && commandOf(p).includes('VestaDynamoDbLocal'));
+    const [again] = descendants(s.npm.pid!).filter(
+      (p) => /^\S*java /.test(commandOf(p)) && commandOf(p).includes('VestaDynamoDbLocal'),
+    );
     process.kill(again, 'SIGSTOP');
     let hung: Outcome[];
     try {
-      hung = await Promise.all([call('GET', '/keys/w/0'), call('PATCH', '/keys/w/0', { increment: { n: 1 } }), call('GET', '/keys/acct/a')]);
+      hung = await Promise.all([
+        call('GET', '/keys/w/0'),
+        call('PATCH', '/keys/w/0', { increment: { n: 1 } }),
+        call('GET', '/keys/acct/a'),
+      ]);
     } finally {
       process.kill(again, 'SIGCONT');
     }

@@ -29,7 +29,10 @@ test('DynamoDB Local stops when the process that started it is SIGKILLed', async
   const script = `
     const { startDynamoDbLocal } = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'local', 'dynamodb-local.ts'))});
     startDynamoDbLocal().then((d) => { console.log('PID ' + d.pid); setInterval(() => {}, 1000); });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env },
+  });
   const javaPid = await new Promise<number>((ok, fail) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -40,7 +43,12 @@ test('DynamoDB Local stops when the process that started it is SIGKILLed', async
     child.once('exit', (code) => fail(new Error(`child exited early with ${code}`)));
   });
   // `pid` is the watchdog's; the java process is its child.
-  const java = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(javaPid)]).toString().trim().split(/\s+/)[0]);
+  const java = Number(
+    execFileSync('ps', ['-o', 'pid=', '--ppid', String(javaPid)])
+      .toString()
+      .trim()
+      .split(/\s+/)[0],
+  );
   expect(alive(javaPid) && alive(java)).toBe(true);
   child.kill('SIGKILL');
   expect(await waitFor(() => !alive(java) && !alive(javaPid), 10000)).toBe(true);

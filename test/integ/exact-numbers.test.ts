@@ -16,7 +16,8 @@ import { type TestFeed, testFeed } from './feed';
 import { testApi, uniqueNs } from './harness';
 
 const json = { 'content-type': 'application/json' };
-const FIELDS = '{"big":12345678901234567890123,"frac":0.12345678901234567890123,"huge":1e125,"tiny":-1e-130,"n":9007199254740991}';
+const FIELDS =
+  '{"big":12345678901234567890123,"frac":0.12345678901234567890123,"huge":1e125,"tiny":-1e-130,"n":9007199254740991}';
 const DIGITS = ['"big":12345678901234567890123', '"frac":0.12345678901234567890123', '"huge":1e+125', '"tiny":-1e-130'];
 
 describe('the change feed', () => {
@@ -36,7 +37,11 @@ describe('the change feed', () => {
     expect(page.status).toBe(200);
     for (const d of DIGITS) expect(page.text).toContain(d);
     expect(page.text).toContain('"n":9007199254740993');
-    expect(page.body.items.map((c: { key: string; rev: number }) => `${c.key}@${c.rev}`)).toEqual(['k@1', 'k@2', 'later@1']);
+    expect(page.body.items.map((c: { key: string; rev: number }) => `${c.key}@${c.rev}`)).toEqual([
+      'k@1',
+      'k@2',
+      'later@1',
+    ]);
     const onBus = feed.events.filter((e) => e.namespace === ns && e.key === 'k');
     expect(onBus.map((e) => numericText(e.fields!.n as never))).toEqual(['9007199254740991', '9007199254740993']);
     expect(onBus[1].fields!.big).toBeInstanceOf(Decimal);
@@ -69,9 +74,14 @@ describe('snapshots, the client and the CLI', () => {
       .join('');
     for (const d of DIGITS) expect(lines).toContain(d);
     const target = uniqueNs('restored');
-    const restore = await api.call('POST', `/v1/snapshots/${snap.body.id}/restore`, { body: { namespace: target, mode: 'missing' } });
+    const restore = await api.call('POST', `/v1/snapshots/${snap.body.id}/restore`, {
+      body: { namespace: target, mode: 'missing' },
+    });
     await api.workflows.settled();
-    expect((await api.call('GET', `/v1/restores/${restore.body.id}`)).body).toMatchObject({ status: 'COMPLETE', written: 1 });
+    expect((await api.call('GET', `/v1/restores/${restore.body.id}`)).body).toMatchObject({
+      status: 'COMPLETE',
+      written: 1,
+    });
     const back = (await api.call('GET', `/v1/ns/${target}/keys/k`)).text;
     for (const d of DIGITS) expect(back).toContain(d);
   });
@@ -86,14 +96,21 @@ describe('snapshots, the client and the CLI', () => {
     expect(numericText(record.fields.d as Decimal)).toBe('0.12345678901234567890123');
     expect(record.fields.plain).toBe(3);
     const doubles = new VestaClient({ url });
-    expect(((await doubles.get(ns, 'k')).record as { fields: Record<string, unknown> }).fields.n).toBe(18446744073709552000);
+    expect(((await doubles.get(ns, 'k')).record as { fields: Record<string, unknown> }).fields.n).toBe(
+      18446744073709552000,
+    );
   });
 
   it('the CLI prints and sends every digit', async () => {
     const ns = uniqueNs('exact');
     let out = '';
     let err = '';
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), readStdin: async () => '', env: { VESTA_URL: url } };
+    const io = {
+      out: (t: string) => void (out += t),
+      err: (t: string) => void (err += t),
+      readStdin: async () => '',
+      env: { VESTA_URL: url },
+    };
     expect(await main(['put', ns, 'k', '{"n":12345678901234567890123}'], io)).toBe(0);
     expect([await main(['patch', ns, 'k', '--incr', 'n=0.001'], io), err]).toEqual([0, '']);
     out = '';

@@ -20,7 +20,14 @@ let stack: LocalStack;
 let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-examples-'));
-  stack = await startLocalStack({ port: 0, dataDir, dynamoEndpoint: endpoint(), tablePrefix: `vesta-ex-${randomUUID().slice(0, 8)}`, resumeSagas: false, leaseJobsSeconds: 1 });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: `vesta-ex-${randomUUID().slice(0, 8)}`,
+    resumeSagas: false,
+    leaseJobsSeconds: 1,
+  });
 }, 60_000);
 afterAll(async () => {
   await stack.stop();
@@ -30,16 +37,25 @@ afterAll(async () => {
 /** Runs `examples/<name>.ts` against the stack; its exit code and everything it printed. */
 async function runExample(name: string): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await exec(join(BIN, 'tsx'), [join('examples', `${name}.ts`)], { cwd: ROOT, env: { ...process.env, VESTA_URL: stack.url }, timeout: 40_000 });
+    const { stdout, stderr } = await exec(join(BIN, 'tsx'), [join('examples', `${name}.ts`)], {
+      cwd: ROOT,
+      env: { ...process.env, VESTA_URL: stack.url },
+      timeout: 40_000,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (e) {
     const failed = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      out: `${failed.stdout ?? ''}${failed.stderr ?? ''}`,
+    };
   }
 }
 
 test('the examples type-check', async () => {
-  const run = await exec(join(BIN, 'tsc'), ['--noEmit', '-p', join('examples', 'tsconfig.json')], { cwd: ROOT }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? 'tsc failed' }));
+  const run = await exec(join(BIN, 'tsc'), ['--noEmit', '-p', join('examples', 'tsconfig.json')], { cwd: ROOT }).catch(
+    (e: { stdout?: string }) => ({ stdout: e.stdout ?? 'tsc failed' }),
+  );
   expect(run.stdout).toBe('');
 }, 30_000);
 

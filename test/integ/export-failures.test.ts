@@ -42,17 +42,24 @@ test.each([
 ])('an export whose read fails on %s rejects with the store error: no part and no temporary file', async (_, n) => {
   const ns = uniqueNs('export');
   // Twelve records of 100 KB: more than one page (1 MB) of a query.
-  for (let i = 0; i < 12; i++) await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { pad: 'x'.repeat(100_000) } } });
+  for (let i = 0; i < 12; i++)
+    await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { pad: 'x'.repeat(100_000) } } });
   const { client, deps } = failingReadsFrom(n);
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown) => unhandled.push(e);
   process.on('uncaughtException', onUnhandled);
   try {
-    await expect(exportSegment(deps, 'snap-20260101T000000000Z-0badf00d', ns, 0, 1)).rejects.toMatchObject({ name: 'UnavailableError' });
+    await expect(exportSegment(deps, 'snap-20260101T000000000Z-0badf00d', ns, 0, 1)).rejects.toMatchObject({
+      name: 'UnavailableError',
+    });
   } finally {
     process.off('uncaughtException', onUnhandled);
     client.destroy();
   }
   expect(unhandled).toEqual([]);
-  expect(readdirSync(dir, { recursive: true }).map(String).filter((f) => !/^snapshots(\/[^/]+)?$/.test(f))).toEqual([]);
+  expect(
+    readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => !/^snapshots(\/[^/]+)?$/.test(f)),
+  ).toEqual([]);
 });

@@ -10,7 +10,11 @@ type Fault = (command: string, tables: readonly string[]) => Promise<void>;
 
 /** The tables a DynamoDB command's input names. */
 export function tablesOf(input: unknown): string[] {
-  const i = (input ?? {}) as { TableName?: string; RequestItems?: object; TransactItems?: Record<string, { TableName?: string }>[] };
+  const i = (input ?? {}) as {
+    TableName?: string;
+    RequestItems?: object;
+    TransactItems?: Record<string, { TableName?: string }>[];
+  };
   const t = new Set<string>();
   if (i.TableName) t.add(i.TableName);
   for (const k of Object.keys(i.RequestItems ?? {})) t.add(k);
@@ -25,7 +29,12 @@ export interface Faults {
    * Starts `first`, holds it when it sends `command` to `table`, runs `during` meanwhile, then
    * lets `first` finish. Returns both results.
    */
-  holding<T>(table: string, command: string, first: () => Promise<Reply>, during: () => Promise<T>): Promise<[Reply, T]>;
+  holding<T>(
+    table: string,
+    command: string,
+    first: () => Promise<Reply>,
+    during: () => Promise<T>,
+  ): Promise<[Reply, T]>;
   /** Calls the API, checks the reply against the document and its status, and returns it. */
   want(status: number, method: string, resource: string, path: string, opts?: CallOptions): Promise<Reply>;
   /** Three error statuses every store-backed route can give, by table. */
@@ -46,7 +55,8 @@ export function injectFaults(api: TestApi, name: string): Faults {
 
   async function failing<T>(table: string, errorName: string, run: () => Promise<T>): Promise<T> {
     fault = async (_command, tables) => {
-      if (tables.includes(table)) throw Object.assign(new Error(`injected ${errorName}`), { name: errorName, $metadata: {} });
+      if (tables.includes(table))
+        throw Object.assign(new Error(`injected ${errorName}`), { name: errorName, $metadata: {} });
     };
     try {
       return await run();
@@ -55,7 +65,12 @@ export function injectFaults(api: TestApi, name: string): Faults {
     }
   }
 
-  async function holding<T>(table: string, command: string, first: () => Promise<Reply>, during: () => Promise<T>): Promise<[Reply, T]> {
+  async function holding<T>(
+    table: string,
+    command: string,
+    first: () => Promise<Reply>,
+    during: () => Promise<T>,
+  ): Promise<[Reply, T]> {
     let release!: () => void;
     let entered!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -70,7 +85,12 @@ export function injectFaults(api: TestApi, name: string): Faults {
     const firstReply = first();
     let result: T;
     try {
-      await Promise.race([inside, firstReply.then((r) => Promise.reject(new Error(`the first request answered ${r.status} before sending ${command}`)))]);
+      await Promise.race([
+        inside,
+        firstReply.then((r) =>
+          Promise.reject(new Error(`the first request answered ${r.status} before sending ${command}`)),
+        ),
+      ]);
       result = await during();
     } finally {
       fault = undefined;
@@ -79,14 +99,27 @@ export function injectFaults(api: TestApi, name: string): Faults {
     return [await firstReply, result];
   }
 
-  async function want(status: number, method: string, resource: string, path: string, opts?: CallOptions): Promise<Reply> {
+  async function want(
+    status: number,
+    method: string,
+    resource: string,
+    path: string,
+    opts?: CallOptions,
+  ): Promise<Reply> {
     const r = await api.call(method, path, opts);
     expectMatchesOpenApi(method, resource, r);
-    if (r.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
+    if (r.status !== status)
+      throw new Error(`${method} ${path}: expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
     return r;
   }
 
-  async function storeFailures(table: string, method: string, resource: string, path: string, opts?: CallOptions): Promise<void> {
+  async function storeFailures(
+    table: string,
+    method: string,
+    resource: string,
+    path: string,
+    opts?: CallOptions,
+  ): Promise<void> {
     const throttled = await failing(table, 'ThrottlingException', () => want(429, method, resource, path, opts));
     expect(throttled.headers['retry-after']).toBe('1');
     const down = await failing(table, 'ServiceUnavailable', () => want(503, method, resource, path, opts));

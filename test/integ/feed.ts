@@ -29,12 +29,21 @@ export interface TestFeed {
   close(): Promise<void>;
 }
 
-export async function testFeed(opts: { readonly parallelism?: number; readonly clock?: Clock } = {}): Promise<TestFeed> {
+export async function testFeed(
+  opts: { readonly parallelism?: number; readonly clock?: Clock } = {},
+): Promise<TestFeed> {
   const admin = localClient(endpoint());
-  const env: Record<string, string> = { ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)), VESTA_REPLICA: 'local' };
+  const env: Record<string, string> = {
+    ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)),
+    VESTA_REPLICA: 'local',
+  };
   const api = testApi({ env, clock: opts.clock });
   const described = await admin.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }));
-  const streams = new DynamoDBStreamsClient({ endpoint: endpoint(), region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const streams = new DynamoDBStreamsClient({
+    endpoint: endpoint(),
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
   const bus = new LocalEventBus();
   const events: ChangeDetail[] = [];
   bus.subscribe((c) => events.push(c));

@@ -27,7 +27,8 @@ const ns = uniqueNs('fz');
 const sentinelNs = uniqueNs('fzs');
 let sentinelEtag = '';
 const fuzz = new Fuzzer(api);
-const call = (method: string, path: string, body?: string, headers?: Record<string, string>) => fuzz.call(method, path, body, headers);
+const call = (method: string, path: string, body?: string, headers?: Record<string, string>) =>
+  fuzz.call(method, path, body, headers);
 
 /** A query value percent-encoded; a lone surrogate (which has no UTF-8) as the bytes a careless client sends. */
 function queryValue(v: string): string {
@@ -41,7 +42,9 @@ function queryValue(v: string): string {
 /** The record's ETag and exact fields, or the status when it has none. */
 async function state(key: string): Promise<{ etag?: string; fields?: unknown; status: number }> {
   const r = await call('GET', `/v1/ns/${ns}/keys/${keyPath(key)}`);
-  return r.status === 200 ? { status: 200, etag: r.headers.etag, fields: (exact(r) as { fields: unknown }).fields } : { status: r.status };
+  return r.status === 200
+    ? { status: 200, etag: r.headers.etag, fields: (exact(r) as { fields: unknown }).fields }
+    : { status: r.status };
 }
 
 async function sentinelUntouched(): Promise<void> {
@@ -61,7 +64,10 @@ async function write(method: string, key: string | undefined, path: string, body
 }
 
 beforeAll(async () => {
-  const r = await api.call('PUT', `/v1/ns/${sentinelNs}/keys/sentinel`, { body: '{"fields":{"n":12345678901234567890123,"__proto__":{"x":1}}}', headers: { 'content-type': 'application/json' } });
+  const r = await api.call('PUT', `/v1/ns/${sentinelNs}/keys/sentinel`, {
+    body: '{"fields":{"n":12345678901234567890123,"__proto__":{"x":1}}}',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(r.status).toBe(201);
   sentinelEtag = r.headers.etag;
 });
@@ -102,12 +108,15 @@ describe('records fuzz', () => {
         const model = new Map<string, unknown>(before.fields ? Object.entries(before.fields as object) : []);
         const body = `{"increment":${increment}${set ? `,"set":${set}` : ''}}`;
         const r = await write('PATCH', key, `/v1/ns/${ns}/keys/${key}`, body);
-        const parsed = exact({ text: body } as Reply) as { increment: Record<string, unknown>; set?: Record<string, unknown> };
+        const parsed = exact({ text: body } as Reply) as {
+          increment: Record<string, unknown>;
+          set?: Record<string, unknown>;
+        };
         if (r.status === 400) return;
         for (const [f, v] of Object.entries(parsed.set ?? {})) model.set(f, v);
         let expectStatus = 200;
         for (const [f, by] of Object.entries(parsed.increment)) {
-          if (parsed.set && Object.prototype.hasOwnProperty.call(parsed.set, f)) return; // a 400 case
+          if (parsed.set && Object.hasOwn(parsed.set, f)) return; // a 400 case
           const cur = model.has(f) ? model.get(f) : 0;
           if (!isNumeric(cur)) expectStatus = 422;
           else {
@@ -117,7 +126,10 @@ describe('records fuzz', () => {
           }
         }
         const status = r.status === 201 ? 200 : r.status;
-        if (status !== expectStatus) throw new Error(`PATCH ${body} on ${JSON.stringify(before.fields)}: expected ${expectStatus}, got ${r.text.slice(0, 300)}`);
+        if (status !== expectStatus)
+          throw new Error(
+            `PATCH ${body} on ${JSON.stringify(before.fields)}: expected ${expectStatus}, got ${r.text.slice(0, 300)}`,
+          );
         if (r.status >= 400) return;
         const got = (exact(r) as { fields: Record<string, unknown> }).fields;
         for (const [f, v] of model) {
@@ -131,7 +143,11 @@ describe('records fuzz', () => {
 
   it('PATCH: generated set/remove/increment/require bodies never answer 5xx and never half-apply', async () => {
     const clause = fc
-      .tuple(fieldName, fc.constantFrom('==', '!=', '<', '<=', '>', '>=', 'exists', 'absent', '=~'), fc.option(valueText(1)))
+      .tuple(
+        fieldName,
+        fc.constantFrom('==', '!=', '<', '<=', '>', '>=', 'exists', 'absent', '=~'),
+        fc.option(valueText(1)),
+      )
       .map(([f, op, v]) => `{"field":${JSON.stringify(f)},"op":"${op}"${v === null ? '' : `,"value":${v}`}}`);
     const part = fc.record(
       {
@@ -145,7 +161,9 @@ describe('records fuzz', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('p1', 'p2', ' ', 'p/3'), part, async (key, parts) => {
-        const body = `{${Object.entries(parts).map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+        const body = `{${Object.entries(parts)
+          .map(([k, v]) => `"${k}":${v}`)
+          .join(',')}}`;
         await write('PATCH', key, `/v1/ns/${ns}/keys/${keyPath(key)}`, body);
       }),
       { numRuns: 600 },
@@ -154,16 +172,23 @@ describe('records fuzz', () => {
 
   it('bodies nested deeper than 64 levels are 400; up to 64 are stored and read back', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 20, max: 3000 }), fc.boolean(), fc.integer({ min: 1, max: 61 }), async (n, arrays, m) => {
-        const deep = arrays ? `${'['.repeat(n)}1${']'.repeat(n)}` : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
-        const tooDeep = await write('PUT', 'deep', `/v1/ns/${ns}/keys/deep`, `{"fields":{"v":${deep}}}`);
-        // The body nests n + 2 levels: the body, `fields`, then the value.
-        if (n + 2 > 64) expect(tooDeep.status).toBe(400);
-        const body = `{"fields":{"v":${'['.repeat(m)}1${']'.repeat(m)},"w":{"":${'{"a":'.repeat(m)}null${'}'.repeat(m)}}}}`;
-        const r = await write('PUT', 'deep', `/v1/ns/${ns}/keys/deep`, body);
-        expect(r.status).toBeLessThan(300);
-        expect(sameJson((await state('deep')).fields, (exact({ text: body } as Reply) as { fields: unknown }).fields)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 20, max: 3000 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 61 }),
+        async (n, arrays, m) => {
+          const deep = arrays ? `${'['.repeat(n)}1${']'.repeat(n)}` : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+          const tooDeep = await write('PUT', 'deep', `/v1/ns/${ns}/keys/deep`, `{"fields":{"v":${deep}}}`);
+          // The body nests n + 2 levels: the body, `fields`, then the value.
+          if (n + 2 > 64) expect(tooDeep.status).toBe(400);
+          const body = `{"fields":{"v":${'['.repeat(m)}1${']'.repeat(m)},"w":{"":${'{"a":'.repeat(m)}null${'}'.repeat(m)}}}}`;
+          const r = await write('PUT', 'deep', `/v1/ns/${ns}/keys/deep`, body);
+          expect(r.status).toBeLessThan(300);
+          expect(
+            sameJson((await state('deep')).fields, (exact({ text: body } as Reply) as { fields: unknown }).fields),
+          ).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -184,23 +209,48 @@ describe('records fuzz', () => {
 
   it('GET, DELETE and list take any key and query without 5xx', async () => {
     const query = fc.record(
-      { prefix: fc.oneof(fc.string(), rawKey), limit: fc.oneof(fc.integer({ min: -5, max: 2000 }).map(String), fc.string()), cursor: fc.string(), fields: fc.oneof(fieldName, fc.constantFrom('true', 'false', 'n,__proto__')) },
+      {
+        prefix: fc.oneof(fc.string(), rawKey),
+        limit: fc.oneof(fc.integer({ min: -5, max: 2000 }).map(String), fc.string()),
+        cursor: fc.string(),
+        fields: fc.oneof(fieldName, fc.constantFrom('true', 'false', 'n,__proto__')),
+      },
       { requiredKeys: [] },
     );
     await fc.assert(
-      fc.asyncProperty(rawKey, query, fc.constantFrom('GET', 'DELETE', 'LIST', 'HEAD', 'POST'), async (raw, q, method) => {
-        const qs = Object.entries(q).map(([k, v]) => `${k}=${queryValue(v)}`).join('&');
-        if (method === 'LIST') await call('GET', `/v1/ns/${ns}/keys?${qs}`);
-        else if (method === 'DELETE') await write('DELETE', decodedKey(raw), `/v1/ns/${ns}/keys/${raw}`);
-        else await call(method, `/v1/ns/${ns}/keys/${raw}?${qs}`);
-      }),
+      fc.asyncProperty(
+        rawKey,
+        query,
+        fc.constantFrom('GET', 'DELETE', 'LIST', 'HEAD', 'POST'),
+        async (raw, q, method) => {
+          const qs = Object.entries(q)
+            .map(([k, v]) => `${k}=${queryValue(v)}`)
+            .join('&');
+          if (method === 'LIST') await call('GET', `/v1/ns/${ns}/keys?${qs}`);
+          else if (method === 'DELETE') await write('DELETE', decodedKey(raw), `/v1/ns/${ns}/keys/${raw}`);
+          else await call(method, `/v1/ns/${ns}/keys/${raw}?${qs}`);
+        },
+      ),
       { numRuns: 500 },
     );
     await sentinelUntouched();
   });
 
   it('malformed, mistyped and non-JSON bodies are 4xx and write nothing', async () => {
-    const body = fc.oneof(fc.string(), fc.constantFrom('{"fields":', '{"fields":{}}}', '{"fields":[]}', '{"fields":{"a":1},"fields":{"a":2}}', '{"fields":{"a":NaN}}', '{"fields":{"a":-}}', '\u0000', '{"fields":{"a":"\\ud800"}}'), numberText.map((n) => `{"fields":{"n":${n}},"extra":1}`));
+    const body = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '{"fields":',
+        '{"fields":{}}}',
+        '{"fields":[]}',
+        '{"fields":{"a":1},"fields":{"a":2}}',
+        '{"fields":{"a":NaN}}',
+        '{"fields":{"a":-}}',
+        '\u0000',
+        '{"fields":{"a":"\\ud800"}}',
+      ),
+      numberText.map((n) => `{"fields":{"n":${n}},"extra":1}`),
+    );
     await fc.assert(
       fc.asyncProperty(body, fc.constantFrom('PUT', 'PATCH'), async (text, method) => {
         const r = await write(method, 'm1', `/v1/ns/${ns}/keys/m1`, text);

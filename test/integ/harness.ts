@@ -41,7 +41,6 @@ export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly body: any;
 }
 
@@ -87,7 +86,10 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
   const requests = new RequestCounter();
   requests.attach(client);
   const env = { ...testTables(), VESTA_REPLICA: 'local', ...opts.env };
-  const step = createSagaStepHandler({ ...wireSagaStep({ client, clock: opts.clock, env }), ...opts.stepDeps }) as StepHandler;
+  const step = createSagaStepHandler({
+    ...wireSagaStep({ client, clock: opts.clock, env }),
+    ...opts.stepDeps,
+  }) as StepHandler;
   const blobDir = opts.blobDir ?? mkdtempSync(join(tmpdir(), 'vesta-blobs-'));
   const snapshotDeps = wireSnapshotWorker({ client, clock: opts.clock, env, blobs: new FsBlobStore(blobDir) });
   const workflows = new LocalWorkflows({
@@ -116,7 +118,8 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
       if (typeof o.body === 'string') raw = o.body;
       else if (o.body !== undefined) {
         raw = JSON.stringify(o.body);
-        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+          headers['content-type'] = 'application/json';
       }
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
       const out = await invoke(handler, method, path, lower, Buffer.from(raw));

@@ -63,17 +63,28 @@ class ActionRecorder {
 
   private record(command: string, input: Record<string, any>): void {
     const action = command.replace(/Command$/, '');
-    if (action === 'BatchGetItem' || action === 'BatchWriteItem') for (const t of Object.keys(input.RequestItems ?? {})) this.add(action, t);
+    if (action === 'BatchGetItem' || action === 'BatchWriteItem')
+      for (const t of Object.keys(input.RequestItems ?? {})) this.add(action, t);
     else if (action === 'TransactWriteItems') {
-      const parts: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
-      for (const item of input.TransactItems ?? []) for (const [k, v] of Object.entries(item)) this.add(parts[k], (v as { TableName: string }).TableName);
-    } else if (action === 'TransactGetItems') for (const item of input.TransactItems ?? []) this.add('GetItem', item.Get.TableName);
+      const parts: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+      };
+      for (const item of input.TransactItems ?? [])
+        for (const [k, v] of Object.entries(item)) this.add(parts[k], (v as { TableName: string }).TableName);
+    } else if (action === 'TransactGetItems')
+      for (const item of input.TransactItems ?? []) this.add('GetItem', item.Get.TableName);
     else this.add(action, input.TableName, input.IndexName);
   }
 }
 
 const recorders = Object.fromEntries(
-  (['api', 'saga-step', 'export', 'restore', 'schedule', 'reaper', 'renewer', 'publisher'] as Fn[]).map((f) => [f, new ActionRecorder()]),
+  (['api', 'saga-step', 'export', 'restore', 'schedule', 'reaper', 'renewer', 'publisher'] as Fn[]).map((f) => [
+    f,
+    new ActionRecorder(),
+  ]),
 ) as Record<Fn, ActionRecorder>;
 const clients: DynamoDBClient[] = [];
 const clientOf = (f: Fn) => {
@@ -84,7 +95,12 @@ const clientOf = (f: Fn) => {
 
 let blobDir: string;
 let s: Synthesized;
-let call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+let call: (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: any }>;
 let workflows: LocalWorkflows;
 const executions = new LocalExecutions();
 
@@ -102,7 +118,10 @@ beforeAll(() => {
   const handler = createApiHandler(wireApi({ client: clientOf('api'), env, workflows }));
   call = async (method, path, body, headers = {}) => {
     const raw = body === undefined ? '' : JSON.stringify(body);
-    const h = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) };
+    const h = {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    };
     const event = toProxyEvent(method, path, h, Buffer.from(raw), '127.0.0.1');
     const out = await handler(event, lambdaContext(event.requestContext.requestId));
     return { status: out.statusCode, body: out.body ? JSON.parse(out.body) : undefined };
@@ -131,7 +150,8 @@ function allowed(f: Fn): Set<string> {
   const label = (r: any): string | undefined => {
     if (r['Fn::GetAtt']?.[1] === 'Arn') return tables.get(r['Fn::GetAtt'][0]);
     const parts = r['Fn::Join']?.[1];
-    if (parts?.length === 2 && parts[0]['Fn::GetAtt']?.[1] === 'Arn') return `${tables.get(parts[0]['Fn::GetAtt'][0])}${parts[1]}`;
+    if (parts?.length === 2 && parts[0]['Fn::GetAtt']?.[1] === 'Arn')
+      return `${tables.get(parts[0]['Fn::GetAtt'][0])}${parts[1]}`;
     return undefined; // a stream, read by the event source mapping, not by the code
   };
   const out = new Set<string>();
@@ -163,7 +183,6 @@ const GRANTED_FOR_A_FALLBACK: Partial<Record<Fn, string[]>> = { api: ['dynamodb:
 const EXERCISED_ELSEWHERE = new Set(['deadletters']);
 
 const sorted = (set: Set<string>) => [...set].sort();
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ok = (r: { status: number; body: any }, ...statuses: number[]) => {
   if (!statuses.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
   return r;
@@ -182,13 +201,23 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   ok(await call('PUT', `/v1/ns/${ns}/keys/gone`, { fields: {} }), 201);
   ok(await call('DELETE', `/v1/ns/${ns}/keys/gone`), 204);
   ok(await call('GET', `/v1/ns/${ns}/keys?fields=true`), 200);
-  ok(await call('POST', `/v1/ns/${ns}/txn`, { require: [{ key: 'a', exists: true }], ops: [{ op: 'put', key: 'b', fields: { n: 5 } }] }), 200);
+  ok(
+    await call('POST', `/v1/ns/${ns}/txn`, {
+      require: [{ key: 'a', exists: true }],
+      ops: [{ op: 'put', key: 'b', fields: { n: 5 } }],
+    }),
+    200,
+  );
   ok(await call('GET', '/v1/health'), 200);
   ok(await call('GET', `/v1/ns/${ns}/changes`), 200);
   // Idempotency: kept, replayed, and a throttled answer that is not kept.
   ok(await call('PUT', `/v1/ns/${ns}/keys/i`, { fields: {} }, { 'Idempotency-Key': `${ns}-1` }), 201);
   ok(await call('PUT', `/v1/ns/${ns}/keys/i`, { fields: {} }, { 'Idempotency-Key': `${ns}-1` }), 201);
-  recorders.api.failNext = { command: 'UpdateItemCommand', table: 'records', error: 'ProvisionedThroughputExceededException' };
+  recorders.api.failNext = {
+    command: 'UpdateItemCommand',
+    table: 'records',
+    error: 'ProvisionedThroughputExceededException',
+  };
   ok(await call('PUT', `/v1/ns/${ns}/keys/j`, { fields: {} }, { 'Idempotency-Key': `${ns}-2` }), 429);
   // Leases and locks: leased and fenced writes, a refused takeover, release, revoke.
   const lease = ok(await call('POST', '/v1/leases', { ttlSeconds: 30 }), 201).body.id;
@@ -197,7 +226,10 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   ok(await call('PUT', `/v1/ns/${ns}/keys/leased`, { fields: { v: 1 } }, { 'X-Lease-Id': lease }), 201);
   const lock = ok(await call('POST', `/v1/ns/${ns}/locks/L`, { leaseId: lease }), 200).body;
   ok(await call('POST', `/v1/ns/${ns}/locks/L`, { leaseId: rival }), 409);
-  ok(await call('PUT', `/v1/ns/${ns}/keys/fenced`, { fields: {} }, { 'X-Fencing-Token': `L:${lock.fencingToken}` }), 201);
+  ok(
+    await call('PUT', `/v1/ns/${ns}/keys/fenced`, { fields: {} }, { 'X-Fencing-Token': `L:${lock.fencingToken}` }),
+    201,
+  );
   ok(await call('GET', `/v1/leases/${lease}`), 200);
   ok(await call('DELETE', `/v1/ns/${ns}/locks/L`, undefined, { 'X-Lease-Id': lease }), 204);
   ok(await call('DELETE', `/v1/leases/${lease}`), 204);
@@ -207,11 +239,40 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
     action: { op: 'patch', key, increment: { n: by }, ...(require ? { require } : {}) },
     compensation: { op: 'patch', key, increment: { n: -by } },
   });
-  ok(await call('POST', '/v1/sagas', { id: `${ns}-ok`, namespace: ns, steps: [step('one', 'a', 1), { name: 'two', action: { op: 'delete', key: 'b' } }, { name: 'three', action: { op: 'delete', key: 'never' } }] }), 202);
-  ok(await call('POST', '/v1/sagas', { id: `${ns}-undo`, namespace: ns, steps: [step('one', 'a', 1), step('two', 'a', 1, [{ field: 'n', op: '>', value: 1000 }])] }), 202);
+  ok(
+    await call('POST', '/v1/sagas', {
+      id: `${ns}-ok`,
+      namespace: ns,
+      steps: [
+        step('one', 'a', 1),
+        { name: 'two', action: { op: 'delete', key: 'b' } },
+        { name: 'three', action: { op: 'delete', key: 'never' } },
+      ],
+    }),
+    202,
+  );
+  ok(
+    await call('POST', '/v1/sagas', {
+      id: `${ns}-undo`,
+      namespace: ns,
+      steps: [step('one', 'a', 1), step('two', 'a', 1, [{ field: 'n', op: '>', value: 1000 }])],
+    }),
+    202,
+  );
   await workflows.settled();
   expect(ok(await call('GET', `/v1/sagas/${ns}-undo`), 200).body.status).toBe('COMPENSATED');
-  ok(await call('POST', '/v1/sagas', { id: `${ns}-ok`, namespace: ns, steps: [step('one', 'a', 1), { name: 'two', action: { op: 'delete', key: 'b' } }, { name: 'three', action: { op: 'delete', key: 'never' } }] }), 200);
+  ok(
+    await call('POST', '/v1/sagas', {
+      id: `${ns}-ok`,
+      namespace: ns,
+      steps: [
+        step('one', 'a', 1),
+        { name: 'two', action: { op: 'delete', key: 'b' } },
+        { name: 'three', action: { op: 'delete', key: 'never' } },
+      ],
+    }),
+    200,
+  );
   // Snapshots: a namespace and the whole store; a restore into a namespace with a newer and a leased record.
   const snap = ok(await call('POST', '/v1/snapshots', { namespace: ns }), 202).body.id;
   await workflows.settled();
@@ -220,14 +281,18 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   for (let i = 0; i < 3; i++) ok(await call('PATCH', `/v1/ns/${other}/keys/a`, { increment: { n: 1 } }), 200);
   const keeper = ok(await call('POST', '/v1/leases', { ttlSeconds: 30 }), 201).body.id;
   ok(await call('PUT', `/v1/ns/${other}/keys/b`, { fields: {} }, { 'X-Lease-Id': keeper }), 201);
-  const restore = ok(await call('POST', `/v1/snapshots/${snap}/restore`, { namespace: other, mode: 'newer' }), 202).body.id;
+  const restore = ok(await call('POST', `/v1/snapshots/${snap}/restore`, { namespace: other, mode: 'newer' }), 202).body
+    .id;
   ok(await call('GET', `/v1/restores/${restore}`), 200);
   await workflows.settled();
   expect(ok(await call('GET', `/v1/restores/${restore}`), 200).body.status).toBe('COMPLETE');
   ok(await call('POST', '/v1/snapshots', {}), 202);
   await workflows.settled();
   // The schedule function: a scheduled whole-store snapshot and the age report.
-  const schedule = createScheduleHandler(wireSnapshotWorker({ client: clientOf('schedule'), env, blobs: new FsBlobStore(blobDir), workflows }), { segments: 2 });
+  const schedule = createScheduleHandler(
+    wireSnapshotWorker({ client: clientOf('schedule'), env, blobs: new FsBlobStore(blobDir), workflows }),
+    { segments: 2 },
+  );
   await schedule({ action: 'scheduledStart' });
   await schedule({ action: 'reportAge' });
   await workflows.settled();
@@ -235,15 +300,20 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   const arn = workflows.executionArn('saga', `${ns}-running`);
   ok(await call('POST', '/v1/leases', { ttlSeconds: 30, executionArn: arn }), 201);
   executions.record(arn, 'RUNNING');
-  expect((await wireLeaseJobs(executions, { client: clientOf('renewer'), env }).renewer.run()).renewed).toBeGreaterThanOrEqual(1);
+  expect(
+    (await wireLeaseJobs(executions, { client: clientOf('renewer'), env }).renewer.run()).renewed,
+  ).toBeGreaterThanOrEqual(1);
   const short = ok(await call('POST', '/v1/leases', { ttlSeconds: 5 }), 201).body.id;
   ok(await call('PUT', `/v1/ns/${ns}/keys/short`, { fields: {} }, { 'X-Lease-Id': short }), 201);
   ok(await call('POST', `/v1/ns/${ns}/locks/S`, { leaseId: short }), 200);
   await sleep(5500);
-  expect((await wireLeaseJobs(executions, { client: clientOf('reaper'), env }).reaper.run()).reaped).toBeGreaterThanOrEqual(1);
+  expect(
+    (await wireLeaseJobs(executions, { client: clientOf('reaper'), env }).reaper.run()).reaped,
+  ).toBeGreaterThanOrEqual(1);
   // The change publisher, with a stream record of a committed write.
   const reader = localClient(endpoint());
-  const item = (await reader.send(new GetItemCommand({ TableName: env.VESTA_RECORDS_TABLE, Key: keyOf(ns, 'a') }))).Item;
+  const item = (await reader.send(new GetItemCommand({ TableName: env.VESTA_RECORDS_TABLE, Key: keyOf(ns, 'a') })))
+    .Item;
   reader.destroy();
   const publisher = { ...wireChangePublisher({ client: clientOf('publisher'), env, bus: new LocalEventBus() }) };
   await publishBatch([{ eventName: 'MODIFY', dynamodb: { NewImage: item, SequenceNumber: '1' } }], publisher);
@@ -255,11 +325,18 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
     const fallback = new Set(GRANTED_FOR_A_FALLBACK[f] ?? []);
     report[f] = {
       used: sorted(used),
-      allowedUnused: sorted(new Set([...grant].filter((a) => !used.has(a) && !fallback.has(a) && !EXERCISED_ELSEWHERE.has(a.split(' ')[1].split('/')[0])))),
+      allowedUnused: sorted(
+        new Set(
+          [...grant].filter(
+            (a) => !used.has(a) && !fallback.has(a) && !EXERCISED_ELSEWHERE.has(a.split(' ')[1].split('/')[0]),
+          ),
+        ),
+      ),
       usedNotAllowed: sorted(new Set([...used].filter((a) => !grant.has(a)))),
     };
   }
-  if (process.env.VESTA_PRINT_ACTIONS) console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([f, r]) => [f, r.used])), null, 1));
+  if (process.env.VESTA_PRINT_ACTIONS)
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([f, r]) => [f, r.used])), null, 1));
   for (const f of Object.keys(report)) {
     expect({ fn: f, usedNotAllowed: report[f].usedNotAllowed }).toEqual({ fn: f, usedNotAllowed: [] });
     expect({ fn: f, allowedUnused: report[f].allowedUnused }).toEqual({ fn: f, allowedUnused: [] });

@@ -39,8 +39,10 @@ function http(method: string, path: string, body?: string): Promise<{ status: nu
   });
 }
 
-const put = (ns: string, key: string, body: string) => api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body, headers: json });
-const patch = (ns: string, key: string, body: string) => api.call('PATCH', `/v1/ns/${ns}/keys/${key}`, { body, headers: json });
+const put = (ns: string, key: string, body: string) =>
+  api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body, headers: json });
+const patch = (ns: string, key: string, body: string) =>
+  api.call('PATCH', `/v1/ns/${ns}/keys/${key}`, { body, headers: json });
 const fieldsOf = (r: Reply) => (exact(r) as { fields: Record<string, unknown> }).fields;
 
 describe('numbers are exact decimals within DynamoDB range', () => {
@@ -58,17 +60,28 @@ describe('numbers are exact decimals within DynamoDB range', () => {
 
   it('keeps every digit and both ends of the range', async () => {
     const ns = uniqueNs('num');
-    const body = '{"fields":{"a":12345678901234567890123,"b":0.12345678901234567890123,"c":1e125,"d":1e-130,"e":-9.9999999999999999999999999999999999999e125}}';
+    const body =
+      '{"fields":{"a":12345678901234567890123,"b":0.12345678901234567890123,"c":1e125,"d":1e-130,"e":-9.9999999999999999999999999999999999999e125}}';
     expect((await put(ns, 'k', body)).status).toBe(201);
     const got = (await api.call('GET', `/v1/ns/${ns}/keys/k`)).text;
-    for (const digits of ['"a":12345678901234567890123', '"b":0.12345678901234567890123', '"c":1e+125', '"d":1e-130', '"e":-9.9999999999999999999999999999999999999e+125']) {
+    for (const digits of [
+      '"a":12345678901234567890123',
+      '"b":0.12345678901234567890123',
+      '"c":1e+125',
+      '"d":1e-130',
+      '"e":-9.9999999999999999999999999999999999999e+125',
+    ]) {
       expect(got).toContain(digits);
     }
   });
 
   it('refuses numbers outside the range with 400 naming the field, and nothing is written', async () => {
     const ns = uniqueNs('num');
-    for (const [n, field] of [['1e126', 'body.fields.x'], ['1e-131', 'body.fields.x'], ['123456789012345678901234567890123456789', 'body.fields.x']]) {
+    for (const [n, field] of [
+      ['1e126', 'body.fields.x'],
+      ['1e-131', 'body.fields.x'],
+      ['123456789012345678901234567890123456789', 'body.fields.x'],
+    ]) {
       const r = await put(ns, 'k', `{"fields":{"x":${n}}}`);
       expect([r.status, r.body.code, r.body.field]).toEqual([400, 'ValidationError', field]);
     }
@@ -79,7 +92,11 @@ describe('numbers are exact decimals within DynamoDB range', () => {
     const ns = uniqueNs('num');
     await put(ns, 'k', '{"fields":{"one":1,"big":9.9999999999999999999999999999999999999e125}}');
     const before = await api.call('GET', `/v1/ns/${ns}/keys/k`);
-    for (const body of ['{"increment":{"one":1e-130}}', '{"increment":{"big":1e125}}', '{"increment":{"one":1,"big":1e125}}']) {
+    for (const body of [
+      '{"increment":{"one":1e-130}}',
+      '{"increment":{"big":1e125}}',
+      '{"increment":{"one":1,"big":1e125}}',
+    ]) {
       const r = await patch(ns, 'k', body);
       expect([r.status, r.body.code]).toEqual([422, 'OutOfRange']);
     }
@@ -89,14 +106,22 @@ describe('numbers are exact decimals within DynamoDB range', () => {
   it('a transaction and a transfer saga move exact decimal amounts', async () => {
     const ns = uniqueNs('num');
     expect((await put(ns, 'a', '{"fields":{"bal":10000000000000000000.000000000000000001}}')).status).toBe(201);
-    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, { body: '{"ops":[{"op":"patch","key":"a","increment":{"bal":-0.000000000000000001}},{"op":"put","key":"b","fields":{"bal":0}}]}', headers: json });
+    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, {
+      body: '{"ops":[{"op":"patch","key":"a","increment":{"bal":-0.000000000000000001}},{"op":"put","key":"b","fields":{"bal":0}}]}',
+      headers: json,
+    });
     expect(txn.status).toBe(200);
     expect((await api.call('GET', `/v1/ns/${ns}/keys/a`)).text).toContain('"bal":10000000000000000000}');
-    const saga = await api.call('POST', '/v1/sagas', { body: `{"type":"transfer","input":{"namespace":"${ns}","from":"a","to":"b","field":"bal","amount":0.1234567890123456789}}`, headers: json });
+    const saga = await api.call('POST', '/v1/sagas', {
+      body: `{"type":"transfer","input":{"namespace":"${ns}","from":"a","to":"b","field":"bal","amount":0.1234567890123456789}}`,
+      headers: json,
+    });
     expect(saga.status).toBe(202);
     await api.workflows.settled();
     expect((await api.call('GET', `/v1/sagas/${saga.body.id}`)).body.status).toBe('SUCCEEDED');
-    expect((await api.call('GET', `/v1/ns/${ns}/keys/a`)).text).toContain('"bal":9999999999999999999.8765432109876543211}');
+    expect((await api.call('GET', `/v1/ns/${ns}/keys/a`)).text).toContain(
+      '"bal":9999999999999999999.8765432109876543211}',
+    );
     expect((await api.call('GET', `/v1/ns/${ns}/keys/b`)).text).toContain('"bal":0.1234567890123456789}');
   });
 });
@@ -126,7 +151,11 @@ describe('keys are data, never paths', () => {
     const ns = uniqueNs('key');
     expect((await http('PUT', `/v1/ns/${ns}/keys/a%2Fb`, '{"fields":{"v":1}}')).status).toBe(201);
     expect(JSON.parse((await http('GET', `/v1/ns/${ns}/keys/a/b`)).text).key).toBe('a/b');
-    for (const [raw, key] of [['%20', ' '], ['%25', '%'], ['100%25%20off', '100% off']]) {
+    for (const [raw, key] of [
+      ['%20', ' '],
+      ['%25', '%'],
+      ['100%25%20off', '100% off'],
+    ]) {
       const r = await http('PUT', `/v1/ns/${ns}/keys/${raw}`, '{"fields":{}}');
       expect([r.status, JSON.parse(r.text).key]).toEqual([201, key]);
     }
@@ -142,8 +171,13 @@ describe('field names are data', () => {
     expect(r.text).toContain('"__proto__":1');
     const got = fieldsOf(await api.call('GET', `/v1/ns/${ns}/keys/p`));
     expect(Object.keys(got).sort()).toEqual(['__proto__', 'constructor', 'toString']);
-    expect(JSON.parse((await api.call('GET', `/v1/ns/${ns}/keys/p?fields=__proto__`)).text).fields).toEqual(JSON.parse('{"__proto__":1}'));
-    expect((await patch(ns, 'p', '{"increment":{"__proto__":1},"require":[{"field":"constructor","op":"==","value":2}]}')).text).toContain('"__proto__":2');
+    expect(JSON.parse((await api.call('GET', `/v1/ns/${ns}/keys/p?fields=__proto__`)).text).fields).toEqual(
+      JSON.parse('{"__proto__":1}'),
+    );
+    expect(
+      (await patch(ns, 'p', '{"increment":{"__proto__":1},"require":[{"field":"constructor","op":"==","value":2}]}'))
+        .text,
+    ).toContain('"__proto__":2');
   });
 });
 

@@ -93,7 +93,7 @@ test('the reaper reads at most 1.1 x the expired leases when 1,000 of 11,000 hav
   api.close();
 });
 
-test('the renewer keeps a running execution\'s lease alive and stops once it ends', async () => {
+test("the renewer keeps a running execution's lease alive and stops once it ends", async () => {
   const clock = new FakeClock();
   clock.t = Date.parse('2033-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
@@ -122,7 +122,12 @@ test('a status item is only written by the reaper', async () => {
   // Guards the health figure: before any reaper run there is no lag to report.
   const api = jobsApi();
   const table = testTables().VESTA_CONTROL_TABLE;
-  await api.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'reaper' }, sk: { S: 'status' }, lastRunAt: { N: String(Date.now() - 5000) } } }));
+  await api.client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: { pk: { S: 'reaper' }, sk: { S: 'status' }, lastRunAt: { N: String(Date.now() - 5000) } },
+    }),
+  );
   const h = await api.call('GET', '/v1/health');
   expect(h.body.checks.leaseReaperLagSeconds).toBeGreaterThanOrEqual(4);
   api.close();
@@ -132,7 +137,9 @@ test('two reapers at once finish the work once: no error, each record expired a 
   const clock = new FakeClock();
   clock.t = Date.parse('2034-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
-  const jobs = [1, 2].map(() => wireLeaseJobs(new LocalExecutions(), { client: api.client, clock, env: testTables() }).reaper);
+  const jobs = [1, 2].map(
+    () => wireLeaseJobs(new LocalExecutions(), { client: api.client, clock, env: testTables() }).reaper,
+  );
   await jobs[0].run();
   const ns = uniqueNs();
   for (let i = 0; i < 20; i++) {

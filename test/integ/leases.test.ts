@@ -20,8 +20,10 @@ const clock = new FakeClock();
 const api = testApi({ clock });
 afterAll(() => api.close());
 
-const grant = async (ttlSeconds: number) => (await api.call('POST', '/v1/leases', { body: { ttlSeconds } })).body.id as string;
-const acquire = (ns: string, name: string, leaseId: string) => api.call('POST', `/v1/ns/${ns}/locks/${name}`, { body: { leaseId } });
+const grant = async (ttlSeconds: number) =>
+  (await api.call('POST', '/v1/leases', { body: { ttlSeconds } })).body.id as string;
+const acquire = (ns: string, name: string, leaseId: string) =>
+  api.call('POST', `/v1/ns/${ns}/locks/${name}`, { body: { leaseId } });
 
 describe('leases', () => {
   test('grant, get, keepalive and revoke', async () => {
@@ -69,15 +71,25 @@ describe('leases', () => {
   test('records written with a lease vanish from every read the moment it expires', async () => {
     const ns = uniqueNs();
     const id = await grant(10);
-    const w = await api.call('PUT', `/v1/ns/${ns}/keys/session`, { body: { fields: { user: 'u1' } }, headers: { 'X-Lease-Id': id } });
+    const w = await api.call('PUT', `/v1/ns/${ns}/keys/session`, {
+      body: { fields: { user: 'u1' } },
+      headers: { 'X-Lease-Id': id },
+    });
     expect(w.status).toBe(201);
     expect(w.body.lease).toBe(true);
     await api.call('PUT', `/v1/ns/${ns}/keys/durable`, { body: { fields: { x: 1 } } });
     expect((await api.call('GET', `/v1/leases/${id}`)).body.keys).toEqual([{ namespace: ns, key: 'session' }]);
     clock.advance(10);
     expect((await api.call('GET', `/v1/ns/${ns}/keys/session`)).status).toBe(404);
-    expect((await api.call('GET', `/v1/ns/${ns}/keys`)).body.items.map((i: { key: string }) => i.key)).toEqual(['durable']);
-    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, { body: { require: [{ key: 'session', exists: false }], ops: [{ op: 'put', key: 'session', fields: { user: 'u2' } }] } });
+    expect((await api.call('GET', `/v1/ns/${ns}/keys`)).body.items.map((i: { key: string }) => i.key)).toEqual([
+      'durable',
+    ]);
+    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, {
+      body: {
+        require: [{ key: 'session', exists: false }],
+        ops: [{ op: 'put', key: 'session', fields: { user: 'u2' } }],
+      },
+    });
     expect(txn.status).toBe(200);
     const again = await api.call('GET', `/v1/ns/${ns}/keys/session`);
     expect(again.body).toMatchObject({ fields: { user: 'u2' }, lease: null, rev: 2 });
@@ -88,7 +100,10 @@ describe('leases', () => {
     const id = await grant(5);
     clock.advance(6);
     for (const lease of [id, 'nope']) {
-      const r = await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: {} }, headers: { 'X-Lease-Id': lease } });
+      const r = await api.call('PUT', `/v1/ns/${ns}/keys/k`, {
+        body: { fields: {} },
+        headers: { 'X-Lease-Id': lease },
+      });
       expect(r.status).toBe(409);
       expect(r.body.reason).toBe('LeaseNotFound');
     }
@@ -124,21 +139,36 @@ describe('locks and fencing', () => {
     expect(la.body).toMatchObject({ name: 'leader', leaseId: a, fencingToken: expect.any(Number) });
     const held = await acquire(ns, 'leader', b);
     expect(held.status).toBe(409);
-    expect(held.body).toMatchObject({ reason: 'LockHeld', holder: { fencingToken: la.body.fencingToken, expiresAt: la.body.expiresAt } });
+    expect(held.body).toMatchObject({
+      reason: 'LockHeld',
+      holder: { fencingToken: la.body.fencingToken, expiresAt: la.body.expiresAt },
+    });
     expect(JSON.stringify(held.body)).not.toContain(a);
     clock.advance(11); // A stalls (GC pause) past its lease
     const lb = await acquire(ns, 'leader', b);
     expect(lb.status).toBe(200);
     expect(lb.body.fencingToken).toBeGreaterThan(la.body.fencingToken);
-    const fencedA = await api.call('PUT', `/v1/ns/${ns}/keys/config`, { body: { fields: { by: 'A' } }, headers: { 'X-Fencing-Token': `leader:${la.body.fencingToken}` } });
+    const fencedA = await api.call('PUT', `/v1/ns/${ns}/keys/config`, {
+      body: { fields: { by: 'A' } },
+      headers: { 'X-Fencing-Token': `leader:${la.body.fencingToken}` },
+    });
     expect(fencedA.status).toBe(409);
     expect(fencedA.body.reason).toBe('FencingTokenStale');
     expect((await api.call('GET', `/v1/ns/${ns}/keys/config`)).status).toBe(404);
-    const fencedB = await api.call('PUT', `/v1/ns/${ns}/keys/config`, { body: { fields: { by: 'B' } }, headers: { 'X-Fencing-Token': `leader:${lb.body.fencingToken}` } });
+    const fencedB = await api.call('PUT', `/v1/ns/${ns}/keys/config`, {
+      body: { fields: { by: 'B' } },
+      headers: { 'X-Fencing-Token': `leader:${lb.body.fencingToken}` },
+    });
     expect(fencedB.status).toBe(201);
-    const patched = await api.call('PATCH', `/v1/ns/${ns}/keys/config`, { body: { increment: { n: 1 } }, headers: { 'X-Fencing-Token': `leader:${lb.body.fencingToken}` } });
+    const patched = await api.call('PATCH', `/v1/ns/${ns}/keys/config`, {
+      body: { increment: { n: 1 } },
+      headers: { 'X-Fencing-Token': `leader:${lb.body.fencingToken}` },
+    });
     expect(patched.status).toBe(200);
-    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops: [{ op: 'delete', key: 'config' }] }, headers: { 'X-Fencing-Token': `leader:${la.body.fencingToken}` } });
+    const txn = await api.call('POST', `/v1/ns/${ns}/txn`, {
+      body: { ops: [{ op: 'delete', key: 'config' }] },
+      headers: { 'X-Fencing-Token': `leader:${la.body.fencingToken}` },
+    });
     expect(txn.body.reason).toBe('FencingTokenStale');
     expect((await api.call('GET', `/v1/ns/${ns}/keys/config`)).body.fields).toEqual({ by: 'B', n: 1 });
   });
@@ -148,7 +178,9 @@ describe('locks and fencing', () => {
     const a = await grant(5);
     const la = await acquire(ns, 'job', a);
     clock.advance(6);
-    const r = await api.call('DELETE', `/v1/ns/${ns}/keys/anything`, { headers: { 'X-Fencing-Token': `job:${la.body.fencingToken}` } });
+    const r = await api.call('DELETE', `/v1/ns/${ns}/keys/anything`, {
+      headers: { 'X-Fencing-Token': `job:${la.body.fencingToken}` },
+    });
     expect(r.status).toBe(409);
     expect(r.body.reason).toBe('FencingTokenStale');
   });
@@ -161,7 +193,10 @@ describe('locks and fencing', () => {
     expect(again.body.fencingToken).toBe(first.body.fencingToken);
     expect((await api.call('DELETE', `/v1/ns/${ns}/locks/m`, { headers: { 'X-Lease-Id': a } })).status).toBe(204);
     expect((await api.call('DELETE', `/v1/ns/${ns}/locks/m`, { headers: { 'X-Lease-Id': a } })).status).toBe(404);
-    const stale = await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: {} }, headers: { 'X-Fencing-Token': `m:${first.body.fencingToken}` } });
+    const stale = await api.call('PUT', `/v1/ns/${ns}/keys/k`, {
+      body: { fields: {} },
+      headers: { 'X-Fencing-Token': `m:${first.body.fencingToken}` },
+    });
     expect(stale.body.reason).toBe('FencingTokenStale');
     const next = await acquire(ns, 'm', a);
     expect(next.body.fencingToken).toBeGreaterThan(first.body.fencingToken);
@@ -184,14 +219,19 @@ describe('locks and fencing', () => {
     const ns = uniqueNs();
     const ahead = 9_000_000_000_000_000;
     // A free lock whose last token came from an instance whose clock runs far ahead.
-    await api.client.send(new PutItemCommand({ TableName: testTables().VESTA_CONTROL_TABLE, Item: { pk: { S: `lock#${ns}#skew` }, sk: { S: '#lock' }, token: { N: String(ahead) } } }));
+    await api.client.send(
+      new PutItemCommand({
+        TableName: testTables().VESTA_CONTROL_TABLE,
+        Item: { pk: { S: `lock#${ns}#skew` }, sk: { S: '#lock' }, token: { N: String(ahead) } },
+      }),
+    );
     const a = await grant(60);
     const r = await acquire(ns, 'skew', a);
     expect(r.status).toBe(200);
     expect(r.body.fencingToken).toBeGreaterThan(ahead);
   });
 
-  test('releasing a lock whose holder\'s lease expired is 404: nobody holds it', async () => {
+  test("releasing a lock whose holder's lease expired is 404: nobody holds it", async () => {
     const ns = uniqueNs();
     const a = await grant(5);
     const b = await grant(60);

@@ -63,7 +63,9 @@ describe('namespace settings', () => {
 
   test('settings are stored and bad values refused', async () => {
     const ns = uniqueNs();
-    expect((await api.call('PUT', `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } })).body.conflicts).toBe('siblings');
+    expect((await api.call('PUT', `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } })).body.conflicts).toBe(
+      'siblings',
+    );
     expect((await api.call('GET', `/v1/ns/${ns}`)).body.conflicts).toBe('siblings');
     const bad = await api.call('PUT', `/v1/ns/${ns}`, { body: { conflicts: 'lww' } });
     expect(bad.status).toBe(400);

@@ -24,7 +24,10 @@ describe.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)('%s to the npm process'
     expect(h.status).toBe(200);
 
     s.npm.kill(signal);
-    const took = await within(5000, () => tree.every((p) => !alive(p)) && listeners(s.port).length === 0 && listeners(ddbPort).length === 0);
+    const took = await within(
+      5000,
+      () => tree.every((p) => !alive(p)) && listeners(s.port).length === 0 && listeners(ddbPort).length === 0,
+    );
     const left = tree.filter(alive).map((p) => `${p} ${commandOf(p)}`);
     expect({ took: took !== undefined, left }).toEqual({ took: true, left: [] });
     console.log(`${signal} to npm: every child gone and both ports free in ${took} ms`);
@@ -41,8 +44,14 @@ test('a start on a busy port says so in one line and exits non-zero at once', as
     const code = await s.exited;
     const took = Date.now() - t0;
     expect(code).not.toBe(0);
-    const lines = s.output().trim().split('\n').filter((l) => l.trim() !== '');
-    expect(lines).toEqual([`Vesta local stack: port ${port} is already in use; stop what holds it or start with PORT=<another port>`]);
+    const lines = s
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    expect(lines).toEqual([
+      `Vesta local stack: port ${port} is already in use; stop what holds it or start with PORT=<another port>`,
+    ]);
     // DynamoDB Local never started: the port is taken before anything else. The time is npm's and
     // tsx's start-up; 15 s only bounds a loaded machine (it is about 1 s when idle).
     expect(took).toBeLessThan(15000);

@@ -22,12 +22,21 @@ async function call(url: string, method: string, path: string, body?: unknown) {
 }
 
 test('a saga left RUNNING with one step applied is finished after a restart, that step not applied again', async () => {
-  const first = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: prefix, leaseJobsSeconds: 0 });
+  const first = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: prefix,
+    leaseJobsSeconds: 0,
+  });
   const def = parseSagaBody({
     id: 'interrupted',
     namespace: 'bank',
     steps: [
-      { name: 'debit', action: { op: 'patch', key: 'a', increment: { balance: -30 } }, compensation: { op: 'patch', key: 'a', increment: { balance: 30 } } },
+      {
+        name: 'debit',
+        action: { op: 'patch', key: 'a', increment: { balance: -30 } },
+        compensation: { op: 'patch', key: 'a', increment: { balance: 30 } },
+      },
       { name: 'credit', action: { op: 'patch', key: 'b', increment: { balance: 30 } } },
     ],
   });
@@ -42,13 +51,30 @@ test('a saga left RUNNING with one step applied is finished after a restart, tha
     await first.stop();
   }
 
-  const second = await startLocalStack({ port: 0, dynamoEndpoint: endpoint(), tablePrefix: prefix, leaseJobsSeconds: 0 });
+  const second = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: prefix,
+    leaseJobsSeconds: 0,
+  });
   try {
     await second.workflows.settled();
     const saga = await call(second.url, 'GET', '/v1/sagas/interrupted');
-    expect(saga.body).toMatchObject({ status: 'SUCCEEDED', steps: [{ status: 'DONE', attempts: 2 }, { status: 'DONE', attempts: 1 }] });
-    expect((await call(second.url, 'GET', '/v1/ns/bank/keys/a')).body).toMatchObject({ fields: { balance: 70 }, rev: 2 });
-    expect((await call(second.url, 'GET', '/v1/ns/bank/keys/b')).body).toMatchObject({ fields: { balance: 30 }, rev: 2 });
+    expect(saga.body).toMatchObject({
+      status: 'SUCCEEDED',
+      steps: [
+        { status: 'DONE', attempts: 2 },
+        { status: 'DONE', attempts: 1 },
+      ],
+    });
+    expect((await call(second.url, 'GET', '/v1/ns/bank/keys/a')).body).toMatchObject({
+      fields: { balance: 70 },
+      rev: 2,
+    });
+    expect((await call(second.url, 'GET', '/v1/ns/bank/keys/b')).body).toMatchObject({
+      fields: { balance: 30 },
+      rev: 2,
+    });
   } finally {
     await second.stop();
   }

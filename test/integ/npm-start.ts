@@ -20,7 +20,9 @@ export interface NpmStart {
   readonly exited: Promise<number | string>;
 }
 
-export async function npmStart(opts: { port?: number; dataDir?: string; env?: Record<string, string> } = {}): Promise<NpmStart> {
+export async function npmStart(
+  opts: { port?: number; dataDir?: string; env?: Record<string, string> } = {},
+): Promise<NpmStart> {
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(join(ROOT, '.cache', 'tmp', 'npm-start-'));
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), VESTA_DATA_DIR: dataDir, ...opts.env };
@@ -84,7 +86,11 @@ export function descendants(root: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [c, pp] of parents) if (pp === p) (out.push(c), walk(c));
+    for (const [c, pp] of parents) {
+      if (pp !== p) continue;
+      out.push(c);
+      walk(c);
+    }
   };
   walk(root);
   return out;
@@ -114,7 +120,10 @@ export function listeners(port: number): string[] {
 /** /proc/net's hex address: IPv4 as one little-endian word, IPv6 as four. */
 function decodeAddress(hex: string): string {
   const word = (h: string) => [6, 4, 2, 0].map((i) => h.slice(i, i + 2));
-  if (hex.length === 8) return word(hex).map((b) => parseInt(b, 16)).join('.');
+  if (hex.length === 8)
+    return word(hex)
+      .map((b) => parseInt(b, 16))
+      .join('.');
   const bytes = [0, 8, 16, 24].flatMap((i) => word(hex.slice(i, i + 8)));
   const groups = [];
   for (let i = 0; i < 16; i += 2) groups.push(parseInt(bytes[i] + bytes[i + 1], 16).toString(16));

@@ -23,8 +23,22 @@ const put = (Item: Record<string, AttributeValue>) => api.client.send(new PutIte
 /** Writes changes `seqs` of `ns` (key k<seq>) and the head, as the publisher would. */
 async function logOf(ns: string, seqs: number[], head = Math.max(...seqs)): Promise<void> {
   for (const seq of seqs) {
-    const detail = { id: `${String(seq).padStart(32, '0')}`, namespace: ns, key: `k${seq}`, rev: 1, vv: { local: 1 }, change: seq % 2 ? 'put' : 'delete', ...(seq % 2 ? { fields: { seq } } : {}) };
-    await put({ ns: { S: ns }, seq: { N: String(seq) }, k: { S: detail.key }, d: { S: JSON.stringify(detail) }, exp: { N: String(Math.floor(Date.now() / 1000) + 3600) } });
+    const detail = {
+      id: `${String(seq).padStart(32, '0')}`,
+      namespace: ns,
+      key: `k${seq}`,
+      rev: 1,
+      vv: { local: 1 },
+      change: seq % 2 ? 'put' : 'delete',
+      ...(seq % 2 ? { fields: { seq } } : {}),
+    };
+    await put({
+      ns: { S: ns },
+      seq: { N: String(seq) },
+      k: { S: detail.key },
+      d: { S: JSON.stringify(detail) },
+      exp: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+    });
   }
   await put({ ns: { S: ns }, seq: { N: String(HEAD_SEQ) }, head: { N: String(head) } });
 }
@@ -33,7 +47,11 @@ test('200 with changes and a cursor; following the cursor; an empty wait keeps t
   const ns = uniqueNs('ochg');
   await logOf(ns, [1, 2, 3]);
   const all = await want(200, 'GET', CHANGES, `/v1/ns/${ns}/changes`);
-  expect(all.body.items.map((c: { key: string; change: string }) => `${c.key} ${c.change}`)).toEqual(['k1 put', 'k2 delete', 'k3 put']);
+  expect(all.body.items.map((c: { key: string; change: string }) => `${c.key} ${c.change}`)).toEqual([
+    'k1 put',
+    'k2 delete',
+    'k3 put',
+  ]);
   const page = await want(200, 'GET', CHANGES, `/v1/ns/${ns}/changes?limit=2`);
   const rest = await want(200, 'GET', CHANGES, `/v1/ns/${ns}/changes?after=${page.body.cursor}`);
   expect(rest.body.items.map((c: { key: string }) => c.key)).toEqual(['k3']);
@@ -44,7 +62,14 @@ test('200 with changes and a cursor; following the cursor; an empty wait keeps t
 
 test('400 for bad query values, 410 for a cursor whose next changes are gone, 405 for other methods', async () => {
   const ns = uniqueNs('ochg');
-  for (const q of ['limit=0', 'limit=x', 'wait=20.5', 'wait=abc', 'after=%%%', `prefix=${encodeURIComponent('a\u0001')}`]) {
+  for (const q of [
+    'limit=0',
+    'limit=x',
+    'wait=20.5',
+    'wait=abc',
+    'after=%%%',
+    `prefix=${encodeURIComponent('a\u0001')}`,
+  ]) {
     await want(400, 'GET', CHANGES, `/v1/ns/${ns}/changes?${q}`);
   }
   await want(400, 'GET', CHANGES, '/v1/ns/Bad_NS/changes');
@@ -54,7 +79,8 @@ test('400 for bad query values, 410 for a cursor whose next changes are gone, 40
   expect(first.body.items.map((c: { key: string }) => c.key)).toEqual(['k1']);
   const gone = await want(410, 'GET', CHANGES, `/v1/ns/${ns}/changes?after=${first.body.cursor}`);
   expect(gone.body.code).toBe('CursorExpired');
-  for (const m of ['POST', 'PUT', 'DELETE']) expect((await want(405, m, CHANGES, `/v1/ns/${ns}/changes`)).headers.allow).toBe('GET');
+  for (const m of ['POST', 'PUT', 'DELETE'])
+    expect((await want(405, m, CHANGES, `/v1/ns/${ns}/changes`)).headers.allow).toBe('GET');
 });
 
 test('429/503/500 from the store', async () => {

@@ -25,13 +25,24 @@ let n = 0;
 /** An entry of a lease that is gone (a replay reaps nothing and succeeds), unique per call. */
 const reaperEntry = (): Promise<DeadLetter> => {
   const leaseId = `${String(Date.now()).padStart(16, '0')}${String(++n).padStart(8, '0')}.30`;
-  return setAside({ source: 'reaper', item: { leaseId }, error: { name: 'ValidationException', message: 'x' }, attempts: 3, payload: { leaseId } });
+  return setAside({
+    source: 'reaper',
+    item: { leaseId },
+    error: { name: 'ValidationException', message: 'x' },
+    attempts: 3,
+    payload: { leaseId },
+  });
 };
 /** An entry of a record no decoder takes (a replay fails again). */
 const snapshotEntry = (): Promise<DeadLetter> => {
   const input: DeadLetterInput = {
     source: 'snapshot',
-    item: { snapshotId: 'snap-20260101T000000000Z-00000000', part: 'part-00000.jsonl.gz', namespace: 'shop', key: `bad${++n}` },
+    item: {
+      snapshotId: 'snap-20260101T000000000Z-00000000',
+      part: 'part-00000.jsonl.gz',
+      namespace: 'shop',
+      key: `bad${++n}`,
+    },
     error: { name: 'MalformedItemError', message: 'f' },
     attempts: 1,
     payload: { item: { ns: { S: 'shop' }, k: { S: 'bad' }, f: { S: 'x' } } },
@@ -46,8 +57,13 @@ test('GET list: 200 newest first with a cursor, one source; 400 for bad query va
   expect(page.body.items.map((e: DeadLetter) => e.id)).toEqual([b.id]);
   const next = await want(200, 'GET', LIST, `${LIST}?limit=500&cursor=${page.body.cursor}`);
   expect(next.body.items.map((e: DeadLetter) => e.id)).toContain(a.id);
-  expect((await want(200, 'GET', LIST, `${LIST}?source=reaper&limit=500`)).body.items.every((e: DeadLetter) => e.source === 'reaper')).toBe(true);
-  for (const q of ['source=x', 'limit=0', 'limit=501', 'cursor=zzz', 'other=1']) await want(400, 'GET', LIST, `${LIST}?${q}`);
+  expect(
+    (await want(200, 'GET', LIST, `${LIST}?source=reaper&limit=500`)).body.items.every(
+      (e: DeadLetter) => e.source === 'reaper',
+    ),
+  ).toBe(true);
+  for (const q of ['source=x', 'limit=0', 'limit=501', 'cursor=zzz', 'other=1'])
+    await want(400, 'GET', LIST, `${LIST}?${q}`);
   await storeFailures(TABLE, 'GET', LIST, LIST);
   expect((await want(405, 'POST', LIST, LIST)).headers.allow).toBe('GET');
 });
@@ -61,7 +77,12 @@ test('GET one: 200 with its payload, 404; DELETE: 204, 404, 400, 409 RequestInPr
 
   await want(400, 'DELETE', ONE, `${LIST}/${e.id}`, { headers: { 'idempotency-key': 'k'.repeat(200) } });
   const key = { 'idempotency-key': `rm-${e.id}` };
-  const [first, dup] = await holding(TABLE, 'DeleteItemCommand', () => api.call('DELETE', `${LIST}/${e.id}`, { headers: key }), () => want(409, 'DELETE', ONE, `${LIST}/${e.id}`, { headers: key }));
+  const [first, dup] = await holding(
+    TABLE,
+    'DeleteItemCommand',
+    () => api.call('DELETE', `${LIST}/${e.id}`, { headers: key }),
+    () => want(409, 'DELETE', ONE, `${LIST}/${e.id}`, { headers: key }),
+  );
   expect(first.status).toBe(204);
   expect(dup.body.reason).toBe('RequestInProgress');
   await want(204, 'DELETE', ONE, `${LIST}/${e.id}`, { headers: key });
@@ -76,12 +97,27 @@ test('POST replay: 200 REPLAYED or FAILED, 404, 400, 409 RequestInProgress, 422,
   expect((await want(200, 'POST', REPLAY, `${LIST}/${ok.id}/replay`)).body).toEqual({ id: ok.id, status: 'REPLAYED' });
   await want(404, 'POST', REPLAY, `${LIST}/${ok.id}/replay`);
   const bad = await snapshotEntry();
-  expect((await want(200, 'POST', REPLAY, `${LIST}/${bad.id}/replay`)).body).toMatchObject({ id: bad.id, status: 'FAILED', entry: { attempts: 2 } });
+  expect((await want(200, 'POST', REPLAY, `${LIST}/${bad.id}/replay`)).body).toMatchObject({
+    id: bad.id,
+    status: 'FAILED',
+    entry: { attempts: 2 },
+  });
   // This API runs no change feed: a publisher entry cannot be replayed here.
-  const pub = await setAside({ source: 'publisher', item: { namespace: 'shop', key: 'k', rev: 1, sequenceNumber: '1' }, error: { name: 'E', message: 'm' }, attempts: 1, payload: { image: {} } });
+  const pub = await setAside({
+    source: 'publisher',
+    item: { namespace: 'shop', key: 'k', rev: 1, sequenceNumber: '1' },
+    error: { name: 'E', message: 'm' },
+    attempts: 1,
+    payload: { image: {} },
+  });
   expect((await want(400, 'POST', REPLAY, `${LIST}/${pub.id}/replay`)).body.field).toBe('id');
   const key = { 'idempotency-key': `replay-${bad.id}` };
-  const [first, dup] = await holding(TABLE, 'GetItemCommand', () => api.call('POST', `${LIST}/${bad.id}/replay`, { headers: key }), () => want(409, 'POST', REPLAY, `${LIST}/${bad.id}/replay`, { headers: key }));
+  const [first, dup] = await holding(
+    TABLE,
+    'GetItemCommand',
+    () => api.call('POST', `${LIST}/${bad.id}/replay`, { headers: key }),
+    () => want(409, 'POST', REPLAY, `${LIST}/${bad.id}/replay`, { headers: key }),
+  );
   expect(first.status).toBe(200);
   expect(dup.body.reason).toBe('RequestInProgress');
   await want(422, 'POST', REPLAY, `${LIST}/${pub.id}/replay`, { headers: key });

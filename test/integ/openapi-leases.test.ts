@@ -42,7 +42,14 @@ const { holding, want, storeFailures } = injectFaults(api, 'openapiLeasesTestFau
 
 // ---- calls --------------------------------------------------------------------------------
 
-async function retryInProgress(command: string, method: string, resource: string, path: string, opts: CallOptions, firstStatus: number): Promise<void> {
+async function retryInProgress(
+  command: string,
+  method: string,
+  resource: string,
+  path: string,
+  opts: CallOptions,
+  firstStatus: number,
+): Promise<void> {
   const [first, dup] = await holding(
     CONTROL,
     command,
@@ -55,16 +62,23 @@ async function retryInProgress(command: string, method: string, resource: string
   expect(first.status).toBe(firstStatus);
 }
 
-const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({ body: text, headers: { 'content-type': 'application/json', ...headers } });
+const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({
+  body: text,
+  headers: { 'content-type': 'application/json', ...headers },
+});
 const rec = (ns: string, key: string) => `/v1/ns/${ns}/keys/${key.split('/').map(encodeURIComponent).join('/')}`;
 const lockPath = (ns: string, name: string) => `/v1/ns/${ns}/locks/${encodeURIComponent(name)}`;
 /** A well-formed lease id that Vesta never issued. */
-const unknownLease = (): string => `${'0'.repeat(16)}${Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')}.30`;
+const unknownLease = (): string =>
+  `${'0'.repeat(16)}${Math.floor(Math.random() * 0xffffffff)
+    .toString(16)
+    .padStart(8, '0')}.30`;
 
 async function grant(ttlSeconds = 30): Promise<{ id: string; ttlSeconds: number; expiresAt: string }> {
   return (await want(201, 'POST', LEASES, '/v1/leases', { body: { ttlSeconds } })).body;
 }
-const acquire = (status: number, ns: string, name: string, leaseId: string) => want(status, 'POST', LOCK, lockPath(ns, name), { body: { leaseId } });
+const acquire = (status: number, ns: string, name: string, leaseId: string) =>
+  want(status, 'POST', LOCK, lockPath(ns, name), { body: { leaseId } });
 const iso = (ms: number) => new Date(ms).toISOString();
 
 // ---- the document -------------------------------------------------------------------------
@@ -80,20 +94,49 @@ test('request body schemas accept and refuse what the handlers do', () => {
     }
   };
   const cases: [string, string, (b: unknown) => boolean, unknown[]][] = [
-    ['POST', LEASES, handler((b) => parseBody(grantBody, b)), [
-      { ttlSeconds: 5 }, { ttlSeconds: 86400 }, { ttlSeconds: 30.0 }, { ttlSeconds: 4 }, { ttlSeconds: 86401 }, { ttlSeconds: 1.5 },
-      { ttlSeconds: '30' }, {}, { ttlSeconds: 30, x: 1 }, [], null,
-    ]],
-    ['POST', LOCK, handler((b) => validateLeaseId(parseBody(acquireBody, b).leaseId)), [
-      { leaseId: '5f0c2a9e41b7d3806a1e9c44.30' }, { leaseId: 'x' }, { leaseId: '~'.repeat(128) }, { leaseId: 'x'.repeat(129) }, { leaseId: '' },
-      { leaseId: 'a b' }, { leaseId: 'é' }, { leaseId: 1 }, {}, { leaseId: 'x', ttlSeconds: 5 },
-    ]],
+    [
+      'POST',
+      LEASES,
+      handler((b) => parseBody(grantBody, b)),
+      [
+        { ttlSeconds: 5 },
+        { ttlSeconds: 86400 },
+        { ttlSeconds: 30.0 },
+        { ttlSeconds: 4 },
+        { ttlSeconds: 86401 },
+        { ttlSeconds: 1.5 },
+        { ttlSeconds: '30' },
+        {},
+        { ttlSeconds: 30, x: 1 },
+        [],
+        null,
+      ],
+    ],
+    [
+      'POST',
+      LOCK,
+      handler((b) => validateLeaseId(parseBody(acquireBody, b).leaseId)),
+      [
+        { leaseId: '5f0c2a9e41b7d3806a1e9c44.30' },
+        { leaseId: 'x' },
+        { leaseId: '~'.repeat(128) },
+        { leaseId: 'x'.repeat(129) },
+        { leaseId: '' },
+        { leaseId: 'a b' },
+        { leaseId: 'é' },
+        { leaseId: 1 },
+        {},
+        { leaseId: 'x', ttlSeconds: 5 },
+      ],
+    ],
   ];
   const disagreements = cases.flatMap(([method, resource, accepts, bodies]) =>
     bodies.flatMap((body) => {
       const doc = requestBodyValidator(method, resource)(body);
       const impl = accepts(body);
-      return impl === doc.valid ? [] : [`${method} ${resource} ${JSON.stringify(body)}: handler ${impl}, document ${doc.valid} ${doc.errors}`];
+      return impl === doc.valid
+        ? []
+        : [`${method} ${resource} ${JSON.stringify(body)}: handler ${impl}, document ${doc.valid} ${doc.errors}`];
     }),
   );
   expect(disagreements).toEqual([]);
@@ -114,18 +157,34 @@ describe('POST /v1/leases', () => {
     for (const body of [{ ttlSeconds: 4 }, { ttlSeconds: 86401 }, { ttlSeconds: 1.5 }, { ttlSeconds: '30' }]) {
       expect((await want(400, 'POST', LEASES, '/v1/leases', { body })).body.field).toBe('body.ttlSeconds');
     }
-    expect((await want(400, 'POST', LEASES, '/v1/leases', { body: { ttlSeconds: 30, keys: [] } })).body.field).toBe('body.keys');
+    expect((await want(400, 'POST', LEASES, '/v1/leases', { body: { ttlSeconds: 30, keys: [] } })).body.field).toBe(
+      'body.keys',
+    );
     expect((await want(400, 'POST', LEASES, '/v1/leases', json('{"ttlSeconds":'))).body.field).toBe('body');
     expect((await want(400, 'POST', LEASES, '/v1/leases')).body.field).toBe('body');
     await want(413, 'POST', LEASES, '/v1/leases', json(`{"ttlSeconds":30,"pad":"${'x'.repeat(270 * 1024)}"}`));
-    await want(415, 'POST', LEASES, '/v1/leases', { body: '{"ttlSeconds":30}', headers: { 'content-type': 'text/plain' } });
+    await want(415, 'POST', LEASES, '/v1/leases', {
+      body: '{"ttlSeconds":30}',
+      headers: { 'content-type': 'text/plain' },
+    });
     const key = `grant-${uniqueNs()}`;
-    await retryInProgress('PutItemCommand', 'POST', LEASES, '/v1/leases', { headers: { 'idempotency-key': key }, body: { ttlSeconds: 30 } }, 201);
-    const replay = await want(201, 'POST', LEASES, '/v1/leases', { headers: { 'idempotency-key': key }, body: { ttlSeconds: 30 } });
+    await retryInProgress(
+      'PutItemCommand',
+      'POST',
+      LEASES,
+      '/v1/leases',
+      { headers: { 'idempotency-key': key }, body: { ttlSeconds: 30 } },
+      201,
+    );
+    const replay = await want(201, 'POST', LEASES, '/v1/leases', {
+      headers: { 'idempotency-key': key },
+      body: { ttlSeconds: 30 },
+    });
     await want(200, 'GET', LEASE, `/v1/leases/${replay.body.id}`);
     await want(422, 'POST', LEASES, '/v1/leases', { headers: { 'idempotency-key': key }, body: { ttlSeconds: 60 } });
     await storeFailures(CONTROL, 'POST', LEASES, '/v1/leases', { body: { ttlSeconds: 30 } });
-    for (const m of ['GET', 'PUT', 'DELETE']) expect((await want(405, m, LEASES, '/v1/leases')).headers.allow).toBe('POST');
+    for (const m of ['GET', 'PUT', 'DELETE'])
+      expect((await want(405, m, LEASES, '/v1/leases')).headers.allow).toBe('POST');
   });
 });
 
@@ -138,7 +197,10 @@ describe('GET /v1/leases/{id}', () => {
     expect(got.body).toEqual({ id: l.id, ttlSeconds: 30, remainingSeconds: 20, expiresAt: l.expiresAt, keys: [] });
     await want(201, 'PUT', RECORD, rec(ns, 'cart/1'), { headers: { 'x-lease-id': l.id }, body: { fields: { a: 1 } } });
     await want(201, 'PATCH', RECORD, rec(ns, 'cart/2'), { headers: { 'x-lease-id': l.id }, body: { set: { a: 2 } } });
-    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, { headers: { 'x-lease-id': l.id }, body: { ops: [{ op: 'put', key: 't', fields: {} }] } });
+    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      headers: { 'x-lease-id': l.id },
+      body: { ops: [{ op: 'put', key: 't', fields: {} }] },
+    });
     clock.advance(19.7);
     const late = await want(200, 'GET', LEASE, `/v1/leases/${l.id}`);
     expect(late.body.remainingSeconds).toBe(1);
@@ -158,7 +220,8 @@ describe('GET /v1/leases/{id}', () => {
     expect((await want(400, 'GET', LEASE, '/v1/leases/a%20b')).body.field).toBe('id');
     expect((await want(400, 'GET', LEASE, `/v1/leases/${'x'.repeat(129)}`)).body.field).toBe('id');
     await storeFailures(CONTROL, 'GET', LEASE, `/v1/leases/${(await grant()).id}`);
-    for (const m of ['POST', 'PUT', 'PATCH']) expect((await want(405, m, LEASE, '/v1/leases/x')).headers.allow).toBe('GET, DELETE');
+    for (const m of ['POST', 'PUT', 'PATCH'])
+      expect((await want(405, m, LEASE, '/v1/leases/x')).headers.allow).toBe('GET, DELETE');
   });
 });
 
@@ -184,10 +247,18 @@ describe('POST /v1/leases/{id}/keepalive', () => {
     expect((await want(400, 'POST', KEEPALIVE, '/v1/leases/%7F/keepalive')).body.field).toBe('id');
     const l = await grant(30);
     const key = { 'idempotency-key': `keepalive-${l.id}` };
-    await retryInProgress('UpdateItemCommand', 'POST', KEEPALIVE, `/v1/leases/${l.id}/keepalive`, { headers: key }, 200);
+    await retryInProgress(
+      'UpdateItemCommand',
+      'POST',
+      KEEPALIVE,
+      `/v1/leases/${l.id}/keepalive`,
+      { headers: key },
+      200,
+    );
     await want(422, 'POST', KEEPALIVE, `/v1/leases/${(await grant()).id}/keepalive`, { headers: key });
     await storeFailures(CONTROL, 'POST', KEEPALIVE, `/v1/leases/${l.id}/keepalive`);
-    for (const m of ['GET', 'DELETE']) expect((await want(405, m, KEEPALIVE, `/v1/leases/${l.id}/keepalive`)).headers.allow).toBe('POST');
+    for (const m of ['GET', 'DELETE'])
+      expect((await want(405, m, KEEPALIVE, `/v1/leases/${l.id}/keepalive`)).headers.allow).toBe('POST');
   });
 });
 
@@ -195,13 +266,18 @@ describe('DELETE /v1/leases/{id}', () => {
   test('204: its records are gone at once (404, not listed, absent in txn) and its locks are free', async () => {
     const ns = uniqueNs();
     const l = await grant(60);
-    const created = await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } });
+    const created = await want(201, 'PUT', RECORD, rec(ns, 'a'), {
+      headers: { 'x-lease-id': l.id },
+      body: { fields: { v: 1 } },
+    });
     expect(created.body.lease).toBe(true);
     const lock = await acquire(200, ns, 'L', l.id);
     await want(204, 'DELETE', LEASE, `/v1/leases/${l.id}`);
     await want(404, 'GET', RECORD, rec(ns, 'a'));
     expect((await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys`)).body.items).toEqual([]);
-    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, { body: { require: [{ key: 'a', exists: false }], ops: [{ op: 'put', key: 'b', fields: {} }] } });
+    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      body: { require: [{ key: 'a', exists: false }], ops: [{ op: 'put', key: 'b', fields: {} }] },
+    });
     const next = await acquire(200, ns, 'L', (await grant()).id);
     expect(next.body.fencingToken).toBeGreaterThan(lock.body.fencingToken);
     const again = await want(201, 'PUT', RECORD, rec(ns, 'a'), { body: { fields: { v: 2 } } });
@@ -232,7 +308,12 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
     const ns = uniqueNs();
     const l = await grant(30);
     const first = await acquire(200, ns, 'orders writer', l.id);
-    expect(first.body).toEqual({ name: 'orders writer', leaseId: l.id, fencingToken: expect.any(Number), expiresAt: iso(clock.t + 30000) });
+    expect(first.body).toEqual({
+      name: 'orders writer',
+      leaseId: l.id,
+      fencingToken: expect.any(Number),
+      expiresAt: iso(clock.t + 30000),
+    });
     expect(Number.isSafeInteger(first.body.fencingToken)).toBe(true);
     expect(first.body.fencingToken).toBeGreaterThanOrEqual(clock.t * 1000);
     clock.advance(20);
@@ -244,13 +325,17 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
     await acquire(200, uniqueNs(), 'orders writer', (await grant()).id);
   });
 
-  test('409 LockHeld with the holder\'s token and expiry, never its lease id; once the holder\'s lease expires another lease takes it with a greater token', async () => {
+  test("409 LockHeld with the holder's token and expiry, never its lease id; once the holder's lease expires another lease takes it with a greater token", async () => {
     const ns = uniqueNs();
     const a = await grant(10);
     const b = await grant(30);
     const held = await acquire(200, ns, 'L', a.id);
     const refused = await acquire(409, ns, 'L', b.id);
-    expect(refused.body).toMatchObject({ code: 'Conflict', reason: 'LockHeld', holder: { fencingToken: held.body.fencingToken, expiresAt: held.body.expiresAt } });
+    expect(refused.body).toMatchObject({
+      code: 'Conflict',
+      reason: 'LockHeld',
+      holder: { fencingToken: held.body.fencingToken, expiresAt: held.body.expiresAt },
+    });
     expect(Object.keys(refused.body.holder).sort()).toEqual(['expiresAt', 'fencingToken']);
     expect(JSON.stringify(refused.body)).not.toContain(a.id);
     clock.advance(10);
@@ -276,7 +361,8 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
   test('400, 413, 415, 409 RequestInProgress, 422, 429/503/500, 405', async () => {
     const ns = uniqueNs();
     const l = await grant(30);
-    const bad = async (path: string, opts: CallOptions, field: string) => expect((await want(400, 'POST', LOCK, path, opts)).body.field).toBe(field);
+    const bad = async (path: string, opts: CallOptions, field: string) =>
+      expect((await want(400, 'POST', LOCK, path, opts)).body.field).toBe(field);
     await bad(`/v1/ns/${ns}/locks/a%2Fb`, { body: { leaseId: l.id } }, 'name');
     await bad(`/v1/ns/${ns}/locks/a%01b`, { body: { leaseId: l.id } }, 'name');
     await bad(`/v1/ns/${ns}/locks/${'n'.repeat(256)}`, { body: { leaseId: l.id } }, 'name');
@@ -286,17 +372,28 @@ describe('POST /v1/ns/{ns}/locks/{name}', () => {
     await bad(lockPath(ns, 'a'), { body: { leaseId: l.id, ttlSeconds: 5 } }, 'body.ttlSeconds');
     await bad(lockPath(ns, 'a'), {}, 'body');
     await want(413, 'POST', LOCK, lockPath(ns, 'a'), json(`{"leaseId":"${l.id}","pad":"${'x'.repeat(270 * 1024)}"}`));
-    await want(415, 'POST', LOCK, lockPath(ns, 'a'), { body: JSON.stringify({ leaseId: l.id }), headers: { 'content-type': 'text/plain' } });
+    await want(415, 'POST', LOCK, lockPath(ns, 'a'), {
+      body: JSON.stringify({ leaseId: l.id }),
+      headers: { 'content-type': 'text/plain' },
+    });
     const key = { 'idempotency-key': `acquire-${ns}` };
-    await retryInProgress('TransactWriteItemsCommand', 'POST', LOCK, lockPath(ns, 'busy'), { headers: key, body: { leaseId: l.id } }, 200);
+    await retryInProgress(
+      'TransactWriteItemsCommand',
+      'POST',
+      LOCK,
+      lockPath(ns, 'busy'),
+      { headers: key, body: { leaseId: l.id } },
+      200,
+    );
     await want(422, 'POST', LOCK, lockPath(ns, 'other'), { headers: key, body: { leaseId: l.id } });
     await storeFailures(CONTROL, 'POST', LOCK, lockPath(ns, 'f'), { body: { leaseId: l.id } });
-    for (const m of ['GET', 'PUT', 'PATCH']) expect((await want(405, m, LOCK, lockPath(ns, 'a'))).headers.allow).toBe('POST, DELETE');
+    for (const m of ['GET', 'PUT', 'PATCH'])
+      expect((await want(405, m, LOCK, lockPath(ns, 'a'))).headers.allow).toBe('POST, DELETE');
   });
 });
 
 describe('DELETE /v1/ns/{ns}/locks/{name}', () => {
-  test('204 for the holder; the token is kept, so the next holder\'s is greater; 404 once nobody holds it', async () => {
+  test("204 for the holder; the token is kept, so the next holder's is greater; 404 once nobody holds it", async () => {
     const ns = uniqueNs();
     const a = await grant(30);
     const first = await acquire(200, ns, 'L', a.id);
@@ -316,8 +413,12 @@ describe('DELETE /v1/ns/{ns}/locks/{name}', () => {
     expect(other.body.reason).toBe('LockHeld');
     await want(404, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': unknownLease() } });
     expect((await want(400, 'DELETE', LOCK, lockPath(ns, 'L'))).body.field).toBe('X-Lease-Id');
-    expect((await want(400, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': 'a b' } })).body.field).toBe('X-Lease-Id');
-    expect((await want(400, 'DELETE', LOCK, `/v1/ns/${ns}/locks/a%2F`, { headers: { 'x-lease-id': a.id } })).body.field).toBe('name');
+    expect((await want(400, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': 'a b' } })).body.field).toBe(
+      'X-Lease-Id',
+    );
+    expect(
+      (await want(400, 'DELETE', LOCK, `/v1/ns/${ns}/locks/a%2F`, { headers: { 'x-lease-id': a.id } })).body.field,
+    ).toBe('name');
     await want(204, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': a.id } });
   });
 
@@ -338,17 +439,27 @@ describe('records written with X-Lease-Id', () => {
   test('carry "lease", are listed, and are gone (404, not listed, absent in txn) once the lease expires', async () => {
     const ns = uniqueNs();
     const l = await grant(30);
-    const put = await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } });
+    const put = await want(201, 'PUT', RECORD, rec(ns, 'a'), {
+      headers: { 'x-lease-id': l.id },
+      body: { fields: { v: 1 } },
+    });
     expect(put.body.lease).toBe(true);
     const got = await want(200, 'GET', RECORD, rec(ns, 'a'));
     expect(got.body.lease).toBe(true);
-    const patched = await want(200, 'PATCH', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { increment: { v: 1 } } });
+    const patched = await want(200, 'PATCH', RECORD, rec(ns, 'a'), {
+      headers: { 'x-lease-id': l.id },
+      body: { increment: { v: 1 } },
+    });
     expect(patched.body).toMatchObject({ fields: { v: 2 }, lease: true });
-    expect((await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys`)).body.items.map((i: { key: string }) => i.key)).toEqual(['a']);
+    expect((await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys`)).body.items.map((i: { key: string }) => i.key)).toEqual([
+      'a',
+    ]);
     clock.advance(30);
     await want(404, 'GET', RECORD, rec(ns, 'a'));
     expect((await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?fields=true`)).body.items).toEqual([]);
-    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, { body: { require: [{ key: 'a', exists: false }], ops: [{ op: 'put', key: 'b', fields: {} }] } });
+    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      body: { require: [{ key: 'a', exists: false }], ops: [{ op: 'put', key: 'b', fields: {} }] },
+    });
     await want(404, 'DELETE', RECORD, rec(ns, 'a'));
     const recreated = await want(201, 'PATCH', RECORD, rec(ns, 'a'), { body: { set: { w: 1 } } });
     expect(recreated.body).toMatchObject({ fields: { w: 1 }, lease: null });
@@ -359,11 +470,17 @@ describe('records written with X-Lease-Id', () => {
     const ns = uniqueNs();
     const l = await grant(30);
     const bodies = [
-      (await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } })).body,
-      (await want(200, 'PATCH', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { set: { w: 2 } } })).body,
+      (await want(201, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { fields: { v: 1 } } }))
+        .body,
+      (await want(200, 'PATCH', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': l.id }, body: { set: { w: 2 } } }))
+        .body,
       (await want(200, 'GET', RECORD, rec(ns, 'a'))).body,
       (await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?fields=true`)).body,
-      (await want(412, 'PATCH', RECORD, rec(ns, 'a'), { body: { set: { x: 1 }, require: [{ field: 'v', op: '==', value: 9 }] } })).body,
+      (
+        await want(412, 'PATCH', RECORD, rec(ns, 'a'), {
+          body: { set: { x: 1 }, require: [{ field: 'v', op: '==', value: 9 }] },
+        })
+      ).body,
     ];
     expect(bodies[2]).toMatchObject({ fields: { v: 1, w: 2 }, lease: true });
     expect(bodies[4].current).toMatchObject({ lease: true });
@@ -376,16 +493,28 @@ describe('records written with X-Lease-Id', () => {
     clock.advance(5);
     for (const lease of [l.id, unknownLease()]) {
       const h = { 'x-lease-id': lease };
-      expect((await want(409, 'PUT', RECORD, rec(ns, 'a'), { headers: h, body: { fields: {} } })).body.reason).toBe('LeaseNotFound');
-      expect((await want(409, 'PATCH', RECORD, rec(ns, 'a'), { headers: h, body: { set: { x: 1 } } })).body.reason).toBe('LeaseNotFound');
-      const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, { headers: h, body: { ops: [{ op: 'put', key: 'a', fields: {} }] } });
+      expect((await want(409, 'PUT', RECORD, rec(ns, 'a'), { headers: h, body: { fields: {} } })).body.reason).toBe(
+        'LeaseNotFound',
+      );
+      expect(
+        (await want(409, 'PATCH', RECORD, rec(ns, 'a'), { headers: h, body: { set: { x: 1 } } })).body.reason,
+      ).toBe('LeaseNotFound');
+      const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+        headers: h,
+        body: { ops: [{ op: 'put', key: 'a', fields: {} }] },
+      });
       expect(txn.body.reason).toBe('LeaseNotFound');
     }
     await want(404, 'GET', RECORD, rec(ns, 'a'));
     await want(201, 'PUT', RECORD, rec(ns, 'd'), { body: { fields: {} } });
-    expect((await want(409, 'DELETE', RECORD, rec(ns, 'd'), { headers: { 'x-lease-id': l.id } })).body.reason).toBe('LeaseNotFound');
+    expect((await want(409, 'DELETE', RECORD, rec(ns, 'd'), { headers: { 'x-lease-id': l.id } })).body.reason).toBe(
+      'LeaseNotFound',
+    );
     expect((await want(200, 'GET', RECORD, rec(ns, 'd'))).body.rev).toBe(1);
-    expect((await want(400, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': 'a b' }, body: { fields: {} } })).body.field).toBe('X-Lease-Id');
+    expect(
+      (await want(400, 'PUT', RECORD, rec(ns, 'a'), { headers: { 'x-lease-id': 'a b' }, body: { fields: {} } })).body
+        .field,
+    ).toBe('X-Lease-Id');
   });
 
   test('a write without X-Lease-Id detaches the record from the lease: it outlives the lease', async () => {
@@ -411,13 +540,23 @@ describe('writes with X-Fencing-Token', () => {
     const fence = (t: number) => ({ 'x-fencing-token': `L:${t}` });
     await want(201, 'PUT', RECORD, rec(ns, 'k'), { headers: fence(tokenA), body: { fields: { by: 'a' } } });
     await want(200, 'PATCH', RECORD, rec(ns, 'k'), { headers: fence(tokenA), body: { set: { n: 1 } } });
-    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, { headers: fence(tokenA), body: { ops: [{ op: 'put', key: 't', fields: {} }] } });
+    await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      headers: fence(tokenA),
+      body: { ops: [{ op: 'put', key: 't', fields: {} }] },
+    });
     await want(204, 'DELETE', RECORD, rec(ns, 't'), { headers: fence(tokenA) });
     const stale = async (headers: Record<string, string>) => {
-      expect((await want(409, 'PUT', RECORD, rec(ns, 'k'), { headers, body: { fields: { by: 'stale' } } })).body.reason).toBe('FencingTokenStale');
-      expect((await want(409, 'PATCH', RECORD, rec(ns, 'k'), { headers, body: { set: { by: 'stale' } } })).body.reason).toBe('FencingTokenStale');
+      expect(
+        (await want(409, 'PUT', RECORD, rec(ns, 'k'), { headers, body: { fields: { by: 'stale' } } })).body.reason,
+      ).toBe('FencingTokenStale');
+      expect(
+        (await want(409, 'PATCH', RECORD, rec(ns, 'k'), { headers, body: { set: { by: 'stale' } } })).body.reason,
+      ).toBe('FencingTokenStale');
       expect((await want(409, 'DELETE', RECORD, rec(ns, 'k'), { headers })).body.reason).toBe('FencingTokenStale');
-      const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, { headers, body: { ops: [{ op: 'put', key: 'k', fields: {} }] } });
+      const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+        headers,
+        body: { ops: [{ op: 'put', key: 'k', fields: {} }] },
+      });
       expect(txn.body.reason).toBe('FencingTokenStale');
       expect((await want(200, 'GET', RECORD, rec(ns, 'k'))).body.fields.by).not.toBe('stale');
     };
@@ -441,23 +580,39 @@ describe('writes with X-Fencing-Token', () => {
     await stale(fence(tokenB));
     expect((await want(200, 'GET', RECORD, rec(ns, 'k'))).body.fields).toEqual({ by: 'b' });
 
-    expect((await want(400, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-fencing-token': 'L:' }, body: { fields: {} } })).body.field).toBe('X-Fencing-Token');
-    expect((await want(400, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-fencing-token': `L:${'9'.repeat(17)}` }, body: { fields: {} } })).body.field).toBe(
-      'X-Fencing-Token',
-    );
+    expect(
+      (await want(400, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-fencing-token': 'L:' }, body: { fields: {} } }))
+        .body.field,
+    ).toBe('X-Fencing-Token');
+    expect(
+      (
+        await want(400, 'PUT', RECORD, rec(ns, 'k'), {
+          headers: { 'x-fencing-token': `L:${'9'.repeat(17)}` },
+          body: { fields: {} },
+        })
+      ).body.field,
+    ).toBe('X-Fencing-Token');
   });
 
   test('a write with both headers commits while the lease is live and the lock held; the record belongs to the lease', async () => {
     const ns = uniqueNs();
     const l = await grant(30);
     const token = (await acquire(200, ns, 'L', l.id)).body.fencingToken as number;
-    const r = await want(201, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-lease-id': l.id, 'x-fencing-token': `L:${token}` }, body: { fields: {} } });
+    const r = await want(201, 'PUT', RECORD, rec(ns, 'k'), {
+      headers: { 'x-lease-id': l.id, 'x-fencing-token': `L:${token}` },
+      body: { fields: {} },
+    });
     expect(r.body.lease).toBe(true);
     await want(204, 'DELETE', LEASE, `/v1/leases/${l.id}`);
     await want(404, 'GET', RECORD, rec(ns, 'k'));
-    expect((await want(409, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'x-fencing-token': `L:${token}` }, body: { fields: {} } })).body.reason).toBe(
-      'FencingTokenStale',
-    );
+    expect(
+      (
+        await want(409, 'PUT', RECORD, rec(ns, 'k'), {
+          headers: { 'x-fencing-token': `L:${token}` },
+          body: { fields: {} },
+        })
+      ).body.reason,
+    ).toBe('FencingTokenStale');
   });
 });
 

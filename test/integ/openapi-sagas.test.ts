@@ -26,12 +26,17 @@ const { holding, want, storeFailures } = injectFaults(api, 'openapiSagasTestFaul
 
 // ---- calls --------------------------------------------------------------------------------
 
-const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({ body: text, headers: { 'content-type': 'application/json', ...headers } });
+const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({
+  body: text,
+  headers: { 'content-type': 'application/json', ...headers },
+});
 const rec = (ns: string, key: string) => `/v1/ns/${ns}/keys/${key.split('/').map(encodeURIComponent).join('/')}`;
-const put = (ns: string, key: string, fields: Record<string, unknown>) => api.call('PUT', rec(ns, key), { body: { fields } });
+const put = (ns: string, key: string, fields: Record<string, unknown>) =>
+  api.call('PUT', rec(ns, key), { body: { fields } });
 const fields = async (ns: string, key: string) => (await want(200, 'GET', RECORD, rec(ns, key))).body.fields;
 
-const start = (status: number, body: unknown, headers: Record<string, string> = {}) => want(status, 'POST', SAGAS, SAGAS, { body, headers });
+const start = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  want(status, 'POST', SAGAS, SAGAS, { body, headers });
 const get = (id: string) => want(200, 'GET', SAGA, `/v1/sagas/${id}`);
 
 /** Starts a saga (202), waits for every execution to end, and reads it back (200). */
@@ -45,7 +50,12 @@ async function run(body: Record<string, unknown>): Promise<{ started: Reply; sag
 function counterSteps(n: number, failAt?: number) {
   return Array.from({ length: n }, (_, i) => ({
     name: `step-${i}`,
-    action: { op: 'patch', key: `k${i}`, increment: { n: 1 }, ...(i === failAt ? { require: [{ field: 'n', op: '>', value: 1000 }] } : {}) },
+    action: {
+      op: 'patch',
+      key: `k${i}`,
+      increment: { n: 1 },
+      ...(i === failAt ? { require: [{ field: 'n', op: '>', value: 1000 }] } : {}),
+    },
     compensation: { op: 'patch', key: `k${i}`, increment: { n: -1 } },
   }));
 }
@@ -170,21 +180,43 @@ describe('POST /v1/sagas', () => {
     const id = `order-${ns}`;
     const body = { id, namespace: ns, steps: counterSteps(1) };
     const first = await start(202, body);
-    expect(first.body).toEqual({ id, status: 'RUNNING', executionArn: expect.stringMatching(new RegExp(`:execution:[^:]+:${id}$`)) });
+    expect(first.body).toEqual({
+      id,
+      status: 'RUNNING',
+      executionArn: expect.stringMatching(new RegExp(`:execution:[^:]+:${id}$`)),
+    });
     expect(first.headers.location).toBe(`/v1/sagas/${id}`);
     const again = await start(200, body);
     expect(again.headers.location).toBe(`/v1/sagas/${id}`);
-    expect(again.body).toMatchObject({ id, type: 'steps', namespace: ns, executionArn: first.body.executionArn, steps: [{ name: 'step-0' }] });
+    expect(again.body).toMatchObject({
+      id,
+      type: 'steps',
+      namespace: ns,
+      executionArn: first.body.executionArn,
+      steps: [{ name: 'step-0' }],
+    });
     await api.workflows.settled();
-    const other = await start(200, { id, type: 'transfer', input: { namespace: ns, from: 'x', to: 'y', field: 'f', amount: 1 } });
-    expect(other.body).toMatchObject({ id, type: 'steps', status: 'SUCCEEDED', steps: [{ name: 'step-0', status: 'DONE', error: null, attempts: 1 }] });
+    const other = await start(200, {
+      id,
+      type: 'transfer',
+      input: { namespace: ns, from: 'x', to: 'y', field: 'f', amount: 1 },
+    });
+    expect(other.body).toMatchObject({
+      id,
+      type: 'steps',
+      status: 'SUCCEEDED',
+      steps: [{ name: 'step-0', status: 'DONE', error: null, attempts: 1 }],
+    });
     expect(other.body.finishedAt).toEqual(expect.any(String));
     expect(await fields(ns, 'k0')).toEqual({ n: 1 });
   });
 
   test('202 without an id: a UUID is made', async () => {
     const ns = uniqueNs('osaga');
-    const { started, saga } = await run({ namespace: ns, steps: [{ name: 'make', action: { op: 'put', key: 'doc', fields: { v: 1 } } }] });
+    const { started, saga } = await run({
+      namespace: ns,
+      steps: [{ name: 'make', action: { op: 'put', key: 'doc', fields: { v: 1 } } }],
+    });
     expect(started.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(started.headers.location).toBe(`/v1/sagas/${started.body.id}`);
     expect(saga.body.status).toBe('SUCCEEDED');
@@ -193,18 +225,31 @@ describe('POST /v1/sagas', () => {
   test('400 naming the field; nothing is started', async () => {
     const ns = uniqueNs('osaga');
     const before = (await api.workflows.settled()).length;
-    const bad = async (opts: CallOptions, field: string) => expect((await want(400, 'POST', SAGAS, SAGAS, opts)).body.field).toBe(field);
+    const bad = async (opts: CallOptions, field: string) =>
+      expect((await want(400, 'POST', SAGAS, SAGAS, opts)).body.field).toBe(field);
     await bad({ body: { namespace: ns, steps: [] } }, 'body.steps');
     await bad({ body: { namespace: ns, steps: counterSteps(MAX_SAGA_STEPS + 1) } }, 'body.steps');
     await bad({ body: { namespace: 'Bad NS', steps: counterSteps(1) } }, 'body.namespace');
     await bad({ body: { namespace: ns, steps: counterSteps(1), extra: 1 } }, 'body.extra');
     await bad({ body: { id: 'has space', namespace: ns, steps: counterSteps(1) } }, 'body.id');
     await bad({ body: { namespace: ns, steps: [...counterSteps(1), ...counterSteps(1)] } }, 'body.steps[1].name');
-    await bad({ body: { namespace: ns, steps: [{ name: 'x', action: { op: 'patch', key: 'k' } }] } }, 'body.steps[0].action');
-    await bad({ body: { namespace: ns, steps: [{ name: 'x', action: { op: 'delete', key: '' } }] } }, 'body.steps[0].action.key');
+    await bad(
+      { body: { namespace: ns, steps: [{ name: 'x', action: { op: 'patch', key: 'k' } }] } },
+      'body.steps[0].action',
+    );
+    await bad(
+      { body: { namespace: ns, steps: [{ name: 'x', action: { op: 'delete', key: '' } }] } },
+      'body.steps[0].action.key',
+    );
     await bad({ body: { type: 'swap', input: {} } }, 'body.type');
-    await bad({ body: { type: 'transfer', input: { namespace: ns, from: 'a', to: 'a', field: 'f', amount: 1 } } }, 'body.input.to');
-    await bad({ body: { type: 'transfer', input: { namespace: ns, from: 'a', to: 'b', field: 'f', amount: 0 } } }, 'body.input.amount');
+    await bad(
+      { body: { type: 'transfer', input: { namespace: ns, from: 'a', to: 'a', field: 'f', amount: 1 } } },
+      'body.input.to',
+    );
+    await bad(
+      { body: { type: 'transfer', input: { namespace: ns, from: 'a', to: 'b', field: 'f', amount: 0 } } },
+      'body.input.amount',
+    );
     await bad(json('{"namespace":'), 'body');
     await bad({}, 'body');
     expect((await api.workflows.settled()).length).toBe(before);
@@ -213,7 +258,10 @@ describe('POST /v1/sagas', () => {
   test('413, 415', async () => {
     const ns = uniqueNs('osaga');
     await want(413, 'POST', SAGAS, SAGAS, json(`{"namespace":"${ns}","steps":[],"pad":"${'x'.repeat(270 * 1024)}"}`));
-    await want(415, 'POST', SAGAS, SAGAS, { body: JSON.stringify({ namespace: ns, steps: counterSteps(1) }), headers: { 'content-type': 'text/plain' } });
+    await want(415, 'POST', SAGAS, SAGAS, {
+      body: JSON.stringify({ namespace: ns, steps: counterSteps(1) }),
+      headers: { 'content-type': 'text/plain' },
+    });
   });
 
   test('409 RequestInProgress, the kept 202 replayed, 422 IdempotencyKeyReused', async () => {
@@ -251,7 +299,11 @@ describe('POST /v1/sagas', () => {
       }
       // Recorded, not started: every step PENDING.
       const recorded = await get(body.id);
-      expect(recorded.body).toMatchObject({ status: 'RUNNING', finishedAt: null, steps: [{ status: 'PENDING', attempts: 0 }] });
+      expect(recorded.body).toMatchObject({
+        status: 'RUNNING',
+        finishedAt: null,
+        steps: [{ status: 'PENDING', attempts: 0 }],
+      });
       const retried = await start(200, body);
       expect(retried.headers.location).toBe(`/v1/sagas/${body.id}`);
       await api.workflows.settled();
@@ -261,7 +313,8 @@ describe('POST /v1/sagas', () => {
   });
 
   test('405 with Allow: POST', async () => {
-    for (const m of ['GET', 'PUT', 'PATCH', 'DELETE']) expect((await want(405, m, SAGAS, SAGAS)).headers.allow).toBe('POST');
+    for (const m of ['GET', 'PUT', 'PATCH', 'DELETE'])
+      expect((await want(405, m, SAGAS, SAGAS)).headers.allow).toBe('POST');
   });
 });
 
@@ -287,12 +340,20 @@ describe('GET /v1/sagas/{id}', () => {
     const ns = uniqueNs('osaga');
     for (let i = 0; i < 3; i++) await put(ns, `k${i}`, { n: 10 });
     // A step without compensation is marked COMPENSATED without a write.
-    const steps = [{ name: 'mark', action: { op: 'put', key: 'mark', fields: { seen: true } } }, ...counterSteps(3, 1).slice(1)];
+    const steps = [
+      { name: 'mark', action: { op: 'put', key: 'mark', fields: { seen: true } } },
+      ...counterSteps(3, 1).slice(1),
+    ];
     const { saga } = await run({ namespace: ns, steps });
     expect(saga.body.status).toBe('COMPENSATED');
     expect(saga.body.steps).toEqual([
       { name: 'mark', status: 'COMPENSATED', error: null, attempts: 1 },
-      { name: 'step-1', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: 'PreconditionFailed: require[0] did not hold' }, attempts: 1 },
+      {
+        name: 'step-1',
+        status: 'FAILED',
+        error: { error: 'Vesta.StepFailed', cause: 'PreconditionFailed: require[0] did not hold' },
+        attempts: 1,
+      },
       { name: 'step-2', status: 'SKIPPED', error: null, attempts: 0 },
     ]);
     expect(await fields(ns, 'mark')).toEqual({ seen: true });
@@ -307,11 +368,23 @@ describe('GET /v1/sagas/{id}', () => {
     expect(failed).toMatchObject({ type: 'transfer', namespace: ns, status: 'COMPENSATED' });
     expect(failed.steps).toEqual([
       { name: 'debit', status: 'COMPENSATED', error: null, attempts: 1 },
-      { name: 'credit', status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: expect.stringContaining('TypeMismatch') }, attempts: 1 },
+      {
+        name: 'credit',
+        status: 'FAILED',
+        error: { error: 'Vesta.StepFailed', cause: expect.stringContaining('TypeMismatch') },
+        attempts: 1,
+      },
     ]);
     await put(ns, 'acct/b', { balance: 0 });
     const ok = (await run({ type: 'transfer', input })).saga.body;
-    expect(ok).toMatchObject({ type: 'transfer', status: 'SUCCEEDED', steps: [{ name: 'debit', status: 'DONE' }, { name: 'credit', status: 'DONE' }] });
+    expect(ok).toMatchObject({
+      type: 'transfer',
+      status: 'SUCCEEDED',
+      steps: [
+        { name: 'debit', status: 'DONE' },
+        { name: 'credit', status: 'DONE' },
+      ],
+    });
     expect(await fields(ns, 'acct/a')).toEqual({ balance: 70 });
     expect(await fields(ns, 'acct/b')).toEqual({ balance: 30 });
   });
@@ -323,12 +396,22 @@ describe('GET /v1/sagas/{id}', () => {
     const { saga } = await run({
       namespace: ns,
       steps: [
-        { name: 'a', action: { op: 'patch', key: 'k0', increment: { n: 1 } }, compensation: { op: 'patch', key: 'k0', increment: { n: -1 }, require: [{ field: 'n', op: '>', value: 99 }] } },
-        { name: 'b', action: { op: 'patch', key: 'k1', increment: { n: 1 }, require: [{ field: 'n', op: '>', value: 99 }] } },
+        {
+          name: 'a',
+          action: { op: 'patch', key: 'k0', increment: { n: 1 } },
+          compensation: { op: 'patch', key: 'k0', increment: { n: -1 }, require: [{ field: 'n', op: '>', value: 99 }] },
+        },
+        {
+          name: 'b',
+          action: { op: 'patch', key: 'k1', increment: { n: 1 }, require: [{ field: 'n', op: '>', value: 99 }] },
+        },
       ],
     });
     expect(saga.body.status).toBe('COMPENSATION_FAILED');
-    expect(saga.body.steps).toMatchObject([{ name: 'a', status: 'COMPENSATION_FAILED', error: { error: 'Vesta.StepFailed' } }, { name: 'b', status: 'FAILED' }]);
+    expect(saga.body.steps).toMatchObject([
+      { name: 'a', status: 'COMPENSATION_FAILED', error: { error: 'Vesta.StepFailed' } },
+      { name: 'b', status: 'FAILED' },
+    ]);
   });
 
   test('404 unknown; 400 malformed id; 429/503/500; 405 with Allow: GET', async () => {
@@ -337,7 +420,8 @@ describe('GET /v1/sagas/{id}', () => {
       expect((await want(400, 'GET', SAGA, `/v1/sagas/${id}`)).body.field).toBe('id');
     }
     await storeFailures(SAGAS_TABLE, 'GET', SAGA, `/v1/sagas/any-${uniqueNs()}`);
-    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE']) expect((await want(405, m, SAGA, '/v1/sagas/x')).headers.allow).toBe('GET');
+    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE'])
+      expect((await want(405, m, SAGA, '/v1/sagas/x')).headers.allow).toBe('GET');
   });
 });
 

@@ -25,12 +25,16 @@ afterAll(() => api.close());
 
 const { holding, want, storeFailures } = injectFaults(api, 'openapiSnapshotsTestFaults');
 
-const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({ body: text, headers: { 'content-type': 'application/json', ...headers } });
+const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({
+  body: text,
+  headers: { 'content-type': 'application/json', ...headers },
+});
 
 /** A COMPLETE snapshot of a fresh namespace with `n` records. */
 async function completeSnapshot(n = 3): Promise<{ ns: string; id: string }> {
   const ns = uniqueNs('osnap');
-  for (let i = 0; i < n; i++) expect((await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } } })).status).toBe(201);
+  for (let i = 0; i < n; i++)
+    expect((await api.call('PUT', `/v1/ns/${ns}/keys/k${i}`, { body: { fields: { i } } })).status).toBe(201);
   const started = await want(202, 'POST', SNAPSHOTS, SNAPSHOTS, { body: { namespace: ns } });
   await api.workflows.settled();
   const done = await want(200, 'GET', SNAPSHOT, `/v1/snapshots/${started.body.id}`);
@@ -57,7 +61,16 @@ function agrees(parse: (b: unknown) => unknown, method: string, resource: string
 
 test('the request body schemas accept and refuse what the handlers do', () => {
   expect(
-    agrees(parseCreateSnapshot, 'POST', SNAPSHOTS, [{}, { namespace: 'shop' }, { namespace: 'Bad NS' }, { namespace: 7 }, { namespace: 'shop', segments: 4 }, [], 'x', null]),
+    agrees(parseCreateSnapshot, 'POST', SNAPSHOTS, [
+      {},
+      { namespace: 'shop' },
+      { namespace: 'Bad NS' },
+      { namespace: 7 },
+      { namespace: 'shop', segments: 4 },
+      [],
+      'x',
+      null,
+    ]),
   ).toEqual([]);
   expect(
     agrees(parseRestore, 'POST', RESTORE, [
@@ -90,7 +103,9 @@ describe('POST /v1/snapshots', () => {
 
   test('400 naming the field, 413, 415; nothing is started', async () => {
     const before = (await api.workflows.settled()).length;
-    expect((await want(400, 'POST', SNAPSHOTS, SNAPSHOTS, { body: { namespace: 'Bad NS' } })).body.field).toBe('body.namespace');
+    expect((await want(400, 'POST', SNAPSHOTS, SNAPSHOTS, { body: { namespace: 'Bad NS' } })).body.field).toBe(
+      'body.namespace',
+    );
     expect((await want(400, 'POST', SNAPSHOTS, SNAPSHOTS, { body: { segments: 2 } })).body.field).toBe('body.segments');
     expect((await want(400, 'POST', SNAPSHOTS, SNAPSHOTS, json('{"namespace":'))).body.field).toBe('body');
     await want(413, 'POST', SNAPSHOTS, SNAPSHOTS, json(`{"pad":"${'x'.repeat(270 * 1024)}"}`));
@@ -150,10 +165,18 @@ describe('GET /v1/snapshots and /v1/snapshots/{id}', () => {
     expect(ids.indexOf(b.id)).toBeLessThan(ids.indexOf(a.id));
     expect([...ids].sort().reverse()).toEqual(ids);
     const onlyA = await want(200, 'GET', SNAPSHOTS, `/v1/snapshots?namespace=${a.ns}`);
-    expect(onlyA.body.items.every((s: { namespace: string | null }) => s.namespace === a.ns || s.namespace === null)).toBe(true);
+    expect(
+      onlyA.body.items.every((s: { namespace: string | null }) => s.namespace === a.ns || s.namespace === null),
+    ).toBe(true);
     expect(onlyA.body.items.map((s: { id: string }) => s.id)).toContain(a.id);
     const one = await want(200, 'GET', SNAPSHOT, `/v1/snapshots/${b.id}`);
-    expect(one.body).toMatchObject({ id: b.id, namespace: b.ns, status: 'COMPLETE', items: 2, parts: [{ name: 'part-00000.jsonl.gz', items: 2 }] });
+    expect(one.body).toMatchObject({
+      id: b.id,
+      namespace: b.ns,
+      status: 'COMPLETE',
+      items: 2,
+      parts: [{ name: 'part-00000.jsonl.gz', items: 2 }],
+    });
   });
 
   test('400 for a bad namespace or an unknown query parameter; 404 for unknown and malformed ids', async () => {
@@ -175,12 +198,22 @@ describe('POST /v1/snapshots/{id}/restore and GET /v1/restores/{id}', () => {
   test('202 with Location, then 200 COMPLETE with the counts', async () => {
     const { id } = await completeSnapshot(3);
     const target = uniqueNs('orest');
-    const r = await want(202, 'POST', RESTORE, `/v1/snapshots/${id}/restore`, { body: { namespace: target, mode: 'missing' } });
+    const r = await want(202, 'POST', RESTORE, `/v1/snapshots/${id}/restore`, {
+      body: { namespace: target, mode: 'missing' },
+    });
     expect(r.body).toEqual({ id: expect.stringMatching(/^rest-/), status: 'RUNNING', snapshotId: id });
     expect(r.headers.location).toBe(`/v1/restores/${r.body.id}`);
     await api.workflows.settled();
     const done = await want(200, 'GET', RESTORES, r.headers.location);
-    expect(done.body).toMatchObject({ id: r.body.id, snapshotId: id, namespace: target, mode: 'missing', status: 'COMPLETE', written: 3, skipped: 0 });
+    expect(done.body).toMatchObject({
+      id: r.body.id,
+      snapshotId: id,
+      namespace: target,
+      mode: 'missing',
+      status: 'COMPLETE',
+      written: 3,
+      skipped: 0,
+    });
     expect(done.body.finishedAt).toEqual(expect.any(String));
   });
 
@@ -188,9 +221,13 @@ describe('POST /v1/snapshots/{id}/restore and GET /v1/restores/{id}', () => {
     const { id } = await completeSnapshot(1);
     const path = `/v1/snapshots/${id}/restore`;
     expect((await want(400, 'POST', RESTORE, path, { body: {} })).body.field).toBe('body.mode');
-    expect((await want(400, 'POST', RESTORE, path, { body: { mode: 'missing', extra: 1 } })).body.field).toBe('body.extra');
+    expect((await want(400, 'POST', RESTORE, path, { body: { mode: 'missing', extra: 1 } })).body.field).toBe(
+      'body.extra',
+    );
     await want(400, 'POST', RESTORE, path, {});
-    await want(404, 'POST', RESTORE, `/v1/snapshots/${newId('snap', new Date())}/restore`, { body: { mode: 'missing' } });
+    await want(404, 'POST', RESTORE, `/v1/snapshots/${newId('snap', new Date())}/restore`, {
+      body: { mode: 'missing' },
+    });
     await want(404, 'POST', RESTORE, '/v1/snapshots/nope/restore', { body: { mode: 'missing' } });
     const running = newId('snap', new Date());
     await api.snapshotDeps.store.createSnapshot(running, uniqueNs('orun'), 1);
@@ -207,7 +244,9 @@ describe('POST /v1/snapshots/{id}/restore and GET /v1/restores/{id}', () => {
     const key = { 'idempotency-key': `rest-${id}` };
     await want(202, 'POST', RESTORE, path, { headers: key, body: { mode: 'missing', namespace: uniqueNs('orest') } });
     await want(422, 'POST', RESTORE, path, { headers: key, body: { mode: 'newer' } });
-    await storeFailures(CONTROL_TABLE, 'POST', RESTORE, path, { body: { mode: 'missing', namespace: uniqueNs('orest') } });
+    await storeFailures(CONTROL_TABLE, 'POST', RESTORE, path, {
+      body: { mode: 'missing', namespace: uniqueNs('orest') },
+    });
     await api.workflows.settled();
   });
 
@@ -215,7 +254,9 @@ describe('POST /v1/snapshots/{id}/restore and GET /v1/restores/{id}', () => {
     await want(404, 'GET', RESTORES, `/v1/restores/${newId('rest', new Date())}`);
     await want(404, 'GET', RESTORES, '/v1/restores/nope');
     const { id } = await completeSnapshot(1);
-    const r = await want(202, 'POST', RESTORE, `/v1/snapshots/${id}/restore`, { body: { mode: 'missing', namespace: uniqueNs('orest') } });
+    const r = await want(202, 'POST', RESTORE, `/v1/snapshots/${id}/restore`, {
+      body: { mode: 'missing', namespace: uniqueNs('orest') },
+    });
     await api.workflows.settled();
     await storeFailures(CONTROL_TABLE, 'GET', RESTORES, r.headers.location);
   });

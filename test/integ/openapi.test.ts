@@ -40,8 +40,12 @@ const { failing, holding, want, storeFailures } = injectFaults(api, 'openapiTest
 
 // ---- calls --------------------------------------------------------------------------------
 
-const rec = (ns: string, key: string, query = '') => `/v1/ns/${ns}/keys/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
-const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({ body: text, headers: { 'content-type': 'application/json', ...headers } });
+const rec = (ns: string, key: string, query = '') =>
+  `/v1/ns/${ns}/keys/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
+const json = (text: string, headers: Record<string, string> = {}): CallOptions => ({
+  body: text,
+  headers: { 'content-type': 'application/json', ...headers },
+});
 const oversizedBody = (prefix: string) => `${prefix}"pad":"${'x'.repeat(270 * 1024)}"}`;
 /** 200 KiB of fields: two of them in one record exceed the 350 KiB record limit. */
 const half = (name: string) => ({ [name]: 'h'.repeat(200 * 1024) });
@@ -60,7 +64,9 @@ describe('the document', () => {
   });
 
   test('lists exactly the routes of ROUTES, with their names as operationIds', () => {
-    const documented = documentedOperations().map((o) => `${o.method} ${o.resource} ${o.operationId}`).sort();
+    const documented = documentedOperations()
+      .map((o) => `${o.method} ${o.resource} ${o.operationId}`)
+      .sort();
     const routes = ROUTES.map((r) => `${r.method} ${r.resource} ${r.name}`).sort();
     expect(documented).toEqual(routes);
   });
@@ -83,8 +89,9 @@ describe('the document', () => {
 
   test('request body schemas accept and refuse what the zod schemas do', () => {
     const cases: [ZodType<unknown>, string, string, unknown][] = [];
-    const add = (schema: ZodType<unknown>, method: string, resource: string, bodies: unknown[]) =>
-      bodies.forEach((b) => cases.push([schema, method, resource, b]));
+    const add = (schema: ZodType<unknown>, method: string, resource: string, bodies: unknown[]) => {
+      for (const b of bodies) cases.push([schema, method, resource, b]);
+    };
     add(putBody, 'PUT', RECORD, [
       { fields: { a: 1 } },
       { fields: {} },
@@ -123,7 +130,13 @@ describe('the document', () => {
       req({ op: 'exists' }),
       req({ field: 'a', op: 'exists', extra: 1 }),
     ]);
-    add(settingsBody, 'PUT', NS, [{ conflicts: 'reject' }, { conflicts: 'siblings' }, { conflicts: 'x' }, {}, { conflicts: 'reject', x: 1 }]);
+    add(settingsBody, 'PUT', NS, [
+      { conflicts: 'reject' },
+      { conflicts: 'siblings' },
+      { conflicts: 'x' },
+      {},
+      { conflicts: 'reject', x: 1 },
+    ]);
     const put = { op: 'put', key: 'a', fields: {} };
     const withReq = (r: object) => ({ require: [r], ops: [put] });
     add(txnBody, 'POST', TXN, [
@@ -154,7 +167,9 @@ describe('the document', () => {
     const disagreements = cases.flatMap(([schema, method, resource, body]) => {
       const zod = schema.safeParse(body).success;
       const doc = requestBodyValidator(method, resource)(body);
-      return zod === doc.valid ? [] : [`${method} ${resource} ${JSON.stringify(body)}: zod ${zod}, document ${doc.valid} ${doc.errors}`];
+      return zod === doc.valid
+        ? []
+        : [`${method} ${resource} ${JSON.stringify(body)}: zod ${zod}, document ${doc.valid} ${doc.errors}`];
     });
     expect(disagreements).toEqual([]);
   });
@@ -194,13 +209,20 @@ describe('/v1/ns/{ns}', () => {
     const put = await want(200, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'siblings' } });
     expect(put.body).toEqual({ namespace: ns, conflicts: 'siblings' });
     expect((await want(200, 'GET', NS, `/v1/ns/${ns}`)).body.conflicts).toBe('siblings');
-    expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'merge' } })).body.field).toBe('body.conflicts');
-    expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'reject', ttl: 1 } })).body.field).toBe('body.ttl');
+    expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'merge' } })).body.field).toBe(
+      'body.conflicts',
+    );
+    expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`, { body: { conflicts: 'reject', ttl: 1 } })).body.field).toBe(
+      'body.ttl',
+    );
     expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`, json('{"conflicts":'))).body.field).toBe('body');
     expect((await want(400, 'PUT', NS, `/v1/ns/${ns}`)).body.field).toBe('body');
     expect((await want(400, 'PUT', NS, '/v1/ns/-x', { body: { conflicts: 'reject' } })).body.field).toBe('ns');
     await want(413, 'PUT', NS, `/v1/ns/${ns}`, json(oversizedBody('{"conflicts":"reject",')));
-    await want(415, 'PUT', NS, `/v1/ns/${ns}`, { body: '{"conflicts":"reject"}', headers: { 'content-type': 'text/plain' } });
+    await want(415, 'PUT', NS, `/v1/ns/${ns}`, {
+      body: '{"conflicts":"reject"}',
+      headers: { 'content-type': 'text/plain' },
+    });
     await want(415, 'PUT', NS, `/v1/ns/${ns}`, { body: '{"conflicts":"reject"}' });
   });
 
@@ -223,20 +245,27 @@ describe('/v1/ns/{ns}', () => {
   });
 
   test('405 for other methods', async () => {
-    for (const m of ['POST', 'PATCH', 'DELETE']) expect((await want(405, m, NS, '/v1/ns/x')).headers.allow).toBe('GET, PUT');
+    for (const m of ['POST', 'PATCH', 'DELETE'])
+      expect((await want(405, m, NS, '/v1/ns/x')).headers.allow).toBe('GET, PUT');
   });
 });
 
 describe('GET /v1/ns/{ns}/keys', () => {
   test('200 in key order with a cursor; fields=true with fields or siblings; deleted keys not listed', async () => {
     const ns = await siblingsNamespace();
-    for (const k of ['b', 'a/1', 'a/2', 'gone']) await want(201, 'PUT', RECORD, rec(ns, k), { body: { fields: { k } } });
+    for (const k of ['b', 'a/1', 'a/2', 'gone'])
+      await want(201, 'PUT', RECORD, rec(ns, k), { body: { fields: { k } } });
     await want(200, 'PUT', RECORD, rec(ns, 'b'), { body: { fields: { k: 'b2' } } });
     await want(204, 'DELETE', RECORD, rec(ns, 'gone'));
     const p1 = await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?limit=2`);
     expect(p1.body.items.map((i: { key: string }) => i.key)).toEqual(['a/1', 'a/2']);
     expect(typeof p1.body.cursor).toBe('string');
-    const p2 = await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?limit=2&cursor=${encodeURIComponent(p1.body.cursor)}&fields=true`);
+    const p2 = await want(
+      200,
+      'GET',
+      KEYS,
+      `/v1/ns/${ns}/keys?limit=2&cursor=${encodeURIComponent(p1.body.cursor)}&fields=true`,
+    );
     expect(p2.body.items).toHaveLength(1);
     expect(p2.body.items[0].siblings).toHaveLength(2);
     expect(p2.body.cursor).toBeNull();
@@ -250,7 +279,8 @@ describe('GET /v1/ns/{ns}/keys', () => {
     await want(201, 'PUT', RECORD, rec(ns, 'a'), { body: { fields: {} } });
     await want(201, 'PUT', RECORD, rec(ns, 'b'), { body: { fields: {} } });
     const cursor = (await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?limit=1`)).body.cursor as string;
-    const bad = async (query: string, field: string) => expect((await want(400, 'GET', KEYS, `/v1/ns/${ns}/keys?${query}`)).body.field).toBe(field);
+    const bad = async (query: string, field: string) =>
+      expect((await want(400, 'GET', KEYS, `/v1/ns/${ns}/keys?${query}`)).body.field).toBe(field);
     await bad('limit=0', 'limit');
     await bad('limit=1001', 'limit');
     await bad('limit=ten', 'limit');
@@ -270,8 +300,16 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     const put = await want(201, 'PUT', RECORD, rec(ns, 'cart/42'), { body: { fields: { qty: 3, sku: 'A1' } } });
     const got = await want(200, 'GET', RECORD, rec(ns, 'cart/42'));
     expect(got.headers.etag).toBe(put.headers.etag);
-    expect(got.body).toMatchObject({ namespace: ns, key: 'cart/42', fields: { qty: 3, sku: 'A1' }, rev: 1, lease: null });
-    expect((await want(200, 'GET', RECORD, `/v1/ns/${ns}/keys/cart%2F42?fields=qty,none`)).body.fields).toEqual({ qty: 3 });
+    expect(got.body).toMatchObject({
+      namespace: ns,
+      key: 'cart/42',
+      fields: { qty: 3, sku: 'A1' },
+      rev: 1,
+      lease: null,
+    });
+    expect((await want(200, 'GET', RECORD, `/v1/ns/${ns}/keys/cart%2F42?fields=qty,none`)).body.fields).toEqual({
+      qty: 3,
+    });
     await want(404, 'GET', RECORD, rec(ns, 'absent'));
     await want(204, 'DELETE', RECORD, rec(ns, 'cart/42'));
     await want(404, 'GET', RECORD, rec(ns, 'cart/42'));
@@ -291,7 +329,10 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     expect(multi.headers.etag).toBe(second.headers.etag);
     const patch = await want(409, 'PATCH', RECORD, rec(ns, 's'), { body: { set: { v: 3 } } });
     expect(patch.body.reason).toBe('SiblingsPresent');
-    const resolved = await want(200, 'PUT', RECORD, rec(ns, 's'), { headers: { 'if-match': multi.headers.etag }, body: { fields: { v: 3 } } });
+    const resolved = await want(200, 'PUT', RECORD, rec(ns, 's'), {
+      headers: { 'if-match': multi.headers.etag },
+      body: { fields: { v: 3 } },
+    });
     expect(resolved.body.fields).toEqual({ v: 3 });
     expect(resolved.body.rev).toBe(3);
   });
@@ -299,10 +340,16 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
   test('PUT: 201 then 200 with ETag; rev keeps growing across delete; Idempotency-Key replays', async () => {
     const ns = uniqueNs();
     const created = await want(201, 'PUT', RECORD, rec(ns, 'k'), { body: { fields: { a: 1 } } });
-    const replaced = await want(200, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'if-match': created.headers.etag }, body: { fields: { a: 2 } } });
+    const replaced = await want(200, 'PUT', RECORD, rec(ns, 'k'), {
+      headers: { 'if-match': created.headers.etag },
+      body: { fields: { a: 2 } },
+    });
     expect(replaced.body.rev).toBe(2);
     await want(204, 'DELETE', RECORD, rec(ns, 'k'));
-    const again = await want(201, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'if-none-match': '*' }, body: { fields: { a: 3 } } });
+    const again = await want(201, 'PUT', RECORD, rec(ns, 'k'), {
+      headers: { 'if-none-match': '*' },
+      body: { fields: { a: 3 } },
+    });
     expect(again.body.rev).toBe(4);
     expect([created.headers.etag, replaced.headers.etag]).not.toContain(again.headers.etag);
 
@@ -319,7 +366,8 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
   test('PUT: 400 for bad bodies and headers', async () => {
     const ns = uniqueNs();
     const path = rec(ns, 'k');
-    const bad = async (opts: CallOptions, field: string) => expect((await want(400, 'PUT', RECORD, path, opts)).body.field).toBe(field);
+    const bad = async (opts: CallOptions, field: string) =>
+      expect((await want(400, 'PUT', RECORD, path, opts)).body.field).toBe(field);
     const body = { fields: { a: 1 } };
     await bad({ body: { fields: { a: 1 }, extra: 1 } }, 'body.extra');
     await bad({ body: { fields: { '': 1 } } }, 'body.fields.');
@@ -338,12 +386,19 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     for (let n = 1; n < 32; n++) await want(200, 'PUT', RECORD, rec(ns, 'many'), { body: { fields: { n } } });
     const limit = await want(409, 'PUT', RECORD, rec(ns, 'many'), { body: { fields: { n: 32 } } });
     expect(limit.body.reason).toBe('SiblingLimit');
-    const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, { body: { ops: [{ op: 'put', key: 'many', fields: {} }] } });
+    const txn = await want(409, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      body: { ops: [{ op: 'put', key: 'many', fields: {} }] },
+    });
     expect(txn.body.reason).toBe('SiblingLimit');
 
     const path = rec(ns, 'k');
-    expect((await want(409, 'PUT', RECORD, path, { headers: { 'x-lease-id': 'l-1' }, body: { fields: {} } })).body.reason).toBe('LeaseNotFound');
-    expect((await want(409, 'PUT', RECORD, path, { headers: { 'x-fencing-token': 'lock:7' }, body: { fields: {} } })).body.reason).toBe('FencingTokenStale');
+    expect(
+      (await want(409, 'PUT', RECORD, path, { headers: { 'x-lease-id': 'l-1' }, body: { fields: {} } })).body.reason,
+    ).toBe('LeaseNotFound');
+    expect(
+      (await want(409, 'PUT', RECORD, path, { headers: { 'x-fencing-token': 'lock:7' }, body: { fields: {} } })).body
+        .reason,
+    ).toBe('FencingTokenStale');
     await want(404, 'GET', RECORD, path);
 
     const opts = { headers: { 'idempotency-key': `busy-${ns}` }, body: { fields: { a: 1 } } };
@@ -362,12 +417,21 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
   test('PUT: 412 with current and its ETag; an ETag Vesta did not issue never matches', async () => {
     const ns = uniqueNs();
     const created = await want(201, 'PUT', RECORD, rec(ns, 'k'), { body: { fields: { a: 1 } } });
-    const inm = await want(412, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'if-none-match': '*' }, body: { fields: { a: 2 } } });
+    const inm = await want(412, 'PUT', RECORD, rec(ns, 'k'), {
+      headers: { 'if-none-match': '*' },
+      body: { fields: { a: 2 } },
+    });
     expect(inm.body.current.fields).toEqual({ a: 1 });
     expect(inm.headers.etag).toBe(created.headers.etag);
-    const foreign = await want(412, 'PUT', RECORD, rec(ns, 'k'), { headers: { 'if-match': '"not-from-vesta"' }, body: { fields: { a: 2 } } });
+    const foreign = await want(412, 'PUT', RECORD, rec(ns, 'k'), {
+      headers: { 'if-match': '"not-from-vesta"' },
+      body: { fields: { a: 2 } },
+    });
     expect(foreign.body.current.rev).toBe(1);
-    const absent = await want(412, 'PUT', RECORD, rec(ns, 'none'), { headers: { 'if-match': '*' }, body: { fields: {} } });
+    const absent = await want(412, 'PUT', RECORD, rec(ns, 'none'), {
+      headers: { 'if-match': '*' },
+      body: { fields: {} },
+    });
     expect(absent.body.current).toBeNull();
     expect(absent.headers.etag).toBeUndefined();
   });
@@ -378,7 +442,10 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     const sib = await siblingsNamespace();
     await want(201, 'PUT', RECORD, rec(sib, 'k'), { body: { fields: half('a') } });
     await want(413, 'PUT', RECORD, rec(sib, 'k'), { body: { fields: half('b') } });
-    await want(415, 'PUT', RECORD, rec(ns, 'k'), { body: '{"fields":{}}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await want(415, 'PUT', RECORD, rec(ns, 'k'), {
+      body: '{"fields":{}}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const opts = { headers: { 'idempotency-key': `throttled-${ns}` }, body: { fields: { a: 1 } } };
     await failing(RECORDS, 'ThrottlingException', () => want(429, 'PUT', RECORD, rec(ns, 'k'), opts));
     await want(201, 'PUT', RECORD, rec(ns, 'k'), opts);
@@ -392,11 +459,25 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     expect(created.body.fields).toEqual({ qty: 2, s: 'x' });
     const applied = await want(200, 'PATCH', RECORD, path, {
       headers: { 'if-match': created.headers.etag },
-      body: { increment: { qty: -1 }, remove: ['s'], require: [{ field: 'qty', op: '>=', value: 1 }, { field: 's', op: 'exists' }] },
+      body: {
+        increment: { qty: -1 },
+        remove: ['s'],
+        require: [
+          { field: 'qty', op: '>=', value: 1 },
+          { field: 's', op: 'exists' },
+        ],
+      },
     });
     expect(applied.body.fields).toEqual({ qty: 1 });
     const failed = await want(412, 'PATCH', RECORD, path, {
-      body: { set: { x: 1 }, require: [{ field: 'qty', op: '==', value: 1 }, { field: 'qty', op: '>', value: '0' }, { field: 'nope', op: '!=', value: 1 }] },
+      body: {
+        set: { x: 1 },
+        require: [
+          { field: 'qty', op: '==', value: 1 },
+          { field: 'qty', op: '>', value: '0' },
+          { field: 'nope', op: '!=', value: 1 },
+        ],
+      },
     });
     expect(failed.body.failed).toEqual([1, 2]);
     expect(failed.headers.etag).toBe(applied.headers.etag);
@@ -404,12 +485,17 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     await want(200, 'PATCH', RECORD, path, { body: { set: { s: 'str' } } });
     const mismatch = await want(422, 'PATCH', RECORD, path, { body: { increment: { s: 1 } } });
     expect(mismatch.body).toMatchObject({ code: 'TypeMismatch', field: 's' });
-    expect((await want(409, 'PATCH', RECORD, path, { headers: { 'x-lease-id': 'l' }, body: { set: {} } })).body.reason).toBe('LeaseNotFound');
+    expect(
+      (await want(409, 'PATCH', RECORD, path, { headers: { 'x-lease-id': 'l' }, body: { set: {} } })).body.reason,
+    ).toBe('LeaseNotFound');
     expect((await want(400, 'PATCH', RECORD, path, { body: {} })).body.field).toBe('body');
-    expect((await want(400, 'PATCH', RECORD, path, { body: { set: { a: 1 }, remove: ['a'] } })).body.field).toBe('body.remove.a');
-    expect((await want(400, 'PATCH', RECORD, path, { body: { set: {}, require: [{ field: 'a', op: 'exists', value: 1 }] } })).body.field).toBe(
-      'body.require[0].value',
+    expect((await want(400, 'PATCH', RECORD, path, { body: { set: { a: 1 }, remove: ['a'] } })).body.field).toBe(
+      'body.remove.a',
     );
+    expect(
+      (await want(400, 'PATCH', RECORD, path, { body: { set: {}, require: [{ field: 'a', op: 'exists', value: 1 }] } }))
+        .body.field,
+    ).toBe('body.require[0].value');
   });
 
   test('PATCH: 413, 415, 422 IdempotencyKeyReused, 429/503/500', async () => {
@@ -418,9 +504,15 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     await want(201, 'PATCH', RECORD, path, { body: { set: half('a') } });
     await want(413, 'PATCH', RECORD, path, { body: { set: half('b') } });
     await want(413, 'PATCH', RECORD, path, json(oversizedBody('{"set":{},')));
-    await want(415, 'PATCH', RECORD, path, { body: '{"set":{}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    await want(415, 'PATCH', RECORD, path, {
+      body: '{"set":{}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     await want(200, 'PATCH', RECORD, path, { headers: { 'idempotency-key': `patch-${ns}` }, body: { set: { a: 1 } } });
-    const reused = await want(422, 'PATCH', RECORD, path, { headers: { 'idempotency-key': `patch-${ns}` }, body: { set: { a: 2 } } });
+    const reused = await want(422, 'PATCH', RECORD, path, {
+      headers: { 'idempotency-key': `patch-${ns}` },
+      body: { set: { a: 2 } },
+    });
     expect(reused.body.code).toBe('IdempotencyKeyReused');
     await storeFailures(RECORDS, 'PATCH', RECORD, path, { body: { set: { a: 3 } } });
   });
@@ -432,11 +524,21 @@ describe('/v1/ns/{ns}/keys/{key+}', () => {
     await want(200, 'PUT', RECORD, path, { body: { fields: { a: 2 } } });
     const stale = await want(412, 'DELETE', RECORD, path, { headers: { 'if-match': created.headers.etag } });
     expect(stale.body.current.fields).toEqual({ a: 2 });
-    expect((await want(409, 'DELETE', RECORD, path, { headers: { 'x-fencing-token': 'lock:1' } })).body.reason).toBe('FencingTokenStale');
-    expect((await want(409, 'DELETE', RECORD, path, { headers: { 'x-lease-id': 'l' } })).body.reason).toBe('LeaseNotFound');
-    expect((await want(400, 'DELETE', RECORD, path, { headers: { 'if-match': 'W/"a", "b"' } })).body.field).toBe('If-Match');
-    await want(204, 'DELETE', RECORD, path, { headers: { 'if-match': stale.headers.etag, 'idempotency-key': `del-${ns}` } });
-    await want(204, 'DELETE', RECORD, path, { headers: { 'if-match': stale.headers.etag, 'idempotency-key': `del-${ns}` } });
+    expect((await want(409, 'DELETE', RECORD, path, { headers: { 'x-fencing-token': 'lock:1' } })).body.reason).toBe(
+      'FencingTokenStale',
+    );
+    expect((await want(409, 'DELETE', RECORD, path, { headers: { 'x-lease-id': 'l' } })).body.reason).toBe(
+      'LeaseNotFound',
+    );
+    expect((await want(400, 'DELETE', RECORD, path, { headers: { 'if-match': 'W/"a", "b"' } })).body.field).toBe(
+      'If-Match',
+    );
+    await want(204, 'DELETE', RECORD, path, {
+      headers: { 'if-match': stale.headers.etag, 'idempotency-key': `del-${ns}` },
+    });
+    await want(204, 'DELETE', RECORD, path, {
+      headers: { 'if-match': stale.headers.etag, 'idempotency-key': `del-${ns}` },
+    });
     await want(404, 'DELETE', RECORD, path);
     await want(422, 'DELETE', RECORD, rec(ns, 'other'), { headers: { 'idempotency-key': `del-${ns}` } });
     await want(201, 'PUT', RECORD, path, { body: { fields: {} } });
@@ -477,12 +579,16 @@ describe('POST /v1/ns/{ns}/txn', () => {
     expect((await want(200, 'GET', RECORD, rec(ns, 'a'))).headers.etag).toBe(r.body.results[0].etag);
   });
 
-  test('412 with failed: require indexes; a patch op\'s own require is named in detail', async () => {
+  test("412 with failed: require indexes; a patch op's own require is named in detail", async () => {
     const ns = uniqueNs();
     await want(201, 'PUT', RECORD, rec(ns, 'a'), { body: { fields: { qty: 1 } } });
     const top = await want(412, 'POST', TXN, `/v1/ns/${ns}/txn`, {
       body: {
-        require: [{ key: 'a', exists: true }, { key: 'a', etag: '"foreign"' }, { key: 'a', field: 'qty', op: '<', value: 1 }],
+        require: [
+          { key: 'a', exists: true },
+          { key: 'a', etag: '"foreign"' },
+          { key: 'a', field: 'qty', op: '<', value: 1 },
+        ],
         ops: [{ op: 'delete', key: 'a' }],
       },
     });
@@ -501,8 +607,12 @@ describe('POST /v1/ns/{ns}/txn', () => {
     const ns = await siblingsNamespace();
     const path = `/v1/ns/${ns}/txn`;
     const put = (key: string) => ({ op: 'put', key, fields: {} });
-    expect((await want(400, 'POST', TXN, path, { body: { ops: [put('a'), put('a')] } })).body.field).toBe('body.ops[1].key');
-    expect((await want(400, 'POST', TXN, path, { body: { ops: [put('a\u0000')] } })).body.field).toBe('body.ops[0].key');
+    expect((await want(400, 'POST', TXN, path, { body: { ops: [put('a'), put('a')] } })).body.field).toBe(
+      'body.ops[1].key',
+    );
+    expect((await want(400, 'POST', TXN, path, { body: { ops: [put('a\u0000')] } })).body.field).toBe(
+      'body.ops[0].key',
+    );
     expect((await want(400, 'POST', TXN, path, { body: { ops: [], extra: 1 } })).body.field).toMatch(/^body/);
     const many = Array.from({ length: 101 }, (_v, i) => ({ key: `k${i}`, exists: false }));
     expect((await want(400, 'POST', TXN, path, { body: { require: many, ops: [put('a')] } })).body.field).toBe('body');
@@ -512,7 +622,9 @@ describe('POST /v1/ns/{ns}/txn', () => {
     await want(200, 'PUT', RECORD, rec(ns, 's'), { body: { fields: { v: 'two' } } });
     const sib = await want(409, 'POST', TXN, path, { body: { ops: [{ op: 'patch', key: 's', set: { v: 3 } }] } });
     expect(sib.body.reason).toBe('SiblingsPresent');
-    expect((await want(409, 'POST', TXN, path, { headers: { 'x-lease-id': 'l' }, body: { ops: [put('a')] } })).body.reason).toBe('LeaseNotFound');
+    expect(
+      (await want(409, 'POST', TXN, path, { headers: { 'x-lease-id': 'l' }, body: { ops: [put('a')] } })).body.reason,
+    ).toBe('LeaseNotFound');
 
     await want(201, 'PUT', RECORD, rec(ns, 'big'), { body: { fields: half('a') } });
     await want(413, 'POST', TXN, path, { body: { ops: [{ op: 'put', key: 'big', fields: half('b') }] } });
@@ -520,16 +632,22 @@ describe('POST /v1/ns/{ns}/txn', () => {
     await want(415, 'POST', TXN, path, { body: '{"ops":[]}', headers: { 'content-type': 'text/json' } });
 
     await want(201, 'PUT', RECORD, rec(ns, 'str'), { body: { fields: { n: 'x' } } });
-    const tm = await want(422, 'POST', TXN, path, { body: { ops: [{ op: 'patch', key: 'str', increment: { n: 1 } }] } });
+    const tm = await want(422, 'POST', TXN, path, {
+      body: { ops: [{ op: 'patch', key: 'str', increment: { n: 1 } }] },
+    });
     expect(tm.body.code).toBe('TypeMismatch');
     const idem = { 'idempotency-key': `txn-${ns}` };
     await want(200, 'POST', TXN, path, { headers: idem, body: { ops: [put('t')] } });
-    expect((await want(422, 'POST', TXN, path, { headers: idem, body: { ops: [put('u')] } })).body.code).toBe('IdempotencyKeyReused');
+    expect((await want(422, 'POST', TXN, path, { headers: idem, body: { ops: [put('u')] } })).body.code).toBe(
+      'IdempotencyKeyReused',
+    );
   });
 
   test('429/503/500 from the store; 405 for other methods', async () => {
     const ns = uniqueNs();
-    await storeFailures(RECORDS, 'POST', TXN, `/v1/ns/${ns}/txn`, { body: { ops: [{ op: 'put', key: 'a', fields: {} }] } });
+    await storeFailures(RECORDS, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+      body: { ops: [{ op: 'put', key: 'a', fields: {} }] },
+    });
     for (const m of ['GET', 'PUT']) expect((await want(405, m, TXN, `/v1/ns/${ns}/txn`)).headers.allow).toBe('POST');
   });
 });
@@ -538,6 +656,12 @@ test('every documented status of every operation but leases, locks, sagas, snaps
   // Leases and locks are covered, with the same check, by openapi-leases.test.ts; sagas by
   // openapi-sagas.test.ts; snapshots and restores by openapi-snapshots.test.ts; changes by
   // openapi-changes.test.ts.
-  const elsewhere = [...LEASE_RESOURCES, ...SAGA_RESOURCES, ...SNAPSHOT_RESOURCES, ...CHANGE_RESOURCES, ...DEAD_LETTER_RESOURCES];
+  const elsewhere = [
+    ...LEASE_RESOURCES,
+    ...SAGA_RESOURCES,
+    ...SNAPSHOT_RESOURCES,
+    ...CHANGE_RESOURCES,
+    ...DEAD_LETTER_RESOURCES,
+  ];
   expect(unseenStatuses((r) => !elsewhere.includes(r), ['GET /v1/health 500'])).toEqual([]);
 });

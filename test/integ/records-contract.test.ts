@@ -96,7 +96,12 @@ describe('PATCH', () => {
     const a = await patch(ns, 'k', { set: { status: 'new', draft: true }, increment: { qty: 2 } });
     expect(a.status).toBe(201);
     expect(a.body.fields).toEqual({ status: 'new', draft: true, qty: 2 });
-    const b = await patch(ns, 'k', { set: { status: 'paid' }, remove: ['draft'], increment: { qty: -1, views: 1 }, require: [{ field: 'qty', op: '>=', value: 1 }] });
+    const b = await patch(ns, 'k', {
+      set: { status: 'paid' },
+      remove: ['draft'],
+      increment: { qty: -1, views: 1 },
+      require: [{ field: 'qty', op: '>=', value: 1 }],
+    });
     expect(b.status).toBe(200);
     expect(b.body).toMatchObject({ fields: { status: 'paid', qty: 1, views: 1 }, rev: 2 });
   });
@@ -166,7 +171,9 @@ describe('routes', () => {
     expect(r.body).toMatchObject({ status: 'ok', checks: { store: 'ok' } });
     expect(r.body.checks).toHaveProperty('leaseReaperLagSeconds');
     // null until a snapshot completes (other test files share these tables), then whole seconds.
-    expect(r.body.checks.latestSnapshotAgeSeconds === null || Number.isInteger(r.body.checks.latestSnapshotAgeSeconds)).toBe(true);
+    expect(
+      r.body.checks.latestSnapshotAgeSeconds === null || Number.isInteger(r.body.checks.latestSnapshotAgeSeconds),
+    ).toBe(true);
   });
 
   test('a write naming a lease or a fencing token is refused: no lease or lock exists', async () => {

@@ -31,9 +31,14 @@ jest.setTimeout(300_000);
 type Kill = { readonly before: number } | { readonly after: number } | { readonly atFinish: true };
 
 /** Record writes a DynamoDB request carries: a put of the records table, alone or in a transaction. */
-function recordWrites(command: string, input: { TableName?: string; TransactItems?: { Put?: { TableName?: string } }[] }, table: string): number {
+function recordWrites(
+  command: string,
+  input: { TableName?: string; TransactItems?: { Put?: { TableName?: string } }[] },
+  table: string,
+): number {
   if (command === 'PutItemCommand') return input.TableName === table ? 1 : 0;
-  if (command === 'TransactWriteItemsCommand') return (input.TransactItems ?? []).filter((i) => i.Put?.TableName === table).length;
+  if (command === 'TransactWriteItemsCommand')
+    return (input.TransactItems ?? []).filter((i) => i.Put?.TableName === table).length;
   return 0;
 }
 
@@ -45,7 +50,11 @@ let baseline: { written: number; skipped: number };
 let baselineRecords: Map<string, unknown>;
 
 /** Puts `fields` on `keys` with transactions of 100 keys; each call adds one revision to each key. */
-async function putAll(ns: string, keys: readonly string[], fields: (key: string) => Record<string, unknown>): Promise<void> {
+async function putAll(
+  ns: string,
+  keys: readonly string[],
+  fields: (key: string) => Record<string, unknown>,
+): Promise<void> {
   for (let i = 0; i < keys.length; i += 100) {
     const ops = keys.slice(i, i + 100).map((key) => ({ op: 'put', key, fields: fields(key) }));
     const r = await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops } });
@@ -62,7 +71,9 @@ async function prepareTarget(): Promise<string> {
   for (let i = 0; i < 5; i++) await putAll(ns, KEYS.slice(0, 20), () => ({ v: 'target-newer' }));
   await putAll(ns, KEYS.slice(20, 40), () => ({ v: 'target-older' }));
   await putAll(ns, KEYS.slice(40, 50), () => ({ v: 'target-deleted' }));
-  await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops: KEYS.slice(40, 50).map((key) => ({ op: 'delete', key })) } });
+  await api.call('POST', `/v1/ns/${ns}/txn`, {
+    body: { ops: KEYS.slice(40, 50).map((key) => ({ op: 'delete', key })) },
+  });
   for (let i = 0; i < 2; i++) await putAll(ns, KEYS.slice(100, 120), () => ({ v: 'target-newer' }));
   return ns;
 }
@@ -70,7 +81,9 @@ async function prepareTarget(): Promise<string> {
 /** Every record of `ns`: key to fields and rev (incarnations differ between targets, so ETags do too). */
 async function recordsOf(ns: string): Promise<Map<string, unknown>> {
   const r = await api.call('GET', `/v1/ns/${ns}/keys?limit=1000&fields=true`);
-  return new Map(r.body.items.map((i: { key: string; rev: number; fields: unknown }) => [i.key, { rev: i.rev, fields: i.fields }]));
+  return new Map(
+    r.body.items.map((i: { key: string; rev: number; fields: unknown }) => [i.key, { rev: i.rev, fields: i.fields }]),
+  );
 }
 
 /**
@@ -122,7 +135,13 @@ async function run(restoreId: string, kill?: Kill) {
 /** Restores the snapshot into `ns` (mode `newer`), killed at each of `kills` in turn, resumed until it completes. */
 async function restoreWithKills(ns: string, kills: readonly Kill[], from = snapshotId) {
   const id = newId('rest', new Date());
-  await api.snapshotDeps.store.createRestore({ id, snapshotId: from, namespace: ns, mode: 'newer', startedAt: new Date().toISOString() });
+  await api.snapshotDeps.store.createRestore({
+    id,
+    snapshotId: from,
+    namespace: ns,
+    mode: 'newer',
+    startedAt: new Date().toISOString(),
+  });
   let runs = 0;
   for (const kill of [...kills, undefined]) {
     const r = await run(id, kill);
@@ -133,7 +152,10 @@ async function restoreWithKills(ns: string, kills: readonly Kill[], from = snaps
 }
 
 /** Temporary files anywhere under the blob directory. */
-const temporaries = () => readdirSync(api.blobDir, { recursive: true }).map(String).filter((n) => n.includes('.tmp-'));
+const temporaries = () =>
+  readdirSync(api.blobDir, { recursive: true })
+    .map(String)
+    .filter((n) => n.includes('.tmp-'));
 
 beforeAll(async () => {
   api = testApi();
@@ -159,8 +181,14 @@ test.each<[string, Kill[]]>([
   ['before its first write', [{ before: 1 }]],
   ['after its first write was applied, before the answer', [{ after: 1 }]],
   ['mid-part, then again mid-part, then just before adding up', [{ before: 120 }, { after: 30 }, { atFinish: true }]],
-  ['after its first write was applied, five times over', [{ after: 1 }, { after: 1 }, { after: 1 }, { after: 1 }, { after: 1 }]],
-  ['before its first write, five times over', [{ before: 1 }, { before: 1 }, { before: 1 }, { before: 1 }, { before: 1 }]],
+  [
+    'after its first write was applied, five times over',
+    [{ after: 1 }, { after: 1 }, { after: 1 }, { after: 1 }, { after: 1 }],
+  ],
+  [
+    'before its first write, five times over',
+    [{ before: 1 }, { before: 1 }, { before: 1 }, { before: 1 }, { before: 1 }],
+  ],
 ])('killed %s: resumed to the same counts and records, no temporary file left', async (_, kills) => {
   const ns = await prepareTarget();
   const r = await restoreWithKills(ns, kills);
@@ -190,7 +218,13 @@ test('any sequence of kills and resumes ends with the counts of an uninterrupted
 test('while a restore is interrupted, its counts are what was committed, never more', async () => {
   const ns = await prepareTarget();
   const id = newId('rest', new Date());
-  await api.snapshotDeps.store.createRestore({ id, snapshotId, namespace: ns, mode: 'newer', startedAt: new Date().toISOString() });
+  await api.snapshotDeps.store.createRestore({
+    id,
+    snapshotId,
+    namespace: ns,
+    mode: 'newer',
+    startedAt: new Date().toISOString(),
+  });
   const cut = await run(id, { after: 50 });
   expect(cut).toMatchObject({ status: 'RUNNING' });
   expect(cut.written).toBeGreaterThanOrEqual(50);
@@ -209,8 +243,15 @@ test('lines that cannot be restored are set aside once, whatever the kills: one 
   // Two lines no snapshot would hold, put in the part with its size and sha256 made right: one
   // that is not a snapshot line (line 11), one whose record is too big for a DynamoDB item (line 62).
   const file = join(api.blobDir, partPath(manifest.id, 'part-00000.jsonl.gz'));
-  const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter((l) => l.length > 0);
-  const big = JSON.stringify({ ...JSON.parse(lines[0]), key: 'too-big', siblings: [{ ...JSON.parse(lines[0]).siblings[0], fields: { pad: 'x'.repeat(420_000) } }] });
+  const lines = gunzipSync(readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
+  const big = JSON.stringify({
+    ...JSON.parse(lines[0]),
+    key: 'too-big',
+    siblings: [{ ...JSON.parse(lines[0]).siblings[0], fields: { pad: 'x'.repeat(420_000) } }],
+  });
   lines.splice(60, 0, big);
   lines.splice(10, 0, '{"not":"a snapshot line"}');
   const body = gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
@@ -221,11 +262,21 @@ test('lines that cannot be restored are set aside once, whatever the kills: one 
   writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), parts }));
 
   const straight = await restoreWithKills(uniqueNs('poison-to'), [], manifest.id);
-  const killed = await restoreWithKills(uniqueNs('poison-to'), [{ after: 30 }, { before: 1 }, { after: 60 }], manifest.id);
-  for (const r of [straight, killed]) expect(r).toMatchObject({ status: 'COMPLETE', written: 120, skipped: 0, setAside: 2 });
-  const listed = (await api.call('GET', '/v1/dead-letters?source=restore&limit=500')).body.items as { item: Record<string, unknown>; error: { name: string } }[];
+  const killed = await restoreWithKills(
+    uniqueNs('poison-to'),
+    [{ after: 30 }, { before: 1 }, { after: 60 }],
+    manifest.id,
+  );
+  for (const r of [straight, killed])
+    expect(r).toMatchObject({ status: 'COMPLETE', written: 120, skipped: 0, setAside: 2 });
+  const listed = (await api.call('GET', '/v1/dead-letters?source=restore&limit=500')).body.items as {
+    item: Record<string, unknown>;
+    error: { name: string };
+  }[];
   for (const r of [straight, killed]) {
-    const mine = listed.filter((e) => e.item.restoreId === r.id).sort((a, b) => Number(a.item.line) - Number(b.item.line));
+    const mine = listed
+      .filter((e) => e.item.restoreId === r.id)
+      .sort((a, b) => Number(a.item.line) - Number(b.item.line));
     expect(mine.map((e) => [e.item.line, e.item.key ?? null, e.error.name])).toEqual([
       [11, null, 'ValidationError'],
       [62, 'too-big', 'PayloadTooLargeError'],

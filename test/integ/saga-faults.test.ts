@@ -44,7 +44,10 @@ function faulty(random: () => number, faults: Faults) {
   return (step: StepHandler): StepHandler =>
     async (input) => {
       faults.calls++;
-      const fault = () => Object.assign(new Error('injected fault'), { name: TRANSIENT_NAMES[Math.floor(random() * TRANSIENT_NAMES.length)] });
+      const fault = () =>
+        Object.assign(new Error('injected fault'), {
+          name: TRANSIENT_NAMES[Math.floor(random() * TRANSIENT_NAMES.length)],
+        });
       if (random() < FAULT_BEFORE) {
         faults.before++;
         throw fault();
@@ -63,17 +66,31 @@ type Step = { name: string; action: Record<string, unknown>; compensation?: Reco
 const acct = (i: number) => `acct/${i}`;
 const debit = (i: number, amount: number): Step => ({
   name: `debit-${i}`,
-  action: { op: 'patch', key: acct(i), increment: { balance: -amount }, require: [{ field: 'balance', op: '>=', value: amount }] },
+  action: {
+    op: 'patch',
+    key: acct(i),
+    increment: { balance: -amount },
+    require: [{ field: 'balance', op: '>=', value: amount }],
+  },
   compensation: { op: 'patch', key: acct(i), increment: { balance: amount } },
 });
 const credit = (i: number, amount: number): Step => ({
   name: `credit-${i}`,
   action: { op: 'patch', key: acct(i), increment: { balance: amount } },
-  compensation: { op: 'patch', key: acct(i), increment: { balance: -amount }, require: [{ field: 'balance', op: '>=', value: amount }] },
+  compensation: {
+    op: 'patch',
+    key: acct(i),
+    increment: { balance: -amount },
+    require: [{ field: 'balance', op: '>=', value: amount }],
+  },
 });
 
 /** A random saga: a transfer, or debits from 1 to 3 accounts into one other account. */
-function randomSaga(random: () => number, ns: string, n: number): { body: Record<string, unknown>; effects: { key: string; delta: number }[] } {
+function randomSaga(
+  random: () => number,
+  ns: string,
+  n: number,
+): { body: Record<string, unknown>; effects: { key: string; delta: number }[] } {
   const pick = (exclude: number[]) => {
     let i: number;
     do i = Math.floor(random() * ACCOUNTS);
@@ -86,7 +103,11 @@ function randomSaga(random: () => number, ns: string, n: number): { body: Record
     const to = pick([from]);
     const a = amount();
     return {
-      body: { id: `${ns}-${n}`, type: 'transfer', input: { namespace: ns, from: acct(from), to: acct(to), field: 'balance', amount: a } },
+      body: {
+        id: `${ns}-${n}`,
+        type: 'transfer',
+        input: { namespace: ns, from: acct(from), to: acct(to), field: 'balance', amount: a },
+      },
       effects: [
         { key: acct(from), delta: -a },
         { key: acct(to), delta: a },
@@ -118,10 +139,18 @@ afterAll(() => api.close());
 test(`${SAGAS} randomized sagas with injected faults: every one ends SUCCEEDED or COMPENSATED, nothing applied twice`, async () => {
   const ns = uniqueNs('faults');
   for (let i = 0; i < ACCOUNTS; i++) {
-    expect((await api.call('PUT', `/v1/ns/${ns}/keys/${acct(i)}`, { body: { fields: { balance: START_BALANCE } } })).status).toBe(201);
+    expect(
+      (await api.call('PUT', `/v1/ns/${ns}/keys/${acct(i)}`, { body: { fields: { balance: START_BALANCE } } })).status,
+    ).toBe(201);
   }
   const balances = async () =>
-    Promise.all(Array.from({ length: ACCOUNTS }, async (_, i) => (await api.call('GET', `/v1/ns/${ns}/keys/${acct(i)}`)).body as { fields: { balance: number }; rev: number }));
+    Promise.all(
+      Array.from(
+        { length: ACCOUNTS },
+        async (_, i) =>
+          (await api.call('GET', `/v1/ns/${ns}/keys/${acct(i)}`)).body as { fields: { balance: number }; rev: number },
+      ),
+    );
 
   // Watch balances while the sagas run: none may ever be negative.
   let running = true;
@@ -158,7 +187,10 @@ test(`${SAGAS} randomized sagas with injected faults: every one ends SUCCEEDED o
   );
   let lostAcksUndone = 0;
   for (const s of sagas) {
-    const saga = (await api.call('GET', `/v1/sagas/${s.body.id}`)).body as { status: string; steps: { status: string; attempts: number }[] };
+    const saga = (await api.call('GET', `/v1/sagas/${s.body.id}`)).body as {
+      status: string;
+      steps: { status: string; attempts: number }[];
+    };
     outcomes[saga.status] = (outcomes[saga.status] ?? 0) + 1;
     expect(['SUCCEEDED', 'COMPENSATED']).toContain(saga.status);
     saga.steps.forEach((step, i) => {
@@ -182,7 +214,10 @@ test(`${SAGAS} randomized sagas with injected faults: every one ends SUCCEEDED o
   final.forEach((b, i) => {
     expect(b.fields.balance).toBeGreaterThanOrEqual(0);
     // Exactly the applied steps, each applied (and undone) once: balance and number of writes.
-    expect({ key: acct(i), balance: b.fields.balance, writes: b.rev }).toEqual({ key: acct(i), ...expected.get(acct(i)) });
+    expect({ key: acct(i), balance: b.fields.balance, writes: b.rev }).toEqual({
+      key: acct(i),
+      ...expected.get(acct(i)),
+    });
   });
   expect(lowest).toBeGreaterThanOrEqual(0);
   expect(outcomes.SUCCEEDED).toBeGreaterThan(0);
@@ -190,7 +225,19 @@ test(`${SAGAS} randomized sagas with injected faults: every one ends SUCCEEDED o
   expect(faults.before).toBeGreaterThan(0);
   expect(faults.after).toBeGreaterThan(0);
 
-  const report = { seed: SEED, sagas: SAGAS, stepCalls: faults.calls, faultsBefore: faults.before, faultsAfter: faults.after, outcomes, lostAcksUndone, balanceSamples: samples, seconds, lowestBalanceSeen: lowest, sum };
+  const report = {
+    seed: SEED,
+    sagas: SAGAS,
+    stepCalls: faults.calls,
+    faultsBefore: faults.before,
+    faultsAfter: faults.after,
+    outcomes,
+    lostAcksUndone,
+    balanceSamples: samples,
+    seconds,
+    lowestBalanceSeen: lowest,
+    sum,
+  };
   const dir = join(__dirname, '..', '..', '.cache');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'saga-faults.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -12,7 +12,8 @@ beforeAll(() => {
 });
 afterAll(() => api.close());
 
-const put = (ns: string, key: string, fields: Record<string, unknown>) => api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body: { fields } });
+const put = (ns: string, key: string, fields: Record<string, unknown>) =>
+  api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body: { fields } });
 const fields = async (ns: string, key: string) => (await api.call('GET', `/v1/ns/${ns}/keys/${key}`)).body?.fields;
 
 async function runSaga(body: Record<string, unknown>) {
@@ -42,9 +43,18 @@ test('all steps succeed: 202, then SUCCEEDED with every step DONE', async () => 
   const ns = uniqueNs('saga');
   for (let i = 0; i < 3; i++) await put(ns, `k${i}`, { n: 10 });
   const { started, saga, outcome } = await runSaga({ namespace: ns, steps: counterSteps(3) });
-  expect(started.body).toEqual({ id: expect.any(String), status: 'RUNNING', executionArn: expect.stringContaining(':execution:') });
+  expect(started.body).toEqual({
+    id: expect.any(String),
+    status: 'RUNNING',
+    executionArn: expect.stringContaining(':execution:'),
+  });
   expect(started.headers.location).toBe(`/v1/sagas/${started.body.id}`);
-  expect(saga).toMatchObject({ id: started.body.id, status: 'SUCCEEDED', startedAt: expect.any(String), finishedAt: expect.any(String) });
+  expect(saga).toMatchObject({
+    id: started.body.id,
+    status: 'SUCCEEDED',
+    startedAt: expect.any(String),
+    finishedAt: expect.any(String),
+  });
   expect(saga.steps).toEqual([0, 1, 2].map((i) => ({ name: `step-${i}`, status: 'DONE', error: null, attempts: 1 })));
   for (let i = 0; i < 3; i++) expect(await fields(ns, `k${i}`)).toEqual({ n: 11 });
   expect(outcome.states.at(-1)).toBe('Succeeded');
@@ -61,7 +71,8 @@ test.each([0, 1, 2, 3])('a failure at step %i undoes exactly the steps done befo
   expect(saga.steps[failAt].error).toEqual({ error: 'Vesta.StepFailed', cause: expect.stringContaining('require[0]') });
   for (let i = 0; i < 4; i++) expect(await fields(ns, `k${i}`)).toEqual({ n: 10 });
   // Each done step was written twice (action, compensation); the failed and skipped ones never.
-  for (let i = 0; i < 4; i++) expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body.rev).toBe(i < failAt ? 3 : 1);
+  for (let i = 0; i < 4; i++)
+    expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body.rev).toBe(i < failAt ? 3 : 1);
   expect(outcome.states.at(-1)).toBe('Compensated');
   expect(outcome.states.filter((s) => s === 'CompensateStep')).toHaveLength(failAt);
 });
@@ -89,9 +100,20 @@ test('put and delete steps, with require, and their compensations', async () => 
   const { saga } = await runSaga({
     namespace: ns,
     steps: [
-      { name: 'replace', action: { op: 'put', key: 'doc', fields: { v: 2 }, require: [{ field: 'v', op: '==', value: 1 }] }, compensation: { op: 'put', key: 'doc', fields: { v: 1 } } },
-      { name: 'drop', action: { op: 'delete', key: 'tmp' }, compensation: { op: 'put', key: 'tmp', fields: { restored: true } } },
-      { name: 'guard', action: { op: 'patch', key: 'doc', set: { x: 1 }, require: [{ field: 'v', op: '==', value: 7 }] } },
+      {
+        name: 'replace',
+        action: { op: 'put', key: 'doc', fields: { v: 2 }, require: [{ field: 'v', op: '==', value: 1 }] },
+        compensation: { op: 'put', key: 'doc', fields: { v: 1 } },
+      },
+      {
+        name: 'drop',
+        action: { op: 'delete', key: 'tmp' },
+        compensation: { op: 'put', key: 'tmp', fields: { restored: true } },
+      },
+      {
+        name: 'guard',
+        action: { op: 'patch', key: 'doc', set: { x: 1 }, require: [{ field: 'v', op: '==', value: 7 }] },
+      },
     ],
   });
   expect(saga.status).toBe('COMPENSATED');
@@ -101,14 +123,24 @@ test('put and delete steps, with require, and their compensations', async () => 
 });
 
 describe('transfer', () => {
-  const transfer = (ns: string, amount: number, to = 'acct/b') => ({ type: 'transfer', input: { namespace: ns, from: 'acct/a', to, field: 'balance', amount } });
+  const transfer = (ns: string, amount: number, to = 'acct/b') => ({
+    type: 'transfer',
+    input: { namespace: ns, from: 'acct/a', to, field: 'balance', amount },
+  });
 
   test('moves the amount: Debit, Credit, Transferred', async () => {
     const ns = uniqueNs('xfer');
     await put(ns, 'acct/a', { balance: 100 });
     await put(ns, 'acct/b', { balance: 5 });
     const { saga, outcome } = await runSaga(transfer(ns, 30));
-    expect(saga).toMatchObject({ type: 'transfer', status: 'SUCCEEDED', steps: [{ name: 'debit', status: 'DONE' }, { name: 'credit', status: 'DONE' }] });
+    expect(saga).toMatchObject({
+      type: 'transfer',
+      status: 'SUCCEEDED',
+      steps: [
+        { name: 'debit', status: 'DONE' },
+        { name: 'credit', status: 'DONE' },
+      ],
+    });
     expect(outcome.states).toEqual(['Debit', 'Credit', 'RecordTransferred', 'Transferred']);
     expect(await fields(ns, 'acct/a')).toEqual({ balance: 70 });
     expect(await fields(ns, 'acct/b')).toEqual({ balance: 35 });
@@ -120,8 +152,17 @@ describe('transfer', () => {
     await put(ns, 'acct/b', { balance: 0 });
     const { saga, outcome } = await runSaga(transfer(ns, 30));
     expect(saga.status).toBe('COMPENSATED');
-    expect(saga.steps).toMatchObject([{ status: 'FAILED', error: { error: 'Vesta.StepFailed' } }, { status: 'SKIPPED' }]);
-    expect(outcome.states).toEqual(['Debit', 'RecordDebitFailed', 'DebitApplied', 'RecordCompensated', 'TransferCompensated']);
+    expect(saga.steps).toMatchObject([
+      { status: 'FAILED', error: { error: 'Vesta.StepFailed' } },
+      { status: 'SKIPPED' },
+    ]);
+    expect(outcome.states).toEqual([
+      'Debit',
+      'RecordDebitFailed',
+      'DebitApplied',
+      'RecordCompensated',
+      'TransferCompensated',
+    ]);
     expect(await fields(ns, 'acct/a')).toEqual({ balance: 10 });
   });
 
@@ -131,7 +172,10 @@ describe('transfer', () => {
     await put(ns, 'acct/b', { balance: 'not a number' });
     const { saga, outcome } = await runSaga(transfer(ns, 30));
     expect(saga.status).toBe('COMPENSATED');
-    expect(saga.steps).toMatchObject([{ status: 'COMPENSATED' }, { status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: expect.stringContaining('TypeMismatch') } }]);
+    expect(saga.steps).toMatchObject([
+      { status: 'COMPENSATED' },
+      { status: 'FAILED', error: { error: 'Vesta.StepFailed', cause: expect.stringContaining('TypeMismatch') } },
+    ]);
     expect(outcome.states).toEqual(['Debit', 'Credit', 'RefundDebit', 'RecordCompensated', 'TransferCompensated']);
     expect(await fields(ns, 'acct/a')).toEqual({ balance: 100 });
     expect(await fields(ns, 'acct/b')).toEqual({ balance: 'not a number' });
@@ -170,8 +214,13 @@ describe('exactly once', () => {
     await put(ns, 'k0', { n: 0 });
     const { sagas } = wireSagaStep({ client: api.client, env: testTables() });
     const id = `dup-${ns}`;
-    await sagas.create({ id, namespace: ns, type: 'steps', steps: parseSagaBody({ namespace: ns, steps: counterSteps(1) }).steps }, 'arn:aws:states:us-east-1:000000000000:execution:x:y');
-    const calls = await Promise.allSettled(Array.from({ length: 8 }, () => api.step({ sagaId: id, action: 'apply', index: 0 })));
+    await sagas.create(
+      { id, namespace: ns, type: 'steps', steps: parseSagaBody({ namespace: ns, steps: counterSteps(1) }).steps },
+      'arn:aws:states:us-east-1:000000000000:execution:x:y',
+    );
+    const calls = await Promise.allSettled(
+      Array.from({ length: 8 }, () => api.step({ sagaId: id, action: 'apply', index: 0 })),
+    );
     // Every call either answers the committed result or fails transiently (lost the race, retried).
     expect(calls.filter((c) => c.status === 'fulfilled').length).toBeGreaterThan(0);
     for (const c of calls) if (c.status === 'rejected') expect(c.reason).toMatchObject({ name: 'Vesta.Transient' });
@@ -186,7 +235,11 @@ describe('exactly once', () => {
     await put(ns, 'acct/b', { balance: 0 });
     const { sagas } = wireSagaStep({ client: api.client, env: testTables() });
     const id = `count-${ns}`;
-    const def = parseSagaBody({ id, type: 'transfer', input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 5 } });
+    const def = parseSagaBody({
+      id,
+      type: 'transfer',
+      input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount: 5 },
+    });
     await sagas.create(def, 'arn:aws:states:us-east-1:000000000000:execution:x:y');
     // The first call in a namespace also reads its settings (then cached).
     expect(await api.requests.count(() => api.step({ sagaId: id, action: 'debit' }))).toBe(4);
@@ -202,11 +255,23 @@ describe('exactly once', () => {
     const id = `skip-${ns}`;
     // The first step fails, so the second is SKIPPED.
     await api.call('POST', '/v1/sagas', {
-      body: { id, namespace: ns, steps: [{ name: 'gate', action: { op: 'patch', key: 'gate', set: { x: 1 }, require: [{ field: 'x', op: 'exists' }] } }, ...counterSteps(1).map((s) => ({ ...s, name: 'count' }))] },
+      body: {
+        id,
+        namespace: ns,
+        steps: [
+          {
+            name: 'gate',
+            action: { op: 'patch', key: 'gate', set: { x: 1 }, require: [{ field: 'x', op: 'exists' }] },
+          },
+          ...counterSteps(1).map((s) => ({ ...s, name: 'count' })),
+        ],
+      },
     });
     await api.workflows.settled();
     // A late call of the skipped step's action (a timed-out invocation, say) must fail, not write.
-    await expect(api.step({ sagaId: id, action: 'apply', index: 1 })).rejects.toMatchObject({ name: 'Vesta.StepFailed' });
+    await expect(api.step({ sagaId: id, action: 'apply', index: 1 })).rejects.toMatchObject({
+      name: 'Vesta.StepFailed',
+    });
     expect(await fields(ns, 'k0')).toEqual({ n: 0 });
   });
 
@@ -215,7 +280,8 @@ describe('exactly once', () => {
       wrapStep: (step) => async (input) => {
         const out = await step(input);
         const i = input as { action: string; index?: number };
-        if (i.action === 'apply' && i.index === 1) throw Object.assign(new Error('acknowledgement lost'), { name: 'Vesta.Transient' });
+        if (i.action === 'apply' && i.index === 1)
+          throw Object.assign(new Error('acknowledgement lost'), { name: 'Vesta.Transient' });
         return out;
       },
     });
@@ -274,8 +340,20 @@ test('a compensation that always fails ends COMPENSATION_FAILED and emits the me
         namespace: ns,
         steps: [
           // The undo requires what never holds: it fails every time.
-          { name: 'a', action: { op: 'patch', key: 'k0', increment: { n: 1 } }, compensation: { op: 'patch', key: 'k0', increment: { n: -1 }, require: [{ field: 'n', op: '>', value: 99 }] } },
-          { name: 'b', action: { op: 'patch', key: 'k1', increment: { n: 1 }, require: [{ field: 'n', op: '>', value: 99 }] } },
+          {
+            name: 'a',
+            action: { op: 'patch', key: 'k0', increment: { n: 1 } },
+            compensation: {
+              op: 'patch',
+              key: 'k0',
+              increment: { n: -1 },
+              require: [{ field: 'n', op: '>', value: 99 }],
+            },
+          },
+          {
+            name: 'b',
+            action: { op: 'patch', key: 'k1', increment: { n: 1 }, require: [{ field: 'n', op: '>', value: 99 }] },
+          },
         ],
       },
     });
@@ -283,11 +361,18 @@ test('a compensation that always fails ends COMPENSATION_FAILED and emits the me
     const saga = (await failing.call('GET', `/v1/sagas/${r.body.id}`)).body;
     expect(saga.status).toBe('COMPENSATION_FAILED');
     expect(saga.finishedAt).toEqual(expect.any(String));
-    expect(saga.steps).toMatchObject([{ status: 'COMPENSATION_FAILED', error: { error: 'Vesta.StepFailed' } }, { status: 'FAILED' }]);
+    expect(saga.steps).toMatchObject([
+      { status: 'COMPENSATION_FAILED', error: { error: 'Vesta.StepFailed' } },
+      { status: 'FAILED' },
+    ]);
     expect(outcome.status).toBe('FAILED');
     expect(outcome.states.slice(-2)).toEqual(['RecordCompensationFailed', 'CompensationFailed']);
     const emf = emitted.map((l) => JSON.parse(l)).find((m) => 'CompensationFailed' in m);
-    expect(emf).toMatchObject({ CompensationFailed: 1, service: 'vesta', _aws: { CloudWatchMetrics: [{ Namespace: 'Vesta' }] } });
+    expect(emf).toMatchObject({
+      CompensationFailed: 1,
+      service: 'vesta',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Vesta' }] },
+    });
   } finally {
     failing.close();
   }
@@ -298,15 +383,35 @@ describe('bad input', () => {
     ['no steps', { namespace: 'ns1', steps: [] }, 'body.steps'],
     ['26 steps', { namespace: 'ns1', steps: counterSteps(26) }, 'body.steps'],
     ['bad namespace', { namespace: 'Bad NS', steps: counterSteps(1) }, 'body.namespace'],
-    ['bad op', { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'increment', key: 'k' } }] }, 'body.steps[0].action.op'],
-    ['empty patch', { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'patch', key: 'k' } }] }, 'body.steps[0].action'],
+    [
+      'bad op',
+      { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'increment', key: 'k' } }] },
+      'body.steps[0].action.op',
+    ],
+    [
+      'empty patch',
+      { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'patch', key: 'k' } }] },
+      'body.steps[0].action',
+    ],
     ['duplicate names', { namespace: 'ns1', steps: [...counterSteps(1), ...counterSteps(1)] }, 'body.steps[1].name'],
     ['unknown member', { namespace: 'ns1', steps: counterSteps(1), extra: 1 }, 'body.extra'],
     ['bad id', { id: 'has space', namespace: 'ns1', steps: counterSteps(1) }, 'body.id'],
-    ['empty key', { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'delete', key: '' } }] }, 'body.steps[0].action.key'],
+    [
+      'empty key',
+      { namespace: 'ns1', steps: [{ name: 'x', action: { op: 'delete', key: '' } }] },
+      'body.steps[0].action.key',
+    ],
     ['unknown type', { type: 'swap', input: {} }, 'body.type'],
-    ['transfer without amount', { type: 'transfer', input: { namespace: 'ns1', from: 'a', to: 'b', field: 'f' } }, 'body.input.amount'],
-    ['negative amount', { type: 'transfer', input: { namespace: 'ns1', from: 'a', to: 'b', field: 'f', amount: -1 } }, 'body.input.amount'],
+    [
+      'transfer without amount',
+      { type: 'transfer', input: { namespace: 'ns1', from: 'a', to: 'b', field: 'f' } },
+      'body.input.amount',
+    ],
+    [
+      'negative amount',
+      { type: 'transfer', input: { namespace: 'ns1', from: 'a', to: 'b', field: 'f', amount: -1 } },
+      'body.input.amount',
+    ],
   ])('%s: 400 naming the field, nothing started', async (_name, body, field) => {
     const before = (await api.workflows.settled()).length;
     const r = await api.call('POST', '/v1/sagas', { body });

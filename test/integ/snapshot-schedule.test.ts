@@ -21,7 +21,13 @@ afterAll(() => own?.close());
 test('scheduledStart takes a whole-store snapshot in the configured segments; reportAge reports its age only once there is one', async () => {
   const metrics: { name: string; unit: string; value: number }[] = [];
   const schedule = createScheduleHandler(
-    { ...own.snapshotDeps, workflows: own.workflows, metrics: { addMetric: (name: string, unit: string, value: number) => void metrics.push({ name, unit, value }) } as never },
+    {
+      ...own.snapshotDeps,
+      workflows: own.workflows,
+      metrics: {
+        addMetric: (name: string, unit: string, value: number) => void metrics.push({ name, unit, value }),
+      } as never,
+    },
     { segments: 3 },
   );
   expect(await schedule({ action: 'reportAge' })).toEqual({ latestSnapshotAgeSeconds: null });
@@ -43,7 +49,10 @@ test('scheduledStart takes a whole-store snapshot in the configured segments; re
 
 test('an unknown action or a malformed event fails by name, not retried', async () => {
   const schedule = createScheduleHandler({ ...own.snapshotDeps, workflows: own.workflows }, { segments: 1 });
-  await expect(schedule({ action: 'dance' })).rejects.toMatchObject({ name: 'Vesta.StepFailed', message: 'unknown action "dance"' });
+  await expect(schedule({ action: 'dance' })).rejects.toMatchObject({
+    name: 'Vesta.StepFailed',
+    message: 'unknown action "dance"',
+  });
   await expect(schedule({})).rejects.toMatchObject({ name: 'Vesta.StepFailed' });
   await expect(schedule({ action: 'hasOwnProperty' })).rejects.toMatchObject({ name: 'Vesta.StepFailed' });
 });

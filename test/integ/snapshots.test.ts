@@ -48,19 +48,24 @@ async function seed(t: TestApi, ns: string, keys: readonly string[], fields: (ke
     rev: i % 100 === 7 ? 2 : 1,
     vv: i % 100 === 7 ? { local: 1, other: 1 } : { local: 1 },
     siblings: [
-      ...(i % 100 === 7 ? [{ fields: { ...fields(key), concurrent: true }, dot: { replica: 'other', counter: 1 }, at }] : []),
+      ...(i % 100 === 7
+        ? [{ fields: { ...fields(key), concurrent: true }, dot: { replica: 'other', counter: 1 }, at }]
+        : []),
       { fields: fields(key), dot: { replica: 'local', counter: 1 }, at },
     ],
     deleted: false,
     updatedAt: at,
   });
   const batches: WriteRequest[][] = [];
-  for (let i = 0; i < keys.length; i += 25) batches.push(keys.slice(i, i + 25).map((k, j) => ({ PutRequest: { Item: toItem(state(k, i + j)) } })));
+  for (let i = 0; i < keys.length; i += 25)
+    batches.push(keys.slice(i, i + 25).map((k, j) => ({ PutRequest: { Item: toItem(state(k, i + j)) } })));
   const table = t.snapshotDeps.recordsTable;
   await pool(batches, 8, async (batch) => {
     let left: WriteRequest[] | undefined = batch;
     while (left && left.length > 0) {
-      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await t.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await t.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [table]: left } }),
+      );
       left = out.UnprocessedItems?.[table];
     }
   });
@@ -102,7 +107,10 @@ async function listAll(t: TestApi, ns: string): Promise<{ key: string; rev: numb
   const out: { key: string; rev: number }[] = [];
   let cursor: string | null = null;
   do {
-    const r: Reply = await t.call('GET', `/v1/ns/${ns}/keys?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const r: Reply = await t.call(
+      'GET',
+      `/v1/ns/${ns}/keys?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     out.push(...r.body.items);
     cursor = r.body.cursor;
   } while (cursor);
@@ -114,7 +122,12 @@ describe('round trip', () => {
     const a = uniqueNs('rt');
     const b = uniqueNs('rt');
     const keys = Array.from({ length: 10_000 }, (_, i) => `item/${String(i).padStart(5, '0')}`);
-    await seed(api, a, keys, (k) => ({ n: Number(k.slice(5)), name: `name ${k} \u00e9\u{1F600}`, tags: ['x', k.length], nested: { ok: true, at: null } }));
+    await seed(api, a, keys, (k) => ({
+      n: Number(k.slice(5)),
+      name: `name ${k} \u00e9\u{1F600}`,
+      tags: ['x', k.length],
+      nested: { ok: true, at: null },
+    }));
     // Some records written through the API: a second revision, and one deleted (tombstones are not exported).
     for (const k of keys.slice(0, 50)) await put(api, a, k, { n: -1, again: true });
     expect((await api.call('DELETE', `/v1/ns/${a}/keys/${encodeURIComponent(keys[9_999])}`)).status).toBe(204);
@@ -124,12 +137,21 @@ describe('round trip', () => {
     expect(first.parts).toHaveLength(1);
     const [part] = first.parts;
     const bytes = readFileSync(join(api.blobDir, 'snapshots', first.id, part.name));
-    expect({ bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({ bytes: part.bytes, sha256: part.sha256 });
+    expect({ bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({
+      bytes: part.bytes,
+      sha256: part.sha256,
+    });
     const manifest = JSON.parse(readFileSync(join(api.blobDir, 'snapshots', first.id, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ id: first.id, format: 'vesta-snapshot/1', items: 9_999, parts: first.parts });
 
     const restored = await restore(api, first.id, { namespace: b, mode: 'missing' });
-    expect(restored).toMatchObject({ status: 'COMPLETE', written: 9_999, skipped: 0, snapshotId: first.id, namespace: b });
+    expect(restored).toMatchObject({
+      status: 'COMPLETE',
+      written: 9_999,
+      skipped: 0,
+      snapshotId: first.id,
+      namespace: b,
+    });
 
     const second = await snapshot(api, { namespace: b });
     expect(second).toMatchObject({ status: 'COMPLETE', items: 9_999 });
@@ -163,12 +185,20 @@ describe('restore never clobbers newer data', () => {
     const r = await restore(api, snap.id, { mode: 'newer' });
     expect(r).toMatchObject({ status: 'COMPLETE', written: 5, skipped: 15 });
 
-    for (let i = 0; i < 5; i++) expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({ fields: { v: 'after' }, rev: 2 });
+    for (let i = 0; i < 5; i++)
+      expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({ fields: { v: 'after' }, rev: 2 });
     for (let i = 5; i < 10; i++) {
       // The tombstone had rev 2: the key comes back above it, with the snapshot's fields.
-      expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({ fields: { v: 'snapshot', i }, rev: 3 });
+      expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({
+        fields: { v: 'snapshot', i },
+        rev: 3,
+      });
     }
-    for (let i = 10; i < 20; i++) expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({ fields: { v: 'snapshot', i }, rev: 1 });
+    for (let i = 10; i < 20; i++)
+      expect((await api.call('GET', `/v1/ns/${ns}/keys/k${i}`)).body).toMatchObject({
+        fields: { v: 'snapshot', i },
+        rev: 1,
+      });
     expect((await api.call('GET', `/v1/ns/${ns}/keys/fresh`)).body).toMatchObject({ fields: { v: 'after' } });
   });
 
@@ -188,15 +218,34 @@ describe('restore never clobbers newer data', () => {
       for (let i = 0; i < 3; i++) await put(api, dst, 'high', { from: 'target' }); // rev 3 > 2
       return dst;
     };
-    const fromOf = async (dst: string, k: string) => (await api.call('GET', `/v1/ns/${dst}/keys/${k}`)).body.fields.from;
+    const fromOf = async (dst: string, k: string) =>
+      (await api.call('GET', `/v1/ns/${dst}/keys/${k}`)).body.fields.from;
 
     const m = await setup();
-    expect(await restore(api, snap.id, { namespace: m, mode: 'missing' })).toMatchObject({ status: 'COMPLETE', written: 1, skipped: 3 });
-    expect([await fromOf(m, 'low'), await fromOf(m, 'same'), await fromOf(m, 'high'), await fromOf(m, 'absent')]).toEqual(['target', 'target', 'target', 'snapshot']);
+    expect(await restore(api, snap.id, { namespace: m, mode: 'missing' })).toMatchObject({
+      status: 'COMPLETE',
+      written: 1,
+      skipped: 3,
+    });
+    expect([
+      await fromOf(m, 'low'),
+      await fromOf(m, 'same'),
+      await fromOf(m, 'high'),
+      await fromOf(m, 'absent'),
+    ]).toEqual(['target', 'target', 'target', 'snapshot']);
 
     const n = await setup();
-    expect(await restore(api, snap.id, { namespace: n, mode: 'newer' })).toMatchObject({ status: 'COMPLETE', written: 2, skipped: 2 });
-    expect([await fromOf(n, 'low'), await fromOf(n, 'same'), await fromOf(n, 'high'), await fromOf(n, 'absent')]).toEqual(['snapshot', 'target', 'target', 'snapshot']);
+    expect(await restore(api, snap.id, { namespace: n, mode: 'newer' })).toMatchObject({
+      status: 'COMPLETE',
+      written: 2,
+      skipped: 2,
+    });
+    expect([
+      await fromOf(n, 'low'),
+      await fromOf(n, 'same'),
+      await fromOf(n, 'high'),
+      await fromOf(n, 'absent'),
+    ]).toEqual(['snapshot', 'target', 'target', 'snapshot']);
     expect((await api.call('GET', `/v1/ns/${n}/keys/low`)).body.rev).toBe(2);
   });
 });
@@ -247,7 +296,10 @@ describe('a damaged snapshot is refused before anything is written', () => {
     const r = await api.call('POST', `/v1/snapshots/${id}/restore`, { body: { mode: 'missing' } });
     expect(r.status).toBe(409);
     expect(r.body).toMatchObject({ code: 'Conflict', reason: 'SnapshotNotComplete' });
-    expect((await api.call('POST', `/v1/snapshots/${newId('snap', new Date())}/restore`, { body: { mode: 'missing' } })).status).toBe(404);
+    expect(
+      (await api.call('POST', `/v1/snapshots/${newId('snap', new Date())}/restore`, { body: { mode: 'missing' } }))
+        .status,
+    ).toBe(404);
     expect((await api.call('GET', '/v1/snapshots/nope')).status).toBe(404);
     expect((await api.call('GET', `/v1/restores/${newId('rest', new Date())}`)).status).toBe(404);
   });
@@ -262,12 +314,34 @@ describe('whole-store export', () => {
     const own = testApi({ env });
     try {
       // Scan segments split by partition (namespace): several namespaces spread over the segments.
-      const nss = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
-      for (const ns of nss) await seed(own, ns, Array.from({ length: 100 }, (_, i) => `k/${i}`), (key) => ({ ns, key }));
+      const nss = [
+        'alpha',
+        'beta',
+        'gamma',
+        'delta',
+        'epsilon',
+        'zeta',
+        'eta',
+        'theta',
+        'iota',
+        'kappa',
+        'lambda',
+        'mu',
+      ];
+      for (const ns of nss)
+        await seed(
+          own,
+          ns,
+          Array.from({ length: 100 }, (_, i) => `k/${i}`),
+          (key) => ({ ns, key }),
+        );
       expect((await own.call('DELETE', '/v1/ns/alpha/keys/k%2F0')).status).toBe(204);
       const lease = await own.call('POST', '/v1/leases', { body: { ttlSeconds: 60 } });
       expect(lease.status).toBe(201);
-      await own.call('PUT', '/v1/ns/beta/keys/leased', { body: { fields: { held: true } }, headers: { 'X-Lease-Id': lease.body.id } });
+      await own.call('PUT', '/v1/ns/beta/keys/leased', {
+        body: { fields: { held: true } },
+        headers: { 'X-Lease-Id': lease.body.id },
+      });
 
       const make = async (segments: number) => {
         const id = newId('snap', new Date());
@@ -281,7 +355,12 @@ describe('whole-store export', () => {
       expect(four).toMatchObject({ status: 'COMPLETE', namespace: null, items: 1_199 });
       expect(one).toMatchObject({ status: 'COMPLETE', namespace: null, items: 1_199 });
       expect(four.parts.filter((p: { items: number }) => p.items > 0).length).toBeGreaterThan(1);
-      expect(four.parts.map((p: { name: string }) => p.name)).toEqual(['part-00000.jsonl.gz', 'part-00001.jsonl.gz', 'part-00002.jsonl.gz', 'part-00003.jsonl.gz']);
+      expect(four.parts.map((p: { name: string }) => p.name)).toEqual([
+        'part-00000.jsonl.gz',
+        'part-00001.jsonl.gz',
+        'part-00002.jsonl.gz',
+        'part-00003.jsonl.gz',
+      ]);
       expect(one.parts).toHaveLength(1);
       const sorted = (lines: string[]) => [...lines].sort();
       expect(sorted(linesOf(own, four))).toEqual(sorted(linesOf(own, one)));
@@ -301,11 +380,21 @@ describe('whole-store export', () => {
       // A whole-store snapshot restored with a namespace restores that namespace's records only.
       expect((await own.call('DELETE', '/v1/ns/beta/keys/k%2F1')).status).toBe(204);
       expect((await own.call('DELETE', '/v1/ns/gamma/keys/k%2F1')).status).toBe(204);
-      const r = await own.call('POST', `/v1/snapshots/${four.id}/restore`, { body: { namespace: 'beta', mode: 'missing' } });
+      const r = await own.call('POST', `/v1/snapshots/${four.id}/restore`, {
+        body: { namespace: 'beta', mode: 'missing' },
+      });
       expect(r.status).toBe(202);
       await own.workflows.settled();
-      expect((await own.call('GET', `/v1/restores/${r.body.id}`)).body).toMatchObject({ status: 'COMPLETE', written: 1, skipped: 99, namespace: 'beta' });
-      expect((await own.call('GET', '/v1/ns/beta/keys/k%2F1')).body).toMatchObject({ fields: { ns: 'beta', key: 'k/1' }, rev: 3 });
+      expect((await own.call('GET', `/v1/restores/${r.body.id}`)).body).toMatchObject({
+        status: 'COMPLETE',
+        written: 1,
+        skipped: 99,
+        namespace: 'beta',
+      });
+      expect((await own.call('GET', '/v1/ns/beta/keys/k%2F1')).body).toMatchObject({
+        fields: { ns: 'beta', key: 'k/1' },
+        rev: 3,
+      });
       expect((await own.call('GET', '/v1/ns/gamma/keys/k%2F1')).status).toBe(404);
     } finally {
       own.close();

@@ -4,7 +4,8 @@ import { testApi, uniqueNs } from './harness';
 const api = testApi();
 afterAll(() => api.close());
 
-const put = (ns: string, key: string, fields: object) => api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body: { fields } });
+const put = (ns: string, key: string, fields: object) =>
+  api.call('PUT', `/v1/ns/${ns}/keys/${key}`, { body: { fields } });
 const get = (ns: string, key: string) => api.call('GET', `/v1/ns/${ns}/keys/${key}`);
 
 describe('transactions', () => {
@@ -15,7 +16,11 @@ describe('transactions', () => {
     await put(ns, 'd', { x: 1 });
     const r = await api.call('POST', `/v1/ns/${ns}/txn`, {
       body: {
-        require: [{ key: 'a', etag: a.headers.etag }, { key: 'b', exists: false }, { key: 'c', field: 'qty', op: '>', value: 0 }],
+        require: [
+          { key: 'a', etag: a.headers.etag },
+          { key: 'b', exists: false },
+          { key: 'c', field: 'qty', op: '>', value: 0 },
+        ],
         ops: [
           { op: 'put', key: 'a', fields: { v: 2 } },
           { op: 'patch', key: 'c', increment: { qty: -1 } },
@@ -46,8 +51,15 @@ describe('transactions', () => {
     await put(ns, 'c', { qty: 0 });
     const r = await api.call('POST', `/v1/ns/${ns}/txn`, {
       body: {
-        require: [{ key: 'a', etag: a.headers.etag }, { key: 'c', exists: true }, { key: 'c', field: 'qty', op: '>', value: 0 }],
-        ops: [{ op: 'put', key: 'x', fields: {} }, { op: 'patch', key: 'c', increment: { qty: -1 } }],
+        require: [
+          { key: 'a', etag: a.headers.etag },
+          { key: 'c', exists: true },
+          { key: 'c', field: 'qty', op: '>', value: 0 },
+        ],
+        ops: [
+          { op: 'put', key: 'x', fields: {} },
+          { op: 'patch', key: 'c', increment: { qty: -1 } },
+        ],
       },
     });
     expect(r.status).toBe(412);
@@ -58,7 +70,14 @@ describe('transactions', () => {
 
   test('a key in two ops, more than 100 keys, or a bad op is 400', async () => {
     const ns = uniqueNs();
-    const two = await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops: [{ op: 'delete', key: 'a' }, { op: 'delete', key: 'a' }] } });
+    const two = await api.call('POST', `/v1/ns/${ns}/txn`, {
+      body: {
+        ops: [
+          { op: 'delete', key: 'a' },
+          { op: 'delete', key: 'a' },
+        ],
+      },
+    });
     expect(two.status).toBe(400);
     const many = Array.from({ length: 101 }, (_, i) => ({ op: 'put', key: `k${i}`, fields: {} }));
     expect((await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops: many } })).status).toBe(400);
@@ -70,7 +89,11 @@ describe('transactions', () => {
 
   test('100 keys commit in one transaction', async () => {
     const ns = uniqueNs();
-    const ops = Array.from({ length: 100 }, (_, i) => ({ op: 'put', key: `k${String(i).padStart(3, '0')}`, fields: { i } }));
+    const ops = Array.from({ length: 100 }, (_, i) => ({
+      op: 'put',
+      key: `k${String(i).padStart(3, '0')}`,
+      fields: { i },
+    }));
     const r = await api.call('POST', `/v1/ns/${ns}/txn`, { body: { ops } });
     expect(r.status).toBe(200);
     expect((await api.call('GET', `/v1/ns/${ns}/keys?limit=1000`)).body.items).toHaveLength(100);
@@ -80,7 +103,11 @@ describe('transactions', () => {
 describe('Idempotency-Key', () => {
   test('the same key and request returns the first response and performs nothing', async () => {
     const ns = uniqueNs();
-    const send = () => api.call('PATCH', `/v1/ns/${ns}/keys/counter`, { body: { increment: { n: 1 } }, headers: { 'Idempotency-Key': `inc-${ns}` } });
+    const send = () =>
+      api.call('PATCH', `/v1/ns/${ns}/keys/counter`, {
+        body: { increment: { n: 1 } },
+        headers: { 'Idempotency-Key': `inc-${ns}` },
+      });
     const first = await send();
     const again = await send();
     expect(first.status).toBe(201);
@@ -114,11 +141,15 @@ describe('Idempotency-Key', () => {
 });
 
 describe('Idempotency-Key belongs to its caller', () => {
-  const as = (caller: string | undefined, key: string) => ({ 'Idempotency-Key': key, ...(caller !== undefined ? { 'X-Vesta-Caller': caller } : {}) });
+  const as = (caller: string | undefined, key: string) => ({
+    'Idempotency-Key': key,
+    ...(caller !== undefined ? { 'X-Vesta-Caller': caller } : {}),
+  });
 
   test('two callers that send the same key and request both execute; each replays its own response', async () => {
     const ns = uniqueNs();
-    const inc = (caller: string) => api.call('PATCH', `/v1/ns/${ns}/keys/counter`, { body: { increment: { n: 1 } }, headers: as(caller, 'shared') });
+    const inc = (caller: string) =>
+      api.call('PATCH', `/v1/ns/${ns}/keys/counter`, { body: { increment: { n: 1 } }, headers: as(caller, 'shared') });
     const alice = await inc('alice');
     const bob = await inc('bob');
     expect([alice.status, bob.status]).toEqual([201, 200]);
@@ -130,11 +161,14 @@ describe('Idempotency-Key belongs to its caller', () => {
     expect((await get(ns, 'counter')).body).toMatchObject({ rev: 2, fields: { n: 2 } });
   });
 
-  test('another caller never gets the first caller\'s lease id back by reusing its key', async () => {
+  test("another caller never gets the first caller's lease id back by reusing its key", async () => {
     const first = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('alice', 'grant-1') });
     const replay = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('alice', 'grant-1') });
     const other = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as('mallory', 'grant-1') });
-    const anonymous = await api.call('POST', '/v1/leases', { body: { ttlSeconds: 30 }, headers: as(undefined, 'grant-1') });
+    const anonymous = await api.call('POST', '/v1/leases', {
+      body: { ttlSeconds: 30 },
+      headers: as(undefined, 'grant-1'),
+    });
     expect(replay.body.id).toBe(first.body.id);
     expect(other.status).toBe(201);
     expect(anonymous.status).toBe(201);
@@ -144,7 +178,10 @@ describe('Idempotency-Key belongs to its caller', () => {
   test('a key reused with a different request by the same caller is still 422, and another caller may use it', async () => {
     const ns = uniqueNs();
     await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: { a: 1 } }, headers: as('alice', 'k1') });
-    const reused = await api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: { a: 2 } }, headers: as('alice', 'k1') });
+    const reused = await api.call('PUT', `/v1/ns/${ns}/keys/k`, {
+      body: { fields: { a: 2 } },
+      headers: as('alice', 'k1'),
+    });
     expect(reused.status).toBe(422);
     expect(reused.body.code).toBe('IdempotencyKeyReused');
     expect((await get(ns, 'k')).body.fields).toEqual({ a: 1 });
@@ -155,7 +192,8 @@ describe('Idempotency-Key belongs to its caller', () => {
 
   test('anonymous is one caller: no X-Vesta-Caller and an empty one share keys', async () => {
     const ns = uniqueNs();
-    const inc = (caller: string | undefined) => api.call('PATCH', `/v1/ns/${ns}/keys/c`, { body: { increment: { n: 1 } }, headers: as(caller, 'anon') });
+    const inc = (caller: string | undefined) =>
+      api.call('PATCH', `/v1/ns/${ns}/keys/c`, { body: { increment: { n: 1 } }, headers: as(caller, 'anon') });
     const first = await inc(undefined);
     expect((await inc('  ')).text).toBe(first.text);
     expect((await get(ns, 'c')).body.fields).toEqual({ n: 1 });
@@ -168,7 +206,10 @@ describe('Idempotency-Key belongs to its caller', () => {
       const headers = { 'content-type': 'application/json', 'idempotency-key': 'signed', 'x-vesta-caller': header };
       const event = toProxyEvent('PATCH', `/v1/ns/${ns}/keys/c`, headers, Buffer.from(body), '127.0.0.1');
       const identity = { ...event.requestContext.identity, userArn, caller: null, user: null };
-      return api.handler({ ...event, requestContext: { ...event.requestContext, identity } }, lambdaContext(event.requestContext.requestId));
+      return api.handler(
+        { ...event, requestContext: { ...event.requestContext, identity } },
+        lambdaContext(event.requestContext.requestId),
+      );
     };
     const role = 'arn:aws:sts::123456789012:assumed-role/worker/i-1';
     const first = await signed(role, 'someone-else');

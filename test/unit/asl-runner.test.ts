@@ -1,7 +1,15 @@
 import { StateMachine, localDefinition } from '../../src/local/workflows';
 
 const definition = localDefinition('saga');
-const TASKS = ['LoadSaga', 'ApplyStep', 'RecordStepFailed', 'CompensateStep', 'RecordSucceeded', 'RecordCompensated', 'RecordCompensationFailed'];
+const TASKS = [
+  'LoadSaga',
+  'ApplyStep',
+  'RecordStepFailed',
+  'CompensateStep',
+  'RecordSucceeded',
+  'RecordCompensated',
+  'RecordCompensationFailed',
+];
 
 type Input = { sagaId: string; action: string; index?: number; status?: string };
 type Options = { steps: number; failAt?: number; compensationAlwaysFails?: boolean };
@@ -98,8 +106,16 @@ test('step 2 of 3 fails: step 1 is compensated exactly once and the saga ends Co
   expect(r.compensated).toEqual([0]);
   expect(r.status.saga).toBe('COMPENSATED');
   expect(r.visited).toEqual([
-    'LoadSaga', 'ApplyStep', 'NextStep', 'ApplyStep', 'RecordStepFailed',
-    'NextCompensation', 'CompensateStep', 'NextCompensation', 'RecordCompensated', 'Compensated',
+    'LoadSaga',
+    'ApplyStep',
+    'NextStep',
+    'ApplyStep',
+    'RecordStepFailed',
+    'NextCompensation',
+    'CompensateStep',
+    'NextCompensation',
+    'RecordCompensated',
+    'Compensated',
   ]);
   expect(r.calls.filter((c) => c.action === 'apply' && c.index === 2)).toEqual([]);
 });

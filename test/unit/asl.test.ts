@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_MACHINES, SNAPSHOT_EXPORT_SUBSTITUTION, SNAPSHOT_RESTORE_SUBSTITUTION, STEP_FUNCTION_SUBSTITUTION, loadDefinition } from '../../src/sagas/state-machines';
+import {
+  ALL_MACHINES,
+  SNAPSHOT_EXPORT_SUBSTITUTION,
+  SNAPSHOT_RESTORE_SUBSTITUTION,
+  STEP_FUNCTION_SUBSTITUTION,
+  loadDefinition,
+} from '../../src/sagas/state-machines';
 
 /** asl-validator ships no type declarations. */
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as AslValidator;
 
 /** The definition substitutions the CDK stack provides (one function a file); no other placeholder may appear. */
@@ -13,7 +18,9 @@ const fakeArn = (placeholder: string) => `arn:aws:lambda:us-east-1:123456789012:
 const TRANSIENT = ['Vesta.Transient', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
 
 const dir = join(__dirname, '..', '..', 'statemachines');
-const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.asl.json'))
+  .sort();
 
 type State = {
   Type: string;
@@ -30,16 +37,22 @@ type State = {
 };
 type Machine = { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
 
-const substitute = (text: string) => text.replace(/\$\{(\w+)\}/g, (_m, name: string) => (PLACEHOLDERS.includes(name) ? fakeArn(name) : _m));
+const substitute = (text: string) =>
+  text.replace(/\$\{(\w+)\}/g, (_m, name: string) => (PLACEHOLDERS.includes(name) ? fakeArn(name) : _m));
 const machineOf = (file: string) => ALL_MACHINES.find((x) => x.def.file === `statemachines/${file}`);
 /** A file's definition as it is deployed and run (`loadDefinition`: the task contract applied), placeholders substituted. */
-const load = (file: string): Machine => JSON.parse(substitute(JSON.stringify(loadDefinition(machineOf(file)!.def)))) as Machine;
+const load = (file: string): Machine =>
+  JSON.parse(substitute(JSON.stringify(loadDefinition(machineOf(file)!.def)))) as Machine;
 
 /** Every state of a machine, nested Parallel branches and Map processors included. */
 function allStates(m: Machine): [string, State][] {
   return Object.entries(m.States).flatMap(([name, s]) => [
     [name, s] as [string, State],
-    ...[...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])].flatMap(allStates),
+    ...[
+      ...(s.Branches ?? []),
+      ...(s.ItemProcessor ? [s.ItemProcessor] : []),
+      ...(s.Iterator ? [s.Iterator] : []),
+    ].flatMap(allStates),
   ]);
 }
 
@@ -47,7 +60,11 @@ function allStates(m: Machine): [string, State][] {
 function tasksCaught(m: Machine, enclosed = false): [string, State, boolean][] {
   return Object.entries(m.States).flatMap(([name, s]) => {
     const catchesAll = (s.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
-    const inner = [...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])];
+    const inner = [
+      ...(s.Branches ?? []),
+      ...(s.ItemProcessor ? [s.ItemProcessor] : []),
+      ...(s.Iterator ? [s.Iterator] : []),
+    ];
     return [
       ...(s.Type === 'Task' ? [[name, s, enclosed || catchesAll] as [string, State, boolean]] : []),
       ...inner.flatMap((i) => tasksCaught(i, enclosed || catchesAll)),
@@ -71,7 +88,9 @@ function unreachable(m: Machine): string[] {
     todo.push(...targets(m.States[name]));
   }
   const nested = Object.values(m.States).flatMap((s) =>
-    [...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])].flatMap(unreachable),
+    [...(s.Branches ?? []), ...(s.ItemProcessor ? [s.ItemProcessor] : []), ...(s.Iterator ? [s.Iterator] : [])].flatMap(
+      unreachable,
+    ),
   );
   return [...Object.keys(m.States).filter((n) => !seen.has(n)), ...nested];
 }
@@ -105,14 +124,20 @@ describe.each(files)('%s', (file) => {
     for (const [name, s] of allStates(m)) {
       expect({ name, QueryLanguage: s.QueryLanguage ?? 'JSONPath' }).toEqual({ name, QueryLanguage: 'JSONPath' });
       expect({ name, Assign: s.Assign }).toEqual({ name, Assign: undefined });
-      expect({ name, hasArguments: 'Arguments' in s, hasOutput: 'Output' in s }).toEqual({ name, hasArguments: false, hasOutput: false });
+      expect({ name, hasArguments: 'Arguments' in s, hasOutput: 'Output' in s }).toEqual({
+        name,
+        hasArguments: false,
+        hasOutput: false,
+      });
     }
     expect(raw).not.toMatch(/\{%/);
   });
 
   test('no state writes "ResultPath": "$" (the local runner would nest the result under a "$" key)', () => {
     const m = load(file);
-    const offenders = allStates(m).filter(([, s]) => (s as { ResultPath?: unknown }).ResultPath === '$').map(([name]) => name);
+    const offenders = allStates(m)
+      .filter(([, s]) => (s as { ResultPath?: unknown }).ResultPath === '$')
+      .map(([name]) => name);
     expect(offenders).toEqual([]);
   });
 
@@ -126,7 +151,11 @@ describe.each(files)('%s', (file) => {
     const repeated = states.flatMap(([name, s]) => {
       const rest = (c: { ErrorEquals: string[] }) => JSON.stringify({ ...c, ErrorEquals: undefined });
       const catchers = s.Catch ?? [];
-      return catchers.filter((c, i) => catchers.slice(i + 1).some((later) => later.ErrorEquals.includes('States.ALL') && rest(later) === rest(c))).map(() => name);
+      return catchers
+        .filter((c, i) =>
+          catchers.slice(i + 1).some((later) => later.ErrorEquals.includes('States.ALL') && rest(later) === rest(c)),
+        )
+        .map(() => name);
     });
     expect(repeated).toEqual([]);
   });
@@ -145,10 +174,14 @@ describe.each(files)('%s', (file) => {
       expect({ name, Resource: s.Resource }).toEqual({ name, Resource: fakeArn(placeholder) });
       const retry = s.Retry ?? [];
       expect({ name, retries: retry.length > 0 }).toEqual({ name, retries: true });
-      for (const r of retry) expect({ name, JitterStrategy: r.JitterStrategy }).toEqual({ name, JitterStrategy: 'FULL' });
+      for (const r of retry)
+        expect({ name, JitterStrategy: r.JitterStrategy }).toEqual({ name, JitterStrategy: 'FULL' });
       const retried = retry.flatMap((r) => r.ErrorEquals);
       expect({ name, retried: TRANSIENT.filter((e) => retried.includes(e)) }).toEqual({ name, retried: TRANSIENT });
-      expect({ name, retriesStepFailed: retried.includes('Vesta.StepFailed') || retried.includes('States.ALL') }).toEqual({
+      expect({
+        name,
+        retriesStepFailed: retried.includes('Vesta.StepFailed') || retried.includes('States.ALL'),
+      }).toEqual({
         name,
         retriesStepFailed: false,
       });
@@ -162,12 +195,24 @@ describe('named states', () => {
   test('the generic saga runner', () => {
     const m = load('saga.asl.json');
     expect(m.StartAt).toBe('LoadSaga');
-    for (const n of ['LoadSaga', 'ApplyStep', 'NextStep', 'Succeeded', 'CompensateStep', 'NextCompensation', 'Compensated', 'RecordCompensationFailed', 'CompensationFailed']) {
+    for (const n of [
+      'LoadSaga',
+      'ApplyStep',
+      'NextStep',
+      'Succeeded',
+      'CompensateStep',
+      'NextCompensation',
+      'Compensated',
+      'RecordCompensationFailed',
+      'CompensationFailed',
+    ]) {
       expect(Object.keys(m.States)).toContain(n);
     }
     expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
     // The first Catch that matches an error decides: a failed step goes to RecordStepFailed.
-    const stepFailed = (m.States.ApplyStep.Catch ?? []).find((c) => c.ErrorEquals.includes('Vesta.StepFailed') || c.ErrorEquals.includes('States.ALL'));
+    const stepFailed = (m.States.ApplyStep.Catch ?? []).find(
+      (c) => c.ErrorEquals.includes('Vesta.StepFailed') || c.ErrorEquals.includes('States.ALL'),
+    );
     expect(stepFailed?.Next).toBe('RecordStepFailed');
   });
 

@@ -4,7 +4,11 @@
  */
 import { cancellationReasons, conditionFailed, firstConditionFailure } from '../../src/adapters/dynamodb/cancellation';
 
-const cancelled = (reasons?: unknown[]) => Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', ...(reasons ? { CancellationReasons: reasons } : {}) });
+const cancelled = (reasons?: unknown[]) =>
+  Object.assign(new Error('Transaction cancelled'), {
+    name: 'TransactionCanceledException',
+    ...(reasons ? { CancellationReasons: reasons } : {}),
+  });
 
 test('the reasons of a cancelled transaction come back by item position, with the item as it stood', () => {
   const item = { head: { N: '7' } };
@@ -20,7 +24,9 @@ test('a cancelled transaction without reasons gives an empty list', () => {
 });
 
 test('any other error has no reasons', () => {
-  expect(cancellationReasons(Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException' }))).toBeUndefined();
+  expect(
+    cancellationReasons(Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException' })),
+  ).toBeUndefined();
   expect(cancellationReasons(new Error('plain'))).toBeUndefined();
   expect(cancellationReasons(undefined)).toBeUndefined();
 });
@@ -33,7 +39,12 @@ test('only ConditionalCheckFailed counts as a failed condition', () => {
 });
 
 test('the first failed condition is found from the given position on', () => {
-  const reasons = [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'TransactionConflict' }, { Code: 'ConditionalCheckFailed' }];
+  const reasons = [
+    { Code: 'ConditionalCheckFailed' },
+    { Code: 'None' },
+    { Code: 'TransactionConflict' },
+    { Code: 'ConditionalCheckFailed' },
+  ];
 
   expect(firstConditionFailure(reasons)).toBe(0);
   expect(firstConditionFailure(reasons, 1)).toBe(3);

@@ -19,7 +19,12 @@ describe('change ids', () => {
     const id = changeId('shop', 'cart/1', 'i1', 3);
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(changeId('shop', 'cart/1', 'i1', 3)).toBe(id);
-    for (const other of [changeId('shop', 'cart/1', 'i1', 4), changeId('shop', 'cart/1', 'i2', 3), changeId('shop', 'cart/2', 'i1', 3), changeId('shop2', 'cart/1', 'i1', 3)]) {
+    for (const other of [
+      changeId('shop', 'cart/1', 'i1', 4),
+      changeId('shop', 'cart/1', 'i2', 3),
+      changeId('shop', 'cart/2', 'i1', 3),
+      changeId('shop2', 'cart/1', 'i1', 3),
+    ]) {
       expect(other).not.toBe(id);
     }
     // The separator keeps (a, bc) and (ab, c) apart.
@@ -29,7 +34,15 @@ describe('change ids', () => {
 
 describe('changeOf', () => {
   test('a put or patch carries the fields; a delete or expire does not', () => {
-    expect(changeOf(state(), 'patch')).toEqual({ id: changeId('shop', 'cart/1', 'i1', 3), namespace: 'shop', key: 'cart/1', rev: 3, vv: { local: 3 }, change: 'patch', fields: { qty: 1 } });
+    expect(changeOf(state(), 'patch')).toEqual({
+      id: changeId('shop', 'cart/1', 'i1', 3),
+      namespace: 'shop',
+      key: 'cart/1',
+      rev: 3,
+      vv: { local: 3 },
+      change: 'patch',
+      fields: { qty: 1 },
+    });
     const tomb = state({ deleted: true, siblings: [] });
     expect(changeOf(tomb, 'delete')).not.toHaveProperty('fields');
     expect(changeOf(tomb, 'expire').change).toBe('expire');
@@ -38,8 +51,19 @@ describe('changeOf', () => {
   });
 
   test('a write that left siblings lists every value; fields is the newest', () => {
-    const two = state({ siblings: [{ fields: { v: 1 }, dot: { replica: 'a', counter: 1 }, at: 't1' }, { fields: { v: 2 }, dot: { replica: 'b', counter: 1 }, at: 't2' }] });
-    expect(changeOf(two, 'put')).toMatchObject({ fields: { v: 2 }, siblings: [{ fields: { v: 1 }, updatedAt: 't1' }, { fields: { v: 2 }, updatedAt: 't2' }] });
+    const two = state({
+      siblings: [
+        { fields: { v: 1 }, dot: { replica: 'a', counter: 1 }, at: 't1' },
+        { fields: { v: 2 }, dot: { replica: 'b', counter: 1 }, at: 't2' },
+      ],
+    });
+    expect(changeOf(two, 'put')).toMatchObject({
+      fields: { v: 2 },
+      siblings: [
+        { fields: { v: 1 }, updatedAt: 't1' },
+        { fields: { v: 2 }, updatedAt: 't2' },
+      ],
+    });
   });
 });
 

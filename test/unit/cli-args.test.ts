@@ -101,12 +101,15 @@ describe('record keys in URLs', () => {
 
 describe('patch bodies from flags', () => {
   test('collects every kind of flag', () => {
-    const body = buildPatchBody({}, {
-      set: ['status=paid', 'n=1', 'n=2'],
-      remove: ['draft'],
-      incr: ['qty=-1', 'views'],
-      require: ['qty >= 1'],
-    });
+    const body = buildPatchBody(
+      {},
+      {
+        set: ['status=paid', 'n=1', 'n=2'],
+        remove: ['draft'],
+        incr: ['qty=-1', 'views'],
+        require: ['qty >= 1'],
+      },
+    );
     expect(body).toEqual({
       set: { status: 'paid', n: 2 },
       remove: ['draft'],
@@ -118,7 +121,13 @@ describe('patch bodies from flags', () => {
   test('adds the flags to a --body', () => {
     const base = { set: { a: 1 }, require: [{ field: 'a', op: 'absent' }] };
     const body = buildPatchBody(base, { ...noFlags, set: ['b=2'], require: ['c exists'] });
-    expect(body).toEqual({ set: { a: 1, b: 2 }, require: [{ field: 'a', op: 'absent' }, { field: 'c', op: 'exists' }] });
+    expect(body).toEqual({
+      set: { a: 1, b: 2 },
+      require: [
+        { field: 'a', op: 'absent' },
+        { field: 'c', op: 'exists' },
+      ],
+    });
   });
 
   test('a --body alone passes through unchanged', () => {
@@ -126,7 +135,9 @@ describe('patch bodies from flags', () => {
   });
 
   test('rejects a patch with nothing to change', () => {
-    expect(() => buildPatchBody({}, { ...noFlags, require: ['qty > 0'] })).toThrow(/at least one of --set, --remove, --incr/);
+    expect(() => buildPatchBody({}, { ...noFlags, require: ['qty > 0'] })).toThrow(
+      /at least one of --set, --remove, --incr/,
+    );
   });
 
   test('rejects a --body part of the wrong type instead of dropping it', () => {

@@ -19,18 +19,34 @@ interface Sent {
 }
 
 /** A fetch that records each request and answers with `answer` (a record by default). */
-function fakeFetch(answer: (url: string) => { status: number; body: unknown; headers?: Record<string, string> } = () => ({ status: 200, body: record })) {
+function fakeFetch(
+  answer: (url: string) => { status: number; body: unknown; headers?: Record<string, string> } = () => ({
+    status: 200,
+    body: record,
+  }),
+) {
   const sent: Sent[] = [];
   const fetch = (async (input: string | URL, init?: RequestInit) => {
     const url = String(input);
     sent.push({ method: init?.method ?? 'GET', url, headers: { ...(init?.headers as Record<string, string>) } });
     const a = answer(url);
-    return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json', etag: '"e1"', ...a.headers } });
+    return new Response(JSON.stringify(a.body), {
+      status: a.status,
+      headers: { 'content-type': 'application/json', etag: '"e1"', ...a.headers },
+    });
   }) as typeof globalThis.fetch;
   return { fetch, sent };
 }
 
-const record = { namespace: 'shop', key: 'cart/1', fields: { qty: 2 }, rev: 3, vv: { local: 3 }, lease: null, updatedAt: '2026-01-01T00:00:00.000Z' };
+const record = {
+  namespace: 'shop',
+  key: 'cart/1',
+  fields: { qty: 2 },
+  rev: 3,
+  vv: { local: 3 },
+  lease: null,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
 
 function tempConfig(content?: object): string {
   const path = join(mkdtempSync(join(tmpdir(), 'vesta-config-')), 'nested', 'config.json');
@@ -46,14 +62,27 @@ function vesta(argv: string[], env: Record<string, string | undefined>, fetch?: 
 }
 
 describe('which URL a command uses', () => {
-  const io = (env: Record<string, string | undefined>): CliIo => ({ out: () => {}, err: () => {}, readStdin: async () => '', env });
+  const io = (env: Record<string, string | undefined>): CliIo => ({
+    out: () => {},
+    err: () => {},
+    readStdin: async () => '',
+    env,
+  });
 
   test('--url wins over VESTA_URL, which wins over the config file, which wins over the local stack', () => {
     const VESTA_CONFIG = tempConfig({ url: 'http://from-config:1' });
-    expect(resolveTarget({ url: 'http://from-option:1' }, io({ VESTA_URL: 'http://from-env:1', VESTA_CONFIG })).url).toBe('http://from-option:1');
-    expect(resolveTarget({}, io({ VESTA_URL: 'http://from-env:1', VESTA_CONFIG }))).toMatchObject({ url: 'http://from-env:1', urlFrom: 'environment' });
+    expect(
+      resolveTarget({ url: 'http://from-option:1' }, io({ VESTA_URL: 'http://from-env:1', VESTA_CONFIG })).url,
+    ).toBe('http://from-option:1');
+    expect(resolveTarget({}, io({ VESTA_URL: 'http://from-env:1', VESTA_CONFIG }))).toMatchObject({
+      url: 'http://from-env:1',
+      urlFrom: 'environment',
+    });
     expect(resolveTarget({}, io({ VESTA_CONFIG }))).toMatchObject({ url: 'http://from-config:1', urlFrom: 'config' });
-    expect(resolveTarget({}, io({ VESTA_CONFIG: tempConfig() }))).toMatchObject({ url: 'http://127.0.0.1:8080', urlFrom: 'default' });
+    expect(resolveTarget({}, io({ VESTA_CONFIG: tempConfig() }))).toMatchObject({
+      url: 'http://127.0.0.1:8080',
+      urlFrom: 'default',
+    });
   });
 
   test('--profile wins over AWS_PROFILE over the config; the URL names the region before the config does', () => {
@@ -116,7 +145,10 @@ describe('vesta config', () => {
   });
 
   test.each([
-    [['config', 'set', 'url', 'not a url'], 'url must be an http(s) URL, e.g. http://127.0.0.1:8080 or https://<api-id>.execute-api.<region>.amazonaws.com/<stage>. Received: "not a url"'],
+    [
+      ['config', 'set', 'url', 'not a url'],
+      'url must be an http(s) URL, e.g. http://127.0.0.1:8080 or https://<api-id>.execute-api.<region>.amazonaws.com/<stage>. Received: "not a url"',
+    ],
     [['config', 'set', 'url', 'file:///etc/passwd'], 'Received: "file:///etc/passwd"'],
     [['config', 'set', 'region', 'Europe'], 'region must be an AWS region such as eu-west-1. Received: "Europe"'],
     [['config', 'set', 'colour', 'blue'], 'config set knows url, profile, region. Received: "colour"'],
@@ -152,7 +184,9 @@ describe('signing', () => {
 
     expect(r.code).toBe(0);
     expect(sent[0].url).toBe(`${DEPLOYED}/v1/ns/shop/keys/cart/1`);
-    expect(sent[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAVESTATESTKEY0000\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=\S*host\S*, Signature=[0-9a-f]{64}$/);
+    expect(sent[0].headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIAVESTATESTKEY0000\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=\S*host\S*, Signature=[0-9a-f]{64}$/,
+    );
     expect(sent[0].headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 
@@ -183,7 +217,10 @@ describe('signing', () => {
 
 describe('requests the commands send', () => {
   test('ids and names are one percent-encoded segment each; keys keep their slashes', async () => {
-    const { fetch, sent } = fakeFetch((url) => ({ status: 200, body: url.includes('/leases/') ? { id: 'x', ttlSeconds: 5, remainingSeconds: 1, expiresAt: '', keys: [] } : {} }));
+    const { fetch, sent } = fakeFetch((url) => ({
+      status: 200,
+      body: url.includes('/leases/') ? { id: 'x', ttlSeconds: 5, remainingSeconds: 1, expiresAt: '', keys: [] } : {},
+    }));
     const env = { VESTA_URL: 'http://127.0.0.1:7777' };
 
     await vesta(['lease', 'get', 'a/b c'], env, fetch);
@@ -210,7 +247,14 @@ describe('requests the commands send', () => {
     const states = [
       { id: 's1', type: 'transfer', namespace: 'bank', status: 'RUNNING', steps: [step('PENDING')] },
       { id: 's1', type: 'transfer', namespace: 'bank', status: 'RUNNING', steps: [step('DONE')] },
-      { id: 's1', type: 'transfer', namespace: 'bank', status: 'COMPENSATED', steps: [step('COMPENSATED')], finishedAt: '2026-01-01T00:00:01.000Z' },
+      {
+        id: 's1',
+        type: 'transfer',
+        namespace: 'bank',
+        status: 'COMPENSATED',
+        steps: [step('COMPENSATED')],
+        finishedAt: '2026-01-01T00:00:01.000Z',
+      },
     ];
     const { fetch } = fakeFetch(() => ({ status: 200, body: states.length > 1 ? states.shift() : states[0] }));
 

@@ -81,7 +81,9 @@ test('a keepalive answering 404 reports the lease LOST at that time', async () =
   });
 
   await expect(s.watch).rejects.toThrow(LeaseLostError);
-  await expect(s.watch).rejects.toThrow('LOST lease L1 at 2026-11-22T10:00:20.000Z: the keepalive answered 404 NotFound');
+  await expect(s.watch).rejects.toThrow(
+    'LOST lease L1 at 2026-11-22T10:00:20.000Z: the keepalive answered 404 NotFound',
+  );
 });
 
 test('failures shorter than the remaining TTL are retried and the lease is kept', async () => {
@@ -106,7 +108,9 @@ test('being unreachable for longer than the remaining TTL reports the lease LOST
   const lost = await s.watch.catch((e) => e);
 
   expect(lost).toBeInstanceOf(LeaseLostError);
-  expect(lost.message).toMatch(/^LOST lease L1 at 2026-11-22T10:00:30\.000Z: no keepalive got through since 2026-11-22T10:00:10\.000Z/);
+  expect(lost.message).toMatch(
+    /^LOST lease L1 at 2026-11-22T10:00:30\.000Z: no keepalive got through since 2026-11-22T10:00:10\.000Z/,
+  );
   expect(lost.message).toContain('ECONNREFUSED');
   expect(s.clock.now()).toBe(T0 + TTL * 1000);
 });

@@ -1,7 +1,14 @@
 import { ApiError } from '../../src/client';
 import { LeaseLostError, UsageError } from '../../src/cli/errors';
 import { apiHint, describeError } from '../../src/cli/hints';
-import { keepaliveIntervalMs, leaseWriteOptions, parseFence, parseIntervalOverride, parseTtl, requiredLease } from '../../src/cli/lease-args';
+import {
+  keepaliveIntervalMs,
+  leaseWriteOptions,
+  parseFence,
+  parseIntervalOverride,
+  parseTtl,
+  requiredLease,
+} from '../../src/cli/lease-args';
 import { runCli } from '../cli-harness';
 
 function conflict(reason: string, extra: Record<string, unknown> = {}): ApiError {
@@ -17,9 +24,12 @@ describe('--ttl <seconds>', () => {
     expect(parseTtl(text)).toBe(seconds);
   });
 
-  test.each(['', '0', '-5', '1.5', '30s', ' 30', '1e3', '99999999999999999999'])('rejects %j as a usage error', (text) => {
-    expect(() => parseTtl(text)).toThrow(UsageError);
-  });
+  test.each(['', '0', '-5', '1.5', '30s', ' 30', '1e3', '99999999999999999999'])(
+    'rejects %j as a usage error',
+    (text) => {
+      expect(() => parseTtl(text)).toThrow(UsageError);
+    },
+  );
 
   test('is required', () => {
     expect(() => parseTtl(undefined)).toThrow(/--ttl <seconds> is required/);
@@ -31,14 +41,20 @@ describe('--fence <name>:<token>', () => {
     expect(parseFence(text)).toBe(text);
   });
 
-  test.each(['jobs', 'jobs:', ':17', 'jobs:abc', 'jobs:-1', 'jobs:1.5', 'jobs:99999999999999999999'])('rejects %j as a usage error', (text) => {
-    expect(() => parseFence(text)).toThrow(UsageError);
-  });
+  test.each(['jobs', 'jobs:', ':17', 'jobs:abc', 'jobs:-1', 'jobs:1.5', 'jobs:99999999999999999999'])(
+    'rejects %j as a usage error',
+    (text) => {
+      expect(() => parseFence(text)).toThrow(UsageError);
+    },
+  );
 });
 
 describe('lease and fence headers of a write', () => {
   test('--lease and --fence become the lease and fence of the write (X-Lease-Id and X-Fencing-Token)', () => {
-    expect(leaseWriteOptions({ lease: 'L1', fence: 'jobs:17' })).toEqual({ leaseId: 'L1', fence: { lock: 'jobs', token: 17 } });
+    expect(leaseWriteOptions({ lease: 'L1', fence: 'jobs:17' })).toEqual({
+      leaseId: 'L1',
+      fence: { lock: 'jobs', token: 17 },
+    });
     expect(leaseWriteOptions({ fence: 'a:b:3' })).toEqual({ leaseId: undefined, fence: { lock: 'a:b', token: 3 } });
   });
 
@@ -74,8 +90,11 @@ describe('keepalive interval', () => {
 });
 
 describe('hints for leases and locks', () => {
-  test('LockHeld gives the holder\'s token and until when', () => {
-    const hint = apiHint(conflict('LockHeld', { holder: { fencingToken: 17, expiresAt: '2026-11-22T10:00:30.000Z' } }), 'lock acquire');
+  test("LockHeld gives the holder's token and until when", () => {
+    const hint = apiHint(
+      conflict('LockHeld', { holder: { fencingToken: 17, expiresAt: '2026-11-22T10:00:30.000Z' } }),
+      'lock acquire',
+    );
     expect(hint).toContain('another lease holds the lock with fencing token 17 until 2026-11-22T10:00:30.000Z');
   });
 

@@ -29,7 +29,9 @@ test('the parser gets each type, and multiple and short where declared', () => {
 });
 
 test('the usage line brackets optional options, joins alternatives and nests what goes with another', () => {
-  expect(optionUsage(decls)).toBe("--mode a|b [--set k=v ...] [--all | --cursor c] [--wait [--interval <ms>]] [--require 'field op value'] [--help]");
+  expect(optionUsage(decls)).toBe(
+    "--mode a|b [--set k=v ...] [--all | --cursor c] [--wait [--interval <ms>]] [--require 'field op value'] [--help]",
+  );
 });
 
 test('help lines align the text in one column, one entry per explained value, a long name on a line of its own', () => {

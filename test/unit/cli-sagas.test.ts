@@ -5,7 +5,11 @@ import * as sagaArgs from '../../src/cli/saga-args';
 import type { SagaView } from '../../src/cli/saga-args';
 import { runCli } from '../cli-harness';
 
-function saga(status: SagaView['status'], steps: [string, SagaView['steps'][number]['status']][], extra: Partial<SagaView> = {}): SagaView {
+function saga(
+  status: SagaView['status'],
+  steps: [string, SagaView['steps'][number]['status']][],
+  extra: Partial<SagaView> = {},
+): SagaView {
   return {
     id: 'order-1',
     type: 'transfer',
@@ -40,13 +44,19 @@ describe('saga start: where the saga comes from', () => {
   test.each([
     [[], {}, /needs --file/],
     [[], { file: 'a.json', transfer: true }, /either --file or --transfer/],
-    [['bank', 'a', 'b', 'balance'], { transfer: true }, /--transfer expects <ns> <from> <to> <field> <amount>; received 4/],
+    [
+      ['bank', 'a', 'b', 'balance'],
+      { transfer: true },
+      /--transfer expects <ns> <from> <to> <field> <amount>; received 4/,
+    ],
     [['bank', 'a', 'b', 'balance', '1', 'extra'], { transfer: true }, /received 6/],
     [['extra'], { file: 'a.json' }, /takes no other arguments/],
     [[], { file: '' }, /--file expects a path/],
   ])('%j with %j is a usage error of saga start', (positionals, values, message) => {
     expect(() => sagaArgs.parseStartSource(positionals, values)).toThrow(message);
-    expect(() => sagaArgs.parseStartSource(positionals, values)).toThrow(expect.objectContaining({ command: 'saga start' }));
+    expect(() => sagaArgs.parseStartSource(positionals, values)).toThrow(
+      expect.objectContaining({ command: 'saga start' }),
+    );
   });
 });
 
@@ -65,7 +75,10 @@ describe('the transfer body', () => {
 
   test('--id sets the id, replacing one of the body', () => {
     expect(sagaArgs.withSagaId({ type: 'transfer' }, 'order-7')).toEqual({ type: 'transfer', id: 'order-7' });
-    expect(sagaArgs.withSagaId({ id: 'from-file', namespace: 'n' }, 'order-7')).toEqual({ id: 'order-7', namespace: 'n' });
+    expect(sagaArgs.withSagaId({ id: 'from-file', namespace: 'n' }, 'order-7')).toEqual({
+      id: 'order-7',
+      namespace: 'n',
+    });
     expect(sagaArgs.withSagaId({ id: 'from-file' }, undefined)).toEqual({ id: 'from-file' });
     expect(() => sagaArgs.withSagaId({}, '')).toThrow(UsageError);
   });
@@ -93,7 +106,14 @@ describe('exit codes of a saga that ended', () => {
 
 describe('saga watch lines', () => {
   test('the first poll prints the saga as it stands and each step that is no longer PENDING', () => {
-    const seen = failed(saga('RUNNING', [['debit', 'DONE'], ['credit', 'FAILED']]), 1, 'TypeMismatch');
+    const seen = failed(
+      saga('RUNNING', [
+        ['debit', 'DONE'],
+        ['credit', 'FAILED'],
+      ]),
+      1,
+      'TypeMismatch',
+    );
     expect(sagaArgs.sagaChanges(undefined, seen)).toEqual([
       'saga order-1 (transfer, namespace bank, 2 steps): RUNNING',
       'step 0 debit: DONE',
@@ -102,8 +122,16 @@ describe('saga watch lines', () => {
   });
 
   test('one line per step whose status changed, in step order, then the saga', () => {
-    const before = saga('RUNNING', [['debit', 'DONE'], ['credit', 'PENDING'], ['notify', 'PENDING']]);
-    const after = saga('SUCCEEDED', [['debit', 'DONE'], ['credit', 'DONE'], ['notify', 'DONE']]);
+    const before = saga('RUNNING', [
+      ['debit', 'DONE'],
+      ['credit', 'PENDING'],
+      ['notify', 'PENDING'],
+    ]);
+    const after = saga('SUCCEEDED', [
+      ['debit', 'DONE'],
+      ['credit', 'DONE'],
+      ['notify', 'DONE'],
+    ]);
     expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 1 credit: PENDING -> DONE',
       'step 2 notify: PENDING -> DONE',
@@ -112,13 +140,30 @@ describe('saga watch lines', () => {
   });
 
   test('nothing changed, nothing printed', () => {
-    const view = saga('RUNNING', [['debit', 'DONE'], ['credit', 'PENDING']]);
-    expect(sagaArgs.sagaChanges(view, { ...view, steps: view.steps.map((s) => ({ ...s, attempts: s.attempts + 1 })) })).toEqual([]);
+    const view = saga('RUNNING', [
+      ['debit', 'DONE'],
+      ['credit', 'PENDING'],
+    ]);
+    expect(
+      sagaArgs.sagaChanges(view, { ...view, steps: view.steps.map((s) => ({ ...s, attempts: s.attempts + 1 })) }),
+    ).toEqual([]);
   });
 
   test('a failure carries its error and cause; compensations and skips are plain', () => {
-    const before = saga('RUNNING', [['reserve', 'DONE'], ['charge', 'PENDING'], ['ship', 'PENDING']]);
-    const after = failed(saga('COMPENSATED', [['reserve', 'COMPENSATED'], ['charge', 'FAILED'], ['ship', 'SKIPPED']]), 1, 'require[0] balance >= 30 did not hold');
+    const before = saga('RUNNING', [
+      ['reserve', 'DONE'],
+      ['charge', 'PENDING'],
+      ['ship', 'PENDING'],
+    ]);
+    const after = failed(
+      saga('COMPENSATED', [
+        ['reserve', 'COMPENSATED'],
+        ['charge', 'FAILED'],
+        ['ship', 'SKIPPED'],
+      ]),
+      1,
+      'require[0] balance >= 30 did not hold',
+    );
     expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 0 reserve: DONE -> COMPENSATED',
       'step 1 charge: PENDING -> FAILED (Vesta.StepFailed: require[0] balance >= 30 did not hold)',
@@ -128,8 +173,18 @@ describe('saga watch lines', () => {
   });
 
   test('a compensation that failed carries its cause', () => {
-    const before = saga('RUNNING', [['debit', 'DONE'], ['credit', 'FAILED']]);
-    const after = failed(saga('COMPENSATION_FAILED', [['debit', 'COMPENSATION_FAILED'], ['credit', 'FAILED']]), 0, 'Throttled');
+    const before = saga('RUNNING', [
+      ['debit', 'DONE'],
+      ['credit', 'FAILED'],
+    ]);
+    const after = failed(
+      saga('COMPENSATION_FAILED', [
+        ['debit', 'COMPENSATION_FAILED'],
+        ['credit', 'FAILED'],
+      ]),
+      0,
+      'Throttled',
+    );
     expect(sagaArgs.sagaChanges(before, after)).toEqual([
       'step 0 debit: DONE -> COMPENSATION_FAILED (Vesta.StepFailed: Throttled)',
       'saga order-1: RUNNING -> COMPENSATION_FAILED',
@@ -137,18 +192,25 @@ describe('saga watch lines', () => {
   });
 
   test('the final line says how and when the saga ended', () => {
-    expect(sagaArgs.finalLine(saga('COMPENSATED', [['debit', 'FAILED']]))).toBe('saga order-1 ended COMPENSATED at 2024-05-01T10:00:01.000Z');
+    expect(sagaArgs.finalLine(saga('COMPENSATED', [['debit', 'FAILED']]))).toBe(
+      'saga order-1 ended COMPENSATED at 2024-05-01T10:00:01.000Z',
+    );
   });
 });
 
 describe('saga errors and usage', () => {
   test('a 404 says the saga does not exist', () => {
     const text = describeError(new ApiError({ status: 404, code: 'NotFound', detail: 'no saga x' }), 'saga get');
-    expect(text).toBe('error: NotFound (404): no saga x\nhint: that saga does not exist; check the id against the one `vesta saga start` printed\n');
+    expect(text).toBe(
+      'error: NotFound (404): no saga x\nhint: that saga does not exist; check the id against the one `vesta saga start` printed\n',
+    );
   });
 
   test('a 400 shows its detail', () => {
-    const text = describeError(new ApiError({ status: 400, code: 'ValidationError', detail: 'body.input.amount: must be positive' }), 'saga start');
+    const text = describeError(
+      new ApiError({ status: 400, code: 'ValidationError', detail: 'body.input.amount: must be positive' }),
+      'saga start',
+    );
     expect(text).toContain('error: ValidationError (400): body.input.amount: must be positive\n');
     expect(text).toContain('hint: the saga was rejected as malformed');
   });
@@ -163,7 +225,9 @@ describe('saga errors and usage', () => {
   });
 
   test('a malformed saga start exits 2 before sending anything', async () => {
-    const r = await runCli(['saga', 'start', '--transfer', 'bank', 'a', 'b', 'balance', 'lots'], { url: 'http://127.0.0.1:1' });
+    const r = await runCli(['saga', 'start', '--transfer', 'bank', 'a', 'b', 'balance', 'lots'], {
+      url: 'http://127.0.0.1:1',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--transfer <amount> expects a positive number');
     expect(r.stderr).toContain('hint: see `vesta saga start --help`');

@@ -1,6 +1,12 @@
 import { UsageError } from '../../src/cli/errors';
 import { findCommand } from '../../src/cli/commands';
-import { parseMode, progressBar, restoreProgress, snapshotProgress, type SnapshotView } from '../../src/cli/snapshot-commands';
+import {
+  parseMode,
+  progressBar,
+  restoreProgress,
+  snapshotProgress,
+  type SnapshotView,
+} from '../../src/cli/snapshot-commands';
 
 const running = (parts: number, segments?: number): SnapshotView => ({
   id: 'snap-1',
@@ -21,10 +27,18 @@ test('the progress bar fills with the parts written, and stays empty when the to
 });
 
 test('progress lines say what is known: parts of segments, records, seconds', () => {
-  expect(snapshotProgress(running(2, 4), 12_400)).toBe('[############------------] snap-1 RUNNING: 2/4 parts, 2,000 records, 12 s');
-  expect(snapshotProgress(running(1), 1_000)).toBe('[------------------------] snap-1 RUNNING: 1 parts, 1,000 records, 1 s');
-  expect(snapshotProgress({ ...running(4, 4), status: 'COMPLETE' }, 3_000)).toMatch(/^\[#{24}\] snap-1 COMPLETE: 4\/4 parts/);
-  expect(restoreProgress({ id: 'rest-1', snapshotId: 'snap-1', status: 'RUNNING', written: 12_345, skipped: 6 }, 61_000)).toBe('rest-1 RUNNING: 12,345 written, 6 skipped, 61 s');
+  expect(snapshotProgress(running(2, 4), 12_400)).toBe(
+    '[############------------] snap-1 RUNNING: 2/4 parts, 2,000 records, 12 s',
+  );
+  expect(snapshotProgress(running(1), 1_000)).toBe(
+    '[------------------------] snap-1 RUNNING: 1 parts, 1,000 records, 1 s',
+  );
+  expect(snapshotProgress({ ...running(4, 4), status: 'COMPLETE' }, 3_000)).toMatch(
+    /^\[#{24}\] snap-1 COMPLETE: 4\/4 parts/,
+  );
+  expect(
+    restoreProgress({ id: 'rest-1', snapshotId: 'snap-1', status: 'RUNNING', written: 12_345, skipped: 6 }, 61_000),
+  ).toBe('rest-1 RUNNING: 12,345 written, 6 skipped, 61 s');
 });
 
 test('--mode is required and is missing or newer', () => {
@@ -35,7 +49,13 @@ test('--mode is required and is missing or newer', () => {
 });
 
 test('every snapshot command is registered under the snapshot group', () => {
-  for (const words of [['snapshot', 'create'], ['snapshot', 'list'], ['snapshot', 'get'], ['snapshot', 'restore'], ['snapshot', 'restore-status']]) {
+  for (const words of [
+    ['snapshot', 'create'],
+    ['snapshot', 'list'],
+    ['snapshot', 'get'],
+    ['snapshot', 'restore'],
+    ['snapshot', 'restore-status'],
+  ]) {
     expect(findCommand(words)?.name).toBe(words.join(' '));
   }
 });

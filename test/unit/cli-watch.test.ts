@@ -34,12 +34,20 @@ const change = (key: string, rev = 1, kind: ChangeDetail['change'] = 'put'): Cha
   ...(kind === 'delete' || kind === 'expire' ? {} : { fields: { rev } }),
 });
 
-const problem = (status: number, code: string, retryAfterSeconds?: number) => new ApiError({ status, code, detail: code }, undefined, retryAfterSeconds);
+const problem = (status: number, code: string, retryAfterSeconds?: number) =>
+  new ApiError({ status, code, detail: code }, undefined, retryAfterSeconds);
 
 /** A clock whose sleeps end at once, recording each pause; false once the signal aborted. */
 function fakeClock(): WatchClock & { readonly slept: number[] } {
   const slept: number[] = [];
-  return { slept, now: () => 0, sleep: async (ms, signal) => (slept.push(ms), !signal.aborted) };
+  return {
+    slept,
+    now: () => 0,
+    sleep: async (ms, signal) => {
+      slept.push(ms);
+      return !signal.aborted;
+    },
+  };
 }
 
 type Answer = { items: ChangeDetail[]; cursor: string } | Error;
@@ -83,7 +91,10 @@ async function follow(start: WatchStart, answers: Answer[], limit = 100) {
     signal: controller.signal,
     random: () => 0,
     open: (opts) => new ChangeStream(api, 'shop', opts),
-    emit: (c) => (emitted.push(`${c.change} ${c.key}@${c.rev}`), events.push('emit')),
+    emit: (c) => {
+      emitted.push(`${c.change} ${c.key}@${c.rev}`);
+      events.push('emit');
+    },
     warn: (line) => warned.push(line),
     ready: () => events.push('ready'),
   });
@@ -138,7 +149,14 @@ describe('following the change log', () => {
   });
 
   test('from an empty log the first page is short: nothing is skipped twice', async () => {
-    const r = await follow({ kind: 'now' }, [{ items: [], cursor: 'c0' }, { items: [change('k')], cursor: 'c1' }], 5);
+    const r = await follow(
+      { kind: 'now' },
+      [
+        { items: [], cursor: 'c0' },
+        { items: [change('k')], cursor: 'c1' },
+      ],
+      5,
+    );
     expect(r.queries.map((q) => [q.after, q.limit, q.wait])).toEqual([
       [undefined, 1000, 0],
       ['c0', 5, WATCH_WAIT_SECONDS],
@@ -148,7 +166,9 @@ describe('following the change log', () => {
   });
 
   test('--from-start prints what is kept; --cursor goes on after the cursor', async () => {
-    const fromStart = await follow({ kind: 'start' }, [{ items: [change('a'), change('a', 2, 'expire')], cursor: 'c2' }]);
+    const fromStart = await follow({ kind: 'start' }, [
+      { items: [change('a'), change('a', 2, 'expire')], cursor: 'c2' },
+    ]);
     expect(fromStart.queries[0]).toEqual({ after: undefined, limit: 100, wait: WATCH_WAIT_SECONDS });
     expect(fromStart.emitted).toEqual(['put a@1', 'expire a@2']);
 
@@ -180,7 +200,9 @@ describe('following the change log', () => {
   });
 
   test('an expired cursor and other error answers end the watch', async () => {
-    await expect(follow({ kind: 'cursor', cursor: 'c1' }, [problem(410, 'CursorExpired')])).rejects.toThrow(/CursorExpired/);
+    await expect(follow({ kind: 'cursor', cursor: 'c1' }, [problem(410, 'CursorExpired')])).rejects.toThrow(
+      /CursorExpired/,
+    );
     await expect(follow({ kind: 'now' }, [problem(400, 'ValidationError')])).rejects.toThrow(ApiError);
     await expect(follow({ kind: 'now' }, [problem(500, 'InternalError')])).rejects.toThrow(ApiError);
   });
@@ -253,14 +275,20 @@ describe('vesta watch against a fake API that follows the contract', () => {
   test('prints one JSON line per change, and on Ctrl-C the command that goes on from there (exit 130)', async () => {
     handle = (_req, res, q) => {
       if (q.get('wait') === '0') return reply(res, 200, { items: [change('old')], cursor: 'c1' });
-      if (q.get('after') === 'c1') return reply(res, 200, { items: [change('cart/1'), change('cart/1', 2, 'patch')], cursor: 'c3' });
+      if (q.get('after') === 'c1')
+        return reply(res, 200, { items: [change('cart/1'), change('cart/1', 2, 'patch')], cursor: 'c3' });
       setTimeout(() => reply(res, 200, { items: [], cursor: q.get('after') }), 20);
     };
 
     const r = await watch(['shop', '--prefix', 'cart/'], (out) => out.split('\n').length > 2);
 
     expect(r.code).toBe(130);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([change('cart/1'), change('cart/1', 2, 'patch')]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([change('cart/1'), change('cart/1', 2, 'patch')]);
     expect(r.stderr).toContain('watching shop (keys starting "cart/") from now');
     expect(r.stderr).toMatch(/stopped at .*; `vesta watch shop --prefix cart\/ --cursor c3` goes on from here/);
     expect(requests[0].get('prefix')).toBe('cart/');
@@ -268,7 +296,8 @@ describe('vesta watch against a fake API that follows the contract', () => {
   });
 
   test('an expired cursor exits 3 with what to do on standard error', async () => {
-    handle = (_req, res) => reply(res, 410, { status: 410, code: 'CursorExpired', detail: 'changes after this cursor are no longer kept' });
+    handle = (_req, res) =>
+      reply(res, 410, { status: 410, code: 'CursorExpired', detail: 'changes after this cursor are no longer kept' });
 
     const r = await watch(['shop', '--cursor', 'old'], () => false);
 
@@ -292,7 +321,9 @@ describe('vesta watch against a fake API that follows the contract', () => {
     const r = await watch(['shop', '--from-start'], (out) => out.includes('"key":"k"'));
 
     expect(r.code).toBe(130);
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual(['warning: Unavailable (503): try again; retrying in 0.0 s (attempt 2)']);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      'warning: Unavailable (503): try again; retrying in 0.0 s (attempt 2)',
+    ]);
     expect(JSON.parse(r.stdout)).toEqual(change('k'));
   });
 
@@ -307,7 +338,9 @@ describe('vesta watch against a fake API that follows the contract', () => {
     expect(findCommand(['watch'])?.name).toBe('watch');
     const own = await runCli(['watch', '--help']);
     expect(own.code).toBe(0);
-    expect(own.stdout).toContain('usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]');
+    expect(own.stdout).toContain(
+      'usage: vesta watch <ns> [--prefix <p>] [--from-now | --from-start | --cursor <c>] [--limit <n>]',
+    );
     expect(own.stdout).toContain('130 Ctrl-C stopped the watch');
     const tool = await runCli(['--help']);
     expect(tool.code).toBe(0);

@@ -3,7 +3,14 @@
  * 503 are retried after Retry-After (or a back-off), a request without an answer is sent again
  * only when that is safe, and signing sees exactly what is sent.
  */
-import { ConflictError, NetworkError, PreconditionFailedError, ThrottledError, UnavailableError, ValidationError } from '../../src/client/errors';
+import {
+  type ConflictError,
+  NetworkError,
+  PreconditionFailedError,
+  ThrottledError,
+  UnavailableError,
+  type ValidationError,
+} from '../../src/client/errors';
 import { Transport, retryAfterMs } from '../../src/client/transport';
 
 type Scripted = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
@@ -24,7 +31,10 @@ function scripted(answers: Scripted[]) {
   return { fetchFn, calls, sleeps, sleep };
 }
 
-const problem = (status: number, code: string, extra: object = {}) => ({ status, body: { type: `urn:vesta:problem:${code}`, title: 't', status, code, detail: `${code} detail`, ...extra } });
+const problem = (status: number, code: string, extra: object = {}) => ({
+  status,
+  body: { type: `urn:vesta:problem:${code}`, title: 't', status, code, detail: `${code} detail`, ...extra },
+});
 
 test('a problem document becomes the error class of its code, with its members', async () => {
   const s = scripted([
@@ -57,8 +67,15 @@ test('429 and 503 are retried, after Retry-After when given, else a jittered bac
 });
 
 test('retries stop after maxAttempts with the last error; Retry-After is capped', async () => {
-  const s = scripted(Array.from({ length: 3 }, () => ({ ...problem(503, 'Unavailable'), headers: { 'retry-after': '3600' } })));
-  const t = new Transport({ url: 'http://api.test', fetch: s.fetchFn, sleep: s.sleep, retry: { maxAttempts: 3, maxRetryAfterMs: 10_000 } });
+  const s = scripted(
+    Array.from({ length: 3 }, () => ({ ...problem(503, 'Unavailable'), headers: { 'retry-after': '3600' } })),
+  );
+  const t = new Transport({
+    url: 'http://api.test',
+    fetch: s.fetchFn,
+    sleep: s.sleep,
+    retry: { maxAttempts: 3, maxRetryAfterMs: 10_000 },
+  });
   await expect(t.request('GET', '/v1/health')).rejects.toBeInstanceOf(UnavailableError);
   expect(s.sleeps).toEqual([10_000, 10_000]);
 });
@@ -70,19 +87,29 @@ test('a request without an answer is sent again only when safe: GET, PUT, DELETE
   expect(get.calls).toHaveLength(2);
 
   const patch = scripted([refused(), { status: 200, body: {} }]);
-  const e = await new Transport({ url: 'http://api.test', fetch: patch.fetchFn, sleep: patch.sleep }).request('PATCH', '/x', { body: { increment: { n: 1 } } }).catch((x: unknown) => x);
+  const e = await new Transport({ url: 'http://api.test', fetch: patch.fetchFn, sleep: patch.sleep })
+    .request('PATCH', '/x', { body: { increment: { n: 1 } } })
+    .catch((x: unknown) => x);
   expect(e).toBeInstanceOf(NetworkError);
   expect((e as Error).message).toContain('ECONNREFUSED');
   expect(patch.calls).toHaveLength(1);
 
   const keyed = scripted([refused(), { status: 200, body: {} }]);
-  await new Transport({ url: 'http://api.test', fetch: keyed.fetchFn, sleep: keyed.sleep }).request('PATCH', '/x', { body: {}, headers: { 'Idempotency-Key': 'k1' } });
+  await new Transport({ url: 'http://api.test', fetch: keyed.fetchFn, sleep: keyed.sleep }).request('PATCH', '/x', {
+    body: {},
+    headers: { 'Idempotency-Key': 'k1' },
+  });
   expect(keyed.calls).toHaveLength(2);
 });
 
 test('a throttled answer is an error of its own class when retries are used up', async () => {
   const s = scripted([problem(429, 'Throttled')]);
-  await expect(new Transport({ url: 'http://api.test', fetch: s.fetchFn, sleep: s.sleep, retry: { maxAttempts: 1 } }).request('GET', '/x')).rejects.toBeInstanceOf(ThrottledError);
+  await expect(
+    new Transport({ url: 'http://api.test', fetch: s.fetchFn, sleep: s.sleep, retry: { maxAttempts: 1 } }).request(
+      'GET',
+      '/x',
+    ),
+  ).rejects.toBeInstanceOf(ThrottledError);
 });
 
 test('queries are encoded with %20, and the signer sees the URL, headers and body that are sent', async () => {

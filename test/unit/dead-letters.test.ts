@@ -8,21 +8,30 @@ import { ThrottledError, UnavailableError } from '../../src/core/errors';
 
 test('an item that keeps failing for itself is tried ITEM_ATTEMPTS times, then handed back with its last error', async () => {
   let calls = 0;
-  const out = await tryItem(async () => {
-    calls++;
-    throw Object.assign(new Error(`bad item ${calls}`), { name: 'ValidationException' });
-  }, { backoffMs: 0 });
+  const out = await tryItem(
+    async () => {
+      calls++;
+      throw Object.assign(new Error(`bad item ${calls}`), { name: 'ValidationException' });
+    },
+    { backoffMs: 0 },
+  );
   expect(calls).toBe(ITEM_ATTEMPTS);
   expect(out).toMatchObject({ ok: false, attempts: ITEM_ATTEMPTS });
-  expect(errorOf((out as { error: unknown }).error)).toEqual({ name: 'ValidationException', message: `bad item ${ITEM_ATTEMPTS}` });
+  expect(errorOf((out as { error: unknown }).error)).toEqual({
+    name: 'ValidationException',
+    message: `bad item ${ITEM_ATTEMPTS}`,
+  });
 });
 
 test('an item that goes through on a later try is not set aside', async () => {
   let calls = 0;
-  const out = await tryItem(async () => {
-    if (++calls < 2) throw new Error('once');
-    return 'done';
-  }, { backoffMs: 0 });
+  const out = await tryItem(
+    async () => {
+      if (++calls < 2) throw new Error('once');
+      return 'done';
+    },
+    { backoffMs: 0 },
+  );
   expect(out).toEqual({ ok: true, value: 'done' });
 });
 
@@ -36,7 +45,9 @@ test.each([
 test('errors are translated before they are judged', async () => {
   const raw = Object.assign(new Error('ThrottlingException'), { name: 'ThrottlingException' });
   const translate = (e: unknown) => ((e as Error).name === 'ThrottlingException' ? new ThrottledError('t') : e);
-  await expect(tryItem(async () => Promise.reject(raw), { backoffMs: 0, translate })).rejects.toBeInstanceOf(ThrottledError);
+  await expect(tryItem(async () => Promise.reject(raw), { backoffMs: 0, translate })).rejects.toBeInstanceOf(
+    ThrottledError,
+  );
 });
 
 test('an entry id depends on the source and the item, not on the order its identifiers are written in', () => {

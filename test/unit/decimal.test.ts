@@ -71,7 +71,9 @@ describe('numbers held exactly', () => {
     expect(numericText(numberFromText('1e125'))).toBe('1e+125');
     expect(numericText(numberFromText('1e-130'))).toBe('1e-130');
     expect(numericText(numberFromText('-0.000001'))).toBe('-0.000001');
-    expect(numericText(numberFromText('9.9999999999999999999999999999999999999e125'))).toBe('9.9999999999999999999999999999999999999e+125');
+    expect(numericText(numberFromText('9.9999999999999999999999999999999999999e125'))).toBe(
+      '9.9999999999999999999999999999999999999e+125',
+    );
   });
 
   it('adds exactly, like big.js, however large or small the operands', () => {

@@ -31,7 +31,9 @@ function fakeClient(failing: (entry: Entry, attempt: number) => boolean) {
           const id = JSON.parse(e.Detail).id as string;
           const n = (attempts.get(id) ?? 0) + 1;
           attempts.set(id, n);
-          return failing(e, n) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' } : { EventId: `ev-${id}-${n}` };
+          return failing(e, n)
+            ? { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }
+            : { EventId: `ev-${id}-${n}` };
         }),
       };
     },
@@ -41,10 +43,16 @@ function fakeClient(failing: (entry: Entry, attempt: number) => boolean) {
 
 test('puts at most 10 entries per request with the vesta envelope', async () => {
   const { client, requests } = fakeClient(() => false);
-  const failed = await new EventBridgeBus(client, 'vesta-dev').publish(Array.from({ length: 25 }, (_x, i) => change(i)));
+  const failed = await new EventBridgeBus(client, 'vesta-dev').publish(
+    Array.from({ length: 25 }, (_x, i) => change(i)),
+  );
   expect(failed.size).toBe(0);
   expect(requests.map((r) => r.length)).toEqual([10, 10, 5]);
-  expect(requests[0][0]).toMatchObject({ EventBusName: 'vesta-dev', Source: 'vesta', DetailType: 'vesta.StateChanged' });
+  expect(requests[0][0]).toMatchObject({
+    EventBusName: 'vesta-dev',
+    Source: 'vesta',
+    DetailType: 'vesta.StateChanged',
+  });
   expect(JSON.parse(requests[0][0].Detail)).toEqual(change(0));
 });
 
@@ -56,7 +64,15 @@ test('splits requests to stay under 256 KB and sends a detail that would not fit
   for (const r of requests) expect(r.reduce((n, e) => n + Buffer.byteLength(e.Detail), 0)).toBeLessThan(MAX_PUT_BYTES);
   const sent = requests.flat().map((e) => JSON.parse(e.Detail));
   expect(sent).toHaveLength(4);
-  expect(sent[3]).toEqual({ id: huge.id, namespace: 'shop', key: 'k2', rev: 1, vv: { local: 1 }, change: 'put', fieldsOmitted: true });
+  expect(sent[3]).toEqual({
+    id: huge.id,
+    namespace: 'shop',
+    key: 'k2',
+    rev: 1,
+    vv: { local: 1 },
+    change: 'put',
+    fieldsOmitted: true,
+  });
   expect(JSON.parse(eventDetail(big)).fields.blob).toHaveLength(100 * 1024);
 });
 
@@ -69,5 +85,9 @@ test('sends failed entries again, and reports the ids still failing after the la
   expect([...failed]).toEqual([change(3).id]);
   expect(requests[0]).toHaveLength(3);
   // Retries carry only what failed: 4 twice more, 3 until the attempts run out.
-  expect(requests.slice(1).map((r) => r.map((e) => JSON.parse(e.Detail).key))).toEqual([['k3', 'k4'], ['k3', 'k4'], ['k3']]);
+  expect(requests.slice(1).map((r) => r.map((e) => JSON.parse(e.Detail).key))).toEqual([
+    ['k3', 'k4'],
+    ['k3', 'k4'],
+    ['k3'],
+  ]);
 }, 20_000);

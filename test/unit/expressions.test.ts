@@ -3,7 +3,16 @@
  * and value, the SET/REMOVE/ADD parts of an update, and the key condition, filter and projection
  * of a Query.
  */
-import { Expr, N, S, attributeNotExists, beginsWith, ifNotExists, isIn, listAppend } from '../../src/adapters/dynamodb/expressions';
+import {
+  Expr,
+  N,
+  S,
+  attributeNotExists,
+  beginsWith,
+  ifNotExists,
+  isIn,
+  listAppend,
+} from '../../src/adapters/dynamodb/expressions';
 
 test('an update with SET, REMOVE and ADD names every attribute and value by placeholder', () => {
   const e = new Expr();
@@ -44,7 +53,10 @@ test('a condition check carries its condition, and refuses to be built without o
   const e = new Expr();
   e.require(attributeNotExists(e.name('ns')));
 
-  expect(e.checkParams()).toEqual({ ConditionExpression: '(attribute_not_exists(#a0))', ExpressionAttributeNames: { '#a0': 'ns' } });
+  expect(e.checkParams()).toEqual({
+    ConditionExpression: '(attribute_not_exists(#a0))',
+    ExpressionAttributeNames: { '#a0': 'ns' },
+  });
   expect(() => new Expr().checkParams()).toThrow('a condition check needs at least one clause');
 });
 
@@ -58,7 +70,12 @@ test('an expression without names or values sends neither map', () => {
 test('IN lists every operand of a status condition', () => {
   const e = new Expr();
 
-  e.require(isIn(e.name('status'), ['DONE', 'COMPENSATION_FAILED'].map((s) => e.value(S(s)))));
+  e.require(
+    isIn(
+      e.name('status'),
+      ['DONE', 'COMPENSATION_FAILED'].map((s) => e.value(S(s))),
+    ),
+  );
 
   expect(e.params()).toEqual({
     ConditionExpression: '(#a0 IN (:v0, :v1))',

@@ -38,7 +38,8 @@ const isMetricNamesEntry = (e: ts.Expression): e is ts.PropertyAccessExpression 
 /** The names an argument can evaluate to: literals, `METRIC_NAMES.x` (as `<missing x>` when x is no key), both arms of a `?:`. */
 function namesOf(e: ts.Expression): string[] {
   if (ts.isStringLiteralLike(e)) return [e.text];
-  if (isMetricNamesEntry(e)) return [(METRIC_NAMES as Record<string, string>)[e.name.text] ?? `<missing METRIC_NAMES.${e.name.text}>`];
+  if (isMetricNamesEntry(e))
+    return [(METRIC_NAMES as Record<string, string>)[e.name.text] ?? `<missing METRIC_NAMES.${e.name.text}>`];
   if (ts.isConditionalExpression(e)) return [...namesOf(e.whenTrue), ...namesOf(e.whenFalse)];
   if (ts.isParenthesizedExpression(e)) return namesOf(e.expression);
   return [];
@@ -64,7 +65,13 @@ function scan(dirs: readonly string[], callees: ReadonlySet<string>): { uses: Na
         const call = calleeName(node);
         if (call !== undefined && callees.has(call)) {
           const arg = node.arguments[0];
-          uses.push({ file, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1, call, names: namesOf(arg), text: arg.getText(source) });
+          uses.push({
+            file,
+            line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+            call,
+            names: namesOf(arg),
+            text: arg.getText(source),
+          });
         }
       }
       if (ts.isPropertyAccessExpression(node) && isMetricNamesEntry(node)) referenced.add(namesOf(node)[0]);
@@ -76,7 +83,11 @@ function scan(dirs: readonly string[], callees: ReadonlySet<string>): { uses: Na
 }
 
 const notMetricNames = (uses: readonly NameUse[]) =>
-  uses.flatMap((u) => u.names.filter((n) => !NAMES.has(n)).map((n) => `${u.file}:${u.line} ${u.call}(${u.text}) names ${JSON.stringify(n)}`));
+  uses.flatMap((u) =>
+    u.names
+      .filter((n) => !NAMES.has(n))
+      .map((n) => `${u.file}:${u.line} ${u.call}(${u.text}) names ${JSON.stringify(n)}`),
+  );
 
 describe('metric names', () => {
   const emitted = scan(['src', 'lambdas'], EMITTERS);
@@ -106,6 +117,8 @@ describe('metric names', () => {
       undefined,
       ts.factory.createPropertyAccessExpression(ts.factory.createIdentifier('METRIC_NAMES'), 'operations'),
     );
-    expect(notMetricNames([{ file: 'x.ts', line: 1, call: 'addMetric', names: namesOf(e), text: '…' }])).toEqual(['x.ts:1 addMetric(…) names "SagaSucceded"']);
+    expect(notMetricNames([{ file: 'x.ts', line: 1, call: 'addMetric', names: namesOf(e), text: '…' }])).toEqual([
+      'x.ts:1 addMetric(…) names "SagaSucceded"',
+    ]);
   });
 });

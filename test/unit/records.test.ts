@@ -1,11 +1,22 @@
-import { ConflictError, NotFoundError, PayloadTooLargeError, PreconditionFailedError, TypeMismatchError, ValidationError } from '../../src/core/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  TypeMismatchError,
+  type ValidationError,
+} from '../../src/core/errors';
 import { etagOf, parseEtag } from '../../src/core/etag';
 import { toView } from '../../src/core/record-view';
 import { MAX_SIBLINGS, type WriteEnv, applyDelete, applyPatch, applyPut } from '../../src/core/records';
 import { parseBody, patchBody, putBody, txnBody } from '../../src/core/schemas';
 import { fieldsSize, MAX_RECORD_BYTES } from '../../src/core/size';
 
-const env = (mode: WriteEnv['mode'] = 'reject'): WriteEnv => ({ replica: 'local', now: '2026-11-22T10:00:00.000Z', mode });
+const env = (mode: WriteEnv['mode'] = 'reject'): WriteEnv => ({
+  replica: 'local',
+  now: '2026-11-22T10:00:00.000Z',
+  mode,
+});
 const ifMatch = (s: Parameters<typeof etagOf>[0]) => ({ ifMatch: { any: false as const, ctx: parseEtag(etagOf(s)) } });
 
 describe('record transitions', () => {
@@ -116,12 +127,18 @@ describe('request bodies', () => {
   });
 
   test('a require op outside the list is refused with its path', () => {
-    expect(fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: '~', value: 1 }] })).field).toBe('body.require[0].op');
+    expect(
+      fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: '~', value: 1 }] })).field,
+    ).toBe('body.require[0].op');
   });
 
   test('exists takes no value and comparisons need one', () => {
-    expect(fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: 'exists', value: 1 }] })).field).toBe('body.require[0].value');
-    expect(fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: '==' }] })).field).toBe('body.require[0].value');
+    expect(
+      fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: 'exists', value: 1 }] })).field,
+    ).toBe('body.require[0].value');
+    expect(fails(() => parseBody(patchBody, { set: { a: 1 }, require: [{ field: 'a', op: '==' }] })).field).toBe(
+      'body.require[0].value',
+    );
   });
 
   test('a patch needs an operation and may not touch a field twice', () => {
@@ -130,7 +147,14 @@ describe('request bodies', () => {
   });
 
   test('a transaction may not name a key in two ops', () => {
-    const e = fails(() => parseBody(txnBody, { ops: [{ op: 'delete', key: 'a' }, { op: 'put', key: 'a', fields: {} }] }));
+    const e = fails(() =>
+      parseBody(txnBody, {
+        ops: [
+          { op: 'delete', key: 'a' },
+          { op: 'put', key: 'a', fields: {} },
+        ],
+      }),
+    );
     expect(e.field).toBe('body.ops[1].key');
   });
 

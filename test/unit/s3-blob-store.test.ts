@@ -62,7 +62,11 @@ class FakeS3 {
   }
 
   private error(res: ServerResponse, status: number, code: string, message: string): void {
-    this.xml(res, status, `<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fake</RequestId></Error>`);
+    this.xml(
+      res,
+      status,
+      `<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fake</RequestId></Error>`,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -93,7 +97,11 @@ class FakeS3 {
       this.calls.push('CreateMultipartUpload');
       const id = `upload-${this.nextUpload++}`;
       this.uploads.set(id, { key, parts: new Map() });
-      return this.xml(res, 200, `<InitiateMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`);
+      return this.xml(
+        res,
+        200,
+        `<InitiateMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`,
+      );
     }
     if (req.method === 'POST' && q.has('uploadId')) {
       this.calls.push('CompleteMultipartUpload');
@@ -103,7 +111,11 @@ class FakeS3 {
       const data = Buffer.concat(numbers.map((n) => upload.parts.get(n)!));
       this.objects.set(upload.key, data);
       this.uploads.delete(q.get('uploadId')!);
-      return this.xml(res, 200, `<CompleteMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${upload.key}</Key><ETag>"multi"</ETag></CompleteMultipartUploadResult>`);
+      return this.xml(
+        res,
+        200,
+        `<CompleteMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${upload.key}</Key><ETag>"multi"</ETag></CompleteMultipartUploadResult>`,
+      );
     }
     if (req.method === 'DELETE' && q.has('uploadId')) {
       this.calls.push('AbortMultipartUpload');
@@ -123,7 +135,9 @@ class FakeS3 {
         200,
         `<ListBucketResult><Name>${BUCKET}</Name><Prefix>${prefix}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>2</MaxKeys><IsTruncated>${truncated}</IsTruncated>${page
           .map((k) => `<Contents><Key>${k}</Key><Size>${this.objects.get(k)!.length}</Size></Contents>`)
-          .join('')}${truncated ? `<NextContinuationToken>${page[page.length - 1]}</NextContinuationToken>` : ''}</ListBucketResult>`,
+          .join(
+            '',
+          )}${truncated ? `<NextContinuationToken>${page[page.length - 1]}</NextContinuationToken>` : ''}</ListBucketResult>`,
       );
     }
     if (req.method === 'GET') {
@@ -137,7 +151,11 @@ class FakeS3 {
         res.write(data.subarray(0, data.length >> 1));
         return void setTimeout(() => res.destroy(), 20);
       }
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length), etag: etag(data) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(data.length),
+        etag: etag(data),
+      });
       return void res.end(data);
     }
     this.error(res, 400, 'NotImplemented', `${req.method} ${req.url}`);
@@ -150,7 +168,13 @@ let client: S3Client;
 
 beforeAll(async () => {
   const endpoint = await s3.start();
-  client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } });
+  client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+  });
   store = new S3BlobStore(client, BUCKET);
 });
 afterAll(async () => {
@@ -163,7 +187,11 @@ beforeEach(() => {
 });
 
 /** `total` deterministic bytes in 64 KiB chunks, generated as they are read; counts what it yielded. */
-function generated(total: number, tap: { yielded: number } = { yielded: 0 }, failAt?: number): AsyncIterable<Uint8Array> {
+function generated(
+  total: number,
+  tap: { yielded: number } = { yielded: 0 },
+  failAt?: number,
+): AsyncIterable<Uint8Array> {
   return (async function* () {
     let x = 12345;
     for (let off = 0; off < total; off += 64 * 1024) {
@@ -192,7 +220,13 @@ async function digestOf(source: AsyncIterable<Uint8Array>): Promise<{ bytes: num
 test('a 21 MiB stream is a multipart upload of 8, 8 and 5 MiB; bytes and sha256 are right, and it reads back the same', async () => {
   const written = await store.write('snapshots/big/part-00000.jsonl.gz', generated(21 * MiB));
   expect(written).toEqual(await digestOf(generated(21 * MiB)));
-  expect(s3.calls).toEqual(['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload']);
+  expect(s3.calls).toEqual([
+    'CreateMultipartUpload',
+    'UploadPart',
+    'UploadPart',
+    'UploadPart',
+    'CompleteMultipartUpload',
+  ]);
   expect([...s3.partSizes].sort((a, b) => b - a)).toEqual([PART_SIZE, PART_SIZE, 5 * MiB]);
   expect(await digestOf(await store.read('snapshots/big/part-00000.jsonl.gz'))).toEqual(written);
 });
@@ -205,7 +239,9 @@ test('a small body is one PutObject', async () => {
 });
 
 test('a source that fails midway rejects the write and aborts the upload: no object, no upload left', async () => {
-  await expect(store.write('snapshots/broken/part-00000.jsonl.gz', generated(20 * MiB, undefined, 12 * MiB))).rejects.toThrow('the source failed');
+  await expect(
+    store.write('snapshots/broken/part-00000.jsonl.gz', generated(20 * MiB, undefined, 12 * MiB)),
+  ).rejects.toThrow('the source failed');
   expect(s3.calls).toContain('AbortMultipartUpload');
   expect(s3.uploads.size).toBe(0);
   expect(await store.list('snapshots/broken/')).toEqual([]);

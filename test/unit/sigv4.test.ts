@@ -57,7 +57,16 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 /** The signature a GET with no extra headers must carry, for a hand-written canonical URI and query. */
 function expectedGetSignature(host: string, canonicalUri: string, canonicalQuery: string): string {
   const amzDate = '20260301T093000Z';
-  const canonical = ['GET', canonicalUri, canonicalQuery, `host:${host}`, `x-amz-date:${amzDate}`, '', 'host;x-amz-date', EMPTY_SHA256].join('\n');
+  const canonical = [
+    'GET',
+    canonicalUri,
+    canonicalQuery,
+    `host:${host}`,
+    `x-amz-date:${amzDate}`,
+    '',
+    'host;x-amz-date',
+    EMPTY_SHA256,
+  ].join('\n');
   return referenceSignature(canonical, amzDate, '20260301/eu-west-1/execute-api/aws4_request', CREDS.secretAccessKey);
 }
 
@@ -102,10 +111,24 @@ describe('sigv4Signer reproduces the AWS SigV4 test suite', () => {
   });
 
   it('agrees with the reference computation the path tests rely on', () => {
-    const canonical = ['GET', '/', '', 'host:example.amazonaws.com', 'x-amz-date:20150830T123600Z', '', 'host;x-amz-date', EMPTY_SHA256].join('\n');
-    expect(referenceSignature(canonical, '20150830T123600Z', '20150830/us-east-1/service/aws4_request', SUITE.credentials.secretAccessKey)).toBe(
-      '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
-    );
+    const canonical = [
+      'GET',
+      '/',
+      '',
+      'host:example.amazonaws.com',
+      'x-amz-date:20150830T123600Z',
+      '',
+      'host;x-amz-date',
+      EMPTY_SHA256,
+    ].join('\n');
+    expect(
+      referenceSignature(
+        canonical,
+        '20150830T123600Z',
+        '20150830/us-east-1/service/aws4_request',
+        SUITE.credentials.secretAccessKey,
+      ),
+    ).toBe('5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');
   });
 });
 
@@ -125,14 +148,18 @@ describe('sigv4Signer credentials and region', () => {
   it('takes the region from an execute-api URL, over AWS_REGION', async () => {
     await withEnv({ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' }, async () => {
       const headers = await sigv4Signer({ credentials: CREDS, clock: CLOCK })(get(`${API}/dev/v1/health`));
-      expect(headers.authorization).toContain(`Credential=${CREDS.accessKeyId}/20260301/eu-west-1/execute-api/aws4_request,`);
+      expect(headers.authorization).toContain(
+        `Credential=${CREDS.accessKeyId}/20260301/eu-west-1/execute-api/aws4_request,`,
+      );
     });
   });
 
   it('prefers an explicit region, then AWS_REGION for a host that names none', async () => {
     await withEnv({ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: undefined }, async () => {
       const explicit = await sigv4Signer({ credentials: CREDS, clock: CLOCK, region: 'sa-east-1' })(get(`${API}/dev`));
-      const fromEnv = await sigv4Signer({ credentials: CREDS, clock: CLOCK })(get('https://vesta.example.com/v1/health'));
+      const fromEnv = await sigv4Signer({ credentials: CREDS, clock: CLOCK })(
+        get('https://vesta.example.com/v1/health'),
+      );
       expect(explicit.authorization).toContain('/sa-east-1/execute-api/');
       expect(fromEnv.authorization).toContain('/ap-south-1/execute-api/');
     });
@@ -167,7 +194,9 @@ describe('sigv4Signer signs the path and query as they are sent', () => {
     const url = `${API}/dev/v1/ns/shop/keys/${encodeURIComponent('my cart ü')}`;
     expect(url).toContain('/keys/my%20cart%20%C3%BC');
     const headers = await sign(get(url));
-    expect(signatureOf(headers)).toBe(expectedGetSignature(host, '/dev/v1/ns/shop/keys/my%2520cart%2520%25C3%25BC', ''));
+    expect(signatureOf(headers)).toBe(
+      expectedGetSignature(host, '/dev/v1/ns/shop/keys/my%2520cart%2520%25C3%25BC', ''),
+    );
   });
 
   it('signs an unencoded key as fetch will send it, percent-encoded', async () => {

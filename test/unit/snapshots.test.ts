@@ -26,7 +26,10 @@ const state = (over: Partial<RecordState> = {}): RecordState => ({
 
 describe('lines', () => {
   test('a record survives toLine and fromLine exactly', () => {
-    const s = state({ siblings: [...state().siblings, { fields: { qty: 2, tags: ['a'] }, dot: { replica: 'r2', counter: 1 }, at: 'x' }], vv: { r1: 5, r2: 1 } });
+    const s = state({
+      siblings: [...state().siblings, { fields: { qty: 2, tags: ['a'] }, dot: { replica: 'r2', counter: 1 }, at: 'x' }],
+      vv: { r1: 5, r2: 1 },
+    });
     expect(fromLine(toLine(s))).toEqual(s);
     expect(toLine(fromLine(toLine(s)))).toBe(toLine(s));
   });
@@ -35,12 +38,13 @@ describe('lines', () => {
     expect(fromLine(toLine(state()), 'other').namespace).toBe('other');
   });
 
-  test.each([['not json', '{'], ['unknown member', JSON.stringify({ ...JSON.parse(toLine(state())), x: 1 })], ['no siblings', JSON.stringify({ ...JSON.parse(toLine(state())), siblings: [] })]])(
-    'a bad line is a ValidationError: %s',
-    (_name, text) => {
-      expect(() => fromLine(text)).toThrow(ValidationError);
-    },
-  );
+  test.each([
+    ['not json', '{'],
+    ['unknown member', JSON.stringify({ ...JSON.parse(toLine(state())), x: 1 })],
+    ['no siblings', JSON.stringify({ ...JSON.parse(toLine(state())), siblings: [] })],
+  ])('a bad line is a ValidationError: %s', (_name, text) => {
+    expect(() => fromLine(text)).toThrow(ValidationError);
+  });
 
   test('only live records without a lease are exported', () => {
     expect(exportable(state())).toBe(true);
@@ -61,7 +65,13 @@ describe('restorePlan', () => {
     const tomb = state({ inc: 'i0', rev: 9, deleted: true, siblings: [], vv: { r1: 9 } });
     for (const mode of ['missing', 'newer'] as const) {
       const p = restorePlan(tomb, snap, mode, 'r1')!;
-      expect(p).toMatchObject({ inc: 'i0', rev: 10, vv: { r1: 10 }, deleted: false, siblings: [{ fields: { qty: 1 }, dot: { replica: 'r1', counter: 10 } }] });
+      expect(p).toMatchObject({
+        inc: 'i0',
+        rev: 10,
+        vv: { r1: 10 },
+        deleted: false,
+        siblings: [{ fields: { qty: 1 }, dot: { replica: 'r1', counter: 10 } }],
+      });
       // A writer that saw only the tombstone ({r1: 9}) does not cover the restored value's dot.
       expect(p.siblings[0].dot.counter).toBeGreaterThan(tomb.vv.r1);
     }
@@ -74,7 +84,13 @@ describe('restorePlan', () => {
   test('newer replaces only a live record with a lower rev, keeping its incarnation, with new dots for every value', () => {
     expect(restorePlan(state({ rev: 5 }), snap, 'newer', 'r1')).toBeUndefined();
     expect(restorePlan(state({ rev: 6 }), snap, 'newer', 'r1')).toBeUndefined();
-    const two = state({ siblings: [...snap.siblings, { fields: { qty: 2 }, dot: { replica: 'r3', counter: 1 }, at: '2026-01-01T00:00:00.000Z' }], vv: { r1: 5, r3: 1 } });
+    const two = state({
+      siblings: [
+        ...snap.siblings,
+        { fields: { qty: 2 }, dot: { replica: 'r3', counter: 1 }, at: '2026-01-01T00:00:00.000Z' },
+      ],
+      vv: { r1: 5, r3: 1 },
+    });
     expect(restorePlan(state({ rev: 3, inc: 'iX', vv: { r9: 1, r2: 4 } }), two, 'newer', 'r2')).toMatchObject({
       inc: 'iX',
       rev: 5,

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { OPENAPI_PATH } from '../openapi';
 import * as wire from '../../src/core/wire';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const components = (parse(readFileSync(OPENAPI_PATH, 'utf8')) as any).components.schemas as Record<string, any>;
 
 /** The object schema under refinements, `readonly()` and transforms. */
@@ -33,7 +32,11 @@ interface Members {
 function members(schema: z.ZodTypeAny): Members {
   const shape = objectOf(schema).shape as Record<string, z.ZodTypeAny>;
   const names = Object.keys(shape).sort();
-  return { names, required: names.filter((n) => !shape[n].isOptional()), nullable: names.filter((n) => shape[n].isNullable()) };
+  return {
+    names,
+    required: names.filter((n) => !shape[n].isOptional()),
+    nullable: names.filter((n) => shape[n].isNullable()),
+  };
 }
 
 /** Whether an OpenAPI schema admits `null`: every constraint it has (type, const, enum, `$ref`, a branch of oneOf or anyOf) does. */
@@ -49,7 +52,11 @@ function admitsNull(s: any): boolean {
 function documented(name: string): Members {
   const c = components[name];
   const names = Object.keys(c.properties ?? {}).sort();
-  return { names, required: [...(c.required ?? [])].sort(), nullable: names.filter((n) => admitsNull(c.properties[n])) };
+  return {
+    names,
+    required: [...(c.required ?? [])].sort(),
+    nullable: names.filter((n) => admitsNull(c.properties[n])),
+  };
 }
 
 const PAIRS: [string, z.ZodTypeAny][] = [

@@ -17,7 +17,6 @@ import { Construct } from 'constructs';
 /** CDK context key of the alarm emails, comma-separated: `cdk deploy -c vesta:alarmEmails=ops@example.com`. */
 export const ALARM_EMAILS_CONTEXT = 'vesta:alarmEmails';
 
-
 /** An address a subscription can be sent to: one `@`, a dot in the domain, no spaces or list separators. */
 const EMAIL_PATTERN = /^[^\s@,;<>"]+@[^\s@,;<>".]+(\.[^\s@,;<>".]+)+$/;
 const EMAIL_MAX_LENGTH = 254;
@@ -46,7 +45,9 @@ export interface AlarmTopicConstructProps extends AlarmTopicProps {
 export function validateAlarmEmail(email: string): void {
   if (Token.isUnresolved(email)) return;
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
-    throw new Error(`alarmEmails must hold email addresses such as ops@example.com, at most ${EMAIL_MAX_LENGTH} characters each. Received: ${JSON.stringify(email)}`);
+    throw new Error(
+      `alarmEmails must hold email addresses such as ops@example.com, at most ${EMAIL_MAX_LENGTH} characters each. Received: ${JSON.stringify(email)}`,
+    );
   }
 }
 
@@ -58,9 +59,15 @@ export function validateAlarmEmail(email: string): void {
 export function alarmEmailsFromContext(scope: Construct): string[] | undefined {
   const value: unknown = scope.node.tryGetContext(ALARM_EMAILS_CONTEXT);
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
   if (Array.isArray(value) && value.every((e) => typeof e === 'string')) return value.map((e: string) => e.trim());
-  throw new Error(`context ${ALARM_EMAILS_CONTEXT} must be a comma-separated list of email addresses. Received: ${JSON.stringify(value)}`);
+  throw new Error(
+    `context ${ALARM_EMAILS_CONTEXT} must be a comma-separated list of email addresses. Received: ${JSON.stringify(value)}`,
+  );
 }
 
 export class AlarmTopic extends Construct {
@@ -108,7 +115,14 @@ export class AlarmTopic extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );

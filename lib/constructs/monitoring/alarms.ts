@@ -61,8 +61,17 @@ export function vestaAlarm(scope: Construct, id: string, props: VestaAlarmProps)
  * `<id>` in `scope`: the API answered at least `threshold` 5XX responses in 5 minutes (a count,
  * not a rate: Vesta answers 5XX only when it or AWS fails, so one is worth a look at any traffic).
  */
-export function apiServerErrorsAlarm(scope: Construct, id: string, metrics: ApiMetrics, threshold: number): cloudwatch.Alarm {
-  return vestaAlarm(scope, id, { metric: metrics.serverErrors, threshold, description: `Vesta API: at least ${threshold} 5XX answer(s) in 5 minutes` });
+export function apiServerErrorsAlarm(
+  scope: Construct,
+  id: string,
+  metrics: ApiMetrics,
+  threshold: number,
+): cloudwatch.Alarm {
+  return vestaAlarm(scope, id, {
+    metric: metrics.serverErrors,
+    threshold,
+    description: `Vesta API: at least ${threshold} 5XX answer(s) in 5 minutes`,
+  });
 }
 
 export interface FunctionAlarms {
@@ -73,8 +82,14 @@ export interface FunctionAlarms {
 /** `<id>Errors` and `<id>Throttles` in `scope`: at least one failed, or throttled, invocation of `label` in 5 minutes. */
 export function functionAlarms(scope: Construct, id: string, metrics: FunctionMetrics, label: string): FunctionAlarms {
   return {
-    errors: vestaAlarm(scope, `${id}Errors`, { metric: metrics.errors, description: `Vesta function ${label}: at least one failed invocation in 5 minutes` }),
-    throttles: vestaAlarm(scope, `${id}Throttles`, { metric: metrics.throttles, description: `Vesta function ${label}: at least one throttled invocation in 5 minutes` }),
+    errors: vestaAlarm(scope, `${id}Errors`, {
+      metric: metrics.errors,
+      description: `Vesta function ${label}: at least one failed invocation in 5 minutes`,
+    }),
+    throttles: vestaAlarm(scope, `${id}Throttles`, {
+      metric: metrics.throttles,
+      description: `Vesta function ${label}: at least one throttled invocation in 5 minutes`,
+    }),
   };
 }
 
@@ -91,6 +106,14 @@ export function deadLettersAlarm(scope: Construct, source: DeadLetterSource): cl
 }
 
 /** `<id>Throttles` in `scope`: at least one read or write throttle event on table `label` in 5 minutes. */
-export function tableThrottlesAlarm(scope: Construct, id: string, metrics: TableMetrics, label: string): cloudwatch.Alarm {
-  return vestaAlarm(scope, `${id}Throttles`, { metric: metrics.throttles, description: `Vesta table ${label}: at least one throttled read or write in 5 minutes` });
+export function tableThrottlesAlarm(
+  scope: Construct,
+  id: string,
+  metrics: TableMetrics,
+  label: string,
+): cloudwatch.Alarm {
+  return vestaAlarm(scope, `${id}Throttles`, {
+    metric: metrics.throttles,
+    description: `Vesta table ${label}: at least one throttled read or write in 5 minutes`,
+  });
 }

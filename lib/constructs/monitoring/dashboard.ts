@@ -55,7 +55,10 @@ export interface Labelled<M> {
 }
 
 /** One line per resource of `rows`: the metric `pick` chooses, labelled with the resource's label. */
-function lines<M>(rows: readonly Labelled<M>[], pick: (m: M) => cloudwatch.Metric | cloudwatch.MathExpression): cloudwatch.IMetric[] {
+function lines<M>(
+  rows: readonly Labelled<M>[],
+  pick: (m: M) => cloudwatch.Metric | cloudwatch.MathExpression,
+): cloudwatch.IMetric[] {
   return rows.map((r) => pick(r.metrics).with({ label: r.label }));
 }
 
@@ -63,7 +66,12 @@ function lines<M>(rows: readonly Labelled<M>[], pick: (m: M) => cloudwatch.Metri
 export function apiWidgets(m: ApiMetrics): cloudwatch.IWidget[] {
   return [
     graph('API requests', [m.count.with({ label: 'Count' })], THIRD, 'count'),
-    graph('API 4XX and 5XX answers', [m.clientErrors.with({ label: '4XX' }), m.serverErrors.with({ label: '5XX' })], THIRD, 'count'),
+    graph(
+      'API 4XX and 5XX answers',
+      [m.clientErrors.with({ label: '4XX' }), m.serverErrors.with({ label: '5XX' })],
+      THIRD,
+      'count',
+    ),
     graph('API latency (ms)', [m.latencyP50.with({ label: 'p50' }), m.latencyP99.with({ label: 'p99' })], THIRD, 'ms'),
   ];
 }
@@ -71,10 +79,30 @@ export function apiWidgets(m: ApiMetrics): cloudwatch.IWidget[] {
 /** Lambda: invocations, errors, throttles and p99 duration, one line per function. */
 export function functionWidgets(rows: readonly Labelled<FunctionMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('Lambda invocations', lines(rows, (m) => m.invocations), QUARTER, 'count'),
-    graph('Lambda errors', lines(rows, (m) => m.errors), QUARTER, 'count'),
-    graph('Lambda throttles', lines(rows, (m) => m.throttles), QUARTER, 'count'),
-    graph('Lambda duration p99 (ms)', lines(rows, (m) => m.durationP99), QUARTER, 'ms'),
+    graph(
+      'Lambda invocations',
+      lines(rows, (m) => m.invocations),
+      QUARTER,
+      'count',
+    ),
+    graph(
+      'Lambda errors',
+      lines(rows, (m) => m.errors),
+      QUARTER,
+      'count',
+    ),
+    graph(
+      'Lambda throttles',
+      lines(rows, (m) => m.throttles),
+      QUARTER,
+      'count',
+    ),
+    graph(
+      'Lambda duration p99 (ms)',
+      lines(rows, (m) => m.durationP99),
+      QUARTER,
+      'ms',
+    ),
   ];
 }
 
@@ -84,19 +112,51 @@ export function functionWidgets(rows: readonly Labelled<FunctionMetrics>[]): clo
  */
 export function tableWidgets(rows: readonly Labelled<TableMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('DynamoDB consumed read capacity', lines(rows, (m) => m.consumedRead), QUARTER, 'units'),
-    graph('DynamoDB consumed write capacity', lines(rows, (m) => m.consumedWrite), QUARTER, 'units'),
-    graph('DynamoDB throttle events', lines(rows, (m) => m.throttles), QUARTER, 'count'),
-    ...rows.map((t) => graph(`DynamoDB ${t.label} latency (ms, avg)`, [t.metrics.successfulRequestLatency], QUARTER, 'ms')),
+    graph(
+      'DynamoDB consumed read capacity',
+      lines(rows, (m) => m.consumedRead),
+      QUARTER,
+      'units',
+    ),
+    graph(
+      'DynamoDB consumed write capacity',
+      lines(rows, (m) => m.consumedWrite),
+      QUARTER,
+      'units',
+    ),
+    graph(
+      'DynamoDB throttle events',
+      lines(rows, (m) => m.throttles),
+      QUARTER,
+      'count',
+    ),
+    ...rows.map((t) =>
+      graph(`DynamoDB ${t.label} latency (ms, avg)`, [t.metrics.successfulRequestLatency], QUARTER, 'ms'),
+    ),
   ];
 }
 
 /** Step Functions: executions started, succeeded and failed, one line per state machine. */
 export function stateMachineWidgets(rows: readonly Labelled<StateMachineMetrics>[]): cloudwatch.IWidget[] {
   return [
-    graph('Executions started', lines(rows, (m) => m.started), THIRD, 'count'),
-    graph('Executions succeeded', lines(rows, (m) => m.succeeded), THIRD, 'count'),
-    graph('Executions failed', lines(rows, (m) => m.failed), THIRD, 'count'),
+    graph(
+      'Executions started',
+      lines(rows, (m) => m.started),
+      THIRD,
+      'count',
+    ),
+    graph(
+      'Executions succeeded',
+      lines(rows, (m) => m.succeeded),
+      THIRD,
+      'count',
+    ),
+    graph(
+      'Executions failed',
+      lines(rows, (m) => m.failed),
+      THIRD,
+      'count',
+    ),
   ];
 }
 
@@ -109,6 +169,12 @@ export function vestaWidgets(): cloudwatch.IWidget[] {
     graph(`${METRIC_NAMES.operations} by operation`, [vestaDimensionSearch(METRIC_NAMES.operations)], 12, 'count'),
     graph(`${METRIC_NAMES.conflicts} by kind`, [vestaDimensionSearch(METRIC_NAMES.conflicts)], 12, 'count'),
     graph(`${METRIC_NAMES.deadLetters} by source`, [vestaDimensionSearch(METRIC_NAMES.deadLetters)], 24, 'count'),
-    ...vestaMetricGroups().map((g) => graph(g.title, g.metricNames.map((name) => vestaServiceMetric(name, g.statistic)), QUARTER)),
+    ...vestaMetricGroups().map((g) =>
+      graph(
+        g.title,
+        g.metricNames.map((name) => vestaServiceMetric(name, g.statistic)),
+        QUARTER,
+      ),
+    ),
   ];
 }

@@ -55,7 +55,12 @@ export type ApiMetrics = ReturnType<typeof apiMetrics>;
 
 /** Invocations, errors and throttles (sums) and p99 duration of a function. */
 export function functionMetrics(fn: lambda.IFunction) {
-  return { invocations: fn.metricInvocations(SUM), errors: fn.metricErrors(SUM), throttles: fn.metricThrottles(SUM), durationP99: fn.metricDuration(over('p99')) } as const;
+  return {
+    invocations: fn.metricInvocations(SUM),
+    errors: fn.metricErrors(SUM),
+    throttles: fn.metricThrottles(SUM),
+    durationP99: fn.metricDuration(over('p99')),
+  } as const;
 }
 export type FunctionMetrics = ReturnType<typeof functionMetrics>;
 
@@ -83,7 +88,10 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
     // Ids unique per table, as one graph holds the expressions of every table.
     throttles: new cloudwatch.MathExpression({
       expression: `read${idOf(label)} + write${idOf(label)}`,
-      usingMetrics: { [`read${idOf(label)}`]: sum('ReadThrottleEvents'), [`write${idOf(label)}`]: sum('WriteThrottleEvents') },
+      usingMetrics: {
+        [`read${idOf(label)}`]: sum('ReadThrottleEvents'),
+        [`write${idOf(label)}`]: sum('WriteThrottleEvents'),
+      },
       period,
     }),
     successfulRequestLatency: new cloudwatch.SearchExpression({
@@ -97,7 +105,11 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
 
 /** Executions started, succeeded and failed (sums) of a state machine. */
 export function stateMachineMetrics(machine: sfn.IStateMachine) {
-  return { started: machine.metricStarted(SUM), succeeded: machine.metricSucceeded(SUM), failed: machine.metricFailed(SUM) } as const;
+  return {
+    started: machine.metricStarted(SUM),
+    succeeded: machine.metricSucceeded(SUM),
+    failed: machine.metricFailed(SUM),
+  } as const;
 }
 export type StateMachineMetrics = ReturnType<typeof stateMachineMetrics>;
 
@@ -115,20 +127,42 @@ export interface VestaMetricGroup {
  */
 export const VESTA_METRIC_GROUPS: readonly VestaMetricGroup[] = [
   { title: 'Records: siblings created', metricNames: [METRIC_NAMES.siblingsCreated], statistic: 'Sum' },
-  { title: 'Leases', metricNames: [METRIC_NAMES.leasesReaped, METRIC_NAMES.leaseRecordsExpired, METRIC_NAMES.leasesRenewed], statistic: 'Sum' },
+  {
+    title: 'Leases',
+    metricNames: [METRIC_NAMES.leasesReaped, METRIC_NAMES.leaseRecordsExpired, METRIC_NAMES.leasesRenewed],
+    statistic: 'Sum',
+  },
   { title: 'Lease reaper lag (s, max)', metricNames: [METRIC_NAMES.leaseReaperLagSeconds], statistic: 'Maximum' },
-  { title: 'Sagas', metricNames: [METRIC_NAMES.sagaSucceeded, METRIC_NAMES.sagaCompensated, METRIC_NAMES.compensationFailed], statistic: 'Sum' },
-  { title: 'Snapshots and restores', metricNames: [METRIC_NAMES.snapshotCompleted, METRIC_NAMES.snapshotFailed, METRIC_NAMES.restoreCompleted], statistic: 'Sum' },
+  {
+    title: 'Sagas',
+    metricNames: [METRIC_NAMES.sagaSucceeded, METRIC_NAMES.sagaCompensated, METRIC_NAMES.compensationFailed],
+    statistic: 'Sum',
+  },
+  {
+    title: 'Snapshots and restores',
+    metricNames: [METRIC_NAMES.snapshotCompleted, METRIC_NAMES.snapshotFailed, METRIC_NAMES.restoreCompleted],
+    statistic: 'Sum',
+  },
   { title: 'Snapshot items', metricNames: [METRIC_NAMES.snapshotItems], statistic: 'Sum' },
   { title: 'Latest snapshot age (s, max)', metricNames: [METRIC_NAMES.latestSnapshotAgeSeconds], statistic: 'Maximum' },
-  { title: 'Change events', metricNames: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed], statistic: 'Sum' },
+  {
+    title: 'Change events',
+    metricNames: [METRIC_NAMES.changesLogged, METRIC_NAMES.eventsPublished, METRIC_NAMES.eventsFailed],
+    statistic: 'Sum',
+  },
 ];
 
 /** `VESTA_METRIC_GROUPS`, plus one `Sum` graph per metric name that no group and no dimension lists. */
 export function vestaMetricGroups(): VestaMetricGroup[] {
-  const placed = new Set<string>([...VESTA_METRIC_GROUPS.flatMap((g) => g.metricNames), ...Object.keys(METRIC_DIMENSIONS)]);
+  const placed = new Set<string>([
+    ...VESTA_METRIC_GROUPS.flatMap((g) => g.metricNames),
+    ...Object.keys(METRIC_DIMENSIONS),
+  ]);
   const unplaced = Object.values(METRIC_NAMES).filter((name) => !placed.has(name));
-  return [...VESTA_METRIC_GROUPS, ...unplaced.map((name): VestaMetricGroup => ({ title: name, metricNames: [name], statistic: 'Sum' }))];
+  return [
+    ...VESTA_METRIC_GROUPS,
+    ...unplaced.map((name): VestaMetricGroup => ({ title: name, metricNames: [name], statistic: 'Sum' })),
+  ];
 }
 
 /**
@@ -136,7 +170,9 @@ export function vestaMetricGroups(): VestaMetricGroup[] {
  * set aside after their retries.
  */
 export function deadLettersMetric(source: DeadLetterSource): cloudwatch.Metric {
-  return vestaMetric(METRIC_NAMES.deadLetters, 'Sum', MONITORING_PERIOD, { [METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]]: source });
+  return vestaMetric(METRIC_NAMES.deadLetters, 'Sum', MONITORING_PERIOD, {
+    [METRIC_DIMENSIONS[METRIC_NAMES.deadLetters]]: source,
+  });
 }
 
 /** A Vesta metric with only the `service` dimension, labelled with its name. */

@@ -21,7 +21,15 @@ import { retainsByDefault, validateStage } from '../../stage';
 import { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
 import { apiServerErrorsAlarm, deadLettersAlarm, functionAlarms, tableThrottlesAlarm } from './alarms';
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../../src/core/dead-letters';
-import { alarmStatusWidget, apiWidgets, functionWidgets, sectionHeading, stateMachineWidgets, tableWidgets, vestaWidgets } from './dashboard';
+import {
+  alarmStatusWidget,
+  apiWidgets,
+  functionWidgets,
+  sectionHeading,
+  stateMachineWidgets,
+  tableWidgets,
+  vestaWidgets,
+} from './dashboard';
 import { apiMetrics, functionMetrics, idOf, labelOf, stateMachineMetrics, tableMetrics } from './metrics';
 
 /** What is watched. Each list may be empty; its dashboard row and alarms are then left out. */
@@ -124,14 +132,18 @@ export class Monitoring extends Construct {
 
     const tables = (props.tables ?? []).map((table) => ({ table, label: labelOf(table) }));
     const tableRows = tables.map(({ table, label }) => ({ label, metrics: tableMetrics(table, label) }));
-    this.tableThrottlesAlarms = tableRows.map(({ label, metrics }) => tableThrottlesAlarm(this, idOf(label), metrics, label));
+    this.tableThrottlesAlarms = tableRows.map(({ label, metrics }) =>
+      tableThrottlesAlarm(this, idOf(label), metrics, label),
+    );
     this.addAlarms(...this.tableThrottlesAlarms);
     if (tableRows.length > 0) this.addSection('DynamoDB', tableWidgets(tableRows));
 
     const machines = (props.stateMachines ?? []).map((m) => ({ label: labelOf(m), metrics: stateMachineMetrics(m) }));
     if (machines.length > 0) this.addSection('Step Functions', stateMachineWidgets(machines));
 
-    this.deadLettersAlarms = Object.fromEntries(DEAD_LETTER_SOURCES.map((source) => [source, deadLettersAlarm(this, source)])) as Record<DeadLetterSource, cloudwatch.Alarm>;
+    this.deadLettersAlarms = Object.fromEntries(
+      DEAD_LETTER_SOURCES.map((source) => [source, deadLettersAlarm(this, source)]),
+    ) as Record<DeadLetterSource, cloudwatch.Alarm>;
     this.addAlarms(...Object.values(this.deadLettersAlarms));
 
     this.addSection('Vesta', vestaWidgets());
@@ -157,8 +169,13 @@ export class Monitoring extends Construct {
     for (const alarm of alarms) {
       if (this.routed.includes(alarm)) continue;
       const resource = alarm.node.defaultChild;
-      if (!(alarm instanceof cloudwatch.AlarmBase) || !(resource instanceof cloudwatch.CfnAlarm || resource instanceof cloudwatch.CfnCompositeAlarm)) {
-        throw new Error(`addAlarms takes alarms defined in this app (Alarm or CompositeAlarm); an imported alarm cannot be given actions. Received: ${alarm.node.path}`);
+      if (
+        !(alarm instanceof cloudwatch.AlarmBase) ||
+        !(resource instanceof cloudwatch.CfnAlarm || resource instanceof cloudwatch.CfnCompositeAlarm)
+      ) {
+        throw new Error(
+          `addAlarms takes alarms defined in this app (Alarm or CompositeAlarm); an imported alarm cannot be given actions. Received: ${alarm.node.path}`,
+        );
       }
       alarm.addAlarmAction(this.alarmAction);
       alarm.addOkAction(this.alarmAction);
@@ -181,7 +198,8 @@ export class Monitoring extends Construct {
    */
   addSection(title: string, widgets: readonly cloudwatch.IWidget[]): void {
     if (title.trim() === '') throw new Error(`addSection needs a title. Received: ${JSON.stringify(title)}`);
-    if (widgets.length === 0) throw new Error(`addSection needs at least one widget. Received none for ${JSON.stringify(title)}`);
+    if (widgets.length === 0)
+      throw new Error(`addSection needs at least one widget. Received none for ${JSON.stringify(title)}`);
     this.dashboard.addWidgets(sectionHeading(title));
     this.dashboard.addWidgets(...widgets);
   }

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../../core/errors';
@@ -91,7 +92,7 @@ export class FsBlobStore implements BlobStore {
     await this.sweepAll();
     const out: string[] = [];
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (e) {
@@ -115,7 +116,8 @@ export class FsBlobStore implements BlobStore {
       for (const ent of entries) if (ent.isDirectory()) await walk(join(dir, ent.name));
       await this.sweepDir(dir, '');
     };
-    return (this.swept ??= walk(this.root));
+    this.swept ??= walk(this.root);
+    return this.swept;
   }
 
   /** Removes the temporary files in `dir` (whose names start with `prefix`) of processes that no longer run. */

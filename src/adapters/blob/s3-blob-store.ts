@@ -21,7 +21,8 @@ const THROTTLING = new Set(['SlowDown', 'ThrottlingException', 'TooManyRequestsE
 function translate(e: unknown): unknown {
   const name = (e as { name?: string })?.name ?? '';
   const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (THROTTLING.has(name) || status === 503) return new ThrottledError('S3 throttled the request; retry later', 1, { cause: e });
+  if (THROTTLING.has(name) || status === 503)
+    return new ThrottledError('S3 throttled the request; retry later', 1, { cause: e });
   if (
     name === 'InternalError' ||
     name === 'ServiceUnavailable' ||
@@ -72,7 +73,8 @@ export class S3BlobStore implements BlobStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
       return translated(out.Body as Readable);
     } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') throw new NotFoundError(`no object ${name}`, { cause: e });
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey')
+        throw new NotFoundError(`no object ${name}`, { cause: e });
       throw translate(e);
     }
   }
@@ -80,7 +82,10 @@ export class S3BlobStore implements BlobStore {
   public async list(prefix: string): Promise<string[]> {
     const names: string[] = [];
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, Prefix: prefix },
+      )) {
         for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key);
       }
     } catch (e) {

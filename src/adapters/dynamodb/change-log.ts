@@ -108,7 +108,11 @@ export class DynamoChangeLog implements ChangeLog {
    * or contention, appends its changes one at a time, and one the store refuses on its own is
    * replaced by its substitute (which must then go in). Throws what it cannot get past.
    */
-  private async appendIsolating(ns: string, chunk: readonly ChangeDetail[], substitute?: ChangeSubstitute): Promise<{ appended: number; duplicates: number }> {
+  private async appendIsolating(
+    ns: string,
+    chunk: readonly ChangeDetail[],
+    substitute?: ChangeSubstitute,
+  ): Promise<{ appended: number; duplicates: number }> {
     try {
       return await this.appendChunk(ns, chunk);
     } catch (e) {
@@ -124,7 +128,10 @@ export class DynamoChangeLog implements ChangeLog {
     return total;
   }
 
-  private async appendChunk(ns: string, chunk: readonly ChangeDetail[]): Promise<{ appended: number; duplicates: number }> {
+  private async appendChunk(
+    ns: string,
+    chunk: readonly ChangeDetail[],
+  ): Promise<{ appended: number; duplicates: number }> {
     const { client, tableName, clock } = this.opts;
     let pending = chunk;
     let duplicates = 0;
@@ -136,14 +143,32 @@ export class DynamoChangeLog implements ChangeLog {
       const ttl = N(exp + TTL_GRACE_SECONDS);
       const move = new Expr();
       const h = move.name('head');
-      move.set(`${h} = ${move.value(N(head + pending.length))}`).require(head === 0 ? attributeNotExists(h) : `${h} = ${move.value(N(head))}`);
+      move
+        .set(`${h} = ${move.value(N(head + pending.length))}`)
+        .require(head === 0 ? attributeNotExists(h) : `${h} = ${move.value(N(head))}`);
       const items: TransactWriteItem[] = [
-        { Update: { TableName: tableName, Key: { ns: S(ns), seq: N(HEAD_SEQ) }, ...move.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+        {
+          Update: {
+            TableName: tableName,
+            Key: { ns: S(ns), seq: N(HEAD_SEQ) },
+            ...move.updateParams(),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
         ...pending.flatMap((c, i): TransactWriteItem[] => [
           {
             Put: {
               TableName: tableName,
-              Item: { ns: S(ns), seq: N(head + 1 + i), id: S(c.id), k: S(c.key), d: S(storedDetail(c)), at: N(nowMs), exp: N(exp), ttl },
+              Item: {
+                ns: S(ns),
+                seq: N(head + 1 + i),
+                id: S(c.id),
+                k: S(c.key),
+                d: S(storedDetail(c)),
+                at: N(nowMs),
+                exp: N(exp),
+                ttl,
+              },
             },
           },
           { Put: { TableName: tableName, Item: { ...changeMarkerKey(c.id), ttl }, ...ID_IS_NEW } },
@@ -165,7 +190,11 @@ export class DynamoChangeLog implements ChangeLog {
         if (!moved && replayed.size === 0) await sleep(backoffMs(attempt, APPEND_BACKOFF));
       }
     }
-    throw translate(Object.assign(new Error(`could not append to the change log of ${ns}: too much contention`), { name: 'ServiceUnavailable' }));
+    throw translate(
+      Object.assign(new Error(`could not append to the change log of ${ns}: too much contention`), {
+        name: 'ServiceUnavailable',
+      }),
+    );
   }
 
   public async read(ns: string, query: ChangeQuery): Promise<ChangePage> {
@@ -174,7 +203,9 @@ export class DynamoChangeLog implements ChangeLog {
     await sleep(GAP_RECHECK_MS);
     const second = await this.readOnce(ns, query, true);
     if (second === GAP) {
-      throw new CursorExpiredError(`changes after this cursor are no longer kept (they are kept ${this.retention / 3600} hours); start again without after`);
+      throw new CursorExpiredError(
+        `changes after this cursor are no longer kept (they are kept ${this.retention / 3600} hours); start again without after`,
+      );
     }
     return second;
   }
@@ -210,7 +241,9 @@ export class DynamoChangeLog implements ChangeLog {
         if (seq === HEAD_SEQ) return { items, seq: pos };
         if (Number(it.exp?.N ?? 0) <= nowS && (beginning || pos === query.after)) {
           if (!beginning) {
-            throw new CursorExpiredError(`change ${seq} after this cursor is no longer kept (changes are kept ${this.retention / 3600} hours); start again without after`);
+            throw new CursorExpiredError(
+              `change ${seq} after this cursor is no longer kept (changes are kept ${this.retention / 3600} hours); start again without after`,
+            );
           }
           pos = seq;
           continue;

@@ -126,18 +126,36 @@ function siblingTo(s: Sibling): Item {
 }
 
 /** The type each attribute of a records-table item must have when present (`checkItem`). */
-const ATTRIBUTE_TYPES: Readonly<Record<string, keyof AttributeValue>> = { ns: 'S', k: 'S', rev: 'N', inc: 'S', f: 'M', dr: 'S', dn: 'N', at: 'S', sx: 'L', tomb: 'BOOL', lease: 'S', op: 'S' };
+const ATTRIBUTE_TYPES: Readonly<Record<string, keyof AttributeValue>> = {
+  ns: 'S',
+  k: 'S',
+  rev: 'N',
+  inc: 'S',
+  f: 'M',
+  dr: 'S',
+  dn: 'N',
+  at: 'S',
+  sx: 'L',
+  tomb: 'BOOL',
+  lease: 'S',
+  op: 'S',
+};
 
 /** Throws `MalformedItemError` naming the first attribute that is missing or of the wrong type. */
 function checkItem(item: Item): void {
-  const bad = (name: string, want: string) => new MalformedItemError(name, `records item ${JSON.stringify(item.ns?.S ?? '?')}/${JSON.stringify(item.k?.S ?? '?')}: attribute ${name} must be ${want}`);
+  const bad = (name: string, want: string) =>
+    new MalformedItemError(
+      name,
+      `records item ${JSON.stringify(item.ns?.S ?? '?')}/${JSON.stringify(item.k?.S ?? '?')}: attribute ${name} must be ${want}`,
+    );
   for (const key of ['ns', 'k']) if (typeof item[key]?.S !== 'string') throw bad(key, 'a string (S)');
   for (const [name, av] of Object.entries(item)) {
     const want = ATTRIBUTE_TYPES[name] ?? (name.startsWith(VV_PREFIX) ? 'N' : undefined);
     if (want && (av as unknown as Record<string, unknown>)[want] === undefined) throw bad(name, `of type ${want}`);
   }
   (item.sx?.L ?? []).forEach((x, i) => {
-    if (x.M === undefined || (x.M.f !== undefined && x.M.f.M === undefined)) throw bad(`sx[${i}]`, 'a map (M) whose f is a map');
+    if (x.M === undefined || (x.M.f !== undefined && x.M.f.M === undefined))
+      throw bad(`sx[${i}]`, 'a map (M) whose f is a map');
   });
 }
 

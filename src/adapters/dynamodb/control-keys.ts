@@ -33,8 +33,14 @@ export const leasePk = (id: string): string => `${LEASE_PREFIX}${id}`;
 export const leaseIdOf = (pk: string): string => pk.slice(LEASE_PREFIX.length);
 export const leaseKey = (id: string): Item => ({ pk: { S: leasePk(id) }, sk: { S: LEASE_SK } });
 export const lockKey = (ns: string, name: string): Item => ({ pk: { S: `lock#${ns}#${name}` }, sk: { S: '#lock' } });
-export const heldKeyKey = (id: string, ns: string, key: string): Item => ({ pk: { S: leasePk(id) }, sk: { S: `key#${ns}#${key}` } });
-export const heldLockKey = (id: string, ns: string, name: string): Item => ({ pk: { S: leasePk(id) }, sk: { S: `lock#${ns}#${name}` } });
+export const heldKeyKey = (id: string, ns: string, key: string): Item => ({
+  pk: { S: leasePk(id) },
+  sk: { S: `key#${ns}#${key}` },
+});
+export const heldLockKey = (id: string, ns: string, name: string): Item => ({
+  pk: { S: leasePk(id) },
+  sk: { S: `lock#${ns}#${name}` },
+});
 
 /** What a holding item's sort key names; `undefined` for another sort key. */
 export function holdingOf(sk: string): { kind: 'key' | 'lock'; namespace: string; name: string } | undefined {
@@ -65,7 +71,10 @@ export const RESTORE_PK = 'restore';
 export const LATEST_SNAPSHOT_KEY: Item = { pk: { S: 'snapshot-latest' }, sk: { S: 'latest' } };
 /** Partition of a restore's part checkpoints (sort key: the part name). */
 export const checkpointPk = (restoreId: string): string => `restore-part#${restoreId}`;
-export const checkpointKey = (restoreId: string, part: string): Item => ({ pk: { S: checkpointPk(restoreId) }, sk: { S: part } });
+export const checkpointKey = (restoreId: string, part: string): Item => ({
+  pk: { S: checkpointPk(restoreId) },
+  sk: { S: part },
+});
 
 // Sagas table.
 export const SAGA_HEADER_SK = 'saga';

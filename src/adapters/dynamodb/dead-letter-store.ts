@@ -9,7 +9,13 @@
  * `bySource` index of each source asked for, newest first, and merges them by `order`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DEAD_LETTER_RETENTION_DAYS,
   DEAD_LETTER_SOURCES,
@@ -99,14 +105,25 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
     else set('pOmitted', BOOL(true));
     e.add(e.name('attempts'), e.value(N(input.attempts))).remove(e.name(kept ? 'pOmitted' : 'p'));
     const out = await guarded(() =>
-      this.opts.client.send(new UpdateItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ...e.updateParams(), ReturnValues: 'ALL_NEW' })),
+      this.opts.client.send(
+        new UpdateItemCommand({
+          TableName: this.opts.tableName,
+          Key: { id: S(id) },
+          ...e.updateParams(),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
     );
     return entryOf(out.Attributes!, true);
   }
 
   public async get(id: string): Promise<DeadLetter | undefined> {
     if (!isDeadLetterId(id)) return undefined;
-    const out = await guarded(() => this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ConsistentRead: true })));
+    const out = await guarded(() =>
+      this.opts.client.send(
+        new GetItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ConsistentRead: true }),
+      ),
+    );
     return out.Item ? entryOf(out.Item, true) : undefined;
   }
 
@@ -121,12 +138,20 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
   }
 
   /** Up to `limit` entries of one source, newest first, before `before` (an `order`). */
-  private async newest(source: string, limit: number, before: string | undefined): Promise<{ order: string; entry: DeadLetter }[]> {
+  private async newest(
+    source: string,
+    limit: number,
+    before: string | undefined,
+  ): Promise<{ order: string; entry: DeadLetter }[]> {
     const out: { order: string; entry: DeadLetter }[] = [];
     const e = new Expr();
     e.key(`${e.name('source')} = ${e.value(S(source))}`);
     if (before !== undefined) e.key(`${e.name('order')} < ${e.value(S(before))}`);
-    const pages = queryPages(this.opts.client, { TableName: this.opts.tableName, IndexName: INDEX, ...e.queryParams(), ScanIndexForward: false }, { limit: () => limit - out.length });
+    const pages = queryPages(
+      this.opts.client,
+      { TableName: this.opts.tableName, IndexName: INDEX, ...e.queryParams(), ScanIndexForward: false },
+      { limit: () => limit - out.length },
+    );
     for await (const page of pages) {
       for (const it of page.items) out.push({ order: it.order.S!, entry: entryOf(it, false) });
       if (out.length >= limit) break;
@@ -137,7 +162,9 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
   public async remove(id: string): Promise<boolean> {
     if (!isDeadLetterId(id)) return false;
     const out = await guarded(() =>
-      this.opts.client.send(new DeleteItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ReturnValues: 'ALL_OLD' })),
+      this.opts.client.send(
+        new DeleteItemCommand({ TableName: this.opts.tableName, Key: { id: S(id) }, ReturnValues: 'ALL_OLD' }),
+      ),
     );
     return out.Attributes !== undefined;
   }

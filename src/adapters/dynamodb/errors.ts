@@ -23,12 +23,18 @@ export function isConditionFailure(e: unknown): boolean {
 
 /** DynamoDB's answer to an update whose operand has the wrong type (e.g. `+` on a string). */
 export function isOperandTypeError(e: unknown): boolean {
-  return errorName(e) === 'ValidationException' && /incorrect (data|operand) type|operand type/i.test(String((e as Error).message));
+  return (
+    errorName(e) === 'ValidationException' &&
+    /incorrect (data|operand) type|operand type/i.test(String((e as Error).message))
+  );
 }
 
 /** DynamoDB's answer to a number it cannot hold (more than 38 digits, overflow, underflow). */
 export function isNumberRangeError(e: unknown): boolean {
-  return errorName(e) === 'ValidationException' && /precision|number overflow|number underflow|magnitude/i.test(String((e as Error).message));
+  return (
+    errorName(e) === 'ValidationException' &&
+    /precision|number overflow|number underflow|magnitude/i.test(String((e as Error).message))
+  );
 }
 
 /** Maps an SDK failure to a domain error; returns other errors unchanged (they are bugs: 500). */

@@ -89,7 +89,11 @@ export class Expr {
    */
   public fits(): boolean {
     const clauses = this.sets.length + this.removes.length + this.adds.length + this.conds.length;
-    return clauses <= MAX_FAST_CLAUSES && this.update().length <= MAX_EXPRESSION_CHARS && (this.condition()?.length ?? 0) <= MAX_EXPRESSION_CHARS;
+    return (
+      clauses <= MAX_FAST_CLAUSES &&
+      this.update().length <= MAX_EXPRESSION_CHARS &&
+      (this.condition()?.length ?? 0) <= MAX_EXPRESSION_CHARS
+    );
   }
 
   public update(): string {

@@ -26,20 +26,34 @@ export interface AttachedRecords {
  * run can be completed from the lease. Safe to run twice or concurrently. Throws store errors
  * (translated).
  */
-export async function removeHoldings(client: DynamoDBClient, table: string, records: AttachedRecords, id: string, holdings: LeaseHoldings): Promise<void> {
+export async function removeHoldings(
+  client: DynamoDBClient,
+  table: string,
+  records: AttachedRecords,
+  id: string,
+  holdings: LeaseHoldings,
+): Promise<void> {
   for (const { namespace, key } of holdings.keys) await records.expireAttached(namespace, key, id);
   for (const { namespace, name } of holdings.locks) {
     try {
-      await client.send(new UpdateItemCommand({ TableName: table, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }));
+      await client.send(
+        new UpdateItemCommand({ TableName: table, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }),
+      );
     } catch (e) {
       if (!isConditionFailure(e)) await guarded(() => Promise.reject(e));
     }
   }
-  const keys = [leaseKey(id), ...holdings.keys.map((h) => heldKeyKey(id, h.namespace, h.key)), ...holdings.locks.map((h) => heldLockKey(id, h.namespace, h.name))];
+  const keys = [
+    leaseKey(id),
+    ...holdings.keys.map((h) => heldKeyKey(id, h.namespace, h.key)),
+    ...holdings.locks.map((h) => heldLockKey(id, h.namespace, h.name)),
+  ];
   // Holding items first, the lease item last, so a partial run can be completed from the lease.
   const [lease, ...held] = keys;
   for (let i = 0; i < held.length; i += 10) {
-    await Promise.all(held.slice(i, i + 10).map((Key) => guarded(() => client.send(new DeleteItemCommand({ TableName: table, Key })))));
+    await Promise.all(
+      held.slice(i, i + 10).map((Key) => guarded(() => client.send(new DeleteItemCommand({ TableName: table, Key })))),
+    );
   }
   await guarded(() => client.send(new DeleteItemCommand({ TableName: table, Key: lease })));
 }

@@ -63,15 +63,28 @@ export class LeaseReaper {
     let setAside = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
       const e = new Expr();
-      e.key(`${e.name('shard')} = ${e.value(S(expiryShard(shard)))}`).key(`${e.name('expiresAt')} <= ${e.value(N(now))}`);
-      const pages = queryPages(this.client, { TableName: this.controlTable, IndexName: 'byExpiry', ...e.queryParams(), Limit: REAPER_PAGE_SIZE });
+      e.key(`${e.name('shard')} = ${e.value(S(expiryShard(shard)))}`).key(
+        `${e.name('expiresAt')} <= ${e.value(N(now))}`,
+      );
+      const pages = queryPages(this.client, {
+        TableName: this.controlTable,
+        IndexName: 'byExpiry',
+        ...e.queryParams(),
+        Limit: REAPER_PAGE_SIZE,
+      });
       for await (const page of pages) {
         itemsRead += page.scanned;
         for (const it of page.items) {
           const id = leaseIdOf(it.pk.S!);
           const out = await tryItem(() => this.reap(id), { translate });
           if (!out.ok) {
-            await this.setAsideItem({ source: 'reaper', item: { leaseId: id }, error: errorOf(out.error), attempts: out.attempts, payload: { leaseId: id } });
+            await this.setAsideItem({
+              source: 'reaper',
+              item: { leaseId: id },
+              error: errorOf(out.error),
+              attempts: out.attempts,
+              payload: { leaseId: id },
+            });
             setAside += 1;
             continue;
           }
@@ -85,14 +98,23 @@ export class LeaseReaper {
     }
     const lagSeconds = reaped ? Math.round((now - oldest) / 1000) : 0;
     await guarded(() =>
-      this.client.send(new PutItemCommand({ TableName: this.controlTable, Item: { ...REAPER_STATUS_KEY, lastRunAt: N(now), lastLagSeconds: N(lagSeconds), lastReaped: N(reaped) } })),
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.controlTable,
+          Item: { ...REAPER_STATUS_KEY, lastRunAt: N(now), lastLagSeconds: N(lagSeconds), lastReaped: N(reaped) },
+        }),
+      ),
     );
     return { reaped, recordsExpired, locksFreed, itemsRead, lagSeconds, setAside };
   }
 
   /** Seconds since the reaper last finished a run; null if it never has. */
   public async secondsSinceLastRun(): Promise<number | null> {
-    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.controlTable, Key: REAPER_STATUS_KEY, ConsistentRead: true })));
+    const out = await guarded(() =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.controlTable, Key: REAPER_STATUS_KEY, ConsistentRead: true }),
+      ),
+    );
     const at = out.Item?.lastRunAt?.N;
     return at ? Math.max(0, Math.round((this.clock.now().getTime() - Number(at)) / 1000)) : null;
   }

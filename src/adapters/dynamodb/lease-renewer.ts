@@ -63,15 +63,27 @@ export class LeaseRenewer {
     let setAside = 0;
     for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
       const e = new Expr();
-      e.key(`${e.name('rshard')} = ${e.value(S(renewShard(shard)))}`).key(`${e.name('expiresAt')} > ${e.value(N(now))}`);
-      const pages = queryPages(this.client, { TableName: this.controlTable, IndexName: 'byExecution', ...e.queryParams() });
+      e.key(`${e.name('rshard')} = ${e.value(S(renewShard(shard)))}`).key(
+        `${e.name('expiresAt')} > ${e.value(N(now))}`,
+      );
+      const pages = queryPages(this.client, {
+        TableName: this.controlTable,
+        IndexName: 'byExecution',
+        ...e.queryParams(),
+      });
       for await (const page of pages) {
         for (const it of page.items) {
           const id = leaseIdOf(it.pk.S!);
           const executionArn = it.executionArn?.S ?? '';
           const out = await tryItem(() => this.renew(id, executionArn), { translate });
           if (!out.ok) {
-            await this.setAsideItem({ source: 'renewer', item: { leaseId: id }, error: errorOf(out.error), attempts: out.attempts, payload: { leaseId: id, executionArn } });
+            await this.setAsideItem({
+              source: 'renewer',
+              item: { leaseId: id },
+              error: errorOf(out.error),
+              attempts: out.attempts,
+              payload: { leaseId: id, executionArn },
+            });
             setAside += 1;
           } else if (out.value === 'renewed') renewed += 1;
           else if (out.value === 'released') released += 1;

@@ -20,10 +20,28 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../core/errors';
-import { type Lease, type LeaseHoldings, type LockGrant, isLeaseLive, newLeaseId, tokenCandidate, ttlOfLeaseId } from '../../core/leases';
+import {
+  type Lease,
+  type LeaseHoldings,
+  type LockGrant,
+  isLeaseLive,
+  newLeaseId,
+  tokenCandidate,
+  ttlOfLeaseId,
+} from '../../core/leases';
 import type { Clock, LeaseStore } from '../../core/ports';
 import type { Item } from './codec';
-import { LEASE_SK, expiryShardOf, heldLockKey, holdingOf, leaseIdOf, leaseKey, leasePk, lockKey, renewShardOf } from './control-keys';
+import {
+  LEASE_SK,
+  expiryShardOf,
+  heldLockKey,
+  holdingOf,
+  leaseIdOf,
+  leaseKey,
+  leasePk,
+  lockKey,
+  renewShardOf,
+} from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { guarded, isConditionFailure } from './errors';
 import { Expr, N, S, attributeNotExists } from './expressions';
@@ -80,7 +98,9 @@ export class DynamoLeaseStore implements LeaseStore {
             expiresAt: N(lease.expiresAt),
             shard: S(expiryShardOf(lease.id, EXPIRY_SHARDS)),
             ttl: N(Math.floor(lease.expiresAt / 1000) + TTL_GRACE_SECONDS),
-            ...(executionArn ? { executionArn: S(executionArn), rshard: S(renewShardOf(lease.id, EXPIRY_SHARDS)) } : {}),
+            ...(executionArn
+              ? { executionArn: S(executionArn), rshard: S(renewShardOf(lease.id, EXPIRY_SHARDS)) }
+              : {}),
           },
           ...NEW_ITEM,
         }),
@@ -93,9 +113,18 @@ export class DynamoLeaseStore implements LeaseStore {
   public async keepalive(id: string): Promise<Lease> {
     const now = this.now();
     const { e, now: at } = whileLive(now);
-    e.set(`${e.name('expiresAt')} = ${e.name('ttlMs')} + ${at}`).set(`${e.name('ttl')} = ${e.name('ttlSeconds')} + ${e.value(N(Math.floor(now / 1000) + TTL_GRACE_SECONDS))}`);
+    e.set(`${e.name('expiresAt')} = ${e.name('ttlMs')} + ${at}`).set(
+      `${e.name('ttl')} = ${e.name('ttlSeconds')} + ${e.value(N(Math.floor(now / 1000) + TTL_GRACE_SECONDS))}`,
+    );
     try {
-      const out = await this.client.send(new UpdateItemCommand({ TableName: this.table, Key: leaseKey(id), ...e.updateParams(), ReturnValues: 'ALL_NEW' }));
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: leaseKey(id),
+          ...e.updateParams(),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return leaseFrom(out.Attributes)!;
     } catch (e) {
       if (isConditionFailure(e)) throw new NotFoundError(`lease ${id} does not exist or has expired`);
@@ -105,7 +134,9 @@ export class DynamoLeaseStore implements LeaseStore {
 
   /** The lease if it is live, else undefined. One GetItem. */
   public async load(id: string): Promise<Lease | undefined> {
-    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.table, Key: leaseKey(id), ConsistentRead: true })));
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: leaseKey(id), ConsistentRead: true })),
+    );
     const lease = leaseFrom(out.Item);
     return isLeaseLive(lease, this.now()) ? lease : undefined;
   }
@@ -185,13 +216,23 @@ export class DynamoLeaseStore implements LeaseStore {
       const lock = new Expr();
       const token = lock.name('token');
       const t = lock.value(N(granted.fencingToken));
-      lock.set(`${lock.name('leaseId')} = ${lock.value(S(leaseId))}`).set(`${token} = ${t}`).set(`${lock.name('acquiredAt')} = ${lock.value(N(now))}`);
+      lock
+        .set(`${lock.name('leaseId')} = ${lock.value(S(leaseId))}`)
+        .set(`${token} = ${t}`)
+        .set(`${lock.name('acquiredAt')} = ${lock.value(N(now))}`);
       lock.require(holderClause(lock)).require(`${attributeNotExists(token)} OR ${token} < ${t}`);
       return this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             { Update: { TableName: this.table, Key: leaseKey(leaseId), ...renew.updateParams() } },
-            { Update: { TableName: this.table, Key: lockKey(ns, name), ...lock.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+            {
+              Update: {
+                TableName: this.table,
+                Key: lockKey(ns, name),
+                ...lock.updateParams(),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
             { Put: { TableName: this.table, Item: heldLockKey(leaseId, ns, name) } },
             ...extra,
           ],
@@ -222,11 +263,23 @@ export class DynamoLeaseStore implements LeaseStore {
     if (!holder) throw new ConflictError('LockHeld', `lock ${name} is being taken by another lease; retry`);
     granted = { ...granted, fencingToken: tokenCandidate(now, Number(first.lock?.token?.N ?? 0) + 1) };
     const expired = new Expr();
-    expired.require(`${attributeNotExists(expired.name('pk'))} OR ${expired.name('expiresAt')} <= ${expired.value(N(now))}`);
+    expired.require(
+      `${attributeNotExists(expired.name('pk'))} OR ${expired.name('expiresAt')} <= ${expired.value(N(now))}`,
+    );
     const takeover = await this.attempt(() =>
-      take((e) => `${e.name('leaseId')} = ${e.value(S(holder))}`, [
-        { ConditionCheck: { TableName: this.table, Key: leaseKey(holder), ...expired.checkParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-      ]),
+      take(
+        (e) => `${e.name('leaseId')} = ${e.value(S(holder))}`,
+        [
+          {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: leaseKey(holder),
+              ...expired.checkParams(),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      ),
     );
     if (takeover.kind === 'ok') return granted;
     if (takeover.leaseFailed) throw notLive();
@@ -251,8 +304,21 @@ export class DynamoLeaseStore implements LeaseStore {
       this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            { ConditionCheck: { TableName: this.table, Key: leaseKey(leaseId), ...whileLive(this.now()).e.checkParams() } },
-            { Update: { TableName: this.table, Key: lockKey(ns, name), ...unlock.updateParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: leaseKey(leaseId),
+                ...whileLive(this.now()).e.checkParams(),
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: lockKey(ns, name),
+                ...unlock.updateParams(),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
             { Delete: { TableName: this.table, Key: heldLockKey(leaseId, ns, name) } },
           ],
         }),
@@ -267,19 +333,24 @@ export class DynamoLeaseStore implements LeaseStore {
 
   /** The lock's holder and token, whether or not the holder's lease is live. */
   public async lock(ns: string, name: string): Promise<{ leaseId?: string; token?: number }> {
-    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.table, Key: lockKey(ns, name), ConsistentRead: true })));
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: lockKey(ns, name), ConsistentRead: true })),
+    );
     return { leaseId: out.Item?.leaseId?.S, token: out.Item?.token?.N ? Number(out.Item.token.N) : undefined };
   }
 
   /** Runs a lock transaction; item 0 is always the caller's lease, item 1 the lock, item 3 a holder's lease. */
-  private async attempt(run: () => Promise<unknown>): Promise<{ kind: 'ok' } | { kind: 'failed'; leaseFailed: boolean; lock?: Item; other?: Item }> {
+  private async attempt(
+    run: () => Promise<unknown>,
+  ): Promise<{ kind: 'ok' } | { kind: 'failed'; leaseFailed: boolean; lock?: Item; other?: Item }> {
     try {
       await run();
       return { kind: 'ok' };
     } catch (e) {
       const r = cancellationReasons(e);
       if (!r) return guarded(() => Promise.reject(e));
-      if (r.some((x) => x.Code === 'TransactionConflict')) throw new ConflictError('LockHeld', 'another request on this lock is in progress; retry');
+      if (r.some((x) => x.Code === 'TransactionConflict'))
+        throw new ConflictError('LockHeld', 'another request on this lock is in progress; retry');
       return { kind: 'failed', leaseFailed: conditionFailed(r[0]), lock: r[1]?.Item, other: r[3]?.Item };
     }
   }

@@ -43,7 +43,9 @@ export async function listRecords(
   e.filter(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
   if (!q.withFields) e.project(['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease']);
   const items: RecordState[] = [];
-  const startKey: Item | undefined = q.cursor ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } } : undefined;
+  const startKey: Item | undefined = q.cursor
+    ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } }
+    : undefined;
   const pages = queryPages(
     client,
     { TableName: table, ...e.queryParams(), ConsistentRead: true },

@@ -34,12 +34,20 @@ export interface PageOptions {
 }
 
 /** The pages of a Query. Each request throws store errors (translated). */
-export function queryPages(client: DynamoDBClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>, opts: PageOptions = {}): AsyncGenerator<Page> {
+export function queryPages(
+  client: DynamoDBClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+  opts: PageOptions = {},
+): AsyncGenerator<Page> {
   return pages((start, limit) => client.send(new QueryCommand({ ...input, ...limit, ExclusiveStartKey: start })), opts);
 }
 
 /** The pages of a Scan (or of one segment of a parallel Scan). Each request throws store errors (translated). */
-export function scanPages(client: DynamoDBClient, input: Omit<ScanCommandInput, 'ExclusiveStartKey'>, opts: PageOptions = {}): AsyncGenerator<Page> {
+export function scanPages(
+  client: DynamoDBClient,
+  input: Omit<ScanCommandInput, 'ExclusiveStartKey'>,
+  opts: PageOptions = {},
+): AsyncGenerator<Page> {
   return pages((start, limit) => client.send(new ScanCommand({ ...input, ...limit, ExclusiveStartKey: start })), opts);
 }
 

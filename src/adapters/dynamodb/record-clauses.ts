@@ -17,7 +17,9 @@ export function absentClause(e: Expr): string {
 
 /** The record is exactly `s` as read (same incarnation and rev), or absent when `s` is. Never throws. */
 export function unchangedClause(e: Expr, s: Pick<RecordState, 'inc' | 'rev'> | undefined): string {
-  return s ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}` : attributeNotExists(e.name('rev'));
+  return s
+    ? `${e.name('inc')} = ${e.value(S(s.inc))} AND ${e.name('rev')} = ${e.value(N(s.rev))}`
+    : attributeNotExists(e.name('rev'));
 }
 
 /** A require clause as a condition on `f.<field>`; undefined when only the slow path can judge it. */

@@ -21,8 +21,17 @@ export class DynamoRecordScan implements RecordScan {
     const e = new Expr();
     const pages =
       namespace !== null
-        ? queryPages(this.client, { TableName: this.table, ...e.key(`${e.name('ns')} = ${e.value(S(namespace))}`).queryParams(), ConsistentRead: true })
-        : scanPages(this.client, { TableName: this.table, Segment: segment, TotalSegments: total, ConsistentRead: true });
+        ? queryPages(this.client, {
+            TableName: this.table,
+            ...e.key(`${e.name('ns')} = ${e.value(S(namespace))}`).queryParams(),
+            ConsistentRead: true,
+          })
+        : scanPages(this.client, {
+            TableName: this.table,
+            Segment: segment,
+            TotalSegments: total,
+            ConsistentRead: true,
+          });
     for await (const page of pages) yield page.items;
   }
 

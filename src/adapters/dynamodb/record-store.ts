@@ -8,12 +8,26 @@
  * transitions of `src/core/records.ts` decide (412 with `current`, 409, or the next state), and
  * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
-import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut, newIncarnation } from '../../core/records';
+import {
+  type Preconditions,
+  type Transition,
+  type WriteEnv,
+  applyDelete,
+  applyPatch,
+  applyPut,
+  newIncarnation,
+} from '../../core/records';
 import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
@@ -53,7 +67,9 @@ export class DynamoRecordStore implements RecordStore {
 
   public async get(ns: string, key: string): Promise<RecordState | undefined> {
     const out = await guarded(() =>
-      this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true })),
+      this.opts.client.send(
+        new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true }),
+      ),
     );
     return this.resolve(out.Item ? fromItem(out.Item) : undefined);
   }
@@ -64,12 +80,21 @@ export class DynamoRecordStore implements RecordStore {
     return (await this.opts.leases.load(state.lease)) ? state : expired(state);
   }
 
-  public put(ns: string, key: string, fields: Fields, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
+  public put(
+    ns: string,
+    key: string,
+    fields: Fields,
+    pre: Preconditions,
+    mode: ConflictMode,
+    guards?: WriteGuards,
+  ): Promise<WriteResult> {
     const env = this.env(mode, guards);
-    const slow = (known: Known) => this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
+    const slow = (known: Known) =>
+      this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
     if (hasGuards(guards)) return slow(undefined);
     const size = fieldsSize(fields);
-    if (size > MAX_RECORD_BYTES) throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
+    if (size > MAX_RECORD_BYTES)
+      throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
     const e = new Expr();
     const m = pre.ifMatch;
     if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
@@ -85,10 +110,25 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public patch(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, guards?: WriteGuards): Promise<WriteResult> {
+  public patch(
+    ns: string,
+    key: string,
+    patch: PatchBody,
+    pre: Preconditions,
+    mode: ConflictMode,
+    guards?: WriteGuards,
+  ): Promise<WriteResult> {
     if (hasGuards(guards)) {
       const env = this.env(mode, guards);
-      return this.settle(ns, key, undefined, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), undefined, guards);
+      return this.settle(
+        ns,
+        key,
+        undefined,
+        'patch',
+        (s) => applyPatch(s, ns, key, patch, pre, env),
+        undefined,
+        guards,
+      );
     }
     return this.patchAttempt(ns, key, patch, pre, mode, 0);
   }
@@ -98,10 +138,18 @@ export class DynamoRecordStore implements RecordStore {
    * creating the same counter at once) goes back to the single-request server-side update,
    * which cannot lose one, instead of competing again on exact revisions.
    */
-  private patchAttempt(ns: string, key: string, patch: PatchBody, pre: Preconditions, mode: ConflictMode, depth: number): Promise<WriteResult> {
+  private patchAttempt(
+    ns: string,
+    key: string,
+    patch: PatchBody,
+    pre: Preconditions,
+    mode: ConflictMode,
+    depth: number,
+  ): Promise<WriteResult> {
     const env = this.env(mode);
     const again = depth < MAX_FAST_RETRIES ? () => this.patchAttempt(ns, key, patch, pre, mode, depth + 1) : undefined;
-    const slow = (known: Known) => this.settle(ns, key, known, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), again);
+    const slow = (known: Known) =>
+      this.settle(ns, key, known, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), again);
     const growth = patchGrowth(patch);
     const e = new Expr();
     const f = e.name('f');
@@ -115,7 +163,8 @@ export class DynamoRecordStore implements RecordStore {
       .require(attributeNotExists(e.name('sx')))
       .require(attributeNotExists(e.name('lease')))
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
-    for (const [name, v] of Object.entries(patch.set ?? {})) e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
+    for (const [name, v] of Object.entries(patch.set ?? {}))
+      e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
     for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
     for (const [name, by] of Object.entries(patch.increment ?? {})) {
       const p = `${f}.${e.name(storedName(name))}`;
@@ -129,7 +178,15 @@ export class DynamoRecordStore implements RecordStore {
   public async delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
     const env = this.env('reject');
     const slow = (known: Known) =>
-      this.settle(ns, key, known, 'delete', (s) => ({ state: applyDelete(s, pre, env), created: false }), undefined, guards);
+      this.settle(
+        ns,
+        key,
+        known,
+        'delete',
+        (s) => ({ state: applyDelete(s, pre, env), created: false }),
+        undefined,
+        guards,
+      );
     const e = new Expr();
     if (hasGuards(guards) || !this.preconditionClauses(e, pre)) {
       await slow(undefined);
@@ -168,7 +225,14 @@ export class DynamoRecordStore implements RecordStore {
       .remove(e.name('lease'));
     this.advance(e, this.env('reject'), 'expire');
     try {
-      await this.opts.client.send(new UpdateItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), UpdateExpression: e.update(), ...e.params() }));
+      await this.opts.client.send(
+        new UpdateItemCommand({
+          TableName: this.opts.tableName,
+          Key: keyOf(ns, key),
+          UpdateExpression: e.update(),
+          ...e.params(),
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -188,7 +252,14 @@ export class DynamoRecordStore implements RecordStore {
   /** What transactions need: the client, tables, lease store and lease resolution. */
   public get context() {
     const { client, tableName, controlTable, leases, clock } = this.opts;
-    return { client, table: tableName, controlTable, leases, clock, resolve: (s: RecordState | undefined) => this.resolve(s) };
+    return {
+      client,
+      table: tableName,
+      controlTable,
+      leases,
+      clock,
+      resolve: (s: RecordState | undefined) => this.resolve(s),
+    };
   }
 
   private env(mode: ConflictMode, guards?: WriteGuards): WriteEnv {
@@ -218,11 +289,18 @@ export class DynamoRecordStore implements RecordStore {
     if (!m) return true;
     if (!m.any && !m.ctx) return false;
     e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
-    if (!m.any) e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
+    if (!m.any)
+      e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
     return true;
   }
 
-  private async fastWrite(ns: string, key: string, e: Expr, slow: (k: Known) => Promise<WriteResult>, returnNew = true): Promise<WriteResult> {
+  private async fastWrite(
+    ns: string,
+    key: string,
+    e: Expr,
+    slow: (k: Known) => Promise<WriteResult>,
+    returnNew = true,
+  ): Promise<WriteResult> {
     // A request touching very many fields would exceed DynamoDB's expression limits: it commits
     // on the conflict path, whose PutItem carries the whole item and a two-clause condition.
     if (!e.fits()) return slow(undefined);
@@ -275,9 +353,15 @@ export class DynamoRecordStore implements RecordStore {
       const t = compute(state);
       const e = new Expr();
       e.require(unchangedClause(e, state));
-      const put = { TableName: this.opts.tableName, Item: toItem(t.state, op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+      const put = {
+        TableName: this.opts.tableName,
+        Item: toItem(t.state, op),
+        ...e.params(),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      };
       try {
-        if (plan) await this.opts.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
+        if (plan)
+          await this.opts.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
         else await this.opts.client.send(new PutItemCommand(put));
         return t;
       } catch (err) {

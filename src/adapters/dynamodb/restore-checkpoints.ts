@@ -8,7 +8,12 @@
  * again. A replayed dead letter moves one count from `setAside` to `written` or `skipped`. Kept
  * for a while after the restore (`ttl`), for the record.
  */
-import { type DynamoDBClient, GetItemCommand, type TransactWriteItem, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  type TransactWriteItem,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { PartCounts } from '../../core/snapshot-ports';
 import type { Item } from './codec';
 import { checkpointKey, checkpointPk } from './control-keys';
@@ -28,12 +33,24 @@ export const NO_CHECKPOINT: Checkpoint = { next: 0, written: 0, skipped: 0, setA
 
 function checkpointOf(item: Item | undefined): Checkpoint {
   if (!item) return NO_CHECKPOINT;
-  return { next: Number(item.next?.N ?? 0), written: Number(item.written?.N ?? 0), skipped: Number(item.skipped?.N ?? 0), setAside: Number(item.setAside?.N ?? 0) };
+  return {
+    next: Number(item.next?.N ?? 0),
+    written: Number(item.written?.N ?? 0),
+    skipped: Number(item.skipped?.N ?? 0),
+    setAside: Number(item.setAside?.N ?? 0),
+  };
 }
 
 /** The part's checkpoint (`NO_CHECKPOINT` before its first batch). One GetItem; throws store errors. */
-export async function loadCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string): Promise<Checkpoint> {
-  const out = await guarded(() => client.send(new GetItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ConsistentRead: true })));
+export async function loadCheckpoint(
+  client: DynamoDBClient,
+  table: string,
+  restoreId: string,
+  part: string,
+): Promise<Checkpoint> {
+  const out = await guarded(() =>
+    client.send(new GetItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ConsistentRead: true })),
+  );
   return checkpointOf(out.Item as Item | undefined);
 }
 
@@ -73,10 +90,20 @@ export function moveSetAside(written: boolean): Expr {
  * Moves one count of a part from `setAside` to `written` or `skipped` (a replayed dead letter);
  * nothing when the part has none set aside. One UpdateItem; throws store errors.
  */
-export async function settleCheckpoint(client: DynamoDBClient, table: string, restoreId: string, part: string, written: boolean): Promise<void> {
+export async function settleCheckpoint(
+  client: DynamoDBClient,
+  table: string,
+  restoreId: string,
+  part: string,
+  written: boolean,
+): Promise<void> {
   const e = moveSetAside(written);
   try {
-    await guarded(() => client.send(new UpdateItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ...e.updateParams() })));
+    await guarded(() =>
+      client.send(
+        new UpdateItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ...e.updateParams() }),
+      ),
+    );
   } catch (e) {
     if (!isConditionFailure(e)) throw e;
   }
@@ -87,7 +114,15 @@ export async function settleCheckpoint(client: DynamoDBClient, table: string, re
  * the batch's counts. Its condition fails when the checkpoint is no longer at `from` (another run
  * of the same part moved it), and then the whole batch is cancelled.
  */
-export function advanceCheckpoint(table: string, restoreId: string, part: string, from: number, to: number, counts: PartCounts, nowMs: number): TransactWriteItem {
+export function advanceCheckpoint(
+  table: string,
+  restoreId: string,
+  part: string,
+  from: number,
+  to: number,
+  counts: PartCounts,
+  nowMs: number,
+): TransactWriteItem {
   const e = new Expr();
   const next = e.name('next');
   e.set(`${next} = ${e.value(N(to))}`)

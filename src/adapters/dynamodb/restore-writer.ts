@@ -18,7 +18,14 @@
  * Batches are small enough for one transaction (`RESTORE_BATCH_RECORDS` records plus the
  * checkpoint, at most `RESTORE_BATCH_BYTES` of lines, below DynamoDB's 100 items and 4 MB).
  */
-import { type DynamoDBClient, BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, type SetAside, errorOf, isDependencyFailure } from '../../core/dead-letters';
 import { backoffCeilingMs, backoffMs, sleep } from '../../core/backoff';
 import { ThrottledError, UnavailableError } from '../../core/errors';
@@ -66,7 +73,12 @@ export interface RestoreWriterDeps {
 export class DynamoRestoreWriter implements RestoreWriter {
   public constructor(private readonly deps: RestoreWriterDeps) {}
 
-  public restorePart(restore: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
+  public restorePart(
+    restore: RestoreView,
+    part: string,
+    lines: () => AsyncIterable<string>,
+    target: PartTarget,
+  ): Promise<PartCounts> {
     return restorePartLines(this.deps, restore, part, lines, target);
   }
 
@@ -100,8 +112,22 @@ class CheckpointMoved extends Error {}
 class NotPinned extends Error {}
 
 /** Sets one line aside as a dead letter; throws what the dead-letter store throws. */
-async function setAsideLine(deps: RestoreWriterDeps, r: RestoreView, part: string, line: { index: number; text: string; snap?: RecordState }, target: PartTarget, e: unknown, attempts: number): Promise<void> {
-  const item = { restoreId: r.id, snapshotId: r.snapshotId, part, line: line.index + 1, ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}) };
+async function setAsideLine(
+  deps: RestoreWriterDeps,
+  r: RestoreView,
+  part: string,
+  line: { index: number; text: string; snap?: RecordState },
+  target: PartTarget,
+  e: unknown,
+  attempts: number,
+): Promise<void> {
+  const item = {
+    restoreId: r.id,
+    snapshotId: r.snapshotId,
+    part,
+    line: line.index + 1,
+    ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}),
+  };
   const payload: RestorePayload = { line: line.text, target: target.into ?? null, mode: r.mode };
   await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
 }
@@ -114,7 +140,11 @@ async function readStored(deps: RestoreWriterDeps, pending: readonly Pending[]):
   let keys: Item[] | undefined = unread.map((p) => keyOf(p.snap.namespace, p.snap.key));
   while (keys && keys.length > 0) {
     const req: Item[] = keys;
-    const out = await guarded(() => deps.client.send(new BatchGetItemCommand({ RequestItems: { [deps.recordsTable]: { Keys: req, ConsistentRead: true } } })));
+    const out = await guarded(() =>
+      deps.client.send(
+        new BatchGetItemCommand({ RequestItems: { [deps.recordsTable]: { Keys: req, ConsistentRead: true } } }),
+      ),
+    );
     for (const it of (out.Responses?.[deps.recordsTable] ?? []) as Item[]) {
       const p = byKey.get(`${it.ns?.S}\u0000${it.k?.S}`);
       if (p) p.stored = it;
@@ -128,8 +158,19 @@ function putOf(deps: RestoreWriterDeps, target: RecordState, stored: Item | null
   const e = new Expr();
   const rev = e.name('rev');
   // The stored attributes as read, not decoded: a record that cannot be decoded is still overwritten only as it was.
-  e.require(stored ? `${e.name('inc')} = ${e.value({ S: stored.inc?.S ?? '' })} AND ${rev} = ${e.value({ N: stored.rev?.N ?? '0' })}` : attributeNotExists(rev));
-  return { Put: { TableName: deps.recordsTable, Item: toItem(target), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+  e.require(
+    stored
+      ? `${e.name('inc')} = ${e.value({ S: stored.inc?.S ?? '' })} AND ${rev} = ${e.value({ N: stored.rev?.N ?? '0' })}`
+      : attributeNotExists(rev),
+  );
+  return {
+    Put: {
+      TableName: deps.recordsTable,
+      Item: toItem(target),
+      ...e.params(),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
 }
 
 /**
@@ -139,7 +180,16 @@ function putOf(deps: RestoreWriterDeps, target: RecordState, stored: Item | null
  * store does not pin on one, dependency failures as they come, and `UnavailableError` after too
  * many cancelled attempts.
  */
-async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string, target: PartTarget, from: number, to: number, batch: readonly Line[], parsedAside: number): Promise<PartCounts> {
+async function commitBatch(
+  deps: RestoreWriterDeps,
+  r: RestoreView,
+  part: string,
+  target: PartTarget,
+  from: number,
+  to: number,
+  batch: readonly Line[],
+  parsedAside: number,
+): Promise<PartCounts> {
   let pending: Pending[] = batch.map((l) => ({ ...l, stored: undefined, attempts: 0, failures: 0 }));
   let skipped = 0;
   let setAside = parsedAside;
@@ -156,7 +206,8 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
     const writes: { p: Pending; item: TransactWriteItem }[] = [];
     for (const p of [...pending]) {
       const existing = await deps.resolve(p.stored ? fromItem(p.stored) : undefined);
-      const planned = p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, p.snap, r.mode, deps.replica) : undefined;
+      const planned =
+        p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, p.snap, r.mode, deps.replica) : undefined;
       if (planned) writes.push({ p, item: putOf(deps, planned, p.stored) });
       else {
         skipped++;
@@ -166,7 +217,9 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
     const counts = { written: writes.length, skipped, setAside };
     const checkpoint = advanceCheckpoint(deps.controlTable, r.id, part, from, to, counts, deps.clock.now().getTime());
     try {
-      await deps.client.send(new TransactWriteItemsCommand({ TransactItems: [...writes.map((w) => w.item), checkpoint] }));
+      await deps.client.send(
+        new TransactWriteItemsCommand({ TransactItems: [...writes.map((w) => w.item), checkpoint] }),
+      );
       return counts;
     } catch (e) {
       const reasons = cancellationReasons(e);
@@ -179,7 +232,10 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
         continue;
       }
       if (conditionFailed(reasons[writes.length])) throw new CheckpointMoved(`the checkpoint of part ${part} moved`);
-      if (reasons.some((x) => THROTTLED.has(x.Code ?? ''))) throw new ThrottledError('the store throttled a restore batch; the part resumes from its checkpoint', 1, { cause: e });
+      if (reasons.some((x) => THROTTLED.has(x.Code ?? '')))
+        throw new ThrottledError('the store throttled a restore batch; the part resumes from its checkpoint', 1, {
+          cause: e,
+        });
       let pinned = false;
       for (const [i, w] of writes.entries()) {
         const code = reasons[i]?.Code ?? 'None';
@@ -198,7 +254,9 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
       }
     }
   }
-  throw new UnavailableError(`part ${part} of restore ${r.id}: too many concurrent writes to its keys; the part resumes from its checkpoint`);
+  throw new UnavailableError(
+    `part ${part} of restore ${r.id}: too many concurrent writes to its keys; the part resumes from its checkpoint`,
+  );
 }
 
 /**
@@ -206,7 +264,13 @@ async function commitBatch(deps: RestoreWriterDeps, r: RestoreView, part: string
  * included. Throws dependency failures and store errors (a retry resumes from the checkpoint), and
  * what setting a line aside throws.
  */
-async function restorePartLines(deps: RestoreWriterDeps, r: RestoreView, part: string, lines: () => AsyncIterable<string>, target: PartTarget): Promise<PartCounts> {
+async function restorePartLines(
+  deps: RestoreWriterDeps,
+  r: RestoreView,
+  part: string,
+  lines: () => AsyncIterable<string>,
+  target: PartTarget,
+): Promise<PartCounts> {
   for (;;) {
     let next = (await loadCheckpoint(deps.client, deps.controlTable, r.id, part)).next;
     try {
@@ -224,7 +288,16 @@ async function restorePartLines(deps: RestoreWriterDeps, r: RestoreView, part: s
             if (!(e instanceof NotPinned)) throw e;
             for (const [i, line] of batch.entries()) {
               const end = i + 1 < batch.length ? batch[i + 1].index : to;
-              await commitBatch(deps, r, part, target, i === 0 ? next : line.index, end, [line], i === 0 ? parsedAside : 0);
+              await commitBatch(
+                deps,
+                r,
+                part,
+                target,
+                i === 0 ? next : line.index,
+                end,
+                [line],
+                i === 0 ? parsedAside : 0,
+              );
             }
           }
           next = to;
@@ -248,7 +321,12 @@ async function restorePartLines(deps: RestoreWriterDeps, r: RestoreView, part: s
         }
         if (target.only !== undefined && snap.namespace !== target.only) continue;
         const id = `${snap.namespace}\u0000${snap.key}`;
-        if (batch.length >= RESTORE_BATCH_RECORDS || keys.has(id) || (batch.length > 0 && bytes + text.length > RESTORE_BATCH_BYTES)) await flush(i);
+        if (
+          batch.length >= RESTORE_BATCH_RECORDS ||
+          keys.has(id) ||
+          (batch.length > 0 && bytes + text.length > RESTORE_BATCH_BYTES)
+        )
+          await flush(i);
         batch.push({ index: i, text, snap });
         keys.add(id);
         bytes += text.length;

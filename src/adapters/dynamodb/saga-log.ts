@@ -18,8 +18,24 @@ import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
-import { type SagaAction, type SagaDefinition, type SagaStatus, type SagaView, type StepStatus, type StepView, sagaAction } from '../../core/sagas';
-import { type EntryResult, type SagaLog, type StepError, StepSettledError, type StepWriteKind, type StoredSaga, type StoredStep } from '../../core/saga-log';
+import {
+  type SagaAction,
+  type SagaDefinition,
+  type SagaStatus,
+  type SagaView,
+  type StepStatus,
+  type StepView,
+  sagaAction,
+} from '../../core/sagas';
+import {
+  type EntryResult,
+  type SagaLog,
+  type StepError,
+  StepSettledError,
+  type StepWriteKind,
+  type StoredSaga,
+  type StoredStep,
+} from '../../core/saga-log';
 import { parseBody } from '../../core/schemas';
 import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, stepSk } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
@@ -27,9 +43,6 @@ import { guarded, isConditionFailure } from './errors';
 import { Expr, N, S, attributeExists, attributeNotExists, isIn } from './expressions';
 import { queryPages, scanPages } from './query';
 import type { TxnExtra } from './transactions';
-
-
-
 
 /** Condition of a Put that must not overwrite an item. */
 const NEW_ITEM = (() => {
@@ -48,7 +61,12 @@ function moveStatus(from: readonly string[], to: string, at: string, now: string
   const e = new Expr();
   const status = e.name('status');
   e.set(`${status} = ${e.value(S(to))}`).set(`${e.name(at)} = ${e.value(S(now))}`);
-  return e.require(isIn(status, from.map((f) => e.value(S(f)))));
+  return e.require(
+    isIn(
+      status,
+      from.map((f) => e.value(S(f))),
+    ),
+  );
 }
 
 /** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
@@ -147,12 +165,18 @@ export class DynamoSagaLog implements SagaLog {
   public async markStarted(id: string): Promise<void> {
     const e = existing();
     e.set(`${e.name('started')} = ${e.value({ BOOL: true })}`);
-    await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() })));
+    await guarded(() =>
+      this.client.send(
+        new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() }),
+      ),
+    );
   }
 
   public async saga(id: string): Promise<StoredSaga | undefined> {
     const out = await guarded(() =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ConsistentRead: true }),
+      ),
     );
     return out.Item ? toSaga(out.Item) : undefined;
   }
@@ -194,7 +218,11 @@ export class DynamoSagaLog implements SagaLog {
   public async *unfinished(): AsyncGenerator<{ id: string; type: 'steps' | 'transfer' }> {
     const e = new Expr();
     e.filter(`${e.name('sk')} = ${e.value(S(HEADER))}`).filter(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
-    for await (const page of scanPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true })) {
+    for await (const page of scanPages(this.client, {
+      TableName: this.table,
+      ...e.queryParams(),
+      ConsistentRead: true,
+    })) {
       for (const it of page.items) yield { id: it.id.S!, type: it.type.S as 'steps' | 'transfer' };
     }
   }
@@ -202,10 +230,19 @@ export class DynamoSagaLog implements SagaLog {
   /** Reads step `index`, counting an attempt of its action or compensation. Throws `NotFoundError`. */
   public async attempt(id: string, index: number, kind: 'apply' | 'undo'): Promise<StoredStep> {
     const e = existing();
-    e.add(e.name(kind === 'apply' ? 'attempts' : 'undoAttempts'), e.value(N(1))).set(`${e.name('updatedAt')} = ${e.value(S(this.clock.now().toISOString()))}`);
+    e.add(e.name(kind === 'apply' ? 'attempts' : 'undoAttempts'), e.value(N(1))).set(
+      `${e.name('updatedAt')} = ${e.value(S(this.clock.now().toISOString()))}`,
+    );
     try {
       const out = await guarded(() =>
-        this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ...e.updateParams(), ReturnValues: 'ALL_NEW' })),
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ id, sk: stepSk(index) }),
+            ...e.updateParams(),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
       );
       return toStep(out.Attributes!);
     } catch (e) {
@@ -216,7 +253,9 @@ export class DynamoSagaLog implements SagaLog {
 
   public async step(id: string, index: number): Promise<StoredStep> {
     const out = await guarded(() =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ConsistentRead: true }),
+      ),
     );
     if (!out.Item) throw new NotFoundError(`saga ${id} has no step ${index}`);
     return toStep(out.Item);
@@ -225,7 +264,13 @@ export class DynamoSagaLog implements SagaLog {
   /** What an applied action or compensation recorded, if it was applied. */
   public async entry(id: string, index: number, kind: 'apply' | 'undo'): Promise<EntryResult | undefined> {
     const out = await guarded(() =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: entrySk(index, kind) }), ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: marshall({ id, sk: entrySk(index, kind) }),
+          ConsistentRead: true,
+        }),
+      ),
     );
     return out.Item ? (JSON.parse(unmarshall(out.Item).result) as EntryResult) : undefined;
   }
@@ -246,7 +291,16 @@ export class DynamoSagaLog implements SagaLog {
     return {
       items: (results) => [
         {
-          Put: { TableName: table, Item: marshall({ id, sk: entrySk(index, kind), result: JSON.stringify(results[0] ?? { key: null }), at: now }), ...NEW_ITEM },
+          Put: {
+            TableName: table,
+            Item: marshall({
+              id,
+              sk: entrySk(index, kind),
+              result: JSON.stringify(results[0] ?? { key: null }),
+              at: now,
+            }),
+            ...NEW_ITEM,
+          },
         },
         { Update: { TableName: table, Key: marshall({ id, sk: stepSk(index) }), ...move.updateParams() } },
       ],
@@ -266,11 +320,25 @@ export class DynamoSagaLog implements SagaLog {
   }
 
   /** Sets a step's status when it has one of `from`; false when it had another. */
-  public async setStepStatus(id: string, index: number, from: readonly StepStatus[], to: StepStatus, error?: StepError): Promise<boolean> {
+  public async setStepStatus(
+    id: string,
+    index: number,
+    from: readonly StepStatus[],
+    to: StepStatus,
+    error?: StepError,
+  ): Promise<boolean> {
     const e = moveStatus(from, to, 'updatedAt', this.clock.now().toISOString());
     if (error) e.set(`${e.name('error')} = ${e.value(convertToAttr(error))}`);
     try {
-      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: stepSk(index) }), ...e.updateParams() })));
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ id, sk: stepSk(index) }),
+            ...e.updateParams(),
+          }),
+        ),
+      );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -282,7 +350,11 @@ export class DynamoSagaLog implements SagaLog {
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
     const e = moveStatus(from, status, 'finishedAt', this.clock.now().toISOString());
     try {
-      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() })));
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() }),
+        ),
+      );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;

@@ -27,10 +27,13 @@ export class DynamoSettingsStore implements SettingsStore {
     const hit = this.cache.get(ns);
     if (hit && hit.until > now) return hit.value;
     const out = await guarded(() =>
-      this.opts.client.send(new GetItemCommand({ TableName: this.opts.tableName, Key: settingsKey(ns), ConsistentRead: true })),
+      this.opts.client.send(
+        new GetItemCommand({ TableName: this.opts.tableName, Key: settingsKey(ns), ConsistentRead: true }),
+      ),
     );
     const mode = out.Item?.conflicts?.S;
-    const value: NamespaceSettings = mode === 'siblings' || mode === 'reject' ? { conflicts: mode } : { ...DEFAULT_SETTINGS };
+    const value: NamespaceSettings =
+      mode === 'siblings' || mode === 'reject' ? { conflicts: mode } : { ...DEFAULT_SETTINGS };
     this.remember(ns, value);
     return value;
   }
@@ -40,7 +43,11 @@ export class DynamoSettingsStore implements SettingsStore {
       this.opts.client.send(
         new PutItemCommand({
           TableName: this.opts.tableName,
-          Item: { ...settingsKey(ns), conflicts: { S: settings.conflicts }, updatedAt: { S: this.opts.clock.now().toISOString() } },
+          Item: {
+            ...settingsKey(ns),
+            conflicts: { S: settings.conflicts },
+            updatedAt: { S: this.opts.clock.now().toISOString() },
+          },
         }),
       ),
     );

@@ -6,7 +6,13 @@
  * parts' checkpoints (`restore-checkpoints.ts`). The manifests themselves are objects in the blob
  * store; these items are what the API answers from.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
@@ -34,9 +40,17 @@ function snapshotOf(item: Record<string, unknown>): Stored {
   const i = unmarshall(item as never) as Record<string, unknown>;
   const running = i.status === 'RUNNING';
   // While RUNNING: the parts written so far (`done`, by name); then the parts of the manifest.
-  const raw = running ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {}) : ((i.parts as PartInfo[] | undefined) ?? []);
+  const raw = running
+    ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {})
+    : ((i.parts as PartInfo[] | undefined) ?? []);
   const parts = raw
-    .map((p) => ({ name: p.name, items: p.items, bytes: p.bytes, sha256: p.sha256, ...(p.setAside ? { setAside: p.setAside } : {}) }))
+    .map((p) => ({
+      name: p.name,
+      items: p.items,
+      bytes: p.bytes,
+      sha256: p.sha256,
+      ...(p.setAside ? { setAside: p.setAside } : {}),
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     id: i.sk as string,
@@ -83,7 +97,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
     const out = await guarded(() =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+      ),
     );
     return out.Item;
   }
@@ -92,7 +108,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
   private async whileRunning(pk: string, sk: string, e: Expr): Promise<boolean> {
     e.require(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
     try {
-      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ...e.updateParams() })));
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: pk }, sk: { S: sk } },
+            ...e.updateParams(),
+          }),
+        ),
+      );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -109,7 +133,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async createSnapshot(id: string, namespace: string | null, segments: number): Promise<SnapshotManifest> {
     const startedAt = this.clock.now().toISOString();
-    const item = { pk: SNAPSHOT, sk: id, ...(namespace !== null ? { ns: namespace } : {}), status: 'RUNNING', segments, startedAt, done: {} };
+    const item = {
+      pk: SNAPSHOT,
+      sk: id,
+      ...(namespace !== null ? { ns: namespace } : {}),
+      status: 'RUNNING',
+      segments,
+      startedAt,
+      done: {},
+    };
     await guarded(() =>
       this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ...NEW_ITEM })),
     );
@@ -131,7 +163,13 @@ export class DynamoSnapshotStore implements SnapshotStore {
   public async settleSetAside(id: string, part: string, written: boolean): Promise<void> {
     await settleCheckpoint(this.client, this.tableName, id, part, written);
     await guarded(() =>
-      this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: RESTORE }, sk: { S: id } }, ...moveSetAside(written).updateParams() })),
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: RESTORE }, sk: { S: id } },
+          ...moveSetAside(written).updateParams(),
+        }),
+      ),
     ).catch((e: unknown) => {
       if (!isConditionFailure(e)) throw e;
     });
@@ -146,7 +184,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const out: Stored[] = [];
     const e = new Expr();
     e.key(`${e.name('pk')} = ${e.value(S(SNAPSHOT))}`);
-    for await (const page of queryPages(this.client, { TableName: this.tableName, ...e.queryParams(), ScanIndexForward: false })) {
+    for await (const page of queryPages(this.client, {
+      TableName: this.tableName,
+      ...e.queryParams(),
+      ScanIndexForward: false,
+    })) {
       for (const item of page.items) {
         const s = snapshotOf(item);
         if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
@@ -175,9 +217,13 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const e = new Expr();
     const at = e.name('finishedAt');
     const f = e.value(S(finishedAt));
-    e.set(`${at} = ${f}`).set(`${e.name('snapshotId')} = ${e.value(S(id))}`).require(`${attributeNotExists(at)} OR ${at} <= ${f}`);
+    e.set(`${at} = ${f}`)
+      .set(`${e.name('snapshotId')} = ${e.value(S(id))}`)
+      .require(`${attributeNotExists(at)} OR ${at} <= ${f}`);
     try {
-      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: LATEST, ...e.updateParams() })));
+      await guarded(() =>
+        this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: LATEST, ...e.updateParams() })),
+      );
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
@@ -194,7 +240,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
       .require(`${e.name('status')} = ${e.value(S('COMPLETE'))}`)
       .require(`${n} = ${e.value(attr(itemsBefore))}`);
     try {
-      await guarded(() => this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: SNAPSHOT }, sk: { S: id } }, ...e.updateParams() })));
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: SNAPSHOT }, sk: { S: id } },
+            ...e.updateParams(),
+          }),
+        ),
+      );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
@@ -203,17 +257,25 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   public async failSnapshot(id: string, error: string): Promise<void> {
-    await this.settle(SNAPSHOT, id, { status: 'FAILED', error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
+    await this.settle(SNAPSHOT, id, {
+      status: 'FAILED',
+      error: error.slice(0, 2048),
+      finishedAt: this.clock.now().toISOString(),
+    });
   }
 
   public async latestCompleteAgeSeconds(): Promise<number | null> {
-    const out = await guarded(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: LATEST, ConsistentRead: true })));
+    const out = await guarded(() =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: LATEST, ConsistentRead: true })),
+    );
     const at = out.Item?.finishedAt?.S;
     if (!at) return null;
     return Math.max(0, Math.floor((this.clock.now().getTime() - Date.parse(at)) / 1000));
   }
 
-  public async createRestore(view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>): Promise<RestoreView> {
+  public async createRestore(
+    view: Omit<RestoreView, 'status' | 'written' | 'skipped' | 'finishedAt' | 'error'>,
+  ): Promise<RestoreView> {
     const item = {
       pk: RESTORE,
       sk: view.id,
@@ -237,7 +299,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
       const ids: string[] = [];
       const e = new Expr();
       e.key(`${e.name('pk')} = ${e.value(S(pk))}`).filter(`${e.name('status')} = ${e.value(S('RUNNING'))}`);
-      for await (const page of queryPages(this.client, { TableName: this.tableName, ...e.queryParams() })) for (const item of page.items) ids.push(item.sk.S!);
+      for await (const page of queryPages(this.client, { TableName: this.tableName, ...e.queryParams() }))
+        for (const item of page.items) ids.push(item.sk.S!);
       return ids;
     };
     return { snapshots: await running(SNAPSHOT), restores: await running(RESTORE) };
@@ -252,7 +315,13 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   public async finishRestore(id: string, written: number, skipped: number, setAside = 0): Promise<RestoreView> {
-    await this.settle(RESTORE, id, { status: 'COMPLETE', written, skipped, setAside, finishedAt: this.clock.now().toISOString() });
+    await this.settle(RESTORE, id, {
+      status: 'COMPLETE',
+      written,
+      skipped,
+      setAside,
+      finishedAt: this.clock.now().toISOString(),
+    });
     const now = await this.getRestore(id);
     if (!now) throw new Error(`no restore ${id}`);
     return now;
@@ -260,6 +329,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async failRestore(id: string, error: string): Promise<void> {
     const counts = await sumCheckpoints(this.client, this.tableName, id);
-    await this.settle(RESTORE, id, { status: 'FAILED', ...counts, error: error.slice(0, 2048), finishedAt: this.clock.now().toISOString() });
+    await this.settle(RESTORE, id, {
+      status: 'FAILED',
+      ...counts,
+      error: error.slice(0, 2048),
+      finishedAt: this.clock.now().toISOString(),
+    });
   }
 }

@@ -45,7 +45,8 @@ export function placeholderSourceOf(record: StreamRecordLike): PlaceholderSource
   const rev = Number(image.rev?.N);
   const vv: Record<string, number> = {};
   for (const [name, av] of Object.entries(image)) {
-    if (name.startsWith(VV_PREFIX) && av.N !== undefined && Number.isSafeInteger(Number(av.N))) vv[name.slice(VV_PREFIX.length)] = Number(av.N);
+    if (name.startsWith(VV_PREFIX) && av.N !== undefined && Number.isSafeInteger(Number(av.N)))
+      vv[name.slice(VV_PREFIX.length)] = Number(av.N);
   }
   const recorded = image[OP_ATTR]?.S;
   return {

@@ -55,7 +55,12 @@ export const CONTROL_TABLE: TableDef = {
     // Sparse: only lease items carry `shard`. The reaper reads expired leases, never live ones.
     { name: 'byExpiry', partitionKey: { name: 'shard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'N' } },
     // Sparse: only leases of Step Functions executions carry `rshard`; the renewer reads them.
-    { name: 'byExecution', partitionKey: { name: 'rshard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'N' }, project: ['executionArn'] },
+    {
+      name: 'byExecution',
+      partitionKey: { name: 'rshard', type: 'S' },
+      sortKey: { name: 'expiresAt', type: 'N' },
+      project: ['executionArn'],
+    },
   ],
   envVar: 'VESTA_CONTROL_TABLE',
   description: 'Namespace settings, leases, locks and other control-plane items.',
@@ -126,7 +131,14 @@ export const DEAD_LETTERS_TABLE: TableDef = {
   description: 'Dead letters: items a background path set aside with their error, kept 14 days.',
 };
 
-export const TABLE_DEFS: readonly TableDef[] = [RECORDS_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, SAGAS_TABLE, CHANGES_TABLE, DEAD_LETTERS_TABLE];
+export const TABLE_DEFS: readonly TableDef[] = [
+  RECORDS_TABLE,
+  CONTROL_TABLE,
+  IDEMPOTENCY_TABLE,
+  SAGAS_TABLE,
+  CHANGES_TABLE,
+  DEAD_LETTERS_TABLE,
+];
 
 /** Physical table name for a given prefix, e.g. `vesta-dev-records`. */
 export function physicalTableName(prefix: string, def: TableDef): string {

@@ -53,7 +53,9 @@ async function readAll(ctx: TxnContext, ns: string, keys: string[]): Promise<Map
   const states = new Map<string, RecordState | undefined>(keys.map((k) => [k, undefined]));
   let pending: Item[] | undefined = keys.map((k) => keyOf(ns, k));
   while (pending && pending.length > 0) {
-    const out = await ctx.client.send(new BatchGetItemCommand({ RequestItems: { [ctx.table]: { Keys: pending, ConsistentRead: true } } }));
+    const out = await ctx.client.send(
+      new BatchGetItemCommand({ RequestItems: { [ctx.table]: { Keys: pending, ConsistentRead: true } } }),
+    );
     for (const it of out.Responses?.[ctx.table] ?? []) states.set(it.k.S!, await ctx.resolve(fromItem(it)));
     pending = out.UnprocessedKeys?.[ctx.table]?.Keys as Item[] | undefined;
   }
@@ -72,7 +74,9 @@ export async function transact(
   const { client, table } = ctx;
   const keys = txnKeys(txn);
   const written = txn.ops.filter((o) => o.op !== 'delete').map((o) => o.key);
-  const guard = hasGuards(guards) ? await planGuards(ctx.controlTable, ctx.leases, ns, written, guards, ctx.clock.now().getTime()) : undefined;
+  const guard = hasGuards(guards)
+    ? await planGuards(ctx.controlTable, ctx.leases, ns, written, guards, ctx.clock.now().getTime())
+    : undefined;
   let states = await readAll(ctx, ns, keys);
   for (let attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
     const plan = planTxn(ns, txn, states, env);
@@ -82,22 +86,41 @@ export async function transact(
       e.require(unchangedClause(e, states.get(k)));
       const next = written.get(k);
       return next
-        ? { Put: { TableName: table, Item: toItem(next, txn.ops.find((o) => o.key === k)?.op), ...e.params(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
-        : { ConditionCheck: { TableName: table, Key: keyOf(ns, k), ...e.checkParams(), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+        ? {
+            Put: {
+              TableName: table,
+              Item: toItem(next, txn.ops.find((o) => o.key === k)?.op),
+              ...e.params(),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          }
+        : {
+            ConditionCheck: {
+              TableName: table,
+              Key: keyOf(ns, k),
+              ...e.checkParams(),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          };
     });
     const results: TxnResult[] = plan.map((p) =>
-      p.next && !p.next.deleted ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) } : { key: p.key, deleted: true as const },
+      p.next && !p.next.deleted
+        ? { key: p.key, rev: p.next.rev, etag: etagOf(p.next) }
+        : { key: p.key, deleted: true as const },
     );
     try {
       const guardItems = guard?.items ?? [];
-      await client.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...guardItems, ...(extra?.items(results) ?? [])] }));
+      await client.send(
+        new TransactWriteItemsCommand({ TransactItems: [...items, ...guardItems, ...(extra?.items(results) ?? [])] }),
+      );
       return results;
     } catch (err) {
       const reasons = cancellationReasons(err);
       if (!reasons) throw err;
       const failedGuard = firstConditionFailure(reasons, keys.length);
       const guardCount = guard?.items.length ?? 0;
-      if (failedGuard >= 0 && failedGuard < keys.length + guardCount) throw guard!.failures[failedGuard - keys.length]();
+      if (failedGuard >= 0 && failedGuard < keys.length + guardCount)
+        throw guard!.failures[failedGuard - keys.length]();
       if (failedGuard >= 0 && extra) throw extra.failure(failedGuard - keys.length - guardCount);
       if (reasons.some(conditionFailed)) {
         states = new Map(states);

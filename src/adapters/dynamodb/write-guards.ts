@@ -25,14 +25,25 @@ export interface GuardPlan {
 }
 
 const leaseGone = (id: string) => () => new ConflictError('LeaseNotFound', `lease ${id} does not exist or has expired`);
-const stale = (f: FencingToken) => () => new ConflictError('FencingTokenStale', `lock ${JSON.stringify(f.lock)} is not held with token ${f.token}; nothing was written`);
+const stale = (f: FencingToken) => () =>
+  new ConflictError(
+    'FencingTokenStale',
+    `lock ${JSON.stringify(f.lock)} is not held with token ${f.token}; nothing was written`,
+  );
 
 /**
  * Builds the guard items for writes to `keys` of `ns`. Reads the lease and, for a fenced write,
  * the lock and its holder's lease first; throws `ConflictError` LeaseNotFound or
  * FencingTokenStale at once when they do not hold, before the write is even attempted.
  */
-export async function planGuards(table: string, leases: DynamoLeaseStore, ns: string, keys: readonly string[], g: WriteGuards, now: number): Promise<GuardPlan> {
+export async function planGuards(
+  table: string,
+  leases: DynamoLeaseStore,
+  ns: string,
+  keys: readonly string[],
+  g: WriteGuards,
+  now: number,
+): Promise<GuardPlan> {
   const items: TransactWriteItem[] = [];
   const failures: (() => Error)[] = [];
   const live = (id: string, fail: () => Error) => {
@@ -55,7 +66,9 @@ export async function planGuards(table: string, leases: DynamoLeaseStore, ns: st
     const lock = await leases.lock(ns, g.fence.lock);
     if (!lock.leaseId || lock.token !== g.fence.token || !(await leases.load(lock.leaseId))) throw stale(g.fence)();
     const e = new Expr();
-    e.require(`${e.name('leaseId')} = ${e.value(S(lock.leaseId))}`).require(`${e.name('token')} = ${e.value(N(g.fence.token))}`);
+    e.require(`${e.name('leaseId')} = ${e.value(S(lock.leaseId))}`).require(
+      `${e.name('token')} = ${e.value(N(g.fence.token))}`,
+    );
     items.push({ ConditionCheck: { TableName: table, Key: lockKey(ns, g.fence.lock), ...e.checkParams() } });
     failures.push(stale(g.fence));
     if (lock.leaseId !== g.lease) live(lock.leaseId, stale(g.fence));

@@ -37,9 +37,13 @@ export class EventBridgeBus implements EventBus {
       for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS && pending.length > 0; attempt++) {
         if (attempt > 0) await sleep(backoffMs(attempt, PUT_BACKOFF));
         try {
-          const entries: PutEventsRequestEntry[] = pending.map((c) => ({ ...entryOf(c), EventBusName: this.busName }) as PutEventsRequestEntry);
+          const entries: PutEventsRequestEntry[] = pending.map(
+            (c) => ({ ...entryOf(c), EventBusName: this.busName }) as PutEventsRequestEntry,
+          );
           const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
-          pending = pending.filter((_c, i) => out.Entries?.[i]?.ErrorCode !== undefined || out.Entries?.[i]?.EventId === undefined);
+          pending = pending.filter(
+            (_c, i) => out.Entries?.[i]?.ErrorCode !== undefined || out.Entries?.[i]?.EventId === undefined,
+          );
         } catch {
           // The whole request failed after the SDK's own retries: try the batch again.
         }

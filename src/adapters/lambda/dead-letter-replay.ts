@@ -4,8 +4,14 @@
  * permissions and answers the outcome. So the API function needs `lambda:InvokeFunction` on those
  * five functions, not every permission of every background path.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { DEAD_LETTER_SOURCES, type DeadLetterSource, type ReplayOutcome, type ReplayResponse, isDeadLetterId } from '../../core/dead-letters';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DEAD_LETTER_SOURCES,
+  type DeadLetterSource,
+  type ReplayOutcome,
+  type ReplayResponse,
+  isDeadLetterId,
+} from '../../core/dead-letters';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import type { DeadLetterReplay, DeadLetterStore } from '../../core/ports';
@@ -24,7 +30,8 @@ export function replayFunctions(env: Readonly<Record<string, string | undefined>
   return Object.fromEntries(
     DEAD_LETTER_SOURCES.map((source) => {
       const name = env[REPLAY_FUNCTION_ENV[source]];
-      if (!name) throw new Error(`environment variable ${REPLAY_FUNCTION_ENV[source]} (the ${source} function) is not set`);
+      if (!name)
+        throw new Error(`environment variable ${REPLAY_FUNCTION_ENV[source]} (the ${source} function) is not set`);
       return [source, name];
     }),
   ) as Record<DeadLetterSource, string>;
@@ -49,18 +56,23 @@ export class LambdaDeadLetterReplay implements DeadLetterReplay {
   public async replay(id: string): Promise<ReplayOutcome> {
     const entry = isDeadLetterId(id) ? await this.store.get(id) : undefined;
     if (!entry) throw new NotFoundError(`no dead letter ${id}`);
-    let out;
+    let out: InvokeCommandOutput;
     try {
       out = await this.client.send(
-        new InvokeCommand({ FunctionName: this.functions()[entry.source], Payload: Buffer.from(JSON.stringify({ action: 'replayDeadLetter', id })) }),
+        new InvokeCommand({
+          FunctionName: this.functions()[entry.source],
+          Payload: Buffer.from(JSON.stringify({ action: 'replayDeadLetter', id })),
+        }),
       );
     } catch (e) {
       const name = (e as { name?: string }).name ?? '';
-      if (/Throttl|TooManyRequests/.test(name)) throw new ThrottledError(`the ${entry.source} function is throttled; replay later`, 1, { cause: e });
+      if (/Throttl|TooManyRequests/.test(name))
+        throw new ThrottledError(`the ${entry.source} function is throttled; replay later`, 1, { cause: e });
       throw new UnavailableError(`the ${entry.source} function could not be invoked`, 2, { cause: e });
     }
     const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-    if (out.FunctionError) throw new Error(`the ${entry.source} function failed while replaying ${id}: ${text.slice(0, 500)}`);
+    if (out.FunctionError)
+      throw new Error(`the ${entry.source} function failed while replaying ${id}: ${text.slice(0, 500)}`);
     const answer = parseJson(text, Infinity) as ReplayResponse;
     if ('error' in answer) throw errorFrom(answer.error);
     return answer;

@@ -24,12 +24,21 @@ export class SfnWorkflows implements WorkflowStarter {
    */
   public async start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void> {
     try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArns[workflow], name, input: JSON.stringify(input) }));
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArns[workflow],
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
     } catch (e) {
       if (e instanceof ExecutionAlreadyExists || (e as { name?: string }).name === 'ExecutionAlreadyExists') return;
       const errName = (e as { name?: string }).name ?? '';
-      if (THROTTLING.has(errName)) throw new ThrottledError('Step Functions throttled the start; retry later', 1, { cause: e });
-      throw new UnavailableError('Step Functions is unavailable; the saga is recorded and starts when retried', 2, { cause: e });
+      if (THROTTLING.has(errName))
+        throw new ThrottledError('Step Functions throttled the start; retry later', 1, { cause: e });
+      throw new UnavailableError('Step Functions is unavailable; the saga is recorded and starts when retried', 2, {
+        cause: e,
+      });
     }
   }
 }

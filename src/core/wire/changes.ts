@@ -49,4 +49,3 @@ export type ChangeDetail = z.infer<typeof changeDetail>;
 /** `GET /v1/ns/{ns}/changes`: oldest first; pass `cursor` back as `after`. */
 export const changePage = z.object({ items: z.array(changeDetail).readonly(), cursor: z.string() }).readonly();
 export type ChangePage = z.infer<typeof changePage>;
-

@@ -38,7 +38,9 @@ export const deadLetter = z
 export type DeadLetter = z.infer<typeof deadLetter>;
 
 /** `GET /v1/dead-letters`: newest first (by when first set aside), without payloads. */
-export const deadLetterPage = z.object({ items: z.array(deadLetter).readonly(), cursor: z.string().nullable() }).readonly();
+export const deadLetterPage = z
+  .object({ items: z.array(deadLetter).readonly(), cursor: z.string().nullable() })
+  .readonly();
 export type DeadLetterPage = z.infer<typeof deadLetterPage>;
 
 /** What a replay did: `REPLAYED` (the entry is gone) or `FAILED` (the entry, with the new error). */

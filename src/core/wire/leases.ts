@@ -12,7 +12,13 @@ export const MAX_LEASE_TTL_SECONDS = 86400;
 export const grantBody = z
   .object({
     ttlSeconds: z.number().int().min(MIN_LEASE_TTL_SECONDS).max(MAX_LEASE_TTL_SECONDS),
-    executionArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be a Step Functions execution ARN').optional(),
+    executionArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/,
+        'must be a Step Functions execution ARN',
+      )
+      .optional(),
   })
   .strict();
 export type GrantBody = z.infer<typeof grantBody>;
@@ -38,7 +44,9 @@ export const leaseDetails = z
 export type LeaseDetails = z.infer<typeof leaseDetails>;
 
 /** A lock taken: its fencing token and when the holder's lease expires. */
-export const lockGrantView = z.object({ name: z.string(), leaseId: z.string(), fencingToken: z.number().int(), expiresAt: timestamp }).readonly();
+export const lockGrantView = z
+  .object({ name: z.string(), leaseId: z.string(), fencingToken: z.number().int(), expiresAt: timestamp })
+  .readonly();
 export type LockGrantView = z.infer<typeof lockGrantView>;
 
 /**

@@ -105,15 +105,25 @@ export type TxnOp = z.infer<typeof txnOp>;
 export const MAX_TXN_KEYS = 100;
 
 export const txnBody = z
-  .object({ require: z.array(txnRequire).max(MAX_TXN_KEYS * 10).optional(), ops: z.array(txnOp).min(1) })
+  .object({
+    require: z
+      .array(txnRequire)
+      .max(MAX_TXN_KEYS * 10)
+      .optional(),
+    ops: z.array(txnOp).min(1),
+  })
   .strict()
   .superRefine((t, ctx) => {
     const opKeys = new Set<string>();
     t.ops.forEach((o, i) => {
       if (o.op === 'patch') {
-        checkPatch(o, { ...ctx, addIssue: (issue) => ctx.addIssue({ ...issue, path: ['ops', i, ...(issue.path ?? [])] }) } as z.RefinementCtx);
+        checkPatch(o, {
+          ...ctx,
+          addIssue: (issue) => ctx.addIssue({ ...issue, path: ['ops', i, ...(issue.path ?? [])] }),
+        } as z.RefinementCtx);
       }
-      if (opKeys.has(o.key)) ctx.addIssue({ code: 'custom', path: ['ops', i, 'key'], message: 'a key may appear in at most one op' });
+      if (opKeys.has(o.key))
+        ctx.addIssue({ code: 'custom', path: ['ops', i, 'key'], message: 'a key may appear in at most one op' });
       opKeys.add(o.key);
     });
     const all = new Set([...opKeys, ...(t.require ?? []).map((r) => r.key)]);

@@ -24,7 +24,7 @@ const stepName = z
   .string()
   .min(1)
   .max(128)
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 const requires = z.array(fieldRequire).max(MAX_REQUIRES).optional();
 
@@ -52,7 +52,8 @@ export const stepsBody = z
         const at = (issue: z.IssueData) => ctx.addIssue({ ...issue, path: ['steps', i, part, ...(issue.path ?? [])] });
         checkPatch(a, { ...ctx, addIssue: at } as z.RefinementCtx);
       }
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: 'must be unique within the saga' });
+      if (seen.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: 'must be unique within the saga' });
       seen.add(s.name);
     });
   });
@@ -81,7 +82,9 @@ export type TransferInput = TransferBody['input'];
 export type SagaBody = StepsBody | TransferBody;
 
 /** `202` of `POST /v1/sagas`: the saga started. */
-export const sagaStarted = z.object({ id: z.string(), status: z.literal('RUNNING'), executionArn: z.string() }).readonly();
+export const sagaStarted = z
+  .object({ id: z.string(), status: z.literal('RUNNING'), executionArn: z.string() })
+  .readonly();
 export type SagaStarted = z.infer<typeof sagaStarted>;
 
 /** One step of a saga as it stands; `error` says why it (or its undo) failed. */

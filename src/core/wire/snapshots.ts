@@ -26,7 +26,9 @@ export const snapshotStarted = z.object({ id: z.string(), status: z.literal('RUN
 export type SnapshotStarted = z.infer<typeof snapshotStarted>;
 
 /** `202` of `POST /v1/snapshots/{id}/restore`. */
-export const restoreStarted = z.object({ id: z.string(), status: z.literal('RUNNING'), snapshotId: z.string() }).readonly();
+export const restoreStarted = z
+  .object({ id: z.string(), status: z.literal('RUNNING'), snapshotId: z.string() })
+  .readonly();
 export type RestoreStarted = z.infer<typeof restoreStarted>;
 
 /** One part of a snapshot. */

@@ -20,7 +20,12 @@ const input = (leaseId: string, message = 'boom'): DeadLetterInput => ({
   item: { leaseId },
   error: { name: 'Error', message },
   attempts: 3,
-  payload: { leaseId, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:m:e', n: 12.5, list: [1, 'two', null] },
+  payload: {
+    leaseId,
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:m:e',
+    n: 12.5,
+    list: [1, 'two', null],
+  },
 });
 
 export function deadLetterStoreContract(backend: string, make: () => DeadLetterStoreFixture): void {
@@ -33,11 +38,25 @@ export function deadLetterStoreContract(backend: string, make: () => DeadLetterS
     test('an item set aside is one entry with its payload as given; setting it aside again adds its attempts', async () => {
       const first = input(uniqueNs('lease'));
       const entry = await f.store.put(first);
-      expect(entry).toMatchObject({ source: 'renewer', item: first.item, error: first.error, attempts: 3, firstAt: f.clock.now().toISOString(), lastAt: f.clock.now().toISOString(), payload: first.payload });
+      expect(entry).toMatchObject({
+        source: 'renewer',
+        item: first.item,
+        error: first.error,
+        attempts: 3,
+        firstAt: f.clock.now().toISOString(),
+        lastAt: f.clock.now().toISOString(),
+        payload: first.payload,
+      });
       const firstAt = entry.firstAt;
       f.clock.advance(60);
       const again = await f.store.put({ ...input(String(first.item.leaseId), 'boom again'), attempts: 1 });
-      expect(again).toMatchObject({ id: entry.id, attempts: 4, error: { name: 'Error', message: 'boom again' }, firstAt, lastAt: f.clock.now().toISOString() });
+      expect(again).toMatchObject({
+        id: entry.id,
+        attempts: 4,
+        error: { name: 'Error', message: 'boom again' },
+        firstAt,
+        lastAt: f.clock.now().toISOString(),
+      });
       expect(await f.store.get(entry.id)).toEqual(again);
     });
 

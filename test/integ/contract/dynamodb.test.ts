@@ -44,7 +44,18 @@ recordScanContract('DynamoDB', () => {
 restoreWriterContract('DynamoDB', () => {
   const { records, clock, controlTable, setAside } = stores();
   const recordsTable = env[RECORDS_TABLE.envVar];
-  return { writer: new DynamoRestoreWriter({ client, recordsTable, controlTable, clock, replica: 'local', resolve: (s) => records.resolve(s), setAside }), records };
+  return {
+    writer: new DynamoRestoreWriter({
+      client,
+      recordsTable,
+      controlTable,
+      clock,
+      replica: 'local',
+      resolve: (s) => records.resolve(s),
+      setAside,
+    }),
+    records,
+  };
 });
 
 settingsStoreContract('DynamoDB', () => stores().settings);

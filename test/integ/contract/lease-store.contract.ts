@@ -65,8 +65,14 @@ export function leaseStoreContract(backend: string, make: () => LeaseStoreFixtur
       const ns = uniqueNs('lease-contract');
       const lease = await f.leases.grant(5);
       f.clock.advance(6);
-      await expect(f.leases.acquire(ns, 'l', lease.id)).rejects.toMatchObject({ name: 'ConflictError', reason: 'LeaseNotFound' });
-      await expect(f.leases.acquire(ns, 'l', 'not-a-lease-id')).rejects.toMatchObject({ name: 'ConflictError', reason: 'LeaseNotFound' });
+      await expect(f.leases.acquire(ns, 'l', lease.id)).rejects.toMatchObject({
+        name: 'ConflictError',
+        reason: 'LeaseNotFound',
+      });
+      await expect(f.leases.acquire(ns, 'l', 'not-a-lease-id')).rejects.toMatchObject({
+        name: 'ConflictError',
+        reason: 'LeaseNotFound',
+      });
     });
 
     test('only the holder releases a lock; a free lock cannot be released; the next holder gets a greater token', async () => {
@@ -74,7 +80,10 @@ export function leaseStoreContract(backend: string, make: () => LeaseStoreFixtur
       const a = await f.leases.grant(30);
       const b = await f.leases.grant(30);
       const first = await f.leases.acquire(ns, 'l', a.id);
-      await expect(f.leases.release(ns, 'l', b.id)).rejects.toMatchObject({ name: 'ConflictError', reason: 'LockHeld' });
+      await expect(f.leases.release(ns, 'l', b.id)).rejects.toMatchObject({
+        name: 'ConflictError',
+        reason: 'LockHeld',
+      });
       await f.leases.release(ns, 'l', a.id);
       await expect(f.leases.release(ns, 'l', a.id)).rejects.toBeInstanceOf(NotFoundError);
       expect((await f.leases.describe(a.id)).holdings.locks).toEqual([]);

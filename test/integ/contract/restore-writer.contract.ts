@@ -16,7 +16,17 @@ export interface RestoreWriterFixture {
 const PART = 'part-00000.jsonl.gz';
 
 function restoreOf(target: string, mode: RestoreMode): RestoreView {
-  return { id: `rest-${uniqueNs('contract')}`, snapshotId: 'snap-20260101T000000000Z-00000000', namespace: target, mode, status: 'RUNNING', written: 0, skipped: 0, startedAt: new Date().toISOString(), finishedAt: null };
+  return {
+    id: `rest-${uniqueNs('contract')}`,
+    snapshotId: 'snap-20260101T000000000Z-00000000',
+    namespace: target,
+    mode,
+    status: 'RUNNING',
+    written: 0,
+    skipped: 0,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
 }
 
 async function* linesOf(lines: readonly string[]): AsyncGenerator<string> {
@@ -55,7 +65,12 @@ export function restoreWriterContract(backend: string, make: () => RestoreWriter
     test('a line that cannot be parsed is set aside and counted; the lines after it are written', async () => {
       const lines = await snapshotLines({ a: 1 });
       const target = uniqueNs('restore-dst');
-      const counts = await f.writer.restorePart(restoreOf(target, 'newer'), PART, () => linesOf(['{"not": "a record"}', ...lines]), { into: target });
+      const counts = await f.writer.restorePart(
+        restoreOf(target, 'newer'),
+        PART,
+        () => linesOf(['{"not": "a record"}', ...lines]),
+        { into: target },
+      );
       expect(counts).toEqual({ written: 1, skipped: 0, setAside: 1 });
       expect(await f.records.get(target, 'a')).toBeDefined();
     });
@@ -65,7 +80,9 @@ export function restoreWriterContract(backend: string, make: () => RestoreWriter
       const target = uniqueNs('restore-dst');
       await f.records.put(target, 'a', { n: 10 }, {}, 'reject');
       await f.records.put(target, 'a', { n: 11 }, {}, 'reject');
-      const counts = await f.writer.restorePart(restoreOf(target, 'newer'), PART, () => linesOf([line]), { into: target });
+      const counts = await f.writer.restorePart(restoreOf(target, 'newer'), PART, () => linesOf([line]), {
+        into: target,
+      });
       expect(counts).toEqual({ written: 0, skipped: 1, setAside: 0 });
       expect(await f.writer.restoreOne(fromLine(line, target), 'missing')).toBe(false);
       expect((await f.records.get(target, 'a'))?.siblings.map((s) => s.fields)).toEqual([{ n: 11 }]);

@@ -43,7 +43,16 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       const def = definition(2);
       expect(await f.log.create(def, ARN)).toBe(true);
       expect(await f.log.create({ ...def, steps: def.steps.slice(0, 1) }, 'arn:other')).toBe(false);
-      expect(await f.log.saga(def.id)).toMatchObject({ id: def.id, namespace: def.namespace, type: 'steps', status: 'RUNNING', executionArn: ARN, started: false, count: 2, startedAt: f.clock.now().toISOString() });
+      expect(await f.log.saga(def.id)).toMatchObject({
+        id: def.id,
+        namespace: def.namespace,
+        type: 'steps',
+        status: 'RUNNING',
+        executionArn: ARN,
+        started: false,
+        count: 2,
+        startedAt: f.clock.now().toISOString(),
+      });
       expect(await f.log.view(def.id)).toEqual({
         id: def.id,
         type: 'steps',
@@ -75,7 +84,16 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       await f.log.create(def, ARN);
       await f.log.attempt(def.id, 0, 'apply');
       const step = await f.log.attempt(def.id, 0, 'apply');
-      expect(step).toMatchObject({ index: 0, count: 1, name: 'step-0', namespace: def.namespace, action: def.steps[0].action, status: 'PENDING', attempts: 2, compensationAttempts: 0 });
+      expect(step).toMatchObject({
+        index: 0,
+        count: 1,
+        name: 'step-0',
+        namespace: def.namespace,
+        action: def.steps[0].action,
+        status: 'PENDING',
+        attempts: 2,
+        compensationAttempts: 0,
+      });
       expect((await f.log.attempt(def.id, 0, 'undo')).compensationAttempts).toBe(1);
       await expect(f.log.attempt(def.id, 1, 'apply')).rejects.toBeInstanceOf(NotFoundError);
     });
@@ -83,11 +101,21 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
     test('an action commits once with its settlement: the step is DONE and its entry records the write', async () => {
       const def = definition(1);
       await f.log.create(def, ARN);
-      const [result] = await f.records.transactWith(def.namespace, actionTxn(def.steps[0].action), 'reject', f.log.settlement(def.id, 0, 'apply'));
+      const [result] = await f.records.transactWith(
+        def.namespace,
+        actionTxn(def.steps[0].action),
+        'reject',
+        f.log.settlement(def.id, 0, 'apply'),
+      );
       expect((await f.log.step(def.id, 0)).status).toBe('DONE');
       expect(await f.log.entry(def.id, 0, 'apply')).toEqual(result);
       expect(await f.log.entry(def.id, 0, 'undo')).toBeUndefined();
-      const again = f.records.transactWith(def.namespace, actionTxn(def.steps[0].action), 'reject', f.log.settlement(def.id, 0, 'apply'));
+      const again = f.records.transactWith(
+        def.namespace,
+        actionTxn(def.steps[0].action),
+        'reject',
+        f.log.settlement(def.id, 0, 'apply'),
+      );
       await expect(again).rejects.toBeInstanceOf(StepSettledError);
       expect((await f.records.get(def.namespace, 'k0'))?.rev).toBe(1);
     });
@@ -97,7 +125,12 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       await f.log.create(def, ARN);
       expect(await f.log.setStepStatus(def.id, 0, ['PENDING'], 'FAILED', { error: 'E', cause: 'c' })).toBe(true);
       expect(await f.log.step(def.id, 0)).toMatchObject({ status: 'FAILED', error: { error: 'E', cause: 'c' } });
-      const late = f.records.transactWith(def.namespace, actionTxn(def.steps[0].action), 'reject', f.log.settlement(def.id, 0, 'apply'));
+      const late = f.records.transactWith(
+        def.namespace,
+        actionTxn(def.steps[0].action),
+        'reject',
+        f.log.settlement(def.id, 0, 'apply'),
+      );
       await expect(late).rejects.toBeInstanceOf(StepSettledError);
       expect(await f.records.get(def.namespace, 'k0')).toBeUndefined();
       expect(await f.log.setStepStatus(def.id, 0, ['PENDING'], 'SKIPPED')).toBe(false);
@@ -122,7 +155,10 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       f.clock.advance(5);
       expect(await f.log.finish(ended.id, 'SUCCEEDED', ['RUNNING'])).toBe(true);
       expect(await f.log.finish(ended.id, 'COMPENSATED', ['RUNNING'])).toBe(false);
-      expect(await f.log.saga(ended.id)).toMatchObject({ status: 'SUCCEEDED', finishedAt: f.clock.now().toISOString() });
+      expect(await f.log.saga(ended.id)).toMatchObject({
+        status: 'SUCCEEDED',
+        finishedAt: f.clock.now().toISOString(),
+      });
       const unfinished: string[] = [];
       for await (const s of f.log.unfinished()) unfinished.push(s.id);
       expect(unfinished).toContain(running.id);
