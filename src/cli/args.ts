@@ -5,7 +5,7 @@
 import { type Numeric, isNumeric, numberProblem } from '../core/decimal';
 import { parseJson } from '../core/json';
 import type { JsonValue } from '../core/record-view';
-import { REQUIRE_OPS, type RequireOp } from '../core/schemas';
+import { REQUIRE_OPS, type RequireOp } from '../core/wire/records';
 import { UsageError } from './errors';
 
 /** A JSON value as the API accepts it (numbers exact: a `Decimal` when a double cannot hold one). */

@@ -17,7 +17,7 @@ import {
 import { type CausalContext, etagOf, sameVersion } from './etag';
 import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
 import { failing } from './require';
-import type { ConflictMode, PatchBody } from './schemas';
+import type { ConflictMode, PatchBody } from './wire/records';
 import { MAX_RECORD_BYTES, fieldsSize } from './size';
 import { copyMap, has, newMap } from './values';
 import { type VersionVector, write } from './vv';

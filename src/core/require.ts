@@ -6,7 +6,7 @@
  */
 import { compareNumeric, isNumeric } from './decimal';
 import type { Fields, JsonValue } from './record-view';
-import type { FieldRequire } from './schemas';
+import type { FieldRequire } from './wire/records';
 import { has } from './values';
 
 function utf8Compare(a: string, b: string): number {

@@ -9,7 +9,7 @@ import { validateKey } from './names';
 import { type RecordState, hasSiblings, isLive } from './record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut } from './records';
 import { holds } from './require';
-import type { TxnBody, TxnRequire } from './schemas';
+import type { TxnBody, TxnRequire } from './wire/records';
 
 export interface PlannedOp {
   readonly key: string;

@@ -9,7 +9,7 @@
 import { ValidationError } from '../../src/core/errors';
 import { acquireBody, grantBody, validateLeaseId } from '../../src/core/leases';
 import type { Clock } from '../../src/core/ports';
-import { parseBody } from '../../src/core/schemas';
+import { parseBody } from '../../src/core/wire';
 import { LEASE_RESOURCES, expectMatchesOpenApi, requestBodyValidator, unseenStatuses } from '../openapi';
 import { injectFaults } from './faults';
 import { type CallOptions, testApi, testTables, uniqueNs } from './harness';

@@ -8,7 +8,7 @@
  */
 import type { ZodType } from 'zod';
 import { ROUTES } from '../../src/api/routes';
-import { patchBody, putBody, settingsBody, txnBody } from '../../src/core/schemas';
+import { patchBody, putBody, settingsBody, txnBody } from '../../src/core/wire';
 import {
   CHANGE_RESOURCES,
   DEAD_LETTER_RESOURCES,

@@ -9,7 +9,7 @@ import {
 import { etagOf, parseEtag } from '../../src/core/etag';
 import { toView } from '../../src/core/record-view';
 import { MAX_SIBLINGS, type WriteEnv, applyDelete, applyPatch, applyPut } from '../../src/core/records';
-import { parseBody, patchBody, putBody, txnBody } from '../../src/core/schemas';
+import { parseBody, patchBody, putBody, txnBody } from '../../src/core/wire';
 import { fieldsSize, MAX_RECORD_BYTES } from '../../src/core/size';
 
 const env = (mode: WriteEnv['mode'] = 'reject'): WriteEnv => ({

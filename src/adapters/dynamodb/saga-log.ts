@@ -36,7 +36,7 @@ import {
   type StoredSaga,
   type StoredStep,
 } from '../../core/saga-log';
-import { parseBody } from '../../core/schemas';
+import { parseBody } from '../../core/wire/parse';
 import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, stepSk } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { guarded, isConditionFailure } from './errors';
