@@ -5,9 +5,11 @@
 import { DynamoRecordScan } from '../../../src/adapters/dynamodb/record-scan';
 import { DynamoRestoreWriter } from '../../../src/adapters/dynamodb/restore-writer';
 import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../../../src/core/changes';
 import { wireStores } from '../../../src/api/wiring';
 import { localClient } from '../../../src/local/dynamodb-local';
 import { endpoint, testTables } from '../harness';
+import { changeLogContract } from './change-log.contract';
 import { FakeClock } from './clock';
 import { deadLetterStoreContract } from './dead-letter-store.contract';
 import { leaseStoreContract } from './lease-store.contract';
@@ -64,4 +66,9 @@ deadLetterStoreContract('DynamoDB', () => {
   // Far after the other suites' entries, so that this suite's are the newest of their source.
   const clock = new FakeClock(Date.parse('2099-01-01T00:00:00.000Z'));
   return { store: wireStores({ client, env, clock }).deadLetters, clock };
+});
+
+changeLogContract('DynamoDB', () => {
+  const { changes, clock } = stores();
+  return { log: changes, clock, retentionSeconds: DEFAULT_CHANGE_RETENTION_SECONDS };
 });
