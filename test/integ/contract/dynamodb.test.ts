@@ -17,6 +17,7 @@ import { recordScanContract } from './record-scan.contract';
 import { restoreWriterContract } from './restore-writer.contract';
 import { sagaLogContract } from './saga-log.contract';
 import { settingsStoreContract } from './settings-store.contract';
+import { snapshotStoreContract } from './snapshot-store.contract';
 
 const client = localClient(endpoint());
 const env: Record<string, string> = { ...testTables(), VESTA_REPLICA: 'local' };
@@ -71,4 +72,10 @@ deadLetterStoreContract('DynamoDB', () => {
 changeLogContract('DynamoDB', () => {
   const { changes, clock } = stores();
   return { log: changes, clock, retentionSeconds: DEFAULT_CHANGE_RETENTION_SECONDS };
+});
+
+snapshotStoreContract('DynamoDB', () => {
+  // Far after the other suites' snapshots, so that this suite's are the newest.
+  const clock = new FakeClock(Date.parse('2099-06-01T00:00:00.000Z'));
+  return { store: wireStores({ client, env, clock }).snapshots, clock };
 });
