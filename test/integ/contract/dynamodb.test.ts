@@ -5,9 +5,11 @@
 import { DynamoRecordScan } from '../../../src/adapters/dynamodb/record-scan';
 import { DynamoRestoreWriter } from '../../../src/adapters/dynamodb/restore-writer';
 import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../../../src/core/changes';
 import { wireStores } from '../../../src/api/wiring';
 import { localClient } from '../../../src/local/dynamodb-local';
 import { endpoint, testTables } from '../harness';
+import { changeLogContract } from './change-log.contract';
 import { FakeClock } from './clock';
 import { deadLetterStoreContract } from './dead-letter-store.contract';
 import { leaseStoreContract } from './lease-store.contract';
@@ -15,6 +17,7 @@ import { recordScanContract } from './record-scan.contract';
 import { restoreWriterContract } from './restore-writer.contract';
 import { sagaLogContract } from './saga-log.contract';
 import { settingsStoreContract } from './settings-store.contract';
+import { snapshotStoreContract } from './snapshot-store.contract';
 
 const client = localClient(endpoint());
 const env: Record<string, string> = { ...testTables(), VESTA_REPLICA: 'local' };
@@ -64,4 +67,15 @@ deadLetterStoreContract('DynamoDB', () => {
   // Far after the other suites' entries, so that this suite's are the newest of their source.
   const clock = new FakeClock(Date.parse('2099-01-01T00:00:00.000Z'));
   return { store: wireStores({ client, env, clock }).deadLetters, clock };
+});
+
+changeLogContract('DynamoDB', () => {
+  const { changes, clock } = stores();
+  return { log: changes, clock, retentionSeconds: DEFAULT_CHANGE_RETENTION_SECONDS };
+});
+
+snapshotStoreContract('DynamoDB', () => {
+  // Far after the other suites' snapshots, so that this suite's are the newest.
+  const clock = new FakeClock(Date.parse('2099-06-01T00:00:00.000Z'));
+  return { store: wireStores({ client, env, clock }).snapshots, clock };
 });
