@@ -199,6 +199,8 @@ export interface SnapshotStore {
   settleSetAside(id: string, part: string, written: boolean): Promise<void>;
   /** RUNNING → FAILED, with the counts of what was committed before it failed. Idempotent. */
   failRestore(id: string, error: string): Promise<void>;
+  /** Ids of the snapshots and restores still RUNNING: what a restarted local stack starts again. */
+  unfinished(): Promise<{ snapshots: string[]; restores: string[] }>;
 }
 
 /** What a change-log read asks for: after change number `after` (none: from the oldest kept). */
@@ -237,7 +239,10 @@ export interface ChangeLog {
    * the log is skipped. A change too big for the log is kept without its fields
    * (`fieldsOmitted`). A change the store refuses for itself (not throttling, unavailability or
    * contention) is replaced, in its place, by what `substitute` gives for it; without
-   * `substitute`, or when `substitute` throws, it and the rest of its namespace are not done.
+   * `substitute`, or when `substitute` throws, it and the rest of its namespace are not done, and
+   * neither may be the changes of its namespace given before it in the same call (an adapter that
+   * appends several changes in one transaction loses them together); what was appended is always a
+   * prefix of what was given, without gaps.
    * Never throws: what could not be appended is in `notDone` (with `error`).
    */
   append(changes: readonly ChangeDetail[], substitute?: ChangeSubstitute): Promise<AppendOutcome>;
@@ -253,6 +258,13 @@ export interface ChangeLog {
  * Resolves to the ids of the changes that could not be published after retries; never throws.
  */
 export interface EventBus {
+  /**
+   * Publishes each change as one `vesta.StateChanged` event. A change whose whole detail would not
+   * fit in one event (EventBridge's 256 KB, counted as `adapters/events/entry.ts` counts it) goes
+   * without its fields, with `fieldsOmitted: true`. Never throws: resolves to the ids of the
+   * changes not published (an entry still too big, or the bus refused it after retries), which
+   * the caller retries or sets aside.
+   */
   publish(changes: readonly ChangeDetail[]): Promise<ReadonlySet<string>>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The contract of `SnapshotStore` (`src/core/ports.ts`): snapshots and restores recorded RUNNING,
  * moved once to COMPLETE or FAILED, snapshots listed newest first, and the age of the newest
- * COMPLETE snapshot; plus `unfinished()`, what the local stack starts again. Snapshots are made
+ * COMPLETE snapshot, and `unfinished()`, what the local stack starts again. Snapshots are made
  * at times of the fixture's clock, far after those of other suites, so that this suite's are the
  * newest.
  */
@@ -11,13 +11,8 @@ import type { SnapshotStore } from '../../../src/core/ports';
 import { uniqueNs } from '../harness';
 import type { FakeClock } from './clock';
 
-/** What a snapshot store must also tell the local stack: the ids still RUNNING. */
-export interface UnfinishedSource {
-  unfinished(): Promise<{ snapshots: string[]; restores: string[] }>;
-}
-
 export interface SnapshotStoreFixture {
-  readonly store: SnapshotStore & UnfinishedSource;
+  readonly store: SnapshotStore;
   /** The clock the store stamps statuses with; the suite moves it forward. */
   readonly clock: FakeClock;
 }
