@@ -24,6 +24,7 @@ import {
   type TableDef,
 } from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
+import { dynamoStreamDecoder } from '../adapters/dynamodb/stream-records';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
@@ -255,7 +256,7 @@ export function wireSnapshotWorker(
  */
 export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}) {
   const { env, changes, deadLetters, setAside } = wireStores(opts);
-  const common = { log: changes, setAside, deadLetters };
+  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters };
   if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');

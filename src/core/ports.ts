@@ -7,7 +7,7 @@ import type { RecordState } from './record-view';
 import type { Preconditions } from './records';
 import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from './types';
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
-import type { ChangeDetail } from './changes';
+import type { ChangeDetail, PlaceholderSource } from './changes';
 import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letter-types';
 import type { TxnResult } from './wire/record-views';
 
@@ -257,6 +257,26 @@ export interface ChangeLog {
  * Where change events go: EventBridge in AWS, the log (and in-process listeners) locally.
  * Resolves to the ids of the changes that could not be published after retries; never throws.
  */
+/**
+ * Reads the change a record of the records store's change stream stands for (a DynamoDB stream
+ * record, in a Lambda event or from GetRecords locally). `R` is the record as delivered.
+ */
+export interface ChangeDecoder<R> {
+  /**
+   * The committed change `record` stands for, or `undefined` when it is none (an item removed by
+   * TTL clean-up, an update that did not advance `rev`). Throws when its item cannot be decoded.
+   */
+  change(record: R): ChangeDetail | undefined;
+  /** What can be read of its change without decoding its item (key, `rev`, ...). Never throws. */
+  placeholder(record: R): PlaceholderSource;
+  /** Its position in the stream (a batch is resumed from it), when it has one. Never throws. */
+  position(record: R): string | undefined;
+  /** What a replay needs to decode it again, as JSON (kept with its dead letter). Never throws. */
+  payload(record: R): unknown;
+  /** The change a kept `payload` stands for, as `change` reads it; throws as `change` throws. */
+  fromPayload(payload: unknown): ChangeDetail | undefined;
+}
+
 export interface EventBus {
   /**
    * Publishes each change as one `vesta.StateChanged` event. A change whose whole detail would not

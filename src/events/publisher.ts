@@ -26,14 +26,12 @@ import {
 } from '../core/changes';
 import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
-import type { AppendOutcome, ChangeLog, EventBus } from '../core/ports';
-import {
-  type StreamRecordLike,
-  changeFromStreamRecord,
-  placeholderSourceOf,
-} from '../adapters/dynamodb/stream-records';
+import type { AppendOutcome, ChangeDecoder, ChangeLog, EventBus } from '../core/ports';
 
-export interface PublisherDeps {
+/** What the publisher works with; `R` is a stream record as delivered (a DynamoDB stream record). */
+export interface PublisherDeps<R = unknown> {
+  /** Reads the change a stream record stands for. */
+  readonly decoder: ChangeDecoder<R>;
   readonly log: ChangeLog;
   readonly bus: EventBus;
   /** Where changes that cannot be processed are set aside (`deadLetterSink`). */
@@ -48,43 +46,30 @@ export interface BatchResult {
 }
 
 /** What identifies a stream record's change in its dead-letter entry. */
-function itemOf(r: StreamRecordLike, p: PlaceholderSource): DeadLetterItem {
-  return { namespace: p.namespace, key: p.key, rev: p.rev, sequenceNumber: r.dynamodb?.SequenceNumber ?? null };
+function itemOf<R>(r: R, p: PlaceholderSource, decoder: ChangeDecoder<R>): DeadLetterItem {
+  return { namespace: p.namespace, key: p.key, rev: p.rev, sequenceNumber: decoder.position(r) ?? null };
 }
-
-/** What a replay of a publisher dead letter needs: the stream record's image. */
-export interface PublisherPayload {
-  readonly eventName?: string;
-  readonly sequenceNumber?: string;
-  readonly image: Record<string, unknown>;
-}
-
-const payloadOf = (r: StreamRecordLike): PublisherPayload => ({
-  eventName: r.eventName,
-  sequenceNumber: r.dynamodb?.SequenceNumber,
-  image: r.dynamodb?.NewImage ?? {},
-});
 
 /** The changes of a batch in stream order; one that cannot be decoded is set aside and replaced. */
-async function decodeAll(
-  records: readonly StreamRecordLike[],
-  deps: PublisherDeps,
+async function decodeAll<R>(
+  records: readonly R[],
+  deps: PublisherDeps<R>,
 ): Promise<{ changes: { index: number; change: ChangeDetail }[]; stoppedAt: number }> {
   const changes: { index: number; change: ChangeDetail }[] = [];
   for (const [index, r] of records.entries()) {
     let change: ChangeDetail | undefined;
     try {
-      change = changeFromStreamRecord(r);
+      change = deps.decoder.change(r);
     } catch (e) {
       // Decoding is deterministic: trying again gives the same error, so it is tried once.
-      const p = placeholderSourceOf(r);
+      const p = deps.decoder.placeholder(r);
       try {
         const entry = await deps.setAside({
           source: 'publisher',
-          item: itemOf(r, p),
+          item: itemOf(r, p, deps.decoder),
           error: errorOf(e),
           attempts: 1,
-          payload: payloadOf(r),
+          payload: deps.decoder.payload(r),
         });
         change = placeholderChange(p, entry.id);
       } catch (e2) {
@@ -101,7 +86,7 @@ async function decodeAll(
 }
 
 /** Handles one batch in stream order. Never throws: failures are in the result. */
-export async function publishBatch(records: readonly StreamRecordLike[], deps: PublisherDeps): Promise<BatchResult> {
+export async function publishBatch<R>(records: readonly R[], deps: PublisherDeps<R>): Promise<BatchResult> {
   const { changes, stoppedAt } = await decodeAll(records, deps);
   const byId = new Map(changes.map((c) => [c.change.id, c]));
   // A change the log refuses for itself: set aside, its placeholder appended (and published) instead.
@@ -112,14 +97,14 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
       namespace: change.namespace,
       key: change.key,
       rev: change.rev,
-      sequenceNumber: r.dynamodb?.SequenceNumber ?? null,
+      sequenceNumber: deps.decoder.position(r) ?? null,
     };
     const entry = await deps.setAside({
       source: 'publisher',
       item,
       error: errorOf(error),
       attempts: 1,
-      payload: payloadOf(r),
+      payload: deps.decoder.payload(r),
     });
     at.change = placeholderOf(change, entry.id);
     return at.change;
@@ -155,9 +140,9 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
         ? changes[firstNotLogged].index
         : stoppedAt;
   if (failedAt < 0) return { batchItemFailures: [] };
-  const seq = records[failedAt].dynamodb?.SequenceNumber;
+  const seq = deps.decoder.position(records[failedAt]);
   // Without a sequence number Lambda cannot resume mid-batch: fail the whole batch (replays are skipped).
-  return { batchItemFailures: [{ itemIdentifier: seq ?? records[0].dynamodb?.SequenceNumber ?? '' }] };
+  return { batchItemFailures: [{ itemIdentifier: seq ?? deps.decoder.position(records[0]) ?? '' }] };
 }
 
 /**
@@ -166,16 +151,15 @@ export async function publishBatch(records: readonly StreamRecordLike[], deps: P
  * `replayOf` the placeholder). Throws the decoding error when it still fails, and an error when the
  * log or the bus does not take the change (the entry is then kept).
  */
-export async function replayPublisherEntry(entry: DeadLetter, deps: Pick<PublisherDeps, 'log' | 'bus'>): Promise<void> {
+export async function replayPublisherEntry(
+  entry: DeadLetter,
+  deps: Pick<PublisherDeps, 'decoder' | 'log' | 'bus'>,
+): Promise<void> {
   if (entry.payloadOmitted)
     throw new Error(
       'the stream image was too big to keep with the entry; this change cannot be replayed, only discarded',
     );
-  const payload = entry.payload as PublisherPayload;
-  const change = changeFromStreamRecord({
-    eventName: payload.eventName ?? 'MODIFY',
-    dynamodb: { NewImage: payload.image },
-  });
+  const change = deps.decoder.fromPayload(entry.payload);
   if (!change) throw new Error('the kept stream image is not a committed change; discard the entry');
   const replayed = replayedChange(change);
   const out = await deps.log.append([replayed]);

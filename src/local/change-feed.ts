@@ -35,7 +35,7 @@ export interface ChangeFeedOptions {
 export interface ChangeFeed {
   readonly bus: LocalEventBus;
   /** What the publisher runs on, for replaying its dead letters in process. */
-  readonly publisher: Pick<PublisherDeps, 'log' | 'bus'>;
+  readonly publisher: Pick<PublisherDeps, 'decoder' | 'log' | 'bus'>;
   readonly poller: StreamPoller;
   stop(): Promise<void>;
 }

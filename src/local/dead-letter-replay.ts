@@ -14,7 +14,7 @@ import { replayRestoreEntry } from '../snapshots/restore';
 import { replaySnapshotEntry } from '../snapshots/replay';
 
 export interface LocalReplayParts {
-  publisher?: Pick<PublisherDeps, 'log' | 'bus'>;
+  publisher?: Pick<PublisherDeps, 'decoder' | 'log' | 'bus'>;
   snapshots?: SnapshotWorkerDeps;
   reaper?: LeaseReaper;
   renewer?: LeaseRenewer;

@@ -5,6 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type ChangeDetail, type PlaceholderSource, changeOf, isChangeKind } from '../../core/changes';
+import type { ChangeDecoder } from '../../core/ports';
 import { OP_ATTR, VV_PREFIX, fromItem } from './codec';
 
 /** The part of a DynamoDB stream record the publisher reads (Lambda event or GetRecords). */
@@ -58,3 +59,26 @@ export function placeholderSourceOf(record: StreamRecordLike): PlaceholderSource
     change: isChangeKind(recorded) ? recorded : 'put',
   };
 }
+
+/** What a publisher dead letter keeps of a stream record: its image, which a replay decodes again. */
+export interface StreamRecordPayload {
+  readonly eventName?: string;
+  readonly sequenceNumber?: string;
+  readonly image: Record<string, unknown>;
+}
+
+/** The `ChangeDecoder` of DynamoDB stream records (NEW_AND_OLD_IMAGES) of the records table. */
+export const dynamoStreamDecoder: ChangeDecoder<StreamRecordLike> = {
+  change: changeFromStreamRecord,
+  placeholder: placeholderSourceOf,
+  position: (r) => r.dynamodb?.SequenceNumber,
+  payload: (r): StreamRecordPayload => ({
+    eventName: r.eventName,
+    sequenceNumber: r.dynamodb?.SequenceNumber,
+    image: r.dynamodb?.NewImage ?? {},
+  }),
+  fromPayload: (payload) => {
+    const p = payload as StreamRecordPayload;
+    return changeFromStreamRecord({ eventName: p.eventName ?? 'MODIFY', dynamodb: { NewImage: p.image } });
+  },
+};
