@@ -61,7 +61,7 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const body = parseBody(putBody, req.json());
       const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      const r = await records.put(ns, key, body.fields, pre, conflicts, guards);
+      const r = await records.put(ns, key, body.fields, { pre, mode: conflicts, guards });
       if (r.state.siblings.length > 1) deps.onSiblingsCreated?.();
       return written(r.created ? 201 : 200, r.state);
     },
@@ -72,7 +72,7 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const body = parseBody(patchBody, req.json());
       const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      const r = await records.patch(ns, key, body, pre, conflicts, guards);
+      const r = await records.patch(ns, key, body, { pre, mode: conflicts, guards });
       return written(r.created ? 201 : 200, r.state);
     },
 

@@ -48,6 +48,13 @@ export interface WriteGuards {
   readonly fence?: FencingToken;
 }
 
+/** How a put or patch may write: its preconditions, the namespace's conflict mode, its guards. */
+export interface RecordWrite {
+  readonly pre: Preconditions;
+  readonly mode: ConflictMode;
+  readonly guards?: WriteGuards;
+}
+
 /**
  * Records of all namespaces. Every method throws domain errors from `src/core/errors.ts`:
  * `PreconditionFailedError` (with the current record), `NotFoundError`, `ConflictError`,
@@ -57,22 +64,10 @@ export interface WriteGuards {
 export interface RecordStore {
   /** The stored state, tombstones included; `undefined` when the key was never written. */
   get(ns: string, key: string): Promise<RecordState | undefined>;
-  put(
-    ns: string,
-    key: string,
-    fields: Fields,
-    pre: Preconditions,
-    mode: ConflictMode,
-    guards?: WriteGuards,
-  ): Promise<WriteResult>;
-  patch(
-    ns: string,
-    key: string,
-    patch: PatchBody,
-    pre: Preconditions,
-    mode: ConflictMode,
-    guards?: WriteGuards,
-  ): Promise<WriteResult>;
+  /** Replaces the fields of `key` (creates it), as `write` allows. */
+  put(ns: string, key: string, fields: Fields, write: RecordWrite): Promise<WriteResult>;
+  /** Applies `patch` to the fields of `key` (creates it), as `write` allows. */
+  patch(ns: string, key: string, patch: PatchBody, write: RecordWrite): Promise<WriteResult>;
   delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void>;
   /** Live records in UTF-8 byte order of keys. Throws `ValidationError` for a bad cursor. */
   list(ns: string, query: ListQuery): Promise<ListPage>;

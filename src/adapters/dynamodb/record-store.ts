@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
-import type { Clock, ListPage, ListQuery, RecordStore, TxnResult, WriteResult } from '../../core/ports';
+import type { Clock, ListPage, ListQuery, RecordStore, RecordWrite, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
 import {
   type Preconditions,
@@ -80,14 +80,7 @@ export class DynamoRecordStore implements RecordStore {
     return (await this.opts.leases.load(state.lease)) ? state : expired(state);
   }
 
-  public put(
-    ns: string,
-    key: string,
-    fields: Fields,
-    pre: Preconditions,
-    mode: ConflictMode,
-    guards?: WriteGuards,
-  ): Promise<WriteResult> {
+  public put(ns: string, key: string, fields: Fields, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
     const env = this.env(mode, guards);
     const slow = (known: Known) =>
       this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
@@ -110,14 +103,7 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public patch(
-    ns: string,
-    key: string,
-    patch: PatchBody,
-    pre: Preconditions,
-    mode: ConflictMode,
-    guards?: WriteGuards,
-  ): Promise<WriteResult> {
+  public patch(ns: string, key: string, patch: PatchBody, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
     if (hasGuards(guards)) {
       const env = this.env(mode, guards);
       return this.settle(

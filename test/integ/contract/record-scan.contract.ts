@@ -26,7 +26,7 @@ export function recordScanContract(backend: string, make: () => RecordScanFixtur
       f = make();
     });
 
-    const write = (ns: string, key: string, n: number) => f.records.put(ns, key, { n }, {}, 'reject');
+    const write = (ns: string, key: string, n: number) => f.records.put(ns, key, { n }, { pre: {}, mode: 'reject' });
 
     test('a namespace reads as its records in key order, tombstones included', async () => {
       const ns = uniqueNs('scan-contract');

@@ -45,7 +45,7 @@ export function restoreWriterContract(backend: string, make: () => RestoreWriter
       const ns = uniqueNs('restore-src');
       const lines: string[] = [];
       for (const [key, n] of Object.entries(fields)) {
-        await f.records.put(ns, key, { n }, {}, 'reject');
+        await f.records.put(ns, key, { n }, { pre: {}, mode: 'reject' });
         lines.push(toLine((await f.records.get(ns, key))!));
       }
       return lines;
@@ -78,8 +78,8 @@ export function restoreWriterContract(backend: string, make: () => RestoreWriter
     test('a record is never written over a newer one, nor over any in mode missing', async () => {
       const [line] = await snapshotLines({ a: 1 });
       const target = uniqueNs('restore-dst');
-      await f.records.put(target, 'a', { n: 10 }, {}, 'reject');
-      await f.records.put(target, 'a', { n: 11 }, {}, 'reject');
+      await f.records.put(target, 'a', { n: 10 }, { pre: {}, mode: 'reject' });
+      await f.records.put(target, 'a', { n: 11 }, { pre: {}, mode: 'reject' });
       const counts = await f.writer.restorePart(restoreOf(target, 'newer'), PART, () => linesOf([line]), {
         into: target,
       });
