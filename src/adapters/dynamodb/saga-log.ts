@@ -91,18 +91,8 @@ function toStep(it: Record<string, AttributeValue>): StoredStep {
 }
 
 function toSaga(it: Record<string, AttributeValue>): StoredSaga {
-  const o = unmarshall(it);
-  return {
-    id: o.id,
-    namespace: o.ns,
-    type: o.type,
-    status: o.status,
-    executionArn: o.executionArn,
-    started: o.started === true,
-    count: o.count,
-    startedAt: o.startedAt,
-    finishedAt: o.finishedAt,
-  };
+  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt } = unmarshall(it);
+  return { id, namespace: ns, type, status, executionArn, started: started === true, count, startedAt, finishedAt };
 }
 
 export class DynamoSagaLog implements SagaLog {
