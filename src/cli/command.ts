@@ -27,6 +27,8 @@ export interface Command {
   readonly name: string;
   /** Names of the positional arguments, all required, e.g. `['ns', 'key']`. */
   readonly args: readonly string[];
+  /** Names of positional arguments that may follow `args` (`patch <ns> <key> [<body>]`). @default none */
+  readonly optionalArgs?: readonly string[];
   /**
    * True when `run` checks the positionals itself and takes any number of them
    * (`saga start --transfer <ns> <from> <to> <field> <amount>`); else exactly `args` are required.

@@ -72,9 +72,10 @@ export const COMMON_OPTIONS: OptionDecls = {
     type: 'string',
     value: 'URL',
     help: [
-      'the Vesta API (default: $VESTA_URL, else `vesta config get url`,',
-      `else ${DEFAULT_URL}); a deployed https://<api-id>.execute-api.`,
-      '<region>.amazonaws.com/<stage> URL is signed with SigV4',
+      'the Vesta API, with or without /v1 (default: $VESTA_URL, else',
+      `\`vesta config get url\`, else ${DEFAULT_URL}); a deployed`,
+      'https://<api-id>.execute-api.<region>.amazonaws.com/<stage> URL',
+      'is signed with SigV4',
     ],
   },
   profile: {

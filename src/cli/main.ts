@@ -12,7 +12,9 @@ import { UsageError } from './errors';
 import { describeError } from './hints';
 import { type Connector, connector, resolveTarget } from './connection';
 import { type CliIo, processIo } from './io';
+import { closest } from './suggest';
 import { commandUsage, toolUsage } from './usage';
+import { VERSION } from './version';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -62,8 +64,11 @@ function help(words: string[], rest: string[], io: CliIo): number {
   const asked = words[0] === 'help' ? words.slice(1) : words;
   const command = findCommand(asked);
   const group = GROUPS.includes(asked[0]) ? asked[0] : undefined;
-  if (!command && asked.length > (group ? 1 : 0))
-    throw new UsageError(`unknown command ${JSON.stringify(asked.join(' '))}`);
+  if (!command && asked.length > (group ? 1 : 0)) {
+    const typed = asked.join(' ');
+    const guess = closest(typed, [...COMMANDS.map((c) => c.name), ...GROUPS]);
+    throw new UsageError(`unknown command ${JSON.stringify(typed)}${guess ? `; did you mean "${guess}"?` : ''}`);
+  }
   const wanted = words[0] === 'help' || parse(undefined, rest).values.help === true;
   if (command) io.out(commandUsage(command));
   else (wanted ? io.out : io.err)(toolUsage(group));
@@ -81,8 +86,10 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     io.out(commandUsage(command));
     return EXIT_OK;
   }
-  if (!command.checksOwnArgs && positionals.length !== command.args.length) {
-    const expected = command.args.map((a) => `<${a}>`).join(' ');
+  const most = command.args.length + (command.optionalArgs?.length ?? 0);
+  if (!command.checksOwnArgs && (positionals.length < command.args.length || positionals.length > most)) {
+    const optional = (command.optionalArgs ?? []).map((a) => ` [<${a}>]`).join('');
+    const expected = command.args.map((a) => `<${a}>`).join(' ') + optional;
     throw new UsageError(
       `${command.name} expects ${expected}; received ${positionals.length} argument(s)`,
       command.name,
@@ -114,12 +121,17 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
 }
 
 /**
- * Runs `vesta` with `argv` (without the node and script paths) and resolves to the exit code:
+ * Runs `vesta` with `argv` (without the node and script paths) and resolves to the exit code
+ * (`vesta --version` prints the version):
  * 0 on success, 1 when the API answered with an error or could not be reached, 2 for a usage
  * error, or the code the command resolved to (a saga's outcome, 130 after Ctrl-C). Never
  * rejects: every failure is written to `io.err`.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.out(`vesta ${VERSION}\n`);
+    return EXIT_OK;
+  }
   const { words, rest } = split(argv);
   const command = words[0] === 'help' ? undefined : findCommand(words);
   try {

@@ -3,6 +3,7 @@
  */
 import { type Fields, type PatchBody, type Versioned, type WriteOptions, hasSiblings } from '../client';
 import { checkKey, parseList } from './args';
+import { UsageError } from './errors';
 import type { Command, CommandContext } from './command';
 import { type OptionDecls, flag, str, strs } from './options';
 import { readJsonObject } from './input';
@@ -98,9 +99,12 @@ export const putCommand: Command = {
 export const patchCommand: Command = {
   name: 'patch',
   args: ['ns', 'key'],
+  optionalArgs: ['body'],
   summary: 'change fields atomically',
   about: [
     'Applies all changes atomically, or none. Creates the record when it is absent.',
+    '<body> is a PATCH body (set, remove, increment, require), inline, as @file or as -;',
+    'the flags below are added to it, or make the whole body without it.',
     'Values after = are parsed as JSON when they parse (7, true, "7", {"a":1}), else taken as strings.',
   ].join('\n'),
   options: {
@@ -123,10 +127,13 @@ export const patchCommand: Command = {
     ...ETAG,
   },
   async run(ctx) {
-    const [ns, key] = ctx.args;
+    const [ns, key, positional] = ctx.args;
     const { values, io } = ctx;
-    const source = str(values, 'body');
-    const base = source === undefined ? {} : await readJsonObject(source, io, '--body');
+    if (positional !== undefined && str(values, 'body') !== undefined)
+      throw new UsageError('give the body once: as <body> or as --body', 'patch');
+    const source = positional ?? str(values, 'body');
+    const base =
+      source === undefined ? {} : await readJsonObject(source, io, positional === undefined ? '--body' : 'body');
     const flags = {
       set: strs(values, 'set'),
       remove: strs(values, 'remove'),

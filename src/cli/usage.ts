@@ -13,7 +13,10 @@ const EXIT_CODES = [
 ].join('\n');
 
 function synopsis(c: Command): string {
-  return ['vesta', c.name, ...c.args.map((a) => `<${a}>`), c.usage ?? optionUsage(c.options)].filter(Boolean).join(' ');
+  const optional = (c.optionalArgs ?? []).map((a) => `[<${a}>]`);
+  return ['vesta', c.name, ...c.args.map((a) => `<${a}>`), ...optional, c.usage ?? optionUsage(c.options)]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** The usage of the whole tool, or of the commands of one group (`ns`). Never throws. */
@@ -32,7 +35,7 @@ export function toolUsage(group?: string): string {
     'saga get and snapshot list); errors and hints go to standard error.',
     '`vesta watch` prints one compact JSON object per line (NDJSON), one per change.',
     EXIT_CODES,
-    'Run `vesta <command> --help` for the arguments and options of a command.',
+    'Run `vesta <command> --help` for the arguments and options of a command, `vesta --version` for the version.',
     '',
   ].join('\n');
 }

@@ -112,11 +112,15 @@ export function retryAfterMs(value: string | null | undefined, now = Date.now())
 export type Requester = Pick<Transport, 'request'>;
 
 export class Transport {
+  /** The API's base URL, without a trailing `/` or `/v1` (the paths of the contract start with `/v1`). */
   public readonly url: string;
   private readonly fetchFn: typeof fetch;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
-  /** Throws `TypeError` when `url` is not an http(s) URL. */
+  /**
+   * `url` may end in `/v1` (as the local stack's banner prints it) or not. Throws `TypeError` when
+   * it is not an http(s) URL.
+   */
   public constructor(private readonly opts: TransportOptions) {
     let parsed: URL;
     try {
@@ -126,7 +130,7 @@ export class Transport {
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw new TypeError(`the API URL must be an http(s) URL. Received: ${JSON.stringify(opts.url)}`);
-    this.url = opts.url.replace(/\/+$/, '');
+    this.url = opts.url.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.fetchFn = opts.fetch ?? ((...args) => fetch(...args));
     this.sleep = opts.sleep ?? sleepFor;
   }

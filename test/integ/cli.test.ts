@@ -91,6 +91,28 @@ describe('records', () => {
     expect(patched.rev).toBe(2);
   });
 
+  test('patch takes its body as an argument, as put does, and the flags are added to it', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'order/1', '{"qty":1}']);
+
+    const patched = await json(['patch', ns, 'order/1', '{"increment":{"qty":2}}', '--set', 'status=paid']);
+    const twice = await vesta(['patch', ns, 'order/1', '{"set":{"a":1}}', '--body', '{"set":{"b":2}}']);
+
+    expect(patched.fields).toEqual({ qty: 3, status: 'paid' });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('give the body once');
+    expect((await json(['get', ns, 'order/1'])).rev).toBe(2);
+  });
+
+  test('the API URL works with or without /v1, as the local stack prints it', async () => {
+    const ns = uniqueNs('cli');
+    const withV1 = await runCliJson(['put', ns, 'k', '{"a":1}'], { url: `${stack.url}/v1` });
+    const without = await runCliJson(['get', ns, 'k', '--url', `${stack.url}/`]);
+
+    expect(withV1.rev).toBe(1);
+    expect(without.fields).toEqual({ a: 1 });
+  });
+
   test('a patch whose --require does not hold fails with 412 and writes nothing', async () => {
     const ns = uniqueNs('cli');
     await json(['put', ns, 'stock', '{"qty":0}']);
@@ -294,6 +316,13 @@ describe('the installed command', () => {
 
     expect(stdout).toMatch(/^usage: vesta <command>/);
     expect(stdout).toContain('ns set');
+  });
+
+  test('bin/vesta.js --version prints the package version', async () => {
+    const { code, stdout } = await runBin(['--version']);
+
+    expect(code).toBe(0);
+    expect(stdout).toBe(`vesta ${require('../../package.json').version}\n`);
   });
 
   test('bin/vesta.js exits 2 on a usage error', async () => {

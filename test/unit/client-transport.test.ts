@@ -51,6 +51,14 @@ test('a problem document becomes the error class of its code, with its members',
   expect(s.calls[0].url).toBe('http://api.test/v1/ns/a/keys/k');
 });
 
+test('the base URL may end in /v1 or /: the paths of the contract are not doubled', async () => {
+  for (const url of ['http://api.test/v1', 'http://api.test/v1/', 'http://api.test/stage/v1', 'http://api.test/']) {
+    const s = scripted([{ status: 200, body: { status: 'ok' } }]);
+    await new Transport({ url, fetch: s.fetchFn, sleep: s.sleep }).request('GET', '/v1/health');
+    expect(s.calls[0].url).toBe(`${url.replace(/\/v1\/?$|\/$/, '')}/v1/health`);
+  }
+});
+
 test('429 and 503 are retried, after Retry-After when given, else a jittered back-off', async () => {
   const s = scripted([
     { ...problem(429, 'Throttled'), headers: { 'retry-after': '2' } },
