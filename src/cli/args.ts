@@ -2,10 +2,15 @@
  * Pure parsing of the CLI's argument values: `k=v` assignments, `--require` clauses, field lists
  * and record keys. Nothing here reads files or the network.
  */
-import { type Numeric, isNumeric, numberProblem } from '../core/decimal';
-import { parseJson } from '../core/json';
-import type { JsonValue } from '../core/record-view';
-import { REQUIRE_OPS, type RequireOp } from '../core/wire/records';
+import {
+  type JsonValue,
+  type Numeric,
+  REQUIRE_OPS,
+  type RequireOp,
+  isNumeric,
+  numberProblem,
+  parseJson,
+} from '../client';
 import { UsageError } from './errors';
 
 /** A JSON value as the API accepts it (numbers exact: a `Decimal` when a double cannot hold one). */

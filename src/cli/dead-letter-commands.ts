@@ -3,7 +3,7 @@
  * lease reaper, lease renewer) set aside with their error. `ls` and `get` to see what and why,
  * `replay` to process an item again once its cause is fixed, `rm` to discard one.
  */
-import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../core/dead-letters';
+import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../client';
 import type { DeadLetter } from '../client';
 import type { Command } from './command';
 import { flag, str } from './options';

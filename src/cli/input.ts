@@ -3,7 +3,7 @@
  * input (`-`).
  */
 import { readFile } from 'node:fs/promises';
-import { parseJson } from '../core/json';
+import { parseJson } from '../client';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
 

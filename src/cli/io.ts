@@ -3,7 +3,7 @@
  * `main` takes one so that tests capture output in-process.
  */
 import { setMaxListeners } from 'node:events';
-import { stringifyJson } from '../core/json';
+import { stringifyJson } from '../client';
 
 export interface CliIo {
   /** Writes to standard output (results: JSON, ETags). */

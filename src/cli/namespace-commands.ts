@@ -2,7 +2,7 @@
  * Commands on a whole namespace: ls (list keys), txn (transaction) and the settings (ns get/set).
  */
 import type { ConflictMode, ListItem, ListPage, TxnBody } from '../client';
-import { CONFLICT_MODES } from '../core/wire/records';
+import { CONFLICT_MODES } from '../client';
 import type { Command } from './command';
 import { flag, str } from './options';
 import { UsageError } from './errors';

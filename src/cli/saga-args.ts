@@ -3,7 +3,7 @@
  * `saga watch` prints for each change it sees and the exit code of a finished saga. Nothing here
  * reads files or the network.
  */
-import type { SagaStatus, SagaView, StepView } from '../core/sagas';
+import type { SagaStatus, Saga as SagaView, SagaStep as StepView } from '../client';
 import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';
 

@@ -4,7 +4,7 @@
  */
 import type { DeadLetter, LeaseDetails, ListPage, Saga, SiblingsRecord, Snapshot, VestaRecord } from '../client';
 import { hasSiblings } from '../client';
-import { stringifyJson } from '../core/json';
+import { stringifyJson } from '../client';
 
 /** Cells longer than this are cut, ending with `…`. */
 export const MAX_CELL = 60;

@@ -1,4 +1,4 @@
 /** The version `vesta --version` prints: the package's. */
-import pkg from '../../package.json';
+import { version } from '../../package.json';
 
-export const VERSION: string = pkg.version;
+export const VERSION: string = version;

@@ -14,8 +14,13 @@
  * ends the watch with exit code 3.
  */
 import { ApiError, type ChangeStream, RETRY_MAX_MS, type WatchOptions } from '../client';
-import { type ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../core/changes';
-import { stringifyJson } from '../core/json';
+import {
+  type Change as ChangeDetail,
+  DEFAULT_CHANGES_LIMIT,
+  MAX_CHANGES_LIMIT,
+  MAX_WAIT_SECONDS,
+  stringifyJson,
+} from '../client';
 import type { Command } from './command';
 import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';

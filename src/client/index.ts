@@ -9,4 +9,22 @@ export * from './workflows';
 export * from './dead-letters';
 export * from './connect';
 export * from './sigv4';
-export { Decimal, type Numeric, isNumeric, numberFromText, numericText, toNumeric } from '../core/decimal';
+export {
+  Decimal,
+  type Numeric,
+  isNumeric,
+  numberFromText,
+  numberProblem,
+  numericText,
+  toNumeric,
+} from '../core/decimal';
+/** JSON read and written with exact numbers (`Decimal` where a double cannot hold one). */
+export { parseJson, stringifyJson } from '../core/json';
+export {
+  CONFLICT_MODES,
+  DEAD_LETTER_SOURCES,
+  DEFAULT_CHANGES_LIMIT,
+  MAX_CHANGES_LIMIT,
+  MAX_WAIT_SECONDS,
+  REQUIRE_OPS,
+} from '../core/wire/constants';

@@ -16,6 +16,7 @@ import type { VersionVector } from './vv';
 import { CHANGE_KINDS, type ChangeDetail, type ChangeKind } from './wire/changes';
 
 export { CHANGE_KINDS } from './wire/changes';
+export { DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from './wire/constants';
 export type { ChangeDetail, ChangeKind } from './wire/changes';
 
 /** EventBridge envelope of every change event. */
@@ -24,10 +25,6 @@ export const EVENT_DETAIL_TYPE = 'vesta.StateChanged';
 
 /** Changes are kept at least this long; an older cursor is `410 CursorExpired`. */
 export const DEFAULT_CHANGE_RETENTION_SECONDS = 24 * 3600;
-/** `wait` bounds (seconds) and `limit` bounds of the changes endpoint. */
-export const MAX_WAIT_SECONDS = 20;
-export const MAX_CHANGES_LIMIT = 1000;
-export const DEFAULT_CHANGES_LIMIT = 100;
 
 export function isChangeKind(v: unknown): v is ChangeKind {
   return typeof v === 'string' && (CHANGE_KINDS as readonly string[]).includes(v);

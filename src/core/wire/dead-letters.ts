@@ -6,8 +6,10 @@
 import { z } from 'zod';
 import { timestamp } from './fields';
 
-export const DEAD_LETTER_SOURCES = ['publisher', 'snapshot', 'restore', 'reaper', 'renewer'] as const;
-export type DeadLetterSource = (typeof DEAD_LETTER_SOURCES)[number];
+import { DEAD_LETTER_SOURCES } from './constants';
+
+export { DEAD_LETTER_SOURCES } from './constants';
+export type { DeadLetterSource } from './constants';
 
 /** Which item it was: identifiers only (namespace, key, rev, lease id, snapshot id, part, line...). */
 export const deadLetterItem = z.record(z.union([z.string(), z.number(), z.null()])).readonly();

@@ -4,11 +4,12 @@
  * `PUT /v1/ns/{ns}`; the types are inferred from the schemas. Responses: `record-views.ts`.
  */
 import { z } from 'zod';
+import { CONFLICT_MODES, REQUIRE_OPS } from './constants';
 import { isNumeric } from '../decimal';
 import { fieldName, fieldsSchema, jsonValue, numberMap } from './fields';
 
-export const REQUIRE_OPS = ['==', '!=', '<', '<=', '>', '>=', 'exists', 'absent'] as const;
-export type RequireOp = (typeof REQUIRE_OPS)[number];
+export { CONFLICT_MODES, REQUIRE_OPS } from './constants';
+export type { ConflictMode, RequireOp } from './constants';
 
 export const fieldRequire = z
   .object({ field: fieldName, op: z.enum(REQUIRE_OPS), value: jsonValue.optional() })
@@ -63,8 +64,6 @@ export type PatchBody = z.infer<typeof patchBody>;
 export const putBody = z.object({ fields: fieldsSchema }).strict();
 export type PutBody = z.infer<typeof putBody>;
 
-export const CONFLICT_MODES = ['reject', 'siblings'] as const;
-export type ConflictMode = (typeof CONFLICT_MODES)[number];
 export const settingsBody = z.object({ conflicts: z.enum(CONFLICT_MODES) }).strict();
 export type NamespaceSettings = z.infer<typeof settingsBody>;
 

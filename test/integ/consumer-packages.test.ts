@@ -1,8 +1,9 @@
 /**
- * `@vesta/client` as someone else's project gets it: packed into a tarball (`npm pack`, which
- * builds it), installed into a fresh ES module project from that tarball alone (its dependencies
- * from the registry), type-checked there by a strict TypeScript that resolves like Node
- * (`nodenext`), and run against the local stack. The install holds none of the service's own
+ * `@vesta/client` and `@vesta/cli` as someone else's project gets them: packed into tarballs
+ * (`npm pack`, which builds them), installed into a fresh ES module project from those tarballs
+ * alone (their dependencies from the registry), the client type-checked there by a strict
+ * TypeScript that resolves like Node (`nodenext`) and run against the local stack, and the
+ * installed `vesta` command used against it too. The install holds none of the service's own
  * tooling (CDK, DynamoDB Local, esbuild, tsx).
  */
 import { execFile } from 'node:child_process';
@@ -67,8 +68,11 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'vesta-consumer-'));
   const packs = join(scratch, 'packs');
   mkdirSync(packs);
-  await run(NPM, ['pack', '--workspace', '@vesta/client', '--pack-destination', packs], { cwd: ROOT });
-  const tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
+  const workspaces = ['--workspace', '@vesta/client', '--workspace', '@vesta/cli'];
+  await run(NPM, ['pack', ...workspaces, '--pack-destination', packs], { cwd: ROOT });
+  const tarballs = readdirSync(packs)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(packs, f));
   const project = join(scratch, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -91,7 +95,7 @@ beforeAll(async () => {
     NPM,
     [
       'install',
-      tarball,
+      ...tarballs,
       `typescript@${TYPESCRIPT}`,
       `@types/node@${NODE_TYPES}`,
       '--no-audit',
@@ -144,11 +148,28 @@ test('everything the package imports is installed with it, in the project itself
   // in the repository's own node_modules; so each import is looked for in the project.
   const modules = join(scratch, 'project', 'node_modules');
   const dist = join(modules, '@vesta', 'client', 'dist');
-  const imported = [...bareImports(join(dist, 'index.js')), ...bareImports(join(dist, 'index.d.ts'))];
+  const imported = [
+    ...bareImports(join(dist, 'index.js')),
+    ...bareImports(join(dist, 'index.d.ts')),
+    ...bareImports(join(modules, '@vesta', 'cli', 'dist', 'vesta.js')),
+  ];
   const typesOf = (name: string) => (existsSync(join(modules, name, 'package.json')) ? name : `@types/${name}`);
 
   expect(imported).toContain('lossless-json');
   for (const name of imported) expect([name, existsSync(join(modules, typesOf(name)))]).toEqual([name, true]);
+});
+
+test('the installed vesta command prints its version and writes and reads a record', async () => {
+  const vesta = join(scratch, 'project', 'node_modules', '.bin', 'vesta');
+  const ns = uniqueNs('consumer-cli');
+
+  const version = await run(vesta, ['--version']);
+  const put = await run(vesta, ['put', ns, 'k', '{"n":1.10}', '--url', `${stack.url}/v1`]);
+  const got = await run(vesta, ['get', ns, 'k', '--url', stack.url]);
+
+  expect(version.stdout).toBe(`vesta ${require('../../packages/cli/package.json').version}\n`);
+  expect(JSON.parse(put.stdout).rev).toBe(1);
+  expect(JSON.parse(got.stdout).fields).toEqual({ n: 1.1 });
 });
 
 test('the install holds none of the service tooling', () => {

@@ -1,0 +1,21 @@
+/**
+ * The enumerations and limits of the contract, as plain constants without zod: the wire schemas
+ * build on them, and the client and the CLI take them as they are.
+ */
+
+/** Operators of a `require` clause. */
+export const REQUIRE_OPS = ['==', '!=', '<', '<=', '>', '>=', 'exists', 'absent'] as const;
+export type RequireOp = (typeof REQUIRE_OPS)[number];
+
+/** A namespace's conflict modes: refuse a concurrent write, or keep it as a sibling. */
+export const CONFLICT_MODES = ['reject', 'siblings'] as const;
+export type ConflictMode = (typeof CONFLICT_MODES)[number];
+
+/** The background paths that set items aside as dead letters. */
+export const DEAD_LETTER_SOURCES = ['publisher', 'snapshot', 'restore', 'reaper', 'renewer'] as const;
+export type DeadLetterSource = (typeof DEAD_LETTER_SOURCES)[number];
+
+/** `GET /v1/ns/{ns}/changes`: the longest `wait`, the largest `limit` and the default `limit`. */
+export const MAX_WAIT_SECONDS = 20;
+export const MAX_CHANGES_LIMIT = 1000;
+export const DEFAULT_CHANGES_LIMIT = 100;
