@@ -25,7 +25,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
   stdin: {
-    contents: "import { main } from './main';\nmain(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
+    contents:
+      "import { main } from './main';\nmain(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
     resolveDir: join(root, 'src', 'cli'),
     loader: 'ts',
     sourcefile: 'vesta.ts',
