@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * `vesta saga start|get|watch` in-process against the local stack, whose sagas run on the local
  * Step Functions runner. Failures are kept to ones that are not retried (a failed require).
@@ -168,6 +170,24 @@ describe('saga start', () => {
       steps: [{ name: 'bump', status: 'DONE' }],
     });
     expect(await balance(ns, 'acct/a')).toBe(2);
+  });
+
+  test('the sample saga of the README (examples/bodies/saga.json) runs as written', async () => {
+    const ns = uniqueNs('cli-saga');
+    await json(['put', ns, 'stock/A1', '{"qty":5}']);
+    const sample = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'bodies', 'saga.json'), 'utf8'));
+
+    const r = await start(['saga', 'start', '--file', '-', '--wait', '--interval', '50'], {
+      stdin: JSON.stringify({ ...sample, namespace: ns }),
+    }).done;
+
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'SUCCEEDED',
+      steps: [{ name: 'reserve' }, { name: 'order' }],
+    });
+    expect((await json(['get', ns, 'stock/A1'])).fields).toEqual({ qty: 4 });
+    expect((await json(['get', ns, 'order/42'])).fields).toMatchObject({ sku: 'A1', status: 'placed' });
   });
 
   test('a saga the API rejects exits 1 with its detail', async () => {

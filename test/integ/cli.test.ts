@@ -214,6 +214,20 @@ describe('namespaces', () => {
     expect((await json(['get', ns, 'c'])).fields).toEqual({ qty: 1 });
   });
 
+  test('the sample txn of the README (examples/bodies/transfer.json) moves the amount, or nothing', async () => {
+    const ns = uniqueNs('cli');
+    await json(['put', ns, 'acct/a', '{"balance":40}']);
+    const sample = `@${join(__dirname, '..', '..', 'examples', 'bodies', 'transfer.json')}`;
+
+    await json(['txn', ns, sample]);
+    const again = await vesta(['txn', ns, sample]);
+
+    expect((await json(['get', ns, 'acct/a'])).fields).toEqual({ balance: 10 });
+    expect((await json(['get', ns, 'acct/b'])).fields).toEqual({ balance: 30 });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('PreconditionFailed (412)');
+  });
+
   test('a txn whose require fails exits 1 naming the failed entries', async () => {
     const ns = uniqueNs('cli');
     const body = { require: [{ key: 'x', exists: true }], ops: [{ op: 'put', key: 'y', fields: {} }] };
