@@ -25,6 +25,20 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * A request to a deployed API could not be signed (no credentials, no region); `profile` is the
+ * AWS profile the credentials were looked for in, undefined for the default credential chain.
+ */
+export class SigningError extends CliError {
+  public constructor(
+    public readonly profile: string | undefined,
+    options: { cause: Error },
+  ) {
+    super(options.cause.message, options);
+    this.name = 'SigningError';
+  }
+}
+
 /** The settings file (`vesta config`) cannot be read or written. */
 export class ConfigError extends CliError {
   public constructor(

@@ -3,7 +3,7 @@
  * then a `hint:` line saying what to do next, from the client's typed errors.
  */
 import { ApiError, ConflictError, NetworkError, PreconditionFailedError, apiError } from '../client';
-import { ConfigError, LeaseLostError, UsageError } from './errors';
+import { ConfigError, LeaseLostError, SigningError, UsageError } from './errors';
 
 const GRANT = '`vesta lease grant --ttl <seconds>`';
 
@@ -115,8 +115,10 @@ export function describeError(e: unknown, command?: string): string {
   if (e instanceof ConfigError) {
     return `error: ${e.message}\nhint: fix the file, or remove it and set the URL again with \`vesta config set url <url>\`\n`;
   }
-  if (isSigningError(e)) {
-    return `error: cannot sign the request for the deployed API: ${(e as Error).message}\nhint: ${SIGNING_HINT}\n`;
+  if (e instanceof SigningError || isSigningError(e)) {
+    const profile = e instanceof SigningError ? e.profile : undefined;
+    const source = profile ? `AWS profile "${profile}"` : 'the default AWS credential chain (no profile given)';
+    return `error: cannot sign the request for the deployed API with ${source}: ${(e as Error).message}\nhint: ${SIGNING_HINT}\n`;
   }
   if (e instanceof UsageError) {
     const help = (e.command ?? command) ? `vesta ${e.command ?? command} --help` : 'vesta --help';
@@ -142,7 +144,7 @@ function isLocal(url: string): boolean {
  * Whether `e` failed the signing of a request before it was sent: no credentials (the credential
  * chain's `CredentialsProviderError`) or no region. The client passes these on untyped.
  */
-function isSigningError(e: unknown): boolean {
+export function isSigningError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
   return (
     ['CredentialsProviderError', 'TokenProviderError', 'ProviderError'].includes(e.name) ||

@@ -8,9 +8,9 @@ import type { VestaClient } from '../client';
 import { type Command, type CommandContext, hasTable } from './command';
 import { type OptionValues, parserOptions } from './options';
 import { COMMANDS, COMMON_OPTIONS, GROUPS, findCommand } from './commands';
-import { UsageError } from './errors';
-import { describeError } from './hints';
-import { type Connector, connector, resolveTarget } from './connection';
+import { SigningError, UsageError } from './errors';
+import { describeError, isSigningError } from './hints';
+import { type Connector, type Target, connector, resolveTarget } from './connection';
 import { type CliIo, processIo } from './io';
 import { closest } from './suggest';
 import { commandUsage, toolUsage } from './usage';
@@ -102,6 +102,7 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     );
   }
   // Connected on first use: `vesta config` works whatever URL is stored.
+  let target: Target | undefined;
   let connect: Connector | undefined;
   let client: VestaClient | undefined;
   const ctx: CommandContext = {
@@ -109,7 +110,8 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     values,
     io,
     connect: (overrides) => {
-      connect ??= connector(resolveTarget(values, io), io);
+      target ??= resolveTarget(values, io);
+      connect ??= connector(target, io);
       return connect(overrides);
     },
     get client() {
@@ -117,7 +119,13 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
       return client;
     },
   };
-  return (await command.run(ctx)) ?? EXIT_OK;
+  try {
+    return (await command.run(ctx)) ?? EXIT_OK;
+  } catch (e) {
+    // The client passes signing failures on as the credential chain throws them: name the profile.
+    if (isSigningError(e)) throw new SigningError(target?.profile, { cause: e as Error });
+    throw e;
+  }
 }
 
 /**

@@ -201,6 +201,29 @@ describe('signing', () => {
     expect(sent[1].headers.authorization).toContain('/eu-west-1/execute-api/aws4_request');
   });
 
+  test('credentials that cannot be found are reported with the profile they were looked for in', async () => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'vesta-aws-')), 'none');
+    const saved = { ...process.env };
+    // The credential chain reads the process environment: no files, no instance metadata.
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: empty,
+      AWS_SHARED_CREDENTIALS_FILE: empty,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    try {
+      const { fetch, sent } = fakeFetch();
+
+      const r = await vesta(['get', 'shop', 'cart/1', '--url', DEPLOYED, '--profile', 'nosuch'], {}, fetch);
+
+      expect(r.code).toBe(1);
+      expect(sent).toHaveLength(0);
+      expect(r.stderr).toMatch(/^error: cannot sign the request for the deployed API with AWS profile "nosuch": /);
+      expect(r.stderr).toContain('hint: requests to an execute-api URL are signed');
+    } finally {
+      process.env = saved;
+    }
+  });
+
   test('the local stack is not signed', async () => {
     const { fetch, sent } = fakeFetch();
 
