@@ -5,6 +5,8 @@
 import type { Command } from './command';
 import { DEFAULT_URL } from './connection';
 import type { OptionDecls } from './options';
+import { SHELLS, type Shell, completionScript } from './completion';
+import { UsageError } from './errors';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
@@ -59,7 +61,27 @@ export const COMMANDS: readonly Command[] = [
   configSetCommand,
   configGetCommand,
   configUnsetCommand,
+  completionCommand(),
 ];
+
+/** `vesta completion bash|zsh`: the completion script of the commands above. */
+function completionCommand(): Command {
+  return {
+    name: 'completion',
+    args: ['shell'],
+    summary: 'print a shell completion script (bash or zsh)',
+    about: [
+      'Prints the completion script for <shell> (bash or zsh). Load it in the shell, or from its',
+      'startup file: source <(vesta completion bash)',
+    ].join('\n'),
+    options: {},
+    async run({ args: [shell], io }) {
+      if (!(SHELLS as readonly string[]).includes(shell))
+        throw new UsageError(`completion expects bash or zsh. Received: ${JSON.stringify(shell)}`, 'completion');
+      io.out(completionScript(shell as Shell, COMMANDS, COMMON_OPTIONS));
+    },
+  };
+}
 
 /** Command words that take a second word (`ns get`, `lease grant`), in the order first listed. */
 export const GROUPS: readonly string[] = [
@@ -96,6 +118,7 @@ export const COMMON_OPTIONS: OptionDecls = {
     ],
   },
   table: { type: 'boolean', help: ['a readable table instead of JSON, where the command has one'] },
+  output: { type: 'string', value: 'json|table', help: ['json (the default), or table: the same as --table'] },
   help: { type: 'boolean', short: 'h', help: ['show help'] },
 };
 

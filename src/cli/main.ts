@@ -76,12 +76,28 @@ function help(words: string[], rest: string[], io: CliIo): number {
 }
 
 /**
+ * `--output table` is `--table`, `--output json` the default. Throws `UsageError` for another
+ * format, or for `--output json` with `--table`.
+ */
+function withOutput(values: OptionValues, command: Command): OptionValues {
+  const output = values.output;
+  if (output === undefined) return values;
+  if (output !== 'json' && output !== 'table')
+    throw new UsageError(`--output expects json or table. Received: ${JSON.stringify(output)}`, command.name);
+  if (output === 'json' && values.table === true)
+    throw new UsageError('--output json and --table ask for two formats; give one', command.name);
+  return output === 'table' ? { ...values, table: true } : values;
+}
+
+/**
  * Runs one command. Throws `UsageError` (also for a `--url` that is not an http(s) URL, or
  * `--table` on a command that only prints JSON), `ConfigError`, or the client's `ApiError` or
  * `NetworkError`.
  */
 async function run(command: Command, rest: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parse(command, rest);
+  const parsed = parse(command, rest);
+  const { positionals } = parsed;
+  const values = withOutput(parsed.values, command);
   if (values.help === true) {
     io.out(commandUsage(command));
     return EXIT_OK;

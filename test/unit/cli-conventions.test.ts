@@ -1,0 +1,80 @@
+/**
+ * The conventions of command lines people know (etcdctl, the AWS CLI, gh): "did you mean" for a
+ * mistyped command, `--version`, `--output`, and shell completion made from the declared commands.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { closest, editDistance } from '../../src/cli/suggest';
+import { runCli } from '../cli-harness';
+
+test.each([
+  ['get', 'get', 0],
+  ['gte', 'get', 1],
+  ['lese', 'lease', 1],
+  ['', 'abc', 3],
+  ['snapshto', 'snapshot', 1],
+  ['kitten', 'sitting', 3],
+])('the edit distance of %j and %j is %d', (a, b, d) => {
+  expect(editDistance(a, b)).toBe(d);
+  expect(editDistance(b, a)).toBe(d);
+});
+
+test('only a candidate within a third of the letters is suggested', () => {
+  expect(closest('gte', ['get', 'put', 'ls'])).toBe('get');
+  expect(closest('deleet', ['delete', 'get'])).toBe('delete');
+  expect(closest('frobnicate', ['get', 'put', 'delete'])).toBeUndefined();
+});
+
+test('a mistyped command exits 2 and names the command it looks like', async () => {
+  const r = await runCli(['pacth', 'shop', 'k'], { url: 'http://127.0.0.1:1' });
+
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('unknown command "pacth"; did you mean "patch"?');
+});
+
+test('a word like no command gets no suggestion', async () => {
+  const r = await runCli(['frobnicate'], { url: 'http://127.0.0.1:1' });
+
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/unknown command "frobnicate"\n/);
+});
+
+test('vesta --version prints the version and sends nothing', async () => {
+  const r = await runCli(['--version'], { url: 'http://127.0.0.1:1' });
+
+  expect(r).toEqual({ code: 0, stdout: `vesta ${require('../../package.json').version}\n`, stderr: '' });
+});
+
+test('--output table is --table, --output json the default; another format is a usage error', async () => {
+  const yaml = await runCli(['ls', 'shop', '--output', 'yaml'], { url: 'http://127.0.0.1:1' });
+  const both = await runCli(['ls', 'shop', '--output', 'json', '--table'], { url: 'http://127.0.0.1:1' });
+  const none = await runCli(['put', 'shop', 'k', '{}', '--output', 'table'], { url: 'http://127.0.0.1:1' });
+
+  expect([yaml.code, both.code, none.code]).toEqual([2, 2, 2]);
+  expect(yaml.stderr).toContain('--output expects json or table. Received: "yaml"');
+  expect(both.stderr).toContain('give one');
+  expect(none.stderr).toContain('put has no table form');
+});
+
+/** What the bash completion script offers for the words typed so far (the last one being completed). */
+async function complete(words: string[]): Promise<string[]> {
+  const script = (await runCli(['completion', 'bash'])).stdout;
+  const line = `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _vesta; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const { stdout } = await promisify(execFile)('bash', ['-c', `${script}\n${line}`]);
+  return stdout.split('\n').filter(Boolean).sort();
+}
+
+test("bash completion offers command words, the second word of a group and a command's options", async () => {
+  expect(await complete(['vesta', 'pa'])).toEqual(['patch']);
+  expect(await complete(['vesta', 'lease', 'g'])).toEqual(['get', 'grant']);
+  expect(await complete(['vesta', '--url', 'http://x', 'dead-letter', ''])).toEqual(['get', 'ls', 'replay', 'rm']);
+  expect(await complete(['vesta', 'lease', 'grant', '--t'])).toEqual(['--table', '--ttl']);
+  expect(await complete(['vesta', 'get', 'shop', 'k', '--et'])).toEqual(['--etag']);
+});
+
+test('completion for another shell than bash or zsh is a usage error', async () => {
+  const r = await runCli(['completion', 'fish']);
+
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('completion expects bash or zsh');
+});
