@@ -13,11 +13,22 @@
  *   A `+` is a literal plus, not a space: send spaces as `%20` (`encodeURIComponent`), not as the
  *   `+` of `URLSearchParams`, or the signature depends on how the server reads `+`.
  */
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, HttpRequest } from '@smithy/types';
 import { type Clock, systemClock } from '../core/ports';
+
+/**
+ * The SDK's default credential chain for `profile`, loaded on the first signature: a client of the
+ * local stack, which signs nothing, does not load it.
+ */
+function defaultChain(profile: string | undefined): AwsCredentialIdentityProvider {
+  let chain: AwsCredentialIdentityProvider | undefined;
+  return async (props) => {
+    chain ??= (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile });
+    return chain(props);
+  };
+}
 
 /** The request as the client is about to send it; `url` is absolute. */
 export interface HttpRequestToSign {
@@ -137,7 +148,7 @@ export function sigv4Signer(opts: Sigv4SignerOptions = {}): RequestSigner {
     service: opts.service ?? 'execute-api',
     // Always overridden per request with `signingRegion`: the region may come from the URL.
     region: opts.region ?? '',
-    credentials: opts.credentials ?? fromNodeProviderChain({ profile: opts.profile }),
+    credentials: opts.credentials ?? defaultChain(opts.profile),
     sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: true,
     applyChecksum: false,

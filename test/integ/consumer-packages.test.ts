@@ -131,7 +131,8 @@ test('a strict TypeScript project type-checks against the package and talks to t
 
 /** The packages a built file imports by name (`from 'zod'`, `from '@smithy/types'`), without subpaths. */
 function bareImports(file: string): string[] {
-  const names = [...readFileSync(file, 'utf8').matchAll(/\bfrom\s+["']([^"'.][^"']*)["']/g)].map((m) => m[1]);
+  const text = readFileSync(file, 'utf8');
+  const names = [...text.matchAll(/\b(?:from\s+|import\()["']([^"'.][^"']*)["']/g)].map((m) => m[1]);
   const packages = names
     .filter((n) => !n.startsWith('node:'))
     .map((n) =>
