@@ -96,13 +96,27 @@ function validator(cacheKey: string, schema: unknown): ValidateFunction {
   return v;
 }
 
-/** The documented operations as `METHOD resource` pairs, e.g. `GET /v1/health`. */
+/**
+ * The document's path of a route template: API Gateway's greedy `{key+}` is `{key}` in the
+ * document, the form OpenAPI tools understand (a key's slashes are percent-encoded there, which
+ * names the same key). Never throws.
+ */
+export function documentPath(resource: string): string {
+  return resource.replace('{key+}', '{key}');
+}
+
+/** The route template of a document path (the inverse of `documentPath`). Never throws. */
+function routeResource(path: string): string {
+  return path.replace('{key}', '{key+}');
+}
+
+/** The documented operations as `METHOD resource` pairs (route templates), e.g. `GET /v1/health`. */
 export function documentedOperations(): { method: string; resource: string; operationId: string }[] {
   const out: { method: string; resource: string; operationId: string }[] = [];
-  for (const [resource, item] of Object.entries(load().doc.paths ?? {})) {
+  for (const [path, item] of Object.entries(load().doc.paths ?? {})) {
     for (const m of HTTP_METHODS) {
       const op = (item as Obj)[m];
-      if (op) out.push({ method: m.toUpperCase(), resource, operationId: op.operationId });
+      if (op) out.push({ method: m.toUpperCase(), resource: routeResource(path), operationId: op.operationId });
     }
   }
   return out;
@@ -116,7 +130,7 @@ export function documentedStatuses(method: string, resource: string): number[] {
 }
 
 function operation(method: string, resource: string): Obj | undefined {
-  const item = load().doc.paths?.[resource];
+  const item = load().doc.paths?.[documentPath(resource)];
   if (!item) throw new Error(`openapi: the document has no path ${resource}`);
   return item[method.toLowerCase()];
 }
@@ -146,7 +160,7 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
   for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
 
   const doc = load().doc;
-  const item = doc.paths?.[resource];
+  const item = doc.paths?.[documentPath(resource)];
   if (!item) fail(`the document has no path ${resource}`);
   const op = item[method.toLowerCase()];
   let response: Obj;

@@ -15,6 +15,7 @@ import {
   LEASE_RESOURCES,
   SNAPSHOT_RESOURCES,
   SAGA_RESOURCES,
+  documentPath,
   documentedOperations,
   documentProblems,
   expectMatchesOpenApi,
@@ -74,14 +75,14 @@ describe('the document', () => {
   test('declares every path template parameter, and a JSON request body exactly for the routes that read one', () => {
     const doc = openApiDocument();
     for (const r of ROUTES) {
-      const item = doc.paths[r.resource];
+      const item = doc.paths[documentPath(r.resource)];
       const op = item[r.method.toLowerCase()];
       const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])]
         .map((p: { $ref?: string }) => (p.$ref ? doc.components.parameters[p.$ref.split('/').pop()!] : p))
         .filter((p: { in: string }) => p.in === 'path')
         .map((p: { name: string }) => p.name)
         .sort();
-      const inTemplate = [...r.resource.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      const inTemplate = [...documentPath(r.resource).matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       expect(declared).toEqual(inTemplate);
       expect(Boolean(op.requestBody?.content?.['application/json'])).toBe(r.hasBody);
     }
