@@ -3,6 +3,7 @@
  * mistyped command, `--version`, `--output`, and shell completion made from the declared commands.
  */
 import { execFile } from 'node:child_process';
+import fc from 'fast-check';
 import { promisify } from 'node:util';
 import { closest, editDistance } from '../../src/cli/suggest';
 import { runCli } from '../cli-harness';
@@ -77,4 +78,57 @@ test('completion for another shell than bash or zsh is a usage error', async () 
 
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('completion expects bash or zsh');
+});
+
+describe('generated command lines', () => {
+  // Words that look like commands, options and values, odd ones included.
+  const word = fc.oneof(
+    fc.constantFrom('get', 'put', 'patch', 'lease', 'ns', 'completion', '--output', '--version', '--table', '-h'),
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('__proto__', 'constructor', '%2F..', ' ', '%', '..', 'yaml', 'table', 'json', 'bash'),
+  );
+
+  test('never throw, answer within the documented exit codes, and send nothing when the line is wrong', async () => {
+    let sent = 0;
+    // Whatever reaches the API is refused at once (no retry), so no generated line waits or loops.
+    const fetch = (async () => {
+      sent += 1;
+      const problem = { type: 'urn:vesta:problem:ValidationError', title: 't', status: 400, code: 'ValidationError' };
+      return new Response(JSON.stringify(problem), {
+        status: 400,
+        headers: { 'content-type': 'application/problem+json' },
+      });
+    }) as unknown as typeof globalThis.fetch;
+    await fc.assert(
+      fc.asyncProperty(fc.array(word, { maxLength: 6 }), async (argv) => {
+        const before = sent;
+        const r = await runCli(argv, {
+          url: 'http://127.0.0.1:1',
+          fetch,
+          env: { VESTA_CONFIG: '/nonexistent/vesta.json' },
+        });
+        expect([0, 1, 2]).toContain(r.code);
+        if (r.code === 2) {
+          // A usage error names itself and the help to read; no command at all prints the usage.
+          expect(r.stderr).toMatch(/^(error: [\s\S]*\nhint: see `vesta( [^`]+)? --help`\n|usage: vesta )/);
+          expect(sent).toBe(before);
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+  });
+
+  test('a suggestion is always a command or group within a third of the letters typed', () => {
+    const known = ['get', 'put', 'patch', 'delete', 'lease', 'snapshot', 'dead-letter'];
+    fc.assert(
+      fc.property(fc.string({ maxLength: 15 }), (typed) => {
+        const guess = closest(typed, known);
+        if (guess !== undefined) {
+          expect(known).toContain(guess);
+          expect(editDistance(typed, guess)).toBeLessThanOrEqual(Math.max(1, Math.floor(typed.length / 3)));
+        }
+      }),
+      { numRuns: 1000, seed: 42 },
+    );
+  });
 });
