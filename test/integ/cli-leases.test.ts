@@ -1,36 +1,8 @@
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { type CliOptions, type CliRun, type CliRunning, runCliJson, startCli } from '../cli-harness';
-import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+import { cliAgainstLocalStack } from './cli-stack';
+import { uniqueNs } from './harness';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dynamoEndpoint: endpoint(),
-    tablePrefix: TEST_TABLE_PREFIX,
-    resumeSagas: false,
-    changeFeed: false,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-/** Starts the CLI in-process against the local stack; `extra` adds to its io (env, interrupt, stdin). */
-function start(argv: string[], extra: CliOptions = {}): CliRunning {
-  return startCli(argv, { url: stack.url, ...extra });
-}
-
-function vesta(argv: string[]): Promise<CliRun> {
-  return start(argv).done;
-}
-
-/** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-function json(argv: string[]) {
-  return runCliJson(argv, { url: stack.url });
-}
+const cli = cliAgainstLocalStack();
+const { start, vesta, json } = cli;
 
 async function grant(ttl = 30): Promise<string> {
   const r = await vesta(['lease', 'grant', '--ttl', String(ttl), '--id-only']);

@@ -1,44 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 /**
  * `vesta saga start|get|watch` in-process against the local stack, whose sagas run on the local
  * Step Functions runner. Failures are kept to ones that are not retried (a failed require).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { wireSagaStep } from '../../src/api/wiring';
 import { parseSagaBody } from '../../src/core/sagas';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { type CliOptions, type CliRun, type CliRunning, runCliJson, startCli } from '../cli-harness';
-import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+import { cliAgainstLocalStack } from './cli-stack';
+import { uniqueNs } from './harness';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dynamoEndpoint: endpoint(),
-    tablePrefix: TEST_TABLE_PREFIX,
-    resumeSagas: false,
-    changeFeed: false,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-/** Starts the CLI in-process against the local stack; `extra` adds to its io (env, interrupt, stdin). */
-function start(argv: string[], extra: CliOptions = {}): CliRunning {
-  return startCli(argv, { url: stack.url, ...extra });
-}
-
-function vesta(argv: string[]): Promise<CliRun> {
-  return start(argv).done;
-}
-
-/** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-function json(argv: string[]) {
-  return runCliJson(argv, { url: stack.url });
-}
+const cli = cliAgainstLocalStack();
+const { start, vesta, json } = cli;
 
 /** Waits until `check` holds, polling; fails after `ms`. */
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -57,6 +29,11 @@ async function accounts(a: number, b: number): Promise<string> {
   return ns;
 }
 
+/** `vesta saga start --transfer` of 30 from acct/a to acct/b of `ns`, waited for. */
+function transfer30(ns: string) {
+  return vesta(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '30', '--wait', '--interval', '50']);
+}
+
 async function balance(ns: string, key: string): Promise<number> {
   return (await json(['get', ns, key])).fields.balance;
 }
@@ -72,8 +49,8 @@ async function unstartedTransfer(ns: string, amount: number): Promise<string> {
     type: 'transfer',
     input: { namespace: ns, from: 'acct/a', to: 'acct/b', field: 'balance', amount },
   });
-  const { sagas } = wireSagaStep({ client: stack.client, env: stack.tables });
-  await sagas.create(def, stack.workflows.executionArn('transfer', id));
+  const { sagas } = wireSagaStep({ client: cli.stack.client, env: cli.stack.tables });
+  await sagas.create(def, cli.stack.workflows.executionArn('transfer', id));
   return id;
 }
 
@@ -81,19 +58,7 @@ describe('saga start', () => {
   test('--transfer --wait moves the amount, prints the SUCCEEDED saga and exits 0', async () => {
     const ns = await accounts(100, 5);
 
-    const r = await vesta([
-      'saga',
-      'start',
-      '--transfer',
-      ns,
-      'acct/a',
-      'acct/b',
-      'balance',
-      '30',
-      '--wait',
-      '--interval',
-      '50',
-    ]);
+    const r = await transfer30(ns);
 
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -113,19 +78,7 @@ describe('saga start', () => {
   test('a transfer of more than the source holds exits 3, COMPENSATED, and moves nothing', async () => {
     const ns = await accounts(10, 0);
 
-    const r = await vesta([
-      'saga',
-      'start',
-      '--transfer',
-      ns,
-      'acct/a',
-      'acct/b',
-      'balance',
-      '30',
-      '--wait',
-      '--interval',
-      '50',
-    ]);
+    const r = await transfer30(ns);
     const saga = JSON.parse(r.stdout);
 
     expect(r.code).toBe(3);
@@ -144,7 +97,7 @@ describe('saga start', () => {
     const argv = ['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '1', '--id', id];
 
     const started = await json(argv);
-    await stack.workflows.settled();
+    await cli.stack.workflows.settled();
     const again = await json(argv);
     const got = await json(['saga', 'get', id]);
 
@@ -239,7 +192,7 @@ describe('saga watch', () => {
   test('a saga that already ended prints its steps as they stand and ends at once', async () => {
     const ns = await accounts(100, 0);
     const { id } = await json(['saga', 'start', '--transfer', ns, 'acct/a', 'acct/b', 'balance', '1']);
-    await stack.workflows.settled();
+    await cli.stack.workflows.settled();
 
     const r = await vesta(['saga', 'watch', id]);
 

@@ -1,35 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { runBin, runCli, runCliJson } from '../cli-harness';
-import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+import { runBin, runCliJson } from '../cli-harness';
+import { cliAgainstLocalStack } from './cli-stack';
+import { uniqueNs } from './harness';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dynamoEndpoint: endpoint(),
-    tablePrefix: TEST_TABLE_PREFIX,
-    resumeSagas: false,
-    changeFeed: false,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-/** Runs the CLI in-process against the local stack, capturing its output. */
-function vesta(argv: string[], stdin = '') {
-  return runCli(argv, { url: stack.url, stdin });
-}
-
-/** Runs the CLI and parses its standard output, failing with its standard error if it failed. */
-function json(argv: string[], stdin?: string) {
-  return runCliJson(argv, { url: stack.url, stdin });
-}
+const cli = cliAgainstLocalStack();
+const { vesta, json } = cli;
 
 describe('records', () => {
   test('a record put with the CLI is read back with the same fields and ETag', async () => {
@@ -106,8 +83,8 @@ describe('records', () => {
 
   test('the API URL works with or without /v1, as the local stack prints it', async () => {
     const ns = uniqueNs('cli');
-    const withV1 = await runCliJson(['put', ns, 'k', '{"a":1}'], { url: `${stack.url}/v1` });
-    const without = await runCliJson(['get', ns, 'k', '--url', `${stack.url}/`]);
+    const withV1 = await runCliJson(['put', ns, 'k', '{"a":1}'], { url: `${cli.stack.url}/v1` });
+    const without = await runCliJson(['get', ns, 'k', '--url', `${cli.stack.url}/`]);
 
     expect(withV1.rev).toBe(1);
     expect(without.fields).toEqual({ a: 1 });
