@@ -62,14 +62,15 @@ export class ChangeEvents extends StageConstruct {
   readonly publisher: nodejs.NodejsFunction;
   /** Where descriptions of batches that kept failing go (then replay them from the stream or a snapshot). */
   readonly deadLetterQueue: sqs.Queue;
-  /** Something is in the dead-letter queue: changes were not published. */
-  readonly deadLetterAlarm: cloudwatch.Alarm;
-  /** The stream's oldest unpublished record is older than `ITERATOR_AGE_THRESHOLD`. */
-  readonly iteratorAgeAlarm: cloudwatch.Alarm;
-  /** The publisher failed (threw) at least once in 5 minutes. */
-  readonly publisherErrorsAlarm: cloudwatch.Alarm;
-  /** Events could not be put on the bus after retries (the batch is retried). */
-  readonly eventsFailedAlarm: cloudwatch.Alarm;
+  /**
+   * Every alarm of this construct, by name: `deadLetters`, something is in the dead-letter queue
+   * (changes were not published); `iteratorAge`, the stream's oldest unpublished record is older than
+   * `ITERATOR_AGE_THRESHOLD`; `publisherErrors`, the publisher failed (threw) at least once in 5
+   * minutes; `eventsFailed`, events could not be put on the bus after retries (the batch is retried).
+   */
+  readonly alarms: Readonly<
+    Record<'deadLetters' | 'iteratorAge' | 'publisherErrors' | 'eventsFailed', cloudwatch.Alarm>
+  >;
 
   /** Throws an `Error` when `stage` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: ChangeEventsProps) {
@@ -122,7 +123,7 @@ export class ChangeEvents extends StageConstruct {
       }),
     );
 
-    this.deadLetterAlarm = vestaAlarm(this, 'DeadLetterAlarm', {
+    const deadLetters = vestaAlarm(this, 'DeadLetterAlarm', {
       description:
         'Vesta change events: stream batches that kept failing are in the dead-letter queue; their changes are in the tables but were not published',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -130,22 +131,23 @@ export class ChangeEvents extends StageConstruct {
         statistic: 'Maximum',
       }),
     });
-    this.iteratorAgeAlarm = vestaAlarm(this, 'IteratorAgeAlarm', {
+    const iteratorAge = vestaAlarm(this, 'IteratorAgeAlarm', {
       description: `Vesta change events: the oldest unpublished change is older than ${ITERATOR_AGE_THRESHOLD.toSeconds()} s, 3 minutes in a row (the stream keeps records 24 hours)`,
       metric: this.publisher.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(),
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
-    this.publisherErrorsAlarm = vestaAlarm(this, 'PublisherErrorsAlarm', {
+    const publisherErrors = vestaAlarm(this, 'PublisherErrorsAlarm', {
       description: 'Vesta change publisher: at least one failed invocation in 5 minutes',
       metric: functionMetrics(this.publisher).errors,
     });
-    this.eventsFailedAlarm = vestaAlarm(this, 'EventsFailedAlarm', {
+    const eventsFailed = vestaAlarm(this, 'EventsFailedAlarm', {
       description:
         'Vesta change events: events could not be put on the bus after retries in 5 minutes (their batches are retried)',
       metric: vestaMetric(METRIC_NAMES.eventsFailed, 'Sum', MONITORING_PERIOD),
     });
+    this.alarms = { deadLetters, iteratorAge, publisherErrors, eventsFailed };
   }
 
   /** Dashboard widgets: how far behind the publisher is, and what it could not publish. */
@@ -176,10 +178,5 @@ export class ChangeEvents extends StageConstruct {
         width: 8,
       }),
     ];
-  }
-
-  /** Every alarm of this construct, for routing. */
-  get alarms(): cloudwatch.Alarm[] {
-    return [this.deadLetterAlarm, this.iteratorAgeAlarm, this.publisherErrorsAlarm, this.eventsFailedAlarm];
   }
 }

@@ -70,12 +70,12 @@ export class Leases extends StageConstruct {
   readonly renewer: nodejs.NodejsFunction;
   readonly reaperRule: events.Rule;
   readonly renewerRule: events.Rule;
-  /** The reaper failed at least once in 5 minutes. */
-  readonly reaperErrorsAlarm: cloudwatch.Alarm;
-  /** Expired leases waited more than 5 minutes to be reaped, three minutes in a row. */
-  readonly reaperLagAlarm: cloudwatch.Alarm;
-  /** The renewer failed at least once in 5 minutes. */
-  readonly renewerErrorsAlarm: cloudwatch.Alarm;
+  /**
+   * Every alarm of this construct, by name: `reaperErrors` and `renewerErrors`, the job failed at
+   * least once in 5 minutes; `reaperLag`, expired leases waited more than 5 minutes to be reaped,
+   * three minutes in a row.
+   */
+  readonly alarms: Readonly<Record<'reaperErrors' | 'reaperLag' | 'renewerErrors', cloudwatch.Alarm>>;
 
   /** Throws an `Error` when `stage` or a schedule given as context is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: LeasesProps) {
@@ -118,9 +118,7 @@ export class Leases extends StageConstruct {
       'renewer',
     );
 
-    this.reaperErrorsAlarm = this.errorsAlarm('ReaperErrors', this.reaper, 'reaper');
-    this.renewerErrorsAlarm = this.errorsAlarm('RenewerErrors', this.renewer, 'renewer');
-    this.reaperLagAlarm = vestaAlarm(this, 'ReaperLag', {
+    const reaperLag = vestaAlarm(this, 'ReaperLag', {
       description: `Vesta lease reaper: expired leases waited more than ${REAPER_LAG_THRESHOLD_SECONDS} s to be reaped, 3 minutes in a row`,
       metric: vestaMetric(METRIC_NAMES.leaseReaperLagSeconds, 'Maximum', Duration.minutes(1)),
       threshold: REAPER_LAG_THRESHOLD_SECONDS,
@@ -130,6 +128,11 @@ export class Leases extends StageConstruct {
       // No data means no run reaped anything; a reaper that does not run shows in its errors alarm.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.alarms = {
+      reaperErrors: this.errorsAlarm('ReaperErrors', this.reaper, 'reaper'),
+      reaperLag,
+      renewerErrors: this.errorsAlarm('RenewerErrors', this.renewer, 'renewer'),
+    };
   }
 
   /**

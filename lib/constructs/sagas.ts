@@ -45,12 +45,14 @@ export class Sagas extends StageConstruct {
   readonly stepFunction: nodejs.NodejsFunction;
   /** The state machines by their id in `STATE_MACHINES`. */
   readonly stateMachines: Readonly<Record<StateMachineId, sfn.StateMachine>>;
-  /** At least one saga could not be compensated in 5 minutes (the step function's `CompensationFailed` metric). */
-  readonly compensationFailedAlarm: cloudwatch.Alarm;
-  /** Per state machine: at least one failed execution in 5 minutes. */
-  readonly executionsFailedAlarms: Readonly<Record<StateMachineId, cloudwatch.Alarm>>;
-  /** The step function failed at least once in 5 minutes (retried by the state machine, but worth a look). */
-  readonly stepErrorsAlarm: cloudwatch.Alarm;
+  /**
+   * Every alarm of this construct, by name: `compensationFailed`, at least one saga could not be
+   * compensated in 5 minutes (the step function's `CompensationFailed` metric); `stepErrors`, the
+   * step function failed at least once in 5 minutes (retried by the state machine, but worth a
+   * look); `<machine id>Failed` (`sagaFailed`, `transferFailed`), at least one failed execution of
+   * that state machine in 5 minutes.
+   */
+  readonly alarms: Readonly<Record<'compensationFailed' | 'stepErrors' | `${StateMachineId}Failed`, cloudwatch.Alarm>>;
 
   /** Throws an `Error` when `stage` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: SagasProps) {
@@ -67,7 +69,7 @@ export class Sagas extends StageConstruct {
     props.tables.grant(this.stepFunction, 'sagaStep');
 
     const machines: Partial<Record<StateMachineId, sfn.StateMachine>> = {};
-    const failedAlarms: Partial<Record<StateMachineId, cloudwatch.Alarm>> = {};
+    const failed: Partial<Record<`${StateMachineId}Failed`, cloudwatch.Alarm>> = {};
     for (const def of STATE_MACHINES) {
       const made = aslStateMachine(this, {
         stage: props.stage,
@@ -78,21 +80,25 @@ export class Sagas extends StageConstruct {
         logExecutionData: props.logExecutionData,
       });
       machines[def.id] = made.machine;
-      failedAlarms[def.id] = made.executionsFailedAlarm;
+      failed[`${def.id}Failed`] = made.executionsFailedAlarm;
     }
     this.stateMachines = machines as Record<StateMachineId, sfn.StateMachine>;
-    this.executionsFailedAlarms = failedAlarms as Record<StateMachineId, cloudwatch.Alarm>;
 
     // The metric is only emitted when a compensation fails: no data means none did.
-    this.compensationFailedAlarm = vestaAlarm(this, 'CompensationFailed', {
+    const compensationFailed = vestaAlarm(this, 'CompensationFailed', {
       description:
         'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
       metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', MONITORING_PERIOD),
     });
-    this.stepErrorsAlarm = vestaAlarm(this, 'StepErrors', {
+    const stepErrors = vestaAlarm(this, 'StepErrors', {
       description: 'Vesta saga step: at least one failed invocation in 5 minutes',
       metric: functionMetrics(this.stepFunction).errors,
     });
+    this.alarms = {
+      compensationFailed,
+      stepErrors,
+      ...(failed as Record<`${StateMachineId}Failed`, cloudwatch.Alarm>),
+    };
   }
 
   /** `states:StartExecution` on exactly the state machines of this construct. */

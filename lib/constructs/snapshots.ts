@@ -156,12 +156,15 @@ export class Snapshots extends StageConstruct {
   readonly maxAgeSeconds: number;
   readonly segments: number;
   readonly retentionDays: number;
-  /** The newest complete snapshot is older than `maxAgeSeconds`, or its age is not reported. */
-  readonly snapshotTooOldAlarm: cloudwatch.Alarm;
-  /** Per state machine: at least one failed execution in 5 minutes. */
-  readonly executionsFailedAlarms: Readonly<Record<SnapshotMachineId, cloudwatch.Alarm>>;
-  /** Any of the three functions failed at least once in 5 minutes. */
-  readonly functionErrorsAlarm: cloudwatch.Alarm;
+  /**
+   * Every alarm of this construct, by name: `snapshotTooOld`, the newest complete snapshot is older
+   * than `maxAgeSeconds`, or its age is not reported; `functionErrors`, any of the three functions
+   * failed at least once in 5 minutes; `snapshotFailed` and `restoreFailed`, at least one failed
+   * execution of that state machine in 5 minutes.
+   */
+  readonly alarms: Readonly<
+    Record<'snapshotTooOld' | 'functionErrors' | `${SnapshotMachineId}Failed`, cloudwatch.Alarm>
+  >;
 
   /** Throws an `Error` when the stage or a setting (prop or context) is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: SnapshotsProps) {
@@ -280,7 +283,7 @@ export class Snapshots extends StageConstruct {
     }
 
     const machines: Partial<Record<SnapshotMachineId, sfn.StateMachine>> = {};
-    const failed: Partial<Record<SnapshotMachineId, cloudwatch.Alarm>> = {};
+    const failed: Partial<Record<`${SnapshotMachineId}Failed`, cloudwatch.Alarm>> = {};
     for (const { def, substitution } of ALL_MACHINES.filter((m) => SNAPSHOT_MACHINES.some((d) => d.id === m.def.id))) {
       const made = aslStateMachine(this, {
         stage: props.stage,
@@ -291,10 +294,9 @@ export class Snapshots extends StageConstruct {
         logExecutionData: props.logExecutionData,
       });
       machines[def.id as SnapshotMachineId] = made.machine;
-      failed[def.id as SnapshotMachineId] = made.executionsFailedAlarm;
+      failed[`${def.id as SnapshotMachineId}Failed`] = made.executionsFailedAlarm;
     }
     this.stateMachines = machines as Record<SnapshotMachineId, sfn.StateMachine>;
-    this.executionsFailedAlarms = failed as Record<SnapshotMachineId, cloudwatch.Alarm>;
 
     const snapshotMachine = this.stateMachines.snapshot;
     this.scheduleFunction.addEnvironment(
@@ -326,7 +328,7 @@ export class Snapshots extends StageConstruct {
       ],
     });
 
-    this.snapshotTooOldAlarm = vestaAlarm(this, 'SnapshotTooOld', {
+    const snapshotTooOld = vestaAlarm(this, 'SnapshotTooOld', {
       description: `Vesta snapshots: the newest complete snapshot is older than ${this.maxAgeSeconds} s (twice the schedule ${this.schedule}), or its age is not reported (no complete snapshot yet, or the schedule function failing)`,
       metric: vestaMetric(METRIC_NAMES.latestSnapshotAgeSeconds, 'Maximum', Duration.minutes(AGE_REPORT_MINUTES)),
       threshold: this.maxAgeSeconds,
@@ -334,7 +336,7 @@ export class Snapshots extends StageConstruct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     const errors = (f: nodejs.NodejsFunction) => functionMetrics(f).errors;
-    this.functionErrorsAlarm = vestaAlarm(this, 'FunctionErrors', {
+    const functionErrors = vestaAlarm(this, 'FunctionErrors', {
       description: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
       metric: new cloudwatch.MathExpression({
         expression: 'e + r + s',
@@ -346,6 +348,11 @@ export class Snapshots extends StageConstruct {
         period: MONITORING_PERIOD,
       }),
     });
+    this.alarms = {
+      snapshotTooOld,
+      functionErrors,
+      ...(failed as Record<`${SnapshotMachineId}Failed`, cloudwatch.Alarm>),
+    };
   }
 
   private bucketLogicalId(): string {

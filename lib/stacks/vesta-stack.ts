@@ -123,18 +123,7 @@ export class VestaStack extends Stack {
       ],
       tables: Object.values(this.tables.tables),
       stateMachines: [...Object.values(this.sagas.stateMachines), ...Object.values(this.snapshots.stateMachines)],
-      alarms: [
-        this.leases.reaperErrorsAlarm,
-        this.leases.reaperLagAlarm,
-        this.leases.renewerErrorsAlarm,
-        this.sagas.compensationFailedAlarm,
-        ...Object.values(this.sagas.executionsFailedAlarms),
-        this.sagas.stepErrorsAlarm,
-        this.snapshots.snapshotTooOldAlarm,
-        ...Object.values(this.snapshots.executionsFailedAlarms),
-        this.snapshots.functionErrorsAlarm,
-        ...this.changeEvents.alarms,
-      ],
+      alarms: [this.leases, this.sagas, this.snapshots, this.changeEvents].flatMap((c) => Object.values(c.alarms)),
     });
     this.monitoring.addSection('Change events', this.changeEvents.widgets());
     new CfnOutput(this, 'AlarmTopicArn', {

@@ -129,5 +129,5 @@ test('alarms: anything in the dead-letter queue, iterator age, publisher errors 
     }),
   ]);
   expect(named('EventsFailed')).toHaveLength(1);
-  expect(ev().alarms).toHaveLength(4);
+  expect(Object.keys(ev().alarms)).toHaveLength(4);
 });

@@ -232,11 +232,11 @@ describe('Leases: alarms', () => {
   const alarm = (a: { node: { defaultChild?: unknown } }) =>
     resourcesOf(s.template, 'AWS::CloudWatch::Alarm')[idOf(a)].Properties;
 
-  test.each<[Job, 'reaperErrorsAlarm' | 'renewerErrorsAlarm']>([
-    ['reaper', 'reaperErrorsAlarm'],
-    ['renewer', 'renewerErrorsAlarm'],
+  test.each<[Job, 'reaperErrors' | 'renewerErrors']>([
+    ['reaper', 'reaperErrors'],
+    ['renewer', 'renewerErrors'],
   ])('the %s alarms on one or more errors in 5 minutes', (job, prop) => {
-    expect(alarm(s.stack.leases[prop])).toMatchObject({
+    expect(alarm(s.stack.leases.alarms[prop])).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: idOf(fnOf(job)) } }],
@@ -249,7 +249,7 @@ describe('Leases: alarms', () => {
   });
 
   test('the reaper lag alarms when its maximum exceeds 300 s for 3 periods of 1 minute', () => {
-    expect(alarm(s.stack.leases.reaperLagAlarm)).toMatchObject({
+    expect(alarm(s.stack.leases.alarms.reaperLag)).toMatchObject({
       Namespace: 'Vesta',
       MetricName: 'LeaseReaperLagSeconds',
       Dimensions: [{ Name: 'service', Value: 'vesta' }],
@@ -265,7 +265,7 @@ describe('Leases: alarms', () => {
 
   test('the construct has exactly these three alarms; their only action is the alarm topic, added by Monitoring', () => {
     const leases = s.stack.leases;
-    const mine = [leases.reaperErrorsAlarm, leases.renewerErrorsAlarm, leases.reaperLagAlarm].map(idOf).sort();
+    const mine = Object.values(leases.alarms).map(idOf).sort();
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     expect(
       Object.keys(all)

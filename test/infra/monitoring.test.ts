@@ -181,18 +181,11 @@ describe('alarm routing', () => {
   });
 
   test('the alarms of the capabilities are routed', () => {
-    const { leases, sagas, snapshots } = s.stack;
-    const handedIn = [
-      leases.reaperErrorsAlarm,
-      leases.reaperLagAlarm,
-      leases.renewerErrorsAlarm,
-      sagas.compensationFailedAlarm,
-      ...Object.values(sagas.executionsFailedAlarms),
-      sagas.stepErrorsAlarm,
-      snapshots.snapshotTooOldAlarm,
-      ...Object.values(snapshots.executionsFailedAlarms),
-      snapshots.functionErrorsAlarm,
-    ];
+    const { leases, sagas, snapshots, changeEvents } = s.stack;
+    const handedIn = [leases, sagas, snapshots, changeEvents].flatMap((c) => Object.values(c.alarms));
+    // reaper errors and lag, renewer errors; compensation, step errors, two machines; snapshot age,
+    // function errors, two machines; four of the change events.
+    expect(handedIn).toHaveLength(3 + 4 + 4 + 4);
     expect(s.stack.monitoring.alarms).toEqual(expect.arrayContaining(handedIn));
   });
 

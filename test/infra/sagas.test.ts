@@ -369,7 +369,7 @@ describe('Sagas: alarms', () => {
   };
 
   test('a failed compensation (the CompensationFailed metric of Powertools, service vesta) alarms at once', () => {
-    expect(alarm(s.stack.sagas.compensationFailedAlarm)).toMatchObject({
+    expect(alarm(s.stack.sagas.alarms.compensationFailed)).toMatchObject({
       Namespace: 'Vesta',
       MetricName: 'CompensationFailed',
       Dimensions: [{ Name: 'service', Value: 'vesta' }],
@@ -378,7 +378,7 @@ describe('Sagas: alarms', () => {
   });
 
   test.each(ids)('a failed execution of %s alarms', (id) => {
-    expect(alarm(s.stack.sagas.executionsFailedAlarms[id])).toMatchObject({
+    expect(alarm(s.stack.sagas.alarms[`${id}Failed`])).toMatchObject({
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
       Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: idOf(machineOf(id)) } }],
@@ -387,7 +387,7 @@ describe('Sagas: alarms', () => {
   });
 
   test('an error of the step function alarms', () => {
-    expect(alarm(s.stack.sagas.stepErrorsAlarm)).toMatchObject({
+    expect(alarm(s.stack.sagas.alarms.stepErrors)).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: idOf(stepFn()) } }],
@@ -396,11 +396,8 @@ describe('Sagas: alarms', () => {
   });
 
   test('these are the alarms of the construct; their only action is the alarm topic, added by Monitoring', () => {
-    const mine = [
-      s.stack.sagas.compensationFailedAlarm,
-      s.stack.sagas.stepErrorsAlarm,
-      ...Object.values(s.stack.sagas.executionsFailedAlarms),
-    ].map(idOf);
+    const mine = Object.values(s.stack.sagas.alarms).map(idOf);
+    expect(mine).toHaveLength(2 + ids.length);
     const all = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
     const underSagas = Object.keys(all).filter((logicalId) => logicalId.startsWith('Sagas'));
     expect(underSagas.sort()).toEqual(mine.sort());
