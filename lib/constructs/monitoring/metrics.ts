@@ -42,26 +42,22 @@ const over = (statistic: string): cloudwatch.MetricOptions => ({ period: MONITOR
 const SUM = over('Sum');
 
 /** Requests, 4XX and 5XX answers (sums) and latency (p50, p99) of a REST API, by its name. */
-export function apiMetrics(api: apigw.RestApi) {
-  return {
-    count: api.metricCount(SUM),
-    clientErrors: api.metricClientError(SUM),
-    serverErrors: api.metricServerError(SUM),
-    latencyP50: api.metricLatency(over('p50')),
-    latencyP99: api.metricLatency(over('p99')),
-  } as const;
-}
+export const apiMetrics = (api: apigw.RestApi) => ({
+  count: api.metricCount(SUM),
+  clientErrors: api.metricClientError(SUM),
+  serverErrors: api.metricServerError(SUM),
+  latencyP50: api.metricLatency(over('p50')),
+  latencyP99: api.metricLatency(over('p99')),
+});
 export type ApiMetrics = ReturnType<typeof apiMetrics>;
 
 /** Invocations, errors and throttles (sums) and p99 duration of a function. */
-export function functionMetrics(fn: lambda.IFunction) {
-  return {
-    invocations: fn.metricInvocations(SUM),
-    errors: fn.metricErrors(SUM),
-    throttles: fn.metricThrottles(SUM),
-    durationP99: fn.metricDuration(over('p99')),
-  } as const;
-}
+export const functionMetrics = (fn: lambda.IFunction) => ({
+  invocations: fn.metricInvocations(SUM),
+  errors: fn.metricErrors(SUM),
+  throttles: fn.metricThrottles(SUM),
+  durationP99: fn.metricDuration(over('p99')),
+});
 export type FunctionMetrics = ReturnType<typeof functionMetrics>;
 
 export interface TableMetrics {
@@ -104,13 +100,11 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
 }
 
 /** Executions started, succeeded and failed (sums) of a state machine. */
-export function stateMachineMetrics(machine: sfn.IStateMachine) {
-  return {
-    started: machine.metricStarted(SUM),
-    succeeded: machine.metricSucceeded(SUM),
-    failed: machine.metricFailed(SUM),
-  } as const;
-}
+export const stateMachineMetrics = (machine: sfn.IStateMachine) => ({
+  started: machine.metricStarted(SUM),
+  succeeded: machine.metricSucceeded(SUM),
+  failed: machine.metricFailed(SUM),
+});
 export type StateMachineMetrics = ReturnType<typeof stateMachineMetrics>;
 
 /** A graph of Vesta's own metrics that share a statistic. */
