@@ -35,18 +35,16 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { createApiHandler } from '../src/api/app';
 import { wireApi, wireChangePublisher } from '../src/api/wiring';
-import { toItem } from '../src/adapters/dynamodb/codec';
 import { errorName } from '../src/adapters/dynamodb/errors';
 import { changeFromStreamRecord } from '../src/adapters/dynamodb/stream-records';
 import { CHANGES_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
 import { LocalEventBus } from '../src/adapters/events/local-bus';
-import { newIncarnation } from '../src/core/records';
 import { publishBatch } from '../src/events/publisher';
 import { createTableInput, ensureTables } from '../src/local/bootstrap-tables';
 import { LOCAL_CREDENTIALS, localClient } from '../src/local/dynamodb-local';
 import { BATCH_SIZE, StreamPoller } from '../src/local/stream-poller';
 import { expectStatus, gateway } from './gateway';
-import { NO_WORKFLOWS, RequestCounter, percentile } from './lib';
+import { NO_WORKFLOWS, RequestCounter, percentile, seededRecordItem } from './lib';
 
 const RECORDS = Number(process.env.BENCH_CHANGES_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CHANGES_ROUNDS ?? 2);
@@ -143,17 +141,7 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
           stock: n % 50,
           tags: ['bench', `t${n % 7}`],
         };
-        const state = {
-          namespace: `ns${n % NAMESPACES}`,
-          key: `item/${n}`,
-          inc: newIncarnation(),
-          rev: 1,
-          vv: { local: 1 },
-          siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }],
-          deleted: false,
-          updatedAt: at,
-        };
-        return { PutRequest: { Item: toItem(state) } };
+        return { PutRequest: { Item: seededRecordItem(`ns${n % NAMESPACES}`, `item/${n}`, fields, at) } };
       }),
     );
   }

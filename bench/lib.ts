@@ -7,7 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
+import { type Item, toItem } from '../src/adapters/dynamodb/codec';
 import { RequestCounter } from '../src/adapters/dynamodb/request-counter';
+import type { Fields } from '../src/core/record-view';
+import { newIncarnation } from '../src/core/records';
 
 export { RequestCounter };
 
@@ -186,3 +189,20 @@ export const NO_WORKFLOWS: WorkflowStarter = {
   executionArn: (workflow, name) => `local:${workflow}:${name}`,
   start: () => Promise.reject(new Error('this bench starts no workflow')),
 };
+
+/**
+ * The DynamoDB item of a live record written once (rev 1) by the local replica at `at`, as the
+ * record store itself writes it: what the benches seed with BatchWriteItem.
+ */
+export function seededRecordItem(namespace: string, key: string, fields: Fields, at: string): Item {
+  return toItem({
+    namespace,
+    key,
+    inc: newIncarnation(),
+    rev: 1,
+    vv: { local: 1 },
+    siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }],
+    deleted: false,
+    updatedAt: at,
+  });
+}

@@ -31,14 +31,14 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { wireSnapshotWorker } from '../src/api/wiring';
 import { FsBlobStore } from '../src/adapters/blob/fs-blob-store';
-import { type Item, toItem } from '../src/adapters/dynamodb/codec';
+import type { Item } from '../src/adapters/dynamodb/codec';
 import { RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
 import { ensureTables } from '../src/local/bootstrap-tables';
 import { LocalExecutions } from '../src/local/executions';
 import { LocalWorkflows } from '../src/local/workflows';
 import { newId } from '../src/core/snapshots';
-import { newIncarnation } from '../src/core/records';
 import { createExportHandler } from '../src/snapshots/worker';
+import { seededRecordItem } from './lib';
 
 const RECORDS = Number(process.env.BENCH_SNAPSHOT_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_SNAPSHOT_ROUNDS ?? 2);
@@ -89,17 +89,7 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
         tags: ['bench', `t${j % 7}`],
         attrs: { color: 'blue', size: j % 5, note: randomBytes(60).toString('base64') },
       };
-      const state = {
-        namespace: `ns${j % NAMESPACES}`,
-        key: `item/${j}`,
-        inc: newIncarnation(),
-        rev: 1,
-        vv: { local: 1 },
-        siblings: [{ fields, dot: { replica: 'local', counter: 1 }, at }],
-        deleted: false,
-        updatedAt: at,
-      };
-      batch.push({ PutRequest: { Item: toItem(state) } });
+      batch.push({ PutRequest: { Item: seededRecordItem(`ns${j % NAMESPACES}`, `item/${j}`, fields, at) } });
     }
     batches.push(batch);
   }
