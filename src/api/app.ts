@@ -5,7 +5,6 @@
  */
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
 import type {
@@ -28,7 +27,7 @@ import { deadLettersHandlers } from './dead-letters-handlers';
 import { leasesHandlers } from './leases-handlers';
 import type { Health } from '../core/wire/health';
 import { ApiRequest, type HttpResult, json } from './http';
-import { idempotency } from './idempotency';
+import { type IdempotencyStore, idempotency } from './idempotency';
 import { ApiMetrics, type MetricsSink, UNROUTED_OPERATION } from './metrics';
 import { internalError, toProblem } from './problem';
 import { type Handler, recordsHandlers } from './records-handlers';
@@ -40,7 +39,7 @@ export interface ApiDeps {
   readonly leases: LeaseStore;
   readonly clock: Clock;
   readonly health: HealthProbe;
-  readonly idempotencyStore: BasePersistenceLayer;
+  readonly idempotencyStore: IdempotencyStore;
   readonly logger: Logger;
   readonly sagas: SagaLog;
   readonly workflows: WorkflowStarter;

@@ -13,8 +13,7 @@ import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { ConflictError, IdempotencyKeyReusedError, ValidationError, VestaError } from '../core/errors';
-import { translate } from '../adapters/dynamodb/errors';
+import { ConflictError, IdempotencyKeyReusedError, ValidationError, type VestaError } from '../core/errors';
 import { callerOf } from './caller';
 import type { ApiRequest, HttpResult } from './http';
 
@@ -38,8 +37,18 @@ interface Payload {
 
 export type Idempotent = (req: ApiRequest, context: Context, run: () => Promise<HttpResult>) => Promise<HttpResult>;
 
+/** Where idempotency records are kept (a Powertools persistence layer), and how its failures read. */
+export interface IdempotencyStore {
+  readonly layer: BasePersistenceLayer;
+  /**
+   * The domain error that a failure of the layer (DynamoDB down, throttled) maps to, so that it is
+   * answered 503 or 429 like any other request's; `undefined` when it is not a store failure.
+   */
+  readonly failure: (e: unknown) => VestaError | undefined;
+}
+
 /** Wraps mutating requests that carry `Idempotency-Key`; others run as they are. */
-export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent {
+export function idempotency(store: IdempotencyStore): Idempotent {
   return async (req, context, run) => {
     const key = req.header('idempotency-key');
     if (key === undefined || req.method === 'GET') return run();
@@ -70,7 +79,7 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
         if (r.statusCode >= 500 || r.statusCode === 429) throw new Unkept(r);
         return r;
       },
-      { persistenceStore, config, keyPrefix: IDEMPOTENCY_KEY_PREFIX },
+      { persistenceStore: store.layer, config, keyPrefix: IDEMPOTENCY_KEY_PREFIX },
     );
     try {
       return (await once(payload)) as HttpResult;
@@ -91,19 +100,7 @@ export function idempotency(persistenceStore: BasePersistenceLayer): Idempotent 
           { cause: e },
         );
       }
-      throw storeFailure(e) ?? e;
+      throw store.failure(e) ?? e;
     }
   };
-}
-
-/**
- * The store failure under an error of the persistence layer (DynamoDB down, throttled), as the
- * domain error it maps to, so that it is answered 503 or 429 like any other request's.
- */
-function storeFailure(e: unknown): VestaError | undefined {
-  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
-    const t = translate(c);
-    if (t instanceof VestaError) return t;
-  }
-  return undefined;
 }

@@ -29,6 +29,7 @@ import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
+import { translateCause } from '../adapters/dynamodb/errors';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
@@ -197,10 +198,10 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
       leaseReaperLagSeconds: () => reaper.secondsSinceLastRun().catch(() => null),
       latestSnapshotAgeSeconds: () => snapshots.latestCompleteAgeSeconds().catch(() => null),
     },
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: tableName(env, IDEMPOTENCY_TABLE),
-      awsSdkV3Client: client,
-    }),
+    idempotencyStore: {
+      layer: new DynamoDBPersistenceLayer({ tableName: tableName(env, IDEMPOTENCY_TABLE), awsSdkV3Client: client }),
+      failure: translateCause,
+    },
     logger,
   };
 }

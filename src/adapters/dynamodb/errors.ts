@@ -61,3 +61,15 @@ export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     throw translate(e);
   }
 }
+
+/**
+ * The domain error of the first SDK failure in `e`'s chain of causes (at most five deep), e.g.
+ * under a library's own error that wraps it; `undefined` when none maps to one.
+ */
+export function translateCause(e: unknown): VestaError | undefined {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const t = translate(c);
+    if (t instanceof VestaError) return t;
+  }
+  return undefined;
+}
