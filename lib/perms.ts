@@ -205,6 +205,12 @@ export const DEAD_LETTER_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 /** What the API function may do with the background functions (and no other): invoke one to replay an entry. */
 export const DEAD_LETTER_REPLAY_ACTIONS = ['lambda:InvokeFunction'] as const;
 
+/**
+ * What a caller of the API needs (`VestaService.grantRead`, `grantWrite`, `grantAdmin`), on the
+ * execute-api ARNs of the methods and paths its access covers (`src/api/access.ts`).
+ */
+export const API_INVOKE_ACTIONS = ['execute-api:Invoke'] as const;
+
 /** A list of actions on one table of `TABLE_DEFS`, or on one index of it. */
 export interface TableGrant {
   readonly table: TableId;

@@ -10,10 +10,11 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { type Access, permissions } from '../../src/api/access';
 import { CATCH_ALL_RESOURCE, ROUTES, resources } from '../../src/api/routes';
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../src/core/dead-letters';
 import { REPLAY_FUNCTION_ENV } from '../../src/adapters/lambda/dead-letter-replay';
-import { DEAD_LETTER_REPLAY_ACTIONS } from '../perms';
+import { API_INVOKE_ACTIONS, DEAD_LETTER_REPLAY_ACTIONS } from '../perms';
 import { createVestaFunction } from './function-defaults';
 import { addProblemResponses } from './problem-responses';
 import { StageConstruct, type StageProps } from './stage-construct';
@@ -73,10 +74,29 @@ export class Api extends StageConstruct {
   readonly restApi: apigw.RestApi;
   /** Invoke URL of the stage, ending in `/`; the contract's paths (`v1/...`) follow it. */
   readonly url: string;
+  /** The API Gateway stage: the deployment stage's name. */
+  readonly stageName: string;
+
+  /**
+   * `execute-api:Invoke` for `grantee` on what `access` covers (`permissions` of
+   * `src/api/access.ts`): the methods and paths of one namespace, or of every namespace and the
+   * service-wide routes when `namespace` is left out. Throws an `Error` that echoes a malformed
+   * namespace.
+   */
+  grantInvoke(grantee: iam.IGrantable, access: Access, namespace?: string): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...API_INVOKE_ACTIONS],
+      resourceArns: permissions(access, namespace, Token.isUnresolved).map((p) =>
+        this.restApi.arnForExecuteApi(p.method, p.path, this.stageName),
+      ),
+    });
+  }
 
   /** Throws an `Error` when `stage` or a throttling limit is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id, props);
+    this.stageName = props.stage;
     const rateLimit = props.throttlingRateLimit ?? 1000;
     const burstLimit = props.throttlingBurstLimit ?? 2000;
     assertLimit('throttlingRateLimit', rateLimit, false);
@@ -126,6 +146,8 @@ export class Api extends StageConstruct {
       },
     });
     this.url = this.restApi.url;
+    // RestApi adds an output of its URL by itself; the stack's own `ApiUrl` says the same, once.
+    this.restApi.node.tryRemoveChild('Endpoint');
     this.addRoutes();
     addProblemResponses(this.restApi);
     this.suppressFindings(executionLogging);

@@ -18,36 +18,118 @@ export interface RouteDef {
   readonly resource: string;
   /** Whether the request carries a JSON body. */
   readonly hasBody: boolean;
+  /**
+   * The least grant that lets a caller invoke the route (`src/api/access.ts`): `read` only reads,
+   * `write` changes records, leases and locks, `admin` changes settings or the whole service.
+   */
+  readonly access: Access;
+  /**
+   * The route reaches records of any namespace though its path names none (sagas, snapshots,
+   * restores, dead letters): a grant scoped to one namespace never covers it.
+   */
+  readonly spansNamespaces?: true;
 }
 
+export type Access = 'read' | 'write' | 'admin';
+
 export const ROUTES: readonly RouteDef[] = [
-  { name: 'health', method: 'GET', resource: '/v1/health', hasBody: false },
-  { name: 'getNamespace', method: 'GET', resource: '/v1/ns/{ns}', hasBody: false },
-  { name: 'putNamespace', method: 'PUT', resource: '/v1/ns/{ns}', hasBody: true },
-  { name: 'listKeys', method: 'GET', resource: '/v1/ns/{ns}/keys', hasBody: false },
-  { name: 'getRecord', method: 'GET', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false },
-  { name: 'putRecord', method: 'PUT', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true },
-  { name: 'patchRecord', method: 'PATCH', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true },
-  { name: 'deleteRecord', method: 'DELETE', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false },
-  { name: 'transact', method: 'POST', resource: '/v1/ns/{ns}/txn', hasBody: true },
-  { name: 'listChanges', method: 'GET', resource: '/v1/ns/{ns}/changes', hasBody: false },
-  { name: 'grantLease', method: 'POST', resource: '/v1/leases', hasBody: true },
-  { name: 'getLease', method: 'GET', resource: '/v1/leases/{id}', hasBody: false },
-  { name: 'revokeLease', method: 'DELETE', resource: '/v1/leases/{id}', hasBody: false },
-  { name: 'keepaliveLease', method: 'POST', resource: '/v1/leases/{id}/keepalive', hasBody: false },
-  { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true },
-  { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false },
-  { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true },
-  { name: 'getSaga', method: 'GET', resource: '/v1/sagas/{id}', hasBody: false },
-  { name: 'createSnapshot', method: 'POST', resource: '/v1/snapshots', hasBody: true },
-  { name: 'listSnapshots', method: 'GET', resource: '/v1/snapshots', hasBody: false },
-  { name: 'getSnapshot', method: 'GET', resource: '/v1/snapshots/{id}', hasBody: false },
-  { name: 'restoreSnapshot', method: 'POST', resource: '/v1/snapshots/{id}/restore', hasBody: true },
-  { name: 'getRestore', method: 'GET', resource: '/v1/restores/{id}', hasBody: false },
-  { name: 'listDeadLetters', method: 'GET', resource: '/v1/dead-letters', hasBody: false },
-  { name: 'getDeadLetter', method: 'GET', resource: '/v1/dead-letters/{id}', hasBody: false },
-  { name: 'deleteDeadLetter', method: 'DELETE', resource: '/v1/dead-letters/{id}', hasBody: false },
-  { name: 'replayDeadLetter', method: 'POST', resource: '/v1/dead-letters/{id}/replay', hasBody: false },
+  { name: 'health', method: 'GET', resource: '/v1/health', hasBody: false, access: 'read' },
+  { name: 'getNamespace', method: 'GET', resource: '/v1/ns/{ns}', hasBody: false, access: 'read' },
+  { name: 'putNamespace', method: 'PUT', resource: '/v1/ns/{ns}', hasBody: true, access: 'admin' },
+  { name: 'listKeys', method: 'GET', resource: '/v1/ns/{ns}/keys', hasBody: false, access: 'read' },
+  { name: 'getRecord', method: 'GET', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false, access: 'read' },
+  { name: 'putRecord', method: 'PUT', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true, access: 'write' },
+  { name: 'patchRecord', method: 'PATCH', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: true, access: 'write' },
+  { name: 'deleteRecord', method: 'DELETE', resource: '/v1/ns/{ns}/keys/{key+}', hasBody: false, access: 'write' },
+  { name: 'transact', method: 'POST', resource: '/v1/ns/{ns}/txn', hasBody: true, access: 'write' },
+  { name: 'listChanges', method: 'GET', resource: '/v1/ns/{ns}/changes', hasBody: false, access: 'read' },
+  { name: 'grantLease', method: 'POST', resource: '/v1/leases', hasBody: true, access: 'write' },
+  { name: 'getLease', method: 'GET', resource: '/v1/leases/{id}', hasBody: false, access: 'write' },
+  { name: 'revokeLease', method: 'DELETE', resource: '/v1/leases/{id}', hasBody: false, access: 'write' },
+  { name: 'keepaliveLease', method: 'POST', resource: '/v1/leases/{id}/keepalive', hasBody: false, access: 'write' },
+  { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true, access: 'write' },
+  { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false, access: 'write' },
+  { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true, access: 'write', spansNamespaces: true },
+  {
+    name: 'getSaga',
+    method: 'GET',
+    resource: '/v1/sagas/{id}',
+    hasBody: false,
+    access: 'write',
+    spansNamespaces: true,
+  },
+  {
+    name: 'createSnapshot',
+    method: 'POST',
+    resource: '/v1/snapshots',
+    hasBody: true,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'listSnapshots',
+    method: 'GET',
+    resource: '/v1/snapshots',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'getSnapshot',
+    method: 'GET',
+    resource: '/v1/snapshots/{id}',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'restoreSnapshot',
+    method: 'POST',
+    resource: '/v1/snapshots/{id}/restore',
+    hasBody: true,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'getRestore',
+    method: 'GET',
+    resource: '/v1/restores/{id}',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'listDeadLetters',
+    method: 'GET',
+    resource: '/v1/dead-letters',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'getDeadLetter',
+    method: 'GET',
+    resource: '/v1/dead-letters/{id}',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'deleteDeadLetter',
+    method: 'DELETE',
+    resource: '/v1/dead-letters/{id}',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
+    name: 'replayDeadLetter',
+    method: 'POST',
+    resource: '/v1/dead-letters/{id}/replay',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
 ];
 
 /** Catch-all resource that answers `404 NotFound` for every path the contract does not define. */

@@ -18,11 +18,19 @@ import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, vestaMetric } from '../func
 /** The period of every alarm and graph: 5 minutes. */
 export const MONITORING_PERIOD = Duration.minutes(5);
 
-/** `Vesta-dev/Leases/Reaper` gives `Leases/Reaper`: the path of a construct below its stack. */
+/**
+ * `Vesta-dev/Leases/Reaper` gives `Leases/Reaper`: the path of a construct below its stack, without
+ * `Default` segments, which CDK leaves out of logical IDs too (a service built with the id
+ * `Default` names its parts as if they stood in the stack itself).
+ */
 export function labelOf(construct: IConstruct): string {
   const stackPath = Stack.of(construct).node.path;
   const path = construct.node.path;
-  return stackPath && path.startsWith(`${stackPath}/`) ? path.slice(stackPath.length + 1) : path;
+  const below = stackPath && path.startsWith(`${stackPath}/`) ? path.slice(stackPath.length + 1) : path;
+  return below
+    .split('/')
+    .filter((segment) => segment !== 'Default')
+    .join('/');
 }
 
 /** `Leases/Reaper` gives `LeasesReaper`: a construct id made from a label. */
