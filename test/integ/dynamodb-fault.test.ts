@@ -61,6 +61,11 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
     const TOTAL = 1000;
     expect((await call('PUT', '/keys/acct/a', { fields: { balance: TOTAL } })).status).toBe(201);
     expect((await call('PUT', '/keys/acct/b', { fields: { balance: 0 } })).status).toBe(201);
+    // Each worker's record exists before the kill, so that it must be readable after it even when
+    // none of that worker's own writes was acknowledged (on a slow machine, it may get none in).
+    for (let w = 0; w < WORKERS; w++) {
+      expect((await call('PUT', `/keys/w/${w}`, { fields: { n: 0, x: '', y: '' } })).status).toBe(201);
+    }
 
     const outcomes: Outcome[] = [];
     const acked = new Array<number>(WORKERS).fill(0);
