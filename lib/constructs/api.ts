@@ -4,7 +4,6 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -70,7 +69,7 @@ function ancestors(resourcePath: string): string[] {
  * of API Gateway's `403 Missing Authentication Token`.
  */
 export class Api extends StageConstruct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly restApi: apigw.RestApi;
   /** Invoke URL of the stage, ending in `/`; the contract's paths (`v1/...`) follow it. */
   readonly url: string;

@@ -18,7 +18,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -59,7 +58,7 @@ export class ChangeEvents extends StageConstruct {
   /** The bus every `vesta.StateChanged` event is put on. */
   readonly bus: events.EventBus;
   /** The stream consumer. */
-  readonly publisher: nodejs.NodejsFunction;
+  readonly publisher: lambda.Function;
   /** Where descriptions of batches that kept failing go (then replay them from the stream or a snapshot). */
   readonly deadLetterQueue: sqs.Queue;
   /**

@@ -1,10 +1,14 @@
 /**
  * What every Vesta Lambda function shares: Node.js 24 on arm64, active tracing, its own role and
- * log group (no AWSLambdaBasicExecutionRole), local esbuild bundling with only the AWS SDK left
- * external, and the environment that the shared wiring reads at start-up. Each capability
+ * log group (no AWSLambdaBasicExecutionRole), code bundled with only the AWS SDK left external,
+ * and the environment that the shared wiring reads at start-up. In this repository the code is
+ * bundled from `lambdas/*.ts` at synth time by the local esbuild; the `@vesta/cdk` package ships
+ * the same bundles made when it was packed (`lambdas/<name>/index.js`), so an app that uses it
+ * needs neither esbuild nor Docker. Each capability
  * construct (`Api`, `Leases`, ...) builds its functions through `createVestaFunction` and adds only
  * what differs: entry, memory, timeout, extra environment and its own grants.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -19,7 +23,21 @@ import { LOG_WRITE_ACTIONS } from '../perms';
 import type { LogSettings } from './stage-construct';
 import type { StateTables } from './state-tables';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
+import { ASSET_ROOT } from '../../src/asset-root';
+import lambdaBundling from './lambda-bundling.json';
+
+/**
+ * How `lambdas/` is bundled, at synth time here and when `@vesta/cdk` is packed
+ * (`scripts/build-cdk.mjs` reads the same file): minified with source maps, for Node 24, with the
+ * AWS SDK v3 left out (the runtime has it; Powertools and zod are not in it, so they are bundled).
+ */
+export const LAMBDA_BUNDLING = lambdaBundling as {
+  readonly minify: boolean;
+  readonly sourceMap: boolean;
+  readonly sourcesContent: boolean;
+  readonly target: string;
+  readonly externalModules: readonly string[];
+};
 
 /** Powertools service name (the `service` dimension of every metric) and metrics namespace. */
 export const POWERTOOLS_SERVICE_NAME = 'vesta';
@@ -60,7 +78,7 @@ export interface VestaFunctionOptions extends LogSettings {
 }
 
 export interface VestaFunction {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 }
@@ -80,12 +98,8 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
     removalPolicy: opts.logRemovalPolicy,
   });
   logGroup.grant(role, ...LOG_WRITE_ACTIONS);
-  const fn = new nodejs.NodejsFunction(scope, id, {
+  const common: Omit<lambda.FunctionProps, 'code' | 'handler'> = {
     description: opts.description,
-    entry: path.join(PROJECT_ROOT, 'lambdas', opts.entry),
-    handler: 'handler',
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: opts.memorySize,
@@ -103,16 +117,26 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
       NODE_OPTIONS: '--enable-source-maps',
       ...opts.environment,
     },
-    bundling: {
-      forceDockerBundling: false,
-      minify: true,
-      sourceMap: true,
-      sourcesContent: false,
-      target: 'node24',
-      // The SDK v3 ships with the runtime. Powertools and zod are not in it: they are bundled.
-      externalModules: ['@aws-sdk/*'],
-    },
-  });
+  };
+  const source = path.join(ASSET_ROOT, 'lambdas', opts.entry);
+  const fn = existsSync(source)
+    ? new nodejs.NodejsFunction(scope, id, {
+        ...common,
+        entry: source,
+        handler: 'handler',
+        projectRoot: ASSET_ROOT,
+        depsLockFilePath: path.join(ASSET_ROOT, 'package-lock.json'),
+        bundling: {
+          ...LAMBDA_BUNDLING,
+          externalModules: [...LAMBDA_BUNDLING.externalModules],
+          forceDockerBundling: false,
+        },
+      })
+    : new lambda.Function(scope, id, {
+        ...common,
+        code: lambda.Code.fromAsset(prebundled(opts.entry)),
+        handler: 'index.handler',
+      });
   NagSuppressions.addResourceSuppressions(
     role,
     [
@@ -126,4 +150,18 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
     true,
   );
   return { function: fn, role, logGroup };
+}
+
+/**
+ * The folder of an entry's packed bundle (`lambdas/api.ts` gives `lambdas/api/`). Throws an
+ * `Error` naming both places when neither the source nor the bundle is there.
+ */
+function prebundled(entry: string): string {
+  const dir = path.join(ASSET_ROOT, 'lambdas', entry.replace(/\.ts$/, ''));
+  if (!existsSync(path.join(dir, 'index.js'))) {
+    throw new Error(
+      `Lambda code for ${entry} not found: neither ${path.join(ASSET_ROOT, 'lambdas', entry)} nor ${path.join(dir, 'index.js')} exists`,
+    );
+  }
+  return dir;
 }

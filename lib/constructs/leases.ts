@@ -10,7 +10,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -66,8 +66,8 @@ function scheduleFromContext(scope: Construct, key: string): events.Schedule | u
 }
 
 export class Leases extends StageConstruct {
-  readonly reaper: nodejs.NodejsFunction;
-  readonly renewer: nodejs.NodejsFunction;
+  readonly reaper: lambda.Function;
+  readonly renewer: lambda.Function;
   readonly reaperRule: events.Rule;
   readonly renewerRule: events.Rule;
   /**
@@ -140,7 +140,7 @@ export class Leases extends StageConstruct {
    * (`arn:<partition>:states:<region>:<account>:execution:<state machine name>:*`), in a policy of
    * its own so that its cdk-nag suppression covers this statement only. No machines: no policy.
    */
-  private grantExecutionStatus(fn: nodejs.NodejsFunction, machines: readonly sfn.StateMachine[]): void {
+  private grantExecutionStatus(fn: lambda.Function, machines: readonly sfn.StateMachine[]): void {
     if (machines.length === 0) return;
     const executions = machines.map((m) =>
       Stack.of(this).formatArn({
@@ -173,7 +173,7 @@ export class Leases extends StageConstruct {
     ]);
   }
 
-  private schedule(id: string, fn: nodejs.NodejsFunction, schedule: events.Schedule, job: string): events.Rule {
+  private schedule(id: string, fn: lambda.Function, schedule: events.Schedule, job: string): events.Rule {
     // A failed or throttled run is not retried: the next scheduled run does the same work, and
     // queued runs would only pile up behind the reaper's single concurrent execution.
     fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
@@ -185,7 +185,7 @@ export class Leases extends StageConstruct {
     });
   }
 
-  private errorsAlarm(id: string, fn: nodejs.NodejsFunction, job: string): cloudwatch.Alarm {
+  private errorsAlarm(id: string, fn: lambda.Function, job: string): cloudwatch.Alarm {
     return vestaAlarm(this, id, {
       description: `Vesta lease ${job}: at least one failed run in 5 minutes`,
       metric: functionMetrics(fn).errors,

@@ -8,7 +8,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from '../../src/sagas/state-machines';
@@ -42,7 +42,7 @@ export interface SagasProps extends StageProps {
 
 export class Sagas extends StageConstruct {
   /** The function every Task of every state machine invokes. */
-  readonly stepFunction: nodejs.NodejsFunction;
+  readonly stepFunction: lambda.Function;
   /** The state machines by their id in `STATE_MACHINES`. */
   readonly stateMachines: Readonly<Record<StateMachineId, sfn.StateMachine>>;
   /**

@@ -20,7 +20,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -144,9 +144,9 @@ function integerSetting(
 
 export class Snapshots extends StageConstruct {
   readonly bucket: s3.Bucket;
-  readonly exportFunction: nodejs.NodejsFunction;
-  readonly restoreFunction: nodejs.NodejsFunction;
-  readonly scheduleFunction: nodejs.NodejsFunction;
+  readonly exportFunction: lambda.Function;
+  readonly restoreFunction: lambda.Function;
+  readonly scheduleFunction: lambda.Function;
   /** The state machines by their id in `SNAPSHOT_MACHINES`. */
   readonly stateMachines: Readonly<Record<SnapshotMachineId, sfn.StateMachine>>;
   readonly scheduleRule: events.Rule;
@@ -335,7 +335,7 @@ export class Snapshots extends StageConstruct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    const errors = (f: nodejs.NodejsFunction) => functionMetrics(f).errors;
+    const errors = (f: lambda.Function) => functionMetrics(f).errors;
     const functionErrors = vestaAlarm(this, 'FunctionErrors', {
       description: 'Vesta snapshots: the export, restore or schedule function failed at least once in 5 minutes',
       metric: new cloudwatch.MathExpression({

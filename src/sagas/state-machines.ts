@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ASSET_ROOT } from '../asset-root';
 import { type AslDefinition, type TaskClassName, applyTaskContract } from './task-contract';
 
 export type StateMachineId = 'saga' | 'transfer';
@@ -96,7 +97,7 @@ export const ALL_MACHINES: readonly {
 
 /** Absolute path of a state machine's ASL file. */
 export function aslPath(def: StateMachineDef<string>): string {
-  return join(__dirname, '..', '..', def.file);
+  return join(ASSET_ROOT, def.file);
 }
 
 /**
