@@ -5,9 +5,10 @@
  *
  * - `localhost:8080` and `127.0.0.1:8080` in a command become the stack's address, and `VESTA_URL`
  *   is the stack, so the CLI's default URL reaches it too.
- * - `npx vesta` runs `bin/vesta.js` of this checkout and `npx tsx` this checkout's tsx, without
- *   npm's start-up cost (one test checks that the real `npx vesta` works in the repository). The
- *   working folder links `examples/`, so the paths the docs give work as they are.
+ * - `npx vesta` runs this checkout's src/cli, bundled once by esbuild (as the @vesta/cli package
+ *   is), and `npx tsx` this checkout's tsx: without npm's start-up and tsx's compiling, which cost
+ *   seconds a command on a loaded machine (one test checks that the real `npx vesta` works in the
+ *   repository). The working folder links `examples/`, so the paths the docs give work as they are.
  * - A block's exit codes must be 0, or those of `<!-- doc-test: exit 1 -->` (one code for every
  *   command, or one per command) in the lines just above it.
  * - A ```json or ```text block after a shell block, in the same section, is that block's output:
@@ -37,16 +38,39 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
 import { endpoint } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
+/** This checkout's src/cli in one file, built once per run (esbuild, as the @vesta/cli package is). */
+const CLI_BUNDLE = join(ROOT, '.cache', 'doc-tests', `vesta-${process.pid}.cjs`);
+
+async function bundleCli(): Promise<void> {
+  await build({
+    stdin: {
+      contents:
+        "import { main } from './main';\nmain(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
+      resolveDir: join(ROOT, 'src', 'cli'),
+      loader: 'ts',
+      sourcefile: 'vesta.ts',
+    },
+    outfile: CLI_BUNDLE,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    // Dependencies stay in node_modules, which the bundle finds from .cache/doc-tests/.
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
 const DOCS = ['README.md', 'docs/getting-started.md', 'docs/concepts.md', 'docs/operations.md', 'docs/architecture.md'];
 const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 const OUTPUT = new Set(['json', 'text']);
 /** How long a command may run, and how long a background command's output is waited for. */
 const COMMAND_TIMEOUT_MS = 40_000;
-const OUTPUT_WAIT_MS = 20_000;
+const OUTPUT_WAIT_MS = 10_000;
 
 type Directive =
   | { kind: 'skip'; reason: string }
@@ -264,7 +288,7 @@ function writeShims(bin: string): void {
   const npx = [
     '#!/usr/bin/env bash',
     'case "$1" in',
-    `  vesta) shift; exec node ${JSON.stringify(join(ROOT, 'bin', 'vesta.js'))} "$@" ;;`,
+    `  vesta) shift; exec node ${JSON.stringify(CLI_BUNDLE)} "$@" ;;`,
     `  tsx) shift; exec ${JSON.stringify(join(ROOT, 'node_modules', '.bin', 'tsx'))} "$@" ;;`,
     '  *) echo "doc-test: npx $1 cannot run here; mark the block <!-- doc-test: skip (why) -->" >&2; exit 127 ;;',
     'esac',
@@ -406,7 +430,9 @@ async function runDoc(doc: string): Promise<DocResult> {
       dynamoEndpoint: endpoint(),
       tablePrefix: `vesta-doc-${randomUUID().slice(0, 8)}`,
       resumeSagas: false,
-      leaseJobsSeconds: 1,
+      // The change feed only where a doc watches: each feed polls DynamoDB Local's stream.
+      changeFeed: /\bvesta watch\b|examples\//.test(blocks.map((b) => b.text).join('\n')),
+      leaseJobsSeconds: 0,
     });
     const host = new URL(stack.url).host;
     shell = new DocShell(join(work, 'runs'), cwd, {
@@ -526,7 +552,9 @@ const deviates = (doc: string, failure: string) =>
   KNOWN_DEVIATIONS.some((k) => k.doc === doc && k.failure.test(failure));
 
 const results = new Map<string, DocResult>();
+
 beforeAll(async () => {
+  await bundleCli();
   // The documents run at once, each on a stack of its own; each runs its commands in order.
   const all = await Promise.all(DOCS.map((doc) => runDoc(doc)));
   for (const r of all) results.set(r.doc, r);
@@ -540,6 +568,8 @@ beforeAll(async () => {
   const skipped = all.reduce((n, r) => n + r.skipped.length, 0);
   console.log(`doc commands: ${total} ran, ${skipped} blocks skipped\n${lines.join('\n')}`);
 }, 180_000);
+
+afterAll(() => rmSync(CLI_BUNDLE, { force: true }));
 
 test.each(DOCS)('%s: every shell block runs and prints what the doc shows', (doc) => {
   const r = results.get(doc);
