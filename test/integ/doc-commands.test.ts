@@ -591,3 +591,24 @@ test('`npx vesta` in the repository runs the CLI from its sources', async () => 
   const { stdout } = await exec('npx', ['--no-install', 'vesta', '--version'], { cwd: ROOT, timeout: 30_000 });
   expect(stdout.trim()).toBe(`vesta ${version}`);
 });
+
+test('every file and folder the docs name exists', () => {
+  const missing: string[] = [];
+  for (const doc of DOCS) {
+    const text = readFileSync(join(ROOT, doc), 'utf8');
+    const base = join(ROOT, doc, '..');
+    // Links, relative to the document.
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const path = target.replace(/#.*$/, '');
+      if (path === '' || /^[a-z]+:/.test(path)) continue;
+      if (!existsSync(join(base, path))) missing.push(`${doc}: link ${target}`);
+    }
+    // Repository paths in code spans, relative to the root; templates (<id>, *, $VAR) aside.
+    for (const [, span] of text.matchAll(/`([^`\s]+)`/g)) {
+      if (!/^(src|lib|test|bin|docs|examples|scripts|bench|packages|statemachines|lambdas)\//.test(span)) continue;
+      if (/[<*$]/.test(span)) continue;
+      if (!existsSync(join(ROOT, span))) missing.push(`${doc}: ${span}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
