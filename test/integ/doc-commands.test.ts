@@ -31,6 +31,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -65,7 +66,13 @@ async function bundleCli(): Promise<void> {
     logLevel: 'warning',
   });
 }
-const DOCS = ['README.md', 'docs/getting-started.md', 'docs/concepts.md', 'docs/operations.md', 'docs/architecture.md'];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 const OUTPUT = new Set(['json', 'text']);
 /** How long a command may run, and how long a background command's output is waited for. */
@@ -581,7 +588,7 @@ test.failing.each(KNOWN_DEVIATIONS)('$doc shows what the service does not do yet
   expect(results.get(doc)?.failures.filter((f) => failure.test(f))).toEqual([]);
 });
 
-test('every document with shell blocks runs some, and every skip says why', () => {
+test('more than 50 commands ran, and every skip says why', () => {
   for (const r of results.values()) for (const s of r.skipped) expect(s.reason.length).toBeGreaterThan(3);
   expect([...results.values()].reduce((n, r) => n + r.commands, 0)).toBeGreaterThan(50);
 });
