@@ -160,8 +160,24 @@ describe('Api: stage', () => {
     expect(levels(true)).toBe('ERROR');
   });
 
-  test('the API URL is an output named ApiUrl', () => {
-    s.template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+  test('the API URL is an output named ApiUrl: the invoke URL of the stage, https://<api-id>.execute-api.<region>.<suffix>/<stage>/', () => {
+    const value = s.template.findOutputs('ApiUrl').ApiUrl?.Value;
+    expect(value).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: expect.stringMatching(/RestApi/) },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/',
+          { Ref: expect.stringMatching(/DeploymentStage/) },
+          '/',
+        ],
+      ],
+    });
   });
 });
 
