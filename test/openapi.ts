@@ -6,8 +6,9 @@
  *
  * `expectMatchesOpenApi` throws a readable error when the status is not documented for the
  * operation, a documented required header (e.g. `ETag`) or the `Content-Type` is missing, or the
- * body does not match its schema. A method the path does not define is checked against the
- * `MethodNotAllowed` response, whose `Allow` header must list exactly the documented methods.
+ * body does not match its schema. A method the path does not define is checked against the path's
+ * `x-amazon-apigateway-any-method` 405 response, whose `Allow` header must list exactly the
+ * documented methods.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { parse } from 'yaml';
 export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.yaml');
 
 const SCHEMAS_ID = 'urn:vesta:openapi:components';
+/** The path-item extension that documents API Gateway's ANY method (a method no operation defines). */
+export const ANY_METHOD = 'x-amazon-apigateway-any-method';
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 type Obj = Record<string, any>;
@@ -168,8 +171,12 @@ export function expectMatchesOpenApi(method: string, resource: string, reply: Op
   if (!op) {
     if (reply.status !== 405)
       fail(`the document defines no ${method.toUpperCase()} operation for this path, so only 405 is expected`);
-    response = deref({ $ref: '#/components/responses/MethodNotAllowed' });
-    cacheKey = 'components/responses/MethodNotAllowed';
+    // The document says what a method it does not define gets where API Gateway does: the path's
+    // `x-amazon-apigateway-any-method` (the ANY method every resource has).
+    const anyMethod = item[ANY_METHOD]?.responses?.['405'];
+    if (!anyMethod) fail(`the path documents no ${ANY_METHOD} with a 405 response`);
+    response = deref(anyMethod);
+    cacheKey = `${ANY_METHOD} ${resource} 405`;
     const allowed = HTTP_METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
     const allow = (headers.allow ?? '')
       .split(',')

@@ -10,6 +10,7 @@ import type { ZodType } from 'zod';
 import { ROUTES } from '../../src/api/routes';
 import { patchBody, putBody, settingsBody, txnBody } from '../../src/core/wire';
 import {
+  ANY_METHOD,
   CHANGE_RESOURCES,
   DEAD_LETTER_RESOURCES,
   LEASE_RESOURCES,
@@ -70,6 +71,17 @@ describe('the document', () => {
       .sort();
     const routes = ROUTES.map((r) => `${r.method} ${r.resource} ${r.name}`).sort();
     expect(documented).toEqual(routes);
+  });
+
+  test('gives every path the ANY method API Gateway has there, answering 405 MethodNotAllowed', () => {
+    const paths = Object.entries<Record<string, any>>(openApiDocument().paths);
+    expect(paths.length).toBe(new Set(ROUTES.map((r) => r.resource)).size);
+    for (const [path, item] of paths) {
+      expect([path, item[ANY_METHOD]?.responses?.['405']?.$ref]).toEqual([
+        path,
+        '#/components/responses/MethodNotAllowed',
+      ]);
+    }
   });
 
   test('declares every path template parameter, and a JSON request body exactly for the routes that read one', () => {
