@@ -158,7 +158,7 @@ export class StreamPoller {
       if ((e as { name?: string }).name === 'TrimmedDataAccessException') s.last = undefined;
       throw e;
     }
-    const records = out.Records ?? [];
+    const records = (out.Records ?? []).map(withEmptyMaps);
     if (records.length > 0) {
       const failedAt = await this.publishGrouped(records);
       if (failedAt >= 0) {
@@ -209,6 +209,40 @@ export class StreamPoller {
       new PutItemCommand({ TableName: cp.tableName, Item: { ...STREAM_CHECKPOINT_KEY, shards: { M: shards } } }),
     );
   }
+}
+
+/**
+ * The record with each empty map of its images as `{ M: {} }`. DynamoDB Local's stream writes an
+ * empty map attribute (a tombstone's `f`) as a bare `{}`, which no AttributeValue is, where
+ * DynamoDB's own stream (and so a Lambda event) writes `{ "M": {} }`; left as it is, the item
+ * cannot be decoded and its change would be set aside. Nothing else is changed.
+ */
+export function withEmptyMaps(r: _Record): _Record {
+  if (!r.dynamodb) return r;
+  const { NewImage, OldImage } = r.dynamodb;
+  return {
+    ...r,
+    dynamodb: {
+      ...r.dynamodb,
+      ...(NewImage ? { NewImage: mapValues(NewImage) } : {}),
+      ...(OldImage ? { OldImage: mapValues(OldImage) } : {}),
+    },
+  };
+}
+
+type Av = NonNullable<NonNullable<_Record['dynamodb']>['NewImage']>[string];
+
+function mapValues(m: Record<string, Av>): Record<string, Av> {
+  const out: Record<string, Av> = Object.create(null);
+  for (const [k, v] of Object.entries(m)) out[k] = repaired(v);
+  return out;
+}
+
+function repaired(v: Av): Av {
+  if (v && typeof v === 'object' && Object.keys(v).length === 0) return { M: {} };
+  if (v?.M) return { M: mapValues(v.M) };
+  if (v?.L) return { L: v.L.map(repaired) };
+  return v;
 }
 
 function groupOf(r: _Record, n: number): number {

@@ -65,6 +65,9 @@ test('every kind of change becomes an event and a change item of the contract sh
   });
   expect(page.items[1].fields).toEqual({ qty: 3, sku: 'A1' });
   for (const gone of [page.items[2], page.items[4]]) expect('fields' in gone).toBe(false);
+  // Published as they are: none set aside, none cut down (a tombstone's empty field map decodes).
+  for (const c of page.items)
+    expect([c.change, 'deadLetter' in c, 'fieldsOmitted' in c]).toEqual([c.change, false, false]);
   expect(page.items[4].vv).toEqual({ local: 2 });
   // The bus got the same details, once each.
   const onBus = feed.events.filter((e) => e.namespace === ns);

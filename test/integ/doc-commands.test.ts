@@ -544,20 +544,6 @@ async function runDoc(doc: string): Promise<DocResult> {
   }
 }
 
-/**
- * Where the service disagrees with the contract the docs show: the failure is kept apart, and a
- * `test.failing` below goes red once the service is fixed, so that the entry is removed.
- */
-const KNOWN_DEVIATIONS: { doc: string; failure: RegExp; why: string }[] = [
-  {
-    doc: 'docs/getting-started.md',
-    failure: /did not print:\n\{[^\n]*"change":"delete"\}\n--- it printed/,
-    why: 'a delete is set aside by the change publisher (MalformedItemError: the tombstone has no `f` map), so its change arrives with fieldsOmitted and a deadLetter',
-  },
-];
-const deviates = (doc: string, failure: string) =>
-  KNOWN_DEVIATIONS.some((k) => k.doc === doc && k.failure.test(failure));
-
 const results = new Map<string, DocResult>();
 
 beforeAll(async () => {
@@ -581,11 +567,7 @@ afterAll(() => rmSync(CLI_BUNDLE, { force: true }));
 test.each(DOCS)('%s: every shell block runs and prints what the doc shows', (doc) => {
   const r = results.get(doc);
   expect(r).toBeDefined();
-  expect(r?.failures.filter((f) => !deviates(doc, f))).toEqual([]);
-});
-
-test.failing.each(KNOWN_DEVIATIONS)('$doc shows what the service does not do yet: $why', ({ doc, failure }) => {
-  expect(results.get(doc)?.failures.filter((f) => failure.test(f))).toEqual([]);
+  expect(r?.failures).toEqual([]);
 });
 
 test('more than 50 commands ran, and every skip says why', () => {
