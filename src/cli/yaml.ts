@@ -47,11 +47,12 @@ const exactNumber: ScalarTag = {
   identify: (v) => v instanceof Decimal || (typeof v === 'number' && Number.isFinite(v)),
   // The library prefers a tag with a test among those that identify a value; this one goes first.
   test: JSON_NUMBER,
+  // Never used to read: the CLI only writes YAML.
   resolve: (text) => text,
   stringify: ({ value }) => numericText(value as Decimal | number),
 };
 
-/** The schema's own tags, the string one escaping what `ESCAPED` matches, after `exactNumber`. */
+/** `exactNumber`, then the schema's own tags, the string one writing what `escapes` picks as `escapedString`. */
 function tags(schemaTags: Tags): Tags {
   const withEscapes = schemaTags.map((t) => {
     if (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:str' || !('resolve' in t)) return t;
