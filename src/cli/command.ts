@@ -6,6 +6,7 @@ import type { VestaClient } from '../client';
 import type { Connector } from './connection';
 import type { CliIo } from './io';
 import type { OptionDecls, OptionValues } from './options';
+import type { Output } from './output';
 
 export interface CommandContext {
   /** The positional arguments, exactly as many as `Command.args` names. */
@@ -20,6 +21,8 @@ export interface CommandContext {
    */
   readonly connect: Connector;
   readonly io: CliIo;
+  /** How results print: `--output json` (the default), `yaml`, or `table` (`--table`). */
+  readonly output: Output;
 }
 
 export interface Command {
@@ -57,7 +60,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<number | void>;
 }
 
-/** Whether `--table` prints the command's result as a table: it declares the option. Never throws. */
+/** Whether `--table` (`--output table`) prints the command's result as a table: it declares the option. Never throws. */
 export function hasTable(command: Command): boolean {
   return command.options.table !== undefined;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_URL } from './connection';
 import type { OptionDecls } from './options';
 import { SHELLS, type Shell, completionScript } from './completion';
 import { UsageError } from './errors';
+import { OUTPUT_FORMATS, type OutputFormat } from './output';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
@@ -118,7 +119,18 @@ export const COMMON_OPTIONS: OptionDecls = {
     ],
   },
   table: { type: 'boolean', help: ['a readable table instead of JSON, where the command has one'] },
-  output: { type: 'string', value: 'json|table', help: ['json (the default), or table: the same as --table'] },
+  output: {
+    type: 'string',
+    choices: OUTPUT_FORMATS,
+    help: {
+      json: ['results as pretty JSON (the default); numbers digit for digit'],
+      table: ['the same as --table'],
+      yaml: [
+        'results as YAML: numbers digit for digit and unquoted, strings',
+        'that would read as numbers, booleans or null quoted',
+      ],
+    } satisfies Record<OutputFormat, readonly string[]>,
+  },
   help: { type: 'boolean', short: 'h', help: ['show help'] },
 };
 

@@ -6,7 +6,6 @@ import type { Command, CommandContext } from './command';
 import { CONFIG_KEYS, checkConfigValue, configKey, configPath, readConfig, writeConfig } from './config';
 import { DEFAULT_URL } from './connection';
 import { UsageError } from './errors';
-import { printJson } from './io';
 
 const WHERE = [
   'The settings file is $VESTA_CONFIG, else $XDG_CONFIG_HOME/vesta/config.json, else',
@@ -30,13 +29,13 @@ export const configSetCommand: Command = {
     WHERE,
   ].join('\n'),
   options: {},
-  async run({ args: [name, value], io }: CommandContext) {
+  async run({ args: [name, value], io, output }: CommandContext) {
     const key = configKey(name, 'config set');
     const checked = checkConfigValue(key, value);
     const path = configPath(io.env);
     const config = { ...readConfig(path), [key]: checked };
     writeConfig(path, config);
-    printJson(io, config);
+    output.print(config);
   },
 };
 
@@ -52,12 +51,12 @@ export const configGetCommand: Command = {
     WHERE,
   ].join('\n'),
   options: {},
-  async run({ args, io }: CommandContext) {
+  async run({ args, io, output }: CommandContext) {
     if (args.length > 1)
       throw new UsageError(`config get expects at most one <name>; received ${args.length} arguments`, 'config get');
     const path = configPath(io.env);
     const config = readConfig(path);
-    if (args.length === 0) return printJson(io, config);
+    if (args.length === 0) return output.print(config);
     const key = configKey(args[0], 'config get');
     const value = config[key];
     if (value !== undefined) io.out(`${value}\n`);
@@ -71,11 +70,11 @@ export const configUnsetCommand: Command = {
   summary: 'forget a remembered setting',
   about: [`Removes <name> from the settings file and prints the settings left. ${KEYS}`, WHERE].join('\n'),
   options: {},
-  async run({ args: [name], io }: CommandContext) {
+  async run({ args: [name], io, output }: CommandContext) {
     const key = configKey(name, 'config unset');
     const path = configPath(io.env);
     const { [key]: _gone, ...rest } = readConfig(path);
     writeConfig(path, rest);
-    printJson(io, rest);
+    output.print(rest);
   },
 };

@@ -8,7 +8,6 @@ import type { DeadLetter } from '../client';
 import type { Command } from './command';
 import { flag, str } from './options';
 import { UsageError } from './errors';
-import { printJson, printResult } from './io';
 import { deadLettersTable } from './table';
 
 /** Exit code of `replay` when the item failed again (the entry stays, with the new error). */
@@ -40,7 +39,7 @@ export const deadLetterLsCommand: Command = {
     all: { type: 'boolean', help: ['every entry, page after page (prints {"items"} only)'] },
     table: { type: 'boolean', help: ['one row per entry: id, source, item, error, attempts, last time'] },
   },
-  async run({ values, client, io }) {
+  async run({ values, client, output }) {
     const source = parseSource(str(values, 'source'));
     const rawLimit = str(values, 'limit');
     const limit = rawLimit === undefined ? undefined : Number(rawLimit);
@@ -56,7 +55,7 @@ export const deadLetterLsCommand: Command = {
     } else {
       page = await client.deadLetters.list({ source, limit, cursor: str(values, 'cursor') });
     }
-    printResult(io, flag(values, 'table'), page, (v) => deadLettersTable(v.items));
+    output.printResult(page, (v) => deadLettersTable(v.items));
   },
 };
 
@@ -70,8 +69,8 @@ export const deadLetterGetCommand: Command = {
     'for a restore, the snapshot line). Unknown id: exits 1 (NotFound).',
   ].join('\n'),
   options: {},
-  async run({ args: [id], client, io }) {
-    printJson(io, await client.deadLetters.get(id));
+  async run({ args: [id], client, output }) {
+    output.print(await client.deadLetters.get(id));
   },
 };
 
@@ -86,9 +85,9 @@ export const deadLetterReplayCommand: Command = {
   ].join('\n'),
   exitCodes: `0 replayed, ${REPLAY_FAILED_EXIT} failed again (the entry stays), 1 error (e.g. NotFound), 2 usage`,
   options: {},
-  async run({ args: [id], client, io }) {
+  async run({ args: [id], client, output }) {
     const outcome = await client.deadLetters.replay(id);
-    printJson(io, outcome);
+    output.print(outcome);
     return outcome.status === 'REPLAYED' ? 0 : REPLAY_FAILED_EXIT;
   },
 };
@@ -99,8 +98,8 @@ export const deadLetterRmCommand: Command = {
   summary: 'discard a dead letter without processing its item',
   about: ['Removes the entry and prints {"id", "removed": true}. Unknown id: exits 1 (NotFound).'].join('\n'),
   options: {},
-  async run({ args: [id], client, io }) {
+  async run({ args: [id], client, output }) {
     await client.deadLetters.remove(id);
-    printJson(io, { id, removed: true });
+    output.print({ id, removed: true });
   },
 };

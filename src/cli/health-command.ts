@@ -3,7 +3,6 @@
  * profile and region a deployed stack is reached with.
  */
 import type { Command } from './command';
-import { printJson } from './io';
 
 /** Exit code when the API answers but reports itself degraded. */
 export const EXIT_DEGRADED = 3;
@@ -22,9 +21,9 @@ export const healthCommand: Command = {
     '2 the command line is wrong (nothing was sent).',
   ].join('\n'),
   options: {},
-  async run({ client, io }) {
+  async run({ client, output }) {
     const health = await client.health();
-    printJson(io, health);
+    output.print(health);
     return health.status === 'ok' ? 0 : EXIT_DEGRADED;
   },
 };

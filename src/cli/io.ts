@@ -3,10 +3,9 @@
  * `main` takes one so that tests capture output in-process.
  */
 import { setMaxListeners } from 'node:events';
-import { stringifyJson } from '../client';
 
 export interface CliIo {
-  /** Writes to standard output (results: JSON, ETags). */
+  /** Writes to standard output (results: JSON, YAML, tables, ETags). */
   readonly out: (text: string) => void;
   /** Writes to standard error (errors, hints, notes). */
   readonly err: (text: string) => void;
@@ -58,15 +57,4 @@ export function waitSignal(io: CliIo): AbortSignal {
   const signal = io.interrupt?.() ?? new AbortController().signal;
   setMaxListeners(0, signal);
   return signal;
-}
-
-/** Pretty-prints a JSON value with a trailing newline, for piping to `jq` and friends. */
-export function printJson(io: CliIo, value: unknown): void {
-  io.out(`${stringifyJson(value, 2)}\n`);
-}
-
-/** Prints `value` as `table` renders it when `--table` was given, else as pretty JSON. Never throws. */
-export function printResult<T>(io: CliIo, asTable: boolean, value: T, table: (value: T) => string): void {
-  if (asTable) io.out(table(value));
-  else printJson(io, value);
 }

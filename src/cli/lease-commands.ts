@@ -6,7 +6,6 @@ import type { Command, CommandContext } from './command';
 import { flag, str } from './options';
 import { type LeaseView, systemWatchClock, watchLease } from './keepalive';
 import { KEEPALIVE_INTERVAL_ENV, keepaliveIntervalMs, parseIntervalOverride, parseTtl } from './lease-args';
-import { printJson, printResult } from './io';
 import { leaseTable } from './table';
 
 /**
@@ -41,16 +40,16 @@ export const leaseGrantCommand: Command = {
     },
     'id-only': { type: 'boolean', help: ['print only the id, e.g. LEASE=$(vesta lease grant --ttl 30 --id-only)'] },
   },
-  async run({ values, client, io }) {
+  async run({ values, client, io, output }) {
     const ttlSeconds = parseTtl(str(values, 'ttl'));
     const lease = await client.leases.grant(ttlSeconds);
     if (flag(values, 'id-only')) io.out(`${lease.id}\n`);
-    else printJson(io, lease);
+    else output.print(lease);
   },
 };
 
 /** `lease keepalive --watch`: prints the first answer, then one line per renewal on standard error. */
-async function watch({ args: [id], client, connect, io }: CommandContext): Promise<void> {
+async function watch({ args: [id], client, connect, io, output }: CommandContext): Promise<void> {
   const overrideMs = parseIntervalOverride(io.env[KEEPALIVE_INTERVAL_ENV]);
   const clock = systemWatchClock;
   const sentAt = clock.now();
@@ -58,7 +57,7 @@ async function watch({ args: [id], client, connect, io }: CommandContext): Promi
   // Each renewal is tried once: the loop retries within the lease's time and logs each failure.
   const once = connect({ retry: { maxAttempts: 1 } });
   const intervalMs = keepaliveIntervalMs(lease.ttlSeconds, overrideMs);
-  printJson(io, lease);
+  output.print(lease);
   io.err(`keeping lease ${id} alive with a keepalive every ${intervalMs / 1000} s; Ctrl-C to stop\n`);
   const last = await watchLease({
     lease,
@@ -94,7 +93,7 @@ export const leaseKeepaliveCommand: Command = {
   },
   async run(ctx) {
     if (flag(ctx.values, 'watch')) return watch(ctx);
-    printJson(ctx.io, await ctx.client.leases.keepalive(ctx.args[0]));
+    ctx.output.print(await ctx.client.leases.keepalive(ctx.args[0]));
   },
 };
 
@@ -104,8 +103,8 @@ export const leaseGetCommand: Command = {
   summary: 'print a lease and the records attached to it',
   about: 'Prints {"id", "ttlSeconds", "remainingSeconds", "expiresAt", "keys": [{"namespace", "key"}]}.',
   options: { table: { type: 'boolean', help: ['the lease, then one row per record attached to it'] } },
-  async run({ args: [id], values, client, io }) {
-    printResult(io, flag(values, 'table'), await client.leases.get(id), leaseTable);
+  async run({ args: [id], client, output }) {
+    output.printResult(await client.leases.get(id), leaseTable);
   },
 };
 
@@ -115,8 +114,8 @@ export const leaseRevokeCommand: Command = {
   summary: 'end a lease now, with its records and locks',
   about: 'Deletes every record attached to the lease, releases its locks and prints {"id", "revoked": true}.',
   options: {},
-  async run({ args: [id], client, io }) {
+  async run({ args: [id], client, output }) {
     await client.leases.revoke(id);
-    printJson(io, { id, revoked: true });
+    output.print({ id, revoked: true });
   },
 };

@@ -5,7 +5,6 @@
 import type { Command } from './command';
 import { flag } from './options';
 import { requiredLease } from './lease-args';
-import { printJson } from './io';
 
 export const lockAcquireCommand: Command = {
   name: 'lock acquire',
@@ -21,11 +20,11 @@ export const lockAcquireCommand: Command = {
     lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock'] },
     'token-only': { type: 'boolean', help: ['print only <name>:<token>, ready for `--fence` (X-Fencing-Token)'] },
   },
-  async run({ args: [ns, name], values, client, io }) {
+  async run({ args: [ns, name], values, client, io, output }) {
     const leaseId = requiredLease(values, 'lock acquire');
     const grant = await client.locks.acquire(ns, name, leaseId);
     if (flag(values, 'token-only')) io.out(`${grant.name}:${grant.fencingToken}\n`);
-    else printJson(io, grant);
+    else output.print(grant);
   },
 };
 
@@ -40,9 +39,9 @@ export const lockReleaseCommand: Command = {
   options: {
     lease: { type: 'string', required: true, value: '<id>', help: ['the lease that holds the lock (X-Lease-Id)'] },
   },
-  async run({ args: [ns, name], values, client, io }) {
+  async run({ args: [ns, name], values, client, output }) {
     const leaseId = requiredLease(values, 'lock release');
     await client.locks.release(ns, name, leaseId);
-    printJson(io, { namespace: ns, name, released: true });
+    output.print({ namespace: ns, name, released: true });
   },
 };

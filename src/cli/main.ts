@@ -12,6 +12,7 @@ import { SigningError, UsageError } from './errors';
 import { describeError, isSigningError } from './hints';
 import { type Connector, type Target, connector, resolveTarget } from './connection';
 import { type CliIo, processIo } from './io';
+import { OUTPUT_FORMATS, type OutputFormat, outputTo } from './output';
 import { closest } from './suggest';
 import { commandUsage, toolUsage } from './usage';
 import { VERSION } from './version';
@@ -76,28 +77,32 @@ function help(words: string[], rest: string[], io: CliIo): number {
 }
 
 /**
- * `--output table` is `--table`, `--output json` the default. Throws `UsageError` for another
- * format, or for `--output json` with `--table`.
+ * The format `--output` asks for: `json` (the default), `table` (the same as `--table`) or `yaml`.
+ * Throws `UsageError` for another format, or for `--output json` or `yaml` with `--table`.
  */
-function withOutput(values: OptionValues, command: Command): OptionValues {
+function outputFormat(values: OptionValues, command: Command): OutputFormat {
   const output = values.output;
-  if (output === undefined) return values;
-  if (output !== 'json' && output !== 'table')
-    throw new UsageError(`--output expects json or table. Received: ${JSON.stringify(output)}`, command.name);
-  if (output === 'json' && values.table === true)
-    throw new UsageError('--output json and --table ask for two formats; give one', command.name);
-  return output === 'table' ? { ...values, table: true } : values;
+  const table = values.table === true;
+  if (output === undefined) return table ? 'table' : 'json';
+  if (!(OUTPUT_FORMATS as readonly unknown[]).includes(output))
+    throw new UsageError(
+      `--output expects ${OUTPUT_FORMATS.join(', ')}. Received: ${JSON.stringify(output)}`,
+      command.name,
+    );
+  if (table && output !== 'table')
+    throw new UsageError(`--output ${output} and --table ask for two formats; give one`, command.name);
+  return output as OutputFormat;
 }
 
 /**
  * Runs one command. Throws `UsageError` (also for a `--url` that is not an http(s) URL, or
- * `--table` on a command that only prints JSON), `ConfigError`, or the client's `ApiError` or
+ * `--table` on a command that has no table), `ConfigError`, or the client's `ApiError` or
  * `NetworkError`.
  */
 async function run(command: Command, rest: string[], io: CliIo): Promise<number> {
   const parsed = parse(command, rest);
-  const { positionals } = parsed;
-  const values = withOutput(parsed.values, command);
+  const { positionals, values } = parsed;
+  const format = outputFormat(values, command);
   if (values.help === true) {
     io.out(commandUsage(command));
     return EXIT_OK;
@@ -111,12 +116,13 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
       command.name,
     );
   }
-  if (values.table === true && !hasTable(command)) {
+  if (format === 'table' && !hasTable(command)) {
     throw new UsageError(
-      `${command.name} has no table form; it prints JSON (--table works with ${TABLED})`,
+      `${command.name} has no table form; it prints JSON or YAML (--table works with ${TABLED})`,
       command.name,
     );
   }
+  const output = outputTo(io, format);
   // Connected on first use: `vesta config` works whatever URL is stored.
   let target: Target | undefined;
   let connect: Connector | undefined;
@@ -125,6 +131,7 @@ async function run(command: Command, rest: string[], io: CliIo): Promise<number>
     args: positionals,
     values,
     io,
+    output,
     connect: (overrides) => {
       target ??= resolveTarget(values, io);
       connect ??= connector(target, io);

@@ -8,7 +8,6 @@ import { flag, str } from './options';
 import { UsageError } from './errors';
 import { readJsonObject } from './input';
 import { LEASE_OPTIONS, leaseWriteOptions } from './lease-args';
-import { printJson, printResult } from './io';
 import { IDEMPOTENCY_OPTION } from './record-commands';
 import { listTable } from './table';
 
@@ -39,7 +38,7 @@ export const lsCommand: Command = {
       help: ['one row per key (and its fields with --fields); the cursor of the', 'next page goes to standard error'],
     },
   },
-  async run({ args: [ns], values, client, io }) {
+  async run({ args: [ns], values, client, io, output }) {
     const all = flag(values, 'all');
     const query = {
       prefix: str(values, 'prefix'),
@@ -58,8 +57,8 @@ export const lsCommand: Command = {
       } while (all && cursor !== undefined);
     }
     const page: ListPage = { items, cursor: cursor ?? null };
-    printResult(io, flag(values, 'table'), page, listTable);
-    if (flag(values, 'table') && page.cursor)
+    output.printResult(page, listTable);
+    if (output.format === 'table' && page.cursor)
       io.err(`more keys: \`vesta ls ${ns} --cursor ${page.cursor}\` lists the next page\n`);
   },
 };
@@ -73,11 +72,11 @@ export const txnCommand: Command = {
     '<body> is JSON written inline, as @file to read a file, or as - to read standard input.',
   ].join('\n'),
   options: { ...IDEMPOTENCY_OPTION, ...LEASE_OPTIONS },
-  async run({ args: [ns, source], values, client, io }) {
+  async run({ args: [ns, source], values, client, io, output }) {
     const body = await readJsonObject(source, io, 'the transaction body');
     const opts = { idempotencyKey: str(values, 'idempotency-key'), ...leaseWriteOptions(values) };
     // The API validates the body and names what is wrong with it.
-    printJson(io, { results: await client.transact(ns, body as unknown as TxnBody, opts) });
+    output.print({ results: await client.transact(ns, body as unknown as TxnBody, opts) });
   },
 };
 
@@ -87,8 +86,8 @@ export const nsGetCommand: Command = {
   summary: "print a namespace's settings",
   about: 'Prints {"namespace", "conflicts"}; a namespace never configured has the defaults.',
   options: {},
-  async run({ args: [ns], client, io }) {
-    printJson(io, await client.namespace(ns));
+  async run({ args: [ns], client, output }) {
+    output.print(await client.namespace(ns));
   },
 };
 
@@ -111,7 +110,7 @@ export const nsSetCommand: Command = {
       } satisfies Record<ConflictMode, readonly string[]>,
     },
   },
-  async run({ args: [ns], values, client, io }) {
+  async run({ args: [ns], values, client, output }) {
     const conflicts = str(values, 'conflicts');
     if (!conflicts || !(CONFLICT_MODES as readonly string[]).includes(conflicts)) {
       throw new UsageError(
@@ -119,6 +118,6 @@ export const nsSetCommand: Command = {
         'ns set',
       );
     }
-    printJson(io, await client.setNamespace(ns, { conflicts: conflicts as ConflictMode }));
+    output.print(await client.setNamespace(ns, { conflicts: conflicts as ConflictMode }));
   },
 };

@@ -8,7 +8,6 @@ import type { Command, CommandContext } from './command';
 import { type OptionDecls, flag, str, strs } from './options';
 import { readJsonObject } from './input';
 import { LEASE_OPTIONS, leaseWriteOptions } from './lease-args';
-import { printJson, printResult } from './io';
 import { buildPatchBody } from './patch-body';
 import { recordTable } from './table';
 
@@ -34,10 +33,10 @@ const WRITE_OPTIONS: OptionDecls = {
   ...LEASE_OPTIONS,
 };
 
-/** Prints a record: as JSON, as a table with `--table`, or only its ETag with `--etag`. */
-function printRecord({ values, io }: CommandContext, { record, etag }: Versioned): void {
+/** Prints a record as `--output` asks (JSON, YAML, a table with `--table`), or only its ETag with `--etag`. */
+function printRecord({ values, io, output }: CommandContext, { record, etag }: Versioned): void {
   if (flag(values, 'etag')) io.out(`${etag}\n`);
-  else printResult(io, flag(values, 'table'), record, (r) => recordTable(r, etag));
+  else output.printResult(record, (r) => recordTable(r, etag));
   if (hasSiblings(record)) {
     io.err(
       'note: the record has concurrent versions (siblings); resolve them with `vesta put --if-match <its ETag>`\n',
@@ -159,10 +158,10 @@ export const deleteCommand: Command = {
       args: [ns, key],
       values,
       client,
-      io,
+      output,
     } = ctx;
     checkKey(key);
     await client.delete(ns, key, writeOptions(values));
-    printJson(io, { namespace: ns, key, deleted: true });
+    output.print({ namespace: ns, key, deleted: true });
   },
 };

@@ -6,7 +6,7 @@ import type { Saga } from '../client';
 import type { Command, CommandContext } from './command';
 import { flag, str } from './options';
 import { readJsonObject } from './input';
-import { printJson, printResult, waitSignal } from './io';
+import { waitSignal } from './io';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   type EndedStatus,
@@ -29,10 +29,10 @@ const asView = (saga: Saga): SagaView => saga as unknown as SagaView;
 /**
  * Waits for saga `id` with the client until it ends or Ctrl-C, and returns the exit code. With
  * `log`, logs what `sagaChanges` finds in each new state the client reports, then `finalLine`;
- * without, prints the ended saga as JSON. Throws the client's `ApiError` or `NetworkError`.
+ * without, prints the ended saga as `--output` asks. Throws the client's `ApiError` or `NetworkError`.
  */
 async function untilEnded(
-  { client, io }: CommandContext,
+  { client, io, output }: CommandContext,
   id: string,
   intervalMs: number,
   log?: (line: string) => void,
@@ -58,7 +58,7 @@ async function untilEnded(
     return EXIT_INTERRUPTED;
   }
   if (log) log(finalLine(ended));
-  else printJson(io, ended);
+  else output.print(ended);
   return sagaExitCode(ended.status as EndedStatus);
 }
 
@@ -108,7 +108,7 @@ export const sagaStartCommand: Command = {
   usage: '--file <saga.json|-> | --transfer <ns> <from> <to> <field> <amount> [--id <id>] [--wait [--interval <ms>]]',
   exitCodes: [OUTCOME_EXIT_CODES, 'Without --wait: 0 the saga was started, 1 and 2 as for every command.'].join('\n'),
   async run(ctx) {
-    const { args, values, client, io } = ctx;
+    const { args, values, client, io, output } = ctx;
     const source = parseStartSource(args, values);
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const base =
@@ -121,7 +121,7 @@ export const sagaStartCommand: Command = {
       body as unknown as Parameters<typeof client.sagas.start>[0],
     );
     if (!flag(values, 'wait')) {
-      printJson(io, started);
+      output.print(started);
       return;
     }
     io.err(`started saga ${started.id}; waiting for it to end, Ctrl-C to stop waiting\n`);
@@ -139,8 +139,8 @@ export const sagaGetCommand: Command = {
     "COMPENSATION_FAILED; a step's: PENDING, DONE, FAILED, COMPENSATED, COMPENSATION_FAILED or SKIPPED.",
   ].join('\n'),
   options: { table: { type: 'boolean', help: ['the saga, then one row per step (numbered from 0)'] } },
-  async run({ args: [id], values, client, io }) {
-    printResult(io, flag(values, 'table'), await client.sagas.get(id), sagaTable);
+  async run({ args: [id], client, output }) {
+    output.printResult(await client.sagas.get(id), sagaTable);
   },
 };
 

@@ -4,10 +4,10 @@
  * far of an export, the records written and skipped so far of a restore.
  */
 import type { WaitOptions } from '../client';
-import type { Command } from './command';
 import { type OptionDecls, flag, str } from './options';
 import { UsageError } from './errors';
-import { type CliIo, printJson, printResult, waitSignal } from './io';
+import { type CliIo, waitSignal } from './io';
+import type { Command, CommandContext } from './command';
 import { DEFAULT_POLL_INTERVAL_MS, EXIT_INTERRUPTED, parsePollInterval } from './saga-args';
 import { snapshotsTable } from './table';
 
@@ -87,12 +87,12 @@ function progressLine(io: CliIo): { draw(line: string): void; done(): void } {
 
 /**
  * Waits with `wait` (the client's `snapshots.wait` or `waitRestore`) until the work leaves RUNNING
- * or Ctrl-C, drawing `render` of each state the client reports; prints the ended view as JSON and
+ * or Ctrl-C, drawing `render` of each state the client reports; prints the ended view as `--output` asks and
  * returns the exit code (0 COMPLETE, 3 FAILED, 130 interrupted). Throws the client's `ApiError`
  * or `NetworkError`.
  */
 async function untilDone<T extends { readonly status: string; readonly error?: string }>(
-  io: CliIo,
+  { io, output }: CommandContext,
   what: string,
   wait: (opts: WaitOptions<T>) => Promise<T>,
   intervalMs: number,
@@ -123,7 +123,7 @@ async function untilDone<T extends { readonly status: string; readonly error?: s
   } finally {
     line.done();
   }
-  printJson(io, ended);
+  output.print(ended);
   if (ended.status === 'FAILED') {
     io.err(`${what} FAILED: ${ended.error ?? 'no error recorded'}\n`);
     return EXIT_SNAPSHOT_FAILED;
@@ -167,17 +167,18 @@ export const snapshotCreateCommand: Command = {
     namespace: { type: 'string', value: '<ns>', help: ['only this namespace (one part); default every namespace'] },
     ...WAIT_OPTIONS,
   },
-  async run({ values, client, io }) {
+  async run(ctx) {
+    const { values, client, io, output } = ctx;
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const ns = str(values, 'namespace');
     const started = await client.snapshots.create({ namespace: ns });
     if (!flag(values, 'wait')) {
-      printJson(io, started);
+      output.print(started);
       return;
     }
     io.err(`started snapshot ${started.id}; waiting for it, Ctrl-C to stop waiting\n`);
     return untilDone(
-      io,
+      ctx,
       `snapshot ${started.id}`,
       (o) => client.snapshots.wait(started.id, o),
       intervalMs,
@@ -200,9 +201,9 @@ export const snapshotListCommand: Command = {
     },
     table: { type: 'boolean', help: ['one row per snapshot: id, namespace, status, records, bytes, parts, times'] },
   },
-  async run({ values, client, io }) {
+  async run({ values, client, output }) {
     const items = await client.snapshots.list({ namespace: str(values, 'namespace') });
-    printResult(io, flag(values, 'table'), { items }, (v) => snapshotsTable(v.items));
+    output.printResult({ items }, (v) => snapshotsTable(v.items));
   },
 };
 
@@ -216,8 +217,8 @@ export const snapshotGetCommand: Command = {
     'written so far), COMPLETE or FAILED (with "error").',
   ].join('\n'),
   options: {},
-  async run({ args: [id], client, io }) {
-    printJson(io, await client.snapshots.get(id));
+  async run({ args: [id], client, output }) {
+    output.print(await client.snapshots.get(id));
   },
 };
 
@@ -251,17 +252,24 @@ export const snapshotRestoreCommand: Command = {
     },
     ...WAIT_OPTIONS,
   },
-  async run({ args: [id], values, client, io }) {
+  async run(ctx) {
+    const {
+      args: [id],
+      values,
+      client,
+      io,
+      output,
+    } = ctx;
     const mode = parseMode(str(values, 'mode'));
     const intervalMs = parsePollInterval(str(values, 'interval'));
     const started = await client.snapshots.restore(id, { mode, namespace: str(values, 'namespace') });
     if (!flag(values, 'wait')) {
-      printJson(io, started);
+      output.print(started);
       return;
     }
     io.err(`started restore ${started.id} of snapshot ${id}; waiting for it, Ctrl-C to stop waiting\n`);
     return untilDone(
-      io,
+      ctx,
       `restore ${started.id}`,
       (o) => client.snapshots.waitRestore(started.id, o),
       intervalMs,
@@ -278,7 +286,7 @@ export const snapshotRestoreStatusCommand: Command = {
   summary: 'print a restore: status, records written and skipped',
   about: 'Prints {"id", "snapshotId", "namespace", "mode", "status", "written", "skipped", "startedAt", "finishedAt"}.',
   options: {},
-  async run({ args: [id], client, io }) {
-    printJson(io, await client.snapshots.getRestore(id));
+  async run({ args: [id], client, output }) {
+    output.print(await client.snapshots.getRestore(id));
   },
 };

@@ -1,6 +1,7 @@
 /**
  * `vesta watch <ns>`: follows a namespace's change log (`GET /v1/ns/{ns}/changes`) and prints each
- * change as one JSON line (NDJSON) until Ctrl-C.
+ * change as one JSON line (NDJSON), or with `--output yaml` as one YAML document (a YAML stream),
+ * until Ctrl-C.
  *
  * It reads with the client's change stream (`client.watch`). Where it starts: by default at the end
  * of the log ("from now", `after: 'now'`): the API has no "from now" of its own, so the stream
@@ -14,13 +15,7 @@
  * ends the watch with exit code 3.
  */
 import { ApiError, type ChangeStream, RETRY_MAX_MS, type WatchOptions } from '../client';
-import {
-  type Change as ChangeDetail,
-  DEFAULT_CHANGES_LIMIT,
-  MAX_CHANGES_LIMIT,
-  MAX_WAIT_SECONDS,
-  stringifyJson,
-} from '../client';
+import { type Change as ChangeDetail, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_WAIT_SECONDS } from '../client';
 import type { Command } from './command';
 import { type OptionValues, flag, str } from './options';
 import { UsageError } from './errors';
@@ -135,6 +130,7 @@ export const watchCommand: Command = {
     'of put, patch, delete and expire (no fields for delete and expire). Every change is printed',
     'once, and the changes of one key in the order they were committed. On Ctrl-C it prints on',
     'standard error the `vesta watch ... --cursor <c>` that goes on from there without a gap.',
+    'With --output yaml, each change is one YAML document starting with `---` instead.',
   ].join('\n'),
   options: {
     prefix: { type: 'string', value: '<p>', help: ['only keys that start with <p>'] },
@@ -171,7 +167,7 @@ export const watchCommand: Command = {
     '(410 CursorExpired: changes were missed, the hint says how to start again); 1 the API answered',
     'with another error; 2 the command line is wrong (nothing was sent).',
   ].join('\n'),
-  async run({ args: [ns], values, connect, io }) {
+  async run({ args: [ns], values, connect, io, output }) {
     const start = parseWatchStart(values);
     const limit = parseWatchLimit(str(values, 'limit'));
     const prefix = str(values, 'prefix') || undefined;
@@ -180,6 +176,7 @@ export const watchCommand: Command = {
     const scope = `${ns}${prefix ? ` (keys starting ${JSON.stringify(prefix)})` : ''}`;
     const from =
       start.kind === 'now' ? 'from now' : start.kind === 'start' ? 'from the oldest change kept' : 'after the cursor';
+    const perChange = output.format === 'yaml' ? 'one YAML document per change' : 'one JSON line per change';
     let cursor: string | undefined;
     let following = false;
     try {
@@ -189,11 +186,11 @@ export const watchCommand: Command = {
         clock: systemWatchClock,
         signal: io.interrupt?.() ?? new AbortController().signal,
         open: (opts) => client.watch(ns, { ...opts, prefix }),
-        emit: (change) => io.out(`${stringifyJson(change)}\n`),
+        emit: (change) => output.printItem(change),
         warn: (line) => io.err(`${line}\n`),
         ready: () => {
           following = true;
-          io.err(`watching ${scope} ${from}; one JSON line per change, Ctrl-C to stop\n`);
+          io.err(`watching ${scope} ${from}; ${perChange}, Ctrl-C to stop\n`);
         },
       });
     } catch (e) {

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ScalarTag, type Tags, parse as parseYaml } from 'yaml';
+import { numberFromText, parseJson, stringifyJson } from '../../src/client';
 import { runBin, runCliJson } from '../cli-harness';
 import { cliAgainstLocalStack } from './cli-stack';
 import { uniqueNs } from './harness';
@@ -261,6 +263,36 @@ describe('tables and health', () => {
     );
     expect(leaseTable.stdout).toContain(`id:                ${lease}\n`);
     expect(leaseTable.stdout).toContain('(no records attached)');
+  });
+
+  test('--output yaml prints what --output json prints, numbers digit for digit and unquoted', async () => {
+    const ns = uniqueNs('cli');
+    const fields =
+      '{"price":19.990000000000000001,"big":9007199254740993,"code":"123","flag":"true","none":"null","__proto__":{"a b":""}}';
+    await vesta(['put', ns, 'k', fields]);
+
+    const json = await vesta(['get', ns, 'k', '--output', 'json']);
+    const yaml = await vesta(['get', ns, 'k', '--output', 'yaml']);
+    const listed = await vesta(['ls', ns, '--fields', '--output', 'yaml']);
+    const listedJson = await vesta(['ls', ns, '--fields']);
+
+    expect([json.code, yaml.code, listed.code]).toEqual([0, 0, 0]);
+    expect(yaml.stderr).toBe('');
+    expect(yaml.stdout).toContain('  price: 19.990000000000000001\n');
+    expect(yaml.stdout).toContain('  big: 9007199254740993\n');
+    expect(yaml.stdout).toContain('  code: "123"\n');
+    // Numbers read back from their text, never through a double.
+    const exact = (tags: Tags): Tags =>
+      tags.map((t) =>
+        typeof t !== 'string' && /:(int|float)$/.test(t.tag)
+          ? { ...(t as ScalarTag), resolve: (text: string) => numberFromText(text) }
+          : t,
+      );
+    const back = parseYaml(yaml.stdout, { customTags: exact });
+    expect(stringifyJson(back)).toBe(stringifyJson(parseJson(json.stdout)));
+    expect(stringifyJson(parseYaml(listed.stdout, { customTags: exact }))).toBe(
+      stringifyJson(parseJson(listedJson.stdout)),
+    );
   });
 
   test('health answers ok from the local stack', async () => {

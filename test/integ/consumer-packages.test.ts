@@ -160,17 +160,21 @@ test('everything the package imports is installed with it, in the project itself
   for (const name of imported) expect([name, existsSync(join(modules, typesOf(name)))]).toEqual([name, true]);
 });
 
-test('the installed vesta command prints its version and writes and reads a record', async () => {
+test('the installed vesta command prints its version and writes and reads a record, as JSON and as YAML', async () => {
   const vesta = join(scratch, 'project', 'node_modules', '.bin', 'vesta');
   const ns = uniqueNs('consumer-cli');
 
   const version = await run(vesta, ['--version']);
   const put = await run(vesta, ['put', ns, 'k', '{"n":1.10}', '--url', `${stack.url}/v1`]);
   const got = await run(vesta, ['get', ns, 'k', '--url', stack.url]);
+  // The YAML writer is bundled into the package: nothing more to install.
+  const yaml = await run(vesta, ['get', ns, 'k', '--output', 'yaml', '--url', stack.url]);
 
   expect(version.stdout).toBe(`vesta ${require('../../packages/cli/package.json').version}\n`);
   expect(JSON.parse(put.stdout).rev).toBe(1);
   expect(JSON.parse(got.stdout).fields).toEqual({ n: 1.1 });
+  // "n" is quoted: YAML 1.1 readers take a plain n for false.
+  expect(yaml.stdout).toMatch(/^namespace: .+\nkey: k\nfields:\n {2}"n": 1\.1\n/);
 });
 
 test('the install holds none of the service tooling', () => {

@@ -47,14 +47,28 @@ test('vesta --version prints the version and sends nothing', async () => {
 });
 
 test('--output table is --table, --output json the default; another format is a usage error', async () => {
-  const yaml = await runCli(['ls', 'shop', '--output', 'yaml'], { url: 'http://127.0.0.1:1' });
+  const xml = await runCli(['ls', 'shop', '--output', 'xml'], { url: 'http://127.0.0.1:1' });
   const both = await runCli(['ls', 'shop', '--output', 'json', '--table'], { url: 'http://127.0.0.1:1' });
+  const yamlAndTable = await runCli(['ls', 'shop', '--output', 'yaml', '--table'], { url: 'http://127.0.0.1:1' });
   const none = await runCli(['put', 'shop', 'k', '{}', '--output', 'table'], { url: 'http://127.0.0.1:1' });
 
-  expect([yaml.code, both.code, none.code]).toEqual([2, 2, 2]);
-  expect(yaml.stderr).toContain('--output expects json or table. Received: "yaml"');
+  expect([xml.code, both.code, yamlAndTable.code, none.code]).toEqual([2, 2, 2, 2]);
+  expect(xml.stderr).toContain('--output expects json, table, yaml. Received: "xml"');
   expect(both.stderr).toContain('give one');
+  expect(yamlAndTable.stderr).toContain('give one');
   expect(none.stderr).toContain('put has no table form');
+});
+
+test('--output yaml is accepted by every command, before or after the command words', async () => {
+  const before = await runCli(['--output', 'yaml', 'config', 'get'], {
+    env: { VESTA_CONFIG: '/nonexistent/vesta.json' },
+  });
+  const after = await runCli(['ls', 'shop', '--output', 'yaml'], { url: 'http://127.0.0.1:1' });
+
+  expect(before).toEqual({ code: 0, stdout: '{}\n', stderr: '' });
+  // Past the options: the API cannot be reached (exit 1), not a usage error (exit 2).
+  expect(after.code).toBe(1);
+  expect(after.stderr).toContain('could not reach');
 });
 
 /** What the bash completion script offers for the words typed so far (the last one being completed). */
@@ -73,6 +87,13 @@ test("bash completion offers command words, the second word of a group and a com
   expect(await complete(['vesta', 'get', 'shop', 'k', '--et'])).toEqual(['--etag']);
 });
 
+test('bash completion offers the values of --output and of the options that declare theirs', async () => {
+  expect(await complete(['vesta', 'get', 'shop', 'k', '--output', ''])).toEqual(['json', 'table', 'yaml']);
+  expect(await complete(['vesta', '--output', 'y'])).toEqual(['yaml']);
+  expect(await complete(['vesta', 'ns', 'set', 'shop', '--conflicts', ''])).toEqual(['reject', 'siblings']);
+  expect(await complete(['vesta', '--output', 'yaml', 'lease', 'g'])).toEqual(['get', 'grant']);
+});
+
 test('completion for another shell than bash or zsh is a usage error', async () => {
   const r = await runCli(['completion', 'fish']);
 
@@ -86,6 +107,7 @@ describe('generated command lines', () => {
     fc.constantFrom('get', 'put', 'patch', 'lease', 'ns', 'completion', '--output', '--version', '--table', '-h'),
     fc.string({ maxLength: 12 }),
     fc.constantFrom('__proto__', 'constructor', '%2F..', ' ', '%', '..', 'yaml', 'table', 'json', 'bash'),
+    fc.constantFrom('--output yaml', '--output json', '--output table').map((w) => w.split(' ')),
   );
 
   test('never throw, answer within the documented exit codes, and send nothing when the line is wrong', async () => {
@@ -100,20 +122,23 @@ describe('generated command lines', () => {
       });
     }) as unknown as typeof globalThis.fetch;
     await fc.assert(
-      fc.asyncProperty(fc.array(word, { maxLength: 6 }), async (argv) => {
-        const before = sent;
-        const r = await runCli(argv, {
-          url: 'http://127.0.0.1:1',
-          fetch,
-          env: { VESTA_CONFIG: '/nonexistent/vesta.json' },
-        });
-        expect([0, 1, 2]).toContain(r.code);
-        if (r.code === 2) {
-          // A usage error names itself and the help to read; no command at all prints the usage.
-          expect(r.stderr).toMatch(/^(error: [\s\S]*\nhint: see `vesta( [^`]+)? --help`\n|usage: vesta )/);
-          expect(sent).toBe(before);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(word, { maxLength: 6 }).map((words) => words.flat()),
+        async (argv) => {
+          const before = sent;
+          const r = await runCli(argv, {
+            url: 'http://127.0.0.1:1',
+            fetch,
+            env: { VESTA_CONFIG: '/nonexistent/vesta.json' },
+          });
+          expect([0, 1, 2]).toContain(r.code);
+          if (r.code === 2) {
+            // A usage error names itself and the help to read; no command at all prints the usage.
+            expect(r.stderr).toMatch(/^(error: [\s\S]*\nhint: see `vesta( [^`]+)? --help`\n|usage: vesta )/);
+            expect(sent).toBe(before);
+          }
+        },
+      ),
       { numRuns: 300, seed: 42 },
     );
   });

@@ -22,6 +22,7 @@ import {
   parseWatchLimit,
   parseWatchStart,
 } from '../../src/cli/watch-commands';
+import { type Document, parseAllDocuments } from 'yaml';
 import { runCli } from '../cli-harness';
 
 const change = (key: string, rev = 1, kind: ChangeDetail['change'] = 'put'): ChangeDetail => ({
@@ -293,6 +294,25 @@ describe('vesta watch against a fake API that follows the contract', () => {
     expect(r.stderr).toMatch(/stopped at .*; `vesta watch shop --prefix cart\/ --cursor c3` goes on from here/);
     expect(requests[0].get('prefix')).toBe('cart/');
     expect(requests[1].get('wait')).toBe(String(WATCH_WAIT_SECONDS));
+  });
+
+  test('with --output yaml prints a YAML stream, one document per change', async () => {
+    handle = (_req, res, q) => {
+      if (q.get('wait') === '0') return reply(res, 200, { items: [], cursor: 'c1' });
+      if (q.get('after') === 'c1')
+        return reply(res, 200, { items: [change('cart/1'), change('cart/1', 2, 'patch')], cursor: 'c3' });
+      setTimeout(() => reply(res, 200, { items: [], cursor: q.get('after') }), 20);
+    };
+
+    const r = await watch(['shop', '--output', 'yaml'], (out) => out.split('---\n').length > 2);
+
+    expect(r.code).toBe(130);
+    expect(r.stdout.startsWith('---\n')).toBe(true);
+    expect(parseAllDocuments(r.stdout).map((d) => (d as Document).toJS())).toEqual([
+      change('cart/1'),
+      change('cart/1', 2, 'patch'),
+    ]);
+    expect(r.stderr).toContain('watching shop from now; one YAML document per change');
   });
 
   test('an expired cursor exits 3 with what to do on standard error', async () => {
