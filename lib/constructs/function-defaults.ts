@@ -130,6 +130,8 @@ export function createVestaFunction(scope: Construct, id: string, opts: VestaFun
           ...LAMBDA_BUNDLING,
           externalModules: [...LAMBDA_BUNDLING.externalModules],
           forceDockerBundling: false,
+          // esbuild reports warnings and errors only: a synth prints nothing when all is well.
+          logLevel: nodejs.LogLevel.WARNING,
         },
       })
     : new lambda.Function(scope, id, {
