@@ -165,7 +165,10 @@ export interface BundleSize {
   readonly gzipBytes: number;
 }
 
-/** Bundles a Lambda entry as it is deployed (minified, AWS SDK left to the runtime), in memory. */
+/**
+ * Bundles a Lambda entry as it is deployed (minified, for the Node.js 24 runtime, AWS SDK left to
+ * the runtime), in memory.
+ */
 export async function bundleSize(root: string, entry: string): Promise<BundleSize> {
   const out = await build({
     absWorkingDir: root,
@@ -173,7 +176,7 @@ export async function bundleSize(root: string, entry: string): Promise<BundleSiz
     bundle: true,
     minify: true,
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     format: 'cjs',
     external: ['@aws-sdk/*'],
     write: false,

@@ -259,7 +259,7 @@ async function bench(ddb: DynamoDbLocal, bundle: BundleSize): Promise<void> {
     console.log(changes.text);
     console.log('');
     console.log(
-      `API Lambda bundle (${bundle.entry}, esbuild minified, node22, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`,
+      `API Lambda bundle (${bundle.entry}, esbuild minified, node24, @aws-sdk/* external): ${bundle.bytes} bytes, ${bundle.gzipBytes} bytes gzipped`,
     );
 
     const cpu = cpus();
