@@ -11,10 +11,11 @@
  * Every prop is optional. Each capability is a construct of its own (`tables`, `api`, `leases`,
  * `sagas`, `snapshots`, `changeEvents`, `monitoring`), documented on its class.
  */
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Access } from '../src/api/access';
 import { Api } from './constructs/api';
@@ -54,11 +55,12 @@ export interface VestaServiceProps {
    */
   readonly stage?: string;
   /**
-   * Keep the tables (with deletion protection on) and the snapshot bucket when they leave the
-   * stack.
-   * @default true for the `prod` stage, false for every other stage
+   * What happens to the data when it leaves the stack (or the stack is deleted): `RETAIN` keeps
+   * the tables (with deletion protection on), the snapshot bucket, its functions' logs and the
+   * alarm topic's key; `DESTROY` deletes them. No other policy is accepted.
+   * @default - RemovalPolicy.RETAIN for the `prod` stage, RemovalPolicy.DESTROY for every other stage
    */
-  readonly retainData?: boolean;
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Keep the log groups (of the functions, state machines and API access logs) when they leave
    * the stack.
@@ -87,6 +89,12 @@ export interface VestaServiceProps {
    * @default - the `vesta:alarmEmails` context value (comma-separated), else no subscription
    */
   readonly alarmEmails?: readonly string[];
+  /**
+   * A topic of yours for every alarm (ALARM and OK) instead of one of its own. CloudWatch must be
+   * allowed to publish to it, and to use its key if it is encrypted (not `alias/aws/sns`).
+   * @default - a topic of its own, TLS only, encrypted with a customer-managed key
+   */
+  readonly alarmTopic?: sns.ITopic;
   /**
    * 5XX answers of the API in 5 minutes from which its alarm fires.
    * @default 1
@@ -134,6 +142,17 @@ export interface VestaGrantOptions {
   readonly namespace?: string;
 }
 
+/**
+ * Whether a removal policy keeps the data; `undefined` (the stage decides) when none is given.
+ * Throws an `Error` that echoes any policy other than `RETAIN` and `DESTROY`.
+ */
+function retainOf(policy: RemovalPolicy | undefined): boolean | undefined {
+  if (policy === undefined) return undefined;
+  if (policy === RemovalPolicy.RETAIN) return true;
+  if (policy === RemovalPolicy.DESTROY) return false;
+  throw new Error(`removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY. Received: ${policy}`);
+}
+
 /** A boolean context value; `undefined` when unset. Throws an `Error` that echoes anything else. */
 function flagFromContext(scope: Construct, key: string): boolean | undefined {
   const value: unknown = scope.node.tryGetContext(key);
@@ -161,11 +180,12 @@ export class VestaService extends Construct {
     super(scope, id);
     const stage = props.stage ?? DEFAULT_STAGE;
     this.stage = stage;
+    const retainData = retainOf(props.removalPolicy);
     const logs = { stage, logRetention: props.logRetention, retainLogs: props.retainLogs };
     this.tables = new StateTables(this, 'StateTables', {
       stage,
       tableNamePrefix: `vesta-${stage}`,
-      retain: props.retainData,
+      retain: retainData,
     });
     this.api = new Api(this, 'Api', {
       ...logs,
@@ -185,7 +205,7 @@ export class VestaService extends Construct {
       tables: this.tables,
       logExecutionData,
       logRetention: props.logRetention,
-      retain: props.retainData,
+      retain: retainData,
       schedule: props.snapshotSchedule,
       retentionDays: props.snapshotRetentionDays,
       maxAgeSeconds: props.snapshotMaxAgeSeconds,
@@ -220,7 +240,8 @@ export class VestaService extends Construct {
       stage,
       alarmEmails: props.alarmEmails,
       apiServerErrorsThreshold: props.apiServerErrorsThreshold,
-      retainKey: props.retainData,
+      retainKey: retainData,
+      alarmTopic: props.alarmTopic,
       restApi: this.api.restApi,
       functions: [
         this.api.function,

@@ -74,7 +74,7 @@ function stackWithContext(context: Record<string, unknown>): Template {
 describe('the alarm topic', () => {
   test('is encrypted with a customer key that rotates and that CloudWatch may use', () => {
     const topic = resourcesOf(s.template, 'AWS::SNS::Topic')[idOf(s.stack.monitoring.topic)];
-    const keyId = idOf(s.stack.monitoring.topicKey);
+    const keyId = idOf(s.stack.monitoring.topicKey!);
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     const key = resourcesOf(s.template, 'AWS::KMS::Key')[keyId];
     expect(key.Properties.EnableKeyRotation).toBe(true);
@@ -116,7 +116,7 @@ describe('the alarm topic', () => {
     const policy = (stage: string, retainKey?: boolean) => {
       const stack = bareStack();
       const monitoring = new Monitoring(stack, 'Monitoring', { stage, retainKey });
-      return resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key')[logicalIdOf(stack, monitoring.topicKey)]
+      return resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key')[logicalIdOf(stack, monitoring.topicKey!)]
         .DeletionPolicy;
     };
     expect([policy('prod'), policy('dev'), policy('dev', true)]).toEqual(['Retain', 'Delete', 'Retain']);

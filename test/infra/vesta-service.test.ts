@@ -3,9 +3,10 @@
  * grants of read, write and admin access on the API's execute-api ARNs, and inside the root app's
  * stack with the logical IDs its stateful resources always had.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { permissions } from '../../src/api/access';
 import { ROUTES } from '../../src/api/routes';
 import { VestaService } from '../../lib/vesta-service';
@@ -98,6 +99,32 @@ describe('new VestaService(this, "State") with no props', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
     expect(alarms.length).toBeGreaterThan(10);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  test('removalPolicy RETAIN keeps the data of a dev stage; a policy other than RETAIN or DESTROY is refused', () => {
+    const kept = new Stack(noBundling(), 'Kept');
+    new VestaService(kept, 'State', { removalPolicy: RemovalPolicy.RETAIN });
+    const tables = Object.values(resourcesOf(Template.fromStack(kept), 'AWS::DynamoDB::GlobalTable'));
+    expect(tables.map((t) => t.DeletionPolicy)).toEqual(tables.map(() => 'Retain'));
+    expect(tables.map((t) => t.Properties.Replicas[0].DeletionProtectionEnabled)).toEqual(tables.map(() => true));
+    expect(Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'))[0].DeletionPolicy).toBe('Delete');
+    expect(
+      () => new VestaService(new Stack(noBundling(), 'Snap'), 'State', { removalPolicy: RemovalPolicy.SNAPSHOT }),
+    ).toThrow(/removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY. Received: snapshot/);
+  });
+
+  test('alarmTopic: every alarm notifies your topic, the emails are subscribed to it, no topic or key of its own', () => {
+    const mine = new Stack(noBundling(), 'OwnTopic');
+    const topic = new sns.Topic(mine, 'Pager');
+    new VestaService(mine, 'State', { alarmTopic: topic, alarmEmails: ['ops@example.com'] });
+    const t = Template.fromStack(mine);
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    t.resourceCountIs('AWS::KMS::Key', 0);
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    const ref = { Ref: mine.getLogicalId(topic.node.defaultChild as sns.CfnTopic) };
+    const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(10);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([ref]);
   });
 
   test('a malformed stage is refused, naming it', () => {

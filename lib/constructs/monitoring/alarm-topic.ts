@@ -70,6 +70,21 @@ export function alarmEmailsFromContext(scope: Construct): string[] | undefined {
   );
 }
 
+/**
+ * The addresses to subscribe: `given`, else the `vesta:alarmEmails` context value, else none;
+ * without duplicates, in the order given. Throws an `Error` that echoes a malformed address.
+ */
+export function alarmEmailsOf(scope: Construct, given: readonly string[] | undefined): string[] {
+  const emails = [...new Set(given ?? alarmEmailsFromContext(scope) ?? [])];
+  emails.forEach(validateAlarmEmail);
+  return emails;
+}
+
+/** Subscribes each address to `topic` by email. Never throws. */
+export function subscribeEmails(topic: sns.ITopic, emails: readonly string[]): void {
+  for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+}
+
 export class AlarmTopic extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
@@ -79,8 +94,7 @@ export class AlarmTopic extends Construct {
   /** Throws an `Error` when an address (prop or context) is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: AlarmTopicConstructProps = {}) {
     super(scope, id);
-    const emails = [...new Set(props.alarmEmails ?? alarmEmailsFromContext(this) ?? [])];
-    emails.forEach(validateAlarmEmail);
+    const emails = alarmEmailsOf(this, props.alarmEmails);
     this.emails = emails;
 
     const stack = Stack.of(this);
@@ -127,6 +141,6 @@ export class AlarmTopic extends Construct {
       }),
     );
 
-    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    subscribeEmails(this.topic, emails);
   }
 }

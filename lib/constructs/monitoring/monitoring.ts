@@ -18,7 +18,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { retainsByDefault, validateStage } from '../../stage';
-import { AlarmTopic, type AlarmTopicProps } from './alarm-topic';
+import { AlarmTopic, type AlarmTopicProps, alarmEmailsOf, subscribeEmails } from './alarm-topic';
 import { apiServerErrorsAlarm, deadLettersAlarm, functionAlarms, tableThrottlesAlarm } from './alarms';
 import { DEAD_LETTER_SOURCES, type DeadLetterSource } from '../../../src/core/dead-letters';
 import {
@@ -78,13 +78,20 @@ export interface MonitoringProps extends AlarmTopicProps, MonitoredResourcesProp
    * @default true for the `prod` stage, false for every other stage
    */
   readonly retainKey?: boolean;
+  /**
+   * A topic of yours for the alarms (ALARM and OK), instead of one of its own; `alarmEmails` are
+   * subscribed to it. CloudWatch must be allowed to publish to it, and to use its key if it is
+   * encrypted (so not with the AWS-managed `alias/aws/sns` key, whose policy cannot allow that).
+   * @default - a topic of its own, TLS only, encrypted with a customer-managed key
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 export class Monitoring extends Construct {
-  /** The topic every routed alarm notifies (ALARM and OK). */
-  readonly topic: sns.Topic;
-  /** The customer-managed key the topic is encrypted with. */
-  readonly topicKey: kms.Key;
+  /** The topic every routed alarm notifies (ALARM and OK): `alarmTopic`, or one of its own. */
+  readonly topic: sns.ITopic;
+  /** The customer-managed key its own topic is encrypted with; absent with `alarmTopic`. */
+  readonly topicKey?: kms.Key;
   readonly dashboard: cloudwatch.Dashboard;
   /** The API answered 5XX (`apiServerErrorsThreshold` or more in 5 minutes); absent without `restApi`. */
   readonly apiServerErrorsAlarm?: cloudwatch.Alarm;
@@ -107,12 +114,17 @@ export class Monitoring extends Construct {
       throw new Error(`apiServerErrorsThreshold must be a whole number from 1. Received: ${threshold}`);
     }
 
-    const alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
-      alarmEmails: props.alarmEmails,
-      retainKey: props.retainKey ?? retainsByDefault(props.stage),
-    });
-    this.topic = alarmTopic.topic;
-    this.topicKey = alarmTopic.key;
+    if (props.alarmTopic) {
+      this.topic = props.alarmTopic;
+      subscribeEmails(this.topic, alarmEmailsOf(this, props.alarmEmails));
+    } else {
+      const alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+        alarmEmails: props.alarmEmails,
+        retainKey: props.retainKey ?? retainsByDefault(props.stage),
+      });
+      this.topic = alarmTopic.topic;
+      this.topicKey = alarmTopic.key;
+    }
     this.alarmAction = new actions.SnsAction(this.topic);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
