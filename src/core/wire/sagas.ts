@@ -112,3 +112,23 @@ export const sagaView = z
   })
   .readonly();
 export type SagaView = z.infer<typeof sagaView>;
+
+/** `GET /v1/sagas` parameters: `limit` 1 to 1000, default 100. */
+export const DEFAULT_SAGA_LIMIT = 100;
+export const MAX_SAGA_LIMIT = 1000;
+
+/** One saga as `GET /v1/sagas` lists it. */
+export const sagaSummary = z
+  .object({
+    id: z.string(),
+    status: z.enum(SAGA_STATUSES),
+    type: z.enum(['steps', 'transfer']),
+    startedAt: timestamp,
+    finishedAt: timestamp.nullable(),
+  })
+  .readonly();
+export type SagaSummary = z.infer<typeof sagaSummary>;
+
+/** `GET /v1/sagas`: newest first (by `startedAt`, then id); `cursor` is `null` on the last page. */
+export const sagaPage = z.object({ items: z.array(sagaSummary).readonly(), cursor: z.string().nullable() }).readonly();
+export type SagaPage = z.infer<typeof sagaPage>;
