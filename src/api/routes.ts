@@ -50,8 +50,8 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'listLocks', method: 'GET', resource: '/v1/ns/{ns}/locks', hasBody: false, access: 'read' },
   { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true, access: 'write' },
   { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false, access: 'write' },
-  { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true, access: 'write', spansNamespaces: true },
   { name: 'listSagas', method: 'GET', resource: '/v1/sagas', hasBody: false, access: 'write', spansNamespaces: true },
+  { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true, access: 'write', spansNamespaces: true },
   {
     name: 'getSaga',
     method: 'GET',

@@ -273,7 +273,7 @@ test('how much each role may do: distinct actions, and (action, resource) pairs'
     }),
   );
   expect(counts).toEqual({
-    api: { actions: 13, pairs: 39 },
+    api: { actions: 13, pairs: 42 },
     reaper: { actions: 9, pairs: 15 },
     renewer: { actions: 9, pairs: 15 },
     'saga-step': { actions: 9, pairs: 13 },
