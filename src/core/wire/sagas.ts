@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { compareNumeric } from '../decimal';
+import { SAGA_STATUSES, type SagaStatus } from './constants';
 import { fieldsSchema, numeric, timestamp } from './fields';
 import { MAX_REQUIRES, checkPatch, fieldRequire, patchShape } from './records';
 
@@ -14,8 +15,7 @@ export const MAX_SAGA_STEPS = 25;
 export const SAGA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 export const SAGA_ID_MESSAGE = 'must be 1 to 80 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-export const SAGA_STATUSES = ['RUNNING', 'SUCCEEDED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
-export type SagaStatus = (typeof SAGA_STATUSES)[number];
+export { SAGA_STATUSES, type SagaStatus };
 export const STEP_STATUSES = ['PENDING', 'DONE', 'FAILED', 'COMPENSATED', 'COMPENSATION_FAILED', 'SKIPPED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
