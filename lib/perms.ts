@@ -29,8 +29,9 @@ export const RECORDS_READ_WRITE_ACTIONS = [
 /**
  * What the API function does on the control table: namespace settings, leases and locks (their
  * transactions' `ConditionCheckItem`, `DeleteItem` of a released lock's holding and of a revoked
- * lease), snapshot and restore items, and the `Query`s of a lease's holdings, of the snapshot
- * list and of a running restore's checkpoints.
+ * lease), snapshot and restore items, the `Query`s of a lease's holdings, of the snapshot
+ * list and of a running restore's checkpoints, and the `BatchGetItem` of the holders' leases that
+ * tells a held lock in a lock listing from one whose lease expired.
  */
 export const CONTROL_READ_WRITE_ACTIONS = [
   'dynamodb:GetItem',
@@ -38,8 +39,12 @@ export const CONTROL_READ_WRITE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:Query',
+  'dynamodb:BatchGetItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+
+/** What the API function does on the control table's `locksByNamespace` index: lists a namespace's held locks. */
+export const LOCK_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /** What the Powertools idempotency persistence layer does on the idempotency table. */
 export const IDEMPOTENCY_READ_WRITE_ACTIONS = [
@@ -116,6 +121,9 @@ export const SAGA_LOG_API_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:Query',
 ] as const;
+
+/** What the API function does on the sagas table's `byStatus` index: lists sagas newest first. */
+export const SAGA_LIST_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /** What the API function may do with Vesta's state machines (and no other): start an execution. */
 export const SAGA_START_ACTIONS = ['states:StartExecution'] as const;
@@ -226,8 +234,14 @@ export interface TableGrant {
 export const TABLE_INTENTS = {
   /** API function: item reads and conditional writes on the records table, transactions included (no Scan). */
   recordsReadWrite: [{ table: 'records', actions: RECORDS_READ_WRITE_ACTIONS }],
-  /** API function: item reads and writes on the control table (namespace settings, leases, locks); no index. */
-  controlReadWrite: [{ table: 'control', actions: CONTROL_READ_WRITE_ACTIONS }],
+  /**
+   * API function: item reads and writes on the control table (namespace settings, leases, locks),
+   * and the lock listing through `locksByNamespace`.
+   */
+  controlReadWrite: [
+    { table: 'control', actions: CONTROL_READ_WRITE_ACTIONS },
+    { table: 'control', index: 'locksByNamespace', actions: LOCK_INDEX_ACTIONS },
+  ],
   /** API function: what the Powertools idempotency layer needs on the idempotency table. */
   idempotencyReadWrite: [{ table: 'idempotency', actions: IDEMPOTENCY_READ_WRITE_ACTIONS }],
   /**
@@ -253,8 +267,11 @@ export const TABLE_INTENTS = {
     { table: 'control', actions: SAGA_STEP_CONTROL_ACTIONS },
     { table: 'sagas', actions: SAGA_LOG_STEP_ACTIONS },
   ],
-  /** API function on the saga log: record new sagas, read them back (no index). */
-  sagaLogApi: [{ table: 'sagas', actions: SAGA_LOG_API_ACTIONS }],
+  /** API function on the saga log: record new sagas, read them back, list them through `byStatus`. */
+  sagaLogApi: [
+    { table: 'sagas', actions: SAGA_LOG_API_ACTIONS },
+    { table: 'sagas', index: 'byStatus', actions: SAGA_LIST_INDEX_ACTIONS },
+  ],
   /** Snapshot export function: read the records table by segment, track the snapshot. */
   snapshotExport: [
     { table: 'records', actions: SNAPSHOT_EXPORT_RECORDS_ACTIONS },

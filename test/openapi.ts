@@ -246,6 +246,7 @@ export const LEASE_RESOURCES: readonly string[] = [
   '/v1/leases',
   '/v1/leases/{id}',
   '/v1/leases/{id}/keepalive',
+  '/v1/ns/{ns}/locks',
   '/v1/ns/{ns}/locks/{name}',
 ];
 

@@ -124,3 +124,11 @@ export function noContent(): HttpResult {
 export function etagHeader(state: RecordState): Record<string, string> {
   return { etag: etagOf(state) };
 }
+
+/** Throws `ValidationError` (field `query.<name>`) for a query parameter a list does not take. */
+export function onlyQuery(req: ApiRequest, names: readonly string[]): void {
+  for (const name of Object.keys(req.query)) {
+    if (!names.includes(name))
+      throw new ValidationError(`query.${name}`, `is not a query parameter of this list; use ${names.join(', ')}`);
+  }
+}

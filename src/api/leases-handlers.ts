@@ -4,17 +4,28 @@
  */
 import { ValidationError } from '../core/errors';
 import { leaseView, validateLeaseId, validateLockName } from '../core/leases';
-import { type LeaseDetails, type LeaseView, type LockGrantView, acquireBody, grantBody } from '../core/wire/leases';
+import {
+  DEFAULT_LOCK_LIMIT,
+  type LeaseDetails,
+  type LeaseView,
+  type LockGrantView,
+  type LockPage,
+  MAX_LOCK_LIMIT,
+  acquireBody,
+  grantBody,
+} from '../core/wire/leases';
 import { validateNamespace } from '../core/names';
 import type { Clock, LeaseStore } from '../core/ports';
 import { parseBody } from '../core/wire/parse';
-import { type ApiRequest, json, noContent } from './http';
+import { type ApiRequest, json, noContent, onlyQuery } from './http';
 import type { Handler } from './records-handlers';
 
 export interface LeasesDeps {
   readonly leases: LeaseStore;
   readonly clock: Clock;
 }
+
+const LIST_LOCKS_QUERY = ['prefix', 'limit', 'cursor'] as const;
 
 export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Handler> {
   const id = (req: ApiRequest) => validateLeaseId(req.param('id'));
@@ -42,6 +53,16 @@ export function leasesHandlers({ leases, clock }: LeasesDeps): Record<string, Ha
     async revokeLease(req) {
       await leases.revoke(id(req));
       return noContent();
+    },
+
+    async listLocks(req) {
+      const ns = validateNamespace(req.param('ns'));
+      onlyQuery(req, LIST_LOCKS_QUERY);
+      const prefix = req.query.prefix ?? '';
+      if (prefix) validateLockName(prefix, 'prefix');
+      const limit = req.intQuery('limit', 1, MAX_LOCK_LIMIT, DEFAULT_LOCK_LIMIT);
+      const cursor = req.query.cursor || undefined;
+      return json(200, (await leases.locks(ns, { prefix, limit, cursor })) satisfies LockPage);
     },
 
     async acquireLock(req) {

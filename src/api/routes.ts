@@ -47,8 +47,10 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'getLease', method: 'GET', resource: '/v1/leases/{id}', hasBody: false, access: 'write' },
   { name: 'revokeLease', method: 'DELETE', resource: '/v1/leases/{id}', hasBody: false, access: 'write' },
   { name: 'keepaliveLease', method: 'POST', resource: '/v1/leases/{id}/keepalive', hasBody: false, access: 'write' },
+  { name: 'listLocks', method: 'GET', resource: '/v1/ns/{ns}/locks', hasBody: false, access: 'read' },
   { name: 'acquireLock', method: 'POST', resource: '/v1/ns/{ns}/locks/{name}', hasBody: true, access: 'write' },
   { name: 'releaseLock', method: 'DELETE', resource: '/v1/ns/{ns}/locks/{name}', hasBody: false, access: 'write' },
+  { name: 'listSagas', method: 'GET', resource: '/v1/sagas', hasBody: false, access: 'write', spansNamespaces: true },
   { name: 'startSaga', method: 'POST', resource: '/v1/sagas', hasBody: true, access: 'write', spansNamespaces: true },
   {
     name: 'getSaga',

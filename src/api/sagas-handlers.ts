@@ -3,18 +3,28 @@
  * PENDING), then its execution is started under a name derived from the id. Posting the same id
  * again writes nothing and, if the first start never reached Step Functions, starts it now.
  */
-import { NotFoundError } from '../core/errors';
+import { NotFoundError, ValidationError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import { type SagaDefinition, executionName, parseSagaBody, validateSagaId } from '../core/sagas';
 import type { SagaLog } from '../core/saga-log';
-import type { SagaStarted, SagaView } from '../core/wire/sagas';
-import { json } from './http';
+import {
+  DEFAULT_SAGA_LIMIT,
+  MAX_SAGA_LIMIT,
+  SAGA_STATUSES,
+  type SagaPage,
+  type SagaStarted,
+  type SagaStatus,
+  type SagaView,
+} from '../core/wire/sagas';
+import { json, onlyQuery } from './http';
 import type { Handler } from './records-handlers';
 
 export interface SagasDeps {
   readonly sagas: SagaLog;
   readonly workflows: WorkflowStarter;
 }
+
+const LIST_SAGAS_QUERY = ['status', 'limit', 'cursor'] as const;
 
 const workflowOf = (type: SagaDefinition['type']): WorkflowId => (type === 'transfer' ? 'transfer' : 'saga');
 
@@ -40,6 +50,20 @@ export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, H
       const location = { location: `/v1/sagas/${def.id}` };
       if (created) return json(202, { id: def.id, status: 'RUNNING', executionArn } satisfies SagaStarted, location);
       return json(200, (await view(def.id)) satisfies SagaView, location);
+    },
+
+    async listSagas(req) {
+      onlyQuery(req, LIST_SAGAS_QUERY);
+      const raw = req.query.status;
+      if (raw !== undefined && !(SAGA_STATUSES as readonly string[]).includes(raw))
+        throw new ValidationError(
+          'status',
+          `must be one of ${SAGA_STATUSES.join(', ')}. Received: ${JSON.stringify(raw)}`,
+        );
+      const limit = req.intQuery('limit', 1, MAX_SAGA_LIMIT, DEFAULT_SAGA_LIMIT);
+      const cursor = req.query.cursor || undefined;
+      const page = await sagas.list({ status: raw as SagaStatus | undefined, limit, cursor });
+      return json(200, page satisfies SagaPage);
     },
 
     async getSaga(req) {

@@ -11,10 +11,10 @@ import { OUTPUT_FORMATS, type OutputFormat } from './output';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
-import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
+import { lockAcquireCommand, lockLsCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
-import { sagaGetCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
+import { sagaGetCommand, sagaLsCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
 import {
   snapshotCreateCommand,
   snapshotGetCommand,
@@ -43,9 +43,11 @@ export const COMMANDS: readonly Command[] = [
   leaseKeepaliveCommand,
   leaseGetCommand,
   leaseRevokeCommand,
+  lockLsCommand,
   lockAcquireCommand,
   lockReleaseCommand,
   sagaStartCommand,
+  sagaLsCommand,
   sagaGetCommand,
   sagaWatchCommand,
   snapshotCreateCommand,

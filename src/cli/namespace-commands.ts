@@ -15,10 +15,10 @@ import { listTable } from './table';
  * Parses `ls --limit`: a whole number (the API checks the range, 1 to 1000).
  * Throws `UsageError` for anything else; undefined when absent.
  */
-export function parseListLimit(text: string | undefined): number | undefined {
+export function parseListLimit(text: string | undefined, command = 'ls'): number | undefined {
   if (text === undefined) return undefined;
   if (!/^[0-9]{1,9}$/.test(text))
-    throw new UsageError(`--limit expects a whole number from 1 to 1000. Received: ${JSON.stringify(text)}`, 'ls');
+    throw new UsageError(`--limit expects a whole number from 1 to 1000. Received: ${JSON.stringify(text)}`, command);
   return Number(text);
 }
 

@@ -2,7 +2,7 @@
  * Commands on sagas: start (and wait for the outcome with --wait), get, and watch (one line per
  * change until the saga ends or Ctrl-C).
  */
-import type { Saga } from '../client';
+import { SAGA_STATUSES, type Saga, type SagaStatus, type SagaSummary } from '../client';
 import type { Command, CommandContext } from './command';
 import { flag, str } from './options';
 import { readJsonObject } from './input';
@@ -21,7 +21,54 @@ import {
   transferBody,
   withSagaId,
 } from './saga-args';
-import { sagaTable } from './table';
+import { UsageError } from './errors';
+import { parseListLimit } from './namespace-commands';
+import { sagaTable, sagasTable } from './table';
+
+export const sagaLsCommand: Command = {
+  name: 'saga ls',
+  args: [],
+  summary: 'list sagas, newest first',
+  about: [
+    'Prints {"items": [{"id", "status", "type", "startedAt", "finishedAt"}], "cursor"}, newest',
+    'first; pass the cursor back to continue. A saga started or ended a moment ago may be listed a',
+    'moment later (or under its previous status).',
+  ].join('\n'),
+  options: {
+    status: { type: 'string', value: '<status>', choices: SAGA_STATUSES, help: ['only sagas in this status'] },
+    limit: { type: 'string', value: 'n', help: ['page size, 1 to 1000 (default 100)'] },
+    all: { type: 'boolean', help: ['follow cursors and print every page as one list'] },
+    cursor: { type: 'string', value: 'c', or: true, help: ['continue after a previous page'] },
+    table: {
+      type: 'boolean',
+      help: ['one row per saga: id, status, type, start, end; the cursor of the', 'next page goes to standard error'],
+    },
+  },
+  async run({ values, client, io, output }) {
+    const status = str(values, 'status');
+    if (status !== undefined && !(SAGA_STATUSES as readonly string[]).includes(status))
+      throw new UsageError(
+        `--status must be one of ${SAGA_STATUSES.join(', ')}. Received: ${JSON.stringify(status)}`,
+        'saga ls',
+      );
+    const limit = parseListLimit(str(values, 'limit'), 'saga ls');
+    const items: SagaSummary[] = [];
+    let cursor = str(values, 'cursor');
+    do {
+      const page = await client.sagas.list({
+        status: status as SagaStatus | undefined,
+        limit: flag(values, 'all') ? 1000 : limit,
+        cursor,
+      });
+      items.push(...page.items);
+      cursor = page.cursor ?? undefined;
+    } while (flag(values, 'all') && cursor !== undefined);
+    const page = { items, cursor: cursor ?? null };
+    output.printResult(page, (v) => sagasTable(v.items));
+    if (output.format === 'table' && page.cursor)
+      io.err(`more sagas: \`vesta saga ls --cursor ${page.cursor}\` lists the next page\n`);
+  },
+};
 
 /** The saga as the API sends it: the client's `Saga` with the members the CLI prints. */
 const asView = (saga: Saga): SagaView => saga as unknown as SagaView;

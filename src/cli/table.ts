@@ -2,7 +2,17 @@
  * `--table`: results as aligned text columns for people, where JSON is for programs. Each
  * listing-like result has a renderer here; commands print JSON unless `--table` is given.
  */
-import type { DeadLetter, LeaseDetails, ListPage, Saga, SiblingsRecord, Snapshot, VestaRecord } from '../client';
+import type {
+  DeadLetter,
+  HeldLock,
+  LeaseDetails,
+  ListPage,
+  Saga,
+  SagaSummary,
+  SiblingsRecord,
+  Snapshot,
+  VestaRecord,
+} from '../client';
 import { hasSiblings } from '../client';
 import { stringifyJson } from '../client';
 
@@ -130,5 +140,21 @@ export function deadLettersTable(items: readonly DeadLetter[]): string {
   return renderTable(
     ['id', 'source', 'item', 'error', 'attempts', 'lastAt'],
     items.map((e) => [e.id, e.source, item(e), `${e.error.name}: ${e.error.message}`, e.attempts, e.lastAt]),
+  );
+}
+
+/** `vesta saga ls`: one row per saga, newest first: id, status, type, start and end. */
+export function sagasTable(items: readonly SagaSummary[]): string {
+  return renderTable(
+    ['id', 'status', 'type', 'startedAt', 'finishedAt'],
+    items.map((s) => [s.id, s.status, s.type, s.startedAt, s.finishedAt]),
+  );
+}
+
+/** `vesta lock ls`: one row per held lock: name, fencing token, when its holder's lease expires. */
+export function locksTable(items: readonly HeldLock[]): string {
+  return renderTable(
+    ['name', 'fencingToken', 'expiresAt'],
+    items.map((l) => [l.name, l.fencingToken, l.expiresAt]),
   );
 }

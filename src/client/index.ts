@@ -27,4 +27,5 @@ export {
   MAX_CHANGES_LIMIT,
   MAX_WAIT_SECONDS,
   REQUIRE_OPS,
+  SAGA_STATUSES,
 } from '../core/wire/constants';

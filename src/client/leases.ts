@@ -12,7 +12,9 @@ import type {
   GrantBody,
   Lease,
   LeaseDetails,
+  HeldLock,
   LockGrant,
+  LockPage,
   PatchBody,
   TxnBody,
   TxnResult,
@@ -150,6 +152,36 @@ export class Leases {
 
 export class Locks {
   public constructor(private readonly client: Requester) {}
+
+  /** One page of the locks of `ns` held now, by name; `prefix` keeps the names that start with it. */
+  public async list(
+    ns: string,
+    opts: {
+      readonly prefix?: string;
+      readonly limit?: number;
+      readonly cursor?: string;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<LockPage> {
+    const r = await this.client.request<LockPage>('GET', `/v1/ns/${encodeURIComponent(ns)}/locks`, {
+      query: { prefix: opts.prefix || undefined, limit: opts.limit, cursor: opts.cursor },
+      signal: opts.signal,
+    });
+    return r.body;
+  }
+
+  /** Every lock of `ns` held now, page after page. */
+  public async *listAll(
+    ns: string,
+    opts: { readonly prefix?: string; readonly signal?: AbortSignal } = {},
+  ): AsyncGenerator<HeldLock> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(ns, { ...opts, limit: 1000, cursor });
+      yield* page.items;
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+  }
 
   /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */
   public async acquire(ns: string, name: string, leaseId: string): Promise<LockGrant> {

@@ -21,6 +21,8 @@ import type {
   ListItem as WireListItem,
   LockGrantView,
   LockHolder as WireLockHolder,
+  LockPage as WireLockPage,
+  LockView,
   PartInfo,
   PatchBody as WirePatchBody,
   ReplayOutcome as WireReplayOutcome,
@@ -28,7 +30,9 @@ import type {
   RestoreView,
   SagaAction as WireSagaAction,
   SagaBody,
+  SagaPage as WireSagaPage,
   SagaStatus as WireSagaStatus,
+  SagaSummary as WireSagaSummary,
   SagaView,
   SiblingView,
   SiblingsRecordView,
@@ -96,6 +100,9 @@ export type LockGrant = LockGrantView;
  * holder's lease expires (`null` when it could not be read). Never the holder's lease id.
  */
 export type LockHolder = WireLockHolder;
+/** A lock held now, as `locks.list` shows it: its fencing token and its holder's expiry, never the lease id. */
+export type HeldLock = LockView;
+export type LockPage = WireLockPage;
 
 export type SagaStatus = WireSagaStatus;
 export type SagaStep = StepView;
@@ -104,6 +111,9 @@ export type Saga = SagaView;
 export type SagaAction = WireSagaAction;
 /** What `POST /v1/sagas` takes: steps, or a built-in saga type with its input. */
 export type SagaInput = SagaBody;
+/** A saga as `sagas.list` shows it. */
+export type SagaSummary = WireSagaSummary;
+export type SagaPage = WireSagaPage;
 
 export type RunStatus = SnapshotStatus;
 export type SnapshotPart = PartInfo;

@@ -12,7 +12,10 @@ import type {
   RestoreStarted,
   Saga,
   SagaInput,
+  SagaPage,
   SagaStarted,
+  SagaStatus,
+  SagaSummary,
   Snapshot,
   SnapshotStarted,
 } from './types';
@@ -72,6 +75,34 @@ export class Sagas {
   public async start(input: SagaInput): Promise<(SagaStarted | Saga) & { readonly created: boolean }> {
     const r = await this.client.request<SagaStarted | Saga>('POST', '/v1/sagas', { body: input });
     return { ...r.body, created: r.status === 202 };
+  }
+
+  /** One page of sagas, newest first; `status` keeps the sagas in that status. */
+  public async list(
+    opts: {
+      readonly status?: SagaStatus;
+      readonly limit?: number;
+      readonly cursor?: string;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<SagaPage> {
+    const r = await this.client.request<SagaPage>('GET', '/v1/sagas', {
+      query: { status: opts.status, limit: opts.limit, cursor: opts.cursor },
+      signal: opts.signal,
+    });
+    return r.body;
+  }
+
+  /** Every saga, newest first, page after page. */
+  public async *listAll(
+    opts: { readonly status?: SagaStatus; readonly signal?: AbortSignal } = {},
+  ): AsyncGenerator<SagaSummary> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...opts, limit: 1000, cursor });
+      yield* page.items;
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Saga> {

@@ -56,8 +56,9 @@ export function leaseView(lease: Lease): LeaseView {
 }
 
 const ID = /^[\x21-\x7e]{1,128}$/;
+/** A lock name: 1 to 255 characters, no control characters and no `/`. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses
-const LOCK_NAME = /^[^\u0000-\u001f\u007f-\u009f/]{1,255}$/;
+export const LOCK_NAME = /^[^\u0000-\u001f\u007f-\u009f/]{1,255}$/;
 
 /** Throws `ValidationError` unless `id` could be a lease id (1 to 128 visible ASCII characters). */
 export function validateLeaseId(id: string, field = 'id'): string {

@@ -9,6 +9,7 @@ import type { ConflictMode, Fields, NamespaceSettings, PatchBody, TxnBody } from
 import type { PartInfo, RestoreView, SnapshotManifest } from './snapshots';
 import type { ChangeDetail, PlaceholderSource } from './changes';
 import type { DeadLetter, DeadLetterInput, DeadLetterPage, DeadLetterQuery, ReplayOutcome } from './dead-letter-types';
+import type { LockPage } from './wire/leases';
 import type { TxnResult } from './wire/record-views';
 
 export interface Clock {
@@ -90,6 +91,20 @@ export interface LeaseStore {
   revoke(id: string): Promise<void>;
   acquire(ns: string, name: string, leaseId: string): Promise<LockGrant>;
   release(ns: string, name: string, leaseId: string): Promise<void>;
+  /**
+   * The locks of `ns` held now (by a live lease), by name in UTF-8 byte order, whose name starts
+   * with `prefix`, `limit` at most, after `cursor` (opaque, from a previous page; `null` on the
+   * last). Never the holders' lease ids. Throws `ValidationError` (field `cursor`) for a cursor
+   * this listing did not issue for this prefix.
+   */
+  locks(ns: string, query: LockListQuery): Promise<LockPage>;
+}
+
+/** What `GET /v1/ns/{ns}/locks` asks for. */
+export interface LockListQuery {
+  readonly prefix: string;
+  readonly limit: number;
+  readonly cursor?: string;
 }
 
 /** Status of a workflow execution: Step Functions in AWS, the local runner locally. */

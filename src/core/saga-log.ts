@@ -15,6 +15,7 @@ import { VestaError } from './errors';
 import type { TxnResult } from './ports';
 import type { SagaAction, SagaDefinition, SagaStatus, SagaView, StepStatus } from './sagas';
 import type { ConflictMode, TxnBody } from './types';
+import type { SagaPage } from './wire/sagas';
 
 /** The step is no longer in the status the write needs (applied, undone or aborted meanwhile). */
 export class StepSettledError extends VestaError {
@@ -61,6 +62,13 @@ export interface StoredSaga {
 
 /** What an entry recorded: the record write's result, or that there was nothing to write. */
 export type EntryResult = TxnResult | { readonly key: null };
+
+/** What `GET /v1/sagas` asks for: one status or all, a page size, where the last page ended. */
+export interface SagaListQuery {
+  readonly status?: SagaStatus;
+  readonly limit: number;
+  readonly cursor?: string;
+}
 
 /** Whether a write applies a step's action or undoes it (its compensation). */
 export type StepWriteKind = 'apply' | 'undo';
@@ -121,6 +129,13 @@ export interface SagaLog {
     to: StepStatus,
     error?: StepError,
   ): Promise<boolean>;
+  /**
+   * Sagas newest first (by start time, then id), of `status` or of every status, `limit` at most,
+   * after `cursor` (opaque, from a previous page; `null` on the last). Reads an eventually
+   * consistent index: a saga just started or finished may be listed a moment later. Throws
+   * `ValidationError` (field `cursor`) for a cursor this listing did not issue.
+   */
+  list(query: SagaListQuery): Promise<SagaPage>;
   /** Ends a saga whose status is one of `from` with `status`; false when it had another or does not exist. */
   finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean>;
 }

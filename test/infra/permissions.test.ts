@@ -1,6 +1,8 @@
 import {
   CHANGE_LOG_READ_ACTIONS,
   CONTROL_READ_WRITE_ACTIONS,
+  LOCK_INDEX_ACTIONS,
+  SAGA_LIST_INDEX_ACTIONS,
   DEAD_LETTER_API_ACTIONS,
   DEAD_LETTER_INDEX_ACTIONS,
   DEAD_LETTER_REPLAY_ACTIONS,
@@ -66,15 +68,24 @@ describe('api function permissions (least privilege)', () => {
     );
   });
 
-  test('the control table grant holds ConditionCheckItem (lease transactions); the one index named is the dead letters by source, for a Query', () => {
+  test('the control table grant holds ConditionCheckItem (lease transactions); the indexes named are the held locks, the sagas by status and the dead letters by source, each for a Query', () => {
     expect(CONTROL_READ_WRITE_ACTIONS).toContain('dynamodb:ConditionCheckItem');
     const { statements } = functionRole();
     const onIndex = statements.filter((st) => JSON.stringify(st.Resource).includes('/index/'));
-    expect(onIndex.flatMap((st) => list(st.Action))).toEqual([...DEAD_LETTER_INDEX_ACTIONS]);
-    expect(JSON.stringify(onIndex[0].Resource)).toContain(
-      `"Fn::GetAtt":["${idOf(s.stack.tables.tables.deadletters)}","Arn"]`,
-    );
-    expect(JSON.stringify(onIndex[0].Resource)).toContain('/index/bySource');
+    expect(onIndex.flatMap((st) => list(st.Action))).toEqual([
+      ...LOCK_INDEX_ACTIONS,
+      ...SAGA_LIST_INDEX_ACTIONS,
+      ...DEAD_LETTER_INDEX_ACTIONS,
+    ]);
+    const tables = s.stack.tables.tables;
+    [
+      [tables.control, '/index/locksByNamespace'],
+      [tables.sagas, '/index/byStatus'],
+      [tables.deadletters, '/index/bySource'],
+    ].forEach(([table, index], i) => {
+      expect(JSON.stringify(onIndex[i].Resource)).toContain(`"Fn::GetAtt":["${idOf(table as never)}","Arn"]`);
+      expect(JSON.stringify(onIndex[i].Resource)).toContain(index as string);
+    });
   });
 
   test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines (no S3)', () => {

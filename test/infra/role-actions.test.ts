@@ -111,7 +111,9 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
       'dynamodb:UpdateItem {control.Arn}',
       'dynamodb:DeleteItem {control.Arn}',
       'dynamodb:Query {control.Arn}',
+      'dynamodb:BatchGetItem {control.Arn}',
       'dynamodb:ConditionCheckItem {control.Arn}',
+      'dynamodb:Query {control.Arn}/index/locksByNamespace',
       'dynamodb:GetItem {idempotency.Arn}',
       'dynamodb:PutItem {idempotency.Arn}',
       'dynamodb:UpdateItem {idempotency.Arn}',
@@ -120,6 +122,7 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
       'dynamodb:PutItem {sagas.Arn}',
       'dynamodb:UpdateItem {sagas.Arn}',
       'dynamodb:Query {sagas.Arn}',
+      'dynamodb:Query {sagas.Arn}/index/byStatus',
       'dynamodb:Query {changes.Arn}',
       'dynamodb:GetItem {deadletters.Arn}',
       'dynamodb:DeleteItem {deadletters.Arn}',
@@ -270,7 +273,7 @@ test('how much each role may do: distinct actions, and (action, resource) pairs'
     }),
   );
   expect(counts).toEqual({
-    api: { actions: 13, pairs: 39 },
+    api: { actions: 13, pairs: 42 },
     reaper: { actions: 9, pairs: 15 },
     renewer: { actions: 9, pairs: 15 },
     'saga-step': { actions: 9, pairs: 13 },

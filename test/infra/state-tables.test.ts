@@ -73,7 +73,8 @@ describe('StateTables', () => {
       TABLE_DEFS.find((d) => d.id === 'control')
         ?.indexes?.map((ix) => ix.name)
         .sort(),
-    ).toEqual(['byExecution', 'byExpiry']);
+    ).toEqual(['byExecution', 'byExpiry', 'locksByNamespace']);
+    expect(TABLE_DEFS.find((d) => d.id === 'sagas')?.indexes?.map((ix) => ix.name)).toEqual(['byStatus']);
     for (const def of TABLE_DEFS) {
       const props = tableNamed(dev, `vesta-dev-${def.id}`).Properties;
       const actual = props.GlobalSecondaryIndexes ?? [];

@@ -170,6 +170,7 @@ describe('grants', () => {
         arn('GET', '/v1/ns/orders/keys'),
         arn('GET', '/v1/ns/orders/keys/*'),
         arn('GET', '/v1/ns/orders/changes'),
+        arn('GET', '/v1/ns/orders/locks'),
       ].sort(),
     );
   });

@@ -231,6 +231,7 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
     201,
   );
   ok(await call('GET', `/v1/leases/${lease}`), 200);
+  expect(ok(await call('GET', `/v1/ns/${ns}/locks`), 200).body.items).toHaveLength(1);
   ok(await call('DELETE', `/v1/ns/${ns}/locks/L`, undefined, { 'X-Lease-Id': lease }), 204);
   ok(await call('DELETE', `/v1/leases/${lease}`), 204);
   // Sagas: one that completes, one whose second step fails and is compensated.
@@ -261,6 +262,8 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   );
   await workflows.settled();
   expect(ok(await call('GET', `/v1/sagas/${ns}-undo`), 200).body.status).toBe('COMPENSATED');
+  ok(await call('GET', '/v1/sagas?status=COMPENSATED&limit=5'), 200);
+  ok(await call('GET', '/v1/sagas?limit=2'), 200);
   ok(
     await call('POST', '/v1/sagas', {
       id: `${ns}-ok`,

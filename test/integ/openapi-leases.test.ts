@@ -18,6 +18,7 @@ const LEASES = '/v1/leases';
 const LEASE = '/v1/leases/{id}';
 const KEEPALIVE = '/v1/leases/{id}/keepalive';
 const LOCK = '/v1/ns/{ns}/locks/{name}';
+const LOCKS = '/v1/ns/{ns}/locks';
 const RECORD = '/v1/ns/{ns}/keys/{key+}';
 const KEYS = '/v1/ns/{ns}/keys';
 const TXN = '/v1/ns/{ns}/txn';
@@ -430,6 +431,42 @@ describe('DELETE /v1/ns/{ns}/locks/{name}', () => {
     await retryInProgress('TransactWriteItemsCommand', 'DELETE', LOCK, lockPath(ns, 'L'), opts, 204);
     await want(422, 'DELETE', LOCK, lockPath(ns, 'M'), opts);
     await storeFailures(CONTROL, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': a.id } });
+  });
+});
+
+// ---- GET /v1/ns/{ns}/locks ----------------------------------------------------------------
+
+describe('GET /v1/ns/{ns}/locks', () => {
+  test('200 pages of held locks, without lease ids; an expired lease no longer holds its lock', async () => {
+    const ns = uniqueNs();
+    const a = await grant(60);
+    const b = await grant(10);
+    await acquire(200, ns, 'x', a.id);
+    await acquire(200, ns, 'y', b.id);
+    const first = await want(200, 'GET', LOCKS, `/v1/ns/${ns}/locks?limit=1`);
+    expect(first.body.items).toEqual([{ name: 'x', fencingToken: expect.any(Number), expiresAt: a.expiresAt }]);
+    const next = await want(200, 'GET', LOCKS, `/v1/ns/${ns}/locks?limit=1&cursor=${first.body.cursor}`);
+    expect(next.body.items.map((l: { name: string }) => l.name)).toEqual(['y']);
+    clock.advance(10);
+    expect((await want(200, 'GET', LOCKS, `/v1/ns/${ns}/locks`)).body).toEqual({
+      items: [{ name: 'x', fencingToken: expect.any(Number), expiresAt: a.expiresAt }],
+      cursor: null,
+    });
+    await want(200, 'GET', LOCKS, `/v1/ns/${ns}/locks?prefix=z`);
+  });
+
+  test('400 naming the parameter; 429/503/500; 405 with Allow: GET', async () => {
+    const ns = uniqueNs();
+    for (const [q, field] of [
+      ['prefix=a%2Fb', 'prefix'],
+      ['limit=1001', 'limit'],
+      ['cursor=x', 'cursor'],
+    ])
+      expect((await want(400, 'GET', LOCKS, `/v1/ns/${ns}/locks?${q}`)).body.field).toBe(field);
+    expect((await want(400, 'GET', LOCKS, '/v1/ns/NO/locks')).body.field).toBe('ns');
+    await storeFailures(CONTROL, 'GET', LOCKS, `/v1/ns/${ns}/locks`);
+    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE'])
+      expect((await want(405, m, LOCKS, `/v1/ns/${ns}/locks`)).headers.allow).toBe('GET');
   });
 });
 

@@ -312,9 +312,32 @@ describe('POST /v1/sagas', () => {
     expect(await fields(ns, 'k0')).toEqual({ n: 2 });
   });
 
-  test('405 with Allow: POST', async () => {
-    for (const m of ['GET', 'PUT', 'PATCH', 'DELETE'])
-      expect((await want(405, m, SAGAS, SAGAS)).headers.allow).toBe('POST');
+  test('405 with Allow: GET, POST', async () => {
+    for (const m of ['PUT', 'PATCH', 'DELETE'])
+      expect((await want(405, m, SAGAS, SAGAS)).headers.allow).toBe('GET, POST');
+  });
+});
+
+// ---- GET /v1/sagas ------------------------------------------------------------------------
+
+describe('GET /v1/sagas', () => {
+  test('200 pages of summaries, of every status and of one', async () => {
+    await run({ namespace: uniqueNs(), steps: counterSteps(1) });
+    const page = await want(200, 'GET', SAGAS, `${SAGAS}?limit=1`);
+    expect(page.body.items).toHaveLength(1);
+    await want(200, 'GET', SAGAS, `${SAGAS}?limit=1&cursor=${page.body.cursor}`);
+    await want(200, 'GET', SAGAS, `${SAGAS}?status=SUCCEEDED&limit=2`);
+    await want(200, 'GET', SAGAS, `${SAGAS}?status=COMPENSATION_FAILED`);
+  });
+
+  test('400 naming the parameter; 429/503/500 from the saga log', async () => {
+    for (const [q, field] of [
+      ['status=DONE', 'status'],
+      ['limit=0', 'limit'],
+      ['cursor=x', 'cursor'],
+    ])
+      expect((await want(400, 'GET', SAGAS, `${SAGAS}?${q}`)).body.field).toBe(field);
+    await storeFailures(SAGAS_TABLE, 'GET', SAGAS, SAGAS);
   });
 });
 

@@ -428,6 +428,6 @@ describe('bad input', () => {
 
   test('other methods are 405', async () => {
     expect((await api.call('DELETE', '/v1/sagas/x')).status).toBe(405);
-    expect((await api.call('GET', '/v1/sagas')).status).toBe(405);
+    expect((await api.call('PUT', '/v1/sagas')).status).toBe(405);
   });
 });

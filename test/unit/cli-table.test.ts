@@ -7,9 +7,11 @@ import {
   cell,
   leaseTable,
   listTable,
+  locksTable,
   recordTable,
   renderTable,
   sagaTable,
+  sagasTable,
   snapshotsTable,
 } from '../../src/cli/table';
 import { runCli } from '../cli-harness';
@@ -25,6 +27,34 @@ const record = {
 };
 
 describe('rendering', () => {
+  test('saga ls: one row per saga; a running saga has an empty end', () => {
+    expect(
+      sagasTable([
+        { id: 'b', status: 'RUNNING', type: 'steps', startedAt: '2026-01-01T00:00:01.000Z', finishedAt: null },
+        {
+          id: 'a',
+          status: 'SUCCEEDED',
+          type: 'transfer',
+          startedAt: '2026-01-01T00:00:00.000Z',
+          finishedAt: '2026-01-01T00:00:02.000Z',
+        },
+      ]),
+    ).toBe(
+      [
+        'ID  STATUS     TYPE      STARTEDAT                 FINISHEDAT',
+        'b   RUNNING    steps     2026-01-01T00:00:01.000Z',
+        'a   SUCCEEDED  transfer  2026-01-01T00:00:00.000Z  2026-01-01T00:00:02.000Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('lock ls: name, fencing token, expiry', () => {
+    expect(locksTable([{ name: 'leader', fencingToken: 17, expiresAt: '2026-01-01T00:00:30.000Z' }])).toBe(
+      'NAME    FENCINGTOKEN  EXPIRESAT\nleader  17            2026-01-01T00:00:30.000Z\n',
+    );
+  });
+
   test('columns are aligned under upper-case headers, the last one unpadded', () => {
     expect(
       renderTable(
@@ -149,7 +179,7 @@ describe('vesta ... --table', () => {
     const r = await vesta(['ns', 'get', 'shop', '--table'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      'ns get has no table form; it prints JSON or YAML (--table works with get, ls, lease get, saga get, snapshot list, dead-letter ls)',
+      'ns get has no table form; it prints JSON or YAML (--table works with get, ls, lease get, lock ls, saga ls, saga get, snapshot list, dead-letter ls)',
     );
   });
 

@@ -7,14 +7,16 @@
  * - lease `lease#<id>` / `#lease`, with `shard = leases#<n>` (the `byExpiry` index) and, for a lease
  *   of an execution, `rshard = renew#<n>` (the `byExecution` index);
  * - what a lease holds: `lease#<id>` / `key#<ns>#<key>` or `lock#<ns>#<name>` (they sort after `#lease`);
- * - lock `lock#<ns>#<name>` / `#lock`;
+ * - lock `lock#<ns>#<name>` / `#lock`; while a lease holds it, it also carries `lockNs = <ns>` and
+ *   `lockName = <name>` (the `locksByNamespace` index);
  * - namespace settings `ns#<ns>` / `settings`; the health probe `health` / `probe`;
  * - the reaper's last run `reaper` / `status`;
  * - snapshot `snapshot` / `<id>`, restore `restore` / `<id>`, the newest complete snapshot
  *   `snapshot-latest` / `latest`, a restore part's checkpoint `restore-part#<restore id>` / `<part>`.
  *
  * Sagas table (`id`, `sk`): the saga `saga`, step `step#NNN`, an applied action or compensation
- * `step#NNN#apply` / `step#NNN#undo`.
+ * `step#NNN#apply` / `step#NNN#undo`. A header also carries `listStatus` (its status) and
+ * `listOrder = <startedAt>#<id>` (the `byStatus` index).
  *
  * Dead-letters table: the listing order `order = <first set aside, ISO>#<id>`.
  *
@@ -80,6 +82,8 @@ export const checkpointKey = (restoreId: string, part: string): Item => ({
 export const SAGA_HEADER_SK = 'saga';
 export const stepSk = (i: number): string => `step#${String(i).padStart(3, '0')}`;
 export const entrySk = (i: number, kind: 'apply' | 'undo'): string => `${stepSk(i)}#${kind}`;
+/** The listing order of a saga's header: newest first is descending `listOrder`. */
+export const sagaListOrder = (startedAt: string, id: string): string => `${startedAt}#${id}`;
 /** Whether a sort key of the sagas table is an entry's (`step#NNN#apply`), not the header's or a step's. */
 export const isEntrySk = (sk: string): boolean => sk.includes('#', 5);
 

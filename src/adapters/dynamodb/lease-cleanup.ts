@@ -9,10 +9,17 @@ import { guarded, isConditionFailure } from './errors';
 import { Expr, S } from './expressions';
 import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './control-keys';
 
-/** The update that frees a lock, conditioned on `leaseId` holding it (the token stays). */
+/**
+ * The update that frees a lock, conditioned on `leaseId` holding it (the token stays); a free lock
+ * leaves the `locksByNamespace` index.
+ */
 export function unlockBy(leaseId: string): Expr {
   const e = new Expr();
-  return e.remove(e.name('leaseId')).require(`${e.name('leaseId')} = ${e.value(S(leaseId))}`);
+  return e
+    .remove(e.name('leaseId'))
+    .remove(e.name('lockNs'))
+    .remove(e.name('lockName'))
+    .require(`${e.name('leaseId')} = ${e.value(S(leaseId))}`);
 }
 
 /** The records a lease holds, as the record store expires them. */

@@ -62,6 +62,8 @@ export const CONTROL_TABLE = table('control', [S('pk'), S('sk')], 'VESTA_CONTROL
     { name: 'byExpiry', partitionKey: S('shard'), sortKey: N('expiresAt') },
     // Sparse: only leases of Step Functions executions carry `rshard`; the renewer reads them.
     { name: 'byExecution', partitionKey: S('rshard'), sortKey: N('expiresAt'), project: ['executionArn'] },
+    // Sparse: only a lock item while some lease holds it carries `lockNs`; lists a namespace's locks by name.
+    { name: 'locksByNamespace', partitionKey: S('lockNs'), sortKey: S('lockName'), project: ['token', 'leaseId'] },
   ],
 });
 
@@ -74,9 +76,21 @@ export const IDEMPOTENCY_TABLE = table('idempotency', [S('id')], 'VESTA_IDEMPOTE
  * The saga log: per saga a header item (`sk = saga`: definition, status, execution, timestamps),
  * one item per step (`step#NNN`: action, compensation, status, attempts, error) and one entry per
  * applied action or compensation (`step#NNN#apply`, `step#NNN#undo`), each committed in the same
- * transaction as its record write and conditioned on not existing yet (exactly once).
+ * transaction as its record write and conditioned on not existing yet (exactly once). The index
+ * `byStatus` (`listStatus`, `listOrder` = `<startedAt>#<id>`), sparse: only headers carry those
+ * attributes, lists the sagas of one status newest first; `GET /v1/sagas` without a status merges
+ * the four statuses' queries.
  */
-export const SAGAS_TABLE = table('sagas', [S('id'), S('sk')], 'VESTA_SAGAS_TABLE');
+export const SAGAS_TABLE = table('sagas', [S('id'), S('sk')], 'VESTA_SAGAS_TABLE', {
+  indexes: [
+    {
+      name: 'byStatus',
+      partitionKey: S('listStatus'),
+      sortKey: S('listOrder'),
+      project: ['type', 'startedAt', 'finishedAt'],
+    },
+  ],
+});
 
 /**
  * The change log, one partition per namespace (`ns`, `seq`), kept at least 24 hours (the watch

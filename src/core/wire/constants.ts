@@ -19,3 +19,7 @@ export type DeadLetterSource = (typeof DEAD_LETTER_SOURCES)[number];
 export const MAX_WAIT_SECONDS = 20;
 export const MAX_CHANGES_LIMIT = 1000;
 export const DEFAULT_CHANGES_LIMIT = 100;
+
+/** A saga's statuses, as `GET /v1/sagas/{id}` shows them and `GET /v1/sagas?status=` filters by. */
+export const SAGA_STATUSES = ['RUNNING', 'SUCCEEDED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];

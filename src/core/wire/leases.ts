@@ -56,3 +56,18 @@ export type LockGrantView = z.infer<typeof lockGrantView>;
  */
 export const lockHolder = z.object({ fencingToken: z.number().int(), expiresAt: timestamp.nullable() }).readonly();
 export type LockHolder = z.infer<typeof lockHolder>;
+
+/** `GET /v1/ns/{ns}/locks` parameters: `limit` 1 to 1000, default 100. */
+export const DEFAULT_LOCK_LIMIT = 100;
+export const MAX_LOCK_LIMIT = 1000;
+
+/** A lock held now, as anyone may list it: its fencing token and when the holder's lease expires (never the lease id). */
+export const lockView = z
+  .object({ name: z.string(), fencingToken: z.number().int(), expiresAt: timestamp })
+  .strict()
+  .readonly();
+export type LockView = z.infer<typeof lockView>;
+
+/** `GET /v1/ns/{ns}/locks`: the locks held now, by name; `cursor` is `null` on the last page. */
+export const lockPage = z.object({ items: z.array(lockView).readonly(), cursor: z.string().nullable() }).readonly();
+export type LockPage = z.infer<typeof lockPage>;

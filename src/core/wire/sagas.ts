@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { compareNumeric } from '../decimal';
+import { SAGA_STATUSES, type SagaStatus } from './constants';
 import { fieldsSchema, numeric, timestamp } from './fields';
 import { MAX_REQUIRES, checkPatch, fieldRequire, patchShape } from './records';
 
@@ -14,8 +15,7 @@ export const MAX_SAGA_STEPS = 25;
 export const SAGA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 export const SAGA_ID_MESSAGE = 'must be 1 to 80 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-export const SAGA_STATUSES = ['RUNNING', 'SUCCEEDED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
-export type SagaStatus = (typeof SAGA_STATUSES)[number];
+export { SAGA_STATUSES, type SagaStatus };
 export const STEP_STATUSES = ['PENDING', 'DONE', 'FAILED', 'COMPENSATED', 'COMPENSATION_FAILED', 'SKIPPED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -112,3 +112,23 @@ export const sagaView = z
   })
   .readonly();
 export type SagaView = z.infer<typeof sagaView>;
+
+/** `GET /v1/sagas` parameters: `limit` 1 to 1000, default 100. */
+export const DEFAULT_SAGA_LIMIT = 100;
+export const MAX_SAGA_LIMIT = 1000;
+
+/** One saga as `GET /v1/sagas` lists it. */
+export const sagaSummary = z
+  .object({
+    id: z.string(),
+    status: z.enum(SAGA_STATUSES),
+    type: z.enum(['steps', 'transfer']),
+    startedAt: timestamp,
+    finishedAt: timestamp.nullable(),
+  })
+  .readonly();
+export type SagaSummary = z.infer<typeof sagaSummary>;
+
+/** `GET /v1/sagas`: newest first (by `startedAt`, then id); `cursor` is `null` on the last page. */
+export const sagaPage = z.object({ items: z.array(sagaSummary).readonly(), cursor: z.string().nullable() }).readonly();
+export type SagaPage = z.infer<typeof sagaPage>;

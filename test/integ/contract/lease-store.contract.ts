@@ -2,7 +2,7 @@
  * The contract of `LeaseStore` (`src/core/ports.ts`): what every lease and lock adapter must do.
  * Expiry follows the store's clock, which the fixture lets the suite move.
  */
-import { ConflictError, NotFoundError } from '../../../src/core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../../src/core/errors';
 import type { LeaseStore } from '../../../src/core/ports';
 import { uniqueNs } from '../harness';
 import type { FakeClock } from './clock';
@@ -99,6 +99,31 @@ export function leaseStoreContract(backend: string, make: () => LeaseStoreFixtur
       await expect(f.leases.describe(a.id)).rejects.toBeInstanceOf(NotFoundError);
       await expect(f.leases.revoke(a.id)).rejects.toBeInstanceOf(NotFoundError);
       expect((await f.leases.acquire(ns, 'l', b.id)).leaseId).toBe(b.id);
+    });
+
+    test('locks lists the locks held now by name, after a cursor, without lease ids', async () => {
+      const ns = uniqueNs('lease-contract');
+      const a = await f.leases.grant(60);
+      const b = await f.leases.grant(10);
+      for (const name of ['y', 'x', 'p.1']) await f.leases.acquire(ns, name, a.id);
+      await f.leases.acquire(ns, 'short', b.id);
+      await f.leases.acquire(ns, 'gone', a.id);
+      await f.leases.release(ns, 'gone', a.id);
+      const names = async (q: { prefix?: string; limit?: number; cursor?: string }) =>
+        (await f.leases.locks(ns, { prefix: '', limit: 100, ...q })).items.map((l) => l.name);
+      expect(await names({})).toEqual(['p.1', 'short', 'x', 'y']);
+      f.clock.advance(11);
+      const first = await f.leases.locks(ns, { prefix: '', limit: 2 });
+      expect(first.items).toEqual([
+        { name: 'p.1', fencingToken: expect.any(Number), expiresAt: new Date(f.clock.t + 49_000).toISOString() },
+        { name: 'x', fencingToken: expect.any(Number), expiresAt: expect.any(String) },
+      ]);
+      expect(await names({ cursor: first.cursor! })).toEqual(['y']);
+      expect(await names({ prefix: 'p.' })).toEqual(['p.1']);
+      expect(JSON.stringify(first)).not.toContain(a.id);
+      await expect(f.leases.locks(ns, { prefix: 'z', limit: 2, cursor: first.cursor! })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
   });
 }

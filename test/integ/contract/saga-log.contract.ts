@@ -2,7 +2,7 @@
  * The contract of `SagaLog` (`src/core/saga-log.ts`): what every saga log adapter must do, with a
  * record writer of the same backend for the settlements committed with a step's records.
  */
-import { NotFoundError } from '../../../src/core/errors';
+import { NotFoundError, ValidationError } from '../../../src/core/errors';
 import type { RecordStore } from '../../../src/core/ports';
 import { type SagaLog, type SagaRecordWriter, StepSettledError } from '../../../src/core/saga-log';
 import { type SagaDefinition, actionTxn, parseSagaBody } from '../../../src/core/sagas';
@@ -163,6 +163,35 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       for await (const s of f.log.unfinished()) unfinished.push(s.id);
       expect(unfinished).toContain(running.id);
       expect(unfinished).not.toContain(ended.id);
+    });
+
+    test('list: newest first, of one status or all, page after page; a finished saga moves to its status', async () => {
+      // Far ahead of every other saga in the log, so the first pages hold only these.
+      f.clock.t = Date.parse('2093-01-01T00:00:00.000Z') + Math.floor(Math.random() * 1e6) * 1000;
+      const defs = [definition(1), definition(1), definition(1)];
+      for (const d of defs) {
+        expect(await f.log.create(d, ARN)).toBe(true);
+        f.clock.advance(1);
+      }
+      expect(await f.log.finish(defs[1].id, 'SUCCEEDED', ['RUNNING'])).toBe(true);
+      const ids = defs.map((d) => d.id).reverse();
+      const first = await f.log.list({ limit: 2 });
+      expect(first.items.map((s) => s.id)).toEqual(ids.slice(0, 2));
+      expect(first.items[0]).toEqual({
+        id: ids[0],
+        status: 'RUNNING',
+        type: 'steps',
+        startedAt: new Date(f.clock.t - 1000).toISOString(),
+        finishedAt: null,
+      });
+      const next = await f.log.list({ limit: 2, cursor: first.cursor! });
+      expect(next.items[0].id).toBe(ids[2]);
+      expect((await f.log.list({ status: 'SUCCEEDED', limit: 1 })).items).toEqual([
+        expect.objectContaining({ id: defs[1].id, status: 'SUCCEEDED', finishedAt: expect.any(String) }),
+      ]);
+      const running = await f.log.list({ status: 'RUNNING', limit: 2 });
+      expect(running.items.map((s) => s.id)).toEqual([defs[2].id, defs[0].id]);
+      await expect(f.log.list({ limit: 1, cursor: 'nope' })).rejects.toBeInstanceOf(ValidationError);
     });
   });
 }
