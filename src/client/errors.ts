@@ -3,7 +3,7 @@
  * `reason`), and the failures that never reach the API. `apiError` is the one place that maps a
  * problem document to its class.
  */
-import type { LockHolder, ProblemDocument, SiblingsRecord, VestaRecord } from './types';
+import type { LockHolder, ProblemDocument, SiblingsRecord, UnmetRequire, VestaRecord } from './types';
 
 /**
  * A problem document (RFC 9457) with Vesta's extra members (`ProblemDocument`), as far as the
@@ -95,6 +95,13 @@ export class PreconditionFailedError extends ApiError {
   /** For a transaction: the indexes of the `require` entries that did not hold. */
   public get failed(): readonly number[] {
     return this.problem.failed ?? [];
+  }
+  /**
+   * Each `require` clause that did not hold, explained: the clause, its field, operator and
+   * expected value, and the value found (`actual`) or what was absent (`absent`).
+   */
+  public get unmet(): readonly UnmetRequire[] {
+    return this.problem.unmet ?? [];
   }
 }
 export class PayloadTooLargeError extends ApiError {}

@@ -53,6 +53,7 @@ export type {
   SagaStarted,
   SnapshotStarted,
   TxnResults,
+  UnmetRequire,
 } from '../core/wire';
 
 /** A record with one value. */
