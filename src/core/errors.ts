@@ -46,6 +46,7 @@ export const ConflictReason = {
   LeaseNotFound: 'LeaseNotFound',
   RequestInProgress: 'RequestInProgress',
   SnapshotNotComplete: 'SnapshotNotComplete',
+  SagaIdReused: 'SagaIdReused',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 
