@@ -97,17 +97,20 @@ export function actionTxn(a: SagaAction): TxnBody {
 
 /**
  * A value in canonical form for comparing definitions: maps by sorted member names (own members
- * only, `undefined` ones left out), numbers by their exact decimal text, lists in order.
+ * only, `undefined` ones left out), numbers by their exact decimal text, lists in order. Each
+ * number, list and map is tagged (`{n}`, `{l}`, `{m}`), so no two different values share a form.
  */
 function canonical(v: unknown): unknown {
   if (isNumeric(v)) return { n: numericText(v) };
-  if (Array.isArray(v)) return v.map(canonical);
+  if (Array.isArray(v)) return { l: v.map(canonical) };
   if (typeof v !== 'object' || v === null) return v;
   const rec = v as Record<string, unknown>;
-  return Object.keys(rec)
-    .filter((k) => rec[k] !== undefined)
-    .sort()
-    .map((k) => [k, canonical(rec[k])]);
+  return {
+    m: Object.keys(rec)
+      .filter((k) => rec[k] !== undefined)
+      .sort()
+      .map((k) => [k, canonical(rec[k])]),
+  };
 }
 
 /** An action without what changes nothing about it: an empty `require` is no `require`. */

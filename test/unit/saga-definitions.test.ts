@@ -64,6 +64,26 @@ test('any change of what the saga does is another definition', () => {
   expect(sameDefinition(base, { ...base, steps: [{ ...base.steps[0], compensation: undefined }] })).toBe(false);
 });
 
+test('a list is never the same as a map, nor a number the same as a string', () => {
+  const put = (value: string) =>
+    parse(
+      `{"namespace": "n", "steps": [{"name": "s", "action": {"op": "put", "key": "k", "fields": {"x": ${value}}}}]}`,
+    );
+  const forms = [
+    '{"a": 1}',
+    '[["a", 1]]',
+    '[["a", {"n": "1"}]]',
+    '{"m": [["a", 1]]}',
+    '1',
+    '"1"',
+    '{"n": "1"}',
+    'null',
+  ];
+  for (const [i, a] of forms.entries()) {
+    for (const [j, b] of forms.entries()) expect(sameDefinition(put(a), put(b))).toBe(i === j);
+  }
+});
+
 test('an empty require is no require; the id is not part of the definition', () => {
   const a = parse('{"id": "a", "namespace": "n", "steps": [{"name": "s", "action": {"op": "delete", "key": "k"}}]}');
   const b = parse(
