@@ -350,3 +350,63 @@ describe('property: any clause on any field name and exact number is a 412 namin
     );
   });
 });
+
+describe('property: transaction entries on odd keys, names and exact numbers', () => {
+  const ns = uniqueNs('cause-fzt');
+  const storableNumber = numberText.filter((t) => {
+    try {
+      return storable(t);
+    } catch {
+      return false;
+    }
+  });
+
+  test('every entry that does not hold is explained with its key; nothing is written', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fieldName.filter((f) => f.length <= 255),
+        storableNumber,
+        fc.boolean(),
+        fc.array(fc.tuple(fc.constantFrom('==', '!=', '<', '<=', '>', '>=', 'exists', 'absent'), storableNumber), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (field: string, stored: string, present: boolean, clauses: [string, string][]) => {
+          const key = `t ${n++}/"q"`;
+          if (present) {
+            const put = await putText(ns, key, `{${JSON.stringify(field)}: ${stored}}`);
+            if (put.status !== 201) return;
+          }
+          const req = clauses.map(([op, value]) =>
+            op === 'exists' || op === 'absent'
+              ? `{"key": ${JSON.stringify(key)}, "field": ${JSON.stringify(field)}, "op": "${op}"}`
+              : `{"key": ${JSON.stringify(key)}, "field": ${JSON.stringify(field)}, "op": "${op}", "value": ${value}}`,
+          );
+          const r = await send(
+            'POST',
+            `/v1/ns/${ns}/txn`,
+            `{"require": [${req.join(', ')}], "ops": [{"op": "put", "key": "${ns}-never", "fields": {}}]}`,
+          );
+          if (r.status === 400) return; // a field name the contract refuses
+          expect([200, 412]).toContain(r.status);
+          if (r.status === 200) {
+            await api.call('DELETE', path(ns, `${ns}-never`));
+            return;
+          }
+          const p = members(r) as { detail: string; failed: number[]; unmet: Record<string, unknown>[] };
+          expect(p.unmet.map((u) => u.clause)).toEqual(p.failed.map((i) => `require[${i}]`));
+          for (const u of p.unmet) {
+            expect(u).toMatchObject({ key, field });
+            if (!present) expect(u.absent).toBe('key');
+            expect(p.detail).toContain(
+              `${u.clause} did not hold: field ${JSON.stringify(field)} of key ${JSON.stringify(key)} must `,
+            );
+          }
+          expect((await api.call('GET', path(ns, `${ns}-never`))).status).toBe(404);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
