@@ -76,7 +76,11 @@ export function toProblem(e: unknown): HttpResult | undefined {
   }
   if (e instanceof CursorExpiredError) return problem(410, 'CursorExpired', msg);
   if (e instanceof PreconditionFailedError) {
-    const extra = { current: e.current, ...(e.failed ? { failed: e.failed } : {}) };
+    const extra = {
+      current: e.current,
+      ...(e.failed ? { failed: e.failed } : {}),
+      ...(e.unmet && e.unmet.length > 0 ? { unmet: e.unmet } : {}),
+    };
     return problem(412, 'PreconditionFailed', msg, extra, e.currentEtag ? { etag: e.currentEtag } : {});
   }
   if (e instanceof PayloadTooLargeError) return problem(413, 'PayloadTooLarge', msg);

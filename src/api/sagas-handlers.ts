@@ -1,11 +1,12 @@
 /**
  * Handlers of the sagas routes. A saga is written to the saga log first (its id taken, all steps
  * PENDING), then its execution is started under a name derived from the id. Posting the same id
- * again writes nothing and, if the first start never reached Step Functions, starts it now.
+ * again with the same definition writes nothing and, if the first start never reached Step
+ * Functions, starts it now; with another definition it is a `409` (`SagaIdReused`).
  */
-import { NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
-import { type SagaDefinition, executionName, parseSagaBody, validateSagaId } from '../core/sagas';
+import { type SagaDefinition, executionName, parseSagaBody, sameDefinition, validateSagaId } from '../core/sagas';
 import type { SagaLog } from '../core/saga-log';
 import {
   DEFAULT_SAGA_LIMIT,
@@ -42,6 +43,15 @@ export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, H
       const name = executionName(def.id);
       const executionArn = workflows.executionArn(workflow, name);
       const created = await sagas.create(def, executionArn);
+      if (!created) {
+        const existing = await sagas.definition(def.id);
+        if (existing && !sameDefinition(existing, def)) {
+          throw new ConflictError(
+            'SagaIdReused',
+            `saga ${JSON.stringify(def.id)} already exists with another definition; nothing was started (use another id, or read it with GET /v1/sagas/${def.id})`,
+          );
+        }
+      }
       const stored = created ? undefined : await sagas.saga(def.id);
       if (created || (stored && !stored.started)) {
         await workflows.start(workflowOf(stored?.type ?? def.type), name, { sagaId: def.id });

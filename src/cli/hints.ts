@@ -45,6 +45,8 @@ function conflictHint(e: ConflictError): string {
       return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
     case 'FencingTokenStale':
       return 'you no longer hold the lock and nothing was written; stop and re-acquire it with `vesta lock acquire`, then use the new token';
+    case 'SagaIdReused':
+      return 'a saga with this id already exists with another definition and nothing was started; start yours under another id, or see that one with `vesta saga get <id>`';
     case 'LockNotHeld':
       return 'this lease does not hold the lock (another one does, or it was released or expired); nothing was changed';
     default:

@@ -124,7 +124,8 @@ export const sagaStartCommand: Command = {
   summary: 'start a saga: steps from a file, or a built-in transfer',
   about: [
     'Prints {"id", "status": "RUNNING", "executionArn"}; a saga with that id already started prints',
-    'as it stands (as `vesta saga get`) and is not started again.',
+    'as it stands (as `vesta saga get`) and is not started again; if that saga has another',
+    'definition, nothing starts and the answer is 409 Conflict (SagaIdReused).',
   ].join('\n'),
   options: {
     file: {

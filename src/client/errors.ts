@@ -3,7 +3,7 @@
  * `reason`), and the failures that never reach the API. `apiError` is the one place that maps a
  * problem document to its class.
  */
-import type { LockHolder, ProblemDocument, SiblingsRecord, VestaRecord } from './types';
+import type { LockHolder, ProblemDocument, SiblingsRecord, UnmetRequire, VestaRecord } from './types';
 
 /**
  * A problem document (RFC 9457) with Vesta's extra members (`ProblemDocument`), as far as the
@@ -73,6 +73,9 @@ export type ConflictReason =
   | 'LockNotHeld'
   | 'FencingTokenStale'
   | 'LeaseNotFound'
+  | 'RequestInProgress'
+  | 'SnapshotNotComplete'
+  | 'SagaIdReused'
   | string;
 export class ConflictError extends ApiError {
   public get reason(): ConflictReason {
@@ -86,6 +89,11 @@ export class ConflictError extends ApiError {
     return this.problem.holder;
   }
 }
+/**
+ * `POST /v1/sagas` with the id of a saga that exists with another definition (a `409` with
+ * reason `SagaIdReused`): nothing was started. Read that saga with `getSaga`, or use another id.
+ */
+export class SagaIdReusedError extends ConflictError {}
 export class CursorExpiredError extends ApiError {}
 export class PreconditionFailedError extends ApiError {
   /** The record as it now stands, or null when it is absent; `etag` is its ETag. */
@@ -95,6 +103,13 @@ export class PreconditionFailedError extends ApiError {
   /** For a transaction: the indexes of the `require` entries that did not hold. */
   public get failed(): readonly number[] {
     return this.problem.failed ?? [];
+  }
+  /**
+   * Each `require` clause that did not hold, explained: the clause, its field, operator and
+   * expected value, and the value found (`actual`) or what was absent (`absent`).
+   */
+  public get unmet(): readonly UnmetRequire[] {
+    return this.problem.unmet ?? [];
   }
 }
 export class PayloadTooLargeError extends ApiError {}
@@ -123,7 +138,10 @@ const BY_CODE: Record<string, new (p: Problem, etag?: string, retryAfter?: numbe
 
 /** The error for a problem document (an `ApiError` for a code the contract does not name). */
 export function apiError(problem: Problem, etag?: string, retryAfterSeconds?: number): ApiError {
-  const Cls = BY_CODE[problem.code] ?? ApiError;
+  const Cls =
+    problem.code === 'Conflict' && problem.reason === 'SagaIdReused'
+      ? SagaIdReusedError
+      : (BY_CODE[problem.code] ?? ApiError);
   const e = new Cls(problem, etag, retryAfterSeconds);
   e.name = Cls.name;
   return e;

@@ -57,6 +57,7 @@ export type {
   SagaStarted,
   SnapshotStarted,
   TxnResults,
+  UnmetRequire,
 } from '../core/wire';
 
 /** A record with one value. */

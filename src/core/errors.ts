@@ -4,6 +4,7 @@
  */
 import type { RecordView } from './record-view';
 import type { LockHolder } from './wire/leases';
+import type { UnmetRequire } from './wire/problem';
 
 export interface VestaErrorOptions {
   readonly cause?: unknown;
@@ -45,6 +46,7 @@ export const ConflictReason = {
   LeaseNotFound: 'LeaseNotFound',
   RequestInProgress: 'RequestInProgress',
   SnapshotNotComplete: 'SnapshotNotComplete',
+  SagaIdReused: 'SagaIdReused',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 
@@ -74,6 +76,8 @@ export class PreconditionFailedError extends VestaError {
     public readonly failed?: readonly number[],
     /** ETag of `current`, for the response's `ETag` header. */
     public readonly currentEtag?: string,
+    /** The `require` clauses that did not hold, each explained (the problem's `unmet`). */
+    public readonly unmet?: readonly UnmetRequire[],
     options?: VestaErrorOptions,
   ) {
     super(message, options);

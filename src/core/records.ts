@@ -16,7 +16,7 @@ import {
 } from './errors';
 import { type CausalContext, etagOf, sameVersion } from './etag';
 import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
-import { failing } from './require';
+import { describeUnmetAll, explainField, failing } from './require';
 import type { ConflictMode, PatchBody } from './wire/records';
 import { MAX_RECORD_BYTES, fieldsSize } from './size';
 import { copyMap, has, newMap } from './values';
@@ -157,14 +157,11 @@ export function applyPatch(
     );
   }
   const fields: Fields = live ? copyMap(live.siblings[0].fields) : newMap();
-  const failed = failing(fields, patch.require ?? []);
+  const clauses = patch.require ?? [];
+  const failed = failing(fields, clauses);
   if (failed.length > 0) {
-    throw new PreconditionFailedError(
-      `require[${failed.join(', ')}] did not hold`,
-      toView(prev),
-      failed,
-      currentEtag(prev),
-    );
+    const unmet = failed.map((i) => explainField(`require[${i}]`, clauses[i], live ? fields : undefined));
+    throw new PreconditionFailedError(describeUnmetAll(unmet), toView(prev), failed, currentEtag(prev), unmet);
   }
   Object.assign(fields, patch.set ?? {});
   for (const f of patch.remove ?? []) delete fields[f];

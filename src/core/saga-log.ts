@@ -103,6 +103,11 @@ export interface SagaLog {
   /** The saga as `GET /v1/sagas/{id}` shows it, read consistently; `undefined` when there is none. */
   view(id: string): Promise<SagaView | undefined>;
   /**
+   * The saga's definition as it was created (its type, namespace, steps, and a built-in type's
+   * `input`), read consistently; `undefined` when there is none.
+   */
+  definition(id: string): Promise<SagaDefinition | undefined>;
+  /**
    * Sagas still RUNNING, read by a scan of the whole log: for the local stack only, which resumes
    * them after a restart (the deployed API never calls it).
    */

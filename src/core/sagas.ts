@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors';
 import { validateKey, validateNamespace } from './names';
-import { type Numeric, negateNumeric } from './decimal';
+import { type Numeric, isNumeric, negateNumeric, numericText } from './decimal';
 import { newMap } from './values';
 import type { FieldRequire, TxnBody } from './types';
 import { parseBody } from './wire/parse';
@@ -93,6 +93,56 @@ export function actionTxn(a: SagaAction): TxnBody {
   const { require, ...op } = a;
   const req = (require ?? []).map((r: FieldRequire) => ({ key: a.key, ...r }));
   return req.length > 0 ? { ops: [op], require: req } : { ops: [op] };
+}
+
+/**
+ * A value in canonical form for comparing definitions: maps by sorted member names (own members
+ * only, `undefined` ones left out), numbers by their exact decimal text, lists in order. Each
+ * number, list and map is tagged (`{n}`, `{l}`, `{m}`), so no two different values share a form.
+ */
+function canonical(v: unknown): unknown {
+  if (isNumeric(v)) return { n: numericText(v) };
+  if (Array.isArray(v)) return { l: v.map(canonical) };
+  if (typeof v !== 'object' || v === null) return v;
+  const rec = v as Record<string, unknown>;
+  return {
+    m: Object.keys(rec)
+      .filter((k) => rec[k] !== undefined)
+      .sort()
+      .map((k) => [k, canonical(rec[k])]),
+  };
+}
+
+/** An action without what changes nothing about it: an empty `require` is no `require`. */
+function canonicalAction(a: SagaAction | undefined): unknown {
+  if (!a) return null;
+  const { require, ...rest } = a;
+  return canonical(require && require.length > 0 ? a : rest);
+}
+
+/**
+ * A definition as one string, equal for two definitions exactly when they describe the same saga:
+ * the same built-in `type` with the same `input`, or the same namespace and steps (names, actions,
+ * compensations, in order), whatever the order of members or the way a number is written.
+ */
+export function definitionFingerprint(def: Pick<SagaDefinition, 'namespace' | 'type' | 'steps' | 'input'>): string {
+  const form =
+    def.type === 'transfer'
+      ? ['transfer', canonical(def.input)]
+      : [
+          'steps',
+          def.namespace,
+          def.steps.map((s) => [s.name, canonicalAction(s.action), canonicalAction(s.compensation)]),
+        ];
+  return JSON.stringify(form);
+}
+
+/** Whether two definitions describe the same saga (ids aside); see `definitionFingerprint`. */
+export function sameDefinition(
+  a: Pick<SagaDefinition, 'namespace' | 'type' | 'steps' | 'input'>,
+  b: Pick<SagaDefinition, 'namespace' | 'type' | 'steps' | 'input'>,
+): boolean {
+  return definitionFingerprint(a) === definitionFingerprint(b);
 }
 
 /** The Step Functions execution name of a saga: its id (ids are valid execution names). */

@@ -4,11 +4,11 @@
  * conditioned on exactly those states, and re-plans when a commit loses a race.
  */
 import { PreconditionFailedError, ValidationError } from './errors';
-import { parseEtag, sameVersion } from './etag';
+import { etagOf, parseEtag, sameVersion } from './etag';
 import { validateKey } from './names';
 import { type RecordState, hasSiblings, isLive } from './record-view';
 import { type Preconditions, type Transition, type WriteEnv, applyDelete, applyPatch, applyPut } from './records';
-import { holds } from './require';
+import { type UnmetRequire, describeUnmetAll, explainField, holds } from './require';
 import type { TxnBody, TxnRequire } from './wire/records';
 
 export interface PlannedOp {
@@ -22,6 +22,20 @@ export function txnKeys(txn: TxnBody): string[] {
   for (const [i, o] of txn.ops.entries()) validateKey(o.key, `body.ops[${i}].key`);
   for (const [i, r] of (txn.require ?? []).entries()) validateKey(r.key, `body.require[${i}].key`);
   return [...new Set([...txn.ops.map((o) => o.key), ...(txn.require ?? []).map((r) => r.key)])];
+}
+
+/** Why entry `i` does not hold on `s` (call it only for an entry that does not hold). */
+function explainRequire(r: TxnRequire, i: number, s: RecordState | undefined): UnmetRequire {
+  const clause = `require[${i}]`;
+  const live = isLive(s) ? s : undefined;
+  if (r.etag !== undefined) {
+    return { clause, key: r.key, etag: r.etag, ...(live ? { actual: etagOf(live) } : { absent: 'key' as const }) };
+  }
+  if (r.exists !== undefined) {
+    return { clause, key: r.key, exists: r.exists, ...(live ? { actual: true } : { absent: 'key' as const }) };
+  }
+  const field = { field: r.field!, op: r.op!, value: r.value };
+  return explainField(clause, field, live?.siblings[0].fields, r.key, live?.siblings.length);
 }
 
 function requireHolds(r: TxnRequire, s: RecordState | undefined): boolean {
@@ -52,7 +66,11 @@ export function planTxn(
   env: WriteEnv,
 ): PlannedOp[] {
   const failed = failedRequires(txn, states);
-  if (failed.length > 0) throw new PreconditionFailedError(`require[${failed.join(', ')}] did not hold`, null, failed);
+  if (failed.length > 0) {
+    const reqs = txn.require ?? [];
+    const unmet = failed.map((i) => explainRequire(reqs[i], i, states.get(reqs[i].key)));
+    throw new PreconditionFailedError(describeUnmetAll(unmet), null, failed, undefined, unmet);
+  }
   return txn.ops.map((op, i) => {
     const prev = states.get(op.key);
     const etagReq = (txn.require ?? []).find((r) => r.key === op.key && r.etag !== undefined);
@@ -66,7 +84,9 @@ export function planTxn(
     } catch (e) {
       if (e instanceof PreconditionFailedError) {
         // `failed` indexes the transaction's require list; an op's own clauses are named in detail.
-        throw new PreconditionFailedError(`ops[${i}] (${op.key}): ${e.message}`, e.current, [], e.currentEtag);
+        const unmet = e.unmet?.map(({ clause, ...u }) => ({ clause: `ops[${i}].${clause}`, key: op.key, ...u }));
+        const detail = unmet ? describeUnmetAll(unmet) : `ops[${i}] (${JSON.stringify(op.key)}): ${e.message}`;
+        throw new PreconditionFailedError(detail, e.current, [], e.currentEtag, unmet);
       }
       if (e instanceof ValidationError) throw e;
       if (e instanceof Error) e.message = `ops[${i}] (${op.key}): ${e.message}`;

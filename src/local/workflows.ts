@@ -62,7 +62,27 @@ function functionOf(workflow: WorkflowId): 'step' | 'export' | 'restore' {
   return substitution === SNAPSHOT_EXPORT_SUBSTITUTION ? 'export' : 'restore';
 }
 
+/** A failure's cause as text (the runner hands over the thrown error's message, or any value). */
+function causeText(cause: unknown): string {
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return cause === undefined ? '' : JSON.stringify(cause);
+}
+
 export type StepHandler = (input: unknown) => Promise<unknown>;
+
+/**
+ * Calls a Task's handler as Lambda would: a failure reaches the state machine as its error name
+ * and message only (Lambda's `errorType` and `errorMessage`), never as the error object it wraps.
+ */
+async function asLambda(handler: StepHandler, input: unknown): Promise<unknown> {
+  try {
+    return await handler(input);
+  } catch (e) {
+    if (!(e instanceof Error) || e.cause === undefined) throw e;
+    throw Object.assign(new Error(e.message), { name: e.name });
+  }
+}
 
 export interface LocalWorkflowsOptions {
   /** The saga-step handler (what the Lambda runs). */
@@ -82,7 +102,19 @@ export interface ExecutionOutcome {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   /** States entered, in order. */
   readonly states: readonly string[];
+  /**
+   * Every failure of a state, in order, as the execution history shows it (a Task's error name
+   * and cause, caught or not): `{state: "ApplyStep", error: "Vesta.StepFailed", cause: "..."}`.
+   */
+  readonly failures: readonly StateFailure[];
   readonly error?: string;
+}
+
+/** A state that failed: its name, the error name and the cause. */
+export interface StateFailure {
+  readonly state: string;
+  readonly error: string;
+  readonly cause: string;
 }
 
 export class LocalWorkflows implements WorkflowStarter {
@@ -155,7 +187,9 @@ export class LocalWorkflows implements WorkflowStarter {
     executions.record(arn, 'RUNNING');
     const execution = new StateMachine(definition as never).run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, (i: unknown) => handler(i)])) as never,
+        taskResourceLocalHandlers: Object.fromEntries(
+          tasks.map((t) => [t, (i: unknown) => asLambda(handler, i)]),
+        ) as never,
         ...(retryIntervalMs !== undefined
           ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) }
           : {}),
@@ -165,15 +199,20 @@ export class LocalWorkflows implements WorkflowStarter {
     });
     this.aborts.add(execution.abort);
     const states: string[] = [];
+    const failures: StateFailure[] = [];
     const events = (async () => {
-      for await (const e of execution.eventLogs) if (e.type === 'StateEntered') states.push(e.state.name);
+      for await (const e of execution.eventLogs) {
+        if (e.type === 'StateEntered') states.push(e.state.name);
+        else if (e.type === 'StateFailed')
+          failures.push({ state: e.state.name, error: e.Error, cause: causeText(e.Cause) });
+      }
     })();
     let outcome: ExecutionOutcome;
     try {
       await execution.result;
-      outcome = { executionArn: arn, status: this.stopped ? 'ABORTED' : 'SUCCEEDED', states };
+      outcome = { executionArn: arn, status: this.stopped ? 'ABORTED' : 'SUCCEEDED', states, failures };
     } catch (e) {
-      outcome = { executionArn: arn, status: 'FAILED', states, error: (e as Error).message };
+      outcome = { executionArn: arn, status: 'FAILED', states, failures, error: (e as Error).message };
     } finally {
       this.aborts.delete(execution.abort);
     }

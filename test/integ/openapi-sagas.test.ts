@@ -174,7 +174,7 @@ test('the request body schema accepts and refuses what the handler does', () => 
 // ---- POST /v1/sagas -----------------------------------------------------------------------
 
 describe('POST /v1/sagas', () => {
-  test('202 with Location; the same id again is 200 with the saga as it stands, whatever the body', async () => {
+  test('202 with Location; the same id again is 200 with the saga as it stands, 409 SagaIdReused with another body', async () => {
     const ns = uniqueNs('osaga');
     await put(ns, 'k0', { n: 0 });
     const id = `order-${ns}`;
@@ -196,18 +196,20 @@ describe('POST /v1/sagas', () => {
       steps: [{ name: 'step-0' }],
     });
     await api.workflows.settled();
-    const other = await start(200, {
+    const other = await start(409, {
       id,
       type: 'transfer',
       input: { namespace: ns, from: 'x', to: 'y', field: 'f', amount: 1 },
     });
-    expect(other.body).toMatchObject({
+    expect(other.body).toMatchObject({ status: 409, code: 'Conflict', reason: 'SagaIdReused' });
+    const same = await start(200, body);
+    expect(same.body).toMatchObject({
       id,
       type: 'steps',
       status: 'SUCCEEDED',
       steps: [{ name: 'step-0', status: 'DONE', error: null, attempts: 1 }],
     });
-    expect(other.body.finishedAt).toEqual(expect.any(String));
+    expect(same.body.finishedAt).toEqual(expect.any(String));
     expect(await fields(ns, 'k0')).toEqual({ n: 1 });
   });
 
@@ -374,7 +376,10 @@ describe('GET /v1/sagas/{id}', () => {
       {
         name: 'step-1',
         status: 'FAILED',
-        error: { error: 'Vesta.StepFailed', cause: 'PreconditionFailed: require[0] did not hold' },
+        error: {
+          error: 'Vesta.StepFailed',
+          cause: 'PreconditionFailed: require[0] did not hold: field "n" of key "k1" must be > 1000 but is 10',
+        },
         attempts: 1,
       },
       { name: 'step-2', status: 'SKIPPED', error: null, attempts: 0 },

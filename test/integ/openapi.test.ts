@@ -612,7 +612,10 @@ describe('POST /v1/ns/{ns}/txn', () => {
     expect(own.body.failed).toEqual([]);
     expect(own.body.detail).toMatch(/require\[0\]/);
     expect(own.body.current.fields).toEqual({ qty: 1 });
-    expect(own.body.detail).toMatch(/^ops\[0\] \(a\): /);
+    expect(own.body.detail).toBe('ops[0].require[0] did not hold: field "qty" of key "a" must be > 5 but is 1');
+    expect(own.body.unmet).toEqual([
+      { clause: 'ops[0].require[0]', key: 'a', field: 'qty', op: '>', expected: 5, actual: 1 },
+    ]);
     expect((await want(200, 'GET', RECORD, rec(ns, 'a'))).body.rev).toBe(1);
   });
 

@@ -77,7 +77,7 @@ test.each([0, 1, 2, 3])('a failure at step %i undoes exactly the steps done befo
   expect(outcome.states.filter((s) => s === 'CompensateStep')).toHaveLength(failAt);
 });
 
-test('posting the same id again starts nothing and returns the saga as it stands (200)', async () => {
+test('posting the same id again starts nothing: 200 with the same definition, 409 SagaIdReused with another', async () => {
   const ns = uniqueNs('saga');
   await put(ns, 'k0', { n: 0 });
   const id = `order-${ns}`;
@@ -89,8 +89,11 @@ test('posting the same id again starts nothing and returns the saga as it stands
   expect(again.body).toMatchObject({ id, steps: [{ name: 'step-0' }] });
   await api.workflows.settled();
   const third = await api.call('POST', '/v1/sagas', { body: { ...body, steps: counterSteps(2) } });
-  expect(third.status).toBe(200);
-  expect(third.body).toMatchObject({ id, status: 'SUCCEEDED', steps: [{ name: 'step-0', status: 'DONE' }] });
+  expect(third.status).toBe(409);
+  expect(third.body).toMatchObject({ code: 'Conflict', reason: 'SagaIdReused' });
+  const fourth = await api.call('POST', '/v1/sagas', { body });
+  expect(fourth.status).toBe(200);
+  expect(fourth.body).toMatchObject({ id, status: 'SUCCEEDED', steps: [{ name: 'step-0', status: 'DONE' }] });
   expect(await fields(ns, 'k0')).toEqual({ n: 1 });
 });
 

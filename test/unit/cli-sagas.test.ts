@@ -1,4 +1,4 @@
-import { ApiError } from '../../src/client';
+import { ApiError, ConflictError, SagaIdReusedError, apiError } from '../../src/client';
 import { UsageError } from '../../src/cli/errors';
 import { describeError } from '../../src/cli/hints';
 import * as sagaArgs from '../../src/cli/saga-args';
@@ -204,6 +204,19 @@ describe('saga errors and usage', () => {
     expect(text).toBe(
       'error: NotFound (404): no saga x\nhint: that saga does not exist; check the id against the one `vesta saga start` printed\n',
     );
+  });
+
+  test('a reused saga id is a typed SagaIdReusedError, and the CLI says nothing started', () => {
+    const detail = 'saga "order-1" already exists with another definition; nothing was started';
+    const e = apiError({ status: 409, code: 'Conflict', reason: 'SagaIdReused', detail });
+    expect(e).toBeInstanceOf(SagaIdReusedError);
+    expect(e).toBeInstanceOf(ConflictError);
+    expect((e as ConflictError).reason).toBe('SagaIdReused');
+    expect(describeError(e, 'saga start')).toBe(
+      `error: Conflict (409): ${detail}\nhint: a saga with this id already exists with another definition and nothing was started; start yours under another id, or see that one with \`vesta saga get <id>\`\n`,
+    );
+    const bare = new ApiError({ status: 409, code: 'Conflict', reason: 'SagaIdReused', detail });
+    expect(describeError(bare, 'saga start')).toContain('hint: a saga with this id already exists');
   });
 
   test('a 400 shows its detail', () => {

@@ -73,6 +73,7 @@ const PAIRS: [string, z.ZodTypeAny][] = [
   ['TxnBody', wire.txnBody],
   ['TxnRequire', wire.txnRequire],
   ['FieldRequire', wire.fieldRequire],
+  ['UnmetRequire', wire.unmetRequire],
   ['LeaseGrantInput', wire.grantBody],
   ['Lease', wire.leaseView],
   ['LeaseDetails', wire.leaseDetails],

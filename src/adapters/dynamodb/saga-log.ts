@@ -40,6 +40,7 @@ import {
 } from '../../core/saga-log';
 import { parseBody } from '../../core/wire/parse';
 import type { SagaPage, SagaSummary } from '../../core/wire/sagas';
+import { transferBody } from '../../core/wire/sagas';
 import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, sagaListOrder, stepSk } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { guarded, isConditionFailure } from './errors';
@@ -216,6 +217,39 @@ export class DynamoSagaLog implements SagaLog {
       steps,
       startedAt: saga.startedAt,
       finishedAt: saga.finishedAt ?? null,
+    };
+  }
+
+  /** The saga's definition as created, from one consistent Query; undefined if unknown. */
+  public async definition(id: string): Promise<SagaDefinition | undefined> {
+    let header: Record<string, AttributeValue> | undefined;
+    const steps: StoredStep[] = [];
+    const e = new Expr();
+    e.key(`${e.name('id')} = ${e.value(S(id))}`);
+    const pages = queryPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true });
+    for await (const page of pages) {
+      for (const it of page.items) {
+        const sk = it.sk.S!;
+        if (sk === HEADER) header = it;
+        else if (!isEntrySk(sk)) {
+          const s = toStep(it);
+          steps[s.index] = s;
+        }
+      }
+    }
+    if (!header) return undefined;
+    const saga = toSaga(header);
+    const input = header.input?.S;
+    return {
+      id: saga.id,
+      namespace: saga.namespace,
+      type: saga.type,
+      steps: steps.map((s) => ({
+        name: s.name,
+        action: s.action,
+        ...(s.compensation ? { compensation: s.compensation } : {}),
+      })),
+      ...(input ? { input: parseBody(transferBody.shape.input, parseJson(input, Infinity)) } : {}),
     };
   }
 

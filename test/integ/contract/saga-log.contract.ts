@@ -5,7 +5,8 @@
 import { NotFoundError, ValidationError } from '../../../src/core/errors';
 import type { RecordStore } from '../../../src/core/ports';
 import { type SagaLog, type SagaRecordWriter, StepSettledError } from '../../../src/core/saga-log';
-import { type SagaDefinition, actionTxn, parseSagaBody } from '../../../src/core/sagas';
+import { numberFromText, numericText } from '../../../src/core/decimal';
+import { type SagaDefinition, actionTxn, parseSagaBody, sameDefinition } from '../../../src/core/sagas';
 import { uniqueNs } from '../harness';
 import type { FakeClock } from './clock';
 
@@ -68,6 +69,26 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       });
       await f.log.markStarted(def.id);
       expect((await f.log.saga(def.id))?.started).toBe(true);
+    });
+
+    test('definition: the saga as created, exact numbers and all; undefined when unknown', async () => {
+      const def = definition(2);
+      await f.log.create(def, ARN);
+      const got = await f.log.definition(def.id);
+      expect(got).toEqual({ id: def.id, namespace: def.namespace, type: 'steps', steps: def.steps });
+      expect(sameDefinition(got!, def)).toBe(true);
+      const ns = uniqueNs('saga-contract');
+      const transfer = parseSagaBody({
+        id: `contract-${ns}`,
+        type: 'transfer',
+        input: { namespace: ns, from: 'a', to: 'b', field: 'n', amount: numberFromText('12345678901234567890.5') },
+      });
+      await f.log.create(transfer, ARN);
+      const stored = await f.log.definition(transfer.id);
+      expect(stored).toMatchObject({ type: 'transfer', namespace: ns, input: { from: 'a', to: 'b', field: 'n' } });
+      expect(numericText(stored!.input!.amount)).toBe('12345678901234567890.5');
+      expect(sameDefinition(stored!, transfer)).toBe(true);
+      expect(await f.log.definition(`unknown-${uniqueNs()}`)).toBeUndefined();
     });
 
     test('an unknown saga has no header, no view and no steps', async () => {
