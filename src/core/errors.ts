@@ -5,6 +5,7 @@
 import type { RecordView } from './record-view';
 import type { LockHolder } from './wire/leases';
 import type { UnmetRequire } from './wire/problem';
+import type { ConflictReason } from './wire/constants';
 
 export interface VestaErrorOptions {
   readonly cause?: unknown;
@@ -37,18 +38,7 @@ export class NotFoundError extends VestaError {
   }
 }
 
-export const ConflictReason = {
-  SiblingsPresent: 'SiblingsPresent',
-  SiblingLimit: 'SiblingLimit',
-  LockHeld: 'LockHeld',
-  LockNotHeld: 'LockNotHeld',
-  FencingTokenStale: 'FencingTokenStale',
-  LeaseNotFound: 'LeaseNotFound',
-  RequestInProgress: 'RequestInProgress',
-  SnapshotNotComplete: 'SnapshotNotComplete',
-  SagaIdReused: 'SagaIdReused',
-} as const;
-export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
+export { ConflictReason } from './wire/constants';
 
 /** Who holds a lock, as anyone may see it (its schema: `wire/leases.ts`). */
 export type { LockHolder } from './wire/leases';

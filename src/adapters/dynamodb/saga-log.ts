@@ -25,7 +25,6 @@ import {
   type SagaStatus,
   type SagaView,
   type StepStatus,
-  type StepView,
   sagaAction,
 } from '../../core/sagas';
 import {
@@ -192,29 +191,16 @@ export class DynamoSagaLog implements SagaLog {
 
   /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown. */
   public async view(id: string): Promise<SagaView | undefined> {
-    let saga: StoredSaga | undefined;
-    const steps: StepView[] = [];
-    const e = new Expr();
-    e.key(`${e.name('id')} = ${e.value(S(id))}`);
-    const pages = queryPages(this.client, { TableName: this.table, ...e.queryParams(), ConsistentRead: true });
-    for await (const page of pages) {
-      for (const it of page.items) {
-        const sk = it.sk.S!;
-        if (sk === HEADER) saga = toSaga(it);
-        else if (!isEntrySk(sk)) {
-          const s = toStep(it);
-          steps[s.index] = { name: s.name, status: s.status, error: s.error ?? null, attempts: s.attempts };
-        }
-      }
-    }
-    if (!saga) return undefined;
+    const read = await this.read(id);
+    if (!read) return undefined;
+    const saga = toSaga(read.header);
     return {
       id: saga.id,
       type: saga.type,
       namespace: saga.namespace,
       status: saga.status,
       executionArn: saga.executionArn,
-      steps,
+      steps: read.steps.map((s) => ({ name: s.name, status: s.status, error: s.error ?? null, attempts: s.attempts })),
       startedAt: saga.startedAt,
       finishedAt: saga.finishedAt ?? null,
     };
@@ -222,6 +208,25 @@ export class DynamoSagaLog implements SagaLog {
 
   /** The saga's definition as created, from one consistent Query; undefined if unknown. */
   public async definition(id: string): Promise<SagaDefinition | undefined> {
+    const read = await this.read(id);
+    if (!read) return undefined;
+    const saga = toSaga(read.header);
+    const input = read.header.input?.S;
+    return {
+      id: saga.id,
+      namespace: saga.namespace,
+      type: saga.type,
+      steps: read.steps.map((s) => ({
+        name: s.name,
+        action: s.action,
+        ...(s.compensation ? { compensation: s.compensation } : {}),
+      })),
+      ...(input ? { input: parseBody(transferBody.shape.input, parseJson(input, Infinity)) } : {}),
+    };
+  }
+
+  /** A saga's header item and its steps in order (no entries), from one consistent Query; undefined if unknown. */
+  private async read(id: string): Promise<{ header: Record<string, AttributeValue>; steps: StoredStep[] } | undefined> {
     let header: Record<string, AttributeValue> | undefined;
     const steps: StoredStep[] = [];
     const e = new Expr();
@@ -237,20 +242,7 @@ export class DynamoSagaLog implements SagaLog {
         }
       }
     }
-    if (!header) return undefined;
-    const saga = toSaga(header);
-    const input = header.input?.S;
-    return {
-      id: saga.id,
-      namespace: saga.namespace,
-      type: saga.type,
-      steps: steps.map((s) => ({
-        name: s.name,
-        action: s.action,
-        ...(s.compensation ? { compensation: s.compensation } : {}),
-      })),
-      ...(input ? { input: parseBody(transferBody.shape.input, parseJson(input, Infinity)) } : {}),
-    };
+    return header ? { header, steps } : undefined;
   }
 
   /**

@@ -23,3 +23,17 @@ export const DEFAULT_CHANGES_LIMIT = 100;
 /** A saga's statuses, as `GET /v1/sagas/{id}` shows them and `GET /v1/sagas?status=` filters by. */
 export const SAGA_STATUSES = ['RUNNING', 'SUCCEEDED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
+
+/** Why a `409 Conflict` happened: the problem document's `reason`. */
+export const ConflictReason = {
+  SiblingsPresent: 'SiblingsPresent',
+  SiblingLimit: 'SiblingLimit',
+  LockHeld: 'LockHeld',
+  LockNotHeld: 'LockNotHeld',
+  FencingTokenStale: 'FencingTokenStale',
+  LeaseNotFound: 'LeaseNotFound',
+  RequestInProgress: 'RequestInProgress',
+  SnapshotNotComplete: 'SnapshotNotComplete',
+  SagaIdReused: 'SagaIdReused',
+} as const;
+export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];

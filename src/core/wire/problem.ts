@@ -4,8 +4,7 @@
  * Built by `src/api/problem.ts`, the one mapper from errors to answers; never parsed.
  */
 import { z } from 'zod';
-import { ConflictReason } from '../errors';
-import { REQUIRE_OPS } from './constants';
+import { ConflictReason, REQUIRE_OPS } from './constants';
 import { jsonValue } from './fields';
 import { lockHolder } from './leases';
 import { recordView } from './record-views';
