@@ -45,6 +45,8 @@ export const ConflictReason = {
   LeaseNotFound: 'LeaseNotFound',
   RequestInProgress: 'RequestInProgress',
   SnapshotNotComplete: 'SnapshotNotComplete',
+  /** `POST /v1/sagas/{id}/retry` of a saga that is not `COMPENSATION_FAILED` (or whose execution can no longer be redriven). */
+  SagaNotRetryable: 'SagaNotRetryable',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 

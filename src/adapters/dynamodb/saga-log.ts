@@ -91,8 +91,19 @@ function toStep(it: Record<string, AttributeValue>): StoredStep {
 }
 
 function toSaga(it: Record<string, AttributeValue>): StoredSaga {
-  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt } = unmarshall(it);
-  return { id, namespace: ns, type, status, executionArn, started: started === true, count, startedAt, finishedAt };
+  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt, retries } = unmarshall(it);
+  return {
+    id,
+    namespace: ns,
+    type,
+    status,
+    executionArn,
+    started: started === true,
+    count,
+    startedAt,
+    finishedAt,
+    retries: retries ?? 0,
+  };
 }
 
 export class DynamoSagaLog implements SagaLog {
@@ -327,6 +338,23 @@ export class DynamoSagaLog implements SagaLog {
             Key: marshall({ id, sk: stepSk(index) }),
             ...e.updateParams(),
           }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** COMPENSATION_FAILED to RUNNING, `finishedAt` removed, `retries` counted; false when it had another status. */
+  public async reopen(id: string): Promise<boolean> {
+    const e = moveStatus(['COMPENSATION_FAILED'], 'RUNNING', 'retriedAt', this.clock.now().toISOString());
+    e.remove(e.name('finishedAt')).add(e.name('retries'), e.value(N(1)));
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() }),
         ),
       );
       return true;
