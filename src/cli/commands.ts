@@ -14,7 +14,7 @@ import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeC
 import { lockAcquireCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
-import { sagaGetCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
+import { sagaGetCommand, sagaRetryCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
 import {
   snapshotCreateCommand,
   snapshotGetCommand,
@@ -48,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   sagaStartCommand,
   sagaGetCommand,
   sagaWatchCommand,
+  sagaRetryCommand,
   snapshotCreateCommand,
   snapshotListCommand,
   snapshotGetCommand,
