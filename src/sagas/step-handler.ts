@@ -190,8 +190,8 @@ class SagaSteps {
     const { sagas } = this.deps;
     if (index !== undefined && index >= 0) {
       // COMPENSATION_FAILED again after a retry: the step keeps that status with the new error.
-    const from: StepStatus[] = ['DONE', 'COMPENSATION_FAILED'];
-    await sagas.setStepStatus(this.id, index, from, 'COMPENSATION_FAILED', error).catch((e: unknown) => {
+      const from: StepStatus[] = ['DONE', 'COMPENSATION_FAILED'];
+      await sagas.setStepStatus(this.id, index, from, 'COMPENSATION_FAILED', error).catch((e: unknown) => {
         if (!(e instanceof NotFoundError)) throw e;
       });
     }
