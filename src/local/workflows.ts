@@ -17,6 +17,7 @@ import {
   substitute,
 } from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
+import type { LocalLog } from './log';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
 // before the library loads.
@@ -75,7 +76,8 @@ export interface LocalWorkflowsOptions {
   readonly executions: LocalExecutions;
   /** Milliseconds every retry waits, instead of the ASL's backoff (tests). @default the ASL's */
   readonly retryIntervalMs?: number;
-  readonly log?: (message: string, data: Record<string, unknown>) => void;
+  /** Where each execution's end is logged: `INFO`, or a warning when it failed. */
+  readonly log?: Pick<LocalLog, 'info' | 'warn'>;
 }
 
 export interface ExecutionOutcome {
@@ -143,7 +145,10 @@ export class LocalWorkflows implements WorkflowStarter {
         : undefined;
     };
     if (!previous && !fallback())
-      throw new ConflictError('SagaNotRetryable', `execution ${name} of ${workflow} is not known here; nothing to redrive`);
+      throw new ConflictError(
+        'SagaNotRetryable',
+        `execution ${name} of ${workflow} is not known here; nothing to redrive`,
+      );
     const again = (before?: ExecutionOutcome): Promise<ExecutionOutcome> => {
       if (before?.status === 'SUCCEEDED') return Promise.resolve(before);
       const at = this.failedAt.get(arn) ?? fallback();
@@ -229,7 +234,9 @@ export class LocalWorkflows implements WorkflowStarter {
     await events.catch(() => undefined);
     if (outcome.status === 'FAILED' && last) this.failedAt.set(arn, last);
     executions.record(arn, outcome.status);
-    log?.('execution ended', { executionArn: arn, status: outcome.status, last: states.at(-1) });
+    const line = `${workflow} ${arn.split(':').at(-1)} ended ${outcome.status} at ${states.at(-1) ?? startAt ?? '-'}`;
+    if (outcome.status === 'FAILED') log?.warn(line, { error: outcome.error });
+    else log?.info(line);
     return outcome;
   }
 }
