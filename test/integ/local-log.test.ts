@@ -40,7 +40,7 @@ const call = (stack: LocalStack, method: string, path: string, body?: unknown) =
 async function changes(stack: LocalStack, ns: string, n: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const r = await call(stack, 'GET', `/v1/ns/${ns}/changes?wait=1`);
-    if (r.body?.items?.length >= n) return;
+    if (((r.body as { items?: unknown[] } | undefined)?.items?.length ?? 0) >= n) return;
   }
   throw new Error(`the change feed did not publish ${n} changes of ${ns}`);
 }
