@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   }
   // The functions' own loggers follow LOG_LEVEL: their INFO lines only at DEBUG.
   process.env.POWERTOOLS_LOG_LEVEL ??= powertoolsLevel(level);
+  // Metrics would print an EMF line per saga step and per published batch: only at DEBUG, or
+  // when POWERTOOLS_METRICS_DISABLED says otherwise.
+  if (level !== 'DEBUG') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = process.env.PORT ? Number(process.env.PORT) : 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
