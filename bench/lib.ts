@@ -191,6 +191,7 @@ export async function bundleSize(root: string, entry: string): Promise<BundleSiz
 export const NO_WORKFLOWS: WorkflowStarter = {
   executionArn: (workflow, name) => `local:${workflow}:${name}`,
   start: () => Promise.reject(new Error('this bench starts no workflow')),
+  redrive: () => Promise.reject(new Error('this bench redrives no workflow')),
 };
 
 /**

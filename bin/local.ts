@@ -1,19 +1,32 @@
 /**
  * `npm start`: the local stack. Honours PORT (default 8080), VESTA_DATA_DIR (default .vesta),
- * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local) and
- * VESTA_LEASE_JOBS_SECONDS (how often the lease reaper and renewer run; default 10, 0 = off).
+ * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local),
+ * VESTA_LEASE_JOBS_SECONDS (how often the lease reaper and renewer run; default 10, 0 = off) and
+ * LOG_LEVEL (`src/local/log.ts`: INFO by default, one line per request; DEBUG shows more).
  *
  * SIGINT, SIGTERM or SIGHUP (to this process, or to the npm that started it, even a SIGKILLed one)
  * stops everything, DynamoDB Local included, within 5 s. A busy port fails at once, in one line.
  */
 import { startLocalStack } from '../src/local/stack';
 import { whenLaunchersGone } from '../src/local/lifecycle';
+import { type LogLevel, localLog, parseLogLevel, powertoolsLevel } from '../src/local/log';
 
 /** Longer than a clean stop takes (well under a second); then the process exits regardless. */
 const STOP_DEADLINE_MS = 4000;
 
 async function main(): Promise<void> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  let level: LogLevel;
+  try {
+    level = parseLogLevel(process.env.LOG_LEVEL);
+  } catch (e) {
+    console.error(`Vesta local stack: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  // The functions' own loggers follow LOG_LEVEL: their INFO lines only at DEBUG.
+  process.env.POWERTOOLS_LOG_LEVEL ??= powertoolsLevel(level);
+  // Metrics would print an EMF line per saga step and per published batch: only at DEBUG, or
+  // when POWERTOOLS_METRICS_DISABLED says otherwise.
+  if (level !== 'DEBUG') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = process.env.PORT ? Number(process.env.PORT) : 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -49,6 +62,7 @@ async function main(): Promise<void> {
     dataDir: process.env.VESTA_DATA_DIR ?? '.vesta',
     dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
     leaseJobsSeconds: process.env.VESTA_LEASE_JOBS_SECONDS ? Number(process.env.VESTA_LEASE_JOBS_SECONDS) : undefined,
+    log: localLog(level),
   });
   if (stopping) return void stack.stop().then(() => process.exit(0));
   console.log(`Vesta local stack ready at ${stack.url}/v1 (DynamoDB at ${stack.dynamoEndpoint})`);

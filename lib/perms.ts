@@ -129,6 +129,12 @@ export const SAGA_LIST_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 export const SAGA_START_ACTIONS = ['states:StartExecution'] as const;
 
 /**
+ * What the API function may do with the executions of the saga state machines (and no other):
+ * redrive a failed one, when a person retries a COMPENSATION_FAILED saga.
+ */
+export const SAGA_REDRIVE_ACTIONS = ['states:RedriveExecution'] as const;
+
+/**
  * What a Lambda function needs on its own, already existing log group. Granting these on the one
  * log group replaces the `AWSLambdaBasicExecutionRole` managed policy (which allows every log
  * group of the account).

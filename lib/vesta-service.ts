@@ -199,6 +199,8 @@ export class VestaService extends Construct {
     // those two only.
     for (const [name, value] of Object.entries(this.sagas.environment())) this.api.function.addEnvironment(name, value);
     this.sagas.grantStart(this.api.function);
+    // And redrives a failed saga execution when a person retries a COMPENSATION_FAILED saga.
+    this.sagas.grantRedrive(this.api.function);
     // It also records snapshots and restores and starts their executions (it never reads the bucket).
     this.snapshots = new Snapshots(this, 'Snapshots', {
       stage,

@@ -12,8 +12,6 @@ process.env.AWS_SECRET_ACCESS_KEY = 'vesta-test-secret-key-not-a-real-one';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_DEFAULT_REGION = 'us-east-1';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
-// The local stack logs every change event at INFO whatever the log level; not in tests.
-process.env.VESTA_EVENTS_LOG_LEVEL = process.env.VESTA_EVENTS_LOG_LEVEL ?? 'SILENT';
 // Metrics would print EMF lines to stdout; the test that checks a metric turns them on for itself.
 process.env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
 process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';

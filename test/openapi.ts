@@ -251,7 +251,7 @@ export const LEASE_RESOURCES: readonly string[] = [
 ];
 
 /** The saga resources, exercised by test/integ/openapi-sagas.test.ts. */
-export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}'];
+export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}', '/v1/sagas/{id}/retry'];
 
 /** The snapshot and restore resources, exercised by test/integ/openapi-snapshots.test.ts. */
 export const SNAPSHOT_RESOURCES: readonly string[] = [

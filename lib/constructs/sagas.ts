@@ -5,7 +5,7 @@
  * else. The alarms are read from the readonly properties by the stack, which hands them to
  * `Monitoring` (SNS topic, dashboard).
  */
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +13,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from '../../src/sagas/state-machines';
 import { aslStateMachine } from './asl-state-machine';
-import { SAGA_START_ACTIONS } from '../perms';
+import { NagSuppressions } from 'cdk-nag';
+import { SAGA_REDRIVE_ACTIONS, SAGA_START_ACTIONS } from '../perms';
 import { METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import { vestaAlarm } from './monitoring/alarms';
@@ -108,6 +109,41 @@ export class Sagas extends StageConstruct {
       actions: [...SAGA_START_ACTIONS],
       resourceArns: STATE_MACHINES.map((def) => this.stateMachines[def.id].stateMachineArn),
     });
+  }
+
+  /**
+   * `states:RedriveExecution` on the executions of exactly the state machines of this construct
+   * (`arn:<partition>:states:<region>:<account>:execution:<state machine name>:*`: execution names
+   * are saga ids, known at run time), in a policy of its own so that its cdk-nag suppression covers
+   * this statement only.
+   */
+  grantRedrive(grantee: iam.IGrantable & { readonly role?: iam.IRole }): iam.Policy {
+    const executions = STATE_MACHINES.map((def) =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachines[def.id].stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const policy = new iam.Policy(this, 'RedriveExecutions', {
+      roles: grantee.role ? [grantee.role] : [],
+      statements: [new iam.PolicyStatement({ actions: [...SAGA_REDRIVE_ACTIONS], resources: executions })],
+    });
+    NagSuppressions.addResourceSuppressions(policy, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          "The API only calls states:RedriveExecution, on the executions of this stack's own saga state machines (a person's retry of a COMPENSATION_FAILED saga): an execution ARN is <state machine ARN with :execution:>:<execution name>, and execution names (saga ids) are only known at run time, hence the trailing :*.",
+        appliesTo: [
+          {
+            regex:
+              '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:<[A-Za-z0-9]+\\.Name>:\\*$/g',
+          },
+        ],
+      },
+    ]);
+    return policy;
   }
 
   /** Environment variables that carry each state machine's ARN: `{ [def.envVar]: stateMachineArn }`. */

@@ -61,6 +61,14 @@ export const ROUTES: readonly RouteDef[] = [
     spansNamespaces: true,
   },
   {
+    name: 'retrySaga',
+    method: 'POST',
+    resource: '/v1/sagas/{id}/retry',
+    hasBody: false,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
     name: 'createSnapshot',
     method: 'POST',
     resource: '/v1/snapshots',

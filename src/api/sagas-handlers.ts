@@ -2,7 +2,8 @@
  * Handlers of the sagas routes. A saga is written to the saga log first (its id taken, all steps
  * PENDING), then its execution is started under a name derived from the id. Posting the same id
  * again with the same definition writes nothing and, if the first start never reached Step
- * Functions, starts it now; with another definition it is a `409` (`SagaIdReused`).
+ * Functions, starts it now; with another definition it is a `409` (`SagaIdReused`). A retry
+ * redrives the execution of a COMPENSATION_FAILED saga.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
@@ -74,6 +75,31 @@ export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, H
       const cursor = req.query.cursor || undefined;
       const page = await sagas.list({ status: raw as SagaStatus | undefined, limit, cursor });
       return json(200, page satisfies SagaPage);
+    },
+
+    /**
+     * A COMPENSATION_FAILED saga set RUNNING again (one of two concurrent retries wins), then its
+     * execution redriven: it goes on from where its compensation stopped. When the redrive is
+     * refused or fails, the saga is set back to COMPENSATION_FAILED (a retry may be asked again).
+     */
+    async retrySaga(req) {
+      const id = validateSagaId(req.param('id'));
+      const stored = await sagas.saga(id);
+      if (!stored) throw new NotFoundError(`no saga ${id}`);
+      const notRetryable = (status: string) =>
+        new ConflictError(
+          'SagaNotRetryable',
+          `saga ${id} is ${status}; only a COMPENSATION_FAILED saga can be retried`,
+        );
+      if (stored.status !== 'COMPENSATION_FAILED') throw notRetryable(stored.status);
+      if (!(await sagas.reopen(id))) throw notRetryable((await sagas.saga(id))?.status ?? 'unknown');
+      try {
+        await workflows.redrive(workflowOf(stored.type), executionName(id));
+      } catch (e) {
+        await sagas.finish(id, 'COMPENSATION_FAILED', ['RUNNING']).catch(() => false);
+        throw e;
+      }
+      return json(202, (await view(id)) satisfies SagaView, { location: `/v1/sagas/${id}` });
     },
 
     async getSaga(req) {

@@ -14,7 +14,7 @@ import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeC
 import { lockAcquireCommand, lockLsCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
-import { sagaGetCommand, sagaLsCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
+import { sagaGetCommand, sagaLsCommand, sagaRetryCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
 import {
   snapshotCreateCommand,
   snapshotGetCommand,
@@ -50,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   sagaLsCommand,
   sagaGetCommand,
   sagaWatchCommand,
+  sagaRetryCommand,
   snapshotCreateCommand,
   snapshotListCommand,
   snapshotGetCommand,

@@ -1,6 +1,6 @@
 /**
- * Commands on sagas: start (and wait for the outcome with --wait), get, and watch (one line per
- * change until the saga ends or Ctrl-C).
+ * Commands on sagas: start (and wait for the outcome with --wait), get, watch (one line per
+ * change until the saga ends or Ctrl-C), and retry (a COMPENSATION_FAILED saga's compensation).
  */
 import { SAGA_STATUSES, type Saga, type SagaStatus, type SagaSummary } from '../client';
 import type { Command, CommandContext } from './command';
@@ -207,5 +207,36 @@ export const sagaWatchCommand: Command = {
   async run(ctx) {
     const intervalMs = parsePollInterval(str(ctx.values, 'interval'));
     return untilEnded(ctx, ctx.args[0], intervalMs, (line) => ctx.io.out(`${line}\n`));
+  },
+};
+
+export const sagaRetryCommand: Command = {
+  name: 'saga retry',
+  args: ['id'],
+  summary: "resume a COMPENSATION_FAILED saga's compensation once its cause is fixed",
+  about: [
+    'For a saga whose compensation failed, after you fixed the cause (`vesta saga get <id>` shows',
+    "the step's error): the saga is RUNNING again and its compensation goes on where it stopped,",
+    'each undo still applied exactly once. Prints the saga as `vesta saga get` does. A saga in any',
+    'other status is refused (409 Conflict, reason SagaNotRetryable).',
+  ].join('\n'),
+  options: {
+    wait: {
+      type: 'boolean',
+      help: ['poll until the saga ends, then print it and exit with its outcome (below)'],
+    },
+    interval: { type: 'string', value: '<ms>', help: [`${INTERVAL_HELP}, with --wait`] },
+  },
+  exitCodes: [OUTCOME_EXIT_CODES, 'Without --wait: 0 the retry was accepted, 1 and 2 as for every command.'].join('\n'),
+  async run(ctx) {
+    const { args, values, client, io, output } = ctx;
+    const intervalMs = parsePollInterval(str(values, 'interval'));
+    const saga = await client.sagas.retry(args[0]);
+    if (!flag(values, 'wait')) {
+      output.print(saga);
+      return;
+    }
+    io.err(`retrying saga ${saga.id}; waiting for it to end, Ctrl-C to stop waiting\n`);
+    return untilEnded(ctx, saga.id, intervalMs);
   },
 };

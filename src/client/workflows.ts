@@ -110,6 +110,15 @@ export class Sagas {
       .body;
   }
 
+  /**
+   * Retries a COMPENSATION_FAILED saga once a person fixed the cause: its compensation resumes
+   * where it stopped (`POST /v1/sagas/{id}/retry`). Returns the saga, RUNNING again; `wait` follows
+   * it. Any other status rejects with `ApiError` 409 (`reason: SagaNotRetryable`).
+   */
+  public async retry(id: string): Promise<Saga> {
+    return (await this.client.request<Saga>('POST', `/v1/sagas/${encodeURIComponent(id)}/retry`)).body;
+  }
+
   /** Waits until the saga is no longer RUNNING and returns it. */
   public wait(id: string, opts: WaitOptions<Saga> = {}): Promise<Saga> {
     return waitFor(

@@ -149,6 +149,14 @@ export interface WorkflowStarter {
   /** The ARN that execution `name` of `workflow` has, started or not. */
   executionArn(workflow: WorkflowId, name: string): string;
   start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Resumes execution `name` of `workflow`, which failed, from the state where it failed, with
+   * the input that state had (Step Functions `RedriveExecution`); the states it passed are not
+   * run again. An execution still running is left to run. Throws `ConflictError` (reason
+   * `SagaNotRetryable`) when the execution cannot be redriven (it never failed, or is too old),
+   * `ThrottledError` / `UnavailableError`.
+   */
+  redrive(workflow: WorkflowId, name: string): Promise<void>;
 }
 
 /** What was written to the blob store: its size and sha256 (lowercase hex). */

@@ -58,6 +58,8 @@ export interface StoredSaga {
   readonly count: number;
   readonly startedAt: string;
   readonly finishedAt?: string;
+  /** How many times a person retried its compensation (`POST /v1/sagas/{id}/retry`). */
+  readonly retries?: number;
 }
 
 /** What an entry recorded: the record write's result, or that there was nothing to write. */
@@ -141,6 +143,13 @@ export interface SagaLog {
    * `ValidationError` (field `cursor`) for a cursor this listing did not issue.
    */
   list(query: SagaListQuery): Promise<SagaPage>;
+
+  /**
+   * Sets a `COMPENSATION_FAILED` saga `RUNNING` again (no `finishedAt`), counting a retry: a
+   * person fixed the cause and its compensation resumes. False, and nothing written, when it has
+   * another status or does not exist, so of two concurrent retries one wins.
+   */
+  reopen(id: string): Promise<boolean>;
   /** Ends a saga whose status is one of `from` with `status`; false when it had another or does not exist. */
   finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean>;
 }

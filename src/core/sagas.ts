@@ -153,7 +153,7 @@ export function executionName(sagaId: string): string {
 /** What the state machines pass to the saga-step function (see `statemachines/README.md`). */
 export const stepInput = z.object({
   sagaId: z.string(),
-  action: z.enum(['load', 'apply', 'abort', 'compensate', 'finish', 'fail', 'debit', 'credit', 'refund']),
+  action: z.enum(['load', 'apply', 'abort', 'compensate', 'finish', 'fail', 'resume', 'debit', 'credit', 'refund']),
   index: z.number().int().min(0).max(MAX_SAGA_STEPS).optional(),
   status: z.enum(SAGA_STATUSES).optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),

@@ -1,11 +1,12 @@
 /**
  * The local change feed: DynamoDB Local's stream of the records table, read by `StreamPoller`,
- * handed to the same publisher the Lambda runs, into the change log and the local event bus (which
- * logs every event). Only the bus adapter and the stream reader differ from AWS.
+ * handed to the same publisher the Lambda runs, into the change log and the local event bus (whose
+ * events the local log counts, and shows one by one at `DEBUG`). Only the bus adapter and the
+ * stream reader differ from AWS.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { wireChangePublisher } from '../api/wiring';
 import { LocalEventBus, type LocalBusLog } from '../adapters/events/local-bus';
@@ -14,6 +15,8 @@ import { type PublisherDeps, publishBatch } from '../events/publisher';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import { StreamPoller } from './stream-poller';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
+import type { ChangeDetail } from '../core/changes';
+import { type LocalLog, SILENT_LOG } from './log';
 
 /** Key groups published at once, as the CDK event source's ParallelizationFactor. */
 export const LOCAL_STREAM_PARALLELISM = 1;
@@ -25,8 +28,14 @@ export interface ChangeFeedOptions {
   readonly external: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
-  /** Where each event is logged. @default a logger at `VESTA_EVENTS_LOG_LEVEL` (INFO): events show even when the rest logs only warnings */
-  readonly eventLogger?: LocalBusLog;
+  /**
+   * The local log: each event at `DEBUG`, at `INFO` one line a minute (`summaryMs`) counting the
+   * changes published, by namespace; a change set aside as a dead letter at once, as a warning.
+   * @default nothing is logged
+   */
+  readonly log?: LocalLog;
+  /** How often the summary line is written (when there were changes). @default 60000 */
+  readonly summaryMs?: number;
   readonly metrics?: Metrics;
   /** @default LOCAL_STREAM_PARALLELISM */
   readonly parallelism?: number;
@@ -52,10 +61,8 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     ...DYNAMODB_CLIENT_DEFAULTS,
     ...(opts.external ? {} : { credentials: LOCAL_CREDENTIALS }),
   });
-  const eventLogger =
-    opts.eventLogger ??
-    new Logger({ serviceName: 'vesta', logLevel: (process.env.VESTA_EVENTS_LOG_LEVEL ?? 'INFO') as 'INFO' });
-  const bus = new LocalEventBus(eventLogger);
+  const summary = new ChangeSummary(opts.log ?? SILENT_LOG, opts.summaryMs ?? 60000);
+  const bus = new LocalEventBus(summary);
   const deps = {
     ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }),
     logger: opts.logger,
@@ -78,10 +85,12 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     // not one every half second in between.
     onError: (e) => {
       if (failures++ === 0)
-        opts.logger?.warn('change feed: reading the stream failed; retrying until it works', { error: String(e) });
+        (opts.log ?? SILENT_LOG).warn('change feed: reading the stream failed; retrying until it works', {
+          error: String(e),
+        });
     },
     onRecovered: () => {
-      opts.logger?.warn('change feed: reading the stream again', { failedPolls: failures });
+      (opts.log ?? SILENT_LOG).warn('change feed: reading the stream again', { failedPolls: failures });
       failures = 0;
     },
   });
@@ -93,6 +102,59 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     stop: async () => {
       await poller.stop();
       streams.destroy();
+      summary.stop();
     },
   };
+}
+
+/**
+ * What the local bus logs: every event at `DEBUG` (with the envelope EventBridge would carry), a
+ * placeholder of a change set aside as a dead letter at once as a warning, and every
+ * `intervalMs` one `INFO` line counting the changes published since the last, by namespace
+ * (nothing when there were none, and what is left when the feed stops).
+ */
+class ChangeSummary implements LocalBusLog {
+  private count = 0;
+  private readonly byNamespace = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private since = Date.now();
+
+  public constructor(
+    private readonly log: LocalLog,
+    intervalMs: number,
+  ) {
+    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  public info(message: string, extra: Record<string, unknown>): void {
+    const detail = extra.detail as ChangeDetail;
+    this.count++;
+    this.byNamespace.set(detail.namespace, (this.byNamespace.get(detail.namespace) ?? 0) + 1);
+    if (detail.deadLetter)
+      this.log.warn('change feed: a change was set aside as a dead letter; a placeholder was published', {
+        namespace: detail.namespace,
+        key: detail.key,
+        rev: detail.rev,
+        deadLetter: detail.deadLetter,
+      });
+    if (this.log.enabled('DEBUG')) this.log.debug(message, extra);
+  }
+
+  public stop(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+
+  private flush(): void {
+    const seconds = Math.round((Date.now() - this.since) / 1000);
+    this.since = Date.now();
+    if (this.count === 0) return;
+    const namespaces = [...this.byNamespace].map(([ns, n]) => `${ns} ${n}`).join(', ');
+    this.log.info(`change feed: ${this.count} change${this.count === 1 ? '' : 's'} published in ${seconds} s`, {
+      namespaces,
+    });
+    this.count = 0;
+    this.byNamespace.clear();
+  }
 }

@@ -146,28 +146,39 @@ export async function invoke(
   return handler(event, lambdaContext(event.requestContext.requestId));
 }
 
-/** Serves `handler` on host:port. Resolves once listening. */
-export function serve(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<Server> {
+/** One request answered: what the local log shows of it. */
+export interface Served {
+  readonly method: string;
+  /** The request target as sent: path and query. */
+  readonly target: string;
+  readonly status: number;
+  readonly ms: number;
+}
+
+/** Serves `handler` on host:port, telling `onServed` of every answered request. Resolves once listening. */
+export function serve(
+  handler: ApiHandler,
+  port: number,
+  host = '127.0.0.1',
+  onServed?: (served: Served) => void,
+): Promise<Server> {
   const server = createServer(async (req, res) => {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const answer = (out: Parameters<typeof send>[1]) => {
+      send(res, out);
+      onServed?.({ method, target, status: out.statusCode, ms: Math.round(performance.now() - started) });
+    };
     try {
       const body = await readBody(req);
       if (body === undefined) {
-        send(res, problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
+        answer(problem(413, 'PayloadTooLarge', `the body exceeds ${GATEWAY_MAX_BODY_BYTES} bytes`));
         return;
       }
-      send(
-        res,
-        await invoke(
-          handler,
-          req.method ?? 'GET',
-          req.url ?? '/',
-          req.headers,
-          body,
-          req.socket.remoteAddress ?? '127.0.0.1',
-        ),
-      );
+      answer(await invoke(handler, method, target, req.headers, body, req.socket.remoteAddress ?? '127.0.0.1'));
     } catch (e) {
-      send(res, problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
+      answer(problem(500, 'InternalError', `local gateway error: ${(e as Error).message}`));
     }
   });
   server.keepAliveTimeout = 65000;

@@ -20,6 +20,7 @@ import { ensureTables } from './bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { serve } from './server';
 import { type ChangeFeed, startChangeFeed } from './change-feed';
+import { type LocalLog, SILENT_LOG } from './log';
 import { type LocalReplayParts, localDeadLetterReplay } from './dead-letter-replay';
 
 export interface LocalStackOptions {
@@ -45,6 +46,11 @@ export interface LocalStackOptions {
   readonly changeFeed?: boolean;
   /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
   readonly leaseJobsSeconds?: number;
+  /**
+   * The local log (`src/local/log.ts`): one line per request, each execution's end, a summary of
+   * change events; warnings and errors. @default nothing is logged
+   */
+  readonly log?: LocalLog;
 }
 
 export interface LocalStack {
@@ -77,7 +83,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let client: DynamoDBClient | undefined;
   let stopJobs = () => {};
   let api: ApiHandler = starting;
-  const server = await serve((event, context) => api(event, context), opts.port ?? 8080);
+  const out = opts.log ?? SILENT_LOG;
+  const server = await serve(
+    (event, context) => api(event, context),
+    opts.port ?? 8080,
+    undefined,
+    (r) => out.info(`${r.method} ${r.target} ${r.status} ${r.ms} ms`),
+  );
   let workflows: LocalWorkflows | undefined;
   let changeFeed: ChangeFeed | undefined;
   let stopped: Promise<void> | undefined;
@@ -122,16 +134,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       export: createExportHandler(snapshotDeps),
       restore: createRestoreHandler(snapshotDeps),
       executions,
-      log: (m, d) => logger.info(m, d),
+      log: out,
     });
     if (opts.resumeSagas ?? true) {
       const resumed = await workflows.resume(stepDeps.sagas.unfinished());
-      if (resumed > 0) logger.info('resumed unfinished sagas', { resumed });
+      if (resumed > 0) out.info('resumed unfinished sagas', { resumed });
       const { snapshots, restores } = await snapshotDeps.store.unfinished();
       for (const id of snapshots) await workflows.start('snapshot', id, { snapshotId: id });
       for (const id of restores) await workflows.start('restore', id, { restoreId: id });
       if (snapshots.length + restores.length > 0)
-        logger.info('resumed unfinished snapshots and restores', { snapshots, restores });
+        out.info('resumed unfinished snapshots and restores', { snapshots, restores });
     }
     // The API publishes EMF lines on every request, which would flood `npm start`'s console. So
     // locally its metrics are off unless POWERTOOLS_METRICS_DISABLED is set: Powertools 2.35
@@ -147,7 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
     if (opts.changeFeed ?? true)
-      changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, metrics: apiMetrics });
+      changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, log: out, metrics: apiMetrics });
     replayParts.publisher = changeFeed?.publisher;
     const seconds = opts.leaseJobsSeconds ?? 10;
     if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);

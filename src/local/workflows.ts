@@ -7,6 +7,7 @@
  * (the lease renewer reads them).
  */
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
+import { ConflictError } from '../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../core/ports';
 import {
   ALL_MACHINES,
@@ -16,6 +17,7 @@ import {
   substitute,
 } from '../sagas/state-machines';
 import type { LocalExecutions } from './executions';
+import type { LocalLog } from './log';
 
 // aws-local-stepfunctions 3.0.0 calls Promise.withResolvers (Node 22); provide it on Node 20
 // before the library loads.
@@ -94,7 +96,8 @@ export interface LocalWorkflowsOptions {
   readonly executions: LocalExecutions;
   /** Milliseconds every retry waits, instead of the ASL's backoff (tests). @default the ASL's */
   readonly retryIntervalMs?: number;
-  readonly log?: (message: string, data: Record<string, unknown>) => void;
+  /** Where each execution's end is logged: `INFO`, or a warning when it failed. */
+  readonly log?: Pick<LocalLog, 'info' | 'warn'>;
 }
 
 export interface ExecutionOutcome {
@@ -117,8 +120,15 @@ export interface StateFailure {
   readonly cause: string;
 }
 
+/** Where an execution failed: the state it stopped at (top level) and the input that state had. */
+interface FailurePoint {
+  readonly state: string;
+  readonly input: unknown;
+}
+
 export class LocalWorkflows implements WorkflowStarter {
   private readonly running = new Map<string, Promise<ExecutionOutcome>>();
+  private readonly failedAt = new Map<string, FailurePoint>();
   private readonly aborts = new Set<() => void>();
   private stopped = false;
   private readonly definitions = new Map<WorkflowId, Definition>();
@@ -146,6 +156,39 @@ export class LocalWorkflows implements WorkflowStarter {
       n++;
     }
     return n;
+  }
+
+  /**
+   * A redrive, as Step Functions does it: the failed execution goes on from the state it failed
+   * at, with the input that state had; the states before it are not run again. An execution
+   * still running is redriven when it ends, if it fails. After a restart of the local stack,
+   * which forgets where executions failed, a saga's execution is redriven from its machine's
+   * `redriveFrom` Task (where a failed compensation stops) with the saga's id as input. Throws
+   * `ConflictError` (`SagaNotRetryable`) when there is nothing to redrive.
+   */
+  public async redrive(workflow: WorkflowId, name: string): Promise<void> {
+    const arn = this.executionArn(workflow, name);
+    if (this.stopped) throw new Error('the local workflows are stopped');
+    const previous = this.running.get(arn);
+    const fallback = (): FailurePoint | undefined => {
+      const { def } = ALL_MACHINES.find((m) => m.def.id === workflow)!;
+      return def.redriveFrom && (workflow === 'saga' || workflow === 'transfer')
+        ? { state: def.redriveFrom, input: { sagaId: name } }
+        : undefined;
+    };
+    if (!previous && !fallback())
+      throw new ConflictError(
+        'SagaNotRetryable',
+        `execution ${name} of ${workflow} is not known here; nothing to redrive`,
+      );
+    const again = (before?: ExecutionOutcome): Promise<ExecutionOutcome> => {
+      if (before?.status === 'SUCCEEDED') return Promise.resolve(before);
+      const at = this.failedAt.get(arn) ?? fallback();
+      if (!at) return Promise.resolve(before!);
+      this.failedAt.delete(arn);
+      return this.run(workflow, arn, at.input as Readonly<Record<string, unknown>>, at.state);
+    };
+    this.running.set(arn, previous ? previous.then(again) : again());
   }
 
   /** Aborts every running execution (the local stack is stopping); they resume on the next start. */
@@ -178,14 +221,19 @@ export class LocalWorkflows implements WorkflowStarter {
     workflow: WorkflowId,
     arn: string,
     input: Readonly<Record<string, unknown>>,
+    startAt?: string,
   ): Promise<ExecutionOutcome> {
-    const definition = this.definition(workflow);
+    const loaded = this.definition(workflow);
+    const definition = startAt ? { ...loaded, StartAt: startAt } : loaded;
     const tasks = taskNames(definition);
     const { retryIntervalMs, executions, log } = this.opts;
     const handler = this.opts[functionOf(workflow)];
     if (!handler) throw new Error(`no local handler for the ${workflow} workflow`);
     executions.record(arn, 'RUNNING');
-    const execution = new StateMachine(definition as never).run(input as never, {
+    // A redrive starts at a later state of the same, already validated definition, which leaves
+    // the states before it unreachable: the validator would refuse that.
+    const options = startAt ? { validationOptions: { noValidate: true } } : undefined;
+    const execution = new StateMachine(definition as never, options).run(input as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(
           tasks.map((t) => [t, (i: unknown) => asLambda(handler, i)]),
@@ -200,11 +248,14 @@ export class LocalWorkflows implements WorkflowStarter {
     this.aborts.add(execution.abort);
     const states: string[] = [];
     const failures: StateFailure[] = [];
+    let last: FailurePoint | undefined;
     const events = (async () => {
       for await (const e of execution.eventLogs) {
-        if (e.type === 'StateEntered') states.push(e.state.name);
-        else if (e.type === 'StateFailed')
-          failures.push({ state: e.state.name, error: e.Error, cause: causeText(e.Cause) });
+        if (e.type === 'StateFailed') failures.push({ state: e.state.name, error: e.Error, cause: causeText(e.Cause) });
+        if (e.type !== 'StateEntered') continue;
+        states.push(e.state.name);
+        // The top-level state entered last: where a failed execution stopped (Map iterations carry an index).
+        if (e.index === undefined) last = { state: e.state.name, input: e.state.input };
       }
     })();
     let outcome: ExecutionOutcome;
@@ -217,8 +268,11 @@ export class LocalWorkflows implements WorkflowStarter {
       this.aborts.delete(execution.abort);
     }
     await events.catch(() => undefined);
+    if (outcome.status === 'FAILED' && last) this.failedAt.set(arn, last);
     executions.record(arn, outcome.status);
-    log?.('execution ended', { executionArn: arn, status: outcome.status, last: states.at(-1) });
+    const line = `${workflow} ${arn.split(':').at(-1)} ended ${outcome.status} at ${states.at(-1) ?? startAt ?? '-'}`;
+    if (outcome.status === 'FAILED') log?.warn(line, { error: outcome.error });
+    else log?.info(line);
     return outcome;
   }
 }

@@ -22,6 +22,12 @@ export interface StateMachineDef<Id extends string = StateMachineId> {
   /** Environment variable with the state machine's ARN (API function). */
   readonly envVar: string;
   readonly description: string;
+  /**
+   * The Task a failed execution stops at on purpose, without a Catch, so that a redrive runs it
+   * again (`POST /v1/sagas/{id}/retry`): the one Task the task contract lets go uncaught. The local
+   * runner starts a redrive there when it no longer knows where the execution failed.
+   */
+  readonly redriveFrom?: string;
 }
 
 /** Every Task of every state machine invokes the saga-step function: `${SagaStepFunctionArn}`. */
@@ -39,7 +45,9 @@ export const STATE_MACHINES: readonly StateMachineDef[] = [
       CompensateStep: 'outcome',
       RecordCompensated: 'outcome',
       RecordCompensationFailed: 'outcome',
+      AwaitRetry: 'outcome',
     },
+    redriveFrom: 'AwaitRetry',
     envVar: 'VESTA_SAGA_STATE_MACHINE_ARN',
     description: 'Generic saga runner: steps in order, compensation in reverse order on failure.',
   },
@@ -54,7 +62,10 @@ export const STATE_MACHINES: readonly StateMachineDef[] = [
       RefundDebit: 'outcome',
       RecordCompensated: 'outcome',
       RecordCompensationFailed: 'outcome',
+      AwaitRetry: 'outcome',
+      RetryRefund: 'outcome',
     },
+    redriveFrom: 'AwaitRetry',
     envVar: 'VESTA_TRANSFER_STATE_MACHINE_ARN',
     description: 'Built-in transfer saga: Debit, Credit, and RefundDebit when the credit fails.',
   },
@@ -106,7 +117,12 @@ export function aslPath(def: StateMachineDef<string>): string {
  * cannot be read or parsed, or breaks the task contract (the message names the state).
  */
 export function loadDefinition(def: StateMachineDef<string>): AslDefinition {
-  return applyTaskContract(def.file, JSON.parse(readFileSync(aslPath(def), 'utf8')) as AslDefinition, def.tasks);
+  return applyTaskContract(
+    def.file,
+    JSON.parse(readFileSync(aslPath(def), 'utf8')) as AslDefinition,
+    def.tasks,
+    def.redriveFrom,
+  );
 }
 
 /** Replaces every `${name}` in an ASL text; throws when a placeholder is left unsubstituted. */

@@ -20,7 +20,15 @@ import {
 } from '../core/errors';
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { SettingsStore } from '../core/ports';
-import { type SagaAction, type SagaStatus, type StepInput, actionTxn, stepBack, stepInput } from '../core/sagas';
+import {
+  type SagaAction,
+  type SagaStatus,
+  type StepInput,
+  type StepStatus,
+  actionTxn,
+  stepBack,
+  stepInput,
+} from '../core/sagas';
 import {
   type SagaLog,
   type SagaRecordWriter,
@@ -44,6 +52,8 @@ export interface Cursor {
 
 /** Error names the state machines retry (`Vesta.Transient`) or catch (`Vesta.StepFailed`). */
 export const STEP_FAILED = 'Vesta.StepFailed';
+/** What `resume` raises while a saga waits for a person: the execution fails with it, and a redrive resumes. */
+export const COMPENSATION_FAILED = 'Vesta.CompensationFailed';
 export const TRANSIENT = 'Vesta.Transient';
 
 const named = (name: string, message: string, cause?: unknown) =>
@@ -179,7 +189,9 @@ class SagaSteps {
   public async fail(index: number | undefined, error: StepError): Promise<void> {
     const { sagas } = this.deps;
     if (index !== undefined && index >= 0) {
-      await sagas.setStepStatus(this.id, index, ['DONE'], 'COMPENSATION_FAILED', error).catch((e: unknown) => {
+      // COMPENSATION_FAILED again after a retry: the step keeps that status with the new error.
+      const from: StepStatus[] = ['DONE', 'COMPENSATION_FAILED'];
+      await sagas.setStepStatus(this.id, index, from, 'COMPENSATION_FAILED', error).catch((e: unknown) => {
         if (!(e instanceof NotFoundError)) throw e;
       });
     }
@@ -187,6 +199,37 @@ class SagaSteps {
     // Emitted on every call (at least once): the alarm fires on any count.
     this.deps.metrics?.addMetric(METRIC_NAMES.compensationFailed, MetricUnit.Count, 1);
     this.deps.logger?.error('saga compensation failed; a person must look at it', { sagaId: this.id, index, error });
+  }
+
+  /**
+   * Where a saga waits after its compensation failed (the Task the execution fails at, which a
+   * redrive runs again). While the saga is COMPENSATION_FAILED it raises `Vesta.CompensationFailed`,
+   * naming the step and why. Once a person has retried it (`POST /v1/sagas/{id}/retry` set it
+   * RUNNING), it returns the compensation cursor at the highest step still to undo (DONE or
+   * COMPENSATION_FAILED): the steps above it were undone already and are not undone again.
+   */
+  public async resume(): Promise<Cursor> {
+    const { sagas } = this.deps;
+    const saga = await sagas.saga(this.id);
+    if (!saga) throw named(STEP_FAILED, `no saga ${this.id} in the saga log`);
+    let failed: StoredStep | undefined;
+    let next = -1;
+    for (let i = saga.count - 1; i >= 0; i--) {
+      const step = await sagas.step(this.id, i);
+      if (step.status === 'COMPENSATION_FAILED') failed ??= step;
+      if (next < 0 && (step.status === 'DONE' || step.status === 'COMPENSATION_FAILED')) next = i;
+    }
+    if (saga.status === 'RUNNING') {
+      this.deps.logger?.info('saga compensation retried', { sagaId: this.id, from: next });
+      return { next, done: next < 0 };
+    }
+    const what = failed
+      ? `step ${failed.index} (${failed.name}) could not be undone: ${failed.error?.cause || failed.error?.error || 'see the saga log'}`
+      : 'a compensation could not be applied; see the saga log';
+    throw named(
+      COMPENSATION_FAILED,
+      `${what}. Saga ${this.id} is ${saga.status}; once the cause is fixed, POST /v1/sagas/${this.id}/retry resumes its compensation.`,
+    );
   }
 
   /** Transfer: the credit failed. Step 1 FAILED (undone first if it had in fact committed), then the debit undone. */
@@ -231,6 +274,8 @@ export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => P
         case 'fail':
           await steps.fail(input.index, describeError(input.error));
           return {};
+        case 'resume':
+          return await steps.resume();
         case 'debit':
           return await steps.apply(0);
         case 'credit':

@@ -7,7 +7,8 @@
  *
  * Catches stay in the files (where a failure goes is the workflow's own logic), but the contract
  * requires one: every Task must be caught by a `States.ALL` Catch of its own or of the Map or
- * Parallel state around it. `statemachines/README.md` describes the contract.
+ * Parallel state around it. The one exception is a machine's redrive point (`redriveFrom`): the
+ * Task a failed execution is meant to stop at, so that a redrive runs it again. `statemachines/README.md` describes the contract.
  * Plain data and pure functions: no AWS SDK or CDK import here.
  */
 
@@ -84,19 +85,21 @@ const innerDefinitions = (s: AslState): readonly AslDefinition[] => [
  * `definition` with `TimeoutSeconds` and `Retry` added to every Task (nested Map and Parallel
  * states included) from the class `classes` gives its name; the input is not changed. Throws an
  * `Error` naming the state (in `name`) when a Task has no class, already sets `TimeoutSeconds` or
- * `Retry`, or is caught by no `States.ALL` Catch, and when a class names a state that is no Task.
+ * `Retry`, or is caught by no `States.ALL` Catch (save the Task `redriveFrom` names), and when a
+ * class names a state that is no Task.
  */
 export function applyTaskContract(
   name: string,
   definition: AslDefinition,
   classes: Readonly<Record<string, TaskClassName>>,
+  redriveFrom?: string,
 ): AslDefinition {
   const seen = new Set<string>();
   const apply = (d: AslDefinition, caught: boolean): AslDefinition => ({
     ...d,
     States: Object.fromEntries(
       Object.entries(d.States).map(([stateName, s]) => {
-        const covered = caught || catchesAll(s);
+        const covered = caught || catchesAll(s) || stateName === redriveFrom;
         const nested = {
           ...(s.Branches ? { Branches: s.Branches.map((b) => apply(b, covered)) } : {}),
           ...(s.ItemProcessor ? { ItemProcessor: apply(s.ItemProcessor, covered) } : {}),

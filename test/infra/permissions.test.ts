@@ -88,9 +88,23 @@ describe('api function permissions (least privilege)', () => {
     });
   });
 
-  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines (no S3)', () => {
+  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines and redrive saga executions (no S3)', () => {
     const { statements } = functionRole();
-    const other = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda):/.test(a)));
+    const states = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda):/.test(a)));
+    expect([...new Set(states.flatMap((st) => list(st.Action)))].sort()).toEqual([
+      'states:RedriveExecution',
+      'states:StartExecution',
+    ]);
+    const redrive = states.filter((st) => list(st.Action).includes('states:RedriveExecution'));
+    expect(redrive.flatMap((st) => list(st.Action))).toEqual(['states:RedriveExecution']);
+    const executionsOf = redrive.flatMap((st) => list(st.Resource)).map((r) => JSON.stringify(r));
+    expect(executionsOf).toHaveLength(2);
+    for (const m of Object.values(s.stack.sagas.stateMachines)) {
+      expect(executionsOf.some((r) => r.includes(idOf(m)) && r.includes(':execution:') && r.endsWith(':*"]]}'))).toBe(
+        true,
+      );
+    }
+    const other = states.filter((st) => !list(st.Action).includes('states:RedriveExecution'));
     expect([...new Set(other.flatMap((st) => list(st.Action)))]).toEqual(['states:StartExecution']);
     const machines = [
       ...Object.values(s.stack.sagas.stateMachines),

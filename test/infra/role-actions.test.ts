@@ -132,6 +132,11 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
       'states:StartExecution {transfer}',
       'states:StartExecution {snapshot}',
       'states:StartExecution {restore}',
+      // A person's retry of a COMPENSATION_FAILED saga redrives its execution.
+      ...['saga', 'transfer'].map(
+        (m) =>
+          `states:RedriveExecution arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:{${m}.Name}:*`,
+      ),
       ...logs('api-logs'),
       ...XRAY,
     ],
@@ -273,7 +278,7 @@ test('how much each role may do: distinct actions, and (action, resource) pairs'
     }),
   );
   expect(counts).toEqual({
-    api: { actions: 13, pairs: 42 },
+    api: { actions: 14, pairs: 43 },
     reaper: { actions: 9, pairs: 15 },
     renewer: { actions: 9, pairs: 15 },
     'saga-step': { actions: 9, pairs: 13 },

@@ -12,6 +12,7 @@ import {
   LOG_WRITE_ACTIONS,
   SAGA_LOG_API_ACTIONS,
   SAGA_LOG_STEP_ACTIONS,
+  SAGA_REDRIVE_ACTIONS,
   SAGA_START_ACTIONS,
   SAGA_STEP_CONTROL_ACTIONS,
   SAGA_STEP_RECORDS_ACTIONS,
@@ -279,20 +280,41 @@ describe('Sagas: the step function', () => {
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].sort(),
     );
     expect(SAGA_START_ACTIONS).toEqual(['states:StartExecution']);
+    expect(SAGA_REDRIVE_ACTIONS).toEqual(['states:RedriveExecution']);
   });
 });
 
 describe('Sagas: the API function', () => {
   const apiRole = () => roleStatements(s.template, idOf(s.stack.api.function.role as any));
 
-  test('may start executions of exactly the saga and snapshot state machines, and do nothing else in Step Functions', () => {
+  test('may start executions of exactly the saga and snapshot state machines, redrive those of the saga machines, and do nothing else in Step Functions', () => {
     const states = apiRole().statements.filter((st) => list(st.Action).some((a) => a.startsWith('states:')));
     const snapshotMachines = Object.values(s.stack.snapshots.stateMachines).map((m) => ({ Ref: idOf(m) }));
     expect(snapshotMachines).toHaveLength(2);
+    // An execution ARN: the state machine's with `:execution:`, then any execution name (a saga id).
+    const executionsOf = (id: StateMachineId) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':execution:',
+          { 'Fn::GetAtt': [idOf(machineOf(id)), 'Name'] },
+          ':*',
+        ],
+      ],
+    });
     expect(grants(states)).toEqual(
-      [...ids.map((id) => ({ Ref: idOf(machineOf(id)) })), ...snapshotMachines]
-        .flatMap((ref) => expected(SAGA_START_ACTIONS, ref))
-        .sort(),
+      [
+        ...[...ids.map((id) => ({ Ref: idOf(machineOf(id)) })), ...snapshotMachines].flatMap((ref) =>
+          expected(SAGA_START_ACTIONS, ref),
+        ),
+        ...ids.flatMap((id) => expected(SAGA_REDRIVE_ACTIONS, executionsOf(id))),
+      ].sort(),
     );
   });
 

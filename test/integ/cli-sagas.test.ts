@@ -1,5 +1,5 @@
 /**
- * `vesta saga start|get|watch` in-process against the local stack, whose sagas run on the local
+ * `vesta saga start|get|watch|retry` in-process against the local stack, whose sagas run on the local
  * Step Functions runner. Failures are kept to ones that are not retried (a failed require).
  */
 import { readFileSync } from 'node:fs';
@@ -238,5 +238,53 @@ describe('saga get', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('hint: that saga does not exist');
+  });
+});
+
+describe('saga retry', () => {
+  test('a COMPENSATION_FAILED saga, its cause fixed: --wait prints it COMPENSATED and exits 3; again exits 1 (409)', async () => {
+    const ns = await accounts(100, 0);
+    const body = JSON.stringify({
+      namespace: ns,
+      steps: [
+        {
+          name: 'debit',
+          action: { op: 'patch', key: 'acct/a', increment: { balance: -30 } },
+          compensation: {
+            op: 'patch',
+            key: 'acct/a',
+            increment: { balance: 30 },
+            require: [{ field: 'open', op: '==', value: true }],
+          },
+        },
+        {
+          name: 'check',
+          action: { op: 'patch', key: 'acct/b', set: { x: 1 }, require: [{ field: 'x', op: 'exists' }] },
+        },
+      ],
+    });
+    const failed = await start(['saga', 'start', '--file', '-', '--wait', '--interval', '50'], { stdin: body }).done;
+    expect(failed.code).toBe(4);
+    const id = JSON.parse(failed.stdout).id;
+    expect(await balance(ns, 'acct/a')).toBe(70);
+
+    await json(['patch', ns, 'acct/a', '--set', 'open=true']);
+    const r = await vesta(['saga', 'retry', id, '--wait', '--interval', '50']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      id,
+      status: 'COMPENSATED',
+      steps: [
+        { name: 'debit', status: 'COMPENSATED' },
+        { name: 'check', status: 'FAILED' },
+      ],
+    });
+    expect(await balance(ns, 'acct/a')).toBe(100);
+
+    const again = await vesta(['saga', 'retry', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /^error: Conflict \(409\): saga \S+ is COMPENSATED; only a COMPENSATION_FAILED saga can be retried/,
+    );
   });
 });

@@ -18,11 +18,8 @@ const WATCH_DEADLINE_MS = 30_000;
 
 let stack: LocalStack;
 let dataDir: string;
-const eventsLogLevel = process.env.VESTA_EVENTS_LOG_LEVEL;
 
 beforeAll(async () => {
-  // The local bus logs every event at INFO; the watch output is what this file checks.
-  process.env.VESTA_EVENTS_LOG_LEVEL = 'WARN';
   dataDir = mkdtempSync(join(tmpdir(), 'vesta-cli-watch-'));
   const tablePrefix = `vesta-watch-${randomUUID().slice(0, 8)}`;
   stack = await startLocalStack({
@@ -38,8 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  if (eventsLogLevel === undefined) delete process.env.VESTA_EVENTS_LOG_LEVEL;
-  else process.env.VESTA_EVENTS_LOG_LEVEL = eventsLogLevel;
 });
 
 /** Runs a command that ends by itself; throws with its standard error when it fails. */

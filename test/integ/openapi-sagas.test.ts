@@ -1,5 +1,6 @@
 /**
- * docs/openapi.yaml against the real handler for sagas: `POST /v1/sagas` and `GET /v1/sagas/{id}`,
+ * docs/openapi.yaml against the real handler for sagas: `POST /v1/sagas`, `GET /v1/sagas/{id}` and
+ * `POST /v1/sagas/{id}/retry`,
  * every status they can produce, each response validated with `expectMatchesOpenApi`. Sagas run
  * on the local Step Functions runner (the real ASL and saga-step handler) and are awaited with
  * `api.workflows.settled()`. Store failures are injected into the DynamoDB client for the saga
@@ -15,6 +16,7 @@ import { type CallOptions, type Reply, testApi, testTables, uniqueNs } from './h
 
 const SAGAS = '/v1/sagas';
 const SAGA = '/v1/sagas/{id}';
+const RETRY = '/v1/sagas/{id}/retry';
 const RECORD = '/v1/ns/{ns}/keys/{key+}';
 
 const { VESTA_SAGAS_TABLE: SAGAS_TABLE } = testTables();
@@ -450,6 +452,81 @@ describe('GET /v1/sagas/{id}', () => {
     await storeFailures(SAGAS_TABLE, 'GET', SAGA, `/v1/sagas/any-${uniqueNs()}`);
     for (const m of ['POST', 'PUT', 'PATCH', 'DELETE'])
       expect((await want(405, m, SAGA, '/v1/sagas/x')).headers.allow).toBe('GET');
+  });
+});
+
+// ---- POST /v1/sagas/{id}/retry ------------------------------------------------------------
+
+describe('POST /v1/sagas/{id}/retry', () => {
+  /** A saga whose undo of step `a` requires `k0.ok`: COMPENSATION_FAILED until that is set. */
+  async function compensationFailed(ns: string): Promise<string> {
+    await put(ns, 'k0', { n: 1 });
+    await put(ns, 'k1', { n: 1 });
+    const { saga } = await run({
+      namespace: ns,
+      steps: [
+        {
+          name: 'a',
+          action: { op: 'patch', key: 'k0', increment: { n: 1 } },
+          compensation: { op: 'patch', key: 'k0', increment: { n: -1 }, require: [{ field: 'ok', op: 'exists' }] },
+        },
+        {
+          name: 'b',
+          action: { op: 'patch', key: 'k1', increment: { n: 1 }, require: [{ field: 'n', op: '>', value: 99 }] },
+        },
+      ],
+    });
+    expect(saga.body.status).toBe('COMPENSATION_FAILED');
+    return saga.body.id;
+  }
+
+  test('202 with the saga RUNNING and Location; it ends COMPENSATED; then 409 SagaNotRetryable', async () => {
+    const ns = uniqueNs('osaga');
+    const id = await compensationFailed(ns);
+    await want(200, 'PATCH', RECORD, rec(ns, 'k0'), { body: { set: { ok: true } } });
+    const retried = await want(202, 'POST', RETRY, `/v1/sagas/${id}/retry`);
+    expect(retried.headers.location).toBe(`/v1/sagas/${id}`);
+    expect(retried.body).toMatchObject({ id, status: 'RUNNING', finishedAt: null });
+    await api.workflows.settled();
+    expect((await get(id)).body).toMatchObject({
+      status: 'COMPENSATED',
+      steps: [{ status: 'COMPENSATED' }, { status: 'FAILED' }],
+    });
+    expect(await fields(ns, 'k0')).toEqual({ n: 1, ok: true });
+    const refused = await want(409, 'POST', RETRY, `/v1/sagas/${id}/retry`);
+    expect(refused.body).toMatchObject({ code: 'Conflict', reason: 'SagaNotRetryable' });
+  });
+
+  test('404 unknown; 400 malformed id; 422 IdempotencyKeyReused; 405 with Allow: POST', async () => {
+    await want(404, 'POST', RETRY, `/v1/sagas/nope-${uniqueNs()}/retry`);
+    for (const id of ['bad%20id', '-x', `a${'b'.repeat(80)}`]) {
+      expect((await want(400, 'POST', RETRY, `/v1/sagas/${id}/retry`)).body.field).toBe('id');
+    }
+    const key = { 'idempotency-key': `retry-${uniqueNs()}` };
+    await want(404, 'POST', RETRY, `/v1/sagas/one-${uniqueNs()}/retry`, { headers: key });
+    const reused = await want(422, 'POST', RETRY, `/v1/sagas/other-${uniqueNs()}/retry`, { headers: key });
+    expect(reused.body.code).toBe('IdempotencyKeyReused');
+    for (const m of ['GET', 'PUT', 'PATCH', 'DELETE'])
+      expect((await want(405, m, RETRY, '/v1/sagas/x/retry')).headers.allow).toBe('POST');
+  });
+
+  test('429/503/500 from the saga log; 429 and 503 from Step Functions leave the saga COMPENSATION_FAILED', async () => {
+    await storeFailures(SAGAS_TABLE, 'POST', RETRY, `/v1/sagas/any-${uniqueNs()}/retry`);
+    const ns = uniqueNs('osaga');
+    const id = await compensationFailed(ns);
+    for (const [status, error] of [
+      [429, new ThrottledError('Step Functions throttled the redrive; retry later', 1)],
+      [503, new UnavailableError('Step Functions is unavailable; nothing was redriven', 2)],
+    ] as const) {
+      const spy = jest.spyOn(api.workflows, 'redrive').mockRejectedValueOnce(error);
+      try {
+        const refused = await want(status, 'POST', RETRY, `/v1/sagas/${id}/retry`);
+        expect(refused.headers['retry-after']).toBe(String(error.retryAfterSeconds));
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await get(id)).body.status).toBe('COMPENSATION_FAILED');
+    }
   });
 });
 

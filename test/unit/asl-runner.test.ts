@@ -9,6 +9,7 @@ const TASKS = [
   'RecordSucceeded',
   'RecordCompensated',
   'RecordCompensationFailed',
+  'AwaitRetry',
 ];
 
 type Input = { sagaId: string; action: string; index?: number; status?: string };
@@ -52,6 +53,10 @@ function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
       case 'fail':
         status.saga = 'COMPENSATION_FAILED';
         return {};
+      case 'resume':
+        // Waits for a person: fails the execution until a retry set the saga RUNNING.
+        if (status.saga !== 'RUNNING') throw named('Vesta.CompensationFailed', 'step could not be undone');
+        return { next: -1, done: true };
       default:
         throw new Error(`unknown action ${input.action}`);
     }
@@ -128,11 +133,12 @@ test('the first step fails: nothing to undo', async () => {
   expect(r.visited.at(-1)).toBe('Compensated');
 });
 
-test('a compensation that keeps failing ends in CompensationFailed', async () => {
+test('a compensation that keeps failing fails the execution at AwaitRetry with Vesta.CompensationFailed', async () => {
   const r = await run({ steps: 3, failAt: 2, compensationAlwaysFails: true });
   expect(r.error).toBeDefined();
   expect(r.failedWith).toBe('Vesta.CompensationFailed');
   expect(r.status.saga).toBe('COMPENSATION_FAILED');
-  expect(r.visited.slice(-2)).toEqual(['RecordCompensationFailed', 'CompensationFailed']);
+  // It stops at the uncaught AwaitRetry Task, which a redrive runs again.
+  expect(r.visited.slice(-2)).toEqual(['RecordCompensationFailed', 'AwaitRetry']);
   expect(r.calls.filter((c) => c.action === 'fail')).toHaveLength(1);
 });

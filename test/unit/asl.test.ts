@@ -166,7 +166,8 @@ describe.each(files)('%s', (file) => {
     expect([...new Set([...raw.matchAll(/\$\{([^}]*)\}/g)].map((x) => x[1]))]).toEqual([m!.substitution]);
   });
 
-  test('every Task invokes its function, retries transient errors with full jitter, and is caught', () => {
+  test('every Task invokes its function, retries transient errors with full jitter, and is caught (save the redrive point)', () => {
+    const def = ALL_MACHINES.find((x) => x.def.file === `statemachines/${file}`)?.def;
     const placeholder = ALL_MACHINES.find((x) => x.def.file === `statemachines/${file}`)?.substitution ?? '';
     const tasks = tasksCaught(load(file));
     expect(tasks.length).toBeGreaterThan(0);
@@ -186,7 +187,7 @@ describe.each(files)('%s', (file) => {
         retriesStepFailed: false,
       });
       for (const r of retry) expect(r.BackoffRate ?? 2).toBeGreaterThan(1);
-      expect({ name, caught }).toEqual({ name, caught: true });
+      expect({ name, caught }).toEqual({ name, caught: name !== def?.redriveFrom });
     }
   });
 });
@@ -214,6 +215,10 @@ describe('named states', () => {
       (c) => c.ErrorEquals.includes('Vesta.StepFailed') || c.ErrorEquals.includes('States.ALL'),
     );
     expect(stepFailed?.Next).toBe('RecordStepFailed');
+    // A failed compensation stops at AwaitRetry (no Catch); a redrive goes on with the compensation.
+    expect(m.States.RecordCompensationFailed.Next).toBe('AwaitRetry');
+    expect(m.States.AwaitRetry).toMatchObject({ Type: 'Task', Next: 'NextCompensation', ResultPath: '$.cursor' });
+    expect(m.States.AwaitRetry.Catch).toBeUndefined();
   });
 
   test('the transfer saga draws its compensation branch', () => {
@@ -222,7 +227,12 @@ describe('named states', () => {
     expect(m.States.Debit.Next).toBe('Credit');
     expect((m.States.Credit.Catch ?? []).map((c) => c.Next)).toContain('RefundDebit');
     expect((m.States.RefundDebit.Catch ?? []).map((c) => c.Next)).toContain('RecordCompensationFailed');
-    expect(m.States.RecordCompensationFailed.Next).toBe('CompensationFailed');
+    // A failed refund stops at AwaitRetry (no Catch: the execution fails there, a redrive runs it again).
+    expect(m.States.RecordCompensationFailed.Next).toBe('AwaitRetry');
+    expect(m.States.AwaitRetry).toMatchObject({ Type: 'Task', Next: 'RetryRefund' });
+    expect(m.States.AwaitRetry.Catch).toBeUndefined();
+    expect((m.States.RetryRefund.Catch ?? []).map((c) => c.Next)).toContain('RecordCompensationFailed');
+    expect(m.States.RetryRefund.Next).toBe('RecordCompensated');
     expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
     expect(m.States.TransferCompensated.Type).toBe('Succeed');
     expect(m.States.Transferred.Type).toBe('Succeed');

@@ -76,7 +76,10 @@ function existing(): Expr {
 function moveStatus(from: readonly string[], to: string, at: string, now: string): Expr {
   const e = new Expr();
   const status = e.name('status');
-  e.set(`${status} = ${e.value(S(to))}`).set(`${e.name(at)} = ${e.value(S(now))}`);
+  // `listStatus`, the `byStatus` index's key, moves with `status` in the same write.
+  e.set(`${status} = ${e.value(S(to))}`)
+    .set(`${e.name('listStatus')} = ${e.value(S(to))}`)
+    .set(`${e.name(at)} = ${e.value(S(now))}`);
   return e.require(
     isIn(
       status,
@@ -107,8 +110,19 @@ function toStep(it: Record<string, AttributeValue>): StoredStep {
 }
 
 function toSaga(it: Record<string, AttributeValue>): StoredSaga {
-  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt } = unmarshall(it);
-  return { id, namespace: ns, type, status, executionArn, started: started === true, count, startedAt, finishedAt };
+  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt, retries } = unmarshall(it);
+  return {
+    id,
+    namespace: ns,
+    type,
+    status,
+    executionArn,
+    started: started === true,
+    count,
+    startedAt,
+    finishedAt,
+    retries: retries ?? 0,
+  };
 }
 
 export class DynamoSagaLog implements SagaLog {
@@ -380,6 +394,23 @@ export class DynamoSagaLog implements SagaLog {
     }
   }
 
+  /** COMPENSATION_FAILED to RUNNING, `finishedAt` removed, `retries` counted; false when it had another status. */
+  public async reopen(id: string): Promise<boolean> {
+    const e = moveStatus(['COMPENSATION_FAILED'], 'RUNNING', 'retriedAt', this.clock.now().toISOString());
+    e.remove(e.name('finishedAt')).add(e.name('retries'), e.value(N(1)));
+    try {
+      await guarded(() =>
+        this.client.send(
+          new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ...e.updateParams() }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   /**
    * Ends a saga whose status is one of `from` with `status`; false when it had another. The
    * header's `listStatus` moves with `status`; a header written before the `byStatus` index (no
@@ -387,7 +418,6 @@ export class DynamoSagaLog implements SagaLog {
    */
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
     const e = moveStatus(from, status, 'finishedAt', this.clock.now().toISOString());
-    e.set(`${e.name('listStatus')} = ${e.value(S(status))}`);
     let out: Record<string, AttributeValue> | undefined;
     try {
       out = (

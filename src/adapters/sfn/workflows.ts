@@ -1,9 +1,22 @@
-/** Starts saga executions on AWS Step Functions (Standard workflows, named after the saga id). */
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ThrottledError, UnavailableError } from '../../core/errors';
+/** Starts and redrives executions on AWS Step Functions (Standard workflows, named after the saga id). */
+import {
+  ExecutionAlreadyExists,
+  RedriveExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ConflictError, ThrottledError, UnavailableError } from '../../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../../core/ports';
 
 const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ExecutionLimitExceeded']);
+
+/**
+ * A saga's execution fails a moment after its log says COMPENSATION_FAILED (its last Task answers
+ * first); a redrive asked in that moment is refused as not redrivable, so it is asked again this
+ * many times, `REDRIVE_WAIT_MS` apart.
+ */
+const REDRIVE_ATTEMPTS = 5;
+const REDRIVE_WAIT_MS = 1000;
 
 export class SfnWorkflows implements WorkflowStarter {
   /** @param stateMachineArns the ARN of each state machine (from the environment) */
@@ -39,6 +52,35 @@ export class SfnWorkflows implements WorkflowStarter {
       throw new UnavailableError('Step Functions is unavailable; the saga is recorded and starts when retried', 2, {
         cause: e,
       });
+    }
+  }
+
+  /**
+   * RedriveExecution: the failed execution goes on from the state it failed at, with that
+   * state's input. `ExecutionNotRedrivable` is asked again a few times (the execution may still
+   * be failing), then is `ConflictError` with reason `SagaNotRetryable`.
+   */
+  public async redrive(workflow: WorkflowId, name: string, waitMs = REDRIVE_WAIT_MS): Promise<void> {
+    const executionArn = this.executionArn(workflow, name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new RedriveExecutionCommand({ executionArn }));
+        return;
+      } catch (e) {
+        const errName = (e as { name?: string }).name ?? '';
+        if (errName === 'ExecutionNotRedrivable' || errName === 'ExecutionDoesNotExist') {
+          if (errName === 'ExecutionNotRedrivable' && attempt < REDRIVE_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, waitMs));
+            continue;
+          }
+          throw new ConflictError('SagaNotRetryable', `the execution cannot be redriven: ${(e as Error).message}`, {
+            cause: e,
+          });
+        }
+        if (THROTTLING.has(errName))
+          throw new ThrottledError('Step Functions throttled the redrive; retry later', 1, { cause: e });
+        throw new UnavailableError('Step Functions is unavailable; nothing was redriven', 2, { cause: e });
+      }
     }
   }
 }

@@ -35,5 +35,7 @@ export const ConflictReason = {
   RequestInProgress: 'RequestInProgress',
   SnapshotNotComplete: 'SnapshotNotComplete',
   SagaIdReused: 'SagaIdReused',
+  /** `POST /v1/sagas/{id}/retry` of a saga that is not `COMPENSATION_FAILED` (or whose execution can no longer be redriven). */
+  SagaNotRetryable: 'SagaNotRetryable',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];

@@ -214,5 +214,25 @@ export function sagaLogContract(backend: string, make: () => SagaLogFixture): vo
       expect(running.items.map((s) => s.id)).toEqual([defs[2].id, defs[0].id]);
       await expect(f.log.list({ limit: 1, cursor: 'nope' })).rejects.toBeInstanceOf(ValidationError);
     });
+
+    test('only a COMPENSATION_FAILED saga reopens: RUNNING again, no finishedAt, a retry counted; once', async () => {
+      const def = definition(1);
+      await f.log.create(def, ARN);
+      expect(await f.log.reopen(def.id)).toBe(false);
+      expect(await f.log.reopen(`none-${def.id}`)).toBe(false);
+      expect(await f.log.finish(def.id, 'COMPENSATION_FAILED', ['RUNNING'])).toBe(true);
+      expect(await f.log.saga(def.id)).toMatchObject({ status: 'COMPENSATION_FAILED', retries: 0 });
+      const [first, second] = await Promise.all([f.log.reopen(def.id), f.log.reopen(def.id)]);
+      expect([first, second].sort()).toEqual([false, true]);
+      const reopened = await f.log.saga(def.id);
+      expect(reopened).toMatchObject({ status: 'RUNNING', retries: 1 });
+      expect(reopened?.finishedAt).toBeUndefined();
+      expect((await f.log.view(def.id))?.finishedAt).toBeNull();
+      const unfinished: string[] = [];
+      for await (const s of f.log.unfinished()) unfinished.push(s.id);
+      expect(unfinished).toContain(def.id);
+      expect(await f.log.finish(def.id, 'COMPENSATED', ['RUNNING'])).toBe(true);
+      expect(await f.log.reopen(def.id)).toBe(false);
+    });
   });
 }
