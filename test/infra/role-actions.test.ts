@@ -278,7 +278,7 @@ test('how much each role may do: distinct actions, and (action, resource) pairs'
     }),
   );
   expect(counts).toEqual({
-    api: { actions: 14, pairs: 43 },
+    api: { actions: 14, pairs: 44 },
     reaper: { actions: 9, pairs: 15 },
     renewer: { actions: 9, pairs: 15 },
     'saga-step': { actions: 9, pairs: 13 },
