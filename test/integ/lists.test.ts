@@ -3,12 +3,14 @@
  * paging, the status filter, a lock whose lease expired is not listed and no lease id is ever
  * shown, the DynamoDB requests a page costs, and generated query strings that never make a 500.
  *
- * The saga log is shared by every test file, so the sagas here start far in the future (a fake
- * clock): they are the newest, and the first pages hold only them.
+ * The sagas here are in tables of this file's own, and start far in the future (a fake clock):
+ * they are the newest, and the first pages hold only them.
  */
 import fc from 'fast-check';
 import type { Clock } from '../../src/core/ports';
-import { testApi, uniqueNs } from './harness';
+import { ensureTables } from '../../src/local/bootstrap-tables';
+import { localClient } from '../../src/local/dynamodb-local';
+import { TEST_TABLE_PREFIX, type TestApi, endpoint, testApi, uniqueNs } from './harness';
 
 class FakeClock implements Clock {
   public t = Date.parse('2091-03-01T00:00:00.000Z') + Math.floor(Math.random() * 1e6) * 1000;
@@ -21,8 +23,16 @@ class FakeClock implements Clock {
 }
 
 const clock = new FakeClock();
-const api = testApi({ clock });
-afterAll(() => api.close());
+let api: TestApi;
+beforeAll(async () => {
+  // Tables of this file's own: the saga list spans every saga of its table, and other files
+  // (the saga log's contract suite among them) write sagas dated in the future too.
+  const client = localClient(endpoint());
+  const env = await ensureTables(client, `${TEST_TABLE_PREFIX}-lists`);
+  client.destroy();
+  api = testApi({ clock, env });
+});
+afterAll(() => api?.close());
 
 interface Summary {
   id: string;
