@@ -10,6 +10,11 @@ import type { TableDef } from '../src/adapters/dynamodb/table-defs';
 
 type TableId = TableDef['id'];
 
+/** `dynamodb('GetItem', 'Query')` gives `['dynamodb:GetItem', 'dynamodb:Query']`: DynamoDB actions by name. */
+function dynamodb<const A extends readonly string[]>(...actions: A): { readonly [I in keyof A]: `dynamodb:${A[I]}` } {
+  return actions.map((a) => `dynamodb:${a}`) as never;
+}
+
 /**
  * What the API function does on the records table: `GetItem` (reads), `PutItem` and `UpdateItem`
  * (conditional writes; a delete is a tombstone, an update, so no `DeleteItem`; a revoked lease's
@@ -17,14 +22,14 @@ type TableId = TableDef['id'];
  * `ConditionCheckItem` for transactions. No `Scan` (listings are queries within a namespace), no
  * `DescribeTable` (the health check reads an item of the control table).
  */
-export const RECORDS_READ_WRITE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:Query',
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+export const RECORDS_READ_WRITE_ACTIONS = dynamodb(
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'Query',
+  'BatchGetItem',
+  'ConditionCheckItem',
+);
 
 /**
  * What the API function does on the control table: namespace settings, leases and locks (their
@@ -33,53 +38,43 @@ export const RECORDS_READ_WRITE_ACTIONS = [
  * list and of a running restore's checkpoints, and the `BatchGetItem` of the holders' leases that
  * tells a held lock in a lock listing from one whose lease expired.
  */
-export const CONTROL_READ_WRITE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+export const CONTROL_READ_WRITE_ACTIONS = dynamodb(
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'BatchGetItem',
+  'ConditionCheckItem',
+);
 
 /** What the API function does on the control table's `locksByNamespace` index: lists a namespace's held locks. */
-export const LOCK_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+export const LOCK_INDEX_ACTIONS = dynamodb('Query');
 
 /** What the Powertools idempotency persistence layer does on the idempotency table. */
-export const IDEMPOTENCY_READ_WRITE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-] as const;
+export const IDEMPOTENCY_READ_WRITE_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem');
 
 /**
  * What the lease reaper does on the control table: reads an expired lease's holdings (`Query`),
  * frees its locks (`UpdateItem`), deletes its holding items and the lease, and records its last
  * run (`PutItem` of `reaper#status`, which only the API reads).
  */
-export const LEASE_REAPER_CONTROL_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-] as const;
+export const LEASE_REAPER_CONTROL_ACTIONS = dynamodb('PutItem', 'UpdateItem', 'DeleteItem', 'Query');
 
 /** What the lease reaper does on the control table's `byExpiry` index: one Query per shard. */
-export const LEASE_REAPER_EXPIRY_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+export const LEASE_REAPER_EXPIRY_INDEX_ACTIONS = dynamodb('Query');
 
 /**
  * What the lease reaper does on the records table: expires the records a reaped lease held, with
  * a conditional update (never a read of other records, never a delete).
  */
-export const LEASE_REAPER_RECORDS_ACTIONS = ['dynamodb:UpdateItem'] as const;
+export const LEASE_REAPER_RECORDS_ACTIONS = dynamodb('UpdateItem');
 
 /** What the lease renewer does on the control table: moves a live lease's expiry forward. */
-export const LEASE_RENEWER_CONTROL_ACTIONS = ['dynamodb:UpdateItem'] as const;
+export const LEASE_RENEWER_CONTROL_ACTIONS = dynamodb('UpdateItem');
 
 /** What the lease renewer does on the control table's `byExecution` index: one Query per shard. */
-export const LEASE_RENEWER_EXECUTION_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+export const LEASE_RENEWER_EXECUTION_INDEX_ACTIONS = dynamodb('Query');
 
 /**
  * What the lease renewer asks Step Functions: whether the execution that holds a lease still
@@ -94,36 +89,27 @@ export const EXECUTION_STATUS_ACTIONS = ['states:DescribeExecution'] as const;
  * or checks an untouched one (`ConditionCheckItem`). No single-item `GetItem` or `UpdateItem`, no
  * `DeleteItem`, `Query` or `Scan`.
  */
-export const SAGA_STEP_RECORDS_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:PutItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+export const SAGA_STEP_RECORDS_ACTIONS = dynamodb('BatchGetItem', 'PutItem', 'ConditionCheckItem');
 
 /** What the saga-step function does on the control table: reads namespace settings and leases. */
-export const SAGA_STEP_CONTROL_ACTIONS = ['dynamodb:GetItem'] as const;
+export const SAGA_STEP_CONTROL_ACTIONS = dynamodb('GetItem');
 
 /**
  * What the saga-step function does on the sagas table (the saga log): reads the saga and its
  * steps, writes the exactly-once entries (`PutItem`) and step and saga statuses (`UpdateItem`),
  * alone or as parts of a transaction with a record write.
  */
-export const SAGA_LOG_STEP_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const SAGA_LOG_STEP_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
 
 /**
  * What the API function does on the sagas table: records a new saga (header and steps, in one
  * transaction), marks its execution, and reads it back (`GetItem`, and one `Query` for the saga
  * with all of its steps).
  */
-export const SAGA_LOG_API_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:Query',
-] as const;
+export const SAGA_LOG_API_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem', 'Query');
 
 /** What the API function does on the sagas table's `byStatus` index: lists sagas newest first. */
-export const SAGA_LIST_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+export const SAGA_LIST_INDEX_ACTIONS = dynamodb('Query');
 
 /** What the API function may do with Vesta's state machines (and no other): start an execution. */
 export const SAGA_START_ACTIONS = ['states:StartExecution'] as const;
@@ -148,14 +134,14 @@ export const LOG_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] a
 export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
 
 /** Snapshot export: read the records table a segment at a time (namespace Query, parallel Scan). */
-export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'] as const;
+export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = dynamodb('Query', 'Scan');
 
 /**
  * Snapshot export on the control table (`pk = snapshot | snapshot-latest`): read the snapshot,
  * record each part, complete or fail it, mark the newest complete one (all updates: the API or
  * the schedule created the snapshot, so no `PutItem`; no `Query`).
  */
-export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = dynamodb('GetItem', 'UpdateItem');
 
 /**
  * Snapshot restore on the control table: read the restore, its snapshot, each part's checkpoint
@@ -163,17 +149,17 @@ export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Up
  * each batch and record the outcome (`UpdateItem`; the API created the restore, so no `PutItem`),
  * and add up the checkpoints (`Query`).
  */
-export const SNAPSHOT_RESTORE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+export const SNAPSHOT_RESTORE_CONTROL_ACTIONS = dynamodb('GetItem', 'UpdateItem', 'Query');
 
 /** Snapshot schedule on the control table: record a scheduled snapshot, read the newest-complete mark. */
-export const SNAPSHOT_SCHEDULE_CONTROL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+export const SNAPSHOT_SCHEDULE_CONTROL_ACTIONS = dynamodb('GetItem', 'PutItem');
 
 /**
  * Snapshot restore on the records table: read a batch's records (`BatchGetItem`), then write them
  * with conditional puts in the batch's transaction (a failed condition returns the record, so no
  * `GetItem`).
  */
-export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
+export const SNAPSHOT_RESTORE_RECORDS_ACTIONS = dynamodb('BatchGetItem', 'PutItem');
 
 /** Snapshot export on `snapshots/*` of the bucket: parts (multipart uploads) and the manifest. */
 export const SNAPSHOT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'] as const;
@@ -189,10 +175,10 @@ export const SNAPSHOT_START_ACTIONS = ['states:StartExecution'] as const;
  * of the namespace's head and `PutItem`s of the changes and their id items. No read: a stale head
  * comes back from the failed condition.
  */
-export const CHANGE_LOG_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const CHANGE_LOG_APPEND_ACTIONS = dynamodb('PutItem', 'UpdateItem');
 
 /** What the API function does on the change table: one `Query` per look at a namespace's log. */
-export const CHANGE_LOG_READ_ACTIONS = ['dynamodb:Query'] as const;
+export const CHANGE_LOG_READ_ACTIONS = dynamodb('Query');
 
 /**
  * What CloudWatch does with the topic's key when an alarm publishes: SNS encrypts each message
@@ -208,13 +194,13 @@ export const ALARM_TOPIC_PUBLISH_ACTIONS = ['sns:Publish'] as const;
  * renewer) does on the dead-letter table: sets an item aside or updates its entry (`UpdateItem`,
  * an upsert), and for a replay reads the entry and removes it once replayed. No Query, no Scan.
  */
-export const DEAD_LETTER_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+export const DEAD_LETTER_WRITE_ACTIONS = dynamodb('GetItem', 'UpdateItem', 'DeleteItem');
 
 /** What the API function does on the dead-letter table: reads an entry, discards one. */
-export const DEAD_LETTER_API_ACTIONS = ['dynamodb:GetItem', 'dynamodb:DeleteItem'] as const;
+export const DEAD_LETTER_API_ACTIONS = dynamodb('GetItem', 'DeleteItem');
 
 /** What the API function does on the dead-letter table's `bySource` index: lists a source's entries. */
-export const DEAD_LETTER_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+export const DEAD_LETTER_INDEX_ACTIONS = dynamodb('Query');
 
 /** What the API function may do with the background functions (and no other): invoke one to replay an entry. */
 export const DEAD_LETTER_REPLAY_ACTIONS = ['lambda:InvokeFunction'] as const;

@@ -3,11 +3,11 @@
 // file; every Lambda entry bundled as the CDK app bundles it at synth time (same esbuild options),
 // into lambdas/<name>/index.js; and the ASL files. An app that installs the package synthesizes
 // without esbuild or Docker. Run by the package's `build` and `prepack` scripts.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeDeclarations } from './declarations.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'packages', 'cdk');
@@ -31,24 +31,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-execFileSync(
-  process.execPath,
-  [
-    join(root, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'),
-    '--project',
-    join(root, 'tsconfig.json'),
-    '--external-imports',
-    'aws-cdk-lib',
-    'constructs',
-    'cdk-nag',
-    '--no-banner',
-    '--silent',
-    '-o',
-    join(dist, 'index.d.ts'),
-    entry,
-  ],
-  { stdio: 'inherit', cwd: root },
-);
+writeDeclarations(entry, join(dist, 'index.d.ts'), ['aws-cdk-lib', 'constructs', 'cdk-nag']);
 
 // The Lambda code, with the options the app's synth-time bundling uses (lib/constructs/
 // lambda-bundling.json), passed to esbuild as NodejsFunction passes them: CommonJS for Node,

@@ -34,9 +34,11 @@ import {
   type Versioned,
   type ConflictMode,
   type Health,
+  type PageOptions,
   type PutBody,
   hasSiblings,
 } from './types';
+import { everyItem } from './pages';
 
 export interface UpdateOptions extends Omit<WriteOptions, 'ifMatch' | 'ifNoneMatch'> {
   /**
@@ -226,16 +228,7 @@ export class VestaClient {
   }
 
   /** One page of keys in UTF-8 byte order. */
-  public async list(
-    ns: string,
-    opts: {
-      readonly prefix?: string;
-      readonly limit?: number;
-      readonly cursor?: string;
-      readonly fields?: boolean;
-      readonly signal?: AbortSignal;
-    } = {},
-  ): Promise<ListPage> {
+  public async list(ns: string, opts: PageOptions & { readonly fields?: boolean } = {}): Promise<ListPage> {
     const r = await this.request<ListPage>('GET', `/v1/ns/${encodeURIComponent(ns)}/keys`, {
       query: { prefix: opts.prefix, limit: opts.limit, cursor: opts.cursor, fields: opts.fields ? 'true' : undefined },
       signal: opts.signal,
@@ -246,14 +239,9 @@ export class VestaClient {
   /** Every key, page after page. */
   public async *listAll(
     ns: string,
-    opts: { readonly prefix?: string; readonly fields?: boolean; readonly signal?: AbortSignal } = {},
+    opts: Omit<PageOptions, 'limit' | 'cursor'> & { readonly fields?: boolean } = {},
   ): AsyncGenerator<ListPage['items'][number]> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list(ns, { ...opts, limit: 1000, cursor });
-      yield* page.items;
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+    yield* everyItem((cursor) => this.list(ns, { ...opts, limit: 1000, cursor }));
   }
 
   public async namespace(ns: string): Promise<NamespaceSettings> {

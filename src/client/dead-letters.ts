@@ -6,6 +6,7 @@
  */
 import type { Requester } from './transport';
 import type { DeadLetter, DeadLetterPage, DeadLetterSource, ReplayOutcome } from './types';
+import { everyItem } from './pages';
 
 export class DeadLetters {
   public constructor(private readonly client: Requester) {}
@@ -30,12 +31,7 @@ export class DeadLetters {
   public async *listAll(
     opts: { readonly source?: DeadLetterSource; readonly signal?: AbortSignal } = {},
   ): AsyncGenerator<DeadLetter> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...opts, limit: 500, cursor });
-      yield* page.items;
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+    yield* everyItem((cursor) => this.list({ ...opts, limit: 500, cursor }));
   }
 
   /** One entry with its payload. */

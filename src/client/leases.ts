@@ -15,6 +15,7 @@ import type {
   HeldLock,
   LockGrant,
   LockPage,
+  PageOptions,
   PatchBody,
   TxnBody,
   TxnResult,
@@ -22,6 +23,7 @@ import type {
   SiblingsRecord,
   Versioned,
 } from './types';
+import { everyItem } from './pages';
 
 export interface KeepAliveOptions {
   /** Time between keepalives. @default a third of the TTL */
@@ -154,15 +156,7 @@ export class Locks {
   public constructor(private readonly client: Requester) {}
 
   /** One page of the locks of `ns` held now, by name; `prefix` keeps the names that start with it. */
-  public async list(
-    ns: string,
-    opts: {
-      readonly prefix?: string;
-      readonly limit?: number;
-      readonly cursor?: string;
-      readonly signal?: AbortSignal;
-    } = {},
-  ): Promise<LockPage> {
+  public async list(ns: string, opts: PageOptions = {}): Promise<LockPage> {
     const r = await this.client.request<LockPage>('GET', `/v1/ns/${encodeURIComponent(ns)}/locks`, {
       query: { prefix: opts.prefix || undefined, limit: opts.limit, cursor: opts.cursor },
       signal: opts.signal,
@@ -171,16 +165,8 @@ export class Locks {
   }
 
   /** Every lock of `ns` held now, page after page. */
-  public async *listAll(
-    ns: string,
-    opts: { readonly prefix?: string; readonly signal?: AbortSignal } = {},
-  ): AsyncGenerator<HeldLock> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list(ns, { ...opts, limit: 1000, cursor });
-      yield* page.items;
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+  public async *listAll(ns: string, opts: Omit<PageOptions, 'limit' | 'cursor'> = {}): AsyncGenerator<HeldLock> {
+    yield* everyItem((cursor) => this.list(ns, { ...opts, limit: 1000, cursor }));
   }
 
   /** Takes lock `name` for `leaseId`. Throws `ConflictError` (`LockHeld`, with `holder`) when another live lease holds it. */

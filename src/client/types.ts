@@ -87,6 +87,15 @@ export type TxnBody = WireTxnBody;
 export type TxnResult = WireTxnResult;
 
 export type ListItem = WireListItem;
+
+/** One page of a listing by name: names that start with `prefix`, `limit` at most, after `cursor`. */
+export interface PageOptions {
+  readonly prefix?: string;
+  readonly limit?: number;
+  /** From the previous page; absent for the first. */
+  readonly cursor?: string;
+  readonly signal?: AbortSignal;
+}
 export type ListPage = KeyPage;
 
 export type ConflictMode = WireConflictMode;

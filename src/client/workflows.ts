@@ -19,6 +19,7 @@ import type {
   Snapshot,
   SnapshotStarted,
 } from './types';
+import { everyItem } from './pages';
 
 export class WaitTimeoutError extends VestaClientError {
   public constructor(what: string, ms: number) {
@@ -97,12 +98,7 @@ export class Sagas {
   public async *listAll(
     opts: { readonly status?: SagaStatus; readonly signal?: AbortSignal } = {},
   ): AsyncGenerator<SagaSummary> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...opts, limit: 1000, cursor });
-      yield* page.items;
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+    yield* everyItem((cursor) => this.list({ ...opts, limit: 1000, cursor }));
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Saga> {
