@@ -211,12 +211,12 @@ export const DEAD_LETTER_REPLAY_ACTIONS = ['lambda:InvokeFunction'] as const;
  */
 export const API_INVOKE_ACTIONS = ['execute-api:Invoke'] as const;
 
-/** A list of actions on one table of `TABLE_DEFS`, or on one index of it. */
+/** A list of actions on one table of `TABLE_DEFS`, and lists on some of its indexes, by index name. */
 export interface TableGrant {
   readonly table: TableId;
-  /** @default - the table itself, none of its indexes */
-  readonly index?: string;
   readonly actions: readonly string[];
+  /** @default - none of its indexes */
+  readonly indexes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -231,8 +231,7 @@ export const TABLE_INTENTS = {
    * and the lock listing through `locksByNamespace`.
    */
   controlReadWrite: [
-    { table: 'control', actions: CONTROL_READ_WRITE_ACTIONS },
-    { table: 'control', index: 'locksByNamespace', actions: LOCK_INDEX_ACTIONS },
+    { table: 'control', actions: CONTROL_READ_WRITE_ACTIONS, indexes: { locksByNamespace: LOCK_INDEX_ACTIONS } },
   ],
   /** API function: what the Powertools idempotency layer needs on the idempotency table. */
   idempotencyReadWrite: [{ table: 'idempotency', actions: IDEMPOTENCY_READ_WRITE_ACTIONS }],
@@ -241,14 +240,20 @@ export const TABLE_INTENTS = {
    * what they hold, record its run; expire the records they held.
    */
   leaseReaping: [
-    { table: 'control', actions: LEASE_REAPER_CONTROL_ACTIONS },
-    { table: 'control', index: 'byExpiry', actions: LEASE_REAPER_EXPIRY_INDEX_ACTIONS },
+    {
+      table: 'control',
+      actions: LEASE_REAPER_CONTROL_ACTIONS,
+      indexes: { byExpiry: LEASE_REAPER_EXPIRY_INDEX_ACTIONS },
+    },
     { table: 'records', actions: LEASE_REAPER_RECORDS_ACTIONS },
   ],
   /** Lease renewer: find execution leases on `byExecution` and extend them. */
   leaseRenewal: [
-    { table: 'control', actions: LEASE_RENEWER_CONTROL_ACTIONS },
-    { table: 'control', index: 'byExecution', actions: LEASE_RENEWER_EXECUTION_INDEX_ACTIONS },
+    {
+      table: 'control',
+      actions: LEASE_RENEWER_CONTROL_ACTIONS,
+      indexes: { byExecution: LEASE_RENEWER_EXECUTION_INDEX_ACTIONS },
+    },
   ],
   /**
    * Saga-step function: read and conditionally write the records a step touches, read namespace
@@ -260,10 +265,7 @@ export const TABLE_INTENTS = {
     { table: 'sagas', actions: SAGA_LOG_STEP_ACTIONS },
   ],
   /** API function on the saga log: record new sagas, read them back, list them through `byStatus`. */
-  sagaLogApi: [
-    { table: 'sagas', actions: SAGA_LOG_API_ACTIONS },
-    { table: 'sagas', index: 'byStatus', actions: SAGA_LIST_INDEX_ACTIONS },
-  ],
+  sagaLogApi: [{ table: 'sagas', actions: SAGA_LOG_API_ACTIONS, indexes: { byStatus: SAGA_LIST_INDEX_ACTIONS } }],
   /** Snapshot export function: read the records table by segment, track the snapshot. */
   snapshotExport: [
     { table: 'records', actions: SNAPSHOT_EXPORT_RECORDS_ACTIONS },
@@ -284,8 +286,7 @@ export const TABLE_INTENTS = {
   deadLetterWrite: [{ table: 'deadletters', actions: DEAD_LETTER_WRITE_ACTIONS }],
   /** API function, for the dead-letter routes: read, discard, list through `bySource`. */
   deadLetterOperations: [
-    { table: 'deadletters', actions: DEAD_LETTER_API_ACTIONS },
-    { table: 'deadletters', index: 'bySource', actions: DEAD_LETTER_INDEX_ACTIONS },
+    { table: 'deadletters', actions: DEAD_LETTER_API_ACTIONS, indexes: { bySource: DEAD_LETTER_INDEX_ACTIONS } },
   ],
 } as const satisfies Record<string, readonly TableGrant[]>;
 

@@ -110,15 +110,13 @@ export class StateTables extends Construct {
   grant(grantee: iam.IGrantable, intent: TableIntent, ...more: TableIntent[]): iam.Grant {
     const grants = [intent, ...more]
       .flatMap((i): readonly TableGrant[] => TABLE_INTENTS[i])
-      .map((g) =>
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: [...g.actions],
-          // TableV2.grant() adds `<table>/index/*` as soon as a table has an index; this names the
-          // table or the one index an intent needs instead.
-          resourceArns: [g.index === undefined ? this.tables[g.table].tableArn : this.indexArn(g.table, g.index)],
-        }),
-      );
+      .flatMap((g) => [
+        // TableV2.grant() adds `<table>/index/*` as soon as a table has an index; these name the
+        // table and each index an intent needs instead.
+        { actions: g.actions, arn: this.tables[g.table].tableArn },
+        ...Object.entries(g.indexes ?? {}).map(([name, actions]) => ({ actions, arn: this.indexArn(g.table, name) })),
+      ])
+      .map(({ actions, arn }) => iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [arn] }));
     return grants.reduce((all, g) => all.combine(g));
   }
 
