@@ -12,7 +12,6 @@
  * lock from a holder whose lease expired is a second one, conditioned on that expiry.
  */
 import {
-  BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -20,12 +19,10 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { backoffMs, sleep } from '../../core/backoff';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { ConflictError, NotFoundError } from '../../core/errors';
 import {
   type Lease,
   type LeaseHoldings,
-  LOCK_NAME,
   type LockGrant,
   isLeaseLive,
   newLeaseId,
@@ -33,7 +30,7 @@ import {
   ttlOfLeaseId,
 } from '../../core/leases';
 import type { Clock, LeaseStore, LockListQuery } from '../../core/ports';
-import type { LockPage, LockView } from '../../core/wire/leases';
+import type { LockPage } from '../../core/wire/leases';
 import type { Item } from './codec';
 import {
   LEASE_SK,
@@ -48,26 +45,12 @@ import {
 } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { guarded, isConditionFailure } from './errors';
-import { Expr, N, S, attributeNotExists, beginsWith } from './expressions';
+import { Expr, N, S, attributeNotExists } from './expressions';
 import { type AttachedRecords, removeHoldings, unlockBy } from './lease-cleanup';
+import { listLocks } from './lock-list';
 import { queryPages } from './query';
 
 export const EXPIRY_SHARDS = 16;
-/** The sparse index of held locks by namespace and name (`table-defs.ts`). */
-const LOCK_INDEX = 'locksByNamespace';
-
-/** Opaque to clients: base64url of `k1.<name>` (the last lock listed). */
-const encodeLockCursor = (name: string) => Buffer.from(`k1.${name}`, 'utf8').toString('base64url');
-function decodeLockCursor(raw: string, prefix: string): string {
-  const text = /^[A-Za-z0-9_-]{1,400}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
-  const name = text.startsWith('k1.') ? text.slice(3) : undefined;
-  if (name === undefined || !name.startsWith(prefix) || !LOCK_NAME.test(name) || encodeLockCursor(name) !== raw)
-    throw new ValidationError(
-      'cursor',
-      'is not a lock list cursor for this prefix; pass the `cursor` of a previous answer',
-    );
-  return name;
-}
 /** The condition of a Put that must not overwrite an item. */
 const NEW_ITEM = (() => {
   const e = new Expr();
@@ -352,75 +335,9 @@ export class DynamoLeaseStore implements LeaseStore {
     throw new ConflictError('LockHeld', `lock ${name} is held by another lease`);
   }
 
-  /**
-   * The locks of `ns` held now: pages of the `locksByNamespace` index (only a lock some lease holds
-   * is in it), each followed by one BatchGetItem of the holders' lease items, since a lock whose
-   * lease expired is not held even before the reaper frees it. Asks for one lock more than the
-   * page holds, to know whether there is a next page.
-   */
-  public async locks(ns: string, q: LockListQuery): Promise<LockPage> {
-    const e = new Expr();
-    e.key(`${e.name('lockNs')} = ${e.value(S(ns))}`);
-    if (q.prefix) e.key(beginsWith(e.name('lockName'), e.value(S(q.prefix))));
-    const after = q.cursor !== undefined ? decodeLockCursor(q.cursor, q.prefix) : undefined;
-    const startKey: Item | undefined =
-      after === undefined ? undefined : { ...lockKey(ns, after), lockNs: S(ns), lockName: S(after) };
-    const now = this.now();
-    const items: LockView[] = [];
-    const pages = queryPages(
-      this.client,
-      { TableName: this.table, IndexName: LOCK_INDEX, ...e.queryParams() },
-      { startKey, limit: () => q.limit + 1 - items.length },
-    );
-    let lastKey: Item | undefined;
-    for await (const page of pages) {
-      const expiries = await this.leaseExpiries(page.items.map((it) => it.leaseId?.S).filter((x) => x !== undefined));
-      for (const it of page.items) {
-        const expiresAt = expiries.get(it.leaseId?.S ?? '');
-        if (expiresAt === undefined || expiresAt <= now) continue;
-        items.push({
-          name: it.lockName.S!,
-          fencingToken: Number(it.token?.N ?? 0),
-          expiresAt: new Date(expiresAt).toISOString(),
-        });
-      }
-      lastKey = page.lastKey;
-      if (items.length > q.limit) break;
-    }
-    const more = items.length > q.limit || lastKey !== undefined;
-    const out = items.slice(0, q.limit);
-    return { items: out, cursor: more && out.length > 0 ? encodeLockCursor(out[out.length - 1].name) : null };
-  }
-
-  /** The expiry (epoch ms) of each of these leases that still has an item, read consistently. */
-  private async leaseExpiries(ids: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Item[] | undefined = unique.slice(i, i + 100).map(leaseKey);
-      for (let round = 0; keys?.length; round++) {
-        if (round > 0) await sleep(backoffMs(round - 1, { baseMs: 20, capMs: 500 }));
-        const res = await guarded(() =>
-          this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.table]: {
-                  Keys: keys,
-                  ConsistentRead: true,
-                  ProjectionExpression: '#pk, #exp',
-                  ExpressionAttributeNames: { '#pk': 'pk', '#exp': 'expiresAt' },
-                },
-              },
-            }),
-          ),
-        );
-        for (const it of res.Responses?.[this.table] ?? []) {
-          if (it.expiresAt?.N) out.set(leaseIdOf(it.pk.S!), Number(it.expiresAt.N));
-        }
-        keys = res.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined;
-      }
-    }
-    return out;
+  /** The locks of `ns` held now, by name (`listLocks` of `lock-list.ts`). */
+  public locks(ns: string, q: LockListQuery): Promise<LockPage> {
+    return listLocks(this.client, this.table, ns, q, this.now());
   }
 
   /** The lock's holder and token, whether or not the holder's lease is live. */

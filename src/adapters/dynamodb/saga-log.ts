@@ -15,18 +15,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { NotFoundError, ValidationError } from '../../core/errors';
+import { NotFoundError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
-import {
-  type SagaAction,
-  SAGA_STATUSES,
-  type SagaDefinition,
-  type SagaStatus,
-  type SagaView,
-  type StepStatus,
-  sagaAction,
-} from '../../core/sagas';
+import type { SagaDefinition, SagaStatus, SagaView, StepStatus } from '../../core/sagas';
 import {
   type EntryResult,
   type SagaListQuery,
@@ -38,7 +30,7 @@ import {
   type StoredStep,
 } from '../../core/saga-log';
 import { parseBody } from '../../core/wire/parse';
-import type { SagaPage, SagaSummary } from '../../core/wire/sagas';
+import type { SagaPage } from '../../core/wire/sagas';
 import { transferBody } from '../../core/wire/sagas';
 import { SAGA_HEADER_SK as HEADER, entrySk, isEntrySk, sagaListOrder, stepSk } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
@@ -46,19 +38,8 @@ import { guarded, isConditionFailure } from './errors';
 import { Expr, N, S, attributeExists, attributeNotExists, isIn } from './expressions';
 import { queryPages, scanPages } from './query';
 import type { TxnExtra } from './transactions';
-
-/** The sparse index of saga headers by status, newest first (`table-defs.ts`). */
-const LIST_INDEX = 'byStatus';
-
-/** Opaque to clients: base64url of `s1.<listOrder>` (the last saga's `<startedAt>#<id>`). */
-const encodeSagaCursor = (order: string) => Buffer.from(`s1.${order}`, 'utf8').toString('base64url');
-function decodeSagaCursor(raw: string): string {
-  const text = /^[A-Za-z0-9_-]{1,200}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
-  const m = /^s1\.(\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9][A-Za-z0-9._-]{0,79})$/.exec(text);
-  if (!m || encodeSagaCursor(m[1]) !== raw)
-    throw new ValidationError('cursor', 'is not a saga list cursor; pass the `cursor` of a previous answer');
-  return m[1];
-}
+import { toSaga, toStep } from './saga-items';
+import { listSagas } from './saga-list';
 
 /** Condition of a Put that must not overwrite an item. */
 const NEW_ITEM = (() => {
@@ -86,43 +67,6 @@ function moveStatus(from: readonly string[], to: string, at: string, now: string
       from.map((f) => e.value(S(f))),
     ),
   );
-}
-
-/** A stored action, read back with exact numbers and null-prototype maps (as it was validated). */
-function readAction(text: string): SagaAction {
-  return parseBody(sagaAction, parseJson(text, Infinity));
-}
-
-function toStep(it: Record<string, AttributeValue>): StoredStep {
-  const o = unmarshall(it);
-  return {
-    index: o.idx,
-    count: o.count,
-    name: o.name,
-    namespace: o.ns,
-    action: readAction(o.action),
-    compensation: o.comp ? readAction(o.comp) : undefined,
-    status: o.status,
-    attempts: o.attempts ?? 0,
-    compensationAttempts: o.undoAttempts ?? 0,
-    error: o.error,
-  };
-}
-
-function toSaga(it: Record<string, AttributeValue>): StoredSaga {
-  const { id, ns, type, status, executionArn, started, count, startedAt, finishedAt, retries } = unmarshall(it);
-  return {
-    id,
-    namespace: ns,
-    type,
-    status,
-    executionArn,
-    started: started === true,
-    count,
-    startedAt,
-    finishedAt,
-    retries: retries ?? 0,
-  };
 }
 
 export class DynamoSagaLog implements SagaLog {
@@ -448,55 +392,8 @@ export class DynamoSagaLog implements SagaLog {
     return true;
   }
 
-  /**
-   * Sagas newest first (by `startedAt`, then id), of one status or of all: one Query of the
-   * `byStatus` index per status (the four merged by `listOrder`), each asking for one item more
-   * than the page holds, all after the cursor's position. The index is eventually consistent: a
-   * saga just started or finished may take a moment to be listed (under its new status).
-   */
-  public async list(q: SagaListQuery): Promise<SagaPage> {
-    const before = q.cursor !== undefined ? decodeSagaCursor(q.cursor) : undefined;
-    const statuses = q.status ? [q.status] : SAGA_STATUSES;
-    const found = await Promise.all(statuses.map((st) => this.newest(st, q.limit + 1, before)));
-    const merged = found.flat().sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
-    const items = merged.slice(0, q.limit);
-    const more = merged.length > q.limit;
-    return {
-      items: items.map((x) => x.summary),
-      cursor: more ? encodeSagaCursor(items[items.length - 1].order) : null,
-    };
-  }
-
-  /** Up to `limit` headers of one status, newest first, after `before` (a `listOrder`). */
-  private async newest(
-    status: SagaStatus,
-    limit: number,
-    before: string | undefined,
-  ): Promise<{ order: string; summary: SagaSummary }[]> {
-    const out: { order: string; summary: SagaSummary }[] = [];
-    const e = new Expr();
-    e.key(`${e.name('listStatus')} = ${e.value(S(status))}`);
-    if (before !== undefined) e.key(`${e.name('listOrder')} < ${e.value(S(before))}`);
-    const pages = queryPages(
-      this.client,
-      { TableName: this.table, IndexName: LIST_INDEX, ...e.queryParams(), ScanIndexForward: false },
-      { limit: () => limit - out.length },
-    );
-    for await (const page of pages) {
-      for (const it of page.items) {
-        out.push({
-          order: it.listOrder.S!,
-          summary: {
-            id: it.id.S!,
-            status,
-            type: it.type?.S === 'transfer' ? 'transfer' : 'steps',
-            startedAt: it.startedAt?.S ?? '',
-            finishedAt: it.finishedAt?.S ?? null,
-          },
-        });
-      }
-      if (out.length >= limit) break;
-    }
-    return out;
+  /** Sagas newest first, of one status or of all (`listSagas` of `saga-list.ts`). */
+  public list(q: SagaListQuery): Promise<SagaPage> {
+    return listSagas(this.client, this.table, q);
   }
 }
