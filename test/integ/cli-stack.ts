@@ -3,9 +3,9 @@
  * shared test tables (no saga resumption, no change feed), stopped after them, and the CLI run
  * in-process against its URL. Call it at the top level of a test file.
  */
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { type CliOptions, type CliRun, type CliRunning, runCliJson, startCli } from '../cli-harness';
-import { TEST_TABLE_PREFIX, endpoint } from './harness';
+import { startQuietStack } from './harness';
 
 export interface CliAgainstStack {
   /** The running stack (only inside tests and hooks). */
@@ -21,13 +21,7 @@ export interface CliAgainstStack {
 export function cliAgainstLocalStack(): CliAgainstStack {
   let stack: LocalStack | undefined;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      dynamoEndpoint: endpoint(),
-      tablePrefix: TEST_TABLE_PREFIX,
-      resumeSagas: false,
-      changeFeed: false,
-    });
+    stack = await startQuietStack();
   });
   afterAll(async () => {
     await stack?.stop();

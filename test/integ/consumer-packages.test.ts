@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+import type { LocalStack } from '../../src/local/stack';
+import { startQuietStack, uniqueNs } from './harness';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -58,13 +58,7 @@ export function misuse(client: VestaClient): void {
 `;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dynamoEndpoint: endpoint(),
-    tablePrefix: TEST_TABLE_PREFIX,
-    resumeSagas: false,
-    changeFeed: false,
-  });
+  stack = await startQuietStack();
   scratch = mkdtempSync(join(tmpdir(), 'vesta-consumer-'));
   const packs = join(scratch, 'packs');
   mkdirSync(packs);

@@ -12,6 +12,7 @@ import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../../
 import { type LocalReplayParts, localDeadLetterReplay } from '../../src/local/dead-letter-replay';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
 import { createExportHandler, createRestoreHandler } from '../../src/snapshots/worker';
+import { type LocalStack, startLocalStack } from '../../src/local/stack';
 import type { SnapshotWorkerDeps } from '../../src/snapshots/deps';
 import type { DynamoSnapshotStore } from '../../src/adapters/dynamodb/snapshot-store';
 import { createSagaStepHandler, type SagaStepDeps } from '../../src/sagas/step-handler';
@@ -29,6 +30,20 @@ export const TEST_TABLE_PREFIX = 'vesta-test';
 
 export function testTables(): Record<string, string> {
   return Object.fromEntries(TABLE_DEFS.map((d) => [d.envVar, physicalTableName(TEST_TABLE_PREFIX, d)]));
+}
+
+/**
+ * The local stack on a free port and the test tables, as `npm start` runs it but without resuming
+ * sagas or reading the change feed (for tests that only call the API through it).
+ */
+export function startQuietStack(): Promise<LocalStack> {
+  return startLocalStack({
+    port: 0,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: TEST_TABLE_PREFIX,
+    resumeSagas: false,
+    changeFeed: false,
+  });
 }
 
 export function endpoint(): string {

@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { generateClient } from '../openapi-typed-client';
-import { TEST_TABLE_PREFIX, endpoint, uniqueNs } from './harness';
+import { startQuietStack, uniqueNs } from './harness';
 
 const TSX = join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 
@@ -17,13 +17,7 @@ let stack: LocalStack;
 let dir: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dynamoEndpoint: endpoint(),
-    tablePrefix: TEST_TABLE_PREFIX,
-    resumeSagas: false,
-    changeFeed: false,
-  });
+  stack = await startQuietStack();
   dir = await generateClient();
   writeFileSync(
     join(dir, 'main.ts'),
