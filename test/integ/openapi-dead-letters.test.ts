@@ -5,21 +5,38 @@
  * injected into the DynamoDB client for the dead-letter table. The last test checks that every
  * documented status was produced.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { wireStores } from '../../src/api/wiring';
 import type { DeadLetter, DeadLetterInput } from '../../src/core/dead-letters';
+import { localClient } from '../../src/local/dynamodb-local';
+import { ensureTables } from '../../src/local/bootstrap-tables';
 import { DEAD_LETTER_RESOURCES, unseenStatuses } from '../openapi';
-import { injectFaults } from './faults';
-import { testApi, testTables } from './harness';
+import { type Faults, injectFaults } from './faults';
+import { TEST_TABLE_PREFIX, type TestApi, endpoint, testApi } from './harness';
 
 const LIST = '/v1/dead-letters';
 const ONE = '/v1/dead-letters/{id}';
 const REPLAY = '/v1/dead-letters/{id}/replay';
-const { VESTA_DEAD_LETTERS_TABLE: TABLE } = testTables();
 
-const api = testApi();
-afterAll(() => api.close());
-const { holding, want, storeFailures } = injectFaults(api, 'openapiDeadLettersTestFaults');
-const { setAside } = wireStores({ client: api.client, env: testTables() });
+// Tables of this file's own: the list spans every entry of its table, and the background paths'
+// tests set entries aside in the shared tables while this file runs.
+let TABLE: string;
+let api: TestApi;
+let faults: Faults;
+let setAside: ReturnType<typeof wireStores>['setAside'];
+beforeAll(async () => {
+  const client: DynamoDBClient = localClient(endpoint());
+  const env = await ensureTables(client, `${TEST_TABLE_PREFIX}-dead-letters`);
+  client.destroy();
+  TABLE = env.VESTA_DEAD_LETTERS_TABLE;
+  api = testApi({ env });
+  faults = injectFaults(api, 'openapiDeadLettersTestFaults');
+  ({ setAside } = wireStores({ client: api.client, env }));
+});
+afterAll(() => api?.close());
+const want: Faults['want'] = (...a) => faults.want(...a);
+const holding: Faults['holding'] = (...a) => faults.holding(...a);
+const storeFailures: Faults['storeFailures'] = (...a) => faults.storeFailures(...a);
 
 let n = 0;
 /** An entry of a lease that is gone (a replay reaps nothing and succeeds), unique per call. */
