@@ -23,7 +23,7 @@ import type { Construct } from 'constructs';
 import { type StateMachineDef, loadDefinition } from '../../src/sagas/state-machines';
 import type { LogSettings } from './stage-construct';
 import { vestaAlarm } from './monitoring/alarms';
-import { stateMachineMetrics } from './monitoring/metrics';
+import { countsDeliberateFailures, stateMachineMetrics } from './monitoring/metrics';
 
 export interface AslStateMachineOptions extends LogSettings {
   readonly stage: string;
@@ -37,11 +37,17 @@ export interface AslStateMachineOptions extends LogSettings {
    * @default false
    */
   readonly logExecutionData?: boolean;
+  /**
+   * Counts the executions that end failed on purpose, by an outcome (a compensated saga): the
+   * failed-executions alarm leaves them out.
+   * @default - every failed execution counts
+   */
+  readonly failedByOutcome?: cloudwatch.IMetric;
 }
 
 export interface AslStateMachine {
   readonly machine: sfn.StateMachine;
-  /** At least one failed execution in 5 minutes. */
+  /** At least one failed execution in 5 minutes, not counting those `failedByOutcome` counts. */
   readonly executionsFailedAlarm: cloudwatch.Alarm;
 }
 
@@ -91,9 +97,12 @@ export function aslStateMachine(scope: Construct, opts: AslStateMachineOptions):
     ],
     true,
   );
+  if (opts.failedByOutcome) countsDeliberateFailures(machine, opts.failedByOutcome);
   const executionsFailedAlarm = vestaAlarm(scope, `${id}ExecutionsFailed`, {
-    description: `Vesta ${name}: at least one failed execution in 5 minutes`,
-    metric: stateMachineMetrics(machine).failed,
+    description: opts.failedByOutcome
+      ? `Vesta ${name}: at least one execution in 5 minutes failed other than by a saga outcome (a compensated saga, a compensation that waits for a person); read its event history`
+      : `Vesta ${name}: at least one failed execution in 5 minutes`,
+    metric: stateMachineMetrics(machine).faults,
   });
   return { machine, executionsFailedAlarm };
 }

@@ -15,10 +15,10 @@ import { STATE_MACHINES, STEP_FUNCTION_SUBSTITUTION, type StateMachineId } from 
 import { aslStateMachine } from './asl-state-machine';
 import { NagSuppressions } from 'cdk-nag';
 import { SAGA_REDRIVE_ACTIONS, SAGA_START_ACTIONS } from '../perms';
-import { METRIC_NAMES } from '../../src/core/metric-names';
+import { METRIC_DIMENSIONS, METRIC_NAMES } from '../../src/core/metric-names';
 import { createVestaFunction, vestaMetric } from './function-defaults';
 import { vestaAlarm } from './monitoring/alarms';
-import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
+import { MONITORING_PERIOD, countsDeliberateFailures, functionMetrics } from './monitoring/metrics';
 import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
@@ -79,6 +79,9 @@ export class Sagas extends StageConstruct {
         invokes: this.stepFunction,
         ...this.log,
         logExecutionData: props.logExecutionData,
+        failedByOutcome: vestaMetric(METRIC_NAMES.sagaExecutionsFailedByOutcome, 'Sum', MONITORING_PERIOD, {
+          [METRIC_DIMENSIONS[METRIC_NAMES.sagaExecutionsFailedByOutcome]]: def.id,
+        }),
       });
       machines[def.id] = made.machine;
       failed[`${def.id}Failed`] = made.executionsFailedAlarm;
@@ -91,9 +94,12 @@ export class Sagas extends StageConstruct {
         'Vesta sagas: at least one saga could not be compensated in 5 minutes; its records need a manual fix',
       metric: vestaMetric(METRIC_NAMES.compensationFailed, 'Sum', MONITORING_PERIOD),
     });
+    // A refused step (its require did not hold) fails its invocation on purpose: not a fault.
+    countsDeliberateFailures(this.stepFunction, vestaMetric(METRIC_NAMES.sagaStepsRefused, 'Sum', MONITORING_PERIOD));
     const stepErrors = vestaAlarm(this, 'StepErrors', {
-      description: 'Vesta saga step: at least one failed invocation in 5 minutes',
-      metric: functionMetrics(this.stepFunction).errors,
+      description:
+        'Vesta saga step: at least one failed invocation in 5 minutes, not counting refused steps (Vesta.StepFailed) and compensations waiting for a person (Vesta.CompensationFailed)',
+      metric: functionMetrics(this.stepFunction).faults,
     });
     this.alarms = {
       compensationFailed,

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { backoffCeilingMs, sleep } from './backoff';
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from './errors';
-import { METRIC_NAMES, type MetricName } from './metric-names';
+import { type DimensionedMetrics, METRIC_NAMES } from './metric-names';
 import type { DeadLetterReplayer, DeadLetterStore } from './ports';
 import {
   DEAD_LETTER_SOURCES,
@@ -160,12 +160,7 @@ export async function replayDeadLetter(id: string, deps: ReplayDeps): Promise<Re
 }
 
 /** What a path counts dead letters with: Powertools `Metrics` satisfies it as it is. */
-export interface DeadLetterMetrics {
-  singleMetric(): {
-    addDimension(name: string, value: string): unknown;
-    addMetric(name: MetricName, unit: 'Count', value: number): unknown;
-  };
-}
+export type DeadLetterMetrics = DimensionedMetrics;
 
 /** Sets one item aside; resolves to its entry. See `deadLetterSink`. */
 export type SetAside = (input: DeadLetterInput) => Promise<DeadLetter>;

@@ -23,6 +23,18 @@ export const METRIC_NAMES = {
   sagaSucceeded: 'SagaSucceeded',
   sagaCompensated: 'SagaCompensated',
   compensationFailed: 'CompensationFailed',
+  /**
+   * Saga executions that end failed on purpose, by an outcome the saga log records (COMPENSATED
+   * ends in the `Vesta.SagaCompensated` Fail state; COMPENSATION_FAILED fails at `AwaitRetry`);
+   * dimension `machine` (saga, transfer). The machines' failed-executions alarms leave them out.
+   */
+  sagaExecutionsFailedByOutcome: 'SagaExecutionsFailedByOutcome',
+  /**
+   * Saga-step invocations that failed on purpose: a refused step (`Vesta.StepFailed`, compensated)
+   * or a compensation waiting for a person (`Vesta.CompensationFailed`). The step function's
+   * errors alarms leave them out.
+   */
+  sagaStepsRefused: 'SagaStepsRefused',
   /** Snapshots. */
   snapshotCompleted: 'SnapshotCompleted',
   snapshotFailed: 'SnapshotFailed',
@@ -62,4 +74,16 @@ export const METRIC_DIMENSIONS = {
   [METRIC_NAMES.operations]: 'operation',
   [METRIC_NAMES.conflicts]: 'kind',
   [METRIC_NAMES.deadLetters]: 'source',
+  [METRIC_NAMES.sagaExecutionsFailedByOutcome]: 'machine',
 } as const;
+
+/**
+ * What emits a metric with a dimension of its own (`METRIC_DIMENSIONS`), one EMF line at once.
+ * Powertools `Metrics` satisfies it as it is.
+ */
+export interface DimensionedMetrics {
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: MetricName, unit: 'Count', value: number): unknown;
+  };
+}

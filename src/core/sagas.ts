@@ -155,6 +155,8 @@ export const stepInput = z.object({
   sagaId: z.string(),
   action: z.enum(['load', 'apply', 'abort', 'compensate', 'finish', 'fail', 'resume', 'debit', 'credit', 'refund']),
   index: z.number().int().min(0).max(MAX_SAGA_STEPS).optional(),
+  /** The name of step `index`, as the state machine names it in the execution history. */
+  step: z.string().optional(),
   status: z.enum(SAGA_STATUSES).optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
 });

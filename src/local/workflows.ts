@@ -16,6 +16,7 @@ import {
   loadDefinition,
   substitute,
 } from '../sagas/state-machines';
+import { SAGA_COMPENSATED } from '../sagas/step-handler';
 import type { LocalExecutions } from './executions';
 import type { LocalLog } from './log';
 
@@ -110,7 +111,36 @@ export interface ExecutionOutcome {
    * and cause, caught or not): `{state: "ApplyStep", error: "Vesta.StepFailed", cause: "..."}`.
    */
   readonly failures: readonly StateFailure[];
+  /** The events a person reads in the console's execution history, in order. */
+  readonly history: readonly HistoryEvent[];
+  /** A failed execution's error (a Fail state's `Error`, or the uncaught Task error's name). */
   readonly error?: string;
+  /** A failed execution's cause. */
+  readonly cause?: string;
+}
+
+/**
+ * One event of an execution's history, as the Step Functions console lists it: a state entered,
+ * a Task scheduled with its parameters (where the saga step's name shows), a state's failure,
+ * and how the execution ended.
+ */
+export type HistoryEvent =
+  | { readonly type: 'StateEntered'; readonly state: string }
+  | { readonly type: 'TaskScheduled'; readonly state: string; readonly parameters: unknown }
+  | { readonly type: 'StateFailed'; readonly state: string; readonly error: string; readonly cause: string }
+  | { readonly type: 'ExecutionSucceeded' }
+  | { readonly type: 'ExecutionFailed'; readonly error: string; readonly cause: string };
+
+/** An execution's history as lines of text, one event each (the local log and the docs show it). */
+export function formatHistory(history: readonly HistoryEvent[]): string[] {
+  return history.map((e) => {
+    const column = e.type.padEnd(19);
+    if (e.type === 'StateEntered') return `${column}${e.state}`;
+    if (e.type === 'TaskScheduled') return `${column}${e.state} ${JSON.stringify(e.parameters)}`;
+    if (e.type === 'StateFailed') return `${column}${e.state} ${e.error}: ${e.cause}`;
+    if (e.type === 'ExecutionFailed') return `${column}${e.error}: ${e.cause}`;
+    return e.type;
+  });
 }
 
 /** A state that failed: its name, the error name and the cause. */
@@ -233,10 +263,17 @@ export class LocalWorkflows implements WorkflowStarter {
     // A redrive starts at a later state of the same, already validated definition, which leaves
     // the states before it unreachable: the validator would refuse that.
     const options = startAt ? { validationOptions: { noValidate: true } } : undefined;
+    const history: HistoryEvent[] = [];
     const execution = new StateMachine(definition as never, options).run(input as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(
-          tasks.map((t) => [t, (i: unknown) => asLambda(handler, i)]),
+          tasks.map((t) => [
+            t,
+            (i: unknown) => {
+              history.push({ type: 'TaskScheduled', state: t, parameters: i });
+              return asLambda(handler, i);
+            },
+          ]),
         ) as never,
         ...(retryIntervalMs !== undefined
           ? { retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, retryIntervalMs])) }
@@ -248,30 +285,49 @@ export class LocalWorkflows implements WorkflowStarter {
     this.aborts.add(execution.abort);
     const states: string[] = [];
     const failures: StateFailure[] = [];
+    let ended: { error: string; cause: string } | undefined;
     let last: FailurePoint | undefined;
     const events = (async () => {
       for await (const e of execution.eventLogs) {
-        if (e.type === 'StateFailed') failures.push({ state: e.state.name, error: e.Error, cause: causeText(e.Cause) });
+        if (e.type === 'StateFailed') {
+          const failure = { state: e.state.name, error: e.Error, cause: causeText(e.Cause) };
+          failures.push(failure);
+          history.push({ type: 'StateFailed', ...failure });
+        }
+        if (e.type === 'ExecutionFailed') ended = { error: e.Error, cause: causeText(e.Cause) };
         if (e.type !== 'StateEntered') continue;
         states.push(e.state.name);
+        history.push({ type: 'StateEntered', state: e.state.name });
         // The top-level state entered last: where a failed execution stopped (Map iterations carry an index).
         if (e.index === undefined) last = { state: e.state.name, input: e.state.input };
       }
     })();
-    let outcome: ExecutionOutcome;
+    let failed: unknown;
+    let aborted = false;
     try {
       await execution.result;
-      outcome = { executionArn: arn, status: this.stopped ? 'ABORTED' : 'SUCCEEDED', states, failures };
+      aborted = this.stopped;
     } catch (e) {
-      outcome = { executionArn: arn, status: 'FAILED', states, failures, error: (e as Error).message };
+      failed = e;
     } finally {
       this.aborts.delete(execution.abort);
     }
     await events.catch(() => undefined);
+    let outcome: ExecutionOutcome;
+    if (failed === undefined) {
+      if (!aborted) history.push({ type: 'ExecutionSucceeded' });
+      outcome = { executionArn: arn, status: aborted ? 'ABORTED' : 'SUCCEEDED', states, failures, history };
+    } else {
+      const { error, cause } = ended ?? { error: 'States.Runtime', cause: (failed as Error).message };
+      history.push({ type: 'ExecutionFailed', error, cause });
+      outcome = { executionArn: arn, status: 'FAILED', states, failures, history, error, cause };
+    }
     if (outcome.status === 'FAILED' && last) this.failedAt.set(arn, last);
     executions.record(arn, outcome.status);
     const line = `${workflow} ${arn.split(':').at(-1)} ended ${outcome.status} at ${states.at(-1) ?? startAt ?? '-'}`;
-    if (outcome.status === 'FAILED') log?.warn(line, { error: outcome.error });
+    // A compensated saga is an outcome, not a fault: said, not warned about.
+    if (outcome.error === SAGA_COMPENSATED) log?.info(line, { error: outcome.error, cause: outcome.cause });
+    else if (outcome.status === 'FAILED') log?.warn(line, { error: outcome.error, cause: outcome.cause });
     else log?.info(line);
     return outcome;
   }

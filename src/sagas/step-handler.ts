@@ -18,11 +18,12 @@ import {
   TypeMismatchError,
   ValidationError,
 } from '../core/errors';
-import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
+import { type DimensionedMetrics, METRIC_DIMENSIONS, METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
 import type { SettingsStore } from '../core/ports';
 import {
   type SagaAction,
   type SagaStatus,
+  type SagaView,
   type StepInput,
   type StepStatus,
   actionTxn,
@@ -36,13 +37,15 @@ import {
   StepSettledError,
   type StoredStep,
 } from '../core/saga-log';
+import type { StateMachineId } from './state-machines';
 
 export interface SagaStepDeps {
   readonly sagas: SagaLog;
   readonly records: SagaRecordWriter;
   readonly settings: Pick<SettingsStore, 'get'>;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  readonly metrics?: MetricEmitter;
+  /** `singleMetric` counts the executions that end failed by an outcome, by machine. */
+  readonly metrics?: MetricEmitter & Partial<DimensionedMetrics>;
 }
 
 export interface Cursor {
@@ -50,11 +53,30 @@ export interface Cursor {
   readonly done: boolean;
 }
 
+/**
+ * A generic saga's execution state (`statemachines/saga.asl.json`), what `load` and `resume`
+ * return: the saga, the names of its steps (so that every Task names the step it works on in
+ * the execution history) and the cursor.
+ */
+export interface SagaState {
+  readonly sagaId: string;
+  readonly steps: readonly string[];
+  readonly cursor: Cursor;
+}
+
+/** What `finish` gives a COMPENSATED saga's execution to end with: its Fail state's error and cause. */
+export interface SagaOutcome {
+  readonly error: string;
+  readonly cause: string;
+}
+
 /** Error names the state machines retry (`Vesta.Transient`) or catch (`Vesta.StepFailed`). */
 export const STEP_FAILED = 'Vesta.StepFailed';
 /** What `resume` raises while a saga waits for a person: the execution fails with it, and a redrive resumes. */
 export const COMPENSATION_FAILED = 'Vesta.CompensationFailed';
 export const TRANSIENT = 'Vesta.Transient';
+/** The error a COMPENSATED saga's execution ends with (a Fail state): a business outcome, not a fault. */
+export const SAGA_COMPENSATED = 'Vesta.SagaCompensated';
 
 const named = (name: string, message: string, cause?: unknown) =>
   Object.assign(new Error(message, { cause }), { name });
@@ -96,22 +118,60 @@ export function describeError(err: StepInput['error']): StepError {
   return { error, cause: cause.slice(0, 2048) };
 }
 
+/** The state machine that runs a saga of this type (`STATE_MACHINES`). */
+const machineOf = (type: SagaView['type']): StateMachineId => (type === 'transfer' ? 'transfer' : 'saga');
+
+/**
+ * The cause a COMPENSATED saga's execution ends with: the step that failed and why, and what was
+ * undone, in the words of the saga log.
+ */
+export function compensatedCause(saga: SagaView): string {
+  const at = saga.steps.findIndex((s) => s.status === 'FAILED');
+  const failed = at < 0 ? undefined : saga.steps[at];
+  const why = failed
+    ? `step ${at} (${failed.name}) failed: ${failed.error?.cause || failed.error?.error || 'see the saga log'}`
+    : 'a step failed; see the saga log';
+  const undone = saga.steps.flatMap((s, i) => (s.status === 'COMPENSATED' ? [`${i} (${s.name})`] : []));
+  const what = undone.length ? `undone: step ${undone.reverse().join(', step ')}` : 'nothing to undo';
+  return `${why}; ${what}. Saga ${saga.id} is COMPENSATED.`.slice(0, 32768);
+}
+
 class SagaSteps {
   public constructor(
     private readonly deps: SagaStepDeps,
     private readonly id: string,
   ) {}
 
-  public async load(): Promise<Cursor> {
-    const saga = await this.deps.sagas.saga(this.id);
+  public async load(): Promise<SagaState> {
+    const saga = await this.view();
+    return {
+      sagaId: this.id,
+      steps: saga.steps.map((s) => s.name),
+      cursor: { next: 0, done: saga.steps.length === 0 },
+    };
+  }
+
+  /** The saga as it stands, from one consistent read. */
+  private async view(): Promise<SagaView> {
+    const saga = await this.deps.sagas.view(this.id);
     if (!saga) throw named(STEP_FAILED, `no saga ${this.id} in the saga log`);
-    return { next: 0, done: saga.count === 0 };
+    return saga;
+  }
+
+  /**
+   * The step the state machine names (`step`, from the names `load` gave) must be the step at
+   * that index: a mismatch is a bug of the definition, never applied.
+   */
+  private expect(step: StoredStep, name: string | undefined): void {
+    if (name !== undefined && name !== step.name)
+      throw named(STEP_FAILED, `step ${step.index} is ${step.name}, not ${name}; nothing was written`);
   }
 
   /** Applies step `index` once; a step already DONE answers as its first application did. */
-  public async apply(index: number): Promise<Cursor> {
+  public async apply(index: number, name?: string): Promise<Cursor> {
     const { sagas } = this.deps;
     const step = await sagas.attempt(this.id, index, 'apply');
+    this.expect(step, name);
     const after = { next: index + 1, done: index + 1 >= step.count };
     if (step.status === 'DONE') return after;
     if (step.status !== 'PENDING') throw named(STEP_FAILED, `step ${index} (${step.name}) is ${step.status}`);
@@ -148,9 +208,10 @@ class SagaSteps {
   }
 
   /** Undoes step `index` once if it was applied; a step never applied is SKIPPED (nothing to undo). */
-  public async compensate(index: number): Promise<Cursor> {
+  public async compensate(index: number, name?: string): Promise<Cursor> {
     const { sagas } = this.deps;
     let step = await sagas.attempt(this.id, index, 'undo');
+    this.expect(step, name);
     if (step.status === 'PENDING') {
       // Never applied: SKIPPED, so that a late call of its action cannot commit any more.
       if (await sagas.setStepStatus(this.id, index, ['PENDING'], 'SKIPPED')) return stepBack(index);
@@ -168,7 +229,12 @@ class SagaSteps {
     return stepBack(index);
   }
 
-  public async finish(status: SagaStatus): Promise<void> {
+  /**
+   * Ends the saga with `status`. A COMPENSATED saga's execution then ends in a Fail state: this
+   * returns its error and a cause naming the step that failed and why, and counts the execution
+   * as ended by an outcome (`SagaExecutionsFailedByOutcome`), which its alarm does not count.
+   */
+  public async finish(status: SagaStatus): Promise<SagaOutcome | Record<string, never>> {
     const { sagas } = this.deps;
     // A redrive after COMPENSATION_FAILED may complete the compensation.
     const from: SagaStatus[] = status === 'COMPENSATED' ? ['RUNNING', 'COMPENSATION_FAILED'] : ['RUNNING'];
@@ -179,10 +245,26 @@ class SagaSteps {
         1,
       );
       this.deps.logger?.info('saga ended', { sagaId: this.id, status });
-      return;
+    } else {
+      const saga = await sagas.saga(this.id);
+      if (saga?.status !== status)
+        throw named(STEP_FAILED, `saga ${this.id} already ended ${saga?.status ?? 'unknown'}`);
     }
-    const saga = await sagas.saga(this.id);
-    if (saga?.status !== status) throw named(STEP_FAILED, `saga ${this.id} already ended ${saga?.status ?? 'unknown'}`);
+    if (status !== 'COMPENSATED') return {};
+    const saga = await this.view();
+    this.countOutcome(saga);
+    return { error: SAGA_COMPENSATED, cause: compensatedCause(saga) };
+  }
+
+  /** One execution that ends failed on purpose, by a saga outcome: its machine's alarm leaves it out. */
+  private countOutcome(saga: SagaView): void {
+    try {
+      const m = this.deps.metrics?.singleMetric?.();
+      m?.addDimension(METRIC_DIMENSIONS[METRIC_NAMES.sagaExecutionsFailedByOutcome], machineOf(saga.type));
+      m?.addMetric(METRIC_NAMES.sagaExecutionsFailedByOutcome, MetricUnit.Count, 1);
+    } catch {
+      // Counting is best effort; the outcome is recorded.
+    }
   }
 
   /** A compensation failed after its retries: the step and the saga COMPENSATION_FAILED, alarmed. */
@@ -208,24 +290,25 @@ class SagaSteps {
    * RUNNING), it returns the compensation cursor at the highest step still to undo (DONE or
    * COMPENSATION_FAILED): the steps above it were undone already and are not undone again.
    */
-  public async resume(): Promise<Cursor> {
-    const { sagas } = this.deps;
-    const saga = await sagas.saga(this.id);
-    if (!saga) throw named(STEP_FAILED, `no saga ${this.id} in the saga log`);
-    let failed: StoredStep | undefined;
+  public async resume(): Promise<SagaState> {
+    const saga = await this.view();
+    let failed: number | undefined;
     let next = -1;
-    for (let i = saga.count - 1; i >= 0; i--) {
-      const step = await sagas.step(this.id, i);
-      if (step.status === 'COMPENSATION_FAILED') failed ??= step;
-      if (next < 0 && (step.status === 'DONE' || step.status === 'COMPENSATION_FAILED')) next = i;
+    for (let i = saga.steps.length - 1; i >= 0; i--) {
+      const { status } = saga.steps[i];
+      if (status === 'COMPENSATION_FAILED') failed ??= i;
+      if (next < 0 && (status === 'DONE' || status === 'COMPENSATION_FAILED')) next = i;
     }
+    const steps = saga.steps.map((s) => s.name);
     if (saga.status === 'RUNNING') {
       this.deps.logger?.info('saga compensation retried', { sagaId: this.id, from: next });
-      return { next, done: next < 0 };
+      return { sagaId: this.id, steps, cursor: { next, done: next < 0 } };
     }
-    const what = failed
-      ? `step ${failed.index} (${failed.name}) could not be undone: ${failed.error?.cause || failed.error?.error || 'see the saga log'}`
+    const step = failed === undefined ? undefined : saga.steps[failed];
+    const what = step
+      ? `step ${failed} (${step.name}) could not be undone: ${step.error?.cause || step.error?.error || 'see the saga log'}`
       : 'a compensation could not be applied; see the saga log';
+    this.countOutcome(saga);
     throw named(
       COMPENSATION_FAILED,
       `${what}. Saga ${this.id} is ${saga.status}; once the cause is fixed, POST /v1/sagas/${this.id}/retry resumes its compensation.`,
@@ -247,7 +330,9 @@ class SagaSteps {
 }
 
 /** The handler: validates the input, runs the action, names its errors for the state machine. */
-export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => Promise<Cursor | Record<string, never>> {
+export function createSagaStepHandler(
+  deps: SagaStepDeps,
+): (event: unknown) => Promise<Cursor | SagaState | SagaOutcome | Record<string, never>> {
   return async (event) => {
     const parsed = stepInput.safeParse(event);
     if (!parsed.success) throw named(STEP_FAILED, `bad saga-step input: ${parsed.error.issues[0].message}`);
@@ -262,15 +347,14 @@ export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => P
         case 'load':
           return await steps.load();
         case 'apply':
-          return await steps.apply(index());
+          return await steps.apply(index(), input.step);
         case 'abort':
           return await steps.abort(index(), describeError(input.error));
         case 'compensate':
-          return await steps.compensate(index());
+          return await steps.compensate(index(), input.step);
         case 'finish':
           if (!input.status) throw named(STEP_FAILED, 'finish needs a status');
-          await steps.finish(input.status);
-          return {};
+          return await steps.finish(input.status);
         case 'fail':
           await steps.fail(input.index, describeError(input.error));
           return {};
@@ -286,6 +370,9 @@ export function createSagaStepHandler(deps: SagaStepDeps): (event: unknown) => P
       }
     } catch (e) {
       const err = stepError(e);
+      // Failed on purpose (the state machine catches it, or waits for a person): not a fault.
+      if (err.name === STEP_FAILED || err.name === COMPENSATION_FAILED)
+        deps.metrics?.addMetric(METRIC_NAMES.sagaStepsRefused, MetricUnit.Count, 1);
       deps.logger?.warn('saga step failed', {
         sagaId: input.sagaId,
         action: input.action,

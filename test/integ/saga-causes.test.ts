@@ -69,7 +69,14 @@ describe('a failed require explains itself', () => {
       error: { error: 'Vesta.StepFailed', cause },
       attempts: 1,
     });
-    expect(outcome.failures).toEqual([{ state: 'ApplyStep', error: 'Vesta.StepFailed', cause }]);
+    expect(outcome.failures[0]).toEqual({ state: 'ApplyStep', error: 'Vesta.StepFailed', cause });
+    // The execution ends in the Fail state Compensated, its cause naming the step, why, and what was undone.
+    expect(outcome).toMatchObject({
+      status: 'FAILED',
+      error: 'Vesta.SagaCompensated',
+      cause: `step 1 (credit-b) failed: ${cause}; undone: step 0 (debit-a). Saga ${saga.id} is COMPENSATED.`,
+    });
+    expect(outcome.failures.slice(1)).toEqual([{ state: 'Compensated', error: outcome.error, cause: outcome.cause }]);
   });
 
   test('exact decimals, as stored and as sent; the saga stops at the first failed step', async () => {
@@ -85,7 +92,8 @@ describe('a failed require explains itself', () => {
     const cause =
       'PreconditionFailed: require[0] did not hold: field "balance" of key "acct/a" must be > 30.000000000000000000000000000000000001 but is 30.000000000000000000000000000000000001';
     expect(saga.steps.map((s: { error: unknown }) => s.error)).toEqual([{ error: 'Vesta.StepFailed', cause }, null]);
-    expect(outcome.failures).toEqual([{ state: 'ApplyStep', error: 'Vesta.StepFailed', cause }]);
+    expect(outcome.failures[0]).toEqual({ state: 'ApplyStep', error: 'Vesta.StepFailed', cause });
+    expect(outcome.cause).toBe(`step 0 (big) failed: ${cause}; nothing to undo. Saga ${saga.id} is COMPENSATED.`);
   });
 
   test('a transfer without enough in the source: the Debit failure names the balance found', async () => {
@@ -104,7 +112,14 @@ describe('a failed require explains itself', () => {
       status: 'FAILED',
       error: { error: 'Vesta.StepFailed', cause },
     });
-    expect(outcome.failures).toEqual([{ state: 'Debit', error: 'Vesta.StepFailed', cause }]);
+    expect(outcome.failures).toEqual([
+      { state: 'Debit', error: 'Vesta.StepFailed', cause },
+      {
+        state: 'TransferCompensated',
+        error: 'Vesta.SagaCompensated',
+        cause: `step 0 (debit) failed: ${cause}; nothing to undo. Saga ${saga.id} is COMPENSATED.`,
+      },
+    ]);
   });
 
   test('a transfer from an absent account: the record is absent', async () => {

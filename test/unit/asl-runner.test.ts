@@ -12,7 +12,7 @@ const TASKS = [
   'AwaitRetry',
 ];
 
-type Input = { sagaId: string; action: string; index?: number; status?: string };
+type Input = { sagaId: string; action: string; index?: number; step?: string; status?: string };
 type Options = { steps: number; failAt?: number; compensationAlwaysFails?: boolean };
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -24,6 +24,7 @@ function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
   const calls: Input[] = [];
   const status: { saga?: string } = {};
   const faulted = new Set<string>();
+  const names = Array.from({ length: steps }, (_, i) => `step-${i}`);
   const handler = async (input: Input) => {
     calls.push(input);
     const i = input.index ?? -1;
@@ -36,7 +37,7 @@ function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
     switch (input.action) {
       case 'load':
         status.saga = 'RUNNING';
-        return { next: 0, done: false };
+        return { sagaId: input.sagaId, steps: names, cursor: { next: 0, done: false } };
       case 'apply':
         if (i === failAt) throw named('Vesta.StepFailed', `step ${i} precondition failed`);
         if (!applied.includes(i)) applied.push(i);
@@ -49,14 +50,14 @@ function simulate({ steps, failAt, compensationAlwaysFails }: Options) {
         return { next: i - 1, done: i === 0 };
       case 'finish':
         status.saga = input.status;
-        return {};
+        return input.status === 'COMPENSATED' ? { error: 'Vesta.SagaCompensated', cause: `step ${failAt} failed` } : {};
       case 'fail':
         status.saga = 'COMPENSATION_FAILED';
         return {};
       case 'resume':
         // Waits for a person: fails the execution until a retry set the saga RUNNING.
         if (status.saga !== 'RUNNING') throw named('Vesta.CompensationFailed', 'step could not be undone');
-        return { next: -1, done: true };
+        return { sagaId: input.sagaId, steps: names, cursor: { next: -1, done: true } };
       default:
         throw new Error(`unknown action ${input.action}`);
     }
@@ -78,10 +79,14 @@ async function run(opts: Options) {
   );
   const visited: string[] = [];
   let failedWith: string | undefined;
+  let cause: unknown;
   const logs = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') visited.push(event.state.name);
-      if (event.type === 'ExecutionFailed') failedWith = event.Error;
+      if (event.type === 'ExecutionFailed') {
+        failedWith = event.Error;
+        cause = event.Cause;
+      }
     }
   })();
   let result: unknown;
@@ -92,7 +97,7 @@ async function run(opts: Options) {
     error = e;
   }
   await logs;
-  return { ...sim, visited, result, error, failedWith };
+  return { ...sim, visited, result, error, failedWith, cause };
 }
 
 test('all steps succeed', async () => {
@@ -104,9 +109,29 @@ test('all steps succeed', async () => {
   expect(r.visited.at(-1)).toBe('Succeeded');
 });
 
-test('step 2 of 3 fails: step 1 is compensated exactly once and the saga ends Compensated', async () => {
+test('every Task that works on a step names it', async () => {
+  const r = await run({ steps: 3, failAt: 2 });
+  const named = r.calls.filter((c) => ['apply', 'abort', 'compensate'].includes(c.action));
+  expect(named.map((c) => [c.action, c.index, c.step])).toEqual([
+    ['apply', 0, 'step-0'],
+    ['apply', 0, 'step-0'],
+    ['apply', 1, 'step-1'],
+    ['apply', 1, 'step-1'],
+    ['apply', 2, 'step-2'],
+    ['apply', 2, 'step-2'],
+    ['abort', 2, 'step-2'],
+    ['compensate', 1, 'step-1'],
+    ['compensate', 1, 'step-1'],
+    ['compensate', 0, 'step-0'],
+    ['compensate', 0, 'step-0'],
+  ]);
+});
+
+test('step 2 of 3 fails: step 1 is compensated exactly once and the saga ends in the Fail state Compensated', async () => {
   const r = await run({ steps: 3, failAt: 1 });
-  expect(r.error).toBeUndefined();
+  // A compensated saga is a failed execution, with the cause finish gave it.
+  expect(r.failedWith).toBe('Vesta.SagaCompensated');
+  expect(r.cause).toBe('step 1 failed');
   expect(r.applied).toEqual([0]);
   expect(r.compensated).toEqual([0]);
   expect(r.status.saga).toBe('COMPENSATED');

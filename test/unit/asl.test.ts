@@ -217,8 +217,15 @@ describe('named states', () => {
     expect(stepFailed?.Next).toBe('RecordStepFailed');
     // A failed compensation stops at AwaitRetry (no Catch); a redrive goes on with the compensation.
     expect(m.States.RecordCompensationFailed.Next).toBe('AwaitRetry');
-    expect(m.States.AwaitRetry).toMatchObject({ Type: 'Task', Next: 'NextCompensation', ResultPath: '$.cursor' });
+    // AwaitRetry returns the whole execution state (the steps' names and the cursor): no ResultPath.
+    expect(m.States.AwaitRetry).toMatchObject({ Type: 'Task', Next: 'NextCompensation' });
+    expect('ResultPath' in m.States.AwaitRetry).toBe(false);
     expect(m.States.AwaitRetry.Catch).toBeUndefined();
+    // A compensated saga ends in a Fail state whose cause the saga-step function wrote.
+    expect(m.States.RecordCompensated).toMatchObject({ Next: 'Compensated', ResultPath: '$.outcome' });
+    expect(m.States.Compensated).toEqual(
+      expect.objectContaining({ Type: 'Fail', Error: 'Vesta.SagaCompensated', CausePath: '$.outcome.cause' }),
+    );
   });
 
   test('the transfer saga draws its compensation branch', () => {
@@ -234,7 +241,10 @@ describe('named states', () => {
     expect((m.States.RetryRefund.Catch ?? []).map((c) => c.Next)).toContain('RecordCompensationFailed');
     expect(m.States.RetryRefund.Next).toBe('RecordCompensated');
     expect(m.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'Vesta.CompensationFailed' });
-    expect(m.States.TransferCompensated.Type).toBe('Succeed');
+    expect(m.States.RecordCompensated).toMatchObject({ Next: 'TransferCompensated', ResultPath: '$.outcome' });
+    expect(m.States.TransferCompensated).toEqual(
+      expect.objectContaining({ Type: 'Fail', Error: 'Vesta.SagaCompensated', CausePath: '$.outcome.cause' }),
+    );
     expect(m.States.Transferred.Type).toBe('Succeed');
   });
 });

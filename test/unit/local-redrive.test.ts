@@ -14,13 +14,14 @@ type Input = { sagaId: string; action: string; index?: number };
 function stand(count: number, failAt: number, stuck: number) {
   const state = { saga: 'RUNNING', fixed: false, steps: Array.from({ length: count }, () => 'PENDING') };
   const calls: string[] = [];
+  const names = Array.from({ length: count }, (_, i) => `s${i}`);
   const handler = async (raw: unknown) => {
     const input = raw as Input;
     const i = input.index ?? -1;
     calls.push(`${input.action}${input.index === undefined ? '' : ` ${i}`}`);
     switch (input.action) {
       case 'load':
-        return { next: 0, done: false };
+        return { sagaId: input.sagaId, steps: names, cursor: { next: 0, done: false } };
       case 'apply':
       case 'debit':
       case 'credit': {
@@ -49,11 +50,11 @@ function stand(count: number, failAt: number, stuck: number) {
       case 'resume': {
         if (state.saga !== 'RUNNING') throw named('Vesta.CompensationFailed', 'waiting for a person');
         const next = state.steps.findLastIndex((s) => s === 'DONE' || s === 'COMPENSATION_FAILED');
-        return { next, done: next < 0 };
+        return { sagaId: input.sagaId, steps: names, cursor: { next, done: next < 0 } };
       }
       case 'finish':
         state.saga = 'COMPENSATED';
-        return {};
+        return { error: 'Vesta.SagaCompensated', cause: `step ${failAt} failed` };
       default:
         throw new Error(`unexpected action ${input.action}`);
     }
@@ -81,7 +82,9 @@ test('saga: stops at AwaitRetry; the redrive goes on with the compensation from 
   const { failed, redriven, after } = await failThenRedrive('saga', s);
   expect(failed).toMatchObject({ status: 'FAILED' });
   expect(failed.states.slice(-3)).toEqual(['CompensateStep', 'RecordCompensationFailed', 'AwaitRetry']);
-  expect(redriven).toMatchObject({ status: 'SUCCEEDED' });
+  expect(failed).toMatchObject({ error: 'Vesta.CompensationFailed', cause: 'waiting for a person' });
+  // Compensated at last: the execution ends in the Fail state Compensated, with finish's cause.
+  expect(redriven).toMatchObject({ status: 'FAILED', error: 'Vesta.SagaCompensated', cause: 'step 3 failed' });
   expect(redriven.states).toEqual([
     'AwaitRetry',
     'NextCompensation',
@@ -105,7 +108,7 @@ test('transfer: stops at AwaitRetry; the redrive runs RetryRefund and ends Trans
   const { failed, redriven, after } = await failThenRedrive('transfer', s);
   expect(failed).toMatchObject({ status: 'FAILED' });
   expect(failed.states.slice(-3)).toEqual(['RefundDebit', 'RecordCompensationFailed', 'AwaitRetry']);
-  expect(redriven).toMatchObject({ status: 'SUCCEEDED' });
+  expect(redriven).toMatchObject({ status: 'FAILED', error: 'Vesta.SagaCompensated', cause: 'step 1 failed' });
   expect(redriven.states).toEqual(['AwaitRetry', 'RetryRefund', 'RecordCompensated', 'TransferCompensated']);
   expect(after).toEqual(['resume', 'refund', 'finish']);
   expect(s.state).toMatchObject({ saga: 'COMPENSATED', steps: ['COMPENSATED', 'PENDING'] });

@@ -79,12 +79,16 @@ export interface FunctionAlarms {
   readonly throttles: cloudwatch.Alarm;
 }
 
-/** `<id>Errors` and `<id>Throttles` in `scope`: at least one failed, or throttled, invocation of `label` in 5 minutes. */
+/**
+ * `<id>Errors` and `<id>Throttles` in `scope`: at least one failed (not counting the failures it
+ * reports on purpose, `countsDeliberateFailures`), or throttled, invocation of `label` in 5 minutes.
+ */
 export function functionAlarms(scope: Construct, id: string, metrics: FunctionMetrics, label: string): FunctionAlarms {
+  const deliberate = metrics.faults !== metrics.errors;
   return {
     errors: vestaAlarm(scope, `${id}Errors`, {
-      metric: metrics.errors,
-      description: `Vesta function ${label}: at least one failed invocation in 5 minutes`,
+      metric: metrics.faults,
+      description: `Vesta function ${label}: at least one failed invocation in 5 minutes${deliberate ? ' (not counting the failures it reports on purpose, such as a refused saga step)' : ''}`,
     }),
     throttles: vestaAlarm(scope, `${id}Throttles`, {
       metric: metrics.throttles,

@@ -161,14 +161,21 @@ export function stateMachineWidgets(rows: readonly Labelled<StateMachineMetrics>
 }
 
 /**
- * Vesta's own metrics: operations by `operation`, conflicts by `kind` and dead letters by
- * `source` (SEARCH, every value a line), then the groups of `vestaMetricGroups`.
+ * Vesta's own metrics: operations by `operation`, conflicts by `kind`, dead letters by `source`
+ * and saga executions failed by an outcome by `machine` (SEARCH, every value a line), then the
+ * groups of `vestaMetricGroups`.
  */
 export function vestaWidgets(): cloudwatch.IWidget[] {
   return [
     graph(`${METRIC_NAMES.operations} by operation`, [vestaDimensionSearch(METRIC_NAMES.operations)], 12, 'count'),
     graph(`${METRIC_NAMES.conflicts} by kind`, [vestaDimensionSearch(METRIC_NAMES.conflicts)], 12, 'count'),
-    graph(`${METRIC_NAMES.deadLetters} by source`, [vestaDimensionSearch(METRIC_NAMES.deadLetters)], 24, 'count'),
+    graph(`${METRIC_NAMES.deadLetters} by source`, [vestaDimensionSearch(METRIC_NAMES.deadLetters)], 12, 'count'),
+    graph(
+      `${METRIC_NAMES.sagaExecutionsFailedByOutcome} by machine`,
+      [vestaDimensionSearch(METRIC_NAMES.sagaExecutionsFailedByOutcome)],
+      12,
+      'count',
+    ),
     ...vestaMetricGroups().map((g) =>
       graph(
         g.title,

@@ -59,13 +59,51 @@ export const apiMetrics = (api: apigw.RestApi) => ({
 });
 export type ApiMetrics = ReturnType<typeof apiMetrics>;
 
-/** Invocations, errors and throttles (sums) and p99 duration of a function. */
-export const functionMetrics = (fn: lambda.IFunction) => ({
-  invocations: fn.metricInvocations(SUM),
-  errors: fn.metricErrors(SUM),
-  throttles: fn.metricThrottles(SUM),
-  durationP99: fn.metricDuration(over('p99')),
-});
+/**
+ * Failures a function or state machine reports on purpose, by the metric that counts them: a saga
+ * step refused (its `require` did not hold) is a failed invocation that the saga compensates, and
+ * a compensated saga's execution ends in a Fail state. Their alarms count the other failures only.
+ */
+const deliberate = new WeakMap<IConstruct, cloudwatch.IMetric>();
+
+/**
+ * Says that some failures of `resource` (its Lambda errors, or its failed executions) are
+ * outcomes, counted by `metric` in `MONITORING_PERIOD` sums: `functionMetrics(...).faults` and
+ * `stateMachineMetrics(...).faults` leave them out. Call it before the alarms are made.
+ */
+export function countsDeliberateFailures(resource: IConstruct, metric: cloudwatch.IMetric): void {
+  deliberate.set(resource, metric);
+}
+
+/**
+ * `failures` less what `resource` reports failed on purpose (`countsDeliberateFailures`), in the
+ * same 5-minute periods; `failures` itself when nothing is. An outcome whose count lands in the
+ * period after its failure (a few milliseconds apart, at a period's edge) can show as one fault.
+ */
+function faultsOf(resource: IConstruct, failures: cloudwatch.Metric): cloudwatch.IMetric {
+  const expected = deliberate.get(resource);
+  if (!expected) return failures;
+  return new cloudwatch.MathExpression({
+    expression: 'failures - FILL(expected, 0)',
+    usingMetrics: { failures, expected },
+    period: MONITORING_PERIOD,
+  });
+}
+
+/**
+ * Invocations, errors and throttles (sums) and p99 duration of a function; `faults`, the errors
+ * it did not report on purpose (`countsDeliberateFailures`), is what its errors alarms watch.
+ */
+export const functionMetrics = (fn: lambda.IFunction) => {
+  const errors = fn.metricErrors(SUM);
+  return {
+    invocations: fn.metricInvocations(SUM),
+    errors,
+    faults: faultsOf(fn, errors),
+    throttles: fn.metricThrottles(SUM),
+    durationP99: fn.metricDuration(over('p99')),
+  };
+};
 export type FunctionMetrics = ReturnType<typeof functionMetrics>;
 
 export interface TableMetrics {
@@ -107,12 +145,19 @@ export function tableMetrics(table: dynamodb.ITableV2, label: string): TableMetr
   };
 }
 
-/** Executions started, succeeded and failed (sums) of a state machine. */
-export const stateMachineMetrics = (machine: sfn.IStateMachine) => ({
-  started: machine.metricStarted(SUM),
-  succeeded: machine.metricSucceeded(SUM),
-  failed: machine.metricFailed(SUM),
-});
+/**
+ * Executions started, succeeded and failed (sums) of a state machine; `faults`, the failed ones
+ * that no saga outcome explains (`countsDeliberateFailures`), is what its alarm watches.
+ */
+export const stateMachineMetrics = (machine: sfn.IStateMachine) => {
+  const failed = machine.metricFailed(SUM);
+  return {
+    started: machine.metricStarted(SUM),
+    succeeded: machine.metricSucceeded(SUM),
+    failed,
+    faults: faultsOf(machine, failed),
+  };
+};
 export type StateMachineMetrics = ReturnType<typeof stateMachineMetrics>;
 
 /** A graph of Vesta's own metrics that share a statistic. */
@@ -137,7 +182,12 @@ export const VESTA_METRIC_GROUPS: readonly VestaMetricGroup[] = [
   { title: 'Lease reaper lag (s, max)', metricNames: [METRIC_NAMES.leaseReaperLagSeconds], statistic: 'Maximum' },
   {
     title: 'Sagas',
-    metricNames: [METRIC_NAMES.sagaSucceeded, METRIC_NAMES.sagaCompensated, METRIC_NAMES.compensationFailed],
+    metricNames: [
+      METRIC_NAMES.sagaSucceeded,
+      METRIC_NAMES.sagaCompensated,
+      METRIC_NAMES.compensationFailed,
+      METRIC_NAMES.sagaStepsRefused,
+    ],
     statistic: 'Sum',
   },
   {
