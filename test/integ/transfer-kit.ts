@@ -15,22 +15,31 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { TASK_CLASSES } from '../../src/sagas/task-contract';
 import { type Reply, type TestApi, testTables } from './harness';
 
-export type Target = 'credit' | 'refund';
+/** A transfer's writes: its credit, its refund (the debit's undo), and the credit's undo. */
+export type Target = 'credit' | 'refund' | 'creditUndo';
 /** The saga-log entry each write settles, in the same transaction as its record write. */
-const ENTRY: Record<Target, string> = { credit: 'step#001#apply', refund: 'step#000#undo' };
+const ENTRY: Record<Target, string> = {
+  credit: 'step#001#apply',
+  refund: 'step#000#undo',
+  creditUndo: 'step#001#undo',
+};
+const TARGETS = Object.keys(ENTRY) as Target[];
 
 /** Calls of a Task that fails every time: the first, then the `MaxAttempts` retries of its class. */
 export const CREDIT_CALLS = 1 + TASK_CLASSES.action.maxAttempts;
 export const REFUND_CALLS = 1 + TASK_CLASSES.outcome.maxAttempts;
 
+const storeDown = (what: string) =>
+  Object.assign(new Error(`injected: the store is down for ${what}`), { name: 'ServiceUnavailable', $metadata: {} });
+
 /**
- * Fails the credit or the refund write of chosen transfers on every attempt, until healed: the
- * transaction that would settle the step is refused as by a store that is down (nothing written),
- * before the SDK's own retries.
+ * Fails a write of chosen transfers on every attempt, until healed: the transaction that would
+ * settle the step is refused as by a store that is down (nothing written), before the SDK's own
+ * retries.
  */
 export class TransferFaults {
   private readonly failing = new Set<string>();
-  public readonly injected: Record<Target, number> = { credit: 0, refund: 0 };
+  public readonly injected: Record<Target, number> = { credit: 0, refund: 0, creditUndo: 0 };
 
   public constructor(api: TestApi) {
     const sagasTable = testTables().VESTA_SAGAS_TABLE;
@@ -40,13 +49,10 @@ export class TransferFaults {
         for (const { Put } of items) {
           if (Put?.TableName !== sagasTable) continue;
           const id = Put.Item?.id?.S;
-          const target = (['credit', 'refund'] as const).find((t) => Put.Item?.sk?.S === ENTRY[t]);
+          const target = TARGETS.find((t) => Put.Item?.sk?.S === ENTRY[t]);
           if (target && this.failing.has(`${id} ${target}`)) {
             this.injected[target]++;
-            throw Object.assign(new Error(`injected: the store is down for the ${target} of ${id}`), {
-              name: 'ServiceUnavailable',
-              $metadata: {},
-            });
+            throw storeDown(`the ${target} of ${id}`);
           }
         }
         return next(args);
