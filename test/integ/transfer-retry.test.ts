@@ -5,7 +5,8 @@
  * fails after its retries, the refund too, and the transfer waits COMPENSATION_FAILED with its
  * amount in flight. Once the fault is removed, a retry refunds the debit exactly once and the
  * transfer ends COMPENSATED; the credit is never applied. A retry of a compensated transfer is
- * `409 SagaNotRetryable` and changes nothing; of two retries sent at once, one is accepted.
+ * `409 SagaNotRetryable` and changes nothing; of two retries sent at once, one is accepted; a
+ * runner that forgot where the execution failed redrives it from `AwaitRetry`.
  * When the credit took effect although its Task failed (its answer lost on the last attempt) and
  * the credit's undo then fails, a retry undoes the credit and then the debit, each once.
  * Outcomes are read through the API (saga and records), never from the execution's status.
@@ -140,6 +141,22 @@ test('two retries of a stuck transfer sent at once: one 202, one 409, the debit 
   await api.workflows.settled();
   await expectRefundedOnce(kit, t);
   faults.heal(t.id, 'credit');
+});
+
+test('retried through a runner that never saw the execution (a restarted local stack): the retry still refunds the debit once', async () => {
+  const { kit, t } = await stuckTransfer();
+  faults.heal(t.id, 'refund');
+  faults.heal(t.id, 'credit');
+  const restarted = testApi();
+  try {
+    const r = await restarted.call('POST', `/v1/sagas/${t.id}/retry`);
+    expect(r.status).toBe(202);
+    await restarted.workflows.settled();
+    await expectRefundedOnce(kit, t);
+    expect((await restarted.call('POST', `/v1/sagas/${t.id}/retry`)).status).toBe(409);
+  } finally {
+    restarted.close();
+  }
 });
 
 /**
