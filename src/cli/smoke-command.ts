@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { NAMESPACE_PATTERN } from '../core/name-rules';
 import type { Command, CommandContext } from './command';
 import { UsageError } from './errors';
-import { describeError } from './hints';
+import { describeError, isSigningError } from './hints';
 import { waitSignal } from './io';
 import { str } from './options';
 import { EXIT_INTERRUPTED } from './saga-args';
@@ -203,6 +203,8 @@ async function smoke({ values, client, io, output }: CommandContext): Promise<nu
     );
     return EXIT_INTERRUPTED;
   }
+  // Unsigned requests to a deployed stack: main names the profile and says how to sign in.
+  if (isSigningError(failure.error)) throw failure.error;
   const described =
     failure.error instanceof SmokeCheckError
       ? `error: ${failure.error.message}\n`

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { runCli, runCliJson } from '../cli-harness';
+import { runCli, runCliJson, startCli } from '../cli-harness';
 import { endpoint, startQuietStack, uniqueNs } from './harness';
 
 /** Every step of a run that passes, in order. */
@@ -149,6 +149,50 @@ test('a failure the API answers is named with its problem code, in the JSON repo
   expect(down.code).toBe(1);
   expect(down.stdout).toMatch(/^FAIL namespace empty +\d+ ms$/m);
   expect(down.stderr).toContain('error: smoke step "namespace empty" failed: could not reach http://127.0.0.1:1');
+});
+
+test('Ctrl-C stops the run at the step it is in, cleans up and exits 130', async () => {
+  const ns = uniqueNs('smoke');
+  const ctrlC = new AbortController();
+  const run = startCli(['smoke', '--namespace', ns, '--timeout', '60'], {
+    url: quiet.url,
+    interrupt: () => ctrlC.signal,
+    // On the quiet stack the long-poll waits for a change that never comes: Ctrl-C it.
+    onWrite: (stdout) => {
+      if (/^ok {3}saga /m.test(stdout)) setTimeout(() => ctrlC.abort(), 300);
+    },
+  });
+  const r = await run.done;
+
+  expect(r.code).toBe(130);
+  expect(r.stdout).toMatch(/^FAIL changes \(long-poll\) +\d+ ms$/m);
+  expect(r.stdout).toMatch(/^ok {3}cleanup +\d+ ms$/m);
+  expect(r.stderr).toMatch(
+    /^stopped at \S+ during step "changes \(long-poll\)"; what the run created was cleaned up$/m,
+  );
+  expect(await keysOf(quiet.url, ns)).toEqual([]);
+});
+
+test('credentials that cannot be found fail the first step, naming the profile; nothing is sent', async () => {
+  const empty = join(mkdtempSync(join(tmpdir(), 'vesta-aws-')), 'none');
+  const saved = { ...process.env };
+  // The credential chain reads the process environment: no files, no instance metadata.
+  Object.assign(process.env, {
+    AWS_CONFIG_FILE: empty,
+    AWS_SHARED_CREDENTIALS_FILE: empty,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  try {
+    const deployed = 'https://abc123defg.execute-api.eu-west-1.amazonaws.com/prod';
+    const r = await runCli(['smoke', '--url', deployed, '--profile', 'nosuch']);
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL namespace empty +\d+ ms$/m);
+    expect(r.stdout).not.toContain('cleanup');
+    expect(r.stderr).toMatch(/^error: cannot sign the request for the deployed API with AWS profile "nosuch": /m);
+  } finally {
+    process.env = saved;
+  }
 });
 
 test('a namespace the contract does not allow, or a bad timeout, is a usage error and sends nothing', async () => {
