@@ -61,7 +61,7 @@ function parseNamespace(value: string | undefined): string {
   return value;
 }
 
-/** `--timeout` in seconds (1 to 3600), or the default. Throws `UsageError`. */
+/** `--timeout` in seconds (above 0, at most 3600), or the default. Throws `UsageError`. */
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_SMOKE_TIMEOUT_SECONDS;
   const n = Number(value);
