@@ -10,6 +10,7 @@ import { UsageError } from './errors';
 import { OUTPUT_FORMATS, type OutputFormat } from './output';
 import { configGetCommand, configSetCommand, configUnsetCommand } from './config-commands';
 import { healthCommand } from './health-command';
+import { smokeCommand } from './smoke-command';
 import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeCommand } from './lease-commands';
 import { lockAcquireCommand, lockLsCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
@@ -62,6 +63,7 @@ export const COMMANDS: readonly Command[] = [
   deadLetterReplayCommand,
   deadLetterRmCommand,
   healthCommand,
+  smokeCommand,
   configSetCommand,
   configGetCommand,
   configUnsetCommand,

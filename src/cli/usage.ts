@@ -16,12 +16,13 @@ const EXIT_CODES = [
 const ALL_EXIT_CODES = [
   'Exit codes:',
   '  0    success',
-  '  1    the API answered with an error, or could not be reached',
+  '  1    the API answered with an error, or could not be reached; `smoke`: a step failed',
   '  2    the command line is wrong (nothing was sent)',
   '  3    the outcome a command waited for or checked is a failure: saga COMPENSATED, snapshot or',
   '       restore FAILED, dead letter failed again, health degraded, watch cursor expired',
   '  4    saga COMPENSATION_FAILED',
-  '  130  Ctrl-C stopped a --wait, `saga watch` or `watch` (the work itself runs on)',
+  '  130  Ctrl-C stopped a --wait, `saga watch` or `watch` (the work itself runs on), or `smoke`',
+  '       (after its clean-up)',
 ].join('\n');
 
 const TABLED = COMMANDS.filter(hasTable).map((c) => c.name);

@@ -437,8 +437,9 @@ async function runDoc(doc: string): Promise<DocResult> {
       dynamoEndpoint: endpoint(),
       tablePrefix: `vesta-doc-${randomUUID().slice(0, 8)}`,
       resumeSagas: false,
-      // The change feed only where a doc watches: each feed polls DynamoDB Local's stream.
-      changeFeed: /\bvesta watch\b|examples\//.test(blocks.map((b) => b.text).join('\n')),
+      // The change feed only where a doc watches (or runs `vesta smoke`, whose long-poll needs it):
+      // each feed polls DynamoDB Local's stream.
+      changeFeed: /\bvesta (?:watch|smoke)\b|examples\//.test(blocks.map((b) => b.text).join('\n')),
       leaseJobsSeconds: 0,
     });
     const host = new URL(stack.url).host;

@@ -42,6 +42,7 @@ test.each([
   [['ls', 'shop', '--output', 'yaml', '--url', 'http://127.0.0.1:1'], 1],
   [['config', 'get', '--output', 'yaml'], 0],
   [['completion', 'bash'], 0],
+  [['smoke', '--url', 'http://127.0.0.1:1'], 1],
 ])('vesta %j with NO_COLOR and no terminal writes no escape byte (exit %d)', async (argv, code) => {
   const r = await runPiped(argv);
 
