@@ -118,6 +118,12 @@ export function describeError(err: StepInput['error']): StepError {
   return { error, cause: cause.slice(0, 2048) };
 }
 
+/** The highest step still applied (DONE, or COMPENSATION_FAILED before): where a reverse undo stopped. */
+function highestApplied(saga: SagaView): number | undefined {
+  const i = saga.steps.findLastIndex((s) => s.status === 'DONE' || s.status === 'COMPENSATION_FAILED');
+  return i < 0 ? undefined : i;
+}
+
 /** The state machine that runs a saga of this type (`STATE_MACHINES`). */
 const machineOf = (type: SagaView['type']): StateMachineId => (type === 'transfer' ? 'transfer' : 'saga');
 
@@ -268,8 +274,11 @@ class SagaSteps {
   }
 
   /** A compensation failed after its retries: the step and the saga COMPENSATION_FAILED, alarmed. */
-  public async fail(index: number | undefined, error: StepError): Promise<void> {
+  public async fail(given: number | undefined, error: StepError): Promise<void> {
     const { sagas } = this.deps;
+    // Without an index (the transfer's refund undoes the credit, if it had committed, then the
+    // debit): the undo that failed is the highest step still applied, as undos run in reverse.
+    const index = given ?? highestApplied(await this.view());
     if (index !== undefined && index >= 0) {
       // COMPENSATION_FAILED again after a retry: the step keeps that status with the new error.
       const from: StepStatus[] = ['DONE', 'COMPENSATION_FAILED'];

@@ -8,7 +8,8 @@
  *   sum of the balances + the amounts in flight = the total the accounts started with,
  *
  * where a transfer's amount is in flight while its debit has taken effect and is not undone
- * (`DONE` or `COMPENSATION_FAILED`) and its credit has not (not `DONE`). Only a COMPENSATION_FAILED
+ * (`DONE` or `COMPENSATION_FAILED`) and its credit has not (neither `DONE` nor `COMPENSATION_FAILED`,
+ * the status of a credit that took effect and whose undo failed). Only a COMPENSATION_FAILED
  * transfer keeps an amount in flight; once every saga is SUCCEEDED or COMPENSATED, none is.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
@@ -104,7 +105,8 @@ export interface Transfer {
 /** The amount a transfer has taken from its source and not yet given to anyone. */
 export function inFlight(s: SagaView, amount: number): number {
   const [debit, credit] = s.steps;
-  return ['DONE', 'COMPENSATION_FAILED'].includes(debit.status) && credit.status !== 'DONE' ? amount : 0;
+  const applied = (status: string) => ['DONE', 'COMPENSATION_FAILED'].includes(status);
+  return applied(debit.status) && !applied(credit.status) ? amount : 0;
 }
 
 /** Calls of `api` for accounts (`balance` fields) and transfers in namespace `ns`. */

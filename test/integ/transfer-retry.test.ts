@@ -208,13 +208,11 @@ test('a credit that took effect although its Task failed, whose undo fails: a re
   await compensated();
 });
 
-// Fails today. `refund` (src/sagas/step-handler.ts) undoes the credit first when it had taken
-// effect, but RecordCompensationFailed (statemachines/transfer.asl.json) always hands `fail` the
-// index 0, whichever undo failed: the debit, whose undo was never tried, shows COMPENSATION_FAILED
-// with the error of the credit's undo, and the credit, whose undo failed, shows DONE. The contract
-// (docs/openapi.yaml, GET /v1/sagas/{id}): COMPENSATION_FAILED is the step whose undo failed, and
-// its `error` says why; the person fixing the cause is sent to the wrong record.
-test.failing('while it waits, the saga log names the step whose undo failed: the credit, not the debit', async () => {
+// `refund` undoes the credit first when it had taken effect; when that undo fails, the saga log
+// must name the credit (docs/openapi.yaml, GET /v1/sagas/{id}: COMPENSATION_FAILED is the step
+// whose undo failed, its `error` says why), not the debit, whose undo was never tried: otherwise
+// the person fixing the cause is sent to the wrong record.
+test('while it waits, the saga log names the step whose undo failed: the credit, not the debit', async () => {
   const { kit, t } = await stuckLateCredit();
   try {
     expect((await kit.saga(t.id)).steps).toMatchObject([
