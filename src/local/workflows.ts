@@ -269,7 +269,10 @@ export class LocalWorkflows implements WorkflowStarter {
         taskResourceLocalHandlers: Object.fromEntries(
           tasks.map((t) => [
             t,
-            (i: unknown) => {
+            async (i: unknown) => {
+              // The runner queues its events for a reader that runs later: let it read them, so
+              // that the Task's parameters follow the state's entry in the history.
+              await new Promise((resolve) => setImmediate(resolve));
               history.push({ type: 'TaskScheduled', state: t, parameters: i });
               return asLambda(handler, i);
             },

@@ -77,6 +77,19 @@ describe('a failed require explains itself', () => {
       cause: `step 1 (credit-b) failed: ${cause}; undone: step 0 (debit-a). Saga ${saga.id} is COMPENSATED.`,
     });
     expect(outcome.failures.slice(1)).toEqual([{ state: 'Compensated', error: outcome.error, cause: outcome.cause }]);
+    // The history a person reads: each Task on a step names it, right after its state is entered.
+    const onSteps = outcome.history.flatMap((e, i) =>
+      e.type === 'TaskScheduled' && (e.parameters as { step?: string }).step
+        ? [`${outcome.history[i - 1].type} ${e.state} ${(e.parameters as { step: string }).step}`]
+        : [],
+    );
+    expect(onSteps).toEqual([
+      'StateEntered ApplyStep debit-a',
+      'StateEntered ApplyStep credit-b',
+      'StateEntered RecordStepFailed credit-b',
+      'StateEntered CompensateStep debit-a',
+    ]);
+    expect(outcome.history.at(-1)).toEqual({ type: 'ExecutionFailed', error: outcome.error, cause: outcome.cause });
   });
 
   test('exact decimals, as stored and as sent; the saga stops at the first failed step', async () => {
