@@ -52,7 +52,7 @@ function dispatcher(actions: Record<string, Action>, deps: SnapshotWorkerDeps): 
       return await run(input);
     } catch (e) {
       const err = workerError(e);
-      deps.logger?.warn('snapshot task failed', { action: input.action, error: err.name, message: err.message });
+      deps.logger?.warn('snapshot task failed', { action: input.action, error: err.name, detail: err.message });
       throw err;
     }
   };
