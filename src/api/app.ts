@@ -1,9 +1,13 @@
 /**
- * The API's Lambda handler, built from its dependencies. Routing is Powertools event-handler's
- * `Router`, registered from the shared route table; every route runs through the same pipeline:
- * correlation id, `Idempotency-Key`, the handler, and the one error mapper.
+ * The API's Lambda handler, built from its dependencies. API Gateway (and the local gateway) has
+ * already matched the request to a resource of the shared route table (`event.resource`), so
+ * routing is a lookup of that resource and the method; every route runs through the same
+ * pipeline: correlation id, `Idempotency-Key`, the handler, and the one error mapper.
+ *
+ * There is no router library on this path: Powertools event-handler's `Router` turned every
+ * request and answer into web `Request`/`Response` objects (streams included), about half of the
+ * handler's own time on a record read, to match a resource API Gateway had matched already.
  */
-import { Router } from '@aws-lambda-powertools/event-handler/http';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
@@ -63,54 +67,61 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 
 const ALL_METHODS = ['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
-/**
- * The router sees the resource template API Gateway matched (`/v1/ns/{ns}/keys/{key+}`), never a
- * path rebuilt from decoded parameters: a key is data, so nothing in it (encoded slashes, dot
- * segments) can make a request reach another route. The router reads the path through a URL,
- * so the template's braces travel percent-encoded, and each route matches its template literally.
- */
-function templatePath(resource: string): string {
-  return resource.replace(/[{}]/g, (c) => (c === '{' ? '%7B' : '%7D'));
-}
-
-function routerPath(resource: string): RegExp {
-  return new RegExp(`^${templatePath(resource).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-}
+/** Each resource's routes by method, from the shared route table. */
+const ROUTES_BY_RESOURCE: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
+  resources().map((resource) => [
+    resource,
+    new Map(ROUTES.filter((r) => r.resource === resource).map((r) => [r.method as string, r.name])),
+  ]),
+);
 
 /**
- * The route a request runs, for the `operation` dimension: found the way the router finds it,
- * from API Gateway's resource and the method; `notFound` / `methodNotAllowed` when none does.
+ * The route a request runs, for the `operation` dimension: the route of API Gateway's resource
+ * and the method; `notFound` / `methodNotAllowed` when there is none.
  */
 function operationOf(event: APIGatewayProxyEvent): string {
+  const methods = ROUTES_BY_RESOURCE.get(event.resource);
   const method = event.httpMethod.toUpperCase();
-  const defined = ROUTES.filter((r) => r.resource === event.resource);
-  const route = defined.find((r) => r.method === method);
-  if (route) return route.name;
-  return defined.length > 0 && (ALL_METHODS as readonly string[]).includes(method)
+  const name = methods?.get(method);
+  if (name) return name;
+  return methods && (ALL_METHODS as readonly string[]).includes(method)
     ? UNROUTED_OPERATION.methodNotAllowed
     : UNROUTED_OPERATION.notFound;
+}
+
+/** The path a 404 names: the resource, or what the catch-all resource caught. */
+function pathOf(event: APIGatewayProxyEvent): string {
+  return event.resource === CATCH_ALL_RESOURCE ? `/${event.pathParameters?.proxy ?? ''}` : event.resource;
 }
 
 /**
  * A method no resource has (TRACE, or one made up): 404 on a path the contract does not define,
  * else 405 with the resource's methods, as problem documents like every other answer.
  */
-function unknownMethod(event: APIGatewayProxyEvent): APIGatewayProxyResult {
-  const allowed = ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
-  const path = event.resource === CATCH_ALL_RESOURCE ? `/${event.pathParameters?.proxy ?? ''}` : event.resource;
+function unknownMethod(event: APIGatewayProxyEvent): HttpResult {
+  const allowed = [...(ROUTES_BY_RESOURCE.get(event.resource)?.keys() ?? [])];
   const e = allowed.length
     ? new MethodNotAllowedError(
         allowed,
         `${event.httpMethod} is not defined for ${event.resource}; use ${allowed.join(', ')}`,
       )
-    : new NotFoundError(`no route for ${event.httpMethod} ${path}`);
-  const p = toProblem(e)!;
-  return { statusCode: p.statusCode, headers: p.headers, body: p.body ?? '' };
+    : new NotFoundError(`no route for ${event.httpMethod} ${pathOf(event)}`);
+  return toProblem(e)!;
 }
 
-/** The router's answer for a result: a web Response, so the router adds no headers of its own. */
-function toResponse(r: HttpResult): Response {
-  return new Response(r.body ?? null, { status: r.statusCode, headers: r.headers });
+/**
+ * The proxy result of an answer: header names in lower case, as HTTP/2 and API Gateway's own
+ * headers have them; a body without a media type is text; no body at all is `""` (204 has no
+ * media type).
+ */
+function proxyResult(r: HttpResult): APIGatewayProxyResult {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
+  // A response without content has no media type.
+  if (r.statusCode === 204) delete headers['content-type'];
+  const body = r.body ?? '';
+  if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain;charset=UTF-8';
+  return { statusCode: r.statusCode, headers, body, isBase64Encoded: false };
 }
 
 export function createApiHandler(deps: ApiDeps): ApiHandler {
@@ -135,7 +146,6 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     },
   };
   const once = idempotency(deps.idempotencyStore);
-  const router = new Router({ logger: deps.logger });
 
   const run = async (
     event: APIGatewayProxyEvent,
@@ -161,43 +171,27 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     }
   };
 
-  for (const resource of resources()) {
-    const defined = ROUTES.filter((r) => r.resource === resource);
-    for (const r of defined) {
-      router.route(
-        async ({ event, context }) => toResponse(await run(event as APIGatewayProxyEvent, context, handlers[r.name])),
-        { method: r.method, path: routerPath(resource) },
-      );
-    }
-    const allowed = defined.map((r) => r.method);
-    const others = ALL_METHODS.filter((m) => !(allowed as string[]).includes(m));
-    router.route(
-      async ({ event, context }) =>
-        toResponse(
-          await run(
-            event as APIGatewayProxyEvent,
-            context,
-            async (req) => {
-              throw new MethodNotAllowedError(
-                allowed,
-                `${req.method} is not defined for ${resource}; use ${allowed.join(', ')}`,
-              );
-            },
-            false,
-          ),
-        ),
-      { method: [...others], path: routerPath(resource) },
+  /** A resource's route for the method, 405 for another method it does not have, 404 off the table. */
+  const dispatch = (event: APIGatewayProxyEvent, context: Context): Promise<HttpResult> | HttpResult => {
+    const method = event.httpMethod.toUpperCase();
+    if (!(ALL_METHODS as readonly string[]).includes(method)) return unknownMethod(event);
+    const methods = ROUTES_BY_RESOURCE.get(event.resource);
+    if (!methods) return toProblem(new NotFoundError(`no route for ${event.httpMethod} ${pathOf(event)}`))!;
+    const name = methods.get(method);
+    if (name) return run(event, context, handlers[name]);
+    const allowed = [...methods.keys()];
+    return run(
+      event,
+      context,
+      async () => {
+        throw new MethodNotAllowedError(
+          allowed,
+          `${method} is not defined for ${event.resource}; use ${allowed.join(', ')}`,
+        );
+      },
+      false,
     );
-  }
-  router.errorHandler(Error, async (e, { event }) => {
-    deps.logger.error('router error', e);
-    return toResponse(internalError((event as APIGatewayProxyEvent).requestContext?.requestId ?? 'unknown'));
-  });
-  router.notFound(async (_e, { event }) => {
-    const ev = event as APIGatewayProxyEvent;
-    const path = ev.resource === CATCH_ALL_RESOURCE ? `/${ev.pathParameters?.proxy ?? ''}` : ev.resource;
-    return toResponse(toProblem(new NotFoundError(`no route for ${ev.httpMethod} ${path}`))!);
-  });
+  };
 
   /** Publishes the invocation's metrics; a metrics failure is logged and never changes the answer. */
   const publish = (event: APIGatewayProxyEvent, out: APIGatewayProxyResult | undefined) => {
@@ -210,20 +204,14 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
 
   return async (event, context) => {
     deps.logger.setCorrelationId(event.requestContext?.requestId);
-    const routed = { ...event, path: templatePath(event.resource) };
     let out: APIGatewayProxyResult | undefined;
     try {
-      out = (ALL_METHODS as readonly string[]).includes(event.httpMethod.toUpperCase())
-        ? ((await router.resolve(routed, context)) as APIGatewayProxyResult)
-        : unknownMethod(event);
+      out = proxyResult(await dispatch(event, context));
+    } catch (e) {
+      deps.logger.error('unhandled error', e as Error);
+      out = proxyResult(internalError(event.requestContext?.requestId ?? 'unknown'));
     } finally {
       publish(event, out);
-    }
-    if (out.statusCode === 204) {
-      // A response without content has no media type (the router's Response would add one).
-      for (const h of [out.headers, out.multiValueHeaders]) {
-        for (const k of Object.keys(h ?? {})) if (k.toLowerCase() === 'content-type') delete h![k];
-      }
     }
     return out;
   };
