@@ -95,11 +95,12 @@ export const SAGA_STEP_RECORDS_ACTIONS = dynamodb('BatchGetItem', 'PutItem', 'Co
 export const SAGA_STEP_CONTROL_ACTIONS = dynamodb('GetItem');
 
 /**
- * What the saga-step function does on the sagas table (the saga log): reads the saga and its
- * steps, writes the exactly-once entries (`PutItem`) and step and saga statuses (`UpdateItem`),
- * alone or as parts of a transaction with a record write.
+ * What the saga-step function does on the sagas table (the saga log): reads a step (`GetItem`)
+ * and the saga with all of its steps (one `Query`: the step names the execution history shows,
+ * the cause of a compensated saga), writes the exactly-once entries (`PutItem`) and step and saga
+ * statuses (`UpdateItem`), alone or as parts of a transaction with a record write.
  */
-export const SAGA_LOG_STEP_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
+export const SAGA_LOG_STEP_ACTIONS = dynamodb('GetItem', 'PutItem', 'Query', 'UpdateItem');
 
 /**
  * What the API function does on the sagas table: records a new saga (header and steps, in one

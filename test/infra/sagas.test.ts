@@ -333,7 +333,7 @@ describe('Sagas: the step function', () => {
     );
     expect(SAGA_STEP_CONTROL_ACTIONS).toEqual(['dynamodb:GetItem']);
     expect([...SAGA_LOG_STEP_ACTIONS].sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
     );
     expect([...SAGA_LOG_API_ACTIONS].sort()).toEqual(
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].sort(),
