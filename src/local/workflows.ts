@@ -16,7 +16,7 @@ import {
   loadDefinition,
   substitute,
 } from '../sagas/state-machines';
-import { SAGA_COMPENSATED } from '../sagas/step-handler';
+import { SAGA_COMPENSATED } from '../sagas/step-errors';
 import type { LocalExecutions } from './executions';
 import type { LocalLog } from './log';
 

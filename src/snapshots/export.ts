@@ -33,7 +33,7 @@ import {
   toLine,
 } from '../core/snapshots';
 import type { RecordScan, StoredItem } from '../core/snapshot-ports';
-import { describeError } from '../sagas/step-handler';
+import { describeError } from '../sagas/step-errors';
 import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
 

@@ -32,7 +32,7 @@ import {
   manifestName,
   partPath,
 } from '../core/snapshots';
-import { describeError } from '../sagas/step-handler';
+import { describeError } from '../sagas/step-errors';
 import type { DeadLetter } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
 import type { RestorePayload } from '../core/snapshot-ports';

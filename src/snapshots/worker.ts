@@ -17,7 +17,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { METRIC_NAMES } from '../core/metric-names';
 import { newId } from '../core/snapshots';
-import { STEP_FAILED, stepError } from '../sagas/step-handler';
+import { STEP_FAILED, stepError } from '../sagas/step-errors';
 import type { SnapshotWorkerDeps } from './deps';
 import { exportActions } from './export';
 import { replayRestoreEntry, restoreActions } from './restore';
