@@ -84,6 +84,21 @@ test('DEBUG shows each change event', async () => {
   expect(events[0]).toContain(`"namespace":"${ns}"`);
 });
 
+test('a background worker that dies is reported and started again; the change feed goes on', async () => {
+  const ns = `log-${randomUUID().slice(0, 8)}`;
+  const lines = await withStack('INFO', async (stack) => {
+    await call(stack, 'PUT', `/v1/ns/${ns}/keys/a`, { fields: { n: 1 } });
+    await changes(stack, ns, 1);
+    await stack.background!.worker().terminate();
+    // The API answers while the worker is down; its change is published once the worker is back.
+    expect((await call(stack, 'PUT', `/v1/ns/${ns}/keys/b`, { fields: { n: 2 } })).status).toBe(201);
+    await changes(stack, ns, 2);
+  });
+  expect(lines).toContainEqual(
+    expect.stringMatching(/ERROR background worker exited \(code 1\); starting it again inSeconds=1$/),
+  );
+});
+
 test('an unknown LOG_LEVEL stops npm start with one line naming the levels', async () => {
   const s = await npmStart({ env: { LOG_LEVEL: 'loud' } });
   expect(await s.exited).toBe(2);
