@@ -6,6 +6,8 @@
  * API side writes it to the same log), and on `stop` stops its work, writes what the change summary
  * holds and answers `stopped`.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -41,7 +43,23 @@ function workerLog(level: LogLevel): LocalLog {
   };
 }
 
+/**
+ * Where threads have a niceness of their own (Linux), this thread's is raised: when the API and
+ * the background work want the same core, the request goes first.
+ */
+function yieldToRequests(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, BACKGROUND_NICENESS);
+  } catch {
+    // No /proc, or not allowed: the thread keeps the process's priority.
+  }
+}
+
+const BACKGROUND_NICENESS = 10;
+
 async function main(cfg: BackgroundConfig): Promise<void> {
+  yieldToRequests();
   const log = workerLog(cfg.logLevel);
   // As on the API side under `npm start`: a failure that escapes a background path is logged and
   // the work goes on.

@@ -36,9 +36,10 @@ const call = (stack: LocalStack, method: string, path: string, body?: unknown) =
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => undefined) }));
 
-/** Waits until the namespace's change log has `n` changes (the feed published them). */
+/** Waits (up to 30 s) until the namespace's change log has `n` changes (the feed published them). */
 async function changes(stack: LocalStack, ns: string, n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // A page that has changes is answered at once, without waiting: pause between reads.
+  for (const end = Date.now() + 30000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
     const r = await call(stack, 'GET', `/v1/ns/${ns}/changes?wait=1`);
     if (((r.body as { items?: unknown[] } | undefined)?.items?.length ?? 0) >= n) return;
   }
