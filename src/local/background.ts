@@ -53,6 +53,12 @@ export type FromWorker =
 export interface BackgroundOptions extends Omit<BackgroundConfig, 'logLevel' | 'executions'> {
   readonly log: LocalLog;
   readonly executions: LocalExecutions;
+  /**
+   * Resolve once the worker's work runs, rejecting when it fails to start; otherwise at once (a
+   * failure to start is logged, and the worker started again later).
+   * @default true
+   */
+  readonly waitReady?: boolean;
 }
 
 export interface Background {
@@ -87,11 +93,12 @@ function workerSource(): string {
 
 /**
  * Starts the worker; resolves once its work runs, rejects (with the worker ended) when it fails
- * to start, e.g. when the records table has no stream.
+ * to start, e.g. when the records table has no stream (or at once, without `waitReady`).
  */
 export async function startBackground(opts: BackgroundOptions): Promise<Background> {
-  const { log, executions, ...rest } = opts;
+  const { log, executions, waitReady: _, ...rest } = opts;
   let worker: Worker;
+  let workerReady = false;
   let stopping = false;
   let restartMs = RESTART_MIN_MS;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -103,11 +110,13 @@ export async function startBackground(opts: BackgroundOptions): Promise<Backgrou
       let ready = false;
       const w = new Worker(workerSource(), { eval: true, workerData: config, execArgv: [] });
       worker = w;
+      workerReady = false;
       const unsubscribe = executions.subscribe((arn, status) => w.postMessage({ type: 'execution', arn, status }));
       w.on('message', (m: FromWorker) => {
         if (m.type === 'log') WRITE[m.level](log, m.line);
         else if (m.type === 'ready') {
           ready = true;
+          workerReady = true;
           ok();
         } else if (m.type === 'failed') {
           fail(new Error(m.error));
@@ -138,7 +147,8 @@ export async function startBackground(opts: BackgroundOptions): Promise<Backgrou
     restartMs = Math.min(restartMs * 2, RESTART_MAX_MS);
   };
 
-  await spawn();
+  if (opts.waitReady ?? true) await spawn();
+  else spawn().catch((e) => restartLater(`background worker failed to start: ${(e as Error).message}`));
   let stopped: Promise<void> | undefined;
   return {
     worker: () => worker,
@@ -148,6 +158,8 @@ export async function startBackground(opts: BackgroundOptions): Promise<Backgrou
         if (restartTimer) clearTimeout(restartTimer);
         const w = worker;
         if (w.threadId < 0) return;
+        // One still starting has nothing to finish.
+        if (!workerReady) return void (await w.terminate());
         const exited = new Promise<void>((r) => w.once('exit', () => r()));
         const done = new Promise<void>((r) => {
           w.on('message', (m: FromWorker) => m.type === 'stopped' && r());

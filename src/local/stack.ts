@@ -173,6 +173,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         leaseJobsSeconds,
         log: out,
         executions,
+        // The lease jobs alone first run after `leaseJobsSeconds`: the stack need not wait for them.
+        waitReady: changeFeed,
       });
     if (changeFeed) {
       // The publisher's dead letters are replayed here, by the API, as the other sources' are.
