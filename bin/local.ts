@@ -6,6 +6,9 @@
  *
  * SIGINT, SIGTERM or SIGHUP (to this process, or to the npm that started it, even a SIGKILLed one)
  * stops everything, DynamoDB Local included, within 5 s. A busy port fails at once, in one line.
+ *
+ * The change feed and the lease jobs run in a worker thread of this process (src/local/background.ts),
+ * off the API's event loop; a worker that dies is logged as an ERROR line and started again.
  */
 import { startLocalStack } from '../src/local/stack';
 import { whenLaunchersGone } from '../src/local/lifecycle';

@@ -61,13 +61,7 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     ...DYNAMODB_CLIENT_DEFAULTS,
     ...(opts.external ? {} : { credentials: LOCAL_CREDENTIALS }),
   });
-  const summary = new ChangeSummary(opts.log ?? SILENT_LOG, opts.summaryMs ?? 60000);
-  const bus = new LocalEventBus(summary);
-  const deps = {
-    ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }),
-    logger: opts.logger,
-    metrics: opts.metrics,
-  };
+  const { bus, deps, summary } = changePublisher(opts);
   let failures = 0;
   const poller = new StreamPoller({
     streams,
@@ -108,12 +102,29 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
 }
 
 /**
+ * The publisher's parts without the stream reader: the change log, the local bus and its summary
+ * in the log. The stack's API side builds one of its own to replay the publisher's dead letters.
+ */
+export function changePublisher(
+  opts: Pick<ChangeFeedOptions, 'client' | 'env' | 'logger' | 'log' | 'summaryMs' | 'metrics'>,
+): { bus: LocalEventBus; deps: PublisherDeps & Pick<ChangeFeedOptions, 'logger' | 'metrics'>; summary: ChangeSummary } {
+  const summary = new ChangeSummary(opts.log ?? SILENT_LOG, opts.summaryMs ?? 60000);
+  const bus = new LocalEventBus(summary);
+  const deps = {
+    ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }),
+    logger: opts.logger,
+    metrics: opts.metrics,
+  };
+  return { bus, deps, summary };
+}
+
+/**
  * What the local bus logs: every event at `DEBUG` (with the envelope EventBridge would carry), a
  * placeholder of a change set aside as a dead letter at once as a warning, and every
  * `intervalMs` one `INFO` line counting the changes published since the last, by namespace
  * (nothing when there were none, and what is left when the feed stops).
  */
-class ChangeSummary implements LocalBusLog {
+export class ChangeSummary implements LocalBusLog {
   private count = 0;
   private readonly byNamespace = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;

@@ -15,11 +15,11 @@ import { createExportHandler, createRestoreHandler } from '../snapshots/worker';
 import { meteredStepHandler } from '../sagas/step-handler';
 import { LocalWorkflows } from './workflows';
 import { LocalExecutions } from './executions';
-import { every } from './schedules';
 import { ensureTables } from './bootstrap-tables';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { serve } from './server';
-import { type ChangeFeed, startChangeFeed } from './change-feed';
+import { changePublisher } from './change-feed';
+import { type Background, startBackground } from './background';
 import { type LocalLog, SILENT_LOG } from './log';
 import { type LocalReplayParts, localDeadLetterReplay } from './dead-letter-replay';
 
@@ -62,8 +62,11 @@ export interface LocalStack {
   readonly executions: LocalExecutions;
   /** The local Step Functions stand-in running the saga state machines. */
   readonly workflows: LocalWorkflows;
-  /** The stream reader and local event bus that publish every change (unless turned off). */
-  readonly changeFeed?: ChangeFeed;
+  /**
+   * The worker thread of the background work (`background.ts`): the change feed and the lease
+   * jobs, when either is on.
+   */
+  readonly background?: Background;
   stop(): Promise<void>;
 }
 
@@ -81,7 +84,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const dataDir = opts.dataDir ?? '.vesta';
   let ddb: DynamoDbLocal | undefined;
   let client: DynamoDBClient | undefined;
-  let stopJobs = () => {};
   let api: ApiHandler = starting;
   const out = opts.log ?? SILENT_LOG;
   const server = await serve(
@@ -91,16 +93,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     (r) => out.info(`${r.method} ${r.target} ${r.status} ${r.ms} ms`),
   );
   let workflows: LocalWorkflows | undefined;
-  let changeFeed: ChangeFeed | undefined;
+  let background: Background | undefined;
+  let stopSummary = () => {};
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      stopJobs();
       // Long polls (`wait` up to 20 s) and keep-alive connections would hold the close open.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await workflows?.stop();
-      await changeFeed?.stop();
+      await background?.stop();
+      stopSummary();
       await closed;
       client?.destroy();
       await ddb?.stop();
@@ -157,12 +160,28 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ...wireApi({ client, env, workflows, logger, deadLetterReplay }),
       metrics: apiMetrics,
     });
-    // Change events: the records table's stream, the same publisher as in AWS, the log as the bus.
-    if (opts.changeFeed ?? true)
-      changeFeed = await startChangeFeed({ client, endpoint, external, env, logger, log: out, metrics: apiMetrics });
-    replayParts.publisher = changeFeed?.publisher;
-    const seconds = opts.leaseJobsSeconds ?? 10;
-    if (seconds > 0) stopJobs = every(seconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
+    // Change events (the records table's stream, the same publisher as in AWS, the log as the bus)
+    // and the lease jobs run in a worker thread, off the API's event loop.
+    const changeFeed = opts.changeFeed ?? true;
+    const leaseJobsSeconds = opts.leaseJobsSeconds ?? 10;
+    if (changeFeed || leaseJobsSeconds > 0)
+      background = await startBackground({
+        endpoint,
+        external,
+        env,
+        changeFeed,
+        leaseJobsSeconds,
+        log: out,
+        executions,
+        // The lease jobs alone first run after `leaseJobsSeconds`: the stack need not wait for them.
+        waitReady: changeFeed,
+      });
+    if (changeFeed) {
+      // The publisher's dead letters are replayed here, by the API, as the other sources' are.
+      const replay = changePublisher({ client, env, logger, log: out, metrics: apiMetrics });
+      stopSummary = () => replay.summary.stop();
+      replayParts.publisher = replay.deps;
+    }
     api = handler;
     const { port } = server.address() as { port: number };
     return {
@@ -172,7 +191,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       tables,
       executions,
       workflows,
-      changeFeed,
+      background,
       stop,
     };
   } catch (e) {

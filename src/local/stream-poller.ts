@@ -25,7 +25,7 @@ import { STREAM_CHECKPOINT_KEY } from '../adapters/dynamodb/control-keys';
 
 /** Records per batch (the CDK event source uses the same). */
 export const BATCH_SIZE = 100;
-/** Pause between polls of a shard with nothing new, and back-off after a failed batch. */
+/** Pause between polls that found less than a full batch, and back-off after a failed batch. */
 export const POLL_MS = 100;
 export const RETRY_MS = 500;
 /** How often the list of shards is read again (new shards appear when old ones close). */
@@ -74,7 +74,11 @@ export class StreamPoller {
           this.opts.onError?.(e);
           await sleep(RETRY_MS);
         }
-        if (handled === 0) await sleep(POLL_MS);
+        // A batching window, as the event source's (`maxBatchingWindow`, 1 s in AWS): unless a
+        // full batch says more is waiting, pause before reading again, so that under a stream of
+        // writes each read gathers many changes and the publisher's requests do not grow with
+        // every write (they share DynamoDB Local with the API).
+        if (handled < BATCH_SIZE) await sleep(POLL_MS);
       }
     })();
   }

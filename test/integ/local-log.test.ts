@@ -36,9 +36,10 @@ const call = (stack: LocalStack, method: string, path: string, body?: unknown) =
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => undefined) }));
 
-/** Waits until the namespace's change log has `n` changes (the feed published them). */
+/** Waits (up to 30 s) until the namespace's change log has `n` changes (the feed published them). */
 async function changes(stack: LocalStack, ns: string, n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // A page that has changes is answered at once, without waiting: pause between reads.
+  for (const end = Date.now() + 30000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
     const r = await call(stack, 'GET', `/v1/ns/${ns}/changes?wait=1`);
     if (((r.body as { items?: unknown[] } | undefined)?.items?.length ?? 0) >= n) return;
   }
@@ -82,6 +83,21 @@ test('DEBUG shows each change event', async () => {
   const events = lines.filter((l) => / DEBUG vesta\.StateChanged /.test(l));
   expect(events).toHaveLength(1);
   expect(events[0]).toContain(`"namespace":"${ns}"`);
+});
+
+test('a background worker that dies is reported and started again; the change feed goes on', async () => {
+  const ns = `log-${randomUUID().slice(0, 8)}`;
+  const lines = await withStack('INFO', async (stack) => {
+    await call(stack, 'PUT', `/v1/ns/${ns}/keys/a`, { fields: { n: 1 } });
+    await changes(stack, ns, 1);
+    await stack.background!.worker().terminate();
+    // The API answers while the worker is down; its change is published once the worker is back.
+    expect((await call(stack, 'PUT', `/v1/ns/${ns}/keys/b`, { fields: { n: 2 } })).status).toBe(201);
+    await changes(stack, ns, 2);
+  });
+  expect(lines).toContainEqual(
+    expect.stringMatching(/ERROR background worker exited \(code 1\); starting it again inSeconds=1$/),
+  );
 });
 
 test('an unknown LOG_LEVEL stops npm start with one line naming the levels', async () => {
