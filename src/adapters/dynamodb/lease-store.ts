@@ -48,7 +48,7 @@ import {
   renewShardOf,
 } from './control-keys';
 import { cancellationReasons, conditionFailed } from './cancellation';
-import { guarded, isConditionFailure } from './errors';
+import { errorName, guarded, isConditionFailure } from './errors';
 import { Expr, N, S, attributeNotExists } from './expressions';
 import { type AttachedRecords, HOLDER_EXPIRES_AT, removeHoldings, stillHeld, unlockBy } from './lease-cleanup';
 import { leaseExpiries, listLocks } from './lock-list';
@@ -62,6 +62,8 @@ const NEW_ITEM = (() => {
 })();
 /** DynamoDB TTL may delete a lease item this long after it expired (reads never rely on it). */
 const TTL_GRACE_SECONDS = 86400;
+
+const inProgress = () => new ConflictError('LockHeld', 'another request on this lock is in progress; retry');
 
 /** An expression whose condition is "the lease item is live at `now`". */
 function whileLive(now: number): { e: Expr; now: string } {
@@ -346,6 +348,8 @@ export class DynamoLeaseStore implements LeaseStore {
       );
       return;
     } catch (e) {
+      // A plain write on an item that a transaction is changing is refused, not queued.
+      if (errorName(e) === 'TransactionConflictException') throw inProgress();
       if (!isConditionFailure(e)) return guarded(() => Promise.reject(e));
       old = (e as { Item?: Item }).Item;
     }
@@ -404,8 +408,7 @@ export class DynamoLeaseStore implements LeaseStore {
     } catch (e) {
       const r = cancellationReasons(e);
       if (!r) return guarded(() => Promise.reject(e));
-      if (r.some((x) => x.Code === 'TransactionConflict'))
-        throw new ConflictError('LockHeld', 'another request on this lock is in progress; retry');
+      if (r.some((x) => x.Code === 'TransactionConflict')) throw inProgress();
       return { kind: 'failed', leaseFailed: conditionFailed(r[0]), lock: r[1]?.Item, other: r[3]?.Item };
     }
   }
