@@ -97,8 +97,8 @@ export async function removeHoldings(
 ): Promise<number> {
   let freed = 0;
   for (const { namespace, key } of holdings.keys) await records.expireAttached(namespace, key, id);
-  // Conditional all the same: the read only spares a failed write per lock released earlier.
-  for (const { namespace, name } of await stillHeld(client, table, id, holdings.locks)) {
+  // Conditional: a lock released earlier (or taken over since) is left alone.
+  for (const { namespace, name } of holdings.locks) {
     try {
       await client.send(
         new UpdateItemCommand({ TableName: table, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }),
