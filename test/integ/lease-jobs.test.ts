@@ -160,3 +160,34 @@ test('two reapers at once finish the work once: no error, each record expired a 
   }
   api.close();
 });
+
+test('the reaper frees the locks an expired lease still holds, and leaves alone those it released or lost', async () => {
+  const clock = new FakeClock();
+  clock.t = Date.parse('2035-01-01T00:00:00.000Z');
+  const api = jobsApi(clock);
+  const { reaper } = wireLeaseJobs(new LocalExecutions(), { client: api.client, clock, env: testTables() });
+  await reaper.run();
+  const ns = uniqueNs();
+  const grant = async (ttlSeconds: number) =>
+    (await api.call('POST', '/v1/leases', { body: { ttlSeconds } })).body.id as string;
+  const lock = (name: string, leaseId: string) => api.call('POST', `/v1/ns/${ns}/locks/${name}`, { body: { leaseId } });
+  const a = await grant(10);
+  const b = await grant(3600);
+  for (const name of ['held', 'released', 'lost']) await lock(name, a);
+  // A release leaves the lease's holding item in place; the reaper must not count it as freed.
+  expect((await api.call('DELETE', `/v1/ns/${ns}/locks/released`, { headers: { 'X-Lease-Id': a } })).status).toBe(204);
+  clock.t += 11000;
+  const taken = await lock('lost', b); // taken over once a expired, before any reaper ran
+  expect(taken.status).toBe(200);
+  expect(await reaper.run()).toMatchObject({ reaped: 1, locksFreed: 1 });
+  const names = (await api.call('GET', `/v1/ns/${ns}/locks`)).body.items.map((i: { name: string }) => i.name);
+  expect(names).toEqual(['lost']);
+  const fenced = await api.call('PUT', `/v1/ns/${ns}/keys/k`, {
+    body: { fields: {} },
+    headers: { 'X-Fencing-Token': `lost:${taken.body.fencingToken}` },
+  });
+  expect(fenced.status).toBe(201);
+  expect((await lock('held', b)).status).toBe(200);
+  expect((await lock('released', b)).status).toBe(200);
+  api.close();
+});

@@ -428,7 +428,7 @@ describe('DELETE /v1/ns/{ns}/locks/{name}', () => {
     const a = await grant(30);
     await acquire(200, ns, 'L', a.id);
     const opts = { headers: { 'x-lease-id': a.id, 'idempotency-key': `release-${ns}` } };
-    await retryInProgress('TransactWriteItemsCommand', 'DELETE', LOCK, lockPath(ns, 'L'), opts, 204);
+    await retryInProgress('UpdateItemCommand', 'DELETE', LOCK, lockPath(ns, 'L'), opts, 204);
     await want(422, 'DELETE', LOCK, lockPath(ns, 'M'), opts);
     await storeFailures(CONTROL, 'DELETE', LOCK, lockPath(ns, 'L'), { headers: { 'x-lease-id': a.id } });
   });

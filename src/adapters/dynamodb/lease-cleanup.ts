@@ -3,11 +3,26 @@
  * growing), its locks (released, their tokens kept), its holding items and, last, the lease item
  * itself. Used by revocation and by the lease reaper.
  */
-import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { backoffMs, sleep } from '../../core/backoff';
 import type { LeaseHoldings } from '../../core/leases';
 import { guarded, isConditionFailure } from './errors';
 import { Expr, S } from './expressions';
+import type { Item } from './codec';
 import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './control-keys';
+
+/**
+ * Attribute of a held lock item: its holder lease's expiry (epoch ms) as written by the request
+ * that took the lock or last re-took it, in the same transaction as the lease. The lease lives at
+ * least that long unless it is revoked (keepalives extend it without touching locks), and a revoke
+ * frees its locks before it answers; so a release may trust it, ownership never does.
+ */
+export const HOLDER_EXPIRES_AT = 'holderExpiresAt';
 
 /**
  * The update that frees a lock, conditioned on `leaseId` holding it (the token stays); a free lock
@@ -19,7 +34,46 @@ export function unlockBy(leaseId: string): Expr {
     .remove(e.name('leaseId'))
     .remove(e.name('lockNs'))
     .remove(e.name('lockName'))
+    .remove(e.name(HOLDER_EXPIRES_AT))
     .require(`${e.name('leaseId')} = ${e.value(S(leaseId))}`);
+}
+
+/**
+ * Of the locks a lease's holding items name, those the lease still holds per their lock items
+ * (read consistently, one BatchGetItem per 100 locks): a release frees the lock but leaves the
+ * holding item, which only the lease's end removes. Whether the lease itself is live is the
+ * caller's business. Throws store errors (translated).
+ */
+export async function stillHeld(
+  client: DynamoDBClient,
+  table: string,
+  id: string,
+  locks: readonly { namespace: string; name: string }[],
+): Promise<{ namespace: string; name: string }[]> {
+  const held = new Set<string>();
+  for (let i = 0; i < locks.length; i += 100) {
+    let keys: Item[] | undefined = locks.slice(i, i + 100).map((l) => lockKey(l.namespace, l.name));
+    for (let round = 0; keys?.length; round++) {
+      if (round > 0) await sleep(backoffMs(round - 1, { baseMs: 20, capMs: 500 }));
+      const res = await guarded(() =>
+        client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [table]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: '#pk, #l',
+                ExpressionAttributeNames: { '#pk': 'pk', '#l': 'leaseId' },
+              },
+            },
+          }),
+        ),
+      );
+      for (const it of res.Responses?.[table] ?? []) if (it.leaseId?.S === id) held.add(it.pk.S!);
+      keys = res.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
+    }
+  }
+  return locks.filter((l) => held.has(lockKey(l.namespace, l.name).pk.S!));
 }
 
 /** The records a lease holds, as the record store expires them. */
@@ -30,8 +84,9 @@ export interface AttachedRecords {
 
 /**
  * Removes what ended lease `id` held, then its holding items, then the lease item, so a partial
- * run can be completed from the lease. Safe to run twice or concurrently. Throws store errors
- * (translated).
+ * run can be completed from the lease. Safe to run twice or concurrently. A lock holding may be
+ * stale (a release frees the lock but leaves the holding item): unlocking is conditioned on the
+ * lease still holding it. Returns how many locks it freed. Throws store errors (translated).
  */
 export async function removeHoldings(
   client: DynamoDBClient,
@@ -39,13 +94,16 @@ export async function removeHoldings(
   records: AttachedRecords,
   id: string,
   holdings: LeaseHoldings,
-): Promise<void> {
+): Promise<number> {
+  let freed = 0;
   for (const { namespace, key } of holdings.keys) await records.expireAttached(namespace, key, id);
+  // Conditional: a lock released earlier (or taken over since) is left alone.
   for (const { namespace, name } of holdings.locks) {
     try {
       await client.send(
         new UpdateItemCommand({ TableName: table, Key: lockKey(namespace, name), ...unlockBy(id).updateParams() }),
       );
+      freed += 1;
     } catch (e) {
       if (!isConditionFailure(e)) await guarded(() => Promise.reject(e));
     }
@@ -63,4 +121,5 @@ export async function removeHoldings(
     );
   }
   await guarded(() => client.send(new DeleteItemCommand({ TableName: table, Key: lease })));
+  return freed;
 }

@@ -42,11 +42,15 @@ export class LeaseReaper {
     private readonly setAsideItem: SetAside,
   ) {}
 
-  /** Removes what lease `id` held, then the lease; returns what it read and removed. Throws store errors. */
-  public async reap(id: string): Promise<{ keys: number; locks: number }> {
+  /**
+   * Removes what lease `id` held, then the lease; returns the holdings it read (`keys`, `locks`)
+   * and the locks it freed (a lock released earlier leaves a holding but frees nothing). Throws
+   * store errors.
+   */
+  public async reap(id: string): Promise<{ keys: number; locks: number; freed: number }> {
     const holdings = await this.leases.holdings(id);
-    await this.leases.cleanUp(id, holdings);
-    return { keys: holdings.keys.length, locks: holdings.locks.length };
+    const freed = await this.leases.cleanUp(id, holdings);
+    return { keys: holdings.keys.length, locks: holdings.locks.length, freed };
   }
 
   /**
@@ -92,7 +96,7 @@ export class LeaseReaper {
           itemsRead += out.value.keys + out.value.locks;
           reaped += 1;
           recordsExpired += out.value.keys;
-          locksFreed += out.value.locks;
+          locksFreed += out.value.freed;
         }
       }
     }

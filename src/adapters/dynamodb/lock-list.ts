@@ -80,8 +80,12 @@ export async function listLocks(
   return { items: out, cursor: more && out.length > 0 ? encodeLockCursor(out[out.length - 1].name) : null };
 }
 
-/** The expiry (epoch ms) of each of these leases that still has an item, read consistently. */
-async function leaseExpiries(
+/**
+ * The expiry (epoch ms) of each of these leases that still has an item, read consistently: one
+ * BatchGetItem per 100 leases (more only for keys DynamoDB leaves unprocessed). Throws store
+ * errors (translated).
+ */
+export async function leaseExpiries(
   client: DynamoDBClient,
   table: string,
   ids: readonly string[],
