@@ -52,7 +52,7 @@ export const HANDLER_OPS = ['get', 'put', 'patch If-Match', 'increment'] as cons
 export type OpName = (typeof HANDLER_OPS)[number] | 'put If-Match';
 
 /**
- * The operations named (by default the four of the handler bench), on namespace NS of `call`'s
+ * The operations named (by default the four of the handler bench), on namespace `ns` of `call`'s
  * records table `table`; each keeps the state it chains on (ETag, rev) in its closures.
  */
 export async function operations(
@@ -87,7 +87,7 @@ export async function operations(
         return async () => void expect(await run(), [200], 'GET');
       },
       raw: () => {
-        const cmd = new GetItemCommand({ TableName: table, Key: keyOf(NS, 'raw-get'), ConsistentRead: true });
+        const cmd = new GetItemCommand({ TableName: table, Key: keyOf(ns, 'raw-get'), ConsistentRead: true });
         return async () => {
           if (!(await client.send(cmd)).Item) throw new Error('raw GetItem: no item');
         };
