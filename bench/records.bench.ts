@@ -166,6 +166,9 @@ function targetsOf(r: Results): { rows: TargetRow[]; notRun: string[] } {
   return { rows, notRun };
 }
 
+/** Progress on stderr, so that a long run shows where it is. */
+const progress = (what: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}`);
+
 function write(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
@@ -177,6 +180,7 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
   const snapClient = ddb && (runs('snapshots') || runs('restore')) ? localClient(ddb.endpoint) : undefined;
   try {
     if (setup && runs('records')) {
+      progress('record operations through the handler, then leases and locks');
       r.handler = await handlerOps(setup);
       console.log(formatTable(r.handler.operations));
       r.leases = await leaseBench({
@@ -191,24 +195,31 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
       console.log(`\n${r.leases.text}\n`);
     }
     if (ddb && runs('http')) {
+      progress('the local stack over HTTP: latency, one hot key, cost per write');
       r.http = await httpBench(ddb.endpoint, SETTINGS);
       console.log(`${r.http.text}\n`);
     }
     if (ddb && runs('changes')) {
+      progress('the change feed');
       r.changes = await changesBench(ddb.endpoint);
       console.log(`${r.changes.text}\n`);
     }
     if (snapClient) {
+      progress(
+        `snapshots: ${[runs('snapshots') && 'export', runs('restore') && 'restore'].filter(Boolean).join(' and ')}`,
+      );
       const s = await snapshotBench(snapClient, { export: runs('snapshots'), restore: runs('restore') });
       r.snapshots = s.export;
       r.restore = s.restore;
       for (const part of [s.export, s.restore]) if (part) console.log(`${part.text}\n`);
     }
     if (runs('coldstart')) {
+      progress('cold start of every Lambda');
       r.coldStart = await coldStartBench();
       console.log(`${r.coldStart.text}\n`);
     }
     if (setup && runs('scaling')) {
+      progress('scaling');
       r.scaling = await scalingBench({
         handler: setup.handler,
         rawClient: setup.rawClient,
