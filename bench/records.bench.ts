@@ -85,6 +85,8 @@ const WARMUP = intEnv('BENCH_WARMUP', 200, 0);
 /** Operations of each side run again right before an operation is measured. */
 const REWARM = Math.min(WARMUP, 10);
 const BLOCK = intEnv('BENCH_BLOCK', 25, 1);
+/** Records of the restore target (a restore of 100,000 takes many minutes on DynamoDB Local). */
+const RESTORE_RECORDS = intEnv('BENCH_RESTORE_RECORDS', 10_000, 1);
 const SETTINGS = { iterations: ITERATIONS, warmup: WARMUP, rewarm: REWARM, blockSize: BLOCK };
 
 const PARTS = ['records', 'http', 'changes', 'snapshots', 'restore', 'coldstart', 'scaling'] as const;
@@ -178,56 +180,75 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
   const r: Results = {};
   const setup = ddb && (runs('records') || runs('scaling')) ? await handlerSetup(ddb) : undefined;
   const snapClient = ddb && (runs('snapshots') || runs('restore')) ? localClient(ddb.endpoint) : undefined;
+  /** Parts that threw: reported, and the run goes on with the next part (the exit code is 1). */
+  const failed: Record<string, string> = {};
+  const part = async (name: string, what: string, fn: () => Promise<void>) => {
+    progress(what);
+    try {
+      await fn();
+    } catch (e) {
+      failed[name] = (e as Error).stack ?? String(e);
+      console.error(`part ${name} failed: ${failed[name]}`);
+    }
+  };
   try {
-    if (setup && runs('records')) {
-      progress('record operations through the handler, then leases and locks');
-      r.handler = await handlerOps(setup);
-      console.log(formatTable(r.handler.operations));
-      r.leases = await leaseBench({
-        endpoint: ddb!.endpoint,
-        handler: setup.handler,
-        vestaRequests: setup.vestaRequests,
-        rawClient: setup.rawClient,
-        rawRequests: setup.rawRequests,
-        controlTable: setup.tables[CONTROL_TABLE.envVar],
-        settings: SETTINGS,
+    if (setup && runs('records'))
+      await part('records', 'record operations through the handler, then leases and locks', async () => {
+        r.handler = await handlerOps(setup);
+        console.log(formatTable(r.handler.operations));
+        r.leases = await leaseBench({
+          endpoint: ddb!.endpoint,
+          handler: setup.handler,
+          vestaRequests: setup.vestaRequests,
+          rawClient: setup.rawClient,
+          rawRequests: setup.rawRequests,
+          controlTable: setup.tables[CONTROL_TABLE.envVar],
+          settings: SETTINGS,
+        });
+        console.log(`\n${r.leases.text}\n`);
       });
-      console.log(`\n${r.leases.text}\n`);
-    }
-    if (ddb && runs('http')) {
-      progress('the local stack over HTTP: latency, one hot key, cost per write');
-      r.http = await httpBench(ddb.endpoint, SETTINGS);
-      console.log(`${r.http.text}\n`);
-    }
-    if (ddb && runs('changes')) {
-      progress('the change feed');
-      r.changes = await changesBench(ddb.endpoint);
-      console.log(`${r.changes.text}\n`);
-    }
-    if (snapClient) {
-      progress(
-        `snapshots: ${[runs('snapshots') && 'export', runs('restore') && 'restore'].filter(Boolean).join(' and ')}`,
-      );
-      const s = await snapshotBench(snapClient, { export: runs('snapshots'), restore: runs('restore') });
-      r.snapshots = s.export;
-      r.restore = s.restore;
-      for (const part of [s.export, s.restore]) if (part) console.log(`${part.text}\n`);
-    }
-    if (runs('coldstart')) {
-      progress('cold start of every Lambda');
-      r.coldStart = await coldStartBench();
-      console.log(`${r.coldStart.text}\n`);
-    }
-    if (setup && runs('scaling')) {
-      progress('scaling');
-      r.scaling = await scalingBench({
-        handler: setup.handler,
-        rawClient: setup.rawClient,
-        recordsTable: setup.tables[RECORDS_TABLE.envVar],
-        large: { export: r.snapshots, restore: r.restore },
+    if (ddb && runs('http'))
+      await part('http', 'the local stack over HTTP: latency, one hot key, cost per write', async () => {
+        r.http = await httpBench(ddb.endpoint, SETTINGS);
+        console.log(`${r.http.text}\n`);
       });
-      console.log(`${r.scaling.text}\n`);
-    }
+    if (ddb && runs('changes'))
+      await part('changes', 'the change feed', async () => {
+        r.changes = await changesBench(ddb.endpoint);
+        console.log(`${r.changes.text}\n`);
+      });
+    if (snapClient && runs('snapshots'))
+      await part('snapshots', 'snapshot export', async () => {
+        r.snapshots = (await snapshotBench(snapClient)).export;
+        console.log(`${r.snapshots!.text}\n`);
+      });
+    if (snapClient && runs('restore'))
+      await part('restore', 'restore', async () => {
+        r.restore = (
+          await snapshotBench(snapClient, {
+            records: RESTORE_RECORDS,
+            prefix: 'vesta-bench-rst',
+            export: false,
+            restore: true,
+          })
+        ).restore;
+        console.log(`${r.restore!.text}\n`);
+      });
+    if (runs('coldstart'))
+      await part('coldstart', 'cold start of every Lambda', async () => {
+        r.coldStart = await coldStartBench();
+        console.log(`${r.coldStart.text}\n`);
+      });
+    if (setup && runs('scaling'))
+      await part('scaling', 'scaling', async () => {
+        r.scaling = await scalingBench({
+          handler: setup.handler,
+          rawClient: setup.rawClient,
+          recordsTable: setup.tables[RECORDS_TABLE.envVar],
+          large: { export: r.snapshots, restore: r.restore },
+        });
+        console.log(`${r.scaling.text}\n`);
+      });
   } finally {
     setup?.vestaClient.destroy();
     setup?.rawClient.destroy();
@@ -240,6 +261,7 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
 
   const targets = targetsOf(r);
   console.log(formatTargets(targets.rows, targets.notRun));
+  if (Object.keys(failed).length > 0) console.log(`failed parts (see above): ${Object.keys(failed).join(', ')}`);
   const load = loadavg();
   const cpu = cpus();
   const environment = {
@@ -258,6 +280,7 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
       settings: { ...SETTINGS, store: 'DynamoDB Local (in memory, sharedDb)' },
       ...r,
       targets: targets.rows,
+      failed,
     });
   } else {
     const { handler, leases } = r;
@@ -283,12 +306,14 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
       scaling: r.scaling,
       bundle,
       targets: targets.rows,
+      failed,
     });
   }
   console.log(
     `load average at the end (1, 5, 15 min): ${load.map((x) => x.toFixed(2)).join(', ')} on ${cpu.length} CPUs`,
   );
   console.log(`results written to ${relative(ROOT, file)}`);
+  if (Object.keys(failed).length > 0) throw new Error(`parts failed: ${Object.keys(failed).join(', ')}`);
 }
 
 async function main(): Promise<void> {

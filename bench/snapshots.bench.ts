@@ -15,8 +15,9 @@
  * the process's RSS and of its live V8 heap (measured after a full GC) over what they were just
  * before.
  *
- * Then the restore of the last exported snapshot (`restore: true`; `BENCH_ONLY=restore` runs the
- * restore alone, after one untimed export), BENCH_SNAPSHOT_ROUNDS times per contender, alternating,
+ * Then, with `restore: true` (records.bench.ts asks for it on a table of BENCH_RESTORE_RECORDS
+ * records, default 10,000, after one untimed export; `BENCH_ONLY=restore` runs it alone), the
+ * restore of the last exported snapshot, BENCH_SNAPSHOT_ROUNDS times per contender, alternating,
  * each round into an empty records table of its own (dropped after the round):
  *
  * - raw: the same records (the seed's items, rebuilt the same way) written with one PutItem each,
