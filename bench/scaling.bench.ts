@@ -5,7 +5,7 @@
  *   32 concurrent callers: each caller works on keys of its own namespace (no contention), for
  *   BENCH_SCALING_SECONDS per side and level (default 3, after a second of warm-up), the sides
  *   alternating; p50 of every operation and operations per second.
- * - snapshot export and restore at 10,000 records (one round each), and at 100,000 only when
+ * - snapshot export and restore at 10,000 records (BENCH_SCALING_SNAPSHOT_RECORDS; one round each), and at 100,000 only when
  *   BENCH_SCALING_100K=1 (seeding, exporting and restoring 100,000 records takes many minutes on
  *   DynamoDB Local, the restore most: it writes in transactions); without it, a full run's row of
  *   100,000 records has the export target's figures and no restore.
@@ -21,6 +21,8 @@ import { type RestoreResult, type SnapshotBenchResult, snapshotBench } from './s
 const SECONDS = Number(process.env.BENCH_SCALING_SECONDS ?? 3);
 const LEVELS = [1, 8, 32] as const;
 const SCALING_OPS: readonly OpName[] = ['get', 'put', 'increment'];
+/** Records of the smaller snapshot row (a quick check may lower it). */
+const SMALL = Number(process.env.BENCH_SCALING_SNAPSHOT_RECORDS ?? 10_000);
 
 export interface ScalingRow {
   readonly op: string;
@@ -104,9 +106,9 @@ export async function scalingBench(input: {
 
   const snapshots: SnapshotScalingRow[] = [];
   const small = await snapshotBench(rawClient, {
-    records: 10_000,
+    records: SMALL,
     rounds: 1,
-    prefix: 'vesta-bench-scale10k',
+    prefix: 'vesta-bench-scale-small',
     restore: true,
   });
   snapshots.push(snapshotRow(small.export!, small.restore!, 'one round each'));
