@@ -19,7 +19,7 @@
  * - the change feed (changes.bench.ts): publisher changes/s against a raw stream-to-table copy,
  *   and watch latency against reading the stream directly;
  * - snapshots (snapshots.bench.ts): export of 100,000 records against a raw parallel scan, and
- *   their restore against raw conditional puts;
+ *   the restore of BENCH_RESTORE_RECORDS (10,000) against raw conditional puts;
  * - cold start of every Lambda function (coldstart.bench.ts);
  * - the scaling table (scaling.bench.ts).
  * Prints the tables and the targets (targets.ts), and writes them to bench/results/latest.json.
