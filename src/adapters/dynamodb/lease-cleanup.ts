@@ -3,17 +3,11 @@
  * growing), its locks (released, their tokens kept), its holding items and, last, the lease item
  * itself. Used by revocation and by the lease reaper.
  */
-import {
-  BatchGetItemCommand,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { backoffMs, sleep } from '../../core/backoff';
+import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LeaseHoldings } from '../../core/leases';
 import { guarded, isConditionFailure } from './errors';
 import { Expr, S } from './expressions';
-import type { Item } from './codec';
+import { batchGetItems } from './batch-get';
 import { heldKeyKey, heldLockKey, leaseKey, lockKey } from './control-keys';
 
 /**
@@ -50,29 +44,10 @@ export async function stillHeld(
   id: string,
   locks: readonly { namespace: string; name: string }[],
 ): Promise<{ namespace: string; name: string }[]> {
+  const keys = locks.map((l) => lockKey(l.namespace, l.name));
   const held = new Set<string>();
-  for (let i = 0; i < locks.length; i += 100) {
-    let keys: Item[] | undefined = locks.slice(i, i + 100).map((l) => lockKey(l.namespace, l.name));
-    for (let round = 0; keys?.length; round++) {
-      if (round > 0) await sleep(backoffMs(round - 1, { baseMs: 20, capMs: 500 }));
-      const res = await guarded(() =>
-        client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [table]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: '#pk, #l',
-                ExpressionAttributeNames: { '#pk': 'pk', '#l': 'leaseId' },
-              },
-            },
-          }),
-        ),
-      );
-      for (const it of res.Responses?.[table] ?? []) if (it.leaseId?.S === id) held.add(it.pk.S!);
-      keys = res.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
-    }
-  }
+  for (const it of await batchGetItems(client, table, keys, ['pk', 'leaseId']))
+    if (it.leaseId?.S === id) held.add(it.pk.S!);
   return locks.filter((l) => held.has(lockKey(l.namespace, l.name).pk.S!));
 }
 

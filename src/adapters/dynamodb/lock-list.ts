@@ -3,15 +3,14 @@
  * index (`lockNs`, `lockName`), which acquire, release and the reaper keep: only a held lock is
  * in it. A lock whose lease expired is left out even before the reaper frees it.
  */
-import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { backoffMs, sleep } from '../../core/backoff';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ValidationError } from '../../core/errors';
 import { LOCK_NAME } from '../../core/leases';
 import type { LockListQuery } from '../../core/ports';
 import type { LockPage, LockView } from '../../core/wire/leases';
 import type { Item } from './codec';
+import { batchGetItems } from './batch-get';
 import { leaseIdOf, leaseKey, lockKey } from './control-keys';
-import { guarded } from './errors';
 import { Expr, S, beginsWith } from './expressions';
 import { queryPages } from './query';
 
@@ -91,30 +90,9 @@ export async function leaseExpiries(
   ids: readonly string[],
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Item[] | undefined = unique.slice(i, i + 100).map(leaseKey);
-    for (let round = 0; keys?.length; round++) {
-      if (round > 0) await sleep(backoffMs(round - 1, { baseMs: 20, capMs: 500 }));
-      const res = await guarded(() =>
-        client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [table]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: '#pk, #exp',
-                ExpressionAttributeNames: { '#pk': 'pk', '#exp': 'expiresAt' },
-              },
-            },
-          }),
-        ),
-      );
-      for (const it of res.Responses?.[table] ?? []) {
-        if (it.expiresAt?.N) out.set(leaseIdOf(it.pk.S!), Number(it.expiresAt.N));
-      }
-      keys = res.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
-    }
+  const keys = [...new Set(ids)].map(leaseKey);
+  for (const it of await batchGetItems(client, table, keys, ['pk', 'expiresAt'])) {
+    if (it.expiresAt?.N) out.set(leaseIdOf(it.pk.S!), Number(it.expiresAt.N));
   }
   return out;
 }

@@ -20,7 +20,6 @@
  */
 import {
   type DynamoDBClient,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   PutItemCommand,
   type TransactWriteItem,
@@ -34,6 +33,7 @@ import type { RecordState } from '../../core/record-view';
 import type { PartCounts, PartTarget, RestorePayload, RestoreWriter } from '../../core/snapshot-ports';
 import { type RestoreView, fromLine, restorePlan } from '../../core/snapshots';
 import { type Item, fromItem, keyOf, toItem } from './codec';
+import { batchGetItems } from './batch-get';
 import { cancellationReasons, conditionFailed } from './cancellation';
 import { guarded, translate } from './errors';
 import { Expr, attributeNotExists } from './expressions';
@@ -137,19 +137,10 @@ async function readStored(deps: RestoreWriterDeps, pending: readonly Pending[]):
   const unread = pending.filter((p) => p.stored === undefined);
   for (const p of unread) p.stored = null;
   const byKey = new Map(unread.map((p) => [`${p.snap.namespace}\u0000${p.snap.key}`, p]));
-  let keys: Item[] | undefined = unread.map((p) => keyOf(p.snap.namespace, p.snap.key));
-  while (keys && keys.length > 0) {
-    const req: Item[] = keys;
-    const out = await guarded(() =>
-      deps.client.send(
-        new BatchGetItemCommand({ RequestItems: { [deps.recordsTable]: { Keys: req, ConsistentRead: true } } }),
-      ),
-    );
-    for (const it of (out.Responses?.[deps.recordsTable] ?? []) as Item[]) {
-      const p = byKey.get(`${it.ns?.S}\u0000${it.k?.S}`);
-      if (p) p.stored = it;
-    }
-    keys = out.UnprocessedKeys?.[deps.recordsTable]?.Keys as Item[] | undefined;
+  const keys = unread.map((p) => keyOf(p.snap.namespace, p.snap.key));
+  for (const it of await batchGetItems(deps.client, deps.recordsTable, keys)) {
+    const p = byKey.get(`${it.ns?.S}\u0000${it.k?.S}`);
+    if (p) p.stored = it;
   }
 }
 
