@@ -4,6 +4,7 @@
  * go to a temporary folder; and a quiet stack (no change feed) on which the change-feed step
  * cannot pass, to see a failure named, stop the run and still be cleaned up.
  */
+import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -202,4 +203,37 @@ test('a namespace the contract does not allow, or a bad timeout, is a usage erro
   expect([bad.code, timeout.code]).toEqual([2, 2]);
   expect(bad.stderr).toContain('--namespace must match');
   expect(timeout.stderr).toContain('--timeout must be a number of seconds');
+});
+
+test('generated --timeout and --namespace values: a usage error naming the option, or taken; never a crash', async () => {
+  // Nothing answers at this address: a value that is taken fails the first step (exit 1), unsent.
+  const down = { url: 'http://127.0.0.1:1' };
+  const timeout = fc.oneof(
+    fc.constantFrom('0', '-1', '3600', '3600.5', '3601', '1e3', '0x10', 'NaN', 'Infinity', ' 5', '5 ', '', '.5', '05'),
+    fc.double().map(String),
+    fc.string({ maxLength: 6 }),
+  );
+  await fc.assert(
+    fc.asyncProperty(timeout, async (t) => {
+      const r = await runCli(['smoke', '--timeout', t], down);
+      const n = Number(t);
+      const taken = /^\d+(\.\d+)?$/.test(t) && n > 0 && n <= 3600;
+      expect(r.code).toBe(taken ? 1 : 2);
+      if (!taken) expect(r.stderr).toContain('--timeout');
+    }),
+    { numRuns: 60 },
+  );
+  const namespace = fc.oneof(
+    fc.constantFrom('__proto__', 'a', 'A', '-a', 'a'.repeat(63), 'a'.repeat(64), '%2F', '..', 'a/b', ' a', 'a b'),
+    fc.string({ maxLength: 12 }),
+  );
+  await fc.assert(
+    fc.asyncProperty(namespace, async (ns) => {
+      const r = await runCli(['smoke', '--namespace', ns, '--timeout', '1'], down);
+      expect([1, 2]).toContain(r.code);
+      if (r.code === 2) expect(r.stderr).toContain('--namespace');
+      else expect(r.stderr).toContain('error: smoke step');
+    }),
+    { numRuns: 60 },
+  );
 });

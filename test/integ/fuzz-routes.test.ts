@@ -6,6 +6,7 @@
  * request leaves a sentinel record (and its namespace's settings) untouched.
  */
 import fc from 'fast-check';
+import { ROUTES, resources } from '../../src/api/routes';
 import { type Reply, testApi, uniqueNs } from './harness';
 import {
   Fuzzer,
@@ -273,6 +274,32 @@ describe('routes fuzz', () => {
         },
       ),
       { numRuns: 400 },
+    );
+    await untouched();
+  });
+
+  it("a method a resource does not have is 405 naming exactly the route table's methods, in any case", async () => {
+    // A concrete path per resource of the route table: each template parameter filled with data.
+    const paths = resources().map((r) => ({
+      resource: r,
+      methods: ROUTES.filter((x) => x.resource === r).map((x) => x.method as string),
+    }));
+    const method = fc
+      .tuple(fc.constantFrom('GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS'), fc.boolean())
+      .map(([m, lower]) => (lower ? m.toLowerCase() : m));
+    const param = fc.oneof(
+      fc.constantFrom('a', '__proto__', 'constructor', 'x.y'),
+      fc.stringMatching(/^[a-z0-9]{1,8}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), method, param, async ({ resource, methods }, m, p) => {
+        fc.pre(!methods.includes(m.toUpperCase()));
+        const path = resource.replace(/\{[^}]+\}/g, p);
+        const r = await send(m, path, m === 'GET' || m === 'HEAD' ? undefined : '{}');
+        expect(r.status).toBe(405);
+        expect(r.headers.allow).toBe(methods.join(', '));
+      }),
+      { numRuns: 300 },
     );
     await untouched();
   });
