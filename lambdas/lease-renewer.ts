@@ -3,23 +3,17 @@
  * alive. The API also invokes it with `{"action": "replayDeadLetter", "id"}` to replay one of its
  * dead letters (a lease it could not renew).
  */
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { SfnExecutionStatus } from '../src/adapters/sfn/execution-status';
-import { wireLeaseJobs } from '../src/api/wiring';
+import { sfnExecutionStatus, wireLeaseJobs } from '../src/api/wiring';
 import { answerReplay, isReplayRequest } from '../src/core/dead-letters';
 import { METRIC_NAMES, type MetricEmitter } from '../src/core/metric-names';
-import { DYNAMODB_CLIENT_DEFAULTS } from '../src/adapters/dynamodb/client-config';
 
 const logger = new Logger({ serviceName: 'vesta' });
 const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
 /** The same metrics, named by `MetricName` only. */
 const emit: MetricEmitter = metrics;
-const { renewer, deadLetters } = wireLeaseJobs(new SfnExecutionStatus(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS })), {
-  logger,
-  metrics,
-});
+const { renewer, deadLetters } = wireLeaseJobs(sfnExecutionStatus(), { logger, metrics });
 
 export const handler = async (event?: unknown) => {
   if (isReplayRequest(event)) {

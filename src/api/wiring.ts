@@ -2,10 +2,13 @@
  * Wiring: the one place that reads the environment and builds clients and adapters. Lambda
  * entries call it with no arguments; the local stack and the tests pass their own client, table
  * names and clock.
+ *
+ * Only the DynamoDB client is made (and its SDK loaded) at init: every function uses it at once.
+ * The Step Functions, Lambda, S3 and EventBridge clients are made, and their SDK packages loaded,
+ * at their first use (`lazy-sdk.ts`), so that a function's cold start does not pay for the
+ * clients of paths its request may not take (e.g. a record request of the API uses none of them).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
@@ -44,14 +47,14 @@ import type {
   WorkflowId,
   WorkflowStarter,
 } from '../core/ports';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
+import { SfnExecutionStatus } from '../adapters/sfn/execution-status';
+import { eventBridgeSdk, lambdaSdk, s3Sdk, sfnSdk } from '../adapters/lazy-sdk';
 
 export interface WiringOptions {
   readonly client?: DynamoDBClient;
@@ -160,7 +163,15 @@ function sfnWorkflows(env: Readonly<Record<string, string | undefined>>, ids: re
       return [def.id, arn];
     }),
   ) as Record<WorkflowId, string>;
-  return new SfnWorkflows(new SFNClient({ ...DYNAMODB_CLIENT_DEFAULTS }), arns);
+  return new SfnWorkflows(sfnClient, arns);
+}
+
+/** A Step Functions client, made at the first call of an adapter that uses it. */
+const sfnClient = () => new (sfnSdk().SFNClient)({ ...DYNAMODB_CLIENT_DEFAULTS });
+
+/** Execution statuses from Step Functions (the lease renewer's in AWS). */
+export function sfnExecutionStatus(): ExecutionStatusSource {
+  return new SfnExecutionStatus(sfnClient);
 }
 
 /** What the saga-step function needs: the saga log, the records and the namespace settings. */
@@ -188,7 +199,11 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     // Functions are read at the first replay, so a stack without them still serves everything else.
     deadLetterReplay:
       opts.deadLetterReplay ??
-      new LambdaDeadLetterReplay(new LambdaClient({ maxAttempts: 2 }), deadLetters, () => replayFunctions(env)),
+      new LambdaDeadLetterReplay(
+        () => new (lambdaSdk().LambdaClient)({ maxAttempts: 2 }),
+        deadLetters,
+        () => replayFunctions(env),
+      ),
     records,
     leases,
     clock,
@@ -241,7 +256,7 @@ export function wireSnapshotWorker(
       resolve: (s) => records.resolve(s),
       setAside,
     }),
-    blobs: opts.blobs ?? new S3BlobStore(new S3Client({ maxAttempts: 4 }), bucket!),
+    blobs: opts.blobs ?? new S3BlobStore(() => new (s3Sdk().S3Client)({ maxAttempts: 4 }), bucket!),
     store: snapshots,
     clock,
     setAside,
@@ -261,5 +276,8 @@ export function wireChangePublisher(opts: WiringOptions & { readonly bus?: Event
   if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');
-  return { ...common, bus: new EventBridgeBus(new EventBridgeClient({ maxAttempts: 4 }), busName) as EventBus };
+  return {
+    ...common,
+    bus: new EventBridgeBus(() => new (eventBridgeSdk().EventBridgeClient)({ maxAttempts: 4 }), busName) as EventBus,
+  };
 }

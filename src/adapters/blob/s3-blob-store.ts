@@ -4,11 +4,11 @@
  * once, so memory stays bounded whatever the object's size; a failed upload is aborted. The
  * object's bytes and sha256 are computed as they stream through.
  */
-import { GetObjectCommand, NoSuchKey, type S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { NotFoundError, ThrottledError, UnavailableError } from '../../core/errors';
 import type { BlobStore, BlobWritten } from '../../core/ports';
+import { type ClientSource, clientOf, s3Sdk, s3UploadSdk } from '../lazy-sdk';
 import { digesting } from './digest';
 
 /** Bytes of one multipart part (S3's minimum is 5 MiB). */
@@ -46,15 +46,21 @@ async function* translated(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
 }
 
 export class S3BlobStore implements BlobStore {
+  private readonly client: () => S3Client;
+
+  /** @param client the client, or how to make it at the first use (the S3 SDK is loaded then) */
   public constructor(
-    private readonly client: S3Client,
+    client: ClientSource<S3Client>,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.client = clientOf(client);
+  }
 
   public async write(name: string, body: AsyncIterable<Uint8Array>): Promise<BlobWritten> {
+    const { Upload } = s3UploadSdk();
     const d = digesting(body);
     const upload = new Upload({
-      client: this.client,
+      client: this.client(),
       params: { Bucket: this.bucket, Key: name, Body: Readable.from(d.stream, { objectMode: false }) },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
@@ -69,8 +75,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   public async read(name: string): Promise<AsyncIterable<Uint8Array>> {
+    const { GetObjectCommand, NoSuchKey } = s3Sdk();
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
+      const out = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
       return translated(out.Body as Readable);
     } catch (e) {
       if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey')
@@ -80,10 +87,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   public async list(prefix: string): Promise<string[]> {
+    const { paginateListObjectsV2 } = s3Sdk();
     const names: string[] = [];
     try {
       for await (const page of paginateListObjectsV2(
-        { client: this.client },
+        { client: this.client() },
         { Bucket: this.bucket, Prefix: prefix },
       )) {
         for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key);

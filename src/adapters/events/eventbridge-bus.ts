@@ -6,11 +6,12 @@
  * key and rev). Entries that fail are sent again up to `MAX_PUT_ATTEMPTS` times; the SDK retries
  * throttled requests.
  */
-import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { backoffMs, sleep } from '../../core/backoff';
 import type { ChangeDetail } from '../../core/changes';
 import { MAX_ENTRY_BYTES, entryOf, entrySize } from './entry';
 import type { EventBus } from '../../core/ports';
+import { type ClientSource, clientOf, eventBridgeSdk } from '../lazy-sdk';
 
 /** EventBridge limits: entries per request, bytes per request (and per entry; requests stay under it). */
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -25,12 +26,18 @@ export function eventDetail(change: ChangeDetail): string {
 }
 
 export class EventBridgeBus implements EventBus {
+  private readonly client: () => EventBridgeClient;
+
+  /** @param client the client, or how to make it at the first publish (the EventBridge SDK is loaded then) */
   public constructor(
-    private readonly client: EventBridgeClient,
+    client: ClientSource<EventBridgeClient>,
     private readonly busName: string,
-  ) {}
+  ) {
+    this.client = clientOf(client);
+  }
 
   public async publish(changes: readonly ChangeDetail[]): Promise<ReadonlySet<string>> {
+    const { PutEventsCommand } = eventBridgeSdk();
     const failed = new Set<string>();
     for (const batch of batches(changes)) {
       let pending = batch;
@@ -40,7 +47,7 @@ export class EventBridgeBus implements EventBus {
           const entries: PutEventsRequestEntry[] = pending.map(
             (c) => ({ ...entryOf(c), EventBusName: this.busName }) as PutEventsRequestEntry,
           );
-          const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
+          const out = await this.client().send(new PutEventsCommand({ Entries: entries }));
           pending = pending.filter(
             (_c, i) => out.Entries?.[i]?.ErrorCode !== undefined || out.Entries?.[i]?.EventId === undefined,
           );

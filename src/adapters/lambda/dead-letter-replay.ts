@@ -4,7 +4,7 @@
  * permissions and answers the outcome. So the API function needs `lambda:InvokeFunction` on those
  * five functions, not every permission of every background path.
  */
-import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DEAD_LETTER_SOURCES,
   type DeadLetterSource,
@@ -15,6 +15,7 @@ import {
 import { NotFoundError, ThrottledError, UnavailableError, ValidationError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import type { DeadLetterReplay, DeadLetterStore } from '../../core/ports';
+import { type ClientSource, clientOf, lambdaSdk } from '../lazy-sdk';
 
 /** The environment variable that names each source's function (set by the CDK stack on the API function). */
 export const REPLAY_FUNCTION_ENV: Readonly<Record<DeadLetterSource, string>> = {
@@ -47,18 +48,24 @@ function errorFrom(e: { name: string; message: string }): Error {
 }
 
 export class LambdaDeadLetterReplay implements DeadLetterReplay {
+  private readonly client: () => LambdaClient;
+
+  /** @param client the client, or how to make it at the first replay (the Lambda SDK is loaded then) */
   public constructor(
-    private readonly client: LambdaClient,
+    client: ClientSource<LambdaClient>,
     private readonly store: DeadLetterStore,
     private readonly functions: () => Record<DeadLetterSource, string>,
-  ) {}
+  ) {
+    this.client = clientOf(client);
+  }
 
   public async replay(id: string): Promise<ReplayOutcome> {
     const entry = isDeadLetterId(id) ? await this.store.get(id) : undefined;
     if (!entry) throw new NotFoundError(`no dead letter ${id}`);
+    const { InvokeCommand } = lambdaSdk();
     let out: InvokeCommandOutput;
     try {
-      out = await this.client.send(
+      out = await this.client().send(
         new InvokeCommand({
           FunctionName: this.functions()[entry.source],
           Payload: Buffer.from(JSON.stringify({ action: 'replayDeadLetter', id })),

@@ -1,12 +1,8 @@
 /** Starts and redrives executions on AWS Step Functions (Standard workflows, named after the saga id). */
-import {
-  ExecutionAlreadyExists,
-  RedriveExecutionCommand,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { ConflictError, ThrottledError, UnavailableError } from '../../core/errors';
 import type { WorkflowId, WorkflowStarter } from '../../core/ports';
+import { type ClientSource, clientOf, sfnSdk } from '../lazy-sdk';
 
 const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ExecutionLimitExceeded']);
 
@@ -19,11 +15,19 @@ const REDRIVE_ATTEMPTS = 5;
 const REDRIVE_WAIT_MS = 1000;
 
 export class SfnWorkflows implements WorkflowStarter {
-  /** @param stateMachineArns the ARN of each state machine (from the environment) */
+  private readonly client: () => SFNClient;
+
+  /**
+   * @param client the client, or how to make it at the first start or redrive (the Step Functions
+   *   SDK is loaded then, not at init)
+   * @param stateMachineArns the ARN of each state machine (from the environment)
+   */
   public constructor(
-    private readonly client: SFNClient,
+    client: ClientSource<SFNClient>,
     private readonly stateMachineArns: Readonly<Record<WorkflowId, string>>,
-  ) {}
+  ) {
+    this.client = clientOf(client);
+  }
 
   /** `arn:<p>:states:<r>:<a>:execution:<state machine name>:<execution name>`. */
   public executionArn(workflow: WorkflowId, name: string): string {
@@ -36,8 +40,9 @@ export class SfnWorkflows implements WorkflowStarter {
    * means the saga was started: nothing to do.
    */
   public async start(workflow: WorkflowId, name: string, input: Readonly<Record<string, unknown>>): Promise<void> {
+    const { ExecutionAlreadyExists, StartExecutionCommand } = sfnSdk();
     try {
-      await this.client.send(
+      await this.client().send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArns[workflow],
           name,
@@ -62,9 +67,10 @@ export class SfnWorkflows implements WorkflowStarter {
    */
   public async redrive(workflow: WorkflowId, name: string, waitMs = REDRIVE_WAIT_MS): Promise<void> {
     const executionArn = this.executionArn(workflow, name);
+    const { RedriveExecutionCommand } = sfnSdk();
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new RedriveExecutionCommand({ executionArn }));
+        await this.client().send(new RedriveExecutionCommand({ executionArn }));
         return;
       } catch (e) {
         const errName = (e as { name?: string }).name ?? '';
