@@ -14,7 +14,8 @@
  * - Watch latency: with the poller running, a writer makes BENCH_CHANGES_WRITES sequential PUTs
  *   (default 300) through the API handler, a small random pause before each, and a watcher
  *   long-polls `GET /v1/ns/{ns}/changes?wait=20` through the handler: the time from each PUT's
- *   answer to the watcher receiving the change. The floor is the same with the poller stopped and
+ *   answer to the watcher receiving the change (the publisher's appends wake the long poll through
+ *   the local stack's change signal). The floor is the same with the poller stopped and
  *   the watcher replaced by GetRecords polling the stream directly (the part that is the stream).
  */
 import { performance } from 'node:perf_hooks';
@@ -43,6 +44,7 @@ import { publishBatch } from '../src/events/publisher';
 import { createTableInput, ensureTables } from '../src/local/bootstrap-tables';
 import { LOCAL_CREDENTIALS, localClient } from '../src/local/dynamodb-local';
 import { BATCH_SIZE, StreamPoller } from '../src/local/stream-poller';
+import { BroadcastChangeSignal } from '../src/local/change-signal';
 import { expectStatus, gateway } from './gateway';
 import { NO_WORKFLOWS, RequestCounter, percentile, seededRecordItem } from './lib';
 
@@ -291,8 +293,11 @@ async function watchLatency(
   const env: Record<string, string> = { ...(await ensureTables(client, 'vesta-bench-watch')), VESTA_REPLICA: 'local' };
   const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!
     .LatestStreamArn!;
-  const call = gateway(createApiHandler(wireApi({ client, env, workflows: NO_WORKFLOWS })));
-  const deps = wireChangePublisher({ client, env, bus: new LocalEventBus() });
+  // As in the local stack: the publisher's appends wake the long polls, through a channel of their own.
+  const apiSignal = new BroadcastChangeSignal(env[CHANGES_TABLE.envVar]);
+  const feedSignal = new BroadcastChangeSignal(env[CHANGES_TABLE.envVar]);
+  const call = gateway(createApiHandler(wireApi({ client, env, workflows: NO_WORKFLOWS, changeSignal: apiSignal })));
+  const deps = wireChangePublisher({ client, env, bus: new LocalEventBus(), changeSignal: feedSignal });
   const poller = new StreamPoller({
     streams,
     streamArn: arn,
@@ -323,6 +328,8 @@ async function watchLatency(
     }
   });
   await poller.stop();
+  apiSignal.close();
+  feedSignal.close();
 
   const iterators = await shardIterators(streams, arn, 'LATEST');
   const floorSeen = new Map<string, number>();
