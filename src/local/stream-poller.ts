@@ -44,7 +44,7 @@ export const RATE_WINDOW_MS = 1000;
 export const ACTIVE_IDLE_MS = 10;
 /** The pause after `QUIET_AFTER_MS` without any record. */
 export const QUIET_IDLE_MS = 50;
-export const QUIET_AFTER_MS = 5000;
+export const QUIET_AFTER_MS = 1000;
 /** The longest the saved position lags the records handled. */
 export const CHECKPOINT_MS = 1000;
 /** Back-off after a failed batch or poll. */

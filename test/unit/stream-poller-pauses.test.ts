@@ -43,6 +43,7 @@ test('from the load rate on, the batching window; a full batch is followed at on
   const pauses = Array.from({ length: reads }, (_x, i) => p.pauseAfter(perRead, i * (RATE_WINDOW_MS / reads)));
   expect(pauses.at(-1)).toBe(BATCH_WINDOW_MS);
   expect(p.pauseAfter(BATCH_SIZE, RATE_WINDOW_MS)).toBe(0);
-  // The load has passed once the window holds no more than the rate's worth.
-  expect(p.pauseAfter(0, 3 * RATE_WINDOW_MS)).toBe(ACTIVE_IDLE_MS);
+  // The load has passed once the last second holds less than the rate's worth.
+  expect(p.pauseAfter(0, 2 * RATE_WINDOW_MS + 1)).not.toBe(BATCH_WINDOW_MS);
+  expect(p.pauseAfter(0, RATE_WINDOW_MS + QUIET_AFTER_MS)).toBe(QUIET_IDLE_MS);
 });
