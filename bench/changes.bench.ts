@@ -14,11 +14,12 @@
  * - Watch latency: with the poller running, a writer makes BENCH_CHANGES_WRITES sequential PUTs
  *   (default 300) through the API handler, a small random pause before each, and a watcher
  *   long-polls `GET /v1/ns/{ns}/changes?wait=20` through the handler: the time from each PUT's
- *   answer to the watcher receiving the change. The floor is the same with the poller stopped and
+ *   answer to the watcher receiving the change (the publisher's appends wake the long poll through
+ *   the local stack's change signal). The floor is the same with the poller stopped and
  *   the watcher replaced by GetRecords polling the stream directly (the part that is the stream).
+ *   That part is in changes-watch.ts.
  */
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -27,14 +28,8 @@ import {
   type WriteRequest,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
-import { createApiHandler } from '../src/api/app';
-import { wireApi, wireChangePublisher } from '../src/api/wiring';
+import { DynamoDBStreamsClient, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
+import { wireChangePublisher } from '../src/api/wiring';
 import { errorName } from '../src/adapters/dynamodb/errors';
 import { changeFromStreamRecord } from '../src/adapters/dynamodb/stream-records';
 import { CHANGES_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
@@ -43,20 +38,12 @@ import { publishBatch } from '../src/events/publisher';
 import { createTableInput, ensureTables } from '../src/local/bootstrap-tables';
 import { LOCAL_CREDENTIALS, localClient } from '../src/local/dynamodb-local';
 import { BATCH_SIZE, StreamPoller } from '../src/local/stream-poller';
-import { expectStatus, gateway } from './gateway';
-import { NO_WORKFLOWS, RequestCounter, percentile, seededRecordItem } from './lib';
+import { type Latency, PAUSE_MS, WRITES, shardIterators, watchLatency } from './changes-watch';
+import { RequestCounter, seededRecordItem } from './lib';
 
 const RECORDS = Number(process.env.BENCH_CHANGES_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CHANGES_ROUNDS ?? 2);
-const WRITES = Number(process.env.BENCH_CHANGES_WRITES ?? 300);
 const NAMESPACES = 10;
-/** Writes before the timed ones in each latency phase, not recorded. */
-const LATENCY_WARMUP = 20;
-/** Pause before each PUT of the latency writer: uniform in [0, PAUSE_MS). */
-const PAUSE_MS = 50;
-/** Pause of the direct stream reader (the floor) after an empty GetRecords. */
-const FLOOR_POLL_MS = 10;
-
 export interface Throughput {
   readonly changesPerSecond: number;
   readonly seconds: number;
@@ -65,14 +52,6 @@ export interface Throughput {
   readonly requestsPer100ByCommand: Record<string, number>;
   /** Failed requests by error name (contention on a namespace's head, throttling). */
   readonly failures: Record<string, number>;
-}
-
-export interface Latency {
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-  readonly max: number;
-  readonly samples: number;
 }
 
 export interface ChangesBenchResult {
@@ -161,24 +140,6 @@ async function createChangeTable(client: DynamoDBClient, prefix: string): Promis
   return input.TableName!;
 }
 
-/** The stream's shards, parents first as DescribeStream lists them; `open` only those still written to. */
-async function shardIterators(
-  streams: DynamoDBStreamsClient,
-  arn: string,
-  type: 'TRIM_HORIZON' | 'LATEST',
-): Promise<string[]> {
-  const out = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
-  const shards = (out.StreamDescription?.Shards ?? []).filter(
-    (s) => type === 'TRIM_HORIZON' || !s.SequenceNumberRange?.EndingSequenceNumber,
-  );
-  const its = await Promise.all(
-    shards.map((s) =>
-      streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: type })),
-    ),
-  );
-  return its.map((i) => i.ShardIterator!).filter(Boolean);
-}
-
 /** The raw contender: the whole stream read once, each change put as one item into `table`. */
 async function rawPublish(
   streams: DynamoDBStreamsClient,
@@ -240,109 +201,6 @@ async function vestaPublish(
     if (idle > 20) throw new Error(`the publisher stalled at ${events} of ${RECORDS} changes`);
   }
   return events;
-}
-
-function latency(answered: Map<string, number>, seen: Map<string, number>): Latency {
-  const samples = [...answered].map(([key, t]) => {
-    const s = seen.get(key);
-    if (s === undefined) throw new Error(`change of ${key} never seen`);
-    return s - t;
-  });
-  const sorted = samples.sort((a, b) => a - b);
-  const round = (x: number) => Number(x.toFixed(1));
-  return {
-    p50: round(percentile(sorted, 50)),
-    p99: round(percentile(sorted, 99)),
-    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-    max: round(sorted[sorted.length - 1]),
-    samples: sorted.length,
-  };
-}
-
-/**
- * One latency phase: `watch` runs until `stop` and fills `seen` (key -> when it arrived); the
- * writer puts LATENCY_WARMUP + WRITES keys of `ns` through `put`, sequentially.
- */
-async function latencyPhase(
-  put: (key: string, i: number) => Promise<void>,
-  seen: Map<string, number>,
-  watch: (done: () => boolean) => Promise<void>,
-): Promise<Latency> {
-  const answered = new Map<string, number>();
-  const total = LATENCY_WARMUP + WRITES;
-  const watcher = watch(() => seen.size >= total);
-  for (let i = 0; i < total; i++) {
-    await sleep(Math.random() * PAUSE_MS);
-    const key = `w/${i}`;
-    await put(key, i);
-    if (i >= LATENCY_WARMUP) answered.set(key, performance.now());
-  }
-  await Promise.race([
-    watcher,
-    sleep(30_000).then(() => Promise.reject(new Error(`the watcher saw ${seen.size} of ${total} changes`))),
-  ]);
-  return latency(answered, seen);
-}
-
-async function watchLatency(
-  client: DynamoDBClient,
-  streams: DynamoDBStreamsClient,
-): Promise<{ vesta: Latency; floor: Latency }> {
-  const env: Record<string, string> = { ...(await ensureTables(client, 'vesta-bench-watch')), VESTA_REPLICA: 'local' };
-  const arn = (await client.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }))).Table!
-    .LatestStreamArn!;
-  const call = gateway(createApiHandler(wireApi({ client, env, workflows: NO_WORKFLOWS })));
-  const deps = wireChangePublisher({ client, env, bus: new LocalEventBus() });
-  const poller = new StreamPoller({
-    streams,
-    streamArn: arn,
-    publish: (r) => publishBatch(r, deps),
-    checkpoint: { client, tableName: env[CHANGES_TABLE.envVar] },
-  });
-  const putIn = (ns: string) => async (key: string, i: number) =>
-    void expectStatus(
-      await call('PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields: { n: i, note: 'latency' } })(),
-      [201],
-      'PUT',
-    );
-
-  poller.start();
-  const vestaSeen = new Map<string, number>();
-  const vesta = await latencyPhase(putIn('watch'), vestaSeen, async (done) => {
-    let cursor = (JSON.parse((await call('GET', '/v1/ns/watch/changes')()).body) as { cursor: string }).cursor;
-    while (!done()) {
-      const reply = expectStatus(
-        await call('GET', `/v1/ns/watch/changes?after=${cursor}&wait=20&limit=1000`)(),
-        [200],
-        'GET changes',
-      );
-      const now = performance.now();
-      const page = JSON.parse(reply.body) as { items: { key: string }[]; cursor: string };
-      for (const c of page.items) if (!vestaSeen.has(c.key)) vestaSeen.set(c.key, now);
-      cursor = page.cursor;
-    }
-  });
-  await poller.stop();
-
-  const iterators = await shardIterators(streams, arn, 'LATEST');
-  const floorSeen = new Map<string, number>();
-  const floor = await latencyPhase(putIn('floor'), floorSeen, async (done) => {
-    while (!done()) {
-      let got = 0;
-      for (const [i, it] of iterators.entries()) {
-        const out = await streams.send(new GetRecordsCommand({ ShardIterator: it, Limit: 1000 }));
-        const now = performance.now();
-        for (const r of out.Records ?? []) {
-          const c = changeFromStreamRecord(r);
-          if (c?.namespace === 'floor' && !floorSeen.has(c.key)) floorSeen.set(c.key, now);
-        }
-        got += out.Records?.length ?? 0;
-        iterators[i] = out.NextShardIterator!;
-      }
-      if (got === 0) await sleep(FLOOR_POLL_MS);
-    }
-  });
-  return { vesta, floor };
 }
 
 function throughput(

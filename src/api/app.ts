@@ -13,6 +13,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { MethodNotAllowedError, NotFoundError } from '../core/errors';
 import type {
   ChangeLog,
+  ChangeSignal,
   Clock,
   DeadLetterReplay,
   DeadLetterStore,
@@ -52,6 +53,8 @@ export interface ApiDeps {
   readonly snapshotSegments: number;
   /** The namespaces' change logs (the changes endpoint). */
   readonly changes: ChangeLog;
+  /** Wakes the changes endpoint's long polls when a namespace's log grew. @default none: they poll */
+  readonly changeSignal?: ChangeSignal;
   /** What background paths set aside, and how to replay it (the dead-letter routes). */
   readonly deadLetters: DeadLetterStore;
   readonly deadLetterReplay: DeadLetterReplay;

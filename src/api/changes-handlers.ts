@@ -3,6 +3,13 @@
  * seconds. The log numbers changes without gaps and holds each once (see
  * `src/adapters/dynamodb/change-log.ts`), so following `cursor` sees every change exactly once and
  * one key's changes in commit order.
+ *
+ * While it waits, a long poll reads the log again every `CHANGES_POLL_MS`, and at once when the
+ * change signal says the namespace's log grew (locally, where the publisher shares the process).
+ * The waiter is made before the first read, so a notify that comes between a read and the wait is
+ * not missed; a lost one costs at most the poll interval. In AWS there is no signal (the publisher
+ * is another function): each waiting request reads every `CHANGES_POLL_MS`, one consistent Query
+ * of the head (1 read unit) per 250 ms, at most 80 per 20-second wait.
  */
 import {
   DEFAULT_CHANGES_LIMIT,
@@ -13,15 +20,14 @@ import {
 } from '../core/changes';
 import { ValidationError } from '../core/errors';
 import { validateKey, validateNamespace } from '../core/names';
-import type { ChangeLog } from '../core/ports';
+import { POLLING_ONLY } from '../core/change-signal';
+import type { ChangeLog, ChangeSignal } from '../core/ports';
 import type { ChangePage } from '../core/wire/changes';
 import { type ApiRequest, json } from './http';
 import type { Handler } from './records-handlers';
 
-/** How often a long poll looks at the log again while it waits. */
+/** How often a long poll looks at the log again while it waits (when no signal woke it before). */
 export const CHANGES_POLL_MS = 250;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `wait` in milliseconds: a number of seconds from 0 to 20 (fractions allowed). */
 function waitMs(req: ApiRequest): number {
@@ -36,7 +42,11 @@ function waitMs(req: ApiRequest): number {
   return Math.round(Number(v) * 1000);
 }
 
-export function changesHandlers(deps: { readonly changes: ChangeLog }): Record<string, Handler> {
+export function changesHandlers(deps: {
+  readonly changes: ChangeLog;
+  /** @default POLLING_ONLY */
+  readonly changeSignal?: ChangeSignal;
+}): Record<string, Handler> {
   return {
     async listChanges(req) {
       const ns = validateNamespace(req.param('ns'));
@@ -47,16 +57,21 @@ export function changesHandlers(deps: { readonly changes: ChangeLog }): Record<s
       let after = req.query.after !== undefined ? decodeCursor(req.query.after, ns).seq : undefined;
       // Wall time, not the injected clock: this only bounds how long the request is held.
       const deadline = Date.now() + wait;
-      for (;;) {
-        const page = await deps.changes.read(ns, { after, prefix, limit });
-        const remaining = deadline - Date.now();
-        if (page.items.length > 0 || remaining <= 0)
-          return json(200, {
-            items: page.items,
-            cursor: encodeCursor({ namespace: ns, seq: page.seq }),
-          } satisfies ChangePage);
-        after = page.seq;
-        await sleep(Math.min(CHANGES_POLL_MS, remaining));
+      const waiter = wait > 0 ? (deps.changeSignal ?? POLLING_ONLY).waiter(ns) : undefined;
+      try {
+        for (;;) {
+          const page = await deps.changes.read(ns, { after, prefix, limit });
+          const remaining = deadline - Date.now();
+          if (page.items.length > 0 || remaining <= 0 || !waiter)
+            return json(200, {
+              items: page.items,
+              cursor: encodeCursor({ namespace: ns, seq: page.seq }),
+            } satisfies ChangePage);
+          after = page.seq;
+          await waiter.wait(Math.min(CHANGES_POLL_MS, remaining));
+        }
+      } finally {
+        waiter?.close();
       }
     },
   };

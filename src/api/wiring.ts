@@ -11,7 +11,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
+import { type ChangeSignal, type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
+import { signallingChangeLog } from '../core/change-signal';
 import { LeaseReaper } from '../adapters/dynamodb/lease-reaper';
 import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
@@ -70,6 +71,8 @@ export interface WiringOptions {
   readonly metrics?: DeadLetterMetrics;
   /** How the API replays dead letters. @default the background functions named in the environment (`REPLAY_FUNCTION_ENV`) */
   readonly deadLetterReplay?: DeadLetterReplay;
+  /** Told of each append to the change log; wakes the changes endpoint's long polls. @default none: they poll */
+  readonly changeSignal?: ChangeSignal;
 }
 
 /** Scan segments (parts) of a whole-store snapshot: `VESTA_SNAPSHOT_SEGMENTS`, 1 to 64. */
@@ -131,12 +134,13 @@ export function wireStores(opts: WiringOptions = {}) {
   });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
-  const changes = new DynamoChangeLog({
+  const changeLog = new DynamoChangeLog({
     client,
     tableName: tableName(env, CHANGES_TABLE),
     clock,
     retentionSeconds: changeRetentionSeconds(env),
   });
+  const changes = opts.changeSignal ? signallingChangeLog(changeLog, opts.changeSignal) : changeLog;
   return {
     env,
     client,
@@ -195,6 +199,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     snapshots,
     snapshotSegments: snapshotSegments(env),
     changes,
+    changeSignal: opts.changeSignal,
     deadLetters,
     // Functions are read at the first replay, so a stack without them still serves everything else.
     deadLetterReplay:

@@ -272,6 +272,27 @@ export interface ChangeLog {
 }
 
 /**
+ * A hint that namespaces' change logs have grown, so that a long poll of one reads again at once
+ * instead of at its next poll. Only a hint: a reader still takes what the log holds after its
+ * cursor, and a lost or late hint costs latency (the poll interval), never a change.
+ */
+export interface ChangeSignal {
+  /** Tells the waiters of `namespaces` that their logs grew. Never throws. */
+  notify(namespaces: readonly string[]): void;
+  /** A waiter of `ns`, woken by every notify from now until it is closed. */
+  waiter(ns: string): ChangeWaiter;
+}
+
+export interface ChangeWaiter {
+  /**
+   * Resolves `true` at once when a notify came since the waiter was made or last returned, else
+   * at the next notify, or `false` after `ms`.
+   */
+  wait(ms: number): Promise<boolean>;
+  close(): void;
+}
+
+/**
  * Where change events go: EventBridge in AWS, the log (and in-process listeners) locally.
  * Resolves to the ids of the changes that could not be published after retries; never throws.
  */

@@ -17,6 +17,8 @@ import { StreamPoller } from './stream-poller';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 import type { ChangeDetail } from '../core/changes';
 import { type LocalLog, SILENT_LOG } from './log';
+import type { ChangeSignal } from '../core/ports';
+import { BroadcastChangeSignal } from './change-signal';
 
 /** Key groups published at once, as the CDK event source's ParallelizationFactor. */
 export const LOCAL_STREAM_PARALLELISM = 1;
@@ -39,6 +41,8 @@ export interface ChangeFeedOptions {
   readonly metrics?: Metrics;
   /** @default LOCAL_STREAM_PARALLELISM */
   readonly parallelism?: number;
+  /** Told of each append to the change log. @default a `BroadcastChangeSignal` of the change table, closed on stop */
+  readonly changeSignal?: ChangeSignal;
 }
 
 export interface ChangeFeed {
@@ -61,7 +65,8 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
     ...DYNAMODB_CLIENT_DEFAULTS,
     ...(opts.external ? {} : { credentials: LOCAL_CREDENTIALS }),
   });
-  const { bus, deps, summary } = changePublisher(opts);
+  const ownSignal = opts.changeSignal ? undefined : new BroadcastChangeSignal(opts.env[CHANGES_TABLE.envVar]!);
+  const { bus, deps, summary } = changePublisher({ ...opts, changeSignal: opts.changeSignal ?? ownSignal });
   let failures = 0;
   const poller = new StreamPoller({
     streams,
@@ -97,6 +102,7 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
       await poller.stop();
       streams.destroy();
       summary.stop();
+      ownSignal?.close();
     },
   };
 }
@@ -106,12 +112,19 @@ export async function startChangeFeed(opts: ChangeFeedOptions): Promise<ChangeFe
  * in the log. The stack's API side builds one of its own to replay the publisher's dead letters.
  */
 export function changePublisher(
-  opts: Pick<ChangeFeedOptions, 'client' | 'env' | 'logger' | 'log' | 'summaryMs' | 'metrics'>,
+  opts: Pick<ChangeFeedOptions, 'client' | 'env' | 'logger' | 'log' | 'summaryMs' | 'metrics' | 'changeSignal'>,
 ): { bus: LocalEventBus; deps: PublisherDeps & Pick<ChangeFeedOptions, 'logger' | 'metrics'>; summary: ChangeSummary } {
   const summary = new ChangeSummary(opts.log ?? SILENT_LOG, opts.summaryMs ?? 60000);
   const bus = new LocalEventBus(summary);
   const deps = {
-    ...wireChangePublisher({ client: opts.client, env: opts.env, bus, logger: opts.logger, metrics: opts.metrics }),
+    ...wireChangePublisher({
+      client: opts.client,
+      env: opts.env,
+      bus,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      changeSignal: opts.changeSignal,
+    }),
     logger: opts.logger,
     metrics: opts.metrics,
   };

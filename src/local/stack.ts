@@ -22,6 +22,8 @@ import { changePublisher } from './change-feed';
 import { type Background, startBackground } from './background';
 import { type LocalLog, SILENT_LOG } from './log';
 import { type LocalReplayParts, localDeadLetterReplay } from './dead-letter-replay';
+import { BroadcastChangeSignal } from './change-signal';
+import { CHANGES_TABLE } from '../adapters/dynamodb/table-defs';
 
 export interface LocalStackOptions {
   /** @default 8080; 0 picks a free port */
@@ -95,6 +97,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let workflows: LocalWorkflows | undefined;
   let background: Background | undefined;
   let stopSummary = () => {};
+  let changeSignal: BroadcastChangeSignal | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
@@ -104,6 +107,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await workflows?.stop();
       await background?.stop();
       stopSummary();
+      changeSignal?.close();
       await closed;
       client?.destroy();
       await ddb?.stop();
@@ -156,8 +160,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Dead letters are replayed in process, by the same code the background functions run in AWS.
     const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
     const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
+    // The background worker's publisher tells this thread's long polls of each append.
+    changeSignal = new BroadcastChangeSignal(tables[CHANGES_TABLE.envVar]);
     const handler = createApiHandler({
-      ...wireApi({ client, env, workflows, logger, deadLetterReplay }),
+      ...wireApi({ client, env, workflows, logger, deadLetterReplay, changeSignal }),
       metrics: apiMetrics,
     });
     // Change events (the records table's stream, the same publisher as in AWS, the log as the bus)
@@ -178,7 +184,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
     if (changeFeed) {
       // The publisher's dead letters are replayed here, by the API, as the other sources' are.
-      const replay = changePublisher({ client, env, logger, log: out, metrics: apiMetrics });
+      const replay = changePublisher({ client, env, logger, log: out, metrics: apiMetrics, changeSignal });
       stopSummary = () => replay.summary.stop();
       replayParts.publisher = replay.deps;
     }

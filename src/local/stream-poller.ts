@@ -4,10 +4,20 @@
  *
  * Like the event source: a shard is read only after its parent is finished; batches of at most
  * `BATCH_SIZE` records; a batch with failures is read again from the first failed record after a
- * back-off. Like `ParallelizationFactor`, a batch is split by key into `parallelism` groups that
- * are published at once (one key always in the same group, so its changes keep their order). The
- * last sequence number handled per shard is kept in the change table, so a restart goes on from
- * there (a replay is harmless: the change log skips what it has).
+ * back-off. Like `ParallelizationFactor`, a batch is split by the records table's partition key
+ * (the namespace) into `parallelism` groups that are published at once (one namespace always in
+ * the same group, so its changes keep their order and two groups never append to one namespace's
+ * log at once). The last sequence number handled per shard is kept in the change table, at most
+ * every `CHECKPOINT_MS` and when the poller stops, so a restart goes on from there (a replay is
+ * harmless: the change log skips what it has; the bus may see those events again, with their ids).
+ *
+ * When to read again: at once after a full batch (a backlog), and then the next batch is read
+ * while this one is published. Under load (more than `LOAD_RATE` records a second over the last
+ * `RATE_WINDOW_MS`), after `BATCH_WINDOW_MS`, as the event source's batching window: each read
+ * gathers many changes, so the publisher's requests do not grow with every write (they share
+ * DynamoDB Local with the API). Otherwise after `ACTIVE_IDLE_MS`, so that a change reaches the
+ * log (and the long polls) soon after its write; after `QUIET_AFTER_MS` without a record, every
+ * `QUIET_IDLE_MS`.
  */
 import { createHash } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -25,8 +35,19 @@ import { STREAM_CHECKPOINT_KEY } from '../adapters/dynamodb/control-keys';
 
 /** Records per batch (the CDK event source uses the same). */
 export const BATCH_SIZE = 100;
-/** Pause between polls that found less than a full batch, and back-off after a failed batch. */
-export const POLL_MS = 100;
+/** The batching window under load: pause before the next read. */
+export const BATCH_WINDOW_MS = 100;
+/** Records a second (over `RATE_WINDOW_MS`) from which the batching window is used. */
+export const LOAD_RATE = 100;
+export const RATE_WINDOW_MS = 1000;
+/** Pause after a read that found no records (or a few, under `LOAD_RATE`) while the stream is active. */
+export const ACTIVE_IDLE_MS = 10;
+/** The pause after `QUIET_AFTER_MS` without any record. */
+export const QUIET_IDLE_MS = 50;
+export const QUIET_AFTER_MS = 1000;
+/** The longest the saved position lags the records handled. */
+export const CHECKPOINT_MS = 1000;
+/** Back-off after a failed batch or poll. */
 export const RETRY_MS = 500;
 /** How often the list of shards is read again (new shards appear when old ones close). */
 export const SHARDS_REFRESH_MS = 5000;
@@ -49,6 +70,8 @@ interface ShardState {
   iterator?: string;
   done: boolean;
   last?: string;
+  /** The next batch, read while the last full one was published (`iterator` is where it was read). */
+  next?: Promise<GetRecordsCommandOutput | { readonly failed: unknown }>;
 }
 
 export class StreamPoller {
@@ -74,19 +97,35 @@ export class StreamPoller {
           this.opts.onError?.(e);
           await sleep(RETRY_MS);
         }
-        // A batching window, as the event source's (`maxBatchingWindow`, 1 s in AWS): unless a
-        // full batch says more is waiting, pause before reading again, so that under a stream of
-        // writes each read gathers many changes and the publisher's requests do not grow with
-        // every write (they share DynamoDB Local with the API).
-        if (handled < BATCH_SIZE) await sleep(POLL_MS);
+        const pause = this.pauseAfter(handled, Date.now());
+        if (pause > 0) await sleep(pause);
       }
     })();
   }
 
+  /** Reads of the last `RATE_WINDOW_MS` that found records: when, and how many. */
+  private readonly recent: { at: number; n: number }[] = [];
+  private lastRecordAt = Number.NEGATIVE_INFINITY;
+
+  /** How long to wait before the next read, after one that handled `handled` records at `now`. */
+  public pauseAfter(handled: number, now: number): number {
+    if (handled > 0) {
+      this.lastRecordAt = now;
+      this.recent.push({ at: now, n: handled });
+    }
+    while (this.recent.length > 0 && this.recent[0].at <= now - RATE_WINDOW_MS) this.recent.shift();
+    if (handled >= BATCH_SIZE) return 0;
+    const rate = (this.recent.reduce((sum, r) => sum + r.n, 0) * 1000) / RATE_WINDOW_MS;
+    if (rate >= LOAD_RATE) return BATCH_WINDOW_MS;
+    return now - this.lastRecordAt < QUIET_AFTER_MS ? ACTIVE_IDLE_MS : QUIET_IDLE_MS;
+  }
+
+  /** Stops polling and saves the position reached. */
   public async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
     this.loop = undefined;
+    await this.saveCheckpoint().catch((e) => this.opts.onError?.(e));
   }
 
   /** Reads each open shard once; returns the number of stream records handled. */
@@ -105,6 +144,7 @@ export class StreamPoller {
   /** Polls until a poll finds nothing new (tests use it to wait for the publisher). */
   public async drain(): Promise<void> {
     while ((await this.pollOnce()) > 0);
+    await this.saveCheckpoint();
   }
 
   private shardsReadAt = 0;
@@ -146,6 +186,10 @@ export class StreamPoller {
     }
   }
 
+  private read(iterator: string): Promise<GetRecordsCommandOutput> {
+    return this.opts.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: BATCH_SIZE }));
+  }
+
   private async pollShard(s: ShardState): Promise<number> {
     s.iterator ??= await this.iterator(s);
     if (!s.iterator) {
@@ -154,7 +198,11 @@ export class StreamPoller {
     }
     let out: GetRecordsCommandOutput;
     try {
-      out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: BATCH_SIZE }));
+      const next = s.next;
+      s.next = undefined;
+      const got = next ? await next : await this.read(s.iterator);
+      if ('failed' in got) throw got.failed;
+      out = got;
     } catch (e) {
       // An expired or unusable iterator is not used again: the next poll gets a new one from the
       // last record handled (or, when that is trimmed away, from the oldest record kept).
@@ -163,10 +211,14 @@ export class StreamPoller {
       throw e;
     }
     const records = (out.Records ?? []).map(withEmptyMaps);
+    // A full batch says more is waiting: read it while this one is published.
+    if (records.length >= BATCH_SIZE && out.NextShardIterator)
+      s.next = this.read(out.NextShardIterator).catch((failed: unknown) => ({ failed }));
     if (records.length > 0) {
       const failedAt = await this.publishGrouped(records);
       if (failedAt >= 0) {
         // Read again from the first record not handled, after a pause.
+        s.next = undefined;
         s.last = failedAt > 0 ? records[failedAt - 1].dynamodb?.SequenceNumber : s.last;
         s.iterator = undefined;
         if (failedAt > 0) await this.saveCheckpoint();
@@ -174,7 +226,7 @@ export class StreamPoller {
         return failedAt;
       }
       s.last = records[records.length - 1].dynamodb?.SequenceNumber;
-      await this.saveCheckpoint();
+      await this.saveCheckpointEvery(CHECKPOINT_MS);
     }
     s.iterator = out.NextShardIterator;
     if (!s.iterator) s.done = true;
@@ -203,15 +255,27 @@ export class StreamPoller {
     return Object.fromEntries(Object.entries(out.Item?.shards?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
   }
 
+  private savedAt = Number.NEGATIVE_INFINITY;
+  private saved = '';
+
+  /** Saves the position when the last save is older than `ms`. */
+  private async saveCheckpointEvery(ms: number): Promise<void> {
+    if (Date.now() - this.savedAt >= ms) await this.saveCheckpoint();
+  }
+
   private async saveCheckpoint(): Promise<void> {
     const cp = this.opts.checkpoint;
     if (!cp) return;
     const shards = Object.fromEntries(
       [...this.shards.values()].filter((s) => s.last).map((s) => [s.shard.ShardId!, { S: s.last! }]),
     );
+    const text = JSON.stringify(shards);
+    if (text === this.saved) return;
     await cp.client.send(
       new PutItemCommand({ TableName: cp.tableName, Item: { ...STREAM_CHECKPOINT_KEY, shards: { M: shards } } }),
     );
+    this.saved = text;
+    this.savedAt = Date.now();
   }
 }
 
@@ -249,11 +313,11 @@ function repaired(v: Av): Av {
   return v;
 }
 
+/** The group of a record: by its partition key (the namespace), as the event source groups. */
 function groupOf(r: _Record, n: number): number {
   if (n === 1) return 0;
-  const keys = r.dynamodb?.Keys ?? {};
   const h = createHash('sha1')
-    .update(`${keys.ns?.S ?? ''}\u0000${keys.k?.S ?? ''}`)
+    .update(r.dynamodb?.Keys?.ns?.S ?? '')
     .digest();
   return h.readUInt32BE(0) % n;
 }
