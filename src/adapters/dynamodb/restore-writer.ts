@@ -47,8 +47,12 @@ import { guarded, translate } from './errors';
 import { Expr, attributeNotExists } from './expressions';
 import { advanceCheckpoint, loadCheckpoint } from './restore-checkpoints';
 
-/** Records of one batch (the transaction also holds the checkpoint: at most 100 items). */
-export const RESTORE_BATCH_RECORDS = 50;
+/**
+ * Records of one batch (the transaction also holds the checkpoint: at most 100 items). Small
+ * enough that a transaction stays well inside the client's request timeout on a busy store: one
+ * that times out is sent again, and its first sending, still applied, costs the store twice.
+ */
+export const RESTORE_BATCH_RECORDS = 25;
 /** Line bytes of one batch, well below a transaction's 4 MB (an item may be larger than its line). */
 export const RESTORE_BATCH_BYTES = 1_000_000;
 /** Conditional writes of one record before it is counted skipped (a key written concurrently). */
