@@ -1,14 +1,15 @@
 /**
  * The records table read whole, for snapshot export (`RecordScan`): a namespace is one Query of
  * its partition, in key order; the whole store is a parallel Scan, one segment per part. Reads
- * are consistent; one page is held at a time.
+ * are consistent. The next page is asked for as soon as a page is handed out, so that reading it
+ * overlaps the writing of the one before: at most two pages are held at a time.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecordState } from '../../core/record-view';
 import type { ItemLocation, RecordScan, StoredItem } from '../../core/snapshot-ports';
 import { type Item, fromItem } from './codec';
 import { Expr, S } from './expressions';
-import { queryPages, scanPages } from './query';
+import { type Page, queryPages, scanPages } from './query';
 
 export class DynamoRecordScan implements RecordScan {
   public constructor(
@@ -32,7 +33,7 @@ export class DynamoRecordScan implements RecordScan {
             TotalSegments: total,
             ConsistentRead: true,
           });
-    for await (const page of pages) yield page.items;
+    yield* readAhead(pages);
   }
 
   public decode(item: StoredItem): RecordState {
@@ -42,5 +43,22 @@ export class DynamoRecordScan implements RecordScan {
   public locate(item: StoredItem): ItemLocation {
     const it = item as Item;
     return { namespace: it.ns?.S ?? null, key: it.k?.S ?? null };
+  }
+}
+
+/**
+ * The items of each page, the next page's request sent before the current page is handed out.
+ * A failed request rejects where its page would have come; a consumer that stops early leaves at
+ * most one request in flight, whose outcome is ignored.
+ */
+async function* readAhead(pages: AsyncGenerator<Page>): AsyncGenerator<Item[]> {
+  let next = pages.next();
+  for (;;) {
+    const got = await next;
+    if (got.done) return;
+    next = pages.next();
+    // Observed now, awaited on the next turn (or never, when the consumer stops first).
+    next.catch(() => undefined);
+    yield got.value.items;
   }
 }

@@ -8,6 +8,14 @@
  * and a record restored before an interruption is counted once, as written, whatever happens
  * later. Skipping is decided from the record as read just before its batch commits.
  *
+ * A batch is first written blind when the part's previous batch found none of its keys stored
+ * (and, for the first batch, in mode `missing`): every record as the snapshot has it, each put
+ * conditioned on its key being absent, with no read before. A key that turns out to be stored
+ * fails its condition, which cancels the batch and returns the stored item; that record is planned
+ * again against it, the others are read, and the batch is tried again. So a restore into an empty
+ * table costs one write request per batch and no read, and a key is still never written over
+ * unless `restorePlan` says so against the item as stored.
+ *
  * One line never fails a part. A line that cannot be parsed, or a record that fails for itself
  * `ITEM_ATTEMPTS` times (not throttling or an unreachable store: those stop the part, which is
  * retried from its checkpoint), is set aside as a dead letter (source `restore`, with the line's
@@ -39,8 +47,12 @@ import { guarded, translate } from './errors';
 import { Expr, attributeNotExists } from './expressions';
 import { advanceCheckpoint, loadCheckpoint } from './restore-checkpoints';
 
-/** Records of one batch (the transaction also holds the checkpoint: at most 100 items). */
-export const RESTORE_BATCH_RECORDS = 50;
+/**
+ * Records of one batch (the transaction also holds the checkpoint: at most 100 items). Small
+ * enough that a transaction stays well inside the client's request timeout on a busy store: one
+ * that times out is sent again, and its first sending, still applied, costs the store twice.
+ */
+export const RESTORE_BATCH_RECORDS = 25;
 /** Line bytes of one batch, well below a transaction's 4 MB (an item may be larger than its line). */
 export const RESTORE_BATCH_BYTES = 1_000_000;
 /** Conditional writes of one record before it is counted skipped (a key written concurrently). */
@@ -105,6 +117,11 @@ interface Pending extends Line {
   error?: unknown;
 }
 
+/** Whether a part's next batch is written blind (its keys assumed absent, no read first). */
+interface BlindState {
+  blind: boolean;
+}
+
 /** Another run of the same part moved its checkpoint: this run must re-read it and go on from there. */
 class CheckpointMoved extends Error {}
 
@@ -166,7 +183,9 @@ function putOf(deps: RestoreWriterDeps, target: RecordState, stored: Item | null
 
 /**
  * Commits one batch: lines `[from, to)` of the part, whose records are `batch` and of which
- * `parsedAside` were set aside unread. Returns the batch's counts. Throws `CheckpointMoved` when
+ * `parsedAside` were set aside unread; its first attempt is blind when `state.blind` is, and
+ * `state.blind` is left set for the next batch when this one found none of its keys stored.
+ * Returns the batch's counts. Throws `CheckpointMoved` when
  * another run moved the checkpoint first, `NotPinned` for a failure of several records that the
  * store does not pin on one, dependency failures as they come, and `UnavailableError` after too
  * many cancelled attempts.
@@ -180,8 +199,10 @@ async function commitBatch(
   to: number,
   batch: readonly Line[],
   parsedAside: number,
+  state: BlindState,
 ): Promise<PartCounts> {
   let pending: Pending[] = batch.map((l) => ({ ...l, stored: undefined, attempts: 0, failures: 0 }));
+  let found = false;
   let skipped = 0;
   let setAside = parsedAside;
   const failed = async (p: Pending, e: unknown) => {
@@ -193,13 +214,15 @@ async function commitBatch(
     pending = pending.filter((x) => x !== p);
   };
   for (let attempt = 0; attempt < MAX_BATCH_ATTEMPTS; attempt++) {
-    await readStored(deps, pending);
-    const writes: { p: Pending; item: TransactWriteItem }[] = [];
+    // A blind first attempt leaves every key unread: its put requires the key to be absent.
+    if (attempt > 0 || !state.blind) await readStored(deps, pending);
+    const writes: { p: Pending; item: TransactWriteItem; blind: boolean }[] = [];
     for (const p of [...pending]) {
-      const existing = await deps.resolve(p.stored ? fromItem(p.stored) : undefined);
+      if (p.stored) found = true;
+      const existing = p.stored ? await deps.resolve(fromItem(p.stored)) : undefined;
       const planned =
         p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, p.snap, r.mode, deps.replica) : undefined;
-      if (planned) writes.push({ p, item: putOf(deps, planned, p.stored) });
+      if (planned) writes.push({ p, item: putOf(deps, planned, p.stored), blind: p.stored === undefined });
       else {
         skipped++;
         pending = pending.filter((x) => x !== p);
@@ -211,6 +234,7 @@ async function commitBatch(
       await deps.client.send(
         new TransactWriteItemsCommand({ TransactItems: [...writes.map((w) => w.item), checkpoint] }),
       );
+      state.blind = !found;
       return counts;
     } catch (e) {
       const reasons = cancellationReasons(e);
@@ -233,9 +257,10 @@ async function commitBatch(
         if (code === 'None' || code === 'TransactionConflict') continue;
         pinned = true;
         if (conditionFailed(reasons[i])) {
-          // The record changed since it was read: plan it again against what is stored now.
+          // The record changed since it was read, or a blind put found it stored: plan it again
+          // against what is stored now (a blind miss is not a change under the restore).
           w.p.stored = reasons[i].Item ?? null;
-          w.p.attempts++;
+          if (!w.blind) w.p.attempts++;
         } else await failed(w.p, Object.assign(new Error(reasons[i].Message ?? code), { name: code }));
       }
       if (!pinned) {
@@ -262,6 +287,9 @@ async function restorePartLines(
   lines: () => AsyncIterable<string>,
   target: PartTarget,
 ): Promise<PartCounts> {
+  // Blind from the start in mode `missing` (usually into a table without the keys); in mode
+  // `newer` (usually over older records) once a batch found none of its keys stored.
+  const state: BlindState = { blind: r.mode === 'missing' };
   for (;;) {
     let next = (await loadCheckpoint(deps.client, deps.controlTable, r.id, part)).next;
     try {
@@ -274,7 +302,7 @@ async function restorePartLines(
       const flush = async (to: number) => {
         if (batch.length > 0 || parsedAside > 0) {
           try {
-            await commitBatch(deps, r, part, target, next, to, batch, parsedAside);
+            await commitBatch(deps, r, part, target, next, to, batch, parsedAside, state);
           } catch (e) {
             if (!(e instanceof NotPinned)) throw e;
             for (const [i, line] of batch.entries()) {
@@ -288,6 +316,7 @@ async function restorePartLines(
                 end,
                 [line],
                 i === 0 ? parsedAside : 0,
+                state,
               );
             }
           }
