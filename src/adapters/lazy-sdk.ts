@@ -2,8 +2,9 @@
  * The AWS SDK packages that only some paths of a function need (Step Functions, Lambda, S3 and
  * its multipart upload, EventBridge), loaded when first used instead of at the function's init.
  * Each such package adds 10 to 50 ms to a cold start even after DynamoDB's (they share the SDK's
- * core), and e.g. a record request of the API needs none of them. The SDK is left out of the bundles (the Lambda runtime provides
- * it), so each `require` below stays where it is written and runs only when its loader is called.
+ * core), and e.g. a record request of the API needs none of them. The SDK is left out of the
+ * bundles (the Lambda runtime provides it), so each `require` below stays where it is written and
+ * runs only when its loader is called.
  *
  * The types come from `typeof import(...)`, which loads nothing at run time.
  */
