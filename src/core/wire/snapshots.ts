@@ -62,6 +62,11 @@ const manifestShape = {
   startedAt: timestamp,
   finishedAt: timestamp.nullable(),
   format: z.literal(SNAPSHOT_FORMAT),
+  /**
+   * The instant the snapshot stands for (COMPLETE only): every record in it is exactly as it stood
+   * then, so a committed txn is wholly in or wholly out. Absent in manifests written before it existed.
+   */
+  cut: timestamp.optional(),
   /** Why it FAILED. */
   error: z.string().optional(),
 };
