@@ -139,10 +139,17 @@ export const SNAPSHOT_EXPORT_RECORDS_ACTIONS = dynamodb('Query', 'Scan');
 
 /**
  * Snapshot export on the control table (`pk = snapshot | snapshot-latest`): read the snapshot,
- * record each part, complete or fail it, mark the newest complete one (all updates: the API or
- * the schedule created the snapshot, so no `PutItem`; no `Query`).
+ * record its cut and each part, complete or fail it, mark the newest complete one (updates: the
+ * API or the schedule created the snapshot); open and close its cut (`PutItem` and `DeleteItem`
+ * of `snapshot-cut`) and read the pre-images the publisher kept for it (`BatchGetItem`). No `Query`.
  */
-export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = dynamodb('GetItem', 'UpdateItem');
+export const SNAPSHOT_EXPORT_CONTROL_ACTIONS = dynamodb(
+  'GetItem',
+  'UpdateItem',
+  'PutItem',
+  'DeleteItem',
+  'BatchGetItem',
+);
 
 /**
  * Snapshot restore on the control table: read the restore, its snapshot, each part's checkpoint
@@ -177,6 +184,12 @@ export const SNAPSHOT_START_ACTIONS = ['states:StartExecution'] as const;
  * comes back from the failed condition.
  */
 export const CHANGE_LOG_APPEND_ACTIONS = dynamodb('PutItem', 'UpdateItem');
+
+/**
+ * What the change publisher does on the control table for running snapshots: reads the open cuts
+ * (one `Query`, at most four a second) and keeps pre-images (a conditional `PutItem` each).
+ */
+export const SNAPSHOT_CUT_KEEP_ACTIONS = dynamodb('Query', 'PutItem');
 
 /** What the API function does on the change table: one `Query` per look at a namespace's log. */
 export const CHANGE_LOG_READ_ACTIONS = dynamodb('Query');
@@ -281,6 +294,8 @@ export const TABLE_INTENTS = {
   snapshotStore: [{ table: 'control', actions: SNAPSHOT_SCHEDULE_CONTROL_ACTIONS }],
   /** Change publisher on the change table: append (no read, no delete). */
   changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
+  /** Change publisher on the control table: the open snapshot cuts, and the pre-images they need. */
+  snapshotCutKeep: [{ table: 'control', actions: SNAPSHOT_CUT_KEEP_ACTIONS }],
   /** API function on the change table: query a namespace's log. */
   changeLogRead: [{ table: 'changes', actions: CHANGE_LOG_READ_ACTIONS }],
   /** A background function: set items aside and replay its own entries (no listing). */

@@ -19,6 +19,9 @@ import { addProblemResponses } from './problem-responses';
 import { StageConstruct, type StageProps } from './stage-construct';
 import type { StateTables } from './state-tables';
 
+/** API Gateway gives up on the integration after 29 s; running longer would only waste work. */
+export const API_FUNCTION_TIMEOUT_SECONDS = 29;
+
 export interface ApiProps extends StageProps {
   /** Deployment stage: the API Gateway stage name, and `VESTA_STAGE` for the function. */
   readonly stage: string;
@@ -107,8 +110,7 @@ export class Api extends StageConstruct {
       description: 'Vesta API function',
       tables: props.tables,
       memorySize: 1024,
-      // API Gateway gives up on the integration after 29 s; running longer would only waste work.
-      timeout: Duration.seconds(29),
+      timeout: Duration.seconds(API_FUNCTION_TIMEOUT_SECONDS),
       environment: { VESTA_STAGE: props.stage },
     }).function;
     props.tables.grant(

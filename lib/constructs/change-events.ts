@@ -107,7 +107,7 @@ export class ChangeEvents extends StageConstruct {
       timeout: Duration.minutes(1),
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
-    props.tables.grant(this.publisher, 'changeLogAppend', 'deadLetterWrite');
+    props.tables.grant(this.publisher, 'changeLogAppend', 'snapshotCutKeep', 'deadLetterWrite');
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
       new DynamoEventSource(props.tables.tables.records, {

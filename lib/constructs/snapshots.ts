@@ -36,6 +36,8 @@ import { createVestaFunction, vestaMetric } from './function-defaults';
 import { vestaAlarm } from './monitoring/alarms';
 import { MONITORING_PERIOD, functionMetrics } from './monitoring/metrics';
 import { StageConstruct } from './stage-construct';
+import { API_FUNCTION_TIMEOUT_SECONDS } from './api';
+import { STEP_FUNCTION_TIMEOUT_SECONDS } from './sagas';
 import type { StateTables } from './state-tables';
 
 /** Context keys (`cdk deploy -c vesta:snapshotSchedule='rate(6 hours)'`). */
@@ -46,6 +48,13 @@ export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
 
 /** The export and restore functions stop below the 900 s timeout of their long Tasks (`TASK_CLASSES.long`). */
 export const SNAPSHOT_FUNCTION_TIMEOUT_SECONDS = 890;
+
+/**
+ * How long after its cut an export starts reading: the longest a record write can take from its
+ * stamp to its commit, bounded by the timeouts of the functions that write records (API, saga
+ * step), and a margin (`src/core/snapshot-cut.ts`).
+ */
+export const SNAPSHOT_SETTLE_SECONDS = Math.max(API_FUNCTION_TIMEOUT_SECONDS, STEP_FUNCTION_TIMEOUT_SECONDS) + 3;
 /** Days an overwritten or deleted snapshot object stays recoverable. */
 export const NONCURRENT_DAYS = 7;
 /**
@@ -223,7 +232,14 @@ export class Snapshots extends StageConstruct {
     ]);
 
     const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
-    const fn = (cid: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
+    const fn = (
+      cid: string,
+      entry: string,
+      description: string,
+      memorySize: number,
+      timeout: Duration,
+      more: Record<string, string> = {},
+    ) =>
       createVestaFunction(this, cid, {
         ...this.log,
         entry,
@@ -231,7 +247,7 @@ export class Snapshots extends StageConstruct {
         tables: props.tables,
         memorySize,
         timeout,
-        environment: env,
+        environment: { ...env, ...more },
       }).function;
     this.exportFunction = fn(
       'ExportFunction',
@@ -239,6 +255,7 @@ export class Snapshots extends StageConstruct {
       'Vesta snapshot export',
       512,
       Duration.seconds(SNAPSHOT_FUNCTION_TIMEOUT_SECONDS),
+      { VESTA_SNAPSHOT_SETTLE_MS: String(SNAPSHOT_SETTLE_SECONDS * 1000) },
     );
     this.restoreFunction = fn(
       'RestoreFunction',

@@ -35,6 +35,7 @@ import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { translateCause } from '../adapters/dynamodb/errors';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
+import { DynamoSnapshotCuts } from '../adapters/dynamodb/snapshot-cuts';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
 import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
@@ -51,6 +52,7 @@ import type {
 import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
 import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
+import { DEFAULT_PRE_IMAGE_WAIT_MS, DEFAULT_SETTLE_MS } from '../core/snapshot-cut';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
@@ -102,6 +104,14 @@ export function tableName(env: Readonly<Record<string, string | undefined>>, def
   return name;
 }
 
+/** A duration setting in milliseconds, a whole number from 0; `fallback` when unset. */
+function msSetting(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new Error(`environment variable ${name} must be a whole number of milliseconds`);
+  return Number(raw);
+}
+
 /** The replica id written into version vectors: `VESTA_REPLICA`, else the Region, else `local`. */
 const replicaOf = (env: Readonly<Record<string, string | undefined>>) => env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local';
 
@@ -134,6 +144,7 @@ export function wireStores(opts: WiringOptions = {}) {
   });
   const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
   const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
+  const cuts = new DynamoSnapshotCuts(client, controlTable);
   const changeLog = new DynamoChangeLog({
     client,
     tableName: tableName(env, CHANGES_TABLE),
@@ -152,6 +163,7 @@ export function wireStores(opts: WiringOptions = {}) {
     settings,
     sagas,
     snapshots,
+    cuts,
     changes,
     deadLetters,
     setAside,
@@ -244,7 +256,7 @@ export function wireSnapshotWorker(
   readonly deadLetters: DeadLetterStore;
   readonly recordsTable: string;
 } {
-  const { env, client, clock, controlTable, records, snapshots, deadLetters, setAside } = wireStores(opts);
+  const { env, client, clock, controlTable, records, snapshots, cuts, deadLetters, setAside } = wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket)
     throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
@@ -263,6 +275,9 @@ export function wireSnapshotWorker(
     }),
     blobs: opts.blobs ?? new S3BlobStore(() => new (s3Sdk().S3Client)({ maxAttempts: 4 }), bucket!),
     store: snapshots,
+    cuts,
+    settleMs: msSetting(env, 'VESTA_SNAPSHOT_SETTLE_MS', DEFAULT_SETTLE_MS),
+    preImageWaitMs: msSetting(env, 'VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS', DEFAULT_PRE_IMAGE_WAIT_MS),
     clock,
     setAside,
     deadLetters,
@@ -276,8 +291,8 @@ export function wireSnapshotWorker(
  * unless given; the local stack passes its log bus).
  */
 export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}) {
-  const { env, changes, deadLetters, setAside } = wireStores(opts);
-  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters };
+  const { env, changes, cuts, deadLetters, setAside } = wireStores(opts);
+  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters, preImages: cuts };
   if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');

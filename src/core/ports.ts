@@ -192,6 +192,11 @@ export interface SnapshotStore {
   getSnapshot(id: string): Promise<(SnapshotManifest & { readonly segments: number }) | undefined>;
   /** Newest first: every snapshot, or those of `namespace` (whole-store snapshots included, as they hold it). */
   listSnapshots(namespace?: string): Promise<(SnapshotManifest & { readonly segments: number })[]>;
+  /**
+   * Sets the cut of a RUNNING snapshot unless it has one; returns the cut it has then (`undefined`
+   * when it is not RUNNING).
+   */
+  setCut(id: string, cut: string): Promise<string | undefined>;
   /** Records one part as written, while RUNNING (progress: a RUNNING snapshot lists its parts so far). */
   partDone(id: string, part: PartInfo): Promise<void>;
   /** RUNNING → COMPLETE with its parts; also moves the newest-complete mark. Idempotent. */
@@ -361,4 +366,12 @@ export type DeadLetterReplayer = (entry: DeadLetter) => Promise<void>;
  */
 export interface DeadLetterReplay {
   replay(id: string): Promise<ReplayOutcome>;
+}
+
+/**
+ * Keeps, from a batch of the records table's stream records, the pre-images that running
+ * snapshots' cuts need (`snapshot-cut.ts`). Throws store errors; a retried batch keeps the same.
+ */
+export interface PreImageKeeper<R = unknown> {
+  keep(records: readonly R[]): Promise<void>;
 }

@@ -31,6 +31,8 @@ export interface RecordScan {
   pages(namespace: string | null, segment: number, total: number): AsyncIterable<readonly StoredItem[]>;
   /** The record an item holds. Throws `MalformedItemError` when it is not one this version can read. */
   decode(item: StoredItem): RecordState;
+  /** When the item was last written (ISO, the record's `updatedAt`); `null` when it does not say. Never throws. */
+  stampOf(item: StoredItem): string | null;
   /** Where an item says it belongs. Never throws. */
   locate(item: StoredItem): ItemLocation;
 }
@@ -83,4 +85,23 @@ export interface RestoreWriter {
    * dead letter. True when written, false when skipped. Throws store errors.
    */
   restoreOne(snap: RecordState, mode: RestoreView['mode']): Promise<boolean>;
+}
+
+/** Where a record's pre-image is kept: its namespace and key. */
+export const cutKey = (namespace: string, key: string): string => `${namespace}#${key}`;
+
+/**
+ * The open cuts of running snapshots and the pre-images the change publisher kept for them
+ * (`snapshot-cut.ts`).
+ */
+export interface SnapshotCuts {
+  /** Opens cut `cut` (ISO) of snapshot `snapshotId`: from now on the publisher keeps its pre-images. */
+  open(snapshotId: string, cut: string): Promise<void>;
+  /** Closes it (the snapshot ended); its pre-images expire by themselves. */
+  close(snapshotId: string): Promise<void>;
+  /**
+   * The pre-images kept for these keys (`cutKey`): the stored item the first write after the cut
+   * replaced, `null` when the key had none at the cut; a key without an entry has none kept yet.
+   */
+  preImages(snapshotId: string, keys: readonly string[]): Promise<Map<string, StoredItem | null>>;
 }

@@ -9,6 +9,8 @@
  * log and on the bus: the same id, key and rev, no fields, `deadLetter` naming the entry. So the
  * namespace's numbering and each key's order hold, and its later changes flow at once.
  *
+ * Before that, the pre-images that running snapshots need are kept (`src/core/snapshot-cut.ts`).
+ *
  * Dependency failures (the change log's store, the bus) are not the changes' fault: the answer
  * names the first stream record not fully handled (`batchItemFailures`, Lambda's partial batch
  * response), the batch is retried from there, the change log skips what it already has, and the
@@ -26,7 +28,7 @@ import {
 } from '../core/changes';
 import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
-import type { AppendOutcome, ChangeDecoder, ChangeLog, EventBus } from '../core/ports';
+import type { AppendOutcome, ChangeDecoder, ChangeLog, EventBus, PreImageKeeper } from '../core/ports';
 
 /** What the publisher works with; `R` is a stream record as delivered (a DynamoDB stream record). */
 export interface PublisherDeps<R = unknown> {
@@ -36,6 +38,8 @@ export interface PublisherDeps<R = unknown> {
   readonly bus: EventBus;
   /** Where changes that cannot be processed are set aside (`deadLetterSink`). */
   readonly setAside: SetAside;
+  /** Keeps what running snapshots' cuts need from the batch, before anything else is done with it. */
+  readonly preImages?: PreImageKeeper<R>;
   readonly metrics?: MetricEmitter;
   readonly logger?: Pick<Logger, 'error' | 'warn'>;
 }
@@ -87,6 +91,15 @@ async function decodeAll<R>(
 
 /** Handles one batch in stream order. Never throws: failures are in the result. */
 export async function publishBatch<R>(records: readonly R[], deps: PublisherDeps<R>): Promise<BatchResult> {
+  if (deps.preImages && records.length > 0) {
+    try {
+      await deps.preImages.keep(records);
+    } catch (e) {
+      // A snapshot would miss these pre-images: nothing of the batch is handled, it is retried whole.
+      deps.logger?.error('snapshot pre-images not kept; the batch is retried', { error: String(e) });
+      return { batchItemFailures: [{ itemIdentifier: deps.decoder.position(records[0]) ?? '' }] };
+    }
+  }
   const { changes, stoppedAt } = await decodeAll(records, deps);
   const byId = new Map(changes.map((c) => [c.change.id, c]));
   // A change the log refuses for itself: set aside, its placeholder appended (and published) instead.

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BlobStore, Clock, DeadLetterStore, SnapshotStore, WorkflowStarter } from '../core/ports';
-import type { RecordScan, RestoreWriter } from '../core/snapshot-ports';
+import type { RecordScan, RestoreWriter, SnapshotCuts } from '../core/snapshot-ports';
 import type { SetAside } from '../core/dead-letters';
 import type { MetricEmitter } from '../core/metric-names';
 
@@ -16,6 +16,12 @@ export interface SnapshotWorkerDeps {
   readonly restoreWriter: RestoreWriter;
   readonly blobs: BlobStore;
   readonly store: SnapshotStore;
+  /** Open cuts and the pre-images the publisher keeps for them (`src/core/snapshot-cut.ts`). */
+  readonly cuts: SnapshotCuts;
+  /** How long after its cut an export starts reading: every write stamped before it has committed. */
+  readonly settleMs: number;
+  /** How long an export waits for a pre-image before the snapshot fails (the publisher is behind). */
+  readonly preImageWaitMs: number;
   readonly clock: Clock;
   /** Starts the scheduled snapshot's execution. */
   readonly workflows?: WorkflowStarter;

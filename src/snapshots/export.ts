@@ -17,6 +17,7 @@
  * than none, and the `DeadLetters` alarm and the entries say which record is missing. A replay
  * adds the record to the snapshot as a part of its own (`replay.ts`).
  */
+import { performance } from 'node:perf_hooks';
 import { Readable, pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
@@ -32,7 +33,9 @@ import {
   partPath,
   toLine,
 } from '../core/snapshots';
-import type { RecordScan, StoredItem } from '../core/snapshot-ports';
+import { type RecordScan, type SnapshotCuts, type StoredItem, cutKey } from '../core/snapshot-ports';
+import { CUTS_CACHE_MS, CUT_LEAD_MS, atOrBefore } from '../core/snapshot-cut';
+import { backoffMs, sleep } from '../core/backoff';
 import { describeError } from '../sagas/step-errors';
 import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
@@ -64,23 +67,82 @@ export interface SnapshotPayload {
   readonly item: StoredItem;
 }
 
+/** What a part's lines are read with: the scan, and the cut with the pre-images kept for it. */
+interface LineSource {
+  readonly scan: RecordScan;
+  readonly snapshotId: string;
+  /** `undefined`: a snapshot started before cuts existed, exported as read. */
+  readonly cut: string | undefined;
+  readonly cuts: SnapshotCuts;
+  readonly preImageWaitMs: number;
+}
+
+/** Pause between looks for pre-images the publisher has not kept yet. */
+const PRE_IMAGE_BACKOFF = { baseMs: 50, capMs: 1000 } as const;
+
 /**
- * The part's lines (uncompressed), in chunks; counts the records it writes and those it sets
- * aside: an item that cannot be decoded or written as a line becomes a dead letter (source
- * `snapshot`) and the part goes on. Throws when an item cannot even be set aside.
+ * The items of a page as they stood at the cut: an item written after the cut is replaced by its
+ * pre-image (or left out: the key did not exist then), waiting for the publisher to keep it.
+ */
+async function atCut(src: LineSource, page: readonly StoredItem[]): Promise<StoredItem[]> {
+  if (src.cut === undefined) return [...page];
+  const cut = src.cut;
+  const later = new Map<number, string>();
+  page.forEach((item, i) => {
+    const stamp = src.scan.stampOf(item);
+    if (stamp !== null && !atOrBefore(stamp, cut)) {
+      const at = src.scan.locate(item);
+      later.set(i, cutKey(at.namespace ?? '', at.key ?? ''));
+    }
+  });
+  if (later.size === 0) return [...page];
+  const found = new Map<string, StoredItem | null>();
+  const deadline = Date.now() + src.preImageWaitMs;
+  for (let round = 0; ; round++) {
+    const missing = [...new Set(later.values())].filter((k) => !found.has(k));
+    if (missing.length === 0) break;
+    for (const [k, v] of await src.cuts.preImages(src.snapshotId, missing)) found.set(k, v);
+    if (missing.every((k) => found.has(k))) break;
+    if (Date.now() >= deadline) {
+      const lacking = missing.filter((k) => !found.has(k));
+      throw named(
+        'Vesta.PublisherBehind',
+        `the change publisher has not kept the state at the cut of ${lacking.length} record(s) written after it (the first: ${lacking[0]}) within ${src.preImageWaitMs / 1000} s: it is behind or stopped, so the snapshot cannot be exact; take it again once the publisher has caught up`,
+      );
+    }
+    await sleep(backoffMs(round, PRE_IMAGE_BACKOFF));
+  }
+  const out: StoredItem[] = [];
+  page.forEach((item, i) => {
+    const k = later.get(i);
+    if (k === undefined) out.push(item);
+    else {
+      const pre = found.get(k);
+      if (pre) out.push(pre);
+    }
+  });
+  return out;
+}
+
+/**
+ * The part's lines (uncompressed), in chunks, each record as it stood at the cut; counts the
+ * records it writes and those it sets aside: an item that cannot be decoded or written as a line
+ * becomes a dead letter (source `snapshot`) and the part goes on. Throws when an item cannot even
+ * be set aside, or when the publisher has not kept a pre-image in time.
  */
 async function* linesOf(
-  scan: RecordScan,
+  src: LineSource,
   pages: AsyncIterable<readonly StoredItem[]>,
   counter: { items: number; setAside: number },
   setAside: (item: StoredItem, e: unknown) => Promise<void>,
 ): AsyncGenerator<Buffer> {
   let batch: string[] = [];
-  for await (const page of pages) {
+  for await (const read of pages) {
+    const page = await atCut(src, read);
     for (const item of page) {
       let line: string | undefined;
       try {
-        const state = scan.decode(item);
+        const state = src.scan.decode(item);
         if (!exportable(state)) continue;
         line = `${toLine(state)}\n`;
       } catch (e) {
@@ -110,6 +172,7 @@ export async function exportSegment(
   namespace: string | null,
   segment: number,
   total: number,
+  cut?: string,
 ): Promise<PartInfo> {
   const counter = { items: 0, setAside: 0 };
   const name = partName(segment);
@@ -121,7 +184,14 @@ export async function exportSegment(
   };
   // pipeline, not pipe: an error of the source reaches the compressor, and so the blob write.
   const gzip = pipeline(
-    Readable.from(linesOf(deps.scan, deps.scan.pages(namespace, segment, total), counter, setAside)),
+    Readable.from(
+      linesOf(
+        { scan: deps.scan, snapshotId, cut, cuts: deps.cuts, preImageWaitMs: deps.preImageWaitMs },
+        deps.scan.pages(namespace, segment, total),
+        counter,
+        setAside,
+      ),
+    ),
     createGzip({ level: 6 }),
     () => undefined,
   );
@@ -135,6 +205,27 @@ export async function exportSegment(
   };
 }
 
+/**
+ * The snapshot's cut: `CUT_LEAD_MS` ahead, recorded on the snapshot (a retried plan keeps the one
+ * recorded) and opened for the publisher. Throws `Vesta.CutMissed` when the cut was not open
+ * `CUTS_CACHE_MS` before it came: a publisher might then have missed a write after it.
+ */
+async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: string | undefined): Promise<string> {
+  const started = performance.now();
+  const cut =
+    recorded ?? (await deps.store.setCut(snapshotId, new Date(deps.clock.now().getTime() + CUT_LEAD_MS).toISOString()));
+  if (cut === undefined) throw named('Vesta.StepFailed', `snapshot ${snapshotId} is no longer running`);
+  await deps.cuts.open(snapshotId, cut);
+  // Stamps come from the clock; how long opening took, from the process's own timer.
+  const left = Math.min(Date.parse(cut) - deps.clock.now().getTime(), CUT_LEAD_MS - (performance.now() - started));
+  if (left < CUTS_CACHE_MS)
+    throw named(
+      'Vesta.CutMissed',
+      `the cut ${cut} was not registered in time for the change publisher to keep the records' state at it; take the snapshot again`,
+    );
+  return cut;
+}
+
 export function exportActions(
   deps: SnapshotWorkerDeps,
 ): Record<
@@ -146,7 +237,12 @@ export function exportActions(
       const s = await snapshotOf(deps, input);
       if (s.status !== 'RUNNING') throw named('Vesta.StepFailed', `snapshot ${s.id} is ${s.status}`);
       const total = s.namespace !== null ? 1 : s.segments;
-      return { segments: Array.from({ length: total }, (_, segment) => ({ segment, total })) };
+      const cut = await openCut(deps, s.id, s.cut);
+      // Reading starts once every write stamped at or before the cut has committed.
+      const untilRead = Math.max(0, Date.parse(cut) - deps.clock.now().getTime()) + deps.settleMs;
+      const waitSeconds = Math.ceil(untilRead / 1000);
+      deps.logger?.info('snapshot cut', { snapshotId: s.id, cut, waitSeconds });
+      return { segments: Array.from({ length: total }, (_, segment) => ({ segment, total })), cut, waitSeconds };
     },
 
     async exportSegment(input) {
@@ -154,7 +250,7 @@ export function exportActions(
       const s = await snapshotOf(deps, input);
       if (segment >= total) throw named('Vesta.StepFailed', `segment ${segment} of ${total}`);
       const started = Date.now();
-      const part = await exportSegment(deps, s.id, s.namespace, segment, total);
+      const part = await exportSegment(deps, s.id, s.namespace, segment, total, s.cut);
       await deps.store.partDone(s.id, part);
       deps.logger?.info('snapshot part written', { snapshotId: s.id, ...part, ms: Date.now() - started });
       return part;
@@ -178,6 +274,7 @@ export function exportActions(
         startedAt: s.startedAt,
         finishedAt: deps.clock.now().toISOString(),
         format: SNAPSHOT_FORMAT,
+        ...(s.cut ? { cut: s.cut } : {}),
       };
       // The manifest is written last: once it exists, every part it names is complete.
       await deps.blobs.write(
@@ -185,6 +282,7 @@ export function exportActions(
         Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]),
       );
       const done = await deps.store.completeSnapshot(s.id, parts);
+      await deps.cuts.close(s.id);
       deps.metrics?.addMetric(METRIC_NAMES.snapshotCompleted, MetricUnit.Count, 1);
       deps.metrics?.addMetric(METRIC_NAMES.snapshotItems, MetricUnit.Count, items);
       deps.logger?.info('snapshot complete', {
@@ -202,6 +300,7 @@ export function exportActions(
       const s = await snapshotOf(deps, input);
       const e = describeError(input.error as { Error?: string; Cause?: string } | undefined);
       await deps.store.failSnapshot(s.id, `${e.error}: ${e.cause}`);
+      await deps.cuts.close(s.id);
       deps.metrics?.addMetric(METRIC_NAMES.snapshotFailed, MetricUnit.Count, 1);
       deps.logger?.error('snapshot failed', { snapshotId: s.id, ...e });
       return { status: 'FAILED' };

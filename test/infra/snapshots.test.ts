@@ -193,8 +193,14 @@ describe('the functions', () => {
     );
   });
 
-  test('the action lists are the ones the code uses: export and restore may not create control items, schedule may not update them', () => {
-    expect([...SNAPSHOT_EXPORT_CONTROL_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+  test('the action lists are the ones the code uses: restore may not create control items, export only its cut, schedule may not update them', () => {
+    expect([...SNAPSHOT_EXPORT_CONTROL_ACTIONS].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect([...SNAPSHOT_RESTORE_CONTROL_ACTIONS].sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:Query',

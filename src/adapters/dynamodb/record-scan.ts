@@ -40,6 +40,10 @@ export class DynamoRecordScan implements RecordScan {
     return fromItem(item as Item);
   }
 
+  public stampOf(item: StoredItem): string | null {
+    return (item as Item).at?.S ?? null;
+  }
+
   public locate(item: StoredItem): ItemLocation {
     const it = item as Item;
     return { namespace: it.ns?.S ?? null, key: it.k?.S ?? null };

@@ -19,6 +19,7 @@ import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, RecordWrite, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
+import { stampedAfter } from '../../core/snapshot-cut';
 import {
   type Preconditions,
   type Transition,
@@ -100,6 +101,7 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('was')} = ${ifNotExists(e.name('tomb'), e.value(BOOL(true)))}`)
       .remove(e.name('sx'));
     this.advance(e, env, 'put');
+    this.stampNotBefore(e, env);
     return this.fastWrite(ns, key, e, slow);
   }
 
@@ -158,6 +160,7 @@ export class DynamoRecordStore implements RecordStore {
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
     this.advance(e, env, 'patch');
+    this.stampNotBefore(e, env);
     return this.fastWrite(ns, key, e, slow);
   }
 
@@ -184,6 +187,7 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
     this.advance(e, env, 'delete');
+    this.stampNotBefore(e, env);
     await this.fastWrite(ns, key, e, slow, false);
   }
 
@@ -268,6 +272,16 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`);
   }
 
+  /**
+   * A single-request write commits only over an older (or equal) stamp; over a newer one (a
+   * write of a clock ahead, or one that overtook this), the conflict path commits with that stamp
+   * instead. So a record's stamps never go down (`src/core/snapshot-cut.ts`).
+   */
+  private stampNotBefore(e: Expr, env: WriteEnv): void {
+    const at = e.name('at');
+    e.require(`${attributeNotExists(at)} OR ${at} <= ${e.value(S(env.now))}`);
+  }
+
   /** Expresses If-Match / If-None-Match as conditions; false when only the slow path can decide. */
   private preconditionClauses(e: Expr, pre: Preconditions): boolean {
     if (pre.ifNoneMatch) e.require(absentClause(e));
@@ -336,7 +350,7 @@ export class DynamoRecordStore implements RecordStore {
         if (onLostRace) return onLostRace();
         await sleep(backoffMs(attempt, SETTLE_BACKOFF));
       }
-      const t = compute(state);
+      const t = stampedAfter(compute(state), state);
       const e = new Expr();
       e.require(unchangedClause(e, state));
       const put = {

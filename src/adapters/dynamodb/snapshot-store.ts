@@ -63,6 +63,7 @@ function snapshotOf(item: Record<string, unknown>): Stored {
     startedAt: i.startedAt as string,
     finishedAt: (i.finishedAt as string | undefined) ?? null,
     format: SNAPSHOT_FORMAT,
+    ...(typeof i.cut === 'string' ? { cut: i.cut } : {}),
     ...(i.error !== undefined ? { error: i.error as string } : {}),
     segments: i.segments as number,
   };
@@ -147,6 +148,19 @@ export class DynamoSnapshotStore implements SnapshotStore {
     );
     const { segments: _s, ...view } = snapshotOf(marshall(item));
     return view;
+  }
+
+  /**
+   * Sets the cut of a RUNNING snapshot unless it has one; returns the cut it has then (`undefined`
+   * when it is not RUNNING).
+   */
+  public async setCut(id: string, cut: string): Promise<string | undefined> {
+    const e = new Expr();
+    const c = e.name('cut');
+    e.set(`${c} = ${e.value(S(cut))}`).require(attributeNotExists(c));
+    if (await this.whileRunning(SNAPSHOT, id, e)) return cut;
+    const now = await this.getSnapshot(id);
+    return now?.status === 'RUNNING' ? now.cut : undefined;
   }
 
   public async partDone(id: string, part: PartInfo): Promise<void> {

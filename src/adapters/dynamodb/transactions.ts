@@ -20,6 +20,7 @@ import type { WriteEnv } from '../../core/records';
 import { planTxn, txnKeys } from '../../core/txn';
 import type { TxnBody } from '../../core/types';
 import { type Item, fromItem, keyOf, toItem } from './codec';
+import { stampAfter } from '../../core/snapshot-cut';
 import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
 import { Expr } from './expressions';
 import { unchangedClause } from './record-clauses';
@@ -79,7 +80,12 @@ export async function transact(
     : undefined;
   let states = await readAll(ctx, ns, keys);
   for (let attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
-    const plan = planTxn(ns, txn, states, env);
+    // One stamp for every key, no earlier than any of theirs (`src/core/snapshot-cut.ts`).
+    const now = stampAfter(
+      env.now,
+      [...states.values()].map((st) => st?.updatedAt),
+    );
+    const plan = planTxn(ns, txn, states, { ...env, now });
     const written = new Map(plan.filter((p) => p.next).map((p) => [p.key, p.next!]));
     const items: TransactWriteItem[] = keys.map((k) => {
       const e = new Expr();
