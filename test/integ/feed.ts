@@ -30,12 +30,13 @@ export interface TestFeed {
 }
 
 export async function testFeed(
-  opts: { readonly parallelism?: number; readonly clock?: Clock } = {},
+  opts: { readonly parallelism?: number; readonly clock?: Clock; readonly env?: Record<string, string> } = {},
 ): Promise<TestFeed> {
   const admin = localClient(endpoint());
   const env: Record<string, string> = {
     ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)),
     VESTA_REPLICA: 'local',
+    ...opts.env,
   };
   const api = testApi({ env, clock: opts.clock });
   const described = await admin.send(new DescribeTableCommand({ TableName: env[RECORDS_TABLE.envVar] }));
