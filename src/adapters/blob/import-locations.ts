@@ -21,6 +21,7 @@ const FIELD = 'body.location';
 
 /** Objects of a folder, read only (no temporary files are swept, nothing is written). */
 export class FolderBlobSource implements BlobSource {
+  /** @param root the folder, its real path (no link in it) */
   public constructor(private readonly root: string) {}
 
   private pathOf(name: string): string {
@@ -29,12 +30,16 @@ export class FolderBlobSource implements BlobSource {
     return p;
   }
 
+  /** Reads a file of the folder; a link that leads out of it is no object of it. */
   public async read(name: string): Promise<AsyncIterable<Uint8Array>> {
-    const path = this.pathOf(name);
+    let path = this.pathOf(name);
     try {
-      if (!(await stat(path)).isFile()) throw new NotFoundError(`no object ${name}`);
+      path = await realpath(path);
+      if (!path.startsWith(this.root + sep) || !(await stat(path)).isFile())
+        throw new NotFoundError(`no object ${name}`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no object ${name}`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`no object ${name}`, { cause: e });
       throw e;
     }
     return createReadStream(path);
