@@ -14,6 +14,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTables } from '../../src/local/bootstrap-tables';
 import { localClient } from '../../src/local/dynamodb-local';
 import { serve } from '../../src/local/server';
+import { newId } from '../../src/core/snapshots';
 import { ConflictError, SnapshotDamagedError, VestaClient } from '../../src/client';
 import { runCli, runCliJson } from '../cli-harness';
 import { type Reply, type TestApi, endpoint, testApi, uniqueNs } from './harness';
@@ -171,6 +172,32 @@ describe('recovery drill', () => {
     } finally {
       rmSync(src, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the snapshot store', () => {
+  test('registerImported: registered, then the same (finishedAt aside), then different; conditioned on the id', async () => {
+    const store = b.snapshotDeps.store;
+    const id = newId('snap', new Date());
+    const m = {
+      id,
+      namespace: null,
+      status: 'COMPLETE' as const,
+      items: 1,
+      bytes: 10,
+      parts: [{ name: 'part-00000.jsonl.gz', items: 1, bytes: 10, sha256: 'c'.repeat(64) }],
+      startedAt: '2026-12-07T03:12:41.107Z',
+      finishedAt: '2026-12-07T03:12:42.000Z',
+      format: 'vesta-snapshot/1' as const,
+      cut: '2026-12-07T03:12:41.107Z',
+    };
+    expect(await store.registerImported(m)).toBe('registered');
+    expect(await store.registerImported(m)).toBe('same');
+    expect(await store.registerImported({ ...m, finishedAt: '2026-12-07T03:12:42.005Z' })).toBe('same');
+    expect(await store.registerImported({ ...m, cut: '2026-12-07T03:12:40.000Z' })).toBe('different');
+    expect(await store.registerImported({ ...m, items: 2, parts: [{ ...m.parts[0], items: 2 }] })).toBe('different');
+    const { cut: _c, ...view } = m;
+    expect(await store.getSnapshot(id)).toMatchObject({ ...view, segments: 1 });
   });
 });
 
