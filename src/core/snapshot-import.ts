@@ -145,7 +145,8 @@ export interface ImportDeps {
   readonly registry: SnapshotRegistry & Pick<SnapshotStore, 'getSnapshot'>;
 }
 
-const PART_NAME = /^part-\d{5}\.jsonl\.gz$/;
+/** A segment's part, or a record a dead-letter replay added (`replay-<dead letter id>.jsonl.gz`). */
+const PART_NAME = /^(part-\d{5}|replay-[a-z]+-[0-9a-f]{32})\.jsonl\.gz$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const MANIFEST_PATH = /^snapshots\/([^/]+)\/manifest\.json$/;
 
@@ -168,7 +169,7 @@ async function readBounded(source: BlobSource, name: string, limit: number): Pro
 
 /**
  * Checks a manifest read at the location: a `vesta-snapshot/1` manifest of snapshot `id`, its
- * parts named as an export names them, its totals their sums. `null` for a valid manifest of a
+ * parts named as an export (or a replay) names them, its totals their sums. `null` for a valid manifest of a
  * snapshot that is not COMPLETE (nothing to import). Throws `SnapshotDamagedError`.
  */
 export function checkManifest(id: string, raw: Buffer): SnapshotManifest | null {

@@ -94,6 +94,21 @@ describe('checkManifest', () => {
   test('a COMPLETE manifest of its folder passes; another status is left out', () => {
     expect(checkManifest(ID, raw(manifest))).toEqual(manifest);
     expect(checkManifest(ID, raw({ ...manifest, status: 'FAILED', error: 'x' }))).toBeNull();
+    const replayed = {
+      ...manifest,
+      items: 4,
+      bytes: 150,
+      parts: [
+        ...manifest.parts,
+        {
+          name: `replay-snapshot-${'0123456789abcdef'.repeat(2)}.jsonl.gz`,
+          items: 1,
+          bytes: 30,
+          sha256: 'b'.repeat(64),
+        },
+      ],
+    };
+    expect(checkManifest(ID, raw(replayed))).toEqual(replayed);
   });
 
   test.each([
