@@ -256,6 +256,7 @@ export const SAGA_RESOURCES: readonly string[] = ['/v1/sagas', '/v1/sagas/{id}',
 /** The snapshot and restore resources, exercised by test/integ/openapi-snapshots.test.ts. */
 export const SNAPSHOT_RESOURCES: readonly string[] = [
   '/v1/snapshots',
+  '/v1/snapshots/import',
   '/v1/snapshots/{id}',
   '/v1/snapshots/{id}/restore',
   '/v1/restores/{id}',

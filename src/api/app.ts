@@ -25,6 +25,7 @@ import type {
   WorkflowStarter,
 } from '../core/ports';
 import type { SagaLog } from '../core/saga-log';
+import type { ImportDeps } from '../core/snapshot-import';
 import { sagasHandlers } from './sagas-handlers';
 import { snapshotsHandlers } from './snapshots-handlers';
 import { changesHandlers } from './changes-handlers';
@@ -51,6 +52,8 @@ export interface ApiDeps {
   readonly snapshots: SnapshotStore;
   /** Scan segments (parts) of a whole-store snapshot. */
   readonly snapshotSegments: number;
+  /** What `POST /v1/snapshots/import` reads, copies into and registers with. @default none: it answers 503 */
+  readonly snapshotImport?: ImportDeps;
   /** The namespaces' change logs (the changes endpoint). */
   readonly changes: ChangeLog;
   /** Wakes the changes endpoint's long polls when a namespace's log grew. @default none: they poll */

@@ -19,6 +19,7 @@ import {
   ValidationError,
 } from '../core/errors';
 import { stringifyJson } from '../core/json';
+import { SnapshotDamagedError } from '../core/snapshot-import';
 import type { ProblemDocument, ProblemExtras } from '../core/wire/problem';
 import type { HttpResult } from './http';
 
@@ -88,6 +89,8 @@ export function toProblem(e: unknown): HttpResult | undefined {
   if (e instanceof TypeMismatchError) return problem(422, 'TypeMismatch', msg, { field: e.field });
   if (e instanceof OutOfRangeError) return problem(422, 'OutOfRange', msg, { field: e.field });
   if (e instanceof IdempotencyKeyReusedError) return problem(422, 'IdempotencyKeyReused', msg);
+  if (e instanceof SnapshotDamagedError)
+    return problem(422, 'SnapshotDamaged', msg, { snapshot: e.snapshot, part: e.part });
   if (e instanceof ThrottledError)
     return problem(429, 'Throttled', msg, {}, { 'retry-after': String(e.retryAfterSeconds) });
   if (e instanceof UnavailableError)

@@ -77,6 +77,14 @@ export const ROUTES: readonly RouteDef[] = [
     spansNamespaces: true,
   },
   {
+    name: 'importSnapshots',
+    method: 'POST',
+    resource: '/v1/snapshots/import',
+    hasBody: true,
+    access: 'admin',
+    spansNamespaces: true,
+  },
+  {
     name: 'listSnapshots',
     method: 'GET',
     resource: '/v1/snapshots',

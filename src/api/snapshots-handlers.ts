@@ -3,10 +3,11 @@
  * execution is started under its id; when the start fails the record is marked FAILED at once,
  * so no snapshot stays RUNNING without a workflow behind it. Reads answer from the snapshot store.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
 import type { SnapshotStore, WorkflowStarter } from '../core/ports';
 import { SNAPSHOT_ID_PATTERN, newId, parseCreateSnapshot, parseRestore } from '../core/snapshots';
 import { validateNamespace } from '../core/names';
+import { type ImportDeps, type ImportResult, importSnapshots, parseImport } from '../core/snapshot-import';
 import type { RestoreStarted, RestoreView, SnapshotList, SnapshotStarted, SnapshotView } from '../core/wire/snapshots';
 import { json } from './http';
 import type { Handler } from './records-handlers';
@@ -17,6 +18,8 @@ export interface SnapshotsDeps {
   readonly clock: { now(): Date };
   /** Scan segments (parts) of a whole-store snapshot. */
   readonly snapshotSegments: number;
+  /** What `POST /v1/snapshots/import` reads, copies into and registers with. @default none: it answers 503 */
+  readonly snapshotImport?: ImportDeps;
 }
 
 const LIST_QUERY = new Set(['namespace']);
@@ -26,6 +29,7 @@ export function snapshotsHandlers({
   workflows,
   clock,
   snapshotSegments,
+  snapshotImport,
 }: SnapshotsDeps): Record<string, Handler> {
   // An id that cannot name a snapshot (or restore) names none: 404, like an unknown one.
   const known = (id: string, kind: 'snap' | 'rest') => SNAPSHOT_ID_PATTERN.test(id) && id.startsWith(`${kind}-`);
@@ -88,6 +92,12 @@ export function snapshotsHandlers({
       return json(202, { id, status: 'RUNNING', snapshotId } satisfies RestoreStarted, {
         location: `/v1/restores/${id}`,
       });
+    },
+
+    async importSnapshots(req) {
+      const { parsed } = parseImport(req.json());
+      if (!snapshotImport) throw new UnavailableError('this deployment has no snapshot blob store to import into', 60);
+      return json(200, { items: await importSnapshots(snapshotImport, parsed) } satisfies ImportResult);
     },
 
     async getRestore(req) {

@@ -40,6 +40,9 @@ import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
 import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
+import { FsBlobStore } from '../adapters/blob/fs-blob-store';
+import { bucketImportLocations, folderImportLocations } from '../adapters/blob/import-locations';
+import type { ImportDeps } from '../core/snapshot-import';
 import { ALL_MACHINES } from '../sagas/state-machines';
 import type {
   BlobStore,
@@ -67,7 +70,10 @@ export interface WiringOptions {
   readonly logger?: Logger;
   /** Starts saga and snapshot executions. @default Step Functions, state machine ARNs from the environment */
   readonly workflows?: WorkflowStarter;
-  /** Where snapshot parts and manifests go. @default the S3 bucket `VESTA_SNAPSHOT_BUCKET` */
+  /**
+   * Where snapshot parts and manifests go (the API imports snapshots into it). @default the S3
+   * bucket `VESTA_SNAPSHOT_BUCKET`
+   */
   readonly blobs?: BlobStore;
   /** Where background paths count the items they set aside (`DeadLetters`). @default not counted */
   readonly metrics?: DeadLetterMetrics;
@@ -190,6 +196,26 @@ export function sfnExecutionStatus(): ExecutionStatusSource {
   return new SfnExecutionStatus(sfnClient);
 }
 
+/** An S3 client for the snapshot bucket, made at the first use. */
+const s3Client = () => new (s3Sdk().S3Client)({ maxAttempts: 4 });
+
+/**
+ * What the snapshot import route needs: a folder blob store imports from folders of this machine
+ * into it; the bucket `VESTA_SNAPSHOT_BUCKET` (when no store is given) from prefixes of itself.
+ * `undefined` when there is neither (the route then answers 503).
+ */
+function snapshotImport(
+  env: Readonly<Record<string, string | undefined>>,
+  blobs: BlobStore | undefined,
+  registry: DynamoSnapshotStore,
+): ImportDeps | undefined {
+  if (blobs instanceof FsBlobStore) return { blobs, locations: folderImportLocations(blobs.root), registry };
+  const bucket = env.VESTA_SNAPSHOT_BUCKET;
+  if (blobs || !bucket) return undefined;
+  const store = new S3BlobStore(s3Client, bucket);
+  return { blobs: store, locations: bucketImportLocations(bucket, store), registry };
+}
+
 /** What the saga-step function needs: the saga log, the records and the namespace settings. */
 export function wireSagaStep(opts: WiringOptions = {}) {
   const { records, settings, sagas } = wireStores(opts);
@@ -210,6 +236,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
       ),
     snapshots,
     snapshotSegments: snapshotSegments(env),
+    snapshotImport: snapshotImport(env, opts.blobs, snapshots),
     changes,
     changeSignal: opts.changeSignal,
     deadLetters,
@@ -273,7 +300,7 @@ export function wireSnapshotWorker(
       resolve: (s) => records.resolve(s),
       setAside,
     }),
-    blobs: opts.blobs ?? new S3BlobStore(() => new (s3Sdk().S3Client)({ maxAttempts: 4 }), bucket!),
+    blobs: opts.blobs ?? new S3BlobStore(s3Client, bucket!),
     store: snapshots,
     cuts,
     settleMs: msSetting(env, 'VESTA_SNAPSHOT_SETTLE_MS', DEFAULT_SETTLE_MS),

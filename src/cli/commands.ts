@@ -19,6 +19,7 @@ import { sagaGetCommand, sagaLsCommand, sagaRetryCommand, sagaStartCommand, saga
 import {
   snapshotCreateCommand,
   snapshotGetCommand,
+  snapshotImportCommand,
   snapshotListCommand,
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
@@ -55,6 +56,7 @@ export const COMMANDS: readonly Command[] = [
   snapshotCreateCommand,
   snapshotListCommand,
   snapshotGetCommand,
+  snapshotImportCommand,
   snapshotRestoreCommand,
   snapshotRestoreStatusCommand,
   watchCommand,

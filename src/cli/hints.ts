@@ -47,6 +47,8 @@ function conflictHint(e: ConflictError): string {
       return 'you no longer hold the lock and nothing was written; stop and re-acquire it with `vesta lock acquire`, then use the new token';
     case 'SagaIdReused':
       return 'a saga with this id already exists with another definition and nothing was started; start yours under another id, or see that one with `vesta saga get <id>`';
+    case 'SnapshotIdReused':
+      return 'this deployment has another snapshot under that id and nothing was imported; compare it with `vesta snapshot get <id>`';
     case 'LockNotHeld':
       return 'this lease does not hold the lock (another one does, or it was released or expired); nothing was changed';
     default:
@@ -61,6 +63,8 @@ function notFoundHint(command?: string): string {
   if (command?.startsWith('lease ') || command === 'lock acquire') {
     return `the lease has expired, was revoked or never existed; grant a new lease with ${GRANT}`;
   }
+  if (command === 'snapshot import')
+    return 'nothing is at that location; give the folder (or s3://<bucket>/<prefix>) that holds snapshots/<id>/manifest.json';
   if (command === 'snapshot restore-status')
     return 'no restore has that id; restore ids (rest-...) are printed by `vesta snapshot restore`';
   if (command?.startsWith('snapshot ')) return 'no snapshot has that id; `vesta snapshot list` lists them (snap-...)';
@@ -86,6 +90,8 @@ export function apiHint(error: ApiError, command?: string): string | undefined {
       return 'the request was rejected as malformed; fix the field named above (see `vesta <command> --help`)';
     case 'TypeMismatch':
       return '--incr only works on fields holding numbers; use --set to replace the value';
+    case 'SnapshotDamaged':
+      return 'that snapshot does not match its manifest and nothing was imported; copy it again from a good source, or move it out of the location to import the others';
     case 'IdempotencyKeyReused':
       return 'that idempotency key was used for a different request; use a new --idempotency-key';
     case 'PayloadTooLarge':

@@ -1,8 +1,9 @@
 /**
- * Commands on snapshots: create (and wait for it with --wait), list, get, and restore (and wait).
+ * Commands on snapshots: create (and wait for it with --wait), list, get, import, and restore (and wait).
  * While waiting, a progress bar on standard error when it is a terminal: the parts written so
  * far of an export, the records written and skipped so far of a restore.
  */
+import { isAbsolute, resolve } from 'node:path';
 import type { WaitOptions } from '../client';
 import { type OptionDecls, flag, str } from './options';
 import { UsageError } from './errors';
@@ -276,6 +277,32 @@ export const snapshotRestoreCommand: Command = {
       restoreProgress,
       `vesta snapshot restore-status ${started.id}`,
     );
+  },
+};
+
+/** A location as the API takes it: a relative folder path is made absolute here (the local stack runs here). */
+export function importLocation(location: string): string {
+  if (location === '') throw new UsageError('the location is empty', 'snapshot import');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) || isAbsolute(location)) return location;
+  return resolve(location);
+}
+
+/** `vesta snapshot import <location>`: registers the snapshots found there. */
+export const snapshotImportCommand: Command = {
+  name: 'snapshot import',
+  args: ['location'],
+  summary: 'import the snapshots found in a bucket prefix or a folder, so they can be restored here',
+  about: [
+    'Reads every snapshots/<id>/manifest.json at <location> (s3://<bucket>/<prefix> of the',
+    "deployment's own bucket; locally a folder, e.g. another stack's $VESTA_DATA_DIR), checks every",
+    "part's size and sha256, copies them into this deployment's store and registers them.",
+    'Prints {"items": [manifest...]}. A damaged part imports nothing (SnapshotDamaged, naming the',
+    'snapshot and the part); importing the same snapshots again is harmless. A relative folder is',
+    'taken from the current directory.',
+  ].join('\n'),
+  options: {},
+  async run({ args: [location], client, output }) {
+    output.print({ items: await client.snapshots.import(importLocation(location)) });
   },
 };
 

@@ -76,6 +76,7 @@ export type ConflictReason =
   | 'RequestInProgress'
   | 'SnapshotNotComplete'
   | 'SagaIdReused'
+  | 'SnapshotIdReused'
   | string;
 export class ConflictError extends ApiError {
   public get reason(): ConflictReason {
@@ -116,6 +117,20 @@ export class PayloadTooLargeError extends ApiError {}
 export class UnsupportedMediaTypeError extends ApiError {}
 export class TypeMismatchError extends ApiError {}
 export class IdempotencyKeyReusedError extends ApiError {}
+/**
+ * `POST /v1/snapshots/import` found a snapshot whose manifest or part does not verify (`422`):
+ * no snapshot of that location was imported.
+ */
+export class SnapshotDamagedError extends ApiError {
+  /** The snapshot id. */
+  public get snapshot(): string | undefined {
+    return this.problem.snapshot;
+  }
+  /** `manifest.json`, or the part that is missing or differs. */
+  public get part(): string | undefined {
+    return this.problem.part;
+  }
+}
 export class ThrottledError extends ApiError {}
 export class UnavailableError extends ApiError {}
 export class InternalError extends ApiError {}
@@ -131,6 +146,7 @@ const BY_CODE: Record<string, new (p: Problem, etag?: string, retryAfter?: numbe
   UnsupportedMediaType: UnsupportedMediaTypeError,
   TypeMismatch: TypeMismatchError,
   IdempotencyKeyReused: IdempotencyKeyReusedError,
+  SnapshotDamaged: SnapshotDamagedError,
   Throttled: ThrottledError,
   Unavailable: UnavailableError,
   InternalError,

@@ -37,6 +37,7 @@ import type {
   SiblingView,
   SiblingsRecordView,
   SingleRecordView,
+  SnapshotManifest as WireSnapshotManifest,
   SnapshotStatus,
   SnapshotView,
   StepView,
@@ -50,6 +51,7 @@ export type {
   ChangeKind,
   CreateSnapshotBody,
   GrantBody,
+  ImportSnapshotsBody,
   ProblemDocument,
   PutBody,
   RestoreBody,
@@ -129,6 +131,8 @@ export type RunStatus = SnapshotStatus;
 export type SnapshotPart = PartInfo;
 /** A snapshot: its manifest (`setAside`: records set aside as dead letters) and its `segments`. */
 export type Snapshot = SnapshotView;
+/** A snapshot's manifest, as `manifest.json` holds it (what `snapshots.import` answers). */
+export type SnapshotManifest = WireSnapshotManifest;
 /** A restore as it stands (`setAside`: lines set aside as dead letters instead of restored). */
 export type Restore = RestoreView;
 

@@ -7,6 +7,7 @@ import { VestaClientError } from './errors';
 import type { Requester } from './transport';
 import type {
   CreateSnapshotBody,
+  ImportSnapshotsBody,
   Restore,
   RestoreBody,
   RestoreStarted,
@@ -17,6 +18,7 @@ import type {
   SagaStatus,
   SagaSummary,
   Snapshot,
+  SnapshotManifest,
   SnapshotStarted,
 } from './types';
 import { everyItem } from './pages';
@@ -153,6 +155,20 @@ export class Snapshots {
   public async list(opts: { readonly namespace?: string } = {}): Promise<Snapshot[]> {
     return (
       await this.client.request<{ items: Snapshot[] }>('GET', '/v1/snapshots', { query: { namespace: opts.namespace } })
+    ).body.items;
+  }
+
+  /**
+   * Imports every snapshot at `location` (`s3://<bucket>/<prefix>` of the deployment's own
+   * bucket; locally an absolute folder path or `file:///...`) after checking each part's sha256;
+   * resolves to their manifests. Rejects with `SnapshotDamagedError` (nothing imported) or a
+   * `ConflictError` with reason `SnapshotIdReused`.
+   */
+  public async import(location: string): Promise<SnapshotManifest[]> {
+    return (
+      await this.client.request<{ items: SnapshotManifest[] }>('POST', '/v1/snapshots/import', {
+        body: { location } satisfies ImportSnapshotsBody,
+      })
     ).body.items;
   }
 

@@ -118,7 +118,9 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
   const jobs = wireLeaseJobs(new LocalExecutions(), { client, clock: opts.clock, env });
   const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
   const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
-  const handler = createApiHandler(wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay }));
+  const handler = createApiHandler(
+    wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay, blobs: snapshotDeps.blobs }),
+  );
   return {
     handler,
     client,

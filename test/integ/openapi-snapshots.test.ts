@@ -7,6 +7,9 @@
  * the workflow starter throw what the Step Functions adapter throws. The last test checks that
  * every documented status of these operations was produced here.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ThrottledError, UnavailableError, ValidationError } from '../../src/core/errors';
 import { newId, parseCreateSnapshot, parseRestore } from '../../src/core/snapshots';
 import { SNAPSHOT_RESOURCES, expectMatchesOpenApi, requestBodyValidator, unseenStatuses } from '../openapi';
@@ -17,6 +20,7 @@ const SNAPSHOTS = '/v1/snapshots';
 const SNAPSHOT = '/v1/snapshots/{id}';
 const RESTORE = '/v1/snapshots/{id}/restore';
 const RESTORES = '/v1/restores/{id}';
+const IMPORT = '/v1/snapshots/import';
 
 const { VESTA_CONTROL_TABLE: CONTROL_TABLE } = testTables();
 
@@ -259,6 +263,59 @@ describe('POST /v1/snapshots/{id}/restore and GET /v1/restores/{id}', () => {
     });
     await api.workflows.settled();
     await storeFailures(CONTROL_TABLE, 'GET', RESTORES, r.headers.location);
+  });
+});
+
+describe('POST /v1/snapshots/import', () => {
+  /** A folder holding a copy of snapshot `id` of this API's store. */
+  const copyOf = (id: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vesta-oimport-'));
+    cpSync(join(api.blobDir, 'snapshots', id), join(dir, 'snapshots', id), { recursive: true });
+    return dir;
+  };
+
+  test('200 with the manifests; again 200 the same; 409 SnapshotIdReused; 422 SnapshotDamaged', async () => {
+    const { id } = await completeSnapshot(2);
+    const dir = copyOf(id);
+    try {
+      const first = await want(200, 'POST', IMPORT, IMPORT, { body: { location: dir } });
+      expect(first.body.items.map((m: { id: string }) => m.id)).toEqual([id]);
+      expect((await want(200, 'POST', IMPORT, IMPORT, { body: { location: api.blobDir } })).body.items).toEqual(
+        expect.arrayContaining(first.body.items),
+      );
+      const manifest = join(dir, 'snapshots', id, 'manifest.json');
+      const m = JSON.parse(readFileSync(manifest, 'utf8'));
+      writeFileSync(
+        manifest,
+        JSON.stringify({ ...m, items: m.items + 1, parts: [{ ...m.parts[0], items: m.parts[0].items + 1 }] }),
+      );
+      const conflict = await want(409, 'POST', IMPORT, IMPORT, { body: { location: dir } });
+      expect(conflict.body).toMatchObject({ code: 'Conflict', reason: 'SnapshotIdReused' });
+      writeFileSync(join(dir, 'snapshots', id, m.parts[0].name), 'not gzip');
+      const damaged = await want(422, 'POST', IMPORT, IMPORT, { body: { location: dir } });
+      expect(damaged.body).toMatchObject({ code: 'SnapshotDamaged', snapshot: id, part: m.parts[0].name });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('400, 404, 405, 413, 415, 422 IdempotencyKeyReused; 429, 503, 500 from the store', async () => {
+    expect((await want(400, 'POST', IMPORT, IMPORT, { body: {} })).body.field).toBe('body.location');
+    expect((await want(400, 'POST', IMPORT, IMPORT, { body: { location: 'x/../y' } })).body.field).toBe(
+      'body.location',
+    );
+    await want(400, 'POST', IMPORT, IMPORT, {});
+    await want(404, 'POST', IMPORT, IMPORT, {
+      body: { location: join(tmpdir(), `vesta-none-${newId('snap', new Date())}`) },
+    });
+    expect((await want(405, 'GET', IMPORT, IMPORT)).headers.allow).toBe('POST');
+    await want(413, 'POST', IMPORT, IMPORT, json(`{"location":"/${'x'.repeat(270 * 1024)}"}`));
+    await want(415, 'POST', IMPORT, IMPORT, { body: '{"location":"/x"}', headers: { 'content-type': 'text/plain' } });
+    const key = { 'idempotency-key': `import-${newId('snap', new Date())}` };
+    await want(200, 'POST', IMPORT, IMPORT, { headers: key, body: { location: api.blobDir } });
+    await want(422, 'POST', IMPORT, IMPORT, { headers: key, body: { location: `${api.blobDir}/snapshots` } });
+    await completeSnapshot(1);
+    await storeFailures(CONTROL_TABLE, 'POST', IMPORT, IMPORT, { body: { location: api.blobDir } });
   });
 });
 

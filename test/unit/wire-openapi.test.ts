@@ -90,6 +90,8 @@ const PAIRS: [string, z.ZodTypeAny][] = [
   ['SnapshotStarted', wire.snapshotStarted],
   ['SnapshotPart', wire.partInfo],
   ['Snapshot', wire.snapshotView],
+  ['SnapshotImportInput', wire.importSnapshotsBody],
+  ['SnapshotManifest', wire.snapshotManifest],
   ['RestoreInput', wire.restoreBody],
   ['RestoreStarted', wire.restoreStarted],
   ['Restore', wire.restoreView],

@@ -33,7 +33,8 @@ function running(pid: number): boolean {
 const closeQuietly = (fh: FileHandle) => fh.close().catch(() => undefined);
 
 export class FsBlobStore implements BlobStore {
-  private readonly root: string;
+  /** The directory that holds the objects (absolute). */
+  public readonly root: string;
   private swept?: Promise<void>;
 
   /** @param root directory that holds the objects; object names are paths below it */

@@ -17,6 +17,7 @@ import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
 import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
 import { LATEST_SNAPSHOT_KEY as LATEST, RESTORE_PK as RESTORE, SNAPSHOT_PK as SNAPSHOT } from './control-keys';
+import { type RegisterOutcome, sameSnapshot } from '../../core/snapshot-import';
 import { guarded } from './errors';
 import { Expr, S, attributeNotExists } from './expressions';
 import { queryPages } from './query';
@@ -268,6 +269,50 @@ export class DynamoSnapshotStore implements SnapshotStore {
       if (isConditionFailure(e)) return false;
       throw e;
     }
+  }
+
+  /**
+   * Records an imported snapshot (`POST /v1/snapshots/import`): COMPLETE, with its manifest's
+   * parts, totals, times and `cut`, conditioned on the id not being taken. When it is taken:
+   * `same` if the snapshot recorded under that id has the same manifest (`sameSnapshot`), else
+   * `different`. The newest-complete mark is not moved: it tells when this deployment last
+   * exported, and an imported snapshot was exported elsewhere.
+   */
+  public async registerImported(manifest: SnapshotManifest): Promise<RegisterOutcome> {
+    const item = {
+      pk: SNAPSHOT,
+      sk: manifest.id,
+      ...(manifest.namespace !== null ? { ns: manifest.namespace } : {}),
+      status: 'COMPLETE',
+      segments: manifest.parts.length,
+      startedAt: manifest.startedAt,
+      finishedAt: manifest.finishedAt,
+      ...(manifest.cut !== undefined ? { cut: manifest.cut } : {}),
+      parts: manifest.parts.map((p) => ({ ...p })),
+      items: manifest.items,
+      bytes: manifest.bytes,
+      done: {},
+      importedAt: this.clock.now().toISOString(),
+    };
+    try {
+      await guarded(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall(item, { removeUndefinedValues: true }),
+            ...NEW_ITEM,
+          }),
+        ),
+      );
+      return 'registered';
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    const raw = await this.getItem(SNAPSHOT, manifest.id);
+    if (!raw) return 'different';
+    const cut = (unmarshall(raw as never) as { cut?: string }).cut;
+    const recorded = { ...snapshotOf(raw), ...(cut !== undefined ? { cut } : {}) };
+    return sameSnapshot(recorded, manifest) ? 'same' : 'different';
   }
 
   public async failSnapshot(id: string, error: string): Promise<void> {

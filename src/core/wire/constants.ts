@@ -35,6 +35,8 @@ export const ConflictReason = {
   RequestInProgress: 'RequestInProgress',
   SnapshotNotComplete: 'SnapshotNotComplete',
   SagaIdReused: 'SagaIdReused',
+  /** `POST /v1/snapshots/import` of a snapshot whose id this deployment has, with another manifest. */
+  SnapshotIdReused: 'SnapshotIdReused',
   /** `POST /v1/sagas/{id}/retry` of a saga that is not `COMPENSATION_FAILED` (or whose execution can no longer be redriven). */
   SagaNotRetryable: 'SagaNotRetryable',
 } as const;

@@ -22,6 +22,7 @@ export const PROBLEM_CODES = [
   'TypeMismatch',
   'OutOfRange',
   'IdempotencyKeyReused',
+  'SnapshotDamaged',
   'Throttled',
   'Unavailable',
   'InternalError',
@@ -74,6 +75,10 @@ export const problemExtras = z.object({
   failed: z.array(z.number().int()).readonly().optional(),
   /** `PreconditionFailed` from `require` clauses: each clause that did not hold, explained. */
   unmet: z.array(unmetRequire).readonly().optional(),
+  /** `SnapshotDamaged`: the snapshot id whose manifest or part does not verify. */
+  snapshot: z.string().optional(),
+  /** `SnapshotDamaged`: `manifest.json`, or the name of the part that is missing or differs. */
+  part: z.string().optional(),
   /** `Conflict` with reason `LockHeld`: the lock's token and when its holder's lease expires. */
   holder: lockHolder.optional(),
 });

@@ -21,6 +21,10 @@ export type CreateSnapshotBody = z.infer<typeof createSnapshotBody>;
 export const restoreBody = z.object({ namespace: z.string().optional(), mode: z.enum(RESTORE_MODES) }).strict();
 export type RestoreBody = z.infer<typeof restoreBody>;
 
+/** `POST /v1/snapshots/import`: where the snapshots to import are (parsed further by `parseLocation`). */
+export const importSnapshotsBody = z.object({ location: z.string().min(1).max(1024) }).strict();
+export type ImportSnapshotsBody = z.infer<typeof importSnapshotsBody>;
+
 /** `202` of `POST /v1/snapshots`. */
 export const snapshotStarted = z.object({ id: z.string(), status: z.literal('RUNNING') }).readonly();
 export type SnapshotStarted = z.infer<typeof snapshotStarted>;
