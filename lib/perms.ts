@@ -175,6 +175,9 @@ export const SNAPSHOT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'
 /** Snapshot restore on `snapshots/*` of the bucket: the manifest and the parts. */
 export const SNAPSHOT_READ_ACTIONS = ['s3:GetObject'] as const;
 
+/** Listing the snapshot bucket's objects under a prefix (the API, for an import). */
+export const SNAPSHOT_LIST_ACTIONS = ['s3:ListBucket'] as const;
+
 /** Starting snapshot and restore executions (the API; the schedule function, snapshots only). */
 export const SNAPSHOT_START_ACTIONS = ['states:StartExecution'] as const;
 

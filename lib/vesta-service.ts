@@ -201,7 +201,8 @@ export class VestaService extends Construct {
     this.sagas.grantStart(this.api.function);
     // And redrives a failed saga execution when a person retries a COMPENSATION_FAILED saga.
     this.sagas.grantRedrive(this.api.function);
-    // It also records snapshots and restores and starts their executions (it never reads the bucket).
+    // It also records snapshots and restores and starts their executions, and imports snapshots
+    // (it reads the bucket and copies what it imports under snapshots/).
     this.snapshots = new Snapshots(this, 'Snapshots', {
       stage,
       tables: this.tables,
@@ -215,6 +216,7 @@ export class VestaService extends Construct {
     for (const [name, value] of Object.entries(this.snapshots.environment()))
       this.api.function.addEnvironment(name, value);
     this.snapshots.grantStart(this.api.function);
+    this.snapshots.grantImport(this.api.function);
     // The lease jobs; the renewer may describe executions of these state machines and no other.
     this.leases = new Leases(this, 'Leases', {
       ...logs,

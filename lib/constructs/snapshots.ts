@@ -28,7 +28,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
 import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../src/sagas/state-machines';
-import { SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
+import { SNAPSHOT_LIST_ACTIONS, SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
 import { removalPolicyOf, retainsByDefault } from '../stage';
 import { aslStateMachine } from './asl-state-machine';
 import { METRIC_NAMES } from '../../src/core/metric-names';
@@ -385,11 +385,48 @@ export class Snapshots extends StageConstruct {
     });
   }
 
+  /**
+   * What `POST /v1/snapshots/import` needs: list the bucket and read its objects (snapshots are
+   * imported from any prefix of the deployment's own bucket), and write `snapshots/*` (the parts
+   * and manifest of a snapshot found under another prefix are copied there).
+   */
+  grantImport(fn: lambda.IFunction): void {
+    const grantee = fn;
+    iam.Grant.addToPrincipal({ grantee, actions: [...SNAPSHOT_LIST_ACTIONS], resourceArns: [this.bucket.bucketArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...SNAPSHOT_READ_ACTIONS],
+      resourceArns: [this.bucket.arnForObjects('*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...SNAPSHOT_WRITE_ACTIONS],
+      resourceArns: [this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`)],
+    });
+    NagSuppressions.addResourceSuppressions(
+      fn.role!,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'An import reads the snapshots a team copied under any prefix of the deployment’s own snapshot bucket (object names are not known in advance), and copies them under snapshots/<id>/. Nothing outside this bucket.',
+          appliesTo: [
+            `Resource::<${this.bucketLogicalId()}.Arn>/*`,
+            `Resource::<${this.bucketLogicalId()}.Arn>/snapshots/*`,
+          ],
+        },
+      ],
+      true,
+    );
+  }
+
   /** What the API function needs to know: both machines' ARNs and the segments of a whole-store snapshot. */
   environment(): Record<string, string> {
     return {
       ...Object.fromEntries(SNAPSHOT_MACHINES.map((def) => [def.envVar, this.stateMachines[def.id].stateMachineArn])),
       VESTA_SNAPSHOT_SEGMENTS: String(this.segments),
+      // For imports.
+      VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName,
     };
   }
 }

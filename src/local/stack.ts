@@ -163,7 +163,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // The background worker's publisher tells this thread's long polls of each append.
     changeSignal = new BroadcastChangeSignal(tables[CHANGES_TABLE.envVar]);
     const handler = createApiHandler({
-      ...wireApi({ client, env, workflows, logger, deadLetterReplay, changeSignal }),
+      ...wireApi({ client, env, workflows, logger, deadLetterReplay, changeSignal, blobs: snapshotDeps.blobs }),
       metrics: apiMetrics,
     });
     // Change events (the records table's stream, the same publisher as in AWS, the log as the bus)

@@ -88,9 +88,9 @@ describe('api function permissions (least privilege)', () => {
     });
   });
 
-  test('outside DynamoDB, logs and X-Ray, it may only start executions of the saga and snapshot state machines and redrive saga executions (no S3)', () => {
+  test('outside DynamoDB, logs, X-Ray and the snapshot bucket (imports), it may only start executions of the saga and snapshot state machines and redrive saga executions', () => {
     const { statements } = functionRole();
-    const states = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda):/.test(a)));
+    const states = statements.filter((st) => !list(st.Action).some((a) => /^(dynamodb|logs|xray|lambda|s3):/.test(a)));
     expect([...new Set(states.flatMap((st) => list(st.Action)))].sort()).toEqual([
       'states:RedriveExecution',
       'states:StartExecution',

@@ -106,6 +106,10 @@ const EXPECTED: Record<string, () => { role: string; pairs: string[] }> = {
       'dynamodb:Query {records.Arn}',
       'dynamodb:BatchGetItem {records.Arn}',
       'dynamodb:ConditionCheckItem {records.Arn}',
+      's3:ListBucket {bucket.Arn}',
+      's3:GetObject {bucket.Arn}/*',
+      's3:PutObject {bucket.Arn}/snapshots/*',
+      's3:AbortMultipartUpload {bucket.Arn}/snapshots/*',
       'dynamodb:GetItem {control.Arn}',
       'dynamodb:PutItem {control.Arn}',
       'dynamodb:UpdateItem {control.Arn}',
@@ -284,7 +288,7 @@ test('how much each role may do: distinct actions, and (action, resource) pairs'
     }),
   );
   expect(counts).toEqual({
-    api: { actions: 14, pairs: 44 },
+    api: { actions: 18, pairs: 48 },
     reaper: { actions: 9, pairs: 15 },
     renewer: { actions: 9, pairs: 15 },
     'saga-step': { actions: 10, pairs: 14 },

@@ -8,6 +8,7 @@ import {
   DEAD_LETTER_WRITE_ACTIONS,
   LOG_WRITE_ACTIONS,
   SNAPSHOT_EXPORT_RECORDS_ACTIONS,
+  SNAPSHOT_LIST_ACTIONS,
   SNAPSHOT_READ_ACTIONS,
   SNAPSHOT_RESTORE_RECORDS_ACTIONS,
   SNAPSHOT_START_ACTIONS,
@@ -328,7 +329,7 @@ describe('the schedule and the age alarm', () => {
 });
 
 describe('the API function', () => {
-  test('knows both snapshot machines and the segments, and may start them', () => {
+  test('knows both snapshot machines, the segments and the bucket, may start them and import from the bucket', () => {
     const vars = resourcesOf(s.template, 'AWS::Lambda::Function')[idOf(s.stack.api.function)].Properties.Environment
       .Variables;
     expect(vars).toMatchObject({
@@ -336,7 +337,7 @@ describe('the API function', () => {
       VESTA_RESTORE_STATE_MACHINE_ARN: machineRef('restore'),
       VESTA_SNAPSHOT_SEGMENTS: '8',
     });
-    expect(vars.VESTA_SNAPSHOT_BUCKET).toBeUndefined();
+    expect(vars.VESTA_SNAPSHOT_BUCKET).toEqual({ Ref: idOf(snaps().bucket) });
     const pairs = grantPairs(roleStatements(s.template, idOf(s.stack.api.function.role as never)).statements);
     expect(pairs).toEqual(
       expect.arrayContaining([
@@ -344,7 +345,18 @@ describe('the API function', () => {
         ...pairsOf(SNAPSHOT_START_ACTIONS, machineRef('restore')),
       ]),
     );
-    expect(pairs.some((p) => p.startsWith('s3:'))).toBe(false);
+    // An import lists and reads the bucket, and writes only under snapshots/.
+    expect(pairs.filter((p) => p.startsWith('s3:')).sort()).toEqual(
+      [
+        ...pairsOf(SNAPSHOT_LIST_ACTIONS, { 'Fn::GetAtt': [idOf(snaps().bucket), 'Arn'] }),
+        ...pairsOf(SNAPSHOT_READ_ACTIONS, {
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(snaps().bucket), 'Arn'] }, '/*']],
+        }),
+        ...pairsOf(SNAPSHOT_WRITE_ACTIONS, {
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(snaps().bucket), 'Arn'] }, '/snapshots/*']],
+        }),
+      ].sort(),
+    );
   });
 
   test('the stack outputs the bucket name', () => {
