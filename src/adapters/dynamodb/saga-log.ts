@@ -5,6 +5,10 @@
  * status change conditioned on the status it must have (`PENDING` to apply, `DONE` to undo). A
  * retried call, a lost acknowledgement or a redrive finds the entry and returns what it recorded;
  * an abort that wins the race against a late apply makes that apply's transaction fail.
+ *
+ * A saga that ends SUCCEEDED or COMPENSATED gets its `ttl` (`src/core/retention.ts`) with the end,
+ * on its header in the same update, then on its steps and entries. DynamoDB deletes late (and
+ * DynamoDB Local never), so every read treats a saga past its retention as unknown.
  */
 import {
   type AttributeValue,
@@ -16,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError } from '../../core/errors';
+import { DEFAULT_RETENTION_DAYS, EXPIRING_SAGA_STATUSES, isExpired, ttlAfter } from '../../core/retention';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { SagaDefinition, SagaStatus, SagaView, StepStatus } from '../../core/sagas';
@@ -40,6 +45,16 @@ import { queryPages, scanPages } from './query';
 import type { TxnExtra } from './transactions';
 import { toSaga, toStep } from './saga-items';
 import { listSagas } from './saga-list';
+import { SAGAS_TABLE } from './table-defs';
+
+/** The attribute DynamoDB's TTL clean-up of the sagas table reads. */
+const TTL = SAGAS_TABLE.ttlAttribute!;
+
+/** Items whose `ttl` is set at once when a saga ends. */
+const EXPIRE_CONCURRENCY = 10;
+
+const expiring = (status: string | undefined): boolean =>
+  (EXPIRING_SAGA_STATUSES as readonly (string | undefined)[]).includes(status);
 
 /** Condition of a Put that must not overwrite an item. */
 const NEW_ITEM = (() => {
@@ -74,7 +89,57 @@ export class DynamoSagaLog implements SagaLog {
     private readonly client: DynamoDBClient,
     private readonly table: string,
     private readonly clock: Clock,
+    /** Days a SUCCEEDED or COMPENSATED saga's log is kept after its end. */
+    private readonly retentionDays: number = DEFAULT_RETENTION_DAYS.sagas,
   ) {}
+
+  /**
+   * Whether a header is past its retention: its `ttl` is reached, or it ended SUCCEEDED or
+   * COMPENSATED longer than the retention ago (a header written before retention has no `ttl`).
+   */
+  private expired(header: Record<string, AttributeValue>): boolean {
+    const ttl = header[TTL]?.N;
+    const status = header.status?.S;
+    return isExpired(
+      this.clock.now().getTime(),
+      ttl !== undefined ? Number(ttl) : undefined,
+      expiring(status) ? header.finishedAt?.S : undefined,
+      this.retentionDays,
+    );
+  }
+
+  /**
+   * Sets `ttl` on every item of a saga but its header (steps and entries), which has it already.
+   * Each update is conditioned on the item existing, so none is created.
+   */
+  private async expireItems(id: string, ttl: number): Promise<void> {
+    const q = new Expr();
+    q.key(`${q.name('id')} = ${q.value(S(id))}`).project(['sk', TTL]);
+    const keys: string[] = [];
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      ...q.queryParams(),
+      ConsistentRead: true,
+    }))
+      for (const it of page.items) if (it.sk.S !== HEADER && it[TTL]?.N !== String(ttl)) keys.push(it.sk.S!);
+    for (let i = 0; i < keys.length; i += EXPIRE_CONCURRENCY) {
+      await Promise.all(
+        keys.slice(i, i + EXPIRE_CONCURRENCY).map(async (sk) => {
+          const e = existing();
+          e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
+          try {
+            await guarded(() =>
+              this.client.send(
+                new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk }), ...e.updateParams() }),
+              ),
+            );
+          } catch (err) {
+            if (!isConditionFailure(err)) throw err;
+          }
+        }),
+      );
+    }
+  }
 
   /** Writes the saga and its steps; false (and nothing written) when the id is already taken. */
   public async create(def: SagaDefinition, executionArn: string): Promise<boolean> {
@@ -138,16 +203,23 @@ export class DynamoSagaLog implements SagaLog {
     );
   }
 
-  public async saga(id: string): Promise<StoredSaga | undefined> {
+  /** The header item as stored, expired or not. */
+  private async header(id: string): Promise<Record<string, AttributeValue> | undefined> {
     const out = await guarded(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ConsistentRead: true }),
       ),
     );
-    return out.Item ? toSaga(out.Item) : undefined;
+    return out.Item;
   }
 
-  /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown. */
+  /** The saga's header; undefined if unknown or past its retention. */
+  public async saga(id: string): Promise<StoredSaga | undefined> {
+    const item = await this.header(id);
+    return item && !this.expired(item) ? toSaga(item) : undefined;
+  }
+
+  /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown or past its retention. */
   public async view(id: string): Promise<SagaView | undefined> {
     const read = await this.read(id);
     if (!read) return undefined;
@@ -200,7 +272,7 @@ export class DynamoSagaLog implements SagaLog {
         }
       }
     }
-    return header ? { header, steps } : undefined;
+    return header && !this.expired(header) ? { header, steps } : undefined;
   }
 
   /**
@@ -341,7 +413,9 @@ export class DynamoSagaLog implements SagaLog {
   /** COMPENSATION_FAILED to RUNNING, `finishedAt` removed, `retries` counted; false when it had another status. */
   public async reopen(id: string): Promise<boolean> {
     const e = moveStatus(['COMPENSATION_FAILED'], 'RUNNING', 'retriedAt', this.clock.now().toISOString());
-    e.remove(e.name('finishedAt')).add(e.name('retries'), e.value(N(1)));
+    e.remove(e.name('finishedAt'))
+      .remove(e.name(TTL))
+      .add(e.name('retries'), e.value(N(1)));
     try {
       await guarded(() =>
         this.client.send(
@@ -361,7 +435,11 @@ export class DynamoSagaLog implements SagaLog {
    * `listOrder`) gets its `listOrder` in a second update, so it is listed from then on.
    */
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
-    const e = moveStatus(from, status, 'finishedAt', this.clock.now().toISOString());
+    const now = this.clock.now();
+    const e = moveStatus(from, status, 'finishedAt', now.toISOString());
+    // SUCCEEDED and COMPENSATED are final: the log is kept for the retention from now.
+    const ttl = expiring(status) ? ttlAfter(now.getTime(), this.retentionDays) : undefined;
+    if (ttl !== undefined) e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
     let out: Record<string, AttributeValue> | undefined;
     try {
       out = (
@@ -377,9 +455,13 @@ export class DynamoSagaLog implements SagaLog {
         )
       ).Attributes;
     } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
+      if (!isConditionFailure(e)) throw e;
+      // Already ended so (a retried call): its steps and entries get their `ttl` if they missed it.
+      const header = ttl !== undefined ? await this.header(id) : undefined;
+      if (header?.status?.S === status && header[TTL]?.N) await this.expireItems(id, Number(header[TTL].N));
+      return false;
     }
+    if (ttl !== undefined) await this.expireItems(id, ttl);
     if (out && !out.listOrder && out.startedAt?.S) {
       const b = existing();
       b.set(`${b.name('listOrder')} = ${b.value(S(sagaListOrder(out.startedAt.S, id)))}`);
@@ -392,8 +474,14 @@ export class DynamoSagaLog implements SagaLog {
     return true;
   }
 
-  /** Sagas newest first, of one status or of all (`listSagas` of `saga-list.ts`). */
+  /**
+   * Sagas newest first, of one status or of all (`listSagas` of `saga-list.ts`), without those
+   * past their retention (by their end: the index holds no `ttl`).
+   */
   public list(q: SagaListQuery): Promise<SagaPage> {
-    return listSagas(this.client, this.table, q);
+    const nowMs = this.clock.now().getTime();
+    return listSagas(this.client, this.table, q, (status, finishedAt) =>
+      expiring(status) ? isExpired(nowMs, undefined, finishedAt, this.retentionDays) : false,
+    );
   }
 }
