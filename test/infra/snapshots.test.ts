@@ -29,6 +29,7 @@ import {
   scheduleIntervalSeconds,
 } from '../../lib/constructs/snapshots';
 import { StateTables } from '../../lib/constructs/state-tables';
+import { DEFAULT_SNAPSHOT_SCHEDULE } from '../../src/core/schedule';
 import { SNAPSHOT_EXPORT_SUBSTITUTION, SNAPSHOT_RESTORE_SUBSTITUTION } from '../../src/sagas/state-machines';
 import { grantPairs, list, logicalIdOf, pairsOf, roleStatements } from './policies';
 import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
@@ -303,11 +304,12 @@ describe('the schedule and the age alarm', () => {
       (a) => a.Properties.MetricName === 'LatestSnapshotAgeSeconds',
     )!.Properties;
 
-  test('by default a whole-store snapshot daily and an age report every 15 minutes, both to the schedule function', () => {
+  test('by default a whole-store snapshot daily (the schedule the local stack runs too) and an age report every 15 minutes, both to the schedule function', () => {
+    expect(DEFAULT_SNAPSHOT_SCHEDULE).toBe('rate(1 day)');
     const mine = rules(s.template).filter((r) => JSON.stringify(r.Targets).includes(idOf(snaps().scheduleFunction)));
     expect(mine.map((r) => [r.ScheduleExpression, JSON.parse(r.Targets[0].Input)]).sort()).toEqual(
       [
-        ['rate(1 day)', { action: 'scheduledStart' }],
+        [DEFAULT_SNAPSHOT_SCHEDULE, { action: 'scheduledStart' }],
         [`rate(${AGE_REPORT_MINUTES} minutes)`, { action: 'reportAge' }],
       ].sort(),
     );
