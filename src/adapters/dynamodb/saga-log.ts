@@ -7,7 +7,7 @@
  * an abort that wins the race against a late apply makes that apply's transaction fail.
  *
  * A saga that ends SUCCEEDED or COMPENSATED gets its `ttl` (`src/core/retention.ts`) with the end,
- * on its header in the same update, then on its steps and entries. DynamoDB deletes late (and
+ * on its header and on its steps and entries, in the transaction that ends it. DynamoDB deletes late (and
  * DynamoDB Local never), so every read treats a saga past its retention as unknown.
  */
 import {
@@ -19,7 +19,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { NotFoundError } from '../../core/errors';
+import { NotFoundError, ThrottledError } from '../../core/errors';
 import { DEFAULT_RETENTION_DAYS, EXPIRING_SAGA_STATUSES, isExpired, ttlAfter } from '../../core/retention';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
@@ -50,8 +50,8 @@ import { SAGAS_TABLE } from './table-defs';
 /** The attribute DynamoDB's TTL clean-up of the sagas table reads. */
 const TTL = SAGAS_TABLE.ttlAttribute!;
 
-/** Items whose `ttl` is set at once when a saga ends. */
-const EXPIRE_CONCURRENCY = 10;
+/** Items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
 
 const expiring = (status: string | undefined): boolean =>
   (EXPIRING_SAGA_STATUSES as readonly (string | undefined)[]).includes(status);
@@ -106,39 +106,6 @@ export class DynamoSagaLog implements SagaLog {
       expiring(status) ? header.finishedAt?.S : undefined,
       this.retentionDays,
     );
-  }
-
-  /**
-   * Sets `ttl` on every item of a saga but its header (steps and entries), which has it already.
-   * Each update is conditioned on the item existing, so none is created.
-   */
-  private async expireItems(id: string, ttl: number): Promise<void> {
-    const q = new Expr();
-    q.key(`${q.name('id')} = ${q.value(S(id))}`).project(['sk', TTL]);
-    const keys: string[] = [];
-    for await (const page of queryPages(this.client, {
-      TableName: this.table,
-      ...q.queryParams(),
-      ConsistentRead: true,
-    }))
-      for (const it of page.items) if (it.sk.S !== HEADER && it[TTL]?.N !== String(ttl)) keys.push(it.sk.S!);
-    for (let i = 0; i < keys.length; i += EXPIRE_CONCURRENCY) {
-      await Promise.all(
-        keys.slice(i, i + EXPIRE_CONCURRENCY).map(async (sk) => {
-          const e = existing();
-          e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
-          try {
-            await guarded(() =>
-              this.client.send(
-                new UpdateItemCommand({ TableName: this.table, Key: marshall({ id, sk }), ...e.updateParams() }),
-              ),
-            );
-          } catch (err) {
-            if (!isConditionFailure(err)) throw err;
-          }
-        }),
-      );
-    }
   }
 
   /** Writes the saga and its steps; false (and nothing written) when the id is already taken. */
@@ -437,9 +404,8 @@ export class DynamoSagaLog implements SagaLog {
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
     const now = this.clock.now();
     const e = moveStatus(from, status, 'finishedAt', now.toISOString());
-    // SUCCEEDED and COMPENSATED are final: the log is kept for the retention from now.
-    const ttl = expiring(status) ? ttlAfter(now.getTime(), this.retentionDays) : undefined;
-    if (ttl !== undefined) e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
+    // SUCCEEDED and COMPENSATED are final: the whole log is kept for the retention from now.
+    if (expiring(status)) return this.finishForGood(id, e, ttlAfter(now.getTime(), this.retentionDays));
     let out: Record<string, AttributeValue> | undefined;
     try {
       out = (
@@ -455,13 +421,9 @@ export class DynamoSagaLog implements SagaLog {
         )
       ).Attributes;
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      // Already ended so (a retried call): its steps and entries get their `ttl` if they missed it.
-      const header = ttl !== undefined ? await this.header(id) : undefined;
-      if (header?.status?.S === status && header[TTL]?.N) await this.expireItems(id, Number(header[TTL].N));
-      return false;
+      if (isConditionFailure(e)) return false;
+      throw e;
     }
-    if (ttl !== undefined) await this.expireItems(id, ttl);
     if (out && !out.listOrder && out.startedAt?.S) {
       const b = existing();
       b.set(`${b.name('listOrder')} = ${b.value(S(sagaListOrder(out.startedAt.S, id)))}`);
@@ -471,6 +433,60 @@ export class DynamoSagaLog implements SagaLog {
         ),
       );
     }
+    return true;
+  }
+
+  /**
+   * Ends a saga for good: in one transaction the header's move `move` (and its `listOrder` if it
+   * has none) and `ttl` on the header and on every step and entry, read by one consistent Query
+   * first (at most 1 + 3 x `MAX_SAGA_STEPS` items, inside a transaction's 100). False when the
+   * header's condition fails; a transaction cancelled for another cause (a write racing on one of
+   * its items) is a `ThrottledError`, to be retried.
+   */
+  private async finishForGood(id: string, move: Expr, ttl: number): Promise<boolean> {
+    const q = new Expr();
+    q.key(`${q.name('id')} = ${q.value(S(id))}`).project(['sk', 'startedAt', 'listOrder']);
+    const items: Record<string, AttributeValue>[] = [];
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      ...q.queryParams(),
+      ConsistentRead: true,
+    }))
+      items.push(...page.items);
+    const header = items.find((it) => it.sk.S === HEADER);
+    if (!header) return false;
+    move.set(`${move.name(TTL)} = ${move.value(N(ttl))}`);
+    if (!header.listOrder && header.startedAt?.S)
+      move.set(`${move.name('listOrder')} = ${move.value(S(sagaListOrder(header.startedAt.S, id)))}`);
+    const expire = (sk: string): TransactWriteItem => {
+      const e = existing();
+      e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
+      return { Update: { TableName: this.table, Key: marshall({ id, sk }), ...e.updateParams() } };
+    };
+    const rest = items.filter((it) => it.sk.S !== HEADER).map((it) => expire(it.sk.S!));
+    const first = rest.slice(0, MAX_TRANSACTION_ITEMS - 1);
+    try {
+      await guarded(() =>
+        this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Update: { TableName: this.table, Key: marshall({ id, sk: HEADER }), ...move.updateParams() } },
+              ...first,
+            ],
+          }),
+        ),
+      );
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (!reasons) throw e;
+      if (conditionFailed(reasons[0])) return false;
+      throw new ThrottledError(`saga ${id} could not end: its items were being written; retry`, 1, { cause: e });
+    }
+    // Never with the definitions this version accepts; a log written by another could be longer.
+    for (const u of rest.slice(first.length))
+      await guarded(() => this.client.send(new UpdateItemCommand(u.Update!))).catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
     return true;
   }
 
