@@ -5,7 +5,7 @@
  * decide). A RUNNING or COMPENSATION_FAILED saga never expires; the newest-complete mark that
  * health reads outlives the snapshot it names.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { wireSagaStep } from '../../src/api/wiring';
@@ -53,7 +53,6 @@ async function listed(status: string): Promise<string[]> {
 
 /** Every item of a saga as stored, expired or not. */
 async function storedSagaItems(id: string) {
-  const { QueryCommand } = await import('@aws-sdk/client-dynamodb');
   const out = await api.client.send(
     new QueryCommand({
       TableName: tables.VESTA_SAGAS_TABLE,
