@@ -6,9 +6,9 @@
  * retried call, a lost acknowledgement or a redrive finds the entry and returns what it recorded;
  * an abort that wins the race against a late apply makes that apply's transaction fail.
  *
- * A saga that ends SUCCEEDED or COMPENSATED gets its `ttl` (`src/core/retention.ts`) with the end,
- * on its header and on its steps and entries, in the transaction that ends it. DynamoDB deletes late (and
- * DynamoDB Local never), so every read treats a saga past its retention as unknown.
+ * A saga that ends SUCCEEDED or COMPENSATED gets its `ttl` (`src/core/retention.ts`) on its
+ * header, steps and entries, in the transaction that ends it. DynamoDB deletes late (and DynamoDB
+ * Local never), so every read treats a saga past its retention as unknown.
  */
 import {
   type AttributeValue,
