@@ -1,8 +1,10 @@
 /**
  * `npm start`: the local stack. Honours PORT (default 8080), VESTA_DATA_DIR (default .vesta),
  * AWS_ENDPOINT_URL_DYNAMODB (use that DynamoDB instead of starting DynamoDB Local),
- * VESTA_LEASE_JOBS_SECONDS (how often the lease reaper and renewer run; default 10, 0 = off) and
- * LOG_LEVEL (`src/local/log.ts`: INFO by default, one line per request; DEBUG shows more).
+ * VESTA_LEASE_JOBS_SECONDS (how often the lease reaper and renewer run; default 10, 0 = off),
+ * VESTA_SNAPSHOT_SCHEDULE (the scheduled whole-store snapshot: `off`, or a `rate(...)`; default
+ * the CDK stack's `rate(1 day)`) and LOG_LEVEL (`src/local/log.ts`: INFO by default, one line per
+ * request; DEBUG shows more).
  *
  * SIGINT, SIGTERM or SIGHUP (to this process, or to the npm that started it, even a SIGKILLed one)
  * stops everything, DynamoDB Local included, within 5 s. A busy port fails at once, in one line.

@@ -2,7 +2,8 @@
  * Lambda entry of the snapshot schedule function. EventBridge invokes it with
  * `{"action": "scheduledStart"}` on the snapshot schedule (a whole-store snapshot) and with
  * `{"action": "reportAge"}` every few minutes (the `LatestSnapshotAgeSeconds` metric that the
- * age alarm watches). See `src/snapshots/worker.ts`.
+ * age alarm watches). See `src/snapshots/worker.ts`. The local stack runs the same handler on
+ * the same schedule (`src/local/stack.ts`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -106,10 +106,26 @@ export interface VestaServiceProps {
    */
   readonly snapshotSchedule?: string;
   /**
-   * Days a snapshot is kept in the bucket.
-   * @default - the `vesta:snapshotRetentionDays` context value, else 30
+   * Days a snapshot is kept, from its start: its objects (an S3 lifecycle rule on `snapshots/`)
+   * and its record, which the API stops showing at the same age, so it never lists a snapshot
+   * whose objects are gone. The newest-complete mark that health and the "snapshot too old" alarm
+   * read is not removed with it.
+   * @default - the `vesta:snapshotRetentionDays` context value, else 35
    */
   readonly snapshotRetentionDays?: number;
+  /**
+   * Days the log of a finished saga (SUCCEEDED or COMPENSATED: header, steps and entries) is kept
+   * after its end; a RUNNING or COMPENSATION_FAILED saga is kept until it ends. Past it the API
+   * answers 404 for the saga and leaves it out of the list, and DynamoDB TTL deletes its items.
+   * @default - the `vesta:sagaRetentionDays` context value, else 30
+   */
+  readonly sagaLogRetentionDays?: number;
+  /**
+   * Days a finished restore's record (and its part checkpoints) is kept after its end; past it
+   * the API answers 404 for the restore, and DynamoDB TTL deletes the items.
+   * @default - the `vesta:restoreRetentionDays` context value, else 30
+   */
+  readonly restoreRetentionDays?: number;
   /**
    * Age of the newest complete snapshot, in seconds, from which its alarm fires.
    * @default - the `vesta:snapshotMaxAgeSeconds` context value, else twice the schedule's interval
@@ -186,6 +202,11 @@ export class VestaService extends Construct {
       stage,
       tableNamePrefix: `vesta-${stage}`,
       retain: retainData,
+      retention: {
+        snapshots: props.snapshotRetentionDays,
+        sagas: props.sagaLogRetentionDays,
+        restores: props.restoreRetentionDays,
+      },
     });
     this.api = new Api(this, 'Api', {
       ...logs,
@@ -210,7 +231,7 @@ export class VestaService extends Construct {
       logRetention: props.logRetention,
       retain: retainData,
       schedule: props.snapshotSchedule,
-      retentionDays: props.snapshotRetentionDays,
+      retentionDays: this.tables.retention.snapshots,
       maxAgeSeconds: props.snapshotMaxAgeSeconds,
     });
     for (const [name, value] of Object.entries(this.snapshots.environment()))

@@ -27,6 +27,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { MAX_SEGMENTS, SNAPSHOTS_ROOT } from '../../src/core/snapshots';
+import { DEFAULT_SNAPSHOT_SCHEDULE, scheduleIntervalSeconds } from '../../src/core/schedule';
 import { ALL_MACHINES, SNAPSHOT_MACHINES, type SnapshotMachineId } from '../../src/sagas/state-machines';
 import { SNAPSHOT_LIST_ACTIONS, SNAPSHOT_READ_ACTIONS, SNAPSHOT_START_ACTIONS, SNAPSHOT_WRITE_ACTIONS } from '../perms';
 import { removalPolicyOf, retainsByDefault } from '../stage';
@@ -39,10 +40,13 @@ import { StageConstruct } from './stage-construct';
 import { API_FUNCTION_TIMEOUT_SECONDS } from './api';
 import { STEP_FUNCTION_TIMEOUT_SECONDS } from './sagas';
 import type { StateTables } from './state-tables';
+import { RETENTION_CONTEXT, retentionDays, retentionEnvironment } from './retention';
+
+export { scheduleIntervalSeconds };
 
 /** Context keys (`cdk deploy -c vesta:snapshotSchedule='rate(6 hours)'`). */
 export const SNAPSHOT_SCHEDULE_CONTEXT = 'vesta:snapshotSchedule';
-export const SNAPSHOT_RETENTION_CONTEXT = 'vesta:snapshotRetentionDays';
+export const SNAPSHOT_RETENTION_CONTEXT = RETENTION_CONTEXT.snapshots;
 export const SNAPSHOT_SEGMENTS_CONTEXT = 'vesta:snapshotSegments';
 export const SNAPSHOT_MAX_AGE_CONTEXT = 'vesta:snapshotMaxAgeSeconds';
 
@@ -77,8 +81,9 @@ export interface SnapshotsProps {
    */
   readonly schedule?: string;
   /**
-   * Days a snapshot's objects are kept.
-   * @default - context `vesta:snapshotRetentionDays`, else 30
+   * Days a snapshot is kept: its objects (a lifecycle rule on `snapshots/`) and its record (the
+   * functions get it as `VESTA_SNAPSHOT_RETENTION_DAYS`), counted from the snapshot's start.
+   * @default - the tables' (`StateTables.retention.snapshots`: context `vesta:snapshotRetentionDays`, else 35)
    */
   readonly retentionDays?: number;
   /**
@@ -104,30 +109,6 @@ export interface SnapshotsProps {
    * @default false
    */
   readonly logExecutionData?: boolean;
-}
-
-const UNIT_SECONDS: Record<string, number> = {
-  minute: 60,
-  minutes: 60,
-  hour: 3_600,
-  hours: 3_600,
-  day: 86_400,
-  days: 86_400,
-};
-
-/**
- * Seconds between runs of a `rate(...)` expression; `undefined` for a `cron(...)` one. Throws an
- * `Error` that echoes anything else.
- */
-export function scheduleIntervalSeconds(expression: string): number | undefined {
-  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
-  // EventBridge takes the singular unit for 1 (`rate(1 day)`) and the plural for more (`rate(2 days)`).
-  if (rate && Number(rate[1]) > 0 && (Number(rate[1]) === 1) === !rate[2].endsWith('s'))
-    return Number(rate[1]) * UNIT_SECONDS[rate[2]];
-  if (/^cron\(\S+( \S+){5}\)$/.test(expression)) return undefined;
-  throw new Error(
-    `the snapshot schedule must be rate(1 minute|hour|day), rate(<n> minutes|hours|days) or cron(<6 fields>). Received: ${JSON.stringify(expression)}`,
-  );
 }
 
 function contextValue(scope: Construct, key: string): unknown {
@@ -184,9 +165,9 @@ export class Snapshots extends StageConstruct {
     if (props.schedule === undefined && fromContext !== undefined && typeof fromContext !== 'string') {
       throw new Error(`${SNAPSHOT_SCHEDULE_CONTEXT} must be a string. Received: ${JSON.stringify(fromContext)}`);
     }
-    this.schedule = props.schedule ?? (fromContext as string | undefined) ?? 'rate(1 day)';
+    this.schedule = props.schedule ?? (fromContext as string | undefined) ?? DEFAULT_SNAPSHOT_SCHEDULE;
     const interval = scheduleIntervalSeconds(this.schedule);
-    this.retentionDays = integerSetting(this, props.retentionDays, SNAPSHOT_RETENTION_CONTEXT, 30, 1, 36_500);
+    this.retentionDays = retentionDays(this, 'snapshots', props.retentionDays ?? props.tables.retention.snapshots);
     this.segments = integerSetting(
       this,
       props.segments,
@@ -231,7 +212,11 @@ export class Snapshots extends StageConstruct {
       },
     ]);
 
-    const env = { VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName, VESTA_SNAPSHOT_SEGMENTS: String(this.segments) };
+    const env = {
+      VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName,
+      VESTA_SNAPSHOT_SEGMENTS: String(this.segments),
+      ...retentionEnvironment({ snapshots: this.retentionDays }),
+    };
     const fn = (
       cid: string,
       entry: string,
@@ -420,13 +405,14 @@ export class Snapshots extends StageConstruct {
     );
   }
 
-  /** What the API function needs to know: both machines' ARNs and the segments of a whole-store snapshot. */
+  /** What the API function needs to know: both machines' ARNs, the segments of a whole-store snapshot and the snapshots' retention. */
   environment(): Record<string, string> {
     return {
       ...Object.fromEntries(SNAPSHOT_MACHINES.map((def) => [def.envVar, this.stateMachines[def.id].stateMachineArn])),
       VESTA_SNAPSHOT_SEGMENTS: String(this.segments),
       // For imports.
       VESTA_SNAPSHOT_BUCKET: this.bucket.bucketName,
+      ...retentionEnvironment({ snapshots: this.retentionDays }),
     };
   }
 }

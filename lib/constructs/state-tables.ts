@@ -16,6 +16,8 @@ import {
 } from '../../src/adapters/dynamodb/table-defs';
 import { TABLE_INTENTS, type TableGrant, type TableIntent } from '../perms';
 import { removalPolicyOf, retainsByDefault, validateStage } from '../stage';
+import type { RetentionDays } from '../../src/core/retention';
+import { resolveRetention, retentionEnvironment } from './retention';
 
 export type TableId = TableDef['id'];
 
@@ -32,6 +34,12 @@ export interface StateTablesProps {
    * @default true for the `prod` stage, false for every other stage
    */
   readonly retain?: boolean;
+  /**
+   * Days finished history is kept, each counted from its end (snapshots: from their start): the
+   * functions set the items' `ttl` from these, and treat an item past it as gone.
+   * @default - each from its context key (`vesta:snapshotRetentionDays`, `vesta:sagaRetentionDays`, `vesta:restoreRetentionDays`), else 35, 30 and 30 days
+   */
+  readonly retention?: Partial<RetentionDays>;
 }
 
 const ATTRIBUTE_TYPES: Readonly<Record<AttributeType, dynamodb.AttributeType>> = {
@@ -68,6 +76,8 @@ export class StateTables extends Construct {
   readonly tables: Readonly<Record<TableId, dynamodb.TableV2>>;
   /** Whether the tables are retained and deletion-protected. */
   readonly retain: boolean;
+  /** Days snapshots, finished sagas' logs and finished restores' records are kept. */
+  readonly retention: RetentionDays;
 
   /** Throws an `Error` when `stage` or `tableNamePrefix` is malformed; the message echoes it. */
   constructor(scope: Construct, id: string, props: StateTablesProps) {
@@ -79,6 +89,7 @@ export class StateTables extends Construct {
       );
     }
     this.retain = props.retain ?? retainsByDefault(props.stage);
+    this.retention = resolveRetention(this, props.retention);
 
     const tables: Partial<Record<TableId, dynamodb.TableV2>> = {};
     for (const def of TABLE_DEFS) {
@@ -129,8 +140,15 @@ export class StateTables extends Construct {
     return `${this.tables[table].tableArn}/index/${indexName}`;
   }
 
-  /** Environment variables that carry each table's physical name: `{ [def.envVar]: tableName }`. */
+  /**
+   * Environment variables that carry each table's physical name (`{ [def.envVar]: tableName }`)
+   * and the retentions (`VESTA_SNAPSHOT_RETENTION_DAYS`, `VESTA_SAGA_RETENTION_DAYS`,
+   * `VESTA_RESTORE_RETENTION_DAYS`).
+   */
   environment(): Record<string, string> {
-    return Object.fromEntries(TABLE_DEFS.map((def) => [def.envVar, this.tables[def.id].tableName]));
+    return {
+      ...Object.fromEntries(TABLE_DEFS.map((def) => [def.envVar, this.tables[def.id].tableName])),
+      ...retentionEnvironment(this.retention),
+    };
   }
 }

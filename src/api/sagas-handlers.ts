@@ -46,7 +46,13 @@ export function sagasHandlers({ sagas, workflows }: SagasDeps): Record<string, H
       const created = await sagas.create(def, executionArn);
       if (!created) {
         const existing = await sagas.definition(def.id);
-        if (existing && !sameDefinition(existing, def)) {
+        // A saga past its retention keeps its id until DynamoDB's TTL clean-up deletes its log.
+        if (!existing)
+          throw new ConflictError(
+            'SagaIdReused',
+            `saga ${JSON.stringify(def.id)} ended longer ago than the saga log's retention and its id is not free yet; nothing was started (use another id)`,
+          );
+        if (!sameDefinition(existing, def)) {
           throw new ConflictError(
             'SagaIdReused',
             `saga ${JSON.stringify(def.id)} already exists with another definition; nothing was started (use another id, or read it with GET /v1/sagas/${def.id})`,

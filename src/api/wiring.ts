@@ -32,6 +32,7 @@ import { dynamoStreamDecoder } from '../adapters/dynamodb/stream-records';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
+import { retentionFromEnv } from '../core/retention';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { translateCause } from '../adapters/dynamodb/errors';
 import { SfnWorkflows } from '../adapters/sfn/workflows';
@@ -148,8 +149,10 @@ export function wireStores(opts: WiringOptions = {}) {
     clock,
     cacheSeconds: Number(env.VESTA_SETTINGS_CACHE_SECONDS ?? 5),
   });
-  const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock);
-  const snapshots = new DynamoSnapshotStore(client, controlTable, clock);
+  // VESTA_SNAPSHOT_RETENTION_DAYS, VESTA_SAGA_RETENTION_DAYS, VESTA_RESTORE_RETENTION_DAYS.
+  const retention = retentionFromEnv(env);
+  const sagas = new DynamoSagaLog(client, tableName(env, SAGAS_TABLE), clock, retention.sagas);
+  const snapshots = new DynamoSnapshotStore(client, controlTable, clock, retention);
   const cuts = new DynamoSnapshotCuts(client, controlTable);
   const changeLog = new DynamoChangeLog({
     client,

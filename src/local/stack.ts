@@ -1,6 +1,7 @@
 /**
  * The local stack: DynamoDB Local (or the endpoint in `AWS_ENDPOINT_URL_DYNAMODB`), the tables
- * from the shared definitions, and the API's Lambda handler behind the local gateway.
+ * from the shared definitions, the API's Lambda handler behind the local gateway, and the
+ * schedules the CDK stack defines: the lease jobs and the whole-store snapshot.
  */
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,7 +12,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../api/wiring';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store';
-import { createExportHandler, createRestoreHandler } from '../snapshots/worker';
+import { createExportHandler, createRestoreHandler, createScheduleHandler } from '../snapshots/worker';
+import { SNAPSHOT_SCHEDULE_ENV, every, localSnapshotInterval } from './schedules';
 import { meteredStepHandler } from '../sagas/step-handler';
 import { LocalWorkflows } from './workflows';
 import { LocalExecutions } from './executions';
@@ -48,6 +50,15 @@ export interface LocalStackOptions {
   readonly changeFeed?: boolean;
   /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
   readonly leaseJobsSeconds?: number;
+  /**
+   * The scheduled whole-store snapshot, by the same handler as the schedule function in AWS:
+   * `off`, or a `rate(...)` expression (the first run is one interval after the start, as with
+   * EventBridge).
+   * @default - `VESTA_SNAPSHOT_SCHEDULE`, else the CDK stack's default schedule (`rate(1 day)`)
+   */
+  readonly snapshotSchedule?: string;
+  /** Milliseconds between scheduled snapshots instead of the schedule's interval (tests); the schedule being `off` still wins. */
+  readonly snapshotIntervalMs?: number;
   /**
    * The local log (`src/local/log.ts`): one line per request, each execution's end, a summary of
    * change events; warnings and errors. @default nothing is logged
@@ -97,6 +108,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let workflows: LocalWorkflows | undefined;
   let background: Background | undefined;
   let stopSummary = () => {};
+  let stopSnapshotSchedule = async () => {};
   let changeSignal: BroadcastChangeSignal | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -104,6 +116,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       // Long polls (`wait` up to 20 s) and keep-alive connections would hold the close open.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      // A scheduled snapshot being started finishes starting; its execution stops with the others.
+      await stopSnapshotSchedule();
       await workflows?.stop();
       await background?.stop();
       stopSummary();
@@ -113,6 +127,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await ddb?.stop();
     })());
   try {
+    // Checked before anything starts: a malformed schedule fails the start, naming the variable.
+    const scheduled = localSnapshotInterval(opts.snapshotSchedule ?? process.env[SNAPSHOT_SCHEDULE_ENV]);
+    const snapshotEvery = scheduled === undefined ? undefined : (opts.snapshotIntervalMs ?? scheduled);
     const log = (m: string) => console.error(m);
     let endpoint = opts.dynamoEndpoint;
     if (endpoint === undefined) {
@@ -143,6 +160,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       executions,
       log: out,
     });
+    if (snapshotEvery !== undefined) {
+      // What EventBridge invokes the schedule function with in AWS, on a timer.
+      const schedule = createScheduleHandler({ ...snapshotDeps, workflows }, { segments: snapshotDeps.segments });
+      stopSnapshotSchedule = every(snapshotEvery, [
+        async () => {
+          const { snapshotId } = (await schedule({ action: 'scheduledStart' })) as { snapshotId: string };
+          out.info('scheduled snapshot started', { snapshotId });
+        },
+      ]);
+    }
     if (opts.resumeSagas ?? true) {
       const resumed = await workflows.resume(stepDeps.sagas.unfinished());
       if (resumed > 0) out.info('resumed unfinished sagas', { resumed });

@@ -30,6 +30,7 @@ import {
   scheduleIntervalSeconds,
 } from '../../lib/constructs/snapshots';
 import { StateTables } from '../../lib/constructs/state-tables';
+import { DEFAULT_SNAPSHOT_SCHEDULE } from '../../src/core/schedule';
 import { SNAPSHOT_EXPORT_SUBSTITUTION, SNAPSHOT_RESTORE_SUBSTITUTION } from '../../src/sagas/state-machines';
 import { grantPairs, list, logicalIdOf, pairsOf, roleStatements } from './policies';
 import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
@@ -99,13 +100,13 @@ describe('the bucket', () => {
     });
   });
 
-  test('expires snapshots after 30 days by default, noncurrent versions after a week, incomplete uploads after a day', () => {
+  test('expires snapshots after 35 days by default, noncurrent versions after a week, incomplete uploads after a day', () => {
     expect(bucket().Properties.LifecycleConfiguration.Rules).toEqual([
       {
         Id: 'snapshot-retention',
         Prefix: 'snapshots/',
         Status: 'Enabled',
-        ExpirationInDays: 30,
+        ExpirationInDays: 35,
         NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS },
         ExpiredObjectDeleteMarker: false,
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
@@ -123,6 +124,40 @@ describe('the bucket', () => {
       /vesta:snapshotRetentionDays must be a whole number from 1/,
     );
     expect(() => withContext({ [SNAPSHOT_RETENTION_CONTEXT]: 'forever' })).toThrow(/Received: "forever"/);
+  });
+
+  test('the records expire with the objects: every function and the API get the same days', () => {
+    const { template } = withContext({ [SNAPSHOT_RETENTION_CONTEXT]: '90' });
+    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function')))
+      expect(fn.Properties.Environment.Variables.VESTA_SNAPSHOT_RETENTION_DAYS).toBe('90');
+    for (const fn of ['exportFunction', 'restoreFunction', 'scheduleFunction'] as const)
+      expect(fnResource(fn).Properties.Environment.Variables.VESTA_SNAPSHOT_RETENTION_DAYS).toBe('35');
+    expect(snaps().environment().VESTA_SNAPSHOT_RETENTION_DAYS).toBe('35');
+  });
+
+  test('the prop of the service sets the lifecycle rule and the functions alike', () => {
+    const short = synthesize({
+      stage: 'dev',
+      snapshotRetentionDays: 10,
+      sagaLogRetentionDays: 5,
+      restoreRetentionDays: 2,
+    });
+    try {
+      const b = resourcesOf(short.template, 'AWS::S3::Bucket')[logicalIdOf(short.stack, short.stack.snapshots.bucket)];
+      expect(b.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(10);
+      const fns = Object.values(resourcesOf(short.template, 'AWS::Lambda::Function')).filter(
+        (f) => f.Properties.Environment?.Variables?.VESTA_RECORDS_TABLE !== undefined,
+      );
+      expect(fns.length).toBeGreaterThanOrEqual(8);
+      for (const f of fns)
+        expect(f.Properties.Environment.Variables).toMatchObject({
+          VESTA_SNAPSHOT_RETENTION_DAYS: '10',
+          VESTA_SAGA_RETENTION_DAYS: '5',
+          VESTA_RESTORE_RETENTION_DAYS: '2',
+        });
+    } finally {
+      short.dispose();
+    }
   });
 
   test('is destroyed with a dev stack and kept with prod', () => {
@@ -276,11 +311,12 @@ describe('the schedule and the age alarm', () => {
       (a) => a.Properties.MetricName === 'LatestSnapshotAgeSeconds',
     )!.Properties;
 
-  test('by default a whole-store snapshot daily and an age report every 15 minutes, both to the schedule function', () => {
+  test('by default a whole-store snapshot daily (the schedule the local stack runs too) and an age report every 15 minutes, both to the schedule function', () => {
+    expect(DEFAULT_SNAPSHOT_SCHEDULE).toBe('rate(1 day)');
     const mine = rules(s.template).filter((r) => JSON.stringify(r.Targets).includes(idOf(snaps().scheduleFunction)));
     expect(mine.map((r) => [r.ScheduleExpression, JSON.parse(r.Targets[0].Input)]).sort()).toEqual(
       [
-        ['rate(1 day)', { action: 'scheduledStart' }],
+        [DEFAULT_SNAPSHOT_SCHEDULE, { action: 'scheduledStart' }],
         [`rate(${AGE_REPORT_MINUTES} minutes)`, { action: 'reportAge' }],
       ].sort(),
     );

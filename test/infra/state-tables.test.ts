@@ -1,5 +1,6 @@
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
 import { StateTables } from '../../lib/constructs/state-tables';
+import { RETENTION_ENV } from '../../src/core/retention';
 import { bareStack, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const TABLE = 'AWS::DynamoDB::GlobalTable';
@@ -49,8 +50,8 @@ describe('StateTables', () => {
     }
   });
 
-  test('tables expire items by the TTL attribute their definition names; the saga log keeps its items', () => {
-    for (const id of ['records', 'control', 'idempotency'])
+  test('tables expire items by the TTL attribute their definition names; the saga log has one too', () => {
+    for (const id of ['records', 'control', 'idempotency', 'sagas'])
       expect(TABLE_DEFS.find((d) => d.id === id)?.ttlAttribute).toBeDefined();
     for (const def of TABLE_DEFS) {
       const spec = tableNamed(dev, `vesta-dev-${def.id}`).Properties.TimeToLiveSpecification;
@@ -118,8 +119,53 @@ describe('StateTables', () => {
 
   test('environment() maps each definition envVar to its table name', () => {
     const env = dev.stack.tables.environment();
-    expect(Object.keys(env).sort()).toEqual(TABLE_DEFS.map((d) => d.envVar).sort());
+    expect(Object.keys(env).sort()).toEqual(
+      [...TABLE_DEFS.map((d) => d.envVar), ...Object.values(RETENTION_ENV)].sort(),
+    );
     for (const def of TABLE_DEFS) expect(env[def.envVar]).toBe(dev.stack.tables.tables[def.id].tableName);
+  });
+
+  test('the saga log and the snapshot and restore records expire by the `ttl` attribute', () => {
+    expect(tableNamed(dev, 'vesta-dev-sagas').Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'ttl',
+      Enabled: true,
+    });
+    expect(tableNamed(dev, 'vesta-dev-control').Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'ttl',
+      Enabled: true,
+    });
+  });
+
+  test('retention defaults to 35 days of snapshots, 30 of finished sagas and restores, as environment variables', () => {
+    expect(dev.stack.tables.retention).toEqual({ snapshots: 35, sagas: 30, restores: 30 });
+    expect(dev.stack.tables.environment()).toMatchObject({
+      VESTA_SNAPSHOT_RETENTION_DAYS: '35',
+      VESTA_SAGA_RETENTION_DAYS: '30',
+      VESTA_RESTORE_RETENTION_DAYS: '30',
+    });
+  });
+
+  test('retention comes from the props, else context; a bad value fails naming its key', () => {
+    const given = new StateTables(bareStack(), 'T', {
+      stage: 'dev',
+      tableNamePrefix: 'vesta-dev',
+      retention: { sagas: 7, restores: 90 },
+    });
+    expect(given.retention).toEqual({ snapshots: 35, sagas: 7, restores: 90 });
+    const stack = bareStack();
+    stack.node.setContext('vesta:sagaRetentionDays', '14');
+    stack.node.setContext('vesta:restoreRetentionDays', 3);
+    expect(new StateTables(stack, 'T', { stage: 'dev', tableNamePrefix: 'vesta-dev' }).retention).toEqual({
+      snapshots: 35,
+      sagas: 14,
+      restores: 3,
+    });
+    expect(
+      () => new StateTables(bareStack(), 'T', { stage: 'dev', tableNamePrefix: 'x', retention: { sagas: 0 } }),
+    ).toThrow(/vesta:sagaRetentionDays must be a whole number from 1 to 36500. Received: 0/);
+    const bad = bareStack();
+    bad.node.setContext('vesta:restoreRetentionDays', 'forever');
+    expect(() => new StateTables(bad, 'T', { stage: 'dev', tableNamePrefix: 'x' })).toThrow(/Received: "forever"/);
   });
 
   test('a malformed stage or prefix is refused with the received value in the message', () => {

@@ -34,7 +34,8 @@ export function testTables(): Record<string, string> {
 
 /**
  * The local stack on a free port and the test tables, as `npm start` runs it but without resuming
- * sagas or reading the change feed (for tests that only call the API through it).
+ * sagas, reading the change feed or taking scheduled snapshots (for tests that only call the API
+ * through it).
  */
 export function startQuietStack(): Promise<LocalStack> {
   return startLocalStack({
@@ -43,6 +44,7 @@ export function startQuietStack(): Promise<LocalStack> {
     tablePrefix: TEST_TABLE_PREFIX,
     resumeSagas: false,
     changeFeed: false,
+    snapshotSchedule: 'off',
   });
 }
 

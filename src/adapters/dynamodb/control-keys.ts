@@ -12,7 +12,8 @@
  * - namespace settings `ns#<ns>` / `settings`; the health probe `health` / `probe`;
  * - the reaper's last run `reaper` / `status`;
  * - snapshot `snapshot` / `<id>`, restore `restore` / `<id>`, the newest complete snapshot
- *   `snapshot-latest` / `latest`, a restore part's checkpoint `restore-part#<restore id>` / `<part>`.
+ *   `snapshot-latest` / `latest`, a restore part's checkpoint `restore-part#<restore id>` / `<part>`;
+ *   the snapshot, restore and checkpoint items carry `ttl` (retention), the latest mark never.
  *
  * Sagas table (`id`, `sk`): the saga `saga`, step `step#NNN`, an applied action or compensation
  * `step#NNN#apply` / `step#NNN#undo`. A header also carries `listStatus` (its status) and

@@ -21,7 +21,7 @@ import { guarded, isConditionFailure } from './errors';
 import { Expr, N, S, attributeNotExists } from './expressions';
 import { queryPages } from './query';
 
-/** How long a checkpoint is kept after its last move (DynamoDB TTL). */
+/** How long a checkpoint is kept after its last move (DynamoDB TTL) while its restore runs; its end sets the restores' retention. */
 export const CHECKPOINT_TTL_SECONDS = 30 * 24 * 3600;
 
 export interface Checkpoint extends PartCounts {
@@ -71,6 +71,36 @@ export async function sumCheckpoints(client: DynamoDBClient, table: string, rest
     }
   }
   return { written, skipped, setAside };
+}
+
+/**
+ * Sets `ttl` on every checkpoint of a restore that has ended (the restores' retention from its
+ * end). Each update is conditioned on the checkpoint existing. Throws store errors.
+ */
+export async function expireCheckpoints(
+  client: DynamoDBClient,
+  table: string,
+  restoreId: string,
+  ttl: number,
+): Promise<void> {
+  const q = new Expr();
+  q.key(`${q.name('pk')} = ${q.value(S(checkpointPk(restoreId)))}`).project(['sk']);
+  const parts: string[] = [];
+  for await (const page of queryPages(client, { TableName: table, ...q.queryParams(), ConsistentRead: true }))
+    for (const item of page.items) parts.push(item.sk.S!);
+  for (const part of parts) {
+    const e = new Expr();
+    e.set(`${e.name('ttl')} = ${e.value(N(ttl))}`).require(`attribute_exists(${e.name('pk')})`);
+    try {
+      await guarded(() =>
+        client.send(
+          new UpdateItemCommand({ TableName: table, Key: checkpointKey(restoreId, part), ...e.updateParams() }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
 }
 
 /**

@@ -31,10 +31,15 @@ function decodeSagaCursor(raw: string): string {
  * saga just started or finished may take a moment to be listed (under its new status). Throws
  * `ValidationError` (field `cursor`) for a cursor this listing did not issue.
  */
-export async function listSagas(client: DynamoDBClient, table: string, q: SagaListQuery): Promise<SagaPage> {
+export async function listSagas(
+  client: DynamoDBClient,
+  table: string,
+  q: SagaListQuery,
+  hidden: Hidden = () => false,
+): Promise<SagaPage> {
   const before = q.cursor !== undefined ? decodeSagaCursor(q.cursor) : undefined;
   const statuses = q.status ? [q.status] : SAGA_STATUSES;
-  const found = await Promise.all(statuses.map((st) => newest(client, table, st, q.limit + 1, before)));
+  const found = await Promise.all(statuses.map((st) => newest(client, table, st, q.limit + 1, before, hidden)));
   const merged = found.flat().sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
   const items = merged.slice(0, q.limit);
   const more = merged.length > q.limit;
@@ -44,13 +49,20 @@ export async function listSagas(client: DynamoDBClient, table: string, q: SagaLi
   };
 }
 
-/** Up to `limit` headers of one status, newest first, after `before` (a `listOrder`). */
+/**
+ * Whether a listed saga is left out: one past its retention (the index holds `finishedAt`, not
+ * `ttl`, so the log decides from the status and the end).
+ */
+export type Hidden = (status: SagaStatus, finishedAt: string | undefined) => boolean;
+
+/** Up to `limit` headers of one status, newest first, after `before` (a `listOrder`), none `hidden`. */
 async function newest(
   client: DynamoDBClient,
   table: string,
   status: SagaStatus,
   limit: number,
   before: string | undefined,
+  hidden: Hidden,
 ): Promise<{ order: string; summary: SagaSummary }[]> {
   const out: { order: string; summary: SagaSummary }[] = [];
   const e = new Expr();
@@ -63,6 +75,7 @@ async function newest(
   );
   for await (const page of pages) {
     for (const it of page.items) {
+      if (hidden(status, it.finishedAt?.S)) continue;
       out.push({
         order: it.listOrder.S!,
         summary: {

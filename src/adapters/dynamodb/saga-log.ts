@@ -5,6 +5,10 @@
  * status change conditioned on the status it must have (`PENDING` to apply, `DONE` to undo). A
  * retried call, a lost acknowledgement or a redrive finds the entry and returns what it recorded;
  * an abort that wins the race against a late apply makes that apply's transaction fail.
+ *
+ * A saga that ends SUCCEEDED or COMPENSATED gets its `ttl` (`src/core/retention.ts`) on its
+ * header, steps and entries, in the transaction that ends it. DynamoDB deletes late (and DynamoDB
+ * Local never), so every read treats a saga past its retention as unknown.
  */
 import {
   type AttributeValue,
@@ -15,7 +19,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { NotFoundError } from '../../core/errors';
+import { NotFoundError, ThrottledError } from '../../core/errors';
+import { DEFAULT_RETENTION_DAYS, EXPIRING_SAGA_STATUSES, isExpired, ttlAfter } from '../../core/retention';
 import type { Clock } from '../../core/ports';
 import { parseJson, stringifyJson } from '../../core/json';
 import type { SagaDefinition, SagaStatus, SagaView, StepStatus } from '../../core/sagas';
@@ -40,6 +45,16 @@ import { queryPages, scanPages } from './query';
 import type { TxnExtra } from './transactions';
 import { toSaga, toStep } from './saga-items';
 import { listSagas } from './saga-list';
+import { SAGAS_TABLE } from './table-defs';
+
+/** The attribute DynamoDB's TTL clean-up of the sagas table reads. */
+const TTL = SAGAS_TABLE.ttlAttribute!;
+
+/** Items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+const expiring = (status: string | undefined): boolean =>
+  (EXPIRING_SAGA_STATUSES as readonly (string | undefined)[]).includes(status);
 
 /** Condition of a Put that must not overwrite an item. */
 const NEW_ITEM = (() => {
@@ -74,7 +89,24 @@ export class DynamoSagaLog implements SagaLog {
     private readonly client: DynamoDBClient,
     private readonly table: string,
     private readonly clock: Clock,
+    /** Days a SUCCEEDED or COMPENSATED saga's log is kept after its end. */
+    private readonly retentionDays: number = DEFAULT_RETENTION_DAYS.sagas,
   ) {}
+
+  /**
+   * Whether a header is past its retention: its `ttl` is reached, or it ended SUCCEEDED or
+   * COMPENSATED longer than the retention ago (a header written before retention has no `ttl`).
+   */
+  private expired(header: Record<string, AttributeValue>): boolean {
+    const ttl = header[TTL]?.N;
+    const status = header.status?.S;
+    return isExpired(
+      this.clock.now().getTime(),
+      ttl !== undefined ? Number(ttl) : undefined,
+      expiring(status) ? header.finishedAt?.S : undefined,
+      this.retentionDays,
+    );
+  }
 
   /** Writes the saga and its steps; false (and nothing written) when the id is already taken. */
   public async create(def: SagaDefinition, executionArn: string): Promise<boolean> {
@@ -138,16 +170,23 @@ export class DynamoSagaLog implements SagaLog {
     );
   }
 
-  public async saga(id: string): Promise<StoredSaga | undefined> {
+  /** The header item as stored, expired or not. */
+  private async header(id: string): Promise<Record<string, AttributeValue> | undefined> {
     const out = await guarded(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.table, Key: marshall({ id, sk: HEADER }), ConsistentRead: true }),
       ),
     );
-    return out.Item ? toSaga(out.Item) : undefined;
+    return out.Item;
   }
 
-  /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown. */
+  /** The saga's header; undefined if unknown or past its retention. */
+  public async saga(id: string): Promise<StoredSaga | undefined> {
+    const item = await this.header(id);
+    return item && !this.expired(item) ? toSaga(item) : undefined;
+  }
+
+  /** The saga as `GET /v1/sagas/{id}` shows it, from one consistent Query; undefined if unknown or past its retention. */
   public async view(id: string): Promise<SagaView | undefined> {
     const read = await this.read(id);
     if (!read) return undefined;
@@ -200,7 +239,7 @@ export class DynamoSagaLog implements SagaLog {
         }
       }
     }
-    return header ? { header, steps } : undefined;
+    return header && !this.expired(header) ? { header, steps } : undefined;
   }
 
   /**
@@ -341,7 +380,9 @@ export class DynamoSagaLog implements SagaLog {
   /** COMPENSATION_FAILED to RUNNING, `finishedAt` removed, `retries` counted; false when it had another status. */
   public async reopen(id: string): Promise<boolean> {
     const e = moveStatus(['COMPENSATION_FAILED'], 'RUNNING', 'retriedAt', this.clock.now().toISOString());
-    e.remove(e.name('finishedAt')).add(e.name('retries'), e.value(N(1)));
+    e.remove(e.name('finishedAt'))
+      .remove(e.name(TTL))
+      .add(e.name('retries'), e.value(N(1)));
     try {
       await guarded(() =>
         this.client.send(
@@ -361,7 +402,10 @@ export class DynamoSagaLog implements SagaLog {
    * `listOrder`) gets its `listOrder` in a second update, so it is listed from then on.
    */
   public async finish(id: string, status: SagaStatus, from: readonly SagaStatus[]): Promise<boolean> {
-    const e = moveStatus(from, status, 'finishedAt', this.clock.now().toISOString());
+    const now = this.clock.now();
+    const e = moveStatus(from, status, 'finishedAt', now.toISOString());
+    // SUCCEEDED and COMPENSATED are final: the whole log is kept for the retention from now.
+    if (expiring(status)) return this.finishForGood(id, e, ttlAfter(now.getTime(), this.retentionDays));
     let out: Record<string, AttributeValue> | undefined;
     try {
       out = (
@@ -392,8 +436,68 @@ export class DynamoSagaLog implements SagaLog {
     return true;
   }
 
-  /** Sagas newest first, of one status or of all (`listSagas` of `saga-list.ts`). */
+  /**
+   * Ends a saga for good: in one transaction the header's move `move` (and its `listOrder` if it
+   * has none) and `ttl` on the header and on every step and entry, read by one consistent Query
+   * first (at most 1 + 3 x `MAX_SAGA_STEPS` items, inside a transaction's 100). False when the
+   * header's condition fails; a transaction cancelled for another cause (a write racing on one of
+   * its items) is a `ThrottledError`, to be retried.
+   */
+  private async finishForGood(id: string, move: Expr, ttl: number): Promise<boolean> {
+    const q = new Expr();
+    q.key(`${q.name('id')} = ${q.value(S(id))}`).project(['sk', 'startedAt', 'listOrder']);
+    const items: Record<string, AttributeValue>[] = [];
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      ...q.queryParams(),
+      ConsistentRead: true,
+    }))
+      items.push(...page.items);
+    const header = items.find((it) => it.sk.S === HEADER);
+    if (!header) return false;
+    move.set(`${move.name(TTL)} = ${move.value(N(ttl))}`);
+    if (!header.listOrder && header.startedAt?.S)
+      move.set(`${move.name('listOrder')} = ${move.value(S(sagaListOrder(header.startedAt.S, id)))}`);
+    const expire = (sk: string): TransactWriteItem => {
+      const e = existing();
+      e.set(`${e.name(TTL)} = ${e.value(N(ttl))}`);
+      return { Update: { TableName: this.table, Key: marshall({ id, sk }), ...e.updateParams() } };
+    };
+    const rest = items.filter((it) => it.sk.S !== HEADER).map((it) => expire(it.sk.S!));
+    const first = rest.slice(0, MAX_TRANSACTION_ITEMS - 1);
+    try {
+      await guarded(() =>
+        this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Update: { TableName: this.table, Key: marshall({ id, sk: HEADER }), ...move.updateParams() } },
+              ...first,
+            ],
+          }),
+        ),
+      );
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (!reasons) throw e;
+      if (conditionFailed(reasons[0])) return false;
+      throw new ThrottledError(`saga ${id} could not end: its items were being written; retry`, 1, { cause: e });
+    }
+    // Never with the definitions this version accepts; a log written by another could be longer.
+    for (const u of rest.slice(first.length))
+      await guarded(() => this.client.send(new UpdateItemCommand(u.Update!))).catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+    return true;
+  }
+
+  /**
+   * Sagas newest first, of one status or of all (`listSagas` of `saga-list.ts`), without those
+   * past their retention (by their end: the index holds no `ttl`).
+   */
   public list(q: SagaListQuery): Promise<SagaPage> {
-    return listSagas(this.client, this.table, q);
+    const nowMs = this.clock.now().getTime();
+    return listSagas(this.client, this.table, q, (status, finishedAt) =>
+      expiring(status) ? isExpired(nowMs, undefined, finishedAt, this.retentionDays) : false,
+    );
   }
 }

@@ -5,6 +5,13 @@
  * COMPLETE snapshot, which health reads in one request. A RUNNING restore's counts come from its
  * parts' checkpoints (`restore-checkpoints.ts`). The manifests themselves are objects in the blob
  * store; these items are what the API answers from.
+ *
+ * Retention (`src/core/retention.ts`): a snapshot's item gets `ttl` at its start, the snapshots'
+ * retention later, when the bucket's lifecycle rule removes its objects (S3 counts from each
+ * object's creation, after the start, and rounds up to a midnight), so the API never shows a
+ * snapshot whose objects are gone; a restore's item and its checkpoints get `ttl` when it ends.
+ * The reads treat an item past its retention as absent (DynamoDB deletes late, DynamoDB Local
+ * never). The newest-complete mark never expires: health and the age alarm go on reading its age.
  */
 import {
   ConditionalCheckFailedException,
@@ -21,7 +28,12 @@ import { type RegisterOutcome, sameSnapshot } from '../../core/snapshot-import';
 import { guarded } from './errors';
 import { Expr, S, attributeNotExists } from './expressions';
 import { queryPages } from './query';
-import { moveSetAside, settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
+import { expireCheckpoints, moveSetAside, settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
+import { DEFAULT_RETENTION_DAYS, type RetentionDays, isExpired, ttlAfter } from '../../core/retention';
+import { CONTROL_TABLE } from './table-defs';
+
+/** The attribute DynamoDB's TTL clean-up of the control table reads. */
+const TTL = CONTROL_TABLE.ttlAttribute!;
 
 /** Snapshots a list returns at most (newest first). */
 export const LIST_LIMIT = 1000;
@@ -95,7 +107,24 @@ export class DynamoSnapshotStore implements SnapshotStore {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly clock: Clock,
+    /** Days snapshots (from their start) and finished restores (from their end) are kept. */
+    private readonly retention: Pick<RetentionDays, 'snapshots' | 'restores'> = DEFAULT_RETENTION_DAYS,
   ) {}
+
+  /** Whether a snapshot or restore item is past its retention (its `ttl`, or its age by the retention in force). */
+  private expired(item: Record<string, unknown>): boolean {
+    const i = item as Record<string, { S?: string; N?: string } | undefined>;
+    const ttl = i[TTL]?.N !== undefined ? Number(i[TTL]?.N) : undefined;
+    const now = this.clock.now().getTime();
+    if (i.pk?.S === SNAPSHOT) return isExpired(now, ttl, i.startedAt?.S, this.retention.snapshots);
+    const finished = i.status?.S !== 'RUNNING' ? i.finishedAt?.S : undefined;
+    return isExpired(now, ttl, finished, this.retention.restores);
+  }
+
+  /** The `ttl` of a finished restore's items. */
+  private restoreTtl(): number {
+    return ttlAfter(this.clock.now().getTime(), this.retention.restores);
+  }
 
   private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
     const out = await guarded(() =>
@@ -143,6 +172,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       segments,
       startedAt,
       done: {},
+      [TTL]: ttlAfter(Date.parse(startedAt), this.retention.snapshots),
     };
     await guarded(() =>
       this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ...NEW_ITEM })),
@@ -192,7 +222,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async getSnapshot(id: string): Promise<Stored | undefined> {
     const item = await this.getItem(SNAPSHOT, id);
-    return item ? snapshotOf(item) : undefined;
+    return item && !this.expired(item) ? snapshotOf(item) : undefined;
   }
 
   public async listSnapshots(namespace?: string): Promise<Stored[]> {
@@ -205,6 +235,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       ScanIndexForward: false,
     })) {
       for (const item of page.items) {
+        if (this.expired(item)) continue;
         const s = snapshotOf(item);
         if (namespace === undefined || s.namespace === null || s.namespace === namespace) out.push(s);
         if (out.length >= LIST_LIMIT) return out;
@@ -367,7 +398,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   public async getRestore(id: string): Promise<RestoreView | undefined> {
     const item = await this.getItem(RESTORE, id);
-    if (!item) return undefined;
+    if (!item || this.expired(item)) return undefined;
     const view = restoreOf(item);
     // While it runs, the counts are its parts' checkpoints: exactly what has been committed.
     return view.status === 'RUNNING' ? { ...view, ...(await sumCheckpoints(this.client, this.tableName, id)) } : view;
@@ -380,7 +411,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
       skipped,
       setAside,
       finishedAt: this.clock.now().toISOString(),
+      [TTL]: this.restoreTtl(),
     });
+    await expireCheckpoints(this.client, this.tableName, id, this.restoreTtl());
     const now = await this.getRestore(id);
     if (!now) throw new Error(`no restore ${id}`);
     return now;
@@ -393,6 +426,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
       ...counts,
       error: error.slice(0, 2048),
       finishedAt: this.clock.now().toISOString(),
+      [TTL]: this.restoreTtl(),
     });
+    await expireCheckpoints(this.client, this.tableName, id, this.restoreTtl());
   }
 }

@@ -79,9 +79,12 @@ export const IDEMPOTENCY_TABLE = table('idempotency', [S('id')], 'VESTA_IDEMPOTE
  * transaction as its record write and conditioned on not existing yet (exactly once). The index
  * `byStatus` (`listStatus`, `listOrder` = `<startedAt>#<id>`), sparse: only headers carry those
  * attributes, lists the sagas of one status newest first; `GET /v1/sagas` without a status merges
- * the four statuses' queries.
+ * the four statuses' queries. When a saga ends SUCCEEDED or COMPENSATED every item of it gets
+ * `ttl` (epoch s, `VESTA_SAGA_RETENTION_DAYS` after its end, `src/core/retention.ts`); a RUNNING
+ * or COMPENSATION_FAILED saga has none.
  */
 export const SAGAS_TABLE = table('sagas', [S('id'), S('sk')], 'VESTA_SAGAS_TABLE', {
+  ttlAttribute: 'ttl',
   indexes: [
     {
       name: 'byStatus',
