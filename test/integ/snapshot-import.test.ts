@@ -199,6 +199,27 @@ describe('the snapshot store', () => {
     const { cut: _c, ...view } = m;
     expect(await store.getSnapshot(id)).toMatchObject({ ...view, segments: 1 });
   });
+
+  test('an imported snapshot is kept from its import, however old it is: a year-old backup is there to restore', async () => {
+    const store = b.snapshotDeps.store;
+    const started = new Date(Date.now() - 400 * 24 * 3600 * 1000);
+    const id = newId('snap', started);
+    const m = {
+      id,
+      namespace: null,
+      status: 'COMPLETE' as const,
+      items: 1,
+      bytes: 10,
+      parts: [{ name: 'part-00000.jsonl.gz', items: 1, bytes: 10, sha256: 'd'.repeat(64) }],
+      startedAt: started.toISOString(),
+      finishedAt: new Date(started.getTime() + 5000).toISOString(),
+      format: 'vesta-snapshot/1' as const,
+    };
+    expect(await store.registerImported(m)).toBe('registered');
+    expect(await store.getSnapshot(id)).toMatchObject({ id, status: 'COMPLETE', startedAt: m.startedAt });
+    expect((await b.call('GET', `/v1/snapshots/${id}`)).status).toBe(200);
+    expect(await listIds(b)).toContain(id);
+  });
 });
 
 describe('damage', () => {

@@ -116,7 +116,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const i = item as Record<string, { S?: string; N?: string } | undefined>;
     const ttl = i[TTL]?.N !== undefined ? Number(i[TTL]?.N) : undefined;
     const now = this.clock.now().getTime();
-    if (i.pk?.S === SNAPSHOT) return isExpired(now, ttl, i.startedAt?.S, this.retention.snapshots);
+    // An imported snapshot is kept from its import (its copied objects are as new), whatever its age.
+    if (i.pk?.S === SNAPSHOT)
+      return isExpired(now, ttl, i.importedAt?.S ?? i.startedAt?.S, this.retention.snapshots);
     const finished = i.status?.S !== 'RUNNING' ? i.finishedAt?.S : undefined;
     return isExpired(now, ttl, finished, this.retention.restores);
   }
@@ -324,6 +326,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       bytes: manifest.bytes,
       done: {},
       importedAt: this.clock.now().toISOString(),
+      [TTL]: ttlAfter(this.clock.now().getTime(), this.retention.snapshots),
     };
     try {
       await guarded(() =>
