@@ -27,6 +27,7 @@
  *   ASL through the local runner: every part's sha256 checked, then each part streamed and written
  *   in transactions of conditional writes with the part's checkpoint).
  */
+import { WritesInFlight } from '../src/core/snapshot-cut';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,7 +284,13 @@ export async function snapshotBench(
     await seed(client, table, RECORDS, at);
     const seedSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     const blobs = new FsBlobStore(blobDir);
-    const deps = wireSnapshotWorker({ client, env: { ...tables, VESTA_REPLICA: 'local' }, blobs });
+    // Nothing writes records while it exports: no write is in flight across a cut.
+    const deps = wireSnapshotWorker({
+      client,
+      env: { ...tables, VESTA_REPLICA: 'local' },
+      blobs,
+      inFlight: new WritesInFlight(),
+    });
     const executions = new LocalExecutions();
     const workflows = new LocalWorkflows({ step: async () => ({}), export: createExportHandler(deps), executions });
     const settle = async (name: string) => {

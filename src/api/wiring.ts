@@ -56,7 +56,7 @@ import type {
 import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
 import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
 import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
-import { DEFAULT_PRE_IMAGE_WAIT_MS, DEFAULT_SETTLE_MS } from '../core/snapshot-cut';
+import { DEFAULT_PRE_IMAGE_WAIT_MS, DEFAULT_SETTLE_MS, type WritesInFlight } from '../core/snapshot-cut';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
@@ -82,6 +82,12 @@ export interface WiringOptions {
   readonly deadLetterReplay?: DeadLetterReplay;
   /** Told of each append to the change log; wakes the changes endpoint's long polls. @default none: they poll */
   readonly changeSignal?: ChangeSignal;
+  /**
+   * The record writes of this process while they run, shared by every entry point of a process
+   * that takes snapshots (the local stack): an export then reads as soon as no write stamped
+   * before its cut is left, instead of waiting `VESTA_SNAPSHOT_SETTLE_MS`. @default none
+   */
+  readonly inFlight?: WritesInFlight;
 }
 
 /** Scan segments (parts) of a whole-store snapshot: `VESTA_SNAPSHOT_SEGMENTS`, 1 to 64. */
@@ -139,6 +145,7 @@ export function wireStores(opts: WiringOptions = {}) {
     clock,
     leases,
     controlTable,
+    inFlight: opts.inFlight,
   });
   const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
   const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
@@ -306,7 +313,8 @@ export function wireSnapshotWorker(
     blobs: opts.blobs ?? new S3BlobStore(s3Client, bucket!),
     store: snapshots,
     cuts,
-    settleMs: msSetting(env, 'VESTA_SNAPSHOT_SETTLE_MS', DEFAULT_SETTLE_MS),
+    settleMs: msSetting(env, 'VESTA_SNAPSHOT_SETTLE_MS', opts.inFlight ? 0 : DEFAULT_SETTLE_MS),
+    ...(opts.inFlight ? { inFlight: opts.inFlight } : {}),
     preImageWaitMs: msSetting(env, 'VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS', DEFAULT_PRE_IMAGE_WAIT_MS),
     clock,
     setAside,

@@ -7,7 +7,9 @@
  * so on every key stamp order is commit order, and all keys of a transaction carry one stamp.
  *
  * A snapshot's cut `C` is chosen `CUT_LEAD_MS` ahead and registered before it comes; the export
- * starts reading only `settle` later, when every write stamped at or before `C` has committed. Then:
+ * starts reading only once every write stamped at or before `C` has committed or failed: where
+ * the writers run in the exporter's process (the local stack), `WritesInFlight` knows exactly;
+ * elsewhere it waits `settle`, the longest a write can take (the functions' timeouts). Then:
  * - a record read with a stamp at or before `C` is as it stood at `C`;
  * - for a record read with a later stamp, the change publisher has kept its pre-image: the stored
  *   item the first write after `C` replaced (or "none": the key did not exist at `C`). The publisher
@@ -25,8 +27,12 @@ export const CUT_LEAD_MS = 1000;
 export const CUTS_CACHE_MS = 250;
 /** Pre-images and open cuts are kept this long (a snapshot runs far shorter). */
 export const CUT_KEEP_SECONDS = 2 * 24 * 3600;
-/** Default wait after the cut for writes stamped before it to commit (the local stack's). */
-export const DEFAULT_SETTLE_MS = 1000;
+/**
+ * Default wait after the cut for writes stamped before it to commit, when no `WritesInFlight`
+ * knows them: the longest a write can take from its stamp (a read, then a write, each up to three
+ * attempts of 5 s; the API's and saga steps' functions time out at 29 and 30 s) and a margin.
+ */
+export const DEFAULT_SETTLE_MS = 33_000;
 /** How long an export waits for the publisher to keep a pre-image it needs. */
 export const DEFAULT_PRE_IMAGE_WAIT_MS = 5 * 60 * 1000;
 
@@ -64,4 +70,47 @@ export function stampAfter(own: string, stored: readonly (string | undefined)[])
 export function stampedAfter<T extends { readonly state: RecordState }>(t: T, stored: RecordState | undefined): T {
   if (!stored || t.state.updatedAt >= stored.updatedAt) return t;
   return { ...t, state: { ...t.state, updatedAt: stored.updatedAt } };
+}
+
+/**
+ * The record writes of this process that have not ended, by stamp: a write begins when it takes
+ * its stamp and ends when its last request is answered (or fails). `quiet(cut)` resolves once no
+ * write stamped at or before `cut` is left; called after the cut has come, every later write
+ * has a later stamp.
+ */
+export class WritesInFlight {
+  private readonly open = new Map<number, string>();
+  private next = 0;
+  private waiters: { cut: string; resolve: () => void }[] = [];
+
+  /** Registers a write stamped `stamp`; returns its end (call it once, whatever the outcome). */
+  public begin(stamp: string): () => void {
+    const id = this.next++;
+    this.open.set(id, stamp);
+    return () => {
+      if (!this.open.delete(id)) return;
+      this.waiters = this.waiters.filter((w) => {
+        if (this.before(w.cut)) return true;
+        w.resolve();
+        return false;
+      });
+    };
+  }
+
+  /** Whether some write stamped at or before `cut` has not ended. */
+  private before(cut: string): boolean {
+    for (const stamp of this.open.values()) if (atOrBefore(stamp, cut)) return true;
+    return false;
+  }
+
+  /** Resolves once every write stamped at or before `cut` has ended. */
+  public quiet(cut: string): Promise<void> {
+    if (!this.before(cut)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ cut, resolve }));
+  }
+
+  /** Writes not ended (for tests). */
+  public get size(): number {
+    return this.open.size;
+  }
 }

@@ -3,6 +3,7 @@
  * from the shared definitions, the API's Lambda handler behind the local gateway, and the
  * schedules the CDK stack defines: the lease jobs and the whole-store snapshot.
  */
+import { WritesInFlight } from '../core/snapshot-cut';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../api/app';
@@ -145,11 +146,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const executions = new LocalExecutions();
     const logger = new Logger({ serviceName: 'vesta' });
     const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
-    const stepDeps = wireSagaStep({ client, env });
+    // Every record write of this process, so that a snapshot reads as soon as none before its cut is left.
+    const inFlight = new WritesInFlight();
+    const stepDeps = wireSagaStep({ client, env, inFlight });
     const step = meteredStepHandler({ ...stepDeps, logger, metrics });
     // Snapshot parts and manifests: $VESTA_DATA_DIR/snapshots/<id>/ (blob names start with snapshots/).
     const snapshotDeps = {
-      ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir), logger, metrics }),
+      ...wireSnapshotWorker({ client, env, blobs: new FsBlobStore(dataDir), logger, metrics, inFlight }),
       logger,
       metrics,
     };
@@ -190,7 +193,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // The background worker's publisher tells this thread's long polls of each append.
     changeSignal = new BroadcastChangeSignal(tables[CHANGES_TABLE.envVar]);
     const handler = createApiHandler({
-      ...wireApi({ client, env, workflows, logger, deadLetterReplay, changeSignal, blobs: snapshotDeps.blobs }),
+      ...wireApi({
+        client,
+        env,
+        workflows,
+        logger,
+        deadLetterReplay,
+        changeSignal,
+        blobs: snapshotDeps.blobs,
+        inFlight,
+      }),
       metrics: apiMetrics,
     });
     // Change events (the records table's stream, the same publisher as in AWS, the log as the bus)

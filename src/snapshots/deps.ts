@@ -8,6 +8,7 @@ import type { BlobStore, Clock, DeadLetterStore, SnapshotStore, WorkflowStarter 
 import type { RecordScan, RestoreWriter, SnapshotCuts } from '../core/snapshot-ports';
 import type { SetAside } from '../core/dead-letters';
 import type { MetricEmitter } from '../core/metric-names';
+import type { WritesInFlight } from '../core/snapshot-cut';
 
 export interface SnapshotWorkerDeps {
   /** Reads the records an export writes out. */
@@ -20,6 +21,8 @@ export interface SnapshotWorkerDeps {
   readonly cuts: SnapshotCuts;
   /** How long after its cut an export starts reading: every write stamped before it has committed. */
   readonly settleMs: number;
+  /** The record writes of this process, when every writer runs in it: then `settleMs` may be 0. */
+  readonly inFlight?: WritesInFlight;
   /** How long an export waits for a pre-image before the snapshot fails (the publisher is behind). */
   readonly preImageWaitMs: number;
   readonly clock: Clock;

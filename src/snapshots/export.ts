@@ -226,6 +226,16 @@ async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: s
   return cut;
 }
 
+/**
+ * Returns once the cut has come and every write stamped at or before it has ended: at once after
+ * the workflow's wait, or, where the writers run in this process, once the last of them ends.
+ */
+async function settled(deps: SnapshotWorkerDeps, cut: string): Promise<void> {
+  const early = Date.parse(cut) - deps.clock.now().getTime();
+  if (early > 0) await sleep(Math.min(early, CUT_LEAD_MS));
+  await deps.inFlight?.quiet(cut);
+}
+
 export function exportActions(
   deps: SnapshotWorkerDeps,
 ): Record<
@@ -250,6 +260,7 @@ export function exportActions(
       const s = await snapshotOf(deps, input);
       if (segment >= total) throw named('Vesta.StepFailed', `segment ${segment} of ${total}`);
       const started = Date.now();
+      if (s.cut) await settled(deps, s.cut);
       const part = await exportSegment(deps, s.id, s.namespace, segment, total, s.cut);
       await deps.store.partDone(s.id, part);
       deps.logger?.info('snapshot part written', { snapshotId: s.id, ...part, ms: Date.now() - started });

@@ -3,6 +3,7 @@
  * stopped) fails promptly: no part, no temporary file, and no error left unhandled on a stream
  * (which would take the whole local server down with it).
  */
+import { WritesInFlight } from '../../src/core/snapshot-cut';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,15 @@ function failingReadsFrom(n: number) {
     },
     { step: 'initialize', name: 'failReads' },
   );
-  return { client, deps: wireSnapshotWorker({ client, env: testTables(), blobs: new FsBlobStore(dir) }) };
+  return {
+    client,
+    deps: wireSnapshotWorker({
+      client,
+      env: testTables(),
+      blobs: new FsBlobStore(dir),
+      inFlight: new WritesInFlight(),
+    }),
+  };
 }
 
 test.each([

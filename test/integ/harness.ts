@@ -2,6 +2,7 @@
  * Test harness: the real API handler on the run's DynamoDB Local, called with the same proxy
  * events the local gateway builds, and a client that counts the DynamoDB requests it sends.
  */
+import { WritesInFlight } from '../../src/core/snapshot-cut';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,14 +103,24 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
   const client = localClient(endpoint());
   const requests = new RequestCounter();
   requests.attach(client);
-  // No write of these tests is in flight across a snapshot's cut for long: read right after it.
-  const env = { ...testTables(), VESTA_REPLICA: 'local', VESTA_SNAPSHOT_SETTLE_MS: '0', ...opts.env };
+  // Whole-store snapshots of the shared tables have no publisher keeping pre-images of the other
+  // tests' writes: they fail after a short wait instead of the default minutes.
+  const env = { ...testTables(), VESTA_REPLICA: 'local', VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: '5000', ...opts.env };
+  // The record writes of this API, its saga steps and its restores: an export reads once none
+  // stamped before its cut is left (as in the local stack).
+  const inFlight = new WritesInFlight();
   const step = createSagaStepHandler({
-    ...wireSagaStep({ client, clock: opts.clock, env }),
+    ...wireSagaStep({ client, clock: opts.clock, env, inFlight }),
     ...opts.stepDeps,
   }) as StepHandler;
   const blobDir = opts.blobDir ?? mkdtempSync(join(tmpdir(), 'vesta-blobs-'));
-  const snapshotDeps = wireSnapshotWorker({ client, clock: opts.clock, env, blobs: new FsBlobStore(blobDir) });
+  const snapshotDeps = wireSnapshotWorker({
+    client,
+    clock: opts.clock,
+    env,
+    blobs: new FsBlobStore(blobDir),
+    inFlight,
+  });
   const workflows = new LocalWorkflows({
     step: opts.wrapStep ? opts.wrapStep(step) : step,
     export: createExportHandler(snapshotDeps),
@@ -121,7 +132,7 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
   const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
   const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
   const handler = createApiHandler(
-    wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay, blobs: snapshotDeps.blobs }),
+    wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay, blobs: snapshotDeps.blobs, inFlight }),
   );
   return {
     handler,

@@ -5,7 +5,8 @@
  * DynamoDB action the code does not send. So trimming a grant too far, or a code change that
  * needs a new one, fails here before it fails in AWS.
  */
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WritesInFlight } from '../../src/core/snapshot-cut';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ jest.setTimeout(300_000);
 
 type Fn = 'api' | 'saga-step' | 'export' | 'restore' | 'schedule' | 'reaper' | 'renewer' | 'publisher';
 
-const env = testTables();
+// No publisher runs here: a whole-store snapshot fails soon when other tests write meanwhile.
+const env: Record<string, string> = { ...testTables(), VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: '5000' };
 const tableIds = new Map(TABLE_DEFS.map((d) => [env[d.envVar], d.id]));
 
 /** `dynamodb:<action> <table>[/index/<name>]` for every part of every request a client sends. */
@@ -103,19 +105,21 @@ let call: (
 ) => Promise<{ status: number; body: any }>;
 let workflows: LocalWorkflows;
 const executions = new LocalExecutions();
+/** The record writes of these functions (one process), as the local stack shares them. */
+const inFlight = new WritesInFlight();
 
 beforeAll(() => {
   s = synthesize({ stage: 'dev' });
   blobDir = mkdtempSync(join(tmpdir(), 'vesta-iam-'));
   const blobs = new FsBlobStore(blobDir);
   workflows = new LocalWorkflows({
-    step: createSagaStepHandler(wireSagaStep({ client: clientOf('saga-step'), env })) as StepHandler,
-    export: createExportHandler(wireSnapshotWorker({ client: clientOf('export'), env, blobs })),
-    restore: createRestoreHandler(wireSnapshotWorker({ client: clientOf('restore'), env, blobs })),
+    step: createSagaStepHandler(wireSagaStep({ client: clientOf('saga-step'), env, inFlight })) as StepHandler,
+    export: createExportHandler(wireSnapshotWorker({ client: clientOf('export'), env, blobs, inFlight })),
+    restore: createRestoreHandler(wireSnapshotWorker({ client: clientOf('restore'), env, blobs, inFlight })),
     executions,
     retryIntervalMs: 0,
   });
-  const handler = createApiHandler(wireApi({ client: clientOf('api'), env, workflows }));
+  const handler = createApiHandler(wireApi({ client: clientOf('api'), env, workflows, inFlight }));
   call = async (method, path, body, headers = {}) => {
     const raw = body === undefined ? '' : JSON.stringify(body);
     const h = {
@@ -293,7 +297,7 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   await workflows.settled();
   // The schedule function: a scheduled whole-store snapshot and the age report.
   const schedule = createScheduleHandler(
-    wireSnapshotWorker({ client: clientOf('schedule'), env, blobs: new FsBlobStore(blobDir), workflows }),
+    wireSnapshotWorker({ client: clientOf('schedule'), env, blobs: new FsBlobStore(blobDir), workflows, inFlight }),
     { segments: 2 },
   );
   await schedule({ action: 'scheduledStart' });
@@ -320,6 +324,38 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   reader.destroy();
   const publisher = { ...wireChangePublisher({ client: clientOf('publisher'), env, bus: new LocalEventBus() }) };
   await publishBatch([{ eventName: 'MODIFY', dynamodb: { NewImage: item, SequenceNumber: '1' } }], publisher);
+
+  // A snapshot with a record written after its cut: the publisher keeps its pre-image (here: none,
+  // it was created after the cut), the export reads it and leaves the record out.
+  const late = uniqueNs('iam-late');
+  ok(await call('PUT', `/v1/ns/${late}/keys/before`, { fields: { n: 1 } }), 201);
+  const lateSnap = ok(await call('POST', '/v1/snapshots', { namespace: late }), 202).body.id;
+  let cut: string | undefined;
+  while (!cut) {
+    cut = ok(await call('GET', `/v1/snapshots/${lateSnap}`), 200).body.cut;
+    if (!cut) await sleep(20);
+  }
+  const after = {
+    ...item!,
+    ns: { S: late },
+    k: { S: 'after' },
+    at: { S: new Date(Date.parse(cut) + 1).toISOString() },
+  };
+  const writer = localClient(endpoint());
+  await writer.send(new PutItemCommand({ TableName: env.VESTA_RECORDS_TABLE, Item: after }));
+  writer.destroy();
+  const keeping = { ...wireChangePublisher({ client: clientOf('publisher'), env, bus: new LocalEventBus() }) };
+  const kept = await publishBatch(
+    [{ eventName: 'INSERT', dynamodb: { Keys: keyOf(late, 'after'), NewImage: after, SequenceNumber: '2' } }],
+    keeping,
+  );
+  expect(kept.batchItemFailures).toEqual([]);
+  await workflows.settled();
+  expect(ok(await call('GET', `/v1/snapshots/${lateSnap}`), 200).body).toMatchObject({
+    status: 'COMPLETE',
+    items: 1,
+    cut,
+  });
 
   const report: Record<string, { used: string[]; allowedUnused: string[]; usedNotAllowed: string[] }> = {};
   for (const f of Object.keys(recorders) as Fn[]) {

@@ -24,8 +24,7 @@ const CLIENTS = 6;
 
 let feed: TestFeed;
 beforeAll(async () => {
-  // A write stamped before a cut has this long to commit before the export reads.
-  feed = await testFeed({ env: { VESTA_SNAPSHOT_SETTLE_MS: '500' } });
+  feed = await testFeed();
   feed.poller.start();
 });
 afterAll(() => feed.close());

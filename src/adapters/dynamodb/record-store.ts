@@ -19,7 +19,7 @@ import { backoffMs, sleep } from '../../core/backoff';
 import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, RecordWrite, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
-import { stampedAfter } from '../../core/snapshot-cut';
+import { type WritesInFlight, stampedAfter } from '../../core/snapshot-cut';
 import {
   type Preconditions,
   type Transition,
@@ -52,6 +52,8 @@ export interface DynamoRecordStoreOptions {
   readonly leases: DynamoLeaseStore;
   /** The control table (leases and locks), for the guard items of transactions. */
   readonly controlTable: string;
+  /** Told of every record write while it runs, when snapshots are taken in this process. */
+  readonly inFlight?: WritesInFlight;
 }
 
 /** Conditional retries of the conflict path before answering 503 (only under heavy contention). */
@@ -81,7 +83,11 @@ export class DynamoRecordStore implements RecordStore {
     return (await this.opts.leases.load(state.lease)) ? state : expired(state);
   }
 
-  public put(ns: string, key: string, fields: Fields, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
+  public put(ns: string, key: string, fields: Fields, w: RecordWrite): Promise<WriteResult> {
+    return this.tracked(() => this.putNow(ns, key, fields, w));
+  }
+
+  private putNow(ns: string, key: string, fields: Fields, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
     const env = this.env(mode, guards);
     const slow = (known: Known) =>
       this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
@@ -105,7 +111,16 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public patch(ns: string, key: string, patch: PatchBody, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
+  public patch(ns: string, key: string, patch: PatchBody, w: RecordWrite): Promise<WriteResult> {
+    return this.tracked(() => this.patchNow(ns, key, patch, w));
+  }
+
+  private patchNow(
+    ns: string,
+    key: string,
+    patch: PatchBody,
+    { pre, mode, guards }: RecordWrite,
+  ): Promise<WriteResult> {
     if (hasGuards(guards)) {
       const env = this.env(mode, guards);
       return this.settle(
@@ -164,7 +179,11 @@ export class DynamoRecordStore implements RecordStore {
     return this.fastWrite(ns, key, e, slow);
   }
 
-  public async delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
+  public delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
+    return this.tracked(() => this.deleteNow(ns, key, pre, guards));
+  }
+
+  private async deleteNow(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
     const env = this.env('reject');
     const slow = (known: Known) =>
       this.settle(
@@ -231,12 +250,31 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]> {
-    return guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards));
+    return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards)));
   }
 
   /** A transaction committed together with `extra` items (e.g. a saga-log entry). */
   public transactWith(ns: string, txn: TxnBody, mode: ConflictMode, extra: TxnExtra): Promise<TxnResult[]> {
-    return guarded(() => transact(this.context, ns, txn, this.env(mode), undefined, extra));
+    return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode), undefined, extra)));
+  }
+
+  /**
+   * Runs a write, known to `inFlight` from before it takes its stamp until it ends, so that a
+   * snapshot in this process starts reading only when every write stamped before its cut has
+   * ended (`src/core/snapshot-cut.ts`).
+   */
+  private tracked<T>(run: () => Promise<T>): Promise<T> {
+    const f = this.opts.inFlight;
+    if (!f) return run();
+    const end = f.begin(this.opts.clock.now().toISOString());
+    let p: Promise<T>;
+    try {
+      p = run();
+    } catch (e) {
+      end();
+      throw e;
+    }
+    return p.finally(end);
   }
 
   /** What transactions need: the client, tables, lease store and lease resolution. */

@@ -117,8 +117,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const ttl = i[TTL]?.N !== undefined ? Number(i[TTL]?.N) : undefined;
     const now = this.clock.now().getTime();
     // An imported snapshot is kept from its import (its copied objects are as new), whatever its age.
-    if (i.pk?.S === SNAPSHOT)
-      return isExpired(now, ttl, i.importedAt?.S ?? i.startedAt?.S, this.retention.snapshots);
+    if (i.pk?.S === SNAPSHOT) return isExpired(now, ttl, i.importedAt?.S ?? i.startedAt?.S, this.retention.snapshots);
     const finished = i.status?.S !== 'RUNNING' ? i.finishedAt?.S : undefined;
     return isExpired(now, ttl, finished, this.retention.restores);
   }
