@@ -13,6 +13,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { keyOf } from '../../src/adapters/dynamodb/codec';
+import { RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import { type TestFeed, testFeed } from './feed';
 import { uniqueNs } from './harness';
 
@@ -191,4 +194,50 @@ test('a snapshot taken while transfers run holds every account as at its cut: to
     { numRuns: Number(process.env.VESTA_CUT_RUNS ?? 6), endOnFailure: true },
   );
   expect(runs).toBeGreaterThanOrEqual(1);
+});
+
+test("a record's stamp never goes down: a write over a newer stamp (a clock ahead, or a write that overtook it) commits with that stamp, on every write path", async () => {
+  const ns = uniqueNs('stamp');
+  const ahead = new Date(Date.now() + 3_600_000).toISOString();
+  const table = feed.env[RECORDS_TABLE.envVar];
+  const seedAhead = async (key: string) => {
+    const r = await call('PUT', `/v1/ns/${ns}/keys/${key}`, { fields: { n: 1 } });
+    expect(r.status).toBe(201);
+    await feed.api.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(ns, key),
+        UpdateExpression: 'SET #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': { S: ahead } },
+      }),
+    );
+  };
+  const stampOf = async (key: string) =>
+    (await feed.api.client.send(new GetItemCommand({ TableName: table, Key: keyOf(ns, key), ConsistentRead: true })))
+      .Item?.at?.S;
+  for (const key of ['put', 'patch', 'delete', 'txn-a', 'txn-b', 'put-if-match']) await seedAhead(key);
+  expect((await call('PUT', `/v1/ns/${ns}/keys/put`, { fields: { n: 2 } })).status).toBe(200);
+  expect((await call('PATCH', `/v1/ns/${ns}/keys/patch`, { increment: { n: 1 } })).status).toBe(200);
+  expect((await call('DELETE', `/v1/ns/${ns}/keys/delete`)).status).toBe(204);
+  const etag = (await call('GET', `/v1/ns/${ns}/keys/put-if-match`)).headers.etag;
+  const matched = await feed.api.call('PUT', `/v1/ns/${ns}/keys/put-if-match`, {
+    body: { fields: { n: 3 } },
+    headers: { 'if-match': etag },
+  });
+  expect(matched.status).toBe(200);
+  expect(matched.body.updatedAt).toBe(ahead);
+  // A transaction stamps all its keys alike, no earlier than the newest of them.
+  const fresh = uniqueNs('stamp-fresh');
+  const txn = await call('POST', `/v1/ns/${ns}/txn`, {
+    ops: [
+      { op: 'patch', key: 'txn-a', increment: { n: 1 } },
+      { op: 'put', key: 'txn-new', fields: {} },
+    ],
+  });
+  expect(txn.status).toBe(200);
+  for (const key of ['put', 'patch', 'delete', 'txn-a', 'txn-new', 'put-if-match'])
+    expect({ key, at: await stampOf(key) }).toEqual({ key, at: ahead });
+  // The rest of the table is untouched by it: a key of another namespace takes the clock's time.
+  expect((await call('PUT', `/v1/ns/${fresh}/keys/k`, { fields: {} })).body.updatedAt < ahead).toBe(true);
 });
