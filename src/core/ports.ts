@@ -193,10 +193,10 @@ export interface SnapshotStore {
   /** Newest first: every snapshot, or those of `namespace` (whole-store snapshots included, as they hold it). */
   listSnapshots(namespace?: string): Promise<(SnapshotManifest & { readonly segments: number })[]>;
   /**
-   * Sets the cut of a RUNNING snapshot unless it has one; returns the cut it has then (`undefined`
-   * when it is not RUNNING).
+   * Sets the cut of a RUNNING snapshot unless it has one (or has `replacing`); returns the cut it
+   * has then (`undefined` when it is not RUNNING).
    */
-  setCut(id: string, cut: string): Promise<string | undefined>;
+  setCut(id: string, cut: string, replacing?: string): Promise<string | undefined>;
   /** Records one part as written, while RUNNING (progress: a RUNNING snapshot lists its parts so far). */
   partDone(id: string, part: PartInfo): Promise<void>;
   /** RUNNING → COMPLETE with its parts; also moves the newest-complete mark. Idempotent. */

@@ -22,9 +22,9 @@
 import type { RecordState } from './record-view';
 
 /** How far ahead of its registration a cut is set (the publisher must know a cut before it comes). */
-export const CUT_LEAD_MS = 1000;
+export const CUT_LEAD_MS = 500;
 /** How long the publisher may keep the list of open cuts before reading it again (below `CUT_LEAD_MS`). */
-export const CUTS_CACHE_MS = 250;
+export const CUTS_CACHE_MS = 200;
 /** Pre-images and open cuts are kept this long (a snapshot runs far shorter). */
 export const CUT_KEEP_SECONDS = 2 * 24 * 3600;
 /**

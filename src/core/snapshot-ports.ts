@@ -95,7 +95,7 @@ export const cutKey = (namespace: string, key: string): string => `${namespace}#
  * (`snapshot-cut.ts`).
  */
 export interface SnapshotCuts {
-  /** Opens cut `cut` (ISO) of snapshot `snapshotId`: from now on the publisher keeps its pre-images. */
+  /** Opens cut `cut` (ISO) of snapshot `snapshotId` (instead of one opened before): from now on the publisher keeps its pre-images. */
   open(snapshotId: string, cut: string): Promise<void>;
   /** Closes it (the snapshot ended); its pre-images expire by themselves. */
   close(snapshotId: string): Promise<void>;
@@ -103,5 +103,5 @@ export interface SnapshotCuts {
    * The pre-images kept for these keys (`cutKey`): the stored item the first write after the cut
    * replaced, `null` when the key had none at the cut; a key without an entry has none kept yet.
    */
-  preImages(snapshotId: string, keys: readonly string[]): Promise<Map<string, StoredItem | null>>;
+  preImages(snapshotId: string, cut: string, keys: readonly string[]): Promise<Map<string, StoredItem | null>>;
 }

@@ -101,7 +101,7 @@ async function atCut(src: LineSource, page: readonly StoredItem[]): Promise<Stor
   for (let round = 0; ; round++) {
     const missing = [...new Set(later.values())].filter((k) => !found.has(k));
     if (missing.length === 0) break;
-    for (const [k, v] of await src.cuts.preImages(src.snapshotId, missing)) found.set(k, v);
+    for (const [k, v] of await src.cuts.preImages(src.snapshotId, cut, missing)) found.set(k, v);
     if (missing.every((k) => found.has(k))) break;
     if (Date.now() >= deadline) {
       const lacking = missing.filter((k) => !found.has(k));
@@ -205,34 +205,51 @@ export async function exportSegment(
   };
 }
 
+/** Cuts an export tries before it gives up (each opened too late is replaced by a later one). */
+const CUT_ATTEMPTS = 5;
+
 /**
- * The snapshot's cut: `CUT_LEAD_MS` ahead, recorded on the snapshot (a retried plan keeps the one
- * recorded) and opened for the publisher. Throws `Vesta.CutMissed` when the cut was not open
- * `CUTS_CACHE_MS` before it came: a publisher might then have missed a write after it.
+ * The snapshot's cut: `CUT_LEAD_MS` ahead, recorded on the snapshot and opened for the publisher.
+ * A cut that was not open `CUTS_CACHE_MS` before it came (opening took too long, or a retried
+ * plan finds its recorded cut already past) might have been missed by a publisher: a later cut
+ * replaces it, whose pre-images are kept apart. Throws `Vesta.CutMissed` after `CUT_ATTEMPTS`.
  */
 async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: string | undefined): Promise<string> {
-  const started = performance.now();
-  const cut =
-    recorded ?? (await deps.store.setCut(snapshotId, new Date(deps.clock.now().getTime() + CUT_LEAD_MS).toISOString()));
-  if (cut === undefined) throw named('Vesta.StepFailed', `snapshot ${snapshotId} is no longer running`);
-  await deps.cuts.open(snapshotId, cut);
-  // Stamps come from the clock; how long opening took, from the process's own timer.
-  const left = Math.min(Date.parse(cut) - deps.clock.now().getTime(), CUT_LEAD_MS - (performance.now() - started));
-  if (left < CUTS_CACHE_MS)
-    throw named(
-      'Vesta.CutMissed',
-      `the cut ${cut} was not registered in time for the change publisher to keep the records' state at it; take the snapshot again`,
+  let previous = recorded;
+  for (let attempt = 0; attempt < CUT_ATTEMPTS; attempt++) {
+    const started = performance.now();
+    const ahead = (cut: string) => Date.parse(cut) - deps.clock.now().getTime();
+    // A recorded cut still far enough ahead is opened again (a retried plan); else a new one.
+    const wanted =
+      previous !== undefined && attempt === 0 && ahead(previous) >= CUTS_CACHE_MS
+        ? previous
+        : new Date(deps.clock.now().getTime() + CUT_LEAD_MS).toISOString();
+    const cut = wanted === previous ? previous : await deps.store.setCut(snapshotId, wanted, previous);
+    if (cut === undefined) throw named('Vesta.StepFailed', `snapshot ${snapshotId} is no longer running`);
+    await deps.cuts.open(snapshotId, cut);
+    // Stamps come from the clock; how long opening took, from the process's own timer.
+    const left = Math.min(
+      ahead(cut),
+      Date.parse(cut) - Date.parse(wanted) + CUT_LEAD_MS - (performance.now() - started),
     );
-  return cut;
+    if (left >= CUTS_CACHE_MS) return cut;
+    deps.logger?.warn('snapshot cut opened too late; taking a later one', { snapshotId, cut, leftMs: left });
+    previous = cut;
+  }
+  throw named(
+    'Vesta.CutMissed',
+    `no cut could be opened ${CUTS_CACHE_MS} ms before it came in ${CUT_ATTEMPTS} tries (the control table answers slowly); take the snapshot again`,
+  );
 }
 
 /**
- * Returns once the cut has come and every write stamped at or before it has ended: at once after
- * the workflow's wait, or, where the writers run in this process, once the last of them ends.
+ * Returns once every write stamped at or before the cut has ended: the workflow waited whole
+ * seconds; the rest of the settle time is waited here, and where the writers run in this
+ * process, until the last of them stamped before the cut ends.
  */
 async function settled(deps: SnapshotWorkerDeps, cut: string): Promise<void> {
-  const early = Date.parse(cut) - deps.clock.now().getTime();
-  if (early > 0) await sleep(Math.min(early, CUT_LEAD_MS));
+  const rest = Date.parse(cut) + deps.settleMs - deps.clock.now().getTime();
+  if (rest > 0) await sleep(Math.min(rest, CUT_LEAD_MS + deps.settleMs));
   await deps.inFlight?.quiet(cut);
 }
 
@@ -250,7 +267,8 @@ export function exportActions(
       const cut = await openCut(deps, s.id, s.cut);
       // Reading starts once every write stamped at or before the cut has committed.
       const untilRead = Math.max(0, Date.parse(cut) - deps.clock.now().getTime()) + deps.settleMs;
-      const waitSeconds = Math.ceil(untilRead / 1000);
+      // Whole seconds in the workflow (readable in the console); each segment waits the rest.
+      const waitSeconds = Math.floor(untilRead / 1000);
       deps.logger?.info('snapshot cut', { snapshotId: s.id, cut, waitSeconds });
       return { segments: Array.from({ length: total }, (_, segment) => ({ segment, total })), cut, waitSeconds };
     },

@@ -16,6 +16,10 @@ import fc from 'fast-check';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { keyOf } from '../../src/adapters/dynamodb/codec';
 import { RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
+import { CUT_LEAD_MS } from '../../src/core/snapshot-cut';
+import type { SnapshotCuts } from '../../src/core/snapshot-ports';
+import { newId } from '../../src/core/snapshots';
+import { exportActions } from '../../src/snapshots/export';
 import { type TestFeed, testFeed } from './feed';
 import { uniqueNs } from './harness';
 
@@ -240,4 +244,28 @@ test("a record's stamp never goes down: a write over a newer stamp (a clock ahea
     expect({ key, at: await stampOf(key) }).toEqual({ key, at: ahead });
   // The rest of the table is untouched by it: a key of another namespace takes the clock's time.
   expect((await call('PUT', `/v1/ns/${fresh}/keys/k`, { fields: {} })).body.updatedAt < ahead).toBe(true);
+});
+
+test('a cut opened too late for the publisher is replaced by a later one before anything is read; its pre-images are kept apart', async () => {
+  const deps = feed.api.snapshotDeps;
+  const opened: string[] = [];
+  const slowFirst: SnapshotCuts = {
+    ...deps.cuts,
+    preImages: (id, cut, keys) => deps.cuts.preImages(id, cut, keys),
+    close: (id) => deps.cuts.close(id),
+    async open(id, cut) {
+      opened.push(cut);
+      if (opened.length === 1) await new Promise((res) => setTimeout(res, CUT_LEAD_MS));
+      return deps.cuts.open(id, cut);
+    },
+  };
+  const ns = uniqueNs('late-cut');
+  const id = newId('snap', new Date());
+  await deps.store.createSnapshot(id, ns, 1);
+  const plan = (await exportActions({ ...deps, cuts: slowFirst }).exportPlan({ snapshotId: id })) as { cut: string };
+  expect(opened).toHaveLength(2);
+  expect(opened[1] > opened[0]).toBe(true);
+  expect(plan.cut).toBe(opened[1]);
+  expect((await deps.store.getSnapshot(id))?.cut).toBe(opened[1]);
+  await deps.cuts.close(id);
 });

@@ -2,7 +2,7 @@
  * Snapshot cuts on DynamoDB (`src/core/snapshot-cut.ts` says why they make a snapshot exact).
  *
  * Control table: an open cut `snapshot-cut` / `<snapshot id>` with `cut` (ISO); a pre-image
- * `snapcut#<snapshot id>` / `<ns>#<key>` with `img` (the replaced item, a map) or `none`. Both carry
+ * `snapcut#<snapshot id>#<cut>` / `<ns>#<key>` with `img` (the replaced item, a map) or `none`. Both carry
  * `ttl`. The publisher reads the open cuts with one consistent Query, at most every
  * `CUTS_CACHE_MS`, and puts each pre-image on the condition that none is kept yet (a replayed
  * stream batch keeps the same one).
@@ -19,7 +19,8 @@ import { queryPages } from './query';
 import type { StreamRecordLike } from './stream-records';
 
 const OPEN_PK = 'snapshot-cut';
-const preImagePk = (snapshotId: string) => `snapcut#${snapshotId}`;
+/** Pre-images are kept per cut: a snapshot whose first cut came too soon takes another. */
+const preImagePk = (snapshotId: string, cut: string) => `snapcut#${snapshotId}#${cut}`;
 
 const NEW_ITEM = (() => {
   const e = new Expr();
@@ -93,7 +94,7 @@ export class DynamoSnapshotCuts implements SnapshotCuts, PreImageKeeper<StreamRe
       for (const c of cuts) {
         if (!firstAfterCut(old && (old.at?.S ?? ''), neu && (neu.at?.S ?? ''), c.cut)) continue;
         puts.push({
-          pk: S(preImagePk(c.snapshotId)),
+          pk: S(preImagePk(c.snapshotId, c.cut)),
           sk: S(cutKey(ns, key)),
           ...(old ? { img: { M: old } } : { none: { BOOL: true } }),
           ttl: this.ttl(),
@@ -113,12 +114,16 @@ export class DynamoSnapshotCuts implements SnapshotCuts, PreImageKeeper<StreamRe
     }
   }
 
-  public async preImages(snapshotId: string, keys: readonly string[]): Promise<Map<string, StoredItem | null>> {
+  public async preImages(
+    snapshotId: string,
+    cut: string,
+    keys: readonly string[],
+  ): Promise<Map<string, StoredItem | null>> {
     const out = new Map<string, StoredItem | null>();
     const items = await batchGetItems(
       this.client,
       this.table,
-      keys.map((k) => ({ pk: S(preImagePk(snapshotId)), sk: S(k) })),
+      keys.map((k) => ({ pk: S(preImagePk(snapshotId, cut)), sk: S(k) })),
     );
     for (const it of items) out.set(it.sk.S!, it.img?.M ? (it.img.M as StoredItem) : null);
     return out;

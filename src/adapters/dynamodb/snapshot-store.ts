@@ -183,13 +183,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * Sets the cut of a RUNNING snapshot unless it has one; returns the cut it has then (`undefined`
-   * when it is not RUNNING).
+   * Sets the cut of a RUNNING snapshot unless it has one (or has `replacing`); returns the cut it
+   * has then (`undefined` when it is not RUNNING).
    */
-  public async setCut(id: string, cut: string): Promise<string | undefined> {
+  public async setCut(id: string, cut: string, replacing?: string): Promise<string | undefined> {
     const e = new Expr();
     const c = e.name('cut');
-    e.set(`${c} = ${e.value(S(cut))}`).require(attributeNotExists(c));
+    e.set(`${c} = ${e.value(S(cut))}`).require(
+      replacing === undefined ? attributeNotExists(c) : `${attributeNotExists(c)} OR ${c} = ${e.value(S(replacing))}`,
+    );
     if (await this.whileRunning(SNAPSHOT, id, e)) return cut;
     const now = await this.getSnapshot(id);
     return now?.status === 'RUNNING' ? now.cut : undefined;
