@@ -190,7 +190,7 @@ export const CHANGE_LOG_APPEND_ACTIONS = dynamodb('PutItem', 'UpdateItem');
 
 /**
  * What the change publisher does on the control table for running snapshots: reads the open cuts
- * (one `Query`, at most four a second) and keeps pre-images (a conditional `PutItem` each).
+ * (one `Query`, at most five a second) and keeps pre-images (a conditional `PutItem` each).
  */
 export const SNAPSHOT_CUT_KEEP_ACTIONS = dynamodb('Query', 'PutItem');
 
