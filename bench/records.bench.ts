@@ -32,12 +32,13 @@ import './env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../src/api/app';
 import { wireApi } from '../src/api/wiring';
 import { CONTROL_TABLE, RECORDS_TABLE } from '../src/adapters/dynamodb/table-defs';
 import { ensureTables } from '../src/local/bootstrap-tables';
-import { type DynamoDbLocal, localClient, startDynamoDbLocal } from '../src/local/dynamodb-local';
+import { type DynamoDbLocal, LOCAL_CREDENTIALS, localClient, startDynamoDbLocal } from '../src/local/dynamodb-local';
+import { DYNAMODB_CLIENT_DEFAULTS } from '../src/adapters/dynamodb/client-config';
 import { type ChangesBenchResult, changesBench } from './changes.bench';
 import { type ColdStartResult, coldStartBench } from './coldstart.bench';
 import { type HttpBenchResult, httpBench } from './http.bench';
@@ -179,7 +180,18 @@ function write(file: string, value: unknown): void {
 async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefined): Promise<void> {
   const r: Results = {};
   const setup = ddb && (runs('records') || runs('scaling')) ? await handlerSetup(ddb) : undefined;
-  const snapClient = ddb && (runs('snapshots') || runs('restore')) ? localClient(ddb.endpoint) : undefined;
+  // The bulk parts move 10,000s of records through one DynamoDB Local, which then pauses now and
+  // then for longer than the service's 5 s request timeout: their client (both sides) waits 30 s.
+  const snapClient =
+    ddb && (runs('snapshots') || runs('restore'))
+      ? new DynamoDBClient({
+          endpoint: ddb.endpoint,
+          region: process.env.AWS_REGION ?? 'us-east-1',
+          credentials: LOCAL_CREDENTIALS,
+          maxAttempts: DYNAMODB_CLIENT_DEFAULTS.maxAttempts,
+          requestHandler: { ...DYNAMODB_CLIENT_DEFAULTS.requestHandler, requestTimeout: 30_000 },
+        })
+      : undefined;
   /** Parts that threw: reported, and the run goes on with the next part (the exit code is 1). */
   const failed: Record<string, string> = {};
   const part = async (name: string, what: string, fn: () => Promise<void>) => {
