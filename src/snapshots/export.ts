@@ -212,7 +212,8 @@ const CUT_ATTEMPTS = 5;
  * The snapshot's cut: `CUT_LEAD_MS` ahead, recorded on the snapshot and opened for the publisher.
  * A cut that was not open `CUTS_CACHE_MS` before it came (opening took too long, or a retried
  * plan finds its recorded cut already past) might have been missed by a publisher: a later cut
- * replaces it, whose pre-images are kept apart. Throws `Vesta.CutMissed` after `CUT_ATTEMPTS`.
+ * replaces it, twice as far ahead, whose pre-images are kept apart. Throws `Vesta.CutMissed`
+ * after `CUT_ATTEMPTS`.
  */
 async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: string | undefined): Promise<string> {
   let previous = recorded;
@@ -220,18 +221,17 @@ async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: s
     const started = performance.now();
     const ahead = (cut: string) => Date.parse(cut) - deps.clock.now().getTime();
     // A recorded cut still far enough ahead is opened again (a retried plan); else a new one.
+    // Each later try sets its cut twice as far ahead (a loaded control table answers slowly).
+    const lead = CUT_LEAD_MS * 2 ** attempt;
     const wanted =
       previous !== undefined && attempt === 0 && ahead(previous) >= CUTS_CACHE_MS
         ? previous
-        : new Date(deps.clock.now().getTime() + CUT_LEAD_MS).toISOString();
+        : new Date(deps.clock.now().getTime() + lead).toISOString();
     const cut = wanted === previous ? previous : await deps.store.setCut(snapshotId, wanted, previous);
     if (cut === undefined) throw named('Vesta.StepFailed', `snapshot ${snapshotId} is no longer running`);
     await deps.cuts.open(snapshotId, cut);
     // Stamps come from the clock; how long opening took, from the process's own timer.
-    const left = Math.min(
-      ahead(cut),
-      Date.parse(cut) - Date.parse(wanted) + CUT_LEAD_MS - (performance.now() - started),
-    );
+    const left = Math.min(ahead(cut), Date.parse(cut) - Date.parse(wanted) + lead - (performance.now() - started));
     if (left >= CUTS_CACHE_MS) return cut;
     deps.logger?.warn('snapshot cut opened too late; taking a later one', { snapshotId, cut, leftMs: left });
     previous = cut;
@@ -249,7 +249,7 @@ async function openCut(deps: SnapshotWorkerDeps, snapshotId: string, recorded: s
  */
 async function settled(deps: SnapshotWorkerDeps, cut: string): Promise<void> {
   const rest = Date.parse(cut) + deps.settleMs - deps.clock.now().getTime();
-  if (rest > 0) await sleep(Math.min(rest, CUT_LEAD_MS + deps.settleMs));
+  if (rest > 0) await sleep(Math.min(rest, CUT_LEAD_MS * 2 ** (CUT_ATTEMPTS - 1) + deps.settleMs));
   await deps.inFlight?.quiet(cut);
 }
 

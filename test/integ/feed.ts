@@ -3,6 +3,7 @@
  * the API on it, and the same stream poller and publisher `npm start` runs, with the events the
  * bus received and the batches the publisher was handed kept for assertions.
  */
+import { DEFAULT_PRE_IMAGE_WAIT_MS } from '../../src/core/snapshot-cut';
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
@@ -36,6 +37,8 @@ export async function testFeed(
   const env: Record<string, string> = {
     ...(await ensureTables(admin, `vesta-chg-${randomUUID().slice(0, 8)}`)),
     VESTA_REPLICA: 'local',
+    // The publisher runs here: a snapshot waits for it as long as it would in the stack.
+    VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: String(DEFAULT_PRE_IMAGE_WAIT_MS),
     ...opts.env,
   };
   const api = testApi({ env, clock: opts.clock });
