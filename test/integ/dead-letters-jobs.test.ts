@@ -4,11 +4,11 @@
  * retries, the other leases are reaped or renewed in the same run, a later run tries it again,
  * and a replay through the API goes through once the item is sound.
  */
+import { FakeClock } from './contract/clock';
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { wireLeaseJobs } from '../../src/api/wiring';
 import { CONTROL_TABLE, RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import { EXPIRY_SHARDS } from '../../src/adapters/dynamodb/lease-store';
-import type { Clock } from '../../src/core/ports';
 import { LocalExecutions } from '../../src/local/executions';
 import { ensureTables } from '../../src/local/bootstrap-tables';
 import { localClient } from '../../src/local/dynamodb-local';
@@ -23,13 +23,6 @@ beforeAll(async () => {
   tables = await ensureTables(client, 'vesta-dl-jobs');
   client.destroy();
 });
-
-class FakeClock implements Clock {
-  public constructor(public t: number) {}
-  public now(): Date {
-    return new Date(this.t);
-  }
-}
 
 test('a lease the reaper cannot reap is set aside after its retries; the others are reaped; a later run tries it again; a replay reaps it once it is sound', async () => {
   const clock = new FakeClock(Date.parse('2041-01-01T00:00:00.000Z'));

@@ -1,6 +1,7 @@
 /**
  * The lease reaper and renewer on DynamoDB Local, with a fake clock.
  */
+import { FakeClock } from './contract/clock';
 import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { wireLeaseJobs } from '../../src/api/wiring';
 import type { Clock } from '../../src/core/ports';
@@ -22,16 +23,9 @@ beforeAll(async () => {
 const testTables = () => tables;
 const jobsApi = (clock?: Clock) => testApi({ clock, env: tables });
 
-class FakeClock implements Clock {
-  public t = Date.parse('2031-01-01T00:00:00.000Z');
-  public now(): Date {
-    return new Date(this.t);
-  }
-}
-
 test('the reaper removes expired leases, their records and locks, and reads no live lease', async () => {
   // Its own far-future time range, so other tests' leases are all long expired or live apart.
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.parse('2031-01-01T00:00:00.000Z'));
   const api = jobsApi(clock);
   const executions = new LocalExecutions();
   const { reaper } = wireLeaseJobs(executions, { client: api.client, clock, env: testTables() });
@@ -59,7 +53,7 @@ test('the reaper removes expired leases, their records and locks, and reads no l
 });
 
 test('the reaper reads at most 1.1 x the expired leases when 1,000 of 11,000 have expired', async () => {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.parse('2031-01-01T00:00:00.000Z'));
   clock.t = Date.parse('2032-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
   const { reaper } = wireLeaseJobs(new LocalExecutions(), { client: api.client, clock, env: testTables() });
@@ -94,7 +88,7 @@ test('the reaper reads at most 1.1 x the expired leases when 1,000 of 11,000 hav
 });
 
 test("the renewer keeps a running execution's lease alive and stops once it ends", async () => {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.parse('2031-01-01T00:00:00.000Z'));
   clock.t = Date.parse('2033-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
   const executions = new LocalExecutions();
@@ -134,7 +128,7 @@ test('a status item is only written by the reaper', async () => {
 });
 
 test('two reapers at once finish the work once: no error, each record expired a single time', async () => {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.parse('2031-01-01T00:00:00.000Z'));
   clock.t = Date.parse('2034-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
   const jobs = [1, 2].map(
@@ -162,7 +156,7 @@ test('two reapers at once finish the work once: no error, each record expired a 
 });
 
 test('the reaper frees the locks an expired lease still holds, and leaves alone those it released or lost', async () => {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.parse('2031-01-01T00:00:00.000Z'));
   clock.t = Date.parse('2035-01-01T00:00:00.000Z');
   const api = jobsApi(clock);
   const { reaper } = wireLeaseJobs(new LocalExecutions(), { client: api.client, clock, env: testTables() });

@@ -2,21 +2,11 @@
  * Leases and locks through the real handler on DynamoDB Local, with a fake clock: expiry is the
  * service's clock at each request, so tests move time instead of sleeping.
  */
-import type { Clock } from '../../src/core/ports';
+import { FakeClock } from './contract/clock';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { testApi, testTables, uniqueNs } from './harness';
 
-class FakeClock implements Clock {
-  public t = Date.parse('2026-11-22T10:00:00.000Z');
-  public now(): Date {
-    return new Date(this.t);
-  }
-  public advance(seconds: number): void {
-    this.t += seconds * 1000;
-  }
-}
-
-const clock = new FakeClock();
+const clock = new FakeClock(Date.parse('2026-11-22T10:00:00.000Z'));
 const api = testApi({ clock });
 afterAll(() => api.close());
 

@@ -6,23 +6,13 @@
  * The sagas here are in tables of this file's own, and start far in the future (a fake clock):
  * they are the newest, and the first pages hold only them.
  */
+import { FakeClock } from './contract/clock';
 import fc from 'fast-check';
-import type { Clock } from '../../src/core/ports';
 import { ensureTables } from '../../src/local/bootstrap-tables';
 import { localClient } from '../../src/local/dynamodb-local';
 import { TEST_TABLE_PREFIX, type TestApi, endpoint, testApi, uniqueNs } from './harness';
 
-class FakeClock implements Clock {
-  public t = Date.parse('2091-03-01T00:00:00.000Z') + Math.floor(Math.random() * 1e6) * 1000;
-  public now(): Date {
-    return new Date(this.t);
-  }
-  public advance(seconds: number): void {
-    this.t += seconds * 1000;
-  }
-}
-
-const clock = new FakeClock();
+const clock = new FakeClock(Date.parse('2091-03-01T00:00:00.000Z') + Math.floor(Math.random() * 1e6) * 1000);
 let api: TestApi;
 beforeAll(async () => {
   // Tables of this file's own: the saga list spans every saga of its table, and other files

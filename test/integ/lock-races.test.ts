@@ -4,37 +4,16 @@
  * grow, a fenced write with a token that no longer holds writes nothing, a release never frees
  * another lease's lock, and a revoke leaves no lock to the lease it ended.
  */
+import { prng } from './transfer-kit';
+import { FakeClock } from './contract/clock';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Clock } from '../../src/core/ports';
 import { testApi, testTables, uniqueNs } from './harness';
 
 jest.setTimeout(180000);
 
-class FakeClock implements Clock {
-  public t = Date.parse('2026-12-01T10:00:00.000Z');
-  public now(): Date {
-    return new Date(this.t);
-  }
-  public advance(seconds: number): void {
-    this.t += Math.round(seconds * 1000);
-  }
-}
-
-const clock = new FakeClock();
+const clock = new FakeClock(Date.parse('2026-12-01T10:00:00.000Z'));
 const api = testApi({ clock });
 afterAll(() => api.close());
-
-/** mulberry32: a small seeded generator, so that a failing schedule can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const grant = async (ttlSeconds: number) =>
   (await api.call('POST', '/v1/leases', { body: { ttlSeconds } })).body.id as string;
@@ -60,7 +39,7 @@ const listed = async (ns: string) =>
 
 test('concurrent acquirers never both hold, also when some leases expired and a holder asks again', async () => {
   for (let seed = 1; seed <= 12; seed++) {
-    const r = rng(seed);
+    const r = prng(seed);
     const ns = uniqueNs();
     let lastToken = 0;
     let holder: string | undefined;
@@ -94,7 +73,7 @@ test('concurrent acquirers never both hold, also when some leases expired and a 
 
 test('a lease expiring between acquire and a fenced write: the write is refused from the expiry on', async () => {
   for (let seed = 1; seed <= 8; seed++) {
-    const r = rng(100 + seed);
+    const r = prng(100 + seed);
     const ns = uniqueNs();
     const ttl = 5 + Math.floor(r() * 10);
     const lease = await grant(ttl);
@@ -122,7 +101,7 @@ test('takeover after expiry yields a strictly greater token, and the old token i
   const ns = uniqueNs();
   let previous = { lease: await grant(5), token: 0 };
   previous.token = (await acquire(ns, 'leader', previous.lease)).body.fencingToken;
-  const r = rng(7);
+  const r = prng(7);
   for (let i = 0; i < 10; i++) {
     // Kept alive past the first TTL sometimes: the holder is then still live, and nobody takes over.
     if (r() < 0.3) {
@@ -147,7 +126,7 @@ test('takeover after expiry yields a strictly greater token, and the old token i
 
 test('a release racing a takeover never frees the new holder, and an expired holder cannot release', async () => {
   for (let seed = 1; seed <= 10; seed++) {
-    const r = rng(200 + seed);
+    const r = prng(200 + seed);
     const ns = uniqueNs();
     const a = await grant(5);
     const b = await grant(60);
@@ -189,7 +168,7 @@ test('a release racing a takeover never frees the new holder, and an expired hol
 
 test('a revoke racing an acquire with the same lease leaves it no lock; another lease takes it at once', async () => {
   for (let seed = 1; seed <= 10; seed++) {
-    const r = rng(300 + seed);
+    const r = prng(300 + seed);
     const ns = uniqueNs();
     const a = await grant(60);
     const b = await grant(60);

@@ -6,9 +6,9 @@
  * injected into the DynamoDB client for the control table. The last test checks that every
  * documented status of the lease and lock operations was produced here.
  */
+import { FakeClock } from './contract/clock';
 import { ValidationError } from '../../src/core/errors';
 import { acquireBody, grantBody, validateLeaseId } from '../../src/core/leases';
-import type { Clock } from '../../src/core/ports';
 import { parseBody } from '../../src/core/wire';
 import { LEASE_RESOURCES, expectMatchesOpenApi, requestBodyValidator, unseenStatuses } from '../openapi';
 import { injectFaults } from './faults';
@@ -25,17 +25,7 @@ const TXN = '/v1/ns/{ns}/txn';
 
 const { VESTA_CONTROL_TABLE: CONTROL } = testTables();
 
-class FakeClock implements Clock {
-  public t = Date.now();
-  public now(): Date {
-    return new Date(this.t);
-  }
-  public advance(seconds: number): void {
-    this.t += Math.round(seconds * 1000);
-  }
-}
-
-const clock = new FakeClock();
+const clock = new FakeClock(Date.now());
 const api = testApi({ clock });
 afterAll(() => api.close());
 

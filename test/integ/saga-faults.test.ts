@@ -7,6 +7,7 @@
  * ever negative, and no step is applied twice: each account's final balance and its number of
  * writes (`rev`) are exactly what the saga log says was applied and undone.
  */
+import { prng } from './transfer-kit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepHandler } from '../../src/local/workflows';
@@ -19,18 +20,6 @@ const FAULT_BEFORE = 0.1;
 const FAULT_AFTER = 0.1;
 const CONCURRENCY = 16;
 const SEED = Number(process.env.VESTA_FAULT_SEED ?? 20261122);
-
-/** mulberry32: a small seeded PRNG, so that a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TRANSIENT_NAMES = ['Vesta.Transient', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException'];
 
