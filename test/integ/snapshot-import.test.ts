@@ -175,20 +175,27 @@ describe('recovery drill', () => {
   });
 });
 
+/** A COMPLETE manifest of one part of one record, as an export elsewhere would have written it. */
+function oneRecordManifest(id: string, startedAt: Date, sha256: string) {
+  return {
+    id,
+    namespace: null,
+    status: 'COMPLETE' as const,
+    items: 1,
+    bytes: 10,
+    parts: [{ name: 'part-00000.jsonl.gz', items: 1, bytes: 10, sha256 }],
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date(startedAt.getTime() + 893).toISOString(),
+    format: 'vesta-snapshot/1' as const,
+  };
+}
+
 describe('the snapshot store', () => {
   test('registerImported: registered, then the same (finishedAt aside), then different; conditioned on the id', async () => {
     const store = b.snapshotDeps.store;
     const id = newId('snap', new Date());
     const m = {
-      id,
-      namespace: null,
-      status: 'COMPLETE' as const,
-      items: 1,
-      bytes: 10,
-      parts: [{ name: 'part-00000.jsonl.gz', items: 1, bytes: 10, sha256: 'c'.repeat(64) }],
-      startedAt: '2026-12-07T03:12:41.107Z',
-      finishedAt: '2026-12-07T03:12:42.000Z',
-      format: 'vesta-snapshot/1' as const,
+      ...oneRecordManifest(id, new Date('2026-12-07T03:12:41.107Z'), 'c'.repeat(64)),
       cut: '2026-12-07T03:12:41.107Z',
     };
     expect(await store.registerImported(m)).toBe('registered');
@@ -204,17 +211,7 @@ describe('the snapshot store', () => {
     const store = b.snapshotDeps.store;
     const started = new Date(Date.now() - 400 * 24 * 3600 * 1000);
     const id = newId('snap', started);
-    const m = {
-      id,
-      namespace: null,
-      status: 'COMPLETE' as const,
-      items: 1,
-      bytes: 10,
-      parts: [{ name: 'part-00000.jsonl.gz', items: 1, bytes: 10, sha256: 'd'.repeat(64) }],
-      startedAt: started.toISOString(),
-      finishedAt: new Date(started.getTime() + 5000).toISOString(),
-      format: 'vesta-snapshot/1' as const,
-    };
+    const m = oneRecordManifest(id, started, 'd'.repeat(64));
     expect(await store.registerImported(m)).toBe('registered');
     expect(await store.getSnapshot(id)).toMatchObject({ id, status: 'COMPLETE', startedAt: m.startedAt });
     expect((await b.call('GET', `/v1/snapshots/${id}`)).status).toBe(200);

@@ -1,14 +1,17 @@
 /**
- * The condition clauses of the records store's single-request path: "absent or a tombstone",
- * a `require` clause as a condition on the stored field, and a patch's size bound. They must
+ * The condition clauses and common updates of the records store's single-request path: "absent
+ * or a tombstone", If-Match and If-None-Match, a `require` clause as a condition on the stored
+ * field, a patch's size bound, the stamp that never goes down, and what every write advances. They must
  * agree with the pure transitions of `src/core/records.ts` (the integration tests check both).
  */
 import { isNumeric } from '../../core/decimal';
 import type { FieldRequire, PatchBody } from '../../core/types';
 import { NUMBER_BYTES_MAX, valueSize } from '../../core/size';
-import { storedName } from './codec';
+import { OP_ATTR, storedName, vvAttr } from './codec';
+import type { ChangeKind } from '../../core/changes';
+import type { Preconditions, WriteEnv } from '../../core/records';
 import type { RecordState } from '../../core/record-view';
-import { BOOL, type Expr, N, S, attributeExists, attributeNotExists } from './expressions';
+import { BOOL, type Expr, N, S, attributeExists, attributeNotExists, ifNotExists } from './expressions';
 
 /** The record is absent, or a tombstone. Never throws. */
 export function absentClause(e: Expr): string {
@@ -41,4 +44,42 @@ export function patchGrowth(patch: PatchBody): number {
   for (const [k, v] of Object.entries(patch.set ?? {})) n += utf8(k) + valueSize(v);
   for (const k of Object.keys(patch.increment ?? {})) n += utf8(k) + NUMBER_BYTES_MAX;
   return n;
+}
+
+/** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag and the kind of write. */
+export function advance(e: Expr, env: WriteEnv, op: ChangeKind): void {
+  const tomb = op === 'delete' || op === 'expire';
+  const vr = e.name(vvAttr(env.replica));
+  const zero = e.value(N(0));
+  const one = e.value(N(1));
+  const rev = e.name('rev');
+  e.set(`${rev} = ${ifNotExists(rev, zero)} + ${one}`)
+    .set(`${vr} = ${ifNotExists(vr, zero)} + ${one}`)
+    .set(`${e.name('dn')} = ${ifNotExists(vr, zero)} + ${one}`)
+    .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
+    .set(`${e.name('at')} = ${e.value(S(env.now))}`)
+    .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`)
+    .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`);
+}
+
+/**
+ * A single-request write commits only over an older (or equal) stamp; over a newer one (a
+ * write of a clock ahead, or one that overtook this), the conflict path commits with that stamp
+ * instead. So a record's stamps never go down (`src/core/snapshot-cut.ts`).
+ */
+export function stampNotBefore(e: Expr, env: WriteEnv): void {
+  const at = e.name('at');
+  e.require(`${attributeNotExists(at)} OR ${at} <= ${e.value(S(env.now))}`);
+}
+
+/** Expresses If-Match / If-None-Match as conditions; false when only the slow path can decide. */
+export function preconditionClauses(e: Expr, pre: Preconditions): boolean {
+  if (pre.ifNoneMatch) e.require(absentClause(e));
+  const m = pre.ifMatch;
+  if (!m) return true;
+  if (!m.any && !m.ctx) return false;
+  e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
+  if (!m.any)
+    e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
+  return true;
 }

@@ -32,8 +32,16 @@ import {
 import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { type Item, OP_ATTR, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr, vvAttr } from './codec';
-import { absentClause, patchGrowth, requireClause, unchangedClause } from './record-clauses';
+import { type Item, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr } from './codec';
+import {
+  absentClause,
+  advance,
+  patchGrowth,
+  preconditionClauses,
+  requireClause,
+  stampNotBefore,
+  unchangedClause,
+} from './record-clauses';
 import { BOOL, Expr, N, S, attributeExists, attributeNotExists, ifNotExists } from './expressions';
 import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
 import { guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
@@ -99,15 +107,15 @@ export class DynamoRecordStore implements RecordStore {
     const m = pre.ifMatch;
     if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
     if (mode === 'siblings' && !m) e.require(absentClause(e));
-    if (!this.preconditionClauses(e, pre)) return slow(undefined);
+    if (!preconditionClauses(e, pre)) return slow(undefined);
     e.require(attributeNotExists(e.name('lease')));
     e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
       .set(`${e.name('inc')} = ${ifNotExists(e.name('inc'), e.value(S(newIncarnation())))}`)
       .set(`${e.name('sz')} = ${e.value(N(size))}`)
       .set(`${e.name('was')} = ${ifNotExists(e.name('tomb'), e.value(BOOL(true)))}`)
       .remove(e.name('sx'));
-    this.advance(e, env, 'put');
-    this.stampNotBefore(e, env);
+    advance(e, env, 'put');
+    stampNotBefore(e, env);
     return this.fastWrite(ns, key, e, slow);
   }
 
@@ -156,7 +164,7 @@ export class DynamoRecordStore implements RecordStore {
     const growth = patchGrowth(patch);
     const e = new Expr();
     const f = e.name('f');
-    if (growth > MAX_RECORD_BYTES || !this.preconditionClauses(e, pre)) return slow(undefined);
+    if (growth > MAX_RECORD_BYTES || !preconditionClauses(e, pre)) return slow(undefined);
     for (const r of patch.require ?? []) {
       const clause = requireClause(e, r);
       if (!clause) return slow(undefined);
@@ -174,8 +182,8 @@ export class DynamoRecordStore implements RecordStore {
       e.set(`${p} = ${ifNotExists(p, e.value(N(0)))} + ${e.value(N(by))}`);
     }
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
-    this.advance(e, env, 'patch');
-    this.stampNotBefore(e, env);
+    advance(e, env, 'patch');
+    stampNotBefore(e, env);
     return this.fastWrite(ns, key, e, slow);
   }
 
@@ -196,7 +204,7 @@ export class DynamoRecordStore implements RecordStore {
         guards,
       );
     const e = new Expr();
-    if (hasGuards(guards) || !this.preconditionClauses(e, pre)) {
+    if (hasGuards(guards) || !preconditionClauses(e, pre)) {
       await slow(undefined);
       return;
     }
@@ -205,8 +213,8 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
-    this.advance(e, env, 'delete');
-    this.stampNotBefore(e, env);
+    advance(e, env, 'delete');
+    stampNotBefore(e, env);
     await this.fastWrite(ns, key, e, slow, false);
   }
 
@@ -232,7 +240,7 @@ export class DynamoRecordStore implements RecordStore {
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'))
       .remove(e.name('lease'));
-    this.advance(e, this.env('reject'), 'expire');
+    advance(e, this.env('reject'), 'expire');
     try {
       await this.opts.client.send(
         new UpdateItemCommand({
@@ -292,44 +300,6 @@ export class DynamoRecordStore implements RecordStore {
 
   private env(mode: ConflictMode, guards?: WriteGuards): WriteEnv {
     return { replica: this.opts.replica, now: this.opts.clock.now().toISOString(), mode, lease: guards?.lease };
-  }
-
-  /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag and the kind of write. */
-  private advance(e: Expr, env: WriteEnv, op: ChangeKind): void {
-    const tomb = op === 'delete' || op === 'expire';
-    const vr = e.name(vvAttr(env.replica));
-    const zero = e.value(N(0));
-    const one = e.value(N(1));
-    const rev = e.name('rev');
-    e.set(`${rev} = ${ifNotExists(rev, zero)} + ${one}`)
-      .set(`${vr} = ${ifNotExists(vr, zero)} + ${one}`)
-      .set(`${e.name('dn')} = ${ifNotExists(vr, zero)} + ${one}`)
-      .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
-      .set(`${e.name('at')} = ${e.value(S(env.now))}`)
-      .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`)
-      .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`);
-  }
-
-  /**
-   * A single-request write commits only over an older (or equal) stamp; over a newer one (a
-   * write of a clock ahead, or one that overtook this), the conflict path commits with that stamp
-   * instead. So a record's stamps never go down (`src/core/snapshot-cut.ts`).
-   */
-  private stampNotBefore(e: Expr, env: WriteEnv): void {
-    const at = e.name('at');
-    e.require(`${attributeNotExists(at)} OR ${at} <= ${e.value(S(env.now))}`);
-  }
-
-  /** Expresses If-Match / If-None-Match as conditions; false when only the slow path can decide. */
-  private preconditionClauses(e: Expr, pre: Preconditions): boolean {
-    if (pre.ifNoneMatch) e.require(absentClause(e));
-    const m = pre.ifMatch;
-    if (!m) return true;
-    if (!m.any && !m.ctx) return false;
-    e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
-    if (!m.any)
-      e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
-    return true;
   }
 
   private async fastWrite(

@@ -13,19 +13,14 @@
  * The reads treat an item past its retention as absent (DynamoDB deletes late, DynamoDB Local
  * never). The newest-complete mark never expires: health and the age alarm go on reading its age.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall } from '@aws-sdk/util-dynamodb';
 import type { Clock, SnapshotStore } from '../../core/ports';
-import { type PartInfo, type RestoreView, SNAPSHOT_FORMAT, type SnapshotManifest } from '../../core/snapshots';
+import type { PartInfo, RestoreView, SnapshotManifest } from '../../core/snapshots';
 import { LATEST_SNAPSHOT_KEY as LATEST, RESTORE_PK as RESTORE, SNAPSHOT_PK as SNAPSHOT } from './control-keys';
 import { type RegisterOutcome, sameSnapshot } from '../../core/snapshot-import';
-import { guarded } from './errors';
+import { guarded, isConditionFailure } from './errors';
+import { type Stored, restoreOf, snapshotOf } from './snapshot-items';
 import { Expr, S, attributeNotExists } from './expressions';
 import { queryPages } from './query';
 import { expireCheckpoints, moveSetAside, settleCheckpoint, sumCheckpoints } from './restore-checkpoints';
@@ -38,8 +33,6 @@ const TTL = CONTROL_TABLE.ttlAttribute!;
 /** Snapshots a list returns at most (newest first). */
 export const LIST_LIMIT = 1000;
 
-type Stored = SnapshotManifest & { readonly segments: number };
-
 /** A plain value as an attribute, as `marshall` writes it (undefined members left out). */
 const attr = (v: unknown) => convertToAttr(v, { removeUndefinedValues: true });
 
@@ -48,59 +41,6 @@ const NEW_ITEM = (() => {
   const e = new Expr();
   return e.require(attributeNotExists(e.name('pk'))).params();
 })();
-
-function snapshotOf(item: Record<string, unknown>): Stored {
-  const i = unmarshall(item as never) as Record<string, unknown>;
-  const running = i.status === 'RUNNING';
-  // While RUNNING: the parts written so far (`done`, by name); then the parts of the manifest.
-  const raw = running
-    ? Object.values((i.done as Record<string, PartInfo> | undefined) ?? {})
-    : ((i.parts as PartInfo[] | undefined) ?? []);
-  const parts = raw
-    .map((p) => ({
-      name: p.name,
-      items: p.items,
-      bytes: p.bytes,
-      sha256: p.sha256,
-      ...(p.setAside ? { setAside: p.setAside } : {}),
-    }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  return {
-    id: i.sk as string,
-    namespace: (i.ns as string | undefined) ?? null,
-    status: i.status as Stored['status'],
-    items: running ? parts.reduce((n, p) => n + p.items, 0) : ((i.items as number | undefined) ?? 0),
-    bytes: running ? parts.reduce((n, p) => n + p.bytes, 0) : ((i.bytes as number | undefined) ?? 0),
-    setAside: parts.reduce((n, p) => n + (p.setAside ?? 0), 0),
-    parts,
-    startedAt: i.startedAt as string,
-    finishedAt: (i.finishedAt as string | undefined) ?? null,
-    format: SNAPSHOT_FORMAT,
-    ...(typeof i.cut === 'string' ? { cut: i.cut } : {}),
-    ...(i.error !== undefined ? { error: i.error as string } : {}),
-    segments: i.segments as number,
-  };
-}
-
-function restoreOf(item: Record<string, unknown>): RestoreView {
-  const i = unmarshall(item as never) as Record<string, unknown>;
-  return {
-    id: i.sk as string,
-    snapshotId: i.snapshotId as string,
-    namespace: (i.ns as string | undefined) ?? null,
-    mode: i.mode as RestoreView['mode'],
-    status: i.status as RestoreView['status'],
-    written: (i.written as number | undefined) ?? 0,
-    skipped: (i.skipped as number | undefined) ?? 0,
-    setAside: (i.setAside as number | undefined) ?? 0,
-    startedAt: i.startedAt as string,
-    finishedAt: (i.finishedAt as string | undefined) ?? null,
-    ...(i.error !== undefined ? { error: i.error as string } : {}),
-  };
-}
-
-const isConditionFailure = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export class DynamoSnapshotStore implements SnapshotStore {
   public constructor(
@@ -345,9 +285,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     }
     const raw = await this.getItem(SNAPSHOT, manifest.id);
     if (!raw) return 'different';
-    const cut = (unmarshall(raw as never) as { cut?: string }).cut;
-    const recorded = { ...snapshotOf(raw), ...(cut !== undefined ? { cut } : {}) };
-    return sameSnapshot(recorded, manifest) ? 'same' : 'different';
+    return sameSnapshot(snapshotOf(raw), manifest) ? 'same' : 'different';
   }
 
   public async failSnapshot(id: string, error: string): Promise<void> {
