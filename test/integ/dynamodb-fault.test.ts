@@ -7,6 +7,7 @@
  * every record agree, transfers keep the total) and no acknowledged increment is lost.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { commandOf, descendants, npmStart, ready, sleep } from './npm-start';
 
 jest.setTimeout(180000);
@@ -168,6 +169,9 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
     process.kill(again, 'SIGSTOP');
     let hung: Outcome[];
     try {
+      // A stop reaches each of the JVM's threads in its own time: ask only once all have stopped.
+      for (const t0 = Date.now(); !allStopped(again) && Date.now() - t0 < 5000; ) await sleep(10);
+      expect(allStopped(again)).toBe(true);
       hung = await Promise.all([
         call('GET', '/keys/w/0'),
         call('PATCH', '/keys/w/0', { increment: { n: 1 } }),
@@ -187,3 +191,16 @@ test('SIGKILL of DynamoDB Local under load: 503 in bounded time, restarted, noth
     await s.exited;
   }
 });
+
+/** Whether every thread of `pid` is stopped (state T in /proc/<pid>/task/<tid>/stat). */
+function allStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.every((t) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      return /^[Tt]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]);
+    } catch {
+      return true; // a thread that ended is not answering either
+    }
+  });
+}
