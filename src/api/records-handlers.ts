@@ -61,7 +61,7 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
       const body = parseBody(putBody, req.json());
       const guards = req.guards();
       const { conflicts } = await settings.get(ns);
-      const r = await records.put(ns, key, body.fields, { pre, mode: conflicts, guards });
+      const r = await records.put(ns, key, body.fields, { pre, mode: conflicts, guards, expire: body.expire });
       if (r.state.siblings.length > 1) deps.onSiblingsCreated?.();
       return written(r.created ? 201 : 200, r.state);
     },
@@ -94,7 +94,8 @@ export function recordsHandlers(deps: RecordsDeps): Record<string, Handler> {
         const base = { key: s.key, rev: s.rev, updatedAt: s.updatedAt };
         if (!withFields) return base;
         const view = toView(s)!;
-        return 'siblings' in view ? { ...base, siblings: view.siblings } : { ...base, fields: view.fields };
+        if ('siblings' in view) return { ...base, siblings: view.siblings };
+        return { ...base, fields: view.fields, ...(view.expires ? { expires: view.expires } : {}) };
       });
       return json(200, { items, cursor: page.cursor } satisfies KeyPage);
     },

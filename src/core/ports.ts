@@ -54,6 +54,8 @@ export interface RecordWrite {
   readonly pre: Preconditions;
   readonly mode: ConflictMode;
   readonly guards?: WriteGuards;
+  /** A `PUT`'s `expire`: field name to seconds after the write until it disappears. */
+  readonly expire?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -9,8 +9,13 @@ import type { RecordView } from './wire/record-views';
 export type { RecordView, SiblingsRecordView, SingleRecordView } from './wire/record-views';
 export type { Fields, JsonValue } from './values';
 
+/** Field name to its due time (epoch milliseconds), a null-prototype map (`field-expiry.ts`). */
+export type Expiries = Readonly<Record<string, number>>;
+
 export interface Sibling {
   readonly fields: Fields;
+  /** Due times of the fields that expire; absent when none does. */
+  readonly expires?: Expiries;
   readonly dot: Dot;
   /** ISO-8601 time the value was written. */
   readonly at: string;
@@ -58,6 +63,25 @@ export function pickFields(fields: Fields, only?: readonly string[]): Fields {
   return out;
 }
 
+/** Expiries as the API shows them (field to ISO time), of the fields in `only` if given; undefined when none. */
+export function expiriesView(
+  expires: Expiries | undefined,
+  only?: readonly string[],
+): Record<string, string> | undefined {
+  if (!expires) return undefined;
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const f of only ?? Object.keys(expires)) {
+    if (Object.hasOwn(expires, f)) out[f] = new Date(expires[f]).toISOString();
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** `fields` and, when some of them expire, `expires`, of one value (only the fields in `only` if given). */
+export function valueView(s: Sibling, only?: readonly string[]): { fields: Fields; expires?: Record<string, string> } {
+  const expires = expiriesView(s.expires, only);
+  return { fields: pickFields(s.fields, only), ...(expires ? { expires } : {}) };
+}
+
 /** The API's view of a live record; `null` for an absent or deleted one. */
 export function toView(state: RecordState | undefined, only?: readonly string[]): RecordView | null {
   if (!isLive(state)) return null;
@@ -67,14 +91,14 @@ export function toView(state: RecordState | undefined, only?: readonly string[])
       key: state.key,
       rev: state.rev,
       vv: state.vv,
-      siblings: state.siblings.map((s) => ({ fields: pickFields(s.fields, only), updatedAt: s.at })),
+      siblings: state.siblings.map((s) => ({ ...valueView(s, only), updatedAt: s.at })),
     };
   }
   const s = state.siblings[0];
   return {
     namespace: state.namespace,
     key: state.key,
-    fields: pickFields(s.fields, only),
+    ...valueView(s, only),
     rev: state.rev,
     vv: state.vv,
     lease: state.lease !== undefined ? true : null,

@@ -15,10 +15,11 @@ import {
   TypeMismatchError,
 } from './errors';
 import { type CausalContext, etagOf, sameVersion } from './etag';
-import { type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
+import { dueAfter, withExpiries } from './field-expiry';
+import { type Expiries, type Fields, type RecordState, type Sibling, hasSiblings, isLive, toView } from './record-view';
 import { describeUnmetAll, explainField, failing } from './require';
 import type { ConflictMode, PatchBody } from './wire/records';
-import { MAX_RECORD_BYTES, fieldsSize } from './size';
+import { MAX_RECORD_BYTES, siblingSize } from './size';
 import { copyMap, has, newMap } from './values';
 import { type VersionVector, write } from './vv';
 
@@ -79,7 +80,7 @@ export function checkPreconditions(state: RecordState | undefined, pre: Precondi
 }
 
 function checkSize(siblings: readonly Sibling[]): void {
-  const bytes = siblings.reduce((n, s) => n + fieldsSize(s.fields), 0);
+  const bytes = siblings.reduce((n, s) => n + siblingSize(s), 0);
   if (bytes > MAX_RECORD_BYTES) {
     throw new PayloadTooLargeError(`the record would be ${bytes} bytes; at most ${MAX_RECORD_BYTES}`);
   }
@@ -92,9 +93,12 @@ function next(
   ctx: VersionVector,
   fields: Fields,
   env: WriteEnv,
+  expires: Expiries = {},
 ): RecordState {
   const live = isLive(prev) ? prev.siblings : [];
-  const out = write(live, prev?.vv ?? {}, ctx, env.replica, (dot) => ({ fields, dot, at: env.now }));
+  const out = write(live, prev?.vv ?? {}, ctx, env.replica, (dot) =>
+    withExpiries({ fields, dot, at: env.now }, expires),
+  );
   if (out.siblings.length > MAX_SIBLINGS) {
     throw new ConflictError(
       'SiblingLimit',
@@ -116,9 +120,38 @@ function next(
 }
 
 /**
+ * Throws `PreconditionFailedError` (with the record as it stands) when `expire` or `persist` names
+ * a field that `fields`, the record after the write, will not have.
+ */
+function checkExpiryTargets(
+  prev: RecordState | undefined,
+  fields: Fields,
+  part: string,
+  names: Iterable<string>,
+): void {
+  for (const f of names) {
+    if (Object.hasOwn(fields, f)) continue;
+    throw new PreconditionFailedError(
+      `${part} names field ${JSON.stringify(f)}, which the record will not have`,
+      toView(prev),
+      undefined,
+      currentEtag(prev),
+    );
+  }
+}
+
+/** Due times of the fields of `expire` (seconds after the write at `env.now`). */
+function duesOf(expire: Readonly<Record<string, number>> | undefined, env: WriteEnv, into = newMap<number>()) {
+  for (const [f, secs] of Object.entries(expire ?? {})) into[f] = dueAfter(env.now, secs);
+  return into;
+}
+
+/**
  * Replaces the record. In `reject` mode it overwrites (after its preconditions); in `siblings`
- * mode the values its ETag has not seen stay as siblings. Throws `PreconditionFailedError`,
- * `ConflictError` (SiblingLimit) or `PayloadTooLargeError`.
+ * mode the values its ETag has not seen stay as siblings. The fields named in `expire` expire that
+ * many seconds after the write; no other field of the new value does. Throws
+ * `PreconditionFailedError` (also when `expire` names a field not in `fields`), `ConflictError`
+ * (SiblingLimit) or `PayloadTooLargeError`.
  */
 export function applyPut(
   prev: RecordState | undefined,
@@ -127,18 +160,22 @@ export function applyPut(
   fields: Fields,
   pre: Preconditions,
   env: WriteEnv,
+  expire?: Readonly<Record<string, number>>,
 ): Transition {
   const contextual = env.mode === 'siblings';
   checkPreconditions(prev, pre, contextual);
+  checkExpiryTargets(prev, fields, 'expire', Object.keys(expire ?? {}));
   let ctx: VersionVector = prev?.vv ?? {};
   if (contextual) ctx = pre.ifMatch && !pre.ifMatch.any && pre.ifMatch.ctx ? pre.ifMatch.ctx.vv : {};
-  return { state: next(prev, ns, key, ctx, fields, env), created: !isLive(prev) };
+  return { state: next(prev, ns, key, ctx, fields, env, duesOf(expire, env)), created: !isLive(prev) };
 }
 
 /**
- * Applies set/remove/increment atomically, creating the record when absent. Throws
+ * Applies set/remove/increment and the expiry changes (`expire`, `persist`) atomically, creating
+ * the record when absent. `prev` is the record as reads see it (due fields already gone). Throws
  * `PreconditionFailedError` (If-Match or require), `ConflictError` (SiblingsPresent),
- * `TypeMismatchError` (increment of a non-number) or `PayloadTooLargeError`.
+ * `TypeMismatchError` (increment of a non-number) or `PayloadTooLargeError`; `PreconditionFailedError`
+ * too when `expire` or `persist` names a field the record will not have.
  */
 export function applyPatch(
   prev: RecordState | undefined,
@@ -157,6 +194,7 @@ export function applyPatch(
     );
   }
   const fields: Fields = live ? copyMap(live.siblings[0].fields) : newMap();
+  const expires = live?.siblings[0].expires ? copyMap(live.siblings[0].expires) : newMap<number>();
   const clauses = patch.require ?? [];
   const failed = failing(fields, clauses);
   if (failed.length > 0) {
@@ -166,7 +204,13 @@ export function applyPatch(
   Object.assign(fields, patch.set ?? {});
   for (const f of patch.remove ?? []) delete fields[f];
   for (const [f, by] of Object.entries(patch.increment ?? {})) fields[f] = incremented(fields, f, by);
-  return { state: next(prev, ns, key, prev?.vv ?? {}, fields, env), created: live === undefined };
+  // Setting or removing a field clears its expiry; `increment` keeps it; `persist` drops it.
+  for (const f of [...Object.keys(patch.set ?? {}), ...(patch.remove ?? []), ...(patch.persist ?? [])])
+    delete expires[f];
+  checkExpiryTargets(prev, fields, 'persist', patch.persist ?? []);
+  checkExpiryTargets(prev, fields, 'expire', Object.keys(patch.expire ?? {}));
+  duesOf(patch.expire, env, expires);
+  return { state: next(prev, ns, key, prev?.vv ?? {}, fields, env, expires), created: live === undefined };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { isNumeric, numericText } from './decimal';
 import { stringifyJson } from './json';
-import type { Fields, JsonValue } from './record-view';
+import type { Fields, JsonValue, Sibling } from './record-view';
 
 /** Largest record, in bytes of fields across all siblings. */
 export const MAX_RECORD_BYTES = 350 * 1024;
@@ -56,4 +56,16 @@ export function valueSize(v: JsonValue): number {
 
 export function fieldsSize(fields: Fields): number {
   return Object.keys(fields).reduce((n, k) => n + utf8(k) + valueSize(fields[k]), 0);
+}
+
+/** Bytes one field expiry adds to a record: the field's name and its due time. */
+export function expirySize(name: string): number {
+  return Buffer.byteLength(name, 'utf8') + NUMBER_BYTES_MAX;
+}
+
+/** The size a value counts for against `MAX_RECORD_BYTES`: its fields and its expiries. */
+export function siblingSize(s: Sibling): number {
+  let n = fieldsSize(s.fields);
+  for (const f of Object.keys(s.expires ?? {})) n += expirySize(f);
+  return n;
 }

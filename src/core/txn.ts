@@ -77,7 +77,7 @@ export function planTxn(
     const pre: Preconditions = etagReq ? { ifMatch: { any: false, ctx: parseEtag(etagReq.etag!) } } : {};
     try {
       let t: Transition | undefined;
-      if (op.op === 'put') t = applyPut(prev, ns, op.key, op.fields, pre, env);
+      if (op.op === 'put') t = applyPut(prev, ns, op.key, op.fields, pre, env, op.expire);
       else if (op.op === 'patch') t = applyPatch(prev, ns, op.key, op, {}, env);
       else if (isLive(prev)) t = { state: applyDelete(prev, {}, env), created: false };
       return { key: op.key, next: t?.state };

@@ -4,7 +4,7 @@
  * inherited property or the prototype. Values read from a request body are checked here against
  * what a record can hold (numbers within DynamoDB's range, well-formed Unicode) and copied.
  */
-import { Decimal, type Numeric, isNumeric, numberProblem } from './decimal';
+import { Decimal, type Numeric, isNumeric, numberProblem, numericText } from './decimal';
 import { fieldNameProblem, wellFormed } from './name-rules';
 
 /**
@@ -101,6 +101,30 @@ export function readNumbers(v: unknown, path: readonly (string | number)[] = [])
     const n = v[k];
     if (!isNumeric(n)) throw new ValueProblem([...path, k], 'must be a number');
     out[k] = readValue(n, [...path, k]) as Numeric;
+  }
+  return out;
+}
+
+/** Longest field expiry a write may ask for: one year, in seconds. */
+export const MAX_EXPIRE_SECONDS = 31_536_000;
+
+/**
+ * Reads `expire`: field names to whole seconds from 1 to `MAX_EXPIRE_SECONDS`, into a
+ * null-prototype map. Throws `ValueProblem` naming the first bad member.
+ */
+export function readExpiries(v: unknown, path: readonly (string | number)[] = []): Record<string, number> {
+  if (!isObject(v)) throw new ValueProblem(path, 'must be an object of field names to seconds');
+  const out = newMap<number>();
+  for (const k of Object.keys(v)) {
+    const problem = fieldNameProblem(k);
+    if (problem) throw new ValueProblem([...path, k], problem);
+    const n = v[k];
+    const text = isNumeric(n) ? numericText(n) : '';
+    const secs = Number(text);
+    if (!/^[0-9]+(\.0+)?$/.test(text) || !(secs >= 1 && secs <= MAX_EXPIRE_SECONDS)) {
+      throw new ValueProblem([...path, k], `must be a whole number of seconds from 1 to ${MAX_EXPIRE_SECONDS}`);
+    }
+    out[k] = secs;
   }
   return out;
 }

@@ -100,3 +100,8 @@ export function sync<T extends Dotted>(
   const keepB = b.siblings.filter((s) => !a.siblings.some((t) => same(s.dot, t.dot)) && !covers(a.vv, s.dot));
   return { siblings: [...keepA, ...keepB], vv: merge(a.vv, b.vv) };
 }
+
+/** `vv` with replica `r`'s counter one higher (a change of `r` that makes no new value of its own). */
+export function bump(vv: VersionVector, r: string): VersionVector {
+  return { ...vv, [r]: (vv[r] ?? 0) + 1 };
+}

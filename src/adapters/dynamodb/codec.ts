@@ -12,8 +12,15 @@
  * - `was` (BOOL): internal, the `tomb` flag before the last single-request write (tells "created");
  * - `lease` (S): the lease the record belongs to; such records take the conditional path, which
  *   checks the lease (a record of an expired lease is gone for every read and write);
- * - `op` (S): the kind of the last write (`put`, `patch`, `delete`, `expire`), which the table's
- *   stream hands to the change publisher (`src/core/changes.ts`).
+ * - `op` (S): the kind of the last write (`put`, `patch`, `delete`, `expire`, `expire-fields`),
+ *   which the table's stream hands to the change publisher (`src/core/changes.ts`);
+ * - `fx` (M): the newest value's field expiries, stored field name to due time (epoch ms, N); every
+ *   full write stores it, empty when nothing expires, so a single-request PATCH can set a member
+ *   (each sibling in `sx` carries its own `fx`). `due` (N): a lower bound of the earliest due time
+ *   of any value's fields (exact after a full write; a PATCH that adds a later expiry keeps the
+ *   earlier bound), and `xshard` (S, `fx#<n>` from the key): the sparse `byFieldExpiry` index the
+ *   field sweeper reads, present only while some field expires (`src/core/field-expiry.ts`);
+ *   `xf` (L of S): the fields the last `expire-fields` write removed.
  *
  * Field values map to DynamoDB's document types one to one (`N` holds the exact decimal text),
  * except a value DynamoDB's document form cannot hold (nested too deep, or a map with an empty
@@ -29,8 +36,9 @@ import type { ChangeKind } from '../../core/changes';
 import { isNumeric, numberFromText, numericText } from '../../core/decimal';
 import { MalformedItemError } from '../../core/errors';
 import { parseJson, stringifyJson } from '../../core/json';
-import type { Fields, JsonValue, RecordState, Sibling } from '../../core/record-view';
-import { NATIVE_VALUE_DEPTH, fieldsSize } from '../../core/size';
+import type { Expiries, Fields, JsonValue, RecordState, Sibling } from '../../core/record-view';
+import { NATIVE_VALUE_DEPTH, siblingSize } from '../../core/size';
+import { earliestDue } from '../../core/field-expiry';
 import { newMap } from '../../core/values';
 
 export type Item = Record<string, AttributeValue>;
@@ -113,16 +121,51 @@ function unmarshallFields(av: AttributeValue | undefined): Fields {
   return av?.M ? unmarshallMap(av.M) : newMap();
 }
 
+function expiriesFrom(av: AttributeValue | undefined): Expiries | undefined {
+  const m = av?.M;
+  if (!m) return undefined;
+  const names = Object.keys(m);
+  if (names.length === 0) return undefined;
+  const out = newMap<number>();
+  for (const k of names) out[nameFromStore(k)] = Number(m[k].N);
+  return out;
+}
+
+/** A value's expiries as the `fx` map (empty when none expires). */
+export function expiriesTo(expires: Expiries | undefined): AttributeValue {
+  const m = newMap<AttributeValue>();
+  for (const k of Object.keys(expires ?? {})) m[storedName(k)] = { N: String(expires![k]) };
+  return { M: m };
+}
+
 function siblingFrom(m: Item): Sibling {
+  const expires = expiriesFrom(m.fx);
   return {
     fields: unmarshallFields(m.f),
+    ...(expires ? { expires } : {}),
     dot: { replica: m.dr?.S ?? '', counter: Number(m.dn?.N ?? 0) },
     at: m.at?.S ?? '',
   };
 }
 
 function siblingTo(s: Sibling): Item {
-  return { f: marshallFields(s.fields), dr: { S: s.dot.replica }, dn: { N: String(s.dot.counter) }, at: { S: s.at } };
+  return {
+    f: marshallFields(s.fields),
+    ...(s.expires ? { fx: expiriesTo(s.expires) } : {}),
+    dr: { S: s.dot.replica },
+    dn: { N: String(s.dot.counter) },
+    at: { S: s.at },
+  };
+}
+
+/** Shards of the `byFieldExpiry` index: a record's shard comes from its namespace and key. */
+export const FIELD_EXPIRY_SHARDS = 8;
+
+/** The `byFieldExpiry` partition of a record (`fx#<n>`), fixed by its namespace and key. */
+export function fieldExpiryShard(ns: string, key: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${ns}\u0000${key}`) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+  return `fx#${h % FIELD_EXPIRY_SHARDS}`;
 }
 
 /** The type each attribute of a records-table item must have when present (`checkItem`). */
@@ -139,6 +182,10 @@ const ATTRIBUTE_TYPES: Readonly<Record<string, keyof AttributeValue>> = {
   tomb: 'BOOL',
   lease: 'S',
   op: 'S',
+  fx: 'M',
+  due: 'N',
+  xshard: 'S',
+  xf: 'L',
 };
 
 /** Throws `MalformedItemError` naming the first attribute that is missing or of the wrong type. */
@@ -154,8 +201,12 @@ function checkItem(item: Item): void {
     if (want && (av as unknown as Record<string, unknown>)[want] === undefined) throw bad(name, `of type ${want}`);
   }
   (item.sx?.L ?? []).forEach((x, i) => {
-    if (x.M === undefined || (x.M.f !== undefined && x.M.f.M === undefined))
-      throw bad(`sx[${i}]`, 'a map (M) whose f is a map');
+    if (
+      x.M === undefined ||
+      (x.M.f !== undefined && x.M.f.M === undefined) ||
+      (x.M.fx !== undefined && x.M.fx.M === undefined)
+    )
+      throw bad(`sx[${i}]`, 'a map (M) whose f and fx are maps');
   });
 }
 
@@ -187,8 +238,15 @@ export function fromItem(item: Item): RecordState {
 /** The attribute that records the kind of the last write. */
 export const OP_ATTR = 'op';
 
-/** Encodes a full state, for conditional puts (slow path and transactions); `op` is the kind of write. */
-export function toItem(state: RecordState, op: ChangeKind = state.deleted ? 'delete' : 'put'): Item {
+/**
+ * Encodes a full state, for conditional puts (slow path and transactions); `op` is the kind of
+ * write, `expired` the fields an `expire-fields` write removed.
+ */
+export function toItem(
+  state: RecordState,
+  op: ChangeKind = state.deleted ? 'delete' : 'put',
+  expired?: readonly string[],
+): Item {
   const newest = state.siblings[state.siblings.length - 1];
   const item: Item = {
     ns: { S: state.namespace },
@@ -198,9 +256,14 @@ export function toItem(state: RecordState, op: ChangeKind = state.deleted ? 'del
     tomb: { BOOL: state.deleted },
     at: { S: state.updatedAt },
     f: marshallFields(newest?.fields ?? {}),
-    sz: { N: String(state.siblings.reduce((n, s) => n + fieldsSize(s.fields), 0)) },
+    fx: expiriesTo(newest?.expires),
+    sz: { N: String(state.siblings.reduce((n, s) => n + siblingSize(s), 0)) },
     [OP_ATTR]: { S: op },
   };
+  const due = earliestDue(state);
+  if (due !== undefined)
+    Object.assign(item, { due: { N: String(due) }, xshard: { S: fieldExpiryShard(state.namespace, state.key) } });
+  if (expired) item.xf = { L: expired.map((n) => ({ S: n })) };
   if (newest) Object.assign(item, { dr: { S: newest.dot.replica }, dn: { N: String(newest.dot.counter) } });
   for (const [r, n] of Object.entries(state.vv)) item[vvAttr(r)] = { N: String(n) };
   if (state.lease && !state.deleted) item.lease = { S: state.lease };

@@ -29,19 +29,25 @@ export function decodeCursor(cursor: string, prefix: string): string {
   throw new ValidationError('cursor', 'is not a cursor returned by this listing');
 }
 
-/** `resolve` shows a record of an expired lease as gone; such records are left out. */
+/**
+ * `resolve` shows a record as reads see it (a record of an expired lease, or whose every field is
+ * due, as gone); such records are left out. Without fields the listing reads only metadata: a
+ * record whose `due` bound has passed (a due field the sweeper has not removed yet) is read whole
+ * with `reread` to tell whether anything of it is left.
+ */
 export async function listRecords(
   client: DynamoDBClient,
   table: string,
   ns: string,
   q: ListQuery,
   resolve: (s: RecordState) => Promise<RecordState | undefined>,
+  reread: { readonly nowMs: number; readonly get: (key: string) => Promise<RecordState | undefined> },
 ): Promise<ListPage> {
   const e = new Expr();
   e.key(`${e.name('ns')} = ${e.value(S(ns))}`);
   if (q.prefix) e.key(beginsWith(e.name('k'), e.value(S(q.prefix))));
   e.filter(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
-  if (!q.withFields) e.project(['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease']);
+  if (!q.withFields) e.project(['ns', 'k', 'rev', 'at', 'inc', 'tomb', 'lease', 'due']);
   const items: RecordState[] = [];
   const startKey: Item | undefined = q.cursor
     ? { ns: { S: ns }, k: { S: decodeCursor(q.cursor, q.prefix) } }
@@ -54,7 +60,8 @@ export async function listRecords(
   let lastKey: Item | undefined;
   for await (const page of pages) {
     for (const it of page.items) {
-      const s = await resolve(fromItem(it));
+      const partial = !q.withFields && it.due?.N !== undefined && Number(it.due.N) <= reread.nowMs;
+      const s = partial ? await reread.get(it.k.S!) : await resolve(fromItem(it));
       if (s && !s.deleted) items.push(s);
     }
     lastKey = page.lastKey;

@@ -5,9 +5,10 @@
  * agree with the pure transitions of `src/core/records.ts` (the integration tests check both).
  */
 import { isNumeric } from '../../core/decimal';
+import { dueAfter } from '../../core/field-expiry';
 import type { FieldRequire, PatchBody } from '../../core/types';
-import { NUMBER_BYTES_MAX, valueSize } from '../../core/size';
-import { OP_ATTR, storedName, vvAttr } from './codec';
+import { NUMBER_BYTES_MAX, expirySize, valueSize } from '../../core/size';
+import { OP_ATTR, fieldExpiryShard, storedName, vvAttr } from './codec';
 import type { ChangeKind } from '../../core/changes';
 import type { Preconditions, WriteEnv } from '../../core/records';
 import type { RecordState } from '../../core/record-view';
@@ -43,7 +44,41 @@ export function patchGrowth(patch: PatchBody): number {
   let n = 0;
   for (const [k, v] of Object.entries(patch.set ?? {})) n += utf8(k) + valueSize(v);
   for (const k of Object.keys(patch.increment ?? {})) n += utf8(k) + NUMBER_BYTES_MAX;
+  for (const k of Object.keys(patch.expire ?? {})) n += expirySize(k);
   return n;
+}
+
+/**
+ * Nothing of the record is due at the write's time (`due`, a lower bound of its earliest field
+ * expiry, is later), so the single-request path's clauses and updates, which read stored fields
+ * as they are, agree with what reads see. A record with a due field takes the conflict path,
+ * which sees it through `visibleAt`. Never throws.
+ */
+export function nothingDue(e: Expr, env: WriteEnv): void {
+  const due = e.name('due');
+  e.require(`${attributeNotExists(due)} OR ${due} > ${e.value(N(Date.parse(env.now)))}`);
+}
+
+/**
+ * Sets the `byFieldExpiry` attributes of a write whose earliest new expiry is `earliest`: exactly
+ * (`exact`, a write that replaces every value) or as a lower bound kept from before (a PATCH: the
+ * stored bound is kept when it is earlier, and a write that would lower it takes the conflict
+ * path, which computes it). Without `earliest`, an exact write removes them. Never throws.
+ */
+export function dueBound(e: Expr, ns: string, key: string, earliest: number | undefined, exact: boolean): void {
+  if (earliest === undefined) {
+    if (exact) e.remove(e.name('due')).remove(e.name('xshard'));
+    return;
+  }
+  const due = e.name('due');
+  const shard = e.name('xshard');
+  const v = e.value(N(earliest));
+  if (exact) e.set(`${due} = ${v}`);
+  else {
+    e.require(`${attributeNotExists(due)} OR ${due} <= ${v}`);
+    e.set(`${due} = ${ifNotExists(due, v)}`);
+  }
+  e.set(`${shard} = ${e.value(S(fieldExpiryShard(ns, key)))}`);
 }
 
 /** Adds the next rev, version-vector entry, dot and write time; sets the tombstone flag and the kind of write. */
@@ -59,7 +94,8 @@ export function advance(e: Expr, env: WriteEnv, op: ChangeKind): void {
     .set(`${e.name('dr')} = ${e.value(S(env.replica))}`)
     .set(`${e.name('at')} = ${e.value(S(env.now))}`)
     .set(`${e.name('tomb')} = ${e.value(BOOL(tomb))}`)
-    .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`);
+    .set(`${e.name(OP_ATTR)} = ${e.value(S(op))}`)
+    .remove(e.name('xf'));
 }
 
 /**
@@ -81,5 +117,41 @@ export function preconditionClauses(e: Expr, pre: Preconditions): boolean {
   e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`);
   if (!m.any)
     e.require(`${e.name('inc')} = ${e.value(S(m.ctx!.inc))} AND ${e.name('rev')} = ${e.value(N(m.ctx!.rev))}`);
+  return true;
+}
+
+/**
+ * The `fx` updates of a single-request PATCH: setting or removing a field clears its expiry,
+ * `persist` drops it, `expire` sets it (`increment` keeps it), and the `due` bound. False when only
+ * the conflict path can decide: an `expire` or `persist` of a field the patch removes (412).
+ * A field named in `expire` or `persist` that the patch neither sets nor increments must exist.
+ */
+export function expiryUpdates(e: Expr, ns: string, key: string, patch: PatchBody, env: WriteEnv): boolean {
+  const expire = patch.expire ?? {};
+  const persist = patch.persist ?? [];
+  const named = [...Object.keys(expire), ...persist];
+  const removed = new Set(patch.remove ?? []);
+  if (named.some((n) => removed.has(n))) return false;
+  const set = patch.set ?? {};
+  const written = (n: string) => Object.hasOwn(set, n) || Object.hasOwn(patch.increment ?? {}, n);
+  const f = e.name('f');
+  const member = (n: string) => `${e.name('fx')}.${e.name(storedName(n))}`;
+  let touched = false;
+  for (const n of named) if (!written(n)) e.require(attributeExists(`${f}.${e.name(storedName(n))}`));
+  for (const n of [...Object.keys(set), ...removed, ...persist]) {
+    if (Object.hasOwn(expire, n)) continue;
+    e.remove(member(n));
+    touched = true;
+  }
+  let earliest: number | undefined;
+  for (const [n, secs] of Object.entries(expire)) {
+    const due = dueAfter(env.now, secs);
+    e.set(`${member(n)} = ${e.value(N(due))}`);
+    earliest = earliest === undefined ? due : Math.min(earliest, due);
+    touched = true;
+  }
+  // An item written before field expiry existed has no `fx` map to update: the conflict path writes one.
+  if (touched) e.require(attributeExists(e.name('fx')));
+  dueBound(e, ns, key, earliest, false);
   return true;
 }

@@ -32,11 +32,16 @@ import {
 import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
 import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { type Item, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr } from './codec';
+import { dueAfter, visibleAt } from '../../core/field-expiry';
+import { expirySize } from '../../core/size';
+import { type Item, expiriesTo, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr } from './codec';
 import {
   absentClause,
   advance,
+  dueBound,
+  nothingDue,
   patchGrowth,
+  expiryUpdates,
   preconditionClauses,
   requireClause,
   stampNotBefore,
@@ -85,22 +90,36 @@ export class DynamoRecordStore implements RecordStore {
     return this.resolve(out.Item ? fromItem(out.Item) : undefined);
   }
 
-  /** A record of a lease that is no longer live is gone: one more read, only for leased records. */
+  /**
+   * The record as reads see it now: without the fields due by the service clock, gone when no
+   * value is left (`visibleAt`), and gone when it belongs to a lease that is no longer live (one
+   * more read, only for leased records).
+   */
   public async resolve(state: RecordState | undefined): Promise<RecordState | undefined> {
-    if (!state?.lease) return state;
-    return (await this.opts.leases.load(state.lease)) ? state : expired(state);
+    const seen = visibleAt(state, this.opts.clock.now().getTime());
+    if (!seen?.lease) return seen;
+    return (await this.opts.leases.load(seen.lease)) ? seen : expired(seen);
   }
 
   public put(ns: string, key: string, fields: Fields, w: RecordWrite): Promise<WriteResult> {
     return this.tracked(() => this.putNow(ns, key, fields, w));
   }
 
-  private putNow(ns: string, key: string, fields: Fields, { pre, mode, guards }: RecordWrite): Promise<WriteResult> {
+  private putNow(
+    ns: string,
+    key: string,
+    fields: Fields,
+    { pre, mode, guards, expire = {} }: RecordWrite,
+  ): Promise<WriteResult> {
     const env = this.env(mode, guards);
     const slow = (known: Known) =>
-      this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env), undefined, guards);
-    if (hasGuards(guards)) return slow(undefined);
-    const size = fieldsSize(fields);
+      this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env, expire), undefined, guards);
+    const expiring = Object.keys(expire);
+    // Guards, and an `expire` naming a field the record will not have (412 with `current`), take the conflict path.
+    if (hasGuards(guards) || expiring.some((f) => !Object.hasOwn(fields, f))) return slow(undefined);
+    const dues: Record<string, number> = Object.create(null);
+    for (const f of expiring) dues[f] = dueAfter(env.now, expire[f]);
+    const size = fieldsSize(fields) + expiring.reduce((n, f) => n + expirySize(f), 0);
     if (size > MAX_RECORD_BYTES)
       throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
     const e = new Expr();
@@ -109,11 +128,14 @@ export class DynamoRecordStore implements RecordStore {
     if (mode === 'siblings' && !m) e.require(absentClause(e));
     if (!preconditionClauses(e, pre)) return slow(undefined);
     e.require(attributeNotExists(e.name('lease')));
+    nothingDue(e, env);
     e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
+      .set(`${e.name('fx')} = ${e.value(expiriesTo(dues))}`)
       .set(`${e.name('inc')} = ${ifNotExists(e.name('inc'), e.value(S(newIncarnation())))}`)
       .set(`${e.name('sz')} = ${e.value(N(size))}`)
       .set(`${e.name('was')} = ${ifNotExists(e.name('tomb'), e.value(BOOL(true)))}`)
       .remove(e.name('sx'));
+    dueBound(e, ns, key, expiring.length ? Math.min(...expiring.map((f) => dues[f])) : undefined, true);
     advance(e, env, 'put');
     stampNotBefore(e, env);
     return this.fastWrite(ns, key, e, slow);
@@ -174,6 +196,7 @@ export class DynamoRecordStore implements RecordStore {
       .require(attributeNotExists(e.name('sx')))
       .require(attributeNotExists(e.name('lease')))
       .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
+    nothingDue(e, env);
     for (const [name, v] of Object.entries(patch.set ?? {}))
       e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
     for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
@@ -181,6 +204,7 @@ export class DynamoRecordStore implements RecordStore {
       const p = `${f}.${e.name(storedName(name))}`;
       e.set(`${p} = ${ifNotExists(p, e.value(N(0)))} + ${e.value(N(by))}`);
     }
+    if (!expiryUpdates(e, ns, key, patch, env)) return slow(undefined);
     e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
     advance(e, env, 'patch');
     stampNotBefore(e, env);
@@ -211,8 +235,11 @@ export class DynamoRecordStore implements RecordStore {
     e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`)
       .require(attributeNotExists(e.name('lease')))
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
+      .set(`${e.name('fx')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'));
+    nothingDue(e, env);
+    dueBound(e, ns, key, undefined, true);
     advance(e, env, 'delete');
     stampNotBefore(e, env);
     await this.fastWrite(ns, key, e, slow, false);
@@ -221,12 +248,15 @@ export class DynamoRecordStore implements RecordStore {
   public list(ns: string, query: ListQuery): Promise<ListPage> {
     // One lease read per distinct lease in the page, however many of its records are listed.
     const live = new Map<string, Promise<boolean>>();
-    const resolve = async (s: RecordState) => {
+    const nowMs = this.opts.clock.now().getTime();
+    const resolve = async (state: RecordState) => {
+      const s = visibleAt(state, nowMs);
       if (!s.lease) return s;
       if (!live.has(s.lease)) live.set(s.lease, this.opts.leases.load(s.lease).then(Boolean));
       return (await live.get(s.lease)) ? s : expired(s);
     };
-    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query, resolve));
+    const reread = { nowMs: this.opts.clock.now().getTime(), get: (key: string) => this.get(ns, key) };
+    return guarded(() => listRecords(this.opts.client, this.opts.tableName, ns, query, resolve, reread));
   }
 
   /**
@@ -237,9 +267,11 @@ export class DynamoRecordStore implements RecordStore {
     const e = new Expr();
     e.require(`${e.name('lease')} = ${e.value(S(leaseId))}`)
       .set(`${e.name('f')} = ${e.value({ M: {} })}`)
+      .set(`${e.name('fx')} = ${e.value({ M: {} })}`)
       .set(`${e.name('sz')} = ${e.value(N(0))}`)
       .remove(e.name('sx'))
       .remove(e.name('lease'));
+    dueBound(e, ns, key, undefined, true);
     advance(e, this.env('reject'), 'expire');
     try {
       await this.opts.client.send(

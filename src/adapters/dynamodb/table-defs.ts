@@ -48,10 +48,16 @@ function table(
   return { id, partitionKey, ...(sortKey && { sortKey }), envVar, ...more };
 }
 
-/** One item per record (or tombstone): fields, rev, version vector, siblings. */
+/**
+ * One item per record (or tombstone): fields, rev, version vector, siblings (layout:
+ * `codec.ts`). The index `byFieldExpiry` (`xshard`, `due`), sparse: only records some of whose
+ * fields expire carry those attributes, gives the field sweeper the records with a due field,
+ * one Query per shard, without reading any other.
+ */
 export const RECORDS_TABLE = table('records', [S('ns'), S('k')], 'VESTA_RECORDS_TABLE', {
   ttlAttribute: 'ttl',
   stream: true,
+  indexes: [{ name: 'byFieldExpiry', partitionKey: S('xshard'), sortKey: N('due') }],
 });
 
 /** Namespace settings, leases, locks and other control-plane items (key formats: `src/core/control-keys.ts`). */

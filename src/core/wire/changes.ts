@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { fieldsSchema, versionVector } from './fields';
 import { siblingView } from './record-views';
 
-export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire'] as const;
+export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire', 'expire-fields'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** `detail` of a change event: the contract's members plus `id` and, in siblings mode, `siblings`. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { type Numeric, isNumeric } from '../decimal';
 import { fieldNameProblem } from '../name-rules';
-import { type Fields, type JsonValue, ValueProblem, readFields, readNumbers, readValue } from '../values';
+import { type Fields, type JsonValue, ValueProblem, readExpiries, readFields, readNumbers, readValue } from '../values';
 
 /** A zod type from a reader of `values.ts`: its `ValueProblem` becomes an issue at its path. */
 function fromReader<T>(read: (v: unknown) => T): z.ZodType<T, z.ZodTypeDef, unknown> {
@@ -37,6 +37,9 @@ export const numeric = fromReader<Numeric>((v) => {
 export const fieldsSchema = fromReader<Fields>((v) => readFields(v));
 /** Field name to exact number (`increment`). */
 export const numberMap = fromReader<Record<string, Numeric>>((v) => readNumbers(v));
+
+/** Field name to whole seconds, 1 to `MAX_EXPIRE_SECONDS` (`expire`). */
+export const expireMap = fromReader<Record<string, number>>((v) => readExpiries(v));
 
 /** An ISO-8601 UTC time, as every response carries times. */
 export const timestamp = z.string();

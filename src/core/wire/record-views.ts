@@ -8,8 +8,14 @@ import { z } from 'zod';
 import { CONFLICT_MODES } from './records';
 import { fieldsSchema, timestamp, versionVector } from './fields';
 
-/** One of several concurrent values (`siblings` mode). */
-export const siblingView = z.object({ fields: fieldsSchema, updatedAt: timestamp }).readonly();
+/** Field name to the ISO time it disappears; present only when some field has an expiry. */
+export const expiresView = z.record(timestamp).readonly();
+export type ExpiresView = z.infer<typeof expiresView>;
+
+/** One of several concurrent values (`siblings` mode); each expires its fields independently. */
+export const siblingView = z
+  .object({ fields: fieldsSchema, expires: expiresView.optional(), updatedAt: timestamp })
+  .readonly();
 export type SiblingView = z.infer<typeof siblingView>;
 
 /** A record with one value: `GET`, and what `PUT` and `PATCH` answer. */
@@ -18,6 +24,7 @@ export const singleRecordView = z
     namespace: z.string(),
     key: z.string(),
     fields: fieldsSchema,
+    expires: expiresView.optional(),
     rev: z.number().int(),
     vv: versionVector,
     /**
@@ -52,6 +59,7 @@ export const listItem = z
     rev: z.number().int(),
     updatedAt: timestamp,
     fields: fieldsSchema.optional(),
+    expires: expiresView.optional(),
     siblings: z.array(siblingView).readonly().optional(),
   })
   .readonly();

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CONFLICT_MODES, REQUIRE_OPS } from './constants';
 import { isNumeric } from '../decimal';
-import { fieldName, fieldsSchema, jsonValue, numberMap } from './fields';
+import { expireMap, fieldName, fieldsSchema, jsonValue, numberMap } from './fields';
 
 export { CONFLICT_MODES, REQUIRE_OPS } from './constants';
 export type { ConflictMode, RequireOp } from './constants';
@@ -33,17 +33,39 @@ export const patchShape = {
   remove: z.array(fieldName).optional(),
   increment: numberMap.optional(),
   require: z.array(fieldRequire).max(MAX_REQUIRES).optional(),
+  /** Field name to seconds from the write's commit until the field disappears (Redis `HEXPIRE`). */
+  expire: expireMap.optional(),
+  /** Fields whose expiry is dropped (Redis `HPERSIST`). */
+  persist: z.array(fieldName).optional(),
 };
 
 /**
  * The rules of a patch a schema cannot say member by member: at least one of `set`, `remove`,
- * `increment`, and no field name in two of them. Reports each problem as an issue on `ctx`;
- * never throws.
+ * `increment`, `expire`, `persist` (the last two alone change only expiries, like Redis
+ * `HEXPIRE`), no field name in two of `set`, `remove`, `increment`, and none in both `expire`
+ * and `persist`. Reports each problem as an issue on `ctx`; never throws.
  */
-export function checkPatch(p: { set?: object; remove?: string[]; increment?: object }, ctx: z.RefinementCtx): void {
-  if (p.set === undefined && p.remove === undefined && p.increment === undefined) {
-    ctx.addIssue({ code: 'custom', path: [], message: 'needs at least one of set, remove, increment' });
+export function checkPatch(
+  p: { set?: object; remove?: string[]; increment?: object; expire?: object; persist?: string[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (
+    p.set === undefined &&
+    p.remove === undefined &&
+    p.increment === undefined &&
+    p.expire === undefined &&
+    p.persist === undefined
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: 'needs at least one of set, remove, increment, expire, persist',
+    });
     return;
+  }
+  const expiring = new Set(Object.keys(p.expire ?? {}));
+  for (const n of p.persist ?? []) {
+    if (expiring.has(n)) ctx.addIssue({ code: 'custom', path: ['persist', n], message: 'also appears in expire' });
   }
   const seen = new Map<string, string>();
   const claim = (part: string, names: string[]) => {
@@ -61,7 +83,7 @@ export function checkPatch(p: { set?: object; remove?: string[]; increment?: obj
 export const patchBody = z.object(patchShape).strict().superRefine(checkPatch);
 export type PatchBody = z.infer<typeof patchBody>;
 
-export const putBody = z.object({ fields: fieldsSchema }).strict();
+export const putBody = z.object({ fields: fieldsSchema, expire: expireMap.optional() }).strict();
 export type PutBody = z.infer<typeof putBody>;
 
 export const settingsBody = z.object({ conflicts: z.enum(CONFLICT_MODES) }).strict();
@@ -95,7 +117,7 @@ export const txnRequire = z
 export type TxnRequire = z.infer<typeof txnRequire>;
 
 export const txnOp = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), key: txnKey, fields: fieldsSchema }).strict(),
+  z.object({ op: z.literal('put'), key: txnKey, fields: fieldsSchema, expire: expireMap.optional() }).strict(),
   z.object({ op: z.literal('patch'), key: txnKey, ...patchShape }).strict(),
   z.object({ op: z.literal('delete'), key: txnKey }).strict(),
 ]);
