@@ -30,6 +30,27 @@ const fuzz = new Fuzzer(api);
 const call = (method: string, path: string, body?: string, headers?: Record<string, string>) =>
   fuzz.call(method, path, body, headers);
 
+/** Seconds of an `expire`, at and past its limits (1 to 31536000, whole), and wrong types. */
+const secondsText = fc.oneof(
+  fc.constantFrom(
+    '0',
+    '1',
+    '-1',
+    '30',
+    '30.0',
+    '1.5',
+    '3e1',
+    '31536000',
+    '31536001',
+    '1e400',
+    '"30"',
+    'null',
+    '[]',
+    '{}',
+  ),
+  fc.integer({ min: -5, max: 31_536_005 }).map(String),
+);
+
 /** A query value percent-encoded; a lone surrogate (which has no UTF-8) as the bytes a careless client sends. */
 function queryValue(v: string): string {
   try {
@@ -155,6 +176,8 @@ describe('records fuzz', () => {
         remove: fc.array(fieldName, { maxLength: 4 }).map((xs) => JSON.stringify(xs)),
         increment: objectText(fieldName, numberText, 3),
         require: fc.array(clause, { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
+        expire: objectText(fieldName, secondsText, 3),
+        persist: fc.array(fieldName, { maxLength: 3 }).map((xs) => JSON.stringify(xs)),
         other: fc.constantFrom('1', '"x"', 'null', '{}'),
       },
       { requiredKeys: [] },
@@ -168,6 +191,40 @@ describe('records fuzz', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('PUT with a generated expire: accepted with exactly those expiries, or refused without writing', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(fieldName, valueText(1), fc.option(secondsText, { freq: 2 })), {
+          maxLength: 4,
+          selector: ([k]) => k,
+        }),
+        fc.option(fc.tuple(fieldName, secondsText), { freq: 4 }),
+        async (members, stray) => {
+          const fields = `{${members.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+          const expiring = members.filter(([, , secs]) => secs !== null).map(([k, , secs]) => [k, secs]);
+          if (stray && !members.some(([k]) => k === stray[0])) expiring.push(stray);
+          const expire = `{${expiring.map(([k, secs]) => `${JSON.stringify(k)}:${secs}`).join(',')}}`;
+          const body = `{"fields":${fields},"expire":${expire}}`;
+          const sent = Date.now();
+          const r = await write('PUT', 'x1', `/v1/ns/${ns}/keys/x1`, body);
+          if (r.status >= 300) return;
+          accepted++;
+          const asked = (exact({ text: body } as Reply) as { expire: Record<string, number> }).expire;
+          const expires = (r.body.expires ?? {}) as Record<string, string>;
+          expect(Object.keys(expires).sort()).toEqual(Object.keys(asked).sort());
+          for (const [f, secs] of Object.entries(asked)) {
+            const due = Date.parse(expires[f]) - Number(secs) * 1000;
+            expect(due).toBeGreaterThanOrEqual(sent - 5);
+            expect(due).toBeLessThanOrEqual(Date.now() + 5);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(accepted).toBeGreaterThan(25);
   });
 
   it('bodies nested deeper than 64 levels are 400; up to 64 are stored and read back', async () => {
