@@ -137,8 +137,9 @@ export function expiryUpdates(e: Expr, ns: string, key: string, patch: PatchBody
   const f = e.name('f');
   const member = (n: string) => `${e.name('fx')}.${e.name(storedName(n))}`;
   let touched = false;
-  for (const n of named) if (!written(n)) e.require(attributeExists(`${f}.${e.name(storedName(n))}`));
-  for (const n of [...Object.keys(set), ...removed, ...persist]) {
+  // Each name once: one path may not appear twice in an expression (`persist` may repeat a name).
+  for (const n of new Set(named)) if (!written(n)) e.require(attributeExists(`${f}.${e.name(storedName(n))}`));
+  for (const n of new Set([...Object.keys(set), ...removed, ...persist])) {
     if (Object.hasOwn(expire, n)) continue;
     e.remove(member(n));
     touched = true;
