@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { compareNumeric } from '../decimal';
 import { SAGA_STATUSES, type SagaStatus } from './constants';
-import { fieldsSchema, numeric, timestamp } from './fields';
+import { expireMap, fieldsSchema, numeric, timestamp } from './fields';
 import { MAX_REQUIRES, checkPatch, fieldRequire, patchShape } from './records';
 
 export const MAX_SAGA_STEPS = 25;
@@ -30,7 +30,15 @@ const requires = z.array(fieldRequire).max(MAX_REQUIRES).optional();
 
 /** A record operation of a step: `put`, `patch` or `delete` of one key, with optional `require`. */
 export const sagaAction = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), key: z.string(), fields: fieldsSchema, require: requires }).strict(),
+  z
+    .object({
+      op: z.literal('put'),
+      key: z.string(),
+      fields: fieldsSchema,
+      expire: expireMap.optional(),
+      require: requires,
+    })
+    .strict(),
   z.object({ op: z.literal('patch'), key: z.string(), ...patchShape }).strict(),
   z.object({ op: z.literal('delete'), key: z.string(), require: requires }).strict(),
 ]);
