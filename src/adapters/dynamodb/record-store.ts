@@ -3,7 +3,7 @@
  *
  * Fast path: every single-key write is one `UpdateItem` whose condition expresses the request's
  * preconditions and whose update computes the next `rev`, version-vector entry and dot on the
- * server, returning the new item (`ALL_NEW`). Conflict path: when the condition fails DynamoDB
+ * server, returning the new item (`ALL_NEW`); the expressions are built in `fast-writes.ts`. Conflict path: when the condition fails DynamoDB
  * returns the item as it stands (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), the pure
  * transitions of `src/core/records.ts` decide (412 with `current`, 409, or the next state), and
  * a `PutItem` conditioned on the exact `(inc, rev)` seen commits it — two requests in all.
@@ -16,7 +16,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { backoffMs, sleep } from '../../core/backoff';
-import { PayloadTooLargeError, UnavailableError } from '../../core/errors';
+import { UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, RecordWrite, TxnResult, WriteResult } from '../../core/ports';
 import { type RecordState, expired } from '../../core/record-view';
 import { type WritesInFlight, stampedAfter } from '../../core/snapshot-cut';
@@ -27,32 +27,19 @@ import {
   applyDelete,
   applyPatch,
   applyPut,
-  newIncarnation,
 } from '../../core/records';
 import type { ConflictMode, Fields, PatchBody, TxnBody } from '../../core/types';
-import { MAX_RECORD_BYTES, fieldsSize } from '../../core/size';
 import type { ChangeKind } from '../../core/changes';
-import { dueAfter, visibleAt } from '../../core/field-expiry';
-import { expirySize } from '../../core/size';
-import { type Item, expiriesTo, fromItem, keyOf, marshallFields, storedName, toItem, valueToAttr } from './codec';
-import {
-  absentClause,
-  advance,
-  dueBound,
-  nothingDue,
-  patchGrowth,
-  expiryUpdates,
-  preconditionClauses,
-  requireClause,
-  stampNotBefore,
-  unchangedClause,
-} from './record-clauses';
-import { BOOL, Expr, N, S, attributeExists, attributeNotExists, ifNotExists } from './expressions';
+import { visibleAt } from '../../core/field-expiry';
+import { type Item, fromItem, keyOf, toItem } from './codec';
+import { unchangedClause } from './record-clauses';
+import { Expr } from './expressions';
 import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
 import { guarded, isConditionFailure, isNumberRangeError, isOperandTypeError } from './errors';
 import type { DynamoLeaseStore } from './lease-store';
 import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
+import { deleteUpdate, expireAttachedUpdate, patchUpdate, putUpdate } from './fast-writes';
 import { type TxnExtra, transact } from './transactions';
 
 export interface DynamoRecordStoreOptions {
@@ -114,31 +101,9 @@ export class DynamoRecordStore implements RecordStore {
     const env = this.env(mode, guards);
     const slow = (known: Known) =>
       this.settle(ns, key, known, 'put', (s) => applyPut(s, ns, key, fields, pre, env, expire), undefined, guards);
-    const expiring = Object.keys(expire);
-    // Guards, and an `expire` naming a field the record will not have (412 with `current`), take the conflict path.
-    if (hasGuards(guards) || expiring.some((f) => !Object.hasOwn(fields, f))) return slow(undefined);
-    const dues: Record<string, number> = Object.create(null);
-    for (const f of expiring) dues[f] = dueAfter(env.now, expire[f]);
-    const size = fieldsSize(fields) + expiring.reduce((n, f) => n + expirySize(f), 0);
-    if (size > MAX_RECORD_BYTES)
-      throw new PayloadTooLargeError(`the record would be ${size} bytes; at most ${MAX_RECORD_BYTES}`);
-    const e = new Expr();
-    const m = pre.ifMatch;
-    if ((m && !m.any && !m.ctx) || (mode === 'siblings' && (m?.any || (m && pre.ifNoneMatch)))) return slow(undefined);
-    if (mode === 'siblings' && !m) e.require(absentClause(e));
-    if (!preconditionClauses(e, pre)) return slow(undefined);
-    e.require(attributeNotExists(e.name('lease')));
-    nothingDue(e, env);
-    e.set(`${e.name('f')} = ${e.value(marshallFields(fields))}`)
-      .set(`${e.name('fx')} = ${e.value(expiriesTo(dues))}`)
-      .set(`${e.name('inc')} = ${ifNotExists(e.name('inc'), e.value(S(newIncarnation())))}`)
-      .set(`${e.name('sz')} = ${e.value(N(size))}`)
-      .set(`${e.name('was')} = ${ifNotExists(e.name('tomb'), e.value(BOOL(true)))}`)
-      .remove(e.name('sx'));
-    dueBound(e, ns, key, expiring.length ? Math.min(...expiring.map((f) => dues[f])) : undefined, true);
-    advance(e, env, 'put');
-    stampNotBefore(e, env);
-    return this.fastWrite(ns, key, e, slow);
+    if (hasGuards(guards)) return slow(undefined);
+    const e = putUpdate(ns, key, fields, pre, env, expire);
+    return e ? this.fastWrite(ns, key, e, slow) : slow(undefined);
   }
 
   public patch(ns: string, key: string, patch: PatchBody, w: RecordWrite): Promise<WriteResult> {
@@ -183,32 +148,8 @@ export class DynamoRecordStore implements RecordStore {
     const again = depth < MAX_FAST_RETRIES ? () => this.patchAttempt(ns, key, patch, pre, mode, depth + 1) : undefined;
     const slow = (known: Known) =>
       this.settle(ns, key, known, 'patch', (s) => applyPatch(s, ns, key, patch, pre, env), again);
-    const growth = patchGrowth(patch);
-    const e = new Expr();
-    const f = e.name('f');
-    if (growth > MAX_RECORD_BYTES || !preconditionClauses(e, pre)) return slow(undefined);
-    for (const r of patch.require ?? []) {
-      const clause = requireClause(e, r);
-      if (!clause) return slow(undefined);
-      e.require(clause);
-    }
-    e.require(attributeExists(f))
-      .require(attributeNotExists(e.name('sx')))
-      .require(attributeNotExists(e.name('lease')))
-      .require(`${e.name('sz')} <= ${e.value(N(MAX_RECORD_BYTES - growth))}`);
-    nothingDue(e, env);
-    for (const [name, v] of Object.entries(patch.set ?? {}))
-      e.set(`${f}.${e.name(storedName(name))} = ${e.value(valueToAttr(v))}`);
-    for (const name of patch.remove ?? []) e.remove(`${f}.${e.name(storedName(name))}`);
-    for (const [name, by] of Object.entries(patch.increment ?? {})) {
-      const p = `${f}.${e.name(storedName(name))}`;
-      e.set(`${p} = ${ifNotExists(p, e.value(N(0)))} + ${e.value(N(by))}`);
-    }
-    if (!expiryUpdates(e, ns, key, patch, env)) return slow(undefined);
-    e.set(`${e.name('sz')} = ${e.name('sz')} + ${e.value(N(growth))}`).set(`${e.name('was')} = ${e.name('tomb')}`);
-    advance(e, env, 'patch');
-    stampNotBefore(e, env);
-    return this.fastWrite(ns, key, e, slow);
+    const e = patchUpdate(ns, key, patch, pre, env);
+    return e ? this.fastWrite(ns, key, e, slow) : slow(undefined);
   }
 
   public delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
@@ -227,22 +168,9 @@ export class DynamoRecordStore implements RecordStore {
         undefined,
         guards,
       );
-    const e = new Expr();
-    if (hasGuards(guards) || !preconditionClauses(e, pre)) {
-      await slow(undefined);
-      return;
-    }
-    e.require(`${e.name('tomb')} = ${e.value(BOOL(false))}`)
-      .require(attributeNotExists(e.name('lease')))
-      .set(`${e.name('f')} = ${e.value({ M: {} })}`)
-      .set(`${e.name('fx')} = ${e.value({ M: {} })}`)
-      .set(`${e.name('sz')} = ${e.value(N(0))}`)
-      .remove(e.name('sx'));
-    nothingDue(e, env);
-    dueBound(e, ns, key, undefined, true);
-    advance(e, env, 'delete');
-    stampNotBefore(e, env);
-    await this.fastWrite(ns, key, e, slow, false);
+    const e = hasGuards(guards) ? undefined : deleteUpdate(ns, key, pre, env);
+    if (e) await this.fastWrite(ns, key, e, slow, false);
+    else await slow(undefined);
   }
 
   public list(ns: string, query: ListQuery): Promise<ListPage> {
@@ -264,15 +192,7 @@ export class DynamoRecordStore implements RecordStore {
    * conditional UpdateItem; a record written since without that lease is left alone.
    */
   public async expireAttached(ns: string, key: string, leaseId: string): Promise<boolean> {
-    const e = new Expr();
-    e.require(`${e.name('lease')} = ${e.value(S(leaseId))}`)
-      .set(`${e.name('f')} = ${e.value({ M: {} })}`)
-      .set(`${e.name('fx')} = ${e.value({ M: {} })}`)
-      .set(`${e.name('sz')} = ${e.value(N(0))}`)
-      .remove(e.name('sx'))
-      .remove(e.name('lease'));
-    dueBound(e, ns, key, undefined, true);
-    advance(e, this.env('reject'), 'expire');
+    const e = expireAttachedUpdate(ns, key, leaseId, this.env('reject'));
     try {
       await this.opts.client.send(
         new UpdateItemCommand({
