@@ -9,14 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { fromItem, keyOf, toItem } from '../../src/adapters/dynamodb/codec';
 import { RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import type { ChangeDetail } from '../../src/core/changes';
 import { sweptState } from '../../src/core/field-expiry';
+import { ensureTables } from '../../src/local/bootstrap-tables';
+import { localClient } from '../../src/local/dynamodb-local';
 import { FakeClock } from './contract/clock';
 import { type TestFeed, testFeed } from './feed';
-import { type Reply, uniqueNs } from './harness';
+import { type Reply, endpoint, testApi, uniqueNs } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -203,5 +205,37 @@ describe('snapshots and restores', () => {
     expect(dropped.body).not.toHaveProperty('expires');
     expect((await call('GET', `/v1/ns/${late}/keys/only`)).status).toBe(404);
     expect((await call('GET', `/v1/ns/${late}/keys/part`)).body.fields).toEqual({ a: 1 });
+  });
+
+  test('another deployment imports such a snapshot (verified over its bytes) and restores the same due instants', async () => {
+    const start = T0 + 2_000_000;
+    clock.t = start;
+    const ns = uniqueNs('fxi');
+    const put = await call('PUT', `/v1/ns/${ns}/keys/k`, { fields: { qty: 1, code: 'x' }, expire: { code: 60 } });
+    expect(put.status).toBe(201);
+    const snap = await snapshot(ns);
+    expect(snap).toMatchObject({ status: 'COMPLETE', items: 1 });
+    const admin = localClient(endpoint());
+    const tables = await ensureTables(admin, `vesta-fxi-${snap.id.slice(-8)}`);
+    const other = testApi({ env: tables, clock });
+    try {
+      const imported = await other.call('POST', '/v1/snapshots/import', { body: { location: feed.api.blobDir } });
+      expect(imported.status).toBe(200);
+      expect(imported.body.items.map((m: { id: string }) => m.id)).toContain(snap.id);
+      clock.t = start + 59_999;
+      const r = await other.call('POST', `/v1/snapshots/${snap.id}/restore`, { body: { mode: 'missing' } });
+      expect(r.status).toBe(202);
+      await other.workflows.settled();
+      expect((await other.call('GET', `/v1/restores/${r.body.id}`)).body).toMatchObject({ written: 1, skipped: 0 });
+      const got = await other.call('GET', `/v1/ns/${ns}/keys/k`);
+      expect(got.body).toMatchObject({ fields: { qty: 1, code: 'x' }, expires: { code: iso(start + 60_000) } });
+      clock.t = start + 60_000;
+      expect((await other.call('GET', `/v1/ns/${ns}/keys/k`)).body.fields).toEqual({ qty: 1 });
+    } finally {
+      other.close();
+      for (const name of Object.values(tables))
+        await admin.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+      admin.destroy();
+    }
   });
 });
