@@ -3,7 +3,9 @@
  * (`expires`, `expired`), how it reads at a later instant (`changeAt`), how the stream decodes an
  * `expire-fields` write, and what a snapshot line keeps (`keptAt`, `expires` in lines).
  */
+import { MAX_DETAIL_BYTES, storedDetail } from '../../src/adapters/dynamodb/change-log';
 import { changeFromStreamRecord } from '../../src/adapters/dynamodb/stream-records';
+import { MAX_ENTRY_BYTES, entryOf } from '../../src/adapters/events/entry';
 import { toItem } from '../../src/adapters/dynamodb/codec';
 import { type ChangeDetail, changeAt, changeOf } from '../../src/core/changes';
 import { ValidationError } from '../../src/core/errors';
@@ -106,6 +108,22 @@ describe('changeAt', () => {
     expect(left).not.toHaveProperty('siblings');
     expect(left).toMatchObject({ fields: { b: 2 }, expires: { b: iso(T + 9) } });
   });
+});
+
+test('a change too big for an event or a change item goes without fields, expires and siblings; expired stays', () => {
+  const big = changeOf(
+    state({ siblings: [value({ code: 'x'.repeat(MAX_DETAIL_BYTES) }, { code: T + 5 })] }),
+    'expire-fields',
+    ['other'],
+  );
+  expect(MAX_DETAIL_BYTES).toBeGreaterThan(MAX_ENTRY_BYTES);
+  for (const text of [entryOf(big).Detail!, storedDetail(big)]) {
+    const d = JSON.parse(text) as ChangeDetail;
+    expect(d).toMatchObject({ fieldsOmitted: true, expired: ['other'] });
+    for (const gone of ['fields', 'expires', 'siblings']) expect(d).not.toHaveProperty(gone);
+  }
+  // Small enough: the log keeps it whole, expires included, for a later read to filter.
+  expect(JSON.parse(storedDetail(changeOf(state(), 'put')))).toMatchObject({ expires: { code: iso(T + 1000) } });
 });
 
 describe('the stream decoding of expire-fields writes', () => {
