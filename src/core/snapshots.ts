@@ -137,7 +137,7 @@ export function fromLine(text: string, targetNs?: string): RecordState {
     siblings: parsed.siblings.map((x, i) => {
       const { expires, ...rest } = x;
       if (expires === undefined) return rest;
-      const read = readExpiries(expires, i);
+      const read = readExpiries(expires, i, rest.fields);
       return Object.keys(read).length > 0 ? { ...rest, expires: read } : rest;
     }),
   };
@@ -153,8 +153,8 @@ export function fromLine(text: string, targetNs?: string): RecordState {
   };
 }
 
-/** A line's `expires` of value `i`: a map of field name to a due time (a whole number of ms). */
-function readExpiries(raw: unknown, i: number): Record<string, number> {
+/** A line's `expires` of value `i`: a map of some of its `fields` to a due time (a whole number of ms). */
+function readExpiries(raw: unknown, i: number, fields: object): Record<string, number> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ValidationError(`line.siblings[${i}].expires`, 'must be an object of field name to due time');
   const out = newMap<number>();
@@ -162,6 +162,8 @@ function readExpiries(raw: unknown, i: number): Record<string, number> {
     const v = (raw as Record<string, unknown>)[f];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
       throw new ValidationError(`line.siblings[${i}].expires`, `the due time of ${JSON.stringify(f)} must be epoch ms`);
+    if (!Object.hasOwn(fields, f))
+      throw new ValidationError(`line.siblings[${i}].expires`, `names ${JSON.stringify(f)}, which is not a field`);
     out[f] = v;
   }
   return out;

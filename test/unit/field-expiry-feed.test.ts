@@ -178,7 +178,7 @@ describe('snapshot lines with expiries', () => {
 
   test('a malformed expires is refused', () => {
     const line = JSON.parse(toLine(state())) as { siblings: { expires: unknown }[] };
-    for (const bad of [[1], { code: 'soon' }, { code: 1.5 }, null]) {
+    for (const bad of [[1], { code: 'soon' }, { code: 1.5 }, null, { nofield: T }]) {
       line.siblings[0].expires = bad;
       expect(() => fromLine(JSON.stringify(line))).toThrow(ValidationError);
     }
