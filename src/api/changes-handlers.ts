@@ -10,9 +10,13 @@
  * not missed; a lost one costs at most the poll interval. In AWS there is no signal (the publisher
  * is another function): each waiting request reads every `CHANGES_POLL_MS`, one consistent Query
  * of the head (1 read unit) per 250 ms, at most 80 per 20-second wait.
+ *
+ * Each change is shown as of the read (`changeAt` with the service clock): fields due by then are
+ * left out of its `fields`, `expires` and `siblings`, as every read of the record leaves them out.
  */
 import {
   DEFAULT_CHANGES_LIMIT,
+  changeAt,
   MAX_CHANGES_LIMIT,
   MAX_WAIT_SECONDS,
   decodeCursor,
@@ -21,7 +25,7 @@ import {
 import { ValidationError } from '../core/errors';
 import { validateKey, validateNamespace } from '../core/names';
 import { POLLING_ONLY } from '../core/change-signal';
-import type { ChangeLog, ChangeSignal } from '../core/ports';
+import { type ChangeLog, type ChangeSignal, type Clock, systemClock } from '../core/ports';
 import type { ChangePage } from '../core/wire/changes';
 import { type ApiRequest, json } from './http';
 import type { Handler } from './records-handlers';
@@ -46,7 +50,10 @@ export function changesHandlers(deps: {
   readonly changes: ChangeLog;
   /** @default POLLING_ONLY */
   readonly changeSignal?: ChangeSignal;
+  /** The service clock: what is due when a change is read. @default systemClock */
+  readonly clock?: Clock;
 }): Record<string, Handler> {
+  const clock = deps.clock ?? systemClock;
   return {
     async listChanges(req) {
       const ns = validateNamespace(req.param('ns'));
@@ -64,7 +71,7 @@ export function changesHandlers(deps: {
           const remaining = deadline - Date.now();
           if (page.items.length > 0 || remaining <= 0 || !waiter)
             return json(200, {
-              items: page.items,
+              items: page.items.map((c) => changeAt(c, clock.now().getTime())),
               cursor: encodeCursor({ namespace: ns, seq: page.seq }),
             } satisfies ChangePage);
           after = page.seq;

@@ -329,8 +329,8 @@ export function wireSnapshotWorker(
  * unless given; the local stack passes its log bus).
  */
 export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}) {
-  const { env, changes, cuts, deadLetters, setAside } = wireStores(opts);
-  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters, preImages: cuts };
+  const { env, clock, changes, cuts, deadLetters, setAside } = wireStores(opts);
+  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters, preImages: cuts, clock };
   if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');

@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ValidationError } from './errors';
-import type { RecordState } from './record-view';
+import { type RecordState, type Sibling, valueView } from './record-view';
+import type { Fields } from './values';
 import type { VersionVector } from './vv';
 import { CHANGE_KINDS, type ChangeDetail, type ChangeKind } from './wire/changes';
 
@@ -36,10 +37,16 @@ export function changeId(namespace: string, key: string, inc: string, rev: numbe
 }
 
 /**
- * The change a committed state stands for. `kind` is what the write recorded; a tombstone is
- * always `delete` or `expire`, whatever was recorded.
+ * The change a committed state stands for. `kind` is what the write recorded; `expired` the fields
+ * an `expire-fields` write removed (`xf` of the item). A tombstone is `delete` or `expire`, except
+ * one left by an `expire-fields` write (every field of the record expired): that one is
+ * `expire-fields` with `expired` and without `fields`, as the contract publishes removing expired
+ * fields; its record reads as absent from then on, as after a delete. A live record's change
+ * carries the newest value's `fields` and, when some of them expire, `expires` (field to ISO time),
+ * and in siblings mode each value with its own; the change log keeps them so that readers can
+ * leave out what is due by the time they read (`changeAt`).
  */
-export function changeOf(state: RecordState, kind: ChangeKind): ChangeDetail {
+export function changeOf(state: RecordState, kind: ChangeKind, expired?: readonly string[]): ChangeDetail {
   const base = {
     id: changeId(state.namespace, state.key, state.inc, state.rev),
     namespace: state.namespace,
@@ -47,17 +54,67 @@ export function changeOf(state: RecordState, kind: ChangeKind): ChangeDetail {
     rev: state.rev,
     vv: state.vv,
   };
-  if (state.deleted) return { ...base, change: kind === 'expire' ? 'expire' : 'delete' };
-  const newest = state.siblings[state.siblings.length - 1];
+  const names = kind === 'expire-fields' ? { expired: [...(expired ?? [])] } : {};
+  if (state.deleted)
+    return kind === 'expire-fields'
+      ? { ...base, change: kind, ...names }
+      : { ...base, change: kind === 'expire' ? 'expire' : 'delete' };
+  const newest = state.siblings[state.siblings.length - 1] as Sibling | undefined;
   const change = kind === 'delete' || kind === 'expire' ? 'put' : kind;
   return {
     ...base,
     change,
-    fields: newest?.fields ?? {},
+    ...(newest ? valueView(newest) : { fields: {} }),
     ...(state.siblings.length > 1
-      ? { siblings: state.siblings.map((s) => ({ fields: s.fields, updatedAt: s.at })) }
+      ? { siblings: state.siblings.map((s) => ({ ...valueView(s), updatedAt: s.at })) }
       : {}),
+    ...names,
   };
+}
+
+type ValueDetail = { readonly fields: Fields; readonly expires?: Readonly<Record<string, string>> };
+
+/** `v` without the fields due at `nowMs`; `undefined` when it had fields and every one is due. */
+function valueAt<V extends ValueDetail>(v: V, nowMs: number): V | undefined {
+  const x = v.expires;
+  if (!x || !Object.keys(x).some((f) => Date.parse(x[f]) <= nowMs)) return v;
+  const fields: Fields = Object.create(null) as Fields;
+  const expires: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const f of Object.keys(v.fields)) {
+    if (Object.hasOwn(x, f) && Date.parse(x[f]) <= nowMs) continue;
+    fields[f] = v.fields[f];
+    if (Object.hasOwn(x, f)) expires[f] = x[f];
+  }
+  if (Object.keys(fields).length === 0 && Object.keys(v.fields).length > 0) return undefined;
+  const { expires: _old, ...rest } = v;
+  return { ...rest, fields, ...(Object.keys(expires).length > 0 ? { expires } : {}) } as V;
+}
+
+/**
+ * A change as a reader sees it at `nowMs` (the service clock when the feed is read, or when the
+ * event is published): the fields due by then left out of `fields`, `expires` and each sibling, as
+ * every read of the record leaves them out. A sibling with nothing left is left out (`siblings` is
+ * dropped when one value is left); `fields` is the newest value left, `{}` when none is. Returns
+ * `c` itself when nothing of it is due; a change without fields (delete, placeholder) as it is.
+ */
+export function changeAt(c: ChangeDetail, nowMs: number): ChangeDetail {
+  if (c.fields === undefined) return c;
+  if (c.siblings) {
+    const left = c.siblings.map((s) => valueAt(s, nowMs));
+    if (left.every((s, i) => s === c.siblings![i])) return c;
+    const { siblings: _s, fields: _f, expires: _x, ...rest } = c;
+    const kept = left.filter((s) => s !== undefined);
+    const newest = kept[kept.length - 1];
+    return {
+      ...rest,
+      ...(newest ? { fields: newest.fields, ...(newest.expires ? { expires: newest.expires } : {}) } : { fields: {} }),
+      ...(kept.length > 1 ? { siblings: kept } : {}),
+    };
+  }
+  const v = valueAt({ fields: c.fields, ...(c.expires ? { expires: c.expires } : {}) }, nowMs);
+  if (v && v.fields === c.fields) return c;
+  const { fields: _f, expires: _x, ...rest } = c;
+  return { ...rest, ...(v ?? { fields: {} }) };
 }
 
 /** A position in one namespace's change log: the number of the last change seen. */

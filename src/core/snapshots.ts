@@ -11,9 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors';
+import { visibleAt } from './field-expiry';
 import { validateNamespace } from './names';
 import type { RecordState, Sibling } from './record-view';
 import { parseJson, stringifyJson } from './json';
+import { newMap } from './values';
 import { fieldsSchema } from './wire/fields';
 import { parseBody } from './wire/parse';
 import { type RestoreMode, createSnapshotBody, restoreBody } from './wire/snapshots';
@@ -52,7 +54,11 @@ export const partName = (segment: number) => `part-${String(segment).padStart(5,
 export const manifestName = (id: string) => `${snapshotPrefix(id)}manifest.json`;
 export const partPath = (id: string, part: string) => `${snapshotPrefix(id)}${part}`;
 
-/** One record in a part: everything needed to write it back exactly (its ETag included). */
+/**
+ * One record in a part: everything needed to write it back exactly (its ETag included). Each
+ * value's `expires` (field to due time, epoch milliseconds) is optional: absent when none of its
+ * fields expires, and in every line written before field expiry, which still restore as they are.
+ */
 export interface SnapshotLine {
   readonly ns: string;
   readonly key: string;
@@ -69,6 +75,18 @@ export interface SnapshotLine {
  */
 export function exportable(s: RecordState): boolean {
   return !s.deleted && s.siblings.length > 0 && s.lease === undefined;
+}
+
+/**
+ * The state a snapshot keeps of a stored one, as it stands at `atMs`: without the fields due by
+ * then (`visibleAt`); `undefined` when it is not `exportable` or has nothing left. The export takes
+ * it at the cut, a restore at the time it writes (so a restore never brings back a field that has
+ * expired, and the fields left keep their due instants).
+ */
+export function keptAt(s: RecordState, atMs: number): RecordState | undefined {
+  if (!exportable(s)) return undefined;
+  const seen = visibleAt(s, atMs);
+  return exportable(seen) ? seen : undefined;
 }
 
 export function toLine(s: RecordState): string {
@@ -93,7 +111,12 @@ const lineSchema = z
     vv: z.record(z.number()),
     siblings: z
       .array(
-        z.object({ fields: fieldsSchema, dot: z.object({ replica: z.string(), counter: z.number() }), at: z.string() }),
+        z.object({
+          fields: fieldsSchema,
+          expires: z.unknown().optional(),
+          dot: z.object({ replica: z.string(), counter: z.number() }),
+          at: z.string(),
+        }),
       )
       .min(1),
     updatedAt: z.string(),
@@ -108,7 +131,16 @@ export function fromLine(text: string, targetNs?: string): RecordState {
   } catch (e) {
     throw new ValidationError('line', `is not JSON: ${(e as Error).message}`);
   }
-  const l = parseBody(lineSchema, raw, 'line') as SnapshotLine;
+  const parsed = parseBody(lineSchema, raw, 'line');
+  const l: SnapshotLine = {
+    ...parsed,
+    siblings: parsed.siblings.map((x, i) => {
+      const { expires, ...rest } = x;
+      if (expires === undefined) return rest;
+      const read = readExpiries(expires, i, rest.fields);
+      return Object.keys(read).length > 0 ? { ...rest, expires: read } : rest;
+    }),
+  };
   return {
     namespace: targetNs ?? l.ns,
     key: l.key,
@@ -119,6 +151,22 @@ export function fromLine(text: string, targetNs?: string): RecordState {
     deleted: false,
     updatedAt: l.updatedAt,
   };
+}
+
+/** A line's `expires` of value `i`: a map of some of its `fields` to a due time (a whole number of ms). */
+function readExpiries(raw: unknown, i: number, fields: object): Record<string, number> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ValidationError(`line.siblings[${i}].expires`, 'must be an object of field name to due time');
+  const out = newMap<number>();
+  for (const f of Object.keys(raw)) {
+    const v = (raw as Record<string, unknown>)[f];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw new ValidationError(`line.siblings[${i}].expires`, `the due time of ${JSON.stringify(f)} must be epoch ms`);
+    if (!Object.hasOwn(fields, f))
+      throw new ValidationError(`line.siblings[${i}].expires`, `names ${JSON.stringify(f)}, which is not a field`);
+    out[f] = v;
+  }
+  return out;
 }
 
 /** `POST /v1/snapshots`; an absent or empty body snapshots every namespace. */

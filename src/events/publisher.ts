@@ -11,6 +11,10 @@
  *
  * Before that, the pre-images that running snapshots need are kept (`src/core/snapshot-cut.ts`).
  *
+ * The log keeps each change whole (with `expires`), and readers of the log leave out what is due
+ * when they read; an event goes on the bus as of its publishing (`changeAt` with the service
+ * clock): a field already due by then is not in it, as no read would show it.
+ *
  * Dependency failures (the change log's store, the bus) are not the changes' fault: the answer
  * names the first stream record not fully handled (`batchItemFailures`, Lambda's partial batch
  * response), the batch is retried from there, the change log skips what it already has, and the
@@ -22,13 +26,22 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   type ChangeDetail,
   type PlaceholderSource,
+  changeAt,
   placeholderChange,
   placeholderOf,
   replayedChange,
 } from '../core/changes';
 import { type DeadLetter, type DeadLetterItem, type SetAside, errorOf } from '../core/dead-letters';
 import { METRIC_NAMES, type MetricEmitter } from '../core/metric-names';
-import type { AppendOutcome, ChangeDecoder, ChangeLog, EventBus, PreImageKeeper } from '../core/ports';
+import {
+  type AppendOutcome,
+  type ChangeDecoder,
+  type ChangeLog,
+  type Clock,
+  type EventBus,
+  type PreImageKeeper,
+  systemClock,
+} from '../core/ports';
 
 /** What the publisher works with; `R` is a stream record as delivered (a DynamoDB stream record). */
 export interface PublisherDeps<R = unknown> {
@@ -42,6 +55,8 @@ export interface PublisherDeps<R = unknown> {
   readonly preImages?: PreImageKeeper<R>;
   readonly metrics?: MetricEmitter;
   readonly logger?: Pick<Logger, 'error' | 'warn'>;
+  /** The service clock: what is due when an event is published. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** Lambda's partial batch response for stream sources. */
@@ -139,7 +154,9 @@ export async function publishBatch<R>(records: readonly R[], deps: PublisherDeps
   const firstNotLogged = changes.findIndex((c) => appended.notDone.has(c.change.id));
   const logged = firstNotLogged < 0 ? changes : changes.slice(0, firstNotLogged);
 
-  const notPublished = logged.length > 0 ? await deps.bus.publish(logged.map((c) => c.change)) : new Set<string>();
+  const nowMs = (deps.clock ?? systemClock).now().getTime();
+  const notPublished =
+    logged.length > 0 ? await deps.bus.publish(logged.map((c) => changeAt(c.change, nowMs))) : new Set<string>();
   deps.metrics?.addMetric(METRIC_NAMES.eventsPublished, MetricUnit.Count, logged.length - notPublished.size);
   if (notPublished.size > 0) {
     deps.metrics?.addMetric(METRIC_NAMES.eventsFailed, MetricUnit.Count, notPublished.size);
@@ -166,7 +183,7 @@ export async function publishBatch<R>(records: readonly R[], deps: PublisherDeps
  */
 export async function replayPublisherEntry(
   entry: DeadLetter,
-  deps: Pick<PublisherDeps, 'decoder' | 'log' | 'bus'>,
+  deps: Pick<PublisherDeps, 'decoder' | 'log' | 'bus' | 'clock'>,
 ): Promise<void> {
   if (entry.payloadOmitted)
     throw new Error(
@@ -177,6 +194,6 @@ export async function replayPublisherEntry(
   const replayed = replayedChange(change);
   const out = await deps.log.append([replayed]);
   if (out.notDone.size > 0) throw out.error ?? new Error('the change log did not take the change');
-  const failed = await deps.bus.publish([replayed]);
+  const failed = await deps.bus.publish([changeAt(replayed, (deps.clock ?? systemClock).now().getTime())]);
   if (failed.size > 0) throw new Error('the event bus did not take the change after retries');
 }

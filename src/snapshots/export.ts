@@ -5,7 +5,8 @@
  *   Query of its partition, in key order), the recorded count for the whole store (a parallel Scan).
  * - `exportSegment` streams one segment, page by page, as gzip JSON lines into one part in the
  *   blob store; only live records are written (no tombstones, no records of a lease, expired or
- *   not). Memory holds one page and the compressor's window, whatever the segment's size. A retry
+ *   not), each as it stood at the cut: without its fields due by then, and not at all when none
+ *   is left (`keptAt`); the fields left keep their expiries in the line. Memory holds one page and the compressor's window, whatever the segment's size. A retry
  *   rewrites the whole part under the same name.
  * - `exportFinish` writes the manifest (`vesta-snapshot/1`, per-part items, bytes, sha256) after
  *   every part is complete, then marks the snapshot COMPLETE; `exportFail` marks it FAILED.
@@ -27,7 +28,7 @@ import {
   type PartInfo,
   SNAPSHOT_FORMAT,
   type SnapshotManifest,
-  exportable,
+  keptAt,
   manifestName,
   partName,
   partPath,
@@ -73,6 +74,8 @@ interface LineSource {
   readonly snapshotId: string;
   /** `undefined`: a snapshot started before cuts existed, exported as read. */
   readonly cut: string | undefined;
+  /** The instant the records are taken at (the cut, else the export's time): fields due by then are left out. */
+  readonly atMs: number;
   readonly cuts: SnapshotCuts;
   readonly preImageWaitMs: number;
 }
@@ -142,8 +145,8 @@ async function* linesOf(
     for (const item of page) {
       let line: string | undefined;
       try {
-        const state = src.scan.decode(item);
-        if (!exportable(state)) continue;
+        const state = keptAt(src.scan.decode(item), src.atMs);
+        if (!state) continue;
         line = `${toLine(state)}\n`;
       } catch (e) {
         await setAside(item, e);
@@ -186,7 +189,14 @@ export async function exportSegment(
   const gzip = pipeline(
     Readable.from(
       linesOf(
-        { scan: deps.scan, snapshotId, cut, cuts: deps.cuts, preImageWaitMs: deps.preImageWaitMs },
+        {
+          scan: deps.scan,
+          snapshotId,
+          cut,
+          atMs: cut !== undefined ? Date.parse(cut) : deps.clock.now().getTime(),
+          cuts: deps.cuts,
+          preImageWaitMs: deps.preImageWaitMs,
+        },
         deps.scan.pages(namespace, segment, total),
         counter,
         setAside,

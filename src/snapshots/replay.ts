@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { DeadLetter } from '../core/dead-letters';
-import { type PartInfo, type SnapshotManifest, exportable, manifestName, partPath, toLine } from '../core/snapshots';
+import { type PartInfo, type SnapshotManifest, keptAt, manifestName, partPath, toLine } from '../core/snapshots';
 import type { SnapshotPayload } from './export';
 import type { SnapshotWorkerDeps } from './deps';
 
@@ -37,13 +37,15 @@ export async function replaySnapshotEntry(entry: DeadLetter, deps: SnapshotWorke
   const from = String(entry.item.part);
   const state = deps.scan.decode((entry.payload as SnapshotPayload).item);
   const name = `replay-${entry.id}.jsonl.gz`;
-  const body = exportable(state) ? gzipSync(Buffer.from(`${toLine(state)}\n`, 'utf8')) : undefined;
   for (let attempt = 0; attempt < MAX_ADD_ATTEMPTS; attempt++) {
     const s = await deps.store.getSnapshot(snapshotId);
     if (s?.status !== 'COMPLETE')
       throw new Error(
         `snapshot ${snapshotId} is ${s?.status ?? 'gone'}; only a COMPLETE snapshot takes a replayed record`,
       );
+    // As the export would have written it: at the cut, without the fields due by then.
+    const kept = keptAt(state, s.cut !== undefined ? Date.parse(s.cut) : Date.parse(s.startedAt));
+    const body = kept ? gzipSync(Buffer.from(`${toLine(kept)}\n`, 'utf8')) : undefined;
     const origin = s.parts.find((p) => p.name === from);
     if (!origin?.setAside || s.parts.some((p) => p.name === name)) return; // replayed before
     let added: PartInfo | undefined;

@@ -51,7 +51,7 @@ export async function testFeed(
   const bus = new LocalEventBus();
   const events: ChangeDetail[] = [];
   bus.subscribe((c) => events.push(c));
-  const deps = wireChangePublisher({ client: admin, env, bus });
+  const deps = wireChangePublisher({ client: admin, env, bus, clock: opts.clock });
   api.replayParts.publisher = deps;
   const batches: _Record[][] = [];
   const publish = (records: readonly _Record[]) => {

@@ -263,13 +263,14 @@ export class DynamoChangeLog implements ChangeLog {
 }
 
 /**
- * The detail as kept in a change item: whole, or without `fields` and `siblings` (and with
+ * The detail as kept in a change item: whole (`expires` included, so that a read can leave out
+ * what is due by then), or without `fields`, `expires` and `siblings` (and with
  * `fieldsOmitted`) when it would not fit DynamoDB's 400 KB item, as on the event bus.
  */
 export function storedDetail(c: ChangeDetail): string {
   const full = stringifyJson(c);
   if (Buffer.byteLength(full, 'utf8') + 2 * Buffer.byteLength(c.key, 'utf8') <= MAX_DETAIL_BYTES) return full;
-  const { fields: _fields, siblings: _siblings, ...rest } = c;
+  const { fields: _fields, siblings: _siblings, expires: _expires, ...rest } = c;
   return stringifyJson({ ...rest, fieldsOmitted: true });
 }
 

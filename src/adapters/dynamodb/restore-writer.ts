@@ -8,6 +8,10 @@
  * and a record restored before an interruption is counted once, as written, whatever happens
  * later. Skipping is decided from the record as read just before its batch commits.
  *
+ * A record is written as it stands at the batch's time by the service clock (`keptAt`): fields
+ * already due are left out, the others keep their due instants; a record with no field left is
+ * not written and counts as skipped, like one the store holds newer.
+ *
  * A batch is first written blind when the part's previous batch found none of its keys stored
  * (and, for the first batch, in mode `missing`): every record as the snapshot has it, each put
  * conditioned on its key being absent, with no read before. A key that turns out to be stored
@@ -39,7 +43,7 @@ import { ThrottledError, UnavailableError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import type { RecordState } from '../../core/record-view';
 import type { PartCounts, PartTarget, RestorePayload, RestoreWriter } from '../../core/snapshot-ports';
-import { type RestoreView, fromLine, restorePlan } from '../../core/snapshots';
+import { type RestoreView, fromLine, keptAt, restorePlan } from '../../core/snapshots';
 import { type Item, fromItem, keyOf, toItem } from './codec';
 import { batchGetItems } from './batch-get';
 import { cancellationReasons, conditionFailed } from './cancellation';
@@ -214,14 +218,16 @@ async function commitBatch(
     pending = pending.filter((x) => x !== p);
   };
   for (let attempt = 0; attempt < MAX_BATCH_ATTEMPTS; attempt++) {
+    const nowMs = deps.clock.now().getTime();
     // A blind first attempt leaves every key unread: its put requires the key to be absent.
     if (attempt > 0 || !state.blind) await readStored(deps, pending);
     const writes: { p: Pending; item: TransactWriteItem; blind: boolean }[] = [];
     for (const p of [...pending]) {
       if (p.stored) found = true;
       const existing = p.stored ? await deps.resolve(fromItem(p.stored)) : undefined;
+      const snap = keptAt(p.snap, nowMs);
       const planned =
-        p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, p.snap, r.mode, deps.replica) : undefined;
+        snap && p.attempts < MAX_RECORD_ATTEMPTS ? restorePlan(existing, snap, r.mode, deps.replica) : undefined;
       if (planned) writes.push({ p, item: putOf(deps, planned, p.stored), blind: p.stored === undefined });
       else {
         skipped++;
@@ -362,10 +368,12 @@ async function restorePartLines(
 }
 
 /**
- * Writes one snapshot record alone, as a restore would (never over a newer record): a replayed
- * dead letter. True when written, false when skipped. Throws store errors.
+ * Writes one snapshot record alone, as a restore would (never over a newer record, without the
+ * fields due by now): a replayed dead letter. True when written, false when skipped. Throws store errors.
  */
-async function restoreOne(deps: RestoreWriterDeps, snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
+async function restoreOne(deps: RestoreWriterDeps, line: RecordState, mode: RestoreView['mode']): Promise<boolean> {
+  const snap = keptAt(line, deps.clock.now().getTime());
+  if (!snap) return false;
   let planned: RecordState | undefined = snap;
   let stored: Item | null = null;
   for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {

@@ -21,7 +21,10 @@ export interface StreamRecordLike {
 
 /**
  * The change a stream record stands for, or `undefined` when it is not a committed write of a
- * record: an item removed by TTL clean-up, or an update that did not advance `rev`. Throws what
+ * record: an item removed by TTL clean-up, or an update that did not advance `rev` (such as the
+ * field sweeper's fix of the `due` bound, which changes nothing a reader sees). An `expire-fields`
+ * write names the fields it removed in `xf`; `xf` of an item last written otherwise is stale and
+ * ignored (an UpdateItem keeps attributes it does not name). Throws what
  * `fromItem` throws for an item it cannot decode (`MalformedItemError`, or a value it cannot hold).
  */
 export function changeFromStreamRecord(record: StreamRecordLike): ChangeDetail | undefined {
@@ -32,7 +35,13 @@ export function changeFromStreamRecord(record: StreamRecordLike): ChangeDetail |
   const state = fromItem(image);
   if (state.rev <= Number(old?.rev?.N ?? 0)) return undefined;
   const recorded = image[OP_ATTR]?.S;
-  return changeOf(state, isChangeKind(recorded) ? recorded : state.deleted ? 'delete' : 'put');
+  const kind = isChangeKind(recorded) ? recorded : state.deleted ? 'delete' : 'put';
+  return changeOf(state, kind, kind === 'expire-fields' ? expiredNames(image) : undefined);
+}
+
+/** The names in `xf`, as `toItem` stores them (plain strings). */
+function expiredNames(image: Record<string, AttributeValue>): string[] {
+  return (image.xf?.L ?? []).flatMap((av) => (typeof av.S === 'string' ? [av.S] : []));
 }
 
 /**

@@ -31,12 +31,12 @@ export function entrySize(e: BusEntry): number {
 
 /**
  * The entry of a change: its whole detail when the entry is smaller than `MAX_ENTRY_BYTES`,
- * otherwise the detail without `fields` and `siblings` and with `fieldsOmitted: true` (a consumer
+ * otherwise the detail without `fields`, `expires` and `siblings` and with `fieldsOmitted: true` (a consumer
  * reads the record by key and rev). Never throws.
  */
 export function entryOf(change: ChangeDetail): BusEntry {
   const whole = { Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: stringifyJson(change) };
   if (entrySize(whole) < MAX_ENTRY_BYTES) return whole;
-  const { fields: _fields, siblings: _siblings, ...rest } = change;
+  const { fields: _fields, siblings: _siblings, expires: _expires, ...rest } = change;
   return { ...whole, Detail: stringifyJson({ ...rest, fieldsOmitted: true }) };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { fieldsSchema, versionVector } from './fields';
-import { siblingView } from './record-views';
+import { expiresView, siblingView } from './record-views';
 
 export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire', 'expire-fields'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -22,6 +22,16 @@ export const changeDetail = z
     change: z.enum(CHANGE_KINDS),
     /** The record after the change (its newest value); absent for `delete` and `expire`. */
     fields: fieldsSchema.optional(),
+    /**
+     * When some of `fields` expire: field to the ISO time it disappears. Fields due by the time a
+     * change is read (or published) are left out of `fields`, `expires` and `siblings`.
+     */
+    expires: expiresView.optional(),
+    /**
+     * `expire-fields` only: the names of the fields the change removed because they expired
+     * (a field of any value, in siblings mode). Without `fields` when no field is left.
+     */
+    expired: z.array(z.string()).readonly().optional(),
     /** All concurrent values, when the write left more than one (siblings mode). */
     siblings: z.array(siblingView).readonly().optional(),
     /**
