@@ -179,7 +179,7 @@ describe('vesta ... --table', () => {
     const r = await vesta(['ns', 'get', 'shop', '--table'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      'ns get has no table form; it prints JSON or YAML (--table works with get, ls, lease get, lock ls, saga ls, saga get, snapshot list, dead-letter ls, smoke)',
+      'ns get has no table form; it prints JSON or YAML (--table works with get, ttl, ls, lease get, lock ls, saga ls, saga get, snapshot list, dead-letter ls, smoke)',
     );
   });
 
