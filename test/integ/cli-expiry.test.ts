@@ -46,6 +46,7 @@ describe('field expiry', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('PreconditionFailed');
+    expect(r.stderr).toContain('hint: --expire and --persist name only fields the record has after the write');
     expect(await json(['get', ns, 'k'])).toMatchObject({ rev: 1, fields: { a: 1 } });
   });
 
