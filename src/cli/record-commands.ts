@@ -57,7 +57,7 @@ export const getCommand: Command = {
   name: 'get',
   args: ['ns', 'key'],
   summary: 'print a record',
-  about: 'Prints the record (fields, rev, vv, updatedAt) as JSON.',
+  about: 'Prints the record (fields, expires when fields expire, rev, vv, updatedAt) as JSON.',
   options: {
     fields: { type: 'string', value: 'a,b', help: ['only these fields'] },
     ...ETAG,
