@@ -90,7 +90,7 @@ test('PUT and PATCH with expire and persist: expires on the record, a listed ite
   expect(both.body.code).toBe('ValidationError');
 });
 
-test('a due field is invisible at once with the same ETag; a record with every field due is 404', async () => {
+test('a due field is invisible at once with the same ETag; a record with every field due is 404, unlisted, absent to a txn', async () => {
   const ns = uniqueNs('fx');
   await want(201, 'PUT', RECORD, rec(ns, 'a'), { body: { fields: { code: '1', keep: true }, expire: { code: 10 } } });
   await want(201, 'PUT', RECORD, rec(ns, 'b'), { body: { fields: { code: '1' }, expire: { code: 10 } } });
@@ -99,11 +99,18 @@ test('a due field is invisible at once with the same ETag; a record with every f
   clock.advance(11);
   const after = await want(200, 'GET', RECORD, rec(ns, 'a'));
   await want(404, 'GET', RECORD, rec(ns, 'b'));
+  const listed = await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?fields=true`);
+  await want(200, 'POST', TXN, `/v1/ns/${ns}/txn`, {
+    body: { require: [{ key: 'b', exists: false }], ops: [{ op: 'put', key: 'c', fields: { n: 1 } }] },
+  });
   const restarted = await want(200, 'PATCH', RECORD, rec(ns, 'a'), { body: { increment: { code: 1 }, set: { x: 1 } } });
 
   expect(after.body.fields).toEqual({ keep: true });
   expect(after.body.expires).toBeUndefined();
   expect(after.headers.etag).toBe(before.headers.etag);
+  expect(listed.body.items.map((i: { key: string; fields: object }) => [i.key, i.fields])).toEqual([
+    ['a', { keep: true }],
+  ]);
   expect(restarted.body.fields).toEqual({ keep: true, code: 1, x: 1 });
 });
 
