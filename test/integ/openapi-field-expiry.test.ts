@@ -79,6 +79,7 @@ test('PUT and PATCH with expire and persist: expires on the record, a listed ite
   const listed = await want(200, 'GET', KEYS, `/v1/ns/${ns}/keys?fields=true`);
   const unknown = await want(412, 'PATCH', RECORD, path, { body: { expire: { nope: 5 } } });
   const both = await want(400, 'PATCH', RECORD, path, { body: { expire: { user: 5 }, persist: ['user'] } });
+  const putUnknown = await want(412, 'PUT', RECORD, path, { body: { fields: { a: 1 }, expire: { code: 5 } } });
 
   expect(inSeconds(put.body.expires.code)).toBe(60);
   expect(patched.body.fields).toEqual({ code: '1', user: 'ann' });
@@ -88,6 +89,7 @@ test('PUT and PATCH with expire and persist: expires on the record, a listed ite
   expect(unknown.body.current).toMatchObject({ fields: { code: '1', user: 'ann' } });
   expect(unknown.headers.etag).toBe(patched.headers.etag);
   expect(both.body.code).toBe('ValidationError');
+  expect(putUnknown.body.current).toMatchObject({ fields: { code: '1', user: 'ann' } });
 });
 
 test('a due field is invisible at once with the same ETag; a record with every field due is 404, unlisted, absent to a txn', async () => {
