@@ -1,6 +1,9 @@
+import { COMMANDS, COMMON_OPTIONS, findCommand } from '../../src/cli/commands';
+import { completionScript } from '../../src/cli/completion';
 import { parseDuration, parseExpires } from '../../src/cli/expire-args';
 import { buildPatchBody } from '../../src/cli/patch-body';
 import { fieldTtls, ttlTable } from '../../src/cli/ttl-command';
+import { commandUsage, toolUsage } from '../../src/cli/usage';
 
 const noFlags = { set: [], remove: [], incr: [], require: [] };
 
@@ -81,5 +84,28 @@ describe('vesta ttl', () => {
     const table = ttlTable({ namespace: 'n', key: 'k', siblings: [{ ttl: { a: 5 } }, { ttl: { a: null } }] });
 
     expect(table.split('\n')).toEqual(['SIBLING  FIELD  TTL', '0        a      5', '1        a      no expiry', '']);
+  });
+});
+
+describe('help and completion', () => {
+  test('ttl is listed, and put, patch and ttl explain the new options', () => {
+    const put = commandUsage(findCommand(['put'])!);
+    const patch = commandUsage(findCommand(['patch'])!);
+    const ttl = commandUsage(findCommand(['ttl'])!);
+
+    expect(toolUsage()).toMatch(/\n {2}ttl +print the seconds each field has left before it expires\n/);
+    expect(put).toContain('[--expire k=DURATION ...]');
+    expect(put).toMatch(/--expire k=DURATION +field k disappears that long after the write/);
+    expect(patch).toMatch(/--persist k +drop field k's expiry/);
+    expect(ttl).toContain('usage: vesta ttl <ns> <key> [<field> ...] [--table]');
+  });
+
+  test('bash completion offers ttl and the expiry options of put and patch', () => {
+    const script = completionScript('bash', COMMANDS, COMMON_OPTIONS);
+
+    expect(script).toMatch(/compgen -W "get put patch delete ttl /);
+    expect(script).toMatch(/"put"\) flags="[^"]*--expire/);
+    expect(script).toMatch(/"patch"\) flags="[^"]*--expire --persist/);
+    expect(script).toContain('"ttl") flags="--table"');
   });
 });
