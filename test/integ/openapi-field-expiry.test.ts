@@ -126,3 +126,29 @@ test('siblings each carry their own expires', async () => {
   expect(two.body.siblings).toHaveLength(2);
   expect(two.body.siblings.map((s: { expires?: object }) => s.expires !== undefined).sort()).toEqual([false, true]);
 });
+
+test('txn: put and patch ops carry expire and persist; naming a field the record will not have is 412', async () => {
+  const ns = uniqueNs('fx');
+  const txn = `/v1/ns/${ns}/txn`;
+
+  await want(200, 'POST', TXN, txn, {
+    body: {
+      ops: [
+        { op: 'put', key: 'a', fields: { code: '1' }, expire: { code: 30 } },
+        { op: 'patch', key: 'b', set: { n: 1 }, expire: { n: 60 } },
+      ],
+    },
+  });
+  await want(200, 'POST', TXN, txn, { body: { ops: [{ op: 'patch', key: 'a', persist: ['code'] }] } });
+  const refused = await want(412, 'POST', TXN, txn, {
+    body: { ops: [{ op: 'patch', key: 'b', expire: { nope: 5 } }] },
+  });
+  const a = await want(200, 'GET', RECORD, rec(ns, 'a'));
+  const b = await want(200, 'GET', RECORD, rec(ns, 'b'));
+
+  expect(a.body.expires).toBeUndefined();
+  expect(inSeconds(b.body.expires.n)).toBe(60);
+  expect(refused.body).toMatchObject({ failed: [], current: { key: 'b', fields: { n: 1 } } });
+  expect(refused.body.detail).toBe('ops[0] ("b"): expire names field "nope", which the record will not have');
+  expect(refused.headers.etag).toBe(b.headers.etag);
+});
