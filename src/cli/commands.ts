@@ -15,6 +15,7 @@ import { leaseGetCommand, leaseGrantCommand, leaseKeepaliveCommand, leaseRevokeC
 import { lockAcquireCommand, lockLsCommand, lockReleaseCommand } from './lock-commands';
 import { lsCommand, nsGetCommand, nsSetCommand, txnCommand } from './namespace-commands';
 import { deleteCommand, getCommand, patchCommand, putCommand } from './record-commands';
+import { ttlCommand } from './ttl-command';
 import { sagaGetCommand, sagaLsCommand, sagaRetryCommand, sagaStartCommand, sagaWatchCommand } from './saga-commands';
 import {
   snapshotCreateCommand,
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   putCommand,
   patchCommand,
   deleteCommand,
+  ttlCommand,
   lsCommand,
   txnCommand,
   nsGetCommand,

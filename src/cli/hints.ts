@@ -13,6 +13,9 @@ function preconditionHint(e: PreconditionFailedError, command?: string): string 
     const which = listed ? `require entries ${JSON.stringify(e.failed)}` : 'the require entries';
     return `${which} did not hold and nothing was written; re-read those keys and retry with fresh ETags`;
   }
+  if (/\b(?:expire|persist) names field\b/.test(e.detail)) {
+    return '--expire and --persist name only fields the record has after the write; nothing was written (see the fields with `vesta ttl <ns> <key>`, or --set the field in the same patch)';
+  }
   if (listed) {
     return `the --require conditions did not hold on the record as it stands; read it with \`vesta get\` before retrying${e.etag ? ` (current ETag: ${e.etag})` : ''}`;
   }

@@ -9,6 +9,7 @@ import { type OptionDecls, flag, str, strs } from './options';
 import { readJsonObject } from './input';
 import { LEASE_OPTIONS, leaseWriteOptions } from './lease-args';
 import { buildPatchBody } from './patch-body';
+import { EXPIRE_OPTION, PERSIST_OPTION, putExpires } from './expire-args';
 import { recordTable } from './table';
 
 const ETAG: OptionDecls = { etag: { type: 'boolean', help: ['print only the ETag instead of the record'] } };
@@ -56,7 +57,7 @@ export const getCommand: Command = {
   name: 'get',
   args: ['ns', 'key'],
   summary: 'print a record',
-  about: 'Prints the record (fields, rev, vv, updatedAt) as JSON.',
+  about: 'Prints the record (fields, expires when fields expire, rev, vv, updatedAt) as JSON.',
   options: {
     fields: { type: 'string', value: 'a,b', help: ['only these fields'] },
     ...ETAG,
@@ -77,19 +78,23 @@ export const putCommand: Command = {
   about: [
     'Replaces the record. <fields> is a JSON object of fields, written inline,',
     'as @file to read it from a file, or as - to read it from standard input.',
+    'Fields not named by --expire keep no expiry.',
   ].join('\n'),
   options: {
     'if-none-match': { type: 'boolean', help: ['create only; 412 if the record exists'] },
+    ...EXPIRE_OPTION,
     ...WRITE_OPTIONS,
     ...ETAG,
   },
   // --if-none-match is explained first but is the alternative to --if-match.
-  usage: '[--if-match ETAG | --if-none-match] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN] [--etag]',
+  usage:
+    '[--if-match ETAG | --if-none-match] [--expire k=DURATION ...] [--idempotency-key K] [--lease ID] [--fence NAME:TOKEN] [--etag]',
   async run(ctx) {
     const [ns, key, source] = ctx.args;
     checkKey(key);
+    const expire = putExpires(ctx.values);
     const fields = await readJsonObject(source, ctx.io, 'fields');
-    const opts = { ...writeOptions(ctx.values), ifNoneMatch: flag(ctx.values, 'if-none-match') };
+    const opts = { ...writeOptions(ctx.values), ifNoneMatch: flag(ctx.values, 'if-none-match'), expire };
     // The API checks that the fields are JSON values; the CLI passes them on as read.
     printRecord(ctx, await ctx.client.put(ns, key, fields as Fields, opts));
   },
@@ -102,9 +107,10 @@ export const patchCommand: Command = {
   summary: 'change fields atomically',
   about: [
     'Applies all changes atomically, or none. Creates the record when it is absent.',
-    '<body> is a PATCH body (set, remove, increment, require), inline, as @file or as -;',
-    'the flags below are added to it, or make the whole body without it.',
+    '<body> is a PATCH body (set, remove, increment, expire, persist, require), inline, as @file',
+    'or as -; the flags below are added to it, or make the whole body without it.',
     'Values after = are parsed as JSON when they parse (7, true, "7", {"a":1}), else taken as strings.',
+    'A field set without --expire loses its expiry; --incr keeps it.',
   ].join('\n'),
   options: {
     set: { type: 'string', multiple: true, value: 'k=v', help: ['set field k'] },
@@ -121,6 +127,8 @@ export const patchCommand: Command = {
       value: "'field op value'",
       help: ['only if the condition holds; op: == != < <= > >= , or', "'field exists' / 'field absent'"],
     },
+    ...EXPIRE_OPTION,
+    ...PERSIST_OPTION,
     body: { type: 'string', value: 'JSON', help: ['a PATCH body (inline, @file or -) the flags are added to'] },
     ...WRITE_OPTIONS,
     ...ETAG,
@@ -138,6 +146,8 @@ export const patchCommand: Command = {
       remove: strs(values, 'remove'),
       incr: strs(values, 'incr'),
       require: strs(values, 'require'),
+      expire: strs(values, 'expire'),
+      persist: strs(values, 'persist'),
     };
     const body = buildPatchBody(base, flags);
     checkKey(key);

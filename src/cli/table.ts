@@ -45,7 +45,10 @@ export function renderPairs(pairs: readonly (readonly [string, unknown])[]): str
   return pairs.map(([k, v]) => `${`${`${k}:`.padEnd(width)}  ${cell(v)}`.trimEnd()}\n`).join('');
 }
 
-/** A record: what it is, then one row per field in name order (or per sibling). */
+/**
+ * A record: what it is, then one row per field in name order (or per sibling), with an EXPIRES
+ * column (the ISO time, empty for a field without one) when some field has an expiry.
+ */
 export function recordTable(record: VestaRecord | SiblingsRecord, etag: string | undefined): string {
   const head = renderPairs([
     ['key', `${record.namespace}/${record.key}`],
@@ -59,13 +62,20 @@ export function recordTable(record: VestaRecord | SiblingsRecord, etag: string |
     ['etag', etag],
   ]);
   if (hasSiblings(record)) {
+    const expiring = record.siblings.some((s) => s.expires !== undefined);
     return `${head}\n${renderTable(
-      ['sibling', 'updatedAt', 'fields'],
-      record.siblings.map((s, i) => [i, s.updatedAt, s.fields]),
+      ['sibling', 'updatedAt', 'fields', ...(expiring ? ['expires'] : [])],
+      record.siblings.map((s, i) => [i, s.updatedAt, s.fields, ...(expiring ? [s.expires] : [])]),
     )}`;
   }
   const fields = Object.entries(record.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${head}\n${fields.length ? renderTable(['field', 'value'], fields) : '(no fields)\n'}`;
+  if (fields.length === 0) return `${head}\n(no fields)\n`;
+  const expires = record.expires;
+  if (!expires) return `${head}\n${renderTable(['field', 'value'], fields)}`;
+  return `${head}\n${renderTable(
+    ['field', 'value', 'expires'],
+    fields.map(([f, v]) => [f, v, expires[f]]),
+  )}`;
 }
 
 /** A page of `vesta ls`: one row per key, with the fields when they were asked for. */

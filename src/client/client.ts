@@ -2,7 +2,7 @@
  * The typed client of the Vesta HTTP API (docs/openapi.yaml): records with their ETags,
  * read-modify-write without lost updates (`update`), transactions, listings and namespace
  * settings here; leases, locks and fenced work in `leases.ts`; sagas and snapshots (start and
- * wait) in `workflows.ts`; the change feed in `watch.ts`; dead letters in `dead-letters.ts`. Every method throws the `ApiError`
+ * wait) in `workflows.ts`; the change feed in `watch.ts`; field expiry helpers in `field-expiry.ts`; dead letters in `dead-letters.ts`. Every method throws the `ApiError`
  * subclass of the problem the API answered (`errors.ts`) or `NetworkError`; 429 and 503 are
  * retried by the transport first.
  *
@@ -18,9 +18,9 @@ import { ChangeStream, type WatchOptions } from './watch';
 import { Sagas, Snapshots } from './workflows';
 import { DeadLetters } from './dead-letters';
 import { type Reply, type RequestOptions, Transport, type TransportOptions } from './transport';
-import { type WriteOptions, recordPath, writeHeaders } from './write-options';
+import { type PutOptions, type WriteOptions, recordPath, writeHeaders } from './write-options';
 
-export { type WriteOptions, recordPath, writeHeaders } from './write-options';
+export { type PutOptions, type WriteOptions, recordPath, writeHeaders } from './write-options';
 import {
   type Fields,
   type ListPage,
@@ -127,22 +127,30 @@ export class VestaClient {
     }
   }
 
-  /** Replaces the record (in siblings mode, adds a value unless `ifMatch` covers what is there). */
+  /**
+   * Replaces the record (in siblings mode, adds a value unless `ifMatch` covers what is there);
+   * `opts.expire` makes fields disappear that many seconds after the write (the others keep none).
+   */
   public async put(
     ns: string,
     key: string,
     fields: Fields,
-    opts: WriteOptions = {},
+    opts: PutOptions = {},
   ): Promise<Versioned & { readonly created: boolean }> {
+    const body: PutBody = opts.expire ? { fields, expire: { ...opts.expire } } : { fields };
     const r = await this.request<VestaRecord | SiblingsRecord>('PUT', recordPath(ns, key), {
-      body: { fields } satisfies PutBody,
+      body,
       headers: writeHeaders(opts),
       signal: opts.signal,
     });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
 
-  /** Atomic field operations; creates an absent record unless `ifMatch` or a `require` says otherwise. */
+  /**
+   * Atomic field operations, expiries among them (`expire`, `persist`; see field-expiry.ts);
+   * creates an absent record unless `ifMatch` or a `require` says otherwise. Naming in `expire` or
+   * `persist` a field the record will not have is a `PreconditionFailedError` with `current`.
+   */
   public async patch(
     ns: string,
     key: string,

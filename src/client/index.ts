@@ -8,6 +8,7 @@ export * from './watch';
 export * from './workflows';
 export * from './dead-letters';
 export * from './connect';
+export * from './field-expiry';
 export * from './sigv4';
 export {
   Decimal,

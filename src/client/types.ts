@@ -47,6 +47,7 @@ import type {
   TxnResult as WireTxnResult,
 } from '../core/wire';
 export type {
+  ExpiresView as Expires,
   AcquireBody,
   ChangeKind,
   CreateSnapshotBody,
@@ -62,10 +63,13 @@ export type {
   UnmetRequire,
 } from '../core/wire';
 
-/** A record with one value. */
+/**
+ * A record with one value; `expires` (field name to ISO time) names the fields that disappear and
+ * when, present only when some field has an expiry.
+ */
 export type VestaRecord = SingleRecordView;
 
-/** One of several concurrent values. */
+/** One of several concurrent values; each expires its fields independently (`expires`). */
 export type SiblingValue = SiblingView;
 
 /** A record with concurrent values (`siblings` mode, `300 Multiple Choices`). */
@@ -80,7 +84,10 @@ export function hasSiblings(r: VestaRecord | SiblingsRecord): r is SiblingsRecor
 
 export type RequireOp = WireRequireOp;
 export type FieldRequire = WireFieldRequire;
-/** `PATCH` of a record: at least one of `set`, `remove`, `increment`; `require` optional. */
+/**
+ * `PATCH` of a record: at least one of `set`, `remove`, `increment`, `expire`, `persist`;
+ * `require` optional.
+ */
 export type PatchBody = WirePatchBody;
 /** One `require` entry of a transaction: `{key, etag}`, `{key, exists}` or `{key, field, op, value}`. */
 export type TxnRequire = WireTxnRequire;

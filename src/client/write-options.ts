@@ -17,6 +17,12 @@ export interface WriteOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a `PUT` may carry besides its headers. */
+export interface PutOptions extends WriteOptions {
+  /** Field name to whole seconds (1 to one year) from the write until the field disappears. */
+  readonly expire?: Readonly<Record<string, number>>;
+}
+
 /**
  * `/v1/ns/<ns>/keys/<key>` with each segment of the key percent-encoded. A key with a `.` or `..`
  * segment (which the API refuses with 400) is sent as one segment, its slashes as `%2F`, so that

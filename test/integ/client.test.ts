@@ -15,8 +15,13 @@ import {
   PreconditionFailedError,
   ValidationError,
   VestaClient,
+  expire,
   hasSiblings,
+  mergePatches,
+  persist,
+  secondsToLive,
   type Change,
+  type VestaRecord,
 } from '../../src/client';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
 import { endpoint, uniqueNs } from './harness';
@@ -70,6 +75,32 @@ test('records: put, get, find, patch, delete and list, with ETags and typed erro
   expect(bad).toBeInstanceOf(ValidationError);
   expect((bad as ValidationError).field).toBe('ns');
   expect((await vesta.health()).status).toBe('ok');
+});
+
+test('field expiry: put and patch with expire and persist, expires on the record, 412 for a field it will not have', async () => {
+  const ns = uniqueNs('c');
+  const put = await vesta.put(ns, 'otp/1', { code: '123', user: 'ann' }, { expire: { code: 60 } });
+  const inAMinute = Date.parse((put.record as VestaRecord).expires?.code ?? '') - Date.now();
+  expect(inAMinute).toBeGreaterThan(50_000);
+  expect(inAMinute).toBeLessThanOrEqual(61_000);
+  expect(Object.keys((put.record as VestaRecord).expires ?? {})).toEqual(['code']);
+
+  const both = await vesta.patch(ns, 'otp/1', mergePatches(expire('user', 120), persist('code')));
+  expect(Object.keys(both.record.expires ?? {})).toEqual(['user']);
+  expect(secondsToLive(both.record).user).toBeGreaterThan(100);
+
+  const unknown = await vesta.patch(ns, 'otp/1', expire('nope', 5)).catch((e: unknown) => e);
+  expect(unknown).toBeInstanceOf(PreconditionFailedError);
+  expect((unknown as PreconditionFailedError).current).toMatchObject({ fields: { code: '123', user: 'ann' } });
+
+  // A due field is invisible at once; a record whose every field is due reads as absent.
+  await vesta.put(ns, 'otp/2', { code: '9', keep: true }, { expire: { code: 1 } });
+  await vesta.put(ns, 'otp/3', { code: '9' }, { expire: { code: 1 } });
+  await new Promise((r) => setTimeout(r, 2_100));
+  const left = await vesta.get(ns, 'otp/2');
+  expect((left.record as VestaRecord).fields).toEqual({ keep: true });
+  expect((left.record as VestaRecord).expires).toBeUndefined();
+  expect(await vesta.find(ns, 'otp/3')).toBeNull();
 });
 
 test('transactions, namespace settings and siblings', async () => {

@@ -81,6 +81,29 @@ describe('rendering', () => {
     expect(text).toMatch(/FIELD +VALUE\nqty +2\nsku +A1\ntags +\["x","y"\]\n$/);
   });
 
+  test('a record with expiring fields: an EXPIRES column, empty for a field without expiry', () => {
+    const text = recordTable({ ...record, expires: { qty: '2026-01-01T00:05:00.000Z' } }, '"e1"');
+
+    expect(text).toMatch(/FIELD +VALUE +EXPIRES\nqty +2 +2026-01-01T00:05:00.000Z\nsku +A1\ntags +\["x","y"\]\n$/);
+  });
+
+  test('siblings with expiries: each its own EXPIRES cell', () => {
+    const siblings = {
+      namespace: 'shop',
+      key: 'k',
+      rev: 4,
+      vv: { a: 1, b: 1 },
+      siblings: [
+        { fields: { v: 1 }, expires: { v: 't9' }, updatedAt: 't1' },
+        { fields: { v: 2 }, updatedAt: 't2' },
+      ],
+    };
+
+    expect(recordTable(siblings, '"e"')).toMatch(
+      /SIBLING +UPDATEDAT +FIELDS +EXPIRES\n0 +t1 +\{"v":1\} +\{"v":"t9"\}\n1 +t2 +\{"v":2\}\n$/,
+    );
+  });
+
   test('a record with siblings: one row per concurrent value', () => {
     const siblings = {
       namespace: 'shop',
@@ -179,7 +202,7 @@ describe('vesta ... --table', () => {
     const r = await vesta(['ns', 'get', 'shop', '--table'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      'ns get has no table form; it prints JSON or YAML (--table works with get, ls, lease get, lock ls, saga ls, saga get, snapshot list, dead-letter ls, smoke)',
+      'ns get has no table form; it prints JSON or YAML (--table works with get, ttl, ls, lease get, lock ls, saga ls, saga get, snapshot list, dead-letter ls, smoke)',
     );
   });
 
