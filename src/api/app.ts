@@ -67,6 +67,11 @@ export interface ApiDeps {
    * @default none: no metrics
    */
   readonly metrics?: MetricsSink;
+  /**
+   * The Region (replica) that answers, sent as `X-Vesta-Region` on every response, errors included.
+   * @default none: the header is left out
+   */
+  readonly region?: string;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -219,6 +224,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     } finally {
       publish(event, out);
     }
+    if (deps.region) out.headers = { ...out.headers, 'x-vesta-region': deps.region };
     return out;
   };
 }

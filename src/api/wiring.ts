@@ -237,6 +237,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
+    region: replicaOf(env),
     sagas,
     workflows:
       opts.workflows ??

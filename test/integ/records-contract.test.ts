@@ -195,3 +195,16 @@ test('a 204 carries no body and no media type', async () => {
   expect(r.text).toBe('');
   expect(r.headers['content-type']).toBeUndefined();
 });
+
+test('every response names the Region that answered in X-Vesta-Region, errors included', async () => {
+  const ns = uniqueNs();
+  const answers = await Promise.all([
+    api.call('GET', `/v1/ns/${ns}/keys/nope`),
+    put(ns, 'k', { a: 1 }),
+    api.call('PUT', `/v1/ns/${ns}/keys/k`, { body: { fields: 1 } }),
+    api.call('POST', `/v1/ns/${ns}/keys/k`),
+    api.call('GET', '/v1/health'),
+  ]);
+  expect(answers.map((r) => r.status)).toEqual([404, 201, 400, 405, 200]);
+  for (const r of answers) expect(r.headers['x-vesta-region']).toBe('local');
+});
