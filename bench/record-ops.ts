@@ -48,11 +48,11 @@ export interface Op {
 }
 
 /** Names of the operations `operations` returns. */
-export const HANDLER_OPS = ['get', 'put', 'patch If-Match', 'increment'] as const;
+export const HANDLER_OPS = ['get', 'put', 'patch If-Match', 'increment', 'patch expire'] as const;
 export type OpName = (typeof HANDLER_OPS)[number] | 'put If-Match';
 
 /**
- * The operations named (by default the four of the handler bench), on namespace `ns` of `call`'s
+ * The operations named (by default the five of the handler bench), on namespace `ns` of `call`'s
  * records table `table`; each keeps the state it chains on (ETag, rev) in its closures.
  */
 export async function operations(
@@ -63,7 +63,7 @@ export async function operations(
   ns = NS,
 ): Promise<Op[]> {
   const seeded: Record<string, string> = {};
-  for (const key of ['get', 'put', 'patch', 'incr', 'putm']) {
+  for (const key of ['get', 'put', 'patch', 'incr', 'putm', 'expire']) {
     const reply = expect(await call('PUT', key, { fields: FIELDS })(), [201], `seed ${key}`);
     seeded[key] = reply.etag ?? '';
     // The raw side works on a copy of the very item Vesta wrote.
@@ -178,6 +178,24 @@ export async function operations(
           UpdateExpression: 'SET #f.#n = if_not_exists(#f.#n, :0) + :1',
           ExpressionAttributeNames: { '#f': 'f', '#n': 'n' },
           ExpressionAttributeValues: { ':0': { N: '0' }, ':1': { N: '1' } },
+        });
+        return async () => void (await client.send(cmd));
+      },
+    },
+    {
+      // A field with a lifetime (a session token refreshed): Vesta keeps its due time next to it
+      // and checks it on every read; the raw side stores the same due time and checks nothing.
+      name: 'patch expire',
+      baseline: 'UpdateItem SET f.token, fx.token = due; ReturnValues ALL_NEW',
+      vesta: (i) => {
+        const run = call('PATCH', 'expire', { set: { token: `t${i}` }, expire: { token: 3600 } });
+        return async () => void expect(await run(), [200], 'PATCH expire');
+      },
+      raw: (i) => {
+        const cmd = update('expire', {
+          UpdateExpression: 'SET #f.#t = :t, #fx.#t = :due',
+          ExpressionAttributeNames: { '#f': 'f', '#fx': 'fx', '#t': 'token' },
+          ExpressionAttributeValues: { ':t': { S: `t${i}` }, ':due': { N: String(Date.now() + 3_600_000) } },
         });
         return async () => void (await client.send(cmd));
       },
