@@ -1,7 +1,7 @@
 /**
  * The local stack's background work, in a worker thread of its own: the change feed (stream
- * poller, publisher, change log writes) and the lease reaper, renewer and field sweeper schedules. In AWS these
- * are functions of their own; locally they used to share the API's event loop, so every write's
+ * poller, publisher, change log writes) and the lease reaper, renewer and field sweeper
+ * schedules. In AWS these are functions of their own; locally they used to share the API's event loop, so every write's
  * change slowed the next request. The worker has its own DynamoDB client; the API side and the
  * worker share nothing but messages:
  *

@@ -161,6 +161,7 @@ describe('dead letters (least privilege)', () => {
     ['snapshot restore', () => s.stack.snapshots.restoreFunction],
     ['lease reaper', () => s.stack.leases.reaper],
     ['lease renewer', () => s.stack.leases.renewer],
+    ['field sweeper', () => s.stack.fieldSweeper.function],
   ])('the %s function may set items aside and replay them on the dead-letter table, but not list it', (_name, fn) => {
     const { statements } = roleStatements(s.template, idOf(fn().role as any));
     const onTable = statements.filter(

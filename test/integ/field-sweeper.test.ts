@@ -213,7 +213,7 @@ test('siblings expire their fields independently: each loses its own field', asy
   api.close();
 });
 
-test('a record it cannot decode is set aside and the others are swept; a replay sweeps it once mended', async () => {
+test('a record it cannot decode is set aside and the others are swept; a replay through the API sweeps it once mended', async () => {
   const clock = new FakeClock(Date.parse('2036-01-01T00:00:00.000Z'));
   const { api, sweeper, deadLetters, rawItem } = setUp(clock);
   await sweeper.run();
@@ -232,7 +232,9 @@ test('a record it cannot decode is set aside and the others are swept; a replay 
   expect(entry.error.name).toBe('MalformedItemError');
   expect((await api.call('GET', `/v1/ns/${ns}/keys/k2`)).body.rev).toBe(2);
   await api.client.send(new PutItemCommand({ TableName: table, Item: good }));
-  await sweeper.sweep(ns, 'k1');
+  const replay = await api.call('POST', `/v1/dead-letters/${entry.id}/replay`);
+  expect(replay.status).toBe(200);
+  expect(await deadLetters.get(entry.id)).toBeUndefined();
   expect((await api.call('GET', `/v1/ns/${ns}/keys/k1`)).body).toMatchObject({ fields: { a: 1 }, rev: 2 });
   api.close();
 });
