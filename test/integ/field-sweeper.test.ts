@@ -10,8 +10,12 @@ import { type Item, fieldExpiryShard, keyOf, toItem } from '../../src/adapters/d
 import { changeFromStreamRecord } from '../../src/adapters/dynamodb/stream-records';
 import { RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
 import type { RecordState } from '../../src/core/record-view';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureTables } from '../../src/local/bootstrap-tables';
 import { localClient } from '../../src/local/dynamodb-local';
+import { startLocalStack } from '../../src/local/stack';
 import { endpoint, testApi, uniqueNs } from './harness';
 
 jest.setTimeout(300000);
@@ -237,4 +241,42 @@ test('a record it cannot decode is set aside and the others are swept; a replay 
   expect(await deadLetters.get(entry.id)).toBeUndefined();
   expect((await api.call('GET', `/v1/ns/${ns}/keys/k1`)).body).toMatchObject({ fields: { a: 1 }, rev: 2 });
   api.close();
+});
+
+test('the local stack sweeps on its schedule: the removal is published as an expire-fields change', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vesta-sweep-'));
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: endpoint(),
+    tablePrefix: `vesta-sweep-${uniqueNs('s').slice(2)}`,
+    resumeSagas: false,
+    snapshotSchedule: 'off',
+    leaseJobsSeconds: 1,
+  });
+  try {
+    const http = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const ns = uniqueNs('sweep');
+    expect((await http('PUT', `/v1/ns/${ns}/keys/k`, { fields: { a: 1, b: 2 }, expire: { b: 1 } })).status).toBe(201);
+    let kinds: string[] = [];
+    for (let i = 0; i < 100 && !kinds.includes('expire-fields'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      kinds = (await http('GET', `/v1/ns/${ns}/changes`)).body.items.map((c: { change: string }) => c.change);
+    }
+    expect(kinds).toEqual(['put', 'expire-fields']);
+    const changes = (await http('GET', `/v1/ns/${ns}/changes`)).body.items;
+    expect(changes[1]).toMatchObject({ key: 'k', rev: 2, fields: { a: 1 } });
+    expect((await http('GET', `/v1/ns/${ns}/keys/k`)).body).toMatchObject({ fields: { a: 1 }, rev: 2 });
+    expect(typeof (await http('GET', '/v1/health')).body.checks.fieldSweeperLagSeconds).toBe('number');
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
