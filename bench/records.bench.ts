@@ -20,13 +20,15 @@
  *   and watch latency against reading the stream directly;
  * - snapshots (snapshots.bench.ts): export of 100,000 records against a raw parallel scan, and
  *   the restore of BENCH_RESTORE_RECORDS (10,000) against raw conditional puts;
+ * - the field sweeper (sweeper.bench.ts): items read per removed field, among
+ *   BENCH_SWEEPER_PLAIN (20,000) records without expiry;
  * - cold start of every Lambda function (coldstart.bench.ts);
  * - the scaling table (scaling.bench.ts).
  * Prints the tables and the targets (targets.ts), and writes them to bench/results/latest.json.
  *
  * BENCH_ONLY runs one part alone and writes bench/results/<part>.json, with that part's targets:
  * records (handler operations, leases and locks), http, changes, snapshots (the export), restore
- * (after one untimed export), coldstart (no DynamoDB Local), scaling.
+ * (after one untimed export), sweeper, coldstart (no DynamoDB Local), scaling.
  */
 import './env';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,7 @@ import {
 } from './lib';
 import { checkOutcome, operations, records } from './record-ops';
 import { type ScalingResult, scalingBench } from './scaling.bench';
+import { type SweeperBenchResult, sweeperBench } from './sweeper.bench';
 import { type RestoreResult, type SnapshotBenchResult, snapshotBench } from './snapshots.bench';
 import {
   type TargetRow,
@@ -88,9 +91,11 @@ const REWARM = Math.min(WARMUP, 10);
 const BLOCK = intEnv('BENCH_BLOCK', 25, 1);
 /** Records of the restore target (a restore of 100,000 takes many minutes on DynamoDB Local). */
 const RESTORE_RECORDS = intEnv('BENCH_RESTORE_RECORDS', 10_000, 1);
+/** Records without expiry in the field sweeper's table. */
+const SWEEPER_PLAIN = intEnv('BENCH_SWEEPER_PLAIN', 20_000, 0);
 const SETTINGS = { iterations: ITERATIONS, warmup: WARMUP, rewarm: REWARM, blockSize: BLOCK };
 
-const PARTS = ['records', 'http', 'changes', 'snapshots', 'restore', 'coldstart', 'scaling'] as const;
+const PARTS = ['records', 'http', 'changes', 'snapshots', 'restore', 'sweeper', 'coldstart', 'scaling'] as const;
 type Part = (typeof PARTS)[number];
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== '' && !(PARTS as readonly string[]).includes(ONLY))
@@ -105,6 +110,7 @@ interface Results {
   changes?: ChangesBenchResult;
   snapshots?: SnapshotBenchResult;
   restore?: RestoreResult;
+  sweeper?: SweeperBenchResult;
   coldStart?: ColdStartResult;
   scaling?: ScalingResult;
 }
@@ -246,6 +252,11 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
         ).restore;
         console.log(`${r.restore!.text}\n`);
       });
+    if (ddb && runs('sweeper'))
+      await part('sweeper', 'the field sweeper', async () => {
+        r.sweeper = await sweeperBench(ddb.endpoint, SWEEPER_PLAIN);
+        console.log(`${r.sweeper.text}\n`);
+      });
     if (runs('coldstart'))
       await part('coldstart', 'cold start of every Lambda', async () => {
         r.coldStart = await coldStartBench();
@@ -313,6 +324,7 @@ async function bench(ddb: DynamoDbLocal | undefined, bundle: BundleSize | undefi
       http: r.http,
       snapshots: r.snapshots,
       restore: r.restore,
+      sweeper: r.sweeper,
       changes: r.changes,
       coldStart: r.coldStart,
       scaling: r.scaling,

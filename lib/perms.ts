@@ -70,6 +70,19 @@ export const LEASE_REAPER_EXPIRY_INDEX_ACTIONS = dynamodb('Query');
  */
 export const LEASE_REAPER_RECORDS_ACTIONS = dynamodb('UpdateItem');
 
+/**
+ * What the field sweeper does on the records table: reads a record with a due field (`GetItem`,
+ * consistent), writes it without its due fields (a `PutItem` conditioned on the record as read),
+ * or moves its `due` bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete.
+ */
+export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
+
+/** What the field sweeper does on the records table's `byFieldExpiry` index: one Query per shard. */
+export const FIELD_SWEEPER_EXPIRY_INDEX_ACTIONS = dynamodb('Query');
+
+/** What the field sweeper does on the control table: records its last run (`PutItem` of `field-sweeper#status`). */
+export const FIELD_SWEEPER_CONTROL_ACTIONS = dynamodb('PutItem');
+
 /** What the lease renewer does on the control table: moves a live lease's expiry forward. */
 export const LEASE_RENEWER_CONTROL_ACTIONS = dynamodb('UpdateItem');
 
@@ -208,7 +221,7 @@ export const ALARM_TOPIC_PUBLISH_ACTIONS = ['sns:Publish'] as const;
 
 /**
  * What a background function (change publisher, snapshot export and restore, lease reaper and
- * renewer) does on the dead-letter table: sets an item aside or updates its entry (`UpdateItem`,
+ * renewer, field sweeper) does on the dead-letter table: sets an item aside or updates its entry (`UpdateItem`,
  * an upsert), and for a replay reads the entry and removes it once replayed. No Query, no Scan.
  */
 export const DEAD_LETTER_WRITE_ACTIONS = dynamodb('GetItem', 'UpdateItem', 'DeleteItem');
@@ -263,6 +276,18 @@ export const TABLE_INTENTS = {
       indexes: { byExpiry: LEASE_REAPER_EXPIRY_INDEX_ACTIONS },
     },
     { table: 'records', actions: LEASE_REAPER_RECORDS_ACTIONS },
+  ],
+  /**
+   * Field sweeper: find records with due fields on the records table's `byFieldExpiry` index,
+   * rewrite them without those fields or fix their bound; record its run on the control table.
+   */
+  fieldSweeping: [
+    {
+      table: 'records',
+      actions: FIELD_SWEEPER_RECORDS_ACTIONS,
+      indexes: { byFieldExpiry: FIELD_SWEEPER_EXPIRY_INDEX_ACTIONS },
+    },
+    { table: 'control', actions: FIELD_SWEEPER_CONTROL_ACTIONS },
   ],
   /** Lease renewer: find execution leases on `byExecution` and extend them. */
   leaseRenewal: [

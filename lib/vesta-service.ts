@@ -9,7 +9,7 @@
  * ```
  *
  * Every prop is optional. Each capability is a construct of its own (`tables`, `api`, `leases`,
- * `sagas`, `snapshots`, `changeEvents`, `monitoring`), documented on its class.
+ * `fieldSweeper`, `sagas`, `snapshots`, `changeEvents`, `monitoring`), documented on its class.
  */
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import type { Access } from '../src/api/access';
 import { Api } from './constructs/api';
 import { ChangeEvents } from './constructs/change-events';
+import { FieldSweeperJob } from './constructs/field-sweeper';
 import { Leases } from './constructs/leases';
 import { Monitoring } from './constructs/monitoring';
 import { Sagas } from './constructs/sagas';
@@ -142,6 +143,11 @@ export interface VestaServiceProps {
    */
   readonly renewerSchedule?: events.Schedule;
   /**
+   * When the field sweeper runs.
+   * @default - the `vesta:sweeperSchedule` context value, else every minute
+   */
+  readonly sweeperSchedule?: events.Schedule;
+  /**
    * How long the event bus archive keeps change events, for replays.
    * @default Duration.days(7)
    */
@@ -185,6 +191,8 @@ export class VestaService extends Construct {
   readonly tables: StateTables;
   readonly api: Api;
   readonly leases: Leases;
+  /** The scheduled field sweeper, which removes expired fields. */
+  readonly fieldSweeper: FieldSweeperJob;
   readonly sagas: Sagas;
   readonly snapshots: Snapshots;
   /** The event bus and the change publisher on the records table's stream. */
@@ -246,6 +254,12 @@ export class VestaService extends Construct {
       reaperSchedule: props.reaperSchedule,
       renewerSchedule: props.renewerSchedule,
     });
+    // Expired fields: invisible at once, removed (and published) by the sweeper.
+    this.fieldSweeper = new FieldSweeperJob(this, 'FieldSweeper', {
+      ...logs,
+      tables: this.tables,
+      schedule: props.sweeperSchedule,
+    });
     // Every committed change: appended to the change log (which the API reads) and put on the bus.
     this.changeEvents = new ChangeEvents(this, 'ChangeEvents', {
       ...logs,
@@ -259,6 +273,7 @@ export class VestaService extends Construct {
       restore: this.snapshots.restoreFunction,
       reaper: this.leases.reaper,
       renewer: this.leases.renewer,
+      sweeper: this.fieldSweeper.function,
     });
     // Alarm emails come from the prop, else from the context key `vesta:alarmEmails`.
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -272,6 +287,7 @@ export class VestaService extends Construct {
         this.api.function,
         this.leases.reaper,
         this.leases.renewer,
+        this.fieldSweeper.function,
         this.sagas.stepFunction,
         this.snapshots.exportFunction,
         this.snapshots.restoreFunction,
@@ -280,7 +296,9 @@ export class VestaService extends Construct {
       ],
       tables: Object.values(this.tables.tables),
       stateMachines: [...Object.values(this.sagas.stateMachines), ...Object.values(this.snapshots.stateMachines)],
-      alarms: [this.leases, this.sagas, this.snapshots, this.changeEvents].flatMap((c) => Object.values(c.alarms)),
+      alarms: [this.leases, this.fieldSweeper, this.sagas, this.snapshots, this.changeEvents].flatMap((c) =>
+        Object.values(c.alarms),
+      ),
     });
     this.monitoring.addSection('Change events', this.changeEvents.widgets());
   }

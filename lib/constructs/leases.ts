@@ -56,7 +56,7 @@ export interface LeasesProps extends StageProps {
  * The schedule from a context value, or `undefined` when the key is not set. Throws an `Error`
  * that echoes the value when it is not a `rate(...)` or `cron(...)` expression.
  */
-function scheduleFromContext(scope: Construct, key: string): events.Schedule | undefined {
+export function scheduleFromContext(scope: Construct, key: string): events.Schedule | undefined {
   const value: unknown = scope.node.tryGetContext(key);
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^(rate|cron)\(.+\)$/.test(value)) {

@@ -22,6 +22,7 @@ export class VestaStack extends Stack {
   readonly tables: VestaService['tables'];
   readonly api: VestaService['api'];
   readonly leases: VestaService['leases'];
+  readonly fieldSweeper: VestaService['fieldSweeper'];
   readonly sagas: VestaService['sagas'];
   readonly snapshots: VestaService['snapshots'];
   readonly changeEvents: VestaService['changeEvents'];
@@ -34,6 +35,7 @@ export class VestaStack extends Stack {
       tables: this.tables,
       api: this.api,
       leases: this.leases,
+      fieldSweeper: this.fieldSweeper,
       sagas: this.sagas,
       snapshots: this.snapshots,
       changeEvents: this.changeEvents,

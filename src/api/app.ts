@@ -145,14 +145,21 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     ...changesHandlers(deps),
     ...deadLettersHandlers(deps),
     async health() {
-      const [store, leaseReaperLagSeconds, latestSnapshotAgeSeconds] = await Promise.all([
+      const [store, leaseReaperLagSeconds, fieldSweeperLagSeconds, latestSnapshotAgeSeconds] = await Promise.all([
         deps.health.storeOk(),
         deps.health.leaseReaperLagSeconds(),
+        deps.health.fieldSweeperLagSeconds(),
         deps.health.latestSnapshotAgeSeconds(),
       ]);
+      // Like the reaper's figure, the sweeper's is shown, not judged: reads never wait on either.
       return json(200, {
         status: store ? 'ok' : 'degraded',
-        checks: { store: store ? 'ok' : 'error', latestSnapshotAgeSeconds, leaseReaperLagSeconds },
+        checks: {
+          store: store ? 'ok' : 'error',
+          latestSnapshotAgeSeconds,
+          leaseReaperLagSeconds,
+          fieldSweeperLagSeconds,
+        },
       } satisfies Health);
     },
   };

@@ -14,6 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type ChangeSignal, type Clock, type ExecutionStatusSource, systemClock } from '../core/ports';
 import { signallingChangeLog } from '../core/change-signal';
 import { LeaseReaper } from '../adapters/dynamodb/lease-reaper';
+import { FieldSweeper } from '../adapters/dynamodb/field-sweeper';
 import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
@@ -150,6 +151,14 @@ export function wireStores(opts: WiringOptions = {}) {
   const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
   const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
   const reaper = new LeaseReaper(client, controlTable, leases, clock, setAside);
+  const fieldSweeper = new FieldSweeper({
+    client,
+    recordsTable: tableName(env, RECORDS_TABLE),
+    controlTable,
+    replica: replicaOf(env),
+    clock,
+    setAsideItem: setAside,
+  });
   const settings = new DynamoSettingsStore({
     client,
     tableName: controlTable,
@@ -176,6 +185,7 @@ export function wireStores(opts: WiringOptions = {}) {
     records,
     leases,
     reaper,
+    fieldSweeper,
     settings,
     sagas,
     snapshots,
@@ -233,8 +243,20 @@ export function wireSagaStep(opts: WiringOptions = {}) {
 }
 
 export function wireApi(opts: WiringOptions = {}): ApiDeps {
-  const { env, client, clock, records, leases, reaper, settings, sagas, snapshots, changes, deadLetters } =
-    wireStores(opts);
+  const {
+    env,
+    client,
+    clock,
+    records,
+    leases,
+    reaper,
+    fieldSweeper,
+    settings,
+    sagas,
+    snapshots,
+    changes,
+    deadLetters,
+  } = wireStores(opts);
   const logger = opts.logger ?? new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'vesta' });
   return {
     region: replicaOf(env),
@@ -266,6 +288,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
     health: {
       storeOk: () => settings.storeOk(),
       leaseReaperLagSeconds: () => reaper.secondsSinceLastRun().catch(() => null),
+      fieldSweeperLagSeconds: () => fieldSweeper.secondsSinceLastRun().catch(() => null),
       latestSnapshotAgeSeconds: () => snapshots.latestCompleteAgeSeconds().catch(() => null),
     },
     idempotencyStore: {
@@ -280,6 +303,12 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
 export function wireLeaseJobs(executions: ExecutionStatusSource, opts: WiringOptions = {}) {
   const { client, clock, controlTable, leases, reaper, deadLetters, setAside } = wireStores(opts);
   return { reaper, renewer: new LeaseRenewer(client, controlTable, leases, executions, clock, setAside), deadLetters };
+}
+
+/** The scheduled field sweeper, which removes expired fields, and the dead letters it replays. */
+export function wireFieldSweeper(opts: WiringOptions = {}) {
+  const { fieldSweeper, deadLetters } = wireStores(opts);
+  return { sweeper: fieldSweeper, deadLetters };
 }
 
 /**

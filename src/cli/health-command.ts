@@ -13,8 +13,8 @@ export const healthCommand: Command = {
   summary: 'check that the API answers, and print its health',
   about: [
     'Prints {"status": "ok"|"degraded", "checks": {"store", "latestSnapshotAgeSeconds",',
-    '"leaseReaperLagSeconds"}}. Useful after `vesta config set url` to check the URL and, for a',
-    'deployed stack, the credentials that sign the requests.',
+    '"leaseReaperLagSeconds", "fieldSweeperLagSeconds"}}. Useful after `vesta config set url` to',
+    'check the URL and, for a deployed stack, the credentials that sign the requests.',
   ].join('\n'),
   exitCodes: [
     `Exit codes: 0 ok; ${EXIT_DEGRADED} degraded; 1 the API answered with an error or could not be reached;`,

@@ -1,6 +1,6 @@
 /**
  * Dead letters: what a background path (change publisher, snapshot export, restore, lease reaper,
- * lease renewer) sets aside when one item fails for itself, so that the items after it flow.
+ * lease renewer, field sweeper) sets aside when one item fails for itself, so that the items after it flow.
  *
  * Lifecycle of an entry: a path tries an item up to `ITEM_ATTEMPTS` times (`tryItem`); when the
  * last failure is a dependency failure (throttling, an unreachable store) the path stops and is

@@ -19,6 +19,13 @@ export const METRIC_NAMES = {
   leaseRecordsExpired: 'LeaseRecordsExpired',
   leaseReaperLagSeconds: 'LeaseReaperLagSeconds',
   leasesRenewed: 'LeasesRenewed',
+  /**
+   * The field sweeper's run: seconds from the oldest due field it removed (alarmed), the fields it
+   * removed, and the items it read (index entries and records: they grow with due fields only).
+   */
+  fieldSweeperLagSeconds: 'FieldSweeperLagSeconds',
+  fieldsExpired: 'FieldsExpired',
+  fieldSweeperItemsRead: 'FieldSweeperItemsRead',
   /** Saga outcomes. */
   sagaSucceeded: 'SagaSucceeded',
   sagaCompensated: 'SagaCompensated',
@@ -48,7 +55,7 @@ export const METRIC_NAMES = {
   eventsFailed: 'EventsFailed',
   /**
    * Items a background path set aside after their retries (`src/core/dead-letters.ts`); dimension
-   * `source`: publisher, snapshot, restore, reaper, renewer. Alarmed at one.
+   * `source`: publisher, snapshot, restore, reaper, renewer, sweeper. Alarmed at one.
    */
   deadLetters: 'DeadLetters',
 } as const;

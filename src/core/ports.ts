@@ -135,6 +135,8 @@ export interface HealthProbe {
   storeOk(): Promise<boolean>;
   /** Seconds since the lease reaper last finished a run; null before its first run. */
   leaseReaperLagSeconds(): Promise<number | null>;
+  /** Seconds since the field sweeper last finished a run; null before its first run. */
+  fieldSweeperLagSeconds(): Promise<number | null>;
   /** Seconds since the newest complete snapshot finished; null before the first. */
   latestSnapshotAgeSeconds(): Promise<number | null>;
 }

@@ -1,7 +1,7 @@
 /**
  * The entry of the local stack's background worker thread (started by `background.ts`): the change
- * feed (stream poller, publisher, change log writes, local bus) and the lease reaper and renewer
- * schedule, on a DynamoDB client of their own, off the API's event loop. It tells the API side
+ * feed (stream poller, publisher, change log writes, local bus), and the lease reaper, renewer
+ * and field sweeper schedules, on a DynamoDB client of their own, off the API's event loop. It tells the API side
  * `ready` once everything runs (or `failed`), sends each line of the local log as a message (the
  * API side writes it to the same log), and on `stop` stops its work, writes what the change summary
  * holds and answers `stopped`.
@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
-import { wireLeaseJobs } from '../api/wiring';
+import { wireFieldSweeper, wireLeaseJobs } from '../api/wiring';
 import type { BackgroundConfig, FromWorker, ToWorker } from './background';
 import { type ChangeFeed, startChangeFeed } from './change-feed';
 import { localClient } from './dynamodb-local';
@@ -104,7 +104,15 @@ async function main(cfg: BackgroundConfig): Promise<void> {
       });
     if (cfg.leaseJobsSeconds > 0) {
       const jobs = wireLeaseJobs(executions, { client, env: cfg.env, logger, metrics });
-      stopJobs = every(cfg.leaseJobsSeconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
+      const stopLeaseJobs = every(cfg.leaseJobsSeconds * 1000, [() => jobs.reaper.run(), () => jobs.renewer.run()]);
+      // The field sweeper on the same interval, on a schedule of its own as in AWS: a failed
+      // lease job run does not hold it back.
+      const { sweeper } = wireFieldSweeper({ client, env: cfg.env, logger, metrics });
+      const stopSweeper = every(cfg.leaseJobsSeconds * 1000, [() => sweeper.run()]);
+      stopJobs = () => {
+        stopLeaseJobs();
+        stopSweeper();
+      };
     }
   } catch (e) {
     await stop().catch(() => {});

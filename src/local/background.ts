@@ -1,7 +1,7 @@
 /**
  * The local stack's background work, in a worker thread of its own: the change feed (stream
- * poller, publisher, change log writes) and the lease reaper and renewer schedule. In AWS these
- * are functions of their own; locally they used to share the API's event loop, so every write's
+ * poller, publisher, change log writes) and the lease reaper, renewer and field sweeper
+ * schedules. In AWS these are functions of their own; locally they used to share the API's event loop, so every write's
  * change slowed the next request. The worker has its own DynamoDB client; the API side and the
  * worker share nothing but messages:
  *
@@ -11,7 +11,7 @@
  *   (written to the stack's log, so `LOG_LEVEL` and the lines are as before), and `stopped`.
  *
  * What the API reads of the background work it reads from the tables, as in AWS: the changes
- * endpoint's long poll looks at the change log, health at the reaper's mark.
+ * endpoint's long poll looks at the change log, health at the reaper's and the sweeper's marks.
  *
  * A worker that dies after it was ready (an error it could not handle, or out of memory) is
  * reported as an `ERROR` line and started again after a pause (1 s, doubling up to 30 s while it
@@ -35,7 +35,7 @@ export interface BackgroundConfig {
   /** The environment with the table names. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly changeFeed: boolean;
-  /** 0: no reaper and renewer. */
+  /** Seconds between runs of the lease reaper and renewer and of the field sweeper; 0: none of them. */
   readonly leaseJobsSeconds: number;
   readonly logLevel: LogLevel;
   /** The statuses recorded before the worker started. */

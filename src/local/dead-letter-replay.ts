@@ -8,6 +8,7 @@ import { type DeadLetterSource, replayDeadLetter } from '../core/dead-letters';
 import type { DeadLetterReplay, DeadLetterReplayer, DeadLetterStore } from '../core/ports';
 import type { LeaseReaper } from '../adapters/dynamodb/lease-reaper';
 import type { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
+import type { FieldSweeper } from '../adapters/dynamodb/field-sweeper';
 import { type PublisherDeps, replayPublisherEntry } from '../events/publisher';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import { replayRestoreEntry } from '../snapshots/restore';
@@ -18,11 +19,12 @@ export interface LocalReplayParts {
   snapshots?: SnapshotWorkerDeps;
   reaper?: LeaseReaper;
   renewer?: LeaseRenewer;
+  sweeper?: FieldSweeper;
 }
 
 /** Replayers of the parts present now. */
 function replayersOf(p: LocalReplayParts): Partial<Record<DeadLetterSource, DeadLetterReplayer>> {
-  const { publisher, snapshots, reaper, renewer } = p;
+  const { publisher, snapshots, reaper, renewer, sweeper } = p;
   return {
     ...(publisher ? { publisher: (e) => replayPublisherEntry(e, publisher) } : {}),
     ...(snapshots
@@ -37,6 +39,9 @@ function replayersOf(p: LocalReplayParts): Partial<Record<DeadLetterSource, Dead
               String((e.payload as { executionArn?: string }).executionArn ?? ''),
             )),
         }
+      : {}),
+    ...(sweeper
+      ? { sweeper: async (e) => void (await sweeper.sweep(String(e.item.namespace), String(e.item.key))) }
       : {}),
   };
 }

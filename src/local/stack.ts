@@ -1,7 +1,7 @@
 /**
  * The local stack: DynamoDB Local (or the endpoint in `AWS_ENDPOINT_URL_DYNAMODB`), the tables
  * from the shared definitions, the API's Lambda handler behind the local gateway, and the
- * schedules the CDK stack defines: the lease jobs and the whole-store snapshot.
+ * schedules the CDK stack defines: the lease jobs, the field sweeper and the whole-store snapshot.
  */
 import { WritesInFlight } from '../core/snapshot-cut';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { problem } from '../api/problem';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../api/wiring';
+import { wireApi, wireFieldSweeper, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../api/wiring';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store';
 import { createExportHandler, createRestoreHandler, createScheduleHandler } from '../snapshots/worker';
 import { SNAPSHOT_SCHEDULE_ENV, every, localSnapshotInterval } from './schedules';
@@ -49,7 +49,7 @@ export interface LocalStackOptions {
    * @default true
    */
   readonly changeFeed?: boolean;
-  /** Seconds between lease reaper and renewer runs; 0 turns them off. @default 10 */
+  /** Seconds between lease reaper, renewer and field sweeper runs; 0 turns them off. @default 10 */
   readonly leaseJobsSeconds?: number;
   /**
    * The scheduled whole-store snapshot, by the same handler as the schedule function in AWS:
@@ -188,7 +188,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const apiMetrics = process.env.POWERTOOLS_METRICS_DISABLED === undefined ? undefined : metrics;
     const jobs = wireLeaseJobs(executions, { client, env, logger, metrics });
     // Dead letters are replayed in process, by the same code the background functions run in AWS.
-    const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
+    const replayParts: LocalReplayParts = {
+      snapshots: snapshotDeps,
+      reaper: jobs.reaper,
+      renewer: jobs.renewer,
+      sweeper: wireFieldSweeper({ client, env, logger, metrics }).sweeper,
+    };
     const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
     // The background worker's publisher tells this thread's long polls of each append.
     changeSignal = new BroadcastChangeSignal(tables[CHANGES_TABLE.envVar]);

@@ -24,6 +24,7 @@ const functions = () => ({
   api: s.stack.api.function,
   reaper: s.stack.leases.reaper,
   renewer: s.stack.leases.renewer,
+  fieldSweeper: s.stack.fieldSweeper.function,
   sagaStep: s.stack.sagas.stepFunction,
   snapshotExport: s.stack.snapshots.exportFunction,
   snapshotRestore: s.stack.snapshots.restoreFunction,
@@ -181,11 +182,11 @@ describe('alarm routing', () => {
   });
 
   test('the alarms of the capabilities are routed', () => {
-    const { leases, sagas, snapshots, changeEvents } = s.stack;
-    const handedIn = [leases, sagas, snapshots, changeEvents].flatMap((c) => Object.values(c.alarms));
-    // reaper errors and lag, renewer errors; compensation, step errors, two machines; snapshot age,
-    // function errors, two machines; four of the change events.
-    expect(handedIn).toHaveLength(3 + 4 + 4 + 4);
+    const { leases, fieldSweeper, sagas, snapshots, changeEvents } = s.stack;
+    const handedIn = [leases, fieldSweeper, sagas, snapshots, changeEvents].flatMap((c) => Object.values(c.alarms));
+    // reaper errors and lag, renewer errors; sweeper errors and lag; compensation, step errors, two
+    // machines; snapshot age, function errors, two machines; four of the change events.
+    expect(handedIn).toHaveLength(3 + 2 + 4 + 4 + 4);
     expect(s.stack.monitoring.alarms).toEqual(expect.arrayContaining(handedIn));
   });
 
@@ -246,42 +247,48 @@ describe('the alarms of the Monitoring construct', () => {
     ).toThrow(`Received: ${threshold}`);
   });
 
-  test.each(['api', 'reaper', 'renewer', 'sagaStep', 'snapshotExport', 'snapshotRestore', 'snapshotSchedule'] as const)(
-    'the %s function has an errors alarm and a throttles alarm',
-    (name) => {
-      const fnRef = { Ref: idOf(functions()[name]) };
-      for (const metricName of ['Errors', 'Throttles']) {
-        const metric = {
-          Namespace: 'AWS/Lambda',
-          MetricName: metricName,
-          Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
-        };
-        // The saga step's refused steps are failed invocations on purpose: its errors alarm leaves them out.
-        const refusals = name === 'sagaStep' && metricName === 'Errors';
-        const found = s.template.findResources('AWS::CloudWatch::Alarm', {
-          Properties: {
-            ...(refusals
-              ? {
-                  Metrics: Match.arrayWith([
-                    Match.objectLike({ Expression: 'failures - FILL(expected, 0)' }),
-                    Match.objectLike({ Id: 'failures', MetricStat: { Metric: metric, Period: 300, Stat: 'Sum' } }),
-                    Match.objectLike({
-                      Id: 'expected',
-                      MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'SagaStepsRefused' }) }),
-                    }),
-                  ]),
-                }
-              : { ...metric, Statistic: 'Sum', Period: 300 }),
-            Threshold: 1,
-            ...notBreachingCount,
-          },
-        });
-        expect(Object.keys(found).filter((id) => id.startsWith('Monitoring'))).toHaveLength(1);
-      }
-    },
-  );
+  test.each([
+    'api',
+    'reaper',
+    'renewer',
+    'fieldSweeper',
+    'sagaStep',
+    'snapshotExport',
+    'snapshotRestore',
+    'snapshotSchedule',
+  ] as const)('the %s function has an errors alarm and a throttles alarm', (name) => {
+    const fnRef = { Ref: idOf(functions()[name]) };
+    for (const metricName of ['Errors', 'Throttles']) {
+      const metric = {
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
+      };
+      // The saga step's refused steps are failed invocations on purpose: its errors alarm leaves them out.
+      const refusals = name === 'sagaStep' && metricName === 'Errors';
+      const found = s.template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          ...(refusals
+            ? {
+                Metrics: Match.arrayWith([
+                  Match.objectLike({ Expression: 'failures - FILL(expected, 0)' }),
+                  Match.objectLike({ Id: 'failures', MetricStat: { Metric: metric, Period: 300, Stat: 'Sum' } }),
+                  Match.objectLike({
+                    Id: 'expected',
+                    MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'SagaStepsRefused' }) }),
+                  }),
+                ]),
+              }
+            : { ...metric, Statistic: 'Sum', Period: 300 }),
+          Threshold: 1,
+          ...notBreachingCount,
+        },
+      });
+      expect(Object.keys(found).filter((id) => id.startsWith('Monitoring'))).toHaveLength(1);
+    }
+  });
 
-  test.each(['publisher', 'snapshot', 'restore', 'reaper', 'renewer'])(
+  test.each(['publisher', 'snapshot', 'restore', 'reaper', 'renewer', 'sweeper'])(
     'the %s path has an alarm on one dead letter in 5 minutes, routed to the topic',
     (source) => {
       const found = s.template.findResources('AWS::CloudWatch::Alarm', {

@@ -114,7 +114,7 @@ describe('api function permissions (least privilege)', () => {
     expect(other.flatMap((st) => list(st.Resource))).toHaveLength(machines.length);
   });
 
-  test('it may invoke the five background functions, to replay their dead letters, and no other function', () => {
+  test('it may invoke the six background functions, to replay their dead letters, and no other function', () => {
     const { statements } = functionRole();
     const invoke = statements.filter((st) => list(st.Action).some((a) => a.startsWith('lambda:')));
     expect([...new Set(invoke.flatMap((st) => list(st.Action)))]).toEqual([...DEAD_LETTER_REPLAY_ACTIONS]);
@@ -124,6 +124,7 @@ describe('api function permissions (least privilege)', () => {
       s.stack.snapshots.restoreFunction,
       s.stack.leases.reaper,
       s.stack.leases.renewer,
+      s.stack.fieldSweeper.function,
     ];
     expect(invoke.flatMap((st) => list(st.Resource)).sort()).toEqual(
       fns.map((f) => ({ 'Fn::GetAtt': [idOf(f), 'Arn'] })).sort(),
@@ -160,6 +161,7 @@ describe('dead letters (least privilege)', () => {
     ['snapshot restore', () => s.stack.snapshots.restoreFunction],
     ['lease reaper', () => s.stack.leases.reaper],
     ['lease renewer', () => s.stack.leases.renewer],
+    ['field sweeper', () => s.stack.fieldSweeper.function],
   ])('the %s function may set items aside and replay them on the dead-letter table, but not list it', (_name, fn) => {
     const { statements } = roleStatements(s.template, idOf(fn().role as any));
     const onTable = statements.filter(

@@ -47,6 +47,7 @@ describe('the root app stack', () => {
         'ApiAccessLogs50B185DB',
         'ApiFunctionLogs4B382957',
         'ChangeEventsPublisherLogs1677B868',
+        'FieldSweeperFunctionLogsBAA75FFE',
         'LeasesReaperLogs3B2973EC',
         'LeasesRenewerLogs0699E016',
         'SagasSagaLogs03422C00',
@@ -90,7 +91,7 @@ describe('new VestaService(this, "State") with no props', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     template.resourceCountIs('AWS::S3::Bucket', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Events::Rule', 5);
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'vesta-dev-records' });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'vesta-dev' });
   });

@@ -193,7 +193,13 @@ function notRunnable(command: string): string | undefined {
 /** A string whose value differs from run to run: ids, ETags, times, tokens, cursors. */
 const volatileString = (s: string) => (s.length >= 12 && /\d/.test(s)) || /^\d{4}-\d\d-\d\dT/.test(s);
 /** Fields whose number differs from run to run. */
-const VOLATILE_NUMBERS = new Set(['leaseReaperLagSeconds', 'latestSnapshotAgeSeconds', 'bytes', 'durationMs']);
+const VOLATILE_NUMBERS = new Set([
+  'leaseReaperLagSeconds',
+  'fieldSweeperLagSeconds',
+  'latestSnapshotAgeSeconds',
+  'bytes',
+  'durationMs',
+]);
 
 function jsonDiff(expected: unknown, actual: unknown, path = '$', key = ''): string | undefined {
   if (typeof expected === 'string') {

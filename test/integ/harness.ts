@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ApiHandler, createApiHandler } from '../../src/api/app';
-import { wireApi, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
+import { wireApi, wireFieldSweeper, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
 import { type LocalReplayParts, localDeadLetterReplay } from '../../src/local/dead-letter-replay';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
 import { createExportHandler, createRestoreHandler } from '../../src/snapshots/worker';
@@ -129,7 +129,12 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
     retryIntervalMs: opts.retryIntervalMs ?? 0,
   });
   const jobs = wireLeaseJobs(new LocalExecutions(), { client, clock: opts.clock, env });
-  const replayParts: LocalReplayParts = { snapshots: snapshotDeps, reaper: jobs.reaper, renewer: jobs.renewer };
+  const replayParts: LocalReplayParts = {
+    snapshots: snapshotDeps,
+    reaper: jobs.reaper,
+    renewer: jobs.renewer,
+    sweeper: wireFieldSweeper({ client, clock: opts.clock, env }).sweeper,
+  };
   const deadLetterReplay = localDeadLetterReplay(jobs.deadLetters, replayParts);
   const handler = createApiHandler(
     wireApi({ client, clock: opts.clock, env, workflows, deadLetterReplay, blobs: snapshotDeps.blobs, inFlight }),

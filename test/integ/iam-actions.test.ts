@@ -15,7 +15,14 @@ import { keyOf } from '../../src/adapters/dynamodb/codec';
 import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
 import { LocalEventBus } from '../../src/adapters/events/local-bus';
 import { createApiHandler } from '../../src/api/app';
-import { wireApi, wireChangePublisher, wireLeaseJobs, wireSagaStep, wireSnapshotWorker } from '../../src/api/wiring';
+import {
+  wireApi,
+  wireChangePublisher,
+  wireFieldSweeper,
+  wireLeaseJobs,
+  wireSagaStep,
+  wireSnapshotWorker,
+} from '../../src/api/wiring';
 import { publishBatch } from '../../src/events/publisher';
 import { localClient } from '../../src/local/dynamodb-local';
 import { LocalExecutions } from '../../src/local/executions';
@@ -29,7 +36,7 @@ import { endpoint, testTables, uniqueNs } from './harness';
 
 jest.setTimeout(300_000);
 
-type Fn = 'api' | 'saga-step' | 'export' | 'restore' | 'schedule' | 'reaper' | 'renewer' | 'publisher';
+type Fn = 'api' | 'saga-step' | 'export' | 'restore' | 'schedule' | 'reaper' | 'renewer' | 'sweeper' | 'publisher';
 
 // No publisher runs here: a whole-store snapshot fails soon when other tests write meanwhile.
 const env: Record<string, string> = { ...testTables(), VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: '5000' };
@@ -83,10 +90,9 @@ class ActionRecorder {
 }
 
 const recorders = Object.fromEntries(
-  (['api', 'saga-step', 'export', 'restore', 'schedule', 'reaper', 'renewer', 'publisher'] as Fn[]).map((f) => [
-    f,
-    new ActionRecorder(),
-  ]),
+  (['api', 'saga-step', 'export', 'restore', 'schedule', 'reaper', 'renewer', 'sweeper', 'publisher'] as Fn[]).map(
+    (f) => [f, new ActionRecorder()],
+  ),
 ) as Record<Fn, ActionRecorder>;
 const clients: DynamoDBClient[] = [];
 const clientOf = (f: Fn) => {
@@ -148,6 +154,7 @@ function allowed(f: Fn): Set<string> {
     schedule: st.snapshots.scheduleFunction,
     reaper: st.leases.reaper,
     renewer: st.leases.renewer,
+    sweeper: st.fieldSweeper.function,
     publisher: st.changeEvents.publisher,
   }[f];
   const tables = new Map(Object.entries(st.tables.tables).map(([id, t]) => [logicalIdOf(st, t), id]));
@@ -313,6 +320,14 @@ test('every function sends exactly the DynamoDB actions its role allows', async 
   const short = ok(await call('POST', '/v1/leases', { ttlSeconds: 5 }), 201).body.id;
   ok(await call('PUT', `/v1/ns/${ns}/keys/short`, { fields: {} }, { 'X-Lease-Id': short }), 201);
   ok(await call('POST', `/v1/ns/${ns}/locks/S`, { leaseId: short }), 200);
+  // Field expiry: a field the sweeper removes, and one refreshed by a PATCH whose early bound it
+  // fixes. The sweeper runs an hour ahead, so no local stack's sweeper reaches them first.
+  ok(await call('PUT', `/v1/ns/${ns}/keys/expiring`, { fields: { n: 1, gone: 1 }, expire: { gone: 1800 } }), 201);
+  ok(await call('PUT', `/v1/ns/${ns}/keys/refreshed`, { fields: { n: 1 }, expire: { n: 1800 } }), 201);
+  ok(await call('PATCH', `/v1/ns/${ns}/keys/refreshed`, { expire: { n: 7200 } }), 200);
+  const ahead = { now: () => new Date(Date.now() + 3_600_000) };
+  const sweep = await wireFieldSweeper({ client: clientOf('sweeper'), env, clock: ahead }).sweeper.run();
+  expect(sweep.fieldsRemoved).toBeGreaterThanOrEqual(1);
   await sleep(5500);
   expect(
     (await wireLeaseJobs(executions, { client: clientOf('reaper'), env }).reaper.run()).reaped,

@@ -194,9 +194,10 @@ describe('GET /v1/health', () => {
   test('200 ok, 200 degraded when the store does not answer, 405 for other methods', async () => {
     const ok = await want(200, 'GET', HEALTH, '/v1/health');
     // Other test files share these tables: a snapshot may have completed already, or not.
-    const { leaseReaperLagSeconds, latestSnapshotAgeSeconds, ...checks } = ok.body.checks;
+    const { leaseReaperLagSeconds, fieldSweeperLagSeconds, latestSnapshotAgeSeconds, ...checks } = ok.body.checks;
     expect({ ...ok.body, checks }).toEqual({ status: 'ok', checks: { store: 'ok' } });
     expect(leaseReaperLagSeconds === null || Number.isInteger(leaseReaperLagSeconds)).toBe(true);
+    expect(fieldSweeperLagSeconds === null || Number.isInteger(fieldSweeperLagSeconds)).toBe(true);
     expect(latestSnapshotAgeSeconds === null || Number.isInteger(latestSnapshotAgeSeconds)).toBe(true);
     const degraded = await failing(CONTROL, 'ServiceUnavailable', () => want(200, 'GET', HEALTH, '/v1/health'));
     expect(degraded.body.status).toBe('degraded');

@@ -170,6 +170,7 @@ describe('routes', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'ok', checks: { store: 'ok' } });
     expect(r.body.checks).toHaveProperty('leaseReaperLagSeconds');
+    expect(r.body.checks).toHaveProperty('fieldSweeperLagSeconds');
     // null until a snapshot completes (other test files share these tables), then whole seconds.
     expect(
       r.body.checks.latestSnapshotAgeSeconds === null || Number.isInteger(r.body.checks.latestSnapshotAgeSeconds),

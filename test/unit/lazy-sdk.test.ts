@@ -124,7 +124,7 @@ describe('a bundled function at init', () => {
     (p) => `@aws-sdk/${p}`,
   );
 
-  test.each(['api', 'change-publisher', 'lease-renewer', 'snapshot-schedule'])(
+  test.each(['api', 'change-publisher', 'lease-renewer', 'field-sweeper', 'snapshot-schedule'])(
     '%s loads the DynamoDB client and none of the others',
     (fn) => {
       const pkgs = sdkPackagesAtInit(fn);

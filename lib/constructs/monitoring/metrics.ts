@@ -181,6 +181,12 @@ export const VESTA_METRIC_GROUPS: readonly VestaMetricGroup[] = [
   },
   { title: 'Lease reaper lag (s, max)', metricNames: [METRIC_NAMES.leaseReaperLagSeconds], statistic: 'Maximum' },
   {
+    title: 'Field sweeper: fields removed, items read',
+    metricNames: [METRIC_NAMES.fieldsExpired, METRIC_NAMES.fieldSweeperItemsRead],
+    statistic: 'Sum',
+  },
+  { title: 'Field sweeper lag (s, max)', metricNames: [METRIC_NAMES.fieldSweeperLagSeconds], statistic: 'Maximum' },
+  {
     title: 'Sagas',
     metricNames: [
       METRIC_NAMES.sagaSucceeded,

@@ -10,7 +10,7 @@
  * - lock `lock#<ns>#<name>` / `#lock`; while a lease holds it, it also carries `lockNs = <ns>` and
  *   `lockName = <name>` (the `locksByNamespace` index);
  * - namespace settings `ns#<ns>` / `settings`; the health probe `health` / `probe`;
- * - the reaper's last run `reaper` / `status`;
+ * - the reaper's last run `reaper` / `status`; the field sweeper's `field-sweeper` / `status`;
  * - snapshot `snapshot` / `<id>`, restore `restore` / `<id>`, the newest complete snapshot
  *   `snapshot-latest` / `latest`, a restore part's checkpoint `restore-part#<restore id>` / `<part>`;
  *   the snapshot, restore and checkpoint items carry `ttl` (retention), the latest mark never.
@@ -61,6 +61,7 @@ export const expiryShardOf = (leaseId: string, shards: number): string => expiry
 export const renewShardOf = (leaseId: string, shards: number): string => renewShard(shardOf(leaseId, shards));
 
 export const REAPER_STATUS_KEY: Item = { pk: { S: 'reaper' }, sk: { S: 'status' } };
+export const FIELD_SWEEPER_STATUS_KEY: Item = { pk: { S: 'field-sweeper' }, sk: { S: 'status' } };
 
 // Settings and health.
 export const settingsKey = (ns: string): Item => ({ pk: { S: `ns#${ns}` }, sk: { S: 'settings' } });

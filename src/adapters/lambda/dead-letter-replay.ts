@@ -2,7 +2,7 @@
  * Replays in AWS: the API reads the entry, then invokes the function of the entry's source
  * (synchronously, `{"action": "replayDeadLetter", "id"}`), which replays it with its own code and
  * permissions and answers the outcome. So the API function needs `lambda:InvokeFunction` on those
- * five functions, not every permission of every background path.
+ * six functions, not every permission of every background path.
  */
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -24,6 +24,7 @@ export const REPLAY_FUNCTION_ENV: Readonly<Record<DeadLetterSource, string>> = {
   restore: 'VESTA_SNAPSHOT_RESTORE_FUNCTION',
   reaper: 'VESTA_LEASE_REAPER_FUNCTION',
   renewer: 'VESTA_LEASE_RENEWER_FUNCTION',
+  sweeper: 'VESTA_FIELD_SWEEPER_FUNCTION',
 };
 
 /** The function names from the environment. Throws an `Error` naming the first variable missing. */

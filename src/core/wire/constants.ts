@@ -12,7 +12,7 @@ export const CONFLICT_MODES = ['reject', 'siblings'] as const;
 export type ConflictMode = (typeof CONFLICT_MODES)[number];
 
 /** The background paths that set items aside as dead letters. */
-export const DEAD_LETTER_SOURCES = ['publisher', 'snapshot', 'restore', 'reaper', 'renewer'] as const;
+export const DEAD_LETTER_SOURCES = ['publisher', 'snapshot', 'restore', 'reaper', 'renewer', 'sweeper'] as const;
 export type DeadLetterSource = (typeof DEAD_LETTER_SOURCES)[number];
 
 /** `GET /v1/ns/{ns}/changes`: the longest `wait`, the largest `limit` and the default `limit`. */

@@ -12,7 +12,10 @@ export const health = z
         store: z.enum(['ok', 'error']),
         /** Seconds since the newest COMPLETE snapshot finished; `null` before the first. */
         latestSnapshotAgeSeconds: z.number().nullable(),
+        /** Seconds since the lease reaper last finished a run; `null` before its first. */
         leaseReaperLagSeconds: z.number().nullable(),
+        /** Seconds since the field sweeper last finished a run; `null` before its first. */
+        fieldSweeperLagSeconds: z.number().nullable(),
       })
       .readonly(),
   })
