@@ -1,11 +1,39 @@
 /**
- * Helpers of the replicator: canonical item text, a seeded generator and the condition that an
- * item is still the version the replicator knows.
+ * The replicator's options, counters and helpers: versions and their order, canonical item
+ * text, a seeded generator and the condition that an item is still the version it knows.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 
 export type Item = Record<string, AttributeValue>;
+
+export interface ReplicatorOptions {
+  /** Region ids, e.g. `['us-east-1', 'eu-west-1']`. */
+  readonly regions: readonly string[];
+  /** @default 'vesta-test' */
+  readonly tablePrefix?: string;
+  /** Delay of every link, ms (change with `setDelay`). @default 0 */
+  readonly delayMs?: number;
+  /** Up to this much more delay per change, drawn from `seed`. @default 0 */
+  readonly jitterMs?: number;
+  /** @default 1 */
+  readonly seed?: number;
+  /** Pause between reads of a stream that found nothing, ms. @default 5 */
+  readonly pollMs?: number;
+}
+
+/** What the replicator did so far. */
+export interface ReplicatorStats {
+  /** Changes read from a Region's stream that were local writes there. */
+  local: number;
+  /** Stream records recognised as the replicator's own writes (not replicated again). */
+  echoes: number;
+  /** PutItem / DeleteItem requests the replicator sent, per target Region. */
+  puts: Record<string, number>;
+  deletes: Record<string, number>;
+  /** Incoming versions dropped: older than the target's, or beaten by a local write not read yet. */
+  dropped: number;
+}
 
 /** A version of an item: its image (`null`: absent) and the replicator's timestamp for it. */
 export interface Version {
@@ -14,6 +42,7 @@ export interface Version {
   readonly origin: string;
 }
 
+/** A version on its way along a link, due at `deliverAt`. */
 export interface Change extends Version {
   readonly key: Item;
   readonly deliverAt: number;

@@ -58,41 +58,26 @@ import {
   startDynamoDbLocal,
 } from '../../../src/local/dynamodb-local';
 import { StreamPoller } from '../../../src/local/stream-poller';
-import { ABSENT, type Change, type Item, type Version, canonical, conditionOn, keyOf, newer, seeded } from './items';
+import {
+  ABSENT,
+  type Change,
+  type Item,
+  type ReplicatorOptions,
+  type ReplicatorStats,
+  type Version,
+  canonical,
+  conditionOn,
+  keyOf,
+  newer,
+  seeded,
+} from './items';
 
-export type { Item };
-
-export interface ReplicatorOptions {
-  /** Region ids, e.g. `['us-east-1', 'eu-west-1']`. */
-  readonly regions: readonly string[];
-  /** @default 'vesta-test' */
-  readonly tablePrefix?: string;
-  /** Delay of every link, ms (change with `setDelay`). @default 0 */
-  readonly delayMs?: number;
-  /** Up to this much more delay per change, drawn from `seed`. @default 0 */
-  readonly jitterMs?: number;
-  /** @default 1 */
-  readonly seed?: number;
-  /** Pause between reads of a stream that found nothing, ms. @default 5 */
-  readonly pollMs?: number;
-}
+export type { Item, ReplicatorOptions, ReplicatorStats };
 
 export interface Region {
   readonly id: string;
   readonly endpoint: string;
   readonly client: DynamoDBClient;
-}
-
-export interface ReplicatorStats {
-  /** Changes read from a Region's stream that were local writes there. */
-  local: number;
-  /** Stream records recognised as the replicator's own writes (not replicated again). */
-  echoes: number;
-  /** PutItem / DeleteItem requests the replicator sent, per target Region. */
-  puts: Record<string, number>;
-  deletes: Record<string, number>;
-  /** Incoming versions dropped: older than the target's, or beaten by a local write not read yet. */
-  dropped: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,9 +130,17 @@ export class Replicator {
       await Promise.all(ddbs.map((d) => d.stop()));
       throw (failed as PromiseRejectedResult).reason;
     }
-    const prefix = opts.tablePrefix ?? 'vesta-test';
     const clients = ddbs.map((d) => localClient(d.endpoint));
-    const tables = (await Promise.all(clients.map((c) => ensureTables(c, prefix))))[0];
+    try {
+      return await Replicator.wire(opts, ddbs, clients);
+    } catch (e) {
+      await Promise.all(ddbs.map((d) => d.stop()));
+      throw e;
+    }
+  }
+
+  private static async wire(opts: ReplicatorOptions, ddbs: DynamoDbLocal[], clients: DynamoDBClient[]) {
+    const tables = (await Promise.all(clients.map((c) => ensureTables(c, opts.tablePrefix ?? 'vesta-test'))))[0];
     const rep = new Replicator(opts, tables);
     const recordsTable = tables[RECORDS_TABLE.envVar];
     for (const [i, id] of opts.regions.entries()) {
