@@ -2,7 +2,7 @@
  * The replicator's options, counters and helpers: versions and their order, canonical item
  * text, a seeded generator and the condition that an item is still the version it knows.
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 
 export type Item = Record<string, AttributeValue>;
@@ -20,6 +20,13 @@ export interface ReplicatorOptions {
   readonly seed?: number;
   /** Pause between reads of a stream that found nothing, ms. @default 5 */
   readonly pollMs?: number;
+}
+
+/** One Region: its DynamoDB Local and a client of it. */
+export interface Region {
+  readonly id: string;
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
 }
 
 /** What the replicator did so far. */
@@ -115,4 +122,18 @@ export function conditionOn(
     ExpressionAttributeNames: names,
     ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
+}
+
+/** Every item of a table, sorted by records-table key, for comparisons. */
+export async function scanTable(client: DynamoDBClient, table: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await client.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items.sort((x, y) => (keyOf(x) < keyOf(y) ? -1 : keyOf(x) > keyOf(y) ? 1 : 0));
 }

@@ -28,6 +28,7 @@ afterAll(async () => {
 
 afterEach(() => {
   rep.healAll();
+  for (const r of rep.regionIds) rep.release(r);
   for (const a of rep.regionIds) for (const b of rep.regionIds) if (a !== b) rep.setDelay(a, b, 0);
 });
 
@@ -42,6 +43,7 @@ const get = async (region: string, ns: string, k: string) =>
       .region(region)
       .client.send(new GetItemCommand({ TableName: table, Key: key(ns, k), ConsistentRead: true }))
   ).Item;
+const byKey = (x: Item, y: Item) => (x.k.S! < y.k.S! ? -1 : x.k.S! > y.k.S! ? 1 : 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the replicator has read `n` more local writes than `from`. */
@@ -97,6 +99,24 @@ test('concurrent writes in two partitioned Regions settle on the later one every
   // The earlier write was dropped without trace: no Region holds it and nothing reports it.
   for (const r of rep.regionIds) expect(JSON.stringify(await rep.scan(r))).not.toContain('from-us');
   expect(rep.stats.dropped).toBeGreaterThan(dropped);
+  await expectSameEverywhere();
+});
+
+test('a local write the replicator has not read yet beats an incoming version it read before', async () => {
+  rep.hold(EU);
+  const dropped = rep.stats.dropped;
+  await put(EU, 'race', 'k', 'eu-unread');
+  const local = rep.stats.local;
+  await put(US, 'race', 'k', 'us-read-first');
+  await readLocal(local);
+  const deadline = Date.now() + 5000;
+  while (rep.stats.dropped === dropped && Date.now() < deadline) await sleep(5);
+  // Written conditionally on the version the replicator knows in EU (none): refused, dropped.
+  expect(rep.stats.dropped).toBe(dropped + 1);
+  expect((await get(EU, 'race', 'k'))?.v).toEqual({ S: 'eu-unread' });
+  rep.release(EU);
+  await rep.settle();
+  for (const r of rep.regionIds) expect((await get(r, 'race', 'k'))?.v).toEqual({ S: 'eu-unread' });
   await expectSameEverywhere();
 });
 
@@ -162,6 +182,11 @@ test('three Regions with random concurrent writers and partitions converge to id
         rep.healAll();
         await rep.settle();
         await expectSameEverywhere();
+        // Each item is the local write with the latest timestamp, as last writer wins picks.
+        const latest = new Map<string, Item | null>();
+        for (const c of rep.history) if (c.key.ns.S === ns) latest.set(c.key.k.S!, c.image);
+        const held = (await rep.scan(US)).filter((item) => item.ns.S === ns);
+        expect(held).toEqual([...latest.values()].filter((image) => image !== null).sort(byKey));
       },
     ),
     { numRuns: 6, seed: 20261207 },

@@ -45,7 +45,6 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   PutItemCommand,
-  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../../../src/adapters/dynamodb/client-config';
@@ -62,6 +61,7 @@ import {
   ABSENT,
   type Change,
   type Item,
+  type Region,
   type ReplicatorOptions,
   type ReplicatorStats,
   type Version,
@@ -69,16 +69,11 @@ import {
   conditionOn,
   keyOf,
   newer,
+  scanTable,
   seeded,
 } from './items';
 
-export type { Item, ReplicatorOptions, ReplicatorStats };
-
-export interface Region {
-  readonly id: string;
-  readonly endpoint: string;
-  readonly client: DynamoDBClient;
-}
+export type { Item, Region, ReplicatorOptions, ReplicatorStats };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,10 +94,13 @@ interface RegionState extends Region {
 
 export class Replicator {
   public readonly stats: ReplicatorStats;
+  /** Every local change read, with its timestamp, in the order read: what last writer wins picks from. */
+  public readonly history: (Version & { readonly key: Item })[] = [];
   private readonly states = new Map<string, RegionState>();
   private readonly links = new Map<string, Change[]>();
   private readonly delays = new Map<string, number>();
   private readonly partitioned = new Set<string>();
+  private readonly held = new Set<string>();
   private readonly random: () => number;
   private readonly loops: Promise<void>[] = [];
   private stopped = false;
@@ -197,6 +195,15 @@ export class Replicator {
     if (!oneWay) this.delays.set(`${b}>${a}`, ms);
   }
 
+  /** Stops reading `id`'s stream (its writes stay unseen: not replicated, not known) until `release(id)`. */
+  public hold(id: string): void {
+    this.held.add(this.region(id).id);
+  }
+
+  public release(id: string): void {
+    this.held.delete(id);
+  }
+
   /** Holds changes between `a` and `b`, both ways, until `heal(a, b)`. */
   public partition(a: string, b: string): void {
     this.partitioned.add(pair(a, b));
@@ -222,7 +229,8 @@ export class Replicator {
    * failure, or after `timeoutMs`.
    */
   public async settle(timeoutMs = 20000): Promise<void> {
-    if (this.partitioned.size > 0) throw new Error(`partitioned: ${[...this.partitioned].join(', ')}; heal first`);
+    const blocked = [...this.partitioned, ...this.held];
+    if (blocked.length > 0) throw new Error(`partitioned or held: ${blocked.join(', ')}; heal and release first`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       this.check();
@@ -241,17 +249,8 @@ export class Replicator {
   }
 
   /** Every item of a Region's table (records table by default), sorted by key, for comparisons. */
-  public async scan(id: string, table = this.tables[RECORDS_TABLE.envVar]): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await this.region(id).client.send(
-        new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items.sort((x, y) => (keyOf(x) < keyOf(y) ? -1 : keyOf(x) > keyOf(y) ? 1 : 0));
+  public scan(id: string, table = this.tables[RECORDS_TABLE.envVar]): Promise<Item[]> {
+    return scanTable(this.region(id).client, table);
   }
 
   /** Stops reading and replicating, then every DynamoDB Local. */
@@ -279,7 +278,7 @@ export class Replicator {
     while (!this.stopped) {
       let n = 0;
       try {
-        n = await this.locked(s, () => s.poller.pollOnce());
+        n = this.held.has(s.id) ? 0 : await this.locked(s, () => s.poller.pollOnce());
       } catch (e) {
         if (!this.stopped) this.failure ??= e;
       }
@@ -304,6 +303,7 @@ export class Replicator {
     this.stats.local++;
     const version: Version = { image, ts: this.tick(), origin: s.id };
     s.known.set(k, version);
+    this.history.push({ ...version, key });
     for (const t of this.states.keys()) {
       if (t === s.id) continue;
       const link = `${s.id}>${t}`;
