@@ -19,25 +19,31 @@
  *
  * What it does not: only the records table replicates (control, idempotency, changes... stay
  * per Region); no TTL clean-up, no conflict detection or report (a lost write is simply gone, as
- * in global tables), no replication of table settings, no hidden attributes in items, and
- * timestamps are the replicator's, not the writes' own. A local write that keeps every attribute
- * the replicator knows and only adds a new one may be overwritten by a concurrent older incoming
- * version (DynamoDB conditions cannot say "no other attribute"); Vesta's writes always change
- * `rev` or a bound, so this does not arise for them.
+ * in global tables), no table settings, no hidden attributes in items. Timestamps are the
+ * replicator's (when it reads a change), not the write's own: of two concurrent writes the one
+ * read later wins, whichever was made first. An incoming version overwrites a target's item only
+ * when the item still has every attribute the replicator last saw there; a local write that
+ * changes none of those and only adds attributes goes unnoticed by that condition and may be
+ * overwritten. A local write with exactly the image of a replicated write still to be read back
+ * is taken for that write's echo.
  *
- * Use in a test:
+ * Use in a test (see the last test of `replicator.test.ts`):
  * ```ts
  * const rep = await Replicator.start({ regions: ['us-east-1', 'eu-west-1'], delayMs: 50, seed: 1 });
+ * // wireApi also wants the state machine ARNs in `env` (any ARN: nothing here starts one).
  * const api = (id: string) =>
- *   createApiHandler(wireApi({ client: rep.region(id).client, env: { ...rep.tables, VESTA_REPLICA: id } }));
+ *   createApiHandler(wireApi({ client: rep.region(id).client, env: { ...rep.tables, ...arns, VESTA_REPLICA: id } }));
  * const [us, eu] = [api('us-east-1'), api('eu-west-1')];
  * await invoke(us, 'PUT', '/v1/ns/shop/keys/cart', headers, body); // write in one Region
  * await rep.settle(); // every change delivered everywhere
  * await invoke(eu, 'GET', '/v1/ns/shop/keys/cart', {}, Buffer.alloc(0)); // read in another
+ * expect(await rep.scan('eu-west-1')).toEqual(await rep.scan('us-east-1'));
  * await rep.stop();
  * ```
- * `replicator.test.ts` does this with the real handler. `settle()` refuses while a link is
- * partitioned; `stop()` stops reading and every DynamoDB Local.
+ * Also: `setDelay(a, b, ms)`, `partition`/`heal`, `hold(id)`/`release(id)` (stop reading a
+ * Region's stream, so its writes stay unseen), `stats` (requests sent, echoes recognised,
+ * versions dropped) and `history` (every local change with its timestamp). `settle()` refuses
+ * while a link is partitioned or a Region held; `stop()` stops reading and every DynamoDB Local.
  */
 import {
   ConditionalCheckFailedException,
@@ -368,19 +374,12 @@ export class Replicator {
     const cond = conditionOn(held.image, c.image);
     let old: Item | undefined;
     try {
-      if (c.image) {
-        this.stats.puts[t.id]++;
-        const out = await t.client.send(
-          new PutItemCommand({ TableName, Item: c.image, ReturnValues: 'ALL_OLD', ...cond }),
-        );
-        old = out.Attributes;
-      } else {
-        this.stats.deletes[t.id]++;
-        const out = await t.client.send(
-          new DeleteItemCommand({ TableName, Key: c.key, ReturnValues: 'ALL_OLD', ...cond }),
-        );
-        old = out.Attributes;
-      }
+      this.stats[c.image ? 'puts' : 'deletes'][t.id]++;
+      const request = { TableName, ReturnValues: 'ALL_OLD' as const, ...cond };
+      const out = c.image
+        ? await t.client.send(new PutItemCommand({ ...request, Item: c.image }))
+        : await t.client.send(new DeleteItemCommand({ ...request, Key: c.key }));
+      old = out.Attributes;
     } catch (e) {
       unexpect();
       // The item changed in `t` since the replicator last read it: a local write, which is newer.
