@@ -148,6 +148,7 @@ type Step =
   | { readonly op: 'put'; readonly region: number; readonly k: string; readonly v: number }
   | { readonly op: 'delete'; readonly region: number; readonly k: string }
   | { readonly op: 'partition' | 'heal'; readonly a: number; readonly b: number }
+  | { readonly op: 'hold' | 'release'; readonly region: number }
   | { readonly op: 'pause'; readonly ms: number };
 
 const region = fc.integer({ min: 0, max: 2 });
@@ -159,10 +160,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ op: fc.constantFrom('partition' as const, 'heal' as const), a: region, b: region }),
   },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('hold' as const, 'release' as const), region }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 30 }) }) },
 );
 
-test('three Regions with random concurrent writers and partitions converge to identical tables', async () => {
+test('three Regions with random writers, partitions and unread writes converge on the last writer everywhere', async () => {
   let run = 0;
   await fc.assert(
     fc.asyncProperty(
@@ -177,9 +179,11 @@ test('three Regions with random concurrent writers and partitions converge to id
           if (s.op === 'put') await put(ids[s.region], ns, s.k, String(s.v));
           else if (s.op === 'delete') await del(ids[s.region], ns, s.k);
           else if (s.op === 'pause') await sleep(s.ms);
+          else if ('region' in s) rep[s.op](ids[s.region]);
           else if (s.a !== s.b) rep[s.op](ids[s.a], ids[s.b]);
         }
         rep.healAll();
+        for (const r of ids) rep.release(r);
         await rep.settle();
         await expectSameEverywhere();
         // Each item is the local write with the latest timestamp, as last writer wins picks.
