@@ -18,7 +18,7 @@ let rep: Replicator;
 let table: string;
 
 beforeAll(async () => {
-  rep = await Replicator.start({ regions: [US, EU, AP], seed: 7 });
+  rep = await Replicator.start({ regions: [US, EU, AP], jitterMs: 10, seed: 7 });
   table = rep.tables[RECORDS_TABLE.envVar];
   // A fresh DynamoDB Local answers its first requests slowly: warm every Region up before timing.
   for (const r of rep.regionIds) await put(r, 'warm', r, 'up');
@@ -231,5 +231,12 @@ test("a record written through Vesta's handler in one Region reads back through 
   await rep.settle();
   const back = await invoke(us, 'GET', '/v1/ns/shop/keys/cart/42', {}, Buffer.alloc(0));
   expect(JSON.parse(back.body ?? '{}')).toMatchObject({ fields: { qty: 4, sku: 'A1' }, rev: 2 });
+  // A delete leaves a tombstone (its fields an empty map, which DynamoDB Local's stream writes
+  // as a bare {}): it replicates, and its copy is not taken for a local write.
+  const echoes = rep.stats.echoes;
+  expect((await invoke(us, 'DELETE', '/v1/ns/shop/keys/cart/42', {}, Buffer.alloc(0))).statusCode).toBe(204);
+  await rep.settle();
+  expect((await invoke(eu, 'GET', '/v1/ns/shop/keys/cart/42', {}, Buffer.alloc(0))).statusCode).toBe(404);
+  expect(rep.stats.echoes - echoes).toBe(2);
   await expectSameEverywhere();
 });
