@@ -122,11 +122,13 @@ export class Replicator {
     public readonly tables: Record<string, string>,
   ) {
     this.random = seeded(opts.seed ?? 1);
-    this.stats = { local: 0, echoes: 0, puts: {}, deletes: {}, dropped: 0 };
+    const zero = () => Object.fromEntries(opts.regions.map((id) => [id, 0]));
+    this.stats = { local: 0, echoes: 0, puts: zero(), deletes: zero(), dropped: 0 };
   }
 
   /** Starts a DynamoDB Local per Region, creates Vesta's tables in each and starts replicating. */
   public static async start(opts: ReplicatorOptions): Promise<Replicator> {
+    if (new Set(opts.regions).size !== opts.regions.length) throw new Error('Region ids must differ');
     const started = await Promise.allSettled(opts.regions.map(() => startDynamoDbLocal()));
     const ddbs = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
@@ -176,8 +178,6 @@ export class Replicator {
         }),
       };
       rep.states.set(id, state);
-      rep.stats.puts[id] = 0;
-      rep.stats.deletes[id] = 0;
     }
     for (const a of opts.regions) for (const b of opts.regions) if (a !== b) rep.links.set(`${a}>${b}`, []);
     for (const s of rep.states.values()) rep.loops.push(rep.readLoop(s));
@@ -250,7 +250,8 @@ export class Replicator {
       const marks = [...this.states.values()].map((s) => [s, s.polls + 1] as const);
       while (marks.some(([s, n]) => s.polls <= n) && Date.now() <= deadline) await sleep(2);
       this.check();
-      if (this.handled === handled && this.queued === 0 && this.applying === 0) return;
+      const read = marks.every(([s, n]) => s.polls > n);
+      if (read && this.handled === handled && this.queued === 0 && this.applying === 0) return;
     }
   }
 
