@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store';
 import { keyOf } from '../../src/adapters/dynamodb/codec';
-import { TABLE_DEFS } from '../../src/adapters/dynamodb/table-defs';
+import { TABLE_DEFS, physicalTableName } from '../../src/adapters/dynamodb/table-defs';
+import { ensureTables } from '../../src/local/bootstrap-tables';
 import { LocalEventBus } from '../../src/adapters/events/local-bus';
 import { createApiHandler } from '../../src/api/app';
 import {
@@ -32,14 +33,20 @@ import { createSagaStepHandler } from '../../src/sagas/step-handler';
 import { createExportHandler, createRestoreHandler, createScheduleHandler } from '../../src/snapshots/worker';
 import { list, logicalIdOf, roleStatements } from '../infra/policies';
 import { type Synthesized, synthesize } from '../infra/synth';
-import { endpoint, testTables, uniqueNs } from './harness';
+import { endpoint, uniqueNs } from './harness';
 
 jest.setTimeout(300_000);
 
 type Fn = 'api' | 'saga-step' | 'export' | 'restore' | 'schedule' | 'reaper' | 'renewer' | 'sweeper' | 'publisher';
 
-// No publisher runs here: a whole-store snapshot fails soon when other tests write meanwhile.
-const env: Record<string, string> = { ...testTables(), VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: '5000' };
+// Tables of its own: its field sweeper and lease reaper run with clocks ahead, and would otherwise
+// sweep the fields and reap the leases other test files are using at the same time. No publisher
+// runs here: a whole-store snapshot fails soon when a write it has no pre-image of lands meanwhile.
+const IAM_TABLE_PREFIX = 'vesta-iam-test';
+const env: Record<string, string> = {
+  ...Object.fromEntries(TABLE_DEFS.map((d) => [d.envVar, physicalTableName(IAM_TABLE_PREFIX, d)])),
+  VESTA_SNAPSHOT_PRE_IMAGE_WAIT_MS: '5000',
+};
 const tableIds = new Map(TABLE_DEFS.map((d) => [env[d.envVar], d.id]));
 
 /** `dynamodb:<action> <table>[/index/<name>]` for every part of every request a client sends. */
@@ -113,6 +120,12 @@ let workflows: LocalWorkflows;
 const executions = new LocalExecutions();
 /** The record writes of these functions (one process), as the local stack shares them. */
 const inFlight = new WritesInFlight();
+
+beforeAll(async () => {
+  const admin = localClient(endpoint());
+  await ensureTables(admin, IAM_TABLE_PREFIX);
+  admin.destroy();
+});
 
 beforeAll(() => {
   s = synthesize({ stage: 'dev' });
