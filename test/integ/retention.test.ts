@@ -12,11 +12,23 @@ import { wireSagaStep } from '../../src/api/wiring';
 import { DAY_SECONDS } from '../../src/core/retention';
 import { parseSagaBody } from '../../src/core/sagas';
 import { FakeClock } from './contract/clock';
-import { type TestApi, testApi, testTables, uniqueNs } from './harness';
+import { TABLE_DEFS, physicalTableName } from '../../src/adapters/dynamodb/table-defs';
+import { ensureTables } from '../../src/local/bootstrap-tables';
+import { localClient } from '../../src/local/dynamodb-local';
+import { type TestApi, endpoint, testApi, uniqueNs } from './harness';
 
 jest.setTimeout(120_000);
 
-const tables = testTables();
+// Tables of its own: health reads the newest complete snapshot of the whole deployment, which
+// other test files, with clocks of their own, would otherwise be moving while this one reads it.
+const TABLE_PREFIX = 'vesta-retention-test';
+const tables = Object.fromEntries(TABLE_DEFS.map((d) => [d.envVar, physicalTableName(TABLE_PREFIX, d)]));
+beforeAll(async () => {
+  const admin = localClient(endpoint());
+  await ensureTables(admin, TABLE_PREFIX);
+  admin.destroy();
+});
+
 let clock: FakeClock;
 let api: TestApi;
 beforeEach(() => {
@@ -24,7 +36,12 @@ beforeEach(() => {
   // Retentions of their own, to show the settings are read (and differ from each other).
   api = testApi({
     clock,
-    env: { VESTA_SAGA_RETENTION_DAYS: '3', VESTA_RESTORE_RETENTION_DAYS: '5', VESTA_SNAPSHOT_RETENTION_DAYS: '7' },
+    env: {
+      ...tables,
+      VESTA_SAGA_RETENTION_DAYS: '3',
+      VESTA_RESTORE_RETENTION_DAYS: '5',
+      VESTA_SNAPSHOT_RETENTION_DAYS: '7',
+    },
   });
 });
 afterEach(() => api.close());
