@@ -236,3 +236,13 @@ test('the generated histories do make concurrent writes: siblings, losers and co
   expect(seen.losers).toBeGreaterThan(RUNS / 20);
   expect(seen.counters).toBeGreaterThan(RUNS / 4);
 });
+
+test('an increment by 0 makes the field exist, as in one Region; a delete that saw it removes it', () => {
+  const w = new Regions(REGIONS, 'siblings');
+  w.write('eu-west-1', 'z', { op: 'patch', patch: { increment: { n: 0 } } });
+  w.heal(['z']);
+  for (const r of REGIONS) expect(w.read(r, 'z')!.state.siblings.map((s) => s.fields)).toEqual([{ n: 0 }]);
+  w.write('us-east-1', 'z', { op: 'delete' });
+  w.heal(['z']);
+  for (const r of REGIONS) expect(w.read(r, 'z')!.state.deleted).toBe(true);
+});

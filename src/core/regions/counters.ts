@@ -82,10 +82,14 @@ export function unseenSum(c: Contributions | undefined, seen: Contributions | un
   return sum;
 }
 
-/** Whether `c` holds an increment of `f` that `seen` has not seen (even ones that cancel out). */
+/**
+ * Whether `c` holds an increment of `f` that `seen` has not seen (even ones that cancel out, and an
+ * increment by 0, which like anywhere else makes the field exist).
+ */
 export function hasUnseen(c: Contributions | undefined, seen: Contributions | undefined, f: string): boolean {
   if (!c || !Object.hasOwn(c, f)) return false;
   return Object.keys(c[f]).some((r) => {
+    if (!seen || !Object.hasOwn(seen, f) || !Object.hasOwn(seen[f], r)) return true;
     const now = pnOf(c, f, r);
     const then = pnOf(seen, f, r);
     return compareNumeric(now.p, then.p) > 0 || compareNumeric(now.n, then.n) > 0;
