@@ -129,6 +129,24 @@ function msSetting(env: Readonly<Record<string, string | undefined>>, name: stri
 /** The replica id written into version vectors: `VESTA_REPLICA`, else the Region, else `local`. */
 const replicaOf = (env: Readonly<Record<string, string | undefined>>) => env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local';
 
+/**
+ * `VESTA_REGIONS`: every Region of the deployment, comma-separated, the first one first (empty or
+ * unset: one Region). With more than one, this Region (the replica id) must be among them.
+ */
+export function regionsOf(env: Readonly<Record<string, string | undefined>>): string[] {
+  const list = (env.VESTA_REGIONS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0);
+  if (list.length > 1 && !list.includes(replicaOf(env))) {
+    throw new Error(
+      `environment variable VESTA_REGIONS (${list.join(',')}) must include this Region (${replicaOf(env)})`,
+    );
+  }
+  if (new Set(list).size !== list.length) throw new Error(`environment variable VESTA_REGIONS names a Region twice`);
+  return list;
+}
+
 /** The stores every entry point shares, built from the environment (or the options). */
 export function wireStores(opts: WiringOptions = {}) {
   const env = opts.env ?? process.env;
@@ -143,6 +161,7 @@ export function wireStores(opts: WiringOptions = {}) {
     client,
     tableName: tableName(env, RECORDS_TABLE),
     replica: replicaOf(env),
+    regions: regionsOf(env),
     clock,
     leases,
     controlTable,

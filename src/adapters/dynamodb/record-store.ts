@@ -41,6 +41,7 @@ import { listRecords } from './list';
 import { type WriteGuards, hasGuards, planGuards } from './write-guards';
 import { deleteUpdate, expireAttachedUpdate, patchUpdate, putUpdate } from './fast-writes';
 import { type TxnExtra, transact } from './transactions';
+import { RegionalRecords } from './regional-records';
 
 export interface DynamoRecordStoreOptions {
   readonly client: DynamoDBClient;
@@ -54,6 +55,11 @@ export interface DynamoRecordStoreOptions {
   readonly controlTable: string;
   /** Told of every record write while it runs, when snapshots are taken in this process. */
   readonly inFlight?: WritesInFlight;
+  /**
+   * Every Region of a deployment in several (the first one first); with more than one, reads and
+   * writes take the layout of `regional-records.ts`. @default one Region
+   */
+  readonly regions?: readonly string[];
 }
 
 /** Conditional retries of the conflict path before answering 503 (only under heavy contention). */
@@ -66,9 +72,18 @@ export const SETTLE_BACKOFF = { baseMs: 1, capMs: 50 } as const;
 type Known = { readonly state: RecordState | undefined } | undefined;
 
 export class DynamoRecordStore implements RecordStore {
-  public constructor(private readonly opts: DynamoRecordStoreOptions) {}
+  /** The layout of a deployment in several Regions; undefined in one. */
+  private readonly regional?: RegionalRecords;
+
+  public constructor(private readonly opts: DynamoRecordStoreOptions) {
+    const regions = opts.regions ?? [];
+    if (regions.length > 1) {
+      this.regional = new RegionalRecords({ ...opts, regions, self: opts.replica, resolve: (s) => this.resolve(s) });
+    }
+  }
 
   public async get(ns: string, key: string): Promise<RecordState | undefined> {
+    if (this.regional) return this.regional.get(ns, key);
     const out = await guarded(() =>
       this.opts.client.send(
         new GetItemCommand({ TableName: this.opts.tableName, Key: keyOf(ns, key), ConsistentRead: true }),
@@ -89,6 +104,11 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public put(ns: string, key: string, fields: Fields, w: RecordWrite): Promise<WriteResult> {
+    const r = this.regional;
+    if (r)
+      return this.tracked(() =>
+        r.write(ns, key, { op: 'put', fields, expire: w.expire }, 'put', w.pre, w.mode, w.guards),
+      );
     return this.tracked(() => this.putNow(ns, key, fields, w));
   }
 
@@ -107,6 +127,8 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public patch(ns: string, key: string, patch: PatchBody, w: RecordWrite): Promise<WriteResult> {
+    const r = this.regional;
+    if (r) return this.tracked(() => r.write(ns, key, { op: 'patch', patch }, 'patch', w.pre, w.mode, w.guards));
     return this.tracked(() => this.patchNow(ns, key, patch, w));
   }
 
@@ -153,6 +175,11 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public delete(ns: string, key: string, pre: Preconditions, guards?: WriteGuards): Promise<void> {
+    const r = this.regional;
+    if (r)
+      return this.tracked(
+        async () => void (await r.write(ns, key, { op: 'delete' }, 'delete', pre, undefined, guards)),
+      );
     return this.tracked(() => this.deleteNow(ns, key, pre, guards));
   }
 
@@ -174,6 +201,7 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public list(ns: string, query: ListQuery): Promise<ListPage> {
+    if (this.regional) return this.regional.list(ns, query);
     // One lease read per distinct lease in the page, however many of its records are listed.
     const live = new Map<string, Promise<boolean>>();
     const nowMs = this.opts.clock.now().getTime();
@@ -210,11 +238,13 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]> {
+    if (this.regional) return Promise.reject(this.regional.noTransactions());
     return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards)));
   }
 
   /** A transaction committed together with `extra` items (e.g. a saga-log entry). */
   public transactWith(ns: string, txn: TxnBody, mode: ConflictMode, extra: TxnExtra): Promise<TxnResult[]> {
+    if (this.regional) return Promise.reject(this.regional.noTransactions());
     return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode), undefined, extra)));
   }
 

@@ -1,0 +1,118 @@
+/**
+ * Records-table items of a deployment in several Regions (docs/regions.md): each Region writes only
+ * its own item of a key. The first Region's items are the single-Region items (partition `<ns>`),
+ * so a deployment that grows a Region rewrites nothing; every other Region's items live in the
+ * partition `<ns>@<region>` (`@` is never in a namespace), under the same sort key. A read takes
+ * one `BatchGetItem` of the key's item in every Region's partition.
+ *
+ * On top of the single-Region layout (`codec.ts`), an item carries:
+ * - `rg` (S): the Region that owns it; `cm` (S): the conflict mode of its last write, which reads
+ *   settle by (that of the newest item);
+ * - `pn` (M): every Region's counter totals the item knows, field (stored name) to Region to
+ *   `{p, n}` (N); `pf` (M): the totals a delete had seen, in the same form;
+ * - `sn` (M): what the newest value had seen of the totals (each value in `sx` carries its own).
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { ChangeKind } from '../../core/changes';
+import { numberFromText, numericText } from '../../core/decimal';
+import type { Contributions, PN } from '../../core/regions/counters';
+import type { RegionalSibling, RegionalState } from '../../core/regions/merge';
+import type { ConflictMode } from '../../core/wire/records';
+import { newMap } from '../../core/values';
+import { type Item, fromItem, storedName, toItem } from './codec';
+
+/** The partition of `ns` that `region` writes: `ns` itself for the deployment's first Region. */
+export function regionPartition(ns: string, region: string, first: string): string {
+  return region === first ? ns : `${ns}@${region}`;
+}
+
+export function regionalKeyOf(ns: string, key: string, region: string, first: string): Item {
+  return { ns: { S: regionPartition(ns, region, first) }, k: { S: key } };
+}
+
+const nameFromStore = (stored: string) => (stored.charCodeAt(0) === 0 ? stored.slice(1) : stored);
+
+function contributionsTo(c: Contributions): AttributeValue {
+  const m = newMap<AttributeValue>();
+  for (const f of Object.keys(c)) {
+    const byRegion = newMap<AttributeValue>();
+    for (const r of Object.keys(c[f])) {
+      byRegion[r] = { M: { p: { N: numericText(c[f][r].p) }, n: { N: numericText(c[f][r].n) } } };
+    }
+    m[storedName(f)] = { M: byRegion };
+  }
+  return { M: m };
+}
+
+function contributionsFrom(av: AttributeValue | undefined): Contributions | undefined {
+  if (!av?.M) return undefined;
+  const out = newMap<Record<string, PN>>();
+  for (const stored of Object.keys(av.M)) {
+    const byRegion = newMap<PN>();
+    const regions = av.M[stored].M ?? {};
+    for (const r of Object.keys(regions)) {
+      const pn = regions[r].M ?? {};
+      byRegion[r] = { p: numberFromText(pn.p?.N ?? '0'), n: numberFromText(pn.n?.N ?? '0') };
+    }
+    out[nameFromStore(stored)] = byRegion;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The item `region` stores for `state` (its own item), written by a write of kind `op` in `mode`. */
+export function toRegionalItem(
+  state: RegionalState,
+  region: string,
+  first: string,
+  op: ChangeKind,
+  mode: ConflictMode,
+): Item {
+  const item = toItem(state, op);
+  // Due fields are enforced by every read (`visibleAt`); the field sweeper, which writes items of
+  // the first Region's partition only, does not see these items (docs/regions.md).
+  delete item.due;
+  delete item.xshard;
+  item.ns = { S: regionPartition(state.namespace, region, first) };
+  item.rg = { S: region };
+  item.cm = { S: mode };
+  if (state.counters) item.pn = contributionsTo(state.counters);
+  if (state.floor) item.pf = contributionsTo(state.floor);
+  const values = state.siblings;
+  const newest = values[values.length - 1];
+  if (newest?.seen) item.sn = contributionsTo(newest.seen);
+  values.slice(0, -1).forEach((s, i) => {
+    const m = item.sx?.L?.[i]?.M;
+    if (m && s.seen) m.sn = contributionsTo(s.seen);
+  });
+  return item;
+}
+
+export interface RegionalItem {
+  readonly region: string;
+  readonly mode: ConflictMode;
+  readonly state: RegionalState;
+}
+
+/** Decodes an item of any Region's partition of `ns`. Throws what `fromItem` throws. */
+export function fromRegionalItem(item: Item, ns: string, first: string): RegionalItem {
+  const base = fromItem(item);
+  const seenOf = (m: Item | undefined) => contributionsFrom(m?.sn);
+  const extra = item.sx?.L ?? [];
+  const siblings: RegionalSibling[] = base.siblings.map((s, i) => {
+    const seen = i < extra.length ? seenOf(extra[i].M) : seenOf(item);
+    return seen ? { ...s, seen } : s;
+  });
+  const counters = contributionsFrom(item.pn);
+  const floor = contributionsFrom(item.pf);
+  return {
+    region: item.rg?.S ?? first,
+    mode: item.cm?.S === 'siblings' ? 'siblings' : 'reject',
+    state: {
+      ...base,
+      namespace: ns,
+      siblings,
+      ...(counters ? { counters } : {}),
+      ...(floor ? { floor } : {}),
+    },
+  };
+}
