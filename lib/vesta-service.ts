@@ -152,6 +152,15 @@ export interface VestaServiceProps {
    * @default Duration.days(7)
    */
   readonly eventArchiveRetention?: Duration;
+  /**
+   * The Regions of an active-active deployment, the first one first (docs/regions.md): each a
+   * Region name, none twice. The records table becomes a global table that the first Region's
+   * stack creates with a replica in each other Region; the stacks of the other Regions use their
+   * Region's replica. Every function gets the list as `VESTA_REGIONS` and its stack's Region as
+   * `VESTA_REPLICA`. With more than one Region the stack's Region must be concrete and listed.
+   * @default - the `regions` context value (or `vesta:regions`): a JSON array or a comma-separated list, else one Region, the stack's
+   */
+  readonly regions?: readonly string[];
 }
 
 /** Whose records a grant covers. */
@@ -210,6 +219,7 @@ export class VestaService extends Construct {
       stage,
       tableNamePrefix: `vesta-${stage}`,
       retain: retainData,
+      regions: props.regions,
       retention: {
         snapshots: props.snapshotRetentionDays,
         sagas: props.sagaLogRetentionDays,

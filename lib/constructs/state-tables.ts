@@ -1,10 +1,14 @@
 /**
  * The DynamoDB tables of Vesta, built from the one list of table definitions that the local stack
- * also reads, so the data model is written down once.
+ * also reads, so the data model is written down once. Deployed to several Regions
+ * (docs/regions.md), the records table is global: the first Region's stack creates it with a
+ * replica in each other Region, and the other Regions' stacks use their replica by its name.
  */
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
   TABLE_DEFS,
@@ -17,6 +21,7 @@ import {
 import { TABLE_INTENTS, type TableGrant, type TableIntent } from '../perms';
 import { removalPolicyOf, retainsByDefault, validateStage } from '../stage';
 import type { RetentionDays } from '../../src/core/retention';
+import { type DeploymentRegions, resolveRegions } from './regions';
 import { resolveRetention, retentionEnvironment } from './retention';
 
 export type TableId = TableDef['id'];
@@ -40,6 +45,13 @@ export interface StateTablesProps {
    * @default - each from its context key (`vesta:snapshotRetentionDays`, `vesta:sagaRetentionDays`, `vesta:restoreRetentionDays`), else 35, 30 and 30 days
    */
   readonly retention?: Partial<RetentionDays>;
+  /**
+   * The Regions of the deployment, the first one first: in the first Region the records table
+   * gets a replica in each other Region; in another Region the stack creates no records table and
+   * uses that Region's replica. The other tables are the stack's own in every Region.
+   * @default - the `regions` context value, else `vesta:regions`, else one Region (the stack's)
+   */
+  readonly regions?: readonly string[];
 }
 
 const ATTRIBUTE_TYPES: Readonly<Record<AttributeType, dynamodb.AttributeType>> = {
@@ -72,14 +84,22 @@ function globalIndex(def: IndexDef): dynamodb.GlobalSecondaryIndexPropsV2 {
  * secondary indexes. Grants name the table (and an index) they apply to: never `index/*`.
  */
 export class StateTables extends Construct {
-  /** The tables by their definition id. */
-  readonly tables: Readonly<Record<TableId, dynamodb.TableV2>>;
+  /**
+   * The tables by their definition id. In a Region other than the deployment's first, `records`
+   * is that Region's replica of the first Region's table, not a table of this stack.
+   */
+  readonly tables: Readonly<Record<TableId, dynamodb.ITableV2>>;
+  /** The deployment's Regions; `undefined` when none are set (one Region, the stack's own). */
+  readonly regions?: DeploymentRegions;
   /** Whether the tables are retained and deletion-protected. */
   readonly retain: boolean;
   /** Days snapshots, finished sagas' logs and finished restores' records are kept. */
   readonly retention: RetentionDays;
 
-  /** Throws an `Error` when `stage` or `tableNamePrefix` is malformed; the message echoes it. */
+  /**
+   * Throws an `Error` when `stage`, `tableNamePrefix` or `regions` is malformed, or `regions`
+   * does not fit the stack's Region (`resolveRegions`); the message echoes the value.
+   */
   constructor(scope: Construct, id: string, props: StateTablesProps) {
     super(scope, id);
     validateStage(props.stage);
@@ -90,9 +110,16 @@ export class StateTables extends Construct {
     }
     this.retain = props.retain ?? retainsByDefault(props.stage);
     this.retention = resolveRetention(this, props.retention);
+    this.regions = resolveRegions(this, props.regions);
+    const here = Stack.of(this).region;
 
-    const tables: Partial<Record<TableId, dynamodb.TableV2>> = {};
+    const tables: Partial<Record<TableId, dynamodb.ITableV2>> = {};
     for (const def of TABLE_DEFS) {
+      const global = def.id === 'records' && this.regions !== undefined;
+      if (global && !this.regions!.isPrimary) {
+        tables[def.id] = this.replicaOf(physicalTableName(props.tableNamePrefix, def), def);
+        continue;
+      }
       tables[def.id] = new dynamodb.TableV2(this, def.id, {
         tableName: physicalTableName(props.tableNamePrefix, def),
         partitionKey: attribute(def.partitionKey),
@@ -108,9 +135,56 @@ export class StateTables extends Construct {
         globalSecondaryIndexes: def.indexes?.map(globalIndex),
         removalPolicy: removalPolicyOf(this.retain),
         deletionProtection: this.retain,
+        // The stack's own Region is always a replica; the deployment's other Regions join it.
+        replicas: global ? this.regions!.regions.filter((r) => r !== here).map((region) => ({ region })) : undefined,
       });
     }
-    this.tables = tables as Record<TableId, dynamodb.TableV2>;
+    this.tables = tables as Record<TableId, dynamodb.ITableV2>;
+  }
+
+  /**
+   * The replica in this stack's Region of a global table the first Region's stack created. Its
+   * stream ARN carries the time the stream was enabled, which only DynamoDB knows: a custom
+   * resource reads it at deploy time with `DescribeTable` on that one table.
+   */
+  private replicaOf(tableName: string, def: TableDef): dynamodb.ITableV2 {
+    const tableArn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName });
+    const describe: cr.AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'describeTable',
+      parameters: { TableName: tableName },
+      physicalResourceId: cr.PhysicalResourceId.fromResponse('Table.LatestStreamArn'),
+      outputPaths: ['Table.LatestStreamArn'],
+    };
+    const stream = new cr.AwsCustomResource(this, `${def.id}ReplicaStream`, {
+      onCreate: describe,
+      onUpdate: describe,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [tableArn] }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    // The function behind every AwsCustomResource of the stack, one per stack, made by CDK.
+    const provider = Stack.of(this).node.findChild(
+      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+    );
+    NagSuppressions.addResourceSuppressions(
+      provider,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'The role of the AwsCustomResource provider that CDK makes uses AWSLambdaBasicExecutionRole for its own logs; its only other permission is DescribeTable on the records replica.',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+        },
+      ],
+      true,
+    );
+    return dynamodb.TableV2.fromTableAttributes(this, def.id, {
+      tableArn,
+      tableStreamArn: stream.getResponseField('Table.LatestStreamArn'),
+      globalIndexes: def.indexes?.map((ix) => ix.name),
+    });
   }
 
   /**
@@ -143,12 +217,14 @@ export class StateTables extends Construct {
   /**
    * Environment variables that carry each table's physical name (`{ [def.envVar]: tableName }`)
    * and the retentions (`VESTA_SNAPSHOT_RETENTION_DAYS`, `VESTA_SAGA_RETENTION_DAYS`,
-   * `VESTA_RESTORE_RETENTION_DAYS`).
+   * `VESTA_RESTORE_RETENTION_DAYS`), and with Regions set, the deployment's Regions
+   * (`VESTA_REGIONS`, comma-separated, the first one first).
    */
   environment(): Record<string, string> {
     return {
       ...Object.fromEntries(TABLE_DEFS.map((def) => [def.envVar, this.tables[def.id].tableName])),
       ...retentionEnvironment(this.retention),
+      ...(this.regions && { VESTA_REGIONS: this.regions.regions.join(',') }),
     };
   }
 }

@@ -13,6 +13,8 @@ import { VestaStack, type VestaStackProps } from '../../lib/stacks/vesta-stack';
 export interface SynthOptions {
   /** Bundle the Lambda code with esbuild (about a second); otherwise a placeholder asset. */
   readonly bundle?: boolean;
+  /** Context values of the app, e.g. `{ regions: '["eu-west-1","us-east-1"]' }`. */
+  readonly context?: Record<string, unknown>;
 }
 
 export interface Synthesized {
@@ -26,7 +28,10 @@ export interface Synthesized {
 
 export function synthesize(props: Partial<VestaStackProps> = {}, opts: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk.out-infra-'));
-  const app = new App({ outdir, context: opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    outdir,
+    context: { ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...opts.context },
+  });
   const stage = props.stage ?? 'dev';
   const stack = new VestaStack(app, `Vesta-${stage}`, { ...props, stage });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
