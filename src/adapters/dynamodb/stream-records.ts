@@ -4,9 +4,12 @@
  * both paths use this one function.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type ChangeDetail, type PlaceholderSource, changeOf, isChangeKind } from '../../core/changes';
+import { type ChangeDetail, type PlaceholderSource, changeId, changeOf, isChangeKind } from '../../core/changes';
+import type { RecordState } from '../../core/record-view';
+import { settle } from '../../core/regions/merge';
 import type { ChangeDecoder } from '../../core/ports';
 import { OP_ATTR, VV_PREFIX, fromItem } from './codec';
+import { fromRegionalItem } from './regional-codec';
 
 /** The part of a DynamoDB stream record the publisher reads (Lambda event or GetRecords). */
 export interface StreamRecordLike {
@@ -32,11 +35,27 @@ export function changeFromStreamRecord(record: StreamRecordLike): ChangeDetail |
   if (record.eventName === 'REMOVE' || !image?.ns?.S || !image.k?.S) return undefined;
   const old = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
   // Decoded first, so that an item with a malformed `rev` is refused rather than taken for "no change".
-  const state = fromItem(image);
+  const region = image.rg?.S;
+  const state = region === undefined ? fromItem(image) : regionalState(image, region);
   if (state.rev <= Number(old?.rev?.N ?? 0)) return undefined;
   const recorded = image[OP_ATTR]?.S;
   const kind = isChangeKind(recorded) ? recorded : state.deleted ? 'delete' : 'put';
-  return changeOf(state, kind, kind === 'expire-fields' ? expiredNames(image) : undefined);
+  const change = changeOf(state, kind, kind === 'expire-fields' ? expiredNames(image) : undefined);
+  // In several Regions two Regions' writes may reach the same `rev`: the writing Region is part of
+  // the id, the same in every Region's feed, so a reader of several Regions' events can deduplicate.
+  return region === undefined
+    ? change
+    : { ...change, id: changeId(state.namespace, state.key, `${state.inc}@${region}`, state.rev) };
+}
+
+/**
+ * The record one Region's item of a deployment in several Regions holds (`regional-codec.ts`), in
+ * its namespace (the partition less `@<region>`), counters as that Region saw them after its write.
+ */
+function regionalState(image: Record<string, AttributeValue>, region: string): RecordState {
+  const ns = image.ns.S!.split('@')[0];
+  const item = fromRegionalItem(image, ns, region);
+  return settle(item.state, item.mode).state;
 }
 
 /** The names in `xf`, as `toItem` stores them (plain strings). */
@@ -60,7 +79,7 @@ export function placeholderSourceOf(record: StreamRecordLike): PlaceholderSource
   }
   const recorded = image[OP_ATTR]?.S;
   return {
-    namespace: keys.ns?.S ?? image.ns?.S ?? '',
+    namespace: (keys.ns?.S ?? image.ns?.S ?? '').split('@')[0],
     key: keys.k?.S ?? image.k?.S ?? '',
     inc: image.inc?.S ?? '',
     rev: Number.isSafeInteger(rev) && rev > 0 ? rev : 0,

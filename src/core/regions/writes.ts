@@ -17,7 +17,7 @@ import type { RecordState } from '../record-view';
 import type { Fields, PatchBody } from '../types';
 import { copyMap, newMap } from '../values';
 import { contribute } from './counters';
-import { type RegionalSibling, type RegionalState, join, revOf } from './merge';
+import { type RegionalSibling, type RegionalState, join, revOf, settle } from './merge';
 
 export type RegionalOp =
   | { readonly op: 'put'; readonly fields: Fields; readonly expire?: Readonly<Record<string, number>> }
@@ -49,7 +49,7 @@ function incrementsOnly(p: PatchBody): boolean {
 /**
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
  * when there is none); `visible` is that record as this Region's reads see it (settled, with due
- * fields and expired leases applied). Throws what the transitions throw (412, 409, 413, 422...);
+ * fields and expired leases applied; the joined record settled when not given). Throws what the transitions throw (412, 409, 413, 422...);
  * nothing is to be stored then.
  */
 export function writeRegional(
@@ -61,6 +61,8 @@ export function writeRegional(
   pre: Preconditions,
   env: WriteEnv,
 ): RegionalWrite {
+  // Never from less than what was read: `rev` and `vv` continue the joined record's.
+  visible ??= joined ? settle(joined, env.mode).state : undefined;
   const t =
     op.op === 'put'
       ? applyPut(visible, ns, key, op.fields, pre, env, op.expire)

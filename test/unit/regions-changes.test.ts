@@ -1,0 +1,47 @@
+/**
+ * The change feed of a deployment in several Regions: a stream record of one Region's item
+ * (`regional-codec.ts`) is a change of the record in its namespace (not its Region's partition),
+ * with counters as that Region saw them, and an id that names the writing Region, the same in
+ * every Region's feed.
+ */
+import { toRegionalItem } from '../../src/adapters/dynamodb/regional-codec';
+import { changeFromStreamRecord, placeholderSourceOf } from '../../src/adapters/dynamodb/stream-records';
+import { joinAll } from '../../src/core/regions/merge';
+import { writeRegional } from '../../src/core/regions/writes';
+
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const env = (replica: string) => ({ replica, now: '2026-12-07T10:00:00.000Z', mode: 'reject' as const });
+
+function streamed(region: string, prev: ReturnType<typeof writeRegional>['item'][], incBy: number) {
+  const w = writeRegional(
+    'shop',
+    'hits',
+    joinAll(prev),
+    undefined,
+    { op: 'patch', patch: { increment: { n: incBy } } },
+    {},
+    env(region),
+  );
+  const item = toRegionalItem(w.item, region, REGIONS[0], 'patch', 'reject');
+  return { w, record: { eventName: 'INSERT', dynamodb: { NewImage: item, Keys: { ns: item.ns, k: item.k } } } };
+}
+
+test("a Region's item is a change of the record in its namespace, with the counter as that Region saw it", () => {
+  const us = streamed('us-east-1', [], 5);
+  const eu = streamed('eu-west-1', [], 7);
+  expect(eu.record.dynamodb.NewImage.ns).toEqual({ S: 'shop@eu-west-1' });
+  const a = changeFromStreamRecord(us.record)!;
+  const b = changeFromStreamRecord(eu.record)!;
+  expect(a).toMatchObject({ namespace: 'shop', key: 'hits', change: 'patch', rev: 1, fields: { n: 5 } });
+  expect(b).toMatchObject({ namespace: 'shop', key: 'hits', change: 'patch', rev: 1, fields: { n: 7 } });
+  // Both at rev 1, written in different Regions: two changes, two ids.
+  expect(a.id).not.toBe(b.id);
+  expect(placeholderSourceOf(eu.record).namespace).toBe('shop');
+  // A later write in the US that has seen the EU's: the sum, one rev more than both.
+  const later = streamed('us-east-1', [us.w.item, eu.w.item], 1);
+  expect(changeFromStreamRecord(later.record)).toMatchObject({
+    rev: 3,
+    fields: { n: 13 },
+    vv: { 'us-east-1': 2, 'eu-west-1': 1 },
+  });
+});
