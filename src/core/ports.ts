@@ -315,6 +315,11 @@ export interface ChangeDecoder<R> {
    * TTL clean-up, an update that did not advance `rev`). Throws when its item cannot be decoded.
    */
   change(record: R): ChangeDetail | undefined;
+  /**
+   * Changes `record` stands for besides its own, published right after it (the `conflict` changes
+   * of a write that replaced losers, in several Regions). Throws as `change` throws.
+   */
+  more?(record: R): ChangeDetail[];
   /** What can be read of its change without decoding its item (key, `rev`, ...). Never throws. */
   placeholder(record: R): PlaceholderSource;
   /** Its position in the stream (a batch is resumed from it), when it has one. Never throws. */

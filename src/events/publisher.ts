@@ -77,8 +77,10 @@ async function decodeAll<R>(
   const changes: { index: number; change: ChangeDetail }[] = [];
   for (const [index, r] of records.entries()) {
     let change: ChangeDetail | undefined;
+    let more: ChangeDetail[] = [];
     try {
       change = deps.decoder.change(r);
+      more = deps.decoder.more?.(r) ?? [];
     } catch (e) {
       // Decoding is deterministic: trying again gives the same error, so it is tried once.
       const p = deps.decoder.placeholder(r);
@@ -100,6 +102,8 @@ async function decodeAll<R>(
       }
     }
     if (change) changes.push({ index, change });
+    // Two writes of a batch may name the same loser (its id from the loser alone): once is enough.
+    for (const c of more) if (!changes.some((x) => x.change.id === c.id)) changes.push({ index, change: c });
   }
   return { changes, stoppedAt: -1 };
 }

@@ -138,7 +138,8 @@ export function expiriesTo(expires: Expiries | undefined): AttributeValue {
   return { M: m };
 }
 
-function siblingFrom(m: Item): Sibling {
+/** A value from its map (an `sx` entry, or the item itself for the newest value). */
+export function siblingFrom(m: Item): Sibling {
   const expires = expiriesFrom(m.fx);
   return {
     fields: unmarshallFields(m.f),
@@ -148,7 +149,8 @@ function siblingFrom(m: Item): Sibling {
   };
 }
 
-function siblingTo(s: Sibling): Item {
+/** A value as an `sx` entry. */
+export function siblingTo(s: Sibling): Item {
   return {
     f: marshallFields(s.fields),
     ...(s.expires ? { fx: expiriesTo(s.expires) } : {}),

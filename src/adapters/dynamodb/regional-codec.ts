@@ -10,7 +10,9 @@
  *   settle by (that of the newest item);
  * - `pn` (M): every Region's counter totals the item knows, field (stored name) to Region to
  *   `{p, n}` (N); `pf` (M): the totals a delete had seen, in the same form;
- * - `sn` (M): what the newest value had seen of the totals (each value in `sx` carries its own).
+ * - `sn` (M): what the newest value had seen of the totals (each value in `sx` carries its own);
+ * - `lz` (L of M, as `sx`): in `reject` mode, the losers the item's write replaced, which the change
+ *   publisher turns into `conflict` changes; only the write that replaced them names them.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ChangeKind } from '../../core/changes';
@@ -19,7 +21,7 @@ import type { Contributions, PN } from '../../core/regions/counters';
 import type { RegionalSibling, RegionalState } from '../../core/regions/merge';
 import type { ConflictMode } from '../../core/wire/records';
 import { newMap } from '../../core/values';
-import { type Item, fromItem, storedName, toItem } from './codec';
+import { type Item, fromItem, siblingFrom, siblingTo, storedName, toItem } from './codec';
 
 /** The partition of `ns` that `region` writes: `ns` itself for the deployment's first Region. */
 export function regionPartition(ns: string, region: string, first: string): string {
@@ -84,6 +86,7 @@ export function toRegionalItem(
     const m = item.sx?.L?.[i]?.M;
     if (m && s.seen) m.sn = contributionsTo(s.seen);
   });
+  if (state.buried) item.lz = { L: state.buried.map((s) => ({ M: siblingTo(s) })) };
   return item;
 }
 
@@ -104,6 +107,7 @@ export function fromRegionalItem(item: Item, ns: string, first: string): Regiona
   });
   const counters = contributionsFrom(item.pn);
   const floor = contributionsFrom(item.pf);
+  const buried = (item.lz?.L ?? []).map((x) => siblingFrom(x.M ?? {}));
   return {
     region: item.rg?.S ?? first,
     mode: item.cm?.S === 'siblings' ? 'siblings' : 'reject',
@@ -113,6 +117,7 @@ export function fromRegionalItem(item: Item, ns: string, first: string): Regiona
       siblings,
       ...(counters ? { counters } : {}),
       ...(floor ? { floor } : {}),
+      ...(buried.length > 0 ? { buried } : {}),
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type ChangeDetail, type PlaceholderSource, changeId, changeOf, isChangeKind } from '../../core/changes';
-import type { RecordState } from '../../core/record-view';
+import { type RecordState, valueView } from '../../core/record-view';
 import { settle } from '../../core/regions/merge';
 import type { ChangeDecoder } from '../../core/ports';
 import { OP_ATTR, VV_PREFIX, fromItem } from './codec';
@@ -46,6 +46,32 @@ export function changeFromStreamRecord(record: StreamRecordLike): ChangeDetail |
   return region === undefined
     ? change
     : { ...change, id: changeId(state.namespace, state.key, `${state.inc}@${region}`, state.rev) };
+}
+
+/**
+ * The `conflict` changes a stream record stands for besides its own change: in a deployment of
+ * several Regions, the `reject`-mode losers its write replaced (`lz`), each with its own fields
+ * and an id from the losing write alone (its dot), so that every Region's feed, and any other
+ * write that replaced the same loser, gives it the same id. Empty for any other record. Throws as
+ * `changeFromStreamRecord` does.
+ */
+export function conflictsFromStreamRecord(record: StreamRecordLike): ChangeDetail[] {
+  const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
+  const region = image?.rg?.S;
+  if (record.eventName === 'REMOVE' || !image?.lz?.L || region === undefined) return [];
+  const old = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
+  const ns = image.ns.S!.split('@')[0];
+  const item = fromRegionalItem(image, ns, region);
+  if (item.state.rev <= Number(old?.rev?.N ?? 0)) return [];
+  return (item.state.buried ?? []).map((loser) => ({
+    id: changeId(ns, item.state.key, `${item.state.inc}@conflict@${loser.dot.replica}`, loser.dot.counter),
+    namespace: ns,
+    key: item.state.key,
+    rev: item.state.rev,
+    vv: item.state.vv,
+    change: 'conflict' as const,
+    ...valueView(loser),
+  }));
 }
 
 /**
@@ -98,6 +124,7 @@ export interface StreamRecordPayload {
 /** The `ChangeDecoder` of DynamoDB stream records (NEW_AND_OLD_IMAGES) of the records table. */
 export const dynamoStreamDecoder: ChangeDecoder<StreamRecordLike> = {
   change: changeFromStreamRecord,
+  more: conflictsFromStreamRecord,
   placeholder: placeholderSourceOf,
   position: (r) => r.dynamodb?.SequenceNumber,
   payload: (r): StreamRecordPayload => ({

@@ -30,6 +30,11 @@ export interface RegionalState extends Omit<RecordState, 'siblings'> {
   readonly siblings: readonly RegionalSibling[];
   readonly counters?: Contributions;
   readonly floor?: Contributions;
+  /**
+   * Only on the item a write stores, never joined: in `reject` mode, the losers that write
+   * replaced (their values as they read), to be published as `conflict` changes.
+   */
+  readonly buried?: readonly Sibling[];
 }
 
 /** The sum of a version vector's entries: `rev` across Regions. */
@@ -103,7 +108,7 @@ export interface Settled {
  * write's context covers, so any write replaces it.
  */
 export function settle(joined: RegionalState, mode: ConflictMode): Settled {
-  const { counters, floor, siblings, ...rest } = joined;
+  const { counters, floor, siblings, buried: _buried, ...rest } = joined;
   if (siblings.length === 0) {
     const left = counterFields(counters).filter((f) => hasUnseen(counters, floor, f));
     if (left.length === 0) return { state: { ...rest, siblings: [], deleted: true }, losers: [] };

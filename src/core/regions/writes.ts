@@ -46,6 +46,9 @@ function incrementsOnly(p: PatchBody): boolean {
   );
 }
 
+/** A PATCH that only increments: it makes no value and replaces none. */
+const keepsValues = (op: RegionalOp) => op.op === 'patch' && incrementsOnly(op.patch);
+
 /**
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
  * when there is none); `visible` is that record as this Region's reads see it (settled, with due
@@ -79,7 +82,7 @@ export function writeRegional(
   if (op.op === 'delete') {
     siblings = [];
     floor = joined?.counters;
-  } else if (op.op === 'patch' && incrementsOnly(op.patch)) {
+  } else if (keepsValues(op)) {
     // No new value: the values stay as they were stored, the totals carry the increments.
     siblings = [...(joined?.siblings ?? [])];
   } else {
@@ -94,6 +97,9 @@ export function writeRegional(
     }
     siblings = [...kept, { ...made, fields, ...(joined?.counters ? { seen: joined.counters } : {}) }];
   }
+  // In `reject` mode a write that makes a value or deletes replaces every value it read, the
+  // losers too: it names them, so that each is published as a `conflict` change.
+  const buried = env.mode === 'reject' && joined && !keepsValues(op) ? settle(joined, 'reject').losers : [];
   const item: RegionalState = {
     namespace: next.namespace,
     key: next.key,
@@ -106,6 +112,8 @@ export function writeRegional(
     ...(next.lease !== undefined ? { lease: next.lease } : {}),
     ...(counters && Object.keys(counters).length > 0 ? { counters } : {}),
     ...(floor && Object.keys(floor).length > 0 ? { floor } : {}),
+    ...(buried.length > 0 ? { buried } : {}),
   };
+  // (The join keeps no `buried`; without a joined record there is nothing to bury.)
   return { item, joined: joined ? join(joined, item) : item, created: t.created };
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { fieldsSchema, versionVector } from './fields';
 import { expiresView, siblingView } from './record-views';
 
-export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire', 'expire-fields'] as const;
+export const CHANGE_KINDS = ['put', 'patch', 'delete', 'expire', 'expire-fields', 'conflict'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** `detail` of a change event: the contract's members plus `id` and, in siblings mode, `siblings`. */
@@ -20,7 +20,10 @@ export const changeDetail = z
     rev: z.number().int(),
     vv: versionVector,
     change: z.enum(CHANGE_KINDS),
-    /** The record after the change (its newest value); absent for `delete` and `expire`. */
+    /**
+     * The record after the change (its newest value); absent for `delete` and `expire`. For a
+     * `conflict` (several Regions, `reject` mode): the losing write's fields, which no read shows.
+     */
     fields: fieldsSchema.optional(),
     /**
      * When some of `fields` expire: field to the ISO time it disappears. Fields due by the time a
