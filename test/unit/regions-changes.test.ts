@@ -5,7 +5,11 @@
  * every Region's feed.
  */
 import { toRegionalItem } from '../../src/adapters/dynamodb/regional-codec';
-import { changeFromStreamRecord, placeholderSourceOf } from '../../src/adapters/dynamodb/stream-records';
+import {
+  changeFromStreamRecord,
+  conflictsFromStreamRecord,
+  placeholderSourceOf,
+} from '../../src/adapters/dynamodb/stream-records';
 import { joinAll } from '../../src/core/regions/merge';
 import { writeRegional } from '../../src/core/regions/writes';
 
@@ -44,4 +48,46 @@ test("a Region's item is a change of the record in its namespace, with the count
     fields: { n: 13 },
     vv: { 'us-east-1': 2, 'eu-west-1': 1 },
   });
+});
+
+test('a write in reject mode that replaces a loser names it, and the stream record is also a conflict change', () => {
+  const put = (region: string, prev: ReturnType<typeof writeRegional>['item'][], v: string, now: string) =>
+    writeRegional('shop', 'k', joinAll(prev), undefined, { op: 'put', fields: { v } }, {}, { ...env(region), now });
+  const us = put('us-east-1', [], 'us', '2026-12-07T10:00:00.000Z');
+  const eu = put('eu-west-1', [], 'eu', '2026-12-07T10:00:01.000Z');
+  // The US, having both, writes again: EU's later value was the winner, its own the loser.
+  const again = put('us-east-1', [us.item, eu.item], 'us2', '2026-12-07T10:00:02.000Z');
+  expect(again.item.buried?.map((s) => s.fields)).toEqual([{ v: 'us' }]);
+  const item = toRegionalItem(again.item, 'us-east-1', REGIONS[0], 'put', 'reject');
+  const record = { eventName: 'MODIFY', dynamodb: { NewImage: item, Keys: { ns: item.ns, k: item.k } } };
+  const [conflict, ...rest] = conflictsFromStreamRecord(record);
+  expect(rest).toEqual([]);
+  expect(conflict).toMatchObject({ namespace: 'shop', key: 'k', change: 'conflict', fields: { v: 'us' }, rev: 3 });
+  // The same loser replaced by another Region's write: the same id.
+  const other = put('eu-west-1', [us.item, eu.item], 'eu2', '2026-12-07T10:00:03.000Z');
+  const otherItem = toRegionalItem(other.item, 'eu-west-1', REGIONS[0], 'put', 'reject');
+  const [same] = conflictsFromStreamRecord({ eventName: 'MODIFY', dynamodb: { NewImage: otherItem } });
+  expect(same.id).toBe(conflict.id);
+  // The join keeps no buried values; an increment replaces nothing; siblings mode buries nothing.
+  expect(again.joined.buried).toBeUndefined();
+  const inc = writeRegional(
+    'shop',
+    'k',
+    joinAll([us.item, eu.item]),
+    undefined,
+    { op: 'patch', patch: { increment: { n: 1 } } },
+    {},
+    env('us-east-1'),
+  );
+  expect(inc.item.buried).toBeUndefined();
+  const sib = writeRegional(
+    'shop',
+    'k',
+    joinAll([us.item, eu.item]),
+    undefined,
+    { op: 'put', fields: { v: 's' } },
+    {},
+    { ...env('us-east-1'), mode: 'siblings' },
+  );
+  expect(sib.item.buried).toBeUndefined();
 });

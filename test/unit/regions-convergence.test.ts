@@ -6,8 +6,8 @@
  * After healing:
  * - every Region reads every key the same: values, `rev`, `vv`, ETag;
  * - every acknowledged value is in that state, or was replaced by a write whose context had seen
- *   it (what the contract lets a write replace, not what the code did), or settled as a loser
- *   (`reject` mode; to be published as a `conflict` change by its own Region);
+ *   it (what the contract lets a write replace, not what the code did), or, in `reject` mode, was
+ *   named as a loser by the write that replaced it (published as a `conflict` change);
  * - a counter changed only by increments equals the sum of every acknowledged increment.
  * And the join is commutative, associative and idempotent on the items such histories leave.
  */
@@ -109,25 +109,42 @@ test('after healing, every Region reads every key the same, and rev is the sum o
   );
 });
 
-test('every acknowledged value is kept, replaced by a write that had seen it, or settled as a loser', () => {
+test('every acknowledged value is kept, replaced by a write that had seen it, or published as a conflict', () => {
   fc.assert(
     fc.property(history, ({ mode, steps }) => {
       const w = run(mode, steps);
-      const replaced = new Set(w.acked.flatMap((a) => a.replaced));
+      // One more write of every key, once everything has replicated: it replaces whatever losers
+      // are left, and names them (a loser no write replaces stays stored, and unpublished).
+      if (mode === 'reject') {
+        for (const k of KEYS) w.write(REGIONS[0], k, { op: 'put', fields: { v: 'last' } });
+        w.heal(KEYS);
+      }
+      const replaced = new Set(w.acked.flatMap((a) => a.replaced.map((d) => `${a.key}|${d}`)));
       for (const key of KEYS) {
         const final = new Set((w.read(REGIONS[0], key)?.state.siblings ?? []).map(dotId));
         for (const a of w.acked.filter((x) => x.key === key && x.dot)) {
           const where = final.has(a.dot!)
             ? 'kept'
-            : replaced.has(a.dot!)
+            : replaced.has(`${key}|${a.dot}`)
               ? 'replaced'
-              : w.losers.has(a.dot!)
-                ? 'loser'
+              : w.published.has(`${key}|${a.dot}`)
+                ? 'conflict'
                 : 'lost';
           expect({ write: a, where }).not.toEqual({ write: a, where: 'lost' });
         }
       }
-      if (mode === 'siblings') expect(w.losers.size).toBe(0);
+      if (mode === 'siblings') expect(w.published.size).toBe(0);
+      // A conflict names a value some write made, and never one that reads still show. (It may
+      // also have been replaced by a write of its own Region that had not seen the winner yet.)
+      const made = new Set(w.acked.filter((a) => a.dot).map((a) => `${a.key}|${a.dot}`));
+      for (const d of w.published) {
+        expect({ d, made: made.has(d) }).toEqual({ d, made: true });
+        const [key, dot] = d.split('|');
+        expect({ d, shown: (w.read(REGIONS[0], key)?.state.siblings ?? []).some((x) => dotId(x) === dot) }).toEqual({
+          d,
+          shown: false,
+        });
+      }
     }),
     { numRuns: RUNS, seed: 21 },
   );
@@ -179,6 +196,8 @@ test('concurrent PUTs in two Regions: siblings, or one winner everywhere and the
     else {
       expect(values).toEqual(REGIONS.map(() => ['us']));
       expect([...w.losers]).toEqual(['eu-west-1:1']);
+      w.write('ap-south-1', 'k', { op: 'put', fields: { v: 'ap' } });
+      expect([...w.published]).toEqual(['k|eu-west-1:1']);
     }
   }
 });

@@ -35,6 +35,8 @@ export class Regions {
   public readonly acked: Acked[] = [];
   /** Dots of the values settled as losers, wherever that was seen. */
   public readonly losers = new Set<string>();
+  /** `key|dot` of the losers writes replaced and named (`buried`): the `conflict` changes published. */
+  public readonly published = new Set<string>();
   public now = Date.parse('2026-01-01T00:00:00Z');
 
   public constructor(
@@ -74,6 +76,7 @@ export class Regions {
         mode: this.mode,
       });
       copies.set(region, w.item);
+      for (const l of w.item.buried ?? []) this.published.add(`${key}|${dotId(l)}`);
       const id = `${region}\u0000${key}`;
       this.versions.set(id, [...(this.versions.get(id) ?? []), w.item]);
       const incOnly = op.op === 'patch' && !op.patch.set && !op.patch.remove && !op.patch.expire && !op.patch.persist;

@@ -8,9 +8,16 @@
  * partitions that heal, every Region then serves the same records, no acknowledged value is lost
  * and every counter is the sum of its acknowledged increments.
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { LocalEventBus } from '../../../src/adapters/events/local-bus';
+import { CHANGES_TABLE, RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { wireChangePublisher } from '../../../src/api/wiring';
+import type { ChangeDetail } from '../../../src/core/changes';
+import { publishBatch } from '../../../src/events/publisher';
+import { LOCAL_CREDENTIALS } from '../../../src/local/dynamodb-local';
+import { StreamPoller } from '../../../src/local/stream-poller';
 import fc from 'fast-check';
-import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 import { createApiHandler } from '../../../src/api/app';
 import { wireApi } from '../../../src/api/wiring';
 import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
@@ -181,6 +188,64 @@ test('a listing merges every Region: each key once, in key order, as reads see i
     const rest = await call(r, 'GET', `/v1/ns/${ns}/keys?limit=10&cursor=${page.body.cursor}`);
     expect(rest.body.items.map((x: { key: string }) => x.key)).toEqual(['c']);
     expect(rest.body.cursor).toBeNull();
+  }
+});
+
+test("a reject namespace's loser is published as a conflict change in the Region's feed, once, with its fields", async () => {
+  // The change publisher of one Region (AP), on its own stream, as the stack runs it.
+  const env = { ...rep.tables, VESTA_REPLICA: AP, VESTA_REGIONS: REGIONS.join(',') };
+  const client = rep.region(AP).client;
+  const bus = new LocalEventBus();
+  const events: ChangeDetail[] = [];
+  bus.subscribe((c) => events.push(c));
+  const deps = wireChangePublisher({ client, env, bus });
+  const table = await client.send(new DescribeTableCommand({ TableName: rep.tables[RECORDS_TABLE.envVar] }));
+  const streams = new DynamoDBStreamsClient({
+    endpoint: rep.region(AP).endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const poller = new StreamPoller({
+    streams,
+    streamArn: table.Table!.LatestStreamArn!,
+    publish: (records) => publishBatch(records, deps),
+    checkpoint: { client, tableName: rep.tables[CHANGES_TABLE.envVar] },
+  });
+  poller.start();
+  try {
+    const ns = await namespace('reject');
+    rep.partition(US, EU);
+    rep.partition(US, AP);
+    rep.partition(EU, AP);
+    await call(US, 'PUT', `/v1/ns/${ns}/keys/k`, { fields: { v: 'us' } });
+    await call(EU, 'PUT', `/v1/ns/${ns}/keys/k`, { fields: { v: 'eu' } });
+    rep.healAll();
+    await rep.settle();
+    // AP reads EU's value (the later one); its write replaces both and names US's as the loser.
+    expect((await call(AP, 'GET', `/v1/ns/${ns}/keys/k`)).body.fields).toEqual({ v: 'eu' });
+    expect((await call(AP, 'PUT', `/v1/ns/${ns}/keys/k`, { fields: { v: 'ap' } })).status).toBe(200);
+    await rep.settle();
+    const deadline = Date.now() + 20_000;
+    let feed: ChangeDetail[] = [];
+    while (Date.now() < deadline) {
+      feed = (await call(AP, 'GET', `/v1/ns/${ns}/changes?limit=100`)).body.items;
+      if (feed.some((c) => c.change === 'conflict') && feed.length >= 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const conflicts = feed.filter((c) => c.change === 'conflict');
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ namespace: ns, key: 'k', fields: { v: 'us' }, rev: 3 });
+    // Every write is in the feed once, in the record's namespace: US's, EU's and AP's puts.
+    expect(
+      feed
+        .filter((c) => c.change === 'put')
+        .map((c) => c.fields?.v)
+        .sort(),
+    ).toEqual(['ap', 'eu', 'us']);
+    expect(events.filter((e) => e.namespace === ns && e.change === 'conflict')).toHaveLength(1);
+  } finally {
+    await poller.stop();
+    streams.destroy();
   }
 });
 
