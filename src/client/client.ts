@@ -91,6 +91,11 @@ export class VestaClient {
     this.deadLetters = new DeadLetters(this.transport);
   }
 
+  /** Where a write goes with several Regions: `region`, else the Region of its lease (leases.ts). */
+  private regionFor(opts: Pick<WriteOptions, 'region' | 'leaseId'>): string | undefined {
+    return opts.region ?? (opts.leaseId === undefined ? undefined : this.leases.regionOf(opts.leaseId));
+  }
+
   /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */
   public withLock<T>(
     ns: string,
@@ -153,7 +158,7 @@ export class VestaClient {
       body,
       headers: writeHeaders(opts),
       signal: opts.signal,
-      region: opts.region,
+      region: this.regionFor(opts),
     });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
@@ -173,7 +178,7 @@ export class VestaClient {
       body: patch,
       headers: writeHeaders(opts),
       signal: opts.signal,
-      region: opts.region,
+      region: this.regionFor(opts),
     });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
@@ -183,7 +188,7 @@ export class VestaClient {
     await this.request('DELETE', recordPath(ns, key), {
       headers: writeHeaders(opts),
       signal: opts.signal,
-      region: opts.region,
+      region: this.regionFor(opts),
     });
   }
 
@@ -248,7 +253,7 @@ export class VestaClient {
       body: txn,
       headers: writeHeaders(opts),
       signal: opts.signal,
-      region: opts.region,
+      region: this.regionFor(opts),
     });
     return r.body.results;
   }

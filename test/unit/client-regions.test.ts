@@ -1,0 +1,446 @@
+/**
+ * A client of several Regions against one real HTTP server per Region (node:http, ephemeral
+ * ports), each answering with its `X-Vesta-Region` and made to fail on demand: connection
+ * refused (closed), 500, 502, 503, 504, or an answer later than the client's timeout. Requests go
+ * to the preferred Region, fail over on what means a Region is unavailable and only when sending
+ * again is safe, come back after the cool-down (an injected clock, no waiting), and leases and
+ * locks never leave the Region that granted them.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { VestaClient } from '../../src/client/client';
+import { InternalError, NetworkError, NotFoundError, UnavailableError } from '../../src/client/errors';
+import { RegionUnavailableError, endpointsOf } from '../../src/client/regions';
+import { sigv4Signer } from '../../src/client/sigv4';
+import { Transport } from '../../src/client/transport';
+
+type Mode = 'ok' | 'refused' | 'slow' | 400 | 404 | 500 | 502 | 503 | 504;
+
+interface Seen {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+interface FakeRegion {
+  readonly name: string;
+  readonly url: string;
+  readonly seen: Seen[];
+  mode: Mode;
+  stop(): Promise<void>;
+}
+
+const SLOW_MS = 2000;
+const TIMEOUT_MS = 150;
+const CODES: Record<number, string> = {
+  400: 'ValidationError',
+  404: 'NotFound',
+  500: 'InternalError',
+  503: 'Unavailable',
+};
+
+async function listen(server: Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A Region's API: records each request, then answers as `mode` says. */
+async function fakeRegion(name: string): Promise<FakeRegion> {
+  const timers = new Set<NodeJS.Timeout>();
+  const seen: Seen[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => answer(req, res));
+  });
+  const region: FakeRegion = {
+    name,
+    url: '',
+    seen,
+    mode: 'ok',
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      if (server.listening) await close(server);
+    },
+  };
+  const send = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
+    res.writeHead(status, { 'content-type': type, 'x-vesta-region': name });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    const mode = region.mode;
+    if (mode === 'slow') {
+      const t = setTimeout(() => send(res, 200, { late: true }), SLOW_MS);
+      timers.add(t);
+      return;
+    }
+    if (mode === 502 || mode === 504) return send(res, mode, 'Bad gateway', 'text/plain');
+    if (typeof mode === 'number')
+      return send(res, mode, { status: mode, code: CODES[mode], title: 't', detail: `${CODES[mode]} in ${name}` });
+    if (req.method === 'POST' && req.url === '/v1/leases')
+      return send(res, 201, { id: `lease-${name}`, ttlSeconds: 30, expiresAt: '2026-01-01T00:00:30Z' });
+    if (req.method === 'POST' && /\/locks\//.test(req.url ?? ''))
+      return send(res, 200, { name: 'l', leaseId: `lease-${name}`, fencingToken: 7, expiresAt: 'x' });
+    send(res, 200, { answeredBy: name });
+  };
+  const port = await listen(server);
+  Object.assign(region, { url: `http://127.0.0.1:${port}` });
+  // Refused: the port is closed, nothing listens there.
+  let current: Mode = 'ok';
+  Object.defineProperty(region, 'mode', {
+    get: () => current,
+    set: (m: Mode) => {
+      current = m;
+      if (m === 'refused' && server.listening) void close(server);
+    },
+  });
+  return region;
+}
+
+let eu: FakeRegion;
+let us: FakeRegion;
+let ap: FakeRegion;
+let now: number;
+const clock = { now: () => new Date(now) };
+
+beforeAll(async () => {
+  // The first fetch of a process loads its HTTP stack: not to be taken for a slow Region.
+  const warm = await fakeRegion('warm-up');
+  await fetch(warm.url).then((r) => r.text());
+  await warm.stop();
+});
+
+beforeEach(async () => {
+  [eu, us, ap] = await Promise.all([fakeRegion('eu-west-1'), fakeRegion('us-east-1'), fakeRegion('ap-south-1')]);
+  now = Date.parse('2026-06-01T00:00:00Z');
+});
+
+afterEach(async () => {
+  await Promise.all([eu.stop(), us.stop(), ap.stop()]);
+});
+
+function client(extra: Partial<ConstructorParameters<typeof VestaClient>[0]> = {}): VestaClient {
+  return new VestaClient({
+    regions: { [eu.name]: eu.url, [us.name]: us.url, [ap.name]: ap.url },
+    clock,
+    timeoutMs: TIMEOUT_MS,
+    retry: { maxAttempts: 4, baseMs: 1, maxDelayMs: 1 },
+    sleep: async () => undefined,
+    ...extra,
+  });
+}
+
+const get = (c: VestaClient) => c.request<{ answeredBy: string }>('GET', '/v1/ns/shop/keys/k');
+
+test('requests go to the preferred Region, by default the first; the reply and the transport name it', async () => {
+  const first = client();
+  expect(first.transport.currentRegion).toBe('eu-west-1');
+  const r = await get(first);
+  expect(r.body.answeredBy).toBe('eu-west-1');
+  expect(r.region).toBe('eu-west-1');
+
+  const preferring = client({ preferRegion: 'us-east-1' });
+  expect(preferring.transport.regions).toEqual(['us-east-1', 'eu-west-1', 'ap-south-1']);
+  expect(preferring.url).toBe(us.url);
+  expect((await get(preferring)).region).toBe('us-east-1');
+  expect(preferring.transport.currentRegion).toBe('us-east-1');
+  expect(eu.seen).toHaveLength(1);
+  expect(us.seen).toHaveLength(1);
+});
+
+test('the array form keeps its order; a Region answering under another name is reported by that name', async () => {
+  const c = new VestaClient({
+    regions: [
+      { region: 'primary', url: `${eu.url}/v1/` },
+      { region: 'secondary', url: us.url },
+    ],
+    sleep: async () => undefined,
+  });
+  const r = await get(c);
+  expect(r.region).toBe('eu-west-1');
+  expect(c.transport.currentRegion).toBe('eu-west-1');
+  expect(eu.seen[0].path).toBe('/v1/ns/shop/keys/k');
+});
+
+test.each<Mode>(['refused', 500, 502, 503, 504, 'slow'])(
+  'an unavailable Region (%s) moves a GET to the next',
+  async (mode) => {
+    eu.mode = mode;
+    const retries: (string | undefined)[] = [];
+    const c = client({ onRetry: (i) => retries.push(i.region) });
+    const r = await get(c);
+    expect(r.body.answeredBy).toBe('us-east-1');
+    expect(r.region).toBe('us-east-1');
+    expect(c.transport.currentRegion).toBe('us-east-1');
+    expect(c.url).toBe(us.url);
+    expect(eu.seen).toHaveLength(mode === 'refused' ? 0 : 1);
+    expect(us.seen).toHaveLength(1);
+    expect(retries).toEqual(['us-east-1']);
+  },
+);
+
+test('failover goes on in order and wraps around under the attempts of the retry policy', async () => {
+  eu.mode = 503;
+  us.mode = 'refused';
+  ap.mode = 500;
+  const e = await get(client()).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(UnavailableError); // the fourth and last try, back in eu-west-1
+  expect(eu.seen).toHaveLength(2);
+  expect(ap.seen).toHaveLength(1);
+});
+
+test.each<Mode>([400, 404])('a %s is an answer: no failover', async (mode) => {
+  eu.mode = mode;
+  const c = client();
+  const e = await get(c).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(mode === 404 ? NotFoundError : Error);
+  expect((e as { status: number }).status).toBe(mode);
+  expect(us.seen).toHaveLength(0);
+  expect(c.transport.currentRegion).toBe('eu-west-1');
+});
+
+test.each<Mode>([500, 502, 504, 'slow'])(
+  'a POST without an Idempotency-Key is not sent again after %s, in no Region',
+  async (mode) => {
+    eu.mode = mode;
+    const c = client();
+    const e = await c.transact('shop', { ops: [] } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(mode === 'slow' ? NetworkError : mode === 500 ? InternalError : Error);
+    expect(eu.seen).toHaveLength(1);
+    expect(us.seen).toHaveLength(0);
+    expect(ap.seen).toHaveLength(0);
+  },
+);
+
+test('a 503 Unavailable wrote nothing: even a POST without a key moves to the next Region', async () => {
+  eu.mode = 503;
+  const r = await client().request('POST', '/v1/ns/shop/txn', { body: { ops: [] } });
+  expect(r.region).toBe('us-east-1');
+  expect(eu.seen).toHaveLength(1);
+  expect(us.seen).toHaveLength(1);
+});
+
+test.each<Mode>([500, 'slow', 'refused'])(
+  'after %s, a POST with an Idempotency-Key moves with the same key',
+  async (mode) => {
+    eu.mode = mode;
+    await client().transact('shop', { ops: [] } as never, { idempotencyKey: 'txn-0001' });
+    const keys = [...eu.seen, ...us.seen].map((s) => s.headers['idempotency-key']);
+    expect(keys).toEqual(mode === 'refused' ? ['txn-0001'] : ['txn-0001', 'txn-0001']);
+    expect(us.seen).toHaveLength(1);
+  },
+);
+
+test('after a failover requests stay in the Region that answered until the cool-down ends', async () => {
+  const c = client({ failbackAfterMs: 5000 });
+  eu.mode = 503;
+  expect((await get(c)).region).toBe('us-east-1');
+  eu.mode = 'ok';
+  now += 4999;
+  expect((await get(c)).region).toBe('us-east-1');
+  expect(eu.seen).toHaveLength(1);
+  now += 1;
+  expect(c.transport.url).toBe(eu.url);
+  expect((await get(c)).region).toBe('eu-west-1');
+  expect(eu.seen).toHaveLength(2);
+  expect(us.seen).toHaveLength(2);
+});
+
+test('the default cool-down is 30 s; a preferred Region still down moves requests again', async () => {
+  const c = client();
+  eu.mode = 500;
+  await get(c);
+  now += 29_999;
+  expect((await get(c)).region).toBe('us-east-1');
+  now += 1;
+  expect((await get(c)).region).toBe('us-east-1');
+  expect(eu.seen).toHaveLength(2);
+  eu.mode = 'ok';
+  now += 30_000;
+  expect((await get(c)).region).toBe('eu-west-1');
+});
+
+describe('leases and locks stay in their Region', () => {
+  test('a grant in an unavailable Region fails naming it, and nothing is sent elsewhere', async () => {
+    for (const mode of [503, 'refused'] as const) {
+      eu.mode = mode;
+      const e = await client()
+        .leases.grant(30)
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(RegionUnavailableError);
+      expect(e).toMatchObject({ region: 'eu-west-1', url: eu.url });
+      expect((e as Error).message).toMatch(/Region eu-west-1 is unavailable.*Region-local/);
+      expect(us.seen).toHaveLength(0);
+    }
+  });
+
+  test('keepalive, locks and fenced writes go to the Region of the lease, also after other requests failed over', async () => {
+    const c = client();
+    const lease = await c.leases.grant(30);
+    expect(c.leases.regionOf(lease.id)).toBe('eu-west-1');
+    eu.mode = 503;
+    expect((await get(c)).region).toBe('us-east-1'); // records move
+    const e = await c.leases.keepalive(lease.id).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RegionUnavailableError);
+    expect((e as RegionUnavailableError).cause).toBeInstanceOf(UnavailableError);
+    for (const call of [
+      () => c.locks.acquire('shop', 'l', lease.id),
+      () => c.put('shop', 'k', { a: 1 }, { fence: { lock: 'l', token: 7 }, region: 'eu-west-1' }),
+      () => c.put('shop', 'k', { a: 1 }, { leaseId: lease.id }),
+    ])
+      await expect(call()).rejects.toBeInstanceOf(RegionUnavailableError);
+    expect(us.seen.map((s) => s.path)).toEqual(['/v1/ns/shop/keys/k']);
+    eu.mode = 'ok';
+    await c.leases.keepalive(lease.id); // the stay in us-east-1 does not move it
+    expect(eu.seen.at(-1)?.path).toBe(`/v1/leases/${lease.id}/keepalive`);
+  });
+
+  test('failoverRegionLocal lets them move, as far as sending again is safe', async () => {
+    eu.mode = 'refused';
+    const c = client({ failoverRegionLocal: true });
+    await expect(c.leases.grant(30)).rejects.toBeInstanceOf(NetworkError);
+    const lease = await c.leases.grant(30, { idempotencyKey: 'grant-1' });
+    expect(lease.id).toBe('lease-us-east-1');
+    expect(c.leases.regionOf(lease.id)).toBe('us-east-1');
+    expect(us.seen).toHaveLength(1);
+  });
+
+  test('a client of one url keeps its errors as they were', async () => {
+    eu.mode = 503;
+    const c = new VestaClient({ url: eu.url, retry: { maxAttempts: 1 } });
+    await expect(c.leases.grant(30)).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+test('SigV4 signs each request for the Region of the URL it is sent to', async () => {
+  const scopes: string[] = [];
+  const fetchFn = (async (url: string, init: RequestInit) => {
+    scopes.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec((init.headers as Record<string, string>).authorization)![1]);
+    if (url.includes('eu-west-1'))
+      return new Response('{}', { status: 503, headers: { 'x-vesta-region': 'eu-west-1' } });
+    return new Response('{}', { status: 200 });
+  }) as unknown as typeof fetch;
+  const t = new Transport({
+    regions: {
+      'eu-west-1': 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod',
+      'us-east-1': 'https://vesta.example.com',
+    },
+    signer: sigv4Signer({
+      credentials: { accessKeyId: 'AKIAVESTAUNITTEST000', secretAccessKey: 'secret' },
+      region: 'ap-south-1',
+    }),
+    fetch: fetchFn,
+    sleep: async () => undefined,
+  });
+  const r = await t.request('GET', '/v1/health');
+  expect(scopes).toEqual(['eu-west-1', 'us-east-1']);
+  expect(r.region).toBe('us-east-1');
+});
+
+describe('options', () => {
+  const good = 'http://127.0.0.1:8080';
+  const names = fc.constantFrom('eu-west-1', 'us-east-1', 'ap-south-1', 'local-a');
+
+  test('exactly one of url and regions', () => {
+    expect(() => new Transport({})).toThrow(/exactly one of url and regions/);
+    expect(() => new Transport({ url: good, regions: { 'eu-west-1': good } })).toThrow(
+      /exactly one of url and regions/,
+    );
+    expect(() => new Transport({ url: good, preferRegion: 'eu-west-1' })).toThrow(/preferRegion/);
+  });
+
+  test('no Region at all', () => {
+    expect(() => new Transport({ regions: {} })).toThrow(/regions must name at least one Region/);
+    expect(() => new Transport({ regions: [] })).toThrow(/regions must name at least one Region/);
+    expect(() => new Transport({ regions: null as never })).toThrow(TypeError);
+    expect(() => new Transport({ regions: [null] as never })).toThrow(/regions\[0\]/);
+  });
+
+  test('__proto__ and other names that are not Region names', () => {
+    const proto = JSON.parse(`{"__proto__": "${good}"}`) as Record<string, string>;
+    expect(Object.keys(proto)).toEqual(['__proto__']);
+    expect(() => new Transport({ regions: proto })).toThrow(/Region name.*"__proto__"/);
+    expect(() => new Transport({ regions: [{ region: '__proto__', url: good }] })).toThrow(/"__proto__"/);
+    expect(() => new Transport({ regions: [{ region: 'constructor', url: good }] })).not.toThrow();
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(s) || s.length > 64),
+        (name) => {
+          expect(() => new Transport({ regions: [{ region: name, url: good }] })).toThrow(TypeError);
+          expect(() => new Transport({ regions: [{ region: name, url: good }] })).toThrow(/regions/);
+        },
+      ),
+    );
+    expect(
+      () =>
+        new Transport({
+          regions: [
+            { region: 'a', url: good },
+            { region: 'a', url: good },
+          ],
+        }),
+    ).toThrow(/twice/);
+  });
+
+  test('every URL must be http(s), named by its Region', () => {
+    const bad = fc.oneof(
+      fc.string(),
+      fc.constantFrom('ftp://x', 'file:///etc/passwd', 'javascript:alert(1)', '', 'localhost:8080', '//host/v1'),
+    );
+    fc.assert(
+      fc.property(names, bad, (name, url) => {
+        fc.pre(!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url));
+        expect(() => new Transport({ regions: { [name]: url } })).toThrow(
+          `regions[${JSON.stringify(name)}] must be an http(s) URL. Received: ${JSON.stringify(url)}`,
+        );
+      }),
+    );
+    expect(() => new Transport({ regions: { 'eu-west-1': 42 as never } })).toThrow(/regions\["eu-west-1"\]/);
+  });
+
+  test('preferRegion must be one of the regions', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(names, { minLength: 1 }), fc.string(), (given, prefer) => {
+        fc.pre(!given.includes(prefer));
+        const regions = Object.fromEntries(given.map((n) => [n, good]));
+        expect(() => new Transport({ regions, preferRegion: prefer })).toThrow(
+          /preferRegion must be one of the regions/,
+        );
+      }),
+    );
+  });
+
+  test('good options: the preferred Region first, the others in the order given', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(names, { minLength: 1 }), fc.nat(), (given, i) => {
+        const prefer = given[i % given.length];
+        const endpoints = endpointsOf({
+          regions: given.map((region) => ({ region, url: `${good}/${region}/v1/` })),
+          preferRegion: prefer,
+        });
+        expect(endpoints.map((e) => e.name)).toEqual([prefer, ...given.filter((n) => n !== prefer)]);
+        expect(endpoints[0].url).toBe(`${good}/${prefer}`);
+      }),
+    );
+  });
+
+  test('failbackAfterMs is milliseconds from 0', () => {
+    for (const ms of [-1, Number.NaN, Infinity, '5' as never])
+      expect(() => new Transport({ regions: { a: good }, failbackAfterMs: ms })).toThrow(/failbackAfterMs/);
+    expect(() => new Transport({ regions: { a: good }, failbackAfterMs: 0 })).not.toThrow();
+  });
+
+  test('a region a request names must be one of them', async () => {
+    const t = new Transport({ regions: { a: good, b: good }, sleep: async () => undefined });
+    await expect(t.request('GET', '/v1/health', { region: 'c' })).rejects.toThrow(/region must be one of/);
+  });
+});
