@@ -348,7 +348,7 @@ test('SigV4 signs each request for the Region of the URL it is sent to', async (
 
 describe('options', () => {
   const good = 'http://127.0.0.1:8080';
-  const names = fc.constantFrom('eu-west-1', 'us-east-1', 'ap-south-1', 'local-a');
+  const names = fc.constantFrom<string>('eu-west-1', 'us-east-1', 'ap-south-1', 'local-a');
 
   test('exactly one of url and regions', () => {
     expect(() => new Transport({})).toThrow(/exactly one of url and regions/);
