@@ -118,6 +118,14 @@ describe('commands', () => {
     expect(sent).toHaveLength(1);
   });
 
+  test('a lease request in an unavailable Region fails naming it, with a hint', async () => {
+    const { fetch, sent } = fakeFetch([EU]);
+    const r = await runCli(['lease', 'grant', '--ttl', '30', '--regions', REGIONS], { env: {}, fetch });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Region eu-west-1 is unavailable .*\nhint: .*another Region \(--region\)/);
+    expect(sent.every((s) => s.url.startsWith(EU))).toBe(true);
+  });
+
   test('the url alone works as before', async () => {
     const { fetch, sent } = fakeFetch();
     const r = await runCli(['get', 'shop', 'cart/1', '--url', 'http://127.0.0.1:9'], { env: {}, fetch });
