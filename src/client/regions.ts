@@ -177,21 +177,26 @@ export function isRegionLocal(path: string, headers: Readonly<Record<string, str
   });
 }
 
+/** Why a request stays in its Region, as `RegionUnavailableError` says it by default. */
+const LEASES_ARE_LOCAL =
+  'leases and locks are Region-local, so the request was not sent to another Region. ' +
+  'Take a new lease in another Region, or pass failover: true to send it there anyway.';
+
 /**
- * A Region-local request (a lease, a lock, or a write fenced by one) could not be served by its
- * Region, and was not sent to another: a lease or fencing token of one Region means nothing in
- * another. `cause` is the last failure; `region` the Region.
+ * A request bound to one Region (a lease, a lock, a write fenced by one, a change feed's cursor,
+ * or one given `region`) could not be served by that Region, and was not sent to another: a lease
+ * or fencing token of one Region means nothing in another. `cause` is the last failure; `region`
+ * the Region; `why` what the message says instead of the leases' reason.
  */
 export class RegionUnavailableError extends VestaClientError {
   public constructor(
     public readonly region: string,
     public readonly url: string,
     options: { cause: unknown },
+    why: string = LEASES_ARE_LOCAL,
   ) {
     super(
-      `Region ${region} is unavailable (${(options.cause as Error)?.message ?? String(options.cause)}); ` +
-        'leases and locks are Region-local, so the request was not sent to another Region. ' +
-        'Take a new lease in another Region, or pass failover: true to send it there anyway.',
+      `Region ${region} is unavailable (${(options.cause as Error)?.message ?? String(options.cause)}); ${why}`,
       options,
     );
     this.name = 'RegionUnavailableError';

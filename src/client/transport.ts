@@ -251,7 +251,14 @@ export class Transport {
         if (!retryable || attempt >= policy.maxAttempts) {
           const endpoint = this.router.endpoints[at];
           if (down && !failover && endpoint.name)
-            throw new RegionUnavailableError(endpoint.name, endpoint.url, { cause: e });
+            throw new RegionUnavailableError(
+              endpoint.name,
+              endpoint.url,
+              { cause: e },
+              isRegionLocal(path, headers)
+                ? undefined
+                : 'the request names that Region, so it was not sent to another.',
+            );
           throw e;
         }
         const moving = down && failover;

@@ -86,6 +86,11 @@ async function fakeRegion(name: string): Promise<FakeRegion> {
     if (mode === 502 || mode === 504) return send(res, mode, 'Bad gateway', 'text/plain');
     if (typeof mode === 'number')
       return send(res, mode, { status: mode, code: CODES[mode], title: 't', detail: `${CODES[mode]} in ${name}` });
+    if (req.method === 'GET' && /\/changes\?/.test(req.url ?? '')) {
+      const seq = seen.filter((x) => x.path.includes('/changes')).length;
+      const change = { namespace: 'shop', key: `${name}/${seq}`, rev: seq, vv: {}, change: 'put' };
+      return send(res, 200, { items: [change], cursor: `${name}.${seq}` });
+    }
     if (req.method === 'POST' && req.url === '/v1/leases')
       return send(res, 201, { id: `lease-${name}`, ttlSeconds: 30, expiresAt: '2026-01-01T00:00:30Z' });
     if (req.method === 'POST' && /\/locks\//.test(req.url ?? ''))
@@ -344,6 +349,42 @@ test('SigV4 signs each request for the Region of the URL it is sent to', async (
   const r = await t.request('GET', '/v1/health');
   expect(scopes).toEqual(['eu-west-1', 'us-east-1']);
   expect(r.region).toBe('us-east-1');
+});
+
+describe('a change feed keeps to the Region of its cursor', () => {
+  test('once it has a cursor it asks that Region only, and reports it unavailable', async () => {
+    const c = client();
+    const stream = c.watch('shop', { waitSeconds: 0 });
+    const it = stream[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ key: 'eu-west-1/1' });
+    expect(stream.region).toBe('eu-west-1');
+    eu.mode = 503;
+    expect((await get(c)).region).toBe('us-east-1'); // records move
+    await expect(it.next()).rejects.toBeInstanceOf(RegionUnavailableError);
+    expect(us.seen.filter((s) => s.path.includes('/changes'))).toHaveLength(0);
+  });
+
+  test('a cursor given at the start does not move either; with retry the outage is waited out', async () => {
+    eu.mode = 'refused';
+    const retried: unknown[] = [];
+    const stop = new AbortController();
+    const stream = client().watch('shop', {
+      after: 'eu-west-1.7',
+      waitSeconds: 0,
+      signal: stop.signal,
+      retry: {
+        sleep: async () => {
+          if (retried.length >= 2) stop.abort();
+          return !stop.signal.aborted;
+        },
+        onRetry: (e) => retried.push(e),
+      },
+    });
+    expect(await stream[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined }); // stopped
+    expect(retried.length).toBeGreaterThanOrEqual(2);
+    expect(retried.every((e) => e instanceof RegionUnavailableError)).toBe(true);
+    expect(us.seen).toHaveLength(0);
+  });
 });
 
 describe('options', () => {
