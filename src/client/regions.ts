@@ -6,7 +6,7 @@
  * their ids or tokens) and so never move to another Region unless the caller opts in.
  */
 import type { Clock } from '../core/ports';
-import { type ApiError, NetworkError, VestaClientError } from './errors';
+import { type ApiError, NetworkError, UnavailableError, VestaClientError } from './errors';
 
 /** One Region of a deployment and the base URL of its API. */
 export interface RegionEndpoint {
@@ -160,6 +160,31 @@ export function regionDown(e: unknown): boolean {
   if (e instanceof NetworkError) return true;
   const s = (e as ApiError)?.status;
   return s === 500 || s === 502 || s === 503 || s === 504;
+}
+
+/** Connection failures before anything was sent: the Region cannot have acted on the request. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Whether the Region certainly did nothing with the request: a `503 Unavailable` (the contract
+ * says nothing was written) or a connection that was never made. A timeout, a reset or a 500, 502
+ * or 504 may come after the Region acted.
+ */
+export function nothingDone(e: unknown): boolean {
+  if (e instanceof UnavailableError) return true;
+  if (!(e instanceof NetworkError)) return false;
+  for (let c: unknown = e.cause; c; c = (c as { cause?: unknown }).cause) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT.has(code)) return true;
+  }
+  return false;
 }
 
 const REGION_LOCAL_PATH = /^\/v1\/(?:leases(?:\/|$)|ns\/[^/]+\/locks(?:\/|$))/;

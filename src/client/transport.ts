@@ -12,8 +12,10 @@
  * it is unavailable (no answer, a timeout, or a 500, 502, 503 or 504), the retry goes to the next
  * Region in order, under the same policy: the same attempts in all, only what is safe to send again
  * (a `503 Unavailable` wrote nothing; anything else only if GET, PUT, DELETE or with an
- * `Idempotency-Key`, the same key in every Region), and without a pause the first time a Region is
- * tried. A 4xx is an answer and never moves a request. After a failover, requests start at the Region
+ * `Idempotency-Key`), and without a pause the first time a Region is tried. Idempotency keys are
+ * kept per Region, so a POST or PATCH that is safe only by its key moves (with the same key) only
+ * when the Region certainly did nothing: a `503 Unavailable` or a connection never made; after a
+ * timeout or a 500, 502 or 504 it is retried in the same Region, where its key is known. A 4xx is an answer and never moves a request. After a failover, requests start at the Region
  * that answered for `failbackAfterMs`, then at the preferred one again. Region-local requests (leases,
  * locks, writes with a lease id or fencing token) stay in their Region and fail with
  * `RegionUnavailableError` instead, unless `failover: true`.
@@ -34,6 +36,7 @@ import {
   type RegionsOption,
   endpointsOf,
   isRegionLocal,
+  nothingDone,
   regionDown,
 } from './regions';
 
@@ -226,11 +229,8 @@ export class Transport {
     const headers = Object.fromEntries(
       Object.entries(opts.headers ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     );
-    const resendable =
-      method === 'GET' ||
-      method === 'PUT' ||
-      method === 'DELETE' ||
-      Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
+    const idempotent = method === 'GET' || method === 'PUT' || method === 'DELETE';
+    const resendable = idempotent || Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
     const several = this.router.endpoints.length > 1;
     const failover =
       several &&
@@ -261,7 +261,10 @@ export class Transport {
             );
           throw e;
         }
-        const moving = down && failover;
+        // A key is only known to the Region that took it (the idempotency table is regional): a
+        // keyed POST or PATCH moves only when the Region certainly did nothing, else it is retried
+        // where its key is.
+        const moving = down && failover && (idempotent || nothingDone(e));
         if (moving) at = this.router.next(at);
         const hinted = (e as ApiError).retryAfterSeconds;
         const delayMs =

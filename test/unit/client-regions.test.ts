@@ -234,14 +234,21 @@ test('a 503 Unavailable wrote nothing: even a POST without a key moves to the ne
   expect(us.seen).toHaveLength(1);
 });
 
-test.each<Mode>([500, 'slow', 'refused'])(
-  'after %s, a POST with an Idempotency-Key moves with the same key',
+test.each<Mode>([503, 'refused'])('after %s, a POST with an Idempotency-Key moves with the same key', async (mode) => {
+  eu.mode = mode;
+  await client().transact('shop', { ops: [] } as never, { idempotencyKey: 'txn-0001' });
+  const keys = [...eu.seen, ...us.seen].map((s) => s.headers['idempotency-key']);
+  expect(keys).toEqual(mode === 'refused' ? ['txn-0001'] : ['txn-0001', 'txn-0001']);
+  expect(us.seen).toHaveLength(1);
+});
+
+test.each<Mode>([500, 502, 'slow'])(
+  'after %s, which may follow a write, a keyed POST is retried where its key is known, not elsewhere',
   async (mode) => {
     eu.mode = mode;
-    await client().transact('shop', { ops: [] } as never, { idempotencyKey: 'txn-0001' });
-    const keys = [...eu.seen, ...us.seen].map((s) => s.headers['idempotency-key']);
-    expect(keys).toEqual(mode === 'refused' ? ['txn-0001'] : ['txn-0001', 'txn-0001']);
-    expect(us.seen).toHaveLength(1);
+    await expect(client().transact('shop', { ops: [] } as never, { idempotencyKey: 'txn-0002' })).rejects.toThrow();
+    expect(eu.seen.map((s) => s.headers['idempotency-key'])).toEqual(Array(4).fill('txn-0002'));
+    expect(us.seen).toHaveLength(0);
   },
 );
 
