@@ -257,7 +257,7 @@ export class Transport {
               { cause: e },
               isRegionLocal(path, headers)
                 ? undefined
-                : 'the request names that Region, so it was not sent to another.',
+                : 'the request is bound to that Region (its saga, snapshot or change cursor is there, or it named the Region), so it was not sent to another.',
             );
           throw e;
         }

@@ -91,6 +91,8 @@ async function fakeRegion(name: string): Promise<FakeRegion> {
       const change = { namespace: 'shop', key: `${name}/${seq}`, rev: seq, vv: {}, change: 'put' };
       return send(res, 200, { items: [change], cursor: `${name}.${seq}` });
     }
+    if (req.method === 'POST' && req.url === '/v1/sagas')
+      return send(res, 202, { id: 'saga-1', status: 'RUNNING', executionArn: `arn:${name}` });
     if (req.method === 'POST' && req.url === '/v1/leases')
       return send(res, 201, { id: `lease-${name}`, ttlSeconds: 30, expiresAt: '2026-01-01T00:00:30Z' });
     if (req.method === 'POST' && /\/locks\//.test(req.url ?? ''))
@@ -356,6 +358,19 @@ test('SigV4 signs each request for the Region of the URL it is sent to', async (
   const r = await t.request('GET', '/v1/health');
   expect(scopes).toEqual(['eu-west-1', 'us-east-1']);
   expect(r.region).toBe('us-east-1');
+});
+
+test('a saga is read where it was started, also after other requests failed over', async () => {
+  const c = client();
+  const saga = await c.sagas.start({ id: 'saga-1' } as never);
+  eu.mode = 503;
+  expect((await get(c)).region).toBe('us-east-1');
+  const e = await c.sagas.get(saga.id).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(RegionUnavailableError);
+  expect((e as Error).message).toMatch(
+    /Region eu-west-1 is unavailable .*its saga, snapshot or change cursor is there/,
+  );
+  expect(us.seen.filter((s) => s.path.includes('/sagas'))).toHaveLength(0);
 });
 
 describe('a change feed keeps to the Region of its cursor', () => {
