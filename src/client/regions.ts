@@ -135,9 +135,14 @@ export class RegionRouter {
     return (index + 1) % this.endpoints.length;
   }
 
-  /** Endpoint `index` answered (any status), naming itself `region` in `X-Vesta-Region`. */
-  public answered(index: number, region: string | undefined): void {
+  /**
+   * Endpoint `index` answered (any status), naming itself `region` in `X-Vesta-Region`; `routed`:
+   * the request went where the routing sent it (not to a Region it named), so the answer moves the
+   * routing.
+   */
+  public answered(index: number, region: string | undefined, routed = true): void {
     if (region && region !== this.endpoints[index].name) this.aliases.set(region, index);
+    if (!routed) return;
     if (index === 0) this.stay = undefined;
     else if (this.stay?.index !== index)
       this.stay = { index, until: this.clock.now().getTime() + this.failbackAfterMs };

@@ -328,9 +328,10 @@ export class Transport {
       throw new NetworkError(endpoint.url, reason, { cause: e });
     }
     const region = res.headers.get('x-vesta-region') ?? endpoint.name;
-    // A 500, 502, 503 or 504 is the Region failing, not serving: it does not keep requests there.
+    // A 500, 502, 503 or 504 is the Region failing, not serving: it does not keep requests there;
+    // nor does the answer to a request sent to a Region it named (a lease's, a saga's).
     if (!DOWN_STATUSES.has(res.status)) {
-      this.router.answered(at, region);
+      this.router.answered(at, region, opts.region === undefined);
       if (region !== undefined) this.lastRegion = region;
     }
     const etag = res.headers.get('etag') ?? undefined;

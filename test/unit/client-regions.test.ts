@@ -316,6 +316,17 @@ describe('leases and locks stay in their Region', () => {
     eu.mode = 'ok';
     await c.leases.keepalive(lease.id); // the stay in us-east-1 does not move it
     expect(eu.seen.at(-1)?.path).toBe(`/v1/leases/${lease.id}/keepalive`);
+    expect((await get(c)).region).toBe('us-east-1'); // nor does its answer end the stay
+  });
+
+  test('an answer to a request sent to a Region it names does not move the others there', async () => {
+    const c = client({ preferRegion: 'us-east-1' });
+    eu.mode = 'ok';
+    const lease = await c.leases.grant(30);
+    expect(c.leases.regionOf(lease.id)).toBe('us-east-1');
+    const inEu = await c.request('GET', '/v1/ns/shop/keys/k', { region: 'eu-west-1' });
+    expect(inEu.region).toBe('eu-west-1');
+    expect((await get(c)).region).toBe('us-east-1');
   });
 
   test('failoverRegionLocal lets them move, as far as sending again is safe', async () => {
