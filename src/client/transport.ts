@@ -10,15 +10,17 @@
  *
  * Regions (`regions` instead of `url`, see regions.ts): requests go to the preferred Region. When
  * it is unavailable (no answer, a timeout, or a 500, 502, 503 or 504), the retry goes to the next
- * Region in order, under the same policy: the same attempts in all, only what is safe to send again
- * (a `503 Unavailable` wrote nothing; anything else only if GET, PUT, DELETE or with an
+ * Region in order, under the same policy: the same attempts in all, only what is safe to send
+ * again (a `503 Unavailable` wrote nothing; anything else only if GET, PUT, DELETE or with an
  * `Idempotency-Key`), and without a pause the first time a Region is tried. Idempotency keys are
  * kept per Region, so a POST or PATCH that is safe only by its key moves (with the same key) only
  * when the Region certainly did nothing: a `503 Unavailable` or a connection never made; after a
- * timeout or a 500, 502 or 504 it is retried in the same Region, where its key is known. A 4xx is an answer and never moves a request. After a failover, requests start at the Region
- * that answered for `failbackAfterMs`, then at the preferred one again. Region-local requests (leases,
- * locks, writes with a lease id or fencing token) stay in their Region and fail with
- * `RegionUnavailableError` instead, unless `failover: true`.
+ * timeout or a 500, 502 or 504 it is retried in the same Region, where its key is known. A 4xx is
+ * an answer and never moves a request. After a failover, requests start at the Region that
+ * answered for `failbackAfterMs`, then at the preferred one again. Requests bound to a Region
+ * (`region`: a lease's, a saga's, a change cursor's) and Region-local ones (leases, locks, writes
+ * with a lease id or fencing token) stay there and fail with `RegionUnavailableError` instead,
+ * unless `failover: true` (or `failoverRegionLocal` for the Region-local ones).
  *
  * Numbers: bodies are written digit for digit (a field may hold a `Decimal` or a bigint), and with
  * `numbers: 'exact'` answers are read losslessly too: a number a double cannot hold exactly comes
