@@ -110,6 +110,16 @@ export const COMMON_OPTIONS: OptionDecls = {
       'is signed with SigV4',
     ],
   },
+  regions: {
+    type: 'string',
+    value: 'R=URL,...',
+    help: [
+      'the API of each Region of a deployment, e.g.',
+      'eu-west-1=https://...,us-east-1=https://... (default: `vesta config',
+      'get regions`); requests go to --region, else the first, and fail over',
+      'to the others in order when it is unavailable. --url wins over it',
+    ],
+  },
   profile: {
     type: 'string',
     value: 'NAME',
@@ -124,7 +134,8 @@ export const COMMON_OPTIONS: OptionDecls = {
     value: 'REGION',
     help: [
       "AWS region to sign for (default: the execute-api URL's, else",
-      '`vesta config get region`, else $AWS_REGION)',
+      '`vesta config get region`, else $AWS_REGION); with --regions (or',
+      'the regions setting), the Region to prefer',
     ],
   },
   table: { type: 'boolean', help: ['a readable table instead of JSON, where the command has one'] },

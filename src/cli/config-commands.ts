@@ -10,7 +10,8 @@ import { UsageError } from './errors';
 const WHERE = [
   'The settings file is $VESTA_CONFIG, else $XDG_CONFIG_HOME/vesta/config.json, else',
   '~/.config/vesta/config.json. A command takes the URL from --url, else $VESTA_URL, else this',
-  `file, else ${DEFAULT_URL}; the profile from --profile, else $AWS_PROFILE, else this`,
+  `file (its regions before its url), else ${DEFAULT_URL}; --regions comes after --url and`,
+  'before $VESTA_URL. The profile from --profile, else $AWS_PROFILE, else this',
   'file; the region from --region, else the execute-api URL, else this file, else $AWS_REGION.',
 ].join('\n');
 
@@ -19,13 +20,17 @@ const KEYS = `<name> is one of ${CONFIG_KEYS.join(', ')}.`;
 export const configSetCommand: Command = {
   name: 'config set',
   args: ['name', 'value'],
-  summary: 'remember the API URL (or AWS profile, region) for later commands',
+  summary: 'remember the API URL (or Regions, AWS profile, region) for later commands',
   about: [
     `Stores <value> under <name> and prints the settings. ${KEYS}`,
     "  url                     an http(s) URL: the local stack, or a deployed stack's",
     '                          https://<api-id>.execute-api.<region>.amazonaws.com/<stage>',
+    '  regions                 the URL of each Region of a deployment, instead of url:',
+    '                          eu-west-1=https://...,us-east-1=https://... (the first',
+    '                          preferred unless region names another; failover in order)',
     '  profile                 the AWS profile whose credentials sign requests to a deployed stack',
-    '  region                  the AWS region, when the URL does not name it',
+    '  region                  the AWS region, when the URL does not name it; with',
+    '                          regions, the Region to prefer',
     WHERE,
   ].join('\n'),
   options: {},

@@ -1,15 +1,16 @@
 /**
- * The CLI's small settings file: the API URL and, for a deployed stack, the AWS profile and
- * region, so that they need not be passed on every command. It lives at `$VESTA_CONFIG`, else
+ * The CLI's small settings file: the API URL (or the URLs of several Regions) and, for a deployed
+ * stack, the AWS profile and region, so that they need not be passed on every command. It lives at `$VESTA_CONFIG`, else
  * `$XDG_CONFIG_HOME/vesta/config.json`, else `~/.config/vesta/config.json`.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type RegionEndpoint, endpointsOf } from '../client/regions';
 import { ConfigError, UsageError } from './errors';
 
 /** The settings `vesta config` knows, in the order it prints them. */
-export const CONFIG_KEYS = ['url', 'profile', 'region'] as const;
+export const CONFIG_KEYS = ['url', 'regions', 'profile', 'region'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type CliConfig = Partial<Record<ConfigKey, string>>;
 
@@ -17,6 +18,35 @@ export type CliConfig = Partial<Record<ConfigKey, string>>;
 export const CONFIG_ENV = 'VESTA_CONFIG';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
+
+/**
+ * The Regions of `value`, `eu-west-1=https://...,us-east-1=https://...`, in the order given (the
+ * first is preferred unless `--region` names another). Throws `UsageError` for `command` naming
+ * what is wrong: a pair without `=`, no Region, or what `endpointsOf` (client/regions.ts) refuses.
+ */
+export function parseRegions(value: string, command?: string): RegionEndpoint[] {
+  const received = `Received: ${JSON.stringify(value)}`;
+  const pairs = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const regions: RegionEndpoint[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(
+        `regions must be <region>=<url> pairs separated by commas, e.g. eu-west-1=https://...,us-east-1=https://... ${received}`,
+        command,
+      );
+    regions.push({ region: pair.slice(0, eq).trim(), url: pair.slice(eq + 1).trim() });
+  }
+  try {
+    endpointsOf({ regions });
+  } catch (e) {
+    throw new UsageError((e as Error).message, command, { cause: e });
+  }
+  return regions;
+}
 
 /** Where the settings file is for `env`. Never throws. */
 export function configPath(env: Readonly<Record<string, string | undefined>>): string {
@@ -32,7 +62,8 @@ export function configKey(name: string, command: string): ConfigKey {
 }
 
 /**
- * Checks a value before it is stored: an http(s) URL, a profile name, a region like `eu-west-1`.
+ * Checks a value before it is stored: an http(s) URL, Regions and their URLs
+ * (`eu-west-1=https://...,us-east-1=https://...`), a profile name, a region like `eu-west-1`.
  * Returns it (a URL without trailing slashes). Throws `UsageError` echoing what was received.
  */
 export function checkConfigValue(key: ConfigKey, value: string): string {
@@ -52,6 +83,10 @@ export function checkConfigValue(key: ConfigKey, value: string): string {
     }
     return value.replace(/\/+$/, '');
   }
+  if (key === 'regions')
+    return parseRegions(value, 'config set')
+      .map((r) => `${r.region}=${r.url.replace(/\/+$/, '')}`)
+      .join(',');
   if (key === 'region' && !REGION.test(value))
     throw new UsageError(`region must be an AWS region such as eu-west-1. ${received}`, 'config set');
   if (value.trim() === '') throw new UsageError(`${key} must not be empty. ${received}`, 'config set');

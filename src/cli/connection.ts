@@ -1,13 +1,19 @@
 /**
- * Which API a command talks to, and the client it talks with. The URL is `--url`, else
- * `VESTA_URL`, else the settings file (`vesta config set url`), else the local stack. A deployed
- * stack's `execute-api` URL is signed with SigV4 from the default AWS credential chain, with the
- * profile of `--profile`, else `AWS_PROFILE`, else the settings file, and the region of
- * `--region`, else the URL's own, else the settings file's, else `AWS_REGION`.
+ * Which API a command talks to, and the client it talks with. The URL is `--url`, else the
+ * Regions of `--regions`, else `VESTA_URL`, else the settings file's `regions`, else its `url`
+ * (`vesta config set`), else the local stack. A deployed stack's `execute-api` URL is signed with
+ * SigV4 from the default AWS credential chain, with the profile of `--profile`, else
+ * `AWS_PROFILE`, else the settings file, and the region of `--region`, else the URL's own, else
+ * the settings file's, else `AWS_REGION`.
+ *
+ * With Regions (`eu-west-1=https://...,us-east-1=https://...`), `--region` (else the settings
+ * file's `region`, when it is one of them) is the Region to prefer, and the client fails over to
+ * the others in the order given; each Region's URL is signed for that Region.
  */
 import { type ConnectOptions, type VestaClient, connect } from '../client';
 import { type OptionValues, str } from './options';
-import { type CliConfig, configPath, readConfig } from './config';
+import type { RegionEndpoint } from '../client/regions';
+import { type CliConfig, configPath, parseRegions, readConfig } from './config';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
 
@@ -17,8 +23,13 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export type Source = 'option' | 'environment' | 'config' | 'default';
 
 export interface Target {
+  /** The URL, or with `regions` the first Region's. */
   readonly url: string;
   readonly urlFrom: Source;
+  /** The Regions and their URLs, when they were given instead of one URL. */
+  readonly regions?: readonly RegionEndpoint[];
+  /** With `regions`: the Region to prefer (`--region`, else the settings file's when it is one of them). */
+  readonly preferRegion?: string;
   readonly profile?: string;
   readonly region?: string;
 }
@@ -35,13 +46,33 @@ function regionInUrl(url: string): string | undefined {
 /**
  * The URL, profile and region for the options `values`, the environment of `io` and the settings
  * file. Reads the file only when an option or the environment leaves something to it.
- * Throws `ConfigError` when the settings file is needed and cannot be read.
+ * Throws `ConfigError` when the settings file is needed and cannot be read, `UsageError` when
+ * `--regions` or the stored `regions` are not Regions and URLs.
  */
 export function resolveTarget(values: OptionValues, io: CliIo): Target {
   const flagUrl = str(values, 'url');
+  const flagRegions = str(values, 'regions');
   const envUrl = io.env.VESTA_URL || undefined;
   let config: CliConfig | undefined;
   const stored = (): CliConfig => (config ??= readConfig(configPath(io.env)));
+  const regionsText =
+    flagUrl !== undefined ? undefined : flagRegions !== undefined ? flagRegions : envUrl ? undefined : stored().regions;
+  if (regionsText !== undefined) {
+    const fromFlag = flagRegions !== undefined;
+    const regions = parseRegions(regionsText);
+    const storedRegion = (): string | undefined => {
+      const r = stored().region;
+      return r !== undefined && regions.some((e) => e.region === r) ? r : undefined;
+    };
+    const preferRegion = str(values, 'region') || storedRegion();
+    return {
+      url: regions[0].url,
+      urlFrom: fromFlag ? 'option' : 'config',
+      regions,
+      preferRegion,
+      profile: str(values, 'profile') || io.env.AWS_PROFILE || stored().profile,
+    };
+  }
   const [url, urlFrom]: [string, Source] =
     flagUrl !== undefined
       ? [flagUrl, 'option']
@@ -64,14 +95,20 @@ export function connector(target: Target, io: CliIo): Connector {
     try {
       // Numbers are read exactly and printed digit for digit: the CLI never rounds a value.
       return connect({
-        url: target.url,
+        ...(target.regions
+          ? { regions: target.regions, preferRegion: target.preferRegion }
+          : { url: target.url, region: target.region }),
         profile: target.profile,
-        region: target.region,
         numbers: 'exact',
         ...(io.fetch ? { fetch: io.fetch } : {}),
         ...overrides,
       });
     } catch (e) {
+      if (target.regions) {
+        const where = target.urlFrom === 'option' ? '--regions' : 'the regions of `vesta config`';
+        const message = (e as Error).message.replace(/^preferRegion/, '--region');
+        throw new UsageError(`${where}: ${message}`, undefined, { cause: e });
+      }
       const where = {
         option: '--url',
         environment: 'VESTA_URL',

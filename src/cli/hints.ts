@@ -2,7 +2,14 @@
  * How the CLI reports failures on standard error: one `error:` line with the problem's `detail`,
  * then a `hint:` line saying what to do next, from the client's typed errors.
  */
-import { ApiError, ConflictError, NetworkError, PreconditionFailedError, apiError } from '../client';
+import {
+  ApiError,
+  ConflictError,
+  NetworkError,
+  PreconditionFailedError,
+  RegionUnavailableError,
+  apiError,
+} from '../client';
 import { ConfigError, LeaseLostError, SigningError, UsageError } from './errors';
 
 const GRANT = '`vesta lease grant --ttl <seconds>`';
@@ -116,6 +123,9 @@ export function describeError(e: unknown, command?: string): string {
   }
   if (e instanceof LeaseLostError) {
     return `error: ${e.message}\nhint: records written with the lease are gone and its locks are free for others; stop work that relied on them, then grant a new lease and re-acquire its locks\n`;
+  }
+  if (e instanceof RegionUnavailableError) {
+    return `error: ${e.message}\nhint: try again later, or grant a new lease in another Region (--region) and re-acquire its locks there\n`;
   }
   if (e instanceof NetworkError) {
     const hint = isLocal(e.url)

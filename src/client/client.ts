@@ -10,6 +10,14 @@
  * const vesta = new VestaClient({ url: 'http://127.0.0.1:8080' });
  * await vesta.update('shop', 'cart/42', (cart) => ({ ...cart, qty: Number(cart?.qty ?? 0) + 1 }));
  * ```
+ *
+ * Several Regions: `new VestaClient({ regions: { 'eu-west-1': euUrl, 'us-east-1': usUrl },
+ * preferRegion: 'eu-west-1' })` sends requests to the preferred Region and fails over to the
+ * others when it is unavailable (transport.ts, regions.ts); `client.transport.currentRegion` and
+ * each `Reply.region` say which Region answered. Leases and locks are Region-local: their
+ * requests, and writes with a lease id or fencing token, go to the Region that granted the lease
+ * and never fail over on their own; when that Region is down they fail with
+ * `RegionUnavailableError` naming it (`failoverRegionLocal: true` opts out, see leases.ts).
  */
 import { backoffMs, sleep } from '../core/backoff';
 import { ConflictError, PreconditionFailedError, TooManyAttemptsError } from './errors';
@@ -70,14 +78,22 @@ export class VestaClient {
   /** Items background paths set aside: list, read, replay, discard. */
   public readonly deadLetters: DeadLetters;
 
-  /** Throws `TypeError` when the URL is not an http(s) URL. */
+  /**
+   * Throws `TypeError` naming the option when a URL is not an http(s) URL, when neither or both of
+   * `url` and `regions` are given, or for bad `regions` or `preferRegion` (see `endpointsOf`).
+   */
   public constructor(opts: ClientOptions) {
     this.transport = new Transport(opts);
     this.leases = new Leases(this.transport);
-    this.locks = new Locks(this.transport);
+    this.locks = new Locks(this.transport, this.leases);
     this.sagas = new Sagas(this.transport);
     this.snapshots = new Snapshots(this.transport);
     this.deadLetters = new DeadLetters(this.transport);
+  }
+
+  /** Where a write goes with several Regions: `region`, else the Region of its lease (leases.ts). */
+  private regionFor(opts: Pick<WriteOptions, 'region' | 'leaseId'>): string | undefined {
+    return opts.region ?? (opts.leaseId === undefined ? undefined : this.leases.regionOf(opts.leaseId));
   }
 
   /** Runs `fn` holding lock `name` of `ns`, its writes fenced; see `withLock` in leases.ts. */
@@ -142,6 +158,7 @@ export class VestaClient {
       body,
       headers: writeHeaders(opts),
       signal: opts.signal,
+      region: this.regionFor(opts),
     });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
@@ -161,13 +178,18 @@ export class VestaClient {
       body: patch,
       headers: writeHeaders(opts),
       signal: opts.signal,
+      region: this.regionFor(opts),
     });
     return { record: r.body, etag: r.etag ?? '', created: r.status === 201 };
   }
 
   /** Deletes the record. Throws `NotFoundError` when it is absent. */
   public async delete(ns: string, key: string, opts: WriteOptions = {}): Promise<void> {
-    await this.request('DELETE', recordPath(ns, key), { headers: writeHeaders(opts), signal: opts.signal });
+    await this.request('DELETE', recordPath(ns, key), {
+      headers: writeHeaders(opts),
+      signal: opts.signal,
+      region: this.regionFor(opts),
+    });
   }
 
   /**
@@ -225,12 +247,13 @@ export class VestaClient {
   public async transact(
     ns: string,
     txn: TxnBody,
-    opts: Pick<WriteOptions, 'leaseId' | 'fence' | 'idempotencyKey' | 'signal'> = {},
+    opts: Pick<WriteOptions, 'leaseId' | 'fence' | 'idempotencyKey' | 'signal' | 'region'> = {},
   ): Promise<TxnResult[]> {
     const r = await this.request<{ results: TxnResult[] }>('POST', `/v1/ns/${encodeURIComponent(ns)}/txn`, {
       body: txn,
       headers: writeHeaders(opts),
       signal: opts.signal,
+      region: this.regionFor(opts),
     });
     return r.body.results;
   }

@@ -10,6 +10,7 @@ export * from './dead-letters';
 export * from './connect';
 export * from './field-expiry';
 export * from './sigv4';
+export * from './regions';
 export {
   Decimal,
   type Numeric,

@@ -2,6 +2,16 @@
  * Leases and locks: grant, keepalive, revoke; a background keepalive that reports a lost lease at
  * once (`KeepAlive.signal` aborts, `lost` resolves); locks with fencing tokens; and `withLock`,
  * which runs work holding a lock and hands it writes fenced with the lock's token.
+ *
+ * Several Regions: leases and locks are Region-local (docs/regions.md); a lease, and a lock's
+ * fencing token, mean nothing in another Region. So `Leases` remembers the Region that granted
+ * each lease, and every later request about it (keepalive, get, revoke, acquire and release of
+ * its locks, `withLock`'s fenced writes) goes to that Region only, also after the client failed
+ * back or over for other requests. When that Region is unavailable the request fails with
+ * `RegionUnavailableError` naming it instead of moving: the caller decides to take a new lease
+ * elsewhere. A lease or lock request that names no known lease (a grant, a listing) goes to the
+ * Region requests go to now, and does not fail over either. `failoverRegionLocal: true` (client
+ * option) lets them all fail over, for callers that handle tokens that became meaningless.
  */
 import { ApiError, LeaseLostError, NotFoundError } from './errors';
 import type { Requester } from './transport';
@@ -112,7 +122,15 @@ export class KeepAlive {
 }
 
 export class Leases {
+  /** The Region that granted each lease (client of several Regions), by lease id. */
+  private readonly regions = new Map<string, string>();
+
   public constructor(private readonly client: Requester) {}
+
+  /** The Region that granted lease `id` through this client, when the answer named one. */
+  public regionOf(id: string): string | undefined {
+    return this.regions.get(id);
+  }
 
   /** A new lease of `ttlSeconds` (5 to 86400). */
   public async grant(
@@ -120,12 +138,12 @@ export class Leases {
     opts: { readonly executionArn?: string; readonly idempotencyKey?: string } = {},
   ): Promise<Lease> {
     const body: GrantBody = { ttlSeconds, ...(opts.executionArn ? { executionArn: opts.executionArn } : {}) };
-    return (
-      await this.client.request<Lease>('POST', '/v1/leases', {
-        body,
-        headers: { 'idempotency-key': opts.idempotencyKey },
-      })
-    ).body;
+    const r = await this.client.request<Lease>('POST', '/v1/leases', {
+      body,
+      headers: { 'idempotency-key': opts.idempotencyKey },
+    });
+    if (r.region !== undefined && r.body && typeof r.body.id === 'string') this.regions.set(r.body.id, r.region);
+    return r.body;
   }
 
   /** Restarts the TTL. Throws `NotFoundError` once the lease has expired or was revoked (never revived). */
@@ -133,17 +151,25 @@ export class Leases {
     return (
       await this.client.request<Lease>('POST', `/v1/leases/${encodeURIComponent(id)}/keepalive`, {
         signal: opts.signal,
+        region: this.regionOf(id),
       })
     ).body;
   }
 
   public async get(id: string): Promise<LeaseDetails> {
-    return (await this.client.request<LeaseDetails>('GET', `/v1/leases/${encodeURIComponent(id)}`)).body;
+    const path = `/v1/leases/${encodeURIComponent(id)}`;
+    return (await this.client.request<LeaseDetails>('GET', path, { region: this.regionOf(id) })).body;
   }
 
   /** Ends the lease: its records and locks go with it. Throws `NotFoundError` when it is already gone. */
   public async revoke(id: string): Promise<void> {
-    await this.client.request('DELETE', `/v1/leases/${encodeURIComponent(id)}`);
+    try {
+      await this.client.request('DELETE', `/v1/leases/${encodeURIComponent(id)}`, { region: this.regionOf(id) });
+    } catch (e) {
+      if (e instanceof NotFoundError) this.regions.delete(id);
+      throw e;
+    }
+    this.regions.delete(id);
   }
 
   /** Keeps `lease` alive in the background until `stop()` or its loss. */
@@ -153,7 +179,11 @@ export class Leases {
 }
 
 export class Locks {
-  public constructor(private readonly client: Requester) {}
+  /** `leases` tells the Region of a lease (several Regions): a lock is taken where its lease lives. */
+  public constructor(
+    private readonly client: Requester,
+    private readonly leases?: Pick<Leases, 'regionOf'>,
+  ) {}
 
   /** One page of the locks of `ns` held now, by name; `prefix` keeps the names that start with it. */
   public async list(ns: string, opts: PageOptions = {}): Promise<LockPage> {
@@ -175,7 +205,7 @@ export class Locks {
       await this.client.request<LockGrant>(
         'POST',
         `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`,
-        { body: { leaseId } satisfies AcquireBody },
+        { body: { leaseId } satisfies AcquireBody, region: this.leases?.regionOf(leaseId) },
       )
     ).body;
   }
@@ -184,6 +214,7 @@ export class Locks {
   public async release(ns: string, name: string, leaseId: string): Promise<void> {
     await this.client.request('DELETE', `/v1/ns/${encodeURIComponent(ns)}/locks/${encodeURIComponent(name)}`, {
       headers: { 'x-lease-id': leaseId },
+      region: this.leases?.regionOf(leaseId),
     });
   }
 }
@@ -213,7 +244,7 @@ export interface LockingClient {
   put(ns: string, key: string, fields: Fields, opts?: WriteOptions): Promise<Versioned<VestaRecord | SiblingsRecord>>;
   patch(ns: string, key: string, patch: PatchBody, opts?: WriteOptions): Promise<Versioned<VestaRecord>>;
   delete(ns: string, key: string, opts?: WriteOptions): Promise<void>;
-  transact(ns: string, txn: TxnBody, opts?: Pick<WriteOptions, 'fence'>): Promise<TxnResult[]>;
+  transact(ns: string, txn: TxnBody, opts?: Pick<WriteOptions, 'fence' | 'region'>): Promise<TxnResult[]>;
 }
 
 export interface WithLockOptions {
@@ -245,16 +276,18 @@ export async function withLock<T>(
   try {
     const grant = await acquireWaiting(client, ns, name, lease.id, opts);
     const fence = { lock: name, token: grant.fencingToken };
+    // The lease's Region: fenced writes made elsewhere would be refused (tokens are Region-local).
+    const region = client.leases.regionOf(lease.id);
     const ctx: LockContext = {
       ns,
       name,
       fencingToken: grant.fencingToken,
       leaseId: lease.id,
       signal: alive.signal,
-      put: (key, fields, o) => client.put(ns, key, fields, { ...o, fence }),
-      patch: (key, patch, o) => client.patch(ns, key, patch, { ...o, fence }),
-      delete: (key, o) => client.delete(ns, key, { ...o, fence }),
-      transact: (txn) => client.transact(ns, txn, { fence }),
+      put: (key, fields, o) => client.put(ns, key, fields, { region, ...o, fence }),
+      patch: (key, patch, o) => client.patch(ns, key, patch, { region, ...o, fence }),
+      delete: (key, o) => client.delete(ns, key, { region, ...o, fence }),
+      transact: (txn) => client.transact(ns, txn, { fence, region }),
     };
     const result = await fn(ctx);
     if (alive.signal.aborted) throw alive.signal.reason;

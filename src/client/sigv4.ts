@@ -36,6 +36,11 @@ export interface HttpRequestToSign {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The Region of the deployment this URL belongs to (a client of several Regions): signed for,
+   * unless the URL is an execute-api URL, whose own region always wins.
+   */
+  region?: string;
 }
 
 /** Returns the headers to send: the request's own plus the signature's. */
@@ -155,7 +160,9 @@ export function sigv4Signer(opts: Sigv4SignerOptions = {}): RequestSigner {
   });
   return async (req) => {
     const url = new URL(req.url);
-    const signingRegion = resolveRegion(opts.region, url);
+    // Per request with several Regions: each URL only accepts signatures scoped to its Region.
+    const explicit = req.region !== undefined ? (regionOfUrl(url) ?? req.region) : opts.region;
+    const signingRegion = resolveRegion(explicit, url);
     const toSign: HttpRequest = {
       method: req.method.toUpperCase(),
       protocol: url.protocol,

@@ -4,10 +4,16 @@
  * cursor of the last change handed out is `stream.cursor`, to go on later from exactly there.
  * With `retry`, moments when the API cannot be reached, is throttled or unavailable are waited
  * out (its `Retry-After`, else a growing backoff) instead of ending the iteration.
+ *
+ * Several Regions: a cursor is a position in one Region's change log, so once a stream has one,
+ * it asks that Region only (`stream.region`); when that Region is unavailable it fails with
+ * `RegionUnavailableError` (waited out like the failure behind it with `retry`), never going on
+ * in another Region's log, which would skip or repeat changes.
  */
 import { backoffCeilingMs } from '../core/backoff';
 import { ApiError, NetworkError } from './errors';
-import type { Requester } from './transport';
+import { RegionUnavailableError } from './regions';
+import type { Reply, Requester } from './transport';
 import type { Change, ChangePage } from './types';
 
 /** Changes per request while skipping to the end of the log for `after: 'now'` (the API's most). */
@@ -50,6 +56,7 @@ export interface WatchOptions {
 
 /** Failures that pass: no answer, throttling, an API that is briefly unavailable. Never throws. */
 export function isTransient(e: unknown): boolean {
+  if (e instanceof RegionUnavailableError) return isTransient(e.cause);
   if (e instanceof NetworkError) return true;
   return e instanceof ApiError && [429, 502, 503, 504].includes(e.problem.status);
 }
@@ -77,14 +84,26 @@ export async function changes(
     readonly limit?: number;
     readonly wait?: number;
     readonly signal?: AbortSignal;
+    /** The Region whose change log `after` is a position in (a client of several Regions). */
+    readonly region?: string;
   } = {},
 ): Promise<ChangePage> {
-  const r = await client.request<ChangePage>('GET', `/v1/ns/${encodeURIComponent(ns)}/changes`, {
+  return (await changesReply(client, ns, opts)).body;
+}
+
+function changesReply(
+  client: Requester,
+  ns: string,
+  opts: Parameters<typeof changes>[2] = {},
+): Promise<Reply<ChangePage>> {
+  // With a cursor, another Region's log would skip or repeat changes: stay in one Region.
+  return client.request<ChangePage>('GET', `/v1/ns/${encodeURIComponent(ns)}/changes`, {
     query: { after: opts.after, prefix: opts.prefix, limit: opts.limit, wait: opts.wait },
     signal: opts.signal,
     extraTimeoutMs: (opts.wait ?? 0) * 1000,
+    region: opts.region,
+    ...(opts.after !== undefined ? { failover: false } : {}),
   });
-  return r.body;
 }
 
 function timer(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -105,6 +124,8 @@ function timer(ms: number, signal: AbortSignal): Promise<boolean> {
 export class ChangeStream implements AsyncIterable<Change> {
   /** The cursor after the last change handed out (undefined before the first answer). */
   public cursor: string | undefined;
+  /** The Region whose change log `cursor` is in, once an answer named it (several Regions). */
+  public region: string | undefined;
 
   public constructor(
     private readonly client: Requester,
@@ -124,7 +145,11 @@ export class ChangeStream implements AsyncIterable<Change> {
     const { signal, prefix, retry } = this.opts;
     for (let failures = 1; ; failures++) {
       try {
-        return await changes(this.client, this.ns, { after: this.cursor, prefix, limit, wait, signal });
+        // A cursor given at the start is of the Region asked first; each later one of the Region that gave it.
+        const region = this.cursor === undefined ? undefined : this.region;
+        const r = await changesReply(this.client, this.ns, { after: this.cursor, prefix, limit, wait, signal, region });
+        this.region ??= r.region;
+        return r.body;
       } catch (e) {
         if (signal?.aborted || !retry || !isTransient(e)) throw e;
         const ms = retryDelayMs(e, failures, retry.random);

@@ -2,9 +2,15 @@
  * Sagas and snapshots: start, read, and wait for the end with progress callbacks. Waiting polls
  * the status (`intervalMs`), reports every change of it to `onProgress`, and stops at a final
  * status, at `timeoutMs` (`WaitTimeoutError`) or when `signal` aborts (rejects with its reason).
+ *
+ * Several Regions: a saga runs in the Region that started it, and snapshots and restores are
+ * Region-local (docs/regions.md). So each class remembers the Region that started each of its ids
+ * and sends reads, waits and retries of that id there only; when that Region is unavailable they
+ * fail with `RegionUnavailableError` naming it, instead of a `404` from another Region. Starting
+ * one fails over like any other request.
  */
 import { VestaClientError } from './errors';
-import type { Requester } from './transport';
+import type { Reply, Requester } from './transport';
 import type {
   CreateSnapshotBody,
   ImportSnapshotsBody,
@@ -71,13 +77,29 @@ async function waitFor<T>(
   }
 }
 
+/** The Region that started each id (a client of several Regions), from the answer that started it. */
+class Homes {
+  private readonly regions = new Map<string, string>();
+
+  public note<T extends { readonly id?: string }>(r: Reply<T>, id = r.body?.id): T {
+    if (r.region !== undefined && typeof id === 'string') this.regions.set(id, r.region);
+    return r.body;
+  }
+
+  public of(id: string): string | undefined {
+    return this.regions.get(id);
+  }
+}
+
 export class Sagas {
+  private readonly homes = new Homes();
+
   public constructor(private readonly client: Requester) {}
 
   /** Starts a saga (the same `id` again starts nothing and returns it as it stands). */
   public async start(input: SagaInput): Promise<(SagaStarted | Saga) & { readonly created: boolean }> {
     const r = await this.client.request<SagaStarted | Saga>('POST', '/v1/sagas', { body: input });
-    return { ...r.body, created: r.status === 202 };
+    return { ...this.homes.note(r), created: r.status === 202 };
   }
 
   /** One page of sagas, newest first; `status` keeps the sagas in that status. */
@@ -104,8 +126,8 @@ export class Sagas {
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Saga> {
-    return (await this.client.request<Saga>('GET', `/v1/sagas/${encodeURIComponent(id)}`, { signal: opts.signal }))
-      .body;
+    const path = `/v1/sagas/${encodeURIComponent(id)}`;
+    return (await this.client.request<Saga>('GET', path, { signal: opts.signal, region: this.homes.of(id) })).body;
   }
 
   /**
@@ -114,7 +136,8 @@ export class Sagas {
    * it. Any other status rejects with `ApiError` 409 (`reason: SagaNotRetryable`).
    */
   public async retry(id: string): Promise<Saga> {
-    return (await this.client.request<Saga>('POST', `/v1/sagas/${encodeURIComponent(id)}/retry`)).body;
+    const path = `/v1/sagas/${encodeURIComponent(id)}/retry`;
+    return (await this.client.request<Saga>('POST', path, { region: this.homes.of(id) })).body;
   }
 
   /** Waits until the saga is no longer RUNNING and returns it. */
@@ -134,21 +157,22 @@ export class Sagas {
 }
 
 export class Snapshots {
+  private readonly homes = new Homes();
+
   public constructor(private readonly client: Requester) {}
 
   /** Starts a snapshot of `namespace`, or of every namespace. */
   public async create(opts: { readonly namespace?: string } = {}): Promise<SnapshotStarted> {
-    return (
+    return this.homes.note(
       await this.client.request<SnapshotStarted>('POST', '/v1/snapshots', {
         body: (opts.namespace ? { namespace: opts.namespace } : {}) satisfies CreateSnapshotBody,
-      })
-    ).body;
+      }),
+    );
   }
 
   public async get(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Snapshot> {
-    return (
-      await this.client.request<Snapshot>('GET', `/v1/snapshots/${encodeURIComponent(id)}`, { signal: opts.signal })
-    ).body;
+    const path = `/v1/snapshots/${encodeURIComponent(id)}`;
+    return (await this.client.request<Snapshot>('GET', path, { signal: opts.signal, region: this.homes.of(id) })).body;
   }
 
   /** Newest first. */
@@ -191,15 +215,15 @@ export class Snapshots {
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
       mode: opts.mode ?? 'missing',
     };
-    return (
-      await this.client.request<RestoreStarted>('POST', `/v1/snapshots/${encodeURIComponent(id)}/restore`, { body })
-    ).body;
+    const path = `/v1/snapshots/${encodeURIComponent(id)}/restore`;
+    return this.homes.note(
+      await this.client.request<RestoreStarted>('POST', path, { body, region: this.homes.of(id) }),
+    );
   }
 
   public async getRestore(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<Restore> {
-    return (
-      await this.client.request<Restore>('GET', `/v1/restores/${encodeURIComponent(id)}`, { signal: opts.signal })
-    ).body;
+    const path = `/v1/restores/${encodeURIComponent(id)}`;
+    return (await this.client.request<Restore>('GET', path, { signal: opts.signal, region: this.homes.of(id) })).body;
   }
 
   /** Waits until the restore is COMPLETE or FAILED; `onProgress` sees written and skipped so far. */

@@ -15,6 +15,11 @@ export interface WriteOptions {
   readonly fence?: { readonly lock: string; readonly token: number };
   readonly idempotencyKey?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Send to this Region only (a client of several Regions): where the lease or lock of `leaseId`
+   * or `fence` was granted. Fenced and lease writes never fail over on their own (regions.ts).
+   */
+  readonly region?: string;
 }
 
 /** What a `PUT` may carry besides its headers. */

@@ -151,7 +151,7 @@ describe('vesta config', () => {
     ],
     [['config', 'set', 'url', 'file:///etc/passwd'], 'Received: "file:///etc/passwd"'],
     [['config', 'set', 'region', 'Europe'], 'region must be an AWS region such as eu-west-1. Received: "Europe"'],
-    [['config', 'set', 'colour', 'blue'], 'config set knows url, profile, region. Received: "colour"'],
+    [['config', 'set', 'colour', 'blue'], 'config set knows url, regions, profile, region. Received: "colour"'],
     [['config', 'get', 'url', 'profile'], 'at most one <name>'],
   ])('%j is a usage error: exit 2, the value echoed, nothing stored', async (argv, message) => {
     const env = { VESTA_CONFIG: tempConfig() };
