@@ -238,13 +238,15 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards): Promise<TxnResult[]> {
-    if (this.regional) return Promise.reject(this.regional.noTransactions());
+    const r = this.regional;
+    if (r) return this.tracked(() => r.transact(ns, txn, mode, guards));
     return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode, guards), guards)));
   }
 
   /** A transaction committed together with `extra` items (e.g. a saga-log entry). */
   public transactWith(ns: string, txn: TxnBody, mode: ConflictMode, extra: TxnExtra): Promise<TxnResult[]> {
-    if (this.regional) return Promise.reject(this.regional.noTransactions());
+    const r = this.regional;
+    if (r) return this.tracked(() => r.transact(ns, txn, mode, undefined, extra));
     return this.tracked(() => guarded(() => transact(this.context, ns, txn, this.env(mode), undefined, extra)));
   }
 

@@ -8,6 +8,7 @@
  *   one `PutItem` of this Region's own item, conditioned on it being the version read: 2 requests;
  *   a write that loses a race with another writer in this Region reads again and retries.
  * - A listing: one `Query` per Region's partition, merged by key.
+ * - A transaction: `regional-txn.ts`.
  *
  * Only this Region's items are ever written here; replication brings the others.
  */
@@ -36,6 +37,9 @@ import { queryPages } from './query';
 import { unchangedClause } from './record-clauses';
 import { type RegionalItem, fromRegionalItem, regionPartition, regionalKeyOf, toRegionalItem } from './regional-codec';
 import { hasGuards, planGuards } from './write-guards';
+import type { TxnExtra } from './transactions';
+import { transactRegional } from './regional-txn';
+import type { TxnBody } from '../../core/types';
 
 export interface RegionalRecordsOptions {
   readonly client: DynamoDBClient;
@@ -78,19 +82,40 @@ export class RegionalRecords {
 
   /** Every Region's item of the key, as stored. One request (more only for unprocessed keys). */
   public async items(ns: string, key: string): Promise<RegionalItem[]> {
+    return (await this.itemsOf(ns, [key])).get(key) ?? [];
+  }
+
+  /** Every Region's item of each key, as stored: one request per 100 items (and per unprocessed rest). */
+  public async itemsOf(ns: string, keys: readonly string[]): Promise<Map<string, RegionalItem[]>> {
     const { client, tableName } = this.opts;
-    const out: RegionalItem[] = [];
-    let pending: Item[] | undefined = this.opts.regions.map((r) => regionalKeyOf(ns, key, r, this.first));
-    while (pending && pending.length > 0) {
-      const res = await guarded(() =>
-        client.send(
-          new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-        ),
-      );
-      for (const it of res.Responses?.[tableName] ?? []) out.push(fromRegionalItem(it, ns, this.first));
-      pending = res.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined;
+    const out = new Map<string, RegionalItem[]>(keys.map((k) => [k, []]));
+    const all = keys.flatMap((k) => this.opts.regions.map((r) => regionalKeyOf(ns, k, r, this.first)));
+    for (let i = 0; i < all.length; i += 100) {
+      let pending: Item[] | undefined = all.slice(i, i + 100);
+      while (pending && pending.length > 0) {
+        const keysNow: Item[] = pending;
+        const res = await guarded(() =>
+          client.send(
+            new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keysNow, ConsistentRead: true } } }),
+          ),
+        );
+        for (const it of res.Responses?.[tableName] ?? []) out.get(it.k.S!)?.push(fromRegionalItem(it, ns, this.first));
+        pending = res.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined;
+      }
     }
     return out;
+  }
+
+  /** A transaction of this Region (`regional-txn.ts`). */
+  public transact(ns: string, txn: TxnBody, mode: ConflictMode, guards?: WriteGuards, extra?: TxnExtra) {
+    return transactRegional(
+      { opts: this.opts, first: this.first, itemsOf: (n, k) => this.itemsOf(n, k) },
+      ns,
+      txn,
+      mode,
+      guards,
+      extra,
+    );
   }
 
   /** The record as reads see it: joined, settled, with due fields and expired leases applied. */
@@ -148,16 +173,6 @@ export class RegionalRecords {
       }
     }
     throw new UnavailableError(`too many concurrent writes to ${key}; retry`);
-  }
-
-  /**
-   * Transactions (and the saga steps that run in them) are not built for several Regions yet:
-   * refused, with nothing written, rather than run on one Region's items only.
-   */
-  public noTransactions(): Error {
-    return new UnavailableError(
-      'transactions are not available yet in a deployment of several Regions (docs/regions.md)',
-    );
   }
 
   /** A write's environment, stamped no earlier than what it read (stamps never go down). */
