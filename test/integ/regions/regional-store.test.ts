@@ -249,6 +249,48 @@ test("a reject namespace's loser is published as a conflict change in the Region
   }
 });
 
+test('a transaction in one Region: atomic there, its writes replicate, and concurrent increments elsewhere all count', async () => {
+  const ns = await namespace('reject');
+  for (const k of ['a', 'b']) await call(US, 'PUT', `/v1/ns/${ns}/keys/${k}`, { fields: { balance: 100 } });
+  await rep.settle();
+  rep.partition(US, EU);
+  rep.partition(US, AP);
+  const us = counters.get(US)!;
+  const move = {
+    ops: [
+      { op: 'patch', key: 'a', increment: { balance: -30 } },
+      { op: 'patch', key: 'b', increment: { balance: 30 } },
+    ],
+    require: [{ key: 'a', field: 'balance', op: '>=', value: 30 }],
+  };
+  // One BatchGetItem (2 keys in 3 Regions) and one TransactWriteItems.
+  expect(await us.count(() => call(US, 'POST', `/v1/ns/${ns}/txn`, move))).toBe(2);
+  // Meanwhile EU, cut off, deposits into a.
+  expect((await call(EU, 'PATCH', `/v1/ns/${ns}/keys/a`, { increment: { balance: 5 } })).status).toBe(200);
+  // A require that does not hold: 412, nothing written.
+  const refused = await call(US, 'POST', `/v1/ns/${ns}/txn`, {
+    ops: [{ op: 'patch', key: 'a', increment: { balance: -1000 } }],
+    require: [{ key: 'a', field: 'balance', op: '>=', value: 1000 }],
+  });
+  expect(refused.status).toBe(412);
+  expect(refused.body.failed).toEqual([0]);
+  rep.healAll();
+  await rep.settle();
+  expect((await expectSameEverywhere(ns, 'a')).body.fields).toEqual({ balance: 75 });
+  expect((await expectSameEverywhere(ns, 'b')).body.fields).toEqual({ balance: 130 });
+  // A transaction that puts and deletes, in another Region.
+  const done = await call(AP, 'POST', `/v1/ns/${ns}/txn`, {
+    ops: [
+      { op: 'put', key: 'c', fields: { from: 'ap' } },
+      { op: 'delete', key: 'b' },
+    ],
+  });
+  expect(done.status).toBe(200);
+  await rep.settle();
+  expect((await expectSameEverywhere(ns, 'b')).status).toBe(404);
+  expect((await expectSameEverywhere(ns, 'c')).body.fields).toEqual({ from: 'ap' });
+});
+
 type Op =
   | { t: 'put'; r: number; k: number; ifMatch: boolean }
   | { t: 'del'; r: number; k: number }
