@@ -320,6 +320,11 @@ export const TABLE_INTENTS = {
   ],
   /** Snapshot schedule function: record a snapshot, read the newest-complete mark. */
   snapshotStore: [{ table: 'control', actions: SNAPSHOT_SCHEDULE_CONTROL_ACTIONS }],
+  /**
+   * Change publisher of a deployment in several Regions on the records table: every Region's
+   * items of a key that a replicated record may have made losers of (`BatchGetItem`).
+   */
+  regionalLosers: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
   /** Change publisher on the change table: append (no read, no delete). */
   changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
   /** Change publisher on the control table: the open snapshot cuts, and the pre-images they need. */

@@ -108,6 +108,8 @@ export class ChangeEvents extends StageConstruct {
       environment: { VESTA_EVENT_BUS: this.bus.eventBusName },
     }).function;
     props.tables.grant(this.publisher, 'changeLogAppend', 'snapshotCutKeep', 'deadLetterWrite');
+    // Several Regions: a replicated record's losers are read before they are published.
+    if ((props.tables.regions?.regions.length ?? 1) > 1) props.tables.grant(this.publisher, 'regionalLosers');
     this.bus.grantPutEventsTo(this.publisher);
     this.publisher.addEventSource(
       new DynamoEventSource(props.tables.tables.records, {

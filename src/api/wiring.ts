@@ -29,7 +29,12 @@ import {
   type TableDef,
 } from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
-import { dynamoStreamDecoder } from '../adapters/dynamodb/stream-records';
+import {
+  type StreamRecordLike,
+  conflictChange,
+  dynamoStreamDecoder,
+  replicatedRejectItem,
+} from '../adapters/dynamodb/stream-records';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
@@ -378,8 +383,26 @@ export function wireSnapshotWorker(
  * unless given; the local stack passes its log bus).
  */
 export function wireChangePublisher(opts: WiringOptions & { readonly bus?: EventBus } = {}) {
-  const { env, clock, changes, cuts, deadLetters, setAside } = wireStores(opts);
-  const common = { decoder: dynamoStreamDecoder, log: changes, setAside, deadLetters, preImages: cuts, clock };
+  const { env, clock, changes, cuts, deadLetters, setAside, records } = wireStores(opts);
+  // Several Regions: a replicated record may make losers no write has replaced yet; publish them.
+  const self = replicaOf(env);
+  const conflicts =
+    regionsOf(env).length > 1
+      ? async (r: unknown) => {
+          const at = replicatedRejectItem(r as StreamRecordLike, self);
+          const found = at ? await records.losers(at.ns, at.key) : undefined;
+          return found ? found.losers.map((l) => conflictChange(found.state, l)) : [];
+        }
+      : undefined;
+  const common = {
+    decoder: dynamoStreamDecoder,
+    log: changes,
+    setAside,
+    deadLetters,
+    preImages: cuts,
+    clock,
+    ...(conflicts ? { conflicts } : {}),
+  };
   if (opts.bus) return { ...common, bus: opts.bus };
   const busName = env.VESTA_EVENT_BUS;
   if (!busName) throw new Error('environment variable VESTA_EVENT_BUS (the event bus name) is not set');

@@ -57,6 +57,12 @@ export interface PublisherDeps<R = unknown> {
   readonly logger?: Pick<Logger, 'error' | 'warn'>;
   /** The service clock: what is due when an event is published. @default systemClock */
   readonly clock?: Clock;
+  /**
+   * In a deployment of several Regions: the `conflict` changes a replicated record brings about
+   * (the losers of its record as joined now, read from the store). Throws when the store cannot be
+   * read; the batch is then retried from that record.
+   */
+  readonly conflicts?: (record: R) => Promise<ChangeDetail[]>;
 }
 
 /** Lambda's partial batch response for stream sources. */
@@ -97,6 +103,16 @@ async function decodeAll<R>(
         deps.logger?.error('a change could not be set aside; the batch is retried from it', {
           error: String(e2),
           cause: String(e),
+        });
+        return { changes, stoppedAt: index };
+      }
+    }
+    if (deps.conflicts) {
+      try {
+        more = [...more, ...(await deps.conflicts(r))];
+      } catch (e) {
+        deps.logger?.error('the losers of a replicated record could not be read; the batch is retried from it', {
+          error: String(e),
         });
         return { changes, stoppedAt: index };
       }

@@ -114,6 +114,13 @@ describe('another Region of regions', () => {
     expect(JSON.stringify(resources)).not.toContain('StateTablesrecords');
   });
 
+  test("the change publisher may read every Region's items of a key (BatchGetItem on the replica), to publish losers", () => {
+    const [[, publisher]] = functions(s).filter(([id]) => id.includes('Publisher'));
+    const statements = roleStatements(s.template, publisher.Properties.Role['Fn::GetAtt'][0]).statements;
+    const batchGets = statements.filter((st) => list(st.Action).includes('dynamodb:BatchGetItem'));
+    expect(batchGets.flatMap((st) => list(st.Resource))).toContainEqual(REPLICA_ARN);
+  });
+
   test("the change publisher reads the replica's stream, found by DescribeTable on the replica alone", () => {
     const [[crId, custom]] = Object.entries(resourcesOf(s.template, 'Custom::AWS'));
     expect(JSON.parse(custom.Properties.Create)).toMatchObject({
@@ -175,6 +182,10 @@ describe('one Region', () => {
   test('without regions every table has its one replica in the stack Region, and no VESTA_REGIONS', () => {
     const s = synthesize({ stage: 'dev' });
     try {
+      // Nor may the change publisher read records: it has no losers to look for.
+      const [[, publisher]] = functions(s).filter(([id]) => id.includes('Publisher'));
+      const statements = roleStatements(s.template, publisher.Properties.Role['Fn::GetAtt'][0]).statements;
+      expect(statements.flatMap((st) => list(st.Action))).not.toContain('dynamodb:BatchGetItem');
       for (const t of Object.values(resourcesOf(s.template, TABLE)))
         expect(t.Properties.Replicas.map((r: any) => r.Region)).toEqual([{ Ref: 'AWS::Region' }]);
       for (const [, f] of vestaFunctions(s)) expect(f.Properties.Environment.Variables.VESTA_REGIONS).toBeUndefined();

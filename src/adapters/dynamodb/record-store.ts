@@ -18,7 +18,7 @@ import {
 import { backoffMs, sleep } from '../../core/backoff';
 import { UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, RecordStore, RecordWrite, TxnResult, WriteResult } from '../../core/ports';
-import { type RecordState, expired } from '../../core/record-view';
+import { type RecordState, type Sibling, expired } from '../../core/record-view';
 import { type WritesInFlight, stampedAfter } from '../../core/snapshot-cut';
 import {
   type Preconditions,
@@ -198,6 +198,17 @@ export class DynamoRecordStore implements RecordStore {
     const e = hasGuards(guards) ? undefined : deleteUpdate(ns, key, pre, env);
     if (e) await this.fastWrite(ns, key, e, slow, false);
     else await slow(undefined);
+  }
+
+  /**
+   * In a deployment of several Regions, the `reject`-mode losers of a record as every Region's
+   * items join now (one request), with the joined record; undefined in one Region.
+   */
+  public async losers(
+    ns: string,
+    key: string,
+  ): Promise<{ state: RecordState; losers: readonly Sibling[] } | undefined> {
+    return this.regional?.losers(ns, key);
   }
 
   public list(ns: string, query: ListQuery): Promise<ListPage> {

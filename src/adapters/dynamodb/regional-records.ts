@@ -23,7 +23,7 @@ import type { ChangeKind } from '../../core/changes';
 import { UnavailableError } from '../../core/errors';
 import type { Clock, ListPage, ListQuery, WriteGuards, WriteResult } from '../../core/ports';
 import type { Preconditions, WriteEnv } from '../../core/records';
-import type { RecordState } from '../../core/record-view';
+import type { RecordState, Sibling } from '../../core/record-view';
 import { type RegionalState, joinAll, settle } from '../../core/regions/merge';
 import { type RegionalOp, writeRegional } from '../../core/regions/writes';
 import type { ConflictMode } from '../../core/wire/records';
@@ -123,6 +123,15 @@ export class RegionalRecords {
     const items = await this.items(ns, key);
     const joined = joinAll(items.map((i) => i.state));
     return joined ? this.opts.resolve(settle(joined, modeOf(items)).state) : undefined;
+  }
+
+  /** The `reject`-mode losers of the record as its items join now, with the joined record. */
+  public async losers(
+    ns: string,
+    key: string,
+  ): Promise<{ state: RecordState; losers: readonly Sibling[] } | undefined> {
+    const joined = joinAll((await this.items(ns, key)).map((i) => i.state));
+    return joined ? settle(joined, 'reject') : undefined;
   }
 
   /** A write of this Region: see the file comment. Throws what the write's rules throw, or 503. */

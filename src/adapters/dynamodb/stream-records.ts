@@ -5,7 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type ChangeDetail, type PlaceholderSource, changeId, changeOf, isChangeKind } from '../../core/changes';
-import { type RecordState, valueView } from '../../core/record-view';
+import { type RecordState, type Sibling, valueView } from '../../core/record-view';
 import { settle } from '../../core/regions/merge';
 import type { ChangeDecoder } from '../../core/ports';
 import { OP_ATTR, VV_PREFIX, fromItem } from './codec';
@@ -63,15 +63,39 @@ export function conflictsFromStreamRecord(record: StreamRecordLike): ChangeDetai
   const ns = image.ns.S!.split('@')[0];
   const item = fromRegionalItem(image, ns, region);
   if (item.state.rev <= Number(old?.rev?.N ?? 0)) return [];
-  return (item.state.buried ?? []).map((loser) => ({
-    id: changeId(ns, item.state.key, `${item.state.inc}@conflict@${loser.dot.replica}`, loser.dot.counter),
-    namespace: ns,
-    key: item.state.key,
-    rev: item.state.rev,
-    vv: item.state.vv,
-    change: 'conflict' as const,
+  return (item.state.buried ?? []).map((loser) => conflictChange(item.state, loser));
+}
+
+/**
+ * The `conflict` change of `loser`, a value that lost to the winner of `record` (several Regions,
+ * `reject` mode): its fields, the record's `rev` and `vv`, and an id from the losing write alone
+ * (its dot), whoever publishes it.
+ */
+export function conflictChange(
+  record: Pick<RecordState, 'namespace' | 'key' | 'inc' | 'rev' | 'vv'>,
+  loser: Sibling,
+): ChangeDetail {
+  return {
+    id: changeId(record.namespace, record.key, `${record.inc}@conflict@${loser.dot.replica}`, loser.dot.counter),
+    namespace: record.namespace,
+    key: record.key,
+    rev: record.rev,
+    vv: record.vv,
+    change: 'conflict',
     ...valueView(loser),
-  }));
+  };
+}
+
+/**
+ * Whether a stream record is another Region's item of a `reject` namespace arriving by
+ * replication: it may make values of the record losers that no write has replaced yet.
+ */
+export function replicatedRejectItem(record: StreamRecordLike, self: string): { ns: string; key: string } | undefined {
+  const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
+  if (record.eventName === 'REMOVE' || !image?.ns?.S || !image.k?.S) return undefined;
+  const region = image.rg?.S;
+  if (region === undefined || region === self || image.cm?.S !== 'reject') return undefined;
+  return { ns: image.ns.S.split('@')[0], key: image.k.S };
 }
 
 /**
