@@ -4,7 +4,8 @@
  * with counters as that Region saw them, and an id that names the writing Region, the same in
  * every Region's feed.
  */
-import { toRegionalItem } from '../../src/adapters/dynamodb/regional-codec';
+import { fromRegionalItem, toRegionalItem } from '../../src/adapters/dynamodb/regional-codec';
+import { type Numeric, numberFromText, numericText } from '../../src/core/decimal';
 import {
   changeFromStreamRecord,
   conflictsFromStreamRecord,
@@ -90,4 +91,28 @@ test('a write in reject mode that replaces a loser names it, and the stream reco
     { ...env('us-east-1'), mode: 'siblings' },
   );
   expect(sib.item.buried).toBeUndefined();
+});
+
+test('a running total that needs more digits than DynamoDB numbers hold is stored as exact text, and the value stays exact', () => {
+  let items: ReturnType<typeof writeRegional>['item'][] = [];
+  const incBy = (n: string) => {
+    const w = writeRegional(
+      'shop',
+      'big',
+      joinAll(items),
+      undefined,
+      { op: 'patch', patch: { increment: { n: numberFromText(n) } } },
+      {},
+      env('us-east-1'),
+    );
+    // Through the item as stored and back, every time.
+    items = [
+      fromRegionalItem(toRegionalItem(w.item, 'us-east-1', REGIONS[0], 'patch', 'reject'), 'shop', REGIONS[0]).state,
+    ];
+  };
+  for (const n of ['1e20', '-1e20', '1.001e-26']) incBy(n);
+  const item = toRegionalItem(items[0], 'us-east-1', REGIONS[0], 'patch', 'reject');
+  expect(item.pn.M!.n.M!['us-east-1'].M!.p).toEqual({ S: '100000000000000000000.00000000000000000000000001001' });
+  const change = changeFromStreamRecord({ eventName: 'MODIFY', dynamodb: { NewImage: item } })!;
+  expect(numericText(change.fields!.n as Numeric)).toBe('1.001e-26');
 });

@@ -265,3 +265,10 @@ test('an increment by 0 makes the field exist, as in one Region; a delete that s
   w.heal(['z']);
   for (const r of REGIONS) expect(w.read(r, 'z')!.state.deleted).toBe(true);
 });
+
+test('a PATCH that changes nothing (`{"persist": []}`) writes a value, as in one Region: it creates the record', () => {
+  const w = new Regions(REGIONS, 'reject');
+  expect(w.write('eu-west-1', 'e', { op: 'patch', patch: { persist: [] } })).toBeUndefined();
+  expect(w.read('eu-west-1', 'e')!.state).toMatchObject({ deleted: false, rev: 1 });
+  expect(w.read('eu-west-1', 'e')!.state.siblings.map((s) => s.fields)).toEqual([{}]);
+});

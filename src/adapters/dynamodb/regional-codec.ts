@@ -9,7 +9,8 @@
  * - `rg` (S): the Region that owns it; `cm` (S): the conflict mode of its last write, which reads
  *   settle by (that of the newest item);
  * - `pn` (M): every Region's counter totals the item knows, field (stored name) to Region to
- *   `{p, n}` (N); `pf` (M): the totals a delete had seen, in the same form;
+ *   `{p, n}` (exact decimal text, S: a total may need more digits than N holds); `pf` (M): the
+ *   totals a delete had seen, in the same form;
  * - `sn` (M): what the newest value had seen of the totals (each value in `sx` carries its own);
  * - `lz` (L of M, as `sx`): in `reject` mode, the losers the item's write replaced, which the change
  *   publisher turns into `conflict` changes; only the write that replaced them names them.
@@ -39,7 +40,9 @@ function contributionsTo(c: Contributions): AttributeValue {
   for (const f of Object.keys(c)) {
     const byRegion = newMap<AttributeValue>();
     for (const r of Object.keys(c[f])) {
-      byRegion[r] = { M: { p: { N: numericText(c[f][r].p) }, n: { N: numericText(c[f][r].n) } } };
+      // Text, not N: a running total may need more than DynamoDB's 38 digits (1e20 up and down
+      // again, then 1e-26), while the counter's value does not.
+      byRegion[r] = { M: { p: { S: numericText(c[f][r].p) }, n: { S: numericText(c[f][r].n) } } };
     }
     m[storedName(f)] = { M: byRegion };
   }
@@ -54,7 +57,7 @@ function contributionsFrom(av: AttributeValue | undefined): Contributions | unde
     const regions = av.M[stored].M ?? {};
     for (const r of Object.keys(regions)) {
       const pn = regions[r].M ?? {};
-      byRegion[r] = { p: numberFromText(pn.p?.N ?? '0'), n: numberFromText(pn.n?.N ?? '0') };
+      byRegion[r] = { p: numberFromText(pn.p?.S ?? pn.p?.N ?? '0'), n: numberFromText(pn.n?.S ?? pn.n?.N ?? '0') };
     }
     out[nameFromStore(stored)] = byRegion;
   }

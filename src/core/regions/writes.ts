@@ -15,6 +15,8 @@
 import { type Preconditions, type WriteEnv, applyDelete, applyPatch, applyPut } from '../records';
 import type { RecordState } from '../record-view';
 import type { Fields, PatchBody } from '../types';
+import { type Numeric, isNumeric, numberProblem, numericText } from '../decimal';
+import { OutOfRangeError } from '../errors';
 import { copyMap, newMap } from '../values';
 import { contribute } from './counters';
 import { type RegionalSibling, type RegionalState, join, revOf, settle } from './merge';
@@ -46,8 +48,12 @@ function incrementsOnly(p: PatchBody): boolean {
   );
 }
 
-/** A PATCH that only increments: it makes no value and replaces none. */
-const keepsValues = (op: RegionalOp) => op.op === 'patch' && incrementsOnly(op.patch);
+/**
+ * A PATCH that increments and does nothing else: it makes no value and replaces none. (One that
+ * does nothing at all, such as `{"persist": []}`, writes a value like any other write.)
+ */
+const keepsValues = (op: RegionalOp) =>
+  op.op === 'patch' && Object.keys(op.patch.increment ?? {}).length > 0 && incrementsOnly(op.patch);
 
 /**
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
@@ -94,6 +100,18 @@ export function writeRegional(
     for (const [f] of increments) {
       if (Object.hasOwn(before, f)) fields[f] = before[f];
       else delete fields[f];
+    }
+    // A counter's value as read (its base and every increment) may be past what DynamoDB holds
+    // when Regions' increments met; a value that would store it as its base is refused (422).
+    for (const f of Object.keys(joined?.counters ?? {})) {
+      const v = Object.hasOwn(fields, f) ? fields[f] : undefined;
+      const problem = v !== undefined && isNumeric(v) ? numberProblem(v) : undefined;
+      if (problem) {
+        throw new OutOfRangeError(
+          f,
+          `field ${JSON.stringify(f)} holds ${numericText(v as Numeric)}, a number that ${problem}, from increments made in several Regions; set it to a number DynamoDB can hold first`,
+        );
+      }
     }
     siblings = [...kept, { ...made, fields, ...(joined?.counters ? { seen: joined.counters } : {}) }];
   }
