@@ -306,6 +306,7 @@ type Op =
   | { t: 'put'; r: number; k: number; ifMatch: boolean }
   | { t: 'del'; r: number; k: number }
   | { t: 'inc'; r: number; by: number }
+  | { t: 'txn'; r: number; k: number; by: number }
   | { t: 'cut' | 'heal'; a: number; b: number };
 
 const ix = fc.nat(REGIONS.length - 1);
@@ -313,6 +314,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('put' as const), r: ix, k: fc.nat(2), ifMatch: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('del' as const), r: ix, k: fc.nat(2) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('inc' as const), r: ix, by: fc.integer({ min: -50, max: 50 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('txn' as const),
+      r: ix,
+      k: fc.nat(2),
+      by: fc.integer({ min: -50, max: 50 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constantFrom('cut' as const, 'heal' as const), a: ix, b: ix }) },
 );
 
@@ -342,6 +352,20 @@ test('random writers in every Region with partitions that heal: same records eve
           if (o.t === 'inc') {
             const res = await call(r, 'PATCH', `/v1/ns/${ns}/keys/hits`, { increment: { n: o.by } });
             expect(res.status).toBeLessThan(300);
+            sum += o.by;
+            continue;
+          }
+          if (o.t === 'txn') {
+            // A value and an increment together, all or nothing in the Region (a blind put).
+            const w = `${r}#${++n}`;
+            const res = await call(r, 'POST', `/v1/ns/${ns}/txn`, {
+              ops: [
+                { op: 'put', key: `k${o.k}`, fields: { w } },
+                { op: 'patch', key: 'hits', increment: { n: o.by } },
+              ],
+            });
+            expect(res.status).toBe(200);
+            acked.push(w);
             sum += o.by;
             continue;
           }
