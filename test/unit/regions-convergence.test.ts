@@ -272,3 +272,19 @@ test('a PATCH that changes nothing (`{"persist": []}`) writes a value, as in one
   expect(w.read('eu-west-1', 'e')!.state).toMatchObject({ deleted: false, rev: 1 });
   expect(w.read('eu-west-1', 'e')!.state.siblings.map((s) => s.fields)).toEqual([{}]);
 });
+
+test('increments of two Regions past what DynamoDB holds read exactly; a write that would store that value is 422', () => {
+  const w = new Regions(REGIONS, 'reject');
+  const big = numberFromText('9e125');
+  w.write('eu-west-1', 'x', { op: 'patch', patch: { increment: { n: big } } });
+  w.write('us-east-1', 'x', { op: 'patch', patch: { increment: { n: big } } });
+  w.heal(['x']);
+  expect(numericText(w.read('ap-south-1', 'x')!.state.siblings[0].fields.n as Numeric)).toBe('1.8e+126');
+  // A PATCH that sets another field keeps n as its base: refused, nothing written.
+  expect(w.write('ap-south-1', 'x', { op: 'patch', patch: { set: { s: 1 } } })).toBe('OutOfRangeError');
+  // Bringing it back in range by an increment is fine, and so is a PUT that replaces it.
+  expect(w.write('ap-south-1', 'x', { op: 'patch', patch: { increment: { n: numberFromText('-9e125') } } })).toBe(
+    undefined,
+  );
+  expect(w.write('ap-south-1', 'x', { op: 'patch', patch: { set: { s: 1 } } })).toBe(undefined);
+});
