@@ -175,6 +175,7 @@ export function wireStores(opts: WiringOptions = {}) {
   const deadLetters = new DynamoDeadLetterStore({ client, tableName: tableName(env, DEAD_LETTERS_TABLE), clock });
   const setAside = deadLetterSink(deadLetters, opts.metrics, opts.logger);
   const reaper = new LeaseReaper(client, controlTable, leases, clock, setAside);
+  const regions = regionsOf(env);
   const fieldSweeper = new FieldSweeper({
     client,
     recordsTable: tableName(env, RECORDS_TABLE),
@@ -182,6 +183,9 @@ export function wireStores(opts: WiringOptions = {}) {
     replica: replicaOf(env),
     clock,
     setAsideItem: setAside,
+    // Several Regions: the items it finds are the first Region's (docs/regions.md); only that
+    // Region may write them.
+    active: regions.length <= 1 || regions[0] === replicaOf(env),
   });
   const settings = new DynamoSettingsStore({
     client,
@@ -293,6 +297,7 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
       ),
     snapshots,
     snapshotSegments: snapshotSegments(env),
+    severalRegions: regionsOf(env).length > 1,
     snapshotImport: snapshotImport(env, opts.blobs, snapshots),
     changes,
     changeSignal: opts.changeSignal,
@@ -343,6 +348,8 @@ export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
 ): SnapshotWorkerDeps & {
   readonly segments: number;
+  /** A deployment of several Regions (`VESTA_REGIONS`): the schedule skips its snapshots. */
+  readonly severalRegions: boolean;
   readonly store: DynamoSnapshotStore;
   readonly deadLetters: DeadLetterStore;
   readonly recordsTable: string;
@@ -375,6 +382,7 @@ export function wireSnapshotWorker(
     deadLetters,
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
     segments: snapshotSegments(env),
+    severalRegions: regionsOf(env).length > 1,
   };
 }
 

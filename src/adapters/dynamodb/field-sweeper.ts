@@ -65,6 +65,12 @@ export interface FieldSweeperOptions {
   readonly replica: string;
   readonly clock: Clock;
   readonly setAsideItem: SetAside;
+  /**
+   * False in a Region of a deployment of several Regions other than the first: the items the
+   * index holds are the first Region's, which only it writes, so a run reads and writes nothing.
+   * @default true
+   */
+  readonly active?: boolean;
 }
 
 export class FieldSweeper {
@@ -113,6 +119,7 @@ export class FieldSweeper {
    * setting aside throws.
    */
   public async run(): Promise<SweepResult> {
+    if (this.opts.active === false) return { swept: 0, fieldsRemoved: 0, itemsRead: 0, lagSeconds: 0, setAside: 0 };
     const now = this.opts.clock.now().getTime();
     let swept = 0;
     let fieldsRemoved = 0;

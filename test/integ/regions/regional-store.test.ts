@@ -12,7 +12,7 @@ import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalEventBus } from '../../../src/adapters/events/local-bus';
 import { CHANGES_TABLE, RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
-import { wireChangePublisher } from '../../../src/api/wiring';
+import { wireChangePublisher, wireFieldSweeper } from '../../../src/api/wiring';
 import type { ChangeDetail } from '../../../src/core/changes';
 import { publishBatch } from '../../../src/events/publisher';
 import { LOCAL_CREDENTIALS } from '../../../src/local/dynamodb-local';
@@ -300,6 +300,27 @@ test('a transaction in one Region: atomic there, its writes replicate, and concu
   await rep.settle();
   expect((await expectSameEverywhere(ns, 'b')).status).toBe(404);
   expect((await expectSameEverywhere(ns, 'c')).body.fields).toEqual({ from: 'ap' });
+});
+
+test('snapshots and restores are refused (409 SeveralRegions, nothing started); only the first Region sweeps', async () => {
+  const snap = await call(EU, 'POST', '/v1/snapshots', {});
+  expect(snap.status).toBe(409);
+  expect(snap.body).toMatchObject({ code: 'Conflict', reason: 'SeveralRegions' });
+  expect((await call(EU, 'GET', '/v1/snapshots')).body.items).toEqual([]);
+  // A restore of a snapshot this Region knows nothing of is still 404; the refusal needs one.
+  expect((await call(US, 'POST', '/v1/snapshots/snap-x/restore', { mode: 'missing' })).status).toBe(404);
+  const env = (id: string) => ({ ...rep.tables, ...machines, VESTA_REPLICA: id, VESTA_REGIONS: REGIONS.join(',') });
+  for (const [id, reads] of [
+    [EU, 0],
+    [US, 1],
+  ] as const) {
+    const { sweeper } = wireFieldSweeper({ client: rep.region(id).client, env: env(id) });
+    const before = counters.get(id)!.total;
+    await sweeper.run();
+    // EU reads nothing at all; US (the first Region) queries its index.
+    expect(counters.get(id)!.total - before >= reads).toBe(true);
+    if (reads === 0) expect(counters.get(id)!.total - before).toBe(0);
+  }
 });
 
 type Op =
