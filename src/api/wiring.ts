@@ -26,7 +26,6 @@ import {
   IDEMPOTENCY_TABLE,
   RECORDS_TABLE,
   SAGAS_TABLE,
-  type TableDef,
 } from '../adapters/dynamodb/table-defs';
 import { DynamoChangeLog } from '../adapters/dynamodb/change-log';
 import {
@@ -37,7 +36,6 @@ import {
 } from '../adapters/dynamodb/stream-records';
 import { DynamoDeadLetterStore } from '../adapters/dynamodb/dead-letter-store';
 import { type DeadLetterMetrics, deadLetterSink } from '../core/dead-letters';
-import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../core/changes';
 import { retentionFromEnv } from '../core/retention';
 import { DynamoSagaLog } from '../adapters/dynamodb/saga-log';
 import { translateCause } from '../adapters/dynamodb/errors';
@@ -61,13 +59,15 @@ import type {
 } from '../core/ports';
 import { LambdaDeadLetterReplay, replayFunctions } from '../adapters/lambda/dead-letter-replay';
 import { EventBridgeBus } from '../adapters/events/eventbridge-bus';
-import { DEFAULT_SEGMENTS, MAX_SEGMENTS } from '../core/snapshots';
 import { DEFAULT_PRE_IMAGE_WAIT_MS, DEFAULT_SETTLE_MS, type WritesInFlight } from '../core/snapshot-cut';
 import type { SnapshotWorkerDeps } from '../snapshots/deps';
 import type { ApiDeps } from './app';
 import { DYNAMODB_CLIENT_DEFAULTS } from '../adapters/dynamodb/client-config';
 import { SfnExecutionStatus } from '../adapters/sfn/execution-status';
 import { eventBridgeSdk, lambdaSdk, s3Sdk, sfnSdk } from '../adapters/lazy-sdk';
+import { changeRetentionSeconds, msSetting, regionsOf, replicaOf, snapshotSegments, tableName } from './env-settings';
+
+export { changeRetentionSeconds, regionsOf, snapshotSegments, tableName } from './env-settings';
 
 export interface WiringOptions {
   readonly client?: DynamoDBClient;
@@ -94,62 +94,6 @@ export interface WiringOptions {
    * before its cut is left, instead of waiting `VESTA_SNAPSHOT_SETTLE_MS`. @default none
    */
   readonly inFlight?: WritesInFlight;
-}
-
-/** Scan segments (parts) of a whole-store snapshot: `VESTA_SNAPSHOT_SEGMENTS`, 1 to 64. */
-export function snapshotSegments(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.VESTA_SNAPSHOT_SEGMENTS;
-  if (raw === undefined || raw === '') return DEFAULT_SEGMENTS;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SEGMENTS)
-    throw new Error(`VESTA_SNAPSHOT_SEGMENTS must be an integer from 1 to ${MAX_SEGMENTS}, not ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** How long changes are kept: `VESTA_CHANGE_RETENTION_HOURS`, at least 24 (the contract's minimum). */
-export function changeRetentionSeconds(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.VESTA_CHANGE_RETENTION_HOURS;
-  if (raw === undefined || raw === '') return DEFAULT_CHANGE_RETENTION_SECONDS;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 24 || n > 24 * 365)
-    throw new Error(`VESTA_CHANGE_RETENTION_HOURS must be an integer from 24 to 8760, not ${JSON.stringify(raw)}`);
-  return n * 3600;
-}
-
-/** Reads a table's physical name from its environment variable. Throws when it is missing. */
-export function tableName(env: Readonly<Record<string, string | undefined>>, def: TableDef): string {
-  const name = env[def.envVar];
-  if (!name) throw new Error(`environment variable ${def.envVar} (the ${def.id} table name) is not set`);
-  return name;
-}
-
-/** A duration setting in milliseconds, a whole number from 0; `fallback` when unset. */
-function msSetting(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw)) throw new Error(`environment variable ${name} must be a whole number of milliseconds`);
-  return Number(raw);
-}
-
-/** The replica id written into version vectors: `VESTA_REPLICA`, else the Region, else `local`. */
-const replicaOf = (env: Readonly<Record<string, string | undefined>>) => env.VESTA_REPLICA ?? env.AWS_REGION ?? 'local';
-
-/**
- * `VESTA_REGIONS`: every Region of the deployment, comma-separated, the first one first (empty or
- * unset: one Region). With more than one, this Region (the replica id) must be among them.
- */
-export function regionsOf(env: Readonly<Record<string, string | undefined>>): string[] {
-  const list = (env.VESTA_REGIONS ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter((r) => r.length > 0);
-  if (list.length > 1 && !list.includes(replicaOf(env))) {
-    throw new Error(
-      `environment variable VESTA_REGIONS (${list.join(',')}) must include this Region (${replicaOf(env)})`,
-    );
-  }
-  if (new Set(list).size !== list.length) throw new Error(`environment variable VESTA_REGIONS names a Region twice`);
-  return list;
 }
 
 /** The stores every entry point shares, built from the environment (or the options). */

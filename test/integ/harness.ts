@@ -99,6 +99,21 @@ export interface TestApiOptions {
   readonly blobDir?: string;
 }
 
+/** A handler's answer as tests read it: lower-case headers, the text, and its JSON when it is JSON. */
+export function replyOf(out: Awaited<ReturnType<typeof invoke>>): Reply {
+  const hs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(out.headers ?? {})) hs[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) hs[k.toLowerCase()] = v.join(', ');
+  const text = out.body ?? '';
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: out.statusCode, headers: hs, text, body };
+}
+
 export function testApi(opts: TestApiOptions = {}): TestApi {
   const client = localClient(endpoint());
   const requests = new RequestCounter();
@@ -158,18 +173,7 @@ export function testApi(opts: TestApiOptions = {}): TestApi {
           headers['content-type'] = 'application/json';
       }
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-      const out = await invoke(handler, method, path, lower, Buffer.from(raw));
-      const hs: Record<string, string> = {};
-      for (const [k, v] of Object.entries(out.headers ?? {})) hs[k.toLowerCase()] = String(v);
-      for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) hs[k.toLowerCase()] = v.join(', ');
-      const text = out.body ?? '';
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined;
-      }
-      return { status: out.statusCode, headers: hs, text, body };
+      return replyOf(await invoke(handler, method, path, lower, Buffer.from(raw)));
     },
     close: () => {
       client.destroy();

@@ -168,8 +168,8 @@ export class RegionalRecords {
       try {
         if (plan) await client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...plan.items] }));
         else await client.send(new PutItemCommand(put));
-        const after = await this.opts.resolve(settle(w.joined, mode).state);
-        return { state: after ?? settle(w.joined, mode).state, created: w.created };
+        const settled = settle(w.joined, mode).state;
+        return { state: (await this.opts.resolve(settled)) ?? settled, created: w.created };
       } catch (err) {
         const reasons = plan ? cancellationReasons(err) : undefined;
         if (plan && reasons) {

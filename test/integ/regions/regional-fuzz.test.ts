@@ -25,7 +25,7 @@ import {
   sameJson,
   valueText,
 } from '../fuzz-gen';
-import type { Reply, TestApi } from '../harness';
+import { type Reply, type TestApi, replyOf } from '../harness';
 import { Replicator } from './replicator';
 
 jest.setTimeout(300_000);
@@ -43,16 +43,7 @@ let region = 0;
 
 /** The harness's `call`, on the handler of the current Region. */
 async function send(method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}) {
-  const res = await invoke(handlers[region], method, path, opts.headers ?? {}, Buffer.from(opts.body ?? ''));
-  const headers = Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const text = res.body ?? '';
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.statusCode, headers, text, body } as Reply;
+  return replyOf(await invoke(handlers[region], method, path, opts.headers ?? {}, Buffer.from(opts.body ?? '')));
 }
 
 const fuzz = new Fuzzer({ call: send } as unknown as TestApi);

@@ -23,6 +23,7 @@ import { wireApi } from '../../../src/api/wiring';
 import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
 import { invoke } from '../../../src/local/server';
 import { ALL_MACHINES } from '../../../src/sagas/state-machines';
+import { replyOf } from '../harness';
 import { Replicator } from './replicator';
 
 jest.setTimeout(180_000);
@@ -80,15 +81,8 @@ async function call(
   const h = body === undefined ? headers : { 'content-type': 'application/json', ...headers };
   // A string body is sent as it is (exact decimals); anything else as JSON.
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await invoke(handlers.get(region)!, method, path, h, Buffer.from(text));
-  const hs = Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  return {
-    status: res.statusCode,
-    body: res.body ? JSON.parse(res.body) : undefined,
-    text: res.body ?? '',
-    etag: hs.etag,
-    region: hs['x-vesta-region'],
-  };
+  const r = replyOf(await invoke(handlers.get(region)!, method, path, h, Buffer.from(text)));
+  return { status: r.status, body: r.body, text: r.text, etag: r.headers.etag, region: r.headers['x-vesta-region'] };
 }
 
 let nsCount = 0;
