@@ -95,7 +95,8 @@ export const nsSetCommand: Command = {
   name: 'ns set',
   args: ['ns'],
   summary: "change a namespace's settings",
-  about: 'Sets how concurrent writes are handled and prints the settings.',
+  about:
+    'Sets how concurrent writes are handled and prints the settings. With --regions, sets them in every Region, one after another (they are kept per Region).',
   options: {
     conflicts: {
       type: 'string',

@@ -279,8 +279,21 @@ export class VestaClient {
     return (await this.request<NamespaceSettings>('GET', `/v1/ns/${encodeURIComponent(ns)}`)).body;
   }
 
+  /**
+   * Sets a namespace's settings. Namespace settings are kept per Region (docs/regions.md), so a
+   * client of several Regions sets them in every Region, one after another, each request bound to
+   * its Region; it returns the settings as the last Region answered. Throws what the first Region
+   * that fails throws (`RegionUnavailableError` for one that is down): the Regions before it have
+   * the new settings, and calling again with the same settings is safe.
+   */
   public async setNamespace(ns: string, settings: { readonly conflicts: ConflictMode }): Promise<NamespaceSettings> {
-    return (await this.request<NamespaceSettings>('PUT', `/v1/ns/${encodeURIComponent(ns)}`, { body: settings })).body;
+    const path = `/v1/ns/${encodeURIComponent(ns)}`;
+    const regions = this.transport.regions;
+    if (regions.length === 0) return (await this.request<NamespaceSettings>('PUT', path, { body: settings })).body;
+    let last: NamespaceSettings | undefined;
+    for (const region of regions)
+      last = (await this.request<NamespaceSettings>('PUT', path, { body: settings, region, failover: false })).body;
+    return last!;
   }
 
   public async health(): Promise<Health> {

@@ -391,3 +391,25 @@ describe('a change feed keeps to the Region of its cursor', () => {
     expect(us.seen).toHaveLength(0);
   });
 });
+
+test('namespace settings are set in every Region, each request staying in its Region; a Region down stops it and names the Region', async () => {
+  const c = client({ preferRegion: 'us-east-1' });
+  await c.setNamespace('shop', { conflicts: 'siblings' });
+  for (const r of [eu, us, ap]) {
+    expect(r.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['PUT /v1/ns/shop']);
+  }
+
+  ap.mode = 503;
+  const e = await c.setNamespace('shop', { conflicts: 'reject' }).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(RegionUnavailableError);
+  expect(String((e as Error).message)).toContain('ap-south-1');
+  // The Regions before it were set; none moved its request to another Region.
+  expect(us.seen).toHaveLength(2);
+  expect(eu.seen).toHaveLength(2);
+});
+
+test('a client of one url sets namespace settings with one request', async () => {
+  const c = new VestaClient({ url: eu.url, sleep: async () => undefined });
+  await c.setNamespace('shop', { conflicts: 'siblings' });
+  expect(eu.seen.map((s) => s.method)).toEqual(['PUT']);
+});
