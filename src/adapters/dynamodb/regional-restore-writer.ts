@@ -29,7 +29,6 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { backoffCeilingMs, backoffMs, sleep } from '../../core/backoff';
-import { isDependencyFailure } from '../../core/dead-letters';
 import { UnavailableError } from '../../core/errors';
 import type { RecordState } from '../../core/record-view';
 import { type RegionalState, joinAll, settle } from '../../core/regions/merge';
@@ -74,6 +73,22 @@ const BATCH_GET_KEYS = 100;
 
 const idOf = (ns: string, key: string) => `${ns}\u0000${key}`;
 
+/** A failure of one record's plan that is the record's own: its line is set aside. */
+class RecordFault extends Error {
+  public constructor(public override readonly cause: unknown) {
+    super(String((cause as Error)?.message ?? cause));
+  }
+}
+
+/** `run()`, its error wrapped as the record's own (`RecordFault`). */
+function fault<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw new RecordFault(e);
+  }
+}
+
 /** A record's put: this Region's new own item, conditioned on the own item as read. */
 type Put = TransactWriteItem & { Put: NonNullable<TransactWriteItem['Put']> };
 
@@ -113,7 +128,12 @@ export class RegionalRestoreWriter implements RestoreWriter {
     if (!snap) return false;
     for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
       const items = (await this.read([snap])).get(idOf(snap.namespace, snap.key)) ?? [];
-      const put = await this.plan(snap, items, mode);
+      let put: Put | undefined;
+      try {
+        put = await this.plan(snap, items, mode);
+      } catch (e) {
+        throw e instanceof RecordFault ? e.cause : e;
+      }
       if (!put) return false;
       try {
         await guarded(() => this.deps.client.send(new PutItemCommand(put.Put)));
@@ -147,21 +167,23 @@ export class RegionalRestoreWriter implements RestoreWriter {
 
   /**
    * The put that restores `snap` (as `keptAt` leaves it) over the key's `items` in `mode`;
-   * undefined when it is to be skipped. Throws `MalformedItemError` for an item that cannot be
-   * decoded, what `restoreRegional` throws, and what `resolve` and the namespace's settings throw.
+   * undefined when it is to be skipped. Throws `RecordFault` for what is the record's own (an item
+   * that cannot be decoded, what `restoreRegional` throws), and what `resolve` and the
+   * namespace's settings throw as they throw it.
    */
   private async plan(snap: RecordState, items: readonly Item[], mode: RestoreView['mode']): Promise<Put | undefined> {
     const { clock, replica: self, recordsTable } = this.deps;
     const ns = snap.namespace;
     const conflicts = await this.deps.conflictMode(ns);
-    const decoded = items.map((i) => fromRegionalItem(i, ns, this.first));
+    const decoded = fault(() => items.map((i) => fromRegionalItem(i, ns, this.first)));
     const own = decoded.find((i) => i.region === self)?.state;
     const joined: RegionalState | undefined = joinAll(decoded.map((i) => i.state));
     const visible = joined ? await this.deps.resolve(settle(joined, conflicts).state) : undefined;
     // Stamped no earlier than what was read (stamps never go down).
     const now = clock.now().toISOString();
     const stamp = joined && joined.updatedAt > now ? joined.updatedAt : now;
-    const w = restoreRegional(joined, visible, snap, mode, { replica: self, now: stamp, mode: conflicts });
+    const env = { replica: self, now: stamp, mode: conflicts };
+    const w = fault(() => restoreRegional(joined, visible, snap, mode, env));
     if (!w) return undefined;
     const e = new Expr();
     e.require(unchangedClause(e, own));
@@ -208,9 +230,9 @@ export class RegionalRestoreWriter implements RestoreWriter {
           try {
             put = await this.plan(snap, items.get(idOf(p.snap.namespace, p.snap.key)) ?? [], r.mode);
           } catch (e) {
-            if (isDependencyFailure(e)) throw e;
+            if (!(e instanceof RecordFault)) throw e;
             // A function of what was read: planning it again gives the same error.
-            await setAsideLine(deps, r, part, p, target, e, 1);
+            await setAsideLine(deps, r, part, p, target, e.cause, 1);
             setAside++;
             drop(p);
             continue;

@@ -4,8 +4,9 @@
  * first) write only that Region's own items, decided on every Region's items joined, and every
  * Region then reads the restored records the same. Shown: `missing` skips keys present in any
  * Region; `newer` replaces a lower rev, keeps a newer record, and replaces siblings with one value;
- * a restored counter takes later increments from every Region exactly; a resumed part counts each
- * line once; a lost race reads the batch again; and the requests a batch costs.
+ * a restored counter takes later increments from every Region exactly; a snapshot's siblings and
+ * due instants come back; a resumed part counts each line once; a key with an item that cannot be
+ * read is set aside alone; a lost race reads the batch again; and the requests a batch costs.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -257,6 +258,19 @@ test('a part interrupted and run again counts each line once; a line that cannot
   const page = await call(AP, 'GET', `/v1/ns/${ns}/keys?limit=100`);
   expect(page.body.items).toHaveLength(30);
   expect((await readEverywhere(ns, 'k29')).body).toMatchObject({ fields: { i: 29 }, rev: 1, vv: { [EU]: 1 } });
+});
+
+test("a key whose item in another Region cannot be read has its line set aside; the batch's other records are written", async () => {
+  const ns = await namespace('reject');
+  const table = rep.tables[RECORDS_TABLE.envVar];
+  const broken = { ns: { S: `${ns}@${AP}` }, k: { S: 'bad' }, rev: { S: 'not a number' } };
+  await rep.region(AP).client.send(new PutItemCommand({ TableName: table, Item: broken }));
+  await rep.settle();
+  const lines = ['bad', 'good'].map((k) => toLine(snapRecord(ns, k, 1, { v: 'snap' })));
+  expect((await restore(restoreOf(ns, 'missing'), lines)).counts).toEqual({ written: 1, skipped: 0, setAside: 1 });
+  await expect(writer.restoreOne(fromLine(lines[0]), 'missing')).rejects.toThrow('attribute rev');
+  await rep.settle();
+  expect((await readEverywhere(ns, 'good')).body.fields).toEqual({ v: 'snap' });
 });
 
 test('a lost race with a writer of the same Region reads the batch again and plans on what it finds', async () => {
