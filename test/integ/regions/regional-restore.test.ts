@@ -40,6 +40,7 @@ const handlers = new Map<string, ReturnType<typeof createApiHandler>>();
 const envOf = (id: string) => ({ ...rep.tables, ...machines, VESTA_REPLICA: id, VESTA_REGIONS: REGIONS.join(',') });
 /** EU's restore writer on its own client, whose requests `counter` counts. */
 let writer: RestoreWriter;
+let writerClient: ReturnType<typeof localClient> | undefined;
 const counter = new RequestCounter();
 
 beforeAll(async () => {
@@ -52,12 +53,14 @@ beforeAll(async () => {
   for (const id of REGIONS)
     handlers.set(id, createApiHandler(wireApi({ client: rep.region(id).client, env: envOf(id) })));
   const client = localClient(rep.region(EU).endpoint);
+  writerClient = client;
   counter.attach(client);
   const blobs = new FsBlobStore(mkdtempSync(join(tmpdir(), 'vesta-regional-restore-')));
   writer = wireSnapshotWorker({ client, env: envOf(EU), blobs }).restoreWriter;
 }, 60_000);
 
 afterAll(async () => {
+  writerClient?.destroy();
   await rep?.stop();
 });
 
