@@ -43,7 +43,7 @@ import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotCuts } from '../adapters/dynamodb/snapshot-cuts';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
-import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
+import { restoreWriterFor } from '../adapters/dynamodb/regional-restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store';
 import { bucketImportLocations, folderImportLocations } from '../adapters/blob/import-locations';
@@ -298,7 +298,8 @@ export function wireSnapshotWorker(
   readonly deadLetters: DeadLetterStore;
   readonly recordsTable: string;
 } {
-  const { env, client, clock, controlTable, records, snapshots, cuts, deadLetters, setAside } = wireStores(opts);
+  const { env, client, clock, controlTable, records, settings, snapshots, cuts, deadLetters, setAside } =
+    wireStores(opts);
   const bucket = env.VESTA_SNAPSHOT_BUCKET;
   if (!opts.blobs && !bucket)
     throw new Error('environment variable VESTA_SNAPSHOT_BUCKET (the snapshot bucket) is not set');
@@ -306,15 +307,20 @@ export function wireSnapshotWorker(
   return {
     recordsTable,
     scan: new DynamoRecordScan(client, recordsTable),
-    restoreWriter: new DynamoRestoreWriter({
-      client,
-      recordsTable,
-      controlTable,
-      clock,
-      replica: replicaOf(env),
-      resolve: (s) => records.resolve(s),
-      setAside,
-    }),
+    // Several Regions: a writer of this Region's own items, in the namespaces' conflict modes.
+    restoreWriter: restoreWriterFor(
+      {
+        client,
+        recordsTable,
+        controlTable,
+        clock,
+        replica: replicaOf(env),
+        resolve: (s) => records.resolve(s),
+        setAside,
+      },
+      regionsOf(env),
+      async (ns) => (await settings.get(ns)).conflicts,
+    ),
     blobs: opts.blobs ?? new S3BlobStore(s3Client, bucket!),
     store: snapshots,
     cuts,

@@ -29,6 +29,8 @@
  *
  * Batches are small enough for one transaction (`RESTORE_BATCH_RECORDS` records plus the
  * checkpoint, at most `RESTORE_BATCH_BYTES` of lines, below DynamoDB's 100 items and 4 MB).
+ * Reading the part, batching, narrowing and setting aside are shared with the writer of several
+ * Regions (`restore-batches.ts`); this file is the single-Region commit of a batch.
  */
 import {
   type DynamoDBClient,
@@ -37,38 +39,33 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { ITEM_ATTEMPTS, ITEM_BACKOFF_MS, type SetAside, errorOf, isDependencyFailure } from '../../core/dead-letters';
+import type { SetAside } from '../../core/dead-letters';
 import { backoffCeilingMs, backoffMs, sleep } from '../../core/backoff';
-import { ThrottledError, UnavailableError } from '../../core/errors';
+import { UnavailableError } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import type { RecordState } from '../../core/record-view';
-import type { PartCounts, PartTarget, RestorePayload, RestoreWriter } from '../../core/snapshot-ports';
-import { type RestoreView, fromLine, keptAt, restorePlan } from '../../core/snapshots';
+import type { PartCounts, PartTarget, RestoreWriter } from '../../core/snapshot-ports';
+import { type RestoreView, keptAt, restorePlan } from '../../core/snapshots';
 import { type Item, fromItem, keyOf, toItem } from './codec';
 import { batchGetItems } from './batch-get';
-import { cancellationReasons, conditionFailed } from './cancellation';
-import { guarded, translate } from './errors';
+import { conditionFailed } from './cancellation';
+import { guarded } from './errors';
 import { Expr, attributeNotExists } from './expressions';
-import { advanceCheckpoint, loadCheckpoint } from './restore-checkpoints';
+import { advanceCheckpoint } from './restore-checkpoints';
+import {
+  CONTENTION_BACKOFF,
+  type Line,
+  MAX_BATCH_ATTEMPTS,
+  MAX_RECORD_ATTEMPTS,
+  RECORD_FAILURE_BACKOFF,
+  type Tried,
+  reasonError,
+  recordFailed,
+  refusalOf,
+  restorePartLines,
+} from './restore-batches';
 
-/**
- * Records of one batch (the transaction also holds the checkpoint: at most 100 items). Small
- * enough that a transaction stays well inside the client's request timeout on a busy store: one
- * that times out is sent again, and its first sending, still applied, costs the store twice.
- */
-export const RESTORE_BATCH_RECORDS = 25;
-/** Line bytes of one batch, well below a transaction's 4 MB (an item may be larger than its line). */
-export const RESTORE_BATCH_BYTES = 1_000_000;
-/** Conditional writes of one record before it is counted skipped (a key written concurrently). */
-const MAX_RECORD_ATTEMPTS = 5;
-/** Attempts of one batch before the part gives up with a retryable error. */
-const MAX_BATCH_ATTEMPTS = 10;
-/** Cancellation reasons that are the store's (retry the part later), not the record's. */
-const THROTTLED = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded']);
-/** Pause after a record of a batch failed for itself, before the batch is tried again (no jitter). */
-const RECORD_FAILURE_BACKOFF = { baseMs: ITEM_BACKOFF_MS, capMs: ITEM_BACKOFF_MS * 2 ** 6 } as const;
-/** Backoff after a batch lost to contention with other writers, before everything is read again. */
-const CONTENTION_BACKOFF = { baseMs: 10, capMs: 10 * 2 ** 6 } as const;
+export { RESTORE_BATCH_BYTES, RESTORE_BATCH_RECORDS } from './restore-batches';
 
 /** What the writer works with. */
 export interface RestoreWriterDeps {
@@ -95,7 +92,12 @@ export class DynamoRestoreWriter implements RestoreWriter {
     lines: () => AsyncIterable<string>,
     target: PartTarget,
   ): Promise<PartCounts> {
-    return restorePartLines(this.deps, restore, part, lines, target);
+    // Blind from the start in mode `missing` (usually into a table without the keys); in mode
+    // `newer` (usually over older records) once a batch found none of its keys stored.
+    const state: BlindState = { blind: restore.mode === 'missing' };
+    return restorePartLines(this.deps, restore, part, lines, target, (from, to, batch, parsedAside) =>
+      commitBatch(this.deps, restore, part, target, from, to, batch, parsedAside, state),
+    );
   }
 
   public restoreOne(snap: RecordState, mode: RestoreView['mode']): Promise<boolean> {
@@ -103,54 +105,14 @@ export class DynamoRestoreWriter implements RestoreWriter {
   }
 }
 
-/** One line of a part that holds a record to restore. */
-interface Line {
-  /** Index of the line in the part (0-based, empty lines not counted). */
-  readonly index: number;
-  readonly text: string;
-  readonly snap: RecordState;
-}
-
-interface Pending extends Line {
+interface Pending extends Tried {
   /** The stored item as last seen; `undefined` until read, `null` when absent. */
   stored: Item | null | undefined;
-  /** Failed conditions (the key changed under the restore). */
-  attempts: number;
-  /** Failures of the record itself, and the last one. */
-  failures: number;
-  error?: unknown;
 }
 
 /** Whether a part's next batch is written blind (its keys assumed absent, no read first). */
 interface BlindState {
   blind: boolean;
-}
-
-/** Another run of the same part moved its checkpoint: this run must re-read it and go on from there. */
-class CheckpointMoved extends Error {}
-
-/** The store refused a batch for a reason it did not pin on one record: commit its records one at a time. */
-class NotPinned extends Error {}
-
-/** Sets one line aside as a dead letter; throws what the dead-letter store throws. */
-async function setAsideLine(
-  deps: RestoreWriterDeps,
-  r: RestoreView,
-  part: string,
-  line: { index: number; text: string; snap?: RecordState },
-  target: PartTarget,
-  e: unknown,
-  attempts: number,
-): Promise<void> {
-  const item = {
-    restoreId: r.id,
-    snapshotId: r.snapshotId,
-    part,
-    line: line.index + 1,
-    ...(line.snap ? { namespace: line.snap.namespace, key: line.snap.key } : {}),
-  };
-  const payload: RestorePayload = { line: line.text, target: target.into ?? null, mode: r.mode };
-  await deps.setAside({ source: 'restore', item, error: errorOf(e), attempts, payload });
 }
 
 /** Reads the stored items of the records not yet read (consistently), `null` for absent keys. */
@@ -210,10 +172,7 @@ async function commitBatch(
   let skipped = 0;
   let setAside = parsedAside;
   const failed = async (p: Pending, e: unknown) => {
-    p.failures++;
-    p.error = e;
-    if (p.failures < ITEM_ATTEMPTS) return;
-    await setAsideLine(deps, r, part, p, target, e, p.failures);
+    if (!(await recordFailed(deps, r, part, target, p, e))) return;
     setAside++;
     pending = pending.filter((x) => x !== p);
   };
@@ -243,20 +202,13 @@ async function commitBatch(
       state.blind = !found;
       return counts;
     } catch (e) {
-      const reasons = cancellationReasons(e);
-      if (!reasons) {
-        const err = translate(e);
-        if (isDependencyFailure(err)) throw err;
-        if (writes.length !== 1) throw new NotPinned(String((err as Error)?.message ?? err));
-        await failed(writes[0].p, err);
+      const refusal = refusalOf(e, writes.length, part);
+      if ('error' in refusal) {
+        await failed(writes[0].p, refusal.error);
         await sleep(backoffCeilingMs(writes[0].p.failures, RECORD_FAILURE_BACKOFF));
         continue;
       }
-      if (conditionFailed(reasons[writes.length])) throw new CheckpointMoved(`the checkpoint of part ${part} moved`);
-      if (reasons.some((x) => THROTTLED.has(x.Code ?? '')))
-        throw new ThrottledError('the store throttled a restore batch; the part resumes from its checkpoint', 1, {
-          cause: e,
-        });
+      const { reasons } = refusal;
       let pinned = false;
       for (const [i, w] of writes.entries()) {
         const code = reasons[i]?.Code ?? 'None';
@@ -267,7 +219,7 @@ async function commitBatch(
           // against what is stored now (a blind miss is not a change under the restore).
           w.p.stored = reasons[i].Item ?? null;
           if (!w.blind) w.p.attempts++;
-        } else await failed(w.p, Object.assign(new Error(reasons[i].Message ?? code), { name: code }));
+        } else await failed(w.p, reasonError(reasons[i]));
       }
       if (!pinned) {
         // Contention with other writers (TransactionConflict): read everything again, after a pause.
@@ -279,92 +231,6 @@ async function commitBatch(
   throw new UnavailableError(
     `part ${part} of restore ${r.id}: too many concurrent writes to its keys; the part resumes from its checkpoint`,
   );
-}
-
-/**
- * Restores one part from its checkpoint on; returns the part's counts, those of earlier runs
- * included. Throws dependency failures and store errors (a retry resumes from the checkpoint), and
- * what setting a line aside throws.
- */
-async function restorePartLines(
-  deps: RestoreWriterDeps,
-  r: RestoreView,
-  part: string,
-  lines: () => AsyncIterable<string>,
-  target: PartTarget,
-): Promise<PartCounts> {
-  // Blind from the start in mode `missing` (usually into a table without the keys); in mode
-  // `newer` (usually over older records) once a batch found none of its keys stored.
-  const state: BlindState = { blind: r.mode === 'missing' };
-  for (;;) {
-    let next = (await loadCheckpoint(deps.client, deps.controlTable, r.id, part)).next;
-    try {
-      let index = 0;
-      let batch: Line[] = [];
-      let parsedAside = 0;
-      let keys = new Set<string>();
-      let bytes = 0;
-      /** Commits lines `[next, to)`; a batch the store refuses whole is committed a record at a time. */
-      const flush = async (to: number) => {
-        if (batch.length > 0 || parsedAside > 0) {
-          try {
-            await commitBatch(deps, r, part, target, next, to, batch, parsedAside, state);
-          } catch (e) {
-            if (!(e instanceof NotPinned)) throw e;
-            for (const [i, line] of batch.entries()) {
-              const end = i + 1 < batch.length ? batch[i + 1].index : to;
-              await commitBatch(
-                deps,
-                r,
-                part,
-                target,
-                i === 0 ? next : line.index,
-                end,
-                [line],
-                i === 0 ? parsedAside : 0,
-                state,
-              );
-            }
-          }
-          next = to;
-        }
-        batch = [];
-        parsedAside = 0;
-        keys = new Set();
-        bytes = 0;
-      };
-      for await (const text of lines()) {
-        const i = index++;
-        if (i < next) continue;
-        let snap: RecordState;
-        try {
-          snap = fromLine(text, target.into);
-        } catch (e) {
-          // Parsing is deterministic: trying again gives the same error, so it is tried once.
-          await setAsideLine(deps, r, part, { index: i, text }, target, e, 1);
-          parsedAside++;
-          continue;
-        }
-        if (target.only !== undefined && snap.namespace !== target.only) continue;
-        const id = `${snap.namespace}\u0000${snap.key}`;
-        if (
-          batch.length >= RESTORE_BATCH_RECORDS ||
-          keys.has(id) ||
-          (batch.length > 0 && bytes + text.length > RESTORE_BATCH_BYTES)
-        )
-          await flush(i);
-        batch.push({ index: i, text, snap });
-        keys.add(id);
-        bytes += text.length;
-      }
-      await flush(index);
-      const { next: _, ...counts } = await loadCheckpoint(deps.client, deps.controlTable, r.id, part);
-      return counts;
-    } catch (e) {
-      if (!(e instanceof CheckpointMoved)) throw e;
-      // Another run of this part got ahead: read its checkpoint and go on after it.
-    }
-  }
 }
 
 /**

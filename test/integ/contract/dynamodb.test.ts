@@ -3,6 +3,7 @@
  * (tables as the harness creates them).
  */
 import { DynamoRecordScan } from '../../../src/adapters/dynamodb/record-scan';
+import { restoreWriterFor } from '../../../src/adapters/dynamodb/regional-restore-writer';
 import { DynamoRestoreWriter } from '../../../src/adapters/dynamodb/restore-writer';
 import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 import { DEFAULT_CHANGE_RETENTION_SECONDS } from '../../../src/core/changes';
@@ -59,6 +60,25 @@ restoreWriterContract('DynamoDB', () => {
     }),
     records,
   };
+});
+
+// The writer of several Regions, as this Region (not the first) of two, on one table: it writes
+// this Region's own items, read back by the records store of the same Regions.
+restoreWriterContract('DynamoDB, several Regions', () => {
+  const clock = new FakeClock();
+  const regional = { ...env, VESTA_REPLICA: 'eu-west-1', VESTA_REGIONS: 'us-east-1,eu-west-1' };
+  const { records, controlTable, setAside, settings } = wireStores({ client, env: regional, clock });
+  const deps = {
+    client,
+    recordsTable: env[RECORDS_TABLE.envVar],
+    controlTable,
+    clock,
+    replica: 'eu-west-1',
+    resolve: (s: Parameters<typeof records.resolve>[0]) => records.resolve(s),
+    setAside,
+  };
+  const conflictMode = async (ns: string) => (await settings.get(ns)).conflicts;
+  return { writer: restoreWriterFor(deps, ['us-east-1', 'eu-west-1'], conflictMode), records };
 });
 
 settingsStoreContract('DynamoDB', () => stores().settings);
