@@ -43,6 +43,7 @@ import { SfnWorkflows } from '../adapters/sfn/workflows';
 import { DynamoSnapshotCuts } from '../adapters/dynamodb/snapshot-cuts';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
+import { DynamoRegionalScan } from '../adapters/dynamodb/regional-scan';
 import { DynamoRestoreWriter } from '../adapters/dynamodb/restore-writer';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store';
@@ -305,7 +306,11 @@ export function wireSnapshotWorker(
   const recordsTable = tableName(env, RECORDS_TABLE);
   return {
     recordsTable,
-    scan: new DynamoRecordScan(client, recordsTable),
+    // Several Regions: each record is exported once, its Region items rolled back to the cut and joined.
+    scan:
+      regionsOf(env).length > 1
+        ? new DynamoRegionalScan(client, recordsTable, regionsOf(env))
+        : new DynamoRecordScan(client, recordsTable),
     restoreWriter: new DynamoRestoreWriter({
       client,
       recordsTable,
