@@ -8,6 +8,8 @@
  *   not), each as it stood at the cut: without its fields due by then, and not at all when none
  *   is left (`keptAt`); the fields left keep their expiries in the line. Memory holds one page and the compressor's window, whatever the segment's size. A retry
  *   rewrites the whole part under the same name.
+ *   In a deployment of several Regions each record is written once, as a read returns it at the
+ *   cut: its Region items rolled back to the cut each, then joined (`at-cut.ts`, `regional-scan.ts`).
  * - `exportFinish` writes the manifest (`vesta-snapshot/1`, per-part items, bytes, sha256) after
  *   every part is complete, then marks the snapshot COMPLETE; `exportFail` marks it FAILED.
  *

@@ -83,7 +83,10 @@ export class DynamoRegionalScan implements GroupedRecordScan {
       if (keys.length === 0) break;
       const key = keys.reduce((a, b) => (byteOrder(a, b) <= 0 ? a : b));
       const items: (Item | null)[] = [];
-      for (const [i, h] of heads.entries()) items.push((firsts[i]?.k?.S ?? '') === key ? await h.take() : null);
+      for (const [i, h] of heads.entries()) {
+        const head = firsts[i];
+        items.push(head !== undefined && (head.k?.S ?? '') === key ? await h.take() : null);
+      }
       page.push({ items });
       if (page.length >= GROUPS_PER_PAGE) {
         yield page;

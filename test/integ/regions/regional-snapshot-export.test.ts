@@ -86,7 +86,6 @@ async function publisherIn(id: string) {
 }
 
 beforeAll(async () => {
-  const t0 = Date.now();
   dir = mkdtempSync(join(tmpdir(), 'vesta-regional-snap-'));
   rep = await Replicator.start({ regions: REGIONS, jitterMs: 5, seed: 7 });
   // A fresh DynamoDB Local answers its first requests slowly: one write in every Region,
@@ -135,7 +134,6 @@ beforeAll(async () => {
     await call(EU, 'DELETE', `/v1/ns/${ns}/keys/p3`);
   }
   await rep.settle();
-  console.log('setup ms', Date.now() - t0);
 }, 150_000);
 
 afterAll(async () => {
