@@ -59,11 +59,18 @@ export class DynamoRegionalScan implements GroupedRecordScan {
     this.first = regions[0];
   }
 
-  /** Every stored item of a segment as stored, each Region's apart (`RecordScan.pages`). */
+  /**
+   * Every stored item of a segment as stored, each Region's apart (`RecordScan.pages`; the export
+   * reads `groups`). Throws `ThrottledError` / `UnavailableError` when a page cannot be read.
+   */
   public pages(namespace: string | null, segment: number, total: number): AsyncIterable<Item[]> {
     return this.single.pages(namespace, segment, total);
   }
 
+  /**
+   * The records of a segment as groups of Region items (see the file comment). Throws
+   * `ThrottledError` / `UnavailableError` when a page, or a page's `BatchGetItem`, cannot be read.
+   */
   public groups(namespace: string | null, segment: number, total: number): AsyncIterable<ItemGroup[]> {
     return namespace !== null ? this.namespaceGroups(namespace) : this.scanGroups(segment, total);
   }
@@ -149,7 +156,7 @@ export class DynamoRegionalScan implements GroupedRecordScan {
     return region > 0 ? { ns: partition.slice(0, at), key, region } : undefined;
   }
 
-  /** Records joined from Region items at the cut, as `{ns, k, rx: [items]}`: see `decode`. */
+  /** A record joined from Region items at the cut, as `{ns, k, rx: [items]}` (see `decode`). Never throws. */
   public combine(items: readonly StoredItem[]): StoredItem {
     const where = this.placeOf(items[0] as Item);
     return {
@@ -175,6 +182,7 @@ export class DynamoRegionalScan implements GroupedRecordScan {
     return read;
   }
 
+  /** When a Region item was last written (its `at`); `null` when it does not say. Never throws. */
   public stampOf(item: StoredItem): string | null {
     return this.single.stampOf(item);
   }

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type BatchGetItemCommandInput, DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { FsBlobStore } from '../../../src/adapters/blob/fs-blob-store';
 import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
@@ -160,8 +160,22 @@ function worker(region: string) {
   const client = localClient(rep.region(region).endpoint);
   const counter = new RequestCounter();
   counter.attach(client);
+  // The BatchGetItem requests of the records table (others read pre-images), and the items they ask for.
+  const recordReads = { requests: 0, items: 0 };
+  const table = rep.tables[RECORDS_TABLE.envVar];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const keys = (args.input as BatchGetItemCommandInput).RequestItems?.[table]?.Keys;
+      if (context.commandName === 'BatchGetItemCommand' && keys) {
+        recordReads.requests++;
+        recordReads.items += keys.length;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordReads' },
+  );
   const deps = wireSnapshotWorker({ client, env: envOf(region), blobs: new FsBlobStore(dir) });
-  return { deps, counter, done: () => client.destroy() };
+  return { deps, counter, recordReads, done: () => client.destroy() };
 }
 
 /** Opens a snapshot's cut in `region` and returns once it has passed. */
@@ -242,6 +256,12 @@ test('a whole-store export in four segments: every key of every namespace once, 
   const w = worker(EU);
   try {
     const before = await reads(EU);
+    const { id, cut } = await cutIn(w.deps, null, 4);
+    await put(AP, SIB, 'both', { v: 'ap, after' });
+    await call(AP, 'PATCH', `/v1/ns/${REJ}/keys/hits`, '{"increment":{"n":0.1}}');
+    await call(US, 'DELETE', `/v1/ns/${SIB}/keys/p2`);
+    await put(AP, SIB, 'new-after', { at: 'after' });
+    await rep.settle();
     // Keys whose Region items the four segments split between them: each must still be written once.
     const segmentsOf = new Map<string, Set<number>>();
     for (let s = 0; s < 4; s++) {
@@ -253,18 +273,12 @@ test('a whole-store export in four segments: every key of every namespace once, 
     }
     const split = [...segmentsOf.values()].filter((s) => s.size > 1).length;
     expect(split).toBeGreaterThan(0);
-    const { id, cut } = await cutIn(w.deps, null, 4);
-    await put(AP, SIB, 'both', { v: 'ap, after' });
-    await call(AP, 'PATCH', `/v1/ns/${REJ}/keys/hits`, '{"increment":{"n":0.1}}');
-    await call(US, 'DELETE', `/v1/ns/${SIB}/keys/p2`);
-    await put(AP, SIB, 'new-after', { at: 'after' });
-    await rep.settle();
     w.counter.reset();
     const { parts, lines } = await exported(w, id, null, 4, cut);
     const requests = w.counter.snapshot();
     const got = expectLinesAre(lines, before);
     expect(parts.reduce((n, p) => n + p.items, 0)).toBe(before.size);
-    // The three items that are no records are set aside, one dead letter each; the rest is exported.
+    // The three damaged items are set aside, one dead letter each; the rest is exported.
     expect(parts.reduce((n, p) => n + (p.setAside ?? 0), 0)).toBe(3);
     expect(before.size).toBe(15); // SIB: both, only-ap, p0..p5 less p3; REJ: 8 less p1, plus new-after
     const both = JSON.parse(got.get(`${SIB} both`)!);
@@ -272,11 +286,19 @@ test('a whole-store export in four segments: every key of every namespace once, 
     expect(got.get(`${REJ} hits`)).toContain('"n":12345678901234567891.9');
     expect(got.has(`${SIB} new-after`)).toBe(false);
     expect(requests.byCommand.ScanCommand).toBe(4);
+    // Per Scan page (one per segment here), one BatchGetItem of every Region's item of each key it
+    // holds: 3 items per key and segment that scanned one of its items.
+    const scans = [...segmentsOf.values()].reduce((n, segs) => n + segs.size, 0);
+    expect(w.recordReads).toEqual({
+      requests: new Set([...segmentsOf.values()].flatMap((x) => [...x])).size,
+      items: 3 * scans,
+    });
     console.log('whole-store export', {
       keys: before.size,
       keysSplitAcrossSegments: split,
       perSegment: parts.map((p) => p.items),
       requests,
+      recordReads: w.recordReads,
     });
   } finally {
     w.done();
