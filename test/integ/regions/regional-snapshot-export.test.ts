@@ -63,7 +63,7 @@ async function call(region: string, method: string, path: string, body?: unknown
 
 async function put(region: string, ns: string, key: string, fields: unknown) {
   written[ns].add(key);
-  return call(region, 'PUT', `/v1/ns/${ns}/keys/${key}`, { fields });
+  return call(region, 'PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`, { fields });
 }
 
 /** The change publisher of a Region on its own stream, as the stack runs it (it keeps pre-images). */
@@ -127,6 +127,13 @@ beforeAll(async () => {
     await put(AP, ns, 'only-ap', { from: 'ap' });
     for (let i = 0; i < 6; i++) await put(REGIONS[i % 3], ns, `p${i}`, { i });
   }
+  // Two keys in the other order in UTF-8 (DynamoDB's) than in UTF-16 (JavaScript's), each in two
+  // Regions: a namespace export merges the Regions' partitions in DynamoDB's order, or splits them.
+  for (const [key, regions] of [
+    ['z\uFFFD', [US, EU]],
+    ['z\u{1F600}', [EU, AP]],
+  ] as const)
+    for (const r of regions) await put(r, REJ, key, { r });
   await rep.settle();
   for (const ns of [SIB, REJ]) {
     await call(EU, 'PATCH', `/v1/ns/${ns}/keys/p0`, { set: { by: 'eu' } });
@@ -147,7 +154,7 @@ async function reads(region: string) {
   const out = new Map<string, { values: unknown[]; rev: number; vv: unknown; text: string }>();
   for (const ns of Object.keys(written))
     for (const key of written[ns]) {
-      const r = await call(region, 'GET', `/v1/ns/${ns}/keys/${key}`);
+      const r = await call(region, 'GET', `/v1/ns/${ns}/keys/${encodeURIComponent(key)}`);
       if (r.status === 404) continue;
       const values = r.body.siblings ? r.body.siblings.map((s: { fields: unknown }) => s.fields) : [r.body.fields];
       out.set(`${ns} ${key}`, { values, rev: r.body.rev, vv: r.body.vv, text: r.text });
@@ -234,9 +241,9 @@ test('a namespace export in one Region: every key once, as GET reads it there at
     const { parts, lines } = await exported(w, id, REJ, 1, cut);
     const queries = w.counter.byCommand.QueryCommand;
     const expected = new Map([...before].filter(([k]) => k.startsWith(`${REJ} `)));
-    expect(expected.size).toBe(8); // both, hits, only-ap, p0..p5 less p3
+    expect(expected.size).toBe(10); // both, hits, only-ap, p0..p5 less p3, the two z keys
     const got = expectLinesAre(lines, expected);
-    expect(parts[0]).toMatchObject({ items: 8 });
+    expect(parts[0]).toMatchObject({ items: 10 });
     expect(got.get(`${REJ} both`)).toContain('"fields":{"v":"eu"}');
     expect(got.get(`${REJ} only-ap`)).toContain('"fields":{"from":"ap"}');
     // 12345678901234567890 + 9 × 0.1, every digit, from three Regions' totals.
@@ -280,7 +287,7 @@ test('a whole-store export in four segments: every key of every namespace once, 
     expect(parts.reduce((n, p) => n + p.items, 0)).toBe(before.size);
     // The three damaged items are set aside, one dead letter each; the rest is exported.
     expect(parts.reduce((n, p) => n + (p.setAside ?? 0), 0)).toBe(3);
-    expect(before.size).toBe(15); // SIB: both, only-ap, p0..p5 less p3; REJ: 8 less p1, plus new-after
+    expect(before.size).toBe(17); // SIB: both, only-ap, p0..p5 less p3; REJ: 10 less p1, plus new-after
     const both = JSON.parse(got.get(`${SIB} both`)!);
     expect(both.siblings.map((s: { fields: { v: string } }) => s.fields.v).sort()).toEqual(['eu', 'us']);
     expect(got.get(`${REJ} hits`)).toContain('"n":12345678901234567891.9');
