@@ -325,6 +325,11 @@ export const TABLE_INTENTS = {
    * items of a key that a replicated record may have made losers of (`BatchGetItem`).
    */
   regionalLosers: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
+  /**
+   * Snapshot export of a deployment in several Regions on the records table: a whole-store
+   * segment reads every Region's items of the keys it scans (`BatchGetItem`).
+   */
+  regionalSnapshotExport: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
   /** Change publisher on the change table: append (no read, no delete). */
   changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
   /** Change publisher on the control table: the open snapshot cuts, and the pre-images they need. */

@@ -181,6 +181,9 @@ export class Snapshots extends StageConstruct {
       Duration.seconds(60),
     );
     props.tables.grant(this.exportFunction, 'snapshotExport', 'deadLetterWrite');
+    // Several Regions: a whole-store export reads every Region's items of each key it scans.
+    if ((props.tables.regions?.regions.length ?? 1) > 1)
+      props.tables.grant(this.exportFunction, 'regionalSnapshotExport');
     props.tables.grant(this.restoreFunction, 'snapshotRestore', 'deadLetterWrite');
     props.tables.grant(this.scheduleFunction, 'snapshotStore');
     const objects = this.bucket.arnForObjects(`${SNAPSHOTS_ROOT}*`);

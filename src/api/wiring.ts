@@ -44,6 +44,7 @@ import { DynamoSnapshotCuts } from '../adapters/dynamodb/snapshot-cuts';
 import { DynamoSnapshotStore } from '../adapters/dynamodb/snapshot-store';
 import { DynamoRecordScan } from '../adapters/dynamodb/record-scan';
 import { restoreWriterFor } from '../adapters/dynamodb/regional-restore-writer';
+import { DynamoRegionalScan } from '../adapters/dynamodb/regional-scan';
 import { S3BlobStore } from '../adapters/blob/s3-blob-store';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store';
 import { bucketImportLocations, folderImportLocations } from '../adapters/blob/import-locations';
@@ -306,7 +307,11 @@ export function wireSnapshotWorker(
   const recordsTable = tableName(env, RECORDS_TABLE);
   return {
     recordsTable,
-    scan: new DynamoRecordScan(client, recordsTable),
+    // Several Regions: each record is exported once, its Region items rolled back to the cut and joined.
+    scan:
+      regionsOf(env).length > 1
+        ? new DynamoRegionalScan(client, recordsTable, regionsOf(env))
+        : new DynamoRecordScan(client, recordsTable),
     // Several Regions: a writer of this Region's own items, in the namespaces' conflict modes.
     restoreWriter: restoreWriterFor(
       {

@@ -37,6 +37,46 @@ export interface RecordScan {
   locate(item: StoredItem): ItemLocation;
 }
 
+/**
+ * The stored items of one record in a deployment of several Regions (docs/regions.md): each
+ * Region's own item of the key, in the deployment's Region order (the first Region first).
+ */
+export interface ItemGroup {
+  /** Each Region's item as read, `null` where that Region has none. */
+  readonly items: readonly (StoredItem | null)[];
+  /**
+   * A whole-store scan: the Regions (indexes into `items`) whose items this segment scanned. The
+   * segment writes the record only when the first Region whose item existed at the cut is one of
+   * them (`writesGroup`), so exactly one segment writes it. Absent: the segment writes it (a
+   * namespace is read whole by one segment).
+   */
+  readonly scanned?: readonly number[];
+}
+
+/**
+ * A `RecordScan` of a deployment of several Regions: a record is made of several stored items,
+ * each rolled back to the cut by itself (its own pre-image) before they join. The export reads
+ * `groups` instead of `pages`; `decode` reads what `combine` makes, and a single stored item.
+ */
+export interface GroupedRecordScan extends RecordScan {
+  /**
+   * The records of one segment, a page of groups at a time, every item read consistently (as
+   * `pages`). Memory holds a page. Throws `ThrottledError` / `UnavailableError` when a page cannot
+   * be read.
+   */
+  groups(namespace: string | null, segment: number, total: number): AsyncIterable<readonly ItemGroup[]>;
+  /**
+   * The stored item that stands for the record joined from `items` (each Region's item at the
+   * cut, at least one, all of one key): what `decode` reads and a dead letter keeps. Never throws.
+   */
+  combine(items: readonly StoredItem[]): StoredItem;
+}
+
+/** Whether a scan reads records as groups of Region items. Never throws. */
+export function isGrouped(scan: RecordScan): scan is GroupedRecordScan {
+  return typeof (scan as Partial<GroupedRecordScan>).groups === 'function';
+}
+
 /** Which lines of a part a restore takes, and into which namespace. */
 export interface PartTarget {
   /** Only records of this namespace (a whole-store snapshot restored into one namespace). */

@@ -8,6 +8,8 @@
  *   not), each as it stood at the cut: without its fields due by then, and not at all when none
  *   is left (`keptAt`); the fields left keep their expiries in the line. Memory holds one page and the compressor's window, whatever the segment's size. A retry
  *   rewrites the whole part under the same name.
+ *   In a deployment of several Regions each record is written once, as a read returns it at the
+ *   cut: its Region items rolled back to the cut each, then joined (`at-cut.ts`, `regional-scan.ts`).
  * - `exportFinish` writes the manifest (`vesta-snapshot/1`, per-part items, bytes, sha256) after
  *   every part is complete, then marks the snapshot COMPLETE; `exportFail` marks it FAILED.
  *
@@ -34,9 +36,10 @@ import {
   partPath,
   toLine,
 } from '../core/snapshots';
-import { type RecordScan, type SnapshotCuts, type StoredItem, cutKey } from '../core/snapshot-ports';
-import { CUTS_CACHE_MS, CUT_LEAD_MS, atOrBefore } from '../core/snapshot-cut';
-import { backoffMs, sleep } from '../core/backoff';
+import { type StoredItem, isGrouped } from '../core/snapshot-ports';
+import { CUTS_CACHE_MS, CUT_LEAD_MS } from '../core/snapshot-cut';
+import { type LineSource, atCutPages, groupsAtCut } from './at-cut';
+import { sleep } from '../core/backoff';
 import { describeError } from '../sagas/step-errors';
 import { errorOf } from '../core/dead-letters';
 import type { SnapshotWorkerDeps } from './deps';
@@ -68,67 +71,8 @@ export interface SnapshotPayload {
   readonly item: StoredItem;
 }
 
-/** What a part's lines are read with: the scan, and the cut with the pre-images kept for it. */
-interface LineSource {
-  readonly scan: RecordScan;
-  readonly snapshotId: string;
-  /** `undefined`: a snapshot started before cuts existed, exported as read. */
-  readonly cut: string | undefined;
-  /** The instant the records are taken at (the cut, else the export's time): fields due by then are left out. */
-  readonly atMs: number;
-  readonly cuts: SnapshotCuts;
-  readonly preImageWaitMs: number;
-}
-
-/** Pause between looks for pre-images the publisher has not kept yet. */
-const PRE_IMAGE_BACKOFF = { baseMs: 50, capMs: 1000 } as const;
-
 /**
- * The items of a page as they stood at the cut: an item written after the cut is replaced by its
- * pre-image (or left out: the key did not exist then), waiting for the publisher to keep it.
- */
-async function atCut(src: LineSource, page: readonly StoredItem[]): Promise<StoredItem[]> {
-  if (src.cut === undefined) return [...page];
-  const cut = src.cut;
-  const later = new Map<number, string>();
-  page.forEach((item, i) => {
-    const stamp = src.scan.stampOf(item);
-    if (stamp !== null && !atOrBefore(stamp, cut)) {
-      const at = src.scan.locate(item);
-      later.set(i, cutKey(at.namespace ?? '', at.key ?? ''));
-    }
-  });
-  if (later.size === 0) return [...page];
-  const found = new Map<string, StoredItem | null>();
-  const deadline = Date.now() + src.preImageWaitMs;
-  for (let round = 0; ; round++) {
-    const missing = [...new Set(later.values())].filter((k) => !found.has(k));
-    if (missing.length === 0) break;
-    for (const [k, v] of await src.cuts.preImages(src.snapshotId, cut, missing)) found.set(k, v);
-    if (missing.every((k) => found.has(k))) break;
-    if (Date.now() >= deadline) {
-      const lacking = missing.filter((k) => !found.has(k));
-      throw named(
-        'Vesta.PublisherBehind',
-        `the change publisher has not kept the state at the cut of ${lacking.length} record(s) written after it (the first: ${lacking[0]}) within ${src.preImageWaitMs / 1000} s: it is behind or stopped, so the snapshot cannot be exact; take it again once the publisher has caught up`,
-      );
-    }
-    await sleep(backoffMs(round, PRE_IMAGE_BACKOFF));
-  }
-  const out: StoredItem[] = [];
-  page.forEach((item, i) => {
-    const k = later.get(i);
-    if (k === undefined) out.push(item);
-    else {
-      const pre = found.get(k);
-      if (pre) out.push(pre);
-    }
-  });
-  return out;
-}
-
-/**
- * The part's lines (uncompressed), in chunks, each record as it stood at the cut; counts the
+ * The part's lines (uncompressed), in chunks, from pages of records as they stood at the cut; counts the
  * records it writes and those it sets aside: an item that cannot be decoded or written as a line
  * becomes a dead letter (source `snapshot`) and the part goes on. Throws when an item cannot even
  * be set aside, or when the publisher has not kept a pre-image in time.
@@ -140,8 +84,7 @@ async function* linesOf(
   setAside: (item: StoredItem, e: unknown) => Promise<void>,
 ): AsyncGenerator<Buffer> {
   let batch: string[] = [];
-  for await (const read of pages) {
-    const page = await atCut(src, read);
+  for await (const page of pages) {
     for (const item of page) {
       let line: string | undefined;
       try {
@@ -185,23 +128,22 @@ export async function exportSegment(
     const payload: SnapshotPayload = { item };
     await deps.setAside({ source: 'snapshot', item: ref, error: errorOf(e), attempts: 1, payload });
   };
+  const src: LineSource = {
+    scan: deps.scan,
+    snapshotId,
+    cut,
+    atMs: cut !== undefined ? Date.parse(cut) : deps.clock.now().getTime(),
+    cuts: deps.cuts,
+    preImageWaitMs: deps.preImageWaitMs,
+  };
+  const scan = deps.scan;
+  // Several Regions: each record's Region items, rolled back to the cut each, then joined.
+  const atCutRecords = isGrouped(scan)
+    ? groupsAtCut({ ...src, scan }, scan.groups(namespace, segment, total))
+    : atCutPages(src, scan.pages(namespace, segment, total));
   // pipeline, not pipe: an error of the source reaches the compressor, and so the blob write.
   const gzip = pipeline(
-    Readable.from(
-      linesOf(
-        {
-          scan: deps.scan,
-          snapshotId,
-          cut,
-          atMs: cut !== undefined ? Date.parse(cut) : deps.clock.now().getTime(),
-          cuts: deps.cuts,
-          preImageWaitMs: deps.preImageWaitMs,
-        },
-        deps.scan.pages(namespace, segment, total),
-        counter,
-        setAside,
-      ),
-    ),
+    Readable.from(linesOf(src, atCutRecords, counter, setAside)),
     createGzip({ level: 6 }),
     () => undefined,
   );

@@ -121,6 +121,13 @@ describe('another Region of regions', () => {
     expect(batchGets.flatMap((st) => list(st.Resource))).toContainEqual(REPLICA_ARN);
   });
 
+  test("the snapshot export may read every Region's items of a key (BatchGetItem on the replica), to export each record once", () => {
+    const [[, exporter]] = functions(s).filter(([id]) => id.startsWith('SnapshotsExportFunction'));
+    const statements = roleStatements(s.template, exporter.Properties.Role['Fn::GetAtt'][0]).statements;
+    const batchGets = statements.filter((st) => list(st.Action).includes('dynamodb:BatchGetItem'));
+    expect(batchGets.flatMap((st) => list(st.Resource))).toContainEqual(REPLICA_ARN);
+  });
+
   test("the change publisher reads the replica's stream, found by DescribeTable on the replica alone", () => {
     const [[crId, custom]] = Object.entries(resourcesOf(s.template, 'Custom::AWS'));
     expect(JSON.parse(custom.Properties.Create)).toMatchObject({

@@ -55,7 +55,7 @@ export class DynamoRecordScan implements RecordScan {
  * A failed request rejects where its page would have come; a consumer that stops early leaves at
  * most one request in flight, whose outcome is ignored.
  */
-async function* readAhead(pages: AsyncGenerator<Page>): AsyncGenerator<Item[]> {
+export async function* readAhead(pages: AsyncGenerator<Page>): AsyncGenerator<Item[]> {
   let next = pages.next();
   for (;;) {
     const got = await next;

@@ -20,6 +20,7 @@ import type { ChangeKind } from '../../core/changes';
 import { numberFromText, numericText } from '../../core/decimal';
 import type { Contributions, PN } from '../../core/regions/counters';
 import type { RegionalSibling, RegionalState } from '../../core/regions/merge';
+import type { RegionalItem } from '../../core/regions/read';
 import type { ConflictMode } from '../../core/wire/records';
 import { newMap } from '../../core/values';
 import { type Item, fromItem, siblingFrom, siblingTo, storedName, toItem } from './codec';
@@ -93,11 +94,7 @@ export function toRegionalItem(
   return item;
 }
 
-export interface RegionalItem {
-  readonly region: string;
-  readonly mode: ConflictMode;
-  readonly state: RegionalState;
-}
+export type { RegionalItem } from '../../core/regions/read';
 
 /** Decodes an item of any Region's partition of `ns`. Throws what `fromItem` throws. */
 export function fromRegionalItem(item: Item, ns: string, first: string): RegionalItem {

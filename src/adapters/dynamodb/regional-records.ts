@@ -25,6 +25,7 @@ import type { Clock, ListPage, ListQuery, WriteGuards, WriteResult } from '../..
 import type { Preconditions, WriteEnv } from '../../core/records';
 import type { RecordState, Sibling } from '../../core/record-view';
 import { type RegionalState, joinAll, settle } from '../../core/regions/merge';
+import { modeOf, readOf } from '../../core/regions/read';
 import { type RegionalOp, writeRegional } from '../../core/regions/writes';
 import type { ConflictMode } from '../../core/wire/records';
 import { cancellationReasons, conditionFailed, firstConditionFailure } from './cancellation';
@@ -58,20 +59,6 @@ export interface RegionalRecordsOptions {
 /** Conditional retries of a write that keeps losing to writers in this Region, before 503. */
 export const MAX_REGIONAL_ATTEMPTS = 25;
 const BACKOFF = { baseMs: 1, capMs: 50 } as const;
-
-/** The conflict mode reads settle in: the newest item's (every Region picks the same). */
-function modeOf(items: readonly RegionalItem[]): ConflictMode {
-  const newest = [...items].sort((a, b) =>
-    a.state.updatedAt !== b.state.updatedAt
-      ? a.state.updatedAt < b.state.updatedAt
-        ? -1
-        : 1
-      : a.region < b.region
-        ? -1
-        : 1,
-  );
-  return newest[newest.length - 1]?.mode ?? 'reject';
-}
 
 export class RegionalRecords {
   private readonly first: string;
@@ -120,9 +107,8 @@ export class RegionalRecords {
 
   /** The record as reads see it: joined, settled, with due fields and expired leases applied. */
   public async get(ns: string, key: string): Promise<RecordState | undefined> {
-    const items = await this.items(ns, key);
-    const joined = joinAll(items.map((i) => i.state));
-    return joined ? this.opts.resolve(settle(joined, modeOf(items)).state) : undefined;
+    const read = readOf(await this.items(ns, key));
+    return read ? this.opts.resolve(read) : undefined;
   }
 
   /** The `reject`-mode losers of the record as its items join now, with the joined record. */
@@ -219,8 +205,8 @@ export class RegionalRecords {
       for (const [i, h] of heads.entries()) {
         if (firsts[i]?.k.S === key) items.push(fromRegionalItem(await h.take(), ns, this.first));
       }
-      const joined = joinAll(items.map((i) => i.state));
-      const s = joined ? await this.opts.resolve(settle(joined, modeOf(items)).state) : undefined;
+      const read = readOf(items);
+      const s = read ? await this.opts.resolve(read) : undefined;
       if (s && !s.deleted) out.push(s);
       if (out.length > q.limit) break;
     }
@@ -230,8 +216,8 @@ export class RegionalRecords {
   }
 }
 
-/** The items of one partition's Query, one at a time. */
-class ItemCursor {
+/** The items of one partition's Query, one at a time. `peek` and `take` throw what a page's request throws. */
+export class ItemCursor {
   private buffer: Item[] = [];
   private done = false;
 
