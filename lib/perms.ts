@@ -72,10 +72,11 @@ export const LEASE_REAPER_RECORDS_ACTIONS = dynamodb('UpdateItem');
 
 /**
  * What the field sweeper does on the records table: reads a record with a due field (`GetItem`,
- * consistent), writes it without its due fields (a `PutItem` conditioned on the record as read),
- * or moves its `due` bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete.
+ * consistent; in several Regions one `BatchGetItem` of the key's item in every Region), writes
+ * it without its due fields (a `PutItem` conditioned on the record as read), or moves its `due`
+ * bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete.
  */
-export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
+export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
 
 /** What the field sweeper does on the records table's `byFieldExpiry` index: one Query per shard. */
 export const FIELD_SWEEPER_EXPIRY_INDEX_ACTIONS = dynamodb('Query');

@@ -19,12 +19,15 @@ import { type Numeric, isNumeric, numberProblem, numericText } from '../decimal'
 import { OutOfRangeError } from '../errors';
 import { copyMap, newMap } from '../values';
 import { contribute } from './counters';
+import { expireFieldsWrite } from './sweep';
 import { type RegionalSibling, type RegionalState, join, revOf, settle } from './merge';
 
 export type RegionalOp =
   | { readonly op: 'put'; readonly fields: Fields; readonly expire?: Readonly<Record<string, number>> }
   | { readonly op: 'patch'; readonly patch: PatchBody }
-  | { readonly op: 'delete' };
+  | { readonly op: 'delete' }
+  /** The field sweeper's removal of the fields due at `nowMs` (`sweep.ts`): no preconditions. */
+  | { readonly op: 'expire-fields'; readonly nowMs: number };
 
 export interface RegionalWrite {
   /** The Region's own item after the write: the one item to store. */
@@ -33,6 +36,8 @@ export interface RegionalWrite {
   readonly joined: RegionalState;
   /** True when the key had no live value before. */
   readonly created: boolean;
+  /** Of an `expire-fields` write, the fields it removed. */
+  readonly expired?: readonly string[];
 }
 
 const sameDot = (a: RegionalSibling, b: RegionalSibling) =>
@@ -59,7 +64,9 @@ const keepsValues = (op: RegionalOp) =>
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
  * when there is none); `visible` is that record as this Region's reads see it (settled, with due
  * fields and expired leases applied; the joined record settled when not given). Throws what the transitions throw (412, 409, 413, 422...);
- * nothing is to be stored then.
+ * nothing is to be stored then. An `expire-fields` op (`expireFieldsWrite`, in `env.mode`) throws
+ * an `Error` when nothing of `joined` is due at its time: the sweeper writes it only after its plan
+ * found something due.
  */
 export function writeRegional(
   ns: string,
@@ -70,6 +77,11 @@ export function writeRegional(
   pre: Preconditions,
   env: WriteEnv,
 ): RegionalWrite {
+  if (op.op === 'expire-fields') {
+    const w = joined ? expireFieldsWrite(joined, env.mode, op.nowMs, env) : undefined;
+    if (!w) throw new Error(`nothing of ${ns}/${key} is due: no expire-fields write`);
+    return { item: w.item, joined: w.joined, created: false, expired: w.expired };
+  }
   // Never from less than what was read: `rev` and `vv` continue the joined record's.
   visible ??= joined ? settle(joined, env.mode).state : undefined;
   const t =
