@@ -17,6 +17,7 @@ import type { RecordState } from '../record-view';
 import type { Fields, PatchBody } from '../types';
 import { type Numeric, isNumeric, numberProblem, numericText } from '../decimal';
 import { OutOfRangeError } from '../errors';
+import { isDue } from '../field-expiry';
 import { copyMap, newMap } from '../values';
 import { contribute } from './counters';
 import { expireFieldsWrite } from './sweep';
@@ -61,6 +62,16 @@ const keepsValues = (op: RegionalOp) =>
   op.op === 'patch' && Object.keys(op.patch.increment ?? {}).length > 0 && incrementsOnly(op.patch);
 
 /**
+ * Whether `op` increments a field that is due at `nowMs` in a value of `joined`. Such a field is
+ * absent for the increment, as in one Region: the increment makes a value in which it counts from
+ * nothing, rather than adding to totals under a value that hides the field (and whose sweep
+ * would then take the increment with it).
+ */
+const incrementsDue = (op: RegionalOp, joined: RegionalState | undefined, nowMs: number) =>
+  op.op === 'patch' &&
+  Object.keys(op.patch.increment ?? {}).some((f) => joined?.siblings.some((s) => isDue(s.expires?.[f], nowMs)));
+
+/**
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
  * when there is none); `visible` is that record as this Region's reads see it (settled, with due
  * fields and expired leases applied; the joined record settled when not given). Throws what the transitions throw (412, 409, 413, 422...);
@@ -93,6 +104,7 @@ export function writeRegional(
   const next = t.state;
   let counters = joined?.counters;
   const increments = op.op === 'patch' ? Object.entries(op.patch.increment ?? {}) : [];
+  const keeps = keepsValues(op) && !incrementsDue(op, joined, Date.parse(env.now));
   for (const [f, by] of increments) counters = contribute(counters, f, env.replica, by);
 
   let siblings: RegionalSibling[];
@@ -100,7 +112,7 @@ export function writeRegional(
   if (op.op === 'delete') {
     siblings = [];
     floor = joined?.counters;
-  } else if (keepsValues(op)) {
+  } else if (keeps) {
     // No new value: the values stay as they were stored, the totals carry the increments.
     siblings = [...(joined?.siblings ?? [])];
   } else {
@@ -129,7 +141,7 @@ export function writeRegional(
   }
   // In `reject` mode a write that makes a value or deletes replaces every value it read, the
   // losers too: it names them, so that each is published as a `conflict` change.
-  const buried = env.mode === 'reject' && joined && !keepsValues(op) ? settle(joined, 'reject').losers : [];
+  const buried = env.mode === 'reject' && joined && !keeps ? settle(joined, 'reject').losers : [];
   const item: RegionalState = {
     namespace: next.namespace,
     key: next.key,

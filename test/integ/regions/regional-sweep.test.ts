@@ -267,3 +267,19 @@ test('a counter field with an expiry: increments from every Region count until i
   const swept = expireFields(await feed(EU, ns, (f) => expireFields(f).length > 0));
   expect(swept).toMatchObject([{ key: 'c', rev: 4, expired: ['n'], fields: { name: 'c' } }]);
 });
+
+test('an increment of a due counter field counts from nothing, as in one Region, and no sweep takes it', async () => {
+  const ns = await namespace('reject');
+  await call(US, 'PUT', `/v1/ns/${ns}/keys/c`, { fields: { name: 'c', n: 5 }, expire: { n: 60 } });
+  await rep.settle();
+  clock.advance(61);
+  const inc = await call(EU, 'PATCH', `/v1/ns/${ns}/keys/c`, { increment: { n: 4 } });
+  expect(inc.status).toBe(200);
+  expect(inc.body.fields).toEqual({ name: 'c', n: 4 });
+  await rep.settle();
+  expect((await sameEverywhere(ns, 'c')).body).toMatchObject({ fields: { name: 'c', n: 4 }, rev: 2 });
+  // EU's value replaced US's, and nothing of it is due: no Region writes a removal.
+  for (const r of REGIONS) expect((await sweep(r)).result).toMatchObject({ swept: 0, fieldsRemoved: 0 });
+  await rep.settle();
+  expect((await sameEverywhere(ns, 'c')).body).toMatchObject({ fields: { name: 'c', n: 4 }, rev: 2 });
+});
