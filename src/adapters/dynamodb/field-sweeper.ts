@@ -80,10 +80,12 @@ export class FieldSweeper {
   public constructor(private readonly opts: FieldSweeperOptions) {}
 
   /**
-   * Removes the fields of record `ns`/`key` due by now, or fixes its `due` bound when none is.
-   * Throws store errors (translated) and what decoding the item throws.
+   * Removes the fields of record `ns`/`key` due by now, or fixes its `due` bound when none is (in
+   * several Regions, `RegionalSweeper.sweep`: this Region's own item). Throws store errors
+   * (translated) and what decoding the item throws.
    */
   public async sweep(ns: string, key: string): Promise<RecordSweep> {
+    if (this.opts.regional) return this.opts.regional.sweep(ns, key);
     const { client, recordsTable, clock, replica } = this.opts;
     let reads = 0;
     for (let attempt = 0; attempt < SWEEP_RACE_ATTEMPTS; attempt++) {
@@ -144,7 +146,7 @@ export class FieldSweeper {
           const ns = regional ? regional.ownNamespace(it.ns.S!) : it.ns.S!;
           if (ns === undefined) continue; // another Region's item: its own sweeper's
           const key = it.k.S!;
-          const out = await tryItem(() => (regional ? regional.sweep(ns, key) : this.sweep(ns, key)), { translate });
+          const out = await tryItem(() => this.sweep(ns, key), { translate });
           if (!out.ok) {
             await this.opts.setAsideItem({
               source: 'sweeper',
