@@ -4,7 +4,8 @@
  * whose items hold a due field, only the writer of the newest value with a due field writes the
  * removal (an `expire-fields` write of its own item, under new dots); the removal replicates, every
  * Region then reads the same record, and each Region's change publisher publishes it once with
- * `expired`. What each run sends is counted on a client of its own.
+ * `expired`. What each run sends is counted on a client of its own. Cut off past the take-over
+ * delay, two Regions both sweep one value (siblings mode keeps both results, equal).
  */
 import { DescribeTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -16,6 +17,7 @@ import { LocalEventBus } from '../../../src/adapters/events/local-bus';
 import { createApiHandler } from '../../../src/api/app';
 import { wireApi, wireChangePublisher, wireFieldSweeper } from '../../../src/api/wiring';
 import type { ChangeDetail } from '../../../src/core/changes';
+import { SWEEP_TAKEOVER_MS } from '../../../src/core/regions/sweep';
 import { publishBatch } from '../../../src/events/publisher';
 import { LOCAL_CREDENTIALS, localClient } from '../../../src/local/dynamodb-local';
 import { invoke } from '../../../src/local/server';
@@ -282,4 +284,30 @@ test('an increment of a due counter field counts from nothing, as in one Region,
   for (const r of REGIONS) expect((await sweep(r)).result).toMatchObject({ swept: 0, fieldsRemoved: 0 });
   await rep.settle();
   expect((await sameEverywhere(ns, 'c')).body).toMatchObject({ fields: { name: 'c', n: 4 }, rev: 2 });
+});
+
+test('cut off past the take-over delay, the writer and a Region holding its value both sweep it: two equal siblings, nothing lost', async () => {
+  const ns = await namespace('siblings');
+  await call(EU, 'PUT', `/v1/ns/${ns}/keys/p`, { fields: { e: 1, te: 'y' }, expire: { te: 60 } });
+  await rep.settle();
+  // An increment in the US: its item holds EU's value as it is (and so its due bound).
+  expect((await call(US, 'PATCH', `/v1/ns/${ns}/keys/p`, { increment: { n: 2 } })).status).toBe(200);
+  await rep.settle();
+  rep.partition(US, EU);
+  rep.partition(EU, AP);
+  clock.advance(61);
+  // EU is the one: the US waits while the delay runs.
+  expect((await sweep(US)).result).toMatchObject({ swept: 0 });
+  expect((await sweep(EU)).result).toMatchObject({ swept: 1, fieldsRemoved: 1 });
+  clock.advance(SWEEP_TAKEOVER_MS / 1000);
+  // EU's removal has not reached the US: past the delay, the US sweeps the value too.
+  expect((await sweep(US)).result).toMatchObject({ swept: 1, fieldsRemoved: 1 });
+  rep.healAll();
+  await rep.settle();
+  const seen = await sameEverywhere(ns, 'p');
+  expect(seen.body.siblings.map((s: { fields: object }) => s.fields)).toEqual([
+    { e: 1, n: 2 },
+    { e: 1, n: 2 },
+  ]);
+  expect(seen.body.vv).toEqual({ [EU]: 2, [US]: 2 });
 });
