@@ -72,11 +72,11 @@ export const LEASE_REAPER_RECORDS_ACTIONS = dynamodb('UpdateItem');
 
 /**
  * What the field sweeper does on the records table: reads a record with a due field (`GetItem`,
- * consistent; in several Regions one `BatchGetItem` of the key's item in every Region), writes
- * it without its due fields (a `PutItem` conditioned on the record as read), or moves its `due`
- * bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete.
+ * consistent), writes it without its due fields (a `PutItem` conditioned on the record as read),
+ * or moves its `due` bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete. In
+ * several Regions it also reads the key's item in every Region (`regionalSweeping`).
  */
-export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
 
 /** What the field sweeper does on the records table's `byFieldExpiry` index: one Query per shard. */
 export const FIELD_SWEEPER_EXPIRY_INDEX_ACTIONS = dynamodb('Query');
@@ -326,6 +326,11 @@ export const TABLE_INTENTS = {
    * items of a key that a replicated record may have made losers of (`BatchGetItem`).
    */
   regionalLosers: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
+  /**
+   * Field sweeper of a deployment in several Regions on the records table: every Region's item of
+   * a key its own item has a due field of (`BatchGetItem`).
+   */
+  regionalSweeping: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
   /** Change publisher on the change table: append (no read, no delete). */
   changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
   /** Change publisher on the control table: the open snapshot cuts, and the pre-images they need. */

@@ -63,7 +63,7 @@ test('the lag alarm watches FieldSweeperLagSeconds over 300 s, three minutes in 
 
 test('the action lists are the documented ones', () => {
   expect([...FIELD_SWEEPER_RECORDS_ACTIONS].sort()).toEqual(
-    ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
   );
   expect(FIELD_SWEEPER_EXPIRY_INDEX_ACTIONS).toEqual(['dynamodb:Query']);
   expect(FIELD_SWEEPER_CONTROL_ACTIONS).toEqual(['dynamodb:PutItem']);

@@ -172,17 +172,16 @@ export function expireFieldsWrite(
   const expired = dueShown(joined, mode, nowMs);
   if (expired.length === 0) return undefined;
   let vv = joined.vv;
-  const siblings: RegionalSibling[] = [];
+  const values: RegionalSibling[] = [];
   for (const s of shownValues(joined, mode)) {
     if (!hasDue(s, nowMs)) {
-      siblings.push(s);
+      values.push(s);
       continue;
     }
     vv = { ...vv, [env.replica]: (vv[env.replica] ?? 0) + 1 };
     const v = swept(s, nowMs, joined, { replica: env.replica, counter: vv[env.replica] }, env.now);
-    if (v) siblings.push(v);
+    if (v) values.push(v);
   }
-  const values = siblings;
   const buried = mode === 'reject' ? settle(joined, 'reject').losers : [];
   const floor = values.length === 0 ? joined.counters : joined.floor;
   const item: RegionalState = {
