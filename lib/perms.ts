@@ -73,7 +73,8 @@ export const LEASE_REAPER_RECORDS_ACTIONS = dynamodb('UpdateItem');
 /**
  * What the field sweeper does on the records table: reads a record with a due field (`GetItem`,
  * consistent), writes it without its due fields (a `PutItem` conditioned on the record as read),
- * or moves its `due` bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete.
+ * or moves its `due` bound (`UpdateItem`, no new `rev`). Never a Scan, never a delete. In
+ * several Regions it also reads the key's item in every Region (`regionalSweeping`).
  */
 export const FIELD_SWEEPER_RECORDS_ACTIONS = dynamodb('GetItem', 'PutItem', 'UpdateItem');
 
@@ -330,6 +331,11 @@ export const TABLE_INTENTS = {
    * segment reads every Region's items of the keys it scans (`BatchGetItem`).
    */
   regionalSnapshotExport: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
+  /**
+   * Field sweeper of a deployment in several Regions on the records table: every Region's item of
+   * a key its own item has a due field of (`BatchGetItem`).
+   */
+  regionalSweeping: [{ table: 'records', actions: dynamodb('BatchGetItem') }],
   /** Change publisher on the change table: append (no read, no delete). */
   changeLogAppend: [{ table: 'changes', actions: CHANGE_LOG_APPEND_ACTIONS }],
   /** Change publisher on the control table: the open snapshot cuts, and the pre-images they need. */

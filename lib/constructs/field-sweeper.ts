@@ -59,6 +59,8 @@ export class FieldSweeperJob extends StageConstruct {
       reservedConcurrentExecutions: 1,
     }).function;
     props.tables.grant(this.function, 'fieldSweeping', 'deadLetterWrite');
+    // Several Regions: each Region's sweeper reads every Region's item of a key it sweeps.
+    if ((props.tables.regions?.regions.length ?? 1) > 1) props.tables.grant(this.function, 'regionalSweeping');
 
     // A failed or throttled run is not retried: the next scheduled run does the same work.
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });

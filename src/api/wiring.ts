@@ -15,6 +15,7 @@ import { type ChangeSignal, type Clock, type ExecutionStatusSource, systemClock 
 import { signallingChangeLog } from '../core/change-signal';
 import { LeaseReaper } from '../adapters/dynamodb/lease-reaper';
 import { FieldSweeper } from '../adapters/dynamodb/field-sweeper';
+import { RegionalSweeper } from '../adapters/dynamodb/regional-sweeper';
 import { LeaseRenewer } from '../adapters/dynamodb/lease-renewer';
 import { DynamoRecordStore } from '../adapters/dynamodb/record-store';
 import { DynamoSettingsStore } from '../adapters/dynamodb/settings-store';
@@ -128,9 +129,18 @@ export function wireStores(opts: WiringOptions = {}) {
     replica: replicaOf(env),
     clock,
     setAsideItem: setAside,
-    // Several Regions: the items it finds are the first Region's (docs/regions.md); only that
-    // Region may write them.
-    active: regions.length <= 1 || regions[0] === replicaOf(env),
+    // Several Regions: every Region sweeps its own items (docs/regions.md).
+    ...(regions.length > 1
+      ? {
+          regional: new RegionalSweeper({
+            client,
+            recordsTable: tableName(env, RECORDS_TABLE),
+            regions,
+            self: replicaOf(env),
+            clock,
+          }),
+        }
+      : {}),
   });
   const settings = new DynamoSettingsStore({
     client,

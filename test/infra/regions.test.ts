@@ -128,6 +128,13 @@ describe('another Region of regions', () => {
     expect(batchGets.flatMap((st) => list(st.Resource))).toContainEqual(REPLICA_ARN);
   });
 
+  test("the field sweeper may read every Region's items of a key (BatchGetItem on the replica), to sweep its own", () => {
+    const [[, sweeper]] = functions(s).filter(([id]) => id.includes('FieldSweeper'));
+    const statements = roleStatements(s.template, sweeper.Properties.Role['Fn::GetAtt'][0]).statements;
+    const batchGets = statements.filter((st) => list(st.Action).includes('dynamodb:BatchGetItem'));
+    expect(batchGets.flatMap((st) => list(st.Resource))).toContainEqual(REPLICA_ARN);
+  });
+
   test("the change publisher reads the replica's stream, found by DescribeTable on the replica alone", () => {
     const [[crId, custom]] = Object.entries(resourcesOf(s.template, 'Custom::AWS'));
     expect(JSON.parse(custom.Properties.Create)).toMatchObject({
@@ -193,6 +200,10 @@ describe('one Region', () => {
       const [[, publisher]] = functions(s).filter(([id]) => id.includes('Publisher'));
       const statements = roleStatements(s.template, publisher.Properties.Role['Fn::GetAtt'][0]).statements;
       expect(statements.flatMap((st) => list(st.Action))).not.toContain('dynamodb:BatchGetItem');
+      // Nor the field sweeper: it reads one item per record.
+      const [[, sweeper]] = functions(s).filter(([id]) => id.includes('FieldSweeper'));
+      const swept = roleStatements(s.template, sweeper.Properties.Role['Fn::GetAtt'][0]).statements;
+      expect(swept.flatMap((st) => list(st.Action))).not.toContain('dynamodb:BatchGetItem');
       for (const t of Object.values(resourcesOf(s.template, TABLE)))
         expect(t.Properties.Replicas.map((r: any) => r.Region)).toEqual([{ Ref: 'AWS::Region' }]);
       for (const [, f] of vestaFunctions(s)) expect(f.Properties.Environment.Variables.VESTA_REGIONS).toBeUndefined();

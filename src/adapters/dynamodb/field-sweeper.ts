@@ -16,6 +16,9 @@
  * another reason than a dependency failure, which ends the run), e.g. an item it cannot decode, is
  * set aside as a dead letter (source `sweeper`); it stays in the index, so every later run tries
  * it again. A record that keeps changing under the sweeper is left to the next run.
+ *
+ * In a deployment of several Regions every Region's sweeper runs, each on its own items only
+ * (`regional-sweeper.ts`); in one Region the requests are exactly the ones above.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
@@ -28,6 +31,7 @@ import { guarded, isConditionFailure, translate } from './errors';
 import { Expr, N, S } from './expressions';
 import { queryPages } from './query';
 import { unchangedClause } from './record-clauses';
+import type { RegionalSweeper } from './regional-sweeper';
 
 export const SWEEPER_PAGE_SIZE = 100;
 /** Reads and writes of one record before it is left to the next run (each lost race re-reads it). */
@@ -48,7 +52,7 @@ export interface SweepResult {
 
 /** What sweeping one record did. */
 export interface RecordSweep {
-  /** Records read (one per try). */
+  /** Items read (one per try; in several Regions, each Region's item of the key found). */
   readonly reads: number;
   /** The fields the write removed; empty when it wrote none. */
   readonly removed: readonly string[];
@@ -66,21 +70,22 @@ export interface FieldSweeperOptions {
   readonly clock: Clock;
   readonly setAsideItem: SetAside;
   /**
-   * False in a Region of a deployment of several Regions other than the first: the items the
-   * index holds are the first Region's, which only it writes, so a run reads and writes nothing.
-   * @default true
+   * A deployment of several Regions: this Region's sweeper of its own items (`regional-sweeper.ts`);
+   * the index items of other Regions are skipped. @default one Region
    */
-  readonly active?: boolean;
+  readonly regional?: RegionalSweeper;
 }
 
 export class FieldSweeper {
   public constructor(private readonly opts: FieldSweeperOptions) {}
 
   /**
-   * Removes the fields of record `ns`/`key` due by now, or fixes its `due` bound when none is.
-   * Throws store errors (translated) and what decoding the item throws.
+   * Removes the fields of record `ns`/`key` due by now, or fixes its `due` bound when none is (in
+   * several Regions, `RegionalSweeper.sweep`: this Region's own item). Throws store errors
+   * (translated) and what decoding the item throws.
    */
   public async sweep(ns: string, key: string): Promise<RecordSweep> {
+    if (this.opts.regional) return this.opts.regional.sweep(ns, key);
     const { client, recordsTable, clock, replica } = this.opts;
     let reads = 0;
     for (let attempt = 0; attempt < SWEEP_RACE_ATTEMPTS; attempt++) {
@@ -119,7 +124,6 @@ export class FieldSweeper {
    * setting aside throws.
    */
   public async run(): Promise<SweepResult> {
-    if (this.opts.active === false) return { swept: 0, fieldsRemoved: 0, itemsRead: 0, lagSeconds: 0, setAside: 0 };
     const now = this.opts.clock.now().getTime();
     let swept = 0;
     let fieldsRemoved = 0;
@@ -138,7 +142,9 @@ export class FieldSweeper {
       for await (const page of pages) {
         itemsRead += page.scanned;
         for (const it of page.items) {
-          const ns = it.ns.S!;
+          const regional = this.opts.regional;
+          const ns = regional ? regional.ownNamespace(it.ns.S!) : it.ns.S!;
+          if (ns === undefined) continue; // another Region's item: its own sweeper's
           const key = it.k.S!;
           const out = await tryItem(() => this.sweep(ns, key), { translate });
           if (!out.ok) {
@@ -189,7 +195,12 @@ export class FieldSweeper {
  * removes the bound and the index entry when `due` is undefined; `e` already holds the condition.
  * Neither `rev` nor `op` changes, so the change publisher sees no change.
  */
-function boundUpdate(e: Expr, ns: string, key: string, due: number | undefined): ReturnType<Expr['updateParams']> {
+export function boundUpdate(
+  e: Expr,
+  ns: string,
+  key: string,
+  due: number | undefined,
+): ReturnType<Expr['updateParams']> {
   if (due === undefined) e.remove(e.name('due')).remove(e.name('xshard'));
   else
     e.set(`${e.name('due')} = ${e.value(N(due))}`).set(

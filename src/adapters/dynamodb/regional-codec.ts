@@ -65,19 +65,21 @@ function contributionsFrom(av: AttributeValue | undefined): Contributions | unde
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** The item `region` stores for `state` (its own item), written by a write of kind `op` in `mode`. */
+/**
+ * The item `region` stores for `state` (its own item), written by a write of kind `op` in `mode`;
+ * `expired`, the fields an `expire-fields` write removed. Its `due` and `xshard` are those of the
+ * values it holds, as in one Region: each Region's field sweeper finds its own items through the
+ * `byFieldExpiry` index (`regional-sweeper.ts`). Throws what `toItem` throws.
+ */
 export function toRegionalItem(
   state: RegionalState,
   region: string,
   first: string,
   op: ChangeKind,
   mode: ConflictMode,
+  expired?: readonly string[],
 ): Item {
-  const item = toItem(state, op);
-  // Due fields are enforced by every read (`visibleAt`); the field sweeper, which writes items of
-  // the first Region's partition only, does not see these items (docs/regions.md).
-  delete item.due;
-  delete item.xshard;
+  const item = toItem(state, op, expired);
   item.ns = { S: regionPartition(state.namespace, region, first) };
   item.rg = { S: region };
   item.cm = { S: mode };
@@ -108,8 +110,10 @@ export function fromRegionalItem(item: Item, ns: string, first: string): Regiona
   const counters = contributionsFrom(item.pn);
   const floor = contributionsFrom(item.pf);
   const buried = (item.lz?.L ?? []).map((x) => siblingFrom(x.M ?? {}));
+  const due = item.due?.N === undefined ? undefined : Number(item.due.N);
   return {
     region: item.rg?.S ?? first,
+    ...(due !== undefined ? { due } : {}),
     mode: item.cm?.S === 'siblings' ? 'siblings' : 'reject',
     state: {
       ...base,

@@ -60,6 +60,38 @@ export interface RegionalRecordsOptions {
 export const MAX_REGIONAL_ATTEMPTS = 25;
 const BACKOFF = { baseMs: 1, capMs: 50 } as const;
 
+export { modeOf } from '../../core/regions/read';
+
+/**
+ * Every Region's item of each of `keys` of `ns`, as stored (strongly consistent): one
+ * `BatchGetItem` per 100 items, and one more per unprocessed rest. Throws store errors
+ * (translated) and what decoding an item throws.
+ */
+export async function readRegionalItems(
+  opts: Pick<RegionalRecordsOptions, 'client' | 'tableName' | 'regions'>,
+  ns: string,
+  keys: readonly string[],
+): Promise<Map<string, RegionalItem[]>> {
+  const { client, tableName, regions } = opts;
+  const first = regions[0];
+  const out = new Map<string, RegionalItem[]>(keys.map((k) => [k, []]));
+  const all = keys.flatMap((k) => regions.map((r) => regionalKeyOf(ns, k, r, first)));
+  for (let i = 0; i < all.length; i += 100) {
+    let pending: Item[] | undefined = all.slice(i, i + 100);
+    while (pending && pending.length > 0) {
+      const keysNow: Item[] = pending;
+      const res = await guarded(() =>
+        client.send(
+          new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keysNow, ConsistentRead: true } } }),
+        ),
+      );
+      for (const it of res.Responses?.[tableName] ?? []) out.get(it.k.S!)?.push(fromRegionalItem(it, ns, first));
+      pending = res.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined;
+    }
+  }
+  return out;
+}
+
 export class RegionalRecords {
   private readonly first: string;
 
@@ -73,24 +105,8 @@ export class RegionalRecords {
   }
 
   /** Every Region's item of each key, as stored: one request per 100 items (and per unprocessed rest). */
-  public async itemsOf(ns: string, keys: readonly string[]): Promise<Map<string, RegionalItem[]>> {
-    const { client, tableName } = this.opts;
-    const out = new Map<string, RegionalItem[]>(keys.map((k) => [k, []]));
-    const all = keys.flatMap((k) => this.opts.regions.map((r) => regionalKeyOf(ns, k, r, this.first)));
-    for (let i = 0; i < all.length; i += 100) {
-      let pending: Item[] | undefined = all.slice(i, i + 100);
-      while (pending && pending.length > 0) {
-        const keysNow: Item[] = pending;
-        const res = await guarded(() =>
-          client.send(
-            new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keysNow, ConsistentRead: true } } }),
-          ),
-        );
-        for (const it of res.Responses?.[tableName] ?? []) out.get(it.k.S!)?.push(fromRegionalItem(it, ns, this.first));
-        pending = res.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined;
-      }
-    }
-    return out;
+  public itemsOf(ns: string, keys: readonly string[]): Promise<Map<string, RegionalItem[]>> {
+    return readRegionalItems(this.opts, ns, keys);
   }
 
   /** A transaction of this Region (`regional-txn.ts`). */

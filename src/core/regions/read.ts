@@ -12,6 +12,8 @@ export interface RegionalItem {
   readonly region: string;
   readonly mode: ConflictMode;
   readonly state: RegionalState;
+  /** The stored `due` bound of the item's field expiries (`codec.ts`), when it has one. */
+  readonly due?: number;
 }
 
 /**

@@ -17,14 +17,18 @@ import type { RecordState } from '../record-view';
 import type { Fields, PatchBody } from '../types';
 import { type Numeric, isNumeric, numberProblem, numericText } from '../decimal';
 import { OutOfRangeError } from '../errors';
+import { isDue } from '../field-expiry';
 import { copyMap, newMap } from '../values';
 import { contribute } from './counters';
+import { expireFieldsWrite } from './sweep';
 import { type RegionalSibling, type RegionalState, join, revOf, settle } from './merge';
 
 export type RegionalOp =
   | { readonly op: 'put'; readonly fields: Fields; readonly expire?: Readonly<Record<string, number>> }
   | { readonly op: 'patch'; readonly patch: PatchBody }
-  | { readonly op: 'delete' };
+  | { readonly op: 'delete' }
+  /** The field sweeper's removal of the fields due at `nowMs` (`sweep.ts`): no preconditions. */
+  | { readonly op: 'expire-fields'; readonly nowMs: number };
 
 export interface RegionalWrite {
   /** The Region's own item after the write: the one item to store. */
@@ -33,6 +37,8 @@ export interface RegionalWrite {
   readonly joined: RegionalState;
   /** True when the key had no live value before. */
   readonly created: boolean;
+  /** Of an `expire-fields` write, the fields it removed. */
+  readonly expired?: readonly string[];
 }
 
 const sameDot = (a: RegionalSibling, b: RegionalSibling) =>
@@ -56,10 +62,22 @@ const keepsValues = (op: RegionalOp) =>
   op.op === 'patch' && Object.keys(op.patch.increment ?? {}).length > 0 && incrementsOnly(op.patch);
 
 /**
+ * Whether `op` increments a field that is due at `nowMs` in a value of `joined`. Such a field is
+ * absent for the increment, as in one Region: the increment makes a value in which it counts from
+ * nothing, rather than adding to totals under a value that hides the field (and whose sweep
+ * would then take the increment with it).
+ */
+const incrementsDue = (op: RegionalOp, joined: RegionalState | undefined, nowMs: number) =>
+  op.op === 'patch' &&
+  Object.keys(op.patch.increment ?? {}).some((f) => joined?.siblings.some((s) => isDue(s.expires?.[f], nowMs)));
+
+/**
  * Applies `op` to key `key` of namespace `ns` in Region `env.replica`. `joined` is every Region's item of the key joined (undefined
  * when there is none); `visible` is that record as this Region's reads see it (settled, with due
  * fields and expired leases applied; the joined record settled when not given). Throws what the transitions throw (412, 409, 413, 422...);
- * nothing is to be stored then.
+ * nothing is to be stored then. An `expire-fields` op (`expireFieldsWrite`, in `env.mode`) throws
+ * an `Error` when nothing of `joined` is due at its time: the sweeper writes it only after its plan
+ * found something due.
  */
 export function writeRegional(
   ns: string,
@@ -70,6 +88,11 @@ export function writeRegional(
   pre: Preconditions,
   env: WriteEnv,
 ): RegionalWrite {
+  if (op.op === 'expire-fields') {
+    const w = joined ? expireFieldsWrite(joined, env.mode, op.nowMs, env) : undefined;
+    if (!w) throw new Error(`nothing of ${ns}/${key} is due: no expire-fields write`);
+    return { item: w.item, joined: w.joined, created: false, expired: w.expired };
+  }
   // Never from less than what was read: `rev` and `vv` continue the joined record's.
   visible ??= joined ? settle(joined, env.mode).state : undefined;
   const t =
@@ -81,6 +104,7 @@ export function writeRegional(
   const next = t.state;
   let counters = joined?.counters;
   const increments = op.op === 'patch' ? Object.entries(op.patch.increment ?? {}) : [];
+  const keeps = keepsValues(op) && !incrementsDue(op, joined, Date.parse(env.now));
   for (const [f, by] of increments) counters = contribute(counters, f, env.replica, by);
 
   let siblings: RegionalSibling[];
@@ -88,7 +112,7 @@ export function writeRegional(
   if (op.op === 'delete') {
     siblings = [];
     floor = joined?.counters;
-  } else if (keepsValues(op)) {
+  } else if (keeps) {
     // No new value: the values stay as they were stored, the totals carry the increments.
     siblings = [...(joined?.siblings ?? [])];
   } else {
@@ -117,7 +141,7 @@ export function writeRegional(
   }
   // In `reject` mode a write that makes a value or deletes replaces every value it read, the
   // losers too: it names them, so that each is published as a `conflict` change.
-  const buried = env.mode === 'reject' && joined && !keepsValues(op) ? settle(joined, 'reject').losers : [];
+  const buried = env.mode === 'reject' && joined && !keeps ? settle(joined, 'reject').losers : [];
   const item: RegionalState = {
     namespace: next.namespace,
     key: next.key,

@@ -296,7 +296,7 @@ test('a transaction in one Region: atomic there, its writes replicate, and concu
   expect((await expectSameEverywhere(ns, 'c')).body.fields).toEqual({ from: 'ap' });
 });
 
-test('snapshots and restores are refused (409 SeveralRegions, nothing started); only the first Region sweeps', async () => {
+test('snapshots and restores are refused (409 SeveralRegions, nothing started); every Region sweeps its own items', async () => {
   const snap = await call(EU, 'POST', '/v1/snapshots', {});
   expect(snap.status).toBe(409);
   expect(snap.body).toMatchObject({ code: 'Conflict', reason: 'SeveralRegions' });
@@ -304,16 +304,11 @@ test('snapshots and restores are refused (409 SeveralRegions, nothing started); 
   // A restore of a snapshot this Region knows nothing of is still 404; the refusal needs one.
   expect((await call(US, 'POST', '/v1/snapshots/snap-x/restore', { mode: 'missing' })).status).toBe(404);
   const env = (id: string) => ({ ...rep.tables, ...machines, VESTA_REPLICA: id, VESTA_REGIONS: REGIONS.join(',') });
-  for (const [id, reads] of [
-    [EU, 0],
-    [US, 1],
-  ] as const) {
+  // Every Region's sweeper runs (regional-sweep.test.ts shows what each sweeps): here nothing is
+  // due, so each queries its index's shards and records its run.
+  for (const id of REGIONS) {
     const { sweeper } = wireFieldSweeper({ client: rep.region(id).client, env: env(id) });
-    const before = counters.get(id)!.total;
-    await sweeper.run();
-    // EU reads nothing at all; US (the first Region) queries its index.
-    expect(counters.get(id)!.total - before >= reads).toBe(true);
-    if (reads === 0) expect(counters.get(id)!.total - before).toBe(0);
+    expect(await sweeper.run()).toMatchObject({ swept: 0, itemsRead: 0, setAside: 0 });
   }
 });
 
