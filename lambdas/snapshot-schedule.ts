@@ -15,6 +15,6 @@ const metrics = new Metrics({ namespace: 'Vesta', serviceName: 'vesta' });
 const deps = wireSnapshotWorker({ startsSnapshots: true });
 
 export const handler = metered(
-  createScheduleHandler({ ...deps, logger, metrics }, { segments: deps.segments, severalRegions: deps.severalRegions }),
+  createScheduleHandler({ ...deps, logger, metrics }, { segments: deps.segments }),
   metrics,
 );

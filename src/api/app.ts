@@ -54,8 +54,6 @@ export interface ApiDeps {
   readonly snapshotSegments: number;
   /** What `POST /v1/snapshots/import` reads, copies into and registers with. @default none: it answers 503 */
   readonly snapshotImport?: ImportDeps;
-  /** A deployment of several Regions (`VESTA_REGIONS`): snapshots and restores are refused. @default false */
-  readonly severalRegions?: boolean;
   /** The namespaces' change logs (the changes endpoint). */
   readonly changes: ChangeLog;
   /** Wakes the changes endpoint's long polls when a namespace's log grew. @default none: they poll */

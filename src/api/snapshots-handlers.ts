@@ -20,19 +20,6 @@ export interface SnapshotsDeps {
   readonly snapshotSegments: number;
   /** What `POST /v1/snapshots/import` reads, copies into and registers with. @default none: it answers 503 */
   readonly snapshotImport?: ImportDeps;
-  /**
-   * A deployment of several Regions: snapshots and restores are refused (409 `SeveralRegions`)
-   * until they read and write the layout of several Regions (docs/regions.md). @default false
-   */
-  readonly severalRegions?: boolean;
-}
-
-/** Thrown for a snapshot or a restore in a deployment of several Regions. */
-export function severalRegionsRefusal(what: string): ConflictError {
-  return new ConflictError(
-    'SeveralRegions',
-    `${what} is not available yet in a deployment of several Regions: snapshots would hold each Region's items apart and restores would write around them (docs/regions.md); nothing was started`,
-  );
 }
 
 const LIST_QUERY = new Set(['namespace']);
@@ -43,7 +30,6 @@ export function snapshotsHandlers({
   clock,
   snapshotSegments,
   snapshotImport,
-  severalRegions = false,
 }: SnapshotsDeps): Record<string, Handler> {
   // An id that cannot name a snapshot (or restore) names none: 404, like an unknown one.
   const known = (id: string, kind: 'snap' | 'rest') => SNAPSHOT_ID_PATTERN.test(id) && id.startsWith(`${kind}-`);
@@ -56,7 +42,6 @@ export function snapshotsHandlers({
   return {
     async createSnapshot(req) {
       const { namespace } = parseCreateSnapshot(req.rawBody?.trim() ? req.json() : {});
-      if (severalRegions) throw severalRegionsRefusal('a snapshot');
       const id = newId('snap', clock.now());
       await snapshots.createSnapshot(id, namespace, namespace === null ? snapshotSegments : 1);
       try {
@@ -88,7 +73,6 @@ export function snapshotsHandlers({
       const snapshotId = req.param('id');
       const { namespace, mode } = parseRestore(req.json());
       const s = await snapshotView(snapshotId);
-      if (severalRegions) throw severalRegionsRefusal('a restore');
       if (s.status !== 'COMPLETE') {
         throw new ConflictError(
           'SnapshotNotComplete',

@@ -252,7 +252,6 @@ export function wireApi(opts: WiringOptions = {}): ApiDeps {
       ),
     snapshots,
     snapshotSegments: snapshotSegments(env),
-    severalRegions: regionsOf(env).length > 1,
     snapshotImport: snapshotImport(env, opts.blobs, snapshots),
     changes,
     changeSignal: opts.changeSignal,
@@ -303,8 +302,6 @@ export function wireSnapshotWorker(
   opts: WiringOptions & { readonly startsSnapshots?: boolean } = {},
 ): SnapshotWorkerDeps & {
   readonly segments: number;
-  /** A deployment of several Regions (`VESTA_REGIONS`): the schedule skips its snapshots. */
-  readonly severalRegions: boolean;
   readonly store: DynamoSnapshotStore;
   readonly deadLetters: DeadLetterStore;
   readonly recordsTable: string;
@@ -347,7 +344,6 @@ export function wireSnapshotWorker(
     deadLetters,
     ...(opts.workflows || opts.startsSnapshots ? { workflows: opts.workflows ?? sfnWorkflows(env, ['snapshot']) } : {}),
     segments: snapshotSegments(env),
-    severalRegions: regionsOf(env).length > 1,
   };
 }
 

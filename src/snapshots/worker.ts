@@ -62,11 +62,6 @@ function dispatcher(actions: Record<string, Action>, deps: SnapshotWorkerDeps): 
 export interface ScheduleOptions {
   /** Scan segments of a whole-store snapshot. */
   readonly segments: number;
-  /**
-   * A deployment of several Regions: the scheduled snapshot is skipped, with a warning, until
-   * snapshots read the layout of several Regions (docs/regions.md). @default false
-   */
-  readonly severalRegions?: boolean;
 }
 
 export function scheduleActions(
@@ -75,11 +70,6 @@ export function scheduleActions(
 ): Record<'scheduledStart' | 'reportAge', Action> {
   return {
     async scheduledStart() {
-      if (opts.severalRegions) {
-        const skipped = 'snapshots are not available yet in a deployment of several Regions (docs/regions.md)';
-        deps.logger?.warn('scheduled snapshot skipped', { reason: skipped });
-        return { skipped };
-      }
       if (!deps.workflows) throw new Error('the schedule function has no workflow starter');
       const id = newId('snap', deps.clock.now());
       await deps.store.createSnapshot(id, null, opts.segments);

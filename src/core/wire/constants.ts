@@ -39,7 +39,5 @@ export const ConflictReason = {
   SnapshotIdReused: 'SnapshotIdReused',
   /** `POST /v1/sagas/{id}/retry` of a saga that is not `COMPENSATION_FAILED` (or whose execution can no longer be redriven). */
   SagaNotRetryable: 'SagaNotRetryable',
-  /** A snapshot or a restore in a deployment of several Regions, where they are not built yet. */
-  SeveralRegions: 'SeveralRegions',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
