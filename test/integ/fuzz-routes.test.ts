@@ -21,6 +21,10 @@ import {
   valueText,
 } from './fuzz-gen';
 
+// Each property runs a fixed number of generated requests: the time that takes depends on the
+// machine's load (other test files run beside it), so the limit is far above a quiet run's.
+jest.setTimeout(300_000);
+
 const api = testApi();
 const ns = uniqueNs('fr');
 const sentinelNs = uniqueNs('frs');

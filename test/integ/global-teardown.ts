@@ -3,7 +3,7 @@ import type { DynamoDbLocal } from '../../src/local/dynamodb-local';
 import { stateFile } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
-  const ddb = (globalThis as { __vestaDdb?: DynamoDbLocal }).__vestaDdb;
-  await ddb?.stop();
+  const all = (globalThis as { __vestaDdb?: DynamoDbLocal[] }).__vestaDdb ?? [];
+  await Promise.all(all.map((d) => d.stop()));
   rmSync(stateFile(), { force: true });
 }

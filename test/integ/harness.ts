@@ -49,10 +49,13 @@ export function startQuietStack(): Promise<LocalStack> {
   });
 }
 
+/** This jest worker's DynamoDB Local (global-setup.ts starts one per worker). */
 export function endpoint(): string {
-  const e = process.env.VESTA_TEST_DDB_ENDPOINT;
-  if (!e) throw new Error('VESTA_TEST_DDB_ENDPOINT is not set: run through jest (global setup starts DynamoDB Local)');
-  return e;
+  const all = (process.env.VESTA_TEST_DDB_ENDPOINTS ?? '').split(',').filter((e) => e.length > 0);
+  if (all.length === 0)
+    throw new Error('VESTA_TEST_DDB_ENDPOINTS is not set: run through jest (global setup starts DynamoDB Local)');
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return all[(Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % all.length];
 }
 
 export interface Reply {
