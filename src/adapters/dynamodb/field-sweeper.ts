@@ -25,17 +25,18 @@ import { type SetAside, errorOf, tryItem } from '../../core/dead-letters';
 import { earliestDue } from '../../core/field-expiry';
 import { lagSeconds, sweepPlan } from '../../core/field-sweep';
 import type { Clock } from '../../core/ports';
-import { FIELD_EXPIRY_SHARDS, fieldExpiryShard, fromItem, keyOf, toItem } from './codec';
+import { FIELD_EXPIRY_SHARDS, fromItem, keyOf, toItem } from './codec';
 import { FIELD_SWEEPER_STATUS_KEY } from './control-keys';
 import { guarded, isConditionFailure, translate } from './errors';
 import { Expr, N, S } from './expressions';
 import { queryPages } from './query';
 import { unchangedClause } from './record-clauses';
 import type { RegionalSweeper } from './regional-sweeper';
+import { type RecordSweep, SWEEP_RACE_ATTEMPTS, boundUpdate } from './sweep-bounds';
+
+export { type RecordSweep, SWEEP_RACE_ATTEMPTS, boundUpdate } from './sweep-bounds';
 
 export const SWEEPER_PAGE_SIZE = 100;
-/** Reads and writes of one record before it is left to the next run (each lost race re-reads it). */
-export const SWEEP_RACE_ATTEMPTS = 3;
 
 export interface SweepResult {
   /** Records written: each an `expire-fields` write (one more `rev`). */
@@ -48,16 +49,6 @@ export interface SweepResult {
   readonly lagSeconds: number;
   /** Records it could not sweep and set aside as dead letters. */
   readonly setAside: number;
-}
-
-/** What sweeping one record did. */
-export interface RecordSweep {
-  /** Items read (one per try; in several Regions, each Region's item of the key found). */
-  readonly reads: number;
-  /** The fields the write removed; empty when it wrote none. */
-  readonly removed: readonly string[];
-  /** The earliest due time among them, when it removed some. */
-  readonly oldestDue?: number;
 }
 
 export interface FieldSweeperOptions {
@@ -188,23 +179,4 @@ export class FieldSweeper {
     const at = out.Item?.lastRunAt?.N;
     return at ? Math.max(0, Math.round((this.opts.clock.now().getTime() - Number(at)) / 1000)) : null;
   }
-}
-
-/**
- * The update that moves a record's `due` bound to `due` (and keeps its index partition), or
- * removes the bound and the index entry when `due` is undefined; `e` already holds the condition.
- * Neither `rev` nor `op` changes, so the change publisher sees no change.
- */
-export function boundUpdate(
-  e: Expr,
-  ns: string,
-  key: string,
-  due: number | undefined,
-): ReturnType<Expr['updateParams']> {
-  if (due === undefined) e.remove(e.name('due')).remove(e.name('xshard'));
-  else
-    e.set(`${e.name('due')} = ${e.value(N(due))}`).set(
-      `${e.name('xshard')} = ${e.value(S(fieldExpiryShard(ns, key)))}`,
-    );
-  return e.updateParams();
 }

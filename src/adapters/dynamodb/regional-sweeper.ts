@@ -22,7 +22,7 @@ import { SWEEP_TAKEOVER_MS, oldestDueShown, regionalSweepPlan } from '../../core
 import { writeRegional } from '../../core/regions/writes';
 import { isConditionFailure, translate } from './errors';
 import { Expr } from './expressions';
-import { type RecordSweep, SWEEP_RACE_ATTEMPTS, boundUpdate } from './field-sweeper';
+import { type RecordSweep, SWEEP_RACE_ATTEMPTS, boundUpdate } from './sweep-bounds';
 import { unchangedClause } from './record-clauses';
 import { regionalKeyOf, toRegionalItem } from './regional-codec';
 import { modeOf, readRegionalItems } from './regional-records';
