@@ -328,6 +328,8 @@ export interface ChangeDecoder<R> {
   payload(record: R): unknown;
   /** The change a kept `payload` stands for, as `change` reads it; throws as `change` throws. */
   fromPayload(payload: unknown): ChangeDetail | undefined;
+  /** The changes besides its own a kept `payload` stands for, as `more` reads them; throws as `more` throws. */
+  moreFromPayload?(payload: unknown): ChangeDetail[];
 }
 
 export interface EventBus {

@@ -198,8 +198,10 @@ export async function publishBatch<R>(records: readonly R[], deps: PublisherDeps
 /**
  * Replays a publisher dead letter: decodes the kept stream image again and, when it now decodes,
  * appends the change to the log and puts it on the bus as `replayedChange` (an id of its own,
- * `replayOf` the placeholder). Throws the decoding error when it still fails, and an error when the
- * log or the bus does not take the change (the entry is then kept).
+ * `replayOf` the placeholder), followed by the `conflict` changes the write named (several
+ * Regions), with their own ids: one the log already holds is not appended again. Throws the
+ * decoding error when it still fails, and an error when the log or the bus does not take the
+ * changes (the entry is then kept; a replay again appends only what is missing).
  */
 export async function replayPublisherEntry(
   entry: DeadLetter,
@@ -211,9 +213,10 @@ export async function replayPublisherEntry(
     );
   const change = deps.decoder.fromPayload(entry.payload);
   if (!change) throw new Error('the kept stream image is not a committed change; discard the entry');
-  const replayed = replayedChange(change);
-  const out = await deps.log.append([replayed]);
+  const changes = [replayedChange(change), ...(deps.decoder.moreFromPayload?.(entry.payload) ?? [])];
+  const out = await deps.log.append(changes);
   if (out.notDone.size > 0) throw out.error ?? new Error('the change log did not take the change');
-  const failed = await deps.bus.publish([changeAt(replayed, (deps.clock ?? systemClock).now().getTime())]);
+  const nowMs = (deps.clock ?? systemClock).now().getTime();
+  const failed = await deps.bus.publish(changes.map((c) => changeAt(c, nowMs)));
   if (failed.size > 0) throw new Error('the event bus did not take the change after retries');
 }

@@ -5,7 +5,13 @@
  * place in the change log and on the bus, and the namespace's later changes reach a watcher.
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { toRegionalItem } from '../../src/adapters/dynamodb/regional-codec';
+import { dynamoStreamDecoder } from '../../src/adapters/dynamodb/stream-records';
 import { RECORDS_TABLE } from '../../src/adapters/dynamodb/table-defs';
+import type { DeadLetter } from '../../src/core/dead-letter-types';
+import { joinAll } from '../../src/core/regions/merge';
+import { writeRegional } from '../../src/core/regions/writes';
+import { replayPublisherEntry } from '../../src/events/publisher';
 import type { ChangeDetail } from '../../src/core/changes';
 import { type TestFeed, testFeed } from './feed';
 import { uniqueNs } from './harness';
@@ -173,4 +179,38 @@ test('the dead-letter list refuses bad query values, naming them', async () => {
     expect({ query, status: r.status, field: r.body.field }).toEqual({ query, status: 400, field });
   }
   expect((await feed.api.call('GET', '/v1/dead-letters/not-an-id')).status).toBe(404);
+});
+
+test('a replayed dead letter of a write that replaced a loser (several Regions) appends the conflict it names too, once however often it is replayed', async () => {
+  const ns = uniqueNs('dlconf');
+  const put = (region: string, prev: ReturnType<typeof writeRegional>['item'][], v: string, now: string) =>
+    writeRegional(
+      ns,
+      'k',
+      joinAll(prev),
+      undefined,
+      { op: 'put', fields: { v } },
+      {},
+      { replica: region, now, mode: 'reject' },
+    );
+  const us = put('us-east-1', [], 'us', '2026-12-07T10:00:00.000Z');
+  const eu = put('eu-west-1', [], 'eu', '2026-12-07T10:00:01.000Z');
+  // The US, having both, writes again: EU's later value won, and the write names the US's first as its loser.
+  const again = put('us-east-1', [us.item, eu.item], 'us2', '2026-12-07T10:00:02.000Z');
+  const image = toRegionalItem(again.item, 'us-east-1', 'us-east-1', 'put', 'reject');
+  const entry = { payload: { eventName: 'MODIFY', image } } as unknown as DeadLetter;
+  const deps = feed.api.replayParts.publisher!;
+  await replayPublisherEntry(entry, deps);
+  await replayPublisherEntry(entry, deps);
+
+  const page = (await feed.api.call('GET', `/v1/ns/${ns}/changes`)).body as Page;
+  expect(page.items.map((c) => [c.key, c.change])).toEqual([
+    ['k', 'put'],
+    ['k', 'conflict'],
+  ]);
+  expect(page.items[0]).toMatchObject({ fields: { v: 'us2' }, replayOf: expect.any(String) });
+  expect(page.items[1]).toMatchObject({ fields: { v: 'us' } });
+  // The conflict's id is the loser's own: the one a live publisher would have appended.
+  const [live] = dynamoStreamDecoder.more!({ eventName: 'MODIFY', dynamodb: { NewImage: image } });
+  expect(page.items[1].id).toBe(live.id);
 });

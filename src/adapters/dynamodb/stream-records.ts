@@ -160,4 +160,8 @@ export const dynamoStreamDecoder: ChangeDecoder<StreamRecordLike> = {
     const p = payload as StreamRecordPayload;
     return changeFromStreamRecord({ eventName: p.eventName ?? 'MODIFY', dynamodb: { NewImage: p.image } });
   },
+  moreFromPayload: (payload) => {
+    const p = payload as StreamRecordPayload;
+    return conflictsFromStreamRecord({ eventName: p.eventName ?? 'MODIFY', dynamodb: { NewImage: p.image } });
+  },
 };
