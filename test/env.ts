@@ -16,5 +16,9 @@ process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
 process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.CDK_OUTDIR = join(cache, 'tmp');
+// One cloud assembly folder per jest worker: workers synthesizing apps side by side into one
+// folder would read each other's templates (a stack of the same name in another test file).
+const outdir = join(cache, 'tmp', `cdk.out-${process.env.JEST_WORKER_ID ?? process.pid}`);
+mkdirSync(outdir, { recursive: true });
+process.env.CDK_OUTDIR = outdir;
 process.env.TMPDIR = join(cache, 'tmp');

@@ -28,8 +28,10 @@ interface FakeRegion {
   stop(): Promise<void>;
 }
 
-const SLOW_MS = 2000;
-const TIMEOUT_MS = 150;
+// The client's timeout is far above a local answer's time even on a loaded machine (other test
+// files run beside this one), and a slow Region answers far later still.
+const SLOW_MS = 5000;
+const TIMEOUT_MS = 1000;
 const CODES: Record<number, string> = {
   400: 'ValidationError',
   404: 'NotFound',
