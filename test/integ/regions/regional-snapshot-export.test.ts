@@ -410,3 +410,40 @@ test('the recovery drill across Regions, through the API: a snapshot taken in on
     rmSync(ap.blobs, { recursive: true, force: true });
   }
 });
+
+test('a namespace export past one page: 300 keys of 12 KB in three Regions, some written in two, each once, in key order, as GET reads it', async () => {
+  const ns = 'many';
+  const big = 'x'.repeat(12_000);
+  const keyOf = (i: number) => `m/${String(i).padStart(3, '0')}`;
+  for (let i = 0; i < 300; i++) {
+    await call(REGIONS[i % 3], 'PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(keyOf(i))}`, { fields: { i, big } });
+    // Written again in another Region before replication: concurrent, one winner everywhere.
+    if (i % 7 === 0)
+      await call(REGIONS[(i + 1) % 3], 'PUT', `/v1/ns/${ns}/keys/${encodeURIComponent(keyOf(i))}`, {
+        fields: { i, again: true },
+      });
+  }
+  await rep.settle();
+  const w = worker(US);
+  try {
+    const read = new Map<string, { fields: unknown; rev: number }>();
+    for (let i = 0; i < 300; i++) {
+      const r = await call(US, 'GET', `/v1/ns/${ns}/keys/${encodeURIComponent(keyOf(i))}`);
+      expect(r.status).toBe(200);
+      read.set(keyOf(i), { fields: r.body.fields, rev: r.body.rev });
+    }
+    const { id, cut } = await cutIn(w.deps, ns, 1);
+    w.counter.reset();
+    const { parts, lines } = await exported(w, id, ns, 1, cut);
+    const got = lines.map((l) => JSON.parse(l) as { key: string; rev: number; siblings: { fields: unknown }[] });
+    expect(parts[0].items).toBe(300);
+    expect(got.map((l) => l.key)).toEqual(Array.from({ length: 300 }, (_, i) => keyOf(i)));
+    for (const l of got)
+      expect({ key: l.key, fields: l.siblings[0].fields, rev: l.rev }).toEqual({ key: l.key, ...read.get(l.key)! });
+    // Each Region's partition holds about 1.2 MB: more than one Query page each.
+    expect(w.counter.byCommand.QueryCommand).toBeGreaterThan(REGIONS.length);
+    console.log('namespace export past one page', { keys: got.length, requests: w.counter.snapshot() });
+  } finally {
+    w.done();
+  }
+});
