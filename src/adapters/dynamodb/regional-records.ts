@@ -60,8 +60,6 @@ export interface RegionalRecordsOptions {
 export const MAX_REGIONAL_ATTEMPTS = 25;
 const BACKOFF = { baseMs: 1, capMs: 50 } as const;
 
-export { modeOf } from '../../core/regions/read';
-
 /**
  * Every Region's item of each of `keys` of `ns`, as stored (strongly consistent): one
  * `BatchGetItem` per 100 items, and one more per unprocessed rest. Throws store errors

@@ -25,7 +25,8 @@ import { Expr } from './expressions';
 import { type RecordSweep, SWEEP_RACE_ATTEMPTS, boundUpdate } from './sweep-bounds';
 import { unchangedClause } from './record-clauses';
 import { regionalKeyOf, toRegionalItem } from './regional-codec';
-import { modeOf, readRegionalItems } from './regional-records';
+import { modeOf } from '../../core/regions/read';
+import { readRegionalItems } from './regional-records';
 
 export interface RegionalSweeperOptions {
   readonly client: DynamoDBClient;

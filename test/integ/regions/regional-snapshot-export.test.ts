@@ -10,25 +10,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type BatchGetItemCommandInput, DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { type BatchGetItemCommandInput, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FsBlobStore } from '../../../src/adapters/blob/fs-blob-store';
 import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
-import { CHANGES_TABLE, RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 import { LocalEventBus } from '../../../src/adapters/events/local-bus';
 import { createApiHandler } from '../../../src/api/app';
 import { wireApi, wireChangePublisher, wireSnapshotWorker } from '../../../src/api/wiring';
 import { newId, partPath } from '../../../src/core/snapshots';
-import { publishBatch } from '../../../src/events/publisher';
-import { LOCAL_CREDENTIALS, localClient } from '../../../src/local/dynamodb-local';
+import { localClient } from '../../../src/local/dynamodb-local';
 import { invoke } from '../../../src/local/server';
-import { StreamPoller } from '../../../src/local/stream-poller';
 import { ALL_MACHINES } from '../../../src/sagas/state-machines';
 import { exportActions, exportSegment } from '../../../src/snapshots/export';
 import { createExportHandler, createRestoreHandler } from '../../../src/snapshots/worker';
 import { LocalExecutions } from '../../../src/local/executions';
 import { LocalWorkflows, type StepHandler } from '../../../src/local/workflows';
 import { replyOf } from '../harness';
+import { publisherIn } from './publisher';
 import { Replicator } from './replicator';
 
 jest.setTimeout(120_000);
@@ -70,22 +68,10 @@ async function put(region: string, ns: string, key: string, fields: unknown) {
 }
 
 /** The change publisher of a Region on its own stream, as the stack runs it (it keeps pre-images). */
-async function publisherIn(id: string) {
-  const { client, endpoint } = rep.region(id);
-  const deps = wireChangePublisher({ client, env: envOf(id), bus: new LocalEventBus() });
-  const table = await client.send(new DescribeTableCommand({ TableName: rep.tables[RECORDS_TABLE.envVar] }));
-  const streams = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-  const poller = new StreamPoller({
-    streams,
-    streamArn: table.Table!.LatestStreamArn!,
-    publish: (records) => publishBatch(records, deps),
-    checkpoint: { client, tableName: rep.tables[CHANGES_TABLE.envVar] },
-  });
-  poller.start();
-  stops.push(async () => {
-    await poller.stop();
-    streams.destroy();
-  });
+async function publishIn(id: string) {
+  const deps = wireChangePublisher({ client: rep.region(id).client, env: envOf(id), bus: new LocalEventBus() });
+  const p = await publisherIn(rep, id, deps);
+  stops.push(() => p.stop());
 }
 
 beforeAll(async () => {
@@ -108,8 +94,8 @@ beforeAll(async () => {
       [REJ, 'reject'],
     ])
       await call(id, 'PUT', `/v1/ns/${ns}`, { conflicts });
-  await publisherIn(EU);
-  await publisherIn(AP);
+  await publishIn(EU);
+  await publishIn(AP);
 
   // Concurrent writes in partitioned Regions: siblings in SIB, one winner in REJ; increments in
   // every Region, 0.1 at a time on a total of 20 digits.

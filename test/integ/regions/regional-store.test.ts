@@ -8,15 +8,11 @@
  * partitions that heal, every Region then serves the same records, no acknowledged value is lost
  * and every counter is the sum of its acknowledged increments.
  */
-import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LocalEventBus } from '../../../src/adapters/events/local-bus';
-import { CHANGES_TABLE, RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 import { wireChangePublisher, wireFieldSweeper } from '../../../src/api/wiring';
 import type { ChangeDetail } from '../../../src/core/changes';
-import { publishBatch } from '../../../src/events/publisher';
-import { LOCAL_CREDENTIALS } from '../../../src/local/dynamodb-local';
-import { StreamPoller } from '../../../src/local/stream-poller';
 import fc from 'fast-check';
 import { createApiHandler } from '../../../src/api/app';
 import { wireApi } from '../../../src/api/wiring';
@@ -24,6 +20,7 @@ import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
 import { invoke } from '../../../src/local/server';
 import { ALL_MACHINES } from '../../../src/sagas/state-machines';
 import { replyOf } from '../harness';
+import { publisherIn } from './publisher';
 import { Replicator } from './replicator';
 
 jest.setTimeout(180_000);
@@ -192,20 +189,7 @@ test("a reject namespace's loser is published as a conflict change in the Region
   const bus = new LocalEventBus();
   const events: ChangeDetail[] = [];
   bus.subscribe((c) => events.push(c));
-  const deps = wireChangePublisher({ client, env, bus });
-  const table = await client.send(new DescribeTableCommand({ TableName: rep.tables[RECORDS_TABLE.envVar] }));
-  const streams = new DynamoDBStreamsClient({
-    endpoint: rep.region(AP).endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const poller = new StreamPoller({
-    streams,
-    streamArn: table.Table!.LatestStreamArn!,
-    publish: (records) => publishBatch(records, deps),
-    checkpoint: { client, tableName: rep.tables[CHANGES_TABLE.envVar] },
-  });
-  poller.start();
+  const publisher = await publisherIn(rep, AP, wireChangePublisher({ client, env, bus }));
   try {
     const ns = await namespace('reject');
     rep.partition(US, EU);
@@ -249,8 +233,7 @@ test("a reject namespace's loser is published as a conflict change in the Region
     // Events may repeat a change (at least once); its id does not.
     expect(new Set(events.filter((e) => e.namespace === ns && e.change === 'conflict').map((e) => e.id)).size).toBe(1);
   } finally {
-    await poller.stop();
-    streams.destroy();
+    await publisher.stop();
   }
 });
 

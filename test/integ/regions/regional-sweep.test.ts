@@ -7,24 +7,22 @@
  * `expired`. What each run sends is counted on a client of its own. Cut off past the take-over
  * delay, two Regions both sweep one value (siblings mode keeps both results, equal).
  */
-import { DescribeTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FIELD_EXPIRY_SHARDS } from '../../../src/adapters/dynamodb/codec';
 import type { FieldSweeper } from '../../../src/adapters/dynamodb/field-sweeper';
 import { RequestCounter } from '../../../src/adapters/dynamodb/request-counter';
-import { CHANGES_TABLE, RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
+import { RECORDS_TABLE } from '../../../src/adapters/dynamodb/table-defs';
 import { LocalEventBus } from '../../../src/adapters/events/local-bus';
 import { createApiHandler } from '../../../src/api/app';
 import { wireApi, wireChangePublisher, wireFieldSweeper } from '../../../src/api/wiring';
 import type { ChangeDetail } from '../../../src/core/changes';
 import { SWEEP_TAKEOVER_MS } from '../../../src/core/regions/sweep';
-import { publishBatch } from '../../../src/events/publisher';
-import { LOCAL_CREDENTIALS, localClient } from '../../../src/local/dynamodb-local';
+import { localClient } from '../../../src/local/dynamodb-local';
 import { invoke } from '../../../src/local/server';
-import { StreamPoller } from '../../../src/local/stream-poller';
 import { ALL_MACHINES } from '../../../src/sagas/state-machines';
 import { FakeClock } from '../contract/clock';
 import { replyOf } from '../harness';
+import { type RegionPublisher, publisherIn } from './publisher';
 import { Replicator } from './replicator';
 
 jest.setTimeout(120_000);
@@ -43,7 +41,7 @@ const handlers = new Map<string, ReturnType<typeof createApiHandler>>();
 const sweepers = new Map<string, FieldSweeper>();
 const counters = new Map<string, RequestCounter>();
 const sweeperClients: DynamoDBClient[] = [];
-const publishers: { poller: StreamPoller; streams: DynamoDBStreamsClient }[] = [];
+const publishers: RegionPublisher[] = [];
 
 beforeAll(async () => {
   rep = await Replicator.start({ regions: REGIONS, jitterMs: 3, seed: 5 });
@@ -62,29 +60,14 @@ beforeAll(async () => {
     counters.set(id, counter);
     sweepers.set(id, wireFieldSweeper({ client: own, env: env(id), clock }).sweeper);
     // Each Region's change publisher on its own stream, as the stack runs it.
-    const deps = wireChangePublisher({ client, env: env(id), clock, bus: new LocalEventBus() });
-    const described = await client.send(new DescribeTableCommand({ TableName: table }));
-    const streams = new DynamoDBStreamsClient({
-      endpoint: rep.region(id).endpoint,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const poller = new StreamPoller({
-      streams,
-      streamArn: described.Table!.LatestStreamArn!,
-      publish: (records) => publishBatch(records, deps),
-      checkpoint: { client, tableName: rep.tables[CHANGES_TABLE.envVar] },
-    });
-    poller.start();
-    publishers.push({ poller, streams });
+    publishers.push(
+      await publisherIn(rep, id, wireChangePublisher({ client, env: env(id), clock, bus: new LocalEventBus() })),
+    );
   }
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of publishers) {
-    await p.poller.stop();
-    p.streams.destroy();
-  }
+  for (const p of publishers) await p.stop();
   for (const c of sweeperClients) c.destroy();
   await rep?.stop();
 });
